@@ -1,0 +1,1 @@
+"""The HTTP API: routers that turn requests into commands (writes) or view queries (reads)."""

@@ -1,0 +1,53 @@
+"""The FastAPI application: routers, problem mapping, OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+from api import problems
+from api.deps import Services
+from api.responses import OrjsonResponse, problem
+from api.routers import conversation, health, people, tickets, users, views
+from api.tags import TAG_METADATA
+
+BODY_OVERHEAD = 64 * 1024
+
+
+def create_app(services: Services) -> FastAPI:
+    """Build the HTTP application over already-built services."""
+    app = FastAPI(
+        title="ledgerdesk",
+        version="0.1.0",
+        summary="Help desk and project management in one event-sourced system.",
+        description=(
+            "Every write answers with `X-Log-Position`; send it back as `X-Min-Position` on a"
+            " read to see your own write. Every error is an RFC 9457 problem document."
+        ),
+        openapi_tags=TAG_METADATA,
+        default_response_class=OrjsonResponse,
+    )
+    app.state.services = services
+    problems.install(app)
+    for module in (health, tickets, conversation, people, views, users):
+        app.include_router(module.router)
+
+    limit = services.max_attachment_bytes + BODY_OVERHEAD
+
+    @app.middleware("http")
+    async def refuse_huge_bodies(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """Refuse a body larger than any upload may be before reading it."""
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > limit:
+            return problem(
+                413, "too-large", "Upload too large",
+                f"request body of {length} bytes exceeds the limit of {limit}",
+                request.url.path, limit=services.max_attachment_bytes,
+            )
+        return await call_next(request)
+
+    return app

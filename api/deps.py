@@ -1,0 +1,120 @@
+"""What routers depend on: the services, the caller, and read-your-writes waits."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request, Response
+
+from api.problems import ForbiddenError, InvalidParameterError
+from commands.errors import InvalidTokenError
+from commands.models import Context
+from commands.service import CommandService
+from domain.user import User
+from domain.values import Actor
+from projections.db import ViewDatabase
+from projections.runner import ProjectionRunner
+
+
+@dataclass
+class Services:
+    """Everything the API needs, built once by the composition root."""
+
+    commands: CommandService
+    views: ViewDatabase
+    runner: ProjectionRunner
+    max_attachment_bytes: int
+    read_wait_seconds: float
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+def current_user(
+    svc: ServicesDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> User:
+    """The staff user behind `Authorization: Bearer <token>`."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidTokenError
+    return svc.commands.authenticate(token.strip())
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def admin_user(user: CurrentUser) -> User:
+    if not user.is_admin:
+        raise ForbiddenError("only admins may do this")
+    return user
+
+
+AdminUser = Annotated[User, Depends(admin_user)]
+
+
+def context(
+    user: CurrentUser,
+    response: Response,
+    x_correlation_id: Annotated[
+        str | None,
+        Header(max_length=100, description="Ties the events of one request chain together."),
+    ] = None,
+) -> Context:
+    correlation_id = x_correlation_id or str(uuid.uuid4())
+    response.headers["X-Correlation-ID"] = correlation_id
+    return Context(actor=Actor.user(user.id), correlation_id=correlation_id)
+
+
+Ctx = Annotated[Context, Depends(context)]
+
+
+def expected_version(
+    if_match: Annotated[
+        str | None,
+        Header(description='The version you read, as its ETag (`"3"`): 412 if it moved on.'),
+    ] = None,
+) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise InvalidParameterError("header", "If-Match", 'expected an ETag such as "3"')
+    return int(value)
+
+
+ExpectedVersion = Annotated[int | None, Depends(expected_version)]
+
+
+def fresh(*views: str) -> Callable[..., Any]:
+    """A dependency that waits (briefly) until `views` have reached X-Min-Position."""
+
+    def wait(
+        svc: ServicesDep,
+        response: Response,
+        x_min_position: Annotated[
+            int | None,
+            Header(ge=0, description="Wait (up to 2 s) until the view has this log position."),
+        ] = None,
+    ) -> None:
+        if x_min_position is None:
+            return
+        reached = svc.runner.wait_for(x_min_position, views, svc.read_wait_seconds)
+        response.headers["X-View-Fresh"] = "true" if reached else "false"
+
+    return wait
+
+
+def written(response: Response, position: int, version: int | None = None) -> None:
+    """Headers every write answers with: its log position and the new ETag."""
+    response.headers["X-Log-Position"] = str(position)
+    if version is not None:
+        response.headers["ETag"] = f'"{version}"'

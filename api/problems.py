@@ -1,0 +1,121 @@
+"""Every error leaves the API as an RFC 9457 problem: each family is mapped once, here."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from api.responses import ProblemResponse, problem
+from commands.errors import AttachmentTooLargeError, InvalidTokenError, VersionMismatchError
+from domain.errors import ConflictError, DomainError, InvalidValueError, NotFoundError
+from projections.flat import InvalidCursorError
+
+log = logging.getLogger("ledgerdesk.api")
+
+
+class ForbiddenError(Exception):
+    """Raised when the caller is known but may not do what they ask."""
+
+
+class InvalidParameterError(Exception):
+    """Raised when a header or query parameter is malformed beyond what its type says."""
+
+    def __init__(self, where: str, name: str, message: str) -> None:
+        super().__init__(message)
+        self.where = where
+        self.name = name
+
+
+def _invalid(errors: list[dict[str, Any]], request: Request, detail: str) -> ProblemResponse:
+    return problem(
+        422, "validation-error", "Your request is not valid", detail, request.url.path,
+        errors=errors,
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Register the one mapping from error families to problem documents."""
+
+    @app.exception_handler(RequestValidationError)
+    def validation(request: Request, exc: RequestValidationError) -> ProblemResponse:
+        errors = [
+            {"location": list(e["loc"]), "message": e["msg"], "type": e["type"]}
+            for e in exc.errors()
+        ]
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in e['location'])}: {e['message']}" for e in errors
+        )
+        return _invalid(errors, request, detail)
+
+    @app.exception_handler(InvalidValueError)
+    def invalid_value(request: Request, exc: InvalidValueError) -> ProblemResponse:
+        errors = [{"location": ["body", exc.field], "message": str(exc), "type": "value_error"}]
+        return _invalid(errors, request, f"{exc.field}: {exc}")
+
+    @app.exception_handler(InvalidCursorError)
+    def invalid_cursor(request: Request, exc: InvalidCursorError) -> ProblemResponse:
+        errors = [{"location": ["query", "cursor"], "message": str(exc), "type": "value_error"}]
+        return _invalid(errors, request, f"cursor: {exc}")
+
+    @app.exception_handler(InvalidParameterError)
+    def bad_parameter(request: Request, exc: InvalidParameterError) -> ProblemResponse:
+        errors = [{"location": [exc.where, exc.name], "message": str(exc), "type": "value_error"}]
+        return _invalid(errors, request, f"{exc.name}: {exc}")
+
+    @app.exception_handler(NotFoundError)
+    def not_found(request: Request, exc: NotFoundError) -> ProblemResponse:
+        return problem(404, "not-found", "Not found", str(exc), request.url.path)
+
+    @app.exception_handler(ConflictError)
+    def conflict(request: Request, exc: ConflictError) -> ProblemResponse:
+        return problem(409, "conflict", "Conflict", str(exc), request.url.path)
+
+    @app.exception_handler(VersionMismatchError)
+    def stale(request: Request, exc: VersionMismatchError) -> ProblemResponse:
+        return problem(
+            412, "stale-version", "The item has changed since you read it", str(exc),
+            request.url.path, headers={"ETag": f'"{exc.actual}"'}, current_version=exc.actual,
+        )
+
+    @app.exception_handler(AttachmentTooLargeError)
+    def too_large(request: Request, exc: AttachmentTooLargeError) -> ProblemResponse:
+        return problem(
+            413, "too-large", "Upload too large", str(exc), request.url.path, limit=exc.limit
+        )
+
+    @app.exception_handler(InvalidTokenError)
+    def unauthorized(request: Request, exc: InvalidTokenError) -> ProblemResponse:
+        return problem(
+            401, "unauthorized", "Authentication required", str(exc), request.url.path,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+    @app.exception_handler(ForbiddenError)
+    def forbidden(request: Request, exc: ForbiddenError) -> ProblemResponse:
+        return problem(403, "forbidden", "Forbidden", str(exc), request.url.path)
+
+    @app.exception_handler(DomainError)
+    def domain_error(request: Request, exc: DomainError) -> ProblemResponse:
+        return problem(422, "rule-broken", "The request breaks a rule", str(exc),
+                       request.url.path)
+
+    @app.exception_handler(HTTPException)
+    def http_error(request: Request, exc: HTTPException) -> ProblemResponse:
+        slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        return problem(
+            exc.status_code, slug, str(exc.detail), str(exc.detail), request.url.path,
+            headers=dict(exc.headers or {}),
+        )
+
+    @app.exception_handler(Exception)
+    def unexpected(request: Request, exc: Exception) -> ProblemResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(
+            500, "internal-error", "Internal error",
+            "the server failed to handle this request; it has been logged",
+            request.url.path,
+        )

@@ -1,0 +1,80 @@
+"""JSON responses rendered by orjson, and RFC 9457 problem documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.responses import JSONResponse
+
+PROBLEM_TYPE_BASE = "/problems/"
+
+
+class OrjsonResponse(JSONResponse):
+    """A JSON response serialised with orjson (UUIDs and datetimes included)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
+class ProblemResponse(OrjsonResponse):
+    media_type = "application/problem+json"
+
+
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> ProblemResponse:
+    """An RFC 9457 problem document: `type` names the kind, `detail` this occurrence."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return ProblemResponse(body, status_code=status, headers=headers)
+
+
+_SKIP = {"content-length", "content-type"}
+
+
+def reply(sub: Any, content: Any, status: int = 200, **headers: str) -> OrjsonResponse:
+    """An orjson response carrying the headers dependencies set on the sub-response."""
+    response = OrjsonResponse(content, status_code=status)
+    for name, value in sub.headers.items():
+        if name not in _SKIP:
+            response.headers[name] = value
+    for name, value in headers.items():
+        response.headers[name.replace("_", "-")] = value
+    return response
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem responses a route can give."""
+    from api.schemas import Problem
+
+    text = {
+        401: "Missing or invalid bearer token.",
+        403: "The caller may not do this.",
+        404: "No such item.",
+        409: "Conflicts with the current state.",
+        412: "If-Match names a stale version.",
+        413: "Upload too large.",
+        422: "The request is not valid; `errors` names each problem.",
+    }
+    return {
+        s: {
+            "model": Problem,
+            "description": text[s],
+            "content": {"application/problem+json": {}},
+        }
+        for s in statuses
+    }

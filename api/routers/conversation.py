@@ -1,0 +1,109 @@
+"""A ticket's conversation: messages (customer replies, internal notes) and attachments."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Path, Response, UploadFile
+from fastapi.responses import FileResponse
+
+from api.deps import CurrentUser, Ctx, ServicesDep, fresh
+from api.responses import OrjsonResponse, documented
+from api.routers.tickets import Number, answer_write
+from api.schemas import MessageCreate, TicketOut
+from api.tags import Tag
+from commands.models import AddAttachment, PostMessage
+from domain.errors import NotFoundError
+from projections.base import current_tables
+from projections.ticket_detail import get_ticket
+
+router = APIRouter(prefix="/api/v1/tickets/{number}", tags=[Tag.CONVERSATION])
+
+
+class AttachmentNotFoundError(NotFoundError):
+    """Raised when a ticket has no attachment with the given id."""
+
+
+@router.post(
+    "/messages",
+    status_code=201,
+    summary="Post a message",
+    responses={201: {"model": TicketOut}, **documented(401, 404, 422)},
+)
+def post_message(
+    number: Number,
+    body: MessageCreate,
+    svc: ServicesDep,
+    ctx: Ctx,
+    response: Response,
+) -> OrjsonResponse:
+    """Post a customer reply (the customer sees it) or an internal message (staff only);
+    `in_reply_to` answers an earlier message of the same ticket."""
+    message_id = uuid.uuid4()
+    cmd = PostMessage(
+        message_id=message_id,
+        body=body.body,
+        visibility=body.visibility,
+        in_reply_to=body.in_reply_to,
+    )
+    result = svc.commands.change_ticket(number, [cmd], ctx)
+    return answer_write(
+        svc, response, result, 201, X_Message_ID=str(message_id)
+    )
+
+
+@router.post(
+    "/attachments",
+    status_code=201,
+    summary="Attach a file",
+    responses={201: {"model": TicketOut}, **documented(401, 404, 413, 422)},
+)
+def add_attachment(
+    number: Number,
+    file: Annotated[UploadFile, File(description="The file to attach.")],
+    svc: ServicesDep,
+    ctx: Ctx,
+    response: Response,
+) -> OrjsonResponse:
+    """Attach a file (multipart field `file`); the bytes are stored once by SHA-256."""
+    sha256, size = svc.commands.blobs.put(file.file, svc.max_attachment_bytes)
+    attachment_id = uuid.uuid4()
+    cmd = AddAttachment(
+        attachment_id=attachment_id,
+        sha256=sha256,
+        name=(file.filename or "attachment").rsplit("/", 1)[-1][:255] or "attachment",
+        size=size,
+        media_type=file.content_type or "application/octet-stream",
+    )
+    result = svc.commands.change_ticket(number, [cmd], ctx)
+    return answer_write(svc, response, result, 201, X_Attachment_ID=str(attachment_id))
+
+
+@router.get(
+    "/attachments/{attachment_id}",
+    summary="Download an attachment",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}, **documented(401, 404)},
+    dependencies=[Depends(fresh("ticket_detail"))],
+)
+def download_attachment(
+    number: Number,
+    attachment_id: Annotated[uuid.UUID, Path()],
+    svc: ServicesDep,
+    user: CurrentUser,
+) -> FileResponse:
+    """The attachment's bytes, always as a download (never rendered inline)."""
+    with svc.views.read() as tx:
+        doc = get_ticket(tx, current_tables(tx, "ticket_detail"), number)
+    found = [a for a in (doc or {}).get("attachments", []) if a["id"] == str(attachment_id)]
+    if not found:
+        raise AttachmentNotFoundError(f"no attachment {attachment_id} on ticket #{number}")
+    attachment = found[0]
+    return FileResponse(
+        svc.commands.blobs.path(attachment["sha256"]),
+        media_type=attachment["media_type"],
+        filename=attachment["name"],
+        content_disposition_type="attachment",
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private"},
+    )

@@ -1,0 +1,138 @@
+"""Tickets: open, read (now or as of a moment), change field by field, history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from api.deps import CurrentUser, Ctx, ExpectedVersion, ServicesDep, fresh, written
+from api.problems import InvalidParameterError
+from api.responses import OrjsonResponse, documented, reply
+from api.schemas import HistoryEntry, TicketCreate, TicketOut, TicketPatch
+from api.tags import Tag
+from commands.errors import TicketNotFoundError
+from commands.models import (
+    ChangeTicketStatus,
+    CommandResult,
+    EditTicketDescription,
+    OpenTicket,
+    ReprioritiseTicket,
+    RetitleTicket,
+    TicketCommand,
+)
+from domain.item_numbers import item_id
+from projections.base import current_tables
+from projections.item_history import item_history
+from projections.ticket_detail import fold, get_ticket
+
+router = APIRouter(prefix="/api/v1/tickets", tags=[Tag.TICKETS])
+Number = Annotated[int, Path(ge=1, description="The ticket's item number.", examples=[1042])]
+
+
+def ticket_now(svc: ServicesDep, number: int) -> dict[str, Any]:
+    """The ticket as its events say right now (a write's answer never waits on a view)."""
+    doc = fold(svc.commands.ticket_events(number))
+    assert doc is not None
+    return doc
+
+
+def answer_write(
+    svc: ServicesDep, response: Response, result: CommandResult, status: int = 200, **extra: str
+) -> OrjsonResponse:
+    assert result.number is not None
+    written(response, result.position, result.version)
+    return reply(response, ticket_now(svc, result.number), status, **extra)
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Open a ticket",
+    responses={201: {"model": TicketOut}, **documented(401, 422)},
+)
+def open_ticket(
+    body: TicketCreate, svc: ServicesDep, ctx: Ctx, response: Response
+) -> OrjsonResponse:
+    """Open a ticket; it gets the next item number. Answers with the ticket."""
+    result = svc.commands.open_ticket(OpenTicket(**body.model_dump()), ctx)
+    return answer_write(
+        svc, response, result, 201, Location=f"/api/v1/tickets/{result.number}"
+    )
+
+
+@router.get(
+    "/{number}",
+    summary="Read a ticket",
+    responses={200: {"model": TicketOut}, **documented(401, 404, 422)},
+    dependencies=[Depends(fresh("ticket_detail"))],
+)
+def read_ticket(
+    number: Number,
+    svc: ServicesDep,
+    user: CurrentUser,
+    response: Response,
+    as_of: Annotated[
+        datetime | None,
+        Query(description="RFC 3339 moment: the ticket as it was then (404 before it existed)."),
+    ] = None,
+) -> OrjsonResponse:
+    """Read a ticket with its people, conversation and attachments, now or as of a moment."""
+    if as_of is not None:
+        if as_of.tzinfo is None:
+            raise InvalidParameterError(
+                "query", "as_of", "give a time zone, e.g. 2026-11-22T10:00:00Z"
+            )
+        doc = fold(svc.commands.ticket_events(number, until=as_of))
+    else:
+        with svc.views.read() as tx:
+            doc = get_ticket(tx, current_tables(tx, "ticket_detail"), number)
+    if doc is None:
+        raise TicketNotFoundError(number)
+    return reply(response, doc, ETag=f'"{doc["version"]}"')
+
+
+@router.patch(
+    "/{number}",
+    summary="Change a ticket's fields",
+    responses={200: {"model": TicketOut}, **documented(401, 404, 409, 412, 422)},
+)
+def change_ticket(
+    number: Number,
+    body: TicketPatch,
+    svc: ServicesDep,
+    ctx: Ctx,
+    version: ExpectedVersion,
+    response: Response,
+) -> OrjsonResponse:
+    """Change title, description, priority or status: one event per changed field,
+    none if nothing changed. With If-Match, a stale version gets 412."""
+    commands: list[TicketCommand] = []
+    if body.title is not None:
+        commands.append(RetitleTicket(title=body.title))
+    if body.description is not None:
+        commands.append(EditTicketDescription(description=body.description))
+    if body.priority is not None:
+        commands.append(ReprioritiseTicket(priority=body.priority))
+    if body.status is not None:
+        commands.append(ChangeTicketStatus(status=body.status))
+    result = svc.commands.change_ticket(number, commands, ctx, version)
+    return answer_write(svc, response, result)
+
+
+@router.get(
+    "/{number}/history",
+    summary="A ticket's history",
+    responses={200: {"model": list[HistoryEntry]}, **documented(401, 404)},
+    dependencies=[Depends(fresh("item_history"))],
+)
+def ticket_history(
+    number: Number, svc: ServicesDep, user: CurrentUser, response: Response
+) -> OrjsonResponse:
+    """Every event of the ticket in log order: position, type, time, actor, changes."""
+    with svc.views.read() as tx:
+        entries = item_history(tx, current_tables(tx, "item_history"), str(item_id(number)))
+    if not entries:
+        svc.commands.ticket_events(number)  # 404 when there is no such ticket.
+    return reply(response, entries)

@@ -1,0 +1,220 @@
+"""The `ledgerdesk` command line: serve, migrate, users, tokens, projections, replay."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+import bootstrap
+from commands.models import Context, IssueToken, RegisterUser
+from domain.errors import DomainError, UserAlreadyExistsError
+from domain.values import Actor
+from settings import Settings
+
+CLI = Context(actor=Actor.system("cli"), correlation_id="cli")
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    bootstrap.migrate(_settings())
+    print("migrated: event store and view tables are in place")
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Migrate, then create the first admin and print its token (only the first time)."""
+    settings = _settings()
+    bootstrap.migrate(settings)
+    with _container(settings) as c:
+        try:
+            c.commands.register_user(
+                RegisterUser(email=args.admin_email, name="Administrator", is_admin=True), CLI
+            )
+        except UserAlreadyExistsError:
+            print(f"ready: admin {args.admin_email} exists (its token was printed when created;"
+                  f" `ledgerdesk tokens create --email {args.admin_email}` issues another)")
+            return 0
+        _, token = c.commands.issue_token(IssueToken(email=args.admin_email, label="init"), CLI)
+    print(f"created admin {args.admin_email}; its API token (shown once, keep it safe):")
+    print(token)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings()
+    if not settings.is_postgres:
+        bootstrap.migrate(settings)
+    with _container(settings) as c:
+        if not args.no_follow:
+            c.follow()
+        print(f"ledgerdesk serving on http://{args.host}:{args.port}/api/v1 (docs at /docs)")
+        uvicorn.run(c.http_app(), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def cmd_users_create(args: argparse.Namespace) -> int:
+    with _container(_settings()) as c:
+        result = c.commands.register_user(
+            RegisterUser(email=args.email, name=args.name, is_admin=args.admin), CLI
+        )
+    print(f"created user {args.email} with id {result.id}")
+    return 0
+
+
+def cmd_tokens_create(args: argparse.Namespace) -> int:
+    with _container(_settings()) as c:
+        _, token = c.commands.issue_token(IssueToken(email=args.email, label=args.label), CLI)
+    print(token)
+    return 0
+
+
+def cmd_projections(args: argparse.Namespace) -> int:
+    with _container(_settings()) as c:
+        names = [args.name] if args.name else list(c.runner.projections)
+        for name in names:
+            c.runner.projection(name)  # An unknown name is an error before any work.
+        if args.action == "status":
+            print(f"{'view':<16}{'generation':>11}{'position':>12}{'head':>12}{'lag':>10}")
+            for s in c.runner.status():
+                if s.view in names:
+                    print(f"{s.view:<16}{s.generation:>11}{s.position:>12}{s.head:>12}{s.lag:>10}")
+        elif args.action == "rebuild":
+            for name in names:
+                generation = c.runner.rebuild(name, _progress_bar(f"rebuild {name}"))
+                print(f"{name}: rebuilt as generation {generation} and switched over")
+        else:
+            _run_until_signalled(c, names)
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    if not args.verify:
+        raise CliError("replay needs --verify (rebuild every view into fresh tables and compare)")
+    differences: list[str] = []
+    with _container(_settings()) as c:
+        for name in c.runner.projections:
+            found = c.runner.verify(name, _progress_bar(f"replay {name}"))
+            print(f"{name}: {'OK' if not found else f'{len(found)} difference(s)'}")
+            differences += found
+    for line in differences:
+        print(f"  {line}")
+    return 1 if differences else 0
+
+
+def _run_until_signalled(c: bootstrap.Container, names: Sequence[str]) -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    c.follow(names)
+    print(f"following the log into: {', '.join(names)} (Ctrl-C to stop)", flush=True)
+    stop.wait()
+
+
+def _progress_bar(label: str) -> Callable[[int, int], None]:
+    from tqdm import tqdm
+
+    bar: dict[str, Any] = {}
+
+    def progress(position: int, head: int) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=head, desc=label, unit="ev", file=sys.stderr)
+        b = bar["bar"]
+        b.total = head
+        b.update(position - b.n)
+        if position >= head:
+            b.close()
+
+    return progress
+
+
+class _container:
+    """A built container that is closed on exit."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def __enter__(self) -> bootstrap.Container:
+        self.c = bootstrap.build(self.settings)
+        return self.c
+
+    def __exit__(self, *exc: object) -> None:
+        self.c.close()
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ledgerdesk", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the API (embedded: migrates, follows the views)")
+    serve.add_argument("--host", default=Settings().host)
+    serve.add_argument("--port", type=int, default=Settings().port)
+    serve.add_argument("--no-follow", action="store_true",
+                       help="do not run projections in this process")
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="create the tables").set_defaults(func=cmd_migrate)
+
+    init = sub.add_parser("init", help="migrate and create the first admin (prints its token)")
+    init.add_argument("--admin-email", required=True)
+    init.set_defaults(func=cmd_init)
+
+    users = sub.add_parser("users", help="staff users").add_subparsers(dest="action",
+                                                                        required=True)
+    create = users.add_parser("create", help="create a staff user")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--admin", action="store_true")
+    create.set_defaults(func=cmd_users_create)
+
+    tokens = sub.add_parser("tokens", help="bearer tokens").add_subparsers(dest="action",
+                                                                            required=True)
+    token = tokens.add_parser("create", help="issue a bearer token (printed once)")
+    token.add_argument("--email", required=True)
+    token.add_argument("--label", default="cli")
+    token.set_defaults(func=cmd_tokens_create)
+
+    projections = sub.add_parser("projections", help="the views")
+    projections.add_argument("action", choices=["status", "run", "rebuild"])
+    projections.add_argument("name", nargs="?", help="one view (default: all)")
+    projections.set_defaults(func=cmd_projections)
+
+    replay = sub.add_parser("replay", help="audit: rebuild views from the log and compare")
+    replay.add_argument("--verify", action="store_true")
+    replay.set_defaults(func=cmd_replay)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except (CliError, DomainError, KeyError) as error:
+        message = error.args[0] if isinstance(error, KeyError) else str(error)
+        print(f"ledgerdesk: error: {message}", file=sys.stderr)
+        return 2
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        print(f"ledgerdesk: error: {problems}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The write side: command models, their handlers and the event-sourced application."""

@@ -1,0 +1,61 @@
+"""The one eventsourcing Application every command saves through."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Recording
+from eventsourcing.utils import EnvType
+
+from domain.item_numbers import ItemNumberCounter
+from domain.ticket import Ticket
+from domain.user import User
+
+CommitListener = Callable[[int], None]
+
+
+class LedgerDesk(Application[UUID]):
+    """The event-sourced application: one totally ordered log for every aggregate."""
+
+    name = "ledgerdesk"
+    snapshotting_intervals = {Ticket: 50, User: 50, ItemNumberCounter: 100}
+
+    def __init__(self, env: EnvType | None = None) -> None:
+        super().__init__(env)
+        self._listeners: list[CommitListener] = []
+        self._listeners_lock = threading.Lock()
+
+    def on_commit(self, listener: CommitListener) -> None:
+        """Call `listener(position)` after every save in this process (embedded live views)."""
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        if not recordings:
+            return
+        position = max(r.notification.id for r in recordings)
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(position)
+
+    def head(self) -> int:
+        """The log position of the newest event (0 for an empty log)."""
+        return self.recorder.max_notification_id() or 0
+
+    def save_all(self, aggregates: Sequence[Any]) -> int:
+        """Save aggregates atomically; return the log position of the newest event."""
+        recordings = self.save(*aggregates)
+        if recordings:
+            return max(r.notification.id for r in recordings)
+        return self.head()
+
+
+def create_tables(env: EnvType) -> None:
+    """Create the event store's tables (the `migrate` step); servers never do this."""
+    app = LedgerDesk(env={**env, "CREATE_TABLE": "y"})
+    app.close()

@@ -1,0 +1,111 @@
+"""Command models: what a caller asks the write side to do (imperative, frozen)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.values import Actor, Channel, Priority
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Context(BaseModel):
+    """Who asks, and the correlation id that ties their events together."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    actor: Actor
+    correlation_id: str
+
+
+class CommandResult(BaseModel):
+    """What every command returns: the aggregate, its version and the log position."""
+
+    model_config = ConfigDict(frozen=True)
+    id: UUID
+    number: int | None
+    version: int
+    position: int
+
+
+class OpenTicket(Command):
+    title: str = Field(min_length=1, max_length=500)
+    description: str = Field(default="", max_length=200_000)
+    priority: Priority = Priority.NORMAL
+    requester_email: str | None = Field(default=None, max_length=320)
+    channel: Channel = Channel.API
+
+
+class RetitleTicket(Command):
+    title: str = Field(min_length=1, max_length=500)
+
+
+class EditTicketDescription(Command):
+    description: str = Field(max_length=200_000)
+
+
+class ReprioritiseTicket(Command):
+    priority: Priority
+
+
+class ChangeTicketStatus(Command):
+    status: str = Field(min_length=1, max_length=100)
+
+
+class AssignUser(Command):
+    user_id: UUID
+
+
+class UnassignUser(Command):
+    user_id: UUID
+
+
+class AddFollower(Command):
+    user_id: UUID
+
+
+class RemoveFollower(Command):
+    user_id: UUID
+
+
+class PostMessage(Command):
+    message_id: UUID
+    body: str = Field(min_length=1, max_length=200_000)
+    visibility: str = Field(pattern="^(customer|internal)$")
+    in_reply_to: UUID | None = None
+
+
+class AddAttachment(Command):
+    attachment_id: UUID
+    sha256: str = Field(pattern="^[0-9a-f]{64}$")
+    name: str = Field(min_length=1, max_length=255)
+    size: int = Field(ge=0)
+    media_type: str = Field(min_length=1, max_length=255)
+
+
+class RegisterUser(Command):
+    email: str = Field(max_length=320)
+    name: str = Field(max_length=200)
+    is_admin: bool = False
+
+
+class IssueToken(Command):
+    email: str = Field(max_length=320)
+    label: str = Field(default="", max_length=200)
+
+
+TicketCommand = (
+    RetitleTicket
+    | EditTicketDescription
+    | ReprioritiseTicket
+    | ChangeTicketStatus
+    | AssignUser
+    | UnassignUser
+    | AddFollower
+    | RemoveFollower
+    | PostMessage
+    | AddAttachment
+)

@@ -1,0 +1,105 @@
+"""The write side's one entry point: every command goes through here to the event store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
+
+from commands.application import LedgerDesk
+from commands.blobs import BlobStore
+from commands.errors import TicketNotFoundError, VersionMismatchError
+from commands.models import (
+    CommandResult,
+    Context,
+    IssueToken,
+    OpenTicket,
+    RegisterUser,
+    TicketCommand,
+)
+from commands.tickets import TICKET_HANDLERS, open_ticket
+from commands.unit_of_work import UnitOfWork, run
+from commands.users import (
+    authenticate,
+    format_token,
+    issue_token,
+    new_token_parts,
+    register_user,
+)
+from domain.item_numbers import item_id
+from domain.ticket import Ticket
+from domain.user import User
+
+
+class CommandService:
+    """Turns commands into saved events and returns what the caller needs to read them."""
+
+    def __init__(self, app: LedgerDesk, blobs: BlobStore) -> None:
+        self.app = app
+        self.blobs = blobs
+
+    def open_ticket(self, cmd: OpenTicket, ctx: Context) -> CommandResult:
+        aggregates, position = run(self.app, lambda uow: open_ticket(cmd, uow, ctx))
+        return _result(aggregates[-1], position)
+
+    def change_ticket(
+        self,
+        number: int,
+        commands: Sequence[TicketCommand],
+        ctx: Context,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        """Apply several ticket commands in one atomic write (e.g. a PATCH)."""
+
+        def decide(uow: UnitOfWork) -> list[Any]:
+            ticket = uow.ticket(number)
+            if expected_version is not None and ticket.version != expected_version:
+                raise VersionMismatchError(expected_version, ticket.version)
+            for cmd in commands:
+                TICKET_HANDLERS[type(cmd)](ticket, cmd, uow, ctx)
+            return [ticket]
+
+        aggregates, position = run(self.app, decide)
+        return _result(aggregates[0], position)
+
+    def register_user(self, cmd: RegisterUser, ctx: Context) -> CommandResult:
+        aggregates, position = run(self.app, lambda uow: register_user(cmd, uow, ctx))
+        return _result(aggregates[0], position)
+
+    def issue_token(self, cmd: IssueToken, ctx: Context) -> tuple[CommandResult, str]:
+        """Issue a bearer token; the token itself is returned once and never stored."""
+        token_id, secret = new_token_parts()
+        aggregates, position = run(
+            self.app, lambda uow: issue_token(cmd, uow, ctx, token_id, secret)
+        )
+        user = aggregates[0]
+        return _result(user, position), format_token(user.id, token_id, secret)
+
+    def user(self, user_id: UUID) -> User:
+        return UnitOfWork(self.app).user(user_id)
+
+    def authenticate(self, token: str) -> User:
+        return authenticate(UnitOfWork(self.app), token)
+
+    def ticket_events(
+        self, number: int, until: datetime | None = None
+    ) -> list[DomainEventProtocol[Any]]:
+        """A ticket's events in order, up to `until` (for as-of reads and audits)."""
+        events = list(self.app.events.get(item_id(number)))
+        if not events or not isinstance(events[0], Ticket.Opened):
+            raise TicketNotFoundError(number)
+        if until is None:
+            return events
+        return [e for e in events if e.timestamp <= until]
+
+
+def _result(aggregate: Any, position: int) -> CommandResult:
+    return CommandResult(
+        id=aggregate.id,
+        number=getattr(aggregate, "number", None),
+        version=aggregate.version,
+        position=position,
+    )

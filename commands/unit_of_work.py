@@ -1,0 +1,70 @@
+"""Load aggregates for one command, save them in one atomic write, retry on conflict."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from commands.application import LedgerDesk
+from commands.errors import ConcurrentWriteError, TicketNotFoundError, UserNotFoundError
+from domain.item_numbers import COUNTER_ID, ItemNumberCounter, item_id
+from domain.ticket import Ticket
+from domain.user import User
+
+T = TypeVar("T")
+MAX_ATTEMPTS = 30
+
+
+class UnitOfWork:
+    """The aggregates one command reads and changes."""
+
+    def __init__(self, app: LedgerDesk) -> None:
+        self.app = app
+
+    def _get(self, aggregate_id: UUID, kind: type[T]) -> T | None:
+        try:
+            aggregate = self.app.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, kind) else None
+
+    def ticket(self, number: int) -> Ticket:
+        ticket = self._get(item_id(number), Ticket)
+        if ticket is None:
+            raise TicketNotFoundError(number)
+        return ticket
+
+    def user(self, user_id: UUID) -> User:
+        user = self._get(user_id, User)
+        if user is None:
+            raise UserNotFoundError(str(user_id))
+        return user
+
+    def find_user(self, user_id: UUID) -> User | None:
+        return self._get(user_id, User)
+
+    def counter(self) -> ItemNumberCounter:
+        return self._get(COUNTER_ID, ItemNumberCounter) or ItemNumberCounter.start()
+
+
+def run(app: LedgerDesk, decide: Callable[[UnitOfWork], Sequence[Any]]) -> tuple[list[Any], int]:
+    """Run `decide` and save what it returns; on a concurrent write, decide again.
+
+    `decide` loads fresh state each attempt, so a retried command never loses
+    the other writer's update: it is re-applied on top of it (or refused by a
+    guard that now fails).
+    """
+    for attempt in range(MAX_ATTEMPTS):
+        aggregates = list(decide(UnitOfWork(app)))
+        try:
+            return aggregates, app.save_all(aggregates)
+        except IntegrityError:
+            # Back off a little, with jitter, so that colliding writers spread out.
+            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+    raise ConcurrentWriteError

@@ -1,0 +1,90 @@
+"""The domain's errors: a small hierarchy, one family per kind of refusal."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Raised when a command breaks a rule of the model."""
+
+
+class InvalidValueError(DomainError):
+    """Raised when a value given to a command is not one the model accepts."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class ConflictError(DomainError):
+    """Raised when a command conflicts with the current state of an aggregate."""
+
+
+class NotFoundError(DomainError):
+    """Raised when a command names an aggregate or part that does not exist."""
+
+
+class EmptyTitleError(InvalidValueError):
+    """Raised when an item would be given an empty title."""
+
+    def __init__(self) -> None:
+        super().__init__("title", "title must not be empty")
+
+
+class UnknownStatusError(InvalidValueError):
+    """Raised when a status is not one of the configured lifecycle statuses."""
+
+    def __init__(self, status: str, known: list[str]) -> None:
+        super().__init__("status", f"unknown status {status!r}; known: {', '.join(known)}")
+
+
+class UnknownPriorityError(InvalidValueError):
+    """Raised when a priority is not low, normal, high or urgent."""
+
+    def __init__(self, priority: str) -> None:
+        super().__init__(
+            "priority", f"unknown priority {priority!r}; known: low, normal, high, urgent"
+        )
+
+
+class MessageNotFoundError(InvalidValueError):
+    """Raised when a message answers a message that is not in the conversation."""
+
+    def __init__(self, message_id: str) -> None:
+        super().__init__("in_reply_to", f"no message {message_id} in this conversation")
+
+
+class InternalMessageReplyError(InvalidValueError):
+    """Raised when a customer-visible reply would answer an internal message."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "in_reply_to", "a customer reply cannot answer an internal message"
+        )
+
+
+class EmptyMessageError(InvalidValueError):
+    """Raised when a message has no body."""
+
+    def __init__(self) -> None:
+        super().__init__("body", "message body must not be empty")
+
+
+class InvalidEmailError(InvalidValueError):
+    """Raised when an email address is not of the form local@domain."""
+
+    def __init__(self, field: str, value: str) -> None:
+        super().__init__(field, f"{value!r} is not an email address")
+
+
+class UserAlreadyExistsError(ConflictError):
+    """Raised when a staff user is created with an email another user has."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__(f"a user with email {email} already exists")
+
+
+class UserDeactivatedError(ConflictError):
+    """Raised when a deactivated user would be given a token or work."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__(f"user {email} is deactivated")

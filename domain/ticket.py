@@ -1,0 +1,299 @@
+"""The Ticket aggregate: a customer request and its conversation.
+
+The write side keeps only what the rules need; the views fold the events
+into everything people read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import (
+    EmptyMessageError,
+    EmptyTitleError,
+    InternalMessageReplyError,
+    MessageNotFoundError,
+)
+from domain.item_numbers import item_id
+from domain.values import (
+    DEFAULT_TICKET_LIFECYCLE,
+    Actor,
+    Channel,
+    Lifecycle,
+    Priority,
+    normalise_email,
+)
+
+CUSTOMER = "customer"
+INTERNAL = "internal"
+
+
+class Ticket(Aggregate):
+    """A request from a customer, with its people, status and conversation."""
+
+    TOPIC = "ledgerdesk:Ticket"
+
+    @staticmethod
+    def create_id(number: int) -> UUID:
+        return item_id(number)
+
+    class Created(Aggregate.Created):
+        TOPIC = "ledgerdesk:Ticket.Created"
+
+    class Opened(Aggregate.Created):
+        """The ticket exists. v2 added `channel` (v1 tickets all came from the API)."""
+
+        TOPIC = "ledgerdesk:Ticket.Opened"
+        class_version = 2
+        number: int
+        title: str
+        description: str
+        requester_email: str | None
+        channel: str
+        priority: str
+        status: str
+        state: str
+        actor: str
+        correlation_id: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["channel"] = Channel.API.value
+
+    @event(Opened)
+    def __init__(
+        self,
+        number: int,
+        title: str,
+        description: str,
+        requester_email: str | None,
+        channel: str,
+        priority: str,
+        status: str,
+        state: str,
+        actor: str,
+        correlation_id: str,
+    ) -> None:
+        self.number = number
+        self.title = title
+        self.description = description
+        self.priority = priority
+        self.status = status
+        self.assignees: set[str] = set()
+        self.followers: set[str] = set()
+        self.message_visibility: dict[str, str] = {}
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        number: int,
+        title: str,
+        description: str,
+        requester_email: str | None,
+        channel: Channel,
+        priority: str,
+        actor: Actor,
+        correlation_id: str,
+        lifecycle: Lifecycle = DEFAULT_TICKET_LIFECYCLE,
+    ) -> Ticket:
+        """Open a ticket with the next item number."""
+        title = _check_title(title)
+        status = lifecycle.initial
+        return cls(
+            number=number,
+            title=title,
+            description=description,
+            requester_email=normalise_email(requester_email, "requester_email")
+            if requester_email
+            else None,
+            channel=channel.value,
+            priority=Priority.parse(priority).value,
+            status=status.name,
+            state=status.state.value,
+            actor=actor.ref,
+            correlation_id=correlation_id,
+        )
+
+    # --- fields -------------------------------------------------------------
+
+    def retitle(self, title: str, actor: Actor, correlation_id: str) -> None:
+        title = _check_title(title)
+        if title != self.title:
+            self._retitled(title=title, actor=actor.ref, correlation_id=correlation_id)
+
+    @event("Retitled", topic="ledgerdesk:Ticket.Retitled")
+    def _retitled(self, title: str, actor: str, correlation_id: str) -> None:
+        self.title = title
+
+    def edit_description(self, description: str, actor: Actor, correlation_id: str) -> None:
+        if description != self.description:
+            self._description_edited(
+                description=description, actor=actor.ref, correlation_id=correlation_id
+            )
+
+    @event("DescriptionEdited", topic="ledgerdesk:Ticket.DescriptionEdited")
+    def _description_edited(self, description: str, actor: str, correlation_id: str) -> None:
+        self.description = description
+
+    def reprioritise(self, priority: str, actor: Actor, correlation_id: str) -> None:
+        value = Priority.parse(priority).value
+        if value != self.priority:
+            self._reprioritised(priority=value, actor=actor.ref, correlation_id=correlation_id)
+
+    @event("Reprioritised", topic="ledgerdesk:Ticket.Reprioritised")
+    def _reprioritised(self, priority: str, actor: str, correlation_id: str) -> None:
+        self.priority = priority
+
+    def change_status(
+        self,
+        status: str,
+        actor: Actor,
+        correlation_id: str,
+        lifecycle: Lifecycle = DEFAULT_TICKET_LIFECYCLE,
+    ) -> None:
+        new = lifecycle.status(status)
+        if new.name != self.status:
+            self._status_changed(
+                status=new.name,
+                state=new.state.value,
+                actor=actor.ref,
+                correlation_id=correlation_id,
+            )
+
+    @event("StatusChanged", topic="ledgerdesk:Ticket.StatusChanged")
+    def _status_changed(self, status: str, state: str, actor: str, correlation_id: str) -> None:
+        self.status = status
+
+    # --- people -------------------------------------------------------------
+
+    def assign(self, user_id: UUID, actor: Actor, correlation_id: str) -> None:
+        if str(user_id) not in self.assignees:
+            self._user_assigned(
+                user_id=str(user_id), actor=actor.ref, correlation_id=correlation_id
+            )
+
+    @event("UserAssigned", topic="ledgerdesk:Ticket.UserAssigned")
+    def _user_assigned(self, user_id: str, actor: str, correlation_id: str) -> None:
+        self.assignees.add(user_id)
+
+    def unassign(self, user_id: UUID, actor: Actor, correlation_id: str) -> None:
+        if str(user_id) in self.assignees:
+            self._user_unassigned(
+                user_id=str(user_id), actor=actor.ref, correlation_id=correlation_id
+            )
+
+    @event("UserUnassigned", topic="ledgerdesk:Ticket.UserUnassigned")
+    def _user_unassigned(self, user_id: str, actor: str, correlation_id: str) -> None:
+        self.assignees.discard(user_id)
+
+    def add_follower(self, user_id: UUID, actor: Actor, correlation_id: str) -> None:
+        if str(user_id) not in self.followers:
+            self._follower_added(
+                user_id=str(user_id), actor=actor.ref, correlation_id=correlation_id
+            )
+
+    @event("FollowerAdded", topic="ledgerdesk:Ticket.FollowerAdded")
+    def _follower_added(self, user_id: str, actor: str, correlation_id: str) -> None:
+        self.followers.add(user_id)
+
+    def remove_follower(self, user_id: UUID, actor: Actor, correlation_id: str) -> None:
+        if str(user_id) in self.followers:
+            self._follower_removed(
+                user_id=str(user_id), actor=actor.ref, correlation_id=correlation_id
+            )
+
+    @event("FollowerRemoved", topic="ledgerdesk:Ticket.FollowerRemoved")
+    def _follower_removed(self, user_id: str, actor: str, correlation_id: str) -> None:
+        self.followers.discard(user_id)
+
+    # --- conversation -------------------------------------------------------
+
+    def post_message(
+        self,
+        *,
+        message_id: UUID,
+        body: str,
+        visibility: str,
+        in_reply_to: UUID | None,
+        actor: Actor,
+        correlation_id: str,
+    ) -> None:
+        """Post a customer reply (seen by the customer) or an internal message."""
+        self._check_message(body, visibility, in_reply_to)
+        post = self._customer_reply_posted if visibility == CUSTOMER else self._internal_posted
+        post(
+            message_id=str(message_id),
+            body=body,
+            in_reply_to=str(in_reply_to) if in_reply_to else None,
+            actor=actor.ref,
+            correlation_id=correlation_id,
+        )
+
+    def _check_message(self, body: str, visibility: str, in_reply_to: UUID | None) -> None:
+        if not body.strip():
+            raise EmptyMessageError
+        if in_reply_to is None:
+            return
+        answered = self.message_visibility.get(str(in_reply_to))
+        if answered is None:
+            raise MessageNotFoundError(str(in_reply_to))
+        if visibility == CUSTOMER and answered == INTERNAL:
+            raise InternalMessageReplyError
+
+    @event("CustomerReplyPosted", topic="ledgerdesk:Ticket.CustomerReplyPosted")
+    def _customer_reply_posted(
+        self, message_id: str, body: str, in_reply_to: str | None, actor: str, correlation_id: str
+    ) -> None:
+        self.message_visibility[message_id] = CUSTOMER
+
+    @event("InternalMessagePosted", topic="ledgerdesk:Ticket.InternalMessagePosted")
+    def _internal_posted(
+        self, message_id: str, body: str, in_reply_to: str | None, actor: str, correlation_id: str
+    ) -> None:
+        self.message_visibility[message_id] = INTERNAL
+
+    def add_attachment(
+        self,
+        *,
+        attachment_id: UUID,
+        sha256: str,
+        name: str,
+        size: int,
+        media_type: str,
+        actor: Actor,
+        correlation_id: str,
+    ) -> None:
+        """Record an attachment whose bytes are already in the blob store."""
+        self._attachment_added(
+            attachment_id=str(attachment_id),
+            sha256=sha256,
+            name=name,
+            size=size,
+            media_type=media_type,
+            actor=actor.ref,
+            correlation_id=correlation_id,
+        )
+
+    @event("AttachmentAdded", topic="ledgerdesk:Ticket.AttachmentAdded")
+    def _attachment_added(
+        self,
+        attachment_id: str,
+        sha256: str,
+        name: str,
+        size: int,
+        media_type: str,
+        actor: str,
+        correlation_id: str,
+    ) -> None:
+        pass
+
+
+def _check_title(title: str) -> str:
+    title = title.strip()
+    if not title:
+        raise EmptyTitleError
+    return title

@@ -1,0 +1,119 @@
+"""Value objects shared by the aggregates: actors, priorities, lifecycle statuses."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from uuid import UUID
+
+from domain.errors import InvalidEmailError, UnknownPriorityError, UnknownStatusError
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalise_email(value: str, field: str = "email") -> str:
+    """An email address in the one form the model compares: trimmed, lower case."""
+    email = value.strip().lower()
+    if not _EMAIL.match(email):
+        raise InvalidEmailError(field, value)
+    return email
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: a staff user, a customer, the system, an import..."""
+
+    kind: str
+    ident: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}:{self.ident}"
+
+    @classmethod
+    def user(cls, user_id: UUID) -> Actor:
+        return cls("user", str(user_id))
+
+    @classmethod
+    def customer(cls, email: str) -> Actor:
+        return cls("customer", email)
+
+    @classmethod
+    def system(cls, name: str) -> Actor:
+        return cls("system", name)
+
+    @classmethod
+    def parse(cls, ref: str) -> Actor:
+        kind, _, ident = ref.partition(":")
+        return cls(kind, ident)
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+    @classmethod
+    def parse(cls, value: str) -> Priority:
+        try:
+            return cls(value)
+        except ValueError:
+            raise UnknownPriorityError(value) from None
+
+
+class State(StrEnum):
+    """The three states every lifecycle status maps to."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    FINISHED = "finished"
+
+
+class Channel(StrEnum):
+    """How an item arrived."""
+
+    API = "api"
+    EMAIL = "email"
+    PORTAL = "portal"
+    CHAT = "chat"
+    IMPORT = "import"
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    state: State
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """An ordered set of statuses, each mapped to a state.
+
+    Events record the status *and* its state, so a later change to the
+    configuration never rewrites what a past event meant.
+    """
+
+    statuses: tuple[Status, ...]
+
+    @property
+    def initial(self) -> Status:
+        return self.statuses[0]
+
+    def status(self, name: str) -> Status:
+        for status in self.statuses:
+            if status.name.casefold() == name.casefold():
+                return status
+        raise UnknownStatusError(name, [s.name for s in self.statuses])
+
+
+DEFAULT_TICKET_LIFECYCLE = Lifecycle(
+    (
+        Status("New", State.NOT_STARTED),
+        Status("Open", State.IN_PROGRESS),
+        Status("Waiting on customer", State.IN_PROGRESS),
+        Status("Resolved", State.FINISHED),
+        Status("Closed", State.FINISHED),
+    )
+)

@@ -1,0 +1,1 @@
+"""The read side: projections (events -> rows) and the queries of each view."""

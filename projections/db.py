@@ -1,0 +1,195 @@
+"""Where views live: one small interface over SQLite (embedded) and PostgreSQL.
+
+SQL is written once with `?` placeholders and portable syntax (ON CONFLICT
+upserts, TEXT JSON documents); the PostgreSQL side swaps the placeholders.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+Row = dict[str, Any]
+Params = Sequence[Any]
+
+
+class Tx(ABC):
+    """One transaction on the view database."""
+
+    dialect: str
+
+    @abstractmethod
+    def execute(self, sql: str, params: Params = ()) -> None: ...
+
+    @abstractmethod
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None: ...
+
+    @abstractmethod
+    def all(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    def one(self, sql: str, params: Params = ()) -> Row | None:
+        rows = self.all(sql, params)
+        return rows[0] if rows else None
+
+    @property
+    def for_update(self) -> str:
+        """Row-lock suffix: SQLite's write transactions are already exclusive."""
+        return " FOR UPDATE" if self.dialect == "postgres" else ""
+
+
+class ViewDatabase(ABC):
+    dialect: str
+
+    @abstractmethod
+    def write(self) -> Any:
+        """A context manager yielding a `Tx` that commits on exit (exclusive on SQLite)."""
+
+    @abstractmethod
+    def read(self) -> Any:
+        """A context manager yielding a read-only `Tx`."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class _SQLiteTx(Tx):
+    dialect = "sqlite"
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Params = ()) -> None:
+        self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def all(self, sql: str, params: Params = ()) -> list[Row]:
+        return [dict(r) for r in self.conn.execute(sql, params).fetchall()]
+
+
+class SQLiteViews(ViewDatabase):
+    """Views in an SQLite file beside the event store (WAL: reads never wait on writes)."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, timeout=30, check_same_thread=False
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield _SQLiteTx(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            yield _SQLiteTx(conn)
+        finally:
+            conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+def _pg(sql: str) -> str:
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class _PostgresTx(Tx):
+    dialect = "postgres"
+
+    def __init__(self, conn: psycopg.Connection[Row]) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Params = ()) -> None:
+        self.conn.execute(_pg(sql), params)  # type: ignore[arg-type]
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany(_pg(sql), rows)  # type: ignore[arg-type]
+
+    def all(self, sql: str, params: Params = ()) -> list[Row]:
+        return self.conn.execute(_pg(sql), params).fetchall()  # type: ignore[arg-type]
+
+
+class PostgresViews(ViewDatabase):
+    """Views in PostgreSQL, in the same schema as the event store."""
+
+    dialect = "postgres"
+
+    def __init__(self, url: str, schema: str, pool_size: int = 10) -> None:
+        self.url = url
+        self.schema = schema
+        self.pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"row_factory": dict_row, "options": f"-c search_path={schema}"},
+            open=True,
+        )
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        with self.pool.connection() as conn, conn.transaction():
+            yield _PostgresTx(conn)
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        with self.pool.connection() as conn, conn.transaction():
+            yield _PostgresTx(conn)
+
+    def listen_connection(self) -> psycopg.Connection[Any]:
+        """A separate autocommit connection for LISTEN."""
+        return psycopg.connect(
+            self.url, autocommit=True, options=f"-c search_path={self.schema}"
+        )
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def open_views(dsn: str, schema: str = "public", pool_size: int = 10) -> ViewDatabase:
+    """Open the view database named by `dsn` (sqlite:///path or postgresql://...)."""
+    if dsn.startswith("sqlite:///"):
+        return SQLiteViews(Path(dsn.removeprefix("sqlite:///")))
+    return PostgresViews(dsn, schema, pool_size)

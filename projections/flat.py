@@ -1,0 +1,223 @@
+"""Flat view: reads every Ticket event; shows all items as one filterable, sortable list."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from domain.ticket import Ticket
+from projections.base import Positioned, Projection, Tables, dumps, iso, loads, topics_of
+from projections.db import Tx
+
+PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+SORTS = {
+    "number": "number",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "priority": "priority_rank",
+    "title": "title",
+    "status": "status",
+}
+COLUMNS = (
+    "id, number, kind, title, status, state, priority, requester_email, assignees,"
+    " created_at, updated_at"
+)
+
+
+class FlatProjection(Projection):
+    """Reads Ticket events; shows one row per item (`flat_items`, `flat_item_assignees`)."""
+
+    name = "flat"
+    tables = ("flat_items", "flat_item_assignees")
+    topics = topics_of(Ticket)
+
+    def create(self, tx: Tx, t: Tables) -> None:
+        items, assignees = t["flat_items"], t["flat_item_assignees"]
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {items} ("
+            " id TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE, kind TEXT NOT NULL,"
+            " title TEXT NOT NULL, description TEXT NOT NULL, status TEXT NOT NULL,"
+            " state TEXT NOT NULL, priority TEXT NOT NULL, priority_rank INTEGER NOT NULL,"
+            " requester_email TEXT, assignees TEXT NOT NULL, created_at TEXT NOT NULL,"
+            " updated_at TEXT NOT NULL, version INTEGER NOT NULL)"
+        )
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {assignees} ("
+            " item_id TEXT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY (item_id, user_id))"
+        )
+        for column in ("status", "state", "priority_rank", "created_at", "updated_at", "title"):
+            tx.execute(
+                f"CREATE INDEX IF NOT EXISTS {items}_{column} ON {items} ({column}, number)"
+            )
+        tx.execute(
+            f"CREATE INDEX IF NOT EXISTS {assignees}_user ON {assignees} (user_id, item_id)"
+        )
+
+    def key_columns(self, base: str) -> str:
+        return "id" if base == "flat_items" else "item_id, user_id"
+
+    def apply(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
+        for p in events:
+            handler = _HANDLERS.get(type(p.event))
+            if handler is not None:
+                handler(tx, t, p.event)
+                tx.execute(
+                    f"UPDATE {t['flat_items']} SET updated_at = ?, version = ? WHERE id = ?",
+                    (iso(p.event.timestamp), p.event.originator_version,
+                     str(p.event.originator_id)),
+                )
+
+
+def _opened(tx: Tx, t: Tables, e: Any) -> None:
+    tx.execute(
+        f"INSERT INTO {t['flat_items']} (id, number, kind, title, description, status, state,"
+        " priority, priority_rank, requester_email, assignees, created_at, updated_at, version)"
+        " VALUES (?, ?, 'ticket', ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?, ?)",
+        (
+            str(e.originator_id), e.number, e.title, e.description, e.status, e.state,
+            e.priority, PRIORITY_RANK[e.priority], e.requester_email, iso(e.timestamp),
+            iso(e.timestamp), e.originator_version,
+        ),
+    )
+
+
+def _set(**columns: Callable[[Any], Any]) -> Callable[[Tx, Tables, Any], None]:
+    assignments = ", ".join(f"{c} = ?" for c in columns)
+
+    def apply(tx: Tx, t: Tables, e: Any) -> None:
+        values = [value(e) for value in columns.values()]
+        tx.execute(
+            f"UPDATE {t['flat_items']} SET {assignments} WHERE id = ?",
+            (*values, str(e.originator_id)),
+        )
+
+    return apply
+
+
+def _assignees_changed(added: bool) -> Callable[[Tx, Tables, Any], None]:
+    def apply(tx: Tx, t: Tables, e: Any) -> None:
+        item_id = str(e.originator_id)
+        if added:
+            tx.execute(
+                f"INSERT INTO {t['flat_item_assignees']} (item_id, user_id) VALUES (?, ?)"
+                " ON CONFLICT DO NOTHING",
+                (item_id, e.user_id),
+            )
+        else:
+            tx.execute(
+                f"DELETE FROM {t['flat_item_assignees']} WHERE item_id = ? AND user_id = ?",
+                (item_id, e.user_id),
+            )
+        users = tx.all(
+            f"SELECT user_id FROM {t['flat_item_assignees']} WHERE item_id = ?"
+            " ORDER BY user_id",
+            (item_id,),
+        )
+        tx.execute(
+            f"UPDATE {t['flat_items']} SET assignees = ? WHERE id = ?",
+            (dumps([u["user_id"] for u in users]), item_id),
+        )
+
+    return apply
+
+
+def _touch(tx: Tx, t: Tables, e: Any) -> None:
+    """Events that change nothing shown here but the item's `updated_at`."""
+
+
+_HANDLERS: dict[type, Callable[[Tx, Tables, Any], None]] = {
+    Ticket.Opened: _opened,
+    Ticket.Retitled: _set(title=lambda e: e.title),
+    Ticket.DescriptionEdited: _set(description=lambda e: e.description),
+    Ticket.Reprioritised: _set(
+        priority=lambda e: e.priority, priority_rank=lambda e: PRIORITY_RANK[e.priority]
+    ),
+    Ticket.StatusChanged: _set(status=lambda e: e.status, state=lambda e: e.state),
+    Ticket.UserAssigned: _assignees_changed(added=True),
+    Ticket.UserUnassigned: _assignees_changed(added=False),
+    Ticket.FollowerAdded: _touch,
+    Ticket.FollowerRemoved: _touch,
+    Ticket.CustomerReplyPosted: _touch,
+    Ticket.InternalMessagePosted: _touch,
+    Ticket.AttachmentAdded: _touch,
+}
+
+
+@dataclass(frozen=True)
+class FlatQuery:
+    status: str | None = None
+    state: str | None = None
+    assignee: str | None = None
+    priority: str | None = None
+    q: str | None = None
+    sort: str = "-number"
+    cursor: str | None = None
+    limit: int = 50
+
+
+class InvalidCursorError(ValueError):
+    """Raised when a cursor was not made by this view for this sort."""
+
+
+def encode_cursor(sort: str, value: Any, number: int) -> str:
+    return base64.urlsafe_b64encode(dumps([sort, value, number]).encode()).decode()
+
+
+def decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
+    try:
+        made_for, value, number = loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError) as error:
+        raise InvalidCursorError("cursor is not valid") from error
+    if made_for != sort or not isinstance(number, int):
+        raise InvalidCursorError("cursor was made for another sort")
+    return value, number
+
+
+def list_items(tx: Tx, t: Tables, query: FlatQuery) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the flat list, and the cursor of the next (None on the last page)."""
+    descending = query.sort.startswith("-")
+    column = SORTS[query.sort.lstrip("-")]
+    where: list[str] = []
+    params: list[Any] = []
+    for field in ("status", "state", "priority"):
+        value = getattr(query, field)
+        if value is not None:
+            where.append(f"{field} = ?")
+            params.append(value)
+    if query.assignee is not None:
+        where.append(
+            f"id IN (SELECT item_id FROM {t['flat_item_assignees']} WHERE user_id = ?)"
+        )
+        params.append(query.assignee)
+    if query.q:
+        where.append("(lower(title) LIKE ? OR lower(description) LIKE ?)")
+        needle = "%" + query.q.lower().replace("%", "").replace("_", "") + "%"
+        params += [needle, needle]
+    if query.cursor:
+        value, number = decode_cursor(query.sort, query.cursor)
+        op = "<" if descending else ">"
+        if column == "number":
+            where.append(f"number {op} ?")
+            params.append(number)
+        else:
+            where.append(f"({column} {op} ? OR ({column} = ? AND number {op} ?))")
+            params += [value, value, number]
+    direction = "DESC" if descending else "ASC"
+    order = f"{column} {direction}" + (f", number {direction}" if column != "number" else "")
+    sql = f"SELECT {COLUMNS}, {column} AS sort_value FROM {t['flat_items']}"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    rows = tx.all(sql + f" ORDER BY {order} LIMIT ?", (*params, query.limit + 1))
+    next_cursor = None
+    if len(rows) > query.limit:
+        rows = rows[: query.limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(query.sort, last["sort_value"], last["number"])
+    items = []
+    for row in rows:
+        row.pop("sort_value")
+        row["assignees"] = loads(row["assignees"])
+        items.append(row)
+    return items, next_cursor

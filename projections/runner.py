@@ -1,0 +1,313 @@
+"""Follows the log into the views: each page of view changes commits with its position.
+
+Rebuilds go into a new generation of tables beside the live one and switch over
+in one transaction; `verify` rebuilds into fresh tables and compares.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from projections.base import TRACKING_DDL, Projection, Tables
+from projections.db import PostgresViews, Tx, ViewDatabase
+from projections.log import EventLog
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ViewStatus:
+    view: str
+    generation: int
+    position: int
+    head: int
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.position, 0)
+
+
+class ProjectionRunner:
+    """Keeps every registered view up to date with the log."""
+
+    def __init__(
+        self,
+        log: EventLog,
+        db: ViewDatabase,
+        projections: Sequence[Projection],
+        page_size: int = 1000,
+    ) -> None:
+        self.log = log
+        self.db = db
+        self.projections = {p.name: p for p in projections}
+        self.page_size = page_size
+        self.wake = threading.Event()
+        self._advanced = threading.Condition()
+        self._topics = {p.name: frozenset(p.topics) for p in projections}
+
+    # --- set-up and status --------------------------------------------------
+
+    def migrate(self) -> None:
+        """Create the tracking table and the first generation of every view."""
+        with self.db.write() as tx:
+            tx.execute(TRACKING_DDL)
+            for projection in self.projections.values():
+                if self._current(tx, projection.name) is None:
+                    projection.create(tx, Tables(1))
+                    tx.execute(
+                        "INSERT INTO projection_tracking VALUES (?, 1, 0, 1)", (projection.name,)
+                    )
+
+    def projection(self, name: str) -> Projection:
+        try:
+            return self.projections[name]
+        except KeyError:
+            known = ", ".join(self.projections)
+            raise KeyError(f"no view {name!r}; known: {known}") from None
+
+    def status(self) -> list[ViewStatus]:
+        head = self.log.head()
+        with self.db.read() as tx:
+            rows = tx.all(
+                "SELECT view, generation, position FROM projection_tracking"
+                " WHERE is_current = 1 ORDER BY view"
+            )
+        return [ViewStatus(r["view"], r["generation"], r["position"], head) for r in rows]
+
+    def position(self, view: str) -> int:
+        with self.db.read() as tx:
+            row = self._current(tx, view)
+        return row[1] if row else 0
+
+    @staticmethod
+    def _current(tx: Tx, view: str, lock: bool = False) -> tuple[int, int] | None:
+        row = tx.one(
+            "SELECT generation, position FROM projection_tracking"
+            " WHERE view = ? AND is_current = 1" + (tx.for_update if lock else ""),
+            (view,),
+        )
+        return (row["generation"], row["position"]) if row else None
+
+    # --- following the log --------------------------------------------------
+
+    def _apply_page(
+        self, tx: Tx, projection: Projection, generation: int, after: int, stop: int | None
+    ) -> int | None:
+        events, last = self.log.read(after, self.page_size, stop, self._topics[projection.name])
+        if last is None:
+            return None
+        if events:
+            projection.apply(tx, Tables(generation), events)
+        tx.execute(
+            "UPDATE projection_tracking SET position = ? WHERE view = ? AND generation = ?",
+            (last, projection.name, generation),
+        )
+        return last
+
+    def step(self, projection: Projection) -> bool:
+        """Apply one page to the live view; False when it is caught up."""
+        if self.position(projection.name) >= self.log.head():
+            return False
+        with self.db.write() as tx:
+            current = self._current(tx, projection.name, lock=True)
+            if current is None:
+                return False
+            last = self._apply_page(tx, projection, current[0], current[1], None)
+        if last is not None:
+            with self._advanced:
+                self._advanced.notify_all()
+        return last is not None
+
+    def catch_up(self, names: Sequence[str] | None = None) -> None:
+        """Bring the named views (default: all) up to the head of the log."""
+        for name in names or list(self.projections):
+            projection = self.projection(name)
+            while self.step(projection):
+                pass
+
+    def run(self, stop: threading.Event, names: Sequence[str] | None = None) -> None:
+        """Follow the log until `stop` is set; woken by commits (or every second)."""
+        claimed = _Claims(self.db)
+        try:
+            while not stop.is_set():
+                self.wake.clear()
+                mine = [n for n in names or list(self.projections) if claimed.claim(n)]
+                self.catch_up(mine)
+                self.wake.wait(1.0)
+        finally:
+            claimed.release()
+
+    def listen(self, channel: str, stop: threading.Event) -> None:
+        """Wake the runner on PostgreSQL NOTIFY from the event store's inserts."""
+        assert isinstance(self.db, PostgresViews)
+        while not stop.is_set():
+            try:
+                with self.db.listen_connection() as conn:
+                    conn.execute(f'LISTEN "{channel}"')
+                    while not stop.is_set():
+                        for _ in conn.notifies(timeout=0.5, stop_after=1):
+                            self.wake.set()
+            except psycopg.OperationalError:
+                time.sleep(1.0)  # The database went away; reconnect and keep following.
+
+    def wait_for(self, position: int, views: Sequence[str], timeout: float) -> bool:
+        """Wait until every named view has reached `position`; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if all(self.position(v) >= position for v in views):
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            self.wake.set()
+            with self._advanced:
+                # Woken at once by a runner in this process; otherwise poll.
+                self._advanced.wait(min(remaining, 0.02))
+
+    # --- rebuilding and verifying -------------------------------------------
+
+    def _new_generation(self, projection: Projection) -> int:
+        with self.db.write() as tx:
+            for row in tx.all(
+                "SELECT generation FROM projection_tracking WHERE view = ? AND is_current = 0",
+                (projection.name,),
+            ):  # Left behind by an interrupted rebuild or verify.
+                self._drop(tx, projection, row["generation"])
+            top = tx.one(
+                "SELECT MAX(generation) AS g FROM projection_tracking WHERE view = ?",
+                (projection.name,),
+            )
+            generation = int(top["g"] or 0) + 1 if top else 1
+            projection.create(tx, Tables(generation))
+            tx.execute(
+                "INSERT INTO projection_tracking VALUES (?, ?, 0, 0)",
+                (projection.name, generation),
+            )
+        return generation
+
+    def _drop(self, tx: Tx, projection: Projection, generation: int) -> None:
+        projection.drop(tx, Tables(generation))
+        tx.execute(
+            "DELETE FROM projection_tracking WHERE view = ? AND generation = ?",
+            (projection.name, generation),
+        )
+
+    def _build(
+        self, projection: Projection, generation: int, stop: int | None, progress: Progress | None
+    ) -> None:
+        head = stop if stop is not None else self.log.head()
+        while True:
+            with self.db.write() as tx:
+                row = tx.one(
+                    "SELECT position FROM projection_tracking WHERE view = ? AND generation = ?",
+                    (projection.name, generation),
+                )
+                assert row is not None
+                last = self._apply_page(tx, projection, generation, row["position"], stop)
+            if last is None:
+                return
+            if progress:
+                progress(last, max(head, last))
+
+    def _finish(self, tx: Tx, projection: Projection, generation: int, stop: int | None) -> None:
+        row = tx.one(
+            "SELECT position FROM projection_tracking WHERE view = ? AND generation = ?",
+            (projection.name, generation),
+        )
+        assert row is not None
+        after: int | None = row["position"]
+        while after is not None:
+            after = self._apply_page(tx, projection, generation, after, stop)
+
+    def rebuild(self, name: str, progress: Progress | None = None) -> int:
+        """Rebuild a view from position 0 beside the live one, then switch over."""
+        projection = self.projection(name)
+        generation = self._new_generation(projection)
+        self._build(projection, generation, None, progress)
+        with self.db.write() as tx:
+            old = self._current(tx, name, lock=True)
+            self._finish(tx, projection, generation, None)
+            if old is not None:
+                self._drop(tx, projection, old[0])
+            tx.execute(
+                "UPDATE projection_tracking SET is_current = 1 WHERE view = ? AND generation = ?",
+                (name, generation),
+            )
+        with self._advanced:
+            self._advanced.notify_all()
+        return generation
+
+    def verify(self, name: str, progress: Progress | None = None) -> list[str]:
+        """Rebuild `name` into fresh tables and list how they differ from the live ones."""
+        projection = self.projection(name)
+        generation = self._new_generation(projection)
+        try:
+            self._build(projection, generation, self.position(name), progress)
+            with self.db.write() as tx:
+                live = self._current(tx, name, lock=True)
+                assert live is not None
+                self._finish(tx, projection, generation, live[1])
+                return _compare(tx, projection, Tables(live[0]), Tables(generation))
+        finally:
+            with self.db.write() as tx:
+                self._drop(tx, projection, generation)
+
+
+def _compare(tx: Tx, projection: Projection, live: Tables, fresh: Tables) -> list[str]:
+    differences = []
+    for base in projection.tables:
+        order = projection.key_columns(base)
+        live_rows = tx.all(f"SELECT * FROM {live[base]} ORDER BY {order}")
+        fresh_rows = tx.all(f"SELECT * FROM {fresh[base]} ORDER BY {order}")
+        if live_rows == fresh_rows:
+            continue
+        if len(live_rows) != len(fresh_rows):
+            differences.append(
+                f"{projection.name}.{base}: {len(live_rows)} live rows,"
+                f" {len(fresh_rows)} rebuilt"
+            )
+        for live_row, fresh_row in zip(live_rows, fresh_rows, strict=False):
+            if live_row != fresh_row:
+                differences.append(
+                    f"{projection.name}.{base}: live {live_row!r} != rebuilt {fresh_row!r}"
+                )
+                break
+    return differences
+
+
+class _Claims:
+    """One runner per view: a PostgreSQL advisory lock held while this process follows it.
+
+    On SQLite (one process) every view is claimed; the tracking-row lock keeps even two
+    runners from applying a page twice.
+    """
+
+    def __init__(self, db: ViewDatabase) -> None:
+        self.db = db
+        self.conn: psycopg.Connection[Any] | None = None
+        self.held: set[str] = set()
+
+    def claim(self, view: str) -> bool:
+        if not isinstance(self.db, PostgresViews) or view in self.held:
+            return True
+        if self.conn is None:
+            self.conn = self.db.listen_connection()
+        key = zlib.crc32(f"ledgerdesk-projection:{view}".encode())
+        row = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+        if row and row[0]:
+            self.held.add(view)
+            return True
+        return False
+
+    def release(self) -> None:
+        if self.conn is not None:
+            with suppress(psycopg.Error):
+                self.conn.close()

@@ -1,0 +1,78 @@
+"""ledgerdesk settings: the only place that reads the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of a ledgerdesk install, read from `LEDGERDESK_*` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="LEDGERDESK_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Where the embedded SQLite files and attachment blobs live.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://user:pass@host:port/db; unset means embedded SQLite.",
+    )
+    database_schema: str = Field(default="public", description="PostgreSQL schema to use.")
+    database_pool_size: int = Field(default=10, ge=1)
+    broker_url: str | None = Field(
+        default=None, description="redis://... or amqp://...; unset means in-process workers."
+    )
+    max_attachment_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+    read_wait_seconds: float = Field(
+        default=2.0, ge=0, description="How long a read waits for X-Min-Position."
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url is not None
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    def event_store_env(self, *, create_table: bool) -> dict[str, str]:
+        """The eventsourcing library's configuration for this install."""
+        env = {
+            "CREATE_TABLE": "y" if create_table else "n",
+            "AGGREGATE_CACHE_MAXSIZE": "2000",
+            "IS_SNAPSHOTTING_ENABLED": "y",
+        }
+        if self.database_url is None:
+            env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
+            env["SQLITE_DBNAME"] = str(self.data_dir / "events.sqlite3")
+            env["SQLITE_LOCK_TIMEOUT"] = "30"
+            return env
+        url = urlsplit(self.database_url)
+        env.update(
+            {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
+                "POSTGRES_HOST": url.hostname or "127.0.0.1",
+                "POSTGRES_PORT": str(url.port or 5432),
+                "POSTGRES_USER": unquote(url.username or "postgres"),
+                "POSTGRES_PASSWORD": unquote(url.password or ""),
+                "POSTGRES_SCHEMA": self.database_schema,
+                "POSTGRES_POOL_SIZE": str(self.database_pool_size),
+                "POSTGRES_MAX_OVERFLOW": str(self.database_pool_size),
+                "POSTGRES_LOCK_TIMEOUT": "10",
+            }
+        )
+        return env
+
+    def views_dsn(self) -> str:
+        """Where the projected views live: the PostgreSQL URL or an SQLite file."""
+        if self.database_url is not None:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'views.sqlite3'}"

@@ -1,0 +1,1 @@
+"""Background processes: the projection runner process (and, later, dramatiq actors)."""
