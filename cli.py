@@ -44,8 +44,10 @@ def cmd_init(args: argparse.Namespace) -> int:
                 RegisterUser(email=args.admin_email, name="Administrator", is_admin=True), CLI
             )
         except UserAlreadyExistsError:
-            print(f"ready: admin {args.admin_email} exists (its token was printed when created;"
-                  f" `ledgerdesk tokens create --email {args.admin_email}` issues another)")
+            print(
+                f"ready: admin {args.admin_email} exists (its token was printed when created;"
+                f" `ledgerdesk tokens create --email {args.admin_email}` issues another)"
+            )
             return 0
         _, token = c.commands.issue_token(IssueToken(email=args.admin_email, label="init"), CLI)
     print(f"created admin {args.admin_email}; its API token (shown once, keep it safe):")
@@ -163,8 +165,9 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the API (embedded: migrates, follows the views)")
     serve.add_argument("--host", default=Settings().host)
     serve.add_argument("--port", type=int, default=Settings().port)
-    serve.add_argument("--no-follow", action="store_true",
-                       help="do not run projections in this process")
+    serve.add_argument(
+        "--no-follow", action="store_true", help="do not run projections in this process"
+    )
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="create the tables").set_defaults(func=cmd_migrate)
@@ -173,16 +176,16 @@ def parser() -> argparse.ArgumentParser:
     init.add_argument("--admin-email", required=True)
     init.set_defaults(func=cmd_init)
 
-    users = sub.add_parser("users", help="staff users").add_subparsers(dest="action",
-                                                                        required=True)
+    users = sub.add_parser("users", help="staff users").add_subparsers(dest="action", required=True)
     create = users.add_parser("create", help="create a staff user")
     create.add_argument("--email", required=True)
     create.add_argument("--name", required=True)
     create.add_argument("--admin", action="store_true")
     create.set_defaults(func=cmd_users_create)
 
-    tokens = sub.add_parser("tokens", help="bearer tokens").add_subparsers(dest="action",
-                                                                            required=True)
+    tokens = sub.add_parser("tokens", help="bearer tokens").add_subparsers(
+        dest="action", required=True
+    )
     token = tokens.add_parser("create", help="issue a bearer token (printed once)")
     token.add_argument("--email", required=True)
     token.add_argument("--label", default="cli")

@@ -44,9 +44,12 @@ def create_app(services: Services) -> FastAPI:
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
             return problem(
-                413, "too-large", "Upload too large",
+                413,
+                "too-large",
+                "Upload too large",
                 f"request body of {length} bytes exceeds the limit of {limit}",
-                request.url.path, limit=services.max_attachment_bytes,
+                request.url.path,
+                limit=services.max_attachment_bytes,
             )
         return await call_next(request)
 

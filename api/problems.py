@@ -32,7 +32,11 @@ class InvalidParameterError(Exception):
 
 def _invalid(errors: list[dict[str, Any]], request: Request, detail: str) -> ProblemResponse:
     return problem(
-        422, "validation-error", "Your request is not valid", detail, request.url.path,
+        422,
+        "validation-error",
+        "Your request is not valid",
+        detail,
+        request.url.path,
         errors=errors,
     )
 
@@ -77,8 +81,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(VersionMismatchError)
     def stale(request: Request, exc: VersionMismatchError) -> ProblemResponse:
         return problem(
-            412, "stale-version", "The item has changed since you read it", str(exc),
-            request.url.path, headers={"ETag": f'"{exc.actual}"'}, current_version=exc.actual,
+            412,
+            "stale-version",
+            "The item has changed since you read it",
+            str(exc),
+            request.url.path,
+            headers={"ETag": f'"{exc.actual}"'},
+            current_version=exc.actual,
         )
 
     @app.exception_handler(AttachmentTooLargeError)
@@ -90,7 +99,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(InvalidTokenError)
     def unauthorized(request: Request, exc: InvalidTokenError) -> ProblemResponse:
         return problem(
-            401, "unauthorized", "Authentication required", str(exc), request.url.path,
+            401,
+            "unauthorized",
+            "Authentication required",
+            str(exc),
+            request.url.path,
             headers={"WWW-Authenticate": "Bearer"},
         )
 
@@ -100,14 +113,17 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     def domain_error(request: Request, exc: DomainError) -> ProblemResponse:
-        return problem(422, "rule-broken", "The request breaks a rule", str(exc),
-                       request.url.path)
+        return problem(422, "rule-broken", "The request breaks a rule", str(exc), request.url.path)
 
     @app.exception_handler(HTTPException)
     def http_error(request: Request, exc: HTTPException) -> ProblemResponse:
         slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
         return problem(
-            exc.status_code, slug, str(exc.detail), str(exc.detail), request.url.path,
+            exc.status_code,
+            slug,
+            str(exc.detail),
+            str(exc.detail),
+            request.url.path,
             headers=dict(exc.headers or {}),
         )
 
@@ -115,7 +131,9 @@ def install(app: FastAPI) -> None:
     def unexpected(request: Request, exc: Exception) -> ProblemResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(
-            500, "internal-error", "Internal error",
+            500,
+            "internal-error",
+            "Internal error",
             "the server failed to handle this request; it has been logged",
             request.url.path,
         )

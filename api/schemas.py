@@ -18,16 +18,16 @@ class TicketCreate(Body):
     title: str = Field(min_length=1, max_length=500, examples=["Printer on floor 3 is jammed"])
     description: str = Field(default="", max_length=200_000)
     priority: Priority = Priority.NORMAL
-    requester_email: str | None = Field(default=None, max_length=320,
-                                        examples=["ada@example.com"])
+    requester_email: str | None = Field(default=None, max_length=320, examples=["ada@example.com"])
 
 
 class TicketPatch(Body):
     title: str | None = Field(default=None, min_length=1, max_length=500)
     description: str | None = Field(default=None, max_length=200_000)
     priority: Priority | None = None
-    status: str | None = Field(default=None, min_length=1, max_length=100,
-                               examples=["Waiting on customer"])
+    status: str | None = Field(
+        default=None, min_length=1, max_length=100, examples=["Waiting on customer"]
+    )
 
 
 class MessageCreate(Body):

@@ -7,8 +7,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import DomainEventProtocol
-
 from commands.application import LedgerDesk
 from commands.blobs import BlobStore
 from commands.errors import TicketNotFoundError, VersionMismatchError
@@ -86,9 +84,9 @@ class CommandService:
 
     def ticket_events(
         self, number: int, until: datetime | None = None
-    ) -> list[DomainEventProtocol[Any]]:
+    ) -> list[Any]:
         """A ticket's events in order, up to `until` (for as-of reads and audits)."""
-        events = list(self.app.events.get(item_id(number)))
+        events: list[Any] = list(self.app.events.get(item_id(number)))
         if not events or not isinstance(events[0], Ticket.Opened):
             raise TicketNotFoundError(number)
         if until is None:

@@ -29,7 +29,7 @@ class UnitOfWork:
 
     def _get(self, aggregate_id: UUID, kind: type[T]) -> T | None:
         try:
-            aggregate = self.app.repository.get(aggregate_id)
+            aggregate: Any = self.app.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, kind) else None

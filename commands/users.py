@@ -14,7 +14,7 @@ from commands.unit_of_work import UnitOfWork
 from domain.errors import UserAlreadyExistsError
 from domain.user import User, user_id_for
 
-TOKEN_PREFIX = "ld"
+TOKEN_PREFIX = "ld"  # noqa: S105 (a prefix, not a secret)
 
 
 def register_user(cmd: RegisterUser, uow: UnitOfWork, ctx: Context) -> list[Any]:

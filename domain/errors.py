@@ -57,9 +57,7 @@ class InternalMessageReplyError(InvalidValueError):
     """Raised when a customer-visible reply would answer an internal message."""
 
     def __init__(self) -> None:
-        super().__init__(
-            "in_reply_to", "a customer reply cannot answer an internal message"
-        )
+        super().__init__("in_reply_to", "a customer reply cannot answer an internal message")
 
 
 class EmptyMessageError(InvalidValueError):

@@ -6,7 +6,7 @@ into everything people read.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -35,6 +35,19 @@ class Ticket(Aggregate):
     """A request from a customer, with its people, status and conversation."""
 
     TOPIC = "ledgerdesk:Ticket"
+
+    if TYPE_CHECKING:  # Defined at runtime by the @event decorators below.
+        Retitled: ClassVar[type[Aggregate.Event]]
+        DescriptionEdited: ClassVar[type[Aggregate.Event]]
+        Reprioritised: ClassVar[type[Aggregate.Event]]
+        StatusChanged: ClassVar[type[Aggregate.Event]]
+        UserAssigned: ClassVar[type[Aggregate.Event]]
+        UserUnassigned: ClassVar[type[Aggregate.Event]]
+        FollowerAdded: ClassVar[type[Aggregate.Event]]
+        FollowerRemoved: ClassVar[type[Aggregate.Event]]
+        CustomerReplyPosted: ClassVar[type[Aggregate.Event]]
+        InternalMessagePosted: ClassVar[type[Aggregate.Event]]
+        AttachmentAdded: ClassVar[type[Aggregate.Event]]
 
     @staticmethod
     def create_id(number: int) -> UUID:

@@ -71,4 +71,3 @@ class User(Aggregate):
         self, token_id: str, secret_sha256: str, label: str, actor: str, correlation_id: str
     ) -> None:
         self.token_hashes[token_id] = secret_sha256
-

@@ -75,12 +75,18 @@ def iso(moment: datetime) -> str:
 
 def topic_name(event: Any) -> str:
     """`Ticket.Opened` for the event with topic `ledgerdesk:Ticket.Opened`."""
-    return str(type(event).TOPIC).partition(":")[2]
+    return str(getattr(type(event), "TOPIC", "")).partition(":")[2]
 
 
 EVENT_METADATA = frozenset(
-    {"originator_id", "originator_version", "timestamp", "originator_topic", "actor",
-     "correlation_id"}
+    {
+        "originator_id",
+        "originator_version",
+        "timestamp",
+        "originator_topic",
+        "actor",
+        "correlation_id",
+    }
 )
 
 
@@ -91,10 +97,11 @@ def event_fields(event: Any) -> dict[str, Any]:
 
 def topics_of(aggregate: type) -> frozenset[str]:
     """Every event topic an aggregate class defines (but its unused default `Created`)."""
+    # The @event decorator subclasses declared event classes: TOPIC may be inherited.
     return frozenset(
-        value.TOPIC
+        str(getattr(value, "TOPIC"))  # noqa: B009
         for name, value in vars(aggregate).items()
-        if isinstance(value, type) and name != "Created" and getattr(value, "TOPIC", None)
+        if isinstance(value, type) and name != "Created" and hasattr(value, "TOPIC")
     )
 
 

@@ -142,14 +142,14 @@ class _PostgresTx(Tx):
         self.conn = conn
 
     def execute(self, sql: str, params: Params = ()) -> None:
-        self.conn.execute(_pg(sql), params)  # type: ignore[arg-type]
+        self.conn.execute(_pg(sql), params)
 
     def executemany(self, sql: str, rows: Sequence[Params]) -> None:
         with self.conn.cursor() as cur:
-            cur.executemany(_pg(sql), rows)  # type: ignore[arg-type]
+            cur.executemany(_pg(sql), rows)
 
     def all(self, sql: str, params: Params = ()) -> list[Row]:
-        return self.conn.execute(_pg(sql), params).fetchall()  # type: ignore[arg-type]
+        return self.conn.execute(_pg(sql), params).fetchall()
 
 
 class PostgresViews(ViewDatabase):
@@ -180,9 +180,7 @@ class PostgresViews(ViewDatabase):
 
     def listen_connection(self) -> psycopg.Connection[Any]:
         """A separate autocommit connection for LISTEN."""
-        return psycopg.connect(
-            self.url, autocommit=True, options=f"-c search_path={self.schema}"
-        )
+        return psycopg.connect(self.url, autocommit=True, options=f"-c search_path={self.schema}")
 
     def close(self) -> None:
         self.pool.close()

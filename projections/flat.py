@@ -48,12 +48,8 @@ class FlatProjection(Projection):
             " item_id TEXT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY (item_id, user_id))"
         )
         for column in ("status", "state", "priority_rank", "created_at", "updated_at", "title"):
-            tx.execute(
-                f"CREATE INDEX IF NOT EXISTS {items}_{column} ON {items} ({column}, number)"
-            )
-        tx.execute(
-            f"CREATE INDEX IF NOT EXISTS {assignees}_user ON {assignees} (user_id, item_id)"
-        )
+            tx.execute(f"CREATE INDEX IF NOT EXISTS {items}_{column} ON {items} ({column}, number)")
+        tx.execute(f"CREATE INDEX IF NOT EXISTS {assignees}_user ON {assignees} (user_id, item_id)")
 
     def key_columns(self, base: str) -> str:
         return "id" if base == "flat_items" else "item_id, user_id"
@@ -65,8 +61,11 @@ class FlatProjection(Projection):
                 handler(tx, t, p.event)
                 tx.execute(
                     f"UPDATE {t['flat_items']} SET updated_at = ?, version = ? WHERE id = ?",
-                    (iso(p.event.timestamp), p.event.originator_version,
-                     str(p.event.originator_id)),
+                    (
+                        iso(p.event.timestamp),
+                        p.event.originator_version,
+                        str(p.event.originator_id),
+                    ),
                 )
 
 
@@ -76,9 +75,18 @@ def _opened(tx: Tx, t: Tables, e: Any) -> None:
         " priority, priority_rank, requester_email, assignees, created_at, updated_at, version)"
         " VALUES (?, ?, 'ticket', ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?, ?)",
         (
-            str(e.originator_id), e.number, e.title, e.description, e.status, e.state,
-            e.priority, PRIORITY_RANK[e.priority], e.requester_email, iso(e.timestamp),
-            iso(e.timestamp), e.originator_version,
+            str(e.originator_id),
+            e.number,
+            e.title,
+            e.description,
+            e.status,
+            e.state,
+            e.priority,
+            PRIORITY_RANK[e.priority],
+            e.requester_email,
+            iso(e.timestamp),
+            iso(e.timestamp),
+            e.originator_version,
         ),
     )
 
@@ -111,8 +119,7 @@ def _assignees_changed(added: bool) -> Callable[[Tx, Tables, Any], None]:
                 (item_id, e.user_id),
             )
         users = tx.all(
-            f"SELECT user_id FROM {t['flat_item_assignees']} WHERE item_id = ?"
-            " ORDER BY user_id",
+            f"SELECT user_id FROM {t['flat_item_assignees']} WHERE item_id = ? ORDER BY user_id",
             (item_id,),
         )
         tx.execute(
@@ -167,8 +174,8 @@ def encode_cursor(sort: str, value: Any, number: int) -> str:
 
 def decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
     try:
-        made_for, value, number = loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError) as error:
+        made_for, value, number = loads(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except (ValueError, TypeError, UnicodeDecodeError) as error:
         raise InvalidCursorError("cursor is not valid") from error
     if made_for != sort or not isinstance(number, int):
         raise InvalidCursorError("cursor was made for another sort")
@@ -187,9 +194,7 @@ def list_items(tx: Tx, t: Tables, query: FlatQuery) -> tuple[list[dict[str, Any]
             where.append(f"{field} = ?")
             params.append(value)
     if query.assignee is not None:
-        where.append(
-            f"id IN (SELECT item_id FROM {t['flat_item_assignees']} WHERE user_id = ?)"
-        )
+        where.append(f"id IN (SELECT item_id FROM {t['flat_item_assignees']} WHERE user_id = ?)")
         params.append(query.assignee)
     if query.q:
         where.append("(lower(title) LIKE ? OR lower(description) LIKE ?)")

@@ -47,9 +47,14 @@ class ItemHistoryProjection(Projection):
             " occurred_at, actor, correlation_id, changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
-                    p.position, str(p.event.originator_id), p.event.originator_version,
-                    topic_name(p.event), iso(p.event.timestamp), p.event.actor,
-                    p.event.correlation_id, dumps(event_fields(p.event)),
+                    p.position,
+                    str(p.event.originator_id),
+                    p.event.originator_version,
+                    topic_name(p.event),
+                    iso(p.event.timestamp),
+                    p.event.actor,
+                    p.event.correlation_id,
+                    dumps(event_fields(p.event)),
                 )
                 for p in events
             ],

@@ -271,8 +271,7 @@ def _compare(tx: Tx, projection: Projection, live: Tables, fresh: Tables) -> lis
             continue
         if len(live_rows) != len(fresh_rows):
             differences.append(
-                f"{projection.name}.{base}: {len(live_rows)} live rows,"
-                f" {len(fresh_rows)} rebuilt"
+                f"{projection.name}.{base}: {len(live_rows)} live rows, {len(fresh_rows)} rebuilt"
             )
         for live_row, fresh_row in zip(live_rows, fresh_rows, strict=False):
             if live_row != fresh_row:

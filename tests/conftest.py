@@ -15,9 +15,7 @@ import bootstrap
 from settings import Settings
 from tests.factories import admin_token
 
-PG_URL = os.environ.get(
-    "LEDGERDESK_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+PG_URL = os.environ.get("LEDGERDESK_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 

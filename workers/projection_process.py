@@ -31,7 +31,9 @@ class FollowingRunner:
         self.threads.append(follow)
         if self.channel is not None:
             listen = threading.Thread(
-                target=self.runner.listen, args=(self.channel, self.stop), name="listen",
+                target=self.runner.listen,
+                args=(self.channel, self.stop),
+                name="listen",
                 daemon=True,
             )
             self.threads.append(listen)

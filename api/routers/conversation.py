@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Path, Response, UploadFile
 from fastapi.responses import FileResponse
 
-from api.deps import CurrentUser, Ctx, ServicesDep, fresh
+from api.deps import Ctx, CurrentUser, ServicesDep, fresh
 from api.responses import OrjsonResponse, documented
 from api.routers.tickets import Number, answer_write
 from api.schemas import MessageCreate, TicketOut
@@ -48,9 +48,7 @@ def post_message(
         in_reply_to=body.in_reply_to,
     )
     result = svc.commands.change_ticket(number, [cmd], ctx)
-    return answer_write(
-        svc, response, result, 201, X_Message_ID=str(message_id)
-    )
+    return answer_write(svc, response, result, 201, X_Message_ID=str(message_id))
 
 
 @router.post(

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from api.deps import CurrentUser, Ctx, ExpectedVersion, ServicesDep, fresh, written
+from api.deps import Ctx, CurrentUser, ExpectedVersion, ServicesDep, fresh, written
 from api.problems import InvalidParameterError
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import HistoryEntry, TicketCreate, TicketOut, TicketPatch
@@ -57,9 +57,7 @@ def open_ticket(
 ) -> OrjsonResponse:
     """Open a ticket; it gets the next item number. Answers with the ticket."""
     result = svc.commands.open_ticket(OpenTicket(**body.model_dump()), ctx)
-    return answer_write(
-        svc, response, result, 201, Location=f"/api/v1/tickets/{result.number}"
-    )
+    return answer_write(svc, response, result, 201, Location=f"/api/v1/tickets/{result.number}")
 
 
 @router.get(

@@ -16,8 +16,18 @@ from projections.flat import FlatQuery, list_items
 
 router = APIRouter(prefix="/api/v1/views", tags=[Tag.VIEWS])
 Sort = Literal[
-    "number", "-number", "created_at", "-created_at", "updated_at", "-updated_at",
-    "priority", "-priority", "title", "-title", "status", "-status",
+    "number",
+    "-number",
+    "created_at",
+    "-created_at",
+    "updated_at",
+    "-updated_at",
+    "priority",
+    "-priority",
+    "title",
+    "-title",
+    "status",
+    "-status",
 ]
 
 

@@ -1,0 +1,68 @@
+"""The flat view over HTTP: filters, sorting, cursors, read-your-writes."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+
+def test_the_flat_list_pages_through_every_item_once_in_order(client: TestClient) -> None:
+    position = "0"
+    for n, priority in enumerate(["low", "urgent", "normal", "high", "urgent"]):
+        created = client.post("/api/v1/tickets", json={"title": f"T{n}", "priority": priority})
+        position = created.headers["X-Log-Position"]
+    seen: list[tuple[str, int]] = []
+    cursor = None
+    while True:
+        params: dict[str, str | int] = {"sort": "-priority", "limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        page = client.get(
+            "/api/v1/views/flat", params=params, headers={"X-Min-Position": position}
+        ).json()
+        seen += [(i["priority"], i["number"]) for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [("urgent", 5), ("urgent", 2), ("high", 4), ("normal", 3), ("low", 1)]
+
+
+def test_flat_filters_combine(client: TestClient) -> None:
+    client.post("/api/v1/tickets", json={"title": "VPN down", "priority": "high"})
+    last = client.post("/api/v1/tickets", json={"title": "VPN slow", "priority": "low"})
+    client.patch("/api/v1/tickets/2", json={"status": "Resolved"})
+    position = client.patch("/api/v1/tickets/1", json={"status": "Open"}).headers["X-Log-Position"]
+    assert int(position) > int(last.headers["X-Log-Position"])
+    found = client.get(
+        "/api/v1/views/flat",
+        params={"q": "vpn", "state": "in_progress"},
+        headers={"X-Min-Position": position},
+    ).json()
+    assert [i["number"] for i in found["items"]] == [1]
+    finished = client.get("/api/v1/views/flat", params={"status": "Resolved"}).json()
+    assert [i["title"] for i in finished["items"]] == ["VPN slow"]
+
+
+def test_bad_view_parameters_are_422_problems_naming_the_parameter(client: TestClient) -> None:
+    for params, name in (
+        ({"limit": 500}, "limit"),
+        ({"sort": "colour"}, "sort"),
+        ({"state": "sleeping"}, "state"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+    ):
+        response = client.get("/api/v1/views/flat", params=params)
+        assert response.status_code == 422, params
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["errors"][0]["location"][-1] == name
+
+
+def test_a_cursor_from_another_sort_is_refused(client: TestClient) -> None:
+    for n in range(3):
+        created = client.post("/api/v1/tickets", json={"title": f"T{n}"})
+    page = client.get(
+        "/api/v1/views/flat",
+        params={"limit": 1, "sort": "title"},
+        headers={"X-Min-Position": created.headers["X-Log-Position"]},
+    ).json()
+    assert page["next_cursor"]
+    other = client.get("/api/v1/views/flat", params={"cursor": page["next_cursor"]})
+    assert other.status_code == 422
