@@ -51,9 +51,12 @@ def test_opening_a_ticket_answers_with_it_its_location_version_and_position(
     assert headers["Location"] == f"/api/v1/tickets/{ticket['number']}"
     assert headers["ETag"] == '"1"'
     assert int(headers["X-Log-Position"]) > 0
-    assert ticket["status"] == "New" and ticket["state"] == "not_started"
-    assert ticket["priority"] == "high" and ticket["requester_email"] == "ada@example.com"
-    assert ticket["messages"] == [] and ticket["attachments"] == []
+    assert ticket["status"] == "New"
+    assert ticket["state"] == "not_started"
+    assert ticket["priority"] == "high"
+    assert ticket["requester_email"] == "ada@example.com"
+    assert ticket["messages"] == []
+    assert ticket["attachments"] == []
     again = read(client, headers["Location"], headers["X-Log-Position"])
     assert again == ticket
 
@@ -119,7 +122,8 @@ def test_if_match_with_a_stale_version_gets_412_and_changes_nothing(
     first = client.patch(
         f"/api/v1/tickets/{number}", json={"title": "A"}, headers={"If-Match": '"1"'}
     )
-    assert first.status_code == 200 and first.headers["ETag"] == '"2"'
+    assert first.status_code == 200
+    assert first.headers["ETag"] == '"2"'
     stale = client.patch(
         f"/api/v1/tickets/{number}", json={"title": "B"}, headers={"If-Match": '"1"'}
     )

@@ -115,7 +115,9 @@ def test_the_blob_store_keeps_bytes_once_by_hash_and_refuses_oversized_uploads(
     blobs = BlobStore(tmp_path)
     sha, size = blobs.put(io.BytesIO(b"hello"), limit=10)
     again, _ = blobs.put(io.BytesIO(b"hello"), limit=10)
-    assert sha == again and size == 5 and blobs.path(sha).read_bytes() == b"hello"
+    assert sha == again
+    assert size == 5
+    assert blobs.path(sha).read_bytes() == b"hello"
     with pytest.raises(AttachmentTooLargeError):
         blobs.put(io.BytesIO(b"x" * 11), limit=10)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".upload-")]

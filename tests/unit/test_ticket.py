@@ -59,7 +59,8 @@ def test_opening_trims_the_title_and_normalises_the_requester_email() -> None:
         "ada@example.com",
         "email",
     )
-    assert event.status == "New" and event.state == "not_started"  # type: ignore[attr-defined]
+    assert event.status == "New"
+    assert event.state == "not_started"
     assert event.actor == AGENT.ref  # type: ignore[attr-defined]
     assert ticket.id == item_id(3)
 
