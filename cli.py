@@ -74,7 +74,8 @@ def cmd_users_create(args: argparse.Namespace) -> int:
         result = c.commands.register_user(
             RegisterUser(email=args.email, name=args.name, is_admin=args.admin), CLI
         )
-    print(f"created user {args.email} with id {result.id}")
+        user = c.commands.user(result.id)
+    print(f"created user {user.email} with id {user.id}")
     return 0
 
 

@@ -95,8 +95,9 @@ class Ticket(Aggregate):
         self.description = description
         self.priority = priority
         self.status = status
-        self.assignees: set[str] = set()
-        self.followers: set[str] = set()
+        # Lists, not sets: aggregate state must serialise into snapshots.
+        self.assignees: list[str] = []
+        self.followers: list[str] = []
         self.message_visibility: dict[str, str] = {}
 
     @classmethod
@@ -191,7 +192,7 @@ class Ticket(Aggregate):
 
     @event("UserAssigned", topic="ledgerdesk:Ticket.UserAssigned")
     def _user_assigned(self, user_id: str, actor: str, correlation_id: str) -> None:
-        self.assignees.add(user_id)
+        self.assignees.append(user_id)
 
     def unassign(self, user_id: UUID, actor: Actor, correlation_id: str) -> None:
         if str(user_id) in self.assignees:
@@ -201,7 +202,7 @@ class Ticket(Aggregate):
 
     @event("UserUnassigned", topic="ledgerdesk:Ticket.UserUnassigned")
     def _user_unassigned(self, user_id: str, actor: str, correlation_id: str) -> None:
-        self.assignees.discard(user_id)
+        self.assignees.remove(user_id)
 
     def add_follower(self, user_id: UUID, actor: Actor, correlation_id: str) -> None:
         if str(user_id) not in self.followers:
@@ -211,7 +212,7 @@ class Ticket(Aggregate):
 
     @event("FollowerAdded", topic="ledgerdesk:Ticket.FollowerAdded")
     def _follower_added(self, user_id: str, actor: str, correlation_id: str) -> None:
-        self.followers.add(user_id)
+        self.followers.append(user_id)
 
     def remove_follower(self, user_id: UUID, actor: Actor, correlation_id: str) -> None:
         if str(user_id) in self.followers:
@@ -221,7 +222,7 @@ class Ticket(Aggregate):
 
     @event("FollowerRemoved", topic="ledgerdesk:Ticket.FollowerRemoved")
     def _follower_removed(self, user_id: str, actor: str, correlation_id: str) -> None:
-        self.followers.discard(user_id)
+        self.followers.remove(user_id)
 
     # --- conversation -------------------------------------------------------
 

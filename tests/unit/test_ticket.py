@@ -130,7 +130,7 @@ def test_assigning_twice_or_unassigning_a_stranger_records_nothing_more() -> Non
         "FollowerAdded",
         "FollowerRemoved",
     ]
-    assert ticket.assignees == {str(ada), str(bob)}
+    assert ticket.assignees == [str(ada), str(bob)]
 
 
 def test_a_message_can_answer_only_a_message_of_the_same_ticket() -> None:

@@ -1,0 +1,49 @@
+"""The CLI as an operator runs it."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import Run
+
+
+def test_init_prints_a_working_token_only_the_first_time(ledgerdesk: Run) -> None:
+    first = ledgerdesk("init", "--admin-email", "admin@example.com")
+    token = first.stdout.strip().splitlines()[-1]
+    assert token.startswith("ld_")
+    second = ledgerdesk("init", "--admin-email", "admin@example.com")
+    assert "ld_" not in second.stdout
+    assert "exists" in second.stdout
+
+
+def test_users_and_tokens_are_created_and_bad_input_is_a_clear_error(ledgerdesk: Run) -> None:
+    ledgerdesk("migrate")
+    created = ledgerdesk("users", "create", "--email", "Grace@Example.com", "--name", "Grace")
+    assert "grace@example.com" in created.stdout
+    assert ledgerdesk("tokens", "create", "--email", "grace@example.com").stdout.startswith("ld_")
+    duplicate = ledgerdesk(
+        "users", "create", "--email", "grace@example.com", "--name", "G", check=False
+    )
+    assert duplicate.returncode == 2
+    assert "already exists" in duplicate.stderr
+    assert "Traceback" not in duplicate.stderr
+    unknown = ledgerdesk("tokens", "create", "--email", "nobody@example.com", check=False)
+    assert unknown.returncode == 2
+    assert "no user nobody@example.com" in unknown.stderr
+    bad = ledgerdesk("users", "create", "--email", "not-an-email", "--name", "x", check=False)
+    assert bad.returncode == 2
+    assert "not an email address" in bad.stderr
+
+
+def test_projections_status_rebuild_and_replay_verify(ledgerdesk: Run) -> None:
+    ledgerdesk("init", "--admin-email", "admin@example.com")
+    status = ledgerdesk("projections", "status")
+    assert {"flat", "ticket_detail", "item_history"} <= {
+        line.split()[0] for line in status.stdout.splitlines()[1:]
+    }
+    rebuilt = ledgerdesk("projections", "rebuild", "flat")
+    assert "flat: rebuilt as generation 2" in rebuilt.stdout
+    assert ledgerdesk("projections", "status", "flat").stdout.split()[-4] == "2"
+    verified = ledgerdesk("replay", "--verify")
+    assert verified.stdout.count("OK") == 3
+    unknown = ledgerdesk("projections", "rebuild", "nope", check=False)
+    assert unknown.returncode == 2
+    assert "no view 'nope'" in unknown.stderr

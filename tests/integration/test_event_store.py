@@ -1,0 +1,69 @@
+"""The event store: tables only by migrate, snapshots for long-lived tickets."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from eventsourcing.persistence import PersistenceError
+
+import bootstrap
+from commands.models import AssignUser, PostMessage
+from domain.item_numbers import item_id
+from settings import Settings
+from tests.conftest import BACKENDS, make_settings
+from tests.factories import context, open_ticket, register
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_server_does_not_create_tables_and_fails_until_migrated(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    schema = request.getfixturevalue("pg_schema") if backend == "postgres" else None
+    settings = make_settings(backend, tmp_path, schema)
+    server = bootstrap.build(settings)
+    try:
+        with pytest.raises(PersistenceError) as raised:
+            open_ticket(server)
+        message = str(raised.value)
+        assert "no such table" in message or "does not exist" in message
+    finally:
+        server.close()
+    bootstrap.migrate(settings)
+    migrated = bootstrap.build(settings)
+    try:
+        assert open_ticket(migrated) == 1
+    finally:
+        migrated.close()
+
+
+def test_a_long_lived_ticket_loads_from_a_snapshot(container: bootstrap.Container) -> None:
+    number = open_ticket(container)
+    ada = register(container, "ada@example.com")
+    container.commands.change_ticket(number, [AssignUser(user_id=ada)], context())
+    for n in range(119):
+        container.commands.change_ticket(
+            number,
+            [PostMessage(message_id=uuid.uuid4(), body=f"m{n}", visibility="internal")],
+            context(),
+        )
+    assert container.app.snapshots is not None
+    snapshots = list(container.app.snapshots.get(item_id(number), desc=True, limit=1))
+    assert snapshots, "no snapshot was taken"
+    assert snapshots[0].originator_version == 100
+    fresh = bootstrap.build(container.settings)
+    try:
+        ticket = fresh.app.repository.get(item_id(number))
+        assert ticket.version == 121
+        assert len(ticket.message_visibility) == 119
+        assert ticket.assignees == [str(ada)]
+    finally:
+        fresh.close()
+
+
+def test_settings_choose_the_backend(settings: Settings) -> None:
+    env = settings.event_store_env(create_table=False)
+    assert env["CREATE_TABLE"] == "n"
+    expected = "eventsourcing.postgres" if settings.is_postgres else "eventsourcing.sqlite"
+    assert env["PERSISTENCE_MODULE"] == expected
