@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import bootstrap
+from projections.base import current_tables
+from settings import Settings
 from tests.e2e.conftest import Run
+from tests.factories import open_ticket
 
 
 def test_init_prints_a_working_token_only_the_first_time(ledgerdesk: Run) -> None:
@@ -47,3 +51,22 @@ def test_projections_status_rebuild_and_replay_verify(ledgerdesk: Run) -> None:
     unknown = ledgerdesk("projections", "rebuild", "nope", check=False)
     assert unknown.returncode == 2
     assert "no view 'nope'" in unknown.stderr
+
+
+def test_replay_verify_exits_1_when_a_live_view_differs_from_the_log(
+    ledgerdesk: Run, settings: Settings
+) -> None:
+    ledgerdesk("migrate")
+    c = bootstrap.build(settings)
+    try:
+        open_ticket(c, title="Genuine")
+        c.runner.catch_up()
+        with c.views.write() as tx:
+            table = current_tables(tx, "flat")["flat_items"]
+            tx.execute(f"UPDATE {table} SET title = 'Forged'")
+    finally:
+        c.close()
+    audit = ledgerdesk("replay", "--verify", check=False)
+    assert audit.returncode == 1
+    assert "flat: 1 difference(s)" in audit.stdout
+    assert "Forged" in audit.stdout
