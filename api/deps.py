@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ForbiddenError, InvalidParameterError
 from commands.errors import InvalidTokenError
@@ -38,15 +39,20 @@ def services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(services)]
 
 
+bearer = HTTPBearer(
+    auto_error=False,
+    description="A token from `ledgerdesk init` or `ledgerdesk tokens create`.",
+)
+
+
 def current_user(
     svc: ServicesDep,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
     """The staff user behind `Authorization: Bearer <token>`."""
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if credentials is None or not credentials.credentials.strip():
         raise InvalidTokenError
-    return svc.commands.authenticate(token.strip())
+    return svc.commands.authenticate(credentials.credentials.strip())
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -43,7 +43,7 @@ class AttachmentTooLargeError(DomainError):
 
 
 class InvalidTokenError(DomainError):
-    """Raised when a bearer token is unknown, revoked or malformed."""
+    """Raised when a bearer token is missing, unknown or malformed."""
 
     def __init__(self) -> None:
         super().__init__("the bearer token is not valid")

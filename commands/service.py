@@ -76,15 +76,17 @@ class CommandService:
         user = aggregates[0]
         return _result(user, position), format_token(user.id, token_id, secret)
 
+    def require_ticket(self, number: int) -> None:
+        """Raise TicketNotFoundError unless ticket `number` exists."""
+        UnitOfWork(self.app).ticket(number)
+
     def user(self, user_id: UUID) -> User:
         return UnitOfWork(self.app).user(user_id)
 
     def authenticate(self, token: str) -> User:
         return authenticate(UnitOfWork(self.app), token)
 
-    def ticket_events(
-        self, number: int, until: datetime | None = None
-    ) -> list[Any]:
+    def ticket_events(self, number: int, until: datetime | None = None) -> list[Any]:
         """A ticket's events in order, up to `until` (for as-of reads and audits)."""
         events: list[Any] = list(self.app.events.get(item_id(number)))
         if not events or not isinstance(events[0], Ticket.Opened):

@@ -28,7 +28,7 @@ TicketHandler = Callable[[Ticket, Any, UnitOfWork, Context], None]
 def open_ticket(cmd: OpenTicket, uow: UnitOfWork, ctx: Context) -> list[Any]:
     counter = uow.counter()
     ticket = Ticket.open(
-        number=counter.issue("ticket"),
+        number=counter.issue("ticket", ctx.actor, ctx.correlation_id),
         title=cmd.title,
         description=cmd.description,
         requester_email=cmd.requester_email,

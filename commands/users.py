@@ -67,7 +67,7 @@ def authenticate(uow: UnitOfWork, token: str) -> User:
     except ValueError:
         raise InvalidTokenError from None
     expected = user.token_hashes.get(token_id) if user else None
-    if user is None or expected is None or not user.is_active:
+    if user is None or expected is None:
         raise InvalidTokenError
     if not hmac.compare_digest(expected, _digest(secret)):
         raise InvalidTokenError

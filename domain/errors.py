@@ -79,10 +79,3 @@ class UserAlreadyExistsError(ConflictError):
 
     def __init__(self, email: str) -> None:
         super().__init__(f"a user with email {email} already exists")
-
-
-class UserDeactivatedError(ConflictError):
-    """Raised when a deactivated user would be given a token or work."""
-
-    def __init__(self, email: str) -> None:
-        super().__init__(f"user {email} is deactivated")

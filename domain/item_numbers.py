@@ -10,6 +10,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.values import Actor
+
 ITEM_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/items")
 COUNTER_ID = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/item-number-counter")
 
@@ -39,12 +41,12 @@ class ItemNumberCounter(Aggregate):
     def start(cls, first_number: int = 1) -> ItemNumberCounter:
         return cls(first_number=first_number)
 
-    def issue(self, kind: str) -> int:
+    def issue(self, kind: str, actor: Actor, correlation_id: str) -> int:
         """Issue the next number for an item of `kind`."""
         number = self.last_issued + 1
-        self._issued(number=number, kind=kind)
+        self._issued(number=number, kind=kind, actor=actor.ref, correlation_id=correlation_id)
         return number
 
     @event("NumberIssued", topic="ledgerdesk:ItemNumberCounter.NumberIssued")
-    def _issued(self, number: int, kind: str) -> None:
+    def _issued(self, number: int, kind: str, actor: str, correlation_id: str) -> None:
         self.last_issued = number

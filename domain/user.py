@@ -6,7 +6,6 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import UserDeactivatedError
 from domain.values import Actor, normalise_email
 
 USER_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/users")
@@ -36,7 +35,6 @@ class User(Aggregate):
         self.email = email
         self.name = name
         self.is_admin = is_admin
-        self.is_active = True
         self.token_hashes: dict[str, str] = {}
 
     @classmethod
@@ -56,8 +54,6 @@ class User(Aggregate):
         self, *, token_id: str, secret_sha256: str, label: str, actor: Actor, correlation_id: str
     ) -> None:
         """Record a bearer token by the hash of its secret (the secret is never stored)."""
-        if not self.is_active:
-            raise UserDeactivatedError(self.email)
         self._token_issued(
             token_id=token_id,
             secret_sha256=secret_sha256,

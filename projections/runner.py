@@ -6,6 +6,7 @@ in one transaction; `verify` rebuilds into fresh tables and compares.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import zlib
@@ -21,6 +22,8 @@ from projections.db import PostgresViews, Tx, ViewDatabase
 from projections.log import EventLog
 
 Progress = Callable[[int, int], None]
+log = logging.getLogger("ledgerdesk.projections")
+CURRENT, BUILDING, RETIRED = 1, 0, 2
 
 
 @dataclass(frozen=True)
@@ -136,11 +139,22 @@ class ProjectionRunner:
     def run(self, stop: threading.Event, names: Sequence[str] | None = None) -> None:
         """Follow the log until `stop` is set; woken by commits (or every second)."""
         claimed = _Claims(self.db)
+        failures = 0
         try:
             while not stop.is_set():
                 self.wake.clear()
-                mine = [n for n in names or list(self.projections) if claimed.claim(n)]
-                self.catch_up(mine)
+                try:
+                    mine = [n for n in names or list(self.projections) if claimed.claim(n)]
+                    self.catch_up(mine)
+                    failures = 0
+                except Exception:
+                    # A lost connection or a lock timeout must not silently end live views:
+                    # log it, back off, and go on (each page is atomic, so nothing is half-done).
+                    failures += 1
+                    log.exception("projection runner failed (attempt %d); retrying", failures)
+                    claimed.reset()
+                    stop.wait(min(30.0, 0.5 * 2**failures))
+                    continue
                 self.wake.wait(1.0)
         finally:
             claimed.release()
@@ -177,9 +191,9 @@ class ProjectionRunner:
     def _new_generation(self, projection: Projection) -> int:
         with self.db.write() as tx:
             for row in tx.all(
-                "SELECT generation FROM projection_tracking WHERE view = ? AND is_current = 0",
+                "SELECT generation FROM projection_tracking WHERE view = ? AND is_current <> 1",
                 (projection.name,),
-            ):  # Left behind by an interrupted rebuild or verify.
+            ):  # Retired by the last switch, or left behind by an interrupted rebuild.
                 self._drop(tx, projection, row["generation"])
             top = tx.one(
                 "SELECT MAX(generation) AS g FROM projection_tracking WHERE view = ?",
@@ -236,11 +250,10 @@ class ProjectionRunner:
             old = self._current(tx, name, lock=True)
             self._finish(tx, projection, generation, None)
             if old is not None:
-                self._drop(tx, projection, old[0])
-            tx.execute(
-                "UPDATE projection_tracking SET is_current = 1 WHERE view = ? AND generation = ?",
-                (name, generation),
-            )
+                # Retired, not dropped: a query that looked up the old generation a moment
+                # ago may still read it. The next rebuild drops it.
+                _mark(tx, name, old[0], RETIRED)
+            _mark(tx, name, generation, CURRENT)
         with self._advanced:
             self._advanced.notify_all()
         return generation
@@ -259,6 +272,13 @@ class ProjectionRunner:
         finally:
             with self.db.write() as tx:
                 self._drop(tx, projection, generation)
+
+
+def _mark(tx: Tx, view: str, generation: int, state: int) -> None:
+    tx.execute(
+        "UPDATE projection_tracking SET is_current = ? WHERE view = ? AND generation = ?",
+        (state, view, generation),
+    )
 
 
 def _compare(tx: Tx, projection: Projection, live: Tables, fresh: Tables) -> list[str]:
@@ -299,7 +319,8 @@ class _Claims:
             return True
         if self.conn is None:
             self.conn = self.db.listen_connection()
-        key = zlib.crc32(f"ledgerdesk-projection:{view}".encode())
+        # Scoped to the schema: two installs may share one database.
+        key = zlib.crc32(f"ledgerdesk-projection:{self.db.schema}:{view}".encode())
         row = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
         if row and row[0]:
             self.held.add(view)
@@ -310,3 +331,9 @@ class _Claims:
         if self.conn is not None:
             with suppress(psycopg.Error):
                 self.conn.close()
+
+    def reset(self) -> None:
+        """Forget every claim (its connection may be gone) and claim afresh."""
+        self.release()
+        self.conn = None
+        self.held.clear()

@@ -29,7 +29,7 @@ class AttachmentNotFoundError(NotFoundError):
     "/messages",
     status_code=201,
     summary="Post a message",
-    responses={201: {"model": TicketOut}, **documented(401, 404, 422)},
+    responses={201: {"model": TicketOut}, **documented(401, 404, 409, 422)},
 )
 def post_message(
     number: Number,
@@ -55,7 +55,7 @@ def post_message(
     "/attachments",
     status_code=201,
     summary="Attach a file",
-    responses={201: {"model": TicketOut}, **documented(401, 404, 413, 422)},
+    responses={201: {"model": TicketOut}, **documented(401, 404, 409, 413, 422)},
 )
 def add_attachment(
     number: Number,
@@ -65,6 +65,7 @@ def add_attachment(
     response: Response,
 ) -> OrjsonResponse:
     """Attach a file (multipart field `file`); the bytes are stored once by SHA-256."""
+    svc.commands.require_ticket(number)  # 404 before storing bytes nobody would reference.
     sha256, size = svc.commands.blobs.put(file.file, svc.max_attachment_bytes)
     attachment_id = uuid.uuid4()
     cmd = AddAttachment(

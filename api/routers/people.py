@@ -16,7 +16,7 @@ from commands.models import AddFollower, AssignUser, RemoveFollower, UnassignUse
 
 router = APIRouter(prefix="/api/v1/tickets/{number}", tags=[Tag.PEOPLE])
 UserId = Annotated[UUID, Path(description="A staff user's id.")]
-RESPONSES = {200: {"model": TicketOut}, **documented(401, 404, 422)}
+RESPONSES = {200: {"model": TicketOut}, **documented(401, 404, 409, 422)}
 
 
 @router.put("/assignees/{user_id}", summary="Assign a user", responses=RESPONSES)

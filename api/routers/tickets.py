@@ -31,9 +31,11 @@ router = APIRouter(prefix="/api/v1/tickets", tags=[Tag.TICKETS])
 Number = Annotated[int, Path(ge=1, description="The ticket's item number.", examples=[1042])]
 
 
-def ticket_now(svc: ServicesDep, number: int) -> dict[str, Any]:
-    """The ticket as its events say right now (a write's answer never waits on a view)."""
-    doc = fold(svc.commands.ticket_events(number))
+def ticket_at(svc: ServicesDep, number: int, version: int) -> dict[str, Any]:
+    """The ticket as its events say at `version` (a write's answer never waits on a view,
+    and shows exactly the version its ETag names, even if another write followed)."""
+    events = svc.commands.ticket_events(number)
+    doc = fold(e for e in events if e.originator_version <= version)
     assert doc is not None
     return doc
 
@@ -43,14 +45,14 @@ def answer_write(
 ) -> OrjsonResponse:
     assert result.number is not None
     written(response, result.position, result.version)
-    return reply(response, ticket_now(svc, result.number), status, **extra)
+    return reply(response, ticket_at(svc, result.number, result.version), status, **extra)
 
 
 @router.post(
     "",
     status_code=201,
     summary="Open a ticket",
-    responses={201: {"model": TicketOut}, **documented(401, 422)},
+    responses={201: {"model": TicketOut}, **documented(401, 409, 422)},
 )
 def open_ticket(
     body: TicketCreate, svc: ServicesDep, ctx: Ctx, response: Response

@@ -214,6 +214,10 @@ def test_only_admins_create_users_and_an_email_is_taken_once(
     created = client.post("/api/v1/users", json={"email": "eve@example.com", "name": "Eve"})
     assert created.status_code == 201
     assert created.json()["email"] == "eve@example.com"
+    shown = client.get(created.headers["Location"])
+    assert shown.status_code == 200
+    assert shown.json() == created.json()
+    assert client.get(f"/api/v1/users/{uuid.uuid4()}").status_code == 404
     again = client.post("/api/v1/users", json={"email": "EVE@example.com", "name": "E"})
     assert again.status_code == 409
     assert again.headers["content-type"] == PROBLEM

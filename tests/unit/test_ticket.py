@@ -179,5 +179,5 @@ def test_a_customer_reply_cannot_answer_an_internal_message() -> None:
 
 def test_the_counter_issues_numbers_in_order_from_one() -> None:
     counter = ItemNumberCounter.start()
-    assert [counter.issue("ticket") for _ in range(3)] == [1, 2, 3]
+    assert [counter.issue("ticket", AGENT, "c") for _ in range(3)] == [1, 2, 3]
     assert item_id(2) == item_id(2) != item_id(3)
