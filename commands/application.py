@@ -16,6 +16,7 @@ from domain.ticket import Ticket
 from domain.user import User
 
 CommitListener = Callable[[int], None]
+WRITE_LOCK_STRIPES = 64
 
 
 class LedgerDesk(Application[UUID]):
@@ -28,6 +29,11 @@ class LedgerDesk(Application[UUID]):
         super().__init__(env)
         self._listeners: list[CommitListener] = []
         self._listeners_lock = threading.Lock()
+        self._write_locks = [threading.Lock() for _ in range(WRITE_LOCK_STRIPES)]
+
+    def write_lock(self, aggregate_id: UUID) -> threading.Lock:
+        """The in-process lock for writes that change `aggregate_id` (striped by id)."""
+        return self._write_locks[aggregate_id.int % WRITE_LOCK_STRIPES]
 
     def on_commit(self, listener: CommitListener) -> None:
         """Call `listener(position)` after every save in this process (embedded live views)."""

@@ -27,9 +27,9 @@ from commands.users import (
     new_token_parts,
     register_user,
 )
-from domain.item_numbers import item_id
+from domain.item_numbers import COUNTER_ID, item_id
 from domain.ticket import Ticket
-from domain.user import User
+from domain.user import User, user_id_for
 
 
 class CommandService:
@@ -40,7 +40,8 @@ class CommandService:
         self.blobs = blobs
 
     def open_ticket(self, cmd: OpenTicket, ctx: Context) -> CommandResult:
-        aggregates, position = run(self.app, lambda uow: open_ticket(cmd, uow, ctx))
+        # Every new item changes the one number counter: that is the hot aggregate.
+        aggregates, position = run(self.app, COUNTER_ID, lambda uow: open_ticket(cmd, uow, ctx))
         return _result(aggregates[-1], position)
 
     def change_ticket(
@@ -60,18 +61,21 @@ class CommandService:
                 TICKET_HANDLERS[type(cmd)](ticket, cmd, uow, ctx)
             return [ticket]
 
-        aggregates, position = run(self.app, decide)
+        aggregates, position = run(self.app, item_id(number), decide)
         return _result(aggregates[0], position)
 
     def register_user(self, cmd: RegisterUser, ctx: Context) -> CommandResult:
-        aggregates, position = run(self.app, lambda uow: register_user(cmd, uow, ctx))
+        hot = user_id_for(cmd.email)
+        aggregates, position = run(self.app, hot, lambda uow: register_user(cmd, uow, ctx))
         return _result(aggregates[0], position)
 
     def issue_token(self, cmd: IssueToken, ctx: Context) -> tuple[CommandResult, str]:
         """Issue a bearer token; the token itself is returned once and never stored."""
         token_id, secret = new_token_parts()
         aggregates, position = run(
-            self.app, lambda uow: issue_token(cmd, uow, ctx, token_id, secret)
+            self.app,
+            user_id_for(cmd.email),
+            lambda uow: issue_token(cmd, uow, ctx, token_id, secret),
         )
         user = aggregates[0]
         return _result(user, position), format_token(user.id, token_id, secret)

@@ -53,18 +53,22 @@ class UnitOfWork:
         return self._get(COUNTER_ID, ItemNumberCounter) or ItemNumberCounter.start()
 
 
-def run(app: LedgerDesk, decide: Callable[[UnitOfWork], Sequence[Any]]) -> tuple[list[Any], int]:
+def run(
+    app: LedgerDesk, hot: UUID, decide: Callable[[UnitOfWork], Sequence[Any]]
+) -> tuple[list[Any], int]:
     """Run `decide` and save what it returns; on a concurrent write, decide again.
 
     `decide` loads fresh state each attempt, so a retried command never loses
     the other writer's update: it is re-applied on top of it (or refused by a
-    guard that now fails).
+    guard that now fails). Writers in this process that would change the same
+    `hot` aggregate take turns instead of colliding; only writers in other
+    processes can conflict, and they back off exponentially.
     """
-    for attempt in range(MAX_ATTEMPTS):
-        aggregates = list(decide(UnitOfWork(app)))
-        try:
-            return aggregates, app.save_all(aggregates)
-        except IntegrityError:
-            # Back off a little, with jitter, so that colliding writers spread out.
-            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+    with app.write_lock(hot):
+        for attempt in range(MAX_ATTEMPTS):
+            aggregates = list(decide(UnitOfWork(app)))
+            try:
+                return aggregates, app.save_all(aggregates)
+            except IntegrityError:
+                time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))
     raise ConcurrentWriteError

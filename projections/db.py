@@ -170,7 +170,8 @@ class PostgresViews(ViewDatabase):
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
-        with self.pool.connection() as conn, conn.transaction():
+        # Pipeline mode: a page's statements go out in batches, not one round trip each.
+        with self.pool.connection() as conn, conn.transaction(), conn.pipeline():
             yield _PostgresTx(conn)
 
     @contextmanager

@@ -59,14 +59,6 @@ class FlatProjection(Projection):
             handler = _HANDLERS.get(type(p.event))
             if handler is not None:
                 handler(tx, t, p.event)
-                tx.execute(
-                    f"UPDATE {t['flat_items']} SET updated_at = ?, version = ? WHERE id = ?",
-                    (
-                        iso(p.event.timestamp),
-                        p.event.originator_version,
-                        str(p.event.originator_id),
-                    ),
-                )
 
 
 def _opened(tx: Tx, t: Tables, e: Any) -> None:
@@ -91,15 +83,19 @@ def _opened(tx: Tx, t: Tables, e: Any) -> None:
     )
 
 
-def _set(**columns: Callable[[Any], Any]) -> Callable[[Tx, Tables, Any], None]:
+def _update(tx: Tx, t: Tables, e: Any, columns: dict[str, Any]) -> None:
+    """One UPDATE per event: the changed columns plus `updated_at` and `version`."""
+    columns = {**columns, "updated_at": iso(e.timestamp), "version": e.originator_version}
     assignments = ", ".join(f"{c} = ?" for c in columns)
+    tx.execute(
+        f"UPDATE {t['flat_items']} SET {assignments} WHERE id = ?",
+        (*columns.values(), str(e.originator_id)),
+    )
 
+
+def _set(**columns: Callable[[Any], Any]) -> Callable[[Tx, Tables, Any], None]:
     def apply(tx: Tx, t: Tables, e: Any) -> None:
-        values = [value(e) for value in columns.values()]
-        tx.execute(
-            f"UPDATE {t['flat_items']} SET {assignments} WHERE id = ?",
-            (*values, str(e.originator_id)),
-        )
+        _update(tx, t, e, {name: value(e) for name, value in columns.items()})
 
     return apply
 
@@ -122,16 +118,13 @@ def _assignees_changed(added: bool) -> Callable[[Tx, Tables, Any], None]:
             f"SELECT user_id FROM {t['flat_item_assignees']} WHERE item_id = ? ORDER BY user_id",
             (item_id,),
         )
-        tx.execute(
-            f"UPDATE {t['flat_items']} SET assignees = ? WHERE id = ?",
-            (dumps([u["user_id"] for u in users]), item_id),
-        )
+        _update(tx, t, e, {"assignees": dumps([u["user_id"] for u in users])})
 
     return apply
 
 
-def _touch(tx: Tx, t: Tables, e: Any) -> None:
-    """Events that change nothing shown here but the item's `updated_at`."""
+# Events that change nothing shown here but the item's `updated_at`.
+_touch = _set()
 
 
 _HANDLERS: dict[type, Callable[[Tx, Tables, Any], None]] = {

@@ -1,0 +1,5 @@
+"""ledgerdesk benchmarks: each figure is printed with its ratio to a raw baseline.
+
+`python -m bench` runs them all; `python -m bench create|http|rebuild|flat` runs one.
+They only print: nothing here asserts a timing.
+"""

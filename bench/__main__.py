@@ -1,0 +1,44 @@
+"""`python -m bench [create|http|rebuild|flat ...]`: run the benchmarks, print the table."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from bench import create, dataset, flat, http_api, rebuild
+from bench.common import Figure, print_table, say
+
+BENCHMARKS = ("create", "http", "rebuild", "flat")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("names", nargs="*", metavar="NAME", help=f"any of {', '.join(BENCHMARKS)}")
+    parser.add_argument("--no-sqlite", action="store_true", help="create: PostgreSQL only")
+    parser.add_argument(
+        "--tickets", type=int, default=dataset.TICKETS, help="rebuild/flat dataset size"
+    )
+    args = parser.parse_args()
+    names = args.names or list(BENCHMARKS)
+    unknown = sorted(set(names) - set(BENCHMARKS))
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+    started = time.perf_counter()
+    figures: list[Figure] = []
+    if "create" in names:
+        figures += create.run(with_sqlite=not args.no_sqlite)
+    if "http" in names:
+        figures += http_api.run()
+    if "rebuild" in names or "flat" in names:
+        # One dataset for both: the rebuild leaves the flat view built for the queries.
+        with dataset.seeded(args.tickets) as data:
+            if "rebuild" in names:
+                figures += rebuild.run(data)
+            if "flat" in names:
+                figures += flat.run(data)
+    print_table(figures)
+    say(f"done in {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""What every benchmark shares: a throwaway schema, timing, percentiles and the table."""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+import bootstrap
+from settings import Settings
+
+# The benchmarks' own knob (not the app's settings): where a throwaway schema may be made.
+PG_URL = os.environ.get(
+    "LEDGERDESK_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measured line of the final table: our figure, the raw one, and their ratio."""
+
+    name: str
+    value: float
+    unit: str
+    baseline: float
+    baseline_name: str
+    note: str = ""
+    # For latencies a smaller number is better; the ratio is still value / baseline.
+    lower_is_better: bool = False
+
+    @property
+    def ratio(self) -> float:
+        return self.value / self.baseline if self.baseline else math.nan
+
+
+def say(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+def fmt(value: float, unit: str) -> str:
+    if unit == "ms":
+        return f"{value:,.2f} ms"
+    return f"{value:,.0f} {unit}"
+
+
+def show(figure: Figure) -> None:
+    """Print one figure as soon as it is known (the table at the end repeats it)."""
+    say(
+        f"{figure.name}: {fmt(figure.value, figure.unit)}; raw {figure.baseline_name}:"
+        f" {fmt(figure.baseline, figure.unit)}; ratio {figure.ratio:.3f}"
+        + (f" ({figure.note})" if figure.note else "")
+    )
+
+
+def print_table(figures: list[Figure]) -> None:
+    headers = ("benchmark", "ledgerdesk", "raw baseline", "ratio", "baseline / notes")
+    rows = [
+        (
+            f.name,
+            fmt(f.value, f.unit),
+            fmt(f.baseline, f.unit),
+            f"{f.ratio:.3f}",
+            f.baseline_name + (f"; {f.note}" if f.note else ""),
+        )
+        for f in figures
+    ]
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    line = "  ".join("-" * w for w in widths)
+    print()
+    print(f"ledgerdesk benchmarks — {platform.node()}, {os.cpu_count()} cores, {time.ctime()}")
+    print(line)
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    print(line)
+    for row in rows:
+        cells = [
+            c.rjust(w) if 0 < i < 4 else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip())
+    print(line, flush=True)
+
+
+def percentile(samples: list[float], p: float) -> float:
+    """The p-th percentile (0..100) by linear interpolation between closest ranks."""
+    ordered = sorted(samples)
+    if not ordered:
+        return math.nan
+    rank = (len(ordered) - 1) * p / 100
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+@dataclass(frozen=True)
+class Throughput:
+    operations: int
+    seconds: float
+    failures: int
+
+    @property
+    def per_second(self) -> float:
+        return self.operations / self.seconds if self.seconds else math.nan
+
+    def __add__(self, other: Throughput) -> Throughput:
+        return Throughput(
+            self.operations + other.operations,
+            self.seconds + other.seconds,
+            self.failures + other.failures,
+        )
+
+
+NOTHING = Throughput(0, 0.0, 0)
+
+
+def hammer(
+    workers: int, seconds: float, make_worker: Callable[[int], Callable[[], None]]
+) -> Throughput:
+    """Run `workers` threads, each calling its operation in a loop for `seconds`.
+
+    `make_worker(i)` runs in the thread before the clock starts (to open a connection);
+    it returns the operation. An operation that raises counts as a failure, not a result.
+    """
+    ready = threading.Barrier(workers + 1)
+    start_at: list[float] = []
+    counts = [0] * workers
+    failures = [0] * workers
+    errors: list[BaseException] = []
+
+    def loop(i: int) -> None:
+        operation = make_worker(i)
+        ready.wait()
+        deadline = start_at[0] + seconds
+        while time.perf_counter() < deadline:
+            try:
+                operation()
+            except Exception as error:
+                failures[i] += 1
+                if len(errors) < 3:
+                    errors.append(error)
+            else:
+                counts[i] += 1
+
+    threads = [threading.Thread(target=loop, args=(i,), daemon=True) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    start_at.append(time.perf_counter())
+    ready.wait()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start_at[0]
+    for error in errors:
+        say(f"  failure: {type(error).__name__}: {error}")
+    return Throughput(sum(counts), elapsed, sum(failures))
+
+
+@contextmanager
+def pg_schema(prefix: str = "bench") -> Iterator[str]:
+    """A fresh PostgreSQL schema, dropped with everything in it afterwards."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield schema
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@contextmanager
+def scratch_dir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="ledgerdesk-bench-") as path:
+        yield Path(path)
+
+
+def pg_settings(schema: str, data_dir: Path, pool_size: int = 10) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        database_url=PG_URL,
+        database_schema=schema,
+        database_pool_size=pool_size,
+    )
+
+
+@contextmanager
+def migrated(settings: Settings) -> Iterator[bootstrap.Container]:
+    """A migrated install and its container (no live projections), closed afterwards."""
+    bootstrap.migrate(settings)
+    container = bootstrap.build(settings)
+    try:
+        yield container
+    finally:
+        container.close()

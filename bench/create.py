@@ -1,0 +1,187 @@
+"""Figure 1: create-ticket commands/s against raw one-row transactions, same concurrency.
+
+ledgerdesk: threads call `commands.open_ticket` (load the item-number counter, save the
+counter's and the ticket's events in one transaction, retry on a conflict). Raw: threads
+each INSERT one row per autocommit transaction into a plain table. No views follow the
+log here: this is the write side alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench.common import (
+    NOTHING,
+    PG_URL,
+    Figure,
+    Throughput,
+    hammer,
+    migrated,
+    pg_schema,
+    pg_settings,
+    say,
+    scratch_dir,
+    show,
+)
+from commands.models import Context, OpenTicket
+from domain.values import Actor
+from settings import Settings
+
+WRITERS = (1, 16)
+# Ours and raw alternate in short rounds, so that a busy neighbour (or a checkpoint)
+# slows both sides alike instead of whichever happened to run at the time.
+ROUNDS = 3
+SECONDS = 3.0
+SQLITE_ROUNDS = 2
+SQLITE_SECONDS = 2.0
+WARM_UP = 20
+TITLE = "Printer on floor 3 is jammed again"
+
+
+def _context() -> Context:
+    return Context(actor=Actor.system("bench"), correlation_id=str(uuid.uuid4()))
+
+
+def _compare(
+    settings: Settings,
+    writers: int,
+    rounds: int,
+    seconds: float,
+    raw: Callable[[int, float], Throughput],
+) -> tuple[Throughput, int, Throughput]:
+    """Open tickets from `writers` threads, alternating rounds with the raw inserts.
+
+    Returns our throughput, the save attempts (each one transaction: more attempts than
+    commands means conflicts on the item-number counter that `run` retried) and raw's.
+    """
+    with migrated(settings) as container:
+        for _ in range(WARM_UP):
+            container.commands.open_ticket(OpenTicket(title=TITLE), _context())
+        attempts = itertools.count()
+        save_all = container.app.save_all
+
+        def counted_save_all(aggregates: Sequence[Any]) -> int:
+            next(attempts)
+            return save_all(aggregates)
+
+        container.app.save_all = counted_save_all  # type: ignore[method-assign]
+
+        def make(i: int) -> Callable[[], None]:
+            def operation() -> None:
+                container.commands.open_ticket(OpenTicket(title=TITLE), _context())
+
+            return operation
+
+        ours, theirs = NOTHING, NOTHING
+        for _ in range(rounds):
+            ours += hammer(writers, seconds, make)
+            theirs += raw(writers, seconds)
+        return ours, next(attempts), theirs
+
+
+def _raw_postgres(schema: str, writers: int, seconds: float) -> Throughput:
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {schema}.raw_tickets"
+            " (id BIGSERIAL PRIMARY KEY, title TEXT NOT NULL, created_at TIMESTAMPTZ DEFAULT now())"
+        )
+    connections: list[psycopg.Connection[tuple[object, ...]]] = []
+
+    def make(i: int) -> Callable[[], None]:
+        conn = psycopg.connect(PG_URL, autocommit=True)
+        connections.append(conn)
+        sql = f"INSERT INTO {schema}.raw_tickets (title) VALUES (%s)"
+        for _ in range(WARM_UP):
+            conn.execute(sql, (TITLE,))
+
+        def operation() -> None:
+            conn.execute(sql, (TITLE,))
+
+        return operation
+
+    try:
+        return hammer(writers, seconds, make)
+    finally:
+        for conn in connections:
+            conn.close()
+
+
+def _raw_sqlite(path: Path, writers: int, seconds: float) -> Throughput:
+    """Raw sqlite3 in WAL mode (as the embedded event store runs), one INSERT per commit."""
+    with sqlite3.connect(path, isolation_level=None) as setup:
+        setup.execute("PRAGMA journal_mode=WAL")
+        setup.execute(
+            "CREATE TABLE IF NOT EXISTS raw_tickets (id INTEGER PRIMARY KEY, title TEXT NOT NULL,"
+            " created_at TEXT DEFAULT CURRENT_TIMESTAMP)"
+        )
+    connections: list[sqlite3.Connection] = []
+
+    def make(i: int) -> Callable[[], None]:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+        connections.append(conn)
+
+        def operation() -> None:
+            conn.execute("INSERT INTO raw_tickets (title) VALUES (?)", (TITLE,))
+
+        return operation
+
+    try:
+        return hammer(writers, seconds, make)
+    finally:
+        for conn in connections:
+            conn.close()
+
+
+def _figure(backend: str, writers: int, ours: Throughput, attempts: int, raw: Throughput) -> Figure:
+    retries = (
+        f"{attempts / max(ours.operations, 1):.2f} save attempts/command,"
+        f" {ours.failures} gave up (ConcurrentWriteError)"
+    )
+    return Figure(
+        name=f"create ticket, {backend}, {writers} writer{'s' if writers > 1 else ''}",
+        value=ours.per_second,
+        unit="/s",
+        baseline=raw.per_second,
+        baseline_name=f"1-row INSERT txns ({raw.failures} failed)",
+        note=retries,
+    )
+
+
+def run(with_sqlite: bool = True) -> list[Figure]:
+    figures: list[Figure] = []
+    for writers in WRITERS:
+        with scratch_dir() as data, pg_schema() as schema:
+            say(f"create: PostgreSQL, {writers} writer(s), {ROUNDS} x {SECONDS:.0f} s each")
+            ours, attempts, raw = _compare(
+                pg_settings(schema, data),
+                writers,
+                ROUNDS,
+                SECONDS,
+                lambda n, s, schema=schema: _raw_postgres(schema, n, s),
+            )
+        figures.append(_figure("PostgreSQL", writers, ours, attempts, raw))
+        show(figures[-1])
+    if with_sqlite:
+        for writers in WRITERS:
+            with scratch_dir() as data:
+                say(
+                    f"create: SQLite, {writers} writer(s),"
+                    f" {SQLITE_ROUNDS} x {SQLITE_SECONDS:.0f} s each"
+                )
+                ours, attempts, raw = _compare(
+                    Settings(data_dir=data / "var", database_url=None),
+                    writers,
+                    SQLITE_ROUNDS,
+                    SQLITE_SECONDS,
+                    lambda n, s, path=data / "raw.sqlite3": _raw_sqlite(path, n, s),
+                )
+            figures.append(_figure("SQLite", writers, ours, attempts, raw))
+            show(figures[-1])
+    return figures

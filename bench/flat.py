@@ -1,0 +1,110 @@
+"""Figure 4: flat-view p95 latency at 100k tickets against the same SELECT run raw.
+
+ledgerdesk: what `GET /api/v1/views/flat` does below HTTP — a read transaction from the
+view pool, the live generation's tables, `projections.flat.list_items`. Raw: the very
+SELECT and parameters `list_items` sent (recorded once), on one autocommit psycopg
+connection, rows as tuples.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import psycopg
+
+from bench.common import PG_URL, Figure, percentile, say, show
+from bench.dataset import RARE_WORD, Dataset
+from projections.base import current_tables
+from projections.db import Params, Row, Tx
+from projections.flat import FlatQuery, list_items
+
+RUNS = 300
+WARM_UP = 20
+
+
+class RecordingTx(Tx):
+    """Passes every call through and remembers the last SELECT sent."""
+
+    def __init__(self, inner: Tx) -> None:
+        self.inner = inner
+        self.dialect = inner.dialect
+        self.last: tuple[str, Params] | None = None
+
+    def execute(self, sql: str, params: Params = ()) -> None:
+        self.inner.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        self.inner.executemany(sql, rows)
+
+    def all(self, sql: str, params: Params = ()) -> list[Row]:
+        self.last = (sql, params)
+        return self.inner.all(sql, params)
+
+
+def _queries(data: Dataset) -> list[tuple[str, FlatQuery]]:
+    with data.container.views.read() as tx:
+        _, cursor = list_items(tx, current_tables(tx, "flat"), FlatQuery(sort="-priority"))
+    return [
+        ("default sort (-number)", FlatQuery()),
+        ("status = Open", FlatQuery(status="Open")),
+        ("sort by -priority", FlatQuery(sort="-priority")),
+        (f"q = {RARE_WORD}", FlatQuery(q=RARE_WORD)),
+        ("-priority, page 2 by cursor", FlatQuery(sort="-priority", cursor=cursor)),
+    ]
+
+
+def _timed(ours: Callable[[], Any], raw: Callable[[], Any]) -> tuple[list[float], list[float]]:
+    """Milliseconds per call of each, the two alternating so both see the same machine."""
+    for _ in range(WARM_UP):
+        ours()
+        raw()
+    samples: tuple[list[float], list[float]] = ([], [])
+    for _ in range(RUNS):
+        for operation, into in ((ours, samples[0]), (raw, samples[1])):
+            started = time.perf_counter()
+            operation()
+            into.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def run(data: Dataset) -> list[Figure]:
+    runner, views = data.container.runner, data.container.views
+    if runner.position("flat") < data.container.app.head():
+        say("flat: building the flat view")
+        runner.catch_up(["flat"])
+    figures: list[Figure] = []
+    with psycopg.connect(PG_URL, autocommit=True, options=f"-c search_path={data.schema}") as raw:
+        for label, query in _queries(data):
+
+            def ours(query: FlatQuery = query) -> int:
+                with views.read() as tx:
+                    items, _ = list_items(tx, current_tables(tx, "flat"), query)
+                return len(items)
+
+            with views.read() as tx:
+                recorder = RecordingTx(tx)
+                expected = len(list_items(recorder, current_tables(tx, "flat"), query)[0])
+            assert recorder.last is not None
+            sql = recorder.last[0].replace("%", "%%").replace("?", "%s")
+            params = recorder.last[1]
+
+            def baseline(sql: str = sql, params: Params = params) -> int:
+                return len(raw.execute(sql, params).fetchall())
+
+            say(f"flat: {label} ({expected} items a page, {RUNS} runs each)")
+            ours_ms, raw_ms = _timed(ours, baseline)
+            figures.append(
+                Figure(
+                    name=f"flat p95, {label}",
+                    value=percentile(ours_ms, 95),
+                    unit="ms",
+                    baseline=percentile(raw_ms, 95),
+                    baseline_name="same SELECT via psycopg",
+                    note=f"p50 {percentile(ours_ms, 50):.2f} vs {percentile(raw_ms, 50):.2f} ms",
+                    lower_is_better=True,
+                )
+            )
+            show(figures[-1])
+    return figures
