@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application
+from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.persistence import Recording
 from eventsourcing.utils import EnvType
 
@@ -16,6 +17,7 @@ from domain.ticket import Ticket
 from domain.user import User
 
 CommitListener = Callable[[int], None]
+log = logging.getLogger("ledgerdesk.commands")
 WRITE_LOCK_STRIPES = 64
 
 
@@ -39,6 +41,15 @@ class LedgerDesk(Application[UUID]):
         """Call `listener(position)` after every save in this process (embedded live views)."""
         with self._listeners_lock:
             self._listeners.append(listener)
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        # The events are committed by now: a failed snapshot must not report the write as
+        # failed (a retry would apply it twice). Loading just reads more events until the
+        # next snapshot succeeds.
+        try:
+            super()._take_snapshots(processing_event)
+        except Exception:
+            log.exception("snapshot failed after a committed save; the save stands")
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         if not recordings:

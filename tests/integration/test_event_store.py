@@ -67,3 +67,24 @@ def test_settings_choose_the_backend(settings: Settings) -> None:
     assert env["CREATE_TABLE"] == "n"
     expected = "eventsourcing.postgres" if settings.is_postgres else "eventsourcing.sqlite"
     assert env["PERSISTENCE_MODULE"] == expected
+
+
+def test_a_failed_snapshot_does_not_fail_the_committed_save(
+    container: bootstrap.Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    number = open_ticket(container)
+    snapshots = container.app.snapshots
+    assert snapshots is not None
+
+    def broken_put(*args: object, **kwargs: object) -> None:
+        raise OSError("snapshot store unavailable")
+
+    monkeypatch.setattr(snapshots, "put", broken_put)
+    for n in range(49):
+        result = container.commands.change_ticket(
+            number,
+            [PostMessage(message_id=uuid.uuid4(), body=f"m{n}", visibility="internal")],
+            context(),
+        )
+    assert result.version == 50
+    assert len(container.commands.ticket_events(number)) == 50
