@@ -12,6 +12,13 @@ class TicketNotFoundError(NotFoundError):
         super().__init__(f"no ticket #{number}")
 
 
+class AttachmentNotFoundError(NotFoundError):
+    """Raised when a ticket has no attachment with the given id."""
+
+    def __init__(self, number: int, attachment_id: object) -> None:
+        super().__init__(f"no attachment {attachment_id} on ticket #{number}")
+
+
 class UserNotFoundError(NotFoundError):
     """Raised when no staff user has the given id or email."""
 

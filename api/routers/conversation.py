@@ -13,16 +13,12 @@ from api.responses import OrjsonResponse, documented
 from api.routers.tickets import Number, answer_write
 from api.schemas import MessageCreate, TicketOut
 from api.tags import Tag
+from commands.errors import AttachmentNotFoundError
 from commands.models import AddAttachment, PostMessage
-from domain.errors import NotFoundError
 from projections.base import current_tables
 from projections.ticket_detail import get_ticket
 
 router = APIRouter(prefix="/api/v1/tickets/{number}", tags=[Tag.CONVERSATION])
-
-
-class AttachmentNotFoundError(NotFoundError):
-    """Raised when a ticket has no attachment with the given id."""
 
 
 @router.post(
@@ -97,7 +93,7 @@ def download_attachment(
         doc = get_ticket(tx, current_tables(tx, "ticket_detail"), number)
     found = [a for a in (doc or {}).get("attachments", []) if a["id"] == str(attachment_id)]
     if not found:
-        raise AttachmentNotFoundError(f"no attachment {attachment_id} on ticket #{number}")
+        raise AttachmentNotFoundError(number, attachment_id)
     attachment = found[0]
     return FileResponse(
         svc.commands.blobs.path(attachment["sha256"]),
