@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from fastapi import FastAPI
 
 from api.app import create_app
 from api.deps import Services
+from commands.accounts import AccountService
 from commands.application import LedgerDesk
 from commands.blobs import BlobStore
 from commands.service import CommandService
@@ -25,6 +27,7 @@ class Container:
     settings: Settings
     app: LedgerDesk
     commands: CommandService
+    accounts: AccountService
     views: ViewDatabase
     runner: ProjectionRunner
     following: FollowingRunner | None = field(default=None)
@@ -32,6 +35,7 @@ class Container:
     def services(self) -> Services:
         return Services(
             commands=self.commands,
+            accounts=self.accounts,
             views=self.views,
             runner=self.runner,
             max_attachment_bytes=self.settings.max_attachment_bytes,
@@ -72,4 +76,5 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
     views = open_views(settings.views_dsn(), settings.database_schema, settings.database_pool_size)
     runner = ProjectionRunner(RecorderLog(app.recorder, app.mapper), views, all_projections())
     commands = CommandService(app, BlobStore(settings.blob_dir))
-    return Container(settings, app, commands, views, runner)
+    accounts = AccountService(app, timedelta(hours=settings.session_hours))
+    return Container(settings, app, commands, accounts, views, runner)

@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 import bootstrap
 from commands.models import Context, IssueToken, RegisterUser
 from domain.errors import DomainError, UserAlreadyExistsError
+from domain.user import CompanyRole, Scope
 from domain.values import Actor
 from settings import Settings
 
@@ -40,8 +42,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     bootstrap.migrate(settings)
     with _container(settings) as c:
         try:
-            c.commands.register_user(
-                RegisterUser(email=args.admin_email, name="Administrator", is_admin=True), CLI
+            c.accounts.register_user(
+                RegisterUser(email=args.admin_email, name="Administrator", role=CompanyRole.ADMIN),
+                CLI,
             )
         except UserAlreadyExistsError:
             print(
@@ -49,7 +52,7 @@ def cmd_init(args: argparse.Namespace) -> int:
                 f" `ledgerdesk tokens create --email {args.admin_email}` issues another)"
             )
             return 0
-        _, token = c.commands.issue_token(IssueToken(email=args.admin_email, label="init"), CLI)
+        _, token = c.accounts.issue_token(IssueToken(email=args.admin_email, label="init"), CLI)
     print(f"created admin {args.admin_email}; its API token (shown once, keep it safe):")
     print(token)
     return 0
@@ -71,19 +74,40 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_users_create(args: argparse.Namespace) -> int:
     with _container(_settings()) as c:
-        result = c.commands.register_user(
-            RegisterUser(email=args.email, name=args.name, is_admin=args.admin), CLI
+        role = CompanyRole.ADMIN if args.admin else CompanyRole.MEMBER
+        result = c.accounts.register_user(
+            RegisterUser(email=args.email, name=args.name, role=role), CLI
         )
-        user = c.commands.user(result.id)
+        user = c.accounts.user(result.id)
     print(f"created user {user.email} with id {user.id}")
     return 0
 
 
 def cmd_tokens_create(args: argparse.Namespace) -> int:
     with _container(_settings()) as c:
-        _, token = c.commands.issue_token(IssueToken(email=args.email, label=args.label), CLI)
+        expires = (
+            datetime.now(UTC) + timedelta(days=args.expires_in_days)
+            if args.expires_in_days
+            else None
+        )
+        cmd = IssueToken(
+            email=args.email,
+            label=args.label,
+            scopes=_scopes(args.scopes),
+            expires_at=expires,
+        )
+        _, token = c.accounts.issue_token(cmd, CLI)
     print(token)
     return 0
+
+
+def _scopes(text: str) -> list[Scope]:
+    known = [s.value for s in Scope]
+    wanted = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in wanted if s not in known]
+    if unknown:
+        raise CliError(f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    return [Scope(s) for s in wanted]
 
 
 def cmd_projections(args: argparse.Namespace) -> int:
@@ -190,6 +214,12 @@ def parser() -> argparse.ArgumentParser:
     token = tokens.add_parser("create", help="issue a bearer token (printed once)")
     token.add_argument("--email", required=True)
     token.add_argument("--label", default="cli")
+    token.add_argument(
+        "--scopes",
+        default="",
+        help="comma-separated: read,write,admin (default: every scope the user may hold)",
+    )
+    token.add_argument("--expires-in-days", type=float, default=None)
     token.set_defaults(func=cmd_tokens_create)
 
     projections = sub.add_parser("projections", help="the views")
@@ -207,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         code: int = args.func(args)
-    except (CliError, DomainError, KeyError) as error:
+    except (CliError, DomainError, KeyError) as error:  # Errors a user can act on.
         message = error.args[0] if isinstance(error, KeyError) else str(error)
         print(f"ledgerdesk: error: {message}", file=sys.stderr)
         return 2

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     read_wait_seconds: float = Field(
         default=2.0, ge=0, description="How long a read waits for X-Min-Position."
     )
+    session_hours: float = Field(
+        default=12, gt=0, description="How long a password login's token lasts."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

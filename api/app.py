@@ -10,7 +10,7 @@ from starlette.responses import Response
 from api import problems
 from api.deps import Services
 from api.responses import OrjsonResponse, problem
-from api.routers import conversation, health, people, tickets, users, views
+from api.routers import auth, conversation, health, me, people, tickets, users, views
 from api.tags import TAG_METADATA
 
 BODY_OVERHEAD = 64 * 1024
@@ -31,7 +31,7 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     problems.install(app)
-    for module in (health, tickets, conversation, people, views, users):
+    for module in (health, auth, me, users, tickets, conversation, people, views):
         app.include_router(module.router)
 
     limit = services.max_attachment_bytes + BODY_OVERHEAD

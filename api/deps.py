@@ -10,11 +10,14 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.problems import ForbiddenError, InvalidParameterError
+from api.problems import InvalidParameterError
+from commands.accounts import AccountService
 from commands.errors import InvalidTokenError
 from commands.models import Context
 from commands.service import CommandService
-from domain.user import User
+from commands.users import Caller
+from domain.errors import PermissionDeniedError
+from domain.user import Scope, User
 from domain.values import Actor
 from projections.db import ViewDatabase
 from projections.runner import ProjectionRunner
@@ -25,6 +28,7 @@ class Services:
     """Everything the API needs, built once by the composition root."""
 
     commands: CommandService
+    accounts: AccountService
     views: ViewDatabase
     runner: ProjectionRunner
     max_attachment_bytes: int
@@ -37,38 +41,54 @@ def services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(services)]
-
-
 bearer = HTTPBearer(
     auto_error=False,
-    description="A token from `ledgerdesk init` or `ledgerdesk tokens create`.",
+    description="A token from `POST /api/v1/auth/token`, `ledgerdesk init` or "
+    "`ledgerdesk tokens create`.",
 )
+READING = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def current_user(
+def current_caller(
+    request: Request,
     svc: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> User:
-    """The staff user behind `Authorization: Bearer <token>`."""
+) -> Caller:
+    """The staff user behind `Authorization: Bearer <token>`, if the token may do this:
+    reads need the `read` scope, changes the `write` scope."""
     if credentials is None or not credentials.credentials.strip():
         raise InvalidTokenError
-    return svc.commands.authenticate(credentials.credentials.strip())
+    caller = svc.accounts.authenticate(credentials.credentials.strip())
+    needed = Scope.READ if request.method in READING else Scope.WRITE
+    if needed.value not in caller.scopes:
+        raise PermissionDeniedError(f"this token lacks the {needed.value} scope")
+    return caller
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+def current_user(caller: CurrentCaller) -> User:
+    return caller.user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def admin_user(user: CurrentUser) -> User:
-    if not user.is_admin:
-        raise ForbiddenError("only admins may do this")
-    return user
+def admin_caller(caller: CurrentCaller) -> Caller:
+    """An admin using a token with the `admin` scope."""
+    if not caller.user.is_admin:
+        raise PermissionDeniedError("only admins may do this")
+    if Scope.ADMIN.value not in caller.scopes:
+        raise PermissionDeniedError("this token lacks the admin scope")
+    return caller
 
 
-AdminUser = Annotated[User, Depends(admin_user)]
+AdminCaller = Annotated[Caller, Depends(admin_caller)]
 
 
 def context(
-    user: CurrentUser,
+    caller: CurrentCaller,
     response: Response,
     x_correlation_id: Annotated[
         str | None,
@@ -77,7 +97,7 @@ def context(
 ) -> Context:
     correlation_id = x_correlation_id or str(uuid.uuid4())
     response.headers["X-Correlation-ID"] = correlation_id
-    return Context(actor=Actor.user(user.id), correlation_id=correlation_id)
+    return Context(actor=Actor.user(caller.user.id), correlation_id=correlation_id)
 
 
 Ctx = Annotated[Context, Depends(context)]

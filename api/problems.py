@@ -11,14 +11,17 @@ from starlette.exceptions import HTTPException
 
 from api.responses import ProblemResponse, problem
 from commands.errors import AttachmentTooLargeError, InvalidTokenError, VersionMismatchError
-from domain.errors import ConflictError, DomainError, InvalidValueError, NotFoundError
-from projections.flat import InvalidCursorError
+from domain.errors import (
+    ConflictError,
+    DomainError,
+    InvalidCredentialsError,
+    InvalidValueError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from projections.base import InvalidCursorError
 
 log = logging.getLogger("ledgerdesk.api")
-
-
-class ForbiddenError(Exception):
-    """Raised when the caller is known but may not do what they ask."""
 
 
 class InvalidParameterError(Exception):
@@ -107,9 +110,20 @@ def install(app: FastAPI) -> None:
             headers={"WWW-Authenticate": "Bearer"},
         )
 
-    @app.exception_handler(ForbiddenError)
-    def forbidden(request: Request, exc: ForbiddenError) -> ProblemResponse:
+    @app.exception_handler(PermissionDeniedError)
+    def forbidden(request: Request, exc: PermissionDeniedError) -> ProblemResponse:
         return problem(403, "forbidden", "Forbidden", str(exc), request.url.path)
+
+    @app.exception_handler(InvalidCredentialsError)
+    def bad_credentials(request: Request, exc: InvalidCredentialsError) -> ProblemResponse:
+        return problem(
+            401,
+            "invalid-credentials",
+            "Invalid credentials",
+            str(exc),
+            request.url.path,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
     @app.exception_handler(DomainError)
     def domain_error(request: Request, exc: DomainError) -> ProblemResponse:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from domain.user import Apps, CompanyRole, Flag, Scope
 from domain.values import Priority, State
 
 
@@ -39,7 +41,66 @@ class MessageCreate(Body):
 class UserCreate(Body):
     email: str = Field(max_length=320, examples=["grace@example.com"])
     name: str = Field(max_length=200, examples=["Grace Hopper"])
-    is_admin: bool = False
+    role: CompanyRole = CompanyRole.MEMBER
+    apps: Apps = Apps.BOTH
+    flags: list[Flag] = Field(default_factory=list, examples=[["manage_projects"]])
+    password: SecretStr | None = Field(
+        default=None,
+        min_length=10,
+        max_length=1024,
+        description="Optional; without it the user can only use tokens until invited.",
+    )
+
+
+class UserInvite(Body):
+    email: str = Field(max_length=320, examples=["grace@example.com"])
+    name: str = Field(max_length=200, examples=["Grace Hopper"])
+    role: CompanyRole = CompanyRole.MEMBER
+    apps: Apps = Apps.BOTH
+    flags: list[Flag] = Field(default_factory=list)
+
+
+class UserPatch(Body):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: CompanyRole | None = None
+    apps: Apps | None = None
+    flags: list[Flag] | None = None
+    active: bool | None = Field(default=None, description="false deactivates the user.")
+
+
+class LoginBody(Body):
+    email: str = Field(max_length=320, examples=["grace@example.com"])
+    password: SecretStr = Field(min_length=1, max_length=1024)
+
+
+class InvitationAcceptance(Body):
+    token: SecretStr = Field(min_length=1, max_length=500, description="From the invitation.")
+    password: SecretStr = Field(min_length=10, max_length=1024)
+
+
+class TokenCreate(Body):
+    label: str = Field(default="", max_length=200, examples=["CI integration"])
+    scopes: list[Scope] = Field(
+        default_factory=list, description="Empty means every scope you hold."
+    )
+    expires_at: datetime | None = Field(default=None, description="RFC 3339; none: never.")
+
+
+class TokenIssuedOut(BaseModel):
+    access_token: str = Field(examples=["ld_2c872c90..._ecf4423d891e_4Bsm5IxN..."])
+    token_type: Literal["bearer"]
+    token_id: str
+    user_id: UUID
+    scopes: list[Scope]
+    expires_at: str | None
+
+
+class TokenOut(BaseModel):
+    id: str
+    label: str
+    kind: Literal["session", "api"]
+    scopes: list[Scope]
+    expires_at: str | None
 
 
 class MessageOut(BaseModel):
@@ -114,7 +175,25 @@ class UserOut(BaseModel):
     id: UUID
     email: str
     name: str
+    role: CompanyRole
+    apps: Apps
+    flags: list[Flag]
+    status: Literal["invited", "active", "deactivated"]
     is_admin: bool
+    version: int
+
+
+class InvitationOut(BaseModel):
+    user: UserOut
+    invitation: str = Field(
+        description="Give this to the user once; they redeem it at "
+        "`POST /api/v1/auth/invitations/accept`. Valid 7 days."
+    )
+
+
+class UserPage(BaseModel):
+    items: list[UserOut]
+    next_cursor: str | None
 
 
 class Health(BaseModel):

@@ -10,6 +10,8 @@ class Tag(StrEnum):
     PEOPLE = "people"
     VIEWS = "views"
     USERS = "users"
+    AUTH = "auth"
+    ME = "me"
 
 
 TAG_METADATA = [
@@ -18,5 +20,7 @@ TAG_METADATA = [
     {"name": Tag.CONVERSATION, "description": "Messages and attachments on a ticket."},
     {"name": Tag.PEOPLE, "description": "Assignees and followers of a ticket."},
     {"name": Tag.VIEWS, "description": "Projected read models: lists and boards."},
-    {"name": Tag.USERS, "description": "Staff users (admins only)."},
+    {"name": Tag.USERS, "description": "Staff users: roles, app permissions, flags."},
+    {"name": Tag.AUTH, "description": "Log in with a password or an invitation; log out."},
+    {"name": Tag.ME, "description": "The caller's profile and API tokens."},
 ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from domain.user import Apps, CompanyRole, Flag, Scope
 from domain.values import Actor, Channel, Priority
 
 
@@ -89,12 +91,51 @@ class AddAttachment(Command):
 class RegisterUser(Command):
     email: str = Field(max_length=320)
     name: str = Field(max_length=200)
-    is_admin: bool = False
+    role: CompanyRole = CompanyRole.MEMBER
+    apps: Apps = Apps.BOTH
+    flags: list[Flag] = Field(default_factory=list)
+    password: SecretStr | None = Field(default=None, min_length=10, max_length=1024)
+
+
+class InviteUser(Command):
+    email: str = Field(max_length=320)
+    name: str = Field(max_length=200)
+    role: CompanyRole = CompanyRole.MEMBER
+    apps: Apps = Apps.BOTH
+    flags: list[Flag] = Field(default_factory=list)
+
+
+class AcceptInvitation(Command):
+    token: SecretStr = Field(min_length=1, max_length=500)
+    password: SecretStr = Field(min_length=10, max_length=1024)
+
+
+class LogIn(Command):
+    email: str = Field(max_length=320)
+    password: SecretStr = Field(min_length=1, max_length=1024)
+
+
+class ChangeUser(Command):
+    """Admin (or, for the name, the user themselves) changes a staff user."""
+
+    user_id: UUID
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: CompanyRole | None = None
+    apps: Apps | None = None
+    flags: list[Flag] | None = None
+    active: bool | None = None
 
 
 class IssueToken(Command):
     email: str = Field(max_length=320)
     label: str = Field(default="", max_length=200)
+    scopes: list[Scope] = Field(default_factory=list)
+    expires_at: datetime | None = None
+
+
+class RevokeToken(Command):
+    user_id: UUID
+    token_id: str = Field(min_length=1, max_length=64)
 
 
 TicketCommand = (

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from commands.application import LedgerDesk
 from commands.blobs import BlobStore
@@ -13,23 +12,13 @@ from commands.errors import TicketNotFoundError, VersionMismatchError
 from commands.models import (
     CommandResult,
     Context,
-    IssueToken,
     OpenTicket,
-    RegisterUser,
     TicketCommand,
 )
 from commands.tickets import TICKET_HANDLERS, open_ticket
 from commands.unit_of_work import UnitOfWork, run
-from commands.users import (
-    authenticate,
-    format_token,
-    issue_token,
-    new_token_parts,
-    register_user,
-)
 from domain.item_numbers import COUNTER_ID, item_id
 from domain.ticket import Ticket
-from domain.user import User, user_id_for
 
 
 class CommandService:
@@ -64,31 +53,9 @@ class CommandService:
         aggregates, position = run(self.app, item_id(number), decide)
         return _result(aggregates[0], position)
 
-    def register_user(self, cmd: RegisterUser, ctx: Context) -> CommandResult:
-        hot = user_id_for(cmd.email)
-        aggregates, position = run(self.app, hot, lambda uow: register_user(cmd, uow, ctx))
-        return _result(aggregates[0], position)
-
-    def issue_token(self, cmd: IssueToken, ctx: Context) -> tuple[CommandResult, str]:
-        """Issue a bearer token; the token itself is returned once and never stored."""
-        token_id, secret = new_token_parts()
-        aggregates, position = run(
-            self.app,
-            user_id_for(cmd.email),
-            lambda uow: issue_token(cmd, uow, ctx, token_id, secret),
-        )
-        user = aggregates[0]
-        return _result(user, position), format_token(user.id, token_id, secret)
-
     def require_ticket(self, number: int) -> None:
         """Raise TicketNotFoundError unless ticket `number` exists."""
         UnitOfWork(self.app).ticket(number)
-
-    def user(self, user_id: UUID) -> User:
-        return UnitOfWork(self.app).user(user_id)
-
-    def authenticate(self, token: str) -> User:
-        return authenticate(UnitOfWork(self.app), token)
 
     def ticket_events(self, number: int, until: datetime | None = None) -> list[Any]:
         """A ticket's events in order, up to `until` (for as-of reads and audits)."""

@@ -79,3 +79,35 @@ class UserAlreadyExistsError(ConflictError):
 
     def __init__(self, email: str) -> None:
         super().__init__(f"a user with email {email} already exists")
+
+
+class UserDeactivatedError(ConflictError):
+    """Raised when a deactivated user would be given a password, invitation or token."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__(f"user {email} is deactivated")
+
+
+class CannotDeactivateSelfError(ConflictError):
+    """Raised when a user would deactivate themselves (and lock themselves out)."""
+
+    def __init__(self) -> None:
+        super().__init__("you cannot deactivate yourself")
+
+
+class TokenNotFoundError(NotFoundError):
+    """Raised when a user has no token with the given id."""
+
+    def __init__(self, token_id: str) -> None:
+        super().__init__(f"no token {token_id}")
+
+
+class PermissionDeniedError(DomainError):
+    """Raised when the caller is known but may not do what they ask."""
+
+
+class InvalidCredentialsError(DomainError):
+    """Raised when a login, invitation or token does not check out (no detail on why)."""
+
+    def __init__(self, message: str = "the credentials are not valid") -> None:
+        super().__init__(message)

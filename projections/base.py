@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,10 @@ TRACKING_DDL = (
     " is_current INTEGER NOT NULL,"
     " PRIMARY KEY (view, generation))"
 )
+
+
+class InvalidCursorError(ValueError):
+    """Raised when a cursor was not made by this view (or for this sort)."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,22 @@ def dumps(value: Any) -> str:
 
 def loads(text: str) -> Any:
     return orjson.loads(text)
+
+
+def encode_cursor(*values: Any) -> str:
+    """An opaque page cursor carrying the last row's sort key."""
+    return base64.urlsafe_b64encode(dumps(list(values)).encode()).decode()
+
+
+def decode_cursor(cursor: str, size: int) -> list[Any]:
+    """The sort key inside a cursor made by `encode_cursor`; InvalidCursorError otherwise."""
+    try:
+        values = loads(base64.b64decode(cursor.encode(), altchars=b"-_", validate=True).decode())
+    except (ValueError, TypeError, UnicodeDecodeError) as error:
+        raise InvalidCursorError("cursor is not valid") from error
+    if not isinstance(values, list) or len(values) != size:
+        raise InvalidCursorError("cursor is not valid")
+    return values
 
 
 def current_tables(tx: Tx, view: str) -> Tables:

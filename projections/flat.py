@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from domain.ticket import Ticket
-from projections.base import Positioned, Projection, Tables, dumps, iso, loads, topics_of
+from projections.base import (
+    InvalidCursorError,
+    Positioned,
+    Projection,
+    Tables,
+    decode_cursor,
+    dumps,
+    encode_cursor,
+    iso,
+    loads,
+    topics_of,
+)
 from projections.db import Tx
 
 PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
@@ -157,19 +167,8 @@ class FlatQuery:
     limit: int = 50
 
 
-class InvalidCursorError(ValueError):
-    """Raised when a cursor was not made by this view for this sort."""
-
-
-def encode_cursor(sort: str, value: Any, number: int) -> str:
-    return base64.urlsafe_b64encode(dumps([sort, value, number]).encode()).decode()
-
-
-def decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
-    try:
-        made_for, value, number = loads(base64.urlsafe_b64decode(cursor.encode()).decode())
-    except (ValueError, TypeError, UnicodeDecodeError) as error:
-        raise InvalidCursorError("cursor is not valid") from error
+def _cursor_key(sort: str, cursor: str) -> tuple[Any, int]:
+    made_for, value, number = decode_cursor(cursor, 3)
     if made_for != sort or not isinstance(number, int):
         raise InvalidCursorError("cursor was made for another sort")
     return value, number
@@ -194,7 +193,7 @@ def list_items(tx: Tx, t: Tables, query: FlatQuery) -> tuple[list[dict[str, Any]
         needle = "%" + query.q.lower().replace("%", "").replace("_", "") + "%"
         params += [needle, needle]
     if query.cursor:
-        value, number = decode_cursor(query.sort, query.cursor)
+        value, number = _cursor_key(query.sort, query.cursor)
         op = "<" if descending else ">"
         if column == "number":
             where.append(f"number {op} ?")

@@ -7,6 +7,7 @@ from typing import Any
 
 import bootstrap
 from commands.models import Context, IssueToken, OpenTicket, RegisterUser
+from domain.user import CompanyRole
 from domain.values import Actor
 
 SYSTEM = Context(actor=Actor.system("tests"), correlation_id="tests")
@@ -17,19 +18,20 @@ def context(name: str = "tests") -> Context:
 
 
 def register(c: bootstrap.Container, email: str, *, admin: bool = False) -> uuid.UUID:
-    return c.commands.register_user(
-        RegisterUser(email=email, name=email.split("@")[0], is_admin=admin), SYSTEM
+    role = CompanyRole.ADMIN if admin else CompanyRole.MEMBER
+    return c.accounts.register_user(
+        RegisterUser(email=email, name=email.split("@")[0], role=role), SYSTEM
     ).id
 
 
 def admin_token(c: bootstrap.Container, email: str = "admin@example.com") -> str:
     register(c, email, admin=True)
-    return c.commands.issue_token(IssueToken(email=email), SYSTEM)[1]
+    return c.accounts.issue_token(IssueToken(email=email), SYSTEM)[1]
 
 
 def user_token(c: bootstrap.Container, email: str) -> str:
     register(c, email)
-    return c.commands.issue_token(IssueToken(email=email), SYSTEM)[1]
+    return c.accounts.issue_token(IssueToken(email=email), SYSTEM)[1]
 
 
 def open_ticket(c: bootstrap.Container, **fields: Any) -> int:

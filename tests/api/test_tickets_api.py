@@ -221,7 +221,7 @@ def test_only_admins_create_users_and_an_email_is_taken_once(
     again = client.post("/api/v1/users", json={"email": "EVE@example.com", "name": "E"})
     assert again.status_code == 409
     assert again.headers["content-type"] == PROBLEM
-    token = live.commands.issue_token(IssueToken(email="eve@example.com"), SYSTEM)[1]
+    token = live.accounts.issue_token(IssueToken(email="eve@example.com"), SYSTEM)[1]
     member = client.post(
         "/api/v1/users",
         json={"email": "mal@example.com", "name": "Mal"},

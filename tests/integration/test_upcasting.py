@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 from eventsourcing.persistence import StoredEvent
@@ -9,6 +10,7 @@ from eventsourcing.persistence import StoredEvent
 import bootstrap
 from domain.item_numbers import item_id
 from domain.ticket import Ticket
+from domain.user import user_id_for
 from projections.base import current_tables
 from projections.ticket_detail import get_ticket
 
@@ -75,3 +77,49 @@ def test_ticket_opened_v1_event_projects_with_default_channel(
     assert doc["channel"] == "api"
     assert doc["title"] == "Printer jammed"
     assert container.runner.verify("ticket_detail") == []
+
+
+def test_user_events_stored_by_version_1_load_as_roles_and_scoped_tokens(
+    container: bootstrap.Container,
+) -> None:
+    # Given an admin registered, and given a token, the way version 1 stored them
+    email = "root@example.com"
+    stamp = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    registered = {
+        "timestamp": stamp,
+        "originator_topic": "ledgerdesk:User",
+        "email": email,
+        "name": "Root",
+        "is_admin": True,
+        "actor": "system:cli",
+        "correlation_id": "cli",
+    }
+    secret = "s3cret-token-material"
+    token_issued = {
+        "timestamp": stamp,
+        "token_id": "abc123",
+        "label": "init",
+        "secret_sha256": hashlib.sha256(secret.encode()).hexdigest(),
+        "actor": "system:cli",
+        "correlation_id": "cli",
+    }
+    encode = container.app.mapper.transcoder.encode
+    container.app.recorder.insert_events(
+        [
+            StoredEvent(user_id_for(email), 1, "ledgerdesk:User.Registered", encode(registered)),
+            StoredEvent(user_id_for(email), 2, "ledgerdesk:User.TokenIssued", encode(token_issued)),
+        ]
+    )
+
+    # When the user is loaded, and the old token is used
+    user = container.accounts.user(user_id_for(email))
+    caller = container.accounts.authenticate(f"ld_{user_id_for(email).hex}_abc123_{secret}")
+
+    # Then the admin flag became the admin role, and the token kept every scope, unexpiring
+    assert (user.role, user.apps, user.flags, user.is_admin) == ("admin", "both", [], True)
+    assert caller.scopes == {"read", "write", "admin"}
+    assert user.tokens["abc123"]["expires_at"] is None
+    container.runner.catch_up(["users"])
+    with container.views.read() as tx:
+        row = tx.one(f"SELECT role FROM {current_tables(tx, 'users')['users_directory']}")
+    assert row == {"role": "admin"}

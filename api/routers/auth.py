@@ -1,0 +1,78 @@
+"""Logging in: password logins and invitations issue session tokens; logging out revokes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from api.deps import CurrentCaller, ServicesDep
+from api.responses import OrjsonResponse, documented, reply
+from api.schemas import InvitationAcceptance, LoginBody, TokenIssuedOut
+from api.tags import Tag
+from commands.models import AcceptInvitation, CommandResult, Context, LogIn, RevokeToken
+from commands.users import Caller
+from domain.values import Actor
+
+router = APIRouter(prefix="/api/v1/auth", tags=[Tag.AUTH])
+
+
+def _anonymous() -> Context:
+    return Context(actor=Actor("anonymous", "login"), correlation_id=str(uuid.uuid4()))
+
+
+def issued(svc: ServicesDep, result: CommandResult, token: str) -> dict[str, Any]:
+    user = svc.accounts.user(result.id)
+    token_id = token.split("_")[2]
+    held = user.tokens[token_id]
+    return {
+        "access_token": token,
+        "token_type": "bearer",
+        "token_id": token_id,
+        "user_id": user.id,
+        "scopes": held["scopes"],
+        "expires_at": held["expires_at"],
+    }
+
+
+@router.post(
+    "/token",
+    status_code=201,
+    summary="Log in",
+    responses={201: {"model": TokenIssuedOut}, **documented(401, 422)},
+)
+def log_in(body: LoginBody, svc: ServicesDep, response: Response) -> OrjsonResponse:
+    """Exchange an email and password for a session token (expires after 12 hours)."""
+    result, token = svc.accounts.log_in(LogIn(**body.model_dump()), _anonymous())
+    response.headers["Cache-Control"] = "no-store"
+    return reply(response, issued(svc, result, token), 201)
+
+
+@router.post(
+    "/invitations/accept",
+    status_code=201,
+    summary="Accept an invitation",
+    responses={201: {"model": TokenIssuedOut}, **documented(401, 409, 422)},
+)
+def accept_invitation(
+    body: InvitationAcceptance, svc: ServicesDep, response: Response
+) -> OrjsonResponse:
+    """Redeem an invitation: choose a password (10+ characters) and get a session token."""
+    result, token = svc.accounts.accept_invitation(
+        AcceptInvitation(token=body.token, password=body.password), _anonymous()
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return reply(response, issued(svc, result, token), 201)
+
+
+@router.delete("/token", status_code=204, summary="Log out", responses=documented(401, 403))
+def log_out(svc: ServicesDep, caller: CurrentCaller) -> Response:
+    """Revoke the token this request was made with."""
+    _revoke_own(svc, caller)
+    return Response(status_code=204)
+
+
+def _revoke_own(svc: ServicesDep, caller: Caller) -> None:
+    ctx = Context(actor=Actor.user(caller.user.id), correlation_id=str(uuid.uuid4()))
+    svc.accounts.revoke_token(RevokeToken(user_id=caller.user.id, token_id=caller.token_id), ctx)

@@ -1,0 +1,116 @@
+"""User directory view: reads User events; shows every staff user with role, apps, flags
+and status (invited, active, deactivated) for listing and search."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from domain.user import User
+from projections.base import (
+    Positioned,
+    Projection,
+    Tables,
+    decode_cursor,
+    dumps,
+    encode_cursor,
+    iso,
+    loads,
+    topics_of,
+)
+from projections.db import Tx
+
+COLUMNS = "id, email, name, role, apps, flags, status, version, created_at, updated_at"
+
+
+class UserDirectoryProjection(Projection):
+    """Reads User events; shows one row per staff user (`users_directory`)."""
+
+    name = "users"
+    tables = ("users_directory",)
+    topics = topics_of(User)
+
+    def create(self, tx: Tx, t: Tables) -> None:
+        table = t["users_directory"]
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {table} ("
+            " id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
+            " role TEXT NOT NULL, apps TEXT NOT NULL, flags TEXT NOT NULL,"
+            " status TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
+            " version INTEGER NOT NULL)"
+        )
+
+    def key_columns(self, base: str) -> str:
+        return "id"
+
+    def apply(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
+        table = t["users_directory"]
+        for p in events:
+            e = p.event
+            if isinstance(e, User.Registered):
+                tx.execute(
+                    f"INSERT INTO {table} (id, email, name, role, apps, flags, status,"
+                    " created_at, updated_at, version)"
+                    " VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)",
+                    (
+                        str(e.originator_id),
+                        e.email,
+                        e.name,
+                        e.role,
+                        e.apps,
+                        dumps(e.flags),
+                        iso(e.timestamp),
+                        iso(e.timestamp),
+                        e.originator_version,
+                    ),
+                )
+                continue
+            change = _CHANGES.get(type(e))
+            columns = change(e) if change else {}
+            columns.update(updated_at=iso(e.timestamp), version=e.originator_version)
+            assignments = ", ".join(f"{c} = ?" for c in columns)
+            tx.execute(
+                f"UPDATE {table} SET {assignments} WHERE id = ?",
+                (*columns.values(), str(e.originator_id)),
+            )
+
+
+_CHANGES: dict[type, Callable[[Any], dict[str, Any]]] = {
+    User.Renamed: lambda e: {"name": e.name},
+    User.RoleChanged: lambda e: {"role": e.role},
+    User.AppsChanged: lambda e: {"apps": e.apps},
+    User.FlagsChanged: lambda e: {"flags": dumps(e.flags)},
+    User.InvitationIssued: lambda e: {"status": "invited"},
+    User.InvitationAccepted: lambda e: {"status": "active"},
+    User.Deactivated: lambda e: {"status": "deactivated"},
+    User.Reactivated: lambda e: {"status": "active"},
+}
+
+
+def list_users(
+    tx: Tx, t: Tables, q: str | None, status: str | None, cursor: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Staff users by email, a page at a time."""
+    where, params = [], []
+    if q:
+        where.append("(lower(email) LIKE ? OR lower(name) LIKE ?)")
+        needle = "%" + q.lower().replace("%", "").replace("_", "") + "%"
+        params += [needle, needle]
+    if status:
+        where.append("status = ?")
+        params.append(status)
+    if cursor:
+        where.append("email > ?")
+        params.append(str(decode_cursor(cursor, 1)[0]))
+    sql = f"SELECT {COLUMNS} FROM {t['users_directory']}"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    rows = tx.all(sql + " ORDER BY email LIMIT ?", (*params, limit + 1))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1]["email"])
+    for row in rows:
+        row["flags"] = loads(row["flags"])
+        row["is_admin"] = row["role"] == "admin"
+    return rows, next_cursor
