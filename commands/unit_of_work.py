@@ -27,6 +27,10 @@ class UnitOfWork:
     def __init__(self, app: LedgerDesk) -> None:
         self.app = app
 
+    def get(self, aggregate_id: UUID, kind: type[T]) -> T | None:
+        """The aggregate with this id if it exists and is a `kind` (else None)."""
+        return self._get(aggregate_id, kind)
+
     def _get(self, aggregate_id: UUID, kind: type[T]) -> T | None:
         try:
             aggregate: Any = self.app.repository.get(aggregate_id)
