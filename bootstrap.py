@@ -13,7 +13,10 @@ from api.deps import Services
 from commands.accounts import AccountService
 from commands.application import LedgerDesk
 from commands.blobs import BlobStore
+from commands.customers import CustomerService
+from commands.projects import ProjectService
 from commands.service import CommandService
+from commands.teams import TeamService
 from projections.db import ViewDatabase, open_views
 from projections.log import RecorderLog
 from projections.registry import all_projections
@@ -30,12 +33,18 @@ class Container:
     accounts: AccountService
     views: ViewDatabase
     runner: ProjectionRunner
+    teams: TeamService
+    customers: CustomerService
+    projects: ProjectService
     following: FollowingRunner | None = field(default=None)
 
     def services(self) -> Services:
         return Services(
             commands=self.commands,
             accounts=self.accounts,
+            teams=self.teams,
+            customers=self.customers,
+            projects=self.projects,
             views=self.views,
             runner=self.runner,
             max_attachment_bytes=self.settings.max_attachment_bytes,
@@ -77,4 +86,17 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
     runner = ProjectionRunner(RecorderLog(app.recorder, app.mapper), views, all_projections())
     commands = CommandService(app, BlobStore(settings.blob_dir))
     accounts = AccountService(app, timedelta(hours=settings.session_hours))
-    return Container(settings, app, commands, accounts, views, runner)
+    teams = TeamService(app)
+    customers = CustomerService(app)
+    projects = ProjectService(app)
+    return Container(
+        settings,
+        app,
+        commands,
+        accounts,
+        views,
+        runner,
+        teams=teams,
+        customers=customers,
+        projects=projects,
+    )

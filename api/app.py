@@ -10,7 +10,22 @@ from starlette.responses import Response
 from api import problems
 from api.deps import Services
 from api.responses import OrjsonResponse, problem
-from api.routers import auth, conversation, health, me, people, tickets, users, views
+from api.routers import (
+    auth,
+    contacts,
+    conversation,
+    customers,
+    folders,
+    health,
+    me,
+    people,
+    portfolios,
+    projects,
+    teams,
+    tickets,
+    users,
+    views,
+)
 from api.tags import TAG_METADATA
 
 BODY_OVERHEAD = 64 * 1024
@@ -31,7 +46,22 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     problems.install(app)
-    for module in (health, auth, me, users, tickets, conversation, people, views):
+    for module in (
+        health,
+        auth,
+        me,
+        users,
+        teams,
+        portfolios,
+        projects,
+        folders,
+        customers,
+        contacts,
+        tickets,
+        conversation,
+        people,
+        views,
+    ):
         app.include_router(module.router)
 
     limit = services.max_attachment_bytes + BODY_OVERHEAD

@@ -12,9 +12,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import InvalidParameterError
 from commands.accounts import AccountService
+from commands.customers import CustomerService
 from commands.errors import InvalidTokenError
 from commands.models import Context
+from commands.projects import ProjectService
 from commands.service import CommandService
+from commands.teams import TeamService
 from commands.users import Caller
 from domain.errors import PermissionDeniedError
 from domain.user import Scope, User
@@ -29,6 +32,9 @@ class Services:
 
     commands: CommandService
     accounts: AccountService
+    teams: TeamService
+    projects: ProjectService
+    customers: CustomerService
     views: ViewDatabase
     runner: ProjectionRunner
     max_attachment_bytes: int
@@ -49,16 +55,22 @@ bearer = HTTPBearer(
 READING = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def current_caller(
-    request: Request,
+def token_holder(
     svc: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
-    """The staff user behind `Authorization: Bearer <token>`, if the token may do this:
-    reads need the `read` scope, changes the `write` scope."""
+    """The staff user behind `Authorization: Bearer <token>`, whatever its scopes (enough
+    for giving up that very token)."""
     if credentials is None or not credentials.credentials.strip():
         raise InvalidTokenError
-    caller = svc.accounts.authenticate(credentials.credentials.strip())
+    return svc.accounts.authenticate(credentials.credentials.strip())
+
+
+TokenHolder = Annotated[Caller, Depends(token_holder)]
+
+
+def current_caller(request: Request, caller: TokenHolder) -> Caller:
+    """The caller, if the token may do this: reads need `read`, changes `write`."""
     needed = Scope.READ if request.method in READING else Scope.WRITE
     if needed.value not in caller.scopes:
         raise PermissionDeniedError(f"this token lacks the {needed.value} scope")

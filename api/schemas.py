@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from domain.team import TeamRole
 from domain.user import Apps, CompanyRole, Flag, Scope
 from domain.values import Priority, State
 
@@ -18,6 +19,8 @@ class Body(BaseModel):
 
 class TicketCreate(Body):
     title: str = Field(min_length=1, max_length=500, examples=["Printer on floor 3 is jammed"])
+    project_id: UUID | None = Field(default=None, description="Default: the Inbox.")
+    folder_id: UUID | None = Field(default=None, description="A folder of that project.")
     description: str = Field(default="", max_length=200_000)
     priority: Priority = Priority.NORMAL
     requester_email: str | None = Field(default=None, max_length=320, examples=["ada@example.com"])
@@ -25,6 +28,10 @@ class TicketCreate(Body):
 
 class TicketPatch(Body):
     title: str | None = Field(default=None, min_length=1, max_length=500)
+    project_id: UUID | None = Field(
+        default=None, description="Move to this project (with `folder_id`, or to its top)."
+    )
+    folder_id: UUID | None = Field(default=None, description="Move to this folder.")
     description: str | None = Field(default=None, max_length=200_000)
     priority: Priority | None = None
     status: str | None = Field(
@@ -133,6 +140,9 @@ class TicketOut(BaseModel):
     priority: Priority
     requester_email: str | None
     channel: str
+    project_id: UUID
+    folder_id: UUID | None
+    team_id: UUID | None
     assignees: list[UUID]
     followers: list[UUID]
     messages: list[MessageOut]
@@ -162,6 +172,9 @@ class FlatItem(BaseModel):
     priority: Priority
     requester_email: str | None
     assignees: list[UUID]
+    project_id: UUID
+    folder_id: UUID | None
+    team_id: UUID | None
     created_at: str
     updated_at: str
 
@@ -191,8 +204,46 @@ class InvitationOut(BaseModel):
     )
 
 
+class UserListItem(UserOut):
+    created_at: str
+    updated_at: str
+
+
 class UserPage(BaseModel):
-    items: list[UserOut]
+    items: list[UserListItem]
+    next_cursor: str | None
+
+
+class TeamCreate(Body):
+    name: str = Field(min_length=1, max_length=200, examples=["Second-line support"])
+
+
+class TeamPatch(Body):
+    name: str = Field(min_length=1, max_length=200, examples=["Platform support"])
+
+
+class TeamMemberPut(Body):
+    role: TeamRole = Field(
+        default=TeamRole.MEMBER, description="`lead`s may manage the team's members."
+    )
+
+
+class TeamMemberOut(BaseModel):
+    user_id: UUID
+    role: TeamRole
+
+
+class TeamOut(BaseModel):
+    id: UUID
+    name: str
+    members: list[TeamMemberOut]
+    version: int
+    created_at: str = Field(examples=["2026-11-22T20:56:27.962732Z"])
+    updated_at: str
+
+
+class TeamPage(BaseModel):
+    items: list[TeamOut]
     next_cursor: str | None
 
 

@@ -12,6 +12,12 @@ class Tag(StrEnum):
     USERS = "users"
     AUTH = "auth"
     ME = "me"
+    CUSTOMERS = "customers"
+    CONTACTS = "contacts"
+    TEAMS = "teams"
+    PROJECTS = "projects"
+    PORTFOLIOS = "portfolios"
+    FOLDERS = "folders"
 
 
 TAG_METADATA = [
@@ -23,4 +29,13 @@ TAG_METADATA = [
     {"name": Tag.USERS, "description": "Staff users: roles, app permissions, flags."},
     {"name": Tag.AUTH, "description": "Log in with a password or an invitation; log out."},
     {"name": Tag.ME, "description": "The caller's profile and API tokens."},
+    {
+        "name": Tag.CUSTOMERS,
+        "description": "Customer organisations: email domains and how members share items.",
+    },
+    {"name": Tag.CONTACTS, "description": "Customer people by email; turn one into staff."},
+    {"name": Tag.PROJECTS, "description": "Projects: customer folders, members, joining."},
+    {"name": Tag.PORTFOLIOS, "description": "Portfolios group projects, and nest."},
+    {"name": Tag.FOLDERS, "description": "Folders inside projects; they nest and move."},
+    {"name": Tag.TEAMS, "description": "Teams of staff users and each member's team role."},
 ]

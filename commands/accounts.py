@@ -48,7 +48,9 @@ class AccountService:
         token_id, secret = users.new_token_parts()
         hot = _hex_id(cmd.token.get_secret_value())
         saved, position = run(
-            self.app, hot, lambda uow: users.accept_invitation(cmd, uow, ctx, token_id, secret)
+            self.app,
+            hot,
+            lambda uow: users.accept_invitation(cmd, uow, ctx, token_id, secret, self.session_ttl),
         )
         return _result(saved[0], position), users.format_token(saved[0].id, token_id, secret)
 

@@ -13,6 +13,8 @@ from eventsourcing.persistence import Recording
 from eventsourcing.utils import EnvType
 
 from domain.item_numbers import ItemNumberCounter
+from domain.project import Project
+from domain.team import Team
 from domain.ticket import Ticket
 from domain.user import User
 
@@ -25,7 +27,13 @@ class LedgerDesk(Application[UUID]):
     """The event-sourced application: one totally ordered log for every aggregate."""
 
     name = "ledgerdesk"
-    snapshotting_intervals = {Ticket: 50, User: 50, ItemNumberCounter: 100}
+    snapshotting_intervals = {
+        Ticket: 50,
+        User: 50,
+        ItemNumberCounter: 100,
+        Team: 50,
+        Project: 50,
+    }
 
     def __init__(self, env: EnvType | None = None) -> None:
         super().__init__(env)

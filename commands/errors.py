@@ -26,6 +26,13 @@ class UserNotFoundError(NotFoundError):
         super().__init__(f"no user {who}")
 
 
+class TeamNotFoundError(NotFoundError):
+    """Raised when no team has the given id."""
+
+    def __init__(self, team_id: object) -> None:
+        super().__init__(f"no team {team_id}")
+
+
 class VersionMismatchError(DomainError):
     """Raised when If-Match names a version the aggregate has moved past."""
 

@@ -35,10 +35,17 @@ class CommandResult(BaseModel):
 
 class OpenTicket(Command):
     title: str = Field(min_length=1, max_length=500)
+    project_id: UUID | None = None
+    folder_id: UUID | None = None
     description: str = Field(default="", max_length=200_000)
     priority: Priority = Priority.NORMAL
     requester_email: str | None = Field(default=None, max_length=320)
     channel: Channel = Channel.API
+
+
+class MoveTicket(Command):
+    project_id: UUID
+    folder_id: UUID | None = None
 
 
 class RetitleTicket(Command):
@@ -63,6 +70,10 @@ class AssignUser(Command):
 
 class UnassignUser(Command):
     user_id: UUID
+
+
+class AssignTeam(Command):
+    team_id: UUID | None
 
 
 class AddFollower(Command):
@@ -139,12 +150,14 @@ class RevokeToken(Command):
 
 
 TicketCommand = (
-    RetitleTicket
+    MoveTicket
+    | RetitleTicket
     | EditTicketDescription
     | ReprioritiseTicket
     | ChangeTicketStatus
     | AssignUser
     | UnassignUser
+    | AssignTeam
     | AddFollower
     | RemoveFollower
     | PostMessage

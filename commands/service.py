@@ -15,7 +15,7 @@ from commands.models import (
     OpenTicket,
     TicketCommand,
 )
-from commands.tickets import TICKET_HANDLERS, open_ticket
+from commands.tickets import TICKET_HANDLERS, authorize, open_ticket
 from commands.unit_of_work import UnitOfWork, run
 from domain.item_numbers import COUNTER_ID, item_id
 from domain.ticket import Ticket
@@ -47,6 +47,7 @@ class CommandService:
             if expected_version is not None and ticket.version != expected_version:
                 raise VersionMismatchError(expected_version, ticket.version)
             for cmd in commands:
+                authorize(ticket, cmd, uow, ctx)
                 TICKET_HANDLERS[type(cmd)](ticket, cmd, uow, ctx)
             return [ticket]
 

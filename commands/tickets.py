@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
+from commands.customers import ensure_contact
+from commands.errors import TeamNotFoundError
 from commands.models import (
     AddAttachment,
     AddFollower,
+    AssignTeam,
     AssignUser,
     ChangeTicketStatus,
     Context,
     EditTicketDescription,
+    MoveTicket,
     OpenTicket,
     PostMessage,
     RemoveFollower,
@@ -19,13 +24,24 @@ from commands.models import (
     RetitleTicket,
     UnassignUser,
 )
+from commands.projects import load_folder, load_project, manages_projects, require_role, role_in
 from commands.unit_of_work import UnitOfWork
+from commands.users import acting_user
+from domain.access import ProjectRole, may_comment, may_edit_item
+from domain.errors import PermissionDeniedError
+from domain.project import INBOX_ID
+from domain.team import Team
 from domain.ticket import Ticket
 
 TicketHandler = Callable[[Ticket, Any, UnitOfWork, Context], None]
+CREATORS = {ProjectRole.MANAGER, ProjectRole.LEAD, ProjectRole.STANDARD}
 
 
 def open_ticket(cmd: OpenTicket, uow: UnitOfWork, ctx: Context) -> list[Any]:
+    project = load_project(uow, cmd.project_id or INBOX_ID, ctx)
+    require_role(uow, ctx, project, CREATORS, "open items here")
+    if cmd.folder_id is not None:
+        load_folder(uow, cmd.folder_id, project.id)
     counter = uow.counter()
     ticket = Ticket.open(
         number=counter.issue("ticket", ctx.actor, ctx.correlation_id),
@@ -36,8 +52,37 @@ def open_ticket(cmd: OpenTicket, uow: UnitOfWork, ctx: Context) -> list[Any]:
         priority=cmd.priority.value,
         actor=ctx.actor,
         correlation_id=ctx.correlation_id,
+        project_id=project.id,
+        folder_id=cmd.folder_id,
     )
-    return [counter, ticket]
+    # A requester seen for the first time becomes a contact, in the same atomic write.
+    contact = ensure_contact(uow, cmd.requester_email, ctx) if cmd.requester_email else None
+    # The project saves nothing unless it is a new Inbox.
+    return [counter, project, *([contact] if contact else []), ticket]
+
+
+def authorize(ticket: Ticket, cmd: Any, uow: UnitOfWork, ctx: Context) -> None:
+    """May the caller do `cmd` to this ticket, given their role in its project?"""
+    user = acting_user(uow, ctx)
+    if manages_projects(user):
+        return
+    assert user is not None
+    role = role_in(uow, load_project(uow, UUID(ticket.project_id), ctx), user)
+    if type(cmd) in ANYONE_IN_THE_PROJECT:
+        allowed = may_comment(role)
+    else:
+        own = ticket.created_by == ctx.actor.ref or str(user.id) in ticket.assignees
+        allowed = may_edit_item(role, own_or_assigned=own)
+    if not allowed:
+        raise PermissionDeniedError("your role in this project does not allow that")
+
+
+def move_ticket(ticket: Ticket, cmd: MoveTicket, uow: UnitOfWork, ctx: Context) -> None:
+    target = load_project(uow, cmd.project_id, ctx)
+    require_role(uow, ctx, target, CREATORS, "move items into that project")
+    if cmd.folder_id is not None:
+        load_folder(uow, cmd.folder_id, cmd.project_id)
+    ticket.move(cmd.project_id, cmd.folder_id, ctx.actor, ctx.correlation_id)
 
 
 def retitle_ticket(ticket: Ticket, cmd: RetitleTicket, uow: UnitOfWork, ctx: Context) -> None:
@@ -69,6 +114,12 @@ def assign_user(ticket: Ticket, cmd: AssignUser, uow: UnitOfWork, ctx: Context) 
 
 def unassign_user(ticket: Ticket, cmd: UnassignUser, uow: UnitOfWork, ctx: Context) -> None:
     ticket.unassign(cmd.user_id, ctx.actor, ctx.correlation_id)
+
+
+def assign_team(ticket: Ticket, cmd: AssignTeam, uow: UnitOfWork, ctx: Context) -> None:
+    if cmd.team_id is not None and uow.get(cmd.team_id, Team) is None:
+        raise TeamNotFoundError(cmd.team_id)
+    ticket.assign_team(cmd.team_id, ctx.actor, ctx.correlation_id)
 
 
 def add_follower(ticket: Ticket, cmd: AddFollower, uow: UnitOfWork, ctx: Context) -> None:
@@ -104,14 +155,19 @@ def add_attachment(ticket: Ticket, cmd: AddAttachment, uow: UnitOfWork, ctx: Con
 
 
 TICKET_HANDLERS: dict[type[Any], TicketHandler] = {
+    MoveTicket: move_ticket,
     RetitleTicket: retitle_ticket,
     EditTicketDescription: edit_ticket_description,
     ReprioritiseTicket: reprioritise_ticket,
     ChangeTicketStatus: change_ticket_status,
     AssignUser: assign_user,
     UnassignUser: unassign_user,
+    AssignTeam: assign_team,
     AddFollower: add_follower,
     RemoveFollower: remove_follower,
     PostMessage: post_message,
     AddAttachment: add_attachment,
 }
+
+# Restricted members read and comment; following is a way of reading.
+ANYONE_IN_THE_PROJECT = {PostMessage, AddFollower, RemoveFollower}

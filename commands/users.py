@@ -95,7 +95,12 @@ def format_invitation(user_id: UUID, secret: str) -> str:
 
 
 def accept_invitation(
-    cmd: AcceptInvitation, uow: UnitOfWork, ctx: Context, token_id: str, secret: str
+    cmd: AcceptInvitation,
+    uow: UnitOfWork,
+    ctx: Context,
+    token_id: str,
+    secret: str,
+    ttl: timedelta,
 ) -> list[Any]:
     """Redeem an invitation: set the password and issue a session token."""
     prefix, _, rest = cmd.token.get_secret_value().partition("_")
@@ -111,7 +116,7 @@ def accept_invitation(
     user.accept_invitation(
         hash_password(cmd.password.get_secret_value()), as_user.actor, as_user.correlation_id
     )
-    _issue_session(user, as_user, token_id, secret)
+    _issue_session(user, as_user, token_id, secret, ttl)
     return [user]
 
 
@@ -131,13 +136,7 @@ def log_in(
     return [user]
 
 
-def _issue_session(
-    user: User,
-    ctx: Context,
-    token_id: str,
-    secret: str,
-    ttl: timedelta = timedelta(hours=12),
-) -> None:
+def _issue_session(user: User, ctx: Context, token_id: str, secret: str, ttl: timedelta) -> None:
     user.issue_token(
         token_id=token_id,
         secret_sha256=_digest(secret),

@@ -102,6 +102,27 @@ class TokenNotFoundError(NotFoundError):
         super().__init__(f"no token {token_id}")
 
 
+class TeamNameTakenError(ConflictError):
+    """Raised when a team would take a name another team holds (compared case-blind)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"a team named {name!r} already exists")
+
+
+class TeamMemberExistsError(ConflictError):
+    """Raised when a member would be added again with another role (change the role)."""
+
+    def __init__(self, user_id: str, role: str) -> None:
+        super().__init__(f"user {user_id} is already in the team as {role}")
+
+
+class TeamMemberNotFoundError(NotFoundError):
+    """Raised when a team has no member with the given user id."""
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__(f"user {user_id} is not a member of the team")
+
+
 class PermissionDeniedError(DomainError):
     """Raised when the caller is known but may not do what they ask."""
 
@@ -111,3 +132,52 @@ class InvalidCredentialsError(DomainError):
 
     def __init__(self, message: str = "the credentials are not valid") -> None:
         super().__init__(message)
+
+
+class InvalidEmailDomainError(InvalidValueError):
+    """Raised when an organisation's email domain is not of the form example.com."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__("domains", f"{value!r} is not an email domain")
+
+
+class EmailDomainTakenError(ConflictError):
+    """Raised when an organisation lists an email domain another organisation has."""
+
+    def __init__(self, domain: str) -> None:
+        super().__init__(f"the email domain {domain} belongs to another organisation")
+
+
+class OrganisationNotFoundError(NotFoundError):
+    """Raised when no customer organisation has the given id."""
+
+    def __init__(self, organisation_id: object) -> None:
+        super().__init__(f"no customer organisation {organisation_id}")
+
+
+class ContactNotFoundError(NotFoundError):
+    """Raised when no contact has the given id."""
+
+    def __init__(self, contact_id: object) -> None:
+        super().__init__(f"no contact {contact_id}")
+
+
+class ContactAlreadyExistsError(ConflictError):
+    """Raised when a contact is registered with an email another contact has."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__(f"a contact with email {email} already exists")
+
+
+class ContactWithoutOrganisationError(ConflictError):
+    """Raised when a contact outside any organisation would be let see colleagues' items."""
+
+    def __init__(self) -> None:
+        super().__init__("the contact belongs to no organisation, so has no colleagues")
+
+
+class ContactAlreadyStaffError(ConflictError):
+    """Raised when a contact that was already turned into a staff user is turned again."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__(f"contact {email} is already a staff user")

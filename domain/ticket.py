@@ -18,6 +18,7 @@ from domain.errors import (
     MessageNotFoundError,
 )
 from domain.item_numbers import item_id
+from domain.project import INBOX_ID
 from domain.values import (
     DEFAULT_TICKET_LIFECYCLE,
     Actor,
@@ -35,6 +36,16 @@ class Ticket(Aggregate):
     """A request from a customer, with its people, status and conversation."""
 
     TOPIC = "ledgerdesk:Ticket"
+    # class_version 2: snapshots of version 1 had no project, folder or creator.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Bring a version-1 snapshot's state to the shape of version 2."""
+        state["project_id"] = str(INBOX_ID)
+        state["folder_id"] = None
+        state["created_by"] = "system:unknown"
+        state["team_id"] = None
 
     if TYPE_CHECKING:  # Defined at runtime by the @event decorators below.
         Retitled: ClassVar[type[Aggregate.Event]]
@@ -48,6 +59,9 @@ class Ticket(Aggregate):
         CustomerReplyPosted: ClassVar[type[Aggregate.Event]]
         InternalMessagePosted: ClassVar[type[Aggregate.Event]]
         AttachmentAdded: ClassVar[type[Aggregate.Event]]
+        Moved: ClassVar[type[Aggregate.Event]]
+        TeamAssigned: ClassVar[type[Aggregate.Event]]
+        TeamUnassigned: ClassVar[type[Aggregate.Event]]
 
     @staticmethod
     def create_id(number: int) -> UUID:
@@ -57,10 +71,11 @@ class Ticket(Aggregate):
         TOPIC = "ledgerdesk:Ticket.Created"
 
     class Opened(Aggregate.Created):
-        """The ticket exists. v2 added `channel` (v1 tickets all came from the API)."""
+        """The ticket exists. v2 added `channel` (v1 tickets all came from the API);
+        v3 added `project_id` and `folder_id` (earlier tickets are in the Inbox)."""
 
         TOPIC = "ledgerdesk:Ticket.Opened"
-        class_version = 2
+        class_version = 3
         number: int
         title: str
         description: str
@@ -69,12 +84,19 @@ class Ticket(Aggregate):
         priority: str
         status: str
         state: str
+        project_id: str
+        folder_id: str | None
         actor: str
         correlation_id: str
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["channel"] = Channel.API.value
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["project_id"] = str(INBOX_ID)
+            state["folder_id"] = None
 
     @event(Opened)
     def __init__(
@@ -87,10 +109,16 @@ class Ticket(Aggregate):
         priority: str,
         status: str,
         state: str,
+        project_id: str,
+        folder_id: str | None,
         actor: str,
         correlation_id: str,
     ) -> None:
         self.number = number
+        self.project_id = project_id
+        self.folder_id = folder_id
+        self.created_by = actor
+        self.team_id: str | None = None
         self.title = title
         self.description = description
         self.priority = priority
@@ -112,9 +140,11 @@ class Ticket(Aggregate):
         priority: str,
         actor: Actor,
         correlation_id: str,
+        project_id: UUID = INBOX_ID,
+        folder_id: UUID | None = None,
         lifecycle: Lifecycle = DEFAULT_TICKET_LIFECYCLE,
     ) -> Ticket:
-        """Open a ticket with the next item number."""
+        """Open a ticket with the next item number, in a project (the Inbox by default)."""
         title = _check_title(title)
         status = lifecycle.initial
         return cls(
@@ -128,9 +158,31 @@ class Ticket(Aggregate):
             priority=Priority.parse(priority).value,
             status=status.name,
             state=status.state.value,
+            project_id=str(project_id),
+            folder_id=str(folder_id) if folder_id else None,
             actor=actor.ref,
             correlation_id=correlation_id,
         )
+
+    def move(
+        self, project_id: UUID, folder_id: UUID | None, actor: Actor, correlation_id: str
+    ) -> None:
+        """Move to another project and/or folder (the caller checked the folder's project)."""
+        target = (str(project_id), str(folder_id) if folder_id else None)
+        if target != (self.project_id, self.folder_id):
+            self._moved(
+                project_id=target[0],
+                folder_id=target[1],
+                actor=actor.ref,
+                correlation_id=correlation_id,
+            )
+
+    @event("Moved", topic="ledgerdesk:Ticket.Moved")
+    def _moved(
+        self, project_id: str, folder_id: str | None, actor: str, correlation_id: str
+    ) -> None:
+        self.project_id = project_id
+        self.folder_id = folder_id
 
     # --- fields -------------------------------------------------------------
 
@@ -203,6 +255,26 @@ class Ticket(Aggregate):
     @event("UserUnassigned", topic="ledgerdesk:Ticket.UserUnassigned")
     def _user_unassigned(self, user_id: str, actor: str, correlation_id: str) -> None:
         self.assignees.remove(user_id)
+
+    def assign_team(self, team_id: UUID | None, actor: Actor, correlation_id: str) -> None:
+        """Give the ticket to a team (one at a time), or take it away with None."""
+        target = str(team_id) if team_id else None
+        if target == self.team_id:
+            return
+        if target is None:
+            self._team_unassigned(
+                team_id=self.team_id, actor=actor.ref, correlation_id=correlation_id
+            )
+        else:
+            self._team_assigned(team_id=target, actor=actor.ref, correlation_id=correlation_id)
+
+    @event("TeamAssigned", topic="ledgerdesk:Ticket.TeamAssigned")
+    def _team_assigned(self, team_id: str, actor: str, correlation_id: str) -> None:
+        self.team_id = team_id
+
+    @event("TeamUnassigned", topic="ledgerdesk:Ticket.TeamUnassigned")
+    def _team_unassigned(self, team_id: str | None, actor: str, correlation_id: str) -> None:
+        self.team_id = None
 
     def add_follower(self, user_id: UUID, actor: Actor, correlation_id: str) -> None:
         if str(user_id) not in self.followers:

@@ -62,9 +62,34 @@ def _flags(flags: list[str]) -> list[str]:
 
 
 class User(Aggregate):
-    """A staff member: agent, project manager or admin."""
+    """A staff member: agent, project manager or admin.
+
+    class_version 2: snapshots of version 1 held `is_admin` and `token_hashes`.
+    """
 
     TOPIC = "ledgerdesk:User"
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Bring a version-1 snapshot's state to the shape of version 2."""
+        state["role"] = CompanyRole.ADMIN.value if state.pop("is_admin") else "member"
+        state["apps"] = Apps.BOTH.value
+        state["flags"] = []
+        state.setdefault("is_active", True)
+        state["password_hash"] = None
+        state["invitation_sha256"] = None
+        state["invitation_expires_at"] = None
+        state["tokens"] = {
+            token_id: {
+                "secret_sha256": digest,
+                "label": "",
+                "kind": "api",
+                "scopes": [s.value for s in Scope],
+                "expires_at": None,
+            }
+            for token_id, digest in state.pop("token_hashes", {}).items()
+        }
 
     if TYPE_CHECKING:  # Defined at runtime by the @event decorators below.
         Renamed: ClassVar[type[Aggregate.Event]]

@@ -19,6 +19,7 @@ TRACKING_DDL = (
     " generation INTEGER NOT NULL,"
     " position BIGINT NOT NULL,"
     " is_current INTEGER NOT NULL,"
+    " schema_version INTEGER NOT NULL DEFAULT 1,"
     " PRIMARY KEY (view, generation))"
 )
 
@@ -55,6 +56,9 @@ class Projection(ABC):
     name: str
     tables: tuple[str, ...]
     topics: frozenset[str]
+    # Bump when the tables or what `apply` writes change: `migrate` then rebuilds the view
+    # into a new generation beside the live one and switches over.
+    schema_version: int = 1
 
     @abstractmethod
     def create(self, tx: Tx, t: Tables) -> None:
@@ -101,12 +105,12 @@ def event_fields(event: Any) -> dict[str, Any]:
 
 
 def topics_of(aggregate: type) -> frozenset[str]:
-    """Every event topic an aggregate class defines (but its unused default `Created`)."""
+    """Every event topic an aggregate class defines (an unused `Created` costs nothing)."""
     # The @event decorator subclasses declared event classes: TOPIC may be inherited.
     return frozenset(
         str(getattr(value, "TOPIC"))  # noqa: B009
-        for name, value in vars(aggregate).items()
-        if isinstance(value, type) and name != "Created" and hasattr(value, "TOPIC")
+        for value in vars(aggregate).values()
+        if isinstance(value, type) and hasattr(value, "TOPIC")
     )
 
 

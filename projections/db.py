@@ -36,6 +36,10 @@ class Tx(ABC):
     @abstractmethod
     def all(self, sql: str, params: Params = ()) -> list[Row]: ...
 
+    @abstractmethod
+    def columns(self, table: str) -> set[str]:
+        """The column names of `table` (in the current schema)."""
+
     def one(self, sql: str, params: Params = ()) -> Row | None:
         rows = self.all(sql, params)
         return rows[0] if rows else None
@@ -75,6 +79,9 @@ class _SQLiteTx(Tx):
 
     def all(self, sql: str, params: Params = ()) -> list[Row]:
         return [dict(r) for r in self.conn.execute(sql, params).fetchall()]
+
+    def columns(self, table: str) -> set[str]:
+        return {r["name"] for r in self.all(f"PRAGMA table_info({table})")}
 
 
 class SQLiteViews(ViewDatabase):
@@ -150,6 +157,14 @@ class _PostgresTx(Tx):
 
     def all(self, sql: str, params: Params = ()) -> list[Row]:
         return self.conn.execute(_pg(sql), params).fetchall()
+
+    def columns(self, table: str) -> set[str]:
+        rows = self.all(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = ?",
+            (table,),
+        )
+        return {r["column_name"] for r in rows}
 
 
 class PostgresViews(ViewDatabase):

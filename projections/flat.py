@@ -30,9 +30,17 @@ SORTS = {
     "title": "title",
     "status": "status",
 }
+FILTERS = {
+    "status": "status",
+    "state": "state",
+    "priority": "priority",
+    "project": "project_id",
+    "folder": "folder_id",
+    "team": "team_id",
+}
 COLUMNS = (
     "id, number, kind, title, status, state, priority, requester_email, assignees,"
-    " created_at, updated_at"
+    " project_id, folder_id, team_id, created_at, updated_at"
 )
 
 
@@ -42,6 +50,7 @@ class FlatProjection(Projection):
     name = "flat"
     tables = ("flat_items", "flat_item_assignees")
     topics = topics_of(Ticket)
+    schema_version = 2  # 2: project_id, folder_id, team_id
 
     def create(self, tx: Tx, t: Tables) -> None:
         items, assignees = t["flat_items"], t["flat_item_assignees"]
@@ -50,14 +59,25 @@ class FlatProjection(Projection):
             " id TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE, kind TEXT NOT NULL,"
             " title TEXT NOT NULL, description TEXT NOT NULL, status TEXT NOT NULL,"
             " state TEXT NOT NULL, priority TEXT NOT NULL, priority_rank INTEGER NOT NULL,"
-            " requester_email TEXT, assignees TEXT NOT NULL, created_at TEXT NOT NULL,"
-            " updated_at TEXT NOT NULL, version INTEGER NOT NULL)"
+            " requester_email TEXT, assignees TEXT NOT NULL, project_id TEXT NOT NULL,"
+            " folder_id TEXT, team_id TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
+            " version INTEGER NOT NULL)"
         )
         tx.execute(
             f"CREATE TABLE IF NOT EXISTS {assignees} ("
             " item_id TEXT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY (item_id, user_id))"
         )
-        for column in ("status", "state", "priority_rank", "created_at", "updated_at", "title"):
+        for column in (
+            "status",
+            "state",
+            "priority_rank",
+            "created_at",
+            "updated_at",
+            "title",
+            "project_id",
+            "folder_id",
+            "team_id",
+        ):
             tx.execute(f"CREATE INDEX IF NOT EXISTS {items}_{column} ON {items} ({column}, number)")
         tx.execute(f"CREATE INDEX IF NOT EXISTS {assignees}_user ON {assignees} (user_id, item_id)")
 
@@ -74,8 +94,9 @@ class FlatProjection(Projection):
 def _opened(tx: Tx, t: Tables, e: Any) -> None:
     tx.execute(
         f"INSERT INTO {t['flat_items']} (id, number, kind, title, description, status, state,"
-        " priority, priority_rank, requester_email, assignees, created_at, updated_at, version)"
-        " VALUES (?, ?, 'ticket', ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?, ?)",
+        " priority, priority_rank, requester_email, assignees, project_id, folder_id,"
+        " created_at, updated_at, version)"
+        " VALUES (?, ?, 'ticket', ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?, ?, ?, ?)",
         (
             str(e.originator_id),
             e.number,
@@ -86,6 +107,8 @@ def _opened(tx: Tx, t: Tables, e: Any) -> None:
             e.priority,
             PRIORITY_RANK[e.priority],
             e.requester_email,
+            e.project_id,
+            e.folder_id,
             iso(e.timestamp),
             iso(e.timestamp),
             e.originator_version,
@@ -145,6 +168,9 @@ _HANDLERS: dict[type, Callable[[Tx, Tables, Any], None]] = {
         priority=lambda e: e.priority, priority_rank=lambda e: PRIORITY_RANK[e.priority]
     ),
     Ticket.StatusChanged: _set(status=lambda e: e.status, state=lambda e: e.state),
+    Ticket.Moved: _set(project_id=lambda e: e.project_id, folder_id=lambda e: e.folder_id),
+    Ticket.TeamAssigned: _set(team_id=lambda e: e.team_id),
+    Ticket.TeamUnassigned: _set(team_id=lambda e: None),
     Ticket.UserAssigned: _assignees_changed(added=True),
     Ticket.UserUnassigned: _assignees_changed(added=False),
     Ticket.FollowerAdded: _touch,
@@ -161,6 +187,9 @@ class FlatQuery:
     state: str | None = None
     assignee: str | None = None
     priority: str | None = None
+    project: str | None = None
+    folder: str | None = None
+    team: str | None = None
     q: str | None = None
     sort: str = "-number"
     cursor: str | None = None
@@ -180,10 +209,10 @@ def list_items(tx: Tx, t: Tables, query: FlatQuery) -> tuple[list[dict[str, Any]
     column = SORTS[query.sort.lstrip("-")]
     where: list[str] = []
     params: list[Any] = []
-    for field in ("status", "state", "priority"):
+    for field, column_name in FILTERS.items():
         value = getattr(query, field)
         if value is not None:
-            where.append(f"{field} = ?")
+            where.append(f"{column_name} = ?")
             params.append(value)
     if query.assignee is not None:
         where.append(f"id IN (SELECT item_id FROM {t['flat_item_assignees']} WHERE user_id = ?)")

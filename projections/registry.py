@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from projections.base import Projection
+from projections.customers import CustomerDirectoryProjection
 from projections.flat import FlatProjection
+from projections.hierarchy import HierarchyProjection
 from projections.item_history import ItemHistoryProjection
+from projections.teams import TeamDirectoryProjection
 from projections.ticket_detail import TicketDetailProjection
 from projections.users import UserDirectoryProjection
 
@@ -15,4 +18,7 @@ def all_projections() -> list[Projection]:
         FlatProjection(),
         ItemHistoryProjection(),
         UserDirectoryProjection(),
+        TeamDirectoryProjection(),
+        CustomerDirectoryProjection(),
+        HierarchyProjection(),
     ]

@@ -58,16 +58,37 @@ class ProjectionRunner:
 
     # --- set-up and status --------------------------------------------------
 
-    def migrate(self) -> None:
-        """Create the tracking table and the first generation of every view."""
+    def migrate(self, progress: Callable[[str], Progress | None] | None = None) -> list[str]:
+        """Create the tracking table and the first generation of every view; rebuild (beside
+        the live tables, then switch) each view whose schema version changed. Returns the
+        names of the views rebuilt."""
+        stale = []
         with self.db.write() as tx:
             tx.execute(TRACKING_DDL)
+            if "schema_version" not in tx.columns("projection_tracking"):
+                tx.execute(
+                    "ALTER TABLE projection_tracking"
+                    " ADD COLUMN schema_version INTEGER NOT NULL DEFAULT 1"
+                )
             for projection in self.projections.values():
-                if self._current(tx, projection.name) is None:
+                row = tx.one(
+                    "SELECT schema_version FROM projection_tracking"
+                    " WHERE view = ? AND is_current = 1",
+                    (projection.name,),
+                )
+                if row is None:
                     projection.create(tx, Tables(1))
                     tx.execute(
-                        "INSERT INTO projection_tracking VALUES (?, 1, 0, 1)", (projection.name,)
+                        "INSERT INTO projection_tracking"
+                        " (view, generation, position, is_current, schema_version)"
+                        " VALUES (?, 1, 0, 1, ?)",
+                        (projection.name, projection.schema_version),
                     )
+                elif row["schema_version"] != projection.schema_version:
+                    stale.append(projection.name)
+        for name in stale:
+            self.rebuild(name, progress(name) if progress else None)
+        return stale
 
     def projection(self, name: str) -> Projection:
         try:
@@ -202,8 +223,9 @@ class ProjectionRunner:
             generation = int(top["g"] or 0) + 1 if top else 1
             projection.create(tx, Tables(generation))
             tx.execute(
-                "INSERT INTO projection_tracking VALUES (?, ?, 0, 0)",
-                (projection.name, generation),
+                "INSERT INTO projection_tracking"
+                " (view, generation, position, is_current, schema_version) VALUES (?, ?, 0, 0, ?)",
+                (projection.name, generation, projection.schema_version),
             )
         return generation
 

@@ -28,6 +28,9 @@ def _opened(doc: Doc, e: Any) -> None:
         priority=e.priority,
         requester_email=e.requester_email,
         channel=e.channel,
+        project_id=e.project_id,
+        folder_id=e.folder_id,
+        team_id=None,
         assignees=[],
         followers=[],
         messages=[],
@@ -42,6 +45,10 @@ def _set(field: str) -> Callable[[Doc, Any], None]:
         doc[field] = getattr(e, field)
 
     return apply
+
+
+def _moved(doc: Doc, e: Any) -> None:
+    doc.update(project_id=e.project_id, folder_id=e.folder_id)
 
 
 def _status_changed(doc: Doc, e: Any) -> None:
@@ -105,6 +112,9 @@ FOLDS: dict[type, Callable[[Doc, Any], None]] = {
     Ticket.CustomerReplyPosted: _message(CUSTOMER),
     Ticket.InternalMessagePosted: _message(INTERNAL),
     Ticket.AttachmentAdded: _attachment_added,
+    Ticket.Moved: _moved,
+    Ticket.TeamAssigned: _set("team_id"),
+    Ticket.TeamUnassigned: lambda doc, e: doc.update(team_id=None),
 }
 
 
@@ -132,6 +142,7 @@ class TicketDetailProjection(Projection):
     name = "ticket_detail"
     tables = ("ticket_detail_tickets",)
     topics = topics_of(Ticket)
+    schema_version = 2  # 2: project_id, folder_id, team_id in the document
 
     def create(self, tx: Tx, t: Tables) -> None:
         tx.execute(

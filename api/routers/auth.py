@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from api.deps import CurrentCaller, ServicesDep
+from api.deps import ServicesDep, TokenHolder, written
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import InvitationAcceptance, LoginBody, TokenIssuedOut
 from api.tags import Tag
@@ -43,8 +43,10 @@ def issued(svc: ServicesDep, result: CommandResult, token: str) -> dict[str, Any
     responses={201: {"model": TokenIssuedOut}, **documented(401, 422)},
 )
 def log_in(body: LoginBody, svc: ServicesDep, response: Response) -> OrjsonResponse:
-    """Exchange an email and password for a session token (expires after 12 hours)."""
+    """Exchange an email and password for a session token (valid `session_hours`, 12 by
+    default)."""
     result, token = svc.accounts.log_in(LogIn(**body.model_dump()), _anonymous())
+    written(response, result.position)
     response.headers["Cache-Control"] = "no-store"
     return reply(response, issued(svc, result, token), 201)
 
@@ -62,13 +64,14 @@ def accept_invitation(
     result, token = svc.accounts.accept_invitation(
         AcceptInvitation(token=body.token, password=body.password), _anonymous()
     )
+    written(response, result.position)
     response.headers["Cache-Control"] = "no-store"
     return reply(response, issued(svc, result, token), 201)
 
 
 @router.delete("/token", status_code=204, summary="Log out", responses=documented(401, 403))
-def log_out(svc: ServicesDep, caller: CurrentCaller) -> Response:
-    """Revoke the token this request was made with."""
+def log_out(svc: ServicesDep, caller: TokenHolder) -> Response:
+    """Revoke the token this request was made with (any token may give itself up)."""
     _revoke_own(svc, caller)
     return Response(status_code=204)
 

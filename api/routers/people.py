@@ -1,4 +1,4 @@
-"""A ticket's people: assignees and followers (staff users)."""
+"""A ticket's people: assignees and followers (staff users), and its team."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from api.responses import OrjsonResponse, documented
 from api.routers.tickets import Number, answer_write
 from api.schemas import TicketOut
 from api.tags import Tag
-from commands.models import AddFollower, AssignUser, RemoveFollower, UnassignUser
+from commands.models import AddFollower, AssignTeam, AssignUser, RemoveFollower, UnassignUser
 
 router = APIRouter(prefix="/api/v1/tickets/{number}", tags=[Tag.PEOPLE])
 UserId = Annotated[UUID, Path(description="A staff user's id.")]
@@ -34,6 +34,22 @@ def unassign(
 ) -> OrjsonResponse:
     """Remove a user from the assignees; removing one who is not assigned changes nothing."""
     result = svc.commands.change_ticket(number, [UnassignUser(user_id=user_id)], ctx)
+    return answer_write(svc, response, result)
+
+
+@router.put("/team/{team_id}", summary="Assign a team", responses=RESPONSES)
+def assign_team(
+    number: Number, team_id: UUID, svc: ServicesDep, ctx: Ctx, response: Response
+) -> OrjsonResponse:
+    """Give the ticket to a team (a ticket has at most one; this replaces it)."""
+    result = svc.commands.change_ticket(number, [AssignTeam(team_id=team_id)], ctx)
+    return answer_write(svc, response, result)
+
+
+@router.delete("/team", summary="Unassign the team", responses=RESPONSES)
+def unassign_team(number: Number, svc: ServicesDep, ctx: Ctx, response: Response) -> OrjsonResponse:
+    """Take the ticket away from its team (nothing changes if it has none)."""
+    result = svc.commands.change_ticket(number, [AssignTeam(team_id=None)], ctx)
     return answer_write(svc, response, result)
 
 

@@ -17,6 +17,7 @@ from commands.models import (
     ChangeTicketStatus,
     CommandResult,
     EditTicketDescription,
+    MoveTicket,
     OpenTicket,
     ReprioritiseTicket,
     RetitleTicket,
@@ -106,9 +107,12 @@ def change_ticket(
     version: ExpectedVersion,
     response: Response,
 ) -> OrjsonResponse:
-    """Change title, description, priority or status: one event per changed field,
-    none if nothing changed. With If-Match, a stale version gets 412."""
+    """Change title, description, priority, status or place (project, folder): one event
+    per changed field, none if nothing changed. With If-Match, a stale version gets 412."""
     commands: list[TicketCommand] = []
+    if body.project_id is not None or body.folder_id is not None:
+        target = body.project_id or svc.projects.folder_project(body.folder_id)
+        commands.append(MoveTicket(project_id=target, folder_id=body.folder_id))
     if body.title is not None:
         commands.append(RetitleTicket(title=body.title))
     if body.description is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
@@ -45,6 +46,9 @@ def flat(
     state: State | None = None,
     assignee: Annotated[str | None, Query(description="A user id.")] = None,
     priority: Priority | None = None,
+    project: Annotated[UUID | None, Query(description="A project id.")] = None,
+    folder: Annotated[UUID | None, Query(description="A folder id.")] = None,
+    team: Annotated[UUID | None, Query(description="A team id.")] = None,
     q: Annotated[str | None, Query(max_length=200, description="Words in title or text.")] = None,
     sort: Sort = "-number",
     cursor: Annotated[str | None, Query(max_length=500)] = None,
@@ -56,6 +60,9 @@ def flat(
         state=state.value if state else None,
         assignee=assignee,
         priority=priority.value if priority else None,
+        project=str(project) if project else None,
+        folder=str(folder) if folder else None,
+        team=str(team) if team else None,
         q=q,
         sort=sort,
         cursor=cursor,

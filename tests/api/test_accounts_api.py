@@ -174,3 +174,10 @@ def test_the_user_list_filters_by_status_and_pages(client: TestClient) -> None:
     invited = client.get("/api/v1/users", params={"status": "invited"}).json()["items"]
     assert [u["email"] for u in invited] == ["new@example.com"]
     assert client.get("/api/v1/users", params={"cursor": "%%%"}).status_code == 422
+
+
+def test_a_read_only_token_can_still_log_itself_out(client: TestClient) -> None:
+    created = client.post("/api/v1/me/tokens", json={"scopes": ["read"]}).json()
+    reader = bearer(created["access_token"])
+    assert client.delete("/api/v1/auth/token", headers=reader).status_code == 204
+    assert client.get("/api/v1/me", headers=reader).status_code == 401

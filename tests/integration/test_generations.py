@@ -65,3 +65,18 @@ def test_a_runner_that_fails_keeps_following_once_the_fault_clears(
         stop.set()
         runner.wake.set()
         thread.join(timeout=5)
+
+
+def test_migrate_rebuilds_a_view_whose_schema_changed_and_leaves_the_others(
+    container: bootstrap.Container,
+) -> None:
+    open_ticket(container, title="Kept")
+    container.runner.catch_up()
+    with container.views.write() as tx:  # As if the live `flat` came from an older release.
+        tx.execute("UPDATE projection_tracking SET schema_version = 1 WHERE view = 'flat'")
+    rebuilt = container.runner.migrate()
+    assert rebuilt == ["flat"]
+    assert tracking(container, "flat") == {1: 2, 2: 1}
+    assert tracking(container, "ticket_detail") == {1: 1}
+    assert container.runner.verify("flat") == []
+    assert container.runner.migrate() == []

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
+from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import StoredEvent
 
 import bootstrap
 from domain.item_numbers import item_id
+from domain.project import INBOX_ID
 from domain.ticket import Ticket
 from domain.user import user_id_for
 from projections.base import current_tables
@@ -123,3 +125,72 @@ def test_user_events_stored_by_version_1_load_as_roles_and_scoped_tokens(
     with container.views.read() as tx:
         row = tx.one(f"SELECT role FROM {current_tables(tx, 'users')['users_directory']}")
     assert row == {"role": "admin"}
+
+
+def test_snapshots_taken_by_version_1_load_in_the_current_shape(
+    container: bootstrap.Container,
+) -> None:
+    # Given a user and a ticket whose newest snapshots were taken by version 1
+    email = "old@example.com"
+    uid = user_id_for(email)
+    stamp = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    encode = container.app.mapper.transcoder.encode
+    registered = {
+        "timestamp": stamp,
+        "originator_topic": "ledgerdesk:User",
+        "email": email,
+        "name": "Old",
+        "is_admin": False,
+        "actor": "system:cli",
+        "correlation_id": "cli",
+    }
+    container.app.recorder.insert_events(
+        [StoredEvent(uid, 1, "ledgerdesk:User.Registered", encode(registered))]
+    )
+    _store_ticket_opened_v1(container, NUMBER)
+    assert container.app.snapshots is not None
+    container.app.snapshots.put(
+        [
+            Snapshot(
+                originator_id=uid,
+                originator_version=1,
+                timestamp=stamp,
+                topic="ledgerdesk:User",
+                state={
+                    "_created_on": stamp,
+                    "_modified_on": stamp,
+                    "email": email,
+                    "name": "Old",
+                    "is_admin": False,
+                    "token_hashes": {"t1": "ab" * 32},
+                },
+            ),
+            Snapshot(
+                originator_id=item_id(NUMBER),
+                originator_version=1,
+                timestamp=stamp,
+                topic="ledgerdesk:Ticket",
+                state={
+                    "_created_on": stamp,
+                    "_modified_on": stamp,
+                    "number": NUMBER,
+                    "title": "Printer jammed",
+                    "description": "",
+                    "priority": "normal",
+                    "status": "New",
+                    "assignees": [],
+                    "followers": [],
+                    "message_visibility": {},
+                },
+            ),
+        ]
+    )
+
+    # When both are loaded (from their snapshots)
+    user = container.accounts.user(uid)
+    ticket = container.app.repository.get(item_id(NUMBER))
+
+    # Then their state has today's shape
+    assert (user.role, user.is_active, user.password_hash) == ("member", True, None)
+    assert user.tokens["t1"]["scopes"] == ["read", "write", "admin"]
+    assert (ticket.project_id, ticket.folder_id) == (str(INBOX_ID), None)

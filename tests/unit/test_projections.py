@@ -61,7 +61,8 @@ def views(tmp_path: Path) -> Iterator[SQLiteViews]:
 def test_every_ticket_event_is_read_by_the_views() -> None:
     topics = topics_of(Ticket)
     assert "ledgerdesk:Ticket.Opened" in topics
-    assert {getattr(cls, "TOPIC") for cls in FOLDS} == topics  # noqa: B009
+    # Every event a ticket records is folded (its default `Created` is never recorded).
+    assert {getattr(cls, "TOPIC") for cls in FOLDS} == topics - {"ledgerdesk:Ticket.Created"}  # noqa: B009
     for view in (TicketDetailProjection(), FlatProjection(), ItemHistoryProjection()):
         assert view.topics == topics
 

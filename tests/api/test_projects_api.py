@@ -1,0 +1,253 @@
+"""Projects, portfolios, folders and project roles over HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+import bootstrap
+from tests.factories import user_token
+
+PROBLEM = "application/problem+json"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def ok(response: Any, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def member(client: TestClient, live: bootstrap.Container, email: str) -> tuple[str, dict]:  # type: ignore[type-arg]
+    token = user_token(live, email)
+    me = ok(client.get("/api/v1/me", headers=bearer(token)))
+    return me["id"], bearer(token)
+
+
+def test_only_admins_and_project_managers_create_projects_and_creators_manage_them(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    ada_id, ada = member(client, live, "ada@example.com")
+    refused = client.post("/api/v1/projects", json={"name": "Relaunch"}, headers=ada)
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == PROBLEM
+    ok(client.patch(f"/api/v1/users/{ada_id}", json={"flags": ["manage_projects"]}))
+    project = ok(client.post("/api/v1/projects", json={"name": "Relaunch"}, headers=ada), 201)
+    assert project["members"] == {ada_id: "manager"}
+    assert ok(client.post("/api/v1/projects", json={"name": "   "}), 422)["errors"]
+
+
+def test_a_project_sits_in_several_customer_folders_and_one_portfolio(
+    client: TestClient,
+) -> None:
+    top = ok(client.post("/api/v1/portfolios", json={"name": "Clients"}), 201)
+    sub = ok(client.post("/api/v1/portfolios", json={"name": "2027", "parent_id": top["id"]}), 201)
+    acme, globex = str(uuid.uuid4()), str(uuid.uuid4())
+    project = ok(
+        client.post(
+            "/api/v1/projects",
+            json={"name": "Shared", "portfolio_id": sub["id"], "customer_ids": [acme, globex]},
+        ),
+        201,
+    )
+    assert project["customer_ids"] == [acme, globex]
+    assert project["portfolio_id"] == sub["id"]
+    moved = ok(
+        client.patch(
+            f"/api/v1/projects/{project['id']}",
+            json={"remove_customer_ids": [acme], "move_portfolio": True},
+        )
+    )
+    assert (moved["customer_ids"], moved["portfolio_id"]) == ([globex], None)
+    cycle = client.patch(
+        f"/api/v1/portfolios/{top['id']}", json={"move": True, "parent_id": sub["id"]}
+    )
+    assert cycle.status_code == 422
+    listed = ok(
+        client.get(
+            "/api/v1/portfolios",
+            params={"parent": top["id"]},
+            headers={"X-Min-Position": cycle.headers.get("X-Log-Position", "0")},
+        )
+    )
+    assert [p["name"] for p in listed["items"]] == ["2027"]
+
+
+def test_folders_nest_move_between_projects_and_never_inside_themselves(
+    client: TestClient,
+) -> None:
+    one = ok(client.post("/api/v1/projects", json={"name": "One"}), 201)
+    two = ok(client.post("/api/v1/projects", json={"name": "Two"}), 201)
+    outer = ok(client.post("/api/v1/folders", json={"project_id": one["id"], "name": "Outer"}), 201)
+    inner = ok(
+        client.post(
+            "/api/v1/folders",
+            json={"project_id": one["id"], "name": "Inner", "parent_id": outer["id"]},
+        ),
+        201,
+    )
+    assert (
+        client.patch(
+            f"/api/v1/folders/{outer['id']}", json={"move": True, "parent_id": inner["id"]}
+        ).status_code
+        == 422
+    )
+    wrong_project = client.post(
+        "/api/v1/folders", json={"project_id": two["id"], "name": "X", "parent_id": outer["id"]}
+    )
+    assert wrong_project.status_code == 404
+    moved = ok(
+        client.patch(f"/api/v1/folders/{inner['id']}", json={"move": True, "project_id": two["id"]})
+    )
+    assert (moved["project_id"], moved["parent_id"]) == (two["id"], None)
+
+
+def test_a_join_request_is_approved_with_a_role_or_denied(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    project = ok(client.post("/api/v1/projects", json={"name": "Ops"}), 201)
+    base = f"/api/v1/projects/{project['id']}"
+    ada_id, ada = member(client, live, "ada@example.com")
+    bob_id, bob = member(client, live, "bob@example.com")
+    asked = ok(client.post(f"{base}/join-requests", json={"message": "please"}, headers=ada), 201)
+    assert asked["join_requests"] == [ada_id]
+    ok(client.post(f"{base}/join-requests", json={}, headers=bob), 201)
+    assert (
+        client.put(
+            f"{base}/join-requests/{ada_id}", json={"approve": True}, headers=bob
+        ).status_code
+        == 403
+    )
+    approved = ok(
+        client.put(f"{base}/join-requests/{ada_id}", json={"approve": True, "role": "lead"})
+    )
+    assert approved["members"][ada_id] == "lead"
+    denied = ok(
+        client.put(f"{base}/join-requests/{bob_id}", json={"approve": False, "reason": "not yours"})
+    )
+    assert bob_id not in denied["members"]
+    assert denied["join_requests"] == []
+    again = client.post(f"{base}/join-requests", json={}, headers=ada)
+    assert again.status_code == 409
+    view = ok(
+        client.get(
+            base,
+            headers={
+                "X-Min-Position": denied
+                and client.get("/api/v1/health").headers.get("X-Log-Position", "0")
+            },
+        )
+    )
+    assert view["id"] == project["id"]
+
+
+def test_project_roles_decide_who_opens_edits_and_comments(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    project = ok(client.post("/api/v1/projects", json={"name": "Desk"}), 201)
+    base = f"/api/v1/projects/{project['id']}"
+    people = {}
+    for role in ("lead", "standard", "restricted"):
+        user_id, headers = member(client, live, f"{role}@example.com")
+        ok(client.put(f"{base}/members/{user_id}", json={"role": role}))
+        people[role] = headers
+    _, outsider = member(client, live, "outsider@example.com")
+    create = {"title": "Broken", "project_id": project["id"]}
+    assert client.post("/api/v1/tickets", json=create, headers=outsider).status_code == 403
+    assert (
+        client.post("/api/v1/tickets", json=create, headers=people["restricted"]).status_code == 403
+    )
+    own = ok(client.post("/api/v1/tickets", json=create, headers=people["standard"]), 201)
+    other = ok(client.post("/api/v1/tickets", json=create), 201)
+    assert own["project_id"] == project["id"]
+    edit = {"title": "Edited"}
+    assert (
+        client.patch(
+            f"/api/v1/tickets/{own['number']}", json=edit, headers=people["standard"]
+        ).status_code
+        == 200
+    )
+    assert (
+        client.patch(
+            f"/api/v1/tickets/{other['number']}", json=edit, headers=people["standard"]
+        ).status_code
+        == 403
+    )
+    assert (
+        client.patch(
+            f"/api/v1/tickets/{other['number']}", json=edit, headers=people["lead"]
+        ).status_code
+        == 200
+    )
+    note = {"body": "seen", "visibility": "internal"}
+    assert (
+        client.post(
+            f"/api/v1/tickets/{other['number']}/messages", json=note, headers=people["restricted"]
+        ).status_code
+        == 201
+    )
+    assert (
+        client.patch(
+            f"/api/v1/tickets/{other['number']}", json=edit, headers=people["restricted"]
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            f"/api/v1/tickets/{other['number']}/messages", json=note, headers=outsider
+        ).status_code
+        == 403
+    )
+
+
+def test_tickets_open_in_the_inbox_and_move_between_projects_and_folders(
+    client: TestClient,
+) -> None:
+    ticket = ok(client.post("/api/v1/tickets", json={"title": "Where am I"}), 201)
+    inbox = ticket["project_id"]
+    project = ok(client.post("/api/v1/projects", json={"name": "Target"}), 201)
+    folder = ok(
+        client.post("/api/v1/folders", json={"project_id": project["id"], "name": "Bugs"}), 201
+    )
+    moved = client.patch(f"/api/v1/tickets/{ticket['number']}", json={"folder_id": folder["id"]})
+    assert ok(moved)["project_id"] == project["id"]
+    assert moved.json()["folder_id"] == folder["id"]
+    listed = ok(
+        client.get(
+            "/api/v1/views/flat",
+            params={"project": project["id"]},
+            headers={"X-Min-Position": moved.headers["X-Log-Position"]},
+        )
+    )
+    assert [i["number"] for i in listed["items"]] == [ticket["number"]]
+    assert ok(client.get("/api/v1/views/flat", params={"project": inbox}))["items"] == []
+    history = ok(client.get(f"/api/v1/tickets/{ticket['number']}/history"))
+    assert history[-1]["type"] == "Ticket.Moved"
+    unknown = client.patch(
+        f"/api/v1/tickets/{ticket['number']}", json={"project_id": str(uuid.uuid4())}
+    )
+    assert unknown.status_code == 404
+
+
+def test_a_ticket_is_given_to_one_team_at_a_time(client: TestClient) -> None:
+    support = ok(client.post("/api/v1/teams", json={"name": "Support"}), 201)
+    billing = ok(client.post("/api/v1/teams", json={"name": "Billing"}), 201)
+    ticket = ok(client.post("/api/v1/tickets", json={"title": "Refund"}), 201)
+    base = f"/api/v1/tickets/{ticket['number']}/team"
+    assert ok(client.put(f"{base}/{support['id']}"))["team_id"] == support["id"]
+    moved = client.put(f"{base}/{billing['id']}")
+    assert ok(moved)["team_id"] == billing["id"]
+    listed = ok(
+        client.get(
+            "/api/v1/views/flat",
+            params={"team": billing["id"]},
+            headers={"X-Min-Position": moved.headers["X-Log-Position"]},
+        )
+    )
+    assert [i["number"] for i in listed["items"]] == [ticket["number"]]
+    assert ok(client.delete(base))["team_id"] is None
+    assert client.put(f"{base}/{uuid.uuid4()}").status_code == 404
