@@ -12,8 +12,10 @@ from api.app import create_app
 from api.deps import Services
 from commands.accounts import AccountService
 from commands.application import LedgerDesk
+from commands.audience import AudienceService
 from commands.blobs import BlobStore
 from commands.customers import CustomerService
+from commands.portal import PortalService
 from commands.projects import ProjectService
 from commands.service import CommandService
 from commands.teams import TeamService
@@ -36,6 +38,8 @@ class Container:
     teams: TeamService
     customers: CustomerService
     projects: ProjectService
+    portal: PortalService
+    audience: AudienceService
     following: FollowingRunner | None = field(default=None)
 
     def services(self) -> Services:
@@ -45,6 +49,8 @@ class Container:
             teams=self.teams,
             customers=self.customers,
             projects=self.projects,
+            portal=self.portal,
+            audience=self.audience,
             views=self.views,
             runner=self.runner,
             max_attachment_bytes=self.settings.max_attachment_bytes,
@@ -89,6 +95,7 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
     teams = TeamService(app)
     customers = CustomerService(app)
     projects = ProjectService(app)
+    portal = PortalService(app, timedelta(hours=settings.session_hours))
     return Container(
         settings,
         app,
@@ -99,4 +106,6 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
         teams=teams,
         customers=customers,
         projects=projects,
+        portal=portal,
+        audience=AudienceService(app),
     )

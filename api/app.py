@@ -17,12 +17,15 @@ from api.routers import (
     customers,
     folders,
     health,
+    items,
     me,
     people,
+    portal,
     portfolios,
     projects,
     teams,
     tickets,
+    tree,
     users,
     views,
 )
@@ -61,6 +64,9 @@ def create_app(services: Services) -> FastAPI:
         conversation,
         people,
         views,
+        portal,
+        tree,
+        items,
     ):
         app.include_router(module.router)
 

@@ -12,16 +12,19 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import InvalidParameterError
 from commands.accounts import AccountService
+from commands.audience import AudienceService
 from commands.customers import CustomerService
 from commands.errors import InvalidTokenError
 from commands.models import Context
+from commands.portal import PortalService
 from commands.projects import ProjectService
 from commands.service import CommandService
 from commands.teams import TeamService
 from commands.users import Caller
 from domain.errors import PermissionDeniedError
-from domain.user import Scope, User
+from domain.user import Flag, Scope, User
 from domain.values import Actor
+from projections.access import StaffScope, staff_scope
 from projections.db import ViewDatabase
 from projections.runner import ProjectionRunner
 
@@ -35,6 +38,8 @@ class Services:
     teams: TeamService
     projects: ProjectService
     customers: CustomerService
+    portal: PortalService
+    audience: AudienceService
     views: ViewDatabase
     runner: ProjectionRunner
     max_attachment_bytes: int
@@ -85,6 +90,30 @@ def current_user(caller: CurrentCaller) -> User:
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def project_scope(svc: ServicesDep, caller: CurrentCaller) -> StaffScope:
+    """The projects the caller may see. Role and flags come from the write model (the
+    caller's User); only memberships from the access view."""
+    user = caller.user
+    if user.has_flag(Flag.MANAGE_PROJECTS):
+        return StaffScope(True, frozenset(), {}, user.apps)
+    with svc.views.read() as tx:
+        memberships = staff_scope(tx, str(user.id))
+    return StaffScope(False, memberships.project_ids, memberships.roles, user.apps)
+
+
+ProjectScope = Annotated[StaffScope, Depends(project_scope)]
+
+
+def ticket_scope(scope: ProjectScope) -> StaffScope:
+    """What the caller may read in the tickets app (403 without that app)."""
+    if not scope.uses_tickets:
+        raise PermissionDeniedError("the tickets app is not enabled for you")
+    return scope
+
+
+TicketScope = Annotated[StaffScope, Depends(ticket_scope)]
 
 
 def admin_caller(caller: CurrentCaller) -> Caller:

@@ -18,6 +18,8 @@ class Tag(StrEnum):
     PROJECTS = "projects"
     PORTFOLIOS = "portfolios"
     FOLDERS = "folders"
+    PORTAL = "portal"
+    ITEMS = "items"
 
 
 TAG_METADATA = [
@@ -38,4 +40,10 @@ TAG_METADATA = [
     {"name": Tag.PORTFOLIOS, "description": "Portfolios group projects, and nest."},
     {"name": Tag.FOLDERS, "description": "Folders inside projects; they nest and move."},
     {"name": Tag.TEAMS, "description": "Teams of staff users and each member's team role."},
+    {"name": Tag.ITEMS, "description": "Any kind of item by number: who could see it when."},
+    {
+        "name": Tag.PORTAL,
+        "description": "The customer portal: invitations, sessions, and the tickets a customer"
+        " may see (never an internal message).",
+    },
 ]

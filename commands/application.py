@@ -12,6 +12,7 @@ from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.persistence import Recording
 from eventsourcing.utils import EnvType
 
+from domain.contact import Contact
 from domain.item_numbers import ItemNumberCounter
 from domain.project import Project
 from domain.team import Team
@@ -33,6 +34,7 @@ class LedgerDesk(Application[UUID]):
         ItemNumberCounter: 100,
         Team: 50,
         Project: 50,
+        Contact: 50,
     }
 
     def __init__(self, env: EnvType | None = None) -> None:

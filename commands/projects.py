@@ -13,7 +13,7 @@ from commands.models import Command, CommandResult, Context
 from commands.unit_of_work import UnitOfWork, run
 from commands.users import acting_user
 from domain.access import ProjectRole, may_manage_members
-from domain.errors import NotFoundError, PermissionDeniedError
+from domain.errors import ConflictError, NotFoundError, PermissionDeniedError
 from domain.hierarchy import Folder, Portfolio
 from domain.project import INBOX_ID, Project
 from domain.team import Team
@@ -33,6 +33,16 @@ class PortfolioNotFoundError(NotFoundError):
 
     def __init__(self, portfolio_id: UUID) -> None:
         super().__init__(f"no portfolio {portfolio_id}")
+
+
+class FolderMoveAcrossProjectsError(ConflictError):
+    """Raised when a folder would move to another project (its items would stay behind)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a folder moves within its project only; move its items to the other project"
+            " (and create the folder there) instead"
+        )
 
 
 class FolderNotFoundError(NotFoundError):
@@ -341,8 +351,10 @@ def change_folder(cmd: ChangeFolder, uow: UnitOfWork, ctx: Context) -> list[Any]
         folder.rename(cmd.name, ctx.actor, ctx.correlation_id)
     if cmd.move:
         target_id = cmd.project_id or UUID(folder.project_id)
-        target = load_project(uow, target_id, ctx)
-        require_role(uow, ctx, target, EDITORS, "move folders into that project")
+        if target_id != UUID(folder.project_id):
+            # Items record their project; moving them with the folder needs an index of the
+            # folder's contents in the write model, which does not exist yet.
+            raise FolderMoveAcrossProjectsError
         if cmd.parent_id is not None:
             load_folder(uow, cmd.parent_id, target_id)
         ancestors = folder_ancestors(uow, cmd.parent_id)

@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from commands.customers import ensure_contact
-from commands.errors import TeamNotFoundError
+from commands.errors import TeamNotFoundError, TicketNotFoundError
 from commands.models import (
     AddAttachment,
     AddFollower,
@@ -32,14 +32,27 @@ from domain.errors import PermissionDeniedError
 from domain.project import INBOX_ID
 from domain.team import Team
 from domain.ticket import Ticket
+from domain.user import Apps, User
 
 TicketHandler = Callable[[Ticket, Any, UnitOfWork, Context], None]
 CREATORS = {ProjectRole.MANAGER, ProjectRole.LEAD, ProjectRole.STANDARD}
 
 
+def require_tickets_app(user: User | None) -> None:
+    if user is not None and user.apps not in (Apps.TICKETS, Apps.BOTH):
+        raise PermissionDeniedError("the tickets app is not enabled for you")
+
+
 def open_ticket(cmd: OpenTicket, uow: UnitOfWork, ctx: Context) -> list[Any]:
-    project = load_project(uow, cmd.project_id or INBOX_ID, ctx)
-    require_role(uow, ctx, project, CREATORS, "open items here")
+    if ctx.actor.kind == "customer":
+        # Customers (through the portal) open tickets in the Inbox, nowhere else.
+        if cmd.project_id not in (None, INBOX_ID) or cmd.folder_id is not None:
+            raise PermissionDeniedError("customers open tickets in the Inbox only")
+        project = load_project(uow, INBOX_ID, ctx)
+    else:
+        require_tickets_app(acting_user(uow, ctx))
+        project = load_project(uow, cmd.project_id or INBOX_ID, ctx)
+        require_role(uow, ctx, project, CREATORS, "open items here")
     if cmd.folder_id is not None:
         load_folder(uow, cmd.folder_id, project.id)
     counter = uow.counter()
@@ -64,10 +77,13 @@ def open_ticket(cmd: OpenTicket, uow: UnitOfWork, ctx: Context) -> list[Any]:
 def authorize(ticket: Ticket, cmd: Any, uow: UnitOfWork, ctx: Context) -> None:
     """May the caller do `cmd` to this ticket, given their role in its project?"""
     user = acting_user(uow, ctx)
+    require_tickets_app(user)
     if manages_projects(user):
         return
     assert user is not None
     role = role_in(uow, load_project(uow, UUID(ticket.project_id), ctx), user)
+    if role is None:
+        raise TicketNotFoundError(ticket.number)  # Not 403: they must not learn it exists.
     if type(cmd) in ANYONE_IN_THE_PROJECT:
         allowed = may_comment(role)
     else:

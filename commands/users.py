@@ -47,10 +47,16 @@ class Caller:
 
 
 def acting_user(uow: UnitOfWork, ctx: Context) -> User | None:
-    """The staff user behind `ctx` (None for the system: the CLI, migrations, imports)."""
-    if ctx.actor.kind != "user":
+    """The staff user behind `ctx` (None for the system: the CLI, migrations, imports).
+
+    Any other actor (a customer, an anonymous login) is refused here, so that no staff
+    rule can mistake it for the trusted system.
+    """
+    if ctx.actor.kind == "user":
+        return uow.user(UUID(ctx.actor.ident))
+    if ctx.actor.kind == "system":
         return None
-    return uow.user(UUID(ctx.actor.ident))
+    raise PermissionDeniedError("only staff may do this")
 
 
 def require_admin(uow: UnitOfWork, ctx: Context, what: str) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
+from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -12,7 +14,9 @@ from domain.customer import Organisation, Sharing
 from domain.errors import (
     ContactAlreadyStaffError,
     ContactWithoutOrganisationError,
+    InvalidCredentialsError,
     InvalidValueError,
+    TokenNotFoundError,
 )
 from domain.values import Actor, normalise_email
 
@@ -48,6 +52,21 @@ def sees_items_of(contact: Contact, organisation: Organisation | None) -> ItemSc
     return item_scope(organisation.sharing, contact.sees_colleagues_items)
 
 
+def may_see_item_of(
+    viewer: Contact, organisation: Organisation | None, requester: Contact | None
+) -> bool:
+    """Whether `viewer` (in `organisation`, their current one) may see an item that
+    `requester` asked for: their own always, a colleague's only as the sharing allows."""
+    if requester is None:
+        return False
+    if requester.id == viewer.id:
+        return True
+    return (
+        sees_items_of(viewer, organisation) == "organisation"
+        and requester.organisation_id == viewer.organisation_id
+    )
+
+
 class Contact(Aggregate):
     """A customer person: requester of tickets, member of at most one organisation."""
 
@@ -59,6 +78,10 @@ class Contact(Aggregate):
         LeftOrganisation: ClassVar[type[Aggregate.Event]]
         ColleagueVisibilityChanged: ClassVar[type[Aggregate.Event]]
         TurnedIntoStaff: ClassVar[type[Aggregate.Event]]
+        PortalInvitationIssued: ClassVar[type[Aggregate.Event]]
+        PortalInvitationRedeemed: ClassVar[type[Aggregate.Event]]
+        PortalSessionStarted: ClassVar[type[Aggregate.Event]]
+        PortalSessionEnded: ClassVar[type[Aggregate.Event]]
 
     @staticmethod
     def create_id(email: str) -> UUID:
@@ -94,6 +117,9 @@ class Contact(Aggregate):
         self.source = source
         self.sees_colleagues_items = False
         self.user_id: str | None = None
+        # The pending portal invitation and the live sessions, by the hashes of their secrets.
+        self.portal_invitation: dict[str, str] | None = None
+        self.portal_sessions: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def register(
@@ -179,3 +205,91 @@ class Contact(Aggregate):
     @event("TurnedIntoStaff", topic="ledgerdesk:Contact.TurnedIntoStaff")
     def _turned_into_staff(self, user_id: str, actor: str, correlation_id: str) -> None:
         self.user_id = user_id
+
+    # --- portal -------------------------------------------------------------------
+
+    def invite_to_portal(
+        self, invitation_sha256: str, expires_at: str, actor: Actor, correlation_id: str
+    ) -> None:
+        """Issue a portal invitation by the hash of its one-time secret (it replaces any
+        earlier one); staff users made from contacts use the staff app instead."""
+        self._check_customer()
+        self._portal_invitation_issued(
+            invitation_sha256=invitation_sha256,
+            expires_at=expires_at,
+            actor=actor.ref,
+            correlation_id=correlation_id,
+        )
+
+    @event("PortalInvitationIssued", topic="ledgerdesk:Contact.PortalInvitationIssued")
+    def _portal_invitation_issued(
+        self, invitation_sha256: str, expires_at: str, actor: str, correlation_id: str
+    ) -> None:
+        self.portal_invitation = {"sha256": invitation_sha256, "expires_at": expires_at}
+
+    def redeem_portal_invitation(
+        self,
+        *,
+        invitation_sha256: str,
+        now: datetime,
+        token_id: str,
+        secret_sha256: str,
+        expires_at: str,
+        actor: Actor,
+        correlation_id: str,
+    ) -> None:
+        """Exchange the pending invitation (once, before it expires) for a portal session."""
+        self._check_invitation(invitation_sha256, now)
+        self._portal_invitation_redeemed(actor=actor.ref, correlation_id=correlation_id)
+        self._portal_session_started(
+            token_id=token_id,
+            secret_sha256=secret_sha256,
+            expires_at=expires_at,
+            actor=actor.ref,
+            correlation_id=correlation_id,
+        )
+
+    def _check_invitation(self, invitation_sha256: str, now: datetime) -> None:
+        held = self.portal_invitation
+        if self.user_id is not None or held is None:
+            raise InvalidCredentialsError("the invitation is not valid")
+        if not hmac.compare_digest(held["sha256"], invitation_sha256):
+            raise InvalidCredentialsError("the invitation is not valid")
+        if datetime.fromisoformat(held["expires_at"]) <= now:
+            raise InvalidCredentialsError("the invitation has expired; ask for a new one")
+
+    @event("PortalInvitationRedeemed", topic="ledgerdesk:Contact.PortalInvitationRedeemed")
+    def _portal_invitation_redeemed(self, actor: str, correlation_id: str) -> None:
+        self.portal_invitation = None
+
+    @event("PortalSessionStarted", topic="ledgerdesk:Contact.PortalSessionStarted")
+    def _portal_session_started(
+        self, token_id: str, secret_sha256: str, expires_at: str, actor: str, correlation_id: str
+    ) -> None:
+        self.portal_sessions[token_id] = {"secret_sha256": secret_sha256, "expires_at": expires_at}
+
+    def has_portal_session(self, token_id: str, secret_sha256: str, now: datetime) -> bool:
+        """Whether a session token is live: known, matching, unexpired, and the contact is
+        still a customer (a contact turned into staff keeps no portal session)."""
+        held = self.portal_sessions.get(token_id)
+        if self.user_id is not None or held is None:
+            return False
+        if not hmac.compare_digest(held["secret_sha256"], secret_sha256):
+            return False
+        return datetime.fromisoformat(held["expires_at"]) > now
+
+    def end_portal_session(self, token_id: str, actor: Actor, correlation_id: str) -> None:
+        """Log out: the session token stops working."""
+        if token_id not in self.portal_sessions:
+            raise TokenNotFoundError(token_id)
+        self._portal_session_ended(
+            token_id=token_id, actor=actor.ref, correlation_id=correlation_id
+        )
+
+    @event("PortalSessionEnded", topic="ledgerdesk:Contact.PortalSessionEnded")
+    def _portal_session_ended(self, token_id: str, actor: str, correlation_id: str) -> None:
+        del self.portal_sessions[token_id]
+
+    def _check_customer(self) -> None:
+        if self.user_id is not None:
+            raise ContactAlreadyStaffError(self.email)

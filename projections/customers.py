@@ -138,6 +138,17 @@ _CHANGES: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]] = {
         lambda e: {"sees_colleagues_items": int(e.sees_colleagues_items)},
     ),
     Contact.TurnedIntoStaff: (_CONTACTS, lambda e: {"user_id": e.user_id}),
+    # Portal invitations and sessions show nothing here, but they move the contact's
+    # version: the row's version must stay the one If-Match is checked against.
+    **{
+        kind: (_CONTACTS, lambda e: {})
+        for kind in (
+            Contact.PortalInvitationIssued,
+            Contact.PortalInvitationRedeemed,
+            Contact.PortalSessionStarted,
+            Contact.PortalSessionEnded,
+        )
+    },
 }
 
 
@@ -237,3 +248,14 @@ def get_contact(tx: Tx, t: Tables, contact_id: str) -> dict[str, Any] | None:
     """One contact and whose items they see (None if the view has no such row)."""
     row = tx.one(_contact_sql(t) + " WHERE c.id = ?", (contact_id,))
     return _contact_shown(row) if row is not None else None
+
+
+def contact_candidates(tx: Tx, t: Tables, organisation_id: str, since: str) -> list[str]:
+    """Contacts in the organisation now, or changed after `since` (an `iso` moment):
+    everyone who might have been in it at `since`."""
+    rows = tx.all(
+        f"SELECT id FROM {t['customer_contacts']}"
+        " WHERE organisation_id = ? OR updated_at > ? ORDER BY id",
+        (organisation_id, since),
+    )
+    return [row["id"] for row in rows]

@@ -194,6 +194,7 @@ class FlatQuery:
     sort: str = "-number"
     cursor: str | None = None
     limit: int = 50
+    visible_projects: frozenset[str] | None = None  # None: every project
 
 
 def _cursor_key(sort: str, cursor: str) -> tuple[Any, int]:
@@ -214,6 +215,12 @@ def list_items(tx: Tx, t: Tables, query: FlatQuery) -> tuple[list[dict[str, Any]
         if value is not None:
             where.append(f"{column_name} = ?")
             params.append(value)
+    if query.visible_projects is not None:
+        if not query.visible_projects:
+            return [], None
+        marks = ",".join("?" * len(query.visible_projects))
+        where.append(f"project_id IN ({marks})")
+        params += sorted(query.visible_projects)
     if query.assignee is not None:
         where.append(f"id IN (SELECT item_id FROM {t['flat_item_assignees']} WHERE user_id = ?)")
         params.append(query.assignee)

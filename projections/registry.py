@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from projections.access import AccessProjection
 from projections.base import Projection
 from projections.customers import CustomerDirectoryProjection
 from projections.flat import FlatProjection
 from projections.hierarchy import HierarchyProjection
 from projections.item_history import ItemHistoryProjection
+from projections.portal import PortalProjection
 from projections.teams import TeamDirectoryProjection
 from projections.ticket_detail import TicketDetailProjection
+from projections.tree import TreeProjection
 from projections.users import UserDirectoryProjection
 
 
 def all_projections() -> list[Projection]:
     return [
+        AccessProjection(),
         TicketDetailProjection(),
         FlatProjection(),
         ItemHistoryProjection(),
@@ -21,4 +25,6 @@ def all_projections() -> list[Projection]:
         TeamDirectoryProjection(),
         CustomerDirectoryProjection(),
         HierarchyProjection(),
+        PortalProjection(),
+        TreeProjection(),
     ]

@@ -114,3 +114,14 @@ def list_users(
         row["flags"] = loads(row["flags"])
         row["is_admin"] = row["role"] == "admin"
     return rows, next_cursor
+
+
+def staff_candidates(tx: Tx, t: Tables, since: str) -> list[str]:
+    """Users who are admins or manage projects now, or changed after `since` (an `iso`
+    moment): everyone who might have been an admin or managed projects at `since`."""
+    rows = tx.all(
+        f"SELECT id FROM {t['users_directory']}"
+        " WHERE role = 'admin' OR flags LIKE ? OR updated_at > ? ORDER BY id",
+        ('%"manage_projects"%', since),
+    )
+    return [row["id"] for row in rows]

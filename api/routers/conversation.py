@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Path, Response, UploadFile
 from fastapi.responses import FileResponse
 
-from api.deps import Ctx, CurrentUser, ServicesDep, fresh
+from api.deps import Ctx, ServicesDep, TicketScope, fresh
 from api.responses import OrjsonResponse, documented
 from api.routers.tickets import Number, answer_write
 from api.schemas import MessageCreate, TicketOut
@@ -80,17 +80,19 @@ def add_attachment(
     summary="Download an attachment",
     response_class=FileResponse,
     responses={200: {"content": {"application/octet-stream": {}}}, **documented(401, 404)},
-    dependencies=[Depends(fresh("ticket_detail"))],
+    dependencies=[Depends(fresh("ticket_detail", "access"))],
 )
 def download_attachment(
     number: Number,
     attachment_id: Annotated[uuid.UUID, Path()],
     svc: ServicesDep,
-    user: CurrentUser,
+    scope: TicketScope,
 ) -> FileResponse:
     """The attachment's bytes, always as a download (never rendered inline)."""
     with svc.views.read() as tx:
         doc = get_ticket(tx, current_tables(tx, "ticket_detail"), number)
+    if doc is not None and not scope.sees(doc["project_id"]):
+        doc = None  # As if it did not exist: the caller must not learn it does.
     found = [a for a in (doc or {}).get("attachments", []) if a["id"] == str(attachment_id)]
     if not found:
         raise AttachmentNotFoundError(number, attachment_id)

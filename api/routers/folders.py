@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import Field
 
-from api.deps import Ctx, CurrentCaller, ServicesDep, fresh, written
+from api.deps import Ctx, ProjectScope, ServicesDep, fresh, written
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import Body
 from api.tags import Tag
@@ -51,18 +51,18 @@ def _answer(
     "",
     summary="List folders",
     responses=documented(401, 403, 422),
-    dependencies=[Depends(fresh("hierarchy"))],
+    dependencies=[Depends(fresh("hierarchy", "access"))],
 )
 def list_folders(
     svc: ServicesDep,
-    caller: CurrentCaller,
+    scope: ProjectScope,
     response: Response,
     project: UUID | None = None,
     parent: UUID | None = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> OrjsonResponse:
-    """Folders by name; narrow to a project and/or a parent folder."""
+    """Folders by name in the projects you may see; narrow to a project and/or a parent."""
     with svc.views.read() as tx:
         items, next_cursor = list_nodes(
             tx,
@@ -73,7 +73,8 @@ def list_folders(
             project_id=str(project) if project else None,
             parent_id=str(parent) if parent else None,
         )
-    return reply(response, {"items": items, "next_cursor": next_cursor})
+    visible = [i for i in items if scope.sees(i["project_id"])]
+    return reply(response, {"items": visible, "next_cursor": next_cursor})
 
 
 @router.post(
@@ -95,12 +96,12 @@ def create_folder(
     dependencies=[Depends(fresh("hierarchy"))],
 )
 def read_folder(
-    folder_id: UUID, svc: ServicesDep, caller: CurrentCaller, response: Response
+    folder_id: UUID, svc: ServicesDep, scope: ProjectScope, response: Response
 ) -> OrjsonResponse:
-    """A folder's name, project and parent."""
+    """A folder's name, project and parent (404 outside the projects you may see)."""
     with svc.views.read() as tx:
         found = get_node(tx, current_tables(tx, "hierarchy"), "folders", str(folder_id))
-    if found is None:
+    if found is None or not scope.sees(found["project_id"]):
         raise FolderNotFoundError(folder_id)
     return reply(response, found, ETag=f'"{found["version"]}"')
 

@@ -21,7 +21,11 @@ RESPONSES = {200: {"model": TicketOut}, **documented(401, 404, 409, 422)}
 
 @router.put("/assignees/{user_id}", summary="Assign a user", responses=RESPONSES)
 def assign(
-    number: Number, user_id: UserId, svc: ServicesDep, ctx: Ctx, response: Response
+    number: Number,
+    user_id: UserId,
+    svc: ServicesDep,
+    ctx: Ctx,
+    response: Response,
 ) -> OrjsonResponse:
     """Assign a staff user (a ticket may have several); assigning twice changes nothing."""
     result = svc.commands.change_ticket(number, [AssignUser(user_id=user_id)], ctx)
@@ -30,7 +34,11 @@ def assign(
 
 @router.delete("/assignees/{user_id}", summary="Unassign a user", responses=RESPONSES)
 def unassign(
-    number: Number, user_id: UserId, svc: ServicesDep, ctx: Ctx, response: Response
+    number: Number,
+    user_id: UserId,
+    svc: ServicesDep,
+    ctx: Ctx,
+    response: Response,
 ) -> OrjsonResponse:
     """Remove a user from the assignees; removing one who is not assigned changes nothing."""
     result = svc.commands.change_ticket(number, [UnassignUser(user_id=user_id)], ctx)
@@ -39,7 +47,11 @@ def unassign(
 
 @router.put("/team/{team_id}", summary="Assign a team", responses=RESPONSES)
 def assign_team(
-    number: Number, team_id: UUID, svc: ServicesDep, ctx: Ctx, response: Response
+    number: Number,
+    team_id: UUID,
+    svc: ServicesDep,
+    ctx: Ctx,
+    response: Response,
 ) -> OrjsonResponse:
     """Give the ticket to a team (a ticket has at most one; this replaces it)."""
     result = svc.commands.change_ticket(number, [AssignTeam(team_id=team_id)], ctx)
@@ -55,7 +67,11 @@ def unassign_team(number: Number, svc: ServicesDep, ctx: Ctx, response: Response
 
 @router.put("/followers/{user_id}", summary="Add a follower", responses=RESPONSES)
 def follow(
-    number: Number, user_id: UserId, svc: ServicesDep, ctx: Ctx, response: Response
+    number: Number,
+    user_id: UserId,
+    svc: ServicesDep,
+    ctx: Ctx,
+    response: Response,
 ) -> OrjsonResponse:
     """Add a staff user as a follower (notified of changes, not responsible)."""
     result = svc.commands.change_ticket(number, [AddFollower(user_id=user_id)], ctx)
@@ -64,7 +80,11 @@ def follow(
 
 @router.delete("/followers/{user_id}", summary="Remove a follower", responses=RESPONSES)
 def unfollow(
-    number: Number, user_id: UserId, svc: ServicesDep, ctx: Ctx, response: Response
+    number: Number,
+    user_id: UserId,
+    svc: ServicesDep,
+    ctx: Ctx,
+    response: Response,
 ) -> OrjsonResponse:
     """Remove a follower; removing one who does not follow changes nothing."""
     result = svc.commands.change_ticket(number, [RemoveFollower(user_id=user_id)], ctx)

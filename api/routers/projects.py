@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import Field
 
-from api.deps import Ctx, CurrentCaller, ServicesDep, fresh, written
+from api.deps import Ctx, ProjectScope, ServicesDep, fresh, written
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import Body
 from api.tags import Tag
@@ -22,6 +22,7 @@ from commands.projects import (
     UnshareProject,
 )
 from domain.access import ProjectRole
+from domain.errors import PermissionDeniedError
 from domain.project import Project
 from projections.base import current_tables
 from projections.hierarchy import get_project, list_nodes
@@ -86,17 +87,18 @@ def _answer(
     "",
     summary="List projects",
     responses=documented(401, 403, 422),
-    dependencies=[Depends(fresh("hierarchy"))],
+    dependencies=[Depends(fresh("hierarchy", "access"))],
 )
 def list_projects(
     svc: ServicesDep,
-    caller: CurrentCaller,
+    scope: ProjectScope,
     response: Response,
     portfolio: UUID | None = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> OrjsonResponse:
-    """Projects by name, a page at a time; `portfolio` narrows to one portfolio."""
+    """Projects by name, a page at a time; `portfolio` narrows to one portfolio. Projects
+    you are not a member of show only their id and name (so that you can ask to join)."""
     with svc.views.read() as tx:
         items, next_cursor = list_nodes(
             tx,
@@ -106,7 +108,8 @@ def list_projects(
             limit,
             portfolio_id=str(portfolio) if portfolio else None,
         )
-    return reply(response, {"items": items, "next_cursor": next_cursor})
+    shown = [i if scope.sees(i["id"]) else {"id": i["id"], "name": i["name"]} for i in items]
+    return reply(response, {"items": shown, "next_cursor": next_cursor})
 
 
 @router.post(
@@ -125,16 +128,19 @@ def create_project(
     "/{project_id}",
     summary="Read a project",
     responses=documented(401, 403, 404, 422),
-    dependencies=[Depends(fresh("hierarchy"))],
+    dependencies=[Depends(fresh("hierarchy", "access"))],
 )
 def read_project(
-    project_id: UUID, svc: ServicesDep, caller: CurrentCaller, response: Response
+    project_id: UUID, svc: ServicesDep, scope: ProjectScope, response: Response
 ) -> OrjsonResponse:
-    """A project with its customer folders, portfolio, members, teams and join requests."""
+    """A project with its customer folders, portfolio, members, teams and join requests
+    (for its members; others see only its name in the list, to ask to join)."""
     with svc.views.read() as tx:
         found = get_project(tx, current_tables(tx, "hierarchy"), str(project_id))
     if found is None:
         raise ProjectNotFoundError(project_id)
+    if not scope.sees(str(project_id)):
+        raise PermissionDeniedError("you are not a member of this project; ask to join")
     return reply(response, found, ETag=f'"{found["version"]}"')
 
 

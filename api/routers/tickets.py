@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from api.deps import Ctx, CurrentUser, ExpectedVersion, ServicesDep, fresh, written
+from api.deps import Ctx, ExpectedVersion, ServicesDep, TicketScope, fresh, written
 from api.problems import InvalidParameterError
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import HistoryEntry, TicketCreate, TicketOut, TicketPatch
@@ -67,12 +67,12 @@ def open_ticket(
     "/{number}",
     summary="Read a ticket",
     responses={200: {"model": TicketOut}, **documented(401, 404, 422)},
-    dependencies=[Depends(fresh("ticket_detail"))],
+    dependencies=[Depends(fresh("ticket_detail", "access"))],
 )
 def read_ticket(
     number: Number,
     svc: ServicesDep,
-    user: CurrentUser,
+    scope: TicketScope,
     response: Response,
     as_of: Annotated[
         datetime | None,
@@ -89,8 +89,8 @@ def read_ticket(
     else:
         with svc.views.read() as tx:
             doc = get_ticket(tx, current_tables(tx, "ticket_detail"), number)
-    if doc is None:
-        raise TicketNotFoundError(number)
+    if doc is None or not scope.sees(doc["project_id"]):
+        raise TicketNotFoundError(number)  # Not 403: the caller must not learn it exists.
     return reply(response, doc, ETag=f'"{doc["version"]}"')
 
 
@@ -129,14 +129,15 @@ def change_ticket(
     "/{number}/history",
     summary="A ticket's history",
     responses={200: {"model": list[HistoryEntry]}, **documented(401, 404)},
-    dependencies=[Depends(fresh("item_history"))],
+    dependencies=[Depends(fresh("item_history", "ticket_detail", "access"))],
 )
 def ticket_history(
-    number: Number, svc: ServicesDep, user: CurrentUser, response: Response
+    number: Number, svc: ServicesDep, scope: TicketScope, response: Response
 ) -> OrjsonResponse:
     """Every event of the ticket in log order: position, type, time, actor, changes."""
     with svc.views.read() as tx:
+        doc = get_ticket(tx, current_tables(tx, "ticket_detail"), number)
+        if doc is None or not scope.sees(doc["project_id"]):
+            raise TicketNotFoundError(number)
         entries = item_history(tx, current_tables(tx, "item_history"), str(item_id(number)))
-    if not entries:
-        svc.commands.ticket_events(number)  # 404 when there is no such ticket.
     return reply(response, entries)

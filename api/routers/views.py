@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from api.deps import CurrentUser, ServicesDep, fresh
+from api.deps import ServicesDep, TicketScope, fresh
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import FlatPage
 from api.tags import Tag
@@ -36,11 +36,11 @@ Sort = Literal[
     "/flat",
     summary="The flat list",
     responses={200: {"model": FlatPage}, **documented(401, 422)},
-    dependencies=[Depends(fresh("flat"))],
+    dependencies=[Depends(fresh("flat", "access"))],
 )
 def flat(
     svc: ServicesDep,
-    user: CurrentUser,
+    scope: TicketScope,
     response: Response,
     status: Annotated[str | None, Query(max_length=100, examples=["Open"])] = None,
     state: State | None = None,
@@ -54,7 +54,8 @@ def flat(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> OrjsonResponse:
-    """All items, filtered and sorted, a page at a time; pass `next_cursor` back as `cursor`."""
+    """The items you may see, filtered and sorted, a page at a time; pass `next_cursor` back
+    as `cursor`."""
     query = FlatQuery(
         status=status,
         state=state.value if state else None,
@@ -67,6 +68,7 @@ def flat(
         sort=sort,
         cursor=cursor,
         limit=limit,
+        visible_projects=None if scope.all_projects else scope.project_ids,
     )
     with svc.views.read() as tx:
         items, next_cursor = list_items(tx, current_tables(tx, "flat"), query)

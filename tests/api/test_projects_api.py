@@ -56,12 +56,11 @@ def test_a_project_sits_in_several_customer_folders_and_one_portfolio(
     )
     assert project["customer_ids"] == [acme, globex]
     assert project["portfolio_id"] == sub["id"]
-    moved = ok(
-        client.patch(
-            f"/api/v1/projects/{project['id']}",
-            json={"remove_customer_ids": [acme], "move_portfolio": True},
-        )
+    change = client.patch(
+        f"/api/v1/projects/{project['id']}",
+        json={"remove_customer_ids": [acme], "move_portfolio": True},
     )
+    moved = ok(change)
     assert (moved["customer_ids"], moved["portfolio_id"]) == ([globex], None)
     cycle = client.patch(
         f"/api/v1/portfolios/{top['id']}", json={"move": True, "parent_id": sub["id"]}
@@ -71,13 +70,13 @@ def test_a_project_sits_in_several_customer_folders_and_one_portfolio(
         client.get(
             "/api/v1/portfolios",
             params={"parent": top["id"]},
-            headers={"X-Min-Position": cycle.headers.get("X-Log-Position", "0")},
+            headers={"X-Min-Position": change.headers["X-Log-Position"]},
         )
     )
     assert [p["name"] for p in listed["items"]] == ["2027"]
 
 
-def test_folders_nest_move_between_projects_and_never_inside_themselves(
+def test_folders_nest_move_within_their_project_and_never_inside_themselves(
     client: TestClient,
 ) -> None:
     one = ok(client.post("/api/v1/projects", json={"name": "One"}), 201)
@@ -100,10 +99,12 @@ def test_folders_nest_move_between_projects_and_never_inside_themselves(
         "/api/v1/folders", json={"project_id": two["id"], "name": "X", "parent_id": outer["id"]}
     )
     assert wrong_project.status_code == 404
-    moved = ok(
-        client.patch(f"/api/v1/folders/{inner['id']}", json={"move": True, "project_id": two["id"]})
+    to_top = ok(client.patch(f"/api/v1/folders/{inner['id']}", json={"move": True}))
+    assert (to_top["project_id"], to_top["parent_id"]) == (one["id"], None)
+    across = client.patch(
+        f"/api/v1/folders/{inner['id']}", json={"move": True, "project_id": two["id"]}
     )
-    assert (moved["project_id"], moved["parent_id"]) == (two["id"], None)
+    assert across.status_code == 409  # Its items would stay in project one.
 
 
 def test_a_join_request_is_approved_with_a_role_or_denied(
@@ -126,23 +127,17 @@ def test_a_join_request_is_approved_with_a_role_or_denied(
         client.put(f"{base}/join-requests/{ada_id}", json={"approve": True, "role": "lead"})
     )
     assert approved["members"][ada_id] == "lead"
-    denied = ok(
-        client.put(f"{base}/join-requests/{bob_id}", json={"approve": False, "reason": "not yours"})
+    decision = client.put(
+        f"{base}/join-requests/{bob_id}", json={"approve": False, "reason": "not yours"}
     )
+    denied = ok(decision)
     assert bob_id not in denied["members"]
     assert denied["join_requests"] == []
     again = client.post(f"{base}/join-requests", json={}, headers=ada)
     assert again.status_code == 409
-    view = ok(
-        client.get(
-            base,
-            headers={
-                "X-Min-Position": denied
-                and client.get("/api/v1/health").headers.get("X-Log-Position", "0")
-            },
-        )
-    )
-    assert view["id"] == project["id"]
+    view = ok(client.get(base, headers={"X-Min-Position": decision.headers["X-Log-Position"]}))
+    assert view["members"][ada_id] == "lead"
+    assert view["join_requests"] == []
 
 
 def test_project_roles_decide_who_opens_edits_and_comments(
@@ -196,12 +191,21 @@ def test_project_roles_decide_who_opens_edits_and_comments(
         ).status_code
         == 403
     )
-    assert (
-        client.post(
-            f"/api/v1/tickets/{other['number']}/messages", json=note, headers=outsider
-        ).status_code
-        == 403
+    # An outsider may not learn the ticket exists: 404, for reads and writes alike.
+    outsider_post = client.post(
+        f"/api/v1/tickets/{other['number']}/messages", json=note, headers=outsider
     )
+    assert outsider_post.status_code == 404
+    assert client.get(f"/api/v1/tickets/{other['number']}", headers=outsider).status_code == 404
+    history = client.get(f"/api/v1/tickets/{other['number']}/history", headers=outsider)
+    assert history.status_code == 404
+    assert client.get("/api/v1/views/flat", headers=outsider).json()["items"] == []
+    last_write = client.patch(f"/api/v1/tickets/{other['number']}", json={"title": "Final"})
+    position = last_write.headers["X-Log-Position"]
+    seen = client.get(
+        "/api/v1/views/flat", headers={**people["restricted"], "X-Min-Position": position}
+    ).json()["items"]
+    assert sorted(i["number"] for i in seen) == sorted([own["number"], other["number"]])
 
 
 def test_tickets_open_in_the_inbox_and_move_between_projects_and_folders(
@@ -251,3 +255,30 @@ def test_a_ticket_is_given_to_one_team_at_a_time(client: TestClient) -> None:
     assert [i["number"] for i in listed["items"]] == [ticket["number"]]
     assert ok(client.delete(base))["team_id"] is None
     assert client.put(f"{base}/{uuid.uuid4()}").status_code == 404
+
+
+def test_staff_without_the_tickets_app_cannot_use_tickets(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    user_id, headers = member(client, live, "planner@example.com")
+    changed = client.patch(f"/api/v1/users/{user_id}", json={"apps": "tasks"})
+    position = changed.headers["X-Log-Position"]
+    refused = client.get("/api/v1/views/flat", headers={**headers, "X-Min-Position": position})
+    assert refused.status_code == 403
+    assert "tickets app" in refused.json()["detail"]
+    assert client.post("/api/v1/tickets", json={"title": "x"}, headers=headers).status_code == 403
+
+
+def test_non_members_see_a_project_name_to_ask_to_join_but_nothing_inside(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    project = ok(client.post("/api/v1/projects", json={"name": "Secret"}), 201)
+    folder = client.post("/api/v1/folders", json={"project_id": project["id"], "name": "F"})
+    _, outsider = member(client, live, "outsider@example.com")
+    wait = {**outsider, "X-Min-Position": folder.headers["X-Log-Position"]}
+    listed = ok(client.get("/api/v1/projects", headers=wait))["items"]
+    assert {"id": project["id"], "name": "Secret"} in listed
+    detail = client.get(f"/api/v1/projects/{project['id']}", headers=outsider)
+    assert detail.status_code == 403
+    assert client.get(f"/api/v1/folders/{folder.json()['id']}", headers=outsider).status_code == 404
+    assert ok(client.get("/api/v1/folders", headers=outsider))["items"] == []

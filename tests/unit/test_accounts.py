@@ -198,3 +198,12 @@ def test_a_member_cannot_issue_or_revoke_tokens_of_others(accounts: AccountServi
     bob = accounts.authenticate(bobs)
     with pytest.raises(PermissionDeniedError):
         accounts.revoke_token(RevokeToken(user_id=bob.user.id, token_id=bob.token_id), ada)
+
+
+def test_customers_and_anonymous_actors_are_never_taken_for_the_system(
+    accounts: AccountService,
+) -> None:
+    for actor in (Actor.customer("eve@example.com"), Actor("anonymous", "login")):
+        ctx = Context(actor=actor, correlation_id="c")
+        with pytest.raises(PermissionDeniedError):
+            accounts.register_user(RegisterUser(email="x@example.com", name="X"), ctx)

@@ -1,0 +1,249 @@
+"""The customer portal: staff invite contacts; customers redeem the invitation for a
+session and read, open and answer the tickets they may see (never an internal message).
+
+A ticket a customer may not see answers 404, exactly as a number that does not exist.
+Portal answers carry no ETag: a ticket's version counts internal activity too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from api.deps import Ctx, ServicesDep, fresh, written
+from api.portal_deps import CurrentContact, CustomerCtx
+from api.portal_schemas import (
+    PortalInvitationOut,
+    PortalMe,
+    PortalReplyCreate,
+    PortalSessionCreate,
+    PortalSessionOut,
+    PortalTicketCreate,
+    PortalTicketOut,
+    PortalTicketPage,
+)
+from api.responses import OrjsonResponse, documented, reply
+from api.tags import Tag
+from commands.errors import TicketNotFoundError
+from commands.models import CommandResult, Context
+from commands.portal import (
+    EndPortalSession,
+    IssuePortalInvitation,
+    OpenPortalTicket,
+    PortalCaller,
+    PostPortalReply,
+    StartPortalSession,
+)
+from domain.values import Actor
+from projections.base import current_tables
+from projections.portal import customer_document, get_portal_ticket, list_portal_tickets
+
+router = APIRouter(prefix="/api/v1", tags=[Tag.PORTAL])
+Number = Annotated[int, Path(ge=1, description="The ticket's item number.", examples=[1042])]
+SESSION_PATH = "/api/v1/portal/session"
+
+
+def ticket_for_customer(svc: ServicesDep, number: int, version: int) -> dict[str, Any]:
+    """The ticket as its customer sees it at `version`, from its events (no view wait)."""
+    events = svc.commands.ticket_events(number)
+    doc = customer_document(e for e in events if e.originator_version <= version)
+    assert doc is not None
+    return doc
+
+
+def answer_write(
+    svc: ServicesDep, response: Response, result: CommandResult, status: int, **extra: str
+) -> OrjsonResponse:
+    assert result.number is not None
+    written(response, result.position)
+    return reply(response, ticket_for_customer(svc, result.number, result.version), status, **extra)
+
+
+def scope(svc: ServicesDep, caller: PortalCaller) -> tuple[str, str | None]:
+    """The contact, and the organisation whose tickets they see too (now, by the rules)."""
+    return str(caller.contact.id), svc.portal.sees_organisation_of(caller.contact)
+
+
+# --- staff: invitations ---------------------------------------------------------------------
+
+
+@router.post(
+    "/contacts/{contact_id}/portal-invitations",
+    status_code=201,
+    summary="Invite a contact to the portal",
+    responses={201: {"model": PortalInvitationOut}, **documented(401, 403, 404, 409, 422)},
+)
+def invite_contact(
+    contact_id: Annotated[UUID, Path(description="The contact's id.")],
+    svc: ServicesDep,
+    ctx: Ctx,
+    response: Response,
+) -> OrjsonResponse:
+    """Issue a one-time portal invitation for a contact, valid 7 days (admins and
+    `manage_customers` staff); a new invitation replaces the one before."""
+    position, invitation, expires_at = svc.portal.issue_invitation(
+        IssuePortalInvitation(contact_id=contact_id), ctx
+    )
+    written(response, position)
+    response.headers["Cache-Control"] = "no-store"
+    content = {
+        "contact_id": contact_id,
+        "invitation": invitation,
+        "expires_at": expires_at,
+        "accept_path": SESSION_PATH,
+    }
+    return reply(response, content, 201)
+
+
+# --- customers: sessions ---------------------------------------------------------------------
+
+
+@router.post(
+    "/portal/session",
+    status_code=201,
+    summary="Start a portal session",
+    responses={201: {"model": PortalSessionOut}, **documented(401, 422)},
+)
+def start_session(
+    body: PortalSessionCreate, svc: ServicesDep, response: Response
+) -> OrjsonResponse:
+    """Redeem a portal invitation (once) for a customer session token that expires after
+    `session_hours`."""
+    ctx = Context(actor=Actor("anonymous", "portal"), correlation_id=str(uuid.uuid4()))
+    position, contact, token = svc.portal.start_session(
+        StartPortalSession(invitation=body.invitation), ctx
+    )
+    written(response, position)
+    response.headers["Cache-Control"] = "no-store"
+    token_id = token.split("_")[2]
+    content = {
+        "access_token": token,
+        "token_type": "bearer",
+        "token_id": token_id,
+        "contact_id": contact.id,
+        "expires_at": contact.portal_sessions[token_id]["expires_at"],
+    }
+    return reply(response, content, 201)
+
+
+@router.delete(
+    "/portal/session", status_code=204, summary="End a portal session", responses=documented(401)
+)
+def end_session(caller: CurrentContact, svc: ServicesDep, ctx: CustomerCtx) -> Response:
+    """Log out: the session token this request was made with stops working."""
+    cmd = EndPortalSession(contact_id=caller.contact.id, token_id=caller.token_id)
+    position = svc.portal.end_session(cmd, ctx)
+    return Response(status_code=204, headers={"X-Log-Position": str(position)})
+
+
+@router.get(
+    "/portal/me",
+    summary="Who am I (customer)",
+    responses={200: {"model": PortalMe}, **documented(401)},
+)
+def me(caller: CurrentContact, svc: ServicesDep, response: Response) -> OrjsonResponse:
+    """The contact behind the session, their organisation and whose tickets they see."""
+    contact = caller.contact
+    organisation = (
+        svc.customers.organisation(UUID(contact.organisation_id))
+        if contact.organisation_id
+        else None
+    )
+    content = {
+        "id": contact.id,
+        "email": contact.email,
+        "name": contact.name,
+        "organisation": {"id": organisation.id, "name": organisation.name}
+        if organisation
+        else None,
+        "sees": "organisation" if svc.portal.sees_organisation_of(contact) else "own",
+    }
+    return reply(response, content)
+
+
+# --- customers: tickets ------------------------------------------------------------------------
+
+
+@router.get(
+    "/portal/tickets",
+    summary="List my tickets",
+    responses={200: {"model": PortalTicketPage}, **documented(401, 422)},
+    dependencies=[Depends(fresh("portal"))],
+)
+def list_tickets(
+    caller: CurrentContact,
+    svc: ServicesDep,
+    response: Response,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> OrjsonResponse:
+    """The tickets you may see (yours, and your organisation's if it shares them with you),
+    newest first, a page at a time."""
+    contact_id, organisation_id = scope(svc, caller)
+    with svc.views.read() as tx:
+        t = current_tables(tx, "portal")
+        items, next_cursor = list_portal_tickets(tx, t, contact_id, organisation_id, cursor, limit)
+    return reply(response, {"items": items, "next_cursor": next_cursor})
+
+
+@router.post(
+    "/portal/tickets",
+    status_code=201,
+    summary="Open a ticket (customer)",
+    responses={201: {"model": PortalTicketOut}, **documented(401, 403, 422)},
+)
+def open_ticket(
+    body: PortalTicketCreate,
+    caller: CurrentContact,
+    svc: ServicesDep,
+    ctx: CustomerCtx,
+    response: Response,
+) -> OrjsonResponse:
+    """Open a ticket with you as its requester; it arrives in the help desk's Inbox."""
+    result = svc.portal.open_ticket(OpenPortalTicket(**body.model_dump()), ctx)
+    location = f"/api/v1/portal/tickets/{result.number}"
+    return answer_write(svc, response, result, 201, Location=location)
+
+
+@router.get(
+    "/portal/tickets/{number}",
+    summary="Read a ticket (customer)",
+    responses={200: {"model": PortalTicketOut}, **documented(401, 404, 422)},
+    dependencies=[Depends(fresh("portal"))],
+)
+def read_ticket(
+    number: Number, caller: CurrentContact, svc: ServicesDep, response: Response
+) -> OrjsonResponse:
+    """A ticket you may see, with its customer-visible messages and its attachments."""
+    contact_id, organisation_id = scope(svc, caller)
+    with svc.views.read() as tx:
+        doc = get_portal_ticket(
+            tx, current_tables(tx, "portal"), contact_id, organisation_id, number
+        )
+    if doc is None:
+        raise TicketNotFoundError(number)
+    return reply(response, doc)
+
+
+@router.post(
+    "/portal/tickets/{number}/messages",
+    status_code=201,
+    summary="Reply on a ticket (customer)",
+    responses={201: {"model": PortalTicketOut}, **documented(401, 403, 404, 422)},
+)
+def post_reply(
+    number: Number,
+    body: PortalReplyCreate,
+    caller: CurrentContact,
+    svc: ServicesDep,
+    ctx: CustomerCtx,
+    response: Response,
+) -> OrjsonResponse:
+    """Reply on a ticket you may see; the reply is visible to the customer side."""
+    message_id = uuid.uuid4()
+    cmd = PostPortalReply(number=number, message_id=message_id, body=body.body)
+    result = svc.portal.post_reply(cmd, ctx)
+    return answer_write(svc, response, result, 201, X_Message_ID=str(message_id))

@@ -1,0 +1,104 @@
+"""The tree view: portfolios, customer folders, projects, folders and items, with counts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel
+
+from api.deps import CurrentUser, ServicesDep, fresh
+from api.problems import InvalidParameterError
+from api.responses import OrjsonResponse, documented, reply
+from api.tags import Tag
+from domain.user import Flag
+from projections.access import staff_scope
+from projections.base import current_tables
+from projections.tree_query import NodeRef, tree_children
+
+router = APIRouter(prefix="/api/v1/views", tags=[Tag.VIEWS])
+
+
+class TreeCounts(BaseModel):
+    not_started: int
+    in_progress: int
+    finished: int
+    total: int
+
+
+class TreeNode(BaseModel):
+    kind: Literal["root", "portfolio", "customer", "project", "folder", "item"]
+    id: str | None
+    ref: str | None = None
+    name: str
+    number: int | None = None
+    title: str | None = None
+    state: str | None = None
+    counts: TreeCounts
+    has_children: bool
+
+
+class TreePage(BaseModel):
+    node: TreeNode
+    items: list[TreeNode]
+    next_cursor: str | None
+
+
+class _Everything:
+    """The scope of a caller who sees every project (admins, `manage_projects`)."""
+
+    all_projects = True
+    project_ids: frozenset[str] = frozenset()
+
+
+def _parent(text: str) -> NodeRef:
+    try:
+        ref = NodeRef.parse(text)
+        if ref.id is not None:
+            UUID(ref.id)
+    except ValueError as error:
+        raise InvalidParameterError(
+            "query", "parent", "expected root or <portfolio|customer|project|folder>:<id>"
+        ) from error
+    return ref
+
+
+@router.get(
+    "/tree",
+    summary="The tree",
+    responses={200: {"model": TreePage}, **documented(401, 404, 422)},
+    dependencies=[Depends(fresh("tree", "access"))],
+)
+def tree(
+    svc: ServicesDep,
+    user: CurrentUser,
+    response: Response,
+    parent: Annotated[
+        str,
+        Query(
+            max_length=100,
+            description="`root`, `portfolio:<id>`, `customer:<id>`, `project:<id>` or"
+            " `folder:<id>` (a child's `ref`).",
+            examples=["root"],
+        ),
+    ] = "root",
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> OrjsonResponse:
+    """A node and a page of its children (containers by kind and name, then items by
+    number), each with its items per state inside and beneath it, for the projects you
+    may see; pass `next_cursor` back as `cursor`."""
+    ref = _parent(parent)
+    with svc.views.read() as tx:
+        # Role and flags from the caller's write model; memberships from the access view.
+        scope = _Everything() if user.has_flag(Flag.MANAGE_PROJECTS) else None
+        page = tree_children(
+            tx,
+            current_tables(tx, "tree"),
+            ref,
+            scope or staff_scope(tx, str(user.id)),
+            cursor,
+            limit,
+        )
+    return reply(response, page)

@@ -1,0 +1,300 @@
+"""The customer portal's write side: invitations, sessions, and what a customer may do.
+
+A customer's context (actor `customer:<email>`) is only ever given to the handlers here,
+and these only ever open a ticket as its requester or post a customer-visible reply on a
+ticket the customer may see. Staff handlers trust actors that are not users (the system),
+so no customer context may reach them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from pydantic import Field, SecretStr
+
+from commands.application import LedgerDesk
+from commands.customers import load_contact, require_customer_manager
+from commands.errors import InvalidTokenError, TicketNotFoundError
+from commands.models import Command, CommandResult, Context, OpenTicket
+from commands.tickets import open_ticket
+from commands.unit_of_work import UnitOfWork, run
+from commands.users import new_token_parts
+from domain.contact import Contact, contact_id_for, may_see_item_of, sees_items_of
+from domain.customer import Organisation
+from domain.errors import InvalidCredentialsError, PermissionDeniedError
+from domain.item_numbers import COUNTER_ID, item_id
+from domain.ticket import CUSTOMER, Ticket
+from domain.values import Actor, Channel
+
+INVITATION_PREFIX = "ldp"
+SESSION_PREFIX = "ldc"
+PORTAL_INVITATION_TTL = timedelta(days=7)
+
+# --- commands -----------------------------------------------------------------------------
+
+
+class IssuePortalInvitation(Command):
+    contact_id: UUID
+
+
+class StartPortalSession(Command):
+    invitation: SecretStr = Field(min_length=1, max_length=500)
+
+
+class EndPortalSession(Command):
+    contact_id: UUID
+    token_id: str = Field(min_length=1, max_length=64)
+
+
+class OpenPortalTicket(Command):
+    title: str = Field(min_length=1, max_length=500)
+    description: str = Field(default="", max_length=200_000)
+
+
+class PostPortalReply(Command):
+    number: int = Field(ge=1)
+    message_id: UUID
+    body: str = Field(min_length=1, max_length=200_000)
+
+
+@dataclass(frozen=True)
+class PortalCaller:
+    """An authenticated customer and the session token they used."""
+
+    contact: Contact
+    token_id: str
+
+
+# --- tokens ---------------------------------------------------------------------------------
+
+
+def format_invitation(contact_id: UUID, secret: str) -> str:
+    return f"{INVITATION_PREFIX}_{contact_id.hex}_{secret}"
+
+
+def format_session(contact_id: UUID, token_id: str, secret: str) -> str:
+    return f"{SESSION_PREFIX}_{contact_id.hex}_{token_id}_{secret}"
+
+
+def contact_hex_id(token: str) -> UUID:
+    """The contact id inside a portal token (a malformed one still gets a lock, then a 401)."""
+    try:
+        return UUID(hex=token.split("_")[1])
+    except (IndexError, ValueError):
+        return UUID(int=0)
+
+
+def _parts(token: str, prefix: str, count: int) -> list[str] | None:
+    parts = token.split("_", count)
+    if len(parts) != count + 1 or parts[0] != prefix or not all(parts):
+        return None
+    return parts[1:]
+
+
+def _contact_by_hex(uow: UnitOfWork, contact_hex: str) -> Contact | None:
+    try:
+        return uow.get(UUID(hex=contact_hex), Contact)
+    except ValueError:
+        return None
+
+
+def _digest(secret: str) -> str:
+    # Portal secrets carry 256 random bits: a plain hash is enough (no stretching).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# --- who may --------------------------------------------------------------------------------
+
+
+def require_staff(ctx: Context) -> None:
+    """Staff (or the system) only: a customer never manages the portal."""
+    if ctx.actor.kind == "customer":
+        raise PermissionDeniedError("customers may not do this")
+
+
+def customer_of(uow: UnitOfWork, ctx: Context) -> Contact:
+    """The contact acting in a customer context (a customer who is a contact still)."""
+    contact = uow.get(contact_id_for(ctx.actor.ident), Contact) if _is_customer(ctx) else None
+    if contact is None or contact.user_id is not None:
+        raise PermissionDeniedError("only customers may do this")
+    return contact
+
+
+def _is_customer(ctx: Context) -> bool:
+    return ctx.actor.kind == "customer" and "@" in ctx.actor.ident
+
+
+def organisation_of(uow: UnitOfWork, contact: Contact) -> Organisation | None:
+    held = contact.organisation_id
+    return uow.get(UUID(held), Organisation) if held else None
+
+
+def requester_of(uow: UnitOfWork, number: int) -> Contact | None:
+    """The contact who asked for ticket `number` (its Opened event names them for good)."""
+    first = next(iter(uow.app.events.get(item_id(number), limit=1)), None)
+    email = getattr(first, "requester_email", None) if isinstance(first, Ticket.Opened) else None
+    return uow.get(contact_id_for(email), Contact) if email else None
+
+
+def visible_ticket(uow: UnitOfWork, contact: Contact, number: int) -> Ticket:
+    """Ticket `number` if `contact` may see it now; otherwise as if it did not exist."""
+    ticket = uow.get(item_id(number), Ticket)
+    requester = requester_of(uow, number) if ticket is not None else None
+    if ticket is None or not may_see_item_of(contact, organisation_of(uow, contact), requester):
+        raise TicketNotFoundError(number)
+    return ticket
+
+
+# --- handlers -------------------------------------------------------------------------------
+
+
+def issue_portal_invitation(
+    cmd: IssuePortalInvitation, uow: UnitOfWork, ctx: Context, secret: str
+) -> list[Any]:
+    require_staff(ctx)
+    require_customer_manager(uow, ctx)
+    contact = load_contact(uow, cmd.contact_id)
+    expires = datetime.now(UTC) + PORTAL_INVITATION_TTL
+    contact.invite_to_portal(_digest(secret), expires.isoformat(), ctx.actor, ctx.correlation_id)
+    return [contact]
+
+
+def start_portal_session(
+    cmd: StartPortalSession,
+    uow: UnitOfWork,
+    ctx: Context,
+    token_id: str,
+    secret: str,
+    ttl: timedelta,
+) -> list[Any]:
+    """Redeem an invitation for a session token; the contact acts as themselves."""
+    parts = _parts(cmd.invitation.get_secret_value(), INVITATION_PREFIX, 2)
+    contact = _contact_by_hex(uow, parts[0]) if parts else None
+    if parts is None or contact is None:
+        raise InvalidCredentialsError("the invitation is not valid")
+    now = datetime.now(UTC)
+    contact.redeem_portal_invitation(
+        invitation_sha256=_digest(parts[1]),
+        now=now,
+        token_id=token_id,
+        secret_sha256=_digest(secret),
+        expires_at=(now + ttl).isoformat(),
+        actor=Actor.customer(contact.email),
+        correlation_id=ctx.correlation_id,
+    )
+    return [contact]
+
+
+def end_portal_session(cmd: EndPortalSession, uow: UnitOfWork, ctx: Context) -> list[Any]:
+    contact = customer_of(uow, ctx)
+    if contact.id != cmd.contact_id:
+        raise PermissionDeniedError("customers end their own sessions only")
+    contact.end_portal_session(cmd.token_id, ctx.actor, ctx.correlation_id)
+    return [contact]
+
+
+def open_portal_ticket(cmd: OpenPortalTicket, uow: UnitOfWork, ctx: Context) -> list[Any]:
+    """A ticket in the Inbox with the customer as requester (the one staff handler a
+    customer context reaches, with a command built here, never from the request)."""
+    contact = customer_of(uow, ctx)
+    opened = OpenTicket(
+        title=cmd.title,
+        description=cmd.description,
+        requester_email=contact.email,
+        channel=Channel.PORTAL,
+    )
+    return open_ticket(opened, uow, ctx)
+
+
+def post_portal_reply(cmd: PostPortalReply, uow: UnitOfWork, ctx: Context) -> list[Any]:
+    contact = customer_of(uow, ctx)
+    ticket = visible_ticket(uow, contact, cmd.number)
+    ticket.post_message(
+        message_id=cmd.message_id,
+        body=cmd.body,
+        visibility=CUSTOMER,
+        in_reply_to=None,
+        actor=ctx.actor,
+        correlation_id=ctx.correlation_id,
+    )
+    return [ticket]
+
+
+def authenticate_contact(uow: UnitOfWork, token: str) -> PortalCaller:
+    """The customer a portal session token belongs to, checked against the write model;
+    staff tokens (`ld_`) and invitations (`ldp_`) are not session tokens."""
+    parts = _parts(token, SESSION_PREFIX, 3)
+    contact = _contact_by_hex(uow, parts[0]) if parts else None
+    if parts is None or contact is None:
+        raise InvalidTokenError
+    if not contact.has_portal_session(parts[1], _digest(parts[2]), datetime.now(UTC)):
+        raise InvalidTokenError
+    return PortalCaller(contact=contact, token_id=parts[1])
+
+
+# --- the facade -----------------------------------------------------------------------------
+
+
+class PortalService:
+    """Every portal write and every check of a customer's access goes through here."""
+
+    def __init__(self, app: LedgerDesk, session_ttl: timedelta = timedelta(hours=12)) -> None:
+        self.app = app
+        self.session_ttl = session_ttl
+
+    def issue_invitation(self, cmd: IssuePortalInvitation, ctx: Context) -> tuple[int, str, str]:
+        """Returns the log position, the invitation (shown once, stored hashed) and when
+        it expires."""
+        _, secret = new_token_parts()
+        saved, position = run(
+            self.app, cmd.contact_id, lambda uow: issue_portal_invitation(cmd, uow, ctx, secret)
+        )
+        expires_at = saved[0].portal_invitation["expires_at"]
+        return position, format_invitation(cmd.contact_id, secret), expires_at
+
+    def start_session(self, cmd: StartPortalSession, ctx: Context) -> tuple[int, Contact, str]:
+        """Returns the log position, the contact and their session token (shown once)."""
+        token_id, secret = new_token_parts()
+        hot = contact_hex_id(cmd.invitation.get_secret_value())
+        saved, position = run(
+            self.app,
+            hot,
+            lambda uow: start_portal_session(cmd, uow, ctx, token_id, secret, self.session_ttl),
+        )
+        contact: Contact = saved[0]
+        return position, contact, format_session(contact.id, token_id, secret)
+
+    def end_session(self, cmd: EndPortalSession, ctx: Context) -> int:
+        _, position = run(self.app, cmd.contact_id, lambda uow: end_portal_session(cmd, uow, ctx))
+        return position
+
+    def open_ticket(self, cmd: OpenPortalTicket, ctx: Context) -> CommandResult:
+        saved, position = run(self.app, COUNTER_ID, lambda uow: open_portal_ticket(cmd, uow, ctx))
+        return _result(saved[-1], position)
+
+    def post_reply(self, cmd: PostPortalReply, ctx: Context) -> CommandResult:
+        saved, position = run(
+            self.app, item_id(cmd.number), lambda uow: post_portal_reply(cmd, uow, ctx)
+        )
+        return _result(saved[0], position)
+
+    def authenticate(self, token: str) -> PortalCaller:
+        return authenticate_contact(UnitOfWork(self.app), token)
+
+    def sees_organisation_of(self, contact: Contact) -> str | None:
+        """The organisation whose items `contact` sees besides their own (None: own only),
+        by the write model at this moment."""
+        organisation = organisation_of(UnitOfWork(self.app), contact)
+        if sees_items_of(contact, organisation) == "organisation":
+            return contact.organisation_id
+        return None
+
+
+def _result(ticket: Ticket, position: int) -> CommandResult:
+    return CommandResult(
+        id=ticket.id, number=ticket.number, version=ticket.version, position=position
+    )
