@@ -65,8 +65,12 @@ class AccountService:
         )
         return _result(saved[0], position), users.format_token(saved[0].id, token_id, secret)
 
-    def change_user(self, cmd: ChangeUser, ctx: Context) -> CommandResult:
-        saved, position = run(self.app, cmd.user_id, lambda uow: users.change_user(cmd, uow, ctx))
+    def change_user(
+        self, cmd: ChangeUser, ctx: Context, expected_version: int | None = None
+    ) -> CommandResult:
+        saved, position = run(
+            self.app, cmd.user_id, lambda uow: users.change_user(cmd, uow, ctx), expected_version
+        )
         return _result(saved[0], position)
 
     def issue_token(self, cmd: IssueToken, ctx: Context) -> tuple[CommandResult, str]:

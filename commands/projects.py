@@ -346,6 +346,9 @@ def create_folder(cmd: CreateFolder, uow: UnitOfWork, ctx: Context, folder_id: U
 def change_folder(cmd: ChangeFolder, uow: UnitOfWork, ctx: Context) -> list[Any]:
     folder = load_folder(uow, cmd.folder_id)
     source = load_project(uow, UUID(folder.project_id), ctx)
+    user = acting_user(uow, ctx)
+    if user is not None and not manages_projects(user) and role_in(uow, source, user) is None:
+        raise FolderNotFoundError(cmd.folder_id)  # Outside their projects: not theirs to know.
     require_role(uow, ctx, source, EDITORS, "change folders")
     if cmd.name is not None:
         folder.rename(cmd.name, ctx.actor, ctx.correlation_id)
@@ -375,8 +378,11 @@ class ProjectService:
         new_id = uuid.uuid4()
         return self._run(new_id, lambda uow: create_project(cmd, uow, ctx, new_id))
 
-    def change_project(self, cmd: ChangeProject, ctx: Context) -> CommandResult:
-        return self._run(cmd.project_id, lambda uow: change_project(cmd, uow, ctx))
+    def change_project(
+        self, cmd: ChangeProject, ctx: Context, expected_version: int | None = None
+    ) -> CommandResult:
+        decide = lambda uow: change_project(cmd, uow, ctx)  # noqa: E731
+        return self._run(cmd.project_id, decide, expected_version)
 
     def share_project(self, cmd: ShareProject, ctx: Context) -> CommandResult:
         return self._run(cmd.project_id, lambda uow: share_project(cmd, uow, ctx))
@@ -394,15 +400,20 @@ class ProjectService:
         new_id = uuid.uuid4()
         return self._run(new_id, lambda uow: create_portfolio(cmd, uow, ctx, new_id))
 
-    def change_portfolio(self, cmd: ChangePortfolio, ctx: Context) -> CommandResult:
-        return self._run(cmd.portfolio_id, lambda uow: change_portfolio(cmd, uow, ctx))
+    def change_portfolio(
+        self, cmd: ChangePortfolio, ctx: Context, expected_version: int | None = None
+    ) -> CommandResult:
+        decide = lambda uow: change_portfolio(cmd, uow, ctx)  # noqa: E731
+        return self._run(cmd.portfolio_id, decide, expected_version)
 
     def create_folder(self, cmd: CreateFolder, ctx: Context) -> CommandResult:
         new_id = uuid.uuid4()
         return self._run(cmd.project_id, lambda uow: create_folder(cmd, uow, ctx, new_id))
 
-    def change_folder(self, cmd: ChangeFolder, ctx: Context) -> CommandResult:
-        return self._run(cmd.folder_id, lambda uow: change_folder(cmd, uow, ctx))
+    def change_folder(
+        self, cmd: ChangeFolder, ctx: Context, expected_version: int | None = None
+    ) -> CommandResult:
+        return self._run(cmd.folder_id, lambda uow: change_folder(cmd, uow, ctx), expected_version)
 
     def project(self, project_id: UUID) -> Project:
         return load_project(UnitOfWork(self.app), project_id)
@@ -418,7 +429,7 @@ class ProjectService:
         assert folder_id is not None
         return UUID(self.folder(folder_id).project_id)
 
-    def _run(self, hot: UUID, decide: Any) -> CommandResult:
-        saved, position = run(self.app, hot, decide)
+    def _run(self, hot: UUID, decide: Any, expected_version: int | None = None) -> CommandResult:
+        saved, position = run(self.app, hot, decide, expected_version)
         target = saved[-1]
         return CommandResult(id=target.id, number=None, version=target.version, position=position)

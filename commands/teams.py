@@ -127,8 +127,12 @@ class TeamService:
         saved, position = run(self.app, team_name_id(cmd.name), lambda u: create_team(cmd, u, ctx))
         return _result(saved[0], position)
 
-    def rename_team(self, cmd: RenameTeam, ctx: Context) -> CommandResult:
-        saved, position = run(self.app, cmd.team_id, lambda uow: rename_team(cmd, uow, ctx))
+    def rename_team(
+        self, cmd: RenameTeam, ctx: Context, expected_version: int | None = None
+    ) -> CommandResult:
+        saved, position = run(
+            self.app, cmd.team_id, lambda uow: rename_team(cmd, uow, ctx), expected_version
+        )
         return _result(saved[0], position)
 
     def add_team_member(self, cmd: AddTeamMember, ctx: Context) -> CommandResult:

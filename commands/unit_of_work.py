@@ -12,7 +12,12 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from commands.application import LedgerDesk
-from commands.errors import ConcurrentWriteError, TicketNotFoundError, UserNotFoundError
+from commands.errors import (
+    ConcurrentWriteError,
+    TicketNotFoundError,
+    UserNotFoundError,
+    VersionMismatchError,
+)
 from domain.item_numbers import COUNTER_ID, ItemNumberCounter, item_id
 from domain.ticket import Ticket
 from domain.user import User
@@ -58,7 +63,10 @@ class UnitOfWork:
 
 
 def run(
-    app: LedgerDesk, hot: UUID, decide: Callable[[UnitOfWork], Sequence[Any]]
+    app: LedgerDesk,
+    hot: UUID,
+    decide: Callable[[UnitOfWork], Sequence[Any]],
+    expected_version: int | None = None,
 ) -> tuple[list[Any], int]:
     """Run `decide` and save what it returns; on a concurrent write, decide again.
 
@@ -66,13 +74,25 @@ def run(
     the other writer's update: it is re-applied on top of it (or refused by a
     guard that now fails). Writers in this process that would change the same
     `hot` aggregate take turns instead of colliding; only writers in other
-    processes can conflict, and they back off exponentially.
+    processes can conflict, and they back off exponentially. With `expected_version`
+    (an If-Match), the hot aggregate must have been at that version before this command.
     """
     with app.write_lock(hot):
         for attempt in range(MAX_ATTEMPTS):
             aggregates = list(decide(UnitOfWork(app)))
+            if expected_version is not None:
+                _check_version(aggregates, hot, expected_version)
             try:
                 return aggregates, app.save_all(aggregates)
             except IntegrityError:
                 time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))
     raise ConcurrentWriteError
+
+
+def _check_version(aggregates: list[Any], hot: UUID, expected: int) -> None:
+    target = next((a for a in aggregates if a.id == hot), None)
+    if target is None:
+        return
+    before = target.version - len(target.pending_events)
+    if before != expected:
+        raise VersionMismatchError(expected, before)

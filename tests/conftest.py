@@ -19,10 +19,20 @@ PG_URL = os.environ.get("LEDGERDESK_TEST_DATABASE_URL", "postgresql://postgres@1
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
+# Reads with X-Min-Position wait up to 2 s in production; on a loaded 2-core CI machine a
+# view can lag longer than that, which would turn lag into a wrong answer in a test.
+READ_WAIT = 15.0
+
+
 def make_settings(backend: str, tmp_path: Path, schema: str | None = None) -> Settings:
     if backend == "sqlite":
-        return Settings(data_dir=tmp_path / "var", database_url=None)
-    return Settings(data_dir=tmp_path / "var", database_url=PG_URL, database_schema=schema)
+        return Settings(data_dir=tmp_path / "var", database_url=None, read_wait_seconds=READ_WAIT)
+    return Settings(
+        data_dir=tmp_path / "var",
+        database_url=PG_URL,
+        database_schema=schema,
+        read_wait_seconds=READ_WAIT,
+    )
 
 
 @pytest.fixture

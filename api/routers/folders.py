@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import Field
 
-from api.deps import Ctx, ProjectScope, ServicesDep, fresh, written
+from api.deps import Ctx, ExpectedVersion, ProjectScope, ServicesDep, fresh, written
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import Body
 from api.tags import Tag
@@ -107,12 +107,17 @@ def read_folder(
 
 
 @router.patch(
-    "/{folder_id}", summary="Rename or move a folder", responses=documented(401, 403, 404, 422)
+    "/{folder_id}", summary="Rename or move a folder", responses=documented(401, 403, 404, 412, 422)
 )
 def change_folder(
-    folder_id: UUID, body: FolderPatch, svc: ServicesDep, ctx: Ctx, response: Response
+    folder_id: UUID,
+    body: FolderPatch,
+    svc: ServicesDep,
+    ctx: Ctx,
+    version: ExpectedVersion,
+    response: Response,
 ) -> OrjsonResponse:
     """Rename, or move (to another parent or project; never inside itself: 422)."""
     cmd = ChangeFolder(folder_id=folder_id, **body.model_dump())
-    result = svc.projects.change_folder(cmd, ctx)
+    result = svc.projects.change_folder(cmd, ctx, version)
     return _answer(svc, response, folder_id, result.position)

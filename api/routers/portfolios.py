@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import Field
 
-from api.deps import Ctx, CurrentCaller, ServicesDep, fresh, written
+from api.deps import Ctx, CurrentCaller, ExpectedVersion, ServicesDep, fresh, written
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import Body
 from api.tags import Tag
@@ -98,12 +98,17 @@ def read_portfolio(
 @router.patch(
     "/{portfolio_id}",
     summary="Rename or move a portfolio",
-    responses=documented(401, 403, 404, 422),
+    responses=documented(401, 403, 404, 412, 422),
 )
 def change_portfolio(
-    portfolio_id: UUID, body: PortfolioPatch, svc: ServicesDep, ctx: Ctx, response: Response
+    portfolio_id: UUID,
+    body: PortfolioPatch,
+    svc: ServicesDep,
+    ctx: Ctx,
+    version: ExpectedVersion,
+    response: Response,
 ) -> OrjsonResponse:
     """Rename, or nest under another portfolio (never inside itself: 422)."""
     cmd = ChangePortfolio(portfolio_id=portfolio_id, **body.model_dump())
-    result = svc.projects.change_portfolio(cmd, ctx)
+    result = svc.projects.change_portfolio(cmd, ctx, version)
     return _answer(svc, response, portfolio_id, result.position)

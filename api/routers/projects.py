@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import Field
 
-from api.deps import Ctx, ProjectScope, ServicesDep, fresh, written
+from api.deps import Ctx, ExpectedVersion, ProjectScope, ServicesDep, fresh, written
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import Body
 from api.tags import Tag
@@ -145,14 +145,19 @@ def read_project(
 
 
 @router.patch(
-    "/{project_id}", summary="Change a project", responses=documented(401, 403, 404, 409, 422)
+    "/{project_id}", summary="Change a project", responses=documented(401, 403, 404, 409, 412, 422)
 )
 def change_project(
-    project_id: UUID, body: ProjectPatch, svc: ServicesDep, ctx: Ctx, response: Response
+    project_id: UUID,
+    body: ProjectPatch,
+    svc: ServicesDep,
+    ctx: Ctx,
+    version: ExpectedVersion,
+    response: Response,
 ) -> OrjsonResponse:
     """Rename it, move it to a portfolio, or add/remove customer folders (managers)."""
     cmd = ChangeProject(project_id=project_id, **body.model_dump())
-    result = svc.projects.change_project(cmd, ctx)
+    result = svc.projects.change_project(cmd, ctx, version)
     return _answer(svc, response, project_id, result.position)
 
 

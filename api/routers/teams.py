@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from api.deps import Ctx, CurrentCaller, ServicesDep, fresh, written
+from api.deps import Ctx, CurrentCaller, ExpectedVersion, ServicesDep, fresh, written
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import TeamCreate, TeamMemberPut, TeamOut, TeamPage, TeamPatch
 from api.tags import Tag
@@ -92,13 +92,18 @@ def read_team(
 @router.patch(
     "/{team_id}",
     summary="Rename a team",
-    responses={200: {"model": TeamOut}, **documented(401, 403, 404, 409, 422)},
+    responses={200: {"model": TeamOut}, **documented(401, 403, 404, 409, 412, 422)},
 )
 def rename_team(
-    team_id: UUID, body: TeamPatch, svc: ServicesDep, ctx: Ctx, response: Response
+    team_id: UUID,
+    body: TeamPatch,
+    svc: ServicesDep,
+    ctx: Ctx,
+    version: ExpectedVersion,
+    response: Response,
 ) -> OrjsonResponse:
     """Rename a team (admins and `manage_teams`); the old name is free for others."""
-    result = svc.teams.rename_team(RenameTeam(team_id=team_id, name=body.name), ctx)
+    result = svc.teams.rename_team(RenameTeam(team_id=team_id, name=body.name), ctx, version)
     return answer_write(svc, response, result)
 
 

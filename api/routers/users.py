@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from api.deps import AdminCaller, Ctx, CurrentCaller, ServicesDep, fresh, written
+from api.deps import AdminCaller, Ctx, CurrentCaller, ExpectedVersion, ServicesDep, fresh, written
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import InvitationOut, UserCreate, UserInvite, UserOut, UserPage, UserPatch
 from api.tags import Tag
@@ -112,7 +112,7 @@ def read_user(
 @router.patch(
     "/{user_id}",
     summary="Change a staff user",
-    responses={200: {"model": UserOut}, **documented(401, 403, 404, 409, 422)},
+    responses={200: {"model": UserOut}, **documented(401, 403, 404, 409, 412, 422)},
 )
 def change_user(
     user_id: UUID,
@@ -120,6 +120,7 @@ def change_user(
     svc: ServicesDep,
     caller: CurrentCaller,
     ctx: Ctx,
+    version: ExpectedVersion,
     response: Response,
 ) -> OrjsonResponse:
     """Rename (yourself, or anyone as an admin); change role, apps, flags or `active`
@@ -127,7 +128,7 @@ def change_user(
     changes = body.model_dump(exclude_none=True)
     if set(changes) - {"name"} and Scope.ADMIN.value not in caller.scopes:
         raise PermissionDeniedError("this token lacks the admin scope")
-    result = svc.accounts.change_user(ChangeUser(user_id=user_id, **changes), ctx)
+    result = svc.accounts.change_user(ChangeUser(user_id=user_id, **changes), ctx, version)
     written(response, result.position, result.version)
     return reply(response, shown(svc.accounts.user(user_id)))
 

@@ -314,3 +314,87 @@ def test_every_route_refuses_anonymous_callers_and_the_wrong_kind_of_token(
     print(f"route sweep: {checks} checks, {len(unexpected)} unexpected")
     assert checks > 100
     assert not unexpected, "\n".join(unexpected)
+
+
+MANAGEMENT = ("admin", "manager", "lead", "standard", "restricted", "non_member")
+
+
+def test_every_management_route_for_every_staff_role(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    world = World(client, live)
+    project = client.get(f"/api/v1/tickets/{world.numbers['own']}").json()["project_id"]
+    folder = client.post("/api/v1/folders", json={"project_id": project, "name": "Ops"}).json()
+    asker = client.get("/api/v1/me", headers=world.headers["non_member"]).json()["id"]
+    target_token = user_token(live, "target@example.com")
+    target = client.get("/api/v1/me", headers={"Authorization": f"Bearer {target_token}"})
+    target_id = target.json()["id"]
+    client.post(
+        f"/api/v1/projects/{project}/join-requests", json={}, headers=world.headers["non_member"]
+    )
+    allowed = {
+        "GET project": {"admin", "manager", "lead", "standard", "restricted"},
+        "PATCH project": {"admin", "manager"},
+        "PUT member": {"admin", "manager"},
+        "PUT join decision": {"admin", "manager"},
+        "POST folder": {"admin", "manager", "lead"},
+        "PATCH folder": {"admin", "manager", "lead"},
+        "POST portfolio": {"admin"},
+        "POST team": {"admin"},
+        "POST customer": {"admin"},
+        "POST user": {"admin"},
+    }
+    hidden = {("non_member", "PATCH folder")}  # 404: the folder is not theirs to know of.
+    n = itertools.count()
+    calls = {
+        "GET project": lambda h: client.get(f"/api/v1/projects/{project}", headers=h),
+        "PATCH project": lambda h: client.patch(
+            f"/api/v1/projects/{project}", json={"name": f"Same {next(n)}"}, headers=h
+        ),
+        "PUT member": lambda h: client.put(
+            f"/api/v1/projects/{project}/members/{target_id}",
+            json={"role": "restricted"},
+            headers=h,
+        ),
+        "PUT join decision": lambda h: client.put(
+            f"/api/v1/projects/{project}/join-requests/{asker}", json={"approve": False}, headers=h
+        ),
+        "POST folder": lambda h: client.post(
+            "/api/v1/folders", json={"project_id": project, "name": f"F{next(n)}"}, headers=h
+        ),
+        "PATCH folder": lambda h: client.patch(
+            f"/api/v1/folders/{folder['id']}", json={"name": f"Ops {next(n)}"}, headers=h
+        ),
+        "POST portfolio": lambda h: client.post(
+            "/api/v1/portfolios", json={"name": f"P{next(n)}"}, headers=h
+        ),
+        "POST team": lambda h: client.post(
+            "/api/v1/teams", json={"name": f"T{next(n)}"}, headers=h
+        ),
+        "POST customer": lambda h: client.post(
+            "/api/v1/customers", json={"name": f"C{next(n)}"}, headers=h
+        ),
+        "POST user": lambda h: client.post(
+            "/api/v1/users", json={"email": f"new{next(n)}@example.com", "name": "N"}, headers=h
+        ),
+    }
+    checks, unexpected = 0, []
+    for role in MANAGEMENT:
+        for name, call in calls.items():
+            headers = {**world.headers[role], "X-Min-Position": str(live.app.head())}
+            got = call(headers).status_code
+            checks += 1
+            may = role in allowed[name]
+            want_refusal = 404 if (role, name) in hidden else 403
+            if may and not 200 <= got < 300:
+                unexpected.append(f"{role} {name}: refused with {got}")
+            if not may and got != want_refusal:
+                unexpected.append(f"{role} {name}: got {got}, want {want_refusal}")
+            if name == "PUT join decision" and may and 200 <= got < 300:
+                client.post(
+                    f"/api/v1/projects/{project}/join-requests",
+                    json={},
+                    headers=world.headers["non_member"],
+                )  # Ask again for the next.
+    print(f"management matrix: {checks} checks, {len(unexpected)} unexpected")
+    assert not unexpected, "\n".join(unexpected)

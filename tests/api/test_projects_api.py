@@ -282,3 +282,25 @@ def test_non_members_see_a_project_name_to_ask_to_join_but_nothing_inside(
     assert detail.status_code == 403
     assert client.get(f"/api/v1/folders/{folder.json()['id']}", headers=outsider).status_code == 404
     assert ok(client.get("/api/v1/folders", headers=outsider))["items"] == []
+
+
+def test_if_match_guards_every_patch_of_the_organisation_resources(client: TestClient) -> None:
+    project = ok(client.post("/api/v1/projects", json={"name": "Versioned"}), 201)
+    portfolio = ok(client.post("/api/v1/portfolios", json={"name": "P"}), 201)
+    folder = ok(
+        client.post("/api/v1/folders", json={"project_id": project["id"], "name": "F"}), 201
+    )
+    team = ok(client.post("/api/v1/teams", json={"name": "T"}), 201)
+    me = ok(client.get("/api/v1/me"))
+    for path, body, version in (
+        (f"/api/v1/projects/{project['id']}", {"name": "V2"}, project["version"]),
+        (f"/api/v1/portfolios/{portfolio['id']}", {"name": "P2"}, portfolio["version"]),
+        (f"/api/v1/folders/{folder['id']}", {"name": "F2"}, folder["version"]),
+        (f"/api/v1/teams/{team['id']}", {"name": "T2"}, team["version"]),
+        (f"/api/v1/users/{me['id']}", {"name": "Root"}, me["version"]),
+    ):
+        stale = client.patch(path, json=body, headers={"If-Match": f'"{version + 5}"'})
+        assert stale.status_code == 412, path
+        assert stale.headers["ETag"] == f'"{version}"'
+        fine = client.patch(path, json=body, headers={"If-Match": f'"{version}"'})
+        assert fine.status_code == 200, (path, fine.text)

@@ -23,6 +23,7 @@ def env_for(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERDESK_")}
     env["LEDGERDESK_DATA_DIR"] = str(settings.data_dir)
     env["PYTHONPATH"] = str(ROOT)
+    env["LEDGERDESK_READ_WAIT_SECONDS"] = str(settings.read_wait_seconds)
     if settings.database_url:
         env["LEDGERDESK_DATABASE_URL"] = settings.database_url
         env["LEDGERDESK_DATABASE_SCHEMA"] = settings.database_schema
