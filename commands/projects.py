@@ -13,7 +13,7 @@ from commands.models import Command, CommandResult, Context
 from commands.unit_of_work import UnitOfWork, run
 from commands.users import acting_user
 from domain.access import ProjectRole, may_manage_members
-from domain.errors import ConflictError, NotFoundError, PermissionDeniedError
+from domain.errors import NotFoundError, PermissionDeniedError
 from domain.hierarchy import Folder, Portfolio
 from domain.project import INBOX_ID, Project
 from domain.team import Team
@@ -33,16 +33,6 @@ class PortfolioNotFoundError(NotFoundError):
 
     def __init__(self, portfolio_id: UUID) -> None:
         super().__init__(f"no portfolio {portfolio_id}")
-
-
-class FolderMoveAcrossProjectsError(ConflictError):
-    """Raised when a folder would move to another project (its items would stay behind)."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "a folder moves within its project only; move its items to the other project"
-            " (and create the folder there) instead"
-        )
 
 
 class FolderNotFoundError(NotFoundError):
@@ -330,8 +320,7 @@ EDITORS = {ProjectRole.MANAGER, ProjectRole.LEAD}
 def create_folder(cmd: CreateFolder, uow: UnitOfWork, ctx: Context, folder_id: UUID) -> list[Any]:
     project = load_project(uow, cmd.project_id, ctx)
     require_role(uow, ctx, project, EDITORS, "create folders")
-    if cmd.parent_id is not None:
-        load_folder(uow, cmd.parent_id, cmd.project_id)
+    parent = load_folder(uow, cmd.parent_id, cmd.project_id) if cmd.parent_id else None
     folder = Folder.create(
         folder_id=folder_id,
         name=cmd.name,
@@ -340,7 +329,21 @@ def create_folder(cmd: CreateFolder, uow: UnitOfWork, ctx: Context, folder_id: U
         actor=ctx.actor,
         correlation_id=ctx.correlation_id,
     )
-    return [project, folder]  # The project saves nothing unless it is a new Inbox.
+    if parent is not None:
+        parent.add_subfolder(folder.id, ctx.actor, ctx.correlation_id)
+    # The project saves nothing unless it is a new Inbox.
+    return [project, *([parent] if parent else []), folder]
+
+
+def subtree(uow: UnitOfWork, folder: Folder) -> list[Folder]:
+    """The folder and every folder beneath it (from the write model's contents index)."""
+    found, queue = [folder], [folder]
+    while queue:
+        for sub_id in queue.pop().subfolders:
+            sub = load_folder(uow, UUID(sub_id))
+            found.append(sub)
+            queue.append(sub)
+    return found
 
 
 def change_folder(cmd: ChangeFolder, uow: UnitOfWork, ctx: Context) -> list[Any]:
@@ -352,17 +355,45 @@ def change_folder(cmd: ChangeFolder, uow: UnitOfWork, ctx: Context) -> list[Any]
     require_role(uow, ctx, source, EDITORS, "change folders")
     if cmd.name is not None:
         folder.rename(cmd.name, ctx.actor, ctx.correlation_id)
+    changed: list[Any] = []
     if cmd.move:
-        target_id = cmd.project_id or UUID(folder.project_id)
-        if target_id != UUID(folder.project_id):
-            # Items record their project; moving them with the folder needs an index of the
-            # folder's contents in the write model, which does not exist yet.
-            raise FolderMoveAcrossProjectsError
-        if cmd.parent_id is not None:
-            load_folder(uow, cmd.parent_id, target_id)
-        ancestors = folder_ancestors(uow, cmd.parent_id)
-        folder.move(target_id, cmd.parent_id, ancestors, ctx.actor, ctx.correlation_id)
-    return [folder]
+        changed = _move_folder(folder, source, cmd, uow, ctx)
+    return [*changed, folder]
+
+
+def _move_folder(
+    folder: Folder, source: Project, cmd: ChangeFolder, uow: UnitOfWork, ctx: Context
+) -> list[Any]:
+    """Move a folder; to another project, its sub-folders and items go along, atomically."""
+    target_id = cmd.project_id or source.id
+    if target_id != source.id:
+        target = load_project(uow, target_id, ctx)
+        require_role(uow, ctx, target, EDITORS, "move folders into that project")
+    new_parent = load_folder(uow, cmd.parent_id, target_id) if cmd.parent_id else None
+    old_parent = load_folder(uow, UUID(folder.parent_id)) if folder.parent_id else None
+    ancestors = folder_ancestors(uow, cmd.parent_id)
+    folder.move(target_id, cmd.parent_id, ancestors, ctx.actor, ctx.correlation_id)
+    changed: list[Any] = []
+    if old_parent is not new_parent:
+        for parent, add in ((old_parent, False), (new_parent, True)):
+            if parent is None:
+                continue
+            if add:
+                parent.add_subfolder(folder.id, ctx.actor, ctx.correlation_id)
+            else:
+                parent.remove_subfolder(folder.id, ctx.actor, ctx.correlation_id)
+            changed.append(parent)
+    if target_id != source.id:
+        for inner in subtree(uow, folder):
+            if inner is not folder:
+                parent_id = UUID(inner.parent_id) if inner.parent_id else None
+                inner.move(target_id, parent_id, [], ctx.actor, ctx.correlation_id)
+                changed.append(inner)
+            for number in inner.items:
+                ticket = uow.ticket(number)
+                ticket.move(target_id, inner.id, ctx.actor, ctx.correlation_id)
+                changed.append(ticket)
+    return changed
 
 
 # --- the service -------------------------------------------------------------------------

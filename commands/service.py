@@ -46,10 +46,11 @@ class CommandService:
             ticket = uow.ticket(number)
             if expected_version is not None and ticket.version != expected_version:
                 raise VersionMismatchError(expected_version, ticket.version)
+            others: list[Any] = []
             for cmd in commands:
                 authorize(ticket, cmd, uow, ctx)
-                TICKET_HANDLERS[type(cmd)](ticket, cmd, uow, ctx)
-            return [ticket]
+                others += TICKET_HANDLERS[type(cmd)](ticket, cmd, uow, ctx) or []
+            return [ticket, *others]
 
         aggregates, position = run(self.app, item_id(number), decide)
         return _result(aggregates[0], position)

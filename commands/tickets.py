@@ -34,7 +34,8 @@ from domain.team import Team
 from domain.ticket import Ticket
 from domain.user import Apps, User
 
-TicketHandler = Callable[[Ticket, Any, UnitOfWork, Context], None]
+# A handler changes the ticket; it returns other aggregates it changed, if any.
+TicketHandler = Callable[[Ticket, Any, UnitOfWork, Context], list[Any] | None]
 CREATORS = {ProjectRole.MANAGER, ProjectRole.LEAD, ProjectRole.STANDARD}
 
 
@@ -53,8 +54,7 @@ def open_ticket(cmd: OpenTicket, uow: UnitOfWork, ctx: Context) -> list[Any]:
         require_tickets_app(acting_user(uow, ctx))
         project = load_project(uow, cmd.project_id or INBOX_ID, ctx)
         require_role(uow, ctx, project, CREATORS, "open items here")
-    if cmd.folder_id is not None:
-        load_folder(uow, cmd.folder_id, project.id)
+    folder = load_folder(uow, cmd.folder_id, project.id) if cmd.folder_id else None
     counter = uow.counter()
     ticket = Ticket.open(
         number=counter.issue("ticket", ctx.actor, ctx.correlation_id),
@@ -71,7 +71,10 @@ def open_ticket(cmd: OpenTicket, uow: UnitOfWork, ctx: Context) -> list[Any]:
     # A requester seen for the first time becomes a contact, in the same atomic write.
     contact = ensure_contact(uow, cmd.requester_email, ctx) if cmd.requester_email else None
     # The project saves nothing unless it is a new Inbox.
-    return [counter, project, *([contact] if contact else []), ticket]
+    if folder is not None:
+        folder.file_item(ticket.number, ctx.actor, ctx.correlation_id)
+    extra = [a for a in (contact, folder) if a is not None]
+    return [counter, project, *extra, ticket]
 
 
 def authorize(ticket: Ticket, cmd: Any, uow: UnitOfWork, ctx: Context) -> None:
@@ -93,12 +96,18 @@ def authorize(ticket: Ticket, cmd: Any, uow: UnitOfWork, ctx: Context) -> None:
         raise PermissionDeniedError("your role in this project does not allow that")
 
 
-def move_ticket(ticket: Ticket, cmd: MoveTicket, uow: UnitOfWork, ctx: Context) -> None:
+def move_ticket(ticket: Ticket, cmd: MoveTicket, uow: UnitOfWork, ctx: Context) -> list[Any]:
+    """Move to another project or folder; the folders' contents follow (saved together)."""
     target = load_project(uow, cmd.project_id, ctx)
     require_role(uow, ctx, target, CREATORS, "move items into that project")
-    if cmd.folder_id is not None:
-        load_folder(uow, cmd.folder_id, cmd.project_id)
+    new = load_folder(uow, cmd.folder_id, cmd.project_id) if cmd.folder_id else None
+    old = load_folder(uow, UUID(ticket.folder_id)) if ticket.folder_id else None
     ticket.move(cmd.project_id, cmd.folder_id, ctx.actor, ctx.correlation_id)
+    if old is not None and old is not new:
+        old.unfile_item(ticket.number, ctx.actor, ctx.correlation_id)
+    if new is not None:
+        new.file_item(ticket.number, ctx.actor, ctx.correlation_id)
+    return [f for f in (old, new) if f is not None]
 
 
 def retitle_ticket(ticket: Ticket, cmd: RetitleTicket, uow: UnitOfWork, ctx: Context) -> None:

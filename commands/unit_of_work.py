@@ -31,16 +31,22 @@ class UnitOfWork:
 
     def __init__(self, app: LedgerDesk) -> None:
         self.app = app
+        # One instance per aggregate in a unit of work: loading it twice and saving both
+        # copies would collide with itself.
+        self._loaded: dict[UUID, Any] = {}
 
     def get(self, aggregate_id: UUID, kind: type[T]) -> T | None:
         """The aggregate with this id if it exists and is a `kind` (else None)."""
         return self._get(aggregate_id, kind)
 
     def _get(self, aggregate_id: UUID, kind: type[T]) -> T | None:
-        try:
-            aggregate: Any = self.app.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
+        aggregate: Any = self._loaded.get(aggregate_id)
+        if aggregate is None:
+            try:
+                aggregate = self.app.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                return None
+            self._loaded[aggregate_id] = aggregate
         return aggregate if isinstance(aggregate, kind) else None
 
     def ticket(self, number: int) -> Ticket:

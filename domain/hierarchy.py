@@ -100,6 +100,10 @@ class Folder(Aggregate):
     if TYPE_CHECKING:
         Renamed: ClassVar[type[Aggregate.Event]]
         Moved: ClassVar[type[Aggregate.Event]]
+        ItemFiled: ClassVar[type[Aggregate.Event]]
+        ItemUnfiled: ClassVar[type[Aggregate.Event]]
+        SubfolderAdded: ClassVar[type[Aggregate.Event]]
+        SubfolderRemoved: ClassVar[type[Aggregate.Event]]
 
     class Created(Aggregate.Created):
         TOPIC = "ledgerdesk:Folder.Created"
@@ -115,6 +119,9 @@ class Folder(Aggregate):
         self.name = name
         self.project_id = project_id
         self.parent_id = parent_id
+        # What is directly inside, so that a move to another project can take it along.
+        self.items: list[int] = []
+        self.subfolders: list[str] = []
 
     @classmethod
     def create(
@@ -171,3 +178,41 @@ class Folder(Aggregate):
     ) -> None:
         self.project_id = project_id
         self.parent_id = parent_id
+
+    # --- contents -------------------------------------------------------------------
+
+    def file_item(self, number: int, actor: Actor, correlation_id: str) -> None:
+        if number not in self.items:
+            self._item_filed(number=number, actor=actor.ref, correlation_id=correlation_id)
+
+    @event("ItemFiled", topic="ledgerdesk:Folder.ItemFiled")
+    def _item_filed(self, number: int, actor: str, correlation_id: str) -> None:
+        self.items.append(number)
+
+    def unfile_item(self, number: int, actor: Actor, correlation_id: str) -> None:
+        if number in self.items:
+            self._item_unfiled(number=number, actor=actor.ref, correlation_id=correlation_id)
+
+    @event("ItemUnfiled", topic="ledgerdesk:Folder.ItemUnfiled")
+    def _item_unfiled(self, number: int, actor: str, correlation_id: str) -> None:
+        self.items.remove(number)
+
+    def add_subfolder(self, folder_id: UUID, actor: Actor, correlation_id: str) -> None:
+        if str(folder_id) not in self.subfolders:
+            self._subfolder_added(
+                folder_id=str(folder_id), actor=actor.ref, correlation_id=correlation_id
+            )
+
+    @event("SubfolderAdded", topic="ledgerdesk:Folder.SubfolderAdded")
+    def _subfolder_added(self, folder_id: str, actor: str, correlation_id: str) -> None:
+        self.subfolders.append(folder_id)
+
+    def remove_subfolder(self, folder_id: UUID, actor: Actor, correlation_id: str) -> None:
+        if str(folder_id) in self.subfolders:
+            self._subfolder_removed(
+                folder_id=str(folder_id), actor=actor.ref, correlation_id=correlation_id
+            )
+
+    @event("SubfolderRemoved", topic="ledgerdesk:Folder.SubfolderRemoved")
+    def _subfolder_removed(self, folder_id: str, actor: str, correlation_id: str) -> None:
+        self.subfolders.remove(folder_id)

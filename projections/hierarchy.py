@@ -78,12 +78,8 @@ class HierarchyProjection(Projection):
                 _insert_node(tx, t, e, topic)
             elif topic in _PROJECT_CHANGES:
                 _change_project(tx, t, e, _PROJECT_CHANGES[topic])
-            else:
-                table = (
-                    "hierarchy_portfolios"
-                    if topic.startswith("Portfolio.")
-                    else ("hierarchy_folders")
-                )
+            elif topic in _NODE_CHANGES:
+                table = _NODE_CHANGES[topic]
                 _update(tx, t[table], e, _node_changes(e))
 
 
@@ -115,6 +111,14 @@ def _insert_node(tx: Tx, t: Tables, e: Any, topic: str) -> None:
                 e.originator_version,
             ),
         )
+
+
+_NODE_CHANGES = {
+    "Portfolio.Renamed": "hierarchy_portfolios",
+    "Portfolio.Moved": "hierarchy_portfolios",
+    "Folder.Renamed": "hierarchy_folders",
+    "Folder.Moved": "hierarchy_folders",
+}
 
 
 def _node_changes(e: Any) -> dict[str, Any]:

@@ -76,7 +76,7 @@ def test_a_project_sits_in_several_customer_folders_and_one_portfolio(
     assert [p["name"] for p in listed["items"]] == ["2027"]
 
 
-def test_folders_nest_move_within_their_project_and_never_inside_themselves(
+def test_folders_nest_move_with_their_contents_and_never_inside_themselves(
     client: TestClient,
 ) -> None:
     one = ok(client.post("/api/v1/projects", json={"name": "One"}), 201)
@@ -101,10 +101,50 @@ def test_folders_nest_move_within_their_project_and_never_inside_themselves(
     assert wrong_project.status_code == 404
     to_top = ok(client.patch(f"/api/v1/folders/{inner['id']}", json={"move": True}))
     assert (to_top["project_id"], to_top["parent_id"]) == (one["id"], None)
-    across = client.patch(
-        f"/api/v1/folders/{inner['id']}", json={"move": True, "project_id": two["id"]}
+    ok(
+        client.patch(
+            f"/api/v1/folders/{inner['id']}", json={"move": True, "parent_id": outer["id"]}
+        )
     )
-    assert across.status_code == 409  # Its items would stay in project one.
+    ticket = ok(
+        client.post(
+            "/api/v1/tickets",
+            json={"title": "Filed", "project_id": one["id"], "folder_id": inner["id"]},
+        ),
+        201,
+    )
+    loose = ok(
+        client.post("/api/v1/tickets", json={"title": "Loose", "project_id": one["id"]}), 201
+    )
+    moved_in = client.patch(f"/api/v1/tickets/{loose['number']}", json={"folder_id": outer["id"]})
+    assert ok(moved_in)["folder_id"] == outer["id"]
+    # When the outer folder moves to project two, everything inside goes along.
+    across = client.patch(
+        f"/api/v1/folders/{outer['id']}", json={"move": True, "project_id": two["id"]}
+    )
+    assert ok(across)["project_id"] == two["id"]
+    wait = {"X-Min-Position": across.headers["X-Log-Position"]}
+    assert ok(client.get(f"/api/v1/folders/{inner['id']}", headers=wait))["project_id"] == two["id"]
+    for number, folder_id in ((ticket["number"], inner["id"]), (loose["number"], outer["id"])):
+        moved = ok(client.get(f"/api/v1/tickets/{number}", headers=wait))
+        assert (moved["project_id"], moved["folder_id"]) == (two["id"], folder_id)
+    listed = ok(client.get("/api/v1/views/flat", params={"project": two["id"]}, headers=wait))
+    assert {i["number"] for i in listed["items"]} == {ticket["number"], loose["number"]}
+    # And an item moved out of a folder no longer travels with it.
+    out = client.patch(f"/api/v1/tickets/{loose['number']}", json={"project_id": two["id"]})
+    assert ok(out)["folder_id"] is None
+    back = client.patch(
+        f"/api/v1/folders/{outer['id']}", json={"move": True, "project_id": one["id"]}
+    )
+    wait = {"X-Min-Position": back.headers["X-Log-Position"]}
+    assert (
+        ok(client.get(f"/api/v1/tickets/{loose['number']}", headers=wait))["project_id"]
+        == (two["id"])
+    )
+    assert (
+        ok(client.get(f"/api/v1/tickets/{ticket['number']}", headers=wait))["project_id"]
+        == (one["id"])
+    )
 
 
 def test_a_join_request_is_approved_with_a_role_or_denied(
