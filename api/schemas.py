@@ -124,6 +124,7 @@ class AttachmentOut(BaseModel):
     name: str
     size: int
     media_type: str
+    visibility: Literal["customer", "internal"]
     sha256: str
     author: str
     created_at: str

@@ -109,7 +109,9 @@ class AudienceService:
         user = self._then(UUID(user_id), as_of, User)
         if user is None:
             return None
-        return StaffThen(str(user.id), user.email, user.role, tuple(user.flags), user.is_active)
+        return StaffThen(
+            str(user.id), user.email, user.role, tuple(user.flags), user.is_active, user.apps
+        )
 
     def _contact(self, contact_id: str, as_of: datetime) -> ContactThen | None:
         contact = self._then(UUID(contact_id), as_of, Contact)

@@ -97,6 +97,7 @@ class AddAttachment(Command):
     name: str = Field(min_length=1, max_length=255)
     size: int = Field(ge=0)
     media_type: str = Field(min_length=1, max_length=255)
+    visibility: str = Field(default="internal", pattern="^(customer|internal)$")
 
 
 class RegisterUser(Command):

@@ -229,8 +229,8 @@ def authenticate_contact(uow: UnitOfWork, token: str) -> PortalCaller:
     staff tokens (`ld_`) and invitations (`ldp_`) are not session tokens."""
     parts = _parts(token, SESSION_PREFIX, 3)
     contact = _contact_by_hex(uow, parts[0]) if parts else None
-    if parts is None or contact is None:
-        raise InvalidTokenError
+    if parts is None or contact is None or contact.user_id is not None:
+        raise InvalidTokenError  # A contact turned into staff uses staff tokens only.
     if not contact.has_portal_session(parts[1], _digest(parts[2]), datetime.now(UTC)):
         raise InvalidTokenError
     return PortalCaller(contact=contact, token_id=parts[1])

@@ -455,10 +455,17 @@ class ProjectService:
     def folder(self, folder_id: UUID) -> Folder:
         return load_folder(UnitOfWork(self.app), folder_id)
 
-    def folder_project(self, folder_id: UUID | None) -> UUID:
-        """The project a folder is in (for moving an item to a folder by its id alone)."""
+    def folder_project(self, folder_id: UUID | None, ctx: Context) -> UUID:
+        """The project a folder is in (for moving an item to a folder by its id alone);
+        a folder in a project the caller has no role in is not found."""
         assert folder_id is not None
-        return UUID(self.folder(folder_id).project_id)
+        uow = UnitOfWork(self.app)
+        folder = load_folder(uow, folder_id)
+        user = acting_user(uow, ctx)
+        project = load_project(uow, UUID(folder.project_id), ctx)
+        if user is not None and not manages_projects(user) and role_in(uow, project, user) is None:
+            raise FolderNotFoundError(folder_id)
+        return project.id
 
     def _run(self, hot: UUID, decide: Any, expected_version: int | None = None) -> CommandResult:
         saved, position = run(self.app, hot, decide, expected_version)

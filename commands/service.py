@@ -15,7 +15,7 @@ from commands.models import (
     OpenTicket,
     TicketCommand,
 )
-from commands.tickets import TICKET_HANDLERS, authorize, open_ticket
+from commands.tickets import TICKET_HANDLERS, authorize, open_ticket, require_visible
 from commands.unit_of_work import UnitOfWork, run
 from domain.item_numbers import COUNTER_ID, item_id
 from domain.ticket import Ticket
@@ -46,6 +46,8 @@ class CommandService:
             ticket = uow.ticket(number)
             if expected_version is not None and ticket.version != expected_version:
                 raise VersionMismatchError(expected_version, ticket.version)
+            # Checked even when there is nothing to do: the answer shows the ticket.
+            require_visible(ticket, uow, ctx)
             others: list[Any] = []
             for cmd in commands:
                 authorize(ticket, cmd, uow, ctx)
@@ -55,9 +57,11 @@ class CommandService:
         aggregates, position = run(self.app, item_id(number), decide)
         return _result(aggregates[0], position)
 
-    def require_ticket(self, number: int) -> None:
-        """Raise TicketNotFoundError unless ticket `number` exists."""
-        UnitOfWork(self.app).ticket(number)
+    def require_permission(self, number: int, cmd: TicketCommand, ctx: Context) -> None:
+        """Raise unless `ctx` may do `cmd` to ticket `number` now (e.g. before storing an
+        upload's bytes, so that refused callers cannot fill the blob store)."""
+        uow = UnitOfWork(self.app)
+        authorize(uow.ticket(number), cmd, uow, ctx)
 
     def ticket_events(self, number: int, until: datetime | None = None) -> list[Any]:
         """A ticket's events in order, up to `until` (for as-of reads and audits)."""

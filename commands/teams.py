@@ -48,7 +48,9 @@ def create_team(cmd: CreateTeam, uow: UnitOfWork, ctx: Context) -> list[Any]:
     """Form a team and claim its name, in one atomic save."""
     _require_team_manager(uow, ctx, "create teams")
     team = Team.form(name=cmd.name, actor=ctx.actor, correlation_id=ctx.correlation_id)
-    name = uow.get(team_name_id(team.name), TeamName) or TeamName.index(team.name)
+    name = uow.get(team_name_id(team.name), TeamName) or TeamName.index(
+        team.name, ctx.actor, ctx.correlation_id
+    )
     name.claim(team.id, ctx.actor, ctx.correlation_id)
     return [team, name]
 
@@ -61,7 +63,9 @@ def rename_team(cmd: RenameTeam, uow: UnitOfWork, ctx: Context) -> list[Any]:
     team.rename(cmd.name, ctx.actor, ctx.correlation_id)
     if team_name_key(team.name) == team_name_key(old):
         return [team]  # Unchanged, or only its spelling: the team keeps its index entry.
-    new_name = uow.get(team_name_id(team.name), TeamName) or TeamName.index(team.name)
+    new_name = uow.get(team_name_id(team.name), TeamName) or TeamName.index(
+        team.name, ctx.actor, ctx.correlation_id
+    )
     new_name.claim(team.id, ctx.actor, ctx.correlation_id)
     old_name = uow.get(team_name_id(old), TeamName)
     if old_name is not None:
@@ -106,14 +110,10 @@ def _require_team_manager(uow: UnitOfWork, ctx: Context, what: str) -> None:
 
 
 def _require_member_manager(team: Team, uow: UnitOfWork, ctx: Context) -> None:
-    """Team managers (as above), and the team's own leads."""
-    user = acting_user(uow, ctx)
-    if user is None or user.has_flag(Flag.MANAGE_TEAMS):
-        return
-    if team.role_of(user.id) is not TeamRole.LEAD:
-        raise PermissionDeniedError(
-            "only admins, members who manage teams and the team's leads may change its members"
-        )
+    """Team managers only (as above). Not the team's own leads: a team shared with a
+    project gives every member that project role, so adding a member grants access, which
+    only those who manage teams may do."""
+    _require_team_manager(uow, ctx, "change a team's members")
 
 
 class TeamService:

@@ -77,16 +77,26 @@ def open_ticket(cmd: OpenTicket, uow: UnitOfWork, ctx: Context) -> list[Any]:
     return [counter, project, *extra, ticket]
 
 
-def authorize(ticket: Ticket, cmd: Any, uow: UnitOfWork, ctx: Context) -> None:
-    """May the caller do `cmd` to this ticket, given their role in its project?"""
+def require_visible(ticket: Ticket, uow: UnitOfWork, ctx: Context) -> None:
+    """The caller may know this ticket exists (has the tickets app and a role in its
+    project); otherwise it is not found, never forbidden."""
     user = acting_user(uow, ctx)
     require_tickets_app(user)
     if manages_projects(user):
         return
     assert user is not None
+    if role_in(uow, load_project(uow, UUID(ticket.project_id), ctx), user) is None:
+        raise TicketNotFoundError(ticket.number)
+
+
+def authorize(ticket: Ticket, cmd: Any, uow: UnitOfWork, ctx: Context) -> None:
+    """May the caller do `cmd` to this ticket, given their role in its project?"""
+    require_visible(ticket, uow, ctx)
+    user = acting_user(uow, ctx)
+    if manages_projects(user):
+        return
+    assert user is not None
     role = role_in(uow, load_project(uow, UUID(ticket.project_id), ctx), user)
-    if role is None:
-        raise TicketNotFoundError(ticket.number)  # Not 403: they must not learn it exists.
     if type(cmd) in ANYONE_IN_THE_PROJECT:
         allowed = may_comment(role)
     else:
@@ -174,6 +184,7 @@ def add_attachment(ticket: Ticket, cmd: AddAttachment, uow: UnitOfWork, ctx: Con
         name=cmd.name,
         size=cmd.size,
         media_type=cmd.media_type,
+        visibility=cmd.visibility,
         actor=ctx.actor,
         correlation_id=ctx.correlation_id,
     )

@@ -19,6 +19,7 @@ class StaffThen:
     role: str
     flags: tuple[str, ...]
     is_active: bool
+    apps: str = "both"
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,9 @@ def audience(moment: Moment) -> Audience:
     requester, and the colleagues their organisation's sharing let see it."""
     staff = []
     for user in moment.staff:
-        reason = _staff_via(moment, user) if user.is_active else None
+        # Deactivated users could not log in; users without the tickets app could not open it.
+        can_open = user.is_active and user.apps in ("tickets", "both")
+        reason = _staff_via(moment, user) if can_open else None
         if reason is not None:
             staff.append(StaffSeer(user.user_id, user.email, *reason))
     customers = []

@@ -45,14 +45,14 @@ class TeamName(Aggregate):
         TOPIC = "ledgerdesk:TeamName.Created"
 
     @event("Indexed", topic="ledgerdesk:TeamName.Indexed")
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, actor: str, correlation_id: str) -> None:
         self.key = key
         self.team_id: str | None = None
 
     @classmethod
-    def index(cls, name: str) -> TeamName:
+    def index(cls, name: str, actor: Actor, correlation_id: str) -> TeamName:
         """The index entry for a name no team has held yet."""
-        return cls(key=team_name_key(name))
+        return cls(key=team_name_key(name), actor=actor.ref, correlation_id=correlation_id)
 
     def claim(self, team_id: UUID, actor: Actor, correlation_id: str) -> None:
         """Give the name to `team_id`; TeamNameTakenError if another team holds it."""

@@ -15,6 +15,7 @@ from domain.errors import (
     EmptyMessageError,
     EmptyTitleError,
     InternalMessageReplyError,
+    InvalidValueError,
     MessageNotFoundError,
 )
 from domain.item_numbers import item_id
@@ -58,7 +59,6 @@ class Ticket(Aggregate):
         FollowerRemoved: ClassVar[type[Aggregate.Event]]
         CustomerReplyPosted: ClassVar[type[Aggregate.Event]]
         InternalMessagePosted: ClassVar[type[Aggregate.Event]]
-        AttachmentAdded: ClassVar[type[Aggregate.Event]]
         Moved: ClassVar[type[Aggregate.Event]]
         TeamAssigned: ClassVar[type[Aggregate.Event]]
         TeamUnassigned: ClassVar[type[Aggregate.Event]]
@@ -342,6 +342,25 @@ class Ticket(Aggregate):
     ) -> None:
         self.message_visibility[message_id] = INTERNAL
 
+    class AttachmentAdded(Aggregate.Event):
+        """A file, by its hash in the blob store. v2 added `visibility` (customer or
+        internal); v1 attachments were all shown to customers."""
+
+        TOPIC = "ledgerdesk:Ticket.AttachmentAdded"
+        class_version = 2
+        attachment_id: str
+        sha256: str
+        name: str
+        size: int
+        media_type: str
+        visibility: str
+        actor: str
+        correlation_id: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["visibility"] = CUSTOMER
+
     def add_attachment(
         self,
         *,
@@ -350,21 +369,25 @@ class Ticket(Aggregate):
         name: str,
         size: int,
         media_type: str,
+        visibility: str,
         actor: Actor,
         correlation_id: str,
     ) -> None:
         """Record an attachment whose bytes are already in the blob store."""
+        if visibility not in (CUSTOMER, INTERNAL):
+            raise InvalidValueError("visibility", "visibility is customer or internal")
         self._attachment_added(
             attachment_id=str(attachment_id),
             sha256=sha256,
             name=name,
             size=size,
             media_type=media_type,
+            visibility=visibility,
             actor=actor.ref,
             correlation_id=correlation_id,
         )
 
-    @event("AttachmentAdded", topic="ledgerdesk:Ticket.AttachmentAdded")
+    @event(AttachmentAdded)
     def _attachment_added(
         self,
         attachment_id: str,
@@ -372,6 +395,7 @@ class Ticket(Aggregate):
         name: str,
         size: int,
         media_type: str,
+        visibility: str,
         actor: str,
         correlation_id: str,
     ) -> None:

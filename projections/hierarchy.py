@@ -209,11 +209,31 @@ def get_project(tx: Tx, t: Tables, project_id: str) -> Row | None:
 
 
 def list_nodes(
-    tx: Tx, t: Tables, kind: str, cursor: str | None, limit: int, **equal: str | None
+    tx: Tx,
+    t: Tables,
+    kind: str,
+    cursor: str | None,
+    limit: int,
+    within: frozenset[str] | None = None,
+    ids: frozenset[str] | None = None,
+    **equal: str | None,
 ) -> tuple[list[Row], str | None]:
-    """Projects, portfolios or folders by name, a page at a time, filtered by columns."""
+    """Projects, portfolios or folders by name, a page at a time, filtered by columns;
+    `within` keeps folders to those projects and `ids` nodes to those ids (before paging,
+    so a cursor never names a row the caller may not see)."""
     table = t[f"hierarchy_{kind}"]
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
+    if within is not None:
+        if not within:
+            return [], None
+        where.append(f"project_id IN ({','.join('?' * len(within))})")
+        params += sorted(within)
+    if ids is not None:
+        if not ids:
+            return [], None
+        where.append(f"id IN ({','.join('?' * len(ids))})")
+        params += sorted(ids)
     for column, value in equal.items():
         if value is not None:
             where.append(f"{column} = ?")
@@ -234,3 +254,19 @@ def list_nodes(
 def get_node(tx: Tx, t: Tables, kind: str, node_id: str) -> Row | None:
     row = tx.one(f"SELECT * FROM {t[f'hierarchy_{kind}']} WHERE id = ?", (node_id,))
     return _shown(row) if row else None
+
+
+def portfolios_holding(tx: Tx, t: Tables, project_ids: frozenset[str]) -> set[str]:
+    """Portfolios that hold, at any depth, one of these projects."""
+    if not project_ids:
+        return set()
+    marks = ",".join("?" * len(project_ids))
+    rows = tx.all(
+        f"WITH RECURSIVE up(id) AS ("
+        f" SELECT portfolio_id FROM {t['hierarchy_projects']}"
+        f" WHERE portfolio_id IS NOT NULL AND id IN ({marks})"
+        f" UNION SELECT p.parent_id FROM {t['hierarchy_portfolios']} p JOIN up ON p.id = up.id"
+        f" WHERE p.parent_id IS NOT NULL) SELECT id FROM up",
+        sorted(project_ids),
+    )
+    return {r["id"] for r in rows}

@@ -81,7 +81,8 @@ def _reply(doc: Doc, e: Any) -> None:
 
 
 def _attachment(doc: Doc, e: Any) -> None:
-    # Attachments belong to the ticket, not to a message: customers see them all.
+    if e.visibility != "customer":
+        return  # Staff attach internal material too: only customer files are shown.
     doc["attachments"].append(
         {
             "id": e.attachment_id,

@@ -92,6 +92,7 @@ def _attachment_added(doc: Doc, e: Any) -> None:
             "name": e.name,
             "size": e.size,
             "media_type": e.media_type,
+            "visibility": e.visibility,
             "sha256": e.sha256,
             "author": e.actor,
             "created_at": iso(e.timestamp),

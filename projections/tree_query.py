@@ -335,6 +335,11 @@ class _Tree:
             raise TreeNodeNotFoundError(str(ref))
         if ref.kind == "project" and not self.sees_project(ref.id):
             raise TreeNodeNotFoundError(str(ref))
+        if not self.scope.all_projects and (
+            (ref.kind == "portfolio" and ref.id not in self.portfolios_with_visible_projects())
+            or (ref.kind == "customer" and not self.customer_projects(str(ref.id)))
+        ):
+            raise TreeNodeNotFoundError(str(ref))  # Holds nothing the caller may see.
         if ref.kind == "folder" and not self.sees_project(self.folder_project(str(ref.id))):
             raise TreeNodeNotFoundError(str(ref))
         return self.describe(ref.kind, row)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Path, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Response, UploadFile
 from fastapi.responses import FileResponse
 
 from api.deps import Ctx, ServicesDep, TicketScope, fresh
@@ -56,20 +56,30 @@ def post_message(
 def add_attachment(
     number: Number,
     file: Annotated[UploadFile, File(description="The file to attach.")],
+    visibility: Annotated[
+        Literal["customer", "internal"],
+        Form(description="`customer`: the customer sees it in the portal; default internal."),
+    ] = "internal",
+    *,
     svc: ServicesDep,
     ctx: Ctx,
     response: Response,
 ) -> OrjsonResponse:
-    """Attach a file (multipart field `file`); the bytes are stored once by SHA-256."""
-    svc.commands.require_ticket(number)  # 404 before storing bytes nobody would reference.
-    sha256, size = svc.commands.blobs.put(file.file, svc.max_attachment_bytes)
+    """Attach a file (multipart field `file`, optional field `visibility`); the bytes are
+    stored once by SHA-256."""
     attachment_id = uuid.uuid4()
+    probe = AddAttachment(
+        attachment_id=attachment_id, sha256="0" * 64, name="probe", size=0, media_type="x/x"
+    )
+    svc.commands.require_permission(number, probe, ctx)  # Before storing any bytes.
+    sha256, size = svc.commands.blobs.put(file.file, svc.max_attachment_bytes)
     cmd = AddAttachment(
         attachment_id=attachment_id,
         sha256=sha256,
         name=(file.filename or "attachment").rsplit("/", 1)[-1][:255] or "attachment",
         size=size,
         media_type=file.content_type or "application/octet-stream",
+        visibility=visibility,
     )
     result = svc.commands.change_ticket(number, [cmd], ctx)
     return answer_write(svc, response, result, 201, X_Attachment_ID=str(attachment_id))

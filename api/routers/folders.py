@@ -70,11 +70,11 @@ def list_folders(
             "folders",
             cursor,
             limit,
+            within=None if scope.all_projects else scope.project_ids,
             project_id=str(project) if project else None,
             parent_id=str(parent) if parent else None,
         )
-    visible = [i for i in items if scope.sees(i["project_id"])]
-    return reply(response, {"items": visible, "next_cursor": next_cursor})
+    return reply(response, {"items": items, "next_cursor": next_cursor})
 
 
 @router.post(
@@ -93,7 +93,7 @@ def create_folder(
     "/{folder_id}",
     summary="Read a folder",
     responses=documented(401, 403, 404, 422),
-    dependencies=[Depends(fresh("hierarchy"))],
+    dependencies=[Depends(fresh("hierarchy", "access"))],
 )
 def read_folder(
     folder_id: UUID, svc: ServicesDep, scope: ProjectScope, response: Response

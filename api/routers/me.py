@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Response
 
 from api.deps import Ctx, CurrentCaller, ServicesDep, written
@@ -11,6 +13,8 @@ from api.routers.users import shown
 from api.schemas import TokenCreate, TokenIssuedOut, TokenOut, UserOut
 from api.tags import Tag
 from commands.models import IssueToken, RevokeToken
+from domain.errors import PermissionDeniedError
+from domain.user import Scope
 
 router = APIRouter(prefix="/api/v1/me", tags=[Tag.ME])
 
@@ -51,8 +55,23 @@ def create_token(
     body: TokenCreate, svc: ServicesDep, caller: CurrentCaller, ctx: Ctx, response: Response
 ) -> OrjsonResponse:
     """A named token for an integration, with scopes (read, write, admin) and an optional
-    expiry. The token is shown once."""
-    cmd = IssueToken(email=caller.user.email, **body.model_dump())
+    expiry; never more scopes or a later expiry than the token making it. Shown once."""
+    # A token never mints a stronger or longer-lived one than itself.
+    wanted = {s.value for s in body.scopes} or set(caller.scopes)
+    if not wanted <= caller.scopes:
+        raise PermissionDeniedError("a token cannot grant scopes it does not hold")
+    limit = caller.user.tokens[caller.token_id]["expires_at"]
+    expires = body.expires_at
+    if limit is not None:
+        ceiling = datetime.fromisoformat(limit)
+        if expires is None or expires > ceiling:
+            expires = ceiling
+    cmd = IssueToken(
+        email=caller.user.email,
+        label=body.label,
+        scopes=[Scope(s) for s in sorted(wanted)],
+        expires_at=expires,
+    )
     result, token = svc.accounts.issue_token(cmd, ctx)
     written(response, result.position)
     response.headers["Cache-Control"] = "no-store"

@@ -8,13 +8,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import Field
 
-from api.deps import Ctx, CurrentCaller, ExpectedVersion, ServicesDep, fresh, written
+from api.deps import Ctx, ExpectedVersion, ProjectScope, ServicesDep, fresh, written
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import Body
 from api.tags import Tag
 from commands.projects import ChangePortfolio, CreatePortfolio, PortfolioNotFoundError
 from projections.base import current_tables
-from projections.hierarchy import get_node, list_nodes
+from projections.hierarchy import get_node, list_nodes, portfolios_holding
 
 router = APIRouter(prefix="/api/v1/portfolios", tags=[Tag.PORTFOLIOS])
 
@@ -43,24 +43,30 @@ def _answer(
     "",
     summary="List portfolios",
     responses=documented(401, 403, 422),
-    dependencies=[Depends(fresh("hierarchy"))],
+    dependencies=[Depends(fresh("hierarchy", "access"))],
 )
 def list_portfolios(
     svc: ServicesDep,
-    caller: CurrentCaller,
+    scope: ProjectScope,
     response: Response,
     parent: UUID | None = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> OrjsonResponse:
-    """Portfolios by name; `parent` narrows to one portfolio's children."""
+    """Portfolios by name that hold a project you may see; `parent` narrows to one
+    portfolio's children."""
     with svc.views.read() as tx:
+        t = current_tables(tx, "hierarchy")
+        ids = (
+            None if scope.all_projects else frozenset(portfolios_holding(tx, t, scope.project_ids))
+        )
         items, next_cursor = list_nodes(
             tx,
-            current_tables(tx, "hierarchy"),
+            t,
             "portfolios",
             cursor,
             limit,
+            ids=ids,
             parent_id=str(parent) if parent else None,
         )
     return reply(response, {"items": items, "next_cursor": next_cursor})
@@ -82,15 +88,19 @@ def create_portfolio(
     "/{portfolio_id}",
     summary="Read a portfolio",
     responses=documented(401, 403, 404, 422),
-    dependencies=[Depends(fresh("hierarchy"))],
+    dependencies=[Depends(fresh("hierarchy", "access"))],
 )
 def read_portfolio(
-    portfolio_id: UUID, svc: ServicesDep, caller: CurrentCaller, response: Response
+    portfolio_id: UUID, svc: ServicesDep, scope: ProjectScope, response: Response
 ) -> OrjsonResponse:
     """A portfolio's name and parent."""
     with svc.views.read() as tx:
-        found = get_node(tx, current_tables(tx, "hierarchy"), "portfolios", str(portfolio_id))
-    if found is None:
+        t = current_tables(tx, "hierarchy")
+        found = get_node(tx, t, "portfolios", str(portfolio_id))
+        hidden = not scope.all_projects and str(portfolio_id) not in portfolios_holding(
+            tx, t, scope.project_ids
+        )
+    if found is None or hidden:
         raise PortfolioNotFoundError(portfolio_id)
     return reply(response, found, ETag=f'"{found["version"]}"')
 

@@ -238,11 +238,15 @@ def unshare_with_team(
 def ask_to_join(
     project_id: UUID, body: JoinBody, svc: ServicesDep, ctx: Ctx, response: Response
 ) -> OrjsonResponse:
-    """Ask the project's managers to let you in."""
+    """Ask the project's managers to let you in. The answer says only that the request is
+    pending: a non-member learns nothing of the project's members or other requests."""
     result = svc.projects.request_to_join(
         RequestToJoin(project_id=project_id, message=body.message), ctx
     )
-    return _answer(svc, response, project_id, result.position, 201)
+    written(response, result.position)
+    project = svc.projects.project(project_id)
+    body_out = {"id": project.id, "name": project.name, "join_request": "pending"}
+    return reply(response, body_out, 201)
 
 
 @router.put(

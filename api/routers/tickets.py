@@ -85,7 +85,11 @@ def read_ticket(
             raise InvalidParameterError(
                 "query", "as_of", "give a time zone, e.g. 2026-11-22T10:00:00Z"
             )
-        doc = fold(svc.commands.ticket_events(number, until=as_of))
+        events = svc.commands.ticket_events(number)
+        now = fold(events)  # Scoped by where the ticket is now, as history is.
+        if now is None or not scope.sees(now["project_id"]):
+            raise TicketNotFoundError(number)
+        doc = fold(e for e in events if e.timestamp <= as_of)
     else:
         with svc.views.read() as tx:
             doc = get_ticket(tx, current_tables(tx, "ticket_detail"), number)
@@ -111,7 +115,7 @@ def change_ticket(
     per changed field, none if nothing changed. With If-Match, a stale version gets 412."""
     commands: list[TicketCommand] = []
     if body.project_id is not None or body.folder_id is not None:
-        target = body.project_id or svc.projects.folder_project(body.folder_id)
+        target = body.project_id or svc.projects.folder_project(body.folder_id, ctx)
         commands.append(MoveTicket(project_id=target, folder_id=body.folder_id))
     if body.title is not None:
         commands.append(RetitleTicket(title=body.title))

@@ -12,7 +12,8 @@ from api.deps import CurrentUser, ServicesDep, fresh
 from api.problems import InvalidParameterError
 from api.responses import OrjsonResponse, documented, reply
 from api.tags import Tag
-from domain.user import Flag
+from domain.errors import PermissionDeniedError
+from domain.user import Apps, Flag
 from projections.access import staff_scope
 from projections.base import current_tables
 from projections.tree_query import NodeRef, tree_children
@@ -67,7 +68,7 @@ def _parent(text: str) -> NodeRef:
 @router.get(
     "/tree",
     summary="The tree",
-    responses={200: {"model": TreePage}, **documented(401, 404, 422)},
+    responses={200: {"model": TreePage}, **documented(401, 403, 404, 422)},
     dependencies=[Depends(fresh("tree", "access"))],
 )
 def tree(
@@ -90,6 +91,9 @@ def tree(
     number), each with its items per state inside and beneath it, for the projects you
     may see; pass `next_cursor` back as `cursor`."""
     ref = _parent(parent)
+    if user.apps not in (Apps.TICKETS, Apps.BOTH):
+        # Every item in the tree is a ticket today: without that app there is nothing to show.
+        raise PermissionDeniedError("the tickets app is not enabled for you")
     with svc.views.read() as tx:
         # Role and flags from the caller's write model; memberships from the access view.
         scope = _Everything() if user.has_flag(Flag.MANAGE_PROJECTS) else None

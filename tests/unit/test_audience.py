@@ -70,3 +70,17 @@ def test_colleagues_see_as_the_organisation_sharing_and_their_flag_allow(
 
     # When / Then only the organisation's colleagues the sharing allows see it
     assert [c.contact_id for c in audience(moment).customers] == expected
+
+
+def test_staff_without_the_tickets_app_are_not_in_a_tickets_audience() -> None:
+    planner = StaffThen("planner", "planner@example.com", "admin", (), True, "tasks")
+    boss = staff("boss", "admin")
+    moment = Moment(
+        members={},
+        teams={},
+        team_members={},
+        staff=[planner, boss],
+        requester=None,
+        organisation_sharing=None,
+    )
+    assert [s.user_id for s in audience(moment).staff] == ["boss"]
