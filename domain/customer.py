@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 from eventsourcing.domain import Aggregate, event
 
 from domain.email_domain import normalise_domain
-from domain.errors import InvalidValueError
-from domain.values import Actor
+from domain.values import Actor, check_name
 
 
 class Sharing(StrEnum):
@@ -18,13 +17,6 @@ class Sharing(StrEnum):
     NONE = "none"
     PER_MEMBER = "per_member"
     EVERYONE = "everyone"
-
-
-def _name(name: str) -> str:
-    name = name.strip()
-    if not name:
-        raise InvalidValueError("name", "name must not be empty")
-    return name
 
 
 def _domains(domains: list[str]) -> list[str]:
@@ -73,7 +65,7 @@ class Organisation(Aggregate):
         correlation_id: str,
     ) -> Organisation:
         return cls(
-            name=_name(name),
+            name=check_name(name),
             domains=_domains(domains),
             sharing=sharing.value,
             actor=actor.ref,
@@ -81,7 +73,7 @@ class Organisation(Aggregate):
         )
 
     def rename(self, name: str, actor: Actor, correlation_id: str) -> None:
-        name = _name(name)
+        name = check_name(name)
         if name != self.name:
             self._renamed(name=name, actor=actor.ref, correlation_id=correlation_id)
 

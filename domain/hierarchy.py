@@ -8,7 +8,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidValueError
-from domain.values import Actor
+from domain.values import Actor, check_name
 
 
 class CycleError(InvalidValueError):
@@ -16,13 +16,6 @@ class CycleError(InvalidValueError):
 
     def __init__(self, field: str) -> None:
         super().__init__(field, "that would put it inside itself")
-
-
-def _name(name: str) -> str:
-    name = name.strip()
-    if not name:
-        raise InvalidValueError("name", "name must not be empty")
-    return name
 
 
 def _check_no_cycle(own_id: UUID, parent: UUID | None, parent_ancestors: list[UUID]) -> None:
@@ -63,14 +56,14 @@ class Portfolio(Aggregate):
         return cls._create(
             cls.Created,
             id=portfolio_id,
-            name=_name(name),
+            name=check_name(name),
             parent_id=str(parent) if parent else None,
             actor=actor.ref,
             correlation_id=correlation_id,
         )
 
     def rename(self, name: str, actor: Actor, correlation_id: str) -> None:
-        name = _name(name)
+        name = check_name(name)
         if name != self.name:
             self._renamed(name=name, actor=actor.ref, correlation_id=correlation_id)
 
@@ -137,7 +130,7 @@ class Folder(Aggregate):
         return cls._create(
             cls.Created,
             id=folder_id,
-            name=_name(name),
+            name=check_name(name),
             project_id=str(project),
             parent_id=str(parent) if parent else None,
             actor=actor.ref,
@@ -145,7 +138,7 @@ class Folder(Aggregate):
         )
 
     def rename(self, name: str, actor: Actor, correlation_id: str) -> None:
-        name = _name(name)
+        name = check_name(name)
         if name != self.name:
             self._renamed(name=name, actor=actor.ref, correlation_id=correlation_id)
 

@@ -9,8 +9,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.access import ProjectRole, strongest
-from domain.errors import ConflictError, InvalidValueError, NotFoundError
-from domain.values import Actor
+from domain.errors import ConflictError, NotFoundError
+from domain.values import Actor, check_name
 
 INBOX_ID = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/projects/inbox")
 INBOX_NAME = "Inbox"
@@ -32,13 +32,6 @@ class AlreadyAMemberError(ConflictError):
 
     def __init__(self) -> None:
         super().__init__("you are already a member of this project")
-
-
-def _name(name: str) -> str:
-    name = name.strip()
-    if not name:
-        raise InvalidValueError("name", "name must not be empty")
-    return name
 
 
 class Project(Aggregate):
@@ -89,7 +82,7 @@ class Project(Aggregate):
         return cls._create(
             cls.Created,
             id=project_id,
-            name=_name(name),
+            name=check_name(name),
             manager_id=str(manager) if manager else None,
             actor=actor.ref,
             correlation_id=correlation_id,
@@ -220,7 +213,7 @@ class Project(Aggregate):
     # --- where: the hierarchy ------------------------------------------------------
 
     def rename(self, name: str, actor: Actor, correlation_id: str) -> None:
-        name = _name(name)
+        name = check_name(name)
         if name != self.name:
             self._renamed(name=name, actor=actor.ref, correlation_id=correlation_id)
 

@@ -7,9 +7,22 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
-from domain.errors import InvalidEmailError, UnknownPriorityError, UnknownStatusError
+from domain.errors import (
+    InvalidEmailError,
+    InvalidValueError,
+    UnknownPriorityError,
+    UnknownStatusError,
+)
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def check_name(name: str, field: str = "name") -> str:
+    """A name as the model keeps it: trimmed, never empty."""
+    name = name.strip()
+    if not name:
+        raise InvalidValueError(field, f"{field} must not be empty")
+    return name
 
 
 def normalise_email(value: str, field: str = "email") -> str:
