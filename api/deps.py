@@ -128,16 +128,23 @@ def admin_caller(caller: CurrentCaller) -> Caller:
 AdminCaller = Annotated[Caller, Depends(admin_caller)]
 
 
-def context(
-    caller: CurrentCaller,
+def correlation(
     response: Response,
     x_correlation_id: Annotated[
         str | None,
         Header(max_length=100, description="Ties the events of one request chain together."),
     ] = None,
-) -> Context:
+) -> str:
+    """The request's correlation id (the caller's, or a new one), echoed in the response."""
     correlation_id = x_correlation_id or str(uuid.uuid4())
     response.headers["X-Correlation-ID"] = correlation_id
+    return correlation_id
+
+
+Correlation = Annotated[str, Depends(correlation)]
+
+
+def context(caller: CurrentCaller, correlation_id: Correlation) -> Context:
     return Context(actor=Actor.user(caller.user.id), correlation_id=correlation_id)
 
 

@@ -6,13 +6,12 @@ portal tokens get 401 on every staff route.
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
-from fastapi import Depends, Header, Response
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.deps import ServicesDep
+from api.deps import Correlation, ServicesDep
 from commands.errors import InvalidTokenError
 from commands.models import Context
 from commands.portal import PortalCaller
@@ -38,17 +37,8 @@ def current_contact(
 CurrentContact = Annotated[PortalCaller, Depends(current_contact)]
 
 
-def customer_context(
-    caller: CurrentContact,
-    response: Response,
-    x_correlation_id: Annotated[
-        str | None,
-        Header(max_length=100, description="Ties the events of one request chain together."),
-    ] = None,
-) -> Context:
+def customer_context(caller: CurrentContact, correlation_id: Correlation) -> Context:
     """The customer as the actor of what they write (`customer:<email>`)."""
-    correlation_id = x_correlation_id or str(uuid.uuid4())
-    response.headers["X-Correlation-ID"] = correlation_id
     return Context(actor=Actor.customer(caller.contact.email), correlation_id=correlation_id)
 
 

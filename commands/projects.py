@@ -135,6 +135,13 @@ def team_ids_of(uow: UnitOfWork, project: Project, user: User) -> list[UUID]:
     return found
 
 
+def outsider(uow: UnitOfWork, ctx: Context, project: Project) -> bool:
+    """Has the caller no way into this project? (Then its contents are not theirs to know
+    of: 404, never 403.) The system and those who manage every project are never outside."""
+    user = acting_user(uow, ctx)
+    return user is not None and not manages_projects(user) and role_in(uow, project, user) is None
+
+
 def require_manager(uow: UnitOfWork, ctx: Context, project: Project, what: str) -> None:
     user = acting_user(uow, ctx)
     if manages_projects(user):
@@ -349,9 +356,8 @@ def subtree(uow: UnitOfWork, folder: Folder) -> list[Folder]:
 def change_folder(cmd: ChangeFolder, uow: UnitOfWork, ctx: Context) -> list[Any]:
     folder = load_folder(uow, cmd.folder_id)
     source = load_project(uow, UUID(folder.project_id), ctx)
-    user = acting_user(uow, ctx)
-    if user is not None and not manages_projects(user) and role_in(uow, source, user) is None:
-        raise FolderNotFoundError(cmd.folder_id)  # Outside their projects: not theirs to know.
+    if outsider(uow, ctx, source):
+        raise FolderNotFoundError(cmd.folder_id)
     require_role(uow, ctx, source, EDITORS, "change folders")
     if cmd.name is not None:
         folder.rename(cmd.name, ctx.actor, ctx.correlation_id)
@@ -461,9 +467,8 @@ class ProjectService:
         assert folder_id is not None
         uow = UnitOfWork(self.app)
         folder = load_folder(uow, folder_id)
-        user = acting_user(uow, ctx)
         project = load_project(uow, UUID(folder.project_id), ctx)
-        if user is not None and not manages_projects(user) and role_in(uow, project, user) is None:
+        if outsider(uow, ctx, project):
             raise FolderNotFoundError(folder_id)
         return project.id
 

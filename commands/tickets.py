@@ -77,30 +77,30 @@ def open_ticket(cmd: OpenTicket, uow: UnitOfWork, ctx: Context) -> list[Any]:
     return [counter, project, *extra, ticket]
 
 
-def require_visible(ticket: Ticket, uow: UnitOfWork, ctx: Context) -> None:
+def require_visible(ticket: Ticket, uow: UnitOfWork, ctx: Context) -> ProjectRole | None:
     """The caller may know this ticket exists (has the tickets app and a role in its
-    project); otherwise it is not found, never forbidden."""
+    project); otherwise it is not found, never forbidden. Returns the caller's role there
+    (None for the system and those who manage every project)."""
     user = acting_user(uow, ctx)
     require_tickets_app(user)
     if manages_projects(user):
-        return
+        return None
     assert user is not None
-    if role_in(uow, load_project(uow, UUID(ticket.project_id), ctx), user) is None:
+    role = role_in(uow, load_project(uow, UUID(ticket.project_id), ctx), user)
+    if role is None:
         raise TicketNotFoundError(ticket.number)
+    return role
 
 
 def authorize(ticket: Ticket, cmd: Any, uow: UnitOfWork, ctx: Context) -> None:
     """May the caller do `cmd` to this ticket, given their role in its project?"""
-    require_visible(ticket, uow, ctx)
-    user = acting_user(uow, ctx)
-    if manages_projects(user):
+    role = require_visible(ticket, uow, ctx)
+    if role is None:
         return
-    assert user is not None
-    role = role_in(uow, load_project(uow, UUID(ticket.project_id), ctx), user)
     if type(cmd) in ANYONE_IN_THE_PROJECT:
         allowed = may_comment(role)
     else:
-        own = ticket.created_by == ctx.actor.ref or str(user.id) in ticket.assignees
+        own = ticket.created_by == ctx.actor.ref or ctx.actor.ident in ticket.assignees
         allowed = may_edit_item(role, own_or_assigned=own)
     if not allowed:
         raise PermissionDeniedError("your role in this project does not allow that")

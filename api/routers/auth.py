@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, Response
 
-from api.deps import ServicesDep, TokenHolder, written
+from api.deps import Correlation, ServicesDep, TokenHolder, written
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import InvitationAcceptance, LoginBody, TokenIssuedOut
 from api.tags import Tag
 from commands.models import AcceptInvitation, CommandResult, Context, LogIn, RevokeToken
-from commands.users import Caller
 from domain.values import Actor
 
 router = APIRouter(prefix="/api/v1/auth", tags=[Tag.AUTH])
 
 
-def _anonymous() -> Context:
-    return Context(actor=Actor("anonymous", "login"), correlation_id=str(uuid.uuid4()))
+def _anonymous(correlation_id: str) -> Context:
+    return Context(actor=Actor("anonymous", "login"), correlation_id=correlation_id)
 
 
 def issued(svc: ServicesDep, result: CommandResult, token: str) -> dict[str, Any]:
@@ -42,10 +40,12 @@ def issued(svc: ServicesDep, result: CommandResult, token: str) -> dict[str, Any
     summary="Log in",
     responses={201: {"model": TokenIssuedOut}, **documented(401, 422)},
 )
-def log_in(body: LoginBody, svc: ServicesDep, response: Response) -> OrjsonResponse:
+def log_in(
+    body: LoginBody, svc: ServicesDep, correlation_id: Correlation, response: Response
+) -> OrjsonResponse:
     """Exchange an email and password for a session token (valid `session_hours`, 12 by
     default)."""
-    result, token = svc.accounts.log_in(LogIn(**body.model_dump()), _anonymous())
+    result, token = svc.accounts.log_in(LogIn(**body.model_dump()), _anonymous(correlation_id))
     written(response, result.position)
     response.headers["Cache-Control"] = "no-store"
     return reply(response, issued(svc, result, token), 201)
@@ -58,11 +58,11 @@ def log_in(body: LoginBody, svc: ServicesDep, response: Response) -> OrjsonRespo
     responses={201: {"model": TokenIssuedOut}, **documented(401, 409, 422)},
 )
 def accept_invitation(
-    body: InvitationAcceptance, svc: ServicesDep, response: Response
+    body: InvitationAcceptance, svc: ServicesDep, correlation_id: Correlation, response: Response
 ) -> OrjsonResponse:
     """Redeem an invitation: choose a password (10+ characters) and get a session token."""
     result, token = svc.accounts.accept_invitation(
-        AcceptInvitation(token=body.token, password=body.password), _anonymous()
+        AcceptInvitation(token=body.token, password=body.password), _anonymous(correlation_id)
     )
     written(response, result.position)
     response.headers["Cache-Control"] = "no-store"
@@ -70,12 +70,8 @@ def accept_invitation(
 
 
 @router.delete("/token", status_code=204, summary="Log out", responses=documented(401, 403))
-def log_out(svc: ServicesDep, caller: TokenHolder) -> Response:
+def log_out(svc: ServicesDep, caller: TokenHolder, correlation_id: Correlation) -> Response:
     """Revoke the token this request was made with (any token may give itself up)."""
-    _revoke_own(svc, caller)
-    return Response(status_code=204)
-
-
-def _revoke_own(svc: ServicesDep, caller: Caller) -> None:
-    ctx = Context(actor=Actor.user(caller.user.id), correlation_id=str(uuid.uuid4()))
+    ctx = Context(actor=Actor.user(caller.user.id), correlation_id=correlation_id)
     svc.accounts.revoke_token(RevokeToken(user_id=caller.user.id, token_id=caller.token_id), ctx)
+    return Response(status_code=204, headers={"X-Correlation-ID": correlation_id})

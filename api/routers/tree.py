@@ -8,13 +8,10 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
-from api.deps import CurrentUser, ServicesDep, fresh
+from api.deps import ServicesDep, TicketScope, fresh
 from api.problems import InvalidParameterError
 from api.responses import OrjsonResponse, documented, reply
 from api.tags import Tag
-from domain.errors import PermissionDeniedError
-from domain.user import Apps, Flag
-from projections.access import staff_scope
 from projections.base import current_tables
 from projections.tree_query import NodeRef, tree_children
 
@@ -46,13 +43,6 @@ class TreePage(BaseModel):
     next_cursor: str | None
 
 
-class _Everything:
-    """The scope of a caller who sees every project (admins, `manage_projects`)."""
-
-    all_projects = True
-    project_ids: frozenset[str] = frozenset()
-
-
 def _parent(text: str) -> NodeRef:
     try:
         ref = NodeRef.parse(text)
@@ -73,7 +63,8 @@ def _parent(text: str) -> NodeRef:
 )
 def tree(
     svc: ServicesDep,
-    user: CurrentUser,
+    # Every item in the tree is a ticket today: without that app there is nothing to show.
+    scope: TicketScope,
     response: Response,
     parent: Annotated[
         str,
@@ -91,18 +82,6 @@ def tree(
     number), each with its items per state inside and beneath it, for the projects you
     may see; pass `next_cursor` back as `cursor`."""
     ref = _parent(parent)
-    if user.apps not in (Apps.TICKETS, Apps.BOTH):
-        # Every item in the tree is a ticket today: without that app there is nothing to show.
-        raise PermissionDeniedError("the tickets app is not enabled for you")
     with svc.views.read() as tx:
-        # Role and flags from the caller's write model; memberships from the access view.
-        scope = _Everything() if user.has_flag(Flag.MANAGE_PROJECTS) else None
-        page = tree_children(
-            tx,
-            current_tables(tx, "tree"),
-            ref,
-            scope or staff_scope(tx, str(user.id)),
-            cursor,
-            limit,
-        )
+        page = tree_children(tx, current_tables(tx, "tree"), ref, scope, cursor, limit)
     return reply(response, page)

@@ -181,3 +181,14 @@ def test_a_read_only_token_can_still_log_itself_out(client: TestClient) -> None:
     reader = bearer(created["access_token"])
     assert client.delete("/api/v1/auth/token", headers=reader).status_code == 204
     assert client.get("/api/v1/me", headers=reader).status_code == 401
+
+
+def test_a_login_records_the_callers_correlation_id(client: TestClient) -> None:
+    create_user(client, "ada@example.com", password=PASSWORD)
+    login = client.post(
+        "/api/v1/auth/token",
+        json={"email": "ada@example.com", "password": PASSWORD},
+        headers={"Authorization": "", "X-Correlation-ID": "login-42"},
+    )
+    assert login.status_code == 201
+    assert login.headers["X-Correlation-ID"] == "login-42"
