@@ -1,4 +1,4 @@
-"""The composition root: builds the event store, views, runner and API from settings."""
+"""The composition root: builds the event store, views, runner, workers and API from settings."""
 
 from __future__ import annotations
 
@@ -17,14 +17,20 @@ from commands.blobs import BlobStore
 from commands.customers import CustomerService
 from commands.portal import PortalService
 from commands.projects import ProjectService
+from commands.recurrence import RecurrenceService
 from commands.service import CommandService
 from commands.teams import TeamService
 from projections.db import ViewDatabase, open_views
 from projections.log import RecorderLog
+from projections.outbox import OutboxProjection
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from settings import Settings
+from workers.actors import WorkerServices
+from workers.broker import open_broker
+from workers.host import WorkerHost, migrate_workers
 from workers.projection_process import FollowingRunner
+from workers.registry import all_actors, all_periodic
 
 
 @dataclass
@@ -40,6 +46,7 @@ class Container:
     projects: ProjectService
     portal: PortalService
     audience: AudienceService
+    workers: WorkerHost
     following: FollowingRunner | None = field(default=None)
 
     def services(self) -> Services:
@@ -67,7 +74,18 @@ class Container:
         self.following = FollowingRunner(self.runner, channel, names)
         self.following.start()
 
+    def work(self) -> None:
+        """Run actors, the outbox relay and periodic ticks in this process (until `close`).
+
+        The relay is woken by commits here and, on PostgreSQL, by NOTIFY from any process;
+        it waits for the outbox view to catch up, then sends.
+        """
+        self.app.on_commit(lambda position: self.workers.relay.wake.set())
+        self.workers.start(channel=getattr(self.app.recorder, "channel_name", None))
+
     def close(self) -> None:
+        # Stop the relay and actors first: they read the views and write the store.
+        self.workers.close()
         if self.following is not None:
             self.following.close()
         self.views.close()
@@ -80,6 +98,9 @@ def migrate(settings: Settings) -> None:
     container = build(settings, create_tables=True)
     try:
         container.runner.migrate()
+        outbox = container.runner.projection(OutboxProjection.name)
+        assert isinstance(outbox, OutboxProjection)
+        migrate_workers(container.views, outbox, container.runner.log.head())
     finally:
         container.close()
 
@@ -96,6 +117,23 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
     customers = CustomerService(app)
     projects = ProjectService(app)
     portal = PortalService(app, timedelta(hours=settings.session_hours))
+    services = WorkerServices(
+        app, commands, accounts, teams, customers, projects, views, RecurrenceService(app)
+    )
+    workers = WorkerHost(
+        open_broker(settings.broker_url, settings.broker_namespace),
+        settings.broker_namespace,
+        views,
+        services,
+        all_actors(),
+        all_periodic(),
+        threads=settings.worker_threads,
+        tick_seconds=settings.tick_seconds,
+        head=runner.log.head,
+        wait_for_outbox=lambda position, timeout: runner.wait_for(
+            position, [OutboxProjection.name], timeout
+        ),
+    )
     return Container(
         settings,
         app,
@@ -108,4 +146,5 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
         projects=projects,
         portal=portal,
         audience=AudienceService(app),
+        workers=workers,
     )

@@ -1,4 +1,4 @@
-"""The `ledgerdesk` command line: serve, migrate, users, tokens, projections, replay."""
+"""The `ledgerdesk` command line: serve, worker, migrate, users, tokens, projections, replay."""
 
 from __future__ import annotations
 
@@ -67,8 +67,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     with _container(settings) as c:
         if not args.no_follow:
             c.follow()
+            c.work()
         print(f"ledgerdesk serving on http://{args.host}:{args.port}/api/v1 (docs at /docs)")
         uvicorn.run(c.http_app(), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run actors, the outbox relay and periodic ticks until SIGINT or SIGTERM."""
+    settings = _settings()
+    if args.threads is not None:
+        settings = settings.model_copy(update={"worker_threads": args.threads})
+    with _container(settings) as c:
+        stop = _stop_on_signals()
+        c.work()
+        print(f"working: {c.workers.describe()} (Ctrl-C to stop)", flush=True)
+        stop.wait()
     return 0
 
 
@@ -143,10 +157,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 1 if differences else 0
 
 
-def _run_until_signalled(c: bootstrap.Container, names: Sequence[str]) -> None:
+def _stop_on_signals() -> threading.Event:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def _run_until_signalled(c: bootstrap.Container, names: Sequence[str]) -> None:
+    stop = _stop_on_signals()
     c.follow(names)
     print(f"following the log into: {', '.join(names)} (Ctrl-C to stop)", flush=True)
     stop.wait()
@@ -183,17 +202,33 @@ class _container:
         self.c.close()
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ledgerdesk", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="run the API (embedded: migrates, follows the views)")
+    serve = sub.add_parser(
+        "serve", help="run the API (embedded: migrates, follows the views, runs the workers)"
+    )
     serve.add_argument("--host", default=Settings().host)
     serve.add_argument("--port", type=int, default=Settings().port)
     serve.add_argument(
-        "--no-follow", action="store_true", help="do not run projections in this process"
+        "--no-follow",
+        action="store_true",
+        help="do not run projections or workers in this process",
     )
     serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run actors, the outbox relay and periodic ticks")
+    worker.add_argument(
+        "--threads", type=_positive, default=None, help="worker threads (default: worker_threads)"
+    )
+    worker.set_defaults(func=cmd_worker)
 
     sub.add_parser("migrate", help="create the tables").set_defaults(func=cmd_migrate)
 
@@ -234,8 +269,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
     try:
+        # Inside: the parser's defaults read the settings, which may be invalid.
+        args = parser().parse_args(argv)
         code: int = args.func(args)
     except (CliError, DomainError, KeyError) as error:  # Errors a user can act on.
         message = error.args[0] if isinstance(error, KeyError) else str(error)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BROKER_SCHEMES = frozenset({"redis", "rediss", "amqp", "amqps"})
 
 
 class Settings(BaseSettings):
@@ -25,7 +27,19 @@ class Settings(BaseSettings):
     database_schema: str = Field(default="public", description="PostgreSQL schema to use.")
     database_pool_size: int = Field(default=10, ge=1)
     broker_url: str | None = Field(
-        default=None, description="redis://... or amqp://...; unset means in-process workers."
+        default=None,
+        description="redis://... or amqp://...; unset means an in-memory broker (embedded).",
+    )
+    broker_namespace: str = Field(
+        default="ledgerdesk",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_-]*$",
+        description="The dramatiq queue's name, and the Redis key prefix: one per install.",
+    )
+    worker_threads: int = Field(
+        default=4, ge=1, description="dramatiq worker threads in each process that runs actors."
+    )
+    tick_seconds: float = Field(
+        default=60.0, gt=0, description="How often periodic messages are enqueued."
     )
     max_attachment_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
     read_wait_seconds: float = Field(
@@ -36,6 +50,19 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+
+    @field_validator("broker_url")
+    @classmethod
+    def _known_broker(cls, url: str | None) -> str | None:
+        if url is None or not url.strip():
+            return None
+        scheme = urlsplit(url).scheme
+        if scheme not in BROKER_SCHEMES:
+            raise ValueError(
+                f"unsupported broker {scheme or url!r}: use redis://, rediss://, amqp:// or"
+                " amqps://, or leave it unset for an in-memory broker"
+            )
+        return url
 
     @property
     def is_postgres(self) -> bool:

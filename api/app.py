@@ -20,9 +20,11 @@ from api.routers import (
     items,
     me,
     people,
+    planning,
     portal,
     portfolios,
     projects,
+    tasks,
     teams,
     tickets,
     tree,
@@ -61,14 +63,15 @@ def create_app(services: Services) -> FastAPI:
         customers,
         contacts,
         tickets,
-        conversation,
-        people,
         views,
+        planning,
         portal,
         tree,
         items,
     ):
         app.include_router(module.router)
+    for router in (*tasks.routers, *conversation.routers, *people.routers):
+        app.include_router(router)
 
     limit = services.max_attachment_bytes + BODY_OVERHEAD
 

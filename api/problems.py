@@ -18,6 +18,7 @@ from domain.errors import (
     InvalidValueError,
     NotFoundError,
     PermissionDeniedError,
+    TicketConvertedError,
 )
 from projections.base import InvalidCursorError
 
@@ -80,6 +81,24 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ConflictError)
     def conflict(request: Request, exc: ConflictError) -> ProblemResponse:
         return problem(409, "conflict", "Conflict", str(exc), request.url.path)
+
+    @app.exception_handler(TicketConvertedError)
+    def converted(request: Request, exc: TicketConvertedError) -> ProblemResponse:
+        # The same path under the task: /api/v1/tickets/7/messages -> /api/v1/tasks/9/messages.
+        old = f"/api/v1/tickets/{exc.number}"
+        path = request.url.path
+        target = f"/api/v1/tasks/{exc.task_number}" + path.removeprefix(old)
+        if request.url.query:
+            target += f"?{request.url.query}"
+        return problem(
+            308,
+            "converted",
+            "This ticket is now a task",
+            str(exc),
+            path,
+            headers={"Location": target},
+            task_number=exc.task_number,
+        )
 
     @app.exception_handler(VersionMismatchError)
     def stale(request: Request, exc: VersionMismatchError) -> ProblemResponse:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
@@ -37,6 +37,79 @@ class TicketPatch(Body):
     status: str | None = Field(
         default=None, min_length=1, max_length=100, examples=["Waiting on customer"]
     )
+
+
+class RecurrenceIn(Body):
+    frequency: Literal["daily", "weekly", "monthly", "yearly"] = Field(examples=["weekly"])
+    starts: date | None = Field(default=None, description="Default: the task's start.")
+    interval: int = Field(default=1, ge=1, le=1000, description="Every n days/weeks/...")
+    weekdays: list[Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]] = Field(
+        default_factory=list, examples=[["MO", "TH"]]
+    )
+    month_days: list[int] = Field(default_factory=list, examples=[[1, 15, -1]])
+    count: int | None = Field(default=None, ge=1, le=10_000, description="How many in all.")
+    until: date | None = Field(default=None, description="The last day an occurrence may be.")
+
+
+class TaskCreate(Body):
+    title: str = Field(min_length=1, max_length=500, examples=["Replace the printer fuser"])
+    project_id: UUID | None = Field(default=None, description="Default: the Inbox.")
+    folder_id: UUID | None = Field(default=None, description="A folder of that project.")
+    parent: int | None = Field(default=None, ge=1, description="Make it a subtask of this task.")
+    description: str = Field(default="", max_length=200_000)
+    priority: Priority = Priority.NORMAL
+    requester_email: str | None = Field(default=None, max_length=320)
+    start: date | None = Field(default=None, examples=["2026-12-01"])
+    finish: date | None = Field(default=None, examples=["2026-12-04"])
+    duration_days: int | None = Field(
+        default=None, ge=0, le=100_000, description="Working days (Mon-Fri)."
+    )
+    work_hours: float | None = Field(default=None, ge=0)
+    points: float | None = Field(default=None, ge=0, description="Agile points.")
+    milestone: bool = False
+    constraint: str | None = Field(
+        default=None, examples=["must_start_on"], description="Default: as_soon_as_possible."
+    )
+    constraint_on: date | None = None
+    recurrence: RecurrenceIn | None = None
+
+
+class TaskPatch(Body):
+    title: str | None = Field(default=None, min_length=1, max_length=500)
+    project_id: UUID | None = None
+    folder_id: UUID | None = None
+    description: str | None = Field(default=None, max_length=200_000)
+    priority: Priority | None = None
+    status: str | None = Field(default=None, min_length=1, max_length=100, examples=["Done"])
+    start: date | None = None
+    finish: date | None = None
+    duration_days: int | None = Field(default=None, ge=0, le=100_000)
+    constraint: str | None = None
+    constraint_on: date | None = None
+    work_hours: float | None = Field(default=None, ge=0)
+    points: float | None = Field(default=None, ge=0)
+    percent_complete: int | None = Field(default=None, ge=0, le=100)
+    actual_start: date | None = None
+    actual_finish: date | None = None
+    milestone: bool | None = None
+    parent: int | None = Field(default=None, ge=0, description="0 takes it out of its parent.")
+
+
+class DependencyCreate(Body):
+    predecessor: int = Field(ge=1, examples=[1041])
+    kind: Literal["finish_to_start", "start_to_start", "finish_to_finish", "start_to_finish"] = (
+        "finish_to_start"
+    )
+    lag_days: int = Field(default=0, ge=-10_000, le=10_000, description="Working days.")
+
+
+class Reschedule(Body):
+    start: date = Field(examples=["2026-12-07"])
+    finish: date | None = Field(default=None, description="Default: keep the duration.")
+
+
+class CloneAsRecurring(Body):
+    recurrence: RecurrenceIn
 
 
 class MessageCreate(Body):
@@ -154,6 +227,52 @@ class TicketOut(BaseModel):
     updated_at: str
 
 
+class LinkOut(BaseModel):
+    number: int
+    kind: str
+    lag_days: int
+
+
+class TaskOut(BaseModel):
+    id: UUID
+    kind: Literal["task"]
+    number: int = Field(examples=[1043])
+    title: str
+    description: str
+    status: str = Field(examples=["Not started"])
+    state: State
+    priority: Priority
+    requester_email: str | None
+    project_id: UUID
+    folder_id: UUID | None
+    team_id: UUID | None
+    assignees: list[UUID]
+    followers: list[UUID]
+    messages: list[MessageOut]
+    attachments: list[AttachmentOut]
+    converted_from_ticket: int | None
+    planned: dict[str, object] = Field(
+        examples=[{"start": "2026-12-01", "finish": "2026-12-04", "duration_days": 4}]
+    )
+    actual: dict[str, object]
+    constraint: dict[str, object] = Field(examples=[{"kind": "as_soon_as_possible", "on": None}])
+    work_hours: float | None
+    points: float | None
+    percent_complete: int
+    milestone: bool
+    parent: int | None
+    subtasks: list[int]
+    predecessors: list[LinkOut]
+    successors: list[LinkOut]
+    recurrence: dict[str, object] | None
+    series: int | None
+    occurrence_date: str | None
+    version: int
+    created_at: str
+    created_by: str
+    updated_at: str
+
+
 class HistoryEntry(BaseModel):
     position: int
     type: str = Field(examples=["Ticket.Retitled"])
@@ -176,6 +295,9 @@ class FlatItem(BaseModel):
     project_id: UUID
     folder_id: UUID | None
     team_id: UUID | None
+    converted_from_ticket: int | None = Field(
+        default=None, description="The ticket number this task was converted from."
+    )
     created_at: str
     updated_at: str
 

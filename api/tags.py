@@ -6,9 +6,11 @@ from enum import StrEnum
 class Tag(StrEnum):
     HEALTH = "health"
     TICKETS = "tickets"
+    TASKS = "tasks"
     CONVERSATION = "conversation"
     PEOPLE = "people"
     VIEWS = "views"
+    PLANNING = "planning"
     USERS = "users"
     AUTH = "auth"
     ME = "me"
@@ -25,9 +27,19 @@ class Tag(StrEnum):
 TAG_METADATA = [
     {"name": Tag.HEALTH, "description": "Liveness of the service."},
     {"name": Tag.TICKETS, "description": "Customer requests: open, read, change, history."},
-    {"name": Tag.CONVERSATION, "description": "Messages and attachments on a ticket."},
-    {"name": Tag.PEOPLE, "description": "Assignees and followers of a ticket."},
+    {
+        "name": Tag.TASKS,
+        "description": "Planned work: dates, constraints, dependencies, subtasks, recurrence;"
+        " converting a ticket into a task.",
+    },
+    {"name": Tag.CONVERSATION, "description": "Messages and attachments on a ticket or task."},
+    {"name": Tag.PEOPLE, "description": "Assignees, followers and team of a ticket or task."},
     {"name": Tag.VIEWS, "description": "Projected read models: lists and boards."},
+    {
+        "name": Tag.PLANNING,
+        "description": "Planning views of the projects you may see: the Gantt chart (JSON, SVG,"
+        " baselines), the status board and the calendar (JSON, iCalendar).",
+    },
     {"name": Tag.USERS, "description": "Staff users: roles, app permissions, flags."},
     {"name": Tag.AUTH, "description": "Log in with a password or an invitation; log out."},
     {"name": Tag.ME, "description": "The caller's profile and API tokens."},

@@ -1,14 +1,14 @@
-"""`python -m bench [create|http|rebuild|flat ...]`: run the benchmarks, print the table."""
+"""`python -m bench [create|http|rebuild|flat|planning ...]`: run benchmarks, print the table."""
 
 from __future__ import annotations
 
 import argparse
 import time
 
-from bench import create, dataset, flat, http_api, rebuild
+from bench import create, dataset, flat, http_api, planning, rebuild
 from bench.common import Figure, print_table, say
 
-BENCHMARKS = ("create", "http", "rebuild", "flat")
+BENCHMARKS = ("create", "http", "rebuild", "flat", "planning")
 
 
 def main() -> None:
@@ -17,6 +17,12 @@ def main() -> None:
     parser.add_argument("--no-sqlite", action="store_true", help="create: PostgreSQL only")
     parser.add_argument(
         "--tickets", type=int, default=dataset.TICKETS, help="rebuild/flat dataset size"
+    )
+    parser.add_argument(
+        "--board-items",
+        type=int,
+        default=planning.BOARD_ITEMS,
+        help="planning: items on the status board",
     )
     args = parser.parse_args()
     names = args.names or list(BENCHMARKS)
@@ -36,6 +42,9 @@ def main() -> None:
                 figures += rebuild.run(data)
             if "flat" in names:
                 figures += flat.run(data)
+    if "planning" in names:
+        with planning.seeded(args.board_items) as plans:
+            figures += planning.run(plans)
     print_table(figures)
     say(f"done in {time.perf_counter() - started:.0f} s")
 

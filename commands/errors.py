@@ -12,6 +12,13 @@ class TicketNotFoundError(NotFoundError):
         super().__init__(f"no ticket #{number}")
 
 
+class TaskNotFoundError(NotFoundError):
+    """Raised when no task has the given number."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(f"no task #{number}")
+
+
 class AttachmentNotFoundError(NotFoundError):
     """Raised when a ticket has no attachment with the given id."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -150,6 +150,100 @@ class RevokeToken(Command):
     token_id: str = Field(min_length=1, max_length=64)
 
 
+class RecurrenceRule(Command):
+    """An RFC 5545 subset: every `interval` days/weeks/months/years from `starts`."""
+
+    frequency: str = Field(pattern="^(daily|weekly|monthly|yearly)$")
+    starts: date | None = None
+    interval: int = Field(default=1, ge=1, le=1000)
+    weekdays: list[str] = Field(default_factory=list, max_length=7)
+    month_days: list[int] = Field(default_factory=list, max_length=31)
+    count: int | None = Field(default=None, ge=1, le=10_000)
+    until: date | None = None
+
+
+class OpenTask(Command):
+    title: str = Field(min_length=1, max_length=500)
+    project_id: UUID | None = None
+    folder_id: UUID | None = None
+    parent: int | None = Field(default=None, ge=1)
+    description: str = Field(default="", max_length=200_000)
+    priority: Priority = Priority.NORMAL
+    requester_email: str | None = Field(default=None, max_length=320)
+    start: date | None = None
+    finish: date | None = None
+    duration_days: int | None = Field(default=None, ge=0, le=100_000)
+    work_hours: float | None = Field(default=None, ge=0)
+    points: float | None = Field(default=None, ge=0)
+    milestone: bool = False
+    constraint: str | None = None
+    constraint_on: date | None = None
+    recurrence: RecurrenceRule | None = None
+
+
+class PlanTask(Command):
+    """Set the planned dates: start with finish or duration (working days)."""
+
+    start: date | None
+    finish: date | None = None
+    duration_days: int | None = Field(default=None, ge=0, le=100_000)
+
+
+class RescheduleTask(Command):
+    """What dragging a Gantt bar does: records the matching constraint."""
+
+    start: date
+    finish: date | None = None
+
+
+class SetConstraint(Command):
+    constraint: str
+    constraint_on: date | None = None
+
+
+class EstimateWork(Command):
+    work_hours: float | None = Field(ge=0)
+
+
+class EstimatePoints(Command):
+    points: float | None = Field(ge=0)
+
+
+class SetProgress(Command):
+    percent_complete: int = Field(ge=0, le=100)
+
+
+class RecordActuals(Command):
+    actual_start: date | None
+    actual_finish: date | None = None
+
+
+class MarkMilestone(Command):
+    milestone: bool
+
+
+class SetParent(Command):
+    parent: int | None = Field(ge=1)
+
+
+class AddDependency(Command):
+    predecessor: int = Field(ge=1)
+    kind: str = "finish_to_start"
+    lag_days: int = Field(default=0, ge=-10_000, le=10_000)
+
+
+class RemoveDependency(Command):
+    predecessor: int = Field(ge=1)
+
+
+class SetRecurrence(Command):
+    rule: RecurrenceRule
+
+
+class StopRecurrence(Command):
+    pass
+
+
 TicketCommand = (
     MoveTicket
     | RetitleTicket
@@ -163,4 +257,21 @@ TicketCommand = (
     | RemoveFollower
     | PostMessage
     | AddAttachment
+)
+
+TaskCommand = (
+    TicketCommand
+    | PlanTask
+    | RescheduleTask
+    | SetConstraint
+    | EstimateWork
+    | EstimatePoints
+    | SetProgress
+    | RecordActuals
+    | MarkMilestone
+    | SetParent
+    | AddDependency
+    | RemoveDependency
+    | SetRecurrence
+    | StopRecurrence
 )

@@ -8,16 +8,22 @@ from typing import Any
 
 from commands.application import LedgerDesk
 from commands.blobs import BlobStore
-from commands.errors import TicketNotFoundError, VersionMismatchError
+from commands.errors import TaskNotFoundError, TicketNotFoundError, VersionMismatchError
 from commands.models import (
     CommandResult,
     Context,
+    OpenTask,
     OpenTicket,
+    RecurrenceRule,
+    TaskCommand,
     TicketCommand,
 )
+from commands.tasks import TASK_HANDLERS, clone_task, convert_ticket, open_task
 from commands.tickets import TICKET_HANDLERS, authorize, open_ticket, require_visible
 from commands.unit_of_work import UnitOfWork, run
+from domain.errors import InvalidValueError
 from domain.item_numbers import COUNTER_ID, item_id
+from domain.task import Task
 from domain.ticket import Ticket
 
 
@@ -33,6 +39,10 @@ class CommandService:
         aggregates, position = run(self.app, COUNTER_ID, lambda uow: open_ticket(cmd, uow, ctx))
         return _result(aggregates[-1], position)
 
+    def open_task(self, cmd: OpenTask, ctx: Context) -> CommandResult:
+        aggregates, position = run(self.app, COUNTER_ID, lambda uow: open_task(cmd, uow, ctx))
+        return _result(aggregates[-1], position)
+
     def change_ticket(
         self,
         number: int,
@@ -41,36 +51,126 @@ class CommandService:
         expected_version: int | None = None,
     ) -> CommandResult:
         """Apply several ticket commands in one atomic write (e.g. a PATCH)."""
+        return self._change(number, Ticket, commands, ctx, expected_version)
 
+    def change_task(
+        self,
+        number: int,
+        commands: Sequence[TaskCommand],
+        ctx: Context,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        """Apply several task commands in one atomic write (e.g. a PATCH); the tasks
+        that follow it move with it in the same write."""
+        return self._change(number, Task, commands, ctx, expected_version)
+
+    def change_item(
+        self,
+        number: int,
+        commands: Sequence[TicketCommand],
+        ctx: Context,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        """Apply commands that tickets and tasks share to whichever item `number` is."""
+        return self._change(number, None, commands, ctx, expected_version)
+
+    def _change(
+        self,
+        number: int,
+        kind: type[Ticket] | type[Task] | None,
+        commands: Sequence[Any],
+        ctx: Context,
+        expected_version: int | None,
+    ) -> CommandResult:
         def decide(uow: UnitOfWork) -> list[Any]:
-            ticket = uow.ticket(number)
-            if expected_version is not None and ticket.version != expected_version:
-                raise VersionMismatchError(expected_version, ticket.version)
-            # Checked even when there is nothing to do: the answer shows the ticket.
-            require_visible(ticket, uow, ctx)
+            item = _load(uow, number, kind)
+            if expected_version is not None and item.version != expected_version:
+                raise VersionMismatchError(expected_version, item.version)
+            # Checked even when there is nothing to do: the answer shows the item.
+            require_visible(item, uow, ctx)
+            item.check_changeable()
+            handlers = TASK_HANDLERS if isinstance(item, Task) else TICKET_HANDLERS
             others: list[Any] = []
             for cmd in commands:
-                authorize(ticket, cmd, uow, ctx)
-                others += TICKET_HANDLERS[type(cmd)](ticket, cmd, uow, ctx) or []
-            return [ticket, *others]
+                if type(cmd) not in handlers:
+                    raise InvalidValueError("body", f"a {item.KIND} takes no {type(cmd).__name__}")
+                authorize(item, cmd, uow, ctx)
+                others += handlers[type(cmd)](item, cmd, uow, ctx) or []
+            return [item, *others]
 
         aggregates, position = run(self.app, item_id(number), decide)
         return _result(aggregates[0], position)
 
+    def convert_ticket(self, number: int, ctx: Context) -> CommandResult:
+        """Ticket `number` becomes a new task (one atomic write); answers with the task."""
+
+        def decide(uow: UnitOfWork) -> list[Any]:
+            ticket = uow.ticket(number)
+            require_visible(ticket, uow, ctx)
+            return convert_ticket(ticket, uow, ctx)
+
+        aggregates, position = run(self.app, COUNTER_ID, decide)
+        return _result(aggregates[-1], position)
+
+    def clone_task(self, number: int, rule: RecurrenceRule, ctx: Context) -> CommandResult:
+        """A recurring copy of task `number` (a new series); answers with the copy."""
+
+        def decide(uow: UnitOfWork) -> list[Any]:
+            source = uow.task(number)
+            require_visible(source, uow, ctx)
+            return clone_task(source, rule, uow, ctx)
+
+        aggregates, position = run(self.app, COUNTER_ID, decide)
+        return _result(aggregates[-1], position)
+
     def require_permission(self, number: int, cmd: TicketCommand, ctx: Context) -> None:
-        """Raise unless `ctx` may do `cmd` to ticket `number` now (e.g. before storing an
+        """Raise unless `ctx` may do `cmd` to item `number` now (e.g. before storing an
         upload's bytes, so that refused callers cannot fill the blob store)."""
         uow = UnitOfWork(self.app)
-        authorize(uow.ticket(number), cmd, uow, ctx)
+        item = uow.item(number)
+        authorize(item, cmd, uow, ctx)
+        item.check_changeable()
 
     def ticket_events(self, number: int, until: datetime | None = None) -> list[Any]:
         """A ticket's events in order, up to `until` (for as-of reads and audits)."""
         events: list[Any] = list(self.app.events.get(item_id(number)))
         if not events or not isinstance(events[0], Ticket.Opened):
             raise TicketNotFoundError(number)
-        if until is None:
-            return events
-        return [e for e in events if e.timestamp <= until]
+        return _until(events, until)
+
+    def item_events(self, number: int, until: datetime | None = None) -> list[Any]:
+        """A ticket's or a task's events (see `ticket_events` and `task_events`)."""
+        first = list(self.app.events.get(item_id(number), lte=1))
+        if first and topic_of(first[0]) == "ledgerdesk:Task.Planned":
+            return self.task_events(number, until)
+        return self.ticket_events(number, until)
+
+    def task_events(self, number: int, until: datetime | None = None) -> list[Any]:
+        """A task's events in order, up to `until`; a task converted from a ticket begins
+        with the ticket's events (its history starts with the ticket's)."""
+        events: list[Any] = list(self.app.events.get(item_id(number)))
+        if not events or topic_of(events[0]) != "ledgerdesk:Task.Planned":
+            raise TaskNotFoundError(number)
+        source = events[0].converted_from
+        if source is not None:
+            events = list(self.app.events.get(item_id(source))) + events
+        return _until(events, until)
+
+
+def _load(uow: UnitOfWork, number: int, kind: type[Ticket] | type[Task] | None) -> Any:
+    if kind is Ticket:
+        return uow.ticket(number)
+    if kind is Task:
+        return uow.task(number)
+    return uow.item(number)
+
+
+def _until(events: list[Any], until: datetime | None) -> list[Any]:
+    return events if until is None else [e for e in events if e.timestamp <= until]
+
+
+def topic_of(event: Any) -> str:
+    return str(getattr(type(event), "TOPIC", ""))
 
 
 def _result(aggregate: Any, position: int) -> CommandResult:

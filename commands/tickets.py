@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from commands.customers import ensure_contact
-from commands.errors import TeamNotFoundError, TicketNotFoundError
+from commands.errors import TaskNotFoundError, TeamNotFoundError, TicketNotFoundError
 from commands.models import (
     AddAttachment,
     AddFollower,
@@ -31,17 +31,27 @@ from domain.access import ProjectRole, may_comment, may_edit_item
 from domain.errors import PermissionDeniedError
 from domain.project import INBOX_ID
 from domain.team import Team
-from domain.ticket import Ticket
+from domain.ticket import Ticket, WorkItem
 from domain.user import Apps, User
 
 # A handler changes the ticket; it returns other aggregates it changed, if any.
-TicketHandler = Callable[[Ticket, Any, UnitOfWork, Context], list[Any] | None]
+TicketHandler = Callable[[Any, Any, UnitOfWork, Context], list[Any] | None]
 CREATORS = {ProjectRole.MANAGER, ProjectRole.LEAD, ProjectRole.STANDARD}
 
 
 def require_tickets_app(user: User | None) -> None:
     if user is not None and user.apps not in (Apps.TICKETS, Apps.BOTH):
         raise PermissionDeniedError("the tickets app is not enabled for you")
+
+
+def require_tasks_app(user: User | None) -> None:
+    if user is not None and user.apps not in (Apps.TASKS, Apps.BOTH):
+        raise PermissionDeniedError("the tasks app is not enabled for you")
+
+
+def require_app(user: User | None, item: WorkItem) -> None:
+    """The caller uses the app this item belongs to (tickets or tasks)."""
+    (require_tickets_app if isinstance(item, Ticket) else require_tasks_app)(user)
 
 
 def open_ticket(cmd: OpenTicket, uow: UnitOfWork, ctx: Context) -> list[Any]:
@@ -77,23 +87,31 @@ def open_ticket(cmd: OpenTicket, uow: UnitOfWork, ctx: Context) -> list[Any]:
     return [counter, project, *extra, ticket]
 
 
-def require_visible(ticket: Ticket, uow: UnitOfWork, ctx: Context) -> ProjectRole | None:
-    """The caller may know this ticket exists (has the tickets app and a role in its
-    project); otherwise it is not found, never forbidden. Returns the caller's role there
-    (None for the system and those who manage every project)."""
+def require_visible(ticket: WorkItem, uow: UnitOfWork, ctx: Context) -> ProjectRole | None:
+    """The caller may know this item exists (has its app and a role in its project);
+    otherwise it is not found, never forbidden. Returns the caller's role there (None for
+    the system and those who manage every project)."""
     user = acting_user(uow, ctx)
-    require_tickets_app(user)
+    require_app(user, ticket)
     if manages_projects(user):
         return None
     assert user is not None
     role = role_in(uow, load_project(uow, UUID(ticket.project_id), ctx), user)
     if role is None:
-        raise TicketNotFoundError(ticket.number)
+        raise item_not_found(ticket)
     return role
 
 
-def authorize(ticket: Ticket, cmd: Any, uow: UnitOfWork, ctx: Context) -> None:
-    """May the caller do `cmd` to this ticket, given their role in its project?"""
+def item_not_found(item: WorkItem) -> Exception:
+    return (
+        TicketNotFoundError(item.number)
+        if isinstance(item, Ticket)
+        else TaskNotFoundError(item.number)
+    )
+
+
+def authorize(ticket: WorkItem, cmd: Any, uow: UnitOfWork, ctx: Context) -> None:
+    """May the caller do `cmd` to this item, given their role in its project?"""
     role = require_visible(ticket, uow, ctx)
     if role is None:
         return
@@ -106,7 +124,7 @@ def authorize(ticket: Ticket, cmd: Any, uow: UnitOfWork, ctx: Context) -> None:
         raise PermissionDeniedError("your role in this project does not allow that")
 
 
-def move_ticket(ticket: Ticket, cmd: MoveTicket, uow: UnitOfWork, ctx: Context) -> list[Any]:
+def move_ticket(ticket: WorkItem, cmd: MoveTicket, uow: UnitOfWork, ctx: Context) -> list[Any]:
     """Move to another project or folder; the folders' contents follow (saved together)."""
     target = load_project(uow, cmd.project_id, ctx)
     require_role(uow, ctx, target, CREATORS, "move items into that project")
@@ -120,53 +138,53 @@ def move_ticket(ticket: Ticket, cmd: MoveTicket, uow: UnitOfWork, ctx: Context) 
     return [f for f in (old, new) if f is not None]
 
 
-def retitle_ticket(ticket: Ticket, cmd: RetitleTicket, uow: UnitOfWork, ctx: Context) -> None:
+def retitle_ticket(ticket: WorkItem, cmd: RetitleTicket, uow: UnitOfWork, ctx: Context) -> None:
     ticket.retitle(cmd.title, ctx.actor, ctx.correlation_id)
 
 
 def edit_ticket_description(
-    ticket: Ticket, cmd: EditTicketDescription, uow: UnitOfWork, ctx: Context
+    ticket: WorkItem, cmd: EditTicketDescription, uow: UnitOfWork, ctx: Context
 ) -> None:
     ticket.edit_description(cmd.description, ctx.actor, ctx.correlation_id)
 
 
 def reprioritise_ticket(
-    ticket: Ticket, cmd: ReprioritiseTicket, uow: UnitOfWork, ctx: Context
+    ticket: WorkItem, cmd: ReprioritiseTicket, uow: UnitOfWork, ctx: Context
 ) -> None:
     ticket.reprioritise(cmd.priority.value, ctx.actor, ctx.correlation_id)
 
 
 def change_ticket_status(
-    ticket: Ticket, cmd: ChangeTicketStatus, uow: UnitOfWork, ctx: Context
+    ticket: WorkItem, cmd: ChangeTicketStatus, uow: UnitOfWork, ctx: Context
 ) -> None:
     ticket.change_status(cmd.status, ctx.actor, ctx.correlation_id)
 
 
-def assign_user(ticket: Ticket, cmd: AssignUser, uow: UnitOfWork, ctx: Context) -> None:
+def assign_user(ticket: WorkItem, cmd: AssignUser, uow: UnitOfWork, ctx: Context) -> None:
     uow.user(cmd.user_id)
     ticket.assign(cmd.user_id, ctx.actor, ctx.correlation_id)
 
 
-def unassign_user(ticket: Ticket, cmd: UnassignUser, uow: UnitOfWork, ctx: Context) -> None:
+def unassign_user(ticket: WorkItem, cmd: UnassignUser, uow: UnitOfWork, ctx: Context) -> None:
     ticket.unassign(cmd.user_id, ctx.actor, ctx.correlation_id)
 
 
-def assign_team(ticket: Ticket, cmd: AssignTeam, uow: UnitOfWork, ctx: Context) -> None:
+def assign_team(ticket: WorkItem, cmd: AssignTeam, uow: UnitOfWork, ctx: Context) -> None:
     if cmd.team_id is not None and uow.get(cmd.team_id, Team) is None:
         raise TeamNotFoundError(cmd.team_id)
     ticket.assign_team(cmd.team_id, ctx.actor, ctx.correlation_id)
 
 
-def add_follower(ticket: Ticket, cmd: AddFollower, uow: UnitOfWork, ctx: Context) -> None:
+def add_follower(ticket: WorkItem, cmd: AddFollower, uow: UnitOfWork, ctx: Context) -> None:
     uow.user(cmd.user_id)
     ticket.add_follower(cmd.user_id, ctx.actor, ctx.correlation_id)
 
 
-def remove_follower(ticket: Ticket, cmd: RemoveFollower, uow: UnitOfWork, ctx: Context) -> None:
+def remove_follower(ticket: WorkItem, cmd: RemoveFollower, uow: UnitOfWork, ctx: Context) -> None:
     ticket.remove_follower(cmd.user_id, ctx.actor, ctx.correlation_id)
 
 
-def post_message(ticket: Ticket, cmd: PostMessage, uow: UnitOfWork, ctx: Context) -> None:
+def post_message(ticket: WorkItem, cmd: PostMessage, uow: UnitOfWork, ctx: Context) -> None:
     ticket.post_message(
         message_id=cmd.message_id,
         body=cmd.body,
@@ -177,7 +195,7 @@ def post_message(ticket: Ticket, cmd: PostMessage, uow: UnitOfWork, ctx: Context
     )
 
 
-def add_attachment(ticket: Ticket, cmd: AddAttachment, uow: UnitOfWork, ctx: Context) -> None:
+def add_attachment(ticket: WorkItem, cmd: AddAttachment, uow: UnitOfWork, ctx: Context) -> None:
     ticket.add_attachment(
         attachment_id=cmd.attachment_id,
         sha256=cmd.sha256,

@@ -14,11 +14,13 @@ from eventsourcing.persistence import IntegrityError
 from commands.application import LedgerDesk
 from commands.errors import (
     ConcurrentWriteError,
+    TaskNotFoundError,
     TicketNotFoundError,
     UserNotFoundError,
     VersionMismatchError,
 )
 from domain.item_numbers import COUNTER_ID, ItemNumberCounter, item_id
+from domain.task import Task
 from domain.ticket import Ticket
 from domain.user import User
 
@@ -54,6 +56,23 @@ class UnitOfWork:
         if ticket is None:
             raise TicketNotFoundError(number)
         return ticket
+
+    def task(self, number: int) -> Task:
+        task = self._get(item_id(number), Task)
+        if task is None:
+            raise TaskNotFoundError(number)
+        return task
+
+    def item(self, number: int) -> Ticket | Task:
+        """The ticket or task with this number."""
+        item: Any = self._get(item_id(number), (Ticket, Task))  # type: ignore[arg-type]
+        if item is None:
+            raise TicketNotFoundError(number)
+        return item  # type: ignore[no-any-return]
+
+    def first_event(self, aggregate_id: UUID) -> Any:
+        """The event that created an aggregate (what its state no longer says)."""
+        return next(iter(self.app.events.get(aggregate_id, lte=1)))
 
     def user(self, user_id: UUID) -> User:
         user = self._get(user_id, User)

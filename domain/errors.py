@@ -181,3 +181,65 @@ class ContactAlreadyStaffError(ConflictError):
 
     def __init__(self, email: str) -> None:
         super().__init__(f"contact {email} is already a staff user")
+
+
+class TicketConvertedError(ConflictError):
+    """Raised when a command names a ticket that now lives on as a task."""
+
+    def __init__(self, number: int, task_number: int) -> None:
+        super().__init__(f"ticket #{number} was converted to task #{task_number}")
+        self.number = number
+        self.task_number = task_number
+
+
+class TicketAlreadyConvertedError(ConflictError):
+    """Raised when a ticket that was already converted is converted again."""
+
+    def __init__(self, number: int, task_number: int) -> None:
+        super().__init__(f"ticket #{number} was already converted to task #{task_number}")
+        self.number = number
+        self.task_number = task_number
+
+
+class TaskLinkError(InvalidValueError):
+    """Raised when a dependency between tasks is not one the model accepts."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("predecessor", message)
+
+
+class SubtaskLevelError(InvalidValueError):
+    """Raised when a subtask would break the one-level rule (or its project)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("parent", message)
+
+
+class UnknownConstraintError(InvalidValueError):
+    """Raised when a task constraint is not one of the kinds the scheduler knows."""
+
+    def __init__(self, kind: str, known: list[str]) -> None:
+        super().__init__("constraint", f"unknown constraint {kind!r}; known: {', '.join(known)}")
+
+
+class ConstraintDateError(InvalidValueError):
+    """Raised when a dated constraint has no date, or as soon/late as possible has one."""
+
+    def __init__(self, kind: str, needed: bool) -> None:
+        need = "needs a date" if needed else "takes no date"
+        super().__init__("constraint_date", f"a {kind} constraint {need}")
+
+
+class UnknownLinkKindError(InvalidValueError):
+    """Raised when a dependency link kind is not finish/start to start/finish."""
+
+    def __init__(self, kind: str, known: list[str]) -> None:
+        super().__init__("kind", f"unknown link kind {kind!r}; known: {', '.join(known)}")
+
+
+class DependencyCycleError(ConflictError):
+    """Raised when a dependency link would close a cycle (an item waiting on itself)."""
+
+    def __init__(self, cycle: list[int]) -> None:
+        super().__init__(" → ".join(f"#{number}" for number in cycle) + " would be a cycle")
+        self.cycle = tuple(cycle)

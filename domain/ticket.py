@@ -6,6 +6,7 @@ into everything people read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
@@ -17,6 +18,8 @@ from domain.errors import (
     InternalMessageReplyError,
     InvalidValueError,
     MessageNotFoundError,
+    TicketAlreadyConvertedError,
+    TicketConvertedError,
 )
 from domain.item_numbers import item_id
 from domain.project import INBOX_ID
@@ -33,12 +36,228 @@ CUSTOMER = "customer"
 INTERNAL = "internal"
 
 
-class Ticket(Aggregate):
+def _shared(name: str) -> Callable[..., None]:
+    """A method that records the shared event `Ticket.<name>` on whichever item calls it
+    (the Ticket class body defines each such event and how it applies)."""
+
+    def record(self: Any, **fields: Any) -> None:
+        self.trigger_event(getattr(Ticket, name), **fields)
+
+    record.__name__ = name
+    return record
+
+
+class WorkItem:
+    """What every item kind (ticket, task) has and does: its place, fields, people,
+    status, conversation and attachments.
+
+    Every kind records these facts with the same events. Their topics are
+    `ledgerdesk:Ticket.*` because tickets were the first kind: `Ticket` defines them
+    (and how each one applies), and a `Task` records them on its own stream too.
+    """
+
+    LIFECYCLE: ClassVar[Lifecycle] = DEFAULT_TICKET_LIFECYCLE
+    KIND: ClassVar[str] = "ticket"
+    number: int
+    project_id: str
+    folder_id: str | None
+    created_by: str
+    team_id: str | None
+    title: str
+    description: str
+    priority: str
+    status: str
+    assignees: list[str]
+    followers: list[str]
+    message_visibility: dict[str, str]
+
+    if TYPE_CHECKING:
+
+        def trigger_event(self, event_class: Any, **kwargs: Any) -> None: ...
+
+    def check_changeable(self) -> None:
+        """Raise if this item takes no more changes (a converted ticket)."""
+
+    _moved = _shared("Moved")
+    _retitled = _shared("Retitled")
+    _description_edited = _shared("DescriptionEdited")
+    _reprioritised = _shared("Reprioritised")
+    _status_changed = _shared("StatusChanged")
+    _user_assigned = _shared("UserAssigned")
+    _user_unassigned = _shared("UserUnassigned")
+    _team_assigned = _shared("TeamAssigned")
+    _team_unassigned = _shared("TeamUnassigned")
+    _follower_added = _shared("FollowerAdded")
+    _follower_removed = _shared("FollowerRemoved")
+    _customer_reply_posted = _shared("CustomerReplyPosted")
+    _internal_posted = _shared("InternalMessagePosted")
+    _attachment_added = _shared("AttachmentAdded")
+
+    def move(
+        self, project_id: UUID, folder_id: UUID | None, actor: Actor, correlation_id: str
+    ) -> None:
+        """Move to another project and/or folder (the caller checked the folder's project)."""
+        self.check_changeable()
+        target = (str(project_id), str(folder_id) if folder_id else None)
+        if target != (self.project_id, self.folder_id):
+            self._moved(
+                project_id=target[0],
+                folder_id=target[1],
+                actor=actor.ref,
+                correlation_id=correlation_id,
+            )
+
+    # --- fields -------------------------------------------------------------
+
+    def retitle(self, title: str, actor: Actor, correlation_id: str) -> None:
+        self.check_changeable()
+        title = check_title(title)
+        if title != self.title:
+            self._retitled(title=title, actor=actor.ref, correlation_id=correlation_id)
+
+    def edit_description(self, description: str, actor: Actor, correlation_id: str) -> None:
+        self.check_changeable()
+        if description != self.description:
+            self._description_edited(
+                description=description, actor=actor.ref, correlation_id=correlation_id
+            )
+
+    def reprioritise(self, priority: str, actor: Actor, correlation_id: str) -> None:
+        self.check_changeable()
+        value = Priority.parse(priority).value
+        if value != self.priority:
+            self._reprioritised(priority=value, actor=actor.ref, correlation_id=correlation_id)
+
+    def change_status(
+        self,
+        status: str,
+        actor: Actor,
+        correlation_id: str,
+        lifecycle: Lifecycle | None = None,
+    ) -> None:
+        self.check_changeable()
+        new = (lifecycle or self.LIFECYCLE).status(status)
+        if new.name != self.status:
+            self._status_changed(
+                status=new.name,
+                state=new.state.value,
+                actor=actor.ref,
+                correlation_id=correlation_id,
+            )
+
+    # --- people -------------------------------------------------------------
+
+    def assign(self, user_id: UUID, actor: Actor, correlation_id: str) -> None:
+        self.check_changeable()
+        if str(user_id) not in self.assignees:
+            self._user_assigned(
+                user_id=str(user_id), actor=actor.ref, correlation_id=correlation_id
+            )
+
+    def unassign(self, user_id: UUID, actor: Actor, correlation_id: str) -> None:
+        self.check_changeable()
+        if str(user_id) in self.assignees:
+            self._user_unassigned(
+                user_id=str(user_id), actor=actor.ref, correlation_id=correlation_id
+            )
+
+    def assign_team(self, team_id: UUID | None, actor: Actor, correlation_id: str) -> None:
+        """Give the ticket to a team (one at a time), or take it away with None."""
+        self.check_changeable()
+        target = str(team_id) if team_id else None
+        if target == self.team_id:
+            return
+        if target is None:
+            self._team_unassigned(
+                team_id=self.team_id, actor=actor.ref, correlation_id=correlation_id
+            )
+        else:
+            self._team_assigned(team_id=target, actor=actor.ref, correlation_id=correlation_id)
+
+    def add_follower(self, user_id: UUID, actor: Actor, correlation_id: str) -> None:
+        self.check_changeable()
+        if str(user_id) not in self.followers:
+            self._follower_added(
+                user_id=str(user_id), actor=actor.ref, correlation_id=correlation_id
+            )
+
+    def remove_follower(self, user_id: UUID, actor: Actor, correlation_id: str) -> None:
+        self.check_changeable()
+        if str(user_id) in self.followers:
+            self._follower_removed(
+                user_id=str(user_id), actor=actor.ref, correlation_id=correlation_id
+            )
+
+    # --- conversation -------------------------------------------------------
+
+    def post_message(
+        self,
+        *,
+        message_id: UUID,
+        body: str,
+        visibility: str,
+        in_reply_to: UUID | None,
+        actor: Actor,
+        correlation_id: str,
+    ) -> None:
+        """Post a customer reply (seen by the customer) or an internal message."""
+        self.check_changeable()
+        self._check_message(body, visibility, in_reply_to)
+        post = self._customer_reply_posted if visibility == CUSTOMER else self._internal_posted
+        post(
+            message_id=str(message_id),
+            body=body,
+            in_reply_to=str(in_reply_to) if in_reply_to else None,
+            actor=actor.ref,
+            correlation_id=correlation_id,
+        )
+
+    def _check_message(self, body: str, visibility: str, in_reply_to: UUID | None) -> None:
+        if not body.strip():
+            raise EmptyMessageError
+        if in_reply_to is None:
+            return
+        answered = self.message_visibility.get(str(in_reply_to))
+        if answered is None:
+            raise MessageNotFoundError(str(in_reply_to))
+        if visibility == CUSTOMER and answered == INTERNAL:
+            raise InternalMessageReplyError
+
+    def add_attachment(
+        self,
+        *,
+        attachment_id: UUID,
+        sha256: str,
+        name: str,
+        size: int,
+        media_type: str,
+        visibility: str,
+        actor: Actor,
+        correlation_id: str,
+    ) -> None:
+        """Record an attachment whose bytes are already in the blob store."""
+        self.check_changeable()
+        if visibility not in (CUSTOMER, INTERNAL):
+            raise InvalidValueError("visibility", "visibility is customer or internal")
+        self._attachment_added(
+            attachment_id=str(attachment_id),
+            sha256=sha256,
+            name=name,
+            size=size,
+            media_type=media_type,
+            visibility=visibility,
+            actor=actor.ref,
+            correlation_id=correlation_id,
+        )
+
+
+class Ticket(WorkItem, Aggregate):
     """A request from a customer, with its people, status and conversation."""
 
     TOPIC = "ledgerdesk:Ticket"
     # class_version 2: snapshots of version 1 had no project, folder or creator.
-    class_version = 2
+    # class_version 3: snapshots of version 2 had no conversion mark.
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -47,6 +266,11 @@ class Ticket(Aggregate):
         state["folder_id"] = None
         state["created_by"] = "system:unknown"
         state["team_id"] = None
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """Bring a version-2 snapshot's state to the shape of version 3."""
+        state["converted_to"] = None
 
     if TYPE_CHECKING:  # Defined at runtime by the @event decorators below.
         Retitled: ClassVar[type[Aggregate.Event]]
@@ -62,6 +286,7 @@ class Ticket(Aggregate):
         Moved: ClassVar[type[Aggregate.Event]]
         TeamAssigned: ClassVar[type[Aggregate.Event]]
         TeamUnassigned: ClassVar[type[Aggregate.Event]]
+        ConvertedToTask: ClassVar[type[Aggregate.Event]]
 
     @staticmethod
     def create_id(number: int) -> UUID:
@@ -127,6 +352,7 @@ class Ticket(Aggregate):
         self.assignees: list[str] = []
         self.followers: list[str] = []
         self.message_visibility: dict[str, str] = {}
+        self.converted_to: int | None = None
 
     @classmethod
     def open(
@@ -145,7 +371,7 @@ class Ticket(Aggregate):
         lifecycle: Lifecycle = DEFAULT_TICKET_LIFECYCLE,
     ) -> Ticket:
         """Open a ticket with the next item number, in a project (the Inbox by default)."""
-        title = _check_title(title)
+        title = check_title(title)
         status = lifecycle.initial
         return cls(
             number=number,
@@ -164,19 +390,6 @@ class Ticket(Aggregate):
             correlation_id=correlation_id,
         )
 
-    def move(
-        self, project_id: UUID, folder_id: UUID | None, actor: Actor, correlation_id: str
-    ) -> None:
-        """Move to another project and/or folder (the caller checked the folder's project)."""
-        target = (str(project_id), str(folder_id) if folder_id else None)
-        if target != (self.project_id, self.folder_id):
-            self._moved(
-                project_id=target[0],
-                folder_id=target[1],
-                actor=actor.ref,
-                correlation_id=correlation_id,
-            )
-
     @event("Moved", topic="ledgerdesk:Ticket.Moved")
     def _moved(
         self, project_id: str, folder_id: str | None, actor: str, correlation_id: str
@@ -184,89 +397,29 @@ class Ticket(Aggregate):
         self.project_id = project_id
         self.folder_id = folder_id
 
-    # --- fields -------------------------------------------------------------
-
-    def retitle(self, title: str, actor: Actor, correlation_id: str) -> None:
-        title = _check_title(title)
-        if title != self.title:
-            self._retitled(title=title, actor=actor.ref, correlation_id=correlation_id)
-
     @event("Retitled", topic="ledgerdesk:Ticket.Retitled")
     def _retitled(self, title: str, actor: str, correlation_id: str) -> None:
         self.title = title
-
-    def edit_description(self, description: str, actor: Actor, correlation_id: str) -> None:
-        if description != self.description:
-            self._description_edited(
-                description=description, actor=actor.ref, correlation_id=correlation_id
-            )
 
     @event("DescriptionEdited", topic="ledgerdesk:Ticket.DescriptionEdited")
     def _description_edited(self, description: str, actor: str, correlation_id: str) -> None:
         self.description = description
 
-    def reprioritise(self, priority: str, actor: Actor, correlation_id: str) -> None:
-        value = Priority.parse(priority).value
-        if value != self.priority:
-            self._reprioritised(priority=value, actor=actor.ref, correlation_id=correlation_id)
-
     @event("Reprioritised", topic="ledgerdesk:Ticket.Reprioritised")
     def _reprioritised(self, priority: str, actor: str, correlation_id: str) -> None:
         self.priority = priority
-
-    def change_status(
-        self,
-        status: str,
-        actor: Actor,
-        correlation_id: str,
-        lifecycle: Lifecycle = DEFAULT_TICKET_LIFECYCLE,
-    ) -> None:
-        new = lifecycle.status(status)
-        if new.name != self.status:
-            self._status_changed(
-                status=new.name,
-                state=new.state.value,
-                actor=actor.ref,
-                correlation_id=correlation_id,
-            )
 
     @event("StatusChanged", topic="ledgerdesk:Ticket.StatusChanged")
     def _status_changed(self, status: str, state: str, actor: str, correlation_id: str) -> None:
         self.status = status
 
-    # --- people -------------------------------------------------------------
-
-    def assign(self, user_id: UUID, actor: Actor, correlation_id: str) -> None:
-        if str(user_id) not in self.assignees:
-            self._user_assigned(
-                user_id=str(user_id), actor=actor.ref, correlation_id=correlation_id
-            )
-
     @event("UserAssigned", topic="ledgerdesk:Ticket.UserAssigned")
     def _user_assigned(self, user_id: str, actor: str, correlation_id: str) -> None:
         self.assignees.append(user_id)
 
-    def unassign(self, user_id: UUID, actor: Actor, correlation_id: str) -> None:
-        if str(user_id) in self.assignees:
-            self._user_unassigned(
-                user_id=str(user_id), actor=actor.ref, correlation_id=correlation_id
-            )
-
     @event("UserUnassigned", topic="ledgerdesk:Ticket.UserUnassigned")
     def _user_unassigned(self, user_id: str, actor: str, correlation_id: str) -> None:
         self.assignees.remove(user_id)
-
-    def assign_team(self, team_id: UUID | None, actor: Actor, correlation_id: str) -> None:
-        """Give the ticket to a team (one at a time), or take it away with None."""
-        target = str(team_id) if team_id else None
-        if target == self.team_id:
-            return
-        if target is None:
-            self._team_unassigned(
-                team_id=self.team_id, actor=actor.ref, correlation_id=correlation_id
-            )
-        else:
-            self._team_assigned(team_id=target, actor=actor.ref, correlation_id=correlation_id)
 
     @event("TeamAssigned", topic="ledgerdesk:Ticket.TeamAssigned")
     def _team_assigned(self, team_id: str, actor: str, correlation_id: str) -> None:
@@ -276,59 +429,13 @@ class Ticket(Aggregate):
     def _team_unassigned(self, team_id: str | None, actor: str, correlation_id: str) -> None:
         self.team_id = None
 
-    def add_follower(self, user_id: UUID, actor: Actor, correlation_id: str) -> None:
-        if str(user_id) not in self.followers:
-            self._follower_added(
-                user_id=str(user_id), actor=actor.ref, correlation_id=correlation_id
-            )
-
     @event("FollowerAdded", topic="ledgerdesk:Ticket.FollowerAdded")
     def _follower_added(self, user_id: str, actor: str, correlation_id: str) -> None:
         self.followers.append(user_id)
 
-    def remove_follower(self, user_id: UUID, actor: Actor, correlation_id: str) -> None:
-        if str(user_id) in self.followers:
-            self._follower_removed(
-                user_id=str(user_id), actor=actor.ref, correlation_id=correlation_id
-            )
-
     @event("FollowerRemoved", topic="ledgerdesk:Ticket.FollowerRemoved")
     def _follower_removed(self, user_id: str, actor: str, correlation_id: str) -> None:
         self.followers.remove(user_id)
-
-    # --- conversation -------------------------------------------------------
-
-    def post_message(
-        self,
-        *,
-        message_id: UUID,
-        body: str,
-        visibility: str,
-        in_reply_to: UUID | None,
-        actor: Actor,
-        correlation_id: str,
-    ) -> None:
-        """Post a customer reply (seen by the customer) or an internal message."""
-        self._check_message(body, visibility, in_reply_to)
-        post = self._customer_reply_posted if visibility == CUSTOMER else self._internal_posted
-        post(
-            message_id=str(message_id),
-            body=body,
-            in_reply_to=str(in_reply_to) if in_reply_to else None,
-            actor=actor.ref,
-            correlation_id=correlation_id,
-        )
-
-    def _check_message(self, body: str, visibility: str, in_reply_to: UUID | None) -> None:
-        if not body.strip():
-            raise EmptyMessageError
-        if in_reply_to is None:
-            return
-        answered = self.message_visibility.get(str(in_reply_to))
-        if answered is None:
-            raise MessageNotFoundError(str(in_reply_to))
-        if visibility == CUSTOMER and answered == INTERNAL:
-            raise InternalMessageReplyError
 
     @event("CustomerReplyPosted", topic="ledgerdesk:Ticket.CustomerReplyPosted")
     def _customer_reply_posted(
@@ -361,32 +468,6 @@ class Ticket(Aggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["visibility"] = CUSTOMER
 
-    def add_attachment(
-        self,
-        *,
-        attachment_id: UUID,
-        sha256: str,
-        name: str,
-        size: int,
-        media_type: str,
-        visibility: str,
-        actor: Actor,
-        correlation_id: str,
-    ) -> None:
-        """Record an attachment whose bytes are already in the blob store."""
-        if visibility not in (CUSTOMER, INTERNAL):
-            raise InvalidValueError("visibility", "visibility is customer or internal")
-        self._attachment_added(
-            attachment_id=str(attachment_id),
-            sha256=sha256,
-            name=name,
-            size=size,
-            media_type=media_type,
-            visibility=visibility,
-            actor=actor.ref,
-            correlation_id=correlation_id,
-        )
-
     @event(AttachmentAdded)
     def _attachment_added(
         self,
@@ -401,8 +482,31 @@ class Ticket(Aggregate):
     ) -> None:
         pass
 
+    # --- conversion -----------------------------------------------------------
 
-def _check_title(title: str) -> str:
+    def check_changeable(self) -> None:
+        if self.converted_to is not None:
+            raise TicketConvertedError(self.number, self.converted_to)
+
+    def convert_to_task(
+        self, task_id: UUID, task_number: int, actor: Actor, correlation_id: str
+    ) -> None:
+        """End this ticket's stream: it lives on as task `task_number` (saved together)."""
+        if self.converted_to is not None:
+            raise TicketAlreadyConvertedError(self.number, self.converted_to)
+        self._converted(
+            task_id=str(task_id),
+            task_number=task_number,
+            actor=actor.ref,
+            correlation_id=correlation_id,
+        )
+
+    @event("ConvertedToTask", topic="ledgerdesk:Ticket.ConvertedToTask")
+    def _converted(self, task_id: str, task_number: int, actor: str, correlation_id: str) -> None:
+        self.converted_to = task_number
+
+
+def check_title(title: str) -> str:
     title = title.strip()
     if not title:
         raise EmptyTitleError

@@ -42,6 +42,19 @@ class StaffScope:
     def uses_tickets(self) -> bool:
         return self.apps in ("tickets", "both")
 
+    @property
+    def uses_tasks(self) -> bool:
+        return self.apps in ("tasks", "both")
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """The item kinds the caller's apps show."""
+        return frozenset(
+            kind
+            for kind, used in (("ticket", self.uses_tickets), ("task", self.uses_tasks))
+            if used
+        )
+
 
 class AccessProjection(Projection):
     """Reads User, Project and Team events; shows `access_staff`, `access_project_users`,

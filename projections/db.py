@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -207,3 +208,59 @@ def open_views(dsn: str, schema: str = "public", pool_size: int = 10) -> ViewDat
     if dsn.startswith("sqlite:///"):
         return SQLiteViews(Path(dsn.removeprefix("sqlite:///")))
     return PostgresViews(dsn, schema, pool_size)
+
+
+class AdvisoryClaims:
+    """Work only one process may do at a time (following a view, relaying the outbox):
+    PostgreSQL advisory locks, held on one connection while the work goes on.
+
+    On SQLite (one process) every claim is granted.
+    """
+
+    def __init__(self, db: ViewDatabase, kind: str) -> None:
+        self.db = db
+        self.kind = kind
+        self.conn: psycopg.Connection[Any] | None = None
+        self.held: set[str] = set()
+
+    def claim(self, name: str) -> bool:
+        if not isinstance(self.db, PostgresViews) or name in self.held:
+            return True
+        if self.conn is None:
+            self.conn = self.db.listen_connection()
+        # Scoped to the schema: two installs may share one database.
+        key = zlib.crc32(f"ledgerdesk-{self.kind}:{self.db.schema}:{name}".encode())
+        row = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+        if row and row[0]:
+            self.held.add(name)
+            return True
+        return False
+
+    def release(self) -> None:
+        if self.conn is not None:
+            with suppress(psycopg.Error):
+                # Unlock before closing: a closed connection's backend may hold its locks
+                # for a moment, and another process's claim in that moment would fail.
+                self.conn.execute("SELECT pg_advisory_unlock_all()")
+                self.conn.close()
+        self.conn = None
+        self.held.clear()
+
+    def reset(self) -> None:
+        """Forget every claim (its connection may be gone) and claim afresh."""
+        self.release()
+
+
+def listen(db: ViewDatabase, channel: str, stop: threading.Event, wake: threading.Event) -> None:
+    """Set `wake` on every PostgreSQL NOTIFY on `channel` (the event store's inserts, from any
+    process) until `stop`; reconnect when the database goes away."""
+    assert isinstance(db, PostgresViews)
+    while not stop.is_set():
+        try:
+            with db.listen_connection() as conn:
+                conn.execute(f'LISTEN "{channel}"')
+                while not stop.is_set():
+                    for _ in conn.notifies(timeout=0.5, stop_after=1):
+                        wake.set()
+        except psycopg.OperationalError:
+            stop.wait(1.0)

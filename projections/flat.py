@@ -1,4 +1,5 @@
-"""Flat view: reads every Ticket event; shows all items as one filterable, sortable list."""
+"""Flat view: reads every Ticket and Task event; shows all items as one filterable,
+sortable list (a converted ticket is shown once, as its task)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from domain.task import Task
 from domain.ticket import Ticket
 from projections.base import (
     InvalidCursorError,
@@ -17,6 +19,7 @@ from projections.base import (
     encode_cursor,
     iso,
     loads,
+    topic_name,
     topics_of,
 )
 from projections.db import Tx
@@ -37,10 +40,11 @@ FILTERS = {
     "project": "project_id",
     "folder": "folder_id",
     "team": "team_id",
+    "kind": "kind",
 }
 COLUMNS = (
     "id, number, kind, title, status, state, priority, requester_email, assignees,"
-    " project_id, folder_id, team_id, created_at, updated_at"
+    " project_id, folder_id, team_id, converted_from_ticket, created_at, updated_at"
 )
 
 
@@ -49,8 +53,8 @@ class FlatProjection(Projection):
 
     name = "flat"
     tables = ("flat_items", "flat_item_assignees")
-    topics = topics_of(Ticket)
-    schema_version = 2  # 2: project_id, folder_id, team_id
+    topics = topics_of(Ticket) | topics_of(Task)
+    schema_version = 3  # 2: project_id, folder_id, team_id; 3: tasks, converted_from_ticket
 
     def create(self, tx: Tx, t: Tables) -> None:
         items, assignees = t["flat_items"], t["flat_item_assignees"]
@@ -60,8 +64,8 @@ class FlatProjection(Projection):
             " title TEXT NOT NULL, description TEXT NOT NULL, status TEXT NOT NULL,"
             " state TEXT NOT NULL, priority TEXT NOT NULL, priority_rank INTEGER NOT NULL,"
             " requester_email TEXT, assignees TEXT NOT NULL, project_id TEXT NOT NULL,"
-            " folder_id TEXT, team_id TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
-            " version INTEGER NOT NULL)"
+            " folder_id TEXT, team_id TEXT, converted_from_ticket INTEGER,"
+            " created_at TEXT NOT NULL, updated_at TEXT NOT NULL, version INTEGER NOT NULL)"
         )
         tx.execute(
             f"CREATE TABLE IF NOT EXISTS {assignees} ("
@@ -77,6 +81,7 @@ class FlatProjection(Projection):
             "project_id",
             "folder_id",
             "team_id",
+            "kind",
         ):
             tx.execute(f"CREATE INDEX IF NOT EXISTS {items}_{column} ON {items} ({column}, number)")
         tx.execute(f"CREATE INDEX IF NOT EXISTS {assignees}_user ON {assignees} (user_id, item_id)")
@@ -86,20 +91,23 @@ class FlatProjection(Projection):
 
     def apply(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
         for p in events:
-            handler = _HANDLERS.get(type(p.event))
+            handler = _HANDLERS.get(topic_name(p.event))
             if handler is not None:
                 handler(tx, t, p.event)
 
 
 def _opened(tx: Tx, t: Tables, e: Any) -> None:
+    carried = getattr(e, "carried", None) or {}
+    assignees = sorted(carried.get("assignees", []))
     tx.execute(
         f"INSERT INTO {t['flat_items']} (id, number, kind, title, description, status, state,"
         " priority, priority_rank, requester_email, assignees, project_id, folder_id,"
-        " created_at, updated_at, version)"
-        " VALUES (?, ?, 'ticket', ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?, ?, ?, ?)",
+        " team_id, converted_from_ticket, created_at, updated_at, version)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             str(e.originator_id),
             e.number,
+            "task" if topic_name(e) == "Task.Planned" else "ticket",
             e.title,
             e.description,
             e.status,
@@ -107,13 +115,26 @@ def _opened(tx: Tx, t: Tables, e: Any) -> None:
             e.priority,
             PRIORITY_RANK[e.priority],
             e.requester_email,
+            dumps(assignees),
             e.project_id,
             e.folder_id,
+            carried.get("team_id"),
+            getattr(e, "converted_from", None),
             iso(e.timestamp),
             iso(e.timestamp),
             e.originator_version,
         ),
     )
+    tx.executemany(
+        f"INSERT INTO {t['flat_item_assignees']} (item_id, user_id) VALUES (?, ?)",
+        [(str(e.originator_id), user) for user in assignees],
+    )
+
+
+def _converted(tx: Tx, t: Tables, e: Any) -> None:
+    """The ticket lives on as its task (which `Task.Planned` adds): shown once."""
+    tx.execute(f"DELETE FROM {t['flat_items']} WHERE id = ?", (str(e.originator_id),))
+    tx.execute(f"DELETE FROM {t['flat_item_assignees']} WHERE item_id = ?", (str(e.originator_id),))
 
 
 def _update(tx: Tx, t: Tables, e: Any, columns: dict[str, Any]) -> None:
@@ -160,24 +181,26 @@ def _assignees_changed(added: bool) -> Callable[[Tx, Tables, Any], None]:
 _touch = _set()
 
 
-_HANDLERS: dict[type, Callable[[Tx, Tables, Any], None]] = {
-    Ticket.Opened: _opened,
-    Ticket.Retitled: _set(title=lambda e: e.title),
-    Ticket.DescriptionEdited: _set(description=lambda e: e.description),
-    Ticket.Reprioritised: _set(
+_HANDLERS: dict[str, Callable[[Tx, Tables, Any], None]] = {
+    "Ticket.Opened": _opened,
+    "Task.Planned": _opened,
+    "Ticket.ConvertedToTask": _converted,
+    "Ticket.Retitled": _set(title=lambda e: e.title),
+    "Ticket.DescriptionEdited": _set(description=lambda e: e.description),
+    "Ticket.Reprioritised": _set(
         priority=lambda e: e.priority, priority_rank=lambda e: PRIORITY_RANK[e.priority]
     ),
-    Ticket.StatusChanged: _set(status=lambda e: e.status, state=lambda e: e.state),
-    Ticket.Moved: _set(project_id=lambda e: e.project_id, folder_id=lambda e: e.folder_id),
-    Ticket.TeamAssigned: _set(team_id=lambda e: e.team_id),
-    Ticket.TeamUnassigned: _set(team_id=lambda e: None),
-    Ticket.UserAssigned: _assignees_changed(added=True),
-    Ticket.UserUnassigned: _assignees_changed(added=False),
-    Ticket.FollowerAdded: _touch,
-    Ticket.FollowerRemoved: _touch,
-    Ticket.CustomerReplyPosted: _touch,
-    Ticket.InternalMessagePosted: _touch,
-    Ticket.AttachmentAdded: _touch,
+    "Ticket.StatusChanged": _set(status=lambda e: e.status, state=lambda e: e.state),
+    "Ticket.Moved": _set(project_id=lambda e: e.project_id, folder_id=lambda e: e.folder_id),
+    "Ticket.TeamAssigned": _set(team_id=lambda e: e.team_id),
+    "Ticket.TeamUnassigned": _set(team_id=lambda e: None),
+    "Ticket.UserAssigned": _assignees_changed(added=True),
+    "Ticket.UserUnassigned": _assignees_changed(added=False),
+    "Ticket.FollowerAdded": _touch,
+    "Ticket.FollowerRemoved": _touch,
+    "Ticket.CustomerReplyPosted": _touch,
+    "Ticket.InternalMessagePosted": _touch,
+    "Ticket.AttachmentAdded": _touch,
 }
 
 
@@ -190,11 +213,13 @@ class FlatQuery:
     project: str | None = None
     folder: str | None = None
     team: str | None = None
+    kind: str | None = None
     q: str | None = None
     sort: str = "-number"
     cursor: str | None = None
     limit: int = 50
     visible_projects: frozenset[str] | None = None  # None: every project
+    visible_kinds: frozenset[str] = frozenset({"ticket", "task"})  # by the caller's apps
 
 
 def _cursor_key(sort: str, cursor: str) -> tuple[Any, int]:
@@ -215,6 +240,11 @@ def list_items(tx: Tx, t: Tables, query: FlatQuery) -> tuple[list[dict[str, Any]
         if value is not None:
             where.append(f"{column_name} = ?")
             params.append(value)
+    if not query.visible_kinds:
+        return [], None
+    if len(query.visible_kinds) == 1:
+        where.append("kind = ?")
+        params.append(next(iter(query.visible_kinds)))
     if query.visible_projects is not None:
         if not query.visible_projects:
             return [], None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from domain.task import Task
 from domain.ticket import Ticket
 from projections.base import (
     Positioned,
@@ -22,11 +23,11 @@ from projections.db import Tx
 
 
 class ItemHistoryProjection(Projection):
-    """Reads Ticket events; shows one row per event (`item_history_entries`)."""
+    """Reads Ticket and Task events; shows one row per event (`item_history_entries`)."""
 
     name = "item_history"
     tables = ("item_history_entries",)
-    topics = topics_of(Ticket)
+    topics = topics_of(Ticket) | topics_of(Task)
 
     def create(self, tx: Tx, t: Tables) -> None:
         table = t["item_history_entries"]

@@ -187,7 +187,9 @@ def _apply_tickets(tx: Tx, table: str, events: list[Any]) -> None:
         " status, state, created_at, updated_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = excluded.status,"
         " state = excluded.state, updated_at = excluded.updated_at, doc = excluded.doc",
-        [_row(i, d) for i, d in sorted(docs.items()) if d],
+        # Tasks record the shared item events too: the portal shows tickets only, so an
+        # event of a stream that no ticket opened leaves no row.
+        [_row(i, d) for i, d in sorted(docs.items()) if "number" in d],
     )
 
 

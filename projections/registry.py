@@ -6,9 +6,13 @@ from projections.access import AccessProjection
 from projections.base import Projection
 from projections.customers import CustomerDirectoryProjection
 from projections.flat import FlatProjection
+from projections.gantt import GanttProjection
 from projections.hierarchy import HierarchyProjection
 from projections.item_history import ItemHistoryProjection
+from projections.outbox import OutboxProjection
 from projections.portal import PortalProjection
+from projections.recurrence import RecurringSeriesProjection
+from projections.status_board import StatusBoardProjection
 from projections.teams import TeamDirectoryProjection
 from projections.ticket_detail import TicketDetailProjection
 from projections.tree import TreeProjection
@@ -25,6 +29,10 @@ def all_projections() -> list[Projection]:
         TeamDirectoryProjection(),
         CustomerDirectoryProjection(),
         HierarchyProjection(),
+        RecurringSeriesProjection(),
         PortalProjection(),
         TreeProjection(),
+        OutboxProjection(),
+        GanttProjection(),
+        StatusBoardProjection(),
     ]

@@ -9,16 +9,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import zlib
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any
-
-import psycopg
 
 from projections.base import TRACKING_DDL, Projection, Tables
-from projections.db import PostgresViews, Tx, ViewDatabase
+from projections.db import AdvisoryClaims, Tx, ViewDatabase, listen
 from projections.log import EventLog
 
 Progress = Callable[[int, int], None]
@@ -159,7 +154,7 @@ class ProjectionRunner:
 
     def run(self, stop: threading.Event, names: Sequence[str] | None = None) -> None:
         """Follow the log until `stop` is set; woken by commits (or every second)."""
-        claimed = _Claims(self.db)
+        claimed = AdvisoryClaims(self.db, "projection")
         failures = 0
         try:
             while not stop.is_set():
@@ -182,16 +177,7 @@ class ProjectionRunner:
 
     def listen(self, channel: str, stop: threading.Event) -> None:
         """Wake the runner on PostgreSQL NOTIFY from the event store's inserts."""
-        assert isinstance(self.db, PostgresViews)
-        while not stop.is_set():
-            try:
-                with self.db.listen_connection() as conn:
-                    conn.execute(f'LISTEN "{channel}"')
-                    while not stop.is_set():
-                        for _ in conn.notifies(timeout=0.5, stop_after=1):
-                            self.wake.set()
-            except psycopg.OperationalError:
-                time.sleep(1.0)  # The database went away; reconnect and keep following.
+        listen(self.db, channel, stop, self.wake)
 
     def wait_for(self, position: int, views: Sequence[str], timeout: float) -> bool:
         """Wait until every named view has reached `position`; False on timeout."""
@@ -322,40 +308,3 @@ def _compare(tx: Tx, projection: Projection, live: Tables, fresh: Tables) -> lis
                 )
                 break
     return differences
-
-
-class _Claims:
-    """One runner per view: a PostgreSQL advisory lock held while this process follows it.
-
-    On SQLite (one process) every view is claimed; the tracking-row lock keeps even two
-    runners from applying a page twice.
-    """
-
-    def __init__(self, db: ViewDatabase) -> None:
-        self.db = db
-        self.conn: psycopg.Connection[Any] | None = None
-        self.held: set[str] = set()
-
-    def claim(self, view: str) -> bool:
-        if not isinstance(self.db, PostgresViews) or view in self.held:
-            return True
-        if self.conn is None:
-            self.conn = self.db.listen_connection()
-        # Scoped to the schema: two installs may share one database.
-        key = zlib.crc32(f"ledgerdesk-projection:{self.db.schema}:{view}".encode())
-        row = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
-        if row and row[0]:
-            self.held.add(view)
-            return True
-        return False
-
-    def release(self) -> None:
-        if self.conn is not None:
-            with suppress(psycopg.Error):
-                self.conn.close()
-
-    def reset(self) -> None:
-        """Forget every claim (its connection may be gone) and claim afresh."""
-        self.release()
-        self.conn = None
-        self.held.clear()

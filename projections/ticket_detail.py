@@ -1,7 +1,10 @@
-"""Ticket detail view: reads every Ticket event; shows one ticket with its people,
-conversation and attachments, as a JSON document per ticket.
+"""Item detail view (named `ticket_detail`, its first kind): reads every Ticket and Task
+event; shows one item with its people, conversation and attachments (and a task's plan),
+as a JSON document per item.
 
-The same fold (`evolve`) rebuilds a ticket as of any past moment from its events.
+The same fold (`evolve`) rebuilds an item as of any past moment from its events. A task
+converted from a ticket begins with the ticket's document: its conversation and
+attachments carry over.
 """
 
 from __future__ import annotations
@@ -9,8 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from domain.item_numbers import item_id
+from domain.task import Task
 from domain.ticket import CUSTOMER, INTERNAL, Ticket
-from projections.base import Positioned, Projection, Tables, dumps, iso, loads, topics_of
+from projections.base import (
+    Positioned,
+    Projection,
+    Tables,
+    dumps,
+    iso,
+    loads,
+    topic_name,
+    topics_of,
+)
 from projections.db import Tx
 
 Doc = dict[str, Any]
@@ -37,7 +51,72 @@ def _opened(doc: Doc, e: Any) -> None:
         attachments=[],
         created_at=iso(e.timestamp),
         created_by=e.actor,
+        converted_to_task=None,
     )
+
+
+def _planned(doc: Doc, e: Any) -> None:
+    """A task: its fields and plan; a converted ticket's document is its beginning."""
+    carried = e.carried or {}
+    seed = dict(doc) if doc.get("kind") == "ticket" else {}
+    doc.clear()
+    doc.update(
+        id=str(e.originator_id),
+        kind="task",
+        number=e.number,
+        title=e.title,
+        description=e.description,
+        status=e.status,
+        state=e.state,
+        priority=e.priority,
+        requester_email=e.requester_email,
+        channel=seed.get("channel", "api"),
+        project_id=e.project_id,
+        folder_id=e.folder_id,
+        team_id=carried.get("team_id"),
+        assignees=sorted(carried.get("assignees", [])),
+        followers=sorted(carried.get("followers", [])),
+        messages=seed.get("messages", []),
+        attachments=seed.get("attachments", []),
+        created_at=iso(e.timestamp),
+        created_by=carried.get("created_by", e.actor),
+        converted_from_ticket=e.converted_from,
+        planned={"start": e.start, "finish": e.finish, "duration_days": e.duration_days},
+        actual={"start": None, "finish": None},
+        constraint={"kind": e.constraint, "on": e.constraint_on},
+        work_hours=e.work_hours,
+        points=e.points,
+        percent_complete=0,
+        milestone=e.milestone,
+        parent=None,
+        subtasks=[],
+        predecessors=[],
+        successors=[],
+        recurrence=None,
+        series=e.series_number,
+        occurrence_date=e.occurrence_date,
+    )
+
+
+def _scheduled(doc: Doc, e: Any) -> None:
+    doc["planned"] = {"start": e.start, "finish": e.finish, "duration_days": e.duration_days}
+
+
+def _link(side: str, key: str) -> Callable[[Doc, Any], None]:
+    def apply(doc: Doc, e: Any) -> None:
+        other = getattr(e, key)
+        links = [link for link in doc[side] if link["number"] != other]
+        links.append({"number": other, "kind": e.kind, "lag_days": e.lag_days})
+        doc[side] = sorted(links, key=lambda link: link["number"])
+
+    return apply
+
+
+def _unlink(side: str, key: str) -> Callable[[Doc, Any], None]:
+    def apply(doc: Doc, e: Any) -> None:
+        doc[side] = [link for link in doc[side] if link["number"] != getattr(e, key)]
+
+    return apply
 
 
 def _set(field: str) -> Callable[[Doc, Any], None]:
@@ -100,28 +179,53 @@ def _attachment_added(doc: Doc, e: Any) -> None:
     )
 
 
-FOLDS: dict[type, Callable[[Doc, Any], None]] = {
-    Ticket.Opened: _opened,
-    Ticket.Retitled: _set("title"),
-    Ticket.DescriptionEdited: _set("description"),
-    Ticket.Reprioritised: _set("priority"),
-    Ticket.StatusChanged: _status_changed,
-    Ticket.UserAssigned: _add_to("assignees"),
-    Ticket.UserUnassigned: _remove_from("assignees"),
-    Ticket.FollowerAdded: _add_to("followers"),
-    Ticket.FollowerRemoved: _remove_from("followers"),
-    Ticket.CustomerReplyPosted: _message(CUSTOMER),
-    Ticket.InternalMessagePosted: _message(INTERNAL),
-    Ticket.AttachmentAdded: _attachment_added,
-    Ticket.Moved: _moved,
-    Ticket.TeamAssigned: _set("team_id"),
-    Ticket.TeamUnassigned: lambda doc, e: doc.update(team_id=None),
+FOLDS: dict[str, Callable[[Doc, Any], None]] = {
+    "Ticket.Opened": _opened,
+    "Ticket.Retitled": _set("title"),
+    "Ticket.DescriptionEdited": _set("description"),
+    "Ticket.Reprioritised": _set("priority"),
+    "Ticket.StatusChanged": _status_changed,
+    "Ticket.UserAssigned": _add_to("assignees"),
+    "Ticket.UserUnassigned": _remove_from("assignees"),
+    "Ticket.FollowerAdded": _add_to("followers"),
+    "Ticket.FollowerRemoved": _remove_from("followers"),
+    "Ticket.CustomerReplyPosted": _message(CUSTOMER),
+    "Ticket.InternalMessagePosted": _message(INTERNAL),
+    "Ticket.AttachmentAdded": _attachment_added,
+    "Ticket.Moved": _moved,
+    "Ticket.TeamAssigned": _set("team_id"),
+    "Ticket.TeamUnassigned": lambda doc, e: doc.update(team_id=None),
+    "Ticket.ConvertedToTask": lambda doc, e: doc.update(converted_to_task=e.task_number),
+    "Task.Planned": _planned,
+    "Task.Scheduled": _scheduled,
+    "Task.ConstraintSet": lambda doc, e: doc.update(
+        constraint={"kind": e.constraint, "on": e.constraint_on}
+    ),
+    "Task.WorkEstimated": _set("work_hours"),
+    "Task.PointsEstimated": _set("points"),
+    "Task.ProgressSet": _set("percent_complete"),
+    "Task.ActualsRecorded": lambda doc, e: doc.update(
+        actual={"start": e.actual_start, "finish": e.actual_finish}
+    ),
+    "Task.MilestoneSet": _set("milestone"),
+    "Task.DependencyAdded": _link("predecessors", "predecessor"),
+    "Task.DependencyRemoved": _unlink("predecessors", "predecessor"),
+    "Task.SuccessorAdded": _link("successors", "successor"),
+    "Task.SuccessorRemoved": _unlink("successors", "successor"),
+    "Task.ParentSet": _set("parent"),
+    "Task.SubtaskAdded": lambda doc, e: doc.update(subtasks=sorted({*doc["subtasks"], e.subtask})),
+    "Task.SubtaskRemoved": lambda doc, e: doc.update(
+        subtasks=[n for n in doc["subtasks"] if n != e.subtask]
+    ),
+    "Task.RecurrenceSet": lambda doc, e: doc.update(recurrence=e.rule),
+    "Task.RecurrenceStopped": lambda doc, e: doc.update(recurrence=None),
+    "Task.OccurrenceCreated": lambda doc, e: doc.update(last_occurrence=e.occurrence_date),
 }
 
 
 def evolve(doc: Doc, event: Any) -> Doc:
     """Apply one ticket event to its document (in place) and return it."""
-    fold = FOLDS.get(type(event))
+    fold = FOLDS.get(topic_name(event))
     if fold is not None:
         fold(doc, event)
         doc["version"] = event.originator_version
@@ -130,7 +234,8 @@ def evolve(doc: Doc, event: Any) -> Doc:
 
 
 def fold(events: Iterable[Any]) -> Doc | None:
-    """A ticket's document from its events (None if there are none)."""
+    """An item's document from its events (None if there are none); a converted task's
+    events begin with its ticket's."""
     doc: Doc = {}
     for event in events:
         evolve(doc, event)
@@ -138,12 +243,13 @@ def fold(events: Iterable[Any]) -> Doc | None:
 
 
 class TicketDetailProjection(Projection):
-    """Reads Ticket events; shows one ticket whole (`ticket_detail_tickets`)."""
+    """Reads Ticket and Task events; shows one item whole (`ticket_detail_tickets`)."""
 
     name = "ticket_detail"
     tables = ("ticket_detail_tickets",)
-    topics = topics_of(Ticket)
-    schema_version = 2  # 2: project_id, folder_id, team_id in the document
+    topics = topics_of(Ticket) | topics_of(Task)
+    # 2: project_id, folder_id, team_id in the document; 3: tasks and conversions
+    schema_version = 3
 
     def create(self, tx: Tx, t: Tables) -> None:
         tx.execute(
@@ -159,19 +265,32 @@ class TicketDetailProjection(Projection):
 
     def apply(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
         table = t["ticket_detail_tickets"]
-        ids = sorted({str(p.event.originator_id) for p in events})
+        ids = sorted({str(p.event.originator_id) for p in events} | _sources(events))
         docs: dict[str, Doc] = {}
         for chunk in _chunks(ids, 500):
             marks = ",".join("?" * len(chunk))
             for row in tx.all(f"SELECT id, doc FROM {table} WHERE id IN ({marks})", chunk):
                 docs[row["id"]] = loads(row["doc"])
         for p in events:
-            evolve(docs.setdefault(str(p.event.originator_id), {}), p.event)
+            doc = docs.setdefault(str(p.event.originator_id), {})
+            if topic_name(p.event) == "Task.Planned" and p.event.converted_from is not None:
+                # The task begins as its ticket's document (a copy: the ticket keeps it).
+                doc.update(loads(dumps(docs[str(item_id(p.event.converted_from))])))
+            evolve(doc, p.event)
         tx.executemany(
             f"INSERT INTO {table} (id, number, version, doc) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET version = excluded.version, doc = excluded.doc",
             [(i, d["number"], d["version"], dumps(d)) for i, d in sorted(docs.items()) if d],
         )
+
+
+def _sources(events: Sequence[Positioned]) -> set[str]:
+    """The ids of the tickets that tasks in `events` were converted from."""
+    return {
+        str(item_id(p.event.converted_from))
+        for p in events
+        if topic_name(p.event) == "Task.Planned" and p.event.converted_from is not None
+    }
 
 
 def get_ticket(tx: Tx, t: Tables, number: int) -> Doc | None:

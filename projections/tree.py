@@ -29,6 +29,8 @@ READS = (
     "Folder.Renamed",
     "Folder.Moved",
     "Ticket.Opened",
+    "Ticket.ConvertedToTask",
+    "Task.Planned",
     "Ticket.Retitled",
     "Ticket.Moved",
     "Ticket.StatusChanged",
@@ -193,6 +195,13 @@ def _opened(tx: Tx, t: Tables, e: Any) -> None:
     _count(tx, t, _place(e.project_id, e.folder_id), e.state, 1)
 
 
+def _converted(tx: Tx, t: Tables, e: Any) -> None:
+    """The ticket lives on as its task (which `Task.Planned` adds): shown once."""
+    item = _item(tx, t, e)
+    _count(tx, t, _place(item["project_id"], item["folder_id"]), item["state"], -1)
+    tx.execute(f"DELETE FROM {t['tree_items']} WHERE id = ?", (str(e.originator_id),))
+
+
 def _item_moved(tx: Tx, t: Tables, e: Any) -> None:
     item = _item(tx, t, e)
     _count(tx, t, _place(item["project_id"], item["folder_id"]), item["state"], -1)
@@ -231,6 +240,8 @@ _HANDLERS: dict[str, Handler] = {
         "tree_folders", project_id=lambda e: e.project_id, parent_id=lambda e: e.parent_id
     ),
     "Ticket.Opened": _opened,
+    "Task.Planned": _opened,
+    "Ticket.ConvertedToTask": _converted,
     "Ticket.Retitled": _set("tree_items", title=lambda e: e.title),
     "Ticket.Moved": _item_moved,
     "Ticket.StatusChanged": _status_changed,

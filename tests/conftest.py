@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
 import bootstrap
+import workers.registry as worker_registry
+from domain.ticket import Ticket
+from projections import outbox
+from projections.outbox import Policy, Send
 from settings import Settings
 from tests.factories import admin_token
+from workers.actors import ActorSpec, Delivery, WorkerServices
 
 PG_URL = os.environ.get("LEDGERDESK_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -77,3 +85,58 @@ def client(live: bootstrap.Container) -> Iterator[TestClient]:
     with TestClient(live.http_app()) as http:
         http.headers["Authorization"] = f"Bearer {token}"
         yield http
+
+
+# --- workers: a test-only policy and actor ---------------------------------------------
+
+
+class Echo:
+    """The test actor for purpose `test.echo`: records each delivery it acts on.
+
+    `fail_next` makes that many calls raise first, as a failing effect would.
+    """
+
+    purpose = "test.echo"
+
+    def __init__(self) -> None:
+        self.deliveries: list[Delivery] = []
+        self.fail_next = 0
+        self._lock = threading.Lock()
+
+    def handle(self, services: WorkerServices, delivery: Delivery) -> None:
+        with self._lock:
+            if self.fail_next:
+                self.fail_next -= 1
+                raise RuntimeError("echo failed")
+            self.deliveries.append(delivery)
+
+    def ids(self) -> list[str]:
+        with self._lock:
+            return [d.message_id for d in self.deliveries]
+
+    @staticmethod
+    def react(event: Any) -> list[Send]:
+        return [Send(Echo.purpose, {"ticket_id": str(event.originator_id)})]
+
+
+ECHO_POLICY = Policy(Echo.purpose, frozenset({Ticket.Opened.TOPIC}), Echo.react)
+
+
+@pytest.fixture
+def echo(monkeypatch: pytest.MonkeyPatch) -> Echo:
+    """Every opened ticket asks for a `test.echo` message, and an `Echo` actor receives it
+    (registered for containers built after this fixture)."""
+    actor = Echo()
+    monkeypatch.setattr(outbox, "POLICIES", (*outbox.POLICIES, ECHO_POLICY))
+    monkeypatch.setattr(
+        worker_registry, "ACTORS", (*worker_registry.ACTORS, ActorSpec(Echo.purpose, actor.handle))
+    )
+    return actor
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20.0, what: str = "it") -> None:
+    """Wait for `condition` by a deadline (polling), never by a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)

@@ -3,114 +3,122 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Response, UploadFile
 from fastapi.responses import FileResponse
 
-from api.deps import Ctx, ServicesDep, TicketScope, fresh
+from api.deps import Ctx, ProjectScope, Services, ServicesDep, fresh
 from api.responses import OrjsonResponse, documented
-from api.routers.tickets import Number, answer_write
-from api.schemas import MessageCreate, TicketOut
+from api.routers.tickets import Number, answer_write, visible_item
+from api.schemas import MessageCreate, TaskOut, TicketOut
 from api.tags import Tag
 from commands.errors import AttachmentNotFoundError
-from commands.models import AddAttachment, PostMessage
+from commands.models import AddAttachment, CommandResult, PostMessage
 from projections.base import current_tables
 from projections.ticket_detail import get_ticket
 
-router = APIRouter(prefix="/api/v1/tickets/{number}", tags=[Tag.CONVERSATION])
 
+def build(kind: Literal["ticket", "task"]) -> APIRouter:
+    """The routes for one item kind, under `/api/v1/{kind}s/{number}`."""
+    router = APIRouter(prefix=f"/api/v1/{kind}s/{{number}}", tags=[Tag.CONVERSATION])
 
-@router.post(
-    "/messages",
-    status_code=201,
-    summary="Post a message",
-    responses={201: {"model": TicketOut}, **documented(401, 404, 409, 422)},
-)
-def post_message(
-    number: Number,
-    body: MessageCreate,
-    svc: ServicesDep,
-    ctx: Ctx,
-    response: Response,
-) -> OrjsonResponse:
-    """Post a customer reply (the customer sees it) or an internal message (staff only);
-    `in_reply_to` answers an earlier message of the same ticket."""
-    message_id = uuid.uuid4()
-    cmd = PostMessage(
-        message_id=message_id,
-        body=body.body,
-        visibility=body.visibility,
-        in_reply_to=body.in_reply_to,
+    def change(svc: Services) -> Callable[..., CommandResult]:
+        return svc.commands.change_ticket if kind == "ticket" else svc.commands.change_task
+
+    @router.post(
+        "/messages",
+        status_code=201,
+        summary="Post a message",
+        responses={201: {"model": TicketOut | TaskOut}, **documented(401, 404, 409, 422)},
     )
-    result = svc.commands.change_ticket(number, [cmd], ctx)
-    return answer_write(svc, response, result, 201, X_Message_ID=str(message_id))
+    def post_message(
+        number: Number,
+        body: MessageCreate,
+        svc: ServicesDep,
+        ctx: Ctx,
+        response: Response,
+    ) -> OrjsonResponse:
+        """Post a customer reply (the customer sees it) or an internal message (staff only);
+        `in_reply_to` answers an earlier message of the same ticket."""
+        message_id = uuid.uuid4()
+        cmd = PostMessage(
+            message_id=message_id,
+            body=body.body,
+            visibility=body.visibility,
+            in_reply_to=body.in_reply_to,
+        )
+        result = change(svc)(number, [cmd], ctx)
+        return answer_write(svc, response, result, 201, X_Message_ID=str(message_id))
 
-
-@router.post(
-    "/attachments",
-    status_code=201,
-    summary="Attach a file",
-    responses={201: {"model": TicketOut}, **documented(401, 404, 409, 413, 422)},
-)
-def add_attachment(
-    number: Number,
-    file: Annotated[UploadFile, File(description="The file to attach.")],
-    visibility: Annotated[
-        Literal["customer", "internal"],
-        Form(description="`customer`: the customer sees it in the portal; default internal."),
-    ] = "internal",
-    *,
-    svc: ServicesDep,
-    ctx: Ctx,
-    response: Response,
-) -> OrjsonResponse:
-    """Attach a file (multipart field `file`, optional field `visibility`); the bytes are
-    stored once by SHA-256."""
-    attachment_id = uuid.uuid4()
-    probe = AddAttachment(
-        attachment_id=attachment_id, sha256="0" * 64, name="probe", size=0, media_type="x/x"
+    @router.post(
+        "/attachments",
+        status_code=201,
+        summary="Attach a file",
+        responses={201: {"model": TicketOut | TaskOut}, **documented(401, 404, 409, 413, 422)},
     )
-    svc.commands.require_permission(number, probe, ctx)  # Before storing any bytes.
-    sha256, size = svc.commands.blobs.put(file.file, svc.max_attachment_bytes)
-    cmd = AddAttachment(
-        attachment_id=attachment_id,
-        sha256=sha256,
-        name=(file.filename or "attachment").rsplit("/", 1)[-1][:255] or "attachment",
-        size=size,
-        media_type=file.content_type or "application/octet-stream",
-        visibility=visibility,
+    def add_attachment(
+        number: Number,
+        file: Annotated[UploadFile, File(description="The file to attach.")],
+        visibility: Annotated[
+            Literal["customer", "internal"],
+            Form(description="`customer`: the customer sees it in the portal; default internal."),
+        ] = "internal",
+        *,
+        svc: ServicesDep,
+        ctx: Ctx,
+        response: Response,
+    ) -> OrjsonResponse:
+        """Attach a file (multipart field `file`, optional field `visibility`); the bytes are
+        stored once by SHA-256."""
+        attachment_id = uuid.uuid4()
+        probe = AddAttachment(
+            attachment_id=attachment_id, sha256="0" * 64, name="probe", size=0, media_type="x/x"
+        )
+        svc.commands.require_permission(number, probe, ctx)  # Before storing any bytes.
+        sha256, size = svc.commands.blobs.put(file.file, svc.max_attachment_bytes)
+        cmd = AddAttachment(
+            attachment_id=attachment_id,
+            sha256=sha256,
+            name=(file.filename or "attachment").rsplit("/", 1)[-1][:255] or "attachment",
+            size=size,
+            media_type=file.content_type or "application/octet-stream",
+            visibility=visibility,
+        )
+        result = change(svc)(number, [cmd], ctx)
+        return answer_write(svc, response, result, 201, X_Attachment_ID=str(attachment_id))
+
+    @router.get(
+        "/attachments/{attachment_id}",
+        summary="Download an attachment",
+        response_class=FileResponse,
+        responses={200: {"content": {"application/octet-stream": {}}}, **documented(401, 404)},
+        dependencies=[Depends(fresh("ticket_detail", "access"))],
     )
-    result = svc.commands.change_ticket(number, [cmd], ctx)
-    return answer_write(svc, response, result, 201, X_Attachment_ID=str(attachment_id))
+    def download_attachment(
+        number: Number,
+        attachment_id: Annotated[uuid.UUID, Path()],
+        svc: ServicesDep,
+        scope: ProjectScope,
+    ) -> FileResponse:
+        """The attachment's bytes, always as a download (never rendered inline)."""
+        with svc.views.read() as tx:
+            doc = get_ticket(tx, current_tables(tx, "ticket_detail"), number)
+        doc = visible_item(doc, number, scope, kind)
+        found = [a for a in doc["attachments"] if a["id"] == str(attachment_id)]
+        if not found:
+            raise AttachmentNotFoundError(number, attachment_id)
+        attachment = found[0]
+        return FileResponse(
+            svc.commands.blobs.path(attachment["sha256"]),
+            media_type=attachment["media_type"],
+            filename=attachment["name"],
+            content_disposition_type="attachment",
+            headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private"},
+        )
+
+    return router
 
 
-@router.get(
-    "/attachments/{attachment_id}",
-    summary="Download an attachment",
-    response_class=FileResponse,
-    responses={200: {"content": {"application/octet-stream": {}}}, **documented(401, 404)},
-    dependencies=[Depends(fresh("ticket_detail", "access"))],
-)
-def download_attachment(
-    number: Number,
-    attachment_id: Annotated[uuid.UUID, Path()],
-    svc: ServicesDep,
-    scope: TicketScope,
-) -> FileResponse:
-    """The attachment's bytes, always as a download (never rendered inline)."""
-    with svc.views.read() as tx:
-        doc = get_ticket(tx, current_tables(tx, "ticket_detail"), number)
-    if doc is not None and not scope.sees(doc["project_id"]):
-        doc = None  # As if it did not exist: the caller must not learn it does.
-    found = [a for a in (doc or {}).get("attachments", []) if a["id"] == str(attachment_id)]
-    if not found:
-        raise AttachmentNotFoundError(number, attachment_id)
-    attachment = found[0]
-    return FileResponse(
-        svc.commands.blobs.path(attachment["sha256"]),
-        media_type=attachment["media_type"],
-        filename=attachment["name"],
-        content_disposition_type="attachment",
-        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private"},
-    )
+routers = [build("ticket"), build("task")]

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from api.deps import Ctx, ExpectedVersion, ServicesDep, TicketScope, fresh, written
 from api.problems import InvalidParameterError
 from api.responses import OrjsonResponse, documented, reply
-from api.schemas import HistoryEntry, TicketCreate, TicketOut, TicketPatch
+from api.schemas import HistoryEntry, TaskPatch, TicketCreate, TicketOut, TicketPatch
 from api.tags import Tag
-from commands.errors import TicketNotFoundError
+from commands.errors import TaskNotFoundError, TicketNotFoundError
 from commands.models import (
     ChangeTicketStatus,
     CommandResult,
@@ -23,7 +23,9 @@ from commands.models import (
     RetitleTicket,
     TicketCommand,
 )
+from domain.errors import PermissionDeniedError, TicketConvertedError
 from domain.item_numbers import item_id
+from projections.access import StaffScope
 from projections.base import current_tables
 from projections.item_history import item_history
 from projections.ticket_detail import fold, get_ticket
@@ -32,11 +34,13 @@ router = APIRouter(prefix="/api/v1/tickets", tags=[Tag.TICKETS])
 Number = Annotated[int, Path(ge=1, description="The ticket's item number.", examples=[1042])]
 
 
-def ticket_at(svc: ServicesDep, number: int, version: int) -> dict[str, Any]:
-    """The ticket as its events say at `version` (a write's answer never waits on a view,
-    and shows exactly the version its ETag names, even if another write followed)."""
-    events = svc.commands.ticket_events(number)
-    doc = fold(e for e in events if e.originator_version <= version)
+def item_at(svc: ServicesDep, number: int, version: int) -> dict[str, Any]:
+    """The ticket or task as its events say at `version` (a write's answer never waits on
+    a view, and shows exactly the version its ETag names, even if another write followed).
+    A converted task's events begin with its ticket's: only its own are cut at `version`."""
+    events = svc.commands.item_events(number)
+    own = item_id(number)
+    doc = fold(e for e in events if e.originator_id != own or e.originator_version <= version)
     assert doc is not None
     return doc
 
@@ -46,7 +50,25 @@ def answer_write(
 ) -> OrjsonResponse:
     assert result.number is not None
     written(response, result.position, result.version)
-    return reply(response, ticket_at(svc, result.number, result.version), status, **extra)
+    return reply(response, item_at(svc, result.number, result.version), status, **extra)
+
+
+def visible_ticket(doc: dict[str, Any] | None, number: int, scope: StaffScope) -> dict[str, Any]:
+    return visible_item(doc, number, scope, "ticket")
+
+
+def visible_item(
+    doc: dict[str, Any] | None, number: int, scope: StaffScope, kind: str
+) -> dict[str, Any]:
+    """The item's document if it is a `kind` the caller may see; 404 otherwise (not 403:
+    the caller must not learn it exists); a redirect to its task if it was converted."""
+    if kind not in scope.kinds:
+        raise PermissionDeniedError(f"the {kind}s app is not enabled for you")
+    if doc is None or doc["kind"] != kind or not scope.sees(doc["project_id"]):
+        raise TicketNotFoundError(number) if kind == "ticket" else TaskNotFoundError(number)
+    if doc.get("converted_to_task") is not None:
+        raise TicketConvertedError(number, doc["converted_to_task"])
+    return doc
 
 
 @router.post(
@@ -79,22 +101,23 @@ def read_ticket(
         Query(description="RFC 3339 moment: the ticket as it was then (404 before it existed)."),
     ] = None,
 ) -> OrjsonResponse:
-    """Read a ticket with its people, conversation and attachments, now or as of a moment."""
+    """Read a ticket with its people, conversation and attachments, now or as of a moment.
+    A ticket converted to a task answers 308 to the task (so does every path under it)."""
     if as_of is not None:
         if as_of.tzinfo is None:
             raise InvalidParameterError(
                 "query", "as_of", "give a time zone, e.g. 2026-11-22T10:00:00Z"
             )
         events = svc.commands.ticket_events(number)
-        now = fold(events)  # Scoped by where the ticket is now, as history is.
-        if now is None or not scope.sees(now["project_id"]):
-            raise TicketNotFoundError(number)
+        visible_ticket(fold(events), number, scope)  # Scoped by where it is now, as history is.
         doc = fold(e for e in events if e.timestamp <= as_of)
-    else:
-        with svc.views.read() as tx:
-            doc = get_ticket(tx, current_tables(tx, "ticket_detail"), number)
-    if doc is None or not scope.sees(doc["project_id"]):
-        raise TicketNotFoundError(number)  # Not 403: the caller must not learn it exists.
+        if doc is None:
+            raise TicketNotFoundError(number)
+        return reply(response, doc, ETag=f'"{doc["version"]}"')
+    with svc.views.read() as tx:
+        doc = visible_ticket(
+            get_ticket(tx, current_tables(tx, "ticket_detail"), number), number, scope
+        )
     return reply(response, doc, ETag=f'"{doc["version"]}"')
 
 
@@ -113,6 +136,12 @@ def change_ticket(
 ) -> OrjsonResponse:
     """Change title, description, priority, status or place (project, folder): one event
     per changed field, none if nothing changed. With If-Match, a stale version gets 412."""
+    result = svc.commands.change_ticket(number, item_commands(svc, body, ctx), ctx, version)
+    return answer_write(svc, response, result)
+
+
+def item_commands(svc: ServicesDep, body: TicketPatch | TaskPatch, ctx: Ctx) -> list[Any]:
+    """The commands for the fields every item kind has, in a PATCH body."""
     commands: list[TicketCommand] = []
     if body.project_id is not None or body.folder_id is not None:
         target = body.project_id or svc.projects.folder_project(body.folder_id, ctx)
@@ -125,8 +154,7 @@ def change_ticket(
         commands.append(ReprioritiseTicket(priority=body.priority))
     if body.status is not None:
         commands.append(ChangeTicketStatus(status=body.status))
-    result = svc.commands.change_ticket(number, commands, ctx, version)
-    return answer_write(svc, response, result)
+    return commands
 
 
 @router.get(
@@ -140,8 +168,6 @@ def ticket_history(
 ) -> OrjsonResponse:
     """Every event of the ticket in log order: position, type, time, actor, changes."""
     with svc.views.read() as tx:
-        doc = get_ticket(tx, current_tables(tx, "ticket_detail"), number)
-        if doc is None or not scope.sees(doc["project_id"]):
-            raise TicketNotFoundError(number)
+        visible_ticket(get_ticket(tx, current_tables(tx, "ticket_detail"), number), number, scope)
         entries = item_history(tx, current_tables(tx, "item_history"), str(item_id(number)))
     return reply(response, entries)

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from api.deps import ServicesDep, TicketScope, fresh
+from api.deps import ProjectScope, ServicesDep, fresh
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import FlatPage
 from api.tags import Tag
@@ -40,7 +40,7 @@ Sort = Literal[
 )
 def flat(
     svc: ServicesDep,
-    scope: TicketScope,
+    scope: ProjectScope,
     response: Response,
     status: Annotated[str | None, Query(max_length=100, examples=["Open"])] = None,
     state: State | None = None,
@@ -49,13 +49,16 @@ def flat(
     project: Annotated[UUID | None, Query(description="A project id.")] = None,
     folder: Annotated[UUID | None, Query(description="A folder id.")] = None,
     team: Annotated[UUID | None, Query(description="A team id.")] = None,
+    kind: Annotated[
+        Literal["ticket", "task"] | None, Query(description="Only tickets or only tasks.")
+    ] = None,
     q: Annotated[str | None, Query(max_length=200, description="Words in title or text.")] = None,
     sort: Sort = "-number",
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> OrjsonResponse:
-    """The items you may see, filtered and sorted, a page at a time; pass `next_cursor` back
-    as `cursor`."""
+    """The items (tickets and tasks, as your apps allow) you may see, filtered and sorted,
+    a page at a time; pass `next_cursor` back as `cursor`."""
     query = FlatQuery(
         status=status,
         state=state.value if state else None,
@@ -64,11 +67,13 @@ def flat(
         project=str(project) if project else None,
         folder=str(folder) if folder else None,
         team=str(team) if team else None,
+        kind=kind,
         q=q,
         sort=sort,
         cursor=cursor,
         limit=limit,
         visible_projects=None if scope.all_projects else scope.project_ids,
+        visible_kinds=scope.kinds,
     )
     with svc.views.read() as tx:
         items, next_cursor = list_items(tx, current_tables(tx, "flat"), query)

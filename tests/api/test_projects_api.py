@@ -303,12 +303,27 @@ def test_staff_without_the_tickets_app_cannot_use_tickets(
     client: TestClient, live: bootstrap.Container
 ) -> None:
     user_id, headers = member(client, live, "planner@example.com")
+    project = ok(client.post("/api/v1/projects", json={"name": "Both kinds"}), 201)
+    ok(client.put(f"/api/v1/projects/{project['id']}/members/{user_id}", json={"role": "standard"}))
+    place = {"project_id": project["id"]}
+    ticket = ok(client.post("/api/v1/tickets", json={"title": "A ticket", **place}), 201)
+    task = ok(client.post("/api/v1/tasks", json={"title": "A task", **place}), 201)
     changed = client.patch(f"/api/v1/users/{user_id}", json={"apps": "tasks"})
-    position = changed.headers["X-Log-Position"]
-    refused = client.get("/api/v1/views/flat", headers={**headers, "X-Min-Position": position})
+    wait = {**headers, "X-Min-Position": changed.headers["X-Log-Position"]}
+    # The flat list shows them the items of their apps: tasks, never tickets.
+    listed = ok(client.get("/api/v1/views/flat", headers=wait))["items"]
+    assert {i["kind"] for i in listed} <= {"task"}
+    assert task["number"] in [i["number"] for i in listed]
+    refused = client.get(f"/api/v1/tickets/{ticket['number']}", headers=wait)
     assert refused.status_code == 403
     assert "tickets app" in refused.json()["detail"]
     assert client.post("/api/v1/tickets", json={"title": "x"}, headers=headers).status_code == 403
+    back = client.patch(f"/api/v1/users/{user_id}", json={"apps": "tickets"})
+    wait = {**headers, "X-Min-Position": back.headers["X-Log-Position"]}
+    listed = ok(client.get("/api/v1/views/flat", headers=wait))["items"]
+    assert [i["kind"] for i in listed] == ["ticket"]
+    assert client.get(f"/api/v1/tasks/{task['number']}", headers=wait).status_code == 403
+    assert client.post("/api/v1/tasks", json={"title": "x"}, headers=headers).status_code == 403
 
 
 def test_non_members_see_a_project_name_to_ask_to_join_but_nothing_inside(

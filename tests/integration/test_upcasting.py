@@ -13,6 +13,7 @@ from domain.item_numbers import item_id
 from domain.project import INBOX_ID
 from domain.ticket import Ticket
 from domain.user import user_id_for
+from domain.values import Actor
 from projections.base import current_tables
 from projections.ticket_detail import get_ticket
 
@@ -194,3 +195,6 @@ def test_snapshots_taken_by_version_1_load_in_the_current_shape(
     assert (user.role, user.is_active, user.password_hash) == ("member", True, None)
     assert user.tokens["t1"]["scopes"] == ["read", "write", "admin"]
     assert (ticket.project_id, ticket.folder_id) == (str(INBOX_ID), None)
+    # (v1 -> v2 -> v3: a ticket snapshot taken before conversions existed is unconverted)
+    assert ticket.converted_to is None
+    ticket.retitle("Still a ticket", Actor.system("tests"), "c")

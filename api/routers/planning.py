@@ -1,0 +1,300 @@
+"""Planning views: the Gantt chart (JSON, SVG, baselines), the status board and the calendar."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from api.charts import calendar_ics, gantt_svg
+from api.deps import Ctx, ExpectedVersion, ProjectScope, ServicesDep, fresh, written
+from api.planning_schemas import BoardOut, CalendarOut, Card, CardMove, GanttOut
+from api.problems import InvalidParameterError
+from api.responses import OrjsonResponse, documented, reply
+from api.tags import Tag
+from commands.errors import TicketNotFoundError
+from commands.models import ChangeTicketStatus
+from commands.projects import ProjectNotFoundError
+from domain.errors import PermissionDeniedError
+from projections.access import StaffScope
+from projections.base import current_tables
+from projections.calendar import month_bars, planned_bars
+from projections.gantt import GanttBar, chart, fold_plan, placed_task_ids, project_rows
+from projections.hierarchy import get_project
+from projections.status_board import board, card_of
+
+router = APIRouter(prefix="/api/v1/views", tags=[Tag.PLANNING])
+
+ProjectParam = Annotated[UUID, Query(description="A project id (404 unless you may see it).")]
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+# --- scoping -------------------------------------------------------------------------------
+
+
+def _require_app(scope: StaffScope, kind: str) -> None:
+    if kind not in scope.kinds:
+        raise PermissionDeniedError(f"the {kind}s app is not enabled for you")
+
+
+def task_scope(scope: ProjectScope) -> StaffScope:
+    """What the caller may read in the tasks app (403 without that app)."""
+    _require_app(scope, "task")
+    return scope
+
+
+TaskScope = Annotated[StaffScope, Depends(task_scope)]
+
+
+def _project(svc: ServicesDep, scope: StaffScope, project: UUID) -> dict[str, Any]:
+    """The project if the caller may see it; 404 otherwise (not 403: an outsider must not
+    learn that it exists)."""
+    with svc.views.read() as tx:
+        found = get_project(tx, current_tables(tx, "hierarchy"), str(project))
+    if found is None or not scope.sees(str(project)):
+        raise ProjectNotFoundError(project)
+    return found
+
+
+def _visible(scope: StaffScope) -> frozenset[str] | None:
+    return None if scope.all_projects else scope.project_ids
+
+
+def _with_headers(sub: Response, content: bytes | str, media_type: str) -> Response:
+    """A non-JSON answer carrying the headers dependencies set (X-View-Fresh)."""
+    response = Response(content, media_type=media_type)
+    for name, value in sub.headers.items():
+        if name not in ("content-length", "content-type"):
+            response.headers[name] = value
+    return response
+
+
+# --- the Gantt chart -----------------------------------------------------------------------
+
+
+AsOf = Annotated[
+    datetime | None,
+    Query(description="RFC 3339 moment: the plan as it was then (a baseline)."),
+]
+
+
+def _stream(svc: ServicesDep, task_id: str, until: datetime) -> list[Any]:
+    """A task's events up to `until`, from the event store."""
+    events: list[Any] = list(svc.commands.app.events.get(UUID(task_id)))
+    return [e for e in events if e.timestamp <= until]
+
+
+def _gantt(svc: ServicesDep, project_id: str, as_of: datetime | None) -> Any:
+    if as_of is not None and as_of.tzinfo is None:
+        raise InvalidParameterError("query", "as_of", "give a time zone, e.g. 2026-12-01T09:00Z")
+    with svc.views.read() as tx:
+        t = current_tables(tx, "gantt")
+        if as_of is None:
+            bars, links = project_rows(tx, t, project_id)
+        else:
+            ids = placed_task_ids(tx, t, project_id)
+    if as_of is not None:
+        # The same fold as the view, over the streams of every task ever in the project
+        # (one moved away since was still here then), up to the moment.
+        plan = fold_plan(event for task_id in ids for event in _stream(svc, task_id, as_of))
+        bars, links = plan.in_project(project_id)
+    return {"project_id": project_id, "as_of": as_of, **chart(bars, links)}
+
+
+@router.get(
+    "/gantt",
+    summary="A project's Gantt chart",
+    responses={200: {"model": GanttOut}, **documented(401, 403, 404, 422)},
+    dependencies=[Depends(fresh("gantt", "access", "hierarchy"))],
+)
+def gantt(
+    svc: ServicesDep,
+    scope: TaskScope,
+    response: Response,
+    project: ProjectParam,
+    as_of: AsOf = None,
+) -> OrjsonResponse:
+    """The project's tasks (parents followed by their subtasks) with planned and actual
+    dates, progress and slack; their dependencies; and the critical path, computed as you
+    read. With `as_of`, the plan as it was at that moment (a baseline)."""
+    _project(svc, scope, project)
+    return reply(response, _gantt(svc, str(project), as_of))
+
+
+@router.get(
+    "/gantt.svg",
+    summary="A project's Gantt chart as SVG",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/svg+xml": {}}, "description": "The chart as an SVG image."},
+        **documented(401, 403, 404, 422),
+    },
+    dependencies=[Depends(fresh("gantt", "access", "hierarchy"))],
+)
+def gantt_image(
+    svc: ServicesDep,
+    scope: TaskScope,
+    response: Response,
+    project: ProjectParam,
+    as_of: AsOf = None,
+) -> Response:
+    """The Gantt chart drawn: planned bars with their percent complete, actual dates
+    beneath, milestones as diamonds, dependency arrows, critical tasks in red."""
+    found = _project(svc, scope, project)
+    doc = _gantt(svc, str(project), as_of)
+    return _with_headers(response, gantt_svg(found["name"], doc), "image/svg+xml")
+
+
+# --- the status board ----------------------------------------------------------------------
+
+
+@router.get(
+    "/status-board",
+    summary="A project's status board",
+    responses={200: {"model": BoardOut}, **documented(401, 403, 404, 422)},
+    dependencies=[Depends(fresh("status_board", "access", "hierarchy"))],
+)
+def status_board(
+    svc: ServicesDep,
+    scope: ProjectScope,
+    response: Response,
+    project: ProjectParam,
+    kind: Annotated[Literal["ticket", "task"], Query(description="Which items' board.")] = "task",
+    status: Annotated[
+        str | None, Query(max_length=100, description="Only this column.", examples=["Done"])
+    ] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=500, description="A column's `next_cursor`: its next cards.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Cards per column.")] = 20,
+) -> OrjsonResponse:
+    """A column per status of the lifecycle (then any other status an item holds), each
+    with its card count and first cards, most urgent first, then by number."""
+    _require_app(scope, kind)
+    _project(svc, scope, project)
+    with svc.views.read() as tx:
+        doc = board(
+            tx, current_tables(tx, "status_board"), str(project), kind, limit, status, cursor
+        )
+    if status is not None and not doc["columns"]:
+        raise InvalidParameterError("query", "status", f"no {kind} column {status!r}")
+    return reply(response, doc)
+
+
+@router.post(
+    "/status-board/moves",
+    summary="Move a card to another column",
+    responses={200: {"model": Card}, **documented(401, 403, 404, 409, 412, 422)},
+)
+def move_card(
+    body: CardMove, svc: ServicesDep, ctx: Ctx, version: ExpectedVersion, response: Response
+) -> OrjsonResponse:
+    """Change the item's status (a column is a status); answers with the moved card and
+    X-Log-Position. An unknown status is a 422 problem; with If-Match, a stale version 412."""
+    result = svc.commands.change_item(
+        body.number, [ChangeTicketStatus(status=body.status)], ctx, version
+    )
+    # The card as this write left it, folded from the item's events (never a lagging view).
+    events = svc.commands.app.events.get(result.id)
+    card = card_of(e for e in events if e.originator_version <= result.version)
+    if card is None:
+        raise TicketNotFoundError(body.number)
+    written(response, result.position, result.version)
+    return reply(response, card.shown())
+
+
+# --- the calendar --------------------------------------------------------------------------
+
+
+def _month(text: str) -> tuple[date, date]:
+    try:
+        first = date.fromisoformat(f"{text}-01")
+    except ValueError as error:
+        raise InvalidParameterError("query", "month", "expected YYYY-MM, e.g. 2026-12") from error
+    following = (first + timedelta(days=31)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+def _calendar_item(bar: GanttBar) -> dict[str, Any]:
+    return {
+        "number": bar.number,
+        "title": bar.title,
+        "project_id": bar.project_id,
+        "planned": {"start": bar.start, "finish": bar.finish},
+        "actual": {"start": bar.actual_start, "finish": bar.actual_finish},
+        "milestone": bar.milestone,
+    }
+
+
+@router.get(
+    "/calendar",
+    summary="Your tasks in a month",
+    responses={200: {"model": CalendarOut}, **documented(401, 403, 404, 422)},
+    dependencies=[Depends(fresh("gantt", "access", "hierarchy"))],
+)
+def calendar(
+    svc: ServicesDep,
+    scope: TaskScope,
+    response: Response,
+    month: Annotated[str, Query(pattern=MONTH, description="YYYY-MM.", examples=["2026-12"])],
+    project: Annotated[UUID | None, Query(description="Only this project's tasks.")] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> OrjsonResponse:
+    """The tasks you may see whose planned or actual dates touch the month, by first day
+    then number, a page at a time; and the month's days (Monday to Friday are working days)."""
+    first, last = _month(month)
+    if project is not None:
+        _project(svc, scope, project)
+    with svc.views.read() as tx:
+        bars, next_cursor = month_bars(
+            tx,
+            current_tables(tx, "gantt"),
+            first,
+            last,
+            _visible(scope),
+            str(project) if project else None,
+            cursor,
+            limit,
+        )
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    return reply(
+        response,
+        {
+            "month": month,
+            "days": [{"date": day, "working_day": day.weekday() < 5} for day in days],
+            "items": [_calendar_item(bar) for bar in bars],
+            "next_cursor": next_cursor,
+        },
+    )
+
+
+@router.get(
+    "/calendar.ics",
+    summary="Your tasks as an iCalendar feed",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/calendar": {}}, "description": "An RFC 5545 calendar."},
+        **documented(401, 403, 404, 422),
+    },
+    dependencies=[Depends(fresh("gantt", "access", "hierarchy"))],
+)
+def calendar_feed(
+    svc: ServicesDep,
+    scope: TaskScope,
+    response: Response,
+    project: Annotated[UUID | None, Query(description="Only this project's tasks.")] = None,
+) -> Response:
+    """One all-day event per task you may see that has planned dates: UID the task's id,
+    summary `#number title`, DTSTAMP its last change (the feed is the same until the plan
+    changes)."""
+    name = "ledgerdesk tasks"
+    if project is not None:
+        name = _project(svc, scope, project)["name"]
+    with svc.views.read() as tx:
+        bars = planned_bars(
+            tx, current_tables(tx, "gantt"), _visible(scope), str(project) if project else None
+        )
+    return _with_headers(response, calendar_ics(name, bars), "text/calendar; charset=utf-8")

@@ -1,0 +1,265 @@
+"""Tasks: create, read (now or as of a moment), change, plan, link, recur; and the
+conversion of a ticket into a task."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from api.deps import Ctx, ExpectedVersion, ProjectScope, ServicesDep, fresh
+from api.problems import InvalidParameterError
+from api.responses import OrjsonResponse, documented, reply
+from api.routers.tickets import Number, answer_write, item_commands, visible_item
+from api.schemas import (
+    CloneAsRecurring,
+    DependencyCreate,
+    HistoryEntry,
+    RecurrenceIn,
+    Reschedule,
+    TaskCreate,
+    TaskOut,
+    TaskPatch,
+)
+from api.tags import Tag
+from commands.errors import TaskNotFoundError
+from commands.models import (
+    AddDependency,
+    EstimatePoints,
+    EstimateWork,
+    MarkMilestone,
+    OpenTask,
+    PlanTask,
+    RecordActuals,
+    RecurrenceRule,
+    RemoveDependency,
+    RescheduleTask,
+    SetConstraint,
+    SetParent,
+    SetProgress,
+    SetRecurrence,
+    StopRecurrence,
+    TaskCommand,
+)
+from domain.item_numbers import item_id
+from projections.base import current_tables
+from projections.item_history import item_history
+from projections.ticket_detail import fold, get_ticket
+
+router = APIRouter(prefix="/api/v1/tasks", tags=[Tag.TASKS])
+conversion = APIRouter(prefix="/api/v1/tickets", tags=[Tag.TASKS])
+TaskNumber = Annotated[int, Path(ge=1, description="The task's item number.", examples=[1043])]
+WRITE = {200: {"model": TaskOut}, **documented(401, 404, 409, 412, 422)}
+
+
+def _location(number: int | None) -> str:
+    return f"/api/v1/tasks/{number}"
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a task",
+    responses={201: {"model": TaskOut}, **documented(401, 403, 404, 409, 422)},
+)
+def create_task(body: TaskCreate, svc: ServicesDep, ctx: Ctx, response: Response) -> OrjsonResponse:
+    """Create a task with the next item number: its plan (start with finish or duration in
+    working days, a constraint, work, points, milestone), its place, optionally a parent
+    task (one level of subtasks) and a recurrence."""
+    fields = body.model_dump(exclude={"recurrence"})
+    recurrence = RecurrenceRule(**body.recurrence.model_dump()) if body.recurrence else None
+    result = svc.commands.open_task(OpenTask(**fields, recurrence=recurrence), ctx)
+    return answer_write(svc, response, result, 201, Location=_location(result.number))
+
+
+@router.get(
+    "/{number}",
+    summary="Read a task",
+    responses={200: {"model": TaskOut}, **documented(401, 403, 404, 422)},
+    dependencies=[Depends(fresh("ticket_detail", "access"))],
+)
+def read_task(
+    number: TaskNumber,
+    svc: ServicesDep,
+    scope: ProjectScope,
+    response: Response,
+    as_of: Annotated[
+        datetime | None,
+        Query(description="RFC 3339 moment: the task as it was then (404 before it existed)."),
+    ] = None,
+) -> OrjsonResponse:
+    """Read a task with its plan, links, people, conversation and attachments, now or as of
+    a moment (a task converted from a ticket existed, as that ticket, before it)."""
+    with svc.views.read() as tx:
+        doc = visible_item(
+            get_ticket(tx, current_tables(tx, "ticket_detail"), number), number, scope, "task"
+        )
+    if as_of is None:
+        return reply(response, doc, ETag=f'"{doc["version"]}"')
+    if as_of.tzinfo is None:
+        raise InvalidParameterError("query", "as_of", "give a time zone, e.g. 2026-11-22T10:00Z")
+    then = fold(svc.commands.task_events(number, as_of))
+    if then is None:
+        raise TaskNotFoundError(number)
+    return reply(response, then, ETag=f'"{then["version"]}"')
+
+
+@router.patch("/{number}", summary="Change a task", responses=WRITE)
+def change_task(
+    number: TaskNumber,
+    body: TaskPatch,
+    svc: ServicesDep,
+    ctx: Ctx,
+    version: ExpectedVersion,
+    response: Response,
+) -> OrjsonResponse:
+    """Change any field: one event per changed field, none if nothing changed. Changing
+    dates, the constraint or the milestone mark moves the tasks that follow this one (in
+    the same write). With If-Match, a stale version gets 412."""
+    result = svc.commands.change_task(number, _patch_commands(svc, body, ctx), ctx, version)
+    return answer_write(svc, response, result)
+
+
+def _patch_commands(svc: ServicesDep, body: TaskPatch, ctx: Ctx) -> list[TaskCommand]:
+    given = body.model_fields_set
+    commands: list[TaskCommand] = item_commands(svc, body, ctx)
+    if body.milestone is not None:
+        commands.append(MarkMilestone(milestone=body.milestone))
+    if given & {"start", "finish", "duration_days"}:
+        commands.append(
+            PlanTask(start=body.start, finish=body.finish, duration_days=body.duration_days)
+        )
+    if body.constraint is not None:
+        commands.append(SetConstraint(constraint=body.constraint, constraint_on=body.constraint_on))
+    if "work_hours" in given:
+        commands.append(EstimateWork(work_hours=body.work_hours))
+    if "points" in given:
+        commands.append(EstimatePoints(points=body.points))
+    if body.percent_complete is not None:
+        commands.append(SetProgress(percent_complete=body.percent_complete))
+    if given & {"actual_start", "actual_finish"}:
+        commands.append(
+            RecordActuals(actual_start=body.actual_start, actual_finish=body.actual_finish)
+        )
+    if body.parent is not None:
+        commands.append(SetParent(parent=body.parent or None))
+    return commands
+
+
+@router.post("/{number}/reschedule", summary="Reschedule (drag a Gantt bar)", responses=WRITE)
+def reschedule(
+    number: TaskNumber, body: Reschedule, svc: ServicesDep, ctx: Ctx, response: Response
+) -> OrjsonResponse:
+    """What dragging the task's bar does: it starts on `start` (keeping its duration, or
+    finishing on `finish`), the plan records the matching constraint (start no earlier
+    than), and the tasks that follow move with it."""
+    cmd = RescheduleTask(start=body.start, finish=body.finish)
+    return answer_write(svc, response, svc.commands.change_task(number, [cmd], ctx))
+
+
+@router.post(
+    "/{number}/dependencies",
+    status_code=201,
+    summary="Add a dependency",
+    responses={201: {"model": TaskOut}, **documented(401, 404, 409, 422)},
+)
+def add_dependency(
+    number: TaskNumber, body: DependencyCreate, svc: ServicesDep, ctx: Ctx, response: Response
+) -> OrjsonResponse:
+    """This task follows `predecessor` (finish-to-start, start-to-start, finish-to-finish
+    or start-to-finish, with a lag in working days); it and its successors are rescheduled.
+    A link that would close a cycle is refused with 409, naming the cycle."""
+    cmd = AddDependency(predecessor=body.predecessor, kind=body.kind, lag_days=body.lag_days)
+    return answer_write(svc, response, svc.commands.change_task(number, [cmd], ctx), 201)
+
+
+@router.delete(
+    "/{number}/dependencies/{predecessor}", summary="Remove a dependency", responses=WRITE
+)
+def remove_dependency(
+    number: TaskNumber,
+    predecessor: Annotated[int, Path(ge=1, description="The predecessor's number.")],
+    svc: ServicesDep,
+    ctx: Ctx,
+    response: Response,
+) -> OrjsonResponse:
+    """This task no longer follows `predecessor` (nothing changes if it did not)."""
+    cmd = RemoveDependency(predecessor=predecessor)
+    return answer_write(svc, response, svc.commands.change_task(number, [cmd], ctx))
+
+
+@router.put("/{number}/recurrence", summary="Make the task recur", responses=WRITE)
+def set_recurrence(
+    number: TaskNumber, body: RecurrenceIn, svc: ServicesDep, ctx: Ctx, response: Response
+) -> OrjsonResponse:
+    """Make this task the template of a series (RFC 5545 rule: daily, weekly, monthly or
+    yearly; an interval; weekdays or month days; a count or an end date). A worker creates
+    each occurrence once, on its date. Changing the rule affects future occurrences only."""
+    cmd = SetRecurrence(rule=RecurrenceRule(**body.model_dump()))
+    return answer_write(svc, response, svc.commands.change_task(number, [cmd], ctx))
+
+
+@router.delete("/{number}/recurrence", summary="Stop the series", responses=WRITE)
+def stop_recurrence(
+    number: TaskNumber, svc: ServicesDep, ctx: Ctx, response: Response
+) -> OrjsonResponse:
+    """No further occurrences are created; those already created stay."""
+    return answer_write(svc, response, svc.commands.change_task(number, [StopRecurrence()], ctx))
+
+
+@router.post(
+    "/{number}/clone",
+    status_code=201,
+    summary="Clone as recurring",
+    responses={201: {"model": TaskOut}, **documented(401, 404, 409, 422)},
+)
+def clone_as_recurring(
+    number: TaskNumber, body: CloneAsRecurring, svc: ServicesDep, ctx: Ctx, response: Response
+) -> OrjsonResponse:
+    """A new task like this one (title, description, priority, place, plan, people) that
+    is the template of a new series with the given rule."""
+    rule = RecurrenceRule(**body.recurrence.model_dump())
+    result = svc.commands.clone_task(number, rule, ctx)
+    return answer_write(svc, response, result, 201, Location=_location(result.number))
+
+
+@router.get(
+    "/{number}/history",
+    summary="A task's history",
+    responses={200: {"model": list[HistoryEntry]}, **documented(401, 403, 404)},
+    dependencies=[Depends(fresh("item_history", "ticket_detail", "access"))],
+)
+def task_history(
+    number: TaskNumber, svc: ServicesDep, scope: ProjectScope, response: Response
+) -> OrjsonResponse:
+    """Every event of the task in log order; a converted task's history begins with its
+    ticket's."""
+    with svc.views.read() as tx:
+        t = current_tables(tx, "ticket_detail")
+        doc = visible_item(get_ticket(tx, t, number), number, scope, "task")
+        history = current_tables(tx, "item_history")
+        entries: list[Any] = []
+        if doc.get("converted_from_ticket") is not None:
+            source = str(item_id(doc["converted_from_ticket"]))
+            entries += item_history(tx, history, source)
+        entries += item_history(tx, history, str(item_id(number)))
+    return reply(response, entries)
+
+
+@conversion.post(
+    "/{number}/conversion",
+    status_code=201,
+    summary="Convert a ticket to a task",
+    responses={201: {"model": TaskOut}, **documented(401, 403, 404, 409, 422)},
+)
+def convert(number: Number, svc: ServicesDep, ctx: Ctx, response: Response) -> OrjsonResponse:
+    """Turn the ticket into a task, in one atomic write: the task gets a new number and
+    carries the messages, attachments, people, requester and place; the ticket's stream
+    ends with its conversion. Afterwards every path under the ticket answers 308 to the
+    same path under the task. Converting it again is 409."""
+    result = svc.commands.convert_ticket(number, ctx)
+    return answer_write(svc, response, result, 201, Location=_location(result.number))
+
+
+routers = [router, conversion]

@@ -1,0 +1,460 @@
+"""Task scheduling: a working-day calendar, dependency links, constraints, the critical path.
+
+Pure and standard library only. Dates become working-day indexes (Monday to Friday, no
+holidays) before any arithmetic, so a weekend can never be a start or a finish and every pass
+is a walk over tasks and links in a topological order kept deterministic by a heap:
+O((V + E) log V), no recursion.
+
+Semantics, in working days, for a task starting on S with duration d:
+- finish = S + (d - 1); a milestone (or a duration of 0) finishes on its start day.
+- A start on a weekend moves to the Monday after; a finish on a weekend back to the Friday.
+  Constraint dates follow the same rule: start-kind dates forward, finish-kind dates back.
+- Links, with lag L (negative lag is lead):
+  finish_to_start  successor start  >= predecessor finish + 1 + L (a milestone too: the
+                   successor starts the working day after the milestone's day)
+  start_to_start   successor start  >= predecessor start + L
+  finish_to_finish successor finish >= predecessor finish + L
+  start_to_finish  successor finish >= predecessor start + L (finishing on the day the
+                   predecessor starts is allowed)
+- Tasks without a start are unscheduled: links from or to them are ignored, as are links
+  naming numbers not in the plans.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict, deque
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from domain.errors import (
+    ConstraintDateError,
+    DependencyCycleError,
+    InvalidValueError,
+    UnknownConstraintError,
+    UnknownLinkKindError,
+)
+
+# -- calendar ----------------------------------------------------------------------------
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5
+
+
+def next_working_day(day: date) -> date:
+    """`day` itself if it is a working day, else the Monday after it."""
+    return day if day.weekday() < 5 else day + timedelta(days=7 - day.weekday())
+
+
+def previous_working_day(day: date) -> date:
+    """`day` itself if it is a working day, else the Friday before it."""
+    return day if day.weekday() < 5 else day - timedelta(days=day.weekday() - 4)
+
+
+def add_working_days(day: date, n: int) -> date:
+    """The working day `n` working days after `day` (before it when `n` is negative).
+
+    A weekend `day` first moves to the Monday after it, so Saturday + 0 is Monday and
+    Saturday - 1 is Friday (like numpy's busday_offset with roll="forward").
+    """
+    return _day(_index(day) + n)
+
+
+def working_days_between(a: date, b: date) -> int:
+    """The working days in [a, b), negated when b is before a (like numpy's busday_count).
+
+    Always `add_working_days(a, working_days_between(a, b)) == next_working_day(b)`.
+    """
+    return _index(b) - _index(a)
+
+
+def _index(day: date) -> int:
+    """How many working days come before `day`; a weekend shares the next Monday's index."""
+    weeks, weekday = divmod(day.toordinal() - 1, 7)  # ordinal 1 (0001-01-01) is a Monday
+    return weeks * 5 + min(weekday, 5)
+
+
+def _day(index: int) -> date:
+    weeks, weekday = divmod(index, 5)
+    return date.fromordinal(weeks * 7 + weekday + 1)
+
+
+def _finish_index(day: date) -> int:
+    return _index(previous_working_day(day))
+
+
+# -- values ------------------------------------------------------------------------------
+
+
+class ConstraintKind(StrEnum):
+    AS_SOON_AS_POSSIBLE = "as_soon_as_possible"
+    AS_LATE_AS_POSSIBLE = "as_late_as_possible"
+    MUST_START_ON = "must_start_on"
+    MUST_FINISH_ON = "must_finish_on"
+    START_NO_EARLIER_THAN = "start_no_earlier_than"
+    START_NO_LATER_THAN = "start_no_later_than"
+    FINISH_NO_EARLIER_THAN = "finish_no_earlier_than"
+    FINISH_NO_LATER_THAN = "finish_no_later_than"
+
+    @property
+    def needs_date(self) -> bool:
+        return self not in _UNDATED
+
+
+_ALAP = ConstraintKind.AS_LATE_AS_POSSIBLE
+_UNDATED = frozenset({ConstraintKind.AS_SOON_AS_POSSIBLE, _ALAP})
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    """When a task may start or finish; every kind but ASAP and ALAP carries a date."""
+
+    kind: ConstraintKind
+    on: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind.needs_date != (self.on is not None):
+            raise ConstraintDateError(self.kind, needed=self.kind.needs_date)
+
+    @classmethod
+    def parse(cls, kind: str, on: date | None = None) -> Constraint:
+        try:
+            constraint_kind = ConstraintKind(kind)
+        except ValueError:
+            raise UnknownConstraintError(kind, [known.value for known in ConstraintKind]) from None
+        return cls(constraint_kind, on)
+
+
+ASAP = Constraint(ConstraintKind.AS_SOON_AS_POSSIBLE)
+
+
+class LinkKind(StrEnum):
+    FINISH_TO_START = "finish_to_start"
+    START_TO_START = "start_to_start"
+    FINISH_TO_FINISH = "finish_to_finish"
+    START_TO_FINISH = "start_to_finish"
+
+    @classmethod
+    def parse(cls, value: str) -> LinkKind:
+        try:
+            return cls(value)
+        except ValueError:
+            raise UnknownLinkKindError(value, [known.value for known in cls]) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A dependency between two items, by number; the lag is in working days."""
+
+    predecessor: int
+    successor: int
+    kind: LinkKind = LinkKind.FINISH_TO_START
+    lag_days: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TaskPlan:
+    """What the scheduler needs of a task; `start` None means unscheduled."""
+
+    number: int
+    start: date | None
+    duration_days: int
+    constraint: Constraint = ASAP
+    milestone: bool = False
+
+    def __post_init__(self) -> None:
+        if self.duration_days < 0:
+            raise InvalidValueError("duration_days", "duration_days must not be negative")
+
+    @property
+    def span(self) -> int:
+        """Working days from start to finish: 0 for a milestone or a duration of 0."""
+        return 0 if self.milestone else max(self.duration_days - 1, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    """Where a task lands; `violated` when its constraint could not be honoured."""
+
+    number: int
+    start: date
+    finish: date
+    violated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CriticalPath:
+    """The schedule, each task's total slack in working days, and the critical tasks."""
+
+    schedule: Mapping[int, Scheduled]
+    slack: Mapping[int, int]
+    critical: frozenset[int]
+    finish: date | None
+
+
+# -- cycles ------------------------------------------------------------------------------
+
+
+def find_cycle(links: Iterable[Link], new: Link) -> list[int] | None:
+    """The cycle adding `new` would close, or None.
+
+    The cycle reads along the links and starts and ends with `new.successor`:
+    [successor, ..., predecessor, successor] (a self-link gives [n, n]). Of several cycles
+    it is a shortest one, ties going to the smaller numbers.
+    """
+    if new.predecessor == new.successor:
+        return [new.successor, new.successor]
+    successors: dict[int, list[int]] = defaultdict(list)
+    for link in links:
+        successors[link.predecessor].append(link.successor)
+    came_from = {new.successor: new.successor}
+    queue = deque([new.successor])
+    while queue:
+        number = queue.popleft()
+        if number == new.predecessor:
+            return [*_path_back(came_from, number), new.successor]
+        for successor in sorted(successors.get(number, ())):
+            if successor not in came_from:
+                came_from[successor] = number
+                queue.append(successor)
+    return None
+
+
+def _path_back(came_from: Mapping[int, int], number: int) -> list[int]:
+    path = [number]
+    while came_from[number] != number:
+        number = came_from[number]
+        path.append(number)
+    path.reverse()
+    return path
+
+
+# -- scheduling --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Bar:
+    start: int
+    span: int
+    violated: bool = False
+
+    @property
+    def finish(self) -> int:
+        return self.start + self.span
+
+
+@dataclass(slots=True)
+class _Network:
+    """The scheduled tasks in topological order and the links between them."""
+
+    order: list[int]
+    incoming: dict[int, list[Link]]
+    outgoing: dict[int, list[Link]]
+
+
+def schedule(
+    plans: Mapping[int, TaskPlan], links: Iterable[Link], fixed: Collection[int] = ()
+) -> dict[int, Scheduled]:
+    """Every scheduled task's dates, in topological order (ties by number).
+
+    A forward pass: each task starts as its links and constraint allow (see `_constrain`);
+    then tasks as late as possible move as late as they can without moving any successor or
+    the latest finish. Numbers in `fixed` keep their own dates. Raises DependencyCycleError
+    if the links hold a cycle.
+    """
+    network = _network(plans, links)
+    bars = _forward(plans, network, frozenset(fixed))
+    return _results(bars)
+
+
+def critical_path(plans: Mapping[int, TaskPlan], links: Iterable[Link]) -> CriticalPath:
+    """Total slack per scheduled task, from a backward pass off the latest finish.
+
+    A task's late start is bounded by every outgoing link (lags honoured), by the latest
+    finish, and by its own constraint: must-start/finish-on pins it, no-later-than caps it.
+    Slack is late start minus scheduled start; a task is critical when its slack is <= 0
+    (negative slack means a constraint or a successor's pinned date is already missed).
+    """
+    network = _network(plans, links)
+    bars = _forward(plans, network, frozenset())
+    if not bars:
+        return CriticalPath({}, {}, frozenset(), None)
+    end = max(bar.finish for bar in bars.values())
+    late: dict[int, _Bar] = {}
+    for number in reversed(network.order):
+        bar = bars[number]
+        latest = _latest_allowed(network.outgoing[number], late, bar.span, end)
+        deadline = _deadline(plans[number].constraint, bar)
+        late[number] = _Bar(latest if deadline is None else min(latest, deadline), bar.span)
+    slack = {number: late[number].start - bars[number].start for number in network.order}
+    critical = frozenset(number for number, days in slack.items() if days <= 0)
+    return CriticalPath(_results(bars), slack, critical, _day(end))
+
+
+def _network(plans: Mapping[int, TaskPlan], links: Iterable[Link]) -> _Network:
+    numbers = [number for number, plan in plans.items() if plan.start is not None]
+    incoming: dict[int, list[Link]] = {number: [] for number in numbers}
+    outgoing: dict[int, list[Link]] = {number: [] for number in numbers}
+    for link in links:
+        if link.predecessor in outgoing and link.successor in incoming:
+            outgoing[link.predecessor].append(link)
+            incoming[link.successor].append(link)
+    waiting = {number: len(incoming[number]) for number in numbers}
+    ready = [number for number, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:
+        number = heapq.heappop(ready)
+        order.append(number)
+        for link in outgoing[number]:
+            waiting[link.successor] -= 1
+            if waiting[link.successor] == 0:
+                heapq.heappush(ready, link.successor)
+    if len(order) < len(numbers):
+        raise DependencyCycleError(_stuck_cycle(waiting, incoming))
+    return _Network(order, incoming, outgoing)
+
+
+def _stuck_cycle(waiting: Mapping[int, int], incoming: Mapping[int, list[Link]]) -> list[int]:
+    """A cycle among the tasks a topological sort could not reach, read along the links
+    from its smallest number.
+
+    Every such task waits on another such task, so walking back from one must repeat.
+    """
+    stuck = {number for number, count in waiting.items() if count > 0}
+    position: dict[int, int] = {}
+    walk: list[int] = []
+    number = min(stuck)
+    while number not in position:
+        position[number] = len(walk)
+        walk.append(number)
+        number = min(link.predecessor for link in incoming[number] if link.predecessor in stuck)
+    cycle = walk[position[number] :][::-1]
+    first = cycle.index(min(cycle))
+    cycle = cycle[first:] + cycle[:first]
+    return [*cycle, cycle[0]]
+
+
+def _forward(
+    plans: Mapping[int, TaskPlan], network: _Network, fixed: frozenset[int]
+) -> dict[int, _Bar]:
+    bars: dict[int, _Bar] = {}
+    for number in network.order:
+        plan = plans[number]
+        assert plan.start is not None  # the network holds scheduled tasks only
+        own = _index(plan.start)
+        if number in fixed:
+            bars[number] = _Bar(own, plan.span)
+            continue
+        earliest = max(
+            (
+                _earliest_start(link, bars[link.predecessor], plan.span)
+                for link in network.incoming[number]
+            ),
+            default=None,
+        )
+        bars[number] = _constrain(plan.constraint, own, earliest, plan.span)
+    _move_late(plans, network, fixed, bars)
+    return bars
+
+
+def _constrain(constraint: Constraint, own: int, earliest: int | None, span: int) -> _Bar:
+    """Where the constraint puts a task the links allow to start on `earliest`.
+
+    Without predecessors (`earliest` None) the task's own start stands in for it, except
+    that must-start/finish-on pin the date whatever the own start was.
+    """
+    kind, on = constraint.kind, constraint.on
+    start = own if earliest is None else earliest
+    if on is None:  # as soon / as late as possible; the late move comes after the pass
+        return _Bar(start, span)
+    if kind is ConstraintKind.START_NO_EARLIER_THAN:
+        return _Bar(max(start, _index(on)), span)
+    if kind is ConstraintKind.FINISH_NO_EARLIER_THAN:
+        return _Bar(max(start, _finish_index(on) - span), span)
+    if kind is ConstraintKind.MUST_START_ON:
+        pinned = _index(on)
+        return _Bar(pinned, span, earliest is not None and earliest > pinned)
+    if kind is ConstraintKind.MUST_FINISH_ON:
+        pinned = _finish_index(on) - span
+        return _Bar(pinned, span, earliest is not None and earliest > pinned)
+    if kind is ConstraintKind.START_NO_LATER_THAN:
+        return _Bar(start, span, start > _index(on))
+    return _Bar(start, span, start + span > _finish_index(on))  # finish no later than
+
+
+def _move_late(
+    plans: Mapping[int, TaskPlan], network: _Network, fixed: frozenset[int], bars: dict[int, _Bar]
+) -> None:
+    """Move as-late-as-possible tasks to the latest start that moves no successor.
+
+    Successors come first (reverse topological order), so a chain of such tasks packs
+    against the first task after it that is not one of them. Free slack, not total slack:
+    moving into a successor's slack would reschedule that successor.
+    """
+    if not bars:
+        return
+    end = max(bar.finish for bar in bars.values())
+    for number in reversed(network.order):
+        if number in fixed or plans[number].constraint.kind is not _ALAP:
+            continue
+        bar = bars[number]
+        latest = _latest_allowed(network.outgoing[number], bars, bar.span, end)
+        bar.start = max(bar.start, latest)
+
+
+def _latest_allowed(
+    outgoing: Iterable[Link], successors: Mapping[int, _Bar], span: int, end: int
+) -> int:
+    """The latest start of a task of `span` that its links and the latest finish allow."""
+    latest = end - span
+    for link in outgoing:
+        latest = min(latest, _latest_start(link, successors[link.successor], span))
+    return latest
+
+
+def _earliest_start(link: Link, predecessor: _Bar, span: int) -> int:
+    """The earliest start of a successor of `span` that the link allows."""
+    lag = link.lag_days
+    if link.kind is LinkKind.FINISH_TO_START:
+        return predecessor.finish + 1 + lag
+    if link.kind is LinkKind.START_TO_START:
+        return predecessor.start + lag
+    if link.kind is LinkKind.FINISH_TO_FINISH:
+        return predecessor.finish + lag - span
+    return predecessor.start + lag - span  # start to finish
+
+
+def _latest_start(link: Link, successor: _Bar, span: int) -> int:
+    """The latest start of a predecessor of `span` that the link allows: `_earliest_start`
+    solved the other way round."""
+    lag = link.lag_days
+    if link.kind is LinkKind.FINISH_TO_START:
+        return successor.start - 1 - lag - span
+    if link.kind is LinkKind.START_TO_START:
+        return successor.start - lag
+    if link.kind is LinkKind.FINISH_TO_FINISH:
+        return successor.finish - lag - span
+    return successor.finish - lag  # start to finish
+
+
+def _deadline(constraint: Constraint, bar: _Bar) -> int | None:
+    """The latest start a task's own constraint allows in the backward pass, if any."""
+    kind, on = constraint.kind, constraint.on
+    if kind in (ConstraintKind.MUST_START_ON, ConstraintKind.MUST_FINISH_ON):
+        return bar.start
+    if on is not None and kind is ConstraintKind.START_NO_LATER_THAN:
+        return _index(on)
+    if on is not None and kind is ConstraintKind.FINISH_NO_LATER_THAN:
+        return _finish_index(on) - bar.span
+    return None
+
+
+def _results(bars: Mapping[int, _Bar]) -> dict[int, Scheduled]:
+    return {
+        number: Scheduled(number, _day(bar.start), _day(bar.finish), bar.violated)
+        for number, bar in bars.items()
+    }

@@ -1,0 +1,443 @@
+"""Gantt view: reads Task events and the shared item events tasks record (title, status,
+assignees, place); shows one bar per task (`gantt_tasks`), one row per dependency
+(`gantt_links`) and every project each task has ever been in (`gantt_placements`, so that
+a baseline also finds the tasks moved elsewhere since).
+
+One pure fold (`evolve`) makes the rows: the projection applies it to a page of the log;
+a baseline (`as_of`) applies it to a project's task streams up to a moment. `chart` turns
+the rows into what the Gantt shows, with the critical path computed at read time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from domain.schedule import Constraint, Link, LinkKind, TaskPlan, critical_path
+from projections.base import Positioned, Projection, Tables, dumps, iso, loads, topic_name
+from projections.db import Row, Tx
+
+BAR_COLUMNS = (
+    "id",
+    "number",
+    "project_id",
+    "folder_id",
+    "parent",
+    "title",
+    "status",
+    "state",
+    "start",
+    "finish",
+    "duration_days",
+    "actual_start",
+    "actual_finish",
+    "milestone",
+    "percent_complete",
+    "points",
+    "work_hours",
+    "constraint_kind",
+    "constraint_on",
+    "assignees",
+    "converted_from",
+    "updated_at",
+)
+
+
+@dataclass
+class GanttBar:
+    """One task as the Gantt shows it (dates are ISO days, `updated_at` its last change)."""
+
+    id: str
+    number: int
+    project_id: str
+    folder_id: str | None
+    parent: int | None
+    title: str
+    status: str
+    state: str
+    start: str | None
+    finish: str | None
+    duration_days: int | None
+    actual_start: str | None
+    actual_finish: str | None
+    milestone: bool
+    percent_complete: int
+    points: float | None
+    work_hours: float | None
+    constraint_kind: str
+    constraint_on: str | None
+    assignees: list[str]
+    converted_from: int | None
+    updated_at: str
+
+    def row(self) -> tuple[Any, ...]:
+        values = asdict(self)
+        values["milestone"] = int(self.milestone)
+        values["assignees"] = dumps(self.assignees)
+        return tuple(values[c] for c in BAR_COLUMNS)
+
+    @classmethod
+    def from_row(cls, row: Row) -> GanttBar:
+        values = {c: row[c] for c in BAR_COLUMNS}
+        values["milestone"] = bool(row["milestone"])
+        values["assignees"] = loads(row["assignees"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class GanttLink:
+    """A dependency: `successor` follows `predecessor` (item numbers)."""
+
+    predecessor: int
+    successor: int
+    kind: str
+    lag_days: int
+
+
+@dataclass
+class GanttPlan:
+    """The bars, links and placements of some tasks: what `evolve` changes.
+
+    `links` is keyed by the successor's id (dependencies are recorded on its stream);
+    `relinked` and `placed` say what changed, so the projection writes only that.
+    """
+
+    bars: dict[str, GanttBar] = field(default_factory=dict)
+    links: dict[str, dict[int, GanttLink]] = field(default_factory=dict)
+    relinked: set[str] = field(default_factory=set)
+    placed: set[tuple[str, str]] = field(default_factory=set)
+
+    def in_project(self, project_id: str) -> tuple[list[GanttBar], list[GanttLink]]:
+        bars = [b for b in self.bars.values() if b.project_id == project_id]
+        links = [link for b in bars for link in self.links.get(b.id, {}).values()]
+        return bars, links
+
+
+Fold = Callable[[GanttPlan, GanttBar, Any], None]
+
+
+def _planned(plan: GanttPlan, e: Any) -> None:
+    task_id = str(e.originator_id)
+    carried = e.carried or {}
+    plan.bars[task_id] = GanttBar(
+        id=task_id,
+        number=e.number,
+        project_id=e.project_id,
+        folder_id=e.folder_id,
+        parent=None,
+        title=e.title,
+        status=e.status,
+        state=e.state,
+        start=e.start,
+        finish=e.finish,
+        duration_days=e.duration_days,
+        actual_start=None,
+        actual_finish=None,
+        milestone=e.milestone,
+        percent_complete=0,
+        points=e.points,
+        work_hours=e.work_hours,
+        constraint_kind=e.constraint,
+        constraint_on=e.constraint_on,
+        assignees=sorted(set(carried.get("assignees", []))),
+        converted_from=e.converted_from,
+        updated_at=iso(e.timestamp),
+    )
+    plan.links.setdefault(task_id, {})
+    plan.placed.add((task_id, e.project_id))
+
+
+def _set(*fields: str, **renamed: str) -> Fold:
+    """Copy event fields onto the bar (`renamed`: bar field = event field)."""
+    pairs = [(f, f) for f in fields] + list(renamed.items())
+
+    def apply(plan: GanttPlan, bar: GanttBar, e: Any) -> None:
+        for to, source in pairs:
+            setattr(bar, to, getattr(e, source))
+
+    return apply
+
+
+def _moved(plan: GanttPlan, bar: GanttBar, e: Any) -> None:
+    bar.project_id, bar.folder_id = e.project_id, e.folder_id
+    plan.placed.add((bar.id, e.project_id))
+
+
+def _assignee(added: bool) -> Fold:
+    def apply(plan: GanttPlan, bar: GanttBar, e: Any) -> None:
+        people = set(bar.assignees)
+        if added:
+            people.add(e.user_id)
+        else:
+            people.discard(e.user_id)
+        bar.assignees = sorted(people)
+
+    return apply
+
+
+def _dependency_added(plan: GanttPlan, bar: GanttBar, e: Any) -> None:
+    link = GanttLink(e.predecessor, bar.number, e.kind, e.lag_days)
+    plan.links.setdefault(bar.id, {})[e.predecessor] = link
+    plan.relinked.add(bar.id)
+
+
+def _dependency_removed(plan: GanttPlan, bar: GanttBar, e: Any) -> None:
+    plan.links.setdefault(bar.id, {}).pop(e.predecessor, None)
+    plan.relinked.add(bar.id)
+
+
+FOLDS: dict[str, Fold] = {
+    "Task.Scheduled": _set("start", "finish", "duration_days"),
+    "Task.ConstraintSet": _set("constraint_on", constraint_kind="constraint"),
+    "Task.WorkEstimated": _set("work_hours"),
+    "Task.PointsEstimated": _set("points"),
+    "Task.ProgressSet": _set("percent_complete"),
+    "Task.ActualsRecorded": _set("actual_start", "actual_finish"),
+    "Task.MilestoneSet": _set("milestone"),
+    "Task.ParentSet": _set("parent"),
+    "Task.DependencyAdded": _dependency_added,
+    "Task.DependencyRemoved": _dependency_removed,
+    "Ticket.Retitled": _set("title"),
+    "Ticket.StatusChanged": _set("status", "state"),
+    "Ticket.UserAssigned": _assignee(added=True),
+    "Ticket.UserUnassigned": _assignee(added=False),
+    "Ticket.Moved": _moved,
+}
+READS = frozenset({"Task.Planned", *FOLDS})
+
+
+def evolve(plan: GanttPlan, event: Any) -> None:
+    """Apply one event to the plan. Events of streams that are not tasks (a ticket's
+    `Ticket.Retitled`) find no bar and change nothing."""
+    name = topic_name(event)
+    if name == "Task.Planned":
+        _planned(plan, event)
+        return
+    fold = FOLDS.get(name)
+    bar = plan.bars.get(str(event.originator_id))
+    if fold is not None and bar is not None:
+        fold(plan, bar, event)
+        bar.updated_at = iso(event.timestamp)
+
+
+def fold_plan(events: Iterable[Any]) -> GanttPlan:
+    """The plan of the tasks whose events these are (in stream order per task)."""
+    plan = GanttPlan()
+    for event in events:
+        evolve(plan, event)
+    return plan
+
+
+class GanttProjection(Projection):
+    """Reads Task events and tasks' title, status, assignee and move events; shows
+    `gantt_tasks` (a bar per task), `gantt_links` (its dependencies) and
+    `gantt_placements` (each project a task has been in)."""
+
+    name = "gantt"
+    tables = ("gantt_tasks", "gantt_links", "gantt_placements")
+    topics = frozenset(f"ledgerdesk:{name}" for name in READS)
+
+    def create(self, tx: Tx, t: Tables) -> None:
+        bars = t["gantt_tasks"]
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {bars} ("
+            " id TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE, project_id TEXT NOT NULL,"
+            " folder_id TEXT, parent INTEGER, title TEXT NOT NULL, status TEXT NOT NULL,"
+            " state TEXT NOT NULL, start TEXT, finish TEXT, duration_days INTEGER,"
+            " actual_start TEXT, actual_finish TEXT, milestone INTEGER NOT NULL,"
+            " percent_complete INTEGER NOT NULL, points DOUBLE PRECISION,"
+            " work_hours DOUBLE PRECISION, constraint_kind TEXT NOT NULL, constraint_on TEXT,"
+            " assignees TEXT NOT NULL, converted_from INTEGER, updated_at TEXT NOT NULL)"
+        )
+        tx.execute(f"CREATE INDEX IF NOT EXISTS {bars}_project ON {bars} (project_id, number)")
+        # The calendar's month windows: by planned start, and by actual start.
+        tx.execute(f"CREATE INDEX IF NOT EXISTS {bars}_start ON {bars} (start, number)")
+        tx.execute(f"CREATE INDEX IF NOT EXISTS {bars}_actual ON {bars} (actual_start, number)")
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {t['gantt_links']} ("
+            " successor_id TEXT NOT NULL, predecessor INTEGER NOT NULL,"
+            " successor INTEGER NOT NULL, kind TEXT NOT NULL, lag_days INTEGER NOT NULL,"
+            " PRIMARY KEY (successor_id, predecessor))"
+        )
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {t['gantt_placements']} ("
+            " project_id TEXT NOT NULL, task_id TEXT NOT NULL, PRIMARY KEY (project_id, task_id))"
+        )
+
+    def key_columns(self, base: str) -> str:
+        return {
+            "gantt_tasks": "id",
+            "gantt_links": "successor_id, predecessor",
+            "gantt_placements": "project_id, task_id",
+        }[base]
+
+    def apply(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
+        ids = sorted({str(p.event.originator_id) for p in events})
+        plan = _load(tx, t, ids)
+        for p in events:
+            evolve(plan, p.event)
+        _save(tx, t, plan)
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _load(tx: Tx, t: Tables, ids: list[str]) -> GanttPlan:
+    plan = GanttPlan()
+    for chunk in _chunks(ids):
+        marks = ",".join("?" * len(chunk))
+        for row in tx.all(f"SELECT * FROM {t['gantt_tasks']} WHERE id IN ({marks})", chunk):
+            plan.bars[row["id"]] = GanttBar.from_row(row)
+            plan.links[row["id"]] = {}
+        for row in tx.all(
+            f"SELECT * FROM {t['gantt_links']} WHERE successor_id IN ({marks})", chunk
+        ):
+            plan.links[row["successor_id"]][row["predecessor"]] = _link(row)
+    return plan
+
+
+def _save(tx: Tx, t: Tables, plan: GanttPlan) -> None:
+    if not plan.bars:
+        return
+    updates = ", ".join(f"{c} = excluded.{c}" for c in BAR_COLUMNS[1:])
+    tx.executemany(
+        f"INSERT INTO {t['gantt_tasks']} ({', '.join(BAR_COLUMNS)})"
+        f" VALUES ({','.join('?' * len(BAR_COLUMNS))}) ON CONFLICT (id) DO UPDATE SET {updates}",
+        [bar.row() for _, bar in sorted(plan.bars.items())],
+    )
+    relinked = sorted(plan.relinked)
+    for chunk in _chunks(relinked):
+        marks = ",".join("?" * len(chunk))
+        tx.execute(f"DELETE FROM {t['gantt_links']} WHERE successor_id IN ({marks})", chunk)
+    links = [
+        (task_id, link.predecessor, link.successor, link.kind, link.lag_days)
+        for task_id in relinked
+        for link in plan.links.get(task_id, {}).values()
+    ]
+    if links:
+        tx.executemany(
+            f"INSERT INTO {t['gantt_links']} (successor_id, predecessor, successor, kind,"
+            " lag_days) VALUES (?, ?, ?, ?, ?)",
+            links,
+        )
+    if plan.placed:
+        tx.executemany(
+            f"INSERT INTO {t['gantt_placements']} (project_id, task_id) VALUES (?, ?)"
+            " ON CONFLICT (project_id, task_id) DO NOTHING",
+            sorted((project_id, task_id) for task_id, project_id in plan.placed),
+        )
+
+
+def _link(row: Row) -> GanttLink:
+    return GanttLink(row["predecessor"], row["successor"], row["kind"], row["lag_days"])
+
+
+# --- queries ------------------------------------------------------------------------------
+
+
+def project_rows(tx: Tx, t: Tables, project_id: str) -> tuple[list[GanttBar], list[GanttLink]]:
+    """The bars of a project's tasks and the dependencies recorded on them."""
+    bars = tx.all(f"SELECT * FROM {t['gantt_tasks']} WHERE project_id = ?", (project_id,))
+    links = tx.all(
+        f"SELECT l.predecessor, l.successor, l.kind, l.lag_days FROM {t['gantt_links']} l"
+        f" JOIN {t['gantt_tasks']} b ON b.id = l.successor_id WHERE b.project_id = ?",
+        (project_id,),
+    )
+    return [GanttBar.from_row(r) for r in bars], [_link(r) for r in links]
+
+
+def placed_task_ids(tx: Tx, t: Tables, project_id: str) -> list[str]:
+    """Every task that has ever been in the project (a baseline folds their streams)."""
+    rows = tx.all(
+        f"SELECT task_id FROM {t['gantt_placements']} WHERE project_id = ? ORDER BY task_id",
+        (project_id,),
+    )
+    return [r["task_id"] for r in rows]
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def _span(start: str | None, finish: str | None) -> dict[str, str | None]:
+    return {"start": start, "finish": finish}
+
+
+@lru_cache(maxsize=1024)
+def _constraint(kind: str, on: str | None) -> Constraint:
+    # Most tasks share a handful of constraints: parse each once, not once per task per read.
+    return Constraint.parse(kind, _day(on))
+
+
+def _plan_of(bar: GanttBar) -> TaskPlan:
+    return TaskPlan(
+        number=bar.number,
+        start=_day(bar.start),
+        duration_days=bar.duration_days or 0,
+        constraint=_constraint(bar.constraint_kind, bar.constraint_on),
+        milestone=bar.milestone,
+    )
+
+
+def _wbs_order(bar: GanttBar) -> tuple[int, int, int]:
+    """Each parent task, then its subtasks, by number."""
+    return (bar.parent or bar.number, bar.parent is not None, bar.number)
+
+
+def chart(bars: Iterable[GanttBar], links: Iterable[GanttLink]) -> dict[str, Any]:
+    """What the Gantt shows: tasks (parents followed by their subtasks), the dependencies
+    between them, each task's slack, and the critical path (by scheduled start)."""
+    shown = sorted(bars, key=_wbs_order)
+    numbers = {bar.number for bar in shown}
+    kept = sorted(
+        (link for link in links if link.predecessor in numbers and link.successor in numbers),
+        key=lambda link: (link.successor, link.predecessor),
+    )
+    path = critical_path(
+        {bar.number: _plan_of(bar) for bar in shown},
+        [Link(k.predecessor, k.successor, LinkKind(k.kind), k.lag_days) for k in kept],
+    )
+    critical = sorted(
+        path.critical, key=lambda n: (path.schedule[n].start, path.schedule[n].finish, n)
+    )
+    return {
+        "tasks": [
+            {
+                "number": bar.number,
+                "parent": bar.parent,
+                "title": bar.title,
+                "status": bar.status,
+                "state": bar.state,
+                "planned": _span(bar.start, bar.finish),
+                "duration_days": bar.duration_days,
+                "actual": _span(bar.actual_start, bar.actual_finish),
+                "milestone": bar.milestone,
+                "percent_complete": bar.percent_complete,
+                "points": bar.points,
+                "work_hours": bar.work_hours,
+                "constraint": {"kind": bar.constraint_kind, "on": bar.constraint_on},
+                "assignees": bar.assignees,
+                "converted_from_ticket": bar.converted_from,
+                "critical": bar.number in path.critical,
+                "slack_days": path.slack.get(bar.number),
+                "updated_at": bar.updated_at,
+            }
+            for bar in shown
+        ],
+        "dependencies": [
+            {
+                "predecessor": k.predecessor,
+                "successor": k.successor,
+                "kind": k.kind,
+                "lag_days": k.lag_days,
+            }
+            for k in kept
+        ],
+        "critical_path": critical,
+        "finish": path.finish.isoformat() if path.finish else None,
+    }

@@ -1,0 +1,173 @@
+"""Outbox view: reads the events the policies react to; shows the messages they ask for, one
+row per event and purpose (`outbox_messages`), for the relay in `workers/` to send.
+
+A *policy* is a pure function of one committed event: it returns the messages (a purpose,
+which names the actor, and a payload of ids) that the event calls for. Because the view
+follows the committed log like every other view, a message exists only once its event has
+committed, and its id (`<aggregate id>:<version>:<purpose>`) is the same in every rebuild,
+so the relay's sent marks (kept outside the generations) survive a rebuild and nothing is
+sent twice.
+
+A policy reacts only to events committed after it was installed: `outbox_policies` records,
+once per policy, the log position it starts after. A new policy therefore never sends
+messages for history, not even when the view is rebuilt from position 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from projections.base import Positioned, Projection, Tables, dumps
+from projections.db import Tx
+
+# Beside the generations, so that rebuilds keep them: where each policy starts, and which
+# messages the relay has sent.
+POLICIES_DDL = (
+    "CREATE TABLE IF NOT EXISTS outbox_policies (policy TEXT PRIMARY KEY, since BIGINT NOT NULL)"
+)
+SENT_DDL = (
+    "CREATE TABLE IF NOT EXISTS outbox_sent (message_id TEXT PRIMARY KEY, sent_at TEXT NOT NULL)"
+)
+
+
+@dataclass(frozen=True)
+class Send:
+    """A message a policy asks for: the actor's `purpose` and a JSON payload of ids."""
+
+    purpose: str
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Reacts to committed events of `topics` with messages.
+
+    `react` must be deterministic (no clock, network or reads): the view is rebuilt from the
+    log and must produce the same messages. `name` must never change once deployed.
+    """
+
+    name: str
+    topics: frozenset[str]
+    react: Callable[[Any], Sequence[Send]]
+
+
+def create_due_now(event: Any) -> list[Send]:
+    """A recurring series was set up or its rule changed: create what is already due, not
+    waiting for the next `recurrence.tick`."""
+    return [Send("recurrence.create_due", {"series_id": str(event.originator_id)})]
+
+
+# Every policy ledgerdesk runs; a feature appends its own. Names never change.
+POLICIES: tuple[Policy, ...] = (
+    Policy("recurrence.schedule", frozenset({"ledgerdesk:Task.RecurrenceSet"}), create_due_now),
+)
+
+
+def message_id(event: Any, purpose: str) -> str:
+    """The message's id: one per event and purpose, the same in every rebuild."""
+    return f"{event.originator_id}:{event.originator_version}:{purpose}"
+
+
+class OutboxProjection(Projection):
+    """Reads the events the policies name; shows one `outbox_messages` row per message."""
+
+    name = "outbox"
+    tables = ("outbox_messages",)
+
+    def __init__(self, policies: Sequence[Policy] | None = None) -> None:
+        self.policies = tuple(POLICIES if policies is None else policies)
+        names = [p.name for p in self.policies]
+        if len(set(names)) != len(names):
+            raise ValueError(f"policy names must be unique: {names}")
+        self.topics = frozenset().union(*(p.topics for p in self.policies))
+
+    def create(self, tx: Tx, t: Tables) -> None:
+        table = t["outbox_messages"]
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {table} ("
+            " message_id TEXT PRIMARY KEY, purpose TEXT NOT NULL, payload TEXT NOT NULL,"
+            " position BIGINT NOT NULL)"
+        )
+        tx.execute(f"CREATE INDEX IF NOT EXISTS {table}_position ON {table} (position, message_id)")
+        tx.execute(POLICIES_DDL)
+        tx.execute(SENT_DDL)
+
+    def key_columns(self, base: str) -> str:
+        return "message_id"
+
+    def install_policies(self, tx: Tx, head: int) -> None:
+        """Record that policies not seen before react only to events after `head`."""
+        tx.execute(POLICIES_DDL)
+        tx.executemany(
+            "INSERT INTO outbox_policies (policy, since) VALUES (?, ?)"
+            " ON CONFLICT (policy) DO NOTHING",
+            [(p.name, head) for p in self.policies],
+        )
+
+    def apply(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
+        since = self._since(tx)
+        rows = [
+            (message_id(p.event, send.purpose), send.purpose, dumps(dict(send.payload)), p.position)
+            for p in events
+            for policy in self._reacting(p.event)
+            if p.position > since[policy.name]
+            for send in policy.react(p.event)
+        ]
+        if rows:
+            # Two policies asking for the same purpose on one event make one message.
+            tx.executemany(
+                f"INSERT INTO {t['outbox_messages']} (message_id, purpose, payload, position)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING",
+                rows,
+            )
+
+    def _reacting(self, event: Any) -> list[Policy]:
+        topic = getattr(type(event), "TOPIC", "")
+        return [p for p in self.policies if topic in p.topics]
+
+    def _since(self, tx: Tx) -> dict[str, int]:
+        since = self._recorded(tx)
+        if any(p.name not in since for p in self.policies):
+            # Installed without `migrate`: start after what the live view has already seen,
+            # which during a rebuild is the live generation's position, not this page's.
+            live = tx.one(
+                "SELECT position FROM projection_tracking WHERE view = ? AND is_current = 1",
+                (self.name,),
+            )
+            self.install_policies(tx, int(live["position"]) if live else 0)
+            since = self._recorded(tx)
+        return since
+
+    def _recorded(self, tx: Tx) -> dict[str, int]:
+        rows = tx.all("SELECT policy, since FROM outbox_policies")
+        return {r["policy"]: int(r["since"]) for r in rows}
+
+
+def mark_sent(tx: Tx, message_ids: Sequence[str], at: str) -> None:
+    """Record that the relay has handed these messages to the broker."""
+    tx.executemany(
+        "INSERT INTO outbox_sent (message_id, sent_at) VALUES (?, ?)"
+        " ON CONFLICT (message_id) DO NOTHING",
+        [(m, at) for m in message_ids],
+    )
+
+
+def unsent_messages(
+    tx: Tx, t: Tables, purposes: Collection[str], after: tuple[int, str], limit: int
+) -> list[dict[str, Any]]:
+    """Messages for `purposes` after the (position, message_id) cursor that the relay has not
+    sent, in log order."""
+    if not purposes:
+        return []
+    table = t["outbox_messages"]
+    marks = ", ".join("?" for _ in purposes)
+    return tx.all(
+        f"SELECT m.message_id, m.purpose, m.payload, m.position FROM {table} m"
+        f" WHERE m.purpose IN ({marks})"
+        " AND (m.position > ? OR (m.position = ? AND m.message_id > ?))"
+        " AND NOT EXISTS (SELECT 1 FROM outbox_sent s WHERE s.message_id = m.message_id)"
+        " ORDER BY m.position, m.message_id LIMIT ?",
+        (*sorted(purposes), after[0], after[0], after[1], limit),
+    )

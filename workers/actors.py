@@ -1,0 +1,113 @@
+"""Actors: one per purpose, declared on a given broker, each skipping what it has already done.
+
+A feature adds an actor by writing a handler, `handler(services, delivery)`, and an
+`ActorSpec(purpose, handler)` in `workers/registry.py`. The plumbing (the dramatiq actor,
+the receipt that makes a redelivery a no-op, the message format) is here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import dramatiq
+
+from commands.accounts import AccountService
+from commands.application import LedgerDesk
+from commands.customers import CustomerService
+from commands.projects import ProjectService
+from commands.recurrence import RecurrenceService
+from commands.service import CommandService
+from commands.teams import TeamService
+from projections.db import ViewDatabase
+from workers.receipts import Receipts
+
+# dramatiq's own message id is derived from ours, so broker logs name the same message.
+MESSAGE_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://ledgerdesk.invalid/messages")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message as an actor receives it: the id it is deduplicated by, and ids to act on."""
+
+    message_id: str
+    purpose: str
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class WorkerServices:
+    """What actors may use: the write side's services and the views (never the API)."""
+
+    app: LedgerDesk
+    commands: CommandService
+    accounts: AccountService
+    teams: TeamService
+    customers: CustomerService
+    projects: ProjectService
+    views: ViewDatabase
+    recurrence: RecurrenceService
+
+
+Handler = Callable[[WorkerServices, Delivery], None]
+
+
+@dataclass(frozen=True)
+class ActorSpec:
+    """The actor for `purpose`: `handler` does the work; a failure is retried by dramatiq
+    (exponential back-off) up to `max_retries` times."""
+
+    purpose: str
+    handler: Handler
+    max_retries: int = 20
+
+
+def declare_actors(
+    broker: dramatiq.Broker,
+    queue: str,
+    specs: Sequence[ActorSpec],
+    services: WorkerServices,
+    receipts: Receipts,
+) -> dict[str, dramatiq.Actor[Any, None]]:
+    """Declare one dramatiq actor per spec on `broker` (never on dramatiq's global broker).
+
+    Each actor runs its handler at most once per message id (see `Receipts.once`).
+    """
+    actors: dict[str, dramatiq.Actor[Any, None]] = {}
+    for spec in specs:
+        if spec.purpose in actors:
+            raise ValueError(f"two actors for purpose {spec.purpose!r}")
+        actors[spec.purpose] = dramatiq.Actor(
+            _performer(spec, services, receipts),
+            broker=broker,
+            actor_name=spec.purpose,
+            queue_name=queue,
+            priority=0,
+            options={"max_retries": spec.max_retries},
+        )
+    return actors
+
+
+def _performer(
+    spec: ActorSpec, services: WorkerServices, receipts: Receipts
+) -> Callable[[str, dict[str, Any]], None]:
+    def perform(message_id: str, payload: dict[str, Any]) -> None:
+        delivery = Delivery(message_id, spec.purpose, payload)
+        receipts.once(message_id, spec.purpose, lambda: spec.handler(services, delivery))
+
+    perform.__name__ = perform.__qualname__ = spec.purpose.replace(".", "_")
+    return perform
+
+
+def message_for(actor: dramatiq.Actor[Any, None], delivery: Delivery) -> dramatiq.Message[None]:
+    """The dramatiq message carrying a delivery: its id and payload only."""
+    return dramatiq.Message(
+        queue_name=actor.queue_name,
+        actor_name=actor.actor_name,
+        args=(),
+        kwargs={"message_id": delivery.message_id, "payload": dict(delivery.payload)},
+        options={},
+        message_id=str(uuid.uuid5(MESSAGE_NAMESPACE, delivery.message_id)),
+    )

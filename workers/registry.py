@@ -1,0 +1,23 @@
+"""Every actor and periodic message ledgerdesk runs. A feature adds its entries here."""
+
+from __future__ import annotations
+
+from workers import recurrence
+from workers.actors import ActorSpec
+from workers.ticks import Periodic
+
+# purpose -> handler.
+ACTORS: tuple[ActorSpec, ...] = (
+    ActorSpec("recurrence.create_due", recurrence.create_due),
+    ActorSpec("recurrence.tick", recurrence.tick),
+)
+# Sent on every tick to an actor above.
+PERIODIC: tuple[Periodic, ...] = (Periodic("recurrence.tick"),)
+
+
+def all_actors() -> list[ActorSpec]:
+    return list(ACTORS)
+
+
+def all_periodic() -> list[Periodic]:
+    return list(PERIODIC)
