@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,6 +24,7 @@ from domain.errors import (
 from projections.base import InvalidCursorError
 
 log = logging.getLogger("ledgerdesk.api")
+TICKET_PATH = re.compile(r"^/api/v1/tickets/[^/]+")
 
 
 class InvalidParameterError(Exception):
@@ -84,17 +86,27 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(TicketConvertedError)
     def converted(request: Request, exc: TicketConvertedError) -> ProblemResponse:
-        # The same path under the task: /api/v1/tickets/7/messages -> /api/v1/tasks/9/messages.
-        old = f"/api/v1/tickets/{exc.number}"
         path = request.url.path
-        target = f"/api/v1/tasks/{exc.task_number}" + path.removeprefix(old)
+        detail = str(exc)
+        if not TICKET_PATH.match(path):
+            # Not a path under the ticket (e.g. a board move naming it): nothing to follow.
+            return problem(
+                409,
+                "converted",
+                "This ticket is now a task",
+                detail,
+                path,
+                task_number=exc.task_number,
+            )
+        # The same path under the task: /api/v1/tickets/7/messages -> /api/v1/tasks/9/messages.
+        target = TICKET_PATH.sub(f"/api/v1/tasks/{exc.task_number}", path, count=1)
         if request.url.query:
             target += f"?{request.url.query}"
         return problem(
             308,
             "converted",
             "This ticket is now a task",
-            str(exc),
+            detail,
             path,
             headers={"Location": target},
             task_number=exc.task_number,

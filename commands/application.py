@@ -15,6 +15,7 @@ from eventsourcing.utils import EnvType
 from domain.contact import Contact
 from domain.item_numbers import ItemNumberCounter
 from domain.project import Project
+from domain.task import Task
 from domain.team import Team
 from domain.ticket import Ticket
 from domain.user import User
@@ -30,6 +31,7 @@ class LedgerDesk(Application[UUID]):
     name = "ledgerdesk"
     snapshotting_intervals = {
         Ticket: 50,
+        Task: 50,
         User: 50,
         ItemNumberCounter: 100,
         Team: 50,

@@ -24,6 +24,7 @@ from domain.customer import Organisation
 from domain.errors import PermissionDeniedError
 from domain.item_numbers import item_id
 from domain.project import Project
+from domain.task import Task
 from domain.team import Team
 from domain.ticket import Ticket
 from domain.user import Flag, User
@@ -63,7 +64,7 @@ class AudienceService:
             raise PermissionDeniedError("only admins and project managers may ask who saw an item")
         events = self._events(item_id(number), as_of)
         ticket = project_aggregate(None, events) if events else None
-        if not isinstance(ticket, Ticket):
+        if not isinstance(ticket, Ticket | Task):
             raise TicketNotFoundError(number)
         project = self._then(UUID(ticket.project_id), as_of, Project)
         members = dict(project.members) if project else {}
@@ -72,7 +73,9 @@ class AudienceService:
         user_ids = {*directory.staff_candidates(as_of), *members}
         user_ids.update(*team_members.values())
         staff = [s for s in (self._staff(u, as_of) for u in sorted(user_ids)) if s]
-        requester = self._requester(events[0].requester_email, as_of)
+        # Customers see tickets (in the portal), never tasks.
+        email = events[0].requester_email if isinstance(ticket, Ticket) else None
+        requester = self._requester(email, as_of)
         organisation = None
         colleagues: list[ContactThen] = []
         if requester is not None and requester.organisation_id is not None:
@@ -87,6 +90,7 @@ class AudienceService:
             requester=requester,
             organisation_sharing=organisation.sharing if organisation else None,
             colleagues=colleagues,
+            kind=ticket.KIND,
         )
         return AudienceReport(as_of, ticket.project_id, audience(moment))
 

@@ -182,9 +182,10 @@ class OpenTask(Command):
 
 
 class PlanTask(Command):
-    """Set the planned dates: start with finish or duration (working days)."""
+    """Change the planned dates: what is not given stays (a new start keeps the duration;
+    a new finish or duration keeps the start); a start of None unschedules the task."""
 
-    start: date | None
+    start: date | None = None
     finish: date | None = None
     duration_days: int | None = Field(default=None, ge=0, le=100_000)
 

@@ -27,6 +27,7 @@ from domain.contact import Contact, contact_id_for, may_see_item_of, sees_items_
 from domain.customer import Organisation
 from domain.errors import InvalidCredentialsError, PermissionDeniedError
 from domain.item_numbers import COUNTER_ID, item_id
+from domain.task import Task
 from domain.ticket import CUSTOMER, Ticket
 from domain.values import Actor, Channel
 
@@ -213,7 +214,9 @@ def open_portal_ticket(cmd: OpenPortalTicket, uow: UnitOfWork, ctx: Context) -> 
 def post_portal_reply(cmd: PostPortalReply, uow: UnitOfWork, ctx: Context) -> list[Any]:
     contact = customer_of(uow, ctx)
     ticket = visible_ticket(uow, contact, cmd.number)
-    ticket.post_message(
+    # A request converted into a task goes on there; the customer still knows its number.
+    item: Ticket | Task = ticket if ticket.converted_to is None else uow.task(ticket.converted_to)
+    item.post_message(
         message_id=cmd.message_id,
         body=cmd.body,
         visibility=CUSTOMER,
@@ -221,7 +224,7 @@ def post_portal_reply(cmd: PostPortalReply, uow: UnitOfWork, ctx: Context) -> li
         actor=ctx.actor,
         correlation_id=ctx.correlation_id,
     )
-    return [ticket]
+    return [item]
 
 
 def authenticate_contact(uow: UnitOfWork, token: str) -> PortalCaller:
@@ -280,7 +283,10 @@ class PortalService:
         saved, position = run(
             self.app, item_id(cmd.number), lambda uow: post_portal_reply(cmd, uow, ctx)
         )
-        return _result(saved[0], position)
+        # The customer's number, and the version of the stream the reply went to.
+        return CommandResult(
+            id=saved[0].id, number=cmd.number, version=saved[0].version, position=position
+        )
 
     def authenticate(self, token: str) -> PortalCaller:
         return authenticate_contact(UnitOfWork(self.app), token)

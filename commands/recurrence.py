@@ -23,6 +23,7 @@ from commands.tasks import copy_fields
 from commands.unit_of_work import UnitOfWork, run
 from domain.item_numbers import COUNTER_ID
 from domain.recurrence import Frequency, Recurrence
+from domain.schedule import is_working_day
 from domain.task import Task
 from domain.values import Actor
 
@@ -44,9 +45,12 @@ WEEKDAYS = {
 RECURRENCE = Actor.system("recurrence")
 
 
-def occurrences(rule: Recurrence, after: date | None, until: date) -> list[date]:
-    """The dates of `rule` after `after` (exclusive; the rule's start is the template
-    itself) up to `until` (inclusive), in order."""
+def occurrences(rule: Recurrence, first: date, until: date) -> list[date]:
+    """The working days of `rule` from `first` to `until` (both inclusive), in order.
+    A day the rule names on a Saturday or Sunday has no occurrence: plans are in working
+    days (choose weekdays in the rule to say which days)."""
+    if until < first:
+        return []
     expanded = rrule.rrule(
         FREQUENCIES[rule.frequency],
         dtstart=datetime.combine(rule.starts, time()),
@@ -56,23 +60,25 @@ def occurrences(rule: Recurrence, after: date | None, until: date) -> list[date]
         count=rule.count,
         until=datetime.combine(rule.until, time()) if rule.until else None,
     )
-    start = max(after or rule.starts, rule.starts)
-    return [
-        moment.date()
-        for moment in expanded.between(
-            datetime.combine(start, time()), datetime.combine(until, time()), inc=True
-        )
-        if moment.date() > start
-    ]
+    moments = expanded.between(
+        datetime.combine(first, time()), datetime.combine(until, time()), inc=True
+    )
+    return [m.date() for m in moments if is_working_day(m.date())]
+
+
+def due(template: Task, until: date) -> list[date]:
+    """The occurrences of `template`'s series not created yet, up to `until`."""
+    first = template.first_open_day()
+    if first is None or template.recurrence is None:
+        return []
+    return occurrences(Recurrence.from_dict(template.recurrence), first, until)
 
 
 def create_occurrence(uow: UnitOfWork, series: int, day: date, ctx: Context) -> list[Any]:
-    """The occurrence of `series` on `day`, with its template's record of it (nothing if it
-    exists already or the series has stopped)."""
+    """The occurrence of `series` on `day`, with its template's record of it; nothing if
+    it exists already, the series stopped, or the rule (as it is now) no longer has it."""
     template = uow.task(series)
-    if template.recurrence is None:
-        return []
-    if template.last_occurrence is not None and day.isoformat() <= template.last_occurrence:
+    if day not in due(template, day):
         return []
     counter = uow.counter()
     number = counter.issue("task", ctx.actor, ctx.correlation_id)
@@ -98,20 +104,11 @@ class RecurrenceService:
     def __init__(self, app: LedgerDesk) -> None:
         self.app = app
 
-    def due(self, series: int, today: date) -> list[date]:
-        """The dates of `series` not yet created, up to `today`."""
-        template = UnitOfWork(self.app).task(series)
-        if template.recurrence is None:
-            return []
-        rule = Recurrence.from_dict(template.recurrence)
-        last = date.fromisoformat(template.last_occurrence) if template.last_occurrence else None
-        return occurrences(rule, last, today)
-
     def create_due(self, series: int, today: date, correlation_id: str) -> list[CommandResult]:
         """Create every due occurrence of `series` (each exactly once, in date order)."""
         ctx = Context(actor=RECURRENCE, correlation_id=correlation_id)
         created: list[CommandResult] = []
-        for day in self.due(series, today):
+        for day in due(UnitOfWork(self.app).task(series), today):
             aggregates, position = run(
                 self.app,
                 COUNTER_ID,

@@ -19,8 +19,16 @@ from commands.models import (
     TicketCommand,
 )
 from commands.tasks import TASK_HANDLERS, clone_task, convert_ticket, open_task
-from commands.tickets import TICKET_HANDLERS, authorize, open_ticket, require_visible
+from commands.tickets import (
+    TICKET_HANDLERS,
+    authorize,
+    open_ticket,
+    require_tasks_app,
+    require_tickets_app,
+    require_visible,
+)
 from commands.unit_of_work import UnitOfWork, run
+from commands.users import acting_user
 from domain.errors import InvalidValueError
 from domain.item_numbers import COUNTER_ID, item_id
 from domain.task import Task
@@ -83,11 +91,16 @@ class CommandService:
         expected_version: int | None,
     ) -> CommandResult:
         def decide(uow: UnitOfWork) -> list[Any]:
+            if kind is not None:  # Without the kind's app, 403 whether or not it exists.
+                (require_tickets_app if kind is Ticket else require_tasks_app)(
+                    acting_user(uow, ctx)
+                )
             item = _load(uow, number, kind)
+            # Checked even when there is nothing to do (the answer shows the item), and
+            # before the version, which an outsider must not learn either.
+            require_visible(item, uow, ctx)
             if expected_version is not None and item.version != expected_version:
                 raise VersionMismatchError(expected_version, item.version)
-            # Checked even when there is nothing to do: the answer shows the item.
-            require_visible(item, uow, ctx)
             item.check_changeable()
             handlers = TASK_HANDLERS if isinstance(item, Task) else TICKET_HANDLERS
             others: list[Any] = []

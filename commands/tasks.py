@@ -4,7 +4,7 @@ plan, dependencies, subtasks, recurrence and the ticket-to-task conversion."""
 from __future__ import annotations
 
 from collections import deque
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -33,7 +33,6 @@ from commands.tickets import (
     TicketHandler,
     authorize,
     require_tasks_app,
-    require_visible,
 )
 from commands.unit_of_work import UnitOfWork
 from commands.users import acting_user
@@ -62,7 +61,7 @@ def open_task(cmd: OpenTask, uow: UnitOfWork, ctx: Context) -> list[Any]:
     folder = load_folder(uow, cmd.folder_id, project.id) if cmd.folder_id else None
     parent = uow.task(cmd.parent) if cmd.parent else None
     if parent is not None:
-        require_visible(parent, uow, ctx)
+        authorize(parent, cmd, uow, ctx)  # The parent records its new subtask.
     counter = uow.counter()
     task = Task.plan(
         number=counter.issue("task", ctx.actor, ctx.correlation_id),
@@ -85,7 +84,9 @@ def open_task(cmd: OpenTask, uow: UnitOfWork, ctx: Context) -> list[Any]:
     if parent is not None:
         task.make_subtask_of(parent, ctx.actor, ctx.correlation_id)
     if cmd.recurrence is not None:
-        task.set_recurrence(recurrence(cmd.recurrence, task), ctx.actor, ctx.correlation_id)
+        task.set_recurrence(
+            recurrence(cmd.recurrence, task), today(), ctx.actor, ctx.correlation_id
+        )
     if folder is not None:
         folder.file_item(task.number, ctx.actor, ctx.correlation_id)
     extra = [a for a in (folder, parent) if a is not None]
@@ -144,7 +145,7 @@ def clone_task(source: Task, rule: RecurrenceRule, uow: UnitOfWork, ctx: Context
         correlation_id=ctx.correlation_id,
         carried={"assignees": list(source.assignees), "followers": list(source.followers)},
     )
-    task.set_recurrence(recurrence(rule, task), ctx.actor, ctx.correlation_id)
+    task.set_recurrence(recurrence(rule, task), today(), ctx.actor, ctx.correlation_id)
     folder = load_folder(uow, UUID(source.folder_id)) if source.folder_id else None
     if folder is not None:
         folder.file_item(task.number, ctx.actor, ctx.correlation_id)
@@ -181,6 +182,11 @@ def _constraint(kind: str | None, on: date | None) -> Constraint | None:
     return Constraint.parse(kind, on) if kind else None
 
 
+def today() -> date:
+    """The day a recurrence rule set now takes effect (UTC)."""
+    return datetime.now(UTC).date()
+
+
 def recurrence(rule: RecurrenceRule, task: Task) -> Recurrence:
     """The domain's rule from the command's; it starts on the task's start by default."""
     starts = rule.starts or task.start_date
@@ -201,17 +207,40 @@ def recurrence(rule: RecurrenceRule, task: Task) -> Recurrence:
 
 
 def plan_task(task: Task, cmd: PlanTask, uow: UnitOfWork, ctx: Context) -> list[Any]:
-    task.schedule(
-        cmd.start, cmd.finish, cmd.duration_days, "planned", ctx.actor, ctx.correlation_id
-    )
-    if cmd.start is not None and task.predecessors and task.constraint_on is None:
-        # Typing a start on a linked task pins it there, as dragging does.
-        task.set_constraint(
-            Constraint(ConstraintKind.START_NO_EARLIER_THAN, task.start_date),
-            ctx.actor,
-            ctx.correlation_id,
-        )
+    given = cmd.model_fields_set
+    start = cmd.start if "start" in given else task.start_date
+    if "start" in given and cmd.start is None:
+        finish, days = None, None  # Unscheduled.
+    elif "finish" in given:
+        finish, days = cmd.finish, cmd.duration_days if "duration_days" in given else None
+    else:
+        finish = None
+        days = cmd.duration_days if "duration_days" in given else task.duration_days
+    task.schedule(start, finish, days, "planned", ctx.actor, ctx.correlation_id)
+    _pin(task, given, ctx)
     return reschedule_from(task, uow, ctx)
+
+
+# A date typed on a task whose constraint names a date of that kind moves the constraint's
+# date with it (as dragging does); so does a start typed on a linked as-soon-as-possible task.
+START_PINS = {ConstraintKind.START_NO_EARLIER_THAN, ConstraintKind.MUST_START_ON}
+FINISH_PINS = {ConstraintKind.FINISH_NO_EARLIER_THAN, ConstraintKind.MUST_FINISH_ON}
+
+
+def _pin(task: Task, given: set[str], ctx: Context) -> None:
+    kind = task.constraint_value.kind
+    if "start" in given and task.start_date is not None:
+        if kind in START_PINS:
+            pin = Constraint(kind, task.start_date)
+        elif kind is ConstraintKind.AS_SOON_AS_POSSIBLE and task.predecessors:
+            pin = Constraint(ConstraintKind.START_NO_EARLIER_THAN, task.start_date)
+        else:
+            return
+    elif "finish" in given and task.finish_date is not None and kind in FINISH_PINS:
+        pin = Constraint(kind, task.finish_date)
+    else:
+        return
+    task.set_constraint(pin, ctx.actor, ctx.correlation_id)
 
 
 def reschedule_task(task: Task, cmd: RescheduleTask, uow: UnitOfWork, ctx: Context) -> list[Any]:
@@ -253,7 +282,7 @@ def mark_milestone(task: Task, cmd: MarkMilestone, uow: UnitOfWork, ctx: Context
 def add_dependency(task: Task, cmd: AddDependency, uow: UnitOfWork, ctx: Context) -> list[Any]:
     """`task` follows `cmd.predecessor`; a link that would close a cycle is refused."""
     predecessor = uow.task(cmd.predecessor)
-    require_visible(predecessor, uow, ctx)
+    authorize(predecessor, cmd, uow, ctx)  # The predecessor records its new successor.
     kind = LinkKind.parse(cmd.kind)
     new = Link(predecessor.number, task.number, kind, cmd.lag_days)
     cycle = find_cycle(_links_downstream(task, uow), new)
@@ -267,15 +296,17 @@ def remove_dependency(
     task: Task, cmd: RemoveDependency, uow: UnitOfWork, ctx: Context
 ) -> list[Any]:
     predecessor = uow.task(cmd.predecessor)
+    authorize(predecessor, cmd, uow, ctx)
     task.drop_dependency(predecessor, ctx.actor, ctx.correlation_id)
     return [predecessor, *reschedule_from(task, uow, ctx)]
 
 
 def set_parent(task: Task, cmd: SetParent, uow: UnitOfWork, ctx: Context) -> list[Any]:
     parent = uow.task(cmd.parent) if cmd.parent else None
-    if parent is not None:
-        require_visible(parent, uow, ctx)
     old = uow.task(task.parent) if task.parent and task.parent != cmd.parent else None
+    for other in (parent, old):  # Both record the change.
+        if other is not None:
+            authorize(other, cmd, uow, ctx)
     task.make_subtask_of(parent, ctx.actor, ctx.correlation_id)
     if old is not None:
         old.release_subtask(task.number, ctx.actor, ctx.correlation_id)
@@ -286,7 +317,7 @@ def set_parent(task: Task, cmd: SetParent, uow: UnitOfWork, ctx: Context) -> lis
 
 
 def set_recurrence(task: Task, cmd: SetRecurrence, uow: UnitOfWork, ctx: Context) -> None:
-    task.set_recurrence(recurrence(cmd.rule, task), ctx.actor, ctx.correlation_id)
+    task.set_recurrence(recurrence(cmd.rule, task), today(), ctx.actor, ctx.correlation_id)
 
 
 def stop_recurrence(task: Task, cmd: StopRecurrence, uow: UnitOfWork, ctx: Context) -> None:
@@ -334,8 +365,12 @@ def reschedule_from(task: Task, uow: UnitOfWork, ctx: Context) -> list[Any]:
         for t in closure.values()
         for p, (kind, lag) in t.predecessors.items()
     ]
+    try:
+        results = schedule(plans, links, fixed=set(outside))
+    except (OverflowError, ValueError):
+        raise InvalidValueError("start", "this plan would run past the year 9999") from None
     moved: list[Any] = []
-    for number, result in schedule(plans, links, fixed=set(outside)).items():
+    for number, result in results.items():
         found = closure.get(number)
         if found is None or (result.start, result.finish) == (
             found.start_date,

@@ -43,6 +43,7 @@ class Moment:
     requester: ContactThen | None
     organisation_sharing: str | None  # the requester's organisation's sharing, if any
     colleagues: Sequence[ContactThen] = field(default_factory=tuple)
+    kind: str = "ticket"  # the item's kind: its app decides which staff could open it
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,8 @@ def audience(moment: Moment) -> Audience:
     requester, and the colleagues their organisation's sharing let see it."""
     staff = []
     for user in moment.staff:
-        # Deactivated users could not log in; users without the tickets app could not open it.
-        can_open = user.is_active and user.apps in ("tickets", "both")
+        # Deactivated users could not log in; users without the item's app could not open it.
+        can_open = user.is_active and user.apps in (f"{moment.kind}s", "both")
         reason = _staff_via(moment, user) if can_open else None
         if reason is not None:
             staff.append(StaffSeer(user.user_id, user.email, *reason))

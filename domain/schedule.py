@@ -393,13 +393,17 @@ def _move_late(
 
     Successors come first (reverse topological order), so a chain of such tasks packs
     against the first task after it that is not one of them. Free slack, not total slack:
-    moving into a successor's slack would reschedule that successor.
+    moving into a successor's slack would reschedule that successor. A task with no
+    successor stays where it is: "as late as" the latest finish of whichever tasks were
+    given would make its dates depend on which part of a project was rescheduled.
     """
     if not bars:
         return
     end = max(bar.finish for bar in bars.values())
     for number in reversed(network.order):
         if number in fixed or plans[number].constraint.kind is not _ALAP:
+            continue
+        if not network.outgoing[number]:
             continue
         bar = bars[number]
         latest = _latest_allowed(network.outgoing[number], bars, bar.span, end)

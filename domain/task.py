@@ -50,11 +50,23 @@ DEFAULT_TASK_LIFECYCLE = Lifecycle(
 )
 
 
+EARLIEST = date(1900, 1, 1)
+LATEST = date(9000, 12, 31)
+
+
+def check_day(field: str, day: date | None) -> None:
+    """Plans live between 1900 and 9000: room for any lag or duration to stay a date."""
+    if day is not None and not EARLIEST <= day <= LATEST:
+        raise InvalidValueError(field, f"{field} must be between {EARLIEST} and {LATEST}")
+
+
 def plan_dates(
     start: date | None, finish: date | None, duration_days: int | None, milestone: bool
 ) -> tuple[date | None, date | None, int | None]:
     """Complete a plan from what was given: start and finish, or start and duration
     (working days, Monday to Friday). A milestone lasts no time: it finishes on its start."""
+    check_day("start", start)
+    check_day("finish", finish)
     if duration_days is not None and duration_days < 0:
         raise InvalidValueError("duration_days", "duration_days must not be negative")
     if start is None:
@@ -208,6 +220,7 @@ class Task(WorkItem, Aggregate):
         self.occurrence_date = occurrence_date
         self.converted_from = converted_from
         self.recurrence: dict[str, Any] | None = None
+        self.recurrence_from: str | None = None
         self.last_occurrence: str | None = None
 
     @classmethod
@@ -239,6 +252,7 @@ class Task(WorkItem, Aggregate):
         """A new task with the next item number."""
         begin, end, days = plan_dates(start, finish, duration_days, milestone)
         constraint = constraint or Constraint(ConstraintKind.AS_SOON_AS_POSSIBLE, None)
+        check_day("constraint_on", constraint.on)
         initial = cls.LIFECYCLE.status(status) if status else cls.LIFECYCLE.initial
         _check_amount("work_hours", work_hours)
         _check_amount("points", points)
@@ -335,6 +349,7 @@ class Task(WorkItem, Aggregate):
         self.duration_days = duration_days
 
     def set_constraint(self, constraint: Constraint, actor: Actor, correlation_id: str) -> None:
+        check_day("constraint_on", constraint.on)
         if (constraint.kind.value, _iso(constraint.on)) != (self.constraint, self.constraint_on):
             self._constraint_set(
                 constraint=constraint.kind.value,
@@ -411,6 +426,8 @@ class Task(WorkItem, Aggregate):
         actor: Actor,
         correlation_id: str,
     ) -> None:
+        check_day("actual_start", actual_start)
+        check_day("actual_finish", actual_finish)
         if actual_start and actual_finish and actual_finish < actual_start:
             raise InvalidValueError("actual_finish", "actual_finish must not be before its start")
         if actual_finish and not actual_start:
@@ -543,21 +560,30 @@ class Task(WorkItem, Aggregate):
 
     # --- recurrence -------------------------------------------------------------
 
-    def set_recurrence(self, rule: Recurrence, actor: Actor, correlation_id: str) -> None:
-        """Make this task the template of a series (or change the series' rule: only
-        occurrences not yet created follow the change)."""
+    def set_recurrence(
+        self, rule: Recurrence, effective_from: date, actor: Actor, correlation_id: str
+    ) -> None:
+        """Make this task the template of a series, or change its rule. Either way the rule
+        applies from `effective_from` (the day it is set: occurrences are never created
+        for days before it). The template is the occurrence of its own start day."""
         if self.series_number is not None:
             raise InvalidValueError(
                 "recurrence", f"#{self.number} is an occurrence of #{self.series_number}"
             )
         if rule.as_dict() != self.recurrence:
             self._recurrence_set(
-                rule=rule.as_dict(), actor=actor.ref, correlation_id=correlation_id
+                rule=rule.as_dict(),
+                effective_from=effective_from.isoformat(),
+                actor=actor.ref,
+                correlation_id=correlation_id,
             )
 
     @event("RecurrenceSet", topic="ledgerdesk:Task.RecurrenceSet")
-    def _recurrence_set(self, rule: dict[str, Any], actor: str, correlation_id: str) -> None:
+    def _recurrence_set(
+        self, rule: dict[str, Any], effective_from: str, actor: str, correlation_id: str
+    ) -> None:
         self.recurrence = rule
+        self.recurrence_from = effective_from
 
     def stop_recurrence(self, actor: Actor, correlation_id: str) -> None:
         if self.recurrence is not None:
@@ -567,16 +593,31 @@ class Task(WorkItem, Aggregate):
     def _recurrence_stopped(self, actor: str, correlation_id: str) -> None:
         self.recurrence = None
 
+    def first_open_day(self) -> date | None:
+        """The first day an occurrence may still be created for (None: the series has
+        stopped): after the template's own start and the last occurrence, and not before
+        the rule took effect."""
+        if self.recurrence is None or self.recurrence_from is None:
+            return None
+        candidates = [date.fromisoformat(self.recurrence_from)]
+        for day in (self.start, self.last_occurrence):
+            if day is not None:
+                candidates.append(date.fromordinal(date.fromisoformat(day).toordinal() + 1))
+        return max(candidates)
+
     def record_occurrence(
         self, occurrence_date: date, number: int, actor: Actor, correlation_id: str
     ) -> bool:
         """Record that the occurrence of `occurrence_date` exists as item `number`; False
-        (and nothing recorded) if that occurrence, or a later one, was already created."""
-        day = occurrence_date.isoformat()
-        if self.last_occurrence is not None and day <= self.last_occurrence:
+        (and nothing recorded) if that day is no longer open (see `first_open_day`)."""
+        first = self.first_open_day()
+        if first is None or occurrence_date < first:
             return False
         self._occurrence_created(
-            occurrence_date=day, number=number, actor=actor.ref, correlation_id=correlation_id
+            occurrence_date=occurrence_date.isoformat(),
+            number=number,
+            actor=actor.ref,
+            correlation_id=correlation_id,
         )
         return True
 

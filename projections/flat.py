@@ -284,3 +284,14 @@ def list_items(tx: Tx, t: Tables, query: FlatQuery) -> tuple[list[dict[str, Any]
         row["assignees"] = loads(row["assignees"])
         items.append(row)
     return items, next_cursor
+
+
+def current_projects(tx: Tx, t: Tables, item_ids: Sequence[str]) -> dict[str, str]:
+    """item id -> the project it is in now, for those of `item_ids` that exist."""
+    found: dict[str, str] = {}
+    for start in range(0, len(item_ids), 500):
+        chunk = list(item_ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        rows = tx.all(f"SELECT id, project_id FROM {t['flat_items']} WHERE id IN ({marks})", chunk)
+        found.update((row["id"], row["project_id"]) for row in rows)
+    return found

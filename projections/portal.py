@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from domain.contact import Contact, contact_id_for
+from domain.item_numbers import item_id
 from domain.ticket import Ticket
 from domain.values import Actor
 from projections.base import (
@@ -25,6 +26,7 @@ from projections.base import (
     encode_cursor,
     iso,
     loads,
+    topic_name,
 )
 from projections.db import Tx
 
@@ -126,8 +128,11 @@ class PortalProjection(Projection):
     `portal_contacts` (each contact's current organisation)."""
 
     name = "portal"
-    tables = ("portal_tickets", "portal_contacts")
-    topics = frozenset(str(getattr(e, "TOPIC")) for e in TICKET_EVENTS + CONTACT_EVENTS)  # noqa: B009
+    tables = ("portal_tickets", "portal_contacts", "portal_conversions")
+    topics = frozenset(str(getattr(e, "TOPIC")) for e in TICKET_EVENTS + CONTACT_EVENTS) | {  # noqa: B009
+        "ledgerdesk:Task.Planned"
+    }
+    schema_version = 2  # 2: a converted ticket follows its task (`portal_conversions`)
 
     def create(self, tx: Tx, t: Tables) -> None:
         tickets, contacts = t["portal_tickets"], t["portal_contacts"]
@@ -147,20 +152,31 @@ class PortalProjection(Projection):
             " contact_id TEXT PRIMARY KEY, organisation_id TEXT)"
         )
         tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {t['portal_conversions']} ("
+            " task_id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL)"
+        )
+        tx.execute(
             f"CREATE INDEX IF NOT EXISTS {contacts}_organisation"
             f" ON {contacts} (organisation_id, contact_id)"
         )
 
     def key_columns(self, base: str) -> str:
-        return "id" if base == "portal_tickets" else "contact_id"
+        return {"portal_tickets": "id", "portal_conversions": "task_id"}.get(base, "contact_id")
 
     def apply(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
         tickets = [p.event for p in events if isinstance(p.event, TICKET_EVENTS)]
         for p in events:
             if isinstance(p.event, CONTACT_EVENTS):
                 _place_contact(tx, t["portal_contacts"], p.event)
+            elif topic_name(p.event) == "Task.Planned" and p.event.converted_from is not None:
+                # The customer's request lives on as this task: its customer-visible events
+                # keep changing the ticket's document (still under the ticket's number).
+                tx.execute(
+                    f"INSERT INTO {t['portal_conversions']} (task_id, ticket_id) VALUES (?, ?)",
+                    (str(p.event.originator_id), str(item_id(p.event.converted_from))),
+                )
         if tickets:
-            _apply_tickets(tx, t["portal_tickets"], tickets)
+            _apply_tickets(tx, t, tickets)
 
 
 def _place_contact(tx: Tx, table: str, e: Any) -> None:
@@ -172,8 +188,10 @@ def _place_contact(tx: Tx, table: str, e: Any) -> None:
     )
 
 
-def _apply_tickets(tx: Tx, table: str, events: list[Any]) -> None:
-    ids = sorted({str(e.originator_id) for e in events})
+def _apply_tickets(tx: Tx, t: Tables, events: list[Any]) -> None:
+    table = t["portal_tickets"]
+    follows = _conversions(tx, t, sorted({str(e.originator_id) for e in events}))
+    ids = sorted({follows.get(str(e.originator_id), str(e.originator_id)) for e in events})
     docs: dict[str, Doc] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
@@ -181,16 +199,32 @@ def _apply_tickets(tx: Tx, table: str, events: list[Any]) -> None:
         for row in tx.all(f"SELECT id, doc FROM {table} WHERE id IN ({marks})", chunk):
             docs[row["id"]] = loads(row["doc"])
     for e in events:
-        _evolve(docs.setdefault(str(e.originator_id), {}), e)
+        doc = docs.setdefault(follows.get(str(e.originator_id), str(e.originator_id)), {})
+        # Tasks record the shared item events too; only tickets (and the tasks they became)
+        # have a customer document.
+        if doc or isinstance(e, Ticket.Opened):
+            _evolve(doc, e)
     tx.executemany(
         f"INSERT INTO {table} (id, number, requester_contact_id, requester_email, title,"
         " status, state, created_at, updated_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = excluded.status,"
         " state = excluded.state, updated_at = excluded.updated_at, doc = excluded.doc",
-        # Tasks record the shared item events too: the portal shows tickets only, so an
-        # event of a stream that no ticket opened leaves no row.
-        [_row(i, d) for i, d in sorted(docs.items()) if "number" in d],
+        [_row(i, d) for i, d in sorted(docs.items()) if d],
     )
+
+
+def _conversions(tx: Tx, t: Tables, ids: list[str]) -> dict[str, str]:
+    """task id -> the id of the ticket it was converted from, for tasks among `ids`."""
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = tx.all(
+            f"SELECT task_id, ticket_id FROM {t['portal_conversions']} WHERE task_id IN ({marks})",
+            chunk,
+        )
+        found.update((row["task_id"], row["ticket_id"]) for row in rows)
+    return found
 
 
 def _row(ticket_id: str, doc: Doc) -> tuple[Any, ...]:

@@ -1,6 +1,7 @@
-"""Tree view: reads Portfolio, Organisation, Project, Folder and Ticket events; shows the
-organisation tree (portfolios, customer folders, projects, folders, items) with each
-project's and folder's count of the items directly inside it, per state.
+"""Tree view: reads Portfolio, Organisation, Project, Folder, Ticket and Task events; shows
+the organisation tree (portfolios, customer folders, projects, folders, items of both kinds)
+with each project's and folder's count of the items directly inside it, per item kind and
+state.
 
 The queries over these tables (children, rollups, scoping) are in `projections.tree_query`.
 """
@@ -39,12 +40,14 @@ Handler = Callable[[Tx, Tables, Any], None]
 
 
 class TreeProjection(Projection):
-    """Reads Portfolio, Organisation, Project, Folder and Ticket events; shows the nodes of
-    the tree (`tree_portfolios`, `tree_customers`, `tree_projects`, `tree_folders`,
-    `tree_items`), which customer folders show which project (`tree_project_customers`) and
-    per-node item counts by state (`tree_counts`)."""
+    """Reads Portfolio, Organisation, Project, Folder, Ticket and Task events; shows the
+    nodes of the tree (`tree_portfolios`, `tree_customers`, `tree_projects`, `tree_folders`,
+    `tree_items` with each item's kind), which customer folders show which project
+    (`tree_project_customers`) and per-node item counts by item kind and state
+    (`tree_counts`)."""
 
     name = "tree"
+    schema_version = 2  # 2: items and counts by kind (ticket or task)
     tables = (
         "tree_portfolios",
         "tree_customers",
@@ -72,15 +75,17 @@ class TreeProjection(Projection):
         )
         tx.execute(
             f"CREATE TABLE IF NOT EXISTS {t['tree_items']} ("
-            " id TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE, title TEXT NOT NULL,"
-            " state TEXT NOT NULL, project_id TEXT NOT NULL, folder_id TEXT)"
+            " id TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE, kind TEXT NOT NULL,"
+            " title TEXT NOT NULL, state TEXT NOT NULL, project_id TEXT NOT NULL, folder_id TEXT)"
         )
         # Items directly in a node (a project: outside its folders; a folder: not in a
-        # sub-folder), by state. Rollups over everything beneath a node are query-time sums.
+        # sub-folder), by item kind and state, so that each caller's apps pick what counts.
+        # Rollups over everything beneath a node are query-time sums.
         tx.execute(
             f"CREATE TABLE IF NOT EXISTS {t['tree_counts']} ("
-            " node_kind TEXT NOT NULL, node_id TEXT NOT NULL, state TEXT NOT NULL,"
-            " n INTEGER NOT NULL, PRIMARY KEY (node_kind, node_id, state))"
+            " node_kind TEXT NOT NULL, node_id TEXT NOT NULL, item_kind TEXT NOT NULL,"
+            " state TEXT NOT NULL, n INTEGER NOT NULL,"
+            " PRIMARY KEY (node_kind, node_id, item_kind, state))"
         )
         for table, columns in (
             ("tree_portfolios", "parent_id, name_key, id"),
@@ -97,7 +102,7 @@ class TreeProjection(Projection):
     def key_columns(self, base: str) -> str:
         return {
             "tree_project_customers": "project_id, customer_id",
-            "tree_counts": "node_kind, node_id, state",
+            "tree_counts": "node_kind, node_id, item_kind, state",
         }.get(base, "id")
 
     def apply(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
@@ -164,48 +169,57 @@ def _place(project_id: str, folder_id: str | None) -> tuple[str, str]:
     return ("folder", folder_id) if folder_id else ("project", project_id)
 
 
-def _count(tx: Tx, t: Tables, node: tuple[str, str], state: str, delta: int) -> None:
+def _count(tx: Tx, t: Tables, node: tuple[str, str], kind: str, state: str, delta: int) -> None:
     table = t["tree_counts"]
     tx.execute(
-        f"INSERT INTO {table} (node_kind, node_id, state, n) VALUES (?, ?, ?, ?)"
-        f" ON CONFLICT (node_kind, node_id, state) DO UPDATE SET n = {table}.n + excluded.n",
-        (*node, state, delta),
+        f"INSERT INTO {table} (node_kind, node_id, item_kind, state, n) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (node_kind, node_id, item_kind, state)"
+        f" DO UPDATE SET n = {table}.n + excluded.n",
+        (*node, kind, state, delta),
     )
     tx.execute(
-        f"DELETE FROM {table} WHERE node_kind = ? AND node_id = ? AND state = ? AND n = 0",
-        (*node, state),
+        f"DELETE FROM {table} WHERE node_kind = ? AND node_id = ? AND item_kind = ?"
+        " AND state = ? AND n = 0",
+        (*node, kind, state),
     )
 
 
 def _item(tx: Tx, t: Tables, e: Any) -> dict[str, Any]:
     row = tx.one(
-        f"SELECT state, project_id, folder_id FROM {t['tree_items']} WHERE id = ?",
+        f"SELECT kind, state, project_id, folder_id FROM {t['tree_items']} WHERE id = ?",
         (str(e.originator_id),),
     )
     assert row is not None, f"no item {e.originator_id} in the tree"
     return row
 
 
-def _opened(tx: Tx, t: Tables, e: Any) -> None:
-    tx.execute(
-        f"INSERT INTO {t['tree_items']} (id, number, title, state, project_id, folder_id)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (str(e.originator_id), e.number, e.title, e.state, e.project_id, e.folder_id),
-    )
-    _count(tx, t, _place(e.project_id, e.folder_id), e.state, 1)
+def _opened(kind: str) -> Handler:
+    """An item's first event (`Ticket.Opened` or `Task.Planned`) says which kind it is."""
+
+    def apply(tx: Tx, t: Tables, e: Any) -> None:
+        tx.execute(
+            f"INSERT INTO {t['tree_items']} (id, number, kind, title, state, project_id,"
+            " folder_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (str(e.originator_id), e.number, kind, e.title, e.state, e.project_id, e.folder_id),
+        )
+        _count(tx, t, _place(e.project_id, e.folder_id), kind, e.state, 1)
+
+    return apply
 
 
 def _converted(tx: Tx, t: Tables, e: Any) -> None:
     """The ticket lives on as its task (which `Task.Planned` adds): shown once."""
     item = _item(tx, t, e)
-    _count(tx, t, _place(item["project_id"], item["folder_id"]), item["state"], -1)
+    place = _place(item["project_id"], item["folder_id"])
+    _count(tx, t, place, item["kind"], item["state"], -1)
     tx.execute(f"DELETE FROM {t['tree_items']} WHERE id = ?", (str(e.originator_id),))
 
 
 def _item_moved(tx: Tx, t: Tables, e: Any) -> None:
     item = _item(tx, t, e)
-    _count(tx, t, _place(item["project_id"], item["folder_id"]), item["state"], -1)
-    _count(tx, t, _place(e.project_id, e.folder_id), item["state"], 1)
+    place = _place(item["project_id"], item["folder_id"])
+    _count(tx, t, place, item["kind"], item["state"], -1)
+    _count(tx, t, _place(e.project_id, e.folder_id), item["kind"], item["state"], 1)
     _set("tree_items", project_id=lambda e: e.project_id, folder_id=lambda e: e.folder_id)(tx, t, e)
 
 
@@ -214,8 +228,8 @@ def _status_changed(tx: Tx, t: Tables, e: Any) -> None:
     if item["state"] == e.state:
         return  # Another status in the same state: no count moves.
     place = _place(item["project_id"], item["folder_id"])
-    _count(tx, t, place, item["state"], -1)
-    _count(tx, t, place, e.state, 1)
+    _count(tx, t, place, item["kind"], item["state"], -1)
+    _count(tx, t, place, item["kind"], e.state, 1)
     _set("tree_items", state=lambda e: e.state)(tx, t, e)
 
 
@@ -239,8 +253,8 @@ _HANDLERS: dict[str, Handler] = {
     "Folder.Moved": _set(
         "tree_folders", project_id=lambda e: e.project_id, parent_id=lambda e: e.parent_id
     ),
-    "Ticket.Opened": _opened,
-    "Task.Planned": _opened,
+    "Ticket.Opened": _opened("ticket"),
+    "Task.Planned": _opened("task"),
     "Ticket.ConvertedToTask": _converted,
     "Ticket.Retitled": _set("tree_items", title=lambda e: e.title),
     "Ticket.Moved": _item_moved,

@@ -1,5 +1,6 @@
 """Queries of the tree view: a node's children a page at a time, each with the counts of
-the items inside it and everything beneath it, scoped to the projects the caller may see.
+the items inside it and everything beneath it, scoped to the projects the caller may see
+and to the item kinds (tickets, tasks) their apps show.
 
 Rollups are summed here from the per-node counts the projection keeps (`tree_counts`), so
 moving a project or folder never rewrites counts up a chain of ancestors.
@@ -30,13 +31,17 @@ class TreeNodeNotFoundError(NotFoundError):
 
 
 class Visibility(Protocol):
-    """Which projects a staff user sees (`projections.access.StaffScope` is one)."""
+    """Which projects and item kinds a staff user sees (`projections.access.StaffScope`
+    is one)."""
 
     @property
     def all_projects(self) -> bool: ...
 
     @property
     def project_ids(self) -> frozenset[str]: ...
+
+    @property
+    def kinds(self) -> frozenset[str]: ...
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,11 @@ class _Tree:
             return "1 = 1", []
         return _in(column, self.scope.project_ids)
 
+    def shown(self, column: str) -> tuple[str, list[str]]:
+        """A condition keeping items (or counts) of a kind (in `column`) the caller's apps
+        show."""
+        return _in(column, self.scope.kinds)
+
     def portfolios_with_visible_projects(self) -> set[str]:
         """Portfolios holding, at any depth, a project the caller sees."""
         where, params = self.visible("id")
@@ -121,10 +131,11 @@ class _Tree:
     # --- rollups -----------------------------------------------------------------------
 
     def _sum(self, where: str, params: Sequence[Any], cte: str = "") -> dict[str, int]:
+        kinds, kind_params = self.shown("item_kind")
         rows = self.tx.all(
             f"{cte} SELECT state, SUM(n) AS n FROM {self.t['tree_counts']}"
-            f" WHERE {where} GROUP BY state",
-            params,
+            f" WHERE ({where}) AND {kinds} GROUP BY state",
+            [*params, *kind_params],
         )
         found = {r["state"]: int(r["n"]) for r in rows}
         counts = {state: found.get(state, 0) for state in STATES}
@@ -189,10 +200,12 @@ class _Tree:
         """A node as shown: its counts (inside and beneath) and whether it has children."""
         node_id = row["id"]
         t = self.t
+        kinds, kind_params = self.shown("kind")
         if kind == "item":
             counts = {state: int(state == row["state"]) for state in STATES}
             return {
                 "kind": "item",
+                "item_kind": row["kind"],
                 "id": node_id,
                 "name": f"#{row['number']} {row['title']}",
                 "number": row["number"],
@@ -221,14 +234,18 @@ class _Tree:
                 f"SELECT id FROM {t['tree_folders']} WHERE project_id = ? AND parent_id IS NULL",
                 [node_id],
             ) or self._exists(
-                f"SELECT id FROM {t['tree_items']} WHERE project_id = ? AND folder_id IS NULL",
-                [node_id],
+                f"SELECT id FROM {t['tree_items']}"
+                f" WHERE project_id = ? AND folder_id IS NULL AND {kinds}",
+                [node_id, *kind_params],
             )
         else:
             counts = self.folder_counts(node_id)
             has_children = self._exists(
                 f"SELECT id FROM {t['tree_folders']} WHERE parent_id = ?", [node_id]
-            ) or self._exists(f"SELECT id FROM {t['tree_items']} WHERE folder_id = ?", [node_id])
+            ) or self._exists(
+                f"SELECT id FROM {t['tree_items']} WHERE folder_id = ? AND {kinds}",
+                [node_id, *kind_params],
+            )
         return {
             "kind": kind,
             "id": node_id,
@@ -283,12 +300,20 @@ class _Tree:
                     [parent.id, *projects_seen[1]],
                 )
             ]
+        kinds, kind_params = self.shown("kind")
         if parent.kind == "project":
             return [
                 ("folder", "project_id = ? AND parent_id IS NULL", [parent.id]),
-                ("item", "project_id = ? AND folder_id IS NULL", [parent.id]),
+                (
+                    "item",
+                    f"project_id = ? AND folder_id IS NULL AND {kinds}",
+                    [parent.id, *kind_params],
+                ),
             ]
-        return [("folder", "parent_id = ?", [parent.id]), ("item", "folder_id = ?", [parent.id])]
+        return [
+            ("folder", "parent_id = ?", [parent.id]),
+            ("item", f"folder_id = ? AND {kinds}", [parent.id, *kind_params]),
+        ]
 
     def page(self, parent: NodeRef, cursor: str | None, limit: int) -> tuple[list[Row], str | None]:
         after = _after(cursor)

@@ -21,6 +21,7 @@ from domain.errors import PermissionDeniedError
 from projections.access import StaffScope
 from projections.base import current_tables
 from projections.calendar import month_bars, planned_bars
+from projections.flat import current_projects
 from projections.gantt import GanttBar, chart, fold_plan, placed_task_ids, project_rows
 from projections.hierarchy import get_project
 from projections.status_board import board, card_of
@@ -86,7 +87,7 @@ def _stream(svc: ServicesDep, task_id: str, until: datetime) -> list[Any]:
     return [e for e in events if e.timestamp <= until]
 
 
-def _gantt(svc: ServicesDep, project_id: str, as_of: datetime | None) -> Any:
+def _gantt(svc: ServicesDep, scope: StaffScope, project_id: str, as_of: datetime | None) -> Any:
     if as_of is not None and as_of.tzinfo is None:
         raise InvalidParameterError("query", "as_of", "give a time zone, e.g. 2026-12-01T09:00Z")
     with svc.views.read() as tx:
@@ -94,7 +95,11 @@ def _gantt(svc: ServicesDep, project_id: str, as_of: datetime | None) -> Any:
         if as_of is None:
             bars, links = project_rows(tx, t, project_id)
         else:
-            ids = placed_task_ids(tx, t, project_id)
+            # As every as-of read: scoped by where each task is now (one moved since into
+            # a project the caller cannot see stays out of their baseline).
+            placed = placed_task_ids(tx, t, project_id)
+            now_in = current_projects(tx, current_tables(tx, "flat"), placed)
+            ids = [i for i in placed if i in now_in and scope.sees(now_in[i])]
     if as_of is not None:
         # The same fold as the view, over the streams of every task ever in the project
         # (one moved away since was still here then), up to the moment.
@@ -107,7 +112,7 @@ def _gantt(svc: ServicesDep, project_id: str, as_of: datetime | None) -> Any:
     "/gantt",
     summary="A project's Gantt chart",
     responses={200: {"model": GanttOut}, **documented(401, 403, 404, 422)},
-    dependencies=[Depends(fresh("gantt", "access", "hierarchy"))],
+    dependencies=[Depends(fresh("gantt", "access", "hierarchy", "flat"))],
 )
 def gantt(
     svc: ServicesDep,
@@ -120,7 +125,7 @@ def gantt(
     dates, progress and slack; their dependencies; and the critical path, computed as you
     read. With `as_of`, the plan as it was at that moment (a baseline)."""
     _project(svc, scope, project)
-    return reply(response, _gantt(svc, str(project), as_of))
+    return reply(response, _gantt(svc, scope, str(project), as_of))
 
 
 @router.get(
@@ -131,7 +136,7 @@ def gantt(
         200: {"content": {"image/svg+xml": {}}, "description": "The chart as an SVG image."},
         **documented(401, 403, 404, 422),
     },
-    dependencies=[Depends(fresh("gantt", "access", "hierarchy"))],
+    dependencies=[Depends(fresh("gantt", "access", "hierarchy", "flat"))],
 )
 def gantt_image(
     svc: ServicesDep,
@@ -143,7 +148,7 @@ def gantt_image(
     """The Gantt chart drawn: planned bars with their percent complete, actual dates
     beneath, milestones as diamonds, dependency arrows, critical tasks in red."""
     found = _project(svc, scope, project)
-    doc = _gantt(svc, str(project), as_of)
+    doc = _gantt(svc, scope, str(project), as_of)
     return _with_headers(response, gantt_svg(found["name"], doc), "image/svg+xml")
 
 
@@ -232,7 +237,7 @@ def _calendar_item(bar: GanttBar) -> dict[str, Any]:
     "/calendar",
     summary="Your tasks in a month",
     responses={200: {"model": CalendarOut}, **documented(401, 403, 404, 422)},
-    dependencies=[Depends(fresh("gantt", "access", "hierarchy"))],
+    dependencies=[Depends(fresh("gantt", "access", "hierarchy", "flat"))],
 )
 def calendar(
     svc: ServicesDep,
@@ -279,7 +284,7 @@ def calendar(
         200: {"content": {"text/calendar": {}}, "description": "An RFC 5545 calendar."},
         **documented(401, 403, 404, 422),
     },
-    dependencies=[Depends(fresh("gantt", "access", "hierarchy"))],
+    dependencies=[Depends(fresh("gantt", "access", "hierarchy", "flat"))],
 )
 def calendar_feed(
     svc: ServicesDep,

@@ -37,6 +37,7 @@ from commands.portal import (
     PostPortalReply,
     StartPortalSession,
 )
+from domain.item_numbers import item_id
 from domain.values import Actor
 from projections.base import current_tables
 from projections.portal import customer_document, get_portal_ticket, list_portal_tickets
@@ -46,10 +47,20 @@ Number = Annotated[int, Path(ge=1, description="The ticket's item number.", exam
 SESSION_PATH = "/api/v1/portal/session"
 
 
-def ticket_for_customer(svc: ServicesDep, number: int, version: int) -> dict[str, Any]:
-    """The ticket as its customer sees it at `version`, from its events (no view wait)."""
-    events = svc.commands.ticket_events(number)
-    doc = customer_document(e for e in events if e.originator_version <= version)
+def ticket_for_customer(svc: ServicesDep, result: CommandResult) -> dict[str, Any]:
+    """The ticket as its customer sees it right after `result`, from its events (no view
+    wait). A ticket converted into a task goes on as the task, which `result` then names."""
+    assert result.number is not None
+    events = svc.commands.ticket_events(result.number)
+    if result.id != item_id(result.number):
+        events = [
+            e
+            for e in svc.commands.task_events(events[-1].task_number)
+            if e.originator_id != result.id or e.originator_version <= result.version
+        ]
+    else:
+        events = [e for e in events if e.originator_version <= result.version]
+    doc = customer_document(events)
     assert doc is not None
     return doc
 
@@ -57,9 +68,8 @@ def ticket_for_customer(svc: ServicesDep, number: int, version: int) -> dict[str
 def answer_write(
     svc: ServicesDep, response: Response, result: CommandResult, status: int, **extra: str
 ) -> OrjsonResponse:
-    assert result.number is not None
     written(response, result.position)
-    return reply(response, ticket_for_customer(svc, result.number, result.version), status, **extra)
+    return reply(response, ticket_for_customer(svc, result), status, **extra)
 
 
 def scope(svc: ServicesDep, caller: PortalCaller) -> tuple[str, str | None]:

@@ -126,10 +126,9 @@ def _patch_commands(svc: ServicesDep, body: TaskPatch, ctx: Ctx) -> list[TaskCom
     commands: list[TaskCommand] = item_commands(svc, body, ctx)
     if body.milestone is not None:
         commands.append(MarkMilestone(milestone=body.milestone))
-    if given & {"start", "finish", "duration_days"}:
-        commands.append(
-            PlanTask(start=body.start, finish=body.finish, duration_days=body.duration_days)
-        )
+    dates = given & {"start", "finish", "duration_days"}
+    if dates:
+        commands.append(PlanTask(**{field: getattr(body, field) for field in dates}))
     if body.constraint is not None:
         commands.append(SetConstraint(constraint=body.constraint, constraint_on=body.constraint_on))
     if "work_hours" in given:
@@ -187,6 +186,22 @@ def remove_dependency(
     """This task no longer follows `predecessor` (nothing changes if it did not)."""
     cmd = RemoveDependency(predecessor=predecessor)
     return answer_write(svc, response, svc.commands.change_task(number, [cmd], ctx))
+
+
+@router.delete(
+    "/{number}/dependencies",
+    summary="Remove a dependency (by query)",
+    responses=WRITE,
+)
+def remove_dependency_by_query(
+    number: TaskNumber,
+    predecessor: Annotated[int, Query(ge=1, description="The predecessor's number.")],
+    svc: ServicesDep,
+    ctx: Ctx,
+    response: Response,
+) -> OrjsonResponse:
+    """The same as `DELETE /tasks/{number}/dependencies/{predecessor}`."""
+    return remove_dependency(number, predecessor, svc, ctx, response)
 
 
 @router.put("/{number}/recurrence", summary="Make the task recur", responses=WRITE)

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
-from api.deps import ServicesDep, TicketScope, fresh
+from api.deps import ProjectScope, ServicesDep, fresh
 from api.problems import InvalidParameterError
 from api.responses import OrjsonResponse, documented, reply
 from api.tags import Tag
@@ -27,6 +27,7 @@ class TreeCounts(BaseModel):
 
 class TreeNode(BaseModel):
     kind: Literal["root", "portfolio", "customer", "project", "folder", "item"]
+    item_kind: Literal["ticket", "task"] | None = None
     id: str | None
     ref: str | None = None
     name: str
@@ -63,8 +64,9 @@ def _parent(text: str) -> NodeRef:
 )
 def tree(
     svc: ServicesDep,
-    # Every item in the tree is a ticket today: without that app there is nothing to show.
-    scope: TicketScope,
+    # Every staff user has the tickets app, the tasks app or both: each sees the tree, with
+    # the items (and counts) of the kinds their apps show.
+    scope: ProjectScope,
     response: Response,
     parent: Annotated[
         str,
@@ -80,7 +82,8 @@ def tree(
 ) -> OrjsonResponse:
     """A node and a page of its children (containers by kind and name, then items by
     number), each with its items per state inside and beneath it, for the projects you
-    may see; pass `next_cursor` back as `cursor`."""
+    may see and the item kinds (tickets, tasks) your apps show; pass `next_cursor` back
+    as `cursor`."""
     ref = _parent(parent)
     with svc.views.read() as tx:
         page = tree_children(tx, current_tables(tx, "tree"), ref, scope, cursor, limit)

@@ -118,3 +118,35 @@ def test_the_audience_follows_shares_teams_flags_moves_and_sharing(
     assert audience(client, number, before).status_code == 404
     assert audience(client, number, opened, **ada).status_code == 403
     assert audience(client, number, "2026-11-22T10:00:00").status_code == 422
+
+
+def test_a_tasks_audience_is_staff_with_the_tasks_app_and_no_customers(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    project = ok(client.post("/api/v1/projects", json={"name": "Plans"}), 201)
+    planner_id, _ = staff_user(client, live, "planner@example.com")
+    agent_id, _ = staff_user(client, live, "agent@example.com")
+    for user_id in (planner_id, agent_id):
+        ok(
+            client.put(
+                f"/api/v1/projects/{project['id']}/members/{user_id}", json={"role": "standard"}
+            )
+        )
+    ok(client.patch(f"/api/v1/users/{planner_id}", json={"apps": "tasks"}))
+    ok(client.patch(f"/api/v1/users/{agent_id}", json={"apps": "tickets"}))
+    task = ok(
+        client.post(
+            "/api/v1/tasks",
+            json={
+                "title": "Plan",
+                "project_id": project["id"],
+                "requester_email": "req@acme.example",
+            },
+        ),
+        201,
+    )
+    answer = ok(audience(client, task["number"], now()))
+    ids = {s["user_id"] for s in answer["staff"]}
+    assert planner_id in ids
+    assert agent_id not in ids
+    assert answer["customers"] == []

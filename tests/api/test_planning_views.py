@@ -107,6 +107,27 @@ def test_a_baseline_shows_the_plan_as_it_was_before_it_changed(client: TestClien
     assert naive.json()["errors"][0]["location"] == ["query", "as_of"]
 
 
+def test_a_baseline_leaves_out_tasks_now_where_the_caller_cannot_see(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    p = Planner(client)
+    project = p.project("Here")
+    hidden = p.project("Elsewhere")
+    headers = {"Authorization": f"Bearer {user_token(live, 'lena@example.com')}"}
+    lena = ok(client.get("/api/v1/me", headers=headers))["id"]
+    p.write("PUT", f"/api/v1/projects/{project}/members/{lena}", role="standard")
+    stays = p.task("Stays", project, start="2026-03-02", duration_days=1)
+    leaves = p.task("Leaves", project, start="2026-03-02", duration_days=1)
+    moment = datetime.now(UTC)
+    p.write("PATCH", f"/api/v1/tasks/{leaves}", project_id=hidden)
+    member = Planner(client, headers)
+    member.position = p.position
+    theirs = ok(member.read("/gantt", project=project, as_of=moment.isoformat()))
+    assert [t["number"] for t in theirs["tasks"]] == [stays]
+    mine = ok(p.read("/gantt", project=project, as_of=moment.isoformat()))
+    assert sorted(t["number"] for t in mine["tasks"]) == [stays, leaves]
+
+
 def test_the_gantt_svg_is_well_formed_and_shows_titles_as_text(client: TestClient) -> None:
     p = Planner(client)
     project, n = site(p)

@@ -334,3 +334,57 @@ def test_the_portal_view_is_rebuilt_equal(client: TestClient, live: bootstrap.Co
     )
     live.runner.wait_for(live.app.head(), ["portal"], 5)
     assert live.runner.verify("portal") == []
+
+
+def test_a_converted_request_goes_on_in_the_portal_under_its_number(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    token = session(client, "ada@example.com")
+    number = ticket(client, "ada@example.com")
+    task = created(client.post(f"/api/v1/tickets/{number}/conversion"))["number"]
+    # Staff answer on the task; one answer is internal.
+    for body, visibility in (("Scheduled for Monday", "customer"), (MARKER, "internal")):
+        created(
+            client.post(
+                f"/api/v1/tasks/{task}/messages", json={"body": body, "visibility": visibility}
+            )
+        )
+    client.patch(f"/api/v1/tasks/{task}", json={"status": "In progress"})
+    seen = client.get(f"/api/v1/portal/tickets/{number}", headers=fresh(live, token))
+    assert seen.status_code == 200
+    assert seen.headers["X-View-Fresh"] == "true"
+    assert [m["body"] for m in seen.json()["messages"]] == ["Scheduled for Monday"]
+    assert seen.json()["status"] == "In progress"
+    assert MARKER not in seen.text
+    # The customer replies under the number they know; the reply lands on the task.
+    replied = client.post(
+        f"/api/v1/portal/tickets/{number}/messages",
+        json={"body": "Thanks"},
+        headers=as_customer(token),
+    )
+    assert replied.status_code == 201, replied.text
+    assert [m["body"] for m in replied.json()["messages"]] == ["Scheduled for Monday", "Thanks"]
+    assert MARKER not in replied.text
+    on_task = client.get(f"/api/v1/tasks/{task}", headers=fresh(live)).json()
+    assert [m["body"] for m in on_task["messages"]][-1] == "Thanks"
+    assert live.runner.verify("portal") == []
+
+
+def test_a_task_with_a_requester_never_disturbs_the_portal(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    token = session(client, "bob@example.com")
+    task = created(
+        client.post("/api/v1/tasks", json={"title": "Plan", "requester_email": "bob@example.com"})
+    )["number"]
+    created(
+        client.post(
+            f"/api/v1/tasks/{task}/messages", json={"body": "hello", "visibility": "customer"}
+        )
+    )
+    created(client.post(f"/api/v1/tasks/{task}/attachments", files={"file": ("a.txt", b"a")}))
+    number = ticket(client, "bob@example.com")
+    listed = client.get("/api/v1/portal/tickets", headers=fresh(live, token))
+    assert listed.headers["X-View-Fresh"] == "true"
+    assert [t["number"] for t in listed.json()["items"]] == [number]
+    assert live.runner.verify("portal") == []

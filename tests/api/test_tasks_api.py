@@ -7,6 +7,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+import bootstrap
+from tests.factories import user_token
+
 PROBLEM = "application/problem+json"
 
 
@@ -127,6 +130,11 @@ def test_a_dependency_cycle_is_refused_naming_it(client: TestClient) -> None:
     removed = client.delete(f"/api/v1/tasks/{c['number']}/dependencies/{b['number']}")
     assert removed.status_code == 200
     assert removed.json()["predecessors"] == []
+    by_query = client.delete(
+        f"/api/v1/tasks/{b['number']}/dependencies", params={"predecessor": a["number"]}
+    )
+    assert by_query.status_code == 200
+    assert by_query.json()["predecessors"] == []
 
 
 def test_subtasks_are_one_level_deep(client: TestClient) -> None:
@@ -228,3 +236,101 @@ def test_a_ticket_number_is_not_a_task_and_back(client: TestClient) -> None:
     assert client.get(f"/api/v1/tickets/{task['number']}", headers=fresh).status_code == 404
     patched = client.patch(f"/api/v1/tasks/{ticket['number']}", json={"title": "x"})
     assert patched.status_code == 404
+
+
+def _member(client: TestClient, live: bootstrap.Container, email: str, project: str, role: str):  # type: ignore[no-untyped-def]
+    headers = {"Authorization": f"Bearer {user_token(live, email)}"}
+    user_id = client.get("/api/v1/me", headers=headers).json()["id"]
+    client.put(f"/api/v1/projects/{project}/members/{user_id}", json={"role": role})
+    return headers
+
+
+def test_linking_or_nesting_changes_the_other_task_too_so_needs_rights_on_it(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    project = client.post("/api/v1/projects", json={"name": "Shared"}).json()["id"]
+    others = create(client, title="Not yours", project_id=project)  # The admin's task.
+    standard = _member(client, live, "sam@example.com", project, "standard")
+    mine = client.post(
+        "/api/v1/tasks", json={"title": "Mine", "project_id": project}, headers=standard
+    )
+    assert mine.status_code == 201, mine.text
+    path = f"/api/v1/tasks/{mine.json()['number']}"
+    for response in (
+        client.post(
+            f"{path}/dependencies", json={"predecessor": others["number"]}, headers=standard
+        ),
+        client.patch(path, json={"parent": others["number"]}, headers=standard),
+        client.post(
+            "/api/v1/tasks",
+            json={"title": "Child", "project_id": project, "parent": others["number"]},
+            headers=standard,
+        ),
+    ):
+        assert response.status_code == 403, response.text
+    position = mine.headers["X-Log-Position"]
+    assert read(client, f"/api/v1/tasks/{others['number']}", position)["version"] == 1
+
+
+def test_an_outsider_learns_nothing_from_if_match_or_links(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    hidden = client.post("/api/v1/projects", json={"name": "Hidden"}).json()["id"]
+    secret = create(client, title="Secret", project_id=hidden)
+    open_project = client.post("/api/v1/projects", json={"name": "Open"}).json()["id"]
+    outsider = _member(client, live, "olga@example.com", open_project, "manager")
+    own = client.post(
+        "/api/v1/tasks", json={"title": "Own", "project_id": open_project}, headers=outsider
+    ).json()
+    stale = client.patch(
+        f"/api/v1/tasks/{secret['number']}",
+        json={"title": "x"},
+        headers={**outsider, "If-Match": '"99"'},
+    )
+    assert stale.status_code == 404
+    assert "etag" not in stale.headers
+    unlinked = client.delete(
+        f"/api/v1/tasks/{own['number']}/dependencies/{secret['number']}", headers=outsider
+    )
+    missing = client.delete(f"/api/v1/tasks/{own['number']}/dependencies/99999", headers=outsider)
+    assert unlinked.status_code == missing.status_code == 404
+
+
+def test_a_patch_keeps_what_it_does_not_name(client: TestClient) -> None:
+    task = create(client, start="2026-12-07", duration_days=5)  # Mon 7th to Fri 11th.
+    path = f"/api/v1/tasks/{task['number']}"
+    moved = client.patch(path, json={"start": "2026-12-14"}).json()
+    assert moved["planned"] == {"start": "2026-12-14", "finish": "2026-12-18", "duration_days": 5}
+    longer = client.patch(path, json={"duration_days": 6}).json()
+    assert longer["planned"] == {"start": "2026-12-14", "finish": "2026-12-21", "duration_days": 6}
+    shorter = client.patch(path, json={"finish": "2026-12-15"}).json()
+    assert shorter["planned"]["duration_days"] == 2
+    # A dragged task (start no earlier than the 21st) typed back to the 16th goes there.
+    client.post(f"{path}/reschedule", json={"start": "2026-12-21"})
+    typed = client.patch(path, json={"start": "2026-12-16"}).json()
+    assert typed["planned"]["start"] == "2026-12-16"
+    assert typed["constraint"] == {"kind": "start_no_earlier_than", "on": "2026-12-16"}
+    unscheduled = client.patch(path, json={"start": None}).json()
+    assert unscheduled["planned"] == {"start": None, "finish": None, "duration_days": None}
+
+
+def test_dates_out_of_range_are_422_not_500(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/tasks", json={"title": "Far", "start": "9999-12-30", "duration_days": 5}
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    assert "start" in response.json()["detail"]
+
+
+def test_a_board_move_of_a_converted_ticket_is_a_conflict_naming_its_task(
+    client: TestClient,
+) -> None:
+    number = client.post("/api/v1/tickets", json={"title": "t"}).json()["number"]
+    task = client.post(f"/api/v1/tickets/{number}/conversion").json()["number"]
+    moved = client.post(
+        "/api/v1/views/status-board/moves", json={"number": number, "status": "Open"}
+    )
+    assert moved.status_code == 409
+    assert moved.json()["task_number"] == task
+    assert "location" not in moved.headers

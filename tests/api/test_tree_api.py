@@ -1,4 +1,5 @@
-"""The tree view over HTTP: structure, counts per state, paging and scoping."""
+"""The tree view over HTTP: structure, counts per state, paging, and scoping by project and
+by the item kinds the caller's apps show."""
 
 from __future__ import annotations
 
@@ -35,6 +36,20 @@ class Writer:
     def ticket(self, title: str, project: str, folder: str | None = None) -> int:
         created = self.create("/api/v1/tickets", title=title, project_id=project, folder_id=folder)
         return int(created["number"])
+
+    def task(self, title: str, project: str, folder: str | None = None) -> int:
+        created = self.create("/api/v1/tasks", title=title, project_id=project, folder_id=folder)
+        return int(created["number"])
+
+    def member(
+        self, live: bootstrap.Container, email: str, project: str, apps: str
+    ) -> dict[str, str]:
+        """A standard member of `project` using `apps`: their request headers."""
+        headers = {"Authorization": f"Bearer {user_token(live, email)}"}
+        user_id = ok(self.client.get("/api/v1/me", headers=headers))["id"]
+        self("PUT", f"/api/v1/projects/{project}/members/{user_id}", role="standard")
+        self("PATCH", f"/api/v1/users/{user_id}", apps=apps)
+        return headers
 
     def tree(
         self, parent: str = "root", headers: dict[str, str] | None = None, **params: Any
@@ -198,3 +213,80 @@ def test_a_member_sees_only_the_projects_shared_with_them(
         response = client.get(TREE, params={"parent": hidden}, headers=ada)
         assert response.status_code == 404, hidden
     assert client.get(TREE, params={"parent": "shelf:1"}).status_code == 422
+
+
+def items(page: dict[str, Any]) -> list[tuple[str, int]]:
+    return [
+        (child["item_kind"], child["number"]) for child in page["items"] if child["kind"] == "item"
+    ]
+
+
+def test_each_caller_sees_the_item_kinds_their_apps_show(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    # Given a project holding a ticket outside any folder and a task (in progress) in a
+    # folder, and members using only tickets and only tasks
+    w = Writer(client)
+    project = w.create("/api/v1/projects", name="Mixed")
+    plan = w.create("/api/v1/folders", project_id=project["id"], name="Plan")
+    ticket = w.ticket("Printer jammed", project["id"])
+    task = w.task("Order toner", project["id"], plan["id"])
+    w("PATCH", f"/api/v1/tasks/{task}", status="In progress")
+    tickets_only = w.member(live, "tess@example.com", project["id"], "tickets")
+    tasks_only = w.member(live, "tom@example.com", project["id"], "tasks")
+
+    # When the admin (both apps) and each member read the root, the project and the folder
+    def read(headers: dict[str, str] | None) -> tuple[Any, Any, Any]:
+        return (
+            w.tree(headers=headers),
+            w.tree(f"project:{project['id']}", headers=headers),
+            w.tree(f"folder:{plan['id']}", headers=headers),
+        )
+
+    root, mixed, folder = read(None)
+    t_root, t_mixed, t_folder = read(tickets_only)
+    k_root, k_mixed, k_folder = read(tasks_only)
+
+    # Then the admin sees both, each counted in its own state
+    assert counts(root["node"]) == counts(mixed["node"]) == (1, 1, 0, 2)
+    assert names(mixed) == [("folder", "Plan"), ("item", f"#{ticket} Printer jammed")]
+    assert items(mixed) == [("ticket", ticket)]
+    assert items(folder) == [("task", task)]
+    assert counts(mixed["items"][0]) == (0, 1, 0, 1)
+    # And the tickets-only member sees the ticket alone, and an empty-looking folder
+    assert names(t_root) == [("project", "Mixed")]
+    assert counts(t_root["node"]) == counts(t_mixed["node"]) == (1, 0, 0, 1)
+    assert items(t_mixed) == [("ticket", ticket)]
+    assert t_folder["items"] == []
+    assert counts(t_mixed["items"][0]) == (0, 0, 0, 0)
+    assert t_mixed["items"][0]["has_children"] is False
+    # And the tasks-only member (no longer refused) sees the task alone
+    assert names(k_root) == [("project", "Mixed")]
+    assert counts(k_root["node"]) == counts(k_mixed["node"]) == (0, 1, 0, 1)
+    assert names(k_mixed) == [("folder", "Plan")]
+    assert k_mixed["items"][0]["has_children"] is True
+    assert items(k_folder) == [("task", task)]
+    assert counts(k_folder["node"]) == (0, 1, 0, 1)
+
+
+def test_a_converted_ticket_appears_once_as_its_task(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    # Given a ticket in a project shared with a tickets-only and a tasks-only member
+    w = Writer(client)
+    project = w.create("/api/v1/projects", name="Converted")
+    ticket = w.ticket("Move the office", project["id"])
+    tickets_only = w.member(live, "tess@example.com", project["id"], "tickets")
+    tasks_only = w.member(live, "tom@example.com", project["id"], "tasks")
+
+    # When it is converted to a task
+    task = int(w.create(f"/api/v1/tickets/{ticket}/conversion")["number"])
+
+    # Then the tree holds it once, as the task, for those who see tasks
+    ref = f"project:{project['id']}"
+    assert items(w.tree(ref)) == items(w.tree(ref, headers=tasks_only)) == [("task", task)]
+    assert counts(w.tree(ref)["node"]) == (1, 0, 0, 1)
+    assert w.tree(ref, headers=tickets_only)["items"] == []
+    assert counts(w.tree(headers=tickets_only)["node"]) == (0, 0, 0, 0)
+    # And a rebuild from the log gives the same rows
+    assert live.runner.verify("tree") == []

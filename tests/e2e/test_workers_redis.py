@@ -11,7 +11,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,6 +24,8 @@ from dramatiq.common import dq_name, xq_name
 from eventsourcing.application import AggregateNotFoundError
 
 import bootstrap
+import commands.tasks
+import workers.recurrence
 from commands.models import OpenTask, RecurrenceRule
 from domain.item_numbers import item_id
 from domain.task import Task
@@ -212,11 +214,16 @@ def _occurrences(c: bootstrap.Container, series: int) -> list[str]:
     return dates
 
 
-def test_recurring_occurrences_are_created_once_by_workers_on_redis(on_redis: Settings) -> None:
-    # Ticks every 0.2 s, so several workers tick many times while the test runs.
+def test_recurring_occurrences_are_created_once_by_workers_on_redis(
+    on_redis: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The rule is set on Tuesday 1 December; the workers' calendar then moves on.
+    monkeypatch.setattr(commands.tasks, "today", lambda: date(2026, 12, 1))
+    now = {"day": date(2026, 12, 9)}
+    monkeypatch.setattr(workers.recurrence, "today", lambda delivery: now["day"])
+    # Ticks every 0.2 s, so two workers tick many times while the test runs.
     fast = on_redis.model_copy(update={"tick_seconds": 0.2})
     bootstrap.migrate(fast)
-    today = datetime.now(UTC).date()
     first = bootstrap.build(fast)
     second = bootstrap.build(fast)  # A second worker process on the same queue.
     try:
@@ -225,16 +232,22 @@ def test_recurring_occurrences_are_created_once_by_workers_on_redis(on_redis: Se
         second.work()
         cmd = OpenTask(
             title="Water the plants",
-            start=today - timedelta(days=3),
+            start=date(2026, 12, 7),
             duration_days=1,
             recurrence=RecurrenceRule(frequency="daily"),
         )
         series = first.commands.open_task(cmd, context()).number
         assert series is not None
-        expected = [(today - timedelta(days=d)).isoformat() for d in (2, 1, 0)]
-        wait_until(lambda: _occurrences(first, series) == expected, what="three occurrences")
-        # Many more ticks pass on both workers: nothing is created twice.
-        wait_until(lambda: _tick_count(first) >= 5, what="more ticks")
+        # Setting the rule creates what is due at once (the policy); the 7th is the template.
+        wait_until(
+            lambda: _occurrences(first, series) == ["2026-12-08", "2026-12-09"],
+            what="the occurrences due on the 9th",
+        )
+        now["day"] = date(2026, 12, 14)  # Ticks find the next ones (the weekend has none).
+        expected = ["2026-12-08", "2026-12-09", "2026-12-10", "2026-12-11", "2026-12-14"]
+        wait_until(lambda: _occurrences(first, series) == expected, what="the ticks' occurrences")
+        ticked = _tick_count(first)
+        wait_until(lambda: _tick_count(first) >= ticked + 5, what="more ticks")
     finally:
         second.close()
         first.close()
@@ -242,7 +255,8 @@ def test_recurring_occurrences_are_created_once_by_workers_on_redis(on_redis: Se
     try:
         restarted.follow()
         restarted.work()
-        wait_until(lambda: _tick_count(restarted) >= 3, what="ticks after a restart")
+        ticked = _tick_count(restarted)
+        wait_until(lambda: _tick_count(restarted) >= ticked + 3, what="ticks after a restart")
         assert _occurrences(restarted, series) == expected
         template = restarted.app.repository.get(item_id(series))
         assert template.last_occurrence == expected[-1]

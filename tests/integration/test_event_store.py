@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
 from eventsourcing.persistence import PersistenceError
 
 import bootstrap
-from commands.models import AssignUser, PostMessage
+from commands.models import AssignUser, OpenTask, PostMessage, RetitleTicket
 from domain.item_numbers import item_id
 from settings import Settings
 from tests.conftest import BACKENDS, make_settings
@@ -58,6 +59,25 @@ def test_a_long_lived_ticket_loads_from_a_snapshot(container: bootstrap.Containe
         assert ticket.version == 121
         assert len(ticket.message_visibility) == 119
         assert ticket.assignees == [str(ada)]
+    finally:
+        fresh.close()
+
+
+def test_a_long_lived_task_loads_from_a_snapshot(container: bootstrap.Container) -> None:
+    number = container.commands.open_task(
+        OpenTask(title="Daily stand-up", start=date(2026, 12, 7)), context()
+    ).number
+    assert number is not None
+    for n in range(59):
+        container.commands.change_task(number, [RetitleTicket(title=f"Stand-up {n}")], context())
+    assert container.app.snapshots is not None
+    snapshots = list(container.app.snapshots.get(item_id(number), desc=True, limit=1))
+    assert snapshots, "no snapshot was taken"
+    assert snapshots[0].originator_version == 50
+    fresh = bootstrap.build(container.settings)
+    try:
+        task = fresh.app.repository.get(item_id(number))
+        assert (task.version, task.title, task.start) == (60, "Stand-up 58", "2026-12-07")
     finally:
         fresh.close()
 

@@ -84,3 +84,19 @@ def test_staff_without_the_tickets_app_are_not_in_a_tickets_audience() -> None:
         organisation_sharing=None,
     )
     assert [s.user_id for s in audience(moment).staff] == ["boss"]
+
+
+def test_a_tasks_audience_is_the_staff_with_the_tasks_app() -> None:
+    planner = StaffThen("planner", "planner@example.com", "admin", (), True, "tasks")
+    agent = StaffThen("agent", "agent@example.com", "admin", (), True, "tickets")
+    boss = staff("boss", "admin")
+    moment = Moment(
+        members={},
+        teams={},
+        team_members={},
+        staff=[planner, agent, boss],
+        requester=None,
+        organisation_sharing=None,
+        kind="task",
+    )
+    assert [s.user_id for s in audience(moment).staff] == ["boss", "planner"]

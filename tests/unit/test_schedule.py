@@ -313,14 +313,18 @@ def test_as_late_as_possible_moves_up_against_its_successor() -> None:
     assert dates(result, 3) == (NEXT_MON, NEXT_MON)
 
 
-def test_as_late_as_possible_without_successors_finishes_with_the_project() -> None:
+def test_as_late_as_possible_without_successors_keeps_its_dates() -> None:
+    # "As late as" the latest finish of the tasks given would depend on which part of a
+    # project is being rescheduled; without successors, the task stays where it is.
     late = Constraint(ConstraintKind.AS_LATE_AS_POSSIBLE)
     given = plans(task(1, MON, 8), task(2, MON, 2, late))
 
     result = schedule(given, [])
 
-    assert dates(result, 2) == (NEXT_TUE, NEXT_WED)
+    assert dates(result, 2) == (MON, TUE)
     assert dates(result, 1) == (MON, NEXT_WED)
+    alone = schedule(plans(task(2, MON, 2, late)), [])
+    assert dates(alone, 2) == dates(result, 2)
 
 
 def test_as_late_as_possible_never_moves_a_successor() -> None:

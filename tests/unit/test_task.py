@@ -80,11 +80,18 @@ def test_subtasks_are_one_level_deep() -> None:
 
 def test_each_occurrence_of_a_series_is_recorded_once() -> None:
     t = task(1, start=date(2026, 12, 7))
-    t.set_recurrence(Recurrence(Frequency.WEEKLY, date(2026, 12, 7)), ME, "c")
+    t.set_recurrence(Recurrence(Frequency.WEEKLY, date(2026, 12, 7)), date(2026, 12, 1), ME, "c")
+    assert not t.record_occurrence(date(2026, 12, 7), 2, ME, "c")  # The template's own day.
     assert t.record_occurrence(date(2026, 12, 14), 2, ME, "c")
     assert not t.record_occurrence(date(2026, 12, 14), 3, ME, "c")
     assert not t.record_occurrence(date(2026, 12, 10), 3, ME, "c")
     assert t.last_occurrence == "2026-12-14"
+    # A rule set on the 20th applies from the 20th.
+    t.set_recurrence(Recurrence(Frequency.DAILY, date(2026, 12, 7)), date(2026, 12, 20), ME, "c")
+    assert not t.record_occurrence(date(2026, 12, 18), 3, ME, "c")
+    assert t.record_occurrence(date(2026, 12, 21), 3, ME, "c")
+    t.stop_recurrence(ME, "c")
+    assert not t.record_occurrence(date(2026, 12, 22), 4, ME, "c")
     with pytest.raises(InvalidValueError):
         Recurrence(Frequency.DAILY, date(2026, 12, 7), count=2, until=date(2027, 1, 1))
     with pytest.raises(InvalidValueError):
