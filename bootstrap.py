@@ -20,6 +20,7 @@ from commands.projects import ProjectService
 from commands.recurrence import RecurrenceService
 from commands.service import CommandService
 from commands.teams import TeamService
+from commands.timesheets import TimesheetService
 from projections.db import ViewDatabase, open_views
 from projections.log import RecorderLog
 from projections.outbox import OutboxProjection
@@ -46,6 +47,7 @@ class Container:
     projects: ProjectService
     portal: PortalService
     audience: AudienceService
+    timesheets: TimesheetService
     workers: WorkerHost
     following: FollowingRunner | None = field(default=None)
 
@@ -58,6 +60,7 @@ class Container:
             projects=self.projects,
             portal=self.portal,
             audience=self.audience,
+            timesheets=self.timesheets,
             views=self.views,
             runner=self.runner,
             max_attachment_bytes=self.settings.max_attachment_bytes,
@@ -146,5 +149,6 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
         projects=projects,
         portal=portal,
         audience=AudienceService(app),
+        timesheets=TimesheetService(app, settings.timers_allow_several),
         workers=workers,
     )

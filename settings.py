@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     worker_threads: int = Field(
         default=4, ge=1, description="dramatiq worker threads in each process that runs actors."
     )
+    timers_allow_several: bool = Field(
+        default=False,
+        description="Let a user run several timers at once (by default, starting one pauses"
+        " the running one).",
+    )
     tick_seconds: float = Field(
         default=60.0, gt=0, description="How often periodic messages are enqueued."
     )

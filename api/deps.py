@@ -20,6 +20,7 @@ from commands.portal import PortalService
 from commands.projects import ProjectService
 from commands.service import CommandService
 from commands.teams import TeamService
+from commands.timesheets import TimesheetService
 from commands.users import Caller
 from domain.errors import PermissionDeniedError
 from domain.user import Flag, Scope, User
@@ -40,6 +41,7 @@ class Services:
     customers: CustomerService
     portal: PortalService
     audience: AudienceService
+    timesheets: TimesheetService
     views: ViewDatabase
     runner: ProjectionRunner
     max_attachment_bytes: int

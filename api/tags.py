@@ -7,6 +7,7 @@ class Tag(StrEnum):
     HEALTH = "health"
     TICKETS = "tickets"
     TASKS = "tasks"
+    TIME = "time"
     CONVERSATION = "conversation"
     PEOPLE = "people"
     VIEWS = "views"
@@ -22,6 +23,7 @@ class Tag(StrEnum):
     FOLDERS = "folders"
     PORTAL = "portal"
     ITEMS = "items"
+    REPORTS = "reports"
 
 
 TAG_METADATA = [
@@ -31,6 +33,11 @@ TAG_METADATA = [
         "name": Tag.TASKS,
         "description": "Planned work: dates, constraints, dependencies, subtasks, recurrence;"
         " converting a ticket into a task.",
+    },
+    {
+        "name": Tag.TIME,
+        "description": "Timers and timesheet entries: log, edit, withdraw, submit, approve,"
+        " reject, correct.",
     },
     {"name": Tag.CONVERSATION, "description": "Messages and attachments on a ticket or task."},
     {"name": Tag.PEOPLE, "description": "Assignees, followers and team of a ticket or task."},
@@ -53,6 +60,11 @@ TAG_METADATA = [
     {"name": Tag.FOLDERS, "description": "Folders inside projects; they nest and move."},
     {"name": Tag.TEAMS, "description": "Teams of staff users and each member's team role."},
     {"name": Tag.ITEMS, "description": "Any kind of item by number: who could see it when."},
+    {
+        "name": Tag.REPORTS,
+        "description": "Time reports: totals per user, item, project, customer, week or month,"
+        " as JSON or a streamed CSV / XLSX export.",
+    },
     {
         "name": Tag.PORTAL,
         "description": "The customer portal: invitations, sessions, and the tickets a customer"

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from commands.models import (
     AddDependency,
+    ChangeTicketStatus,
     Context,
     EstimatePoints,
     EstimateWork,
@@ -122,6 +123,7 @@ def convert_ticket(ticket: Ticket, uow: UnitOfWork, ctx: Context) -> list[Any]:
             "assignees": list(ticket.assignees),
             "followers": list(ticket.followers),
             "message_visibility": dict(ticket.message_visibility),
+            "logged": {k: list(v) for k, v in ticket.logged.items()},
         },
     )
     ticket.convert_to_task(task.id, task.number, ctx.actor, ctx.correlation_id)
@@ -257,6 +259,12 @@ def set_constraint(task: Task, cmd: SetConstraint, uow: UnitOfWork, ctx: Context
 
 def estimate_work(task: Task, cmd: EstimateWork, uow: UnitOfWork, ctx: Context) -> None:
     task.estimate_work(cmd.work_hours, ctx.actor, ctx.correlation_id)
+    task.follow_time(ctx.actor, ctx.correlation_id)  # Percent complete is logged / planned.
+
+
+def change_task_status(task: Task, cmd: ChangeTicketStatus, uow: UnitOfWork, ctx: Context) -> None:
+    task.change_status(cmd.status, ctx.actor, ctx.correlation_id)
+    task.follow_time(ctx.actor, ctx.correlation_id)  # Finished: the actual finish follows.
 
 
 def estimate_points(task: Task, cmd: EstimatePoints, uow: UnitOfWork, ctx: Context) -> None:
@@ -403,6 +411,7 @@ def _plan(task: Task) -> TaskPlan:
 
 TASK_HANDLERS: dict[type[Any], TicketHandler] = {
     **TICKET_HANDLERS,
+    ChangeTicketStatus: change_task_status,
     PlanTask: plan_task,
     RescheduleTask: reschedule_task,
     SetConstraint: set_constraint,

@@ -199,6 +199,7 @@ class Task(WorkItem, Aggregate):
         self.assignees = list(carried.get("assignees", []))
         self.followers = list(carried.get("followers", []))
         self.message_visibility = dict(carried.get("message_visibility", {}))
+        self.logged = {k: list(v) for k, v in carried.get("logged", {}).items()}
         self.start = start
         self.finish = finish
         self.duration_days = duration_days
@@ -211,6 +212,7 @@ class Task(WorkItem, Aggregate):
         self.percent_by_hand = False
         self.actual_start: str | None = None
         self.actual_finish: str | None = None
+        self.actuals_by_hand = False
         self.parent: int | None = None
         self.subtasks: list[int] = []
         # {predecessor number: [link kind, lag]}; the successor side mirrors it.
@@ -425,27 +427,60 @@ class Task(WorkItem, Aggregate):
         actual_finish: date | None,
         actor: Actor,
         correlation_id: str,
+        *,
+        by_hand: bool = True,
     ) -> None:
+        """Actual dates: set by hand, or following the timesheets (until set by hand)."""
         check_day("actual_start", actual_start)
         check_day("actual_finish", actual_finish)
         if actual_start and actual_finish and actual_finish < actual_start:
             raise InvalidValueError("actual_finish", "actual_finish must not be before its start")
         if actual_finish and not actual_start:
             raise InvalidValueError("actual_start", "a task that finished has started")
-        if (_iso(actual_start), _iso(actual_finish)) != (self.actual_start, self.actual_finish):
+        new = (_iso(actual_start), _iso(actual_finish), by_hand or self.actuals_by_hand)
+        if new != (self.actual_start, self.actual_finish, self.actuals_by_hand):
             self._actuals_recorded(
-                actual_start=_iso(actual_start),
-                actual_finish=_iso(actual_finish),
+                actual_start=new[0],
+                actual_finish=new[1],
+                by_hand=by_hand,
                 actor=actor.ref,
                 correlation_id=correlation_id,
             )
 
     @event("ActualsRecorded", topic="ledgerdesk:Task.ActualsRecorded")
     def _actuals_recorded(
-        self, actual_start: str | None, actual_finish: str | None, actor: str, correlation_id: str
+        self,
+        actual_start: str | None,
+        actual_finish: str | None,
+        by_hand: bool,
+        actor: str,
+        correlation_id: str,
     ) -> None:
         self.actual_start = actual_start
         self.actual_finish = actual_finish
+        self.actuals_by_hand = self.actuals_by_hand or by_hand
+
+    def follow_time(self, actor: Actor, correlation_id: str) -> None:
+        """What the timesheets say, where no one has said otherwise: percent complete is
+        the logged time over the planned work, and the actual dates are the first and (once
+        the task is finished) the last day time was logged."""
+        if not self.percent_by_hand and self.work_hours:
+            percent = min(100, round(self.logged_minutes / 60 / self.work_hours * 100))
+            if percent != self.percent_complete:
+                self._progress_set(
+                    percent_complete=percent,
+                    by_hand=False,
+                    actor=actor.ref,
+                    correlation_id=correlation_id,
+                )
+        if not self.actuals_by_hand and self.logged:
+            days = sorted(day for day, _ in self.logged.values())
+            finish = days[-1] if self.state is State.FINISHED else None
+            first = date.fromisoformat(days[0])
+            last = date.fromisoformat(finish) if finish else None
+            self.record_actuals(
+                first, max(last, first) if last else None, actor, correlation_id, by_hand=False
+            )
 
     def mark_milestone(self, milestone: bool, actor: Actor, correlation_id: str) -> None:
         """A milestone lasts no time; it finishes on its start."""

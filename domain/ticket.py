@@ -7,6 +7,7 @@ into everything people read.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
@@ -29,6 +30,7 @@ from domain.values import (
     Channel,
     Lifecycle,
     Priority,
+    State,
     normalise_email,
 )
 
@@ -70,6 +72,8 @@ class WorkItem:
     assignees: list[str]
     followers: list[str]
     message_visibility: dict[str, str]
+    # Timesheet entry id -> [work date, minutes]: the time that counts on this item.
+    logged: dict[str, list[Any]]
 
     if TYPE_CHECKING:
 
@@ -92,6 +96,7 @@ class WorkItem:
     _customer_reply_posted = _shared("CustomerReplyPosted")
     _internal_posted = _shared("InternalMessagePosted")
     _attachment_added = _shared("AttachmentAdded")
+    _time_recorded = _shared("TimeRecorded")
 
     def move(
         self, project_id: UUID, folder_id: UUID | None, actor: Actor, correlation_id: str
@@ -250,6 +255,36 @@ class WorkItem:
             correlation_id=correlation_id,
         )
 
+    # --- time -----------------------------------------------------------------
+
+    def record_time(
+        self,
+        entry_id: UUID,
+        work_date: date | None,
+        minutes: int,
+        actor: Actor,
+        correlation_id: str,
+    ) -> None:
+        """Timesheet entry `entry_id` now counts `minutes` on `work_date` here (None or 0:
+        it no longer counts: withdrawn, rejected, or a draft)."""
+        counted = [work_date.isoformat(), minutes] if work_date is not None and minutes else None
+        if self.logged.get(str(entry_id)) != counted:
+            self._time_recorded(
+                entry_id=str(entry_id),
+                work_date=counted[0] if counted else None,
+                minutes=counted[1] if counted else 0,
+                actor=actor.ref,
+                correlation_id=correlation_id,
+            )
+
+    @property
+    def logged_minutes(self) -> int:
+        return sum(minutes for _, minutes in self.logged.values())
+
+    @property
+    def state(self) -> State:
+        return self.LIFECYCLE.status(self.status).state
+
 
 class Ticket(WorkItem, Aggregate):
     """A request from a customer, with its people, status and conversation."""
@@ -257,7 +292,8 @@ class Ticket(WorkItem, Aggregate):
     TOPIC = "ledgerdesk:Ticket"
     # class_version 2: snapshots of version 1 had no project, folder or creator.
     # class_version 3: snapshots of version 2 had no conversion mark.
-    class_version = 3
+    # class_version 4: snapshots of version 3 had no logged time.
+    class_version = 4
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -271,6 +307,11 @@ class Ticket(WorkItem, Aggregate):
     def upcast_v2_v3(state: dict[str, Any]) -> None:
         """Bring a version-2 snapshot's state to the shape of version 3."""
         state["converted_to"] = None
+
+    @staticmethod
+    def upcast_v3_v4(state: dict[str, Any]) -> None:
+        """Bring a version-3 snapshot's state to the shape of version 4."""
+        state["logged"] = {}
 
     if TYPE_CHECKING:  # Defined at runtime by the @event decorators below.
         Retitled: ClassVar[type[Aggregate.Event]]
@@ -287,6 +328,7 @@ class Ticket(WorkItem, Aggregate):
         TeamAssigned: ClassVar[type[Aggregate.Event]]
         TeamUnassigned: ClassVar[type[Aggregate.Event]]
         ConvertedToTask: ClassVar[type[Aggregate.Event]]
+        TimeRecorded: ClassVar[type[Aggregate.Event]]
 
     @staticmethod
     def create_id(number: int) -> UUID:
@@ -352,6 +394,7 @@ class Ticket(WorkItem, Aggregate):
         self.assignees: list[str] = []
         self.followers: list[str] = []
         self.message_visibility: dict[str, str] = {}
+        self.logged = {}
         self.converted_to: int | None = None
 
     @classmethod
@@ -500,6 +543,15 @@ class Ticket(WorkItem, Aggregate):
             actor=actor.ref,
             correlation_id=correlation_id,
         )
+
+    @event("TimeRecorded", topic="ledgerdesk:Ticket.TimeRecorded")
+    def _time_recorded(
+        self, entry_id: str, work_date: str | None, minutes: int, actor: str, correlation_id: str
+    ) -> None:
+        if work_date is None:
+            self.logged.pop(entry_id, None)
+        else:
+            self.logged[entry_id] = [work_date, minutes]
 
     @event("ConvertedToTask", topic="ledgerdesk:Ticket.ConvertedToTask")
     def _converted(self, task_id: str, task_number: int, actor: str, correlation_id: str) -> None:

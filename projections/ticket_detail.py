@@ -52,6 +52,8 @@ def _opened(doc: Doc, e: Any) -> None:
         created_at=iso(e.timestamp),
         created_by=e.actor,
         converted_to_task=None,
+        logged={},
+        logged_minutes=0,
     )
 
 
@@ -95,7 +97,20 @@ def _planned(doc: Doc, e: Any) -> None:
         recurrence=None,
         series=e.series_number,
         occurrence_date=e.occurrence_date,
+        logged={k: v[1] for k, v in carried.get("logged", {}).items()},
+        logged_minutes=sum(v[1] for v in carried.get("logged", {}).values()),
     )
+
+
+def _time_recorded(doc: Doc, e: Any) -> None:
+    """The time that counts on the item, per timesheet entry, and its total."""
+    logged = dict(doc.get("logged", {}))
+    if e.work_date is None:
+        logged.pop(e.entry_id, None)
+    else:
+        logged[e.entry_id] = e.minutes
+    doc["logged"] = logged
+    doc["logged_minutes"] = sum(logged.values())
 
 
 def _scheduled(doc: Doc, e: Any) -> None:
@@ -196,6 +211,7 @@ FOLDS: dict[str, Callable[[Doc, Any], None]] = {
     "Ticket.TeamAssigned": _set("team_id"),
     "Ticket.TeamUnassigned": lambda doc, e: doc.update(team_id=None),
     "Ticket.ConvertedToTask": lambda doc, e: doc.update(converted_to_task=e.task_number),
+    "Ticket.TimeRecorded": _time_recorded,
     "Task.Planned": _planned,
     "Task.Scheduled": _scheduled,
     "Task.ConstraintSet": lambda doc, e: doc.update(
@@ -249,7 +265,7 @@ class TicketDetailProjection(Projection):
     tables = ("ticket_detail_tickets",)
     topics = topics_of(Ticket) | topics_of(Task)
     # 2: project_id, folder_id, team_id in the document; 3: tasks and conversions
-    schema_version = 3
+    schema_version = 4  # 4: logged time
 
     def create(self, tx: Tx, t: Tables) -> None:
         tx.execute(
