@@ -24,6 +24,7 @@ from api.routers import (
     portal,
     portfolios,
     projects,
+    reports,
     tasks,
     teams,
     tickets,
@@ -73,6 +74,8 @@ def create_app(services: Services) -> FastAPI:
     ):
         app.include_router(module.router)
     for router in (*tasks.routers, *conversation.routers, *people.routers):
+        app.include_router(router)
+    for router in reports.routers:
         app.include_router(router)
 
     limit = services.max_attachment_bytes + BODY_OVERHEAD

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from api.responses import ProblemResponse, problem
 from commands.errors import AttachmentTooLargeError, InvalidTokenError, VersionMismatchError
+from commands.timesheet_import import ImportRejectedError
 from domain.errors import (
     ConflictError,
     DomainError,
@@ -65,6 +66,20 @@ def install(app: FastAPI) -> None:
     def invalid_value(request: Request, exc: InvalidValueError) -> ProblemResponse:
         errors = [{"location": ["body", exc.field], "message": str(exc), "type": "value_error"}]
         return _invalid(errors, request, f"{exc.field}: {exc}")
+
+    @app.exception_handler(ImportRejectedError)
+    def import_rejected(request: Request, exc: ImportRejectedError) -> ProblemResponse:
+        errors = [
+            {
+                "location": ["file", p.row, p.column],
+                "row": p.row,
+                "column": p.column,
+                "message": p.message,
+                "type": "value_error",
+            }
+            for p in exc.problems
+        ]
+        return _invalid(errors, request, str(exc))
 
     @app.exception_handler(InvalidCursorError)
     def invalid_cursor(request: Request, exc: InvalidCursorError) -> ProblemResponse:

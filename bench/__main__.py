@@ -1,14 +1,15 @@
-"""`python -m bench [create|http|rebuild|flat|planning ...]`: run benchmarks, print the table."""
+"""`python -m bench [create|http|rebuild|flat|planning|timesheets ...]`: run benchmarks and
+print the table."""
 
 from __future__ import annotations
 
 import argparse
 import time
 
-from bench import create, dataset, flat, http_api, planning, rebuild
+from bench import create, dataset, flat, http_api, planning, rebuild, timesheets
 from bench.common import Figure, print_table, say
 
-BENCHMARKS = ("create", "http", "rebuild", "flat", "planning")
+BENCHMARKS = ("create", "http", "rebuild", "flat", "planning", "timesheets")
 
 
 def main() -> None:
@@ -23,6 +24,12 @@ def main() -> None:
         type=int,
         default=planning.BOARD_ITEMS,
         help="planning: items on the status board",
+    )
+    parser.add_argument(
+        "--timesheet-events",
+        type=int,
+        default=timesheets.EVENTS,
+        help="timesheets: timesheet events to report over",
     )
     args = parser.parse_args()
     names = args.names or list(BENCHMARKS)
@@ -45,6 +52,9 @@ def main() -> None:
     if "planning" in names:
         with planning.seeded(args.board_items) as plans:
             figures += planning.run(plans)
+    if "timesheets" in names:
+        with timesheets.seeded(args.timesheet_events) as data:
+            figures += timesheets.run(data)
     print_table(figures)
     say(f"done in {time.perf_counter() - started:.0f} s")
 

@@ -117,7 +117,7 @@ def count_on_item(entry: TimesheetEntry, uow: UnitOfWork, ctx: Context) -> Ticke
 # --- permissions --------------------------------------------------------------------------
 
 
-def _role(uow: UnitOfWork, ctx: Context, project_id: str) -> ProjectRole | None:
+def project_role(uow: UnitOfWork, ctx: Context, project_id: str) -> ProjectRole | None:
     user = acting_user(uow, ctx)
     if manages_projects(user):
         return ProjectRole.MANAGER
@@ -133,7 +133,9 @@ def load_entry(uow: UnitOfWork, entry_id: UUID, ctx: Context) -> TimesheetEntry:
     """An entry the caller may know of: their own, or one of a project they manage or
     lead (404 otherwise)."""
     entry = uow.get(entry_id, TimesheetEntry)
-    if entry is None or not (_owner(entry, ctx) or _role(uow, ctx, entry.project_id) in APPROVERS):
+    if entry is None or not (
+        _owner(entry, ctx) or project_role(uow, ctx, entry.project_id) in APPROVERS
+    ):
         raise EntryNotFoundError(entry_id)
     return entry
 
@@ -199,7 +201,7 @@ def withdraw_entry(cmd: EntryAction, uow: UnitOfWork, ctx: Context) -> list[Any]
 
 
 def _approver(entry: TimesheetEntry, uow: UnitOfWork, ctx: Context) -> None:
-    if _role(uow, ctx, entry.project_id) not in APPROVERS:
+    if project_role(uow, ctx, entry.project_id) not in APPROVERS:
         raise PermissionDeniedError("only the project's managers and leads approve time")
 
 

@@ -15,6 +15,7 @@ from projections.recurrence import RecurringSeriesProjection
 from projections.status_board import StatusBoardProjection
 from projections.teams import TeamDirectoryProjection
 from projections.ticket_detail import TicketDetailProjection
+from projections.timesheets import TimesheetProjection
 from projections.tree import TreeProjection
 from projections.users import UserDirectoryProjection
 
@@ -35,4 +36,5 @@ def all_projections() -> list[Projection]:
         OutboxProjection(),
         GanttProjection(),
         StatusBoardProjection(),
+        TimesheetProjection(),
     ]

@@ -8,14 +8,16 @@ from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, File, Path, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Ctx, ServicesDep, written
 from api.problems import InvalidParameterError
 from api.responses import OrjsonResponse, documented, reply
 from api.tags import Tag
+from commands.errors import AttachmentTooLargeError
 from commands.models import CommandResult
+from commands.timesheet_import import import_csv
 from commands.timesheets import (
     CorrectEntry,
     EditEntry,
@@ -256,6 +258,35 @@ def correct_entry(
     )
     response.headers["Location"] = f"/api/v1/timesheets/{result.id}"
     return answer(svc, ctx, response, result, 201)
+
+
+class ImportOut(BaseModel):
+    rows: int = Field(examples=[120])
+    imported: int = Field(examples=[120], description="New entries (0 for a file seen before).")
+
+
+@router.post(
+    "/timesheets/import",
+    summary="Import timesheets (CSV)",
+    responses={200: {"model": ImportOut}, **documented(401, 403, 413, 422)},
+)
+def import_timesheets(
+    file: Annotated[UploadFile, File(description="A CSV file with a header row.")],
+    svc: ServicesDep,
+    ctx: Ctx,
+    response: Response,
+) -> OrjsonResponse:
+    """Import entries from CSV. Columns: `item`, `user_email`, `date` (YYYY-MM-DD), `hours`
+    (1.5 or 1:30), optional `billable`, `activity`, `notes`. Every problem is reported with
+    its row and column, and a file with any bad row imports nothing. Importing the same
+    file again creates no duplicates. Your own rows need a role that logs time; other
+    people's, manager or lead of the item's project."""
+    content = file.file.read(svc.max_attachment_bytes + 1)
+    if len(content) > svc.max_attachment_bytes:
+        raise AttachmentTooLargeError(svc.max_attachment_bytes)
+    position, imported, rows = import_csv(svc.commands.app, content, ctx)
+    written(response, position)
+    return reply(response, {"rows": rows, "imported": imported})
 
 
 # --- timers ------------------------------------------------------------------------------

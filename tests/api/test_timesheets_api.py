@@ -180,3 +180,77 @@ def test_one_timer_runs_at_a_time_and_stopping_logs_the_time(client: TestClient)
     assert client.post(f"/api/v1/items/{first}/timer/pause").status_code == 404
     submitted = ok(client.post(f"/api/v1/timesheets/{entry['id']}/submission"))
     assert submitted["state"] == "submitted"
+
+
+def _csv(*lines: str) -> dict[str, Any]:
+    return {"file": ("time.csv", ("\n".join(lines) + "\n").encode(), "text/csv")}
+
+
+def test_a_csv_imports_all_or_nothing_and_only_once(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    project = ok(client.post("/api/v1/projects", json={"name": "Imported"}), 201)["id"]
+    member(client, live, "ivy@example.com", project, "standard")
+    number = task(client, project_id=project, work_hours=4)["number"]
+    header = "item,user_email,date,hours,billable,activity,notes"
+    good = [
+        f"{number},ivy@example.com,2026-12-01,1.5,true,Build,first",
+        f"#{number},IVY@example.com,2026-12-02,0:45,no,Build,",
+        f"{number},ivy@example.com,2026-12-02,0:45,no,Build,",  # The same again: two entries.
+    ]
+    head = live.app.head()
+    bad = client.post(
+        "/api/v1/timesheets/import",
+        files=_csv(
+            header,
+            *good,
+            f"{number},nobody@example.com,2026-12-01,1,true,,",
+            f"{number},ivy@example.com,01/12/2026,1,maybe,,",
+            "99999,ivy@example.com,2026-12-01,abc,true,,",
+        ),
+    )
+    assert bad.status_code == 422
+    assert bad.headers["content-type"] == PROBLEM
+    found = {(e["row"], e["column"]) for e in bad.json()["errors"]}
+    assert found == {(5, "user_email"), (6, "date"), (6, "billable"), (7, "hours")}
+    assert live.app.head() == head  # Nothing was written.
+    imported = client.post("/api/v1/timesheets/import", files=_csv(header, *good))
+    assert ok(imported) == {"rows": 3, "imported": 3}
+    again = client.post("/api/v1/timesheets/import", files=_csv(header, *good))
+    assert ok(again) == {"rows": 3, "imported": 0}
+    wait = {"X-Min-Position": imported.headers["X-Log-Position"]}
+    after = ok(client.get(f"/api/v1/tasks/{number}", headers=wait))
+    assert after["logged_minutes"] == 90 + 45 + 45
+    assert after["percent_complete"] == 75
+    unknown_item = client.post(
+        "/api/v1/timesheets/import",
+        files=_csv(header, "99999,ivy@example.com,2026-12-01,1,true,,"),
+    )
+    assert unknown_item.status_code == 422
+    assert unknown_item.json()["errors"][0]["column"] == "item"
+
+
+def test_an_import_needs_rights_on_each_row(client: TestClient, live: bootstrap.Container) -> None:
+    project = ok(client.post("/api/v1/projects", json={"name": "Guarded"}), 201)["id"]
+    standard = member(client, live, "sue@example.com", project, "standard")
+    member(client, live, "tom@example.com", project, "standard")
+    number = task(client, project_id=project)["number"]
+    header = "item,user_email,date,hours"
+    own = client.post(
+        "/api/v1/timesheets/import",
+        files=_csv(header, f"{number},sue@example.com,2026-12-01,1"),
+        headers=standard,
+    )
+    assert ok(own)["imported"] == 1
+    others = client.post(
+        "/api/v1/timesheets/import",
+        files=_csv(header, f"{number},tom@example.com,2026-12-01,1"),
+        headers=standard,
+    )
+    assert others.status_code == 422
+    assert "tom@example.com" in others.json()["errors"][0]["message"]
+    missing = client.post(
+        "/api/v1/timesheets/import", files=_csv("item,date,hours", f"{number},2026-12-01,1")
+    )
+    assert missing.status_code == 422
+    assert missing.json()["errors"][0]["column"] == "user_email"

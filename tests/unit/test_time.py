@@ -7,6 +7,7 @@ from uuid import uuid4
 
 import pytest
 
+from commands.timesheet_import import parse_hours
 from domain.errors import InvalidValueError
 from domain.timer import Timers, TimerStateError
 from domain.timesheet import EntryLockedError, EntryStateError, TimesheetEntry
@@ -81,3 +82,10 @@ def test_one_timer_runs_unless_several_are_allowed() -> None:
     later = now + timedelta(minutes=40)
     assert timers.stop(2, later, None, ME, "c") == 30 * 60
     assert sorted(timers.timers) == ["1", "3"]
+
+
+def test_hours_read_as_decimals_or_hours_and_minutes() -> None:
+    assert [parse_hours(t) for t in ("1.5", "1,5", "1:30", "0:05", "2")] == [90, 90, 90, 5, 120]
+    for text in ("abc", "1:75", "NaN", ""):
+        with pytest.raises(ValueError, match="hours"):
+            parse_hours(text)

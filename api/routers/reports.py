@@ -1,0 +1,309 @@
+"""Time reports and the timesheet list: minutes and hours per user, item, project, customer,
+week or month (JSON, or a streamed CSV or XLSX export), and the entries you may see.
+
+Writes to entries are in `api.routers.timesheets`; these routes only read the `timesheets`
+view, scoped by `EntryScope` (your own entries and those of the projects you manage or lead).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from datetime import date
+from itertools import chain
+from typing import IO, Annotated, Any, Literal
+from uuid import UUID
+
+import xlsxwriter  # type: ignore[import-untyped]
+from fastapi import APIRouter, Depends, Query, Response
+from starlette.responses import StreamingResponse
+
+from api.deps import CurrentCaller, ProjectScope, ServicesDep, fresh
+from api.problems import InvalidParameterError
+from api.report_schemas import ReportOut, TimesheetPage
+from api.responses import OrjsonResponse, documented, reply
+from api.tags import Tag
+from projections.base import current_tables
+from projections.timesheets import (
+    DIMENSIONS,
+    EntryFilter,
+    EntryScope,
+    ReportQuery,
+    list_entries,
+    report,
+    report_chunks,
+    report_columns,
+)
+
+report_router = APIRouter(prefix="/api/v1/reports", tags=[Tag.REPORTS])
+timesheet_list_router = APIRouter(prefix="/api/v1", tags=[Tag.TIME])
+routers = (report_router, timesheet_list_router)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# A spreadsheet evaluates a cell that starts with one of these as a formula (or DDE).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+SHEET_ROWS = 1_048_576  # An XLSX sheet's limit: more rows go on to the next sheet.
+FILE_BLOCK = 64 * 1024
+
+
+def entry_scope(caller: CurrentCaller, scope: ProjectScope) -> EntryScope:
+    """Whose entries the caller sees."""
+    return EntryScope.of(str(caller.user.id), scope)
+
+
+Scope = Annotated[EntryScope, Depends(entry_scope)]
+Since = Annotated[
+    str | None, Query(alias="from", description="First work date (YYYY-MM-DD), inclusive.")
+]
+Until = Annotated[
+    str | None, Query(alias="to", description="Last work date (YYYY-MM-DD), inclusive.")
+]
+Billable = Annotated[bool | None, Query(description="Only billable (true) or not (false).")]
+Cursor = Annotated[str | None, Query(max_length=500, description="`next_cursor` of a page.")]
+
+
+def _date(name: str, text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        if not ISO_DATE.match(text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise InvalidParameterError("query", name, "expected a date, e.g. 2026-12-01") from error
+
+
+def _dates(since: str | None, until: str | None) -> tuple[date | None, date | None]:
+    first, last = _date("from", since), _date("to", until)
+    if first is not None and last is not None and last < first:
+        raise InvalidParameterError("query", "to", "`to` is before `from`")
+    return first, last
+
+
+def _group_by(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(","))
+    for name in names:
+        if name not in DIMENSIONS:
+            known = ", ".join(DIMENSIONS)
+            raise InvalidParameterError(
+                "query", "group_by", f"cannot group by {name!r}; use any of {known}"
+            )
+    if len(set(names)) != len(names):
+        raise InvalidParameterError("query", "group_by", "a grouping is named twice")
+    return names
+
+
+# --- the list -------------------------------------------------------------------------------
+
+
+@timesheet_list_router.get(
+    "/timesheets",
+    summary="List timesheet entries",
+    responses={200: {"model": TimesheetPage}, **documented(401, 403, 422)},
+    dependencies=[Depends(fresh("timesheets", "access"))],
+)
+def list_timesheet_entries(
+    svc: ServicesDep,
+    scope: Scope,
+    response: Response,
+    since: Since = None,
+    until: Until = None,
+    user: Annotated[UUID | None, Query(description="Only this user's entries.")] = None,
+    item: Annotated[
+        int | None,
+        Query(ge=1, description="Only time on this item (a converted ticket: on its task)."),
+    ] = None,
+    project: Annotated[UUID | None, Query(description="Only this project's entries.")] = None,
+    state: Literal["draft", "submitted", "approved", "rejected", "withdrawn"] | None = None,
+    billable: Billable = None,
+    cursor: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> OrjsonResponse:
+    """Your own entries and every entry of the projects you manage or lead (everyone's if
+    you are an admin or manage projects), withdrawn ones included, by work date then id, a
+    page at a time; pass `next_cursor` back as `cursor`."""
+    first, last = _dates(since, until)
+    query = EntryFilter(
+        scope,
+        user=str(user) if user else None,
+        item=item,
+        project=str(project) if project else None,
+        state=state,
+        billable=billable,
+        since=first,
+        until=last,
+    )
+    with svc.views.read() as tx:
+        items, next_cursor = list_entries(
+            tx, current_tables(tx, "timesheets"), query, cursor, limit
+        )
+    return reply(response, {"items": items, "next_cursor": next_cursor})
+
+
+# --- the report -----------------------------------------------------------------------------
+
+
+@report_router.get(
+    "/timesheets",
+    summary="Time report",
+    response_class=Response,
+    responses={
+        200: {
+            "model": ReportOut,
+            "description": "The report as JSON, or a CSV or XLSX attachment (`format`).",
+            "content": {"text/csv": {}, XLSX: {}},
+        },
+        **documented(401, 403, 422),
+    },
+    dependencies=[Depends(fresh("timesheets", "access"))],
+)
+def timesheet_report(
+    svc: ServicesDep,
+    scope: Scope,
+    response: Response,
+    group_by: Annotated[
+        str,
+        Query(
+            description="Comma-separated: user, item, project, customer, week (ISO, Monday"
+            " start), month. A project in several customer folders counts for each.",
+            examples=["user,month"],
+            max_length=100,
+        ),
+    ] = "user",
+    since: Since = None,
+    until: Until = None,
+    state: Annotated[
+        Literal["draft", "submitted", "approved", "rejected"] | None,
+        Query(description="Only entries in this state (withdrawn ones never count)."),
+    ] = None,
+    billable: Billable = None,
+    output: Annotated[
+        Literal["json", "csv", "xlsx"],
+        Query(alias="format", description="csv and xlsx stream every group as an attachment."),
+    ] = "json",
+    cursor: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=5000, description="Groups per JSON page.")] = 1000,
+) -> Response:
+    """Minutes and hours per group, split billable / non-billable and by approval state
+    (draft, submitted, approved, rejected), with the totals of every entry counted once.
+    JSON comes a page of groups at a time; CSV and XLSX exports stream every group (no row
+    cap) and neutralise cells a spreadsheet would run as formulas."""
+    first, last = _dates(since, until)
+    groups = _group_by(group_by)
+    query = ReportQuery(
+        EntryFilter(scope, state=state, billable=billable, since=first, until=last), groups
+    )
+    if output == "json":
+        with svc.views.read() as tx:
+            found = report(tx, current_tables(tx, "timesheets"), query, cursor, limit)
+        filters = {"from": since, "to": until, "state": state, "billable": billable}
+        return reply(response, {"group_by": list(groups), "filters": filters, **found})
+    if cursor is not None:
+        raise InvalidParameterError("query", "cursor", "an export has every group: no cursor")
+    columns = report_columns(groups)
+    chunks = report_chunks(svc.views, query)
+    # Read the first chunk now: a failure is a problem response, not a cut-off download.
+    rows = chain.from_iterable(chain([next(chunks)], chunks))
+    name = "-".join(("timesheets", *groups, *(d.isoformat() for d in (first, last) if d)))
+    headers = {
+        k: v for k, v in response.headers.items() if k not in ("content-length", "content-type")
+    }
+    headers["Content-Disposition"] = f'attachment; filename="{name}.{output}"'
+    if output == "csv":
+        return StreamingResponse(
+            _csv(columns, rows), media_type="text/csv; charset=utf-8", headers=headers
+        )
+    workbook = _xlsx(columns, rows)
+    headers["Content-Length"] = str(workbook.seek(0, io.SEEK_END))
+    workbook.seek(0)
+    return StreamingResponse(_blocks(workbook), media_type=XLSX, headers=headers)
+
+
+# --- exports --------------------------------------------------------------------------------
+
+
+def neutralised(value: str) -> str:
+    """Text a spreadsheet will show, never run: a formula-like start gets an apostrophe."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return neutralised(value) if isinstance(value, str) else value
+
+
+def _csv(columns: list[str], rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    """CSV text, one block per 500 rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for n, row in enumerate(rows, 1):
+        writer.writerow([_csv_cell(row[c]) for c in columns])
+        if n % 500 == 0:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+def _xlsx(columns: list[str], rows: Iterable[dict[str, Any]]) -> IO[bytes]:
+    """The workbook in an unnamed temporary file (deleted when closed).
+
+    An XLSX is a zip whose parts are only complete when the last row is in, so it cannot go
+    to the socket as it is made. xlsxwriter's `constant_memory` mode flushes each row to
+    disk, so memory stays flat however many rows; the finished file is then streamed.
+    Text is always written with `write_string`: never a formula, whatever it starts with.
+    """
+    file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _blocks after streaming
+    try:
+        _write_workbook(file, columns, rows)
+    except BaseException:
+        file.close()
+        raise
+    return file
+
+
+def _write_workbook(file: IO[bytes], columns: list[str], rows: Iterable[dict[str, Any]]) -> None:
+    workbook = xlsxwriter.Workbook(
+        file,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    bold = workbook.add_format({"bold": True})
+    hours = workbook.add_format({"num_format": "0.00"})
+
+    def new_sheet() -> Any:
+        sheet = workbook.add_worksheet(f"Time {len(workbook.worksheets()) + 1}")
+        for c, column in enumerate(columns):
+            sheet.write_string(0, c, column, bold)
+        return sheet
+
+    sheet, line = new_sheet(), 1
+    for row in rows:
+        if line == SHEET_ROWS:
+            sheet, line = new_sheet(), 1
+        for c, column in enumerate(columns):
+            value = row[column]
+            if isinstance(value, str):
+                sheet.write_string(line, c, value)
+            elif isinstance(value, int | float):
+                sheet.write_number(line, c, value, hours if isinstance(value, float) else None)
+        line += 1
+    workbook.close()
+
+
+def _blocks(file: IO[bytes]) -> Iterator[bytes]:
+    with file:
+        while block := file.read(FILE_BLOCK):
+            yield block
