@@ -126,6 +126,7 @@ def convert_ticket(ticket: Ticket, uow: UnitOfWork, ctx: Context) -> list[Any]:
             "logged": {k: list(v) for k, v in ticket.logged.items()},
         },
     )
+    task.follow_time(ctx.actor, ctx.correlation_id)  # The ticket's time carries over.
     ticket.convert_to_task(task.id, task.number, ctx.actor, ctx.correlation_id)
     folder = load_folder(uow, UUID(ticket.folder_id)) if ticket.folder_id else None
     if folder is not None:

@@ -16,19 +16,30 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from commands.application import LedgerDesk
 from commands.errors import TaskNotFoundError, TicketNotFoundError
 from commands.models import Context
-from commands.timesheets import APPROVERS, LOGGERS, count_on_item, item_of, project_role
+from commands.tickets import require_visible
+from commands.timesheets import (
+    APPROVERS,
+    LOGGERS,
+    count_on_item,
+    item_of,
+    project_role,
+    require_logger,
+)
 from commands.unit_of_work import UnitOfWork, run
 from commands.users import acting_user
-from domain.errors import DomainError
+from domain.errors import DomainError, PermissionDeniedError
+from domain.task import Task
+from domain.ticket import Ticket
 from domain.timesheet import Source, TimesheetEntry, check_time
 from domain.user import User, user_id_for
+from domain.values import Actor
 
 IMPORT_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/timesheet-import")
 REQUIRED = ("item", "user_email", "date", "hours")
@@ -76,13 +87,16 @@ def parse_hours(text: str) -> int:
     match = _HOURS_MINUTES.match(text)
     if match:
         return int(match.group(1)) * 60 + int(match.group(2))
+    wrong = ValueError("hours are a decimal (1.5) or H:MM (1:30), up to 24")
+    if len(text) > 20:
+        raise wrong
     try:
         hours = Decimal(text.replace(",", "."))
-    except InvalidOperation:
-        raise ValueError("hours are a decimal (1.5) or H:MM (1:30)") from None
-    if not hours.is_finite():
-        raise ValueError("hours are a decimal (1.5) or H:MM (1:30)")
-    return int((hours * 60).to_integral_value())
+        if not hours.is_finite() or not -100 <= hours <= 100:
+            raise wrong
+        return int((hours * 60).to_integral_value())
+    except ArithmeticError:  # decimal's InvalidOperation, Overflow, ...
+        raise wrong from None
 
 
 def read_rows(content: bytes) -> tuple[list[Row], list[Problem]]:
@@ -93,20 +107,42 @@ def read_rows(content: bytes) -> tuple[list[Row], list[Problem]]:
     except UnicodeDecodeError:
         raise ImportRejectedError([Problem(1, "file", "the file is not UTF-8 text")]) from None
     reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in reader.fieldnames or []]
+    try:
+        header = [h.strip() for h in reader.fieldnames or []]
+    except csv.Error as error:
+        raise ImportRejectedError([Problem(1, "file", f"not a CSV file: {error}")]) from None
     problems = [Problem(1, c, "missing column") for c in REQUIRED if c not in header]
     problems += [
         Problem(1, c, f"unknown column; known: {', '.join(REQUIRED + OPTIONAL)}")
         for c in header
         if c not in REQUIRED + OPTIONAL
     ]
+    problems += [
+        Problem(1, c, "this column is named twice") for c in set(header) if header.count(c) > 1
+    ]
     if problems:
         raise ImportRejectedError(problems)
     rows: list[Row] = []
-    for line, raw in enumerate(reader, start=2):
-        if line - 1 > MAX_ROWS:
+    count = 0
+    while True:
+        try:
+            raw = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:  # e.g. a field longer than the csv module allows
+            raise ImportRejectedError(
+                [Problem(reader.line_num, "file", f"the file cannot be read here: {error}")]
+            ) from None
+        line = reader.line_num  # The physical line (blank lines count, as editors show).
+        count += 1
+        if count > MAX_ROWS:
             raise ImportRejectedError([Problem(line, "file", f"more than {MAX_ROWS} rows")])
-        values = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+        if None in raw:
+            problems.append(
+                Problem(line, "file", "more fields than columns (a comma in a value needs quotes)")
+            )
+            continue
+        values = {k.strip(): (v or "").strip() for k, v in raw.items()}
         row = _row(line, values, problems)
         if row is not None:
             rows.append(row)
@@ -122,7 +158,7 @@ def _row(line: int, values: dict[str, str], problems: list[Problem]) -> Row | No
         problems.append(Problem(line, column, message))
 
     item = 0
-    if values["item"].lstrip("#").isdigit() and int(values["item"].lstrip("#")) >= 1:
+    if re.fullmatch(r"#?[0-9]{1,9}", values["item"]) and int(values["item"].lstrip("#")) >= 1:
         item = int(values["item"].lstrip("#"))
     else:
         bad("item", "an item number such as 1042")
@@ -182,37 +218,29 @@ def import_rows(
     rows: list[Row], uow: UnitOfWork, ctx: Context, found: list[Problem]
 ) -> tuple[list[Any], int]:
     """Check every row against the data, then log all of them, or raise with every
-    problem (`found` already, and these). Returns what to save and how many are new."""
+    problem (`found` already, and these). Returns what to save and how many are new.
+
+    A row's item must be one the importer may see (else it is reported as not found,
+    whether or not it exists); the importer logs their own time where they may log time,
+    and anyone's where they manage or lead the project; the person whose time it is must
+    be able to log time there too."""
     importer = acting_user(uow, ctx)
     problems: list[Problem] = list(found)
-    users: dict[str, User] = {}
+    checked: list[tuple[Row, User, Ticket | Task]] = []
     for row in rows:
-        if row.user_email not in users:
-            known = uow.find_user(user_id_for(row.user_email))
-            if known is None:
-                problems.append(Problem(row.line, "user_email", "no staff user has this email"))
-                continue
-            users[row.user_email] = known
-    user_ids = {email: user.id for email, user in users.items()}
+        problem = _check(row, uow, ctx, importer)
+        if isinstance(problem, Problem):
+            problems.append(problem)
+        else:
+            checked.append((row, *problem))
+    if problems:
+        raise ImportRejectedError(sorted(problems, key=lambda p: (p.row, p.column)))
+    user_ids = {row.user_email: user.id for row, user, _ in checked}
     changed: dict[UUID, Any] = {}
     new = 0
-    for row, entry_id in zip(rows, _ids_or_blank(rows, user_ids), strict=True):
-        user = users.get(row.user_email)
-        if user is None or entry_id is None:
-            continue
-        try:
-            item = item_of(uow, row.item)
-        except (TicketNotFoundError, TaskNotFoundError):
-            problems.append(Problem(row.line, "item", f"no item #{row.item}"))
-            continue
-        role = project_role(uow, ctx, item.project_id) if importer is not None else None
-        own = importer is not None and importer.id == user.id
-        may = importer is None or role in APPROVERS or (own and role in LOGGERS)
-        if not may:
-            problems.append(
-                Problem(row.line, "item", f"you may not log {row.user_email}'s time on #{row.item}")
-            )
-            continue
+    for (row, user, item), entry_id in zip(
+        checked, entry_ids([r for r, _, _ in checked], user_ids), strict=True
+    ):
         if uow.get(entry_id, TimesheetEntry) is not None:
             continue  # Imported before.
         entry = TimesheetEntry.log(
@@ -230,18 +258,33 @@ def import_rows(
             correlation_id=ctx.correlation_id,
         )
         changed[entry.id] = entry
-        touched = count_on_item(entry, uow, ctx)
-        changed[touched.id] = touched
+        for touched in count_on_item(entry, uow, ctx):
+            changed[touched.id] = touched
         new += 1
-    if problems:
-        raise ImportRejectedError(sorted(problems, key=lambda p: (p.row, p.column)))
     return list(changed.values()), new
 
 
-def _ids_or_blank(rows: list[Row], user_ids: dict[str, UUID]) -> list[UUID | None]:
-    known = [r for r in rows if r.user_email in user_ids]
-    ids = iter(entry_ids(known, user_ids))
-    return [next(ids) if r.user_email in user_ids else None for r in rows]
+def _check(
+    row: Row, uow: UnitOfWork, ctx: Context, importer: User | None
+) -> Problem | tuple[User, Ticket | Task]:
+    """The row's user and item, or the row's problem."""
+    try:
+        item = item_of(uow, row.item)
+        require_visible(item, uow, ctx)
+    except (TicketNotFoundError, TaskNotFoundError, PermissionDeniedError):
+        return Problem(row.line, "item", f"no item #{row.item} that you may see")
+    role = project_role(uow, ctx, item.project_id)
+    own = importer is not None and importer.email == row.user_email
+    if role not in APPROVERS and not (own and role in LOGGERS):
+        return Problem(row.line, "user_email", "you may log only your own time here")
+    user = uow.find_user(user_id_for(row.user_email))
+    if user is None:
+        return Problem(row.line, "user_email", "no staff user has this email")
+    try:
+        require_logger(item, uow, Context(actor=Actor.user(user.id), correlation_id="check"))
+    except (TicketNotFoundError, TaskNotFoundError, PermissionDeniedError):
+        return Problem(row.line, "user_email", f"{row.user_email} may not log time on #{row.item}")
+    return user, item
 
 
 def import_csv(app: LedgerDesk, content: bytes, ctx: Context) -> tuple[int, int, int]:

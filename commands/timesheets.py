@@ -100,8 +100,18 @@ def item_of(uow: UnitOfWork, number: int) -> Ticket | Task:
     return item
 
 
-def count_on_item(entry: TimesheetEntry, uow: UnitOfWork, ctx: Context) -> Ticket | Task:
-    """Record on its item what `entry` now counts, and what follows from it."""
+def count_on_item(entry: TimesheetEntry, uow: UnitOfWork, ctx: Context) -> list[Any]:
+    """Record on its item (and, for a correction, on the entry it corrects) what `entry`
+    now counts, and what follows from it. Returns what changed besides `entry`."""
+    original = uow.get(UUID(entry.corrects), TimesheetEntry) if entry.corrects else None
+    if original is not None:
+        counted = entry.minutes if entry.counts else 0
+        original.check_correction(entry.id, counted)
+        original.adjust(entry.id, counted, ctx.actor, ctx.correlation_id)
+    return [_count_on(entry, uow, ctx), *([original] if original else [])]
+
+
+def _count_on(entry: TimesheetEntry, uow: UnitOfWork, ctx: Context) -> Ticket | Task:
     item = item_of(uow, entry.item_number)
     counted = entry.counts
     day = date.fromisoformat(entry.work_date) if counted else None
@@ -133,19 +143,39 @@ def load_entry(uow: UnitOfWork, entry_id: UUID, ctx: Context) -> TimesheetEntry:
     """An entry the caller may know of: their own, or one of a project they manage or
     lead (404 otherwise)."""
     entry = uow.get(entry_id, TimesheetEntry)
-    if entry is None or not (
-        _owner(entry, ctx) or project_role(uow, ctx, entry.project_id) in APPROVERS
+    if entry is None:
+        raise EntryNotFoundError(entry_id)
+    if not _owner(entry, ctx) and project_role(uow, ctx, current_project(uow, entry)) not in (
+        APPROVERS
     ):
         raise EntryNotFoundError(entry_id)
     return entry
 
 
-def _own(entry: TimesheetEntry, ctx: Context, doing: str) -> None:
-    if not _owner(entry, ctx) and ctx.actor.kind != "system":
+def current_project(uow: UnitOfWork, entry: TimesheetEntry) -> str:
+    """The project the entry's item is in now: its managers and leads approve it."""
+    return item_of(uow, entry.item_number).project_id
+
+
+def _own(entry: TimesheetEntry, uow: UnitOfWork, ctx: Context, doing: str) -> None:
+    """Only the person whose time it is changes it, while they may still log time there
+    (withdrawing is always theirs to do)."""
+    if ctx.actor.kind == "system":
+        return
+    if not _owner(entry, ctx):
         raise PermissionDeniedError(f"only the person whose time it is may {doing} it")
+    if doing != "withdraw":
+        require_logger(item_of(uow, entry.item_number), uow, ctx)
 
 
 # --- handlers -------------------------------------------------------------------------------
+
+
+def require_logger(item: Ticket | Task, uow: UnitOfWork, ctx: Context) -> None:
+    """The caller may see the item (404 otherwise) and log time in its project."""
+    role = require_visible(item, uow, ctx)
+    if role is not None and role not in LOGGERS:
+        raise PermissionDeniedError("your role in this project does not allow logging time")
 
 
 def log_time(cmd: LogTime, uow: UnitOfWork, ctx: Context) -> list[Any]:
@@ -154,9 +184,7 @@ def log_time(cmd: LogTime, uow: UnitOfWork, ctx: Context) -> list[Any]:
     if user is None:
         raise PermissionDeniedError("time is logged by a staff user")
     item = item_of(uow, cmd.item)
-    role = require_visible(item, uow, ctx)
-    if role is not None and role not in LOGGERS:
-        raise PermissionDeniedError("your role in this project does not allow logging time")
+    require_logger(item, uow, ctx)
     if uow.get(cmd.entry_id, TimesheetEntry) is not None:
         return []  # Logged already (an import run again): nothing to do.
     entry = TimesheetEntry.log(
@@ -176,32 +204,32 @@ def log_time(cmd: LogTime, uow: UnitOfWork, ctx: Context) -> list[Any]:
         actor=ctx.actor,
         correlation_id=ctx.correlation_id,
     )
-    return [entry, count_on_item(entry, uow, ctx)]
+    return [entry, *count_on_item(entry, uow, ctx)]
 
 
 def edit_entry(cmd: EditEntry, uow: UnitOfWork, ctx: Context) -> list[Any]:
     entry = load_entry(uow, cmd.entry_id, ctx)
-    _own(entry, ctx, "edit")
+    _own(entry, uow, ctx, "edit")
     entry.edit(cmd.changes, ctx.actor, ctx.correlation_id)
-    return [entry, count_on_item(entry, uow, ctx)]
+    return [entry, *count_on_item(entry, uow, ctx)]
 
 
 def submit_entry(cmd: EntryAction, uow: UnitOfWork, ctx: Context) -> list[Any]:
     entry = load_entry(uow, cmd.entry_id, ctx)
-    _own(entry, ctx, "submit")
+    _own(entry, uow, ctx, "submit")
     entry.submit(ctx.actor, ctx.correlation_id)
-    return [entry, count_on_item(entry, uow, ctx)]
+    return [entry, *count_on_item(entry, uow, ctx)]
 
 
 def withdraw_entry(cmd: EntryAction, uow: UnitOfWork, ctx: Context) -> list[Any]:
     entry = load_entry(uow, cmd.entry_id, ctx)
-    _own(entry, ctx, "withdraw")
+    _own(entry, uow, ctx, "withdraw")
     entry.withdraw(ctx.actor, ctx.correlation_id)
-    return [entry, count_on_item(entry, uow, ctx)]
+    return [entry, *count_on_item(entry, uow, ctx)]
 
 
 def _approver(entry: TimesheetEntry, uow: UnitOfWork, ctx: Context) -> None:
-    if project_role(uow, ctx, entry.project_id) not in APPROVERS:
+    if project_role(uow, ctx, current_project(uow, entry)) not in APPROVERS:
         raise PermissionDeniedError("only the project's managers and leads approve time")
 
 
@@ -216,13 +244,15 @@ def reject_entry(cmd: RejectEntry, uow: UnitOfWork, ctx: Context) -> list[Any]:
     entry = load_entry(uow, cmd.entry_id, ctx)
     _approver(entry, uow, ctx)
     entry.reject(cmd.reason, ctx.actor, ctx.correlation_id)
-    return [entry, count_on_item(entry, uow, ctx)]
+    return [entry, *count_on_item(entry, uow, ctx)]
 
 
 def correct_entry(cmd: CorrectEntry, uow: UnitOfWork, ctx: Context) -> list[Any]:
     """A new entry adjusting an approved one by `minutes` (its user or an approver logs
     it; it goes to approval like any other)."""
     original = load_entry(uow, cmd.entry_id, ctx)
+    if project_role(uow, ctx, current_project(uow, original)) not in APPROVERS:
+        _own(original, uow, ctx, "correct")
     if uow.get(cmd.correction_id, TimesheetEntry) is not None:
         return []
     entry = TimesheetEntry.log(
@@ -239,7 +269,7 @@ def correct_entry(cmd: CorrectEntry, uow: UnitOfWork, ctx: Context) -> list[Any]
         actor=ctx.actor,
         correlation_id=ctx.correlation_id,
     )
-    return [entry, count_on_item(entry, uow, ctx)]
+    return [entry, *count_on_item(entry, uow, ctx)]
 
 
 # --- timers ---------------------------------------------------------------------------------
@@ -257,11 +287,15 @@ def timer_action(
 ) -> list[Any]:
     timers = _timers(uow, ctx)
     now = datetime.now(UTC)
-    item = item_of(uow, cmd.item)
+    if action != "start" and str(cmd.item) in timers.timers:
+        number = cmd.item  # A timer keeps the number it was started on (even if converted).
+    else:
+        number = item_of(uow, cmd.item).number
     if action in ("start", "resume"):
-        require_visible(item, uow, ctx)
-    number = item.number
-    if action == "start":
+        require_logger(item_of(uow, number), uow, ctx)
+    if action == "discard":
+        timers.stop(number, now, None, ctx.actor, ctx.correlation_id)
+    elif action == "start":
         timers.start(number, now, allow_several, ctx.actor, ctx.correlation_id)
     elif action == "resume":
         timers.resume(number, now, allow_several, ctx.actor, ctx.correlation_id)

@@ -99,7 +99,17 @@ class Task(WorkItem, Aggregate):
     """Work with a plan; the plan's dates move with its dependencies."""
 
     TOPIC = "ledgerdesk:Task"
+    # class_version 2: snapshots of version 1 had no logged time or actuals_by_hand.
+    class_version = 2
     LIFECYCLE = DEFAULT_TASK_LIFECYCLE
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Bring a version-1 snapshot's state to the shape of version 2 (actual dates set
+        then were set by hand: nothing else set them)."""
+        state["logged"] = {}
+        state["actuals_by_hand"] = bool(state.get("actual_start") or state.get("actual_finish"))
+
     KIND = "task"
 
     if TYPE_CHECKING:  # Defined at runtime by the @event decorators below.
@@ -447,14 +457,16 @@ class Task(WorkItem, Aggregate):
                 correlation_id=correlation_id,
             )
 
+    # `by_hand` (and `effective_from` below) came later: events stored without them were
+    # recorded before anything but a person set actual dates (and carry the default).
     @event("ActualsRecorded", topic="ledgerdesk:Task.ActualsRecorded")
     def _actuals_recorded(
         self,
         actual_start: str | None,
         actual_finish: str | None,
-        by_hand: bool,
         actor: str,
         correlation_id: str,
+        by_hand: bool = True,
     ) -> None:
         self.actual_start = actual_start
         self.actual_finish = actual_finish
@@ -465,7 +477,8 @@ class Task(WorkItem, Aggregate):
         the logged time over the planned work, and the actual dates are the first and (once
         the task is finished) the last day time was logged."""
         if not self.percent_by_hand and self.work_hours:
-            percent = min(100, round(self.logged_minutes / 60 / self.work_hours * 100))
+            share = max(0, self.logged_minutes) / 60 / self.work_hours
+            percent = min(100, round(share * 100))
             if percent != self.percent_complete:
                 self._progress_set(
                     percent_complete=percent,
@@ -473,7 +486,9 @@ class Task(WorkItem, Aggregate):
                     actor=actor.ref,
                     correlation_id=correlation_id,
                 )
-        if not self.actuals_by_hand and self.logged:
+        if not self.actuals_by_hand and not self.logged:
+            self.record_actuals(None, None, actor, correlation_id, by_hand=False)
+        elif not self.actuals_by_hand:
             days = sorted(day for day, _ in self.logged.values())
             finish = days[-1] if self.state is State.FINISHED else None
             first = date.fromisoformat(days[0])
@@ -615,10 +630,14 @@ class Task(WorkItem, Aggregate):
 
     @event("RecurrenceSet", topic="ledgerdesk:Task.RecurrenceSet")
     def _recurrence_set(
-        self, rule: dict[str, Any], effective_from: str, actor: str, correlation_id: str
+        self,
+        rule: dict[str, Any],
+        actor: str,
+        correlation_id: str,
+        effective_from: str | None = None,
     ) -> None:
         self.recurrence = rule
-        self.recurrence_from = effective_from
+        self.recurrence_from = effective_from or rule["starts"]
 
     def stop_recurrence(self, actor: Actor, correlation_id: str) -> None:
         if self.recurrence is not None:

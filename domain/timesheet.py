@@ -66,6 +66,8 @@ def check_time(
     if (started_at is None) != (finished_at is None):
         raise InvalidValueError("finished_at", "give both a start and a finish, or neither")
     if started_at is not None and finished_at is not None:
+        if (started_at.tzinfo is None) != (finished_at.tzinfo is None):
+            raise InvalidValueError("finished_at", "give both times with a time zone, or neither")
         if finished_at <= started_at:
             raise InvalidValueError("finished_at", "finish must be after start")
         spanned = int((finished_at - started_at).total_seconds() // 60)
@@ -91,6 +93,7 @@ class TimesheetEntry(Aggregate):
         Withdrawn: ClassVar[type[Aggregate.Event]]
         Approved: ClassVar[type[Aggregate.Event]]
         Rejected: ClassVar[type[Aggregate.Event]]
+        Adjusted: ClassVar[type[Aggregate.Event]]
 
     class Created(Aggregate.Created):
         TOPIC = "ledgerdesk:TimesheetEntry.Created"
@@ -148,6 +151,8 @@ class TimesheetEntry(Aggregate):
         self.source = source
         self.state = state
         self.corrects = corrects
+        # Correction entry id -> the minutes it counts now (an approved entry's corrections).
+        self.adjustments: dict[str, int] = {}
 
     @classmethod
     def log(
@@ -214,7 +219,8 @@ class TimesheetEntry(Aggregate):
         work_date = changes.get("work_date", date.fromisoformat(self.work_date))
         started = changes.get("started_at", _dt(self.started_at))
         finished = changes.get("finished_at", _dt(self.finished_at))
-        minutes = changes.get("minutes", 0 if "started_at" in changes else self.minutes)
+        spans = "started_at" in changes or "finished_at" in changes
+        minutes = changes.get("minutes", 0 if spans else self.minutes)
         if "minutes" in changes and "started_at" not in changes:
             started, finished = None, None  # A new duration replaces the span.
         minutes = check_time(
@@ -275,6 +281,43 @@ class TimesheetEntry(Aggregate):
     @event("Rejected", topic="ledgerdesk:TimesheetEntry.Rejected")
     def _rejected(self, reason: str, actor: str, correlation_id: str) -> None:
         self.state = EntryState.REJECTED.value
+
+    def check_correction(self, correction_id: UUID, minutes: int) -> None:
+        """Would correction `correction_id` counting `minutes` keep this entry (with all its
+        corrections) between 0 and a day?"""
+        others = sum(m for c, m in self.adjustments.items() if c != str(correction_id))
+        total = self.minutes + others + minutes
+        if not 0 <= total <= MAX_MINUTES:
+            raise CorrectionRangeError(total)
+
+    def adjust(self, correction_id: UUID, minutes: int, actor: Actor, correlation_id: str) -> None:
+        """Record what correction `correction_id` now counts (0: nothing; withdrawn,
+        rejected or a draft). The one change an approved entry takes."""
+        if self.adjustments.get(str(correction_id), 0) != minutes:
+            self._adjusted(
+                correction_id=str(correction_id),
+                minutes=minutes,
+                actor=actor.ref,
+                correlation_id=correlation_id,
+            )
+
+    @event("Adjusted", topic="ledgerdesk:TimesheetEntry.Adjusted")
+    def _adjusted(self, correction_id: str, minutes: int, actor: str, correlation_id: str) -> None:
+        if minutes:
+            self.adjustments[correction_id] = minutes
+        else:
+            self.adjustments.pop(correction_id, None)
+
+
+class CorrectionRangeError(InvalidValueError):
+    """Raised when corrections would take an entry below nothing or above a day."""
+
+    def __init__(self, total: int) -> None:
+        super().__init__(
+            "minutes",
+            f"with its corrections the entry would count {total} minutes; it counts 0 to"
+            f" {MAX_MINUTES}",
+        )
 
 
 def _dt(value: str | None) -> datetime | None:

@@ -134,9 +134,18 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
         values = loads(base64.b64decode(cursor.encode(), altchars=b"-_", validate=True).decode())
     except (ValueError, TypeError, UnicodeDecodeError) as error:
         raise InvalidCursorError("cursor is not valid") from error
-    if not isinstance(values, list) or len(values) != size:
+    if not isinstance(values, list) or len(values) != size or not all(map(_plain, values)):
         raise InvalidCursorError("cursor is not valid")
     return values
+
+
+def _plain(value: Any) -> bool:
+    """A value a cursor may carry into SQL: no NUL in text, integers a column can hold."""
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, int):
+        return -(2**62) < value < 2**62
+    return value is None or isinstance(value, float)
 
 
 def current_tables(tx: Tx, view: str) -> Tables:

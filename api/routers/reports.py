@@ -115,7 +115,11 @@ def list_timesheet_entries(
     user: Annotated[UUID | None, Query(description="Only this user's entries.")] = None,
     item: Annotated[
         int | None,
-        Query(ge=1, description="Only time on this item (a converted ticket: on its task)."),
+        Query(
+            ge=1,
+            le=2_000_000_000,
+            description="Only time on this item (a converted ticket: on its task).",
+        ),
     ] = None,
     project: Annotated[UUID | None, Query(description="Only this project's entries.")] = None,
     state: Literal["draft", "submitted", "approved", "rejected", "withdrawn"] | None = None,

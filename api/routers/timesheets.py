@@ -74,8 +74,15 @@ class EntryCreate(EntryBody):
 
 class EntryPatch(EntryBody):
     date: dt.date | None = None
-    hours: Decimal | None = Field(default=None, gt=0, le=24, max_digits=6, decimal_places=4)
-    minutes: int | None = Field(default=None, gt=0, le=24 * 60)
+    hours: Decimal | None = Field(
+        default=None,
+        ge=-24,
+        le=24,
+        max_digits=6,
+        decimal_places=4,
+        description="A correction's may be negative.",
+    )
+    minutes: int | None = Field(default=None, ge=-24 * 60, le=24 * 60)
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
     billable: bool | None = None
@@ -193,8 +200,9 @@ def edit_entry(
     minutes = minutes_of(body.hours, body.minutes)
     if minutes is not None:
         changes["minutes"] = minutes
-    if given & {"started_at", "finished_at"}:
-        changes["started_at"], changes["finished_at"] = body.started_at, body.finished_at
+    for end in ("started_at", "finished_at"):  # One end alone keeps the other.
+        if end in given:
+            changes[end] = getattr(body, end)
     for field in ("billable", "activity", "notes"):
         if getattr(body, field) is not None:
             changes[field] = getattr(body, field)
@@ -358,6 +366,15 @@ def resume_timer(
 ) -> OrjsonResponse:
     """Resume your paused timer on the item (pausing the running one, by default)."""
     return _timer_action("resume", number, svc, ctx, response)
+
+
+@router.delete("/items/{number}/timer", summary="Discard a timer", responses=TIMER)
+def discard_timer(
+    number: ItemNumber, svc: ServicesDep, ctx: Ctx, response: Response
+) -> OrjsonResponse:
+    """Throw your timer on the item away without logging its time (also the way out of a
+    timer you may no longer log time from, e.g. after leaving the project)."""
+    return _timer_action("discard", number, svc, ctx, response)
 
 
 @router.post(

@@ -248,9 +248,138 @@ def test_an_import_needs_rights_on_each_row(client: TestClient, live: bootstrap.
         headers=standard,
     )
     assert others.status_code == 422
-    assert "tom@example.com" in others.json()["errors"][0]["message"]
+    assert others.json()["errors"][0]["message"] == "you may log only your own time here"
     missing = client.post(
         "/api/v1/timesheets/import", files=_csv("item,date,hours", f"{number},2026-12-01,1")
     )
     assert missing.status_code == 422
     assert missing.json()["errors"][0]["column"] == "user_email"
+
+
+def test_corrections_keep_an_entry_between_nothing_and_a_day(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    shed = task(client, work_hours=1)
+    entry = ok(
+        client.post(
+            "/api/v1/timesheets", json={"item": shed["number"], "date": "2026-12-01", "minutes": 30}
+        ),
+        201,
+    )
+    path = f"/api/v1/timesheets/{entry['id']}"
+    ok(client.post(f"{path}/approval"))
+    ok(client.post(f"{path}/corrections", json={"minutes": -20}), 201)
+    head = live.app.head()
+    too_far = client.post(f"{path}/corrections", json={"minutes": -20})
+    assert too_far.status_code == 422
+    assert "0 to 1440" in too_far.json()["detail"]
+    assert live.app.head() == head
+    done = client.post(f"{path}/corrections", json={"minutes": -10})
+    ok(done, 201)
+    wait = {"X-Min-Position": done.headers["X-Log-Position"]}
+    after = ok(client.get(f"/api/v1/tasks/{shed['number']}", headers=wait))
+    assert (after["logged_minutes"], after["percent_complete"]) == (0, 0)
+
+
+def test_import_reveals_nothing_and_checks_whose_time_it_is(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    hidden = ok(client.post("/api/v1/projects", json={"name": "Hidden"}), 201)["id"]
+    secret = task(client, project_id=hidden)["number"]
+    shared = ok(client.post("/api/v1/projects", json={"name": "Shared"}), 201)["id"]
+    lead = member(client, live, "lead@example.com", shared, "lead")
+    member(client, live, "reader@example.com", shared, "restricted")
+    user_token(live, "stranger@example.com")  # Staff, but not in the project.
+    number = task(client, project_id=shared)["number"]
+    header = "item,user_email,date,hours"
+    answer = client.post(
+        "/api/v1/timesheets/import",
+        files=_csv(
+            header,
+            f"{secret},lead@example.com,2026-12-01,1",
+            "99999,lead@example.com,2026-12-01,1",
+            f"{number},reader@example.com,2026-12-01,1",
+            f"{number},stranger@example.com,2026-12-01,1",
+            "²,lead@example.com,2026-12-01,1e999999",
+        ),
+        headers=lead,
+    )
+    assert answer.status_code == 422
+    errors = {(e["row"], e["column"]): e["message"] for e in answer.json()["errors"]}
+    # A hidden item and a missing one read the same.
+    assert errors[(2, "item")] == errors[(3, "item")].replace("99999", str(secret))
+    assert "may not log time" in errors[(4, "user_email")]
+    assert "may not log time" in errors[(5, "user_email")]
+    assert {(6, "item"), (6, "hours")} <= set(errors)
+
+
+def test_someone_no_longer_in_the_project_cannot_change_their_time_and_can_drop_a_timer(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    project = ok(client.post("/api/v1/projects", json={"name": "Leaving"}), 201)["id"]
+    headers = member(client, live, "lee@example.com", project, "standard")
+    number = task(client, project_id=project)["number"]
+    entry = ok(
+        client.post(
+            "/api/v1/timesheets",
+            json={"item": number, "date": "2026-12-01", "minutes": 30},
+            headers=headers,
+        ),
+        201,
+    )
+    ok(client.post(f"/api/v1/items/{number}/timer/start", headers=headers))
+    user_id = ok(client.get("/api/v1/me", headers=headers))["id"]
+    ok(client.delete(f"/api/v1/projects/{project}/members/{user_id}"))
+    edited = client.patch(
+        f"/api/v1/timesheets/{entry['id']}", json={"minutes": 600}, headers=headers
+    )
+    assert edited.status_code in (403, 404)
+    assert client.post(f"/api/v1/items/{number}/timer/stop", headers=headers).status_code in (
+        403,
+        404,
+    )
+    assert ok(client.delete(f"/api/v1/items/{number}/timer", headers=headers)) == []
+    assert ok(client.delete(f"/api/v1/timesheets/{entry['id']}", headers=headers))["state"] == (
+        "withdrawn"
+    )
+
+
+def test_a_timer_on_a_ticket_survives_its_conversion(client: TestClient) -> None:
+    number = ok(client.post("/api/v1/tickets", json={"title": "Timed"}), 201)["number"]
+    ok(client.post(f"/api/v1/items/{number}/timer/start"))
+    converted = ok(client.post(f"/api/v1/tickets/{number}/conversion"), 201)["number"]
+    entry = ok(client.post(f"/api/v1/items/{number}/timer/stop"), 201)
+    assert entry["item"] == converted
+    assert ok(client.get("/api/v1/me/timers")) == []
+
+
+def test_one_end_of_a_span_moves_alone(client: TestClient) -> None:
+    number = task(client)["number"]
+    entry = ok(
+        client.post(
+            "/api/v1/timesheets",
+            json={
+                "item": number,
+                "date": "2026-12-01",
+                "started_at": "2026-12-01T09:00:00Z",
+                "finished_at": "2026-12-01T10:00:00Z",
+            },
+        ),
+        201,
+    )
+    later = ok(
+        client.patch(
+            f"/api/v1/timesheets/{entry['id']}", json={"finished_at": "2026-12-01T10:30:00Z"}
+        )
+    )
+    assert later["minutes"] == 90
+    mixed = client.post(
+        "/api/v1/timesheets",
+        json={
+            "item": number,
+            "date": "2026-12-01",
+            "started_at": "2026-12-01T09:00:00",
+            "finished_at": "2026-12-01T10:00:00Z",
+        },
+    )
+    assert mixed.status_code == 422

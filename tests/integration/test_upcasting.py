@@ -198,3 +198,54 @@ def test_snapshots_taken_by_version_1_load_in_the_current_shape(
     # (v1 -> v2 -> v3: a ticket snapshot taken before conversions existed is unconverted)
     assert ticket.converted_to is None
     ticket.retitle("Still a ticket", Actor.system("tests"), "c")
+
+
+def test_task_events_and_snapshots_stored_before_time_tracking_load(
+    container: bootstrap.Container,
+) -> None:
+    # Given a task whose actual dates were recorded before `by_hand` existed, and a task
+    # snapshot taken by class_version 1 (before logged time)
+    from commands.models import OpenTask
+    from tests.factories import context
+
+    number = container.commands.open_task(OpenTask(title="Old"), context()).number
+    assert number is not None
+    stamp = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    encode = container.app.mapper.transcoder.encode
+    old = {
+        "timestamp": stamp,
+        "actual_start": "2026-11-20",
+        "actual_finish": None,
+        "actor": "system:tests",
+        "correlation_id": "old",
+    }
+    container.app.recorder.insert_events(
+        [StoredEvent(item_id(number), 2, "ledgerdesk:Task.ActualsRecorded", encode(old))]
+    )
+    task = container.app.repository.get(item_id(number))
+    assert (task.actual_start, task.actuals_by_hand) == ("2026-11-20", True)
+
+    assert container.app.snapshots is not None
+    state = {k: v for k, v in task.__dict__.items() if k not in ("logged", "actuals_by_hand")}
+    state["_created_on"] = stamp
+    state["_modified_on"] = stamp
+    state.pop("_id", None)
+    state.pop("_version", None)
+    state.pop("_pending_events", None)
+    container.app.snapshots.put(
+        [
+            Snapshot(
+                originator_id=item_id(number),
+                originator_version=2,
+                timestamp=stamp,
+                topic="ledgerdesk:Task",
+                state=state,
+            )
+        ]
+    )
+    fresh = bootstrap.build(container.settings)
+    try:
+        loaded = fresh.app.repository.get(item_id(number))
+        assert (loaded.logged, loaded.actuals_by_hand) == ({}, True)
+    finally:
+        fresh.close()

@@ -13,7 +13,15 @@ from domain.item_numbers import item_id
 from domain.task import Task
 from domain.ticket import Ticket
 from domain.values import Actor, Channel
-from projections.base import Positioned, Tables, event_fields, topics_of
+from projections.base import (
+    InvalidCursorError,
+    Positioned,
+    Tables,
+    decode_cursor,
+    encode_cursor,
+    event_fields,
+    topics_of,
+)
 from projections.db import SQLiteViews
 from projections.flat import FlatProjection, FlatQuery, list_items
 from projections.item_history import ItemHistoryProjection, item_history
@@ -144,3 +152,11 @@ def test_history_rows_name_the_fields_each_event_changed(views: SQLiteViews) -> 
 def test_event_fields_leave_out_who_when_and_which_stream() -> None:
     retitled = ticket_events()[1]
     assert event_fields(retitled) == {"title": "Printer jammed!"}
+
+
+def test_a_forged_cursor_cannot_carry_what_sql_refuses() -> None:
+    for forged in (["x\x00y", 1], ["a", 2**63]):
+        cursor = encode_cursor(*forged)
+        with pytest.raises(InvalidCursorError):
+            decode_cursor(cursor, 2)
+    assert decode_cursor(encode_cursor("a", 5), 2) == ["a", 5]
