@@ -54,7 +54,7 @@ from domain.timesheet import TimesheetEntry
 from domain.user import Apps, CompanyRole, User
 from domain.values import Actor
 from projections.base import current_tables
-from projections.timesheets import EntryFilter, EntryScope, ReportQuery, report
+from projections.timesheet_query import EntryFilter, EntryScope, ReportQuery, report
 
 EVENTS = 1_000_000
 USERS = 200

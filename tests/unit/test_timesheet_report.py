@@ -22,15 +22,15 @@ from domain.values import Actor, Channel
 from projections.access import StaffScope
 from projections.base import InvalidCursorError, Positioned, Tables
 from projections.db import SQLiteViews, Tx
-from projections.timesheets import (
+from projections.timesheet_query import (
     EntryFilter,
     EntryScope,
     ReportQuery,
-    TimesheetProjection,
     list_entries,
     report,
     report_chunks,
 )
+from projections.timesheets import TimesheetProjection
 
 AGENT = Actor.system("tests")
 EVERYONE = EntryScope("nobody", True, frozenset())
