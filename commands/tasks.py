@@ -10,7 +10,6 @@ from uuid import UUID
 
 from commands.models import (
     AddDependency,
-    ChangeTicketStatus,
     Context,
     EstimatePoints,
     EstimateWork,
@@ -42,7 +41,6 @@ from domain.project import INBOX_ID
 from domain.recurrence import Frequency, Recurrence
 from domain.schedule import (
     Constraint,
-    ConstraintKind,
     Link,
     LinkKind,
     TaskPlan,
@@ -126,7 +124,6 @@ def convert_ticket(ticket: Ticket, uow: UnitOfWork, ctx: Context) -> list[Any]:
             "logged": {k: list(v) for k, v in ticket.logged.items()},
         },
     )
-    task.follow_time(ctx.actor, ctx.correlation_id)  # The ticket's time carries over.
     ticket.convert_to_task(task.id, task.number, ctx.actor, ctx.correlation_id)
     folder = load_folder(uow, UUID(ticket.folder_id)) if ticket.folder_id else None
     if folder is not None:
@@ -220,30 +217,8 @@ def plan_task(task: Task, cmd: PlanTask, uow: UnitOfWork, ctx: Context) -> list[
         finish = None
         days = cmd.duration_days if "duration_days" in given else task.duration_days
     task.schedule(start, finish, days, "planned", ctx.actor, ctx.correlation_id)
-    _pin(task, given, ctx)
+    task.pin_typed("start" in given, "finish" in given, ctx.actor, ctx.correlation_id)
     return reschedule_from(task, uow, ctx)
-
-
-# A date typed on a task whose constraint names a date of that kind moves the constraint's
-# date with it (as dragging does); so does a start typed on a linked as-soon-as-possible task.
-START_PINS = {ConstraintKind.START_NO_EARLIER_THAN, ConstraintKind.MUST_START_ON}
-FINISH_PINS = {ConstraintKind.FINISH_NO_EARLIER_THAN, ConstraintKind.MUST_FINISH_ON}
-
-
-def _pin(task: Task, given: set[str], ctx: Context) -> None:
-    kind = task.constraint_value.kind
-    if "start" in given and task.start_date is not None:
-        if kind in START_PINS:
-            pin = Constraint(kind, task.start_date)
-        elif kind is ConstraintKind.AS_SOON_AS_POSSIBLE and task.predecessors:
-            pin = Constraint(ConstraintKind.START_NO_EARLIER_THAN, task.start_date)
-        else:
-            return
-    elif "finish" in given and task.finish_date is not None and kind in FINISH_PINS:
-        pin = Constraint(kind, task.finish_date)
-    else:
-        return
-    task.set_constraint(pin, ctx.actor, ctx.correlation_id)
 
 
 def reschedule_task(task: Task, cmd: RescheduleTask, uow: UnitOfWork, ctx: Context) -> list[Any]:
@@ -260,12 +235,6 @@ def set_constraint(task: Task, cmd: SetConstraint, uow: UnitOfWork, ctx: Context
 
 def estimate_work(task: Task, cmd: EstimateWork, uow: UnitOfWork, ctx: Context) -> None:
     task.estimate_work(cmd.work_hours, ctx.actor, ctx.correlation_id)
-    task.follow_time(ctx.actor, ctx.correlation_id)  # Percent complete is logged / planned.
-
-
-def change_task_status(task: Task, cmd: ChangeTicketStatus, uow: UnitOfWork, ctx: Context) -> None:
-    task.change_status(cmd.status, ctx.actor, ctx.correlation_id)
-    task.follow_time(ctx.actor, ctx.correlation_id)  # Finished: the actual finish follows.
 
 
 def estimate_points(task: Task, cmd: EstimatePoints, uow: UnitOfWork, ctx: Context) -> None:
@@ -336,32 +305,32 @@ def stop_recurrence(task: Task, cmd: StopRecurrence, uow: UnitOfWork, ctx: Conte
 # --- scheduling -------------------------------------------------------------------
 
 
-def _links_downstream(task: Task, uow: UnitOfWork) -> list[Link]:
-    """Every link among `task` and the tasks that (transitively) follow it."""
-    links: list[Link] = []
-    seen = {task.number}
+def downstream(task: Task, uow: UnitOfWork) -> dict[int, Task]:
+    """`task` and every task that (transitively) follows it, by number."""
+    found: dict[int, Task] = {task.number: task}
     queue = deque([task])
     while queue:
-        current = queue.popleft()
-        for number, (kind, lag) in sorted(current.successors.items()):
-            links.append(Link(current.number, int(number), LinkKind(kind), lag))
-            if int(number) not in seen:
-                seen.add(int(number))
-                queue.append(uow.task(int(number)))
-    return links
+        for number in sorted(int(n) for n in queue.popleft().successors):
+            if number not in found:
+                found[number] = uow.task(number)
+                queue.append(found[number])
+    return found
+
+
+def _links_downstream(task: Task, uow: UnitOfWork) -> list[Link]:
+    """Every link among `task` and the tasks that (transitively) follow it."""
+    return [
+        Link(member.number, int(number), LinkKind(kind), lag)
+        for member in downstream(task, uow).values()
+        for number, (kind, lag) in sorted(member.successors.items())
+    ]
 
 
 def reschedule_from(task: Task, uow: UnitOfWork, ctx: Context) -> list[Any]:
     """After `task`'s dates, constraint or links changed: a forward pass over it and every
     task that follows it, honouring constraints and lags. Tasks whose dates move record
     it (cause "dependency"); returns those other than `task` (saved in the same write)."""
-    closure: dict[int, Task] = {task.number: task}
-    queue = deque([task])
-    while queue:
-        for number in sorted(int(n) for n in queue.popleft().successors):
-            if number not in closure:
-                closure[number] = uow.task(number)
-                queue.append(closure[number])
+    closure = downstream(task, uow)
     outside: dict[int, Task] = {}
     for member in closure.values():
         for key in member.predecessors:
@@ -412,7 +381,6 @@ def _plan(task: Task) -> TaskPlan:
 
 TASK_HANDLERS: dict[type[Any], TicketHandler] = {
     **TICKET_HANDLERS,
-    ChangeTicketStatus: change_task_status,
     PlanTask: plan_task,
     RescheduleTask: reschedule_task,
     SetConstraint: set_constraint,

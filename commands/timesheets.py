@@ -17,7 +17,6 @@ from uuid import UUID
 from pydantic import Field
 
 from commands.application import LedgerDesk
-from commands.errors import TicketNotFoundError
 from commands.models import Command, CommandResult, Context
 from commands.projects import load_project, manages_projects, role_in
 from commands.tickets import require_visible
@@ -30,7 +29,6 @@ from domain.task import Task
 from domain.ticket import Ticket
 from domain.timer import Timers, timers_id
 from domain.timesheet import Source, TimesheetEntry
-from domain.values import State
 
 LOGGERS = {ProjectRole.MANAGER, ProjectRole.LEAD, ProjectRole.STANDARD}
 APPROVERS = {ProjectRole.MANAGER, ProjectRole.LEAD}
@@ -116,11 +114,6 @@ def _count_on(entry: TimesheetEntry, uow: UnitOfWork, ctx: Context) -> Ticket | 
     counted = entry.counts
     day = date.fromisoformat(entry.work_date) if counted else None
     item.record_time(entry.id, day, entry.minutes if counted else 0, ctx.actor, ctx.correlation_id)
-    if counted and item.state is State.NOT_STARTED and entry.minutes > 0:
-        started = next(s for s in item.LIFECYCLE.statuses if s.state is State.IN_PROGRESS)
-        item.change_status(started.name, ctx.actor, ctx.correlation_id)
-    if isinstance(item, Task):
-        item.follow_time(ctx.actor, ctx.correlation_id)
     return item
 
 
@@ -185,8 +178,6 @@ def log_time(cmd: LogTime, uow: UnitOfWork, ctx: Context) -> list[Any]:
         raise PermissionDeniedError("time is logged by a staff user")
     item = item_of(uow, cmd.item)
     require_logger(item, uow, ctx)
-    if uow.get(cmd.entry_id, TimesheetEntry) is not None:
-        return []  # Logged already (an import run again): nothing to do.
     entry = TimesheetEntry.log(
         entry_id=cmd.entry_id,
         user_id=user.id,
@@ -253,8 +244,6 @@ def correct_entry(cmd: CorrectEntry, uow: UnitOfWork, ctx: Context) -> list[Any]
     original = load_entry(uow, cmd.entry_id, ctx)
     if project_role(uow, ctx, current_project(uow, original)) not in APPROVERS:
         _own(original, uow, ctx, "correct")
-    if uow.get(cmd.correction_id, TimesheetEntry) is not None:
-        return []
     entry = TimesheetEntry.log(
         entry_id=cmd.correction_id,
         user_id=UUID(original.user_id),
@@ -346,16 +335,12 @@ class TimesheetService:
 
     def _run(self, hot: UUID, decide: Callable[[UnitOfWork], list[Any]]) -> CommandResult:
         aggregates, position = run(self.app, hot, decide)
-        if not aggregates:
-            raise EntryNotFoundError(hot)
         first = aggregates[0]
         return CommandResult(id=first.id, number=None, version=first.version, position=position)
 
     def log(self, cmd: LogTime, ctx: Context) -> CommandResult:
-        _, position = run(self.app, item_id(cmd.item), lambda uow: log_time(cmd, uow, ctx))
-        entry = UnitOfWork(self.app).get(cmd.entry_id, TimesheetEntry)
-        if entry is None:
-            raise TicketNotFoundError(cmd.item)
+        saved, position = run(self.app, item_id(cmd.item), lambda uow: log_time(cmd, uow, ctx))
+        entry = saved[0]
         return CommandResult(id=entry.id, number=None, version=entry.version, position=position)
 
     def edit(self, cmd: EditEntry, ctx: Context) -> CommandResult:
@@ -388,10 +373,12 @@ class TimesheetService:
         target = entry or aggregates[0]
         return CommandResult(id=target.id, number=None, version=target.version, position=position)
 
-    def entry(self, entry_id: UUID, ctx: Context, version: int | None = None) -> TimesheetEntry:
-        """An entry the caller may know of (as of `version`)."""
-        uow = UnitOfWork(self.app)
-        load_entry(uow, entry_id, ctx)
+    def entry(self, entry_id: UUID, ctx: Context) -> TimesheetEntry:
+        """An entry the caller may know of."""
+        return load_entry(UnitOfWork(self.app), entry_id, ctx)
+
+    def entry_at(self, entry_id: UUID, version: int) -> TimesheetEntry:
+        """The entry at `version`: what a write that was allowed just left (no check)."""
         found: TimesheetEntry = self.app.repository.get(entry_id, version=version)
         return found
 

@@ -40,6 +40,9 @@ from domain.values import (
     normalise_email,
 )
 
+START_PINS = {ConstraintKind.START_NO_EARLIER_THAN, ConstraintKind.MUST_START_ON}
+FINISH_PINS = {ConstraintKind.FINISH_NO_EARLIER_THAN, ConstraintKind.MUST_FINISH_ON}
+
 DEFAULT_TASK_LIFECYCLE = Lifecycle(
     (
         Status("Not started", State.NOT_STARTED),
@@ -268,7 +271,7 @@ class Task(WorkItem, Aggregate):
         initial = cls.LIFECYCLE.status(status) if status else cls.LIFECYCLE.initial
         _check_amount("work_hours", work_hours)
         _check_amount("points", points)
-        return cls(
+        task = cls(
             number=number,
             title=check_title(title),
             description=description,
@@ -295,6 +298,9 @@ class Task(WorkItem, Aggregate):
             actor=actor.ref,
             correlation_id=correlation_id,
         )
+        if task.logged:
+            task.follow_time(actor, correlation_id)  # Time carried from a converted ticket.
+        return task
 
     def move(
         self, project_id: UUID, folder_id: UUID | None, actor: Actor, correlation_id: str
@@ -392,12 +398,43 @@ class Task(WorkItem, Aggregate):
         )
         self.set_constraint(Constraint(kind, self.start_date), actor, correlation_id)
 
+    def pin_typed(
+        self, start_typed: bool, finish_typed: bool, actor: Actor, correlation_id: str
+    ) -> None:
+        """A date typed on a task whose constraint names a date of that kind moves the
+        constraint's date with it (as dragging does); so does a start typed on a linked
+        as-soon-as-possible task, which the forward pass would otherwise pull back."""
+        kind = self.constraint_value.kind
+        if start_typed and self.start_date is not None:
+            if kind in START_PINS:
+                pin = Constraint(kind, self.start_date)
+            elif kind is ConstraintKind.AS_SOON_AS_POSSIBLE and self.predecessors:
+                pin = Constraint(ConstraintKind.START_NO_EARLIER_THAN, self.start_date)
+            else:
+                return
+        elif finish_typed and self.finish_date is not None and kind in FINISH_PINS:
+            pin = Constraint(kind, self.finish_date)
+        else:
+            return
+        self.set_constraint(pin, actor, correlation_id)
+
     def estimate_work(self, work_hours: float | None, actor: Actor, correlation_id: str) -> None:
         _check_amount("work_hours", work_hours)
         if work_hours != self.work_hours:
             self._work_estimated(
                 work_hours=work_hours, actor=actor.ref, correlation_id=correlation_id
             )
+            self.follow_time(actor, correlation_id)  # Percent complete is logged / planned.
+
+    def change_status(
+        self,
+        status: str,
+        actor: Actor,
+        correlation_id: str,
+        lifecycle: Lifecycle | None = None,
+    ) -> None:
+        super().change_status(status, actor, correlation_id, lifecycle)
+        self.follow_time(actor, correlation_id)  # Finished: the actual finish follows.
 
     @event("WorkEstimated", topic="ledgerdesk:Task.WorkEstimated")
     def _work_estimated(self, work_hours: float | None, actor: str, correlation_id: str) -> None:

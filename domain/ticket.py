@@ -276,6 +276,14 @@ class WorkItem:
                 actor=actor.ref,
                 correlation_id=correlation_id,
             )
+        if counted and minutes > 0 and self.state is State.NOT_STARTED:
+            # The first time logged on a not-started item: it is in progress now.
+            started = next(s for s in self.LIFECYCLE.statuses if s.state is State.IN_PROGRESS)
+            self.change_status(started.name, actor, correlation_id)
+        self.follow_time(actor, correlation_id)
+
+    def follow_time(self, actor: Actor, correlation_id: str) -> None:
+        """What an item derives from its logged time (a task: progress and actual dates)."""
 
     @property
     def logged_minutes(self) -> int:

@@ -138,11 +138,11 @@ def entry_document(entry: TimesheetEntry) -> dict[str, Any]:
 
 
 def answer(
-    svc: ServicesDep, ctx: Ctx, response: Response, result: CommandResult, status: int = 200
+    svc: ServicesDep, response: Response, result: CommandResult, status: int = 200
 ) -> OrjsonResponse:
     """The entry as this write left it (from the write model, not a view)."""
     written(response, result.position, result.version)
-    entry = svc.timesheets.entry(result.id, ctx, result.version)
+    entry = svc.timesheets.entry_at(result.id, result.version)
     return reply(response, entry_document(entry), status)
 
 
@@ -173,7 +173,7 @@ def log_time(body: EntryCreate, svc: ServicesDep, ctx: Ctx, response: Response) 
     )
     result = svc.timesheets.log(cmd, ctx)
     response.headers["Location"] = f"/api/v1/timesheets/{result.id}"
-    return answer(svc, ctx, response, result, 201)
+    return answer(svc, response, result, 201)
 
 
 @router.get(
@@ -207,7 +207,7 @@ def edit_entry(
         if getattr(body, field) is not None:
             changes[field] = getattr(body, field)
     result = svc.timesheets.edit(EditEntry(entry_id=entry_id, changes=changes), ctx)
-    return answer(svc, ctx, response, result)
+    return answer(svc, response, result)
 
 
 @router.delete("/timesheets/{entry_id}", summary="Withdraw an entry", responses=WRITE)
@@ -216,7 +216,7 @@ def withdraw_entry(
 ) -> OrjsonResponse:
     """Withdraw your entry (until it is approved); its time no longer counts."""
     result = svc.timesheets.withdraw(EntryAction(entry_id=entry_id), ctx)
-    return answer(svc, ctx, response, result)
+    return answer(svc, response, result)
 
 
 @router.post("/timesheets/{entry_id}/submission", summary="Submit a draft", responses=WRITE)
@@ -225,7 +225,7 @@ def submit_entry(
 ) -> OrjsonResponse:
     """Send a draft (or a rejected entry you have edited) to approval."""
     result = svc.timesheets.submit(EntryAction(entry_id=entry_id), ctx)
-    return answer(svc, ctx, response, result)
+    return answer(svc, response, result)
 
 
 @router.post("/timesheets/{entry_id}/approval", summary="Approve an entry", responses=WRITE)
@@ -234,7 +234,7 @@ def approve_entry(
 ) -> OrjsonResponse:
     """Approve a submitted entry (managers and leads of its project); it is then locked."""
     result = svc.timesheets.approve(EntryAction(entry_id=entry_id), ctx)
-    return answer(svc, ctx, response, result)
+    return answer(svc, response, result)
 
 
 @router.post("/timesheets/{entry_id}/rejection", summary="Reject an entry", responses=WRITE)
@@ -244,7 +244,7 @@ def reject_entry(
     """Reject a submitted entry with a reason (managers and leads of its project); its
     time stops counting until it is edited and submitted again."""
     result = svc.timesheets.reject(RejectEntry(entry_id=entry_id, reason=body.reason), ctx)
-    return answer(svc, ctx, response, result)
+    return answer(svc, response, result)
 
 
 @router.post(
@@ -265,7 +265,7 @@ def correct_entry(
         CorrectEntry(entry_id=entry_id, minutes=minutes, notes=body.notes), ctx
     )
     response.headers["Location"] = f"/api/v1/timesheets/{result.id}"
-    return answer(svc, ctx, response, result, 201)
+    return answer(svc, response, result, 201)
 
 
 class ImportOut(BaseModel):
@@ -397,4 +397,4 @@ def stop_timer(
     cmd = StopTimer(item=number, **options.model_dump())
     result = svc.timesheets.timer("stop", cmd, ctx)
     response.headers["Location"] = f"/api/v1/timesheets/{result.id}"
-    return answer(svc, ctx, response, result, 201)
+    return answer(svc, response, result, 201)
