@@ -16,8 +16,8 @@ from pathlib import Path
 
 import psycopg
 
-import bootstrap
-from settings import Settings
+from ledgerdesk import bootstrap
+from ledgerdesk.settings import Settings
 
 # The benchmarks' own knob (not the app's settings): where a throwaway schema may be made.
 PG_URL = os.environ.get(

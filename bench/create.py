@@ -32,7 +32,7 @@ from bench.common import (
 )
 from commands.models import Context, OpenTicket
 from domain.values import Actor
-from settings import Settings
+from ledgerdesk.settings import Settings
 
 WRITERS = (1, 16)
 # Ours and raw alternate in short rounds, so that a busy neighbour (or a checkpoint)

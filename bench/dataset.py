@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import bootstrap
 from bench.common import migrated, pg_schema, pg_settings, say, scratch_dir
 from domain.item_numbers import ItemNumberCounter
 from domain.ticket import Ticket
 from domain.values import Actor, Channel, Priority
+from ledgerdesk import bootstrap
 
 TICKETS = 100_000
 BATCH = 1_000

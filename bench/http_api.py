@@ -80,7 +80,7 @@ def _free_port() -> int:
 
 def _ledgerdesk() -> list[str]:
     script = Path(sys.executable).parent / "ledgerdesk"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ledgerdesk"]
 
 
 def _env(schema: str, data: Path) -> dict[str, str]:

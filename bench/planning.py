@@ -28,7 +28,6 @@ import orjson
 import psycopg
 from fastapi.testclient import TestClient
 
-import bootstrap
 from bench.common import (
     PG_URL,
     Figure,
@@ -47,6 +46,7 @@ from domain.schedule import LinkKind
 from domain.task import Task
 from domain.user import CompanyRole
 from domain.values import Actor
+from ledgerdesk import bootstrap
 from projections.base import current_tables
 from projections.db import Params, Row, Tx
 from projections.gantt import chart, project_rows

@@ -33,7 +33,6 @@ import orjson
 import psycopg
 from fastapi.testclient import TestClient
 
-import bootstrap
 from bench.common import (
     PG_URL,
     Figure,
@@ -53,6 +52,7 @@ from domain.task import Task
 from domain.timesheet import TimesheetEntry
 from domain.user import Apps, CompanyRole, User
 from domain.values import Actor
+from ledgerdesk import bootstrap
 from projections.base import current_tables
 from projections.timesheet_query import EntryFilter, EntryScope, ReportQuery, report
 

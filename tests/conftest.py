@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
@@ -14,17 +13,39 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-import bootstrap
 import workers.registry as worker_registry
 from domain.ticket import Ticket
+from ledgerdesk import bootstrap
+from ledgerdesk.settings import Settings
 from projections import outbox
 from projections.outbox import Policy, Send
-from settings import Settings
+from tests import services
 from tests.factories import admin_token
 from workers.actors import ActorSpec, Delivery, WorkerServices
 
-PG_URL = os.environ.get("LEDGERDESK_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_URL = services.url(services.PG_VAR)  # Set again once `pytest_configure` provisions.
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+_provisioned: services.Provisioned | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Make sure PostgreSQL, Redis and RabbitMQ answer before any test is collected (xdist
+    workers inherit the URLs and find them answering)."""
+    global PG_URL, _provisioned
+    try:
+        _provisioned = services.provision()
+    except services.ServiceUnavailableError as error:
+        pytest.exit(f"ledgerdesk tests: {error}", returncode=3)
+    PG_URL = services.url(services.PG_VAR)
+    for started in _provisioned.started:
+        print(f"ledgerdesk tests: started a throwaway server for {started}")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _provisioned is not None:
+        _provisioned.stop()
 
 
 # Reads with X-Min-Position wait up to 2 s in production; on a loaded 2-core CI machine a

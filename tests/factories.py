@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import bootstrap
 from commands.models import Context, IssueToken, OpenTicket, RegisterUser
 from domain.user import CompanyRole
 from domain.values import Actor
+from ledgerdesk import bootstrap
 
 SYSTEM = Context(actor=Actor.system("tests"), correlation_id="tests")
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-import bootstrap
+from ledgerdesk import bootstrap
 from tests.factories import user_token
 
 ROLES = ("admin", "manager", "lead", "standard", "restricted", "non_member", "anonymous")

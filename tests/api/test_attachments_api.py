@@ -6,8 +6,8 @@ from dataclasses import replace
 
 from fastapi.testclient import TestClient
 
-import bootstrap
 from api.app import create_app
+from ledgerdesk import bootstrap
 
 
 def test_an_attachment_downloads_as_the_same_bytes_and_never_inline(

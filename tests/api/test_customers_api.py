@@ -8,9 +8,9 @@ from uuid import uuid4
 import httpx
 from fastapi.testclient import TestClient
 
-import bootstrap
 from commands.models import IssueToken, RegisterUser
 from domain.user import Flag
+from ledgerdesk import bootstrap
 from tests.factories import SYSTEM
 
 PROBLEM = "application/problem+json"

@@ -9,7 +9,7 @@ from typing import Any
 import icalendar
 from fastapi.testclient import TestClient
 
-import bootstrap
+from ledgerdesk import bootstrap
 from tests.factories import user_token
 
 VIEWS = "/api/v1/views"

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-import bootstrap
 from domain.customer import Sharing
+from ledgerdesk import bootstrap
 from tests.factories import user_token
 
 MARKER = "ZZ-INTERNAL-7f3a-do-not-show"

@@ -13,8 +13,8 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
-import bootstrap
 from api.routers import reports
+from ledgerdesk import bootstrap
 from projections import timesheet_query
 from tests.factories import user_token
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-import bootstrap
+from ledgerdesk import bootstrap
 from tests.factories import user_token
 
 PROBLEM = "application/problem+json"

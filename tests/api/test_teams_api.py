@@ -7,9 +7,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-import bootstrap
 from commands.models import IssueToken, RegisterUser
 from domain.user import Flag
+from ledgerdesk import bootstrap
 from tests.factories import SYSTEM
 
 PROBLEM = "application/problem+json"

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
-import bootstrap
 from commands.models import IssueToken
+from ledgerdesk import bootstrap
 from tests.factories import SYSTEM, register
 
 PROBLEM = "application/problem+json"

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from settings import Settings
+from ledgerdesk.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -36,7 +36,7 @@ def ledgerdesk(settings: Settings) -> Run:
 
     def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
-            [sys.executable, "-m", "cli", *args],
+            [sys.executable, "-m", "ledgerdesk", *args],
             env=env_for(settings),
             cwd=ROOT,
             capture_output=True,
@@ -65,7 +65,7 @@ def server(settings: Settings, ledgerdesk: Run) -> Iterator[tuple[str, str]]:
     token = ledgerdesk("init", "--admin-email", "admin@example.com").stdout.strip().splitlines()[-1]
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "ledgerdesk", "serve", "--port", str(port)],
         env=env_for(settings),
         cwd=ROOT,
         stdout=subprocess.PIPE,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import bootstrap
+from ledgerdesk import bootstrap
+from ledgerdesk.settings import Settings
 from projections.base import current_tables
 from projections.registry import all_projections
-from settings import Settings
 from tests.e2e.conftest import Run
 from tests.factories import open_ticket
 

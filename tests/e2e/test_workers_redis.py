@@ -3,17 +3,14 @@ round trip, and the `ledgerdesk worker` command."""
 
 from __future__ import annotations
 
-import os
 import select
 import signal
-import socket
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pydantic
 import pytest
@@ -23,21 +20,22 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import dq_name, xq_name
 from eventsourcing.application import AggregateNotFoundError
 
-import bootstrap
 import commands.tasks
 import workers.recurrence
 from commands.models import OpenTask, RecurrenceRule
 from domain.item_numbers import item_id
 from domain.task import Task
-from settings import Settings
+from ledgerdesk import bootstrap
+from ledgerdesk.settings import Settings
+from tests import services
 from tests.conftest import Echo, make_settings, wait_until
 from tests.e2e.conftest import ROOT, env_for
 from tests.factories import context, open_ticket
 from workers.actors import Delivery
 from workers.broker import UnsupportedBrokerError, open_broker
 
-REDIS_URL = os.environ.get("LEDGERDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-AMQP_URL = os.environ.get("LEDGERDESK_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+REDIS_URL = services.url(services.REDIS_VAR)  # Provisioned by tests/conftest.py.
+AMQP_URL = services.url(services.AMQP_VAR)
 
 
 def namespace() -> str:
@@ -49,11 +47,6 @@ def namespace() -> str:
 def redis_namespace() -> Iterator[str]:
     """A Redis key prefix (and queue name) of this test's own, deleted afterwards."""
     client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError as error:
-        client.close()
-        pytest.skip(f"Redis is not reachable at {REDIS_URL} ({error}); .ci/run starts it")
     name = namespace()
     yield name
     keys = list(client.scan_iter(f"{name}*"))
@@ -73,11 +66,6 @@ def on_redis(settings: Settings, redis_namespace: str) -> Settings:
 @pytest.fixture
 def on_rabbitmq(tmp_path: Path) -> Iterator[Settings]:
     """An SQLite store with a RabbitMQ broker and a queue of its own (deleted after)."""
-    url = urlsplit(AMQP_URL)
-    try:
-        socket.create_connection((url.hostname or "127.0.0.1", url.port or 5672), 2).close()
-    except OSError as error:
-        pytest.skip(f"RabbitMQ is not reachable at {url.hostname}:{url.port} ({error})")
     name = namespace()
     yield make_settings("sqlite", tmp_path).model_copy(
         update={"broker_url": AMQP_URL, "broker_namespace": name}
@@ -168,7 +156,7 @@ def test_the_worker_command_runs_until_sigterm_and_refuses_an_unknown_broker(
     )
     bootstrap.migrate(on_redis)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "cli", "worker", "--threads", "2"],
+        [sys.executable, "-m", "ledgerdesk", "worker", "--threads", "2"],
         env=worker_env(on_redis),
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -188,7 +176,7 @@ def test_the_worker_command_runs_until_sigterm_and_refuses_an_unknown_broker(
             worker.wait()
 
     refused = subprocess.run(
-        [sys.executable, "-m", "cli", "worker"],
+        [sys.executable, "-m", "ledgerdesk", "worker"],
         env={**worker_env(on_redis), "LEDGERDESK_BROKER_URL": "kafka://127.0.0.1:9092"},
         cwd=ROOT,
         capture_output=True,

@@ -16,7 +16,6 @@ from typing import IO
 
 import pytest
 
-import bootstrap
 from commands.models import (
     AssignUser,
     ChangeTicketStatus,
@@ -26,7 +25,8 @@ from commands.models import (
     TicketCommand,
     UnassignUser,
 )
-from settings import Settings
+from ledgerdesk import bootstrap
+from ledgerdesk.settings import Settings
 from tests.factories import context, register
 
 SEED = 20240611
@@ -105,7 +105,7 @@ class RunnerProcess:
         self.log = log
         self.stderr = log.open("a")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "cli", "projections", "run"],
+            [sys.executable, "-m", "ledgerdesk", "projections", "run"],
             env=env,
             stdout=subprocess.PIPE,
             stderr=self.stderr,

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from eventsourcing.persistence import PersistenceError
 
-import bootstrap
 from commands.models import AssignUser, OpenTask, PostMessage, RetitleTicket
 from domain.item_numbers import item_id
-from settings import Settings
+from ledgerdesk import bootstrap
+from ledgerdesk.settings import Settings
 from tests.conftest import BACKENDS, make_settings
 from tests.factories import context, open_ticket, register
 

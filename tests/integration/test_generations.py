@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-import bootstrap
+from ledgerdesk import bootstrap
 from projections.base import Tables, current_tables
 from projections.flat import FlatQuery, list_items
 from tests.factories import open_ticket

@@ -9,10 +9,10 @@ from typing import Any, TypeVar
 
 import pytest
 
-import bootstrap
 from commands.errors import VersionMismatchError
 from commands.models import OpenTicket, PostMessage, RetitleTicket
 from domain.ticket import Ticket
+from ledgerdesk import bootstrap
 from tests.factories import context, open_ticket
 
 T = TypeVar("T")

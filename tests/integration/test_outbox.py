@@ -11,13 +11,13 @@ import dramatiq
 import pytest
 from dramatiq.brokers.stub import StubBroker
 
-import bootstrap
 import workers.registry as worker_registry
 from commands.models import RetitleTicket
 from commands.recurrence import RecurrenceService
+from ledgerdesk import bootstrap
+from ledgerdesk.settings import Settings
 from projections import outbox
 from projections.base import current_tables
-from settings import Settings
 from tests.conftest import ECHO_POLICY, Echo, make_settings, wait_until
 from tests.factories import context, open_ticket
 from workers.actors import Delivery, WorkerServices

@@ -10,7 +10,6 @@ from datetime import date
 import pytest
 from eventsourcing.application import AggregateNotFoundError
 
-import bootstrap
 import commands.tasks
 from commands.models import (
     OpenTask,
@@ -23,7 +22,8 @@ from commands.recurrence import RecurrenceService, occurrences
 from domain.item_numbers import item_id
 from domain.recurrence import Frequency, Recurrence
 from domain.task import Task
-from settings import Settings
+from ledgerdesk import bootstrap
+from ledgerdesk.settings import Settings
 from tests.factories import context
 
 MONDAY = date(2026, 12, 7)

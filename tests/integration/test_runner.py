@@ -11,15 +11,15 @@ from typing import Any
 import psycopg
 import pytest
 
-import bootstrap
 from commands.models import AssignUser, ChangeTicketStatus, PostMessage, RetitleTicket
+from ledgerdesk import bootstrap
+from ledgerdesk.settings import Settings
 from projections.base import Positioned, Tables
 from projections.db import Tx
 from projections.flat import FlatProjection
 from projections.log import EventLog
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
-from settings import Settings
 from tests.conftest import make_settings
 from tests.factories import context, open_ticket, register
 

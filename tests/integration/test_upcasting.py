@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import StoredEvent
 
-import bootstrap
 from domain.item_numbers import item_id
 from domain.project import INBOX_ID
 from domain.ticket import Ticket
 from domain.user import user_id_for
 from domain.values import Actor
+from ledgerdesk import bootstrap
 from projections.base import current_tables
 from projections.ticket_detail import get_ticket
 

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-import bootstrap
 from domain.customer import Organisation, Sharing
 from domain.project import Project
 from domain.task import Task
@@ -19,6 +18,7 @@ from domain.ticket import Ticket
 from domain.timesheet import TimesheetEntry
 from domain.user import Apps, CompanyRole, User
 from domain.values import Actor, Channel
+from ledgerdesk import bootstrap
 from projections.access import StaffScope
 from projections.base import InvalidCursorError, Positioned, Tables
 from projections.db import SQLiteViews, Tx

@@ -21,12 +21,12 @@ from commands.recurrence import RecurrenceService
 from commands.service import CommandService
 from commands.teams import TeamService
 from commands.timesheets import TimesheetService
+from ledgerdesk.settings import Settings
 from projections.db import ViewDatabase, open_views
 from projections.log import RecorderLog
 from projections.outbox import OutboxProjection
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
-from settings import Settings
 from workers.actors import WorkerServices
 from workers.broker import open_broker
 from workers.host import WorkerHost, migrate_workers

@@ -12,12 +12,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-import bootstrap
 from commands.models import Context, IssueToken, RegisterUser
 from domain.errors import DomainError, UserAlreadyExistsError
 from domain.user import CompanyRole, Scope
 from domain.values import Actor
-from settings import Settings
+from ledgerdesk import bootstrap
+from ledgerdesk.settings import Settings
 
 CLI = Context(actor=Actor.system("cli"), correlation_id="cli")
 
