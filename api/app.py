@@ -15,6 +15,7 @@ from api.routers import (
     contacts,
     conversation,
     customers,
+    docs,
     folders,
     health,
     items,
@@ -50,9 +51,12 @@ def create_app(services: Services) -> FastAPI:
         ),
         openapi_tags=TAG_METADATA,
         default_response_class=OrjsonResponse,
+        docs_url=None,  # Served from vendored assets by api.routers.docs, not from a CDN.
+        redoc_url=None,
     )
     app.state.services = services
     problems.install(app)
+    docs.install(app)
     for module in (
         health,
         auth,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel
 
 from api.deps import CurrentUser, ServicesDep
-from api.problems import InvalidParameterError
+from api.params import Moment
 from api.responses import OrjsonResponse, documented, reply
 from api.tags import Tag
 from projections.base import current_tables, iso
@@ -72,14 +72,16 @@ def item_audience(
     user: CurrentUser,
     response: Response,
     as_of: Annotated[
-        datetime,
-        Query(description="RFC 3339 moment: who could see the item then (404 before it existed)."),
-    ],
+        Moment | None,
+        Query(
+            description="RFC 3339 moment: who could see the item then (404 before it existed);"
+            " default: now."
+        ),
+    ] = None,
 ) -> OrjsonResponse:
     """The staff (and why) and the customers who could see the item at `as_of`, from the
     events up to then; admins and staff who manage projects only."""
-    if as_of.tzinfo is None:
-        raise InvalidParameterError("query", "as_of", "give a time zone, e.g. 2026-11-22T10:00:00Z")
+    as_of = as_of or datetime.now(UTC)
     # The candidate lists come from views: let them catch up with the log first.
     reached = svc.runner.wait_for(
         svc.runner.log.head(), ("users", "customers"), svc.read_wait_seconds

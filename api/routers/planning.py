@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api.charts import calendar_ics, gantt_svg
 from api.deps import Ctx, ExpectedVersion, ProjectScope, ServicesDep, fresh, written
+from api.params import Moment
 from api.planning_schemas import BoardOut, CalendarOut, Card, CardMove, GanttOut
 from api.problems import InvalidParameterError
 from api.responses import OrjsonResponse, documented, reply
@@ -76,7 +77,7 @@ def _with_headers(sub: Response, content: bytes | str, media_type: str) -> Respo
 
 
 AsOf = Annotated[
-    datetime | None,
+    Moment | None,
     Query(description="RFC 3339 moment: the plan as it was then (a baseline)."),
 ]
 
@@ -88,8 +89,6 @@ def _stream(svc: ServicesDep, task_id: str, until: datetime) -> list[Any]:
 
 
 def _gantt(svc: ServicesDep, scope: StaffScope, project_id: str, as_of: datetime | None) -> Any:
-    if as_of is not None and as_of.tzinfo is None:
-        raise InvalidParameterError("query", "as_of", "give a time zone, e.g. 2026-12-01T09:00Z")
     with svc.views.read() as tx:
         t = current_tables(tx, "gantt")
         if as_of is None:

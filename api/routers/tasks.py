@@ -3,18 +3,20 @@ conversion of a ticket into a task."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from api.deps import Ctx, ExpectedVersion, ProjectScope, ServicesDep, fresh
-from api.problems import InvalidParameterError
+from api.params import Filters, Moment
 from api.responses import OrjsonResponse, documented, reply
+from api.routers.planning import TaskScope
 from api.routers.tickets import Number, answer_write, item_commands, visible_item
+from api.routers.views import flat_page
 from api.schemas import (
     CloneAsRecurring,
     DependencyCreate,
+    FlatPage,
     HistoryEntry,
     RecurrenceIn,
     Reschedule,
@@ -74,6 +76,20 @@ def create_task(body: TaskCreate, svc: ServicesDep, ctx: Ctx, response: Response
 
 
 @router.get(
+    "",
+    summary="List tasks",
+    responses={200: {"model": FlatPage}, **documented(401, 403, 422)},
+    dependencies=[Depends(fresh("flat", "access"))],
+)
+def list_tasks(
+    svc: ServicesDep, scope: TaskScope, response: Response, filters: Filters
+) -> OrjsonResponse:
+    """The tasks you may see (converted tickets among them), with the flat view's filters
+    and sort, a page at a time; pass `next_cursor` back as `cursor`."""
+    return flat_page(svc, response, filters.query(scope, "task"))
+
+
+@router.get(
     "/{number}",
     summary="Read a task",
     responses={200: {"model": TaskOut}, **documented(401, 403, 404, 422)},
@@ -85,7 +101,7 @@ def read_task(
     scope: ProjectScope,
     response: Response,
     as_of: Annotated[
-        datetime | None,
+        Moment | None,
         Query(description="RFC 3339 moment: the task as it was then (404 before it existed)."),
     ] = None,
 ) -> OrjsonResponse:
@@ -97,8 +113,6 @@ def read_task(
         )
     if as_of is None:
         return reply(response, doc, ETag=f'"{doc["version"]}"')
-    if as_of.tzinfo is None:
-        raise InvalidParameterError("query", "as_of", "give a time zone, e.g. 2026-11-22T10:00Z")
     then = fold(svc.commands.task_events(number, as_of))
     if then is None:
         raise TaskNotFoundError(number)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from api.deps import Ctx, ExpectedVersion, ServicesDep, TicketScope, fresh, written
-from api.problems import InvalidParameterError
+from api.params import Filters, Moment
 from api.responses import OrjsonResponse, documented, reply
-from api.schemas import HistoryEntry, TaskPatch, TicketCreate, TicketOut, TicketPatch
+from api.routers.views import flat_page
+from api.schemas import FlatPage, HistoryEntry, TaskPatch, TicketCreate, TicketOut, TicketPatch
 from api.tags import Tag
 from commands.errors import TaskNotFoundError, TicketNotFoundError
 from commands.models import (
@@ -86,6 +86,20 @@ def open_ticket(
 
 
 @router.get(
+    "",
+    summary="List tickets",
+    responses={200: {"model": FlatPage}, **documented(401, 403, 422)},
+    dependencies=[Depends(fresh("flat", "access"))],
+)
+def list_tickets(
+    svc: ServicesDep, scope: TicketScope, response: Response, filters: Filters
+) -> OrjsonResponse:
+    """The tickets you may see (never converted ones: they are tasks now), with the flat
+    view's filters and sort, a page at a time; pass `next_cursor` back as `cursor`."""
+    return flat_page(svc, response, filters.query(scope, "ticket"))
+
+
+@router.get(
     "/{number}",
     summary="Read a ticket",
     responses={200: {"model": TicketOut}, **documented(401, 404, 422)},
@@ -97,17 +111,13 @@ def read_ticket(
     scope: TicketScope,
     response: Response,
     as_of: Annotated[
-        datetime | None,
+        Moment | None,
         Query(description="RFC 3339 moment: the ticket as it was then (404 before it existed)."),
     ] = None,
 ) -> OrjsonResponse:
     """Read a ticket with its people, conversation and attachments, now or as of a moment.
     A ticket converted to a task answers 308 to the task (so does every path under it)."""
     if as_of is not None:
-        if as_of.tzinfo is None:
-            raise InvalidParameterError(
-                "query", "as_of", "give a time zone, e.g. 2026-11-22T10:00:00Z"
-            )
         events = svc.commands.ticket_events(number)
         visible_ticket(fold(events), number, scope)  # Scoped by where it is now, as history is.
         doc = fold(e for e in events if e.timestamp <= as_of)

@@ -41,6 +41,10 @@ def test_pip_install_gives_a_working_command_and_no_stray_top_level_modules(
     top_level = {p.name for p in site.iterdir()}
     assert not top_level & {"settings.py", "cli.py", "bootstrap.py"}
     assert {"ledgerdesk", "domain", "commands", "projections", "api", "workers"} <= top_level
+    # And the vendored documentation assets and the templates are in it
+    for shipped in ("static/docs/swagger-ui-bundle.js", "static/docs/redoc.standalone.js"):
+        assert (site / "api" / shipped).is_file(), shipped
+    assert (site / "api" / "templates" / "gantt.svg.j2").is_file()
     # And the licence is an SPDX expression
     metadata = next(site.glob("ledgerdesk-*.dist-info")).joinpath("METADATA").read_text()
     assert "License-Expression: AGPL-3.0-or-later" in metadata

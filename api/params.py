@@ -1,0 +1,91 @@
+"""Query parameter types shared by several routers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import Depends, Query
+from pydantic import AfterValidator
+
+from domain.values import Priority, State
+from projections.access import StaffScope
+from projections.flat import FlatQuery
+
+
+def utc_moment(value: datetime) -> datetime:
+    """An RFC 3339 moment in UTC; a moment without a time zone, or one that has no UTC form
+    (year 1 or 9999 at an offset), is a 422 naming the parameter, never a 500."""
+    if value.tzinfo is None:
+        raise ValueError("give a time zone, e.g. 2026-11-22T10:00:00Z")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("this moment is out of range once it is turned into UTC") from None
+
+
+Moment = Annotated[datetime, AfterValidator(utc_moment)]
+
+
+FlatSort = Literal[
+    "number",
+    "-number",
+    "created_at",
+    "-created_at",
+    "updated_at",
+    "-updated_at",
+    "priority",
+    "-priority",
+    "title",
+    "-title",
+    "status",
+    "-status",
+]
+
+
+class FlatFilters:
+    """The flat view's filters, sort and page, as query parameters (shared by the flat view
+    and the ticket and task lists)."""
+
+    def __init__(
+        self,
+        status: Annotated[str | None, Query(max_length=100, examples=["Open"])] = None,
+        state: State | None = None,
+        assignee: Annotated[str | None, Query(max_length=100, description="A user id.")] = None,
+        priority: Priority | None = None,
+        project: Annotated[UUID | None, Query(description="A project id.")] = None,
+        folder: Annotated[UUID | None, Query(description="A folder id.")] = None,
+        team: Annotated[UUID | None, Query(description="A team id.")] = None,
+        q: Annotated[
+            str | None, Query(max_length=200, description="Words in title or text.")
+        ] = None,
+        sort: FlatSort = "-number",
+        cursor: Annotated[str | None, Query(max_length=500)] = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> None:
+        self.status, self.state, self.assignee, self.priority = status, state, assignee, priority
+        self.project, self.folder, self.team, self.q = project, folder, team, q
+        self.sort, self.cursor, self.limit = sort, cursor, limit
+
+    def query(self, scope: StaffScope, kind: str | None) -> FlatQuery:
+        """The view query for what `scope` may see, of one kind of item or both."""
+        return FlatQuery(
+            status=self.status,
+            state=self.state.value if self.state else None,
+            assignee=self.assignee,
+            priority=self.priority.value if self.priority else None,
+            project=str(self.project) if self.project else None,
+            folder=str(self.folder) if self.folder else None,
+            team=str(self.team) if self.team else None,
+            kind=kind,
+            q=self.q,
+            sort=self.sort,
+            cursor=self.cursor,
+            limit=self.limit,
+            visible_projects=None if scope.all_projects else scope.project_ids,
+            visible_kinds=scope.kinds,
+        )
+
+
+Filters = Annotated[FlatFilters, Depends()]
