@@ -11,6 +11,7 @@ from fastapi import Depends, Header, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import InvalidParameterError
+from api.throttle import SignInThrottle
 from commands.accounts import AccountService
 from commands.audience import AudienceService
 from commands.customers import CustomerService
@@ -44,6 +45,7 @@ class Services:
     timesheets: TimesheetService
     views: ViewDatabase
     runner: ProjectionRunner
+    throttle: SignInThrottle
     max_attachment_bytes: int
     read_wait_seconds: float
 
@@ -144,6 +146,15 @@ def correlation(
 
 
 Correlation = Annotated[str, Depends(correlation)]
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (behind a proxy, run uvicorn with
+    --proxy-headers so that this is the real client's)."""
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(client_address)]
 
 
 def context(caller: CurrentCaller, correlation_id: Correlation) -> Context:

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from api.responses import ProblemResponse, problem
+from api.throttle import TooManyAttemptsError
 from commands.errors import AttachmentTooLargeError, InvalidTokenError, VersionMismatchError
 from commands.timesheet_import import ImportRejectedError
 from domain.errors import (
@@ -90,6 +91,18 @@ def install(app: FastAPI) -> None:
     def bad_parameter(request: Request, exc: InvalidParameterError) -> ProblemResponse:
         errors = [{"location": [exc.where, exc.name], "message": str(exc), "type": "value_error"}]
         return _invalid(errors, request, f"{exc.name}: {exc}")
+
+    @app.exception_handler(TooManyAttemptsError)
+    def too_many(request: Request, exc: TooManyAttemptsError) -> ProblemResponse:
+        return problem(
+            429,
+            "too-many-attempts",
+            "Too many sign-in attempts",
+            str(exc),
+            request.url.path,
+            headers={"Retry-After": str(exc.retry_after)},
+            retry_after=exc.retry_after,
+        )
 
     @app.exception_handler(NotFoundError)
     def not_found(request: Request, exc: NotFoundError) -> ProblemResponse:

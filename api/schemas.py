@@ -153,6 +153,11 @@ class LoginBody(Body):
     password: SecretStr = Field(min_length=1, max_length=1024)
 
 
+class PasswordChange(Body):
+    current_password: SecretStr = Field(min_length=1, max_length=1024)
+    new_password: SecretStr = Field(min_length=10, max_length=1024)
+
+
 class InvitationAcceptance(Body):
     token: SecretStr = Field(min_length=1, max_length=500, description="From the invitation.")
     password: SecretStr = Field(min_length=10, max_length=1024)

@@ -9,6 +9,7 @@ from commands import users
 from commands.application import LedgerDesk
 from commands.models import (
     AcceptInvitation,
+    ChangePassword,
     ChangeUser,
     CommandResult,
     Context,
@@ -82,6 +83,12 @@ class AccountService:
             lambda uow: users.issue_token(cmd, uow, ctx, token_id, secret),
         )
         return _result(saved[0], position), users.format_token(saved[0].id, token_id, secret)
+
+    def change_password(self, cmd: ChangePassword, ctx: Context) -> CommandResult:
+        saved, position = run(
+            self.app, cmd.user_id, lambda uow: users.change_password(cmd, uow, ctx)
+        )
+        return _result(saved[0], position)
 
     def revoke_token(self, cmd: RevokeToken, ctx: Context) -> CommandResult:
         saved, position = run(self.app, cmd.user_id, lambda uow: users.revoke_token(cmd, uow, ctx))

@@ -127,6 +127,13 @@ class LogIn(Command):
     password: SecretStr = Field(min_length=1, max_length=1024)
 
 
+class ChangePassword(Command):
+    user_id: UUID
+    current_password: SecretStr = Field(min_length=1, max_length=1024)
+    new_password: SecretStr = Field(min_length=10, max_length=1024)
+    keep_session: str | None = None
+
+
 class ChangeUser(Command):
     """Admin (or, for the name, the user themselves) changes a staff user."""
 

@@ -13,6 +13,7 @@ from uuid import UUID
 from commands.errors import InvalidTokenError, UserNotFoundError
 from commands.models import (
     AcceptInvitation,
+    ChangePassword,
     ChangeUser,
     Context,
     InviteUser,
@@ -26,6 +27,7 @@ from commands.unit_of_work import UnitOfWork
 from domain.errors import (
     InvalidCredentialsError,
     InvalidEmailError,
+    InvalidValueError,
     PermissionDeniedError,
     UserAlreadyExistsError,
 )
@@ -199,6 +201,20 @@ def issue_token(
         actor=ctx.actor,
         correlation_id=ctx.correlation_id,
     )
+    return [user]
+
+
+def change_password(cmd: ChangePassword, uow: UnitOfWork, ctx: Context) -> list[Any]:
+    """Change your own password, proving the current one; your other sessions end."""
+    user = uow.user(cmd.user_id)
+    if ctx.actor != Actor.user(user.id):
+        raise PermissionDeniedError("only you may change your password")
+    if not verify_password(user.password_hash, cmd.current_password.get_secret_value()):
+        raise InvalidValueError("current_password", "the current password is wrong")
+    new = cmd.new_password.get_secret_value()
+    if new == cmd.current_password.get_secret_value():
+        raise InvalidValueError("new_password", "the new password is the current one")
+    user.change_password(hash_password(new), cmd.keep_session, ctx.actor, ctx.correlation_id)
     return [user]
 
 

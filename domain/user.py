@@ -256,6 +256,16 @@ class User(Aggregate):
     def _password_set(self, password_hash: str, actor: str, correlation_id: str) -> None:
         self.password_hash = password_hash
 
+    def change_password(
+        self, password_hash: str, keep_session: str | None, actor: Actor, correlation_id: str
+    ) -> None:
+        """A new password (its hash), checked against the old one by the caller; every other
+        session the password opened ends with it (API tokens stay: no password made them)."""
+        self.set_password(password_hash, actor, correlation_id)
+        for token_id, token in list(self.tokens.items()):
+            if token["kind"] == "session" and token_id != keep_session:
+                self.revoke_token(token_id, actor, correlation_id)
+
     def invite(
         self, invitation_sha256: str, expires_at: str, actor: Actor, correlation_id: str
     ) -> None:

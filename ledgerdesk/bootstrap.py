@@ -8,8 +8,10 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from api import throttle
 from api.app import create_app
 from api.deps import Services
+from api.throttle import Limits, SignInThrottle
 from commands.accounts import AccountService
 from commands.application import LedgerDesk
 from commands.audience import AudienceService
@@ -63,6 +65,14 @@ class Container:
             timesheets=self.timesheets,
             views=self.views,
             runner=self.runner,
+            throttle=SignInThrottle(
+                self.views,
+                Limits(
+                    per_client=self.settings.sign_in_attempts_per_client,
+                    per_address=self.settings.sign_in_failures_per_address,
+                    window_seconds=self.settings.sign_in_window_seconds,
+                ),
+            ),
             max_attachment_bytes=self.settings.max_attachment_bytes,
             read_wait_seconds=self.settings.read_wait_seconds,
         )
@@ -101,6 +111,8 @@ def migrate(settings: Settings) -> None:
     container = build(settings, create_tables=True)
     try:
         container.runner.migrate()
+        with container.views.write() as tx:
+            throttle.migrate(tx)
         outbox = container.runner.projection(OutboxProjection.name)
         assert isinstance(outbox, OutboxProjection)
         migrate_workers(container.views, outbox, container.runner.log.head())

@@ -53,6 +53,19 @@ class Settings(BaseSettings):
     session_hours: float = Field(
         default=12, gt=0, description="How long a password login's token lasts."
     )
+    sign_in_attempts_per_client: int = Field(
+        default=200,
+        ge=1,
+        description="Sign-in attempts (passwords, invitations) one client address may make"
+        " in any sign_in_window_seconds; more answer 429.",
+    )
+    sign_in_failures_per_address: int = Field(
+        default=10,
+        ge=1,
+        description="Failed sign-ins for one account address in any sign_in_window_seconds;"
+        " more answer 429, even with the right password.",
+    )
+    sign_in_window_seconds: int = Field(default=900, ge=1)
     host: str = "127.0.0.1"
     port: int = 8000
 

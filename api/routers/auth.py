@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from api.deps import Correlation, ServicesDep, TokenHolder, written
+from api.deps import ClientAddress, Correlation, ServicesDep, TokenHolder, written
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import InvitationAcceptance, LoginBody, TokenIssuedOut
 from api.tags import Tag
@@ -38,14 +38,20 @@ def issued(svc: ServicesDep, result: CommandResult, token: str) -> dict[str, Any
     "/token",
     status_code=201,
     summary="Log in",
-    responses={201: {"model": TokenIssuedOut}, **documented(401, 422)},
+    responses={201: {"model": TokenIssuedOut}, **documented(401, 422, 429)},
 )
 def log_in(
-    body: LoginBody, svc: ServicesDep, correlation_id: Correlation, response: Response
+    body: LoginBody,
+    svc: ServicesDep,
+    correlation_id: Correlation,
+    client: ClientAddress,
+    response: Response,
 ) -> OrjsonResponse:
     """Exchange an email and password for a session token (valid `session_hours`, 12 by
-    default)."""
-    result, token = svc.accounts.log_in(LogIn(**body.model_dump()), _anonymous(correlation_id))
+    default). Too many attempts from one client, or failures for one address, answer 429."""
+    with svc.throttle.attempt(client, body.email):
+        cmd = LogIn(**body.model_dump())
+        result, token = svc.accounts.log_in(cmd, _anonymous(correlation_id))
     written(response, result.position)
     response.headers["Cache-Control"] = "no-store"
     return reply(response, issued(svc, result, token), 201)
@@ -55,15 +61,21 @@ def log_in(
     "/invitations/accept",
     status_code=201,
     summary="Accept an invitation",
-    responses={201: {"model": TokenIssuedOut}, **documented(401, 409, 422)},
+    responses={201: {"model": TokenIssuedOut}, **documented(401, 409, 422, 429)},
 )
 def accept_invitation(
-    body: InvitationAcceptance, svc: ServicesDep, correlation_id: Correlation, response: Response
+    body: InvitationAcceptance,
+    svc: ServicesDep,
+    correlation_id: Correlation,
+    client: ClientAddress,
+    response: Response,
 ) -> OrjsonResponse:
-    """Redeem an invitation: choose a password (10+ characters) and get a session token."""
-    result, token = svc.accounts.accept_invitation(
-        AcceptInvitation(token=body.token, password=body.password), _anonymous(correlation_id)
-    )
+    """Redeem an invitation: choose a password (10+ characters) and get a session token.
+    Too many attempts from one client answer 429."""
+    with svc.throttle.attempt(client):
+        result, token = svc.accounts.accept_invitation(
+            AcceptInvitation(token=body.token, password=body.password), _anonymous(correlation_id)
+        )
     written(response, result.position)
     response.headers["Cache-Control"] = "no-store"
     return reply(response, issued(svc, result, token), 201)

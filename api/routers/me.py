@@ -6,13 +6,13 @@ from datetime import datetime
 
 from fastapi import APIRouter, Response
 
-from api.deps import Ctx, CurrentCaller, ServicesDep, written
+from api.deps import ClientAddress, Ctx, CurrentCaller, ServicesDep, written
 from api.responses import OrjsonResponse, documented, reply
 from api.routers.auth import issued
 from api.routers.users import shown
-from api.schemas import TokenCreate, TokenIssuedOut, TokenOut, UserOut
+from api.schemas import PasswordChange, TokenCreate, TokenIssuedOut, TokenOut, UserOut
 from api.tags import Tag
-from commands.models import IssueToken, RevokeToken
+from commands.models import ChangePassword, IssueToken, RevokeToken
 from domain.errors import PermissionDeniedError
 from domain.user import Scope
 
@@ -23,6 +23,33 @@ router = APIRouter(prefix="/api/v1/me", tags=[Tag.ME])
 def me(caller: CurrentCaller, response: Response) -> OrjsonResponse:
     """The staff user the token belongs to."""
     return reply(response, shown(caller.user), ETag=f'"{caller.user.version}"')
+
+
+@router.post(
+    "/password",
+    status_code=204,
+    summary="Change my password",
+    responses=documented(401, 403, 422, 429),
+)
+def change_password(
+    body: PasswordChange,
+    svc: ServicesDep,
+    caller: CurrentCaller,
+    ctx: Ctx,
+    client: ClientAddress,
+) -> Response:
+    """Change your password, giving the current one; every other session of yours ends (the
+    one making this request and your API tokens go on). Wrong current passwords count as
+    failed sign-ins (429 after too many)."""
+    cmd = ChangePassword(
+        user_id=caller.user.id,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        keep_session=caller.token_id,
+    )
+    with svc.throttle.attempt(client, caller.user.email):
+        result = svc.accounts.change_password(cmd, ctx)
+    return Response(status_code=204, headers={"X-Log-Position": str(result.position)})
 
 
 @router.get(

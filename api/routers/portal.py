@@ -13,7 +13,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from api.deps import Ctx, ServicesDep, fresh, written
+from api.deps import ClientAddress, Ctx, ServicesDep, fresh, written
 from api.portal_deps import CurrentContact, CustomerCtx
 from api.portal_schemas import (
     PortalInvitationOut,
@@ -115,17 +115,18 @@ def invite_contact(
     "/portal/session",
     status_code=201,
     summary="Start a portal session",
-    responses={201: {"model": PortalSessionOut}, **documented(401, 422)},
+    responses={201: {"model": PortalSessionOut}, **documented(401, 422, 429)},
 )
 def start_session(
-    body: PortalSessionCreate, svc: ServicesDep, response: Response
+    body: PortalSessionCreate, svc: ServicesDep, client: ClientAddress, response: Response
 ) -> OrjsonResponse:
     """Redeem a portal invitation (once) for a customer session token that expires after
-    `session_hours`."""
+    `session_hours`. Too many attempts from one client answer 429."""
     ctx = Context(actor=Actor("anonymous", "portal"), correlation_id=str(uuid.uuid4()))
-    position, contact, token = svc.portal.start_session(
-        StartPortalSession(invitation=body.invitation), ctx
-    )
+    with svc.throttle.attempt(client):
+        position, contact, token = svc.portal.start_session(
+            StartPortalSession(invitation=body.invitation), ctx
+        )
     written(response, position)
     response.headers["Cache-Control"] = "no-store"
     token_id = token.split("_")[2]
