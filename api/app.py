@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
-from api import problems
+from api import openapi, problems
 from api.deps import Services
 from api.responses import OrjsonResponse, problem
 from api.routers import (
@@ -51,6 +51,7 @@ def create_app(services: Services) -> FastAPI:
         ),
         openapi_tags=TAG_METADATA,
         default_response_class=OrjsonResponse,
+        generate_unique_id_function=openapi.operation_id,
         docs_url=None,  # Served from vendored assets by api.routers.docs, not from a CDN.
         redoc_url=None,
     )
@@ -81,6 +82,8 @@ def create_app(services: Services) -> FastAPI:
         app.include_router(router)
     for router in reports.routers:
         app.include_router(router)
+
+    openapi.install(app)
 
     limit = services.max_attachment_bytes + BODY_OVERHEAD
 

@@ -167,7 +167,11 @@ Ctx = Annotated[Context, Depends(context)]
 def expected_version(
     if_match: Annotated[
         str | None,
-        Header(description='The version you read, as its ETag (`"3"`): 412 if it moved on.'),
+        Header(
+            description='The version you read, as its ETag (`"3"`): 412 if it moved on.',
+            pattern=r'^\s*(\*|(W/)?"[0-9]{1,18}")\s*$',
+            examples=['"3"'],
+        ),
     ] = None,
 ) -> int | None:
     if if_match is None or if_match.strip() == "*":

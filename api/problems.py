@@ -8,7 +8,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from api.responses import ProblemResponse, problem
 from api.throttle import TooManyAttemptsError
@@ -49,6 +51,21 @@ def _invalid(errors: list[dict[str, Any]], request: Request, detail: str) -> Pro
     )
 
 
+def _detail(errors: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['location'])}: {e['message']}" for e in errors)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette's own 405 names only the
+    first route that matched the path)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     """Register the one mapping from error families to problem documents."""
 
@@ -58,10 +75,7 @@ def install(app: FastAPI) -> None:
             {"location": list(e["loc"]), "message": e["msg"], "type": e["type"]}
             for e in exc.errors()
         ]
-        detail = "; ".join(
-            f"{'.'.join(str(p) for p in e['location'])}: {e['message']}" for e in errors
-        )
-        return _invalid(errors, request, detail)
+        return _invalid(errors, request, _detail(errors))
 
     @app.exception_handler(InvalidValueError)
     def invalid_value(request: Request, exc: InvalidValueError) -> ProblemResponse:
@@ -188,16 +202,31 @@ def install(app: FastAPI) -> None:
     def domain_error(request: Request, exc: DomainError) -> ProblemResponse:
         return problem(422, "rule-broken", "The request breaks a rule", str(exc), request.url.path)
 
+    @app.exception_handler(ValidationError)
+    def invalid_command(request: Request, exc: ValidationError) -> ProblemResponse:
+        # A request the API model let through but a command model refuses: still the
+        # caller's mistake, named field by field, never a 500.
+        errors = [
+            {"location": ["body", *e["loc"]], "message": e["msg"], "type": e["type"]}
+            for e in exc.errors()
+        ]
+        return _invalid(errors, request, _detail(errors))
+
     @app.exception_handler(HTTPException)
     def http_error(request: Request, exc: HTTPException) -> ProblemResponse:
-        slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        slug = {400: "malformed-body", 404: "not-found", 405: "method-not-allowed"}.get(
+            exc.status_code, "http-error"
+        )
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
         return problem(
             exc.status_code,
             slug,
             str(exc.detail),
             str(exc.detail),
             request.url.path,
-            headers=dict(exc.headers or {}),
+            headers=headers,
         )
 
     @app.exception_handler(Exception)

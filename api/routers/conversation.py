@@ -29,6 +29,7 @@ def build(kind: Literal["ticket", "task"]) -> APIRouter:
 
     @router.post(
         "/messages",
+        name=f"post_{kind}_message",
         status_code=201,
         summary="Post a message",
         responses={201: {"model": TicketOut | TaskOut}, **documented(401, 404, 409, 422)},
@@ -54,6 +55,7 @@ def build(kind: Literal["ticket", "task"]) -> APIRouter:
 
     @router.post(
         "/attachments",
+        name=f"add_{kind}_attachment",
         status_code=201,
         summary="Attach a file",
         responses={201: {"model": TicketOut | TaskOut}, **documented(401, 404, 409, 413, 422)},
@@ -91,6 +93,7 @@ def build(kind: Literal["ticket", "task"]) -> APIRouter:
 
     @router.get(
         "/attachments/{attachment_id}",
+        name=f"download_{kind}_attachment",
         summary="Download an attachment",
         response_class=FileResponse,
         responses={200: {"content": {"application/octet-stream": {}}}, **documented(401, 404)},

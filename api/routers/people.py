@@ -33,7 +33,9 @@ def build(kind: Literal["ticket", "task"]) -> APIRouter:
     def change(svc: Services) -> Callable[..., CommandResult]:
         return svc.commands.change_ticket if kind == "ticket" else svc.commands.change_task
 
-    @router.put("/assignees/{user_id}", summary="Assign a user", responses=RESPONSES)
+    @router.put(
+        "/assignees/{user_id}", summary="Assign a user", responses=RESPONSES, name=f"assign_{kind}"
+    )
     def assign(
         number: Number,
         user_id: UserId,
@@ -45,7 +47,12 @@ def build(kind: Literal["ticket", "task"]) -> APIRouter:
         result = change(svc)(number, [AssignUser(user_id=user_id)], ctx)
         return answer_write(svc, response, result)
 
-    @router.delete("/assignees/{user_id}", summary="Unassign a user", responses=RESPONSES)
+    @router.delete(
+        "/assignees/{user_id}",
+        summary="Unassign a user",
+        responses=RESPONSES,
+        name=f"unassign_{kind}",
+    )
     def unassign(
         number: Number,
         user_id: UserId,
@@ -57,7 +64,9 @@ def build(kind: Literal["ticket", "task"]) -> APIRouter:
         result = change(svc)(number, [UnassignUser(user_id=user_id)], ctx)
         return answer_write(svc, response, result)
 
-    @router.put("/team/{team_id}", summary="Assign a team", responses=RESPONSES)
+    @router.put(
+        "/team/{team_id}", summary="Assign a team", responses=RESPONSES, name=f"assign_{kind}_team"
+    )
     def assign_team(
         number: Number,
         team_id: UUID,
@@ -69,7 +78,9 @@ def build(kind: Literal["ticket", "task"]) -> APIRouter:
         result = change(svc)(number, [AssignTeam(team_id=team_id)], ctx)
         return answer_write(svc, response, result)
 
-    @router.delete("/team", summary="Unassign the team", responses=RESPONSES)
+    @router.delete(
+        "/team", summary="Unassign the team", responses=RESPONSES, name=f"unassign_{kind}_team"
+    )
     def unassign_team(
         number: Number, svc: ServicesDep, ctx: Ctx, response: Response
     ) -> OrjsonResponse:
@@ -77,7 +88,9 @@ def build(kind: Literal["ticket", "task"]) -> APIRouter:
         result = change(svc)(number, [AssignTeam(team_id=None)], ctx)
         return answer_write(svc, response, result)
 
-    @router.put("/followers/{user_id}", summary="Add a follower", responses=RESPONSES)
+    @router.put(
+        "/followers/{user_id}", summary="Add a follower", responses=RESPONSES, name=f"follow_{kind}"
+    )
     def follow(
         number: Number,
         user_id: UserId,
@@ -89,7 +102,12 @@ def build(kind: Literal["ticket", "task"]) -> APIRouter:
         result = change(svc)(number, [AddFollower(user_id=user_id)], ctx)
         return answer_write(svc, response, result)
 
-    @router.delete("/followers/{user_id}", summary="Remove a follower", responses=RESPONSES)
+    @router.delete(
+        "/followers/{user_id}",
+        summary="Remove a follower",
+        responses=RESPONSES,
+        name=f"unfollow_{kind}",
+    )
     def unfollow(
         number: Number,
         user_id: UserId,

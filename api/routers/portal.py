@@ -117,7 +117,7 @@ def invite_contact(
     summary="Start a portal session",
     responses={201: {"model": PortalSessionOut}, **documented(401, 422, 429)},
 )
-def start_session(
+def start_portal_session(
     body: PortalSessionCreate, svc: ServicesDep, client: ClientAddress, response: Response
 ) -> OrjsonResponse:
     """Redeem a portal invitation (once) for a customer session token that expires after
@@ -143,7 +143,7 @@ def start_session(
 @router.delete(
     "/portal/session", status_code=204, summary="End a portal session", responses=documented(401)
 )
-def end_session(caller: CurrentContact, svc: ServicesDep, ctx: CustomerCtx) -> Response:
+def end_portal_session(caller: CurrentContact, svc: ServicesDep, ctx: CustomerCtx) -> Response:
     """Log out: the session token this request was made with stops working."""
     cmd = EndPortalSession(contact_id=caller.contact.id, token_id=caller.token_id)
     position = svc.portal.end_session(cmd, ctx)
@@ -155,7 +155,7 @@ def end_session(caller: CurrentContact, svc: ServicesDep, ctx: CustomerCtx) -> R
     summary="Who am I (customer)",
     responses={200: {"model": PortalMe}, **documented(401)},
 )
-def me(caller: CurrentContact, svc: ServicesDep, response: Response) -> OrjsonResponse:
+def portal_me(caller: CurrentContact, svc: ServicesDep, response: Response) -> OrjsonResponse:
     """The contact behind the session, their organisation and whose tickets they see."""
     contact = caller.contact
     organisation = (
@@ -184,7 +184,7 @@ def me(caller: CurrentContact, svc: ServicesDep, response: Response) -> OrjsonRe
     responses={200: {"model": PortalTicketPage}, **documented(401, 422)},
     dependencies=[Depends(fresh("portal"))],
 )
-def list_tickets(
+def portal_list_tickets(
     caller: CurrentContact,
     svc: ServicesDep,
     response: Response,
@@ -206,7 +206,7 @@ def list_tickets(
     summary="Open a ticket (customer)",
     responses={201: {"model": PortalTicketOut}, **documented(401, 403, 422)},
 )
-def open_ticket(
+def portal_open_ticket(
     body: PortalTicketCreate,
     caller: CurrentContact,
     svc: ServicesDep,
@@ -225,7 +225,7 @@ def open_ticket(
     responses={200: {"model": PortalTicketOut}, **documented(401, 404, 422)},
     dependencies=[Depends(fresh("portal"))],
 )
-def read_ticket(
+def portal_read_ticket(
     number: Number, caller: CurrentContact, svc: ServicesDep, response: Response
 ) -> OrjsonResponse:
     """A ticket you may see, with its customer-visible messages and its attachments."""
@@ -245,7 +245,7 @@ def read_ticket(
     summary="Reply on a ticket (customer)",
     responses={201: {"model": PortalTicketOut}, **documented(401, 403, 404, 422)},
 )
-def post_reply(
+def portal_post_reply(
     number: Number,
     body: PortalReplyCreate,
     caller: CurrentContact,

@@ -10,7 +10,15 @@ from api.deps import Ctx, ExpectedVersion, ServicesDep, TicketScope, fresh, writ
 from api.params import Filters, Moment
 from api.responses import OrjsonResponse, documented, reply
 from api.routers.views import flat_page
-from api.schemas import FlatPage, HistoryEntry, TaskPatch, TicketCreate, TicketOut, TicketPatch
+from api.schemas import (
+    FlatPage,
+    HistoryEntry,
+    TaskOut,
+    TaskPatch,
+    TicketCreate,
+    TicketOut,
+    TicketPatch,
+)
 from api.tags import Tag
 from commands.errors import TaskNotFoundError, TicketNotFoundError
 from commands.models import (
@@ -102,7 +110,7 @@ def list_tickets(
 @router.get(
     "/{number}",
     summary="Read a ticket",
-    responses={200: {"model": TicketOut}, **documented(401, 404, 422)},
+    responses={200: {"model": TicketOut | TaskOut}, **documented(401, 404, 422)},
     dependencies=[Depends(fresh("ticket_detail", "access"))],
 )
 def read_ticket(
@@ -134,7 +142,7 @@ def read_ticket(
 @router.patch(
     "/{number}",
     summary="Change a ticket's fields",
-    responses={200: {"model": TicketOut}, **documented(401, 404, 409, 412, 422)},
+    responses={200: {"model": TicketOut | TaskOut}, **documented(401, 404, 409, 412, 422)},
 )
 def change_ticket(
     number: Number,
