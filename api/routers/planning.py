@@ -17,13 +17,13 @@ from api.tags import Tag
 from commands.errors import TicketNotFoundError
 from commands.models import ChangeTicketStatus
 from commands.projects import ProjectNotFoundError
-from domain.errors import PermissionDeniedError
 from projections.access import StaffScope
 from projections.base import current_tables
 from projections.calendar import month_bars, planned_bars
 from projections.flat import current_projects
 from projections.gantt import GanttBar, chart, fold_plan, placed_task_ids, project_rows
 from projections.hierarchy import get_project
+from projections.item_access import require_app
 from projections.status_board import board, card_of
 
 router = APIRouter(prefix="/api/v1/views", tags=[Tag.PLANNING])
@@ -35,14 +35,9 @@ MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 # --- scoping -------------------------------------------------------------------------------
 
 
-def _require_app(scope: StaffScope, kind: str) -> None:
-    if kind not in scope.kinds:
-        raise PermissionDeniedError(f"the {kind}s app is not enabled for you")
-
-
 def task_scope(scope: ProjectScope) -> StaffScope:
     """What the caller may read in the tasks app (403 without that app)."""
-    _require_app(scope, "task")
+    require_app(scope, "task")
     return scope
 
 
@@ -177,7 +172,7 @@ def status_board(
 ) -> OrjsonResponse:
     """A column per status of the lifecycle (then any other status an item holds), each
     with its card count and first cards, most urgent first, then by number."""
-    _require_app(scope, kind)
+    require_app(scope, kind)
     _project(svc, scope, project)
     with svc.views.read() as tx:
         doc = board(
