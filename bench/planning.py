@@ -41,8 +41,8 @@ from bench.common import (
 )
 from commands.models import Context, IssueToken, RegisterUser
 from domain.item_numbers import ItemNumberCounter
+from domain.planning.links import LinkKind
 from domain.project import Project
-from domain.schedule import LinkKind
 from domain.task import Task
 from domain.user import CompanyRole
 from domain.values import Actor

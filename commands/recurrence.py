@@ -22,8 +22,8 @@ from commands.projects import load_folder
 from commands.tasks import copy_fields
 from commands.unit_of_work import UnitOfWork, run
 from domain.item_numbers import COUNTER_ID
+from domain.planning.calendar import is_working_day
 from domain.recurrence import Frequency, Recurrence
-from domain.schedule import is_working_day
 from domain.task import Task
 from domain.values import Actor
 

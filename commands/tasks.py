@@ -37,16 +37,11 @@ from commands.tickets import (
 from commands.unit_of_work import UnitOfWork
 from commands.users import acting_user
 from domain.errors import DependencyCycleError, InvalidValueError
+from domain.planning.constraints import Constraint
+from domain.planning.links import Link, LinkKind, find_cycle
+from domain.planning.schedule import TaskPlan, schedule
 from domain.project import INBOX_ID
 from domain.recurrence import Frequency, Recurrence
-from domain.schedule import (
-    Constraint,
-    Link,
-    LinkKind,
-    TaskPlan,
-    find_cycle,
-    schedule,
-)
 from domain.task import Task
 from domain.ticket import Ticket
 from domain.values import State

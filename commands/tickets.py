@@ -31,8 +31,9 @@ from domain.access import ProjectRole, may_comment, may_edit_item
 from domain.errors import PermissionDeniedError
 from domain.project import INBOX_ID
 from domain.team import Team
-from domain.ticket import Ticket, WorkItem
+from domain.ticket import Ticket
 from domain.user import Apps, User
+from domain.work_item import WorkItem
 
 # A handler changes the ticket; it returns other aggregates it changed, if any.
 TicketHandler = Callable[[Any, Any, UnitOfWork, Context], list[Any] | None]

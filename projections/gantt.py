@@ -16,7 +16,9 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from domain.schedule import Constraint, Link, LinkKind, TaskPlan, critical_path
+from domain.planning.constraints import Constraint
+from domain.planning.links import Link, LinkKind
+from domain.planning.schedule import TaskPlan, critical_path
 from projections.base import Positioned, Projection, Tables, dumps, iso, loads, topic_name
 from projections.db import Row, Tx
 

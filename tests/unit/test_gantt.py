@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from api.charts import gantt_svg
-from domain.schedule import LinkKind
+from domain.planning.links import LinkKind
 from domain.task import Task
 from domain.ticket import Ticket
 from domain.values import Actor, Channel
