@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -17,6 +17,7 @@ from api.tags import Tag
 from commands.errors import TicketNotFoundError
 from commands.models import ChangeTicketStatus
 from commands.projects import ProjectNotFoundError
+from domain.planning.calendar import is_working_day, month_days
 from projections.access import StaffScope
 from projections.base import current_tables
 from projections.calendar import month_bars, planned_bars
@@ -76,12 +77,6 @@ AsOf = Annotated[
 ]
 
 
-def _stream(svc: ServicesDep, task_id: str, until: datetime) -> list[Any]:
-    """A task's events up to `until`, from the event store."""
-    events: list[Any] = list(svc.commands.app.events.get(UUID(task_id)))
-    return [e for e in events if e.timestamp <= until]
-
-
 def _gantt(svc: ServicesDep, scope: StaffScope, project_id: str, as_of: datetime | None) -> Any:
     if as_of is not None and as_of.tzinfo is None:
         raise InvalidParameterError("query", "as_of", "give a time zone, e.g. 2026-12-01T09:00Z")
@@ -98,7 +93,8 @@ def _gantt(svc: ServicesDep, scope: StaffScope, project_id: str, as_of: datetime
     if as_of is not None:
         # The same fold as the view, over the streams of every task ever in the project
         # (one moved away since was still here then), up to the moment.
-        plan = fold_plan(event for task_id in ids for event in _stream(svc, task_id, as_of))
+        streams = (svc.commands.stream(UUID(task_id), until=as_of) for task_id in ids)
+        plan = fold_plan(event for stream in streams for event in stream)
         bars, links = plan.in_project(project_id)
     return {"project_id": project_id, "as_of": as_of, **chart(bars, links)}
 
@@ -197,8 +193,7 @@ def move_card(
         body.number, [ChangeTicketStatus(status=body.status)], ctx, version
     )
     # The card as this write left it, folded from the item's events (never a lagging view).
-    events = svc.commands.app.events.get(result.id)
-    card = card_of(e for e in events if e.originator_version <= result.version)
+    card = card_of(svc.commands.stream(result.id, version=result.version))
     if card is None:
         raise TicketNotFoundError(body.number)
     written(response, result.position, result.version)
@@ -208,13 +203,12 @@ def move_card(
 # --- the calendar --------------------------------------------------------------------------
 
 
-def _month(text: str) -> tuple[date, date]:
+def _month(text: str) -> list[date]:
     try:
         first = date.fromisoformat(f"{text}-01")
     except ValueError as error:
         raise InvalidParameterError("query", "month", "expected YYYY-MM, e.g. 2026-12") from error
-    following = (first + timedelta(days=31)).replace(day=1)
-    return first, following - timedelta(days=1)
+    return month_days(first)
 
 
 def _calendar_item(bar: GanttBar) -> dict[str, Any]:
@@ -245,7 +239,8 @@ def calendar(
 ) -> OrjsonResponse:
     """The tasks you may see whose planned or actual dates touch the month, by first day
     then number, a page at a time; and the month's days (Monday to Friday are working days)."""
-    first, last = _month(month)
+    days = _month(month)
+    first, last = days[0], days[-1]
     if project is not None:
         _project(svc, scope, project)
     with svc.views.read() as tx:
@@ -259,12 +254,11 @@ def calendar(
             cursor,
             limit,
         )
-    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     return reply(
         response,
         {
             "month": month,
-            "days": [{"date": day, "working_day": day.weekday() < 5} for day in days],
+            "days": [{"date": day, "working_day": is_working_day(day)} for day in days],
             "items": [_calendar_item(bar) for bar in bars],
             "next_cursor": next_cursor,
         },
