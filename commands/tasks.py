@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
+from commands.access import load_project, require_role
+from commands.folders import load_folder
 from commands.models import (
     AddDependency,
     Context,
@@ -26,7 +28,6 @@ from commands.models import (
     SetRecurrence,
     StopRecurrence,
 )
-from commands.projects import load_folder, load_project, require_role
 from commands.tickets import (
     CREATORS,
     TICKET_HANDLERS,

@@ -6,8 +6,10 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+from commands.access import load_project, manages_projects, require_role, role_in
 from commands.customers import ensure_contact
 from commands.errors import TaskNotFoundError, TeamNotFoundError, TicketNotFoundError
+from commands.folders import load_folder
 from commands.models import (
     AddAttachment,
     AddFollower,
@@ -24,7 +26,6 @@ from commands.models import (
     RetitleTicket,
     UnassignUser,
 )
-from commands.projects import load_folder, load_project, manages_projects, require_role, role_in
 from commands.unit_of_work import UnitOfWork
 from commands.users import acting_user
 from domain.access import ProjectRole, may_comment, may_edit_item

@@ -14,9 +14,9 @@ from api.planning_schemas import BoardOut, CalendarOut, Card, CardMove, GanttOut
 from api.problems import InvalidParameterError
 from api.responses import OrjsonResponse, documented, reply
 from api.tags import Tag
+from commands.access import ProjectNotFoundError
 from commands.errors import TicketNotFoundError
 from commands.models import ChangeTicketStatus
-from commands.projects import ProjectNotFoundError
 from domain.planning.calendar import is_working_day, month_days
 from projections.access import StaffScope
 from projections.base import current_tables
