@@ -22,7 +22,8 @@ from projections.access import StaffScope
 from projections.base import current_tables
 from projections.calendar import month_bars, planned_bars
 from projections.flat import current_projects
-from projections.gantt import GanttBar, chart, fold_plan, placed_task_ids, project_rows
+from projections.gantt import GanttBar, fold_plan
+from projections.gantt_query import chart, placed_task_ids, project_rows
 from projections.hierarchy import get_project
 from projections.item_access import require_app
 from projections.status_board import board, card_of

@@ -19,7 +19,8 @@ from domain.values import Actor, Channel
 from projections.base import Positioned, Tables
 from projections.calendar import month_bars, planned_bars
 from projections.db import SQLiteViews
-from projections.gantt import GanttProjection, chart, fold_plan, placed_task_ids, project_rows
+from projections.gantt import GanttProjection, fold_plan
+from projections.gantt_query import chart, placed_task_ids, project_rows
 
 AGENT = Actor.user(uuid.UUID(int=1))
 ADA = uuid.UUID(int=2)
