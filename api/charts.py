@@ -105,7 +105,7 @@ def _ticks(first: date, last: date, x: Any, day_width: float) -> list[dict[str, 
 
 
 def gantt_svg(title: str, doc: dict[str, Any]) -> str:
-    """The chart of `projections.gantt.chart` drawn as a standalone SVG document."""
+    """The chart of `projections.gantt_query.chart` drawn as a standalone SVG document."""
     tasks = doc["tasks"]
     span = _range(tasks)
     first, last = span if span else (date(2000, 1, 3), date(2000, 1, 3))

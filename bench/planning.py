@@ -3,11 +3,12 @@ status board p95 at 100k items in one project, each beside the raw SELECTs readi
 same rows.
 
 ledgerdesk, below HTTP: what the routes do — a read transaction from the view pool, the
-live generation's tables, the view's query (`gantt.project_rows` then `gantt.chart`, which
-computes the critical path, then orjson; `status_board.board`). The Gantt is also timed
-through HTTP: `GET /api/v1/views/gantt` on the real app in process (TestClient: routing,
-auth, scope, the project check, JSON). Raw: the very SELECTs and parameters the query sent
-(recorded once), on one autocommit psycopg connection, rows as tuples.
+live generation's tables, the view's query (`gantt_query.project_rows` then
+`gantt_query.chart`, which computes the critical path, then orjson; `status_board.board`).
+The Gantt is also timed through HTTP: `GET /api/v1/views/gantt` on the real app in process
+(TestClient: routing, auth, scope, the project check, JSON). Raw: the very SELECTs and
+parameters the query sent (recorded once), on one autocommit psycopg connection, rows as
+tuples.
 
 The data are real events made the fast way (as in `bench.dataset`): tasks planned with
 numbers from the real counter and their own domain methods, saved a thousand at a time.
@@ -41,15 +42,15 @@ from bench.common import (
 )
 from commands.models import Context, IssueToken, RegisterUser
 from domain.item_numbers import ItemNumberCounter
+from domain.planning.links import LinkKind
 from domain.project import Project
-from domain.schedule import LinkKind
 from domain.task import Task
 from domain.user import CompanyRole
 from domain.values import Actor
 from ledgerdesk import bootstrap
 from projections.base import current_tables
 from projections.db import Params, Row, Tx
-from projections.gantt import chart, project_rows
+from projections.gantt_query import chart, project_rows
 from projections.status_board import board
 
 GANTT_TASKS = 2_000

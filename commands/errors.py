@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from domain.errors import ConflictError, DomainError, NotFoundError
 
-
-class TicketNotFoundError(NotFoundError):
-    """Raised when no ticket has the given number."""
-
-    def __init__(self, number: int) -> None:
-        super().__init__(f"no ticket #{number}")
-
-
-class TaskNotFoundError(NotFoundError):
-    """Raised when no task has the given number."""
-
-    def __init__(self, number: int) -> None:
-        super().__init__(f"no task #{number}")
+# The read side raises these too (an item the caller may not see is not found), so they live
+# in the domain; the write side's modules import them from here as before.
+from domain.errors import TaskNotFoundError as TaskNotFoundError
+from domain.errors import TicketNotFoundError as TicketNotFoundError
 
 
 class AttachmentNotFoundError(NotFoundError):

@@ -28,8 +28,9 @@ from domain.customer import Organisation
 from domain.errors import InvalidCredentialsError, PermissionDeniedError
 from domain.item_numbers import COUNTER_ID, item_id
 from domain.task import Task
-from domain.ticket import CUSTOMER, Ticket
+from domain.ticket import Ticket
 from domain.values import Actor, Channel
+from domain.work_item import CUSTOMER
 
 INVITATION_PREFIX = "ldp"
 SESSION_PREFIX = "ldc"

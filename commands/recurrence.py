@@ -17,13 +17,13 @@ from uuid import UUID
 from dateutil import rrule
 
 from commands.application import LedgerDesk
+from commands.folders import load_folder
 from commands.models import CommandResult, Context
-from commands.projects import load_folder
 from commands.tasks import copy_fields
 from commands.unit_of_work import UnitOfWork, run
 from domain.item_numbers import COUNTER_ID
+from domain.planning.calendar import is_working_day
 from domain.recurrence import Frequency, Recurrence
-from domain.schedule import is_working_day
 from domain.task import Task
 from domain.values import Actor
 

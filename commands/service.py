@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from commands.application import LedgerDesk
 from commands.blobs import BlobStore
@@ -168,6 +169,14 @@ class CommandService:
         if source is not None:
             events = list(self.app.events.get(item_id(source))) + events
         return _until(events, until)
+
+    def stream(
+        self, aggregate_id: UUID, *, until: datetime | None = None, version: int | None = None
+    ) -> list[Any]:
+        """An aggregate's own events in order, up to the moment `until` and to `version`
+        (a Gantt baseline folds each task's stream as of a moment; a card move answers
+        with the item as its write left it, even if another write followed)."""
+        return _until(list(self.app.events.get(aggregate_id, lte=version)), until)
 
 
 def _load(uow: UnitOfWork, number: int, kind: type[Ticket] | type[Task] | None) -> Any:

@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
+from commands.access import load_project, require_role
+from commands.folders import load_folder
 from commands.models import (
     AddDependency,
     Context,
@@ -26,7 +28,6 @@ from commands.models import (
     SetRecurrence,
     StopRecurrence,
 )
-from commands.projects import load_folder, load_project, require_role
 from commands.tickets import (
     CREATORS,
     TICKET_HANDLERS,
@@ -37,16 +38,11 @@ from commands.tickets import (
 from commands.unit_of_work import UnitOfWork
 from commands.users import acting_user
 from domain.errors import DependencyCycleError, InvalidValueError
+from domain.planning.constraints import Constraint
+from domain.planning.links import Link, LinkKind, find_cycle
+from domain.planning.schedule import TaskPlan, schedule
 from domain.project import INBOX_ID
 from domain.recurrence import Frequency, Recurrence
-from domain.schedule import (
-    Constraint,
-    Link,
-    LinkKind,
-    TaskPlan,
-    find_cycle,
-    schedule,
-)
 from domain.task import Task
 from domain.ticket import Ticket
 from domain.values import State

@@ -6,8 +6,10 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+from commands.access import load_project, manages_projects, require_role, role_in
 from commands.customers import ensure_contact
 from commands.errors import TaskNotFoundError, TeamNotFoundError, TicketNotFoundError
+from commands.folders import load_folder
 from commands.models import (
     AddAttachment,
     AddFollower,
@@ -24,15 +26,15 @@ from commands.models import (
     RetitleTicket,
     UnassignUser,
 )
-from commands.projects import load_folder, load_project, manages_projects, require_role, role_in
 from commands.unit_of_work import UnitOfWork
 from commands.users import acting_user
 from domain.access import ProjectRole, may_comment, may_edit_item
 from domain.errors import PermissionDeniedError
 from domain.project import INBOX_ID
 from domain.team import Team
-from domain.ticket import Ticket, WorkItem
+from domain.ticket import Ticket
 from domain.user import Apps, User
+from domain.work_item import WorkItem
 
 # A handler changes the ticket; it returns other aggregates it changed, if any.
 TicketHandler = Callable[[Any, Any, UnitOfWork, Context], list[Any] | None]

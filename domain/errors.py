@@ -46,6 +46,20 @@ class UnknownPriorityError(InvalidValueError):
         )
 
 
+class TicketNotFoundError(NotFoundError):
+    """Raised when no ticket has the given number."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(f"no ticket #{number}")
+
+
+class TaskNotFoundError(NotFoundError):
+    """Raised when no task has the given number."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(f"no task #{number}")
+
+
 class MessageNotFoundError(InvalidValueError):
     """Raised when a message answers a message that is not in the conversation."""
 

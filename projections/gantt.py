@@ -4,19 +4,17 @@ assignees, place); shows one bar per task (`gantt_tasks`), one row per dependenc
 a baseline also finds the tasks moved elsewhere since).
 
 One pure fold (`evolve`) makes the rows: the projection applies it to a page of the log;
-a baseline (`as_of`) applies it to a project's task streams up to a moment. `chart` turns
-the rows into what the Gantt shows, with the critical path computed at read time.
+a baseline (`as_of`) applies it to a project's task streams up to a moment. The view's
+queries, and `chart`, which turns the rows into what the Gantt shows with the critical path
+computed at read time, are in `projections.gantt_query`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date
-from functools import lru_cache
 from typing import Any
 
-from domain.schedule import Constraint, Link, LinkKind, TaskPlan, critical_path
 from projections.base import Positioned, Projection, Tables, dumps, iso, loads, topic_name
 from projections.db import Row, Tx
 
@@ -95,6 +93,10 @@ class GanttLink:
     successor: int
     kind: str
     lag_days: int
+
+    @classmethod
+    def from_row(cls, row: Row) -> GanttLink:
+        return cls(row["predecessor"], row["successor"], row["kind"], row["lag_days"])
 
 
 @dataclass
@@ -297,7 +299,7 @@ def _load(tx: Tx, t: Tables, ids: list[str]) -> GanttPlan:
         for row in tx.all(
             f"SELECT * FROM {t['gantt_links']} WHERE successor_id IN ({marks})", chunk
         ):
-            plan.links[row["successor_id"]][row["predecessor"]] = _link(row)
+            plan.links[row["successor_id"]][row["predecessor"]] = GanttLink.from_row(row)
     return plan
 
 
@@ -331,113 +333,3 @@ def _save(tx: Tx, t: Tables, plan: GanttPlan) -> None:
             " ON CONFLICT (project_id, task_id) DO NOTHING",
             sorted((project_id, task_id) for task_id, project_id in plan.placed),
         )
-
-
-def _link(row: Row) -> GanttLink:
-    return GanttLink(row["predecessor"], row["successor"], row["kind"], row["lag_days"])
-
-
-# --- queries ------------------------------------------------------------------------------
-
-
-def project_rows(tx: Tx, t: Tables, project_id: str) -> tuple[list[GanttBar], list[GanttLink]]:
-    """The bars of a project's tasks and the dependencies recorded on them."""
-    bars = tx.all(f"SELECT * FROM {t['gantt_tasks']} WHERE project_id = ?", (project_id,))
-    links = tx.all(
-        f"SELECT l.predecessor, l.successor, l.kind, l.lag_days FROM {t['gantt_links']} l"
-        f" JOIN {t['gantt_tasks']} b ON b.id = l.successor_id WHERE b.project_id = ?",
-        (project_id,),
-    )
-    return [GanttBar.from_row(r) for r in bars], [_link(r) for r in links]
-
-
-def placed_task_ids(tx: Tx, t: Tables, project_id: str) -> list[str]:
-    """Every task that has ever been in the project (a baseline folds their streams)."""
-    rows = tx.all(
-        f"SELECT task_id FROM {t['gantt_placements']} WHERE project_id = ? ORDER BY task_id",
-        (project_id,),
-    )
-    return [r["task_id"] for r in rows]
-
-
-def _day(text: str | None) -> date | None:
-    return date.fromisoformat(text) if text else None
-
-
-def _span(start: str | None, finish: str | None) -> dict[str, str | None]:
-    return {"start": start, "finish": finish}
-
-
-@lru_cache(maxsize=1024)
-def _constraint(kind: str, on: str | None) -> Constraint:
-    # Most tasks share a handful of constraints: parse each once, not once per task per read.
-    return Constraint.parse(kind, _day(on))
-
-
-def _plan_of(bar: GanttBar) -> TaskPlan:
-    return TaskPlan(
-        number=bar.number,
-        start=_day(bar.start),
-        duration_days=bar.duration_days or 0,
-        constraint=_constraint(bar.constraint_kind, bar.constraint_on),
-        milestone=bar.milestone,
-    )
-
-
-def _wbs_order(bar: GanttBar) -> tuple[int, int, int]:
-    """Each parent task, then its subtasks, by number."""
-    return (bar.parent or bar.number, bar.parent is not None, bar.number)
-
-
-def chart(bars: Iterable[GanttBar], links: Iterable[GanttLink]) -> dict[str, Any]:
-    """What the Gantt shows: tasks (parents followed by their subtasks), the dependencies
-    between them, each task's slack, and the critical path (by scheduled start)."""
-    shown = sorted(bars, key=_wbs_order)
-    numbers = {bar.number for bar in shown}
-    kept = sorted(
-        (link for link in links if link.predecessor in numbers and link.successor in numbers),
-        key=lambda link: (link.successor, link.predecessor),
-    )
-    path = critical_path(
-        {bar.number: _plan_of(bar) for bar in shown},
-        [Link(k.predecessor, k.successor, LinkKind(k.kind), k.lag_days) for k in kept],
-    )
-    critical = sorted(
-        path.critical, key=lambda n: (path.schedule[n].start, path.schedule[n].finish, n)
-    )
-    return {
-        "tasks": [
-            {
-                "number": bar.number,
-                "parent": bar.parent,
-                "title": bar.title,
-                "status": bar.status,
-                "state": bar.state,
-                "planned": _span(bar.start, bar.finish),
-                "duration_days": bar.duration_days,
-                "actual": _span(bar.actual_start, bar.actual_finish),
-                "milestone": bar.milestone,
-                "percent_complete": bar.percent_complete,
-                "points": bar.points,
-                "work_hours": bar.work_hours,
-                "constraint": {"kind": bar.constraint_kind, "on": bar.constraint_on},
-                "assignees": bar.assignees,
-                "converted_from_ticket": bar.converted_from,
-                "critical": bar.number in path.critical,
-                "slack_days": path.slack.get(bar.number),
-                "updated_at": bar.updated_at,
-            }
-            for bar in shown
-        ],
-        "dependencies": [
-            {
-                "predecessor": k.predecessor,
-                "successor": k.successor,
-                "kind": k.kind,
-                "lag_days": k.lag_days,
-            }
-            for k in kept
-        ],
-        "critical_path": critical,
-        "finish": path.finish.isoformat() if path.finish else None,
-    }

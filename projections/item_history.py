@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from domain.item_numbers import item_id
 from domain.task import Task
 from domain.ticket import Ticket
 from projections.base import (
@@ -71,3 +72,12 @@ def item_history(tx: Tx, t: Tables, item_id: str) -> list[dict[str, Any]]:
     for row in rows:
         row["changes"] = loads(row["changes"])
     return rows
+
+
+def history_of(tx: Tx, t: Tables, doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The history of the item `doc` shows (a `ticket_detail` document): a task converted
+    from a ticket began as that ticket, so its history begins with the ticket's."""
+    entries: list[dict[str, Any]] = []
+    if doc.get("converted_from_ticket") is not None:
+        entries += item_history(tx, t, str(item_id(doc["converted_from_ticket"])))
+    return entries + item_history(tx, t, str(item_id(doc["number"])))

@@ -14,7 +14,8 @@ from typing import Any
 
 from domain.item_numbers import item_id
 from domain.task import Task
-from domain.ticket import CUSTOMER, INTERNAL, Ticket
+from domain.ticket import Ticket
+from domain.work_item import CUSTOMER, INTERNAL
 from projections.base import (
     Positioned,
     Projection,

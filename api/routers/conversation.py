@@ -11,12 +11,13 @@ from fastapi.responses import FileResponse
 
 from api.deps import Ctx, ProjectScope, Services, ServicesDep, fresh
 from api.responses import OrjsonResponse, documented
-from api.routers.tickets import Number, answer_write, visible_item
+from api.routers.tickets import Number, answer_write
 from api.schemas import MessageCreate, TaskOut, TicketOut
 from api.tags import Tag
 from commands.errors import AttachmentNotFoundError
 from commands.models import AddAttachment, CommandResult, PostMessage
 from projections.base import current_tables
+from projections.item_access import visible_item
 from projections.ticket_detail import get_ticket
 
 

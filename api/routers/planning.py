@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -15,16 +15,18 @@ from api.planning_schemas import BoardOut, CalendarOut, Card, CardMove, GanttOut
 from api.problems import InvalidParameterError
 from api.responses import OrjsonResponse, documented, reply
 from api.tags import Tag
+from commands.access import ProjectNotFoundError
 from commands.errors import TicketNotFoundError
 from commands.models import ChangeTicketStatus
-from commands.projects import ProjectNotFoundError
-from domain.errors import PermissionDeniedError
+from domain.planning.calendar import is_working_day, month_days
 from projections.access import StaffScope
 from projections.base import current_tables
 from projections.calendar import month_bars, planned_bars
 from projections.flat import current_projects
-from projections.gantt import GanttBar, chart, fold_plan, placed_task_ids, project_rows
+from projections.gantt import GanttBar, fold_plan
+from projections.gantt_query import chart, placed_task_ids, project_rows
 from projections.hierarchy import get_project
+from projections.item_access import require_app
 from projections.status_board import board, card_of
 
 router = APIRouter(prefix="/api/v1/views", tags=[Tag.PLANNING])
@@ -36,14 +38,9 @@ MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 # --- scoping -------------------------------------------------------------------------------
 
 
-def _require_app(scope: StaffScope, kind: str) -> None:
-    if kind not in scope.kinds:
-        raise PermissionDeniedError(f"the {kind}s app is not enabled for you")
-
-
 def task_scope(scope: ProjectScope) -> StaffScope:
     """What the caller may read in the tasks app (403 without that app)."""
-    _require_app(scope, "task")
+    require_app(scope, "task")
     return scope
 
 
@@ -82,12 +79,6 @@ AsOf = Annotated[
 ]
 
 
-def _stream(svc: ServicesDep, task_id: str, until: datetime) -> list[Any]:
-    """A task's events up to `until`, from the event store."""
-    events: list[Any] = list(svc.commands.app.events.get(UUID(task_id)))
-    return [e for e in events if e.timestamp <= until]
-
-
 def _gantt(svc: ServicesDep, scope: StaffScope, project_id: str, as_of: datetime | None) -> Any:
     with svc.views.read() as tx:
         t = current_tables(tx, "gantt")
@@ -102,7 +93,8 @@ def _gantt(svc: ServicesDep, scope: StaffScope, project_id: str, as_of: datetime
     if as_of is not None:
         # The same fold as the view, over the streams of every task ever in the project
         # (one moved away since was still here then), up to the moment.
-        plan = fold_plan(event for task_id in ids for event in _stream(svc, task_id, as_of))
+        streams = (svc.commands.stream(UUID(task_id), until=as_of) for task_id in ids)
+        plan = fold_plan(event for stream in streams for event in stream)
         bars, links = plan.in_project(project_id)
     return {"project_id": project_id, "as_of": as_of, **chart(bars, links)}
 
@@ -176,7 +168,7 @@ def status_board(
 ) -> OrjsonResponse:
     """A column per status of the lifecycle (then any other status an item holds), each
     with its card count and first cards, most urgent first, then by number."""
-    _require_app(scope, kind)
+    require_app(scope, kind)
     _project(svc, scope, project)
     with svc.views.read() as tx:
         doc = board(
@@ -201,8 +193,7 @@ def move_card(
         body.number, [ChangeTicketStatus(status=body.status)], ctx, version
     )
     # The card as this write left it, folded from the item's events (never a lagging view).
-    events = svc.commands.app.events.get(result.id)
-    card = card_of(e for e in events if e.originator_version <= result.version)
+    card = card_of(svc.commands.stream(result.id, version=result.version))
     if card is None:
         raise TicketNotFoundError(body.number)
     written(response, result.position, result.version)
@@ -212,13 +203,12 @@ def move_card(
 # --- the calendar --------------------------------------------------------------------------
 
 
-def _month(text: str) -> tuple[date, date]:
+def _month(text: str) -> list[date]:
     try:
         first = date.fromisoformat(f"{text}-01")
     except ValueError as error:
         raise InvalidParameterError("query", "month", "expected YYYY-MM, e.g. 2026-12") from error
-    following = (first + timedelta(days=31)).replace(day=1)
-    return first, following - timedelta(days=1)
+    return month_days(first)
 
 
 def _calendar_item(bar: GanttBar) -> dict[str, Any]:
@@ -249,7 +239,8 @@ def calendar(
 ) -> OrjsonResponse:
     """The tasks you may see whose planned or actual dates touch the month, by first day
     then number, a page at a time; and the month's days (Monday to Friday are working days)."""
-    first, last = _month(month)
+    days = _month(month)
+    first, last = days[0], days[-1]
     if project is not None:
         _project(svc, scope, project)
     with svc.views.read() as tx:
@@ -263,12 +254,11 @@ def calendar(
             cursor,
             limit,
         )
-    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     return reply(
         response,
         {
             "month": month,
-            "days": [{"date": day, "working_day": day.weekday() < 5} for day in days],
+            "days": [{"date": day, "working_day": is_working_day(day)} for day in days],
             "items": [_calendar_item(bar) for bar in bars],
             "next_cursor": next_cursor,
         },

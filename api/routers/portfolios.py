@@ -12,7 +12,7 @@ from api.deps import Ctx, ExpectedVersion, ProjectScope, ServicesDep, fresh, wri
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import Body
 from api.tags import Tag
-from commands.projects import ChangePortfolio, CreatePortfolio, PortfolioNotFoundError
+from commands.portfolios import ChangePortfolio, CreatePortfolio, PortfolioNotFoundError
 from projections.base import current_tables
 from projections.hierarchy import get_node, list_nodes, portfolios_holding
 

@@ -12,11 +12,11 @@ from api.deps import Ctx, ExpectedVersion, ProjectScope, ServicesDep, fresh, wri
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import Body
 from api.tags import Tag
+from commands.access import ProjectNotFoundError
 from commands.projects import (
     ChangeProject,
     CreateProject,
     DecideJoinRequest,
-    ProjectNotFoundError,
     RequestToJoin,
     ShareProject,
     UnshareProject,

@@ -7,17 +7,13 @@ view, scoped by `EntryScope` (your own entries and those of the projects you man
 
 from __future__ import annotations
 
-import csv
 import io
 import re
-import tempfile
-from collections.abc import Iterable, Iterator
 from datetime import date
 from itertools import chain
-from typing import IO, Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-import xlsxwriter  # type: ignore[import-untyped]
 from fastapi import APIRouter, Depends, Query, Response
 from starlette.responses import StreamingResponse
 
@@ -27,6 +23,7 @@ from api.report_schemas import ReportOut, TimesheetPage
 from api.responses import OrjsonResponse, documented, reply
 from api.tags import Tag
 from projections.base import current_tables
+from projections.reports.export import csv_blocks, file_blocks, xlsx_file
 from projections.timesheet_query import (
     DIMENSIONS,
     EntryFilter,
@@ -44,10 +41,6 @@ routers = (report_router, timesheet_list_router)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# A spreadsheet evaluates a cell that starts with one of these as a formula (or DDE).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-SHEET_ROWS = 1_048_576  # An XLSX sheet's limit: more rows go on to the next sheet.
-FILE_BLOCK = 64 * 1024
 
 
 def entry_scope(caller: CurrentCaller, scope: ProjectScope) -> EntryScope:
@@ -219,95 +212,9 @@ def timesheet_report(
     headers["Content-Disposition"] = f'attachment; filename="{name}.{output}"'
     if output == "csv":
         return StreamingResponse(
-            _csv(columns, rows), media_type="text/csv; charset=utf-8", headers=headers
+            csv_blocks(columns, rows), media_type="text/csv; charset=utf-8", headers=headers
         )
-    workbook = _xlsx(columns, rows)
+    workbook = xlsx_file(columns, rows)
     headers["Content-Length"] = str(workbook.seek(0, io.SEEK_END))
     workbook.seek(0)
-    return StreamingResponse(_blocks(workbook), media_type=XLSX, headers=headers)
-
-
-# --- exports --------------------------------------------------------------------------------
-
-
-def neutralised(value: str) -> str:
-    """Text a spreadsheet will show, never run: a formula-like start gets an apostrophe."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
-def _csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return neutralised(value) if isinstance(value, str) else value
-
-
-def _csv(columns: list[str], rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
-    """CSV text, one block per 500 rows."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(columns)
-    for n, row in enumerate(rows, 1):
-        writer.writerow([_csv_cell(row[c]) for c in columns])
-        if n % 500 == 0:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode()
-
-
-def _xlsx(columns: list[str], rows: Iterable[dict[str, Any]]) -> IO[bytes]:
-    """The workbook in an unnamed temporary file (deleted when closed).
-
-    An XLSX is a zip whose parts are only complete when the last row is in, so it cannot go
-    to the socket as it is made. xlsxwriter's `constant_memory` mode flushes each row to
-    disk, so memory stays flat however many rows; the finished file is then streamed.
-    Text is always written with `write_string`: never a formula, whatever it starts with.
-    """
-    file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _blocks after streaming
-    try:
-        _write_workbook(file, columns, rows)
-    except BaseException:
-        file.close()
-        raise
-    return file
-
-
-def _write_workbook(file: IO[bytes], columns: list[str], rows: Iterable[dict[str, Any]]) -> None:
-    workbook = xlsxwriter.Workbook(
-        file,
-        {
-            "constant_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
-    )
-    bold = workbook.add_format({"bold": True})
-    hours = workbook.add_format({"num_format": "0.00"})
-
-    def new_sheet() -> Any:
-        sheet = workbook.add_worksheet(f"Time {len(workbook.worksheets()) + 1}")
-        for c, column in enumerate(columns):
-            sheet.write_string(0, c, column, bold)
-        return sheet
-
-    sheet, line = new_sheet(), 1
-    for row in rows:
-        if line == SHEET_ROWS:
-            sheet, line = new_sheet(), 1
-        for c, column in enumerate(columns):
-            value = row[column]
-            if isinstance(value, str):
-                sheet.write_string(line, c, value)
-            elif isinstance(value, int | float):
-                sheet.write_number(line, c, value, hours if isinstance(value, float) else None)
-        line += 1
-    workbook.close()
-
-
-def _blocks(file: IO[bytes]) -> Iterator[bytes]:
-    with file:
-        while block := file.read(FILE_BLOCK):
-            yield block
+    return StreamingResponse(file_blocks(workbook), media_type=XLSX, headers=headers)

@@ -3,7 +3,7 @@ conversion of a ticket into a task."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
@@ -11,7 +11,7 @@ from api.deps import Ctx, ExpectedVersion, ProjectScope, ServicesDep, fresh
 from api.params import Filters, Moment
 from api.responses import OrjsonResponse, documented, reply
 from api.routers.planning import TaskScope
-from api.routers.tickets import Number, answer_write, item_commands, visible_item
+from api.routers.tickets import Number, answer_write, item_commands
 from api.routers.views import flat_page
 from api.schemas import (
     CloneAsRecurring,
@@ -44,9 +44,9 @@ from commands.models import (
     StopRecurrence,
     TaskCommand,
 )
-from domain.item_numbers import item_id
 from projections.base import current_tables
-from projections.item_history import item_history
+from projections.item_access import visible_item
+from projections.item_history import history_of
 from projections.ticket_detail import fold, get_ticket
 
 router = APIRouter(prefix="/api/v1/tasks", tags=[Tag.TASKS])
@@ -267,12 +267,7 @@ def task_history(
     with svc.views.read() as tx:
         t = current_tables(tx, "ticket_detail")
         doc = visible_item(get_ticket(tx, t, number), number, scope, "task")
-        history = current_tables(tx, "item_history")
-        entries: list[Any] = []
-        if doc.get("converted_from_ticket") is not None:
-            source = str(item_id(doc["converted_from_ticket"]))
-            entries += item_history(tx, history, source)
-        entries += item_history(tx, history, str(item_id(number)))
+        entries = history_of(tx, current_tables(tx, "item_history"), doc)
     return reply(response, entries)
 
 

@@ -20,7 +20,7 @@ from api.schemas import (
     TicketPatch,
 )
 from api.tags import Tag
-from commands.errors import TaskNotFoundError, TicketNotFoundError
+from commands.errors import TicketNotFoundError
 from commands.models import (
     ChangeTicketStatus,
     CommandResult,
@@ -31,10 +31,9 @@ from commands.models import (
     RetitleTicket,
     TicketCommand,
 )
-from domain.errors import PermissionDeniedError, TicketConvertedError
 from domain.item_numbers import item_id
-from projections.access import StaffScope
 from projections.base import current_tables
+from projections.item_access import visible_ticket
 from projections.item_history import item_history
 from projections.ticket_detail import fold, get_ticket
 
@@ -59,24 +58,6 @@ def answer_write(
     assert result.number is not None
     written(response, result.position, result.version)
     return reply(response, item_at(svc, result.number, result.version), status, **extra)
-
-
-def visible_ticket(doc: dict[str, Any] | None, number: int, scope: StaffScope) -> dict[str, Any]:
-    return visible_item(doc, number, scope, "ticket")
-
-
-def visible_item(
-    doc: dict[str, Any] | None, number: int, scope: StaffScope, kind: str
-) -> dict[str, Any]:
-    """The item's document if it is a `kind` the caller may see; 404 otherwise (not 403:
-    the caller must not learn it exists); a redirect to its task if it was converted."""
-    if kind not in scope.kinds:
-        raise PermissionDeniedError(f"the {kind}s app is not enabled for you")
-    if doc is None or doc["kind"] != kind or not scope.sees(doc["project_id"]):
-        raise TicketNotFoundError(number) if kind == "ticket" else TaskNotFoundError(number)
-    if doc.get("converted_to_task") is not None:
-        raise TicketConvertedError(number, doc["converted_to_task"])
-    return doc
 
 
 @router.post(

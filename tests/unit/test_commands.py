@@ -99,3 +99,26 @@ def test_the_blob_store_keeps_bytes_once_by_hash_and_refuses_oversized_uploads(
     with pytest.raises(AttachmentTooLargeError):
         blobs.put(io.BytesIO(b"x" * 11), limit=10)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".upload-")]
+
+
+def test_an_aggregates_stream_is_read_up_to_a_version_or_a_moment(
+    service: CommandService,
+) -> None:
+    # Given a ticket retitled twice (versions 1, 2 and 3)
+    opened = service.open_ticket(OpenTicket(title="one"), SYSTEM)
+    assert opened.number is not None
+    service.change_ticket(opened.number, [RetitleTicket(title="two")], SYSTEM)
+    service.change_ticket(opened.number, [RetitleTicket(title="three")], SYSTEM)
+    whole = service.stream(opened.id)
+
+    # When its stream is read up to version 2, up to the moment of version 1, and both
+    by_version = service.stream(opened.id, version=2)
+    by_moment = service.stream(opened.id, until=whole[0].timestamp)
+    both = service.stream(opened.id, until=whole[2].timestamp, version=1)
+
+    # Then each holds the events of the stream up to that point, in order
+    assert [e.originator_version for e in whole] == [1, 2, 3]
+    assert [e.originator_version for e in by_version] == [1, 2]
+    assert [e.originator_version for e in by_moment] == [1]
+    assert [e.originator_version for e in both] == [1]
+    assert service.stream(uuid.uuid4()) == []

@@ -12,14 +12,15 @@ from typing import Any
 import pytest
 
 from api.charts import gantt_svg
-from domain.schedule import LinkKind
+from domain.planning.links import LinkKind
 from domain.task import Task
 from domain.ticket import Ticket
 from domain.values import Actor, Channel
 from projections.base import Positioned, Tables
 from projections.calendar import month_bars, planned_bars
 from projections.db import SQLiteViews
-from projections.gantt import GanttProjection, chart, fold_plan, placed_task_ids, project_rows
+from projections.gantt import GanttProjection, fold_plan
+from projections.gantt_query import chart, placed_task_ids, project_rows
 
 AGENT = Actor.user(uuid.UUID(int=1))
 ADA = uuid.UUID(int=2)

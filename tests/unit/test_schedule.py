@@ -16,22 +16,15 @@ from domain.errors import (
     UnknownConstraintError,
     UnknownLinkKindError,
 )
-from domain.schedule import (
-    ASAP,
-    Constraint,
-    ConstraintKind,
-    Link,
-    LinkKind,
-    Scheduled,
-    TaskPlan,
+from domain.planning.calendar import (
     add_working_days,
-    critical_path,
-    find_cycle,
     next_working_day,
     previous_working_day,
-    schedule,
     working_days_between,
 )
+from domain.planning.constraints import ASAP, Constraint, ConstraintKind
+from domain.planning.links import Link, LinkKind, find_cycle
+from domain.planning.schedule import Scheduled, TaskPlan, critical_path, schedule
 
 FS = LinkKind.FINISH_TO_START
 SS = LinkKind.START_TO_START

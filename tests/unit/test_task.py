@@ -15,8 +15,8 @@ from domain.errors import (
     TicketAlreadyConvertedError,
     TicketConvertedError,
 )
+from domain.planning.links import LinkKind
 from domain.recurrence import Frequency, Recurrence
-from domain.schedule import LinkKind
 from domain.task import Task
 from domain.ticket import Ticket
 from domain.values import Actor, Channel

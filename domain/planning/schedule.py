@@ -1,9 +1,9 @@
-"""Task scheduling: a working-day calendar, dependency links, constraints, the critical path.
+"""Task scheduling: the forward pass, as-late-as-possible moves and the critical path.
 
-Pure and standard library only. Dates become working-day indexes (Monday to Friday, no
-holidays) before any arithmetic, so a weekend can never be a start or a finish and every pass
-is a walk over tasks and links in a topological order kept deterministic by a heap:
-O((V + E) log V), no recursion.
+Pure and standard library only. Dates become working-day indexes (`domain.planning.calendar`:
+Monday to Friday, no holidays) before any arithmetic, so a weekend can never be a start or a
+finish and every pass is a walk over tasks and links in a topological order kept
+deterministic by a heap: O((V + E) log V), no recursion.
 
 Semantics, in working days, for a task starting on S with duration d:
 - finish = S + (d - 1); a milestone (or a duration of 0) finishes on its start day.
@@ -23,136 +23,19 @@ Semantics, in working days, for a task starting on S with duration d:
 from __future__ import annotations
 
 import heapq
-from collections import defaultdict, deque
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
-from enum import StrEnum
+from datetime import date
 
-from domain.errors import (
-    ConstraintDateError,
-    DependencyCycleError,
-    InvalidValueError,
-    UnknownConstraintError,
-    UnknownLinkKindError,
-)
+from domain.errors import DependencyCycleError, InvalidValueError
+from domain.planning.calendar import previous_working_day, working_day_at, working_day_index
+from domain.planning.constraints import ASAP, Constraint, ConstraintKind
+from domain.planning.links import Link, LinkKind
 
-# -- calendar ----------------------------------------------------------------------------
-
-
-def is_working_day(day: date) -> bool:
-    return day.weekday() < 5
-
-
-def next_working_day(day: date) -> date:
-    """`day` itself if it is a working day, else the Monday after it."""
-    return day if day.weekday() < 5 else day + timedelta(days=7 - day.weekday())
-
-
-def previous_working_day(day: date) -> date:
-    """`day` itself if it is a working day, else the Friday before it."""
-    return day if day.weekday() < 5 else day - timedelta(days=day.weekday() - 4)
-
-
-def add_working_days(day: date, n: int) -> date:
-    """The working day `n` working days after `day` (before it when `n` is negative).
-
-    A weekend `day` first moves to the Monday after it, so Saturday + 0 is Monday and
-    Saturday - 1 is Friday (like numpy's busday_offset with roll="forward").
-    """
-    return _day(_index(day) + n)
-
-
-def working_days_between(a: date, b: date) -> int:
-    """The working days in [a, b), negated when b is before a (like numpy's busday_count).
-
-    Always `add_working_days(a, working_days_between(a, b)) == next_working_day(b)`.
-    """
-    return _index(b) - _index(a)
-
-
-def _index(day: date) -> int:
-    """How many working days come before `day`; a weekend shares the next Monday's index."""
-    weeks, weekday = divmod(day.toordinal() - 1, 7)  # ordinal 1 (0001-01-01) is a Monday
-    return weeks * 5 + min(weekday, 5)
-
-
-def _day(index: int) -> date:
-    weeks, weekday = divmod(index, 5)
-    return date.fromordinal(weeks * 7 + weekday + 1)
-
-
-def _finish_index(day: date) -> int:
-    return _index(previous_working_day(day))
+_ALAP = ConstraintKind.AS_LATE_AS_POSSIBLE
 
 
 # -- values ------------------------------------------------------------------------------
-
-
-class ConstraintKind(StrEnum):
-    AS_SOON_AS_POSSIBLE = "as_soon_as_possible"
-    AS_LATE_AS_POSSIBLE = "as_late_as_possible"
-    MUST_START_ON = "must_start_on"
-    MUST_FINISH_ON = "must_finish_on"
-    START_NO_EARLIER_THAN = "start_no_earlier_than"
-    START_NO_LATER_THAN = "start_no_later_than"
-    FINISH_NO_EARLIER_THAN = "finish_no_earlier_than"
-    FINISH_NO_LATER_THAN = "finish_no_later_than"
-
-    @property
-    def needs_date(self) -> bool:
-        return self not in _UNDATED
-
-
-_ALAP = ConstraintKind.AS_LATE_AS_POSSIBLE
-_UNDATED = frozenset({ConstraintKind.AS_SOON_AS_POSSIBLE, _ALAP})
-
-
-@dataclass(frozen=True, slots=True)
-class Constraint:
-    """When a task may start or finish; every kind but ASAP and ALAP carries a date."""
-
-    kind: ConstraintKind
-    on: date | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind.needs_date != (self.on is not None):
-            raise ConstraintDateError(self.kind, needed=self.kind.needs_date)
-
-    @classmethod
-    def parse(cls, kind: str, on: date | None = None) -> Constraint:
-        try:
-            constraint_kind = ConstraintKind(kind)
-        except ValueError:
-            raise UnknownConstraintError(kind, [known.value for known in ConstraintKind]) from None
-        return cls(constraint_kind, on)
-
-
-ASAP = Constraint(ConstraintKind.AS_SOON_AS_POSSIBLE)
-
-
-class LinkKind(StrEnum):
-    FINISH_TO_START = "finish_to_start"
-    START_TO_START = "start_to_start"
-    FINISH_TO_FINISH = "finish_to_finish"
-    START_TO_FINISH = "start_to_finish"
-
-    @classmethod
-    def parse(cls, value: str) -> LinkKind:
-        try:
-            return cls(value)
-        except ValueError:
-            raise UnknownLinkKindError(value, [known.value for known in cls]) from None
-
-
-@dataclass(frozen=True, slots=True)
-class Link:
-    """A dependency between two items, by number; the lag is in working days."""
-
-    predecessor: int
-    successor: int
-    kind: LinkKind = LinkKind.FINISH_TO_START
-    lag_days: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,43 +76,6 @@ class CriticalPath:
     slack: Mapping[int, int]
     critical: frozenset[int]
     finish: date | None
-
-
-# -- cycles ------------------------------------------------------------------------------
-
-
-def find_cycle(links: Iterable[Link], new: Link) -> list[int] | None:
-    """The cycle adding `new` would close, or None.
-
-    The cycle reads along the links and starts and ends with `new.successor`:
-    [successor, ..., predecessor, successor] (a self-link gives [n, n]). Of several cycles
-    it is a shortest one, ties going to the smaller numbers.
-    """
-    if new.predecessor == new.successor:
-        return [new.successor, new.successor]
-    successors: dict[int, list[int]] = defaultdict(list)
-    for link in links:
-        successors[link.predecessor].append(link.successor)
-    came_from = {new.successor: new.successor}
-    queue = deque([new.successor])
-    while queue:
-        number = queue.popleft()
-        if number == new.predecessor:
-            return [*_path_back(came_from, number), new.successor]
-        for successor in sorted(successors.get(number, ())):
-            if successor not in came_from:
-                came_from[successor] = number
-                queue.append(successor)
-    return None
-
-
-def _path_back(came_from: Mapping[int, int], number: int) -> list[int]:
-    path = [number]
-    while came_from[number] != number:
-        number = came_from[number]
-        path.append(number)
-    path.reverse()
-    return path
 
 
 # -- scheduling --------------------------------------------------------------------------
@@ -291,7 +137,7 @@ def critical_path(plans: Mapping[int, TaskPlan], links: Iterable[Link]) -> Criti
         late[number] = _Bar(latest if deadline is None else min(latest, deadline), bar.span)
     slack = {number: late[number].start - bars[number].start for number in network.order}
     critical = frozenset(number for number, days in slack.items() if days <= 0)
-    return CriticalPath(_results(bars), slack, critical, _day(end))
+    return CriticalPath(_results(bars), slack, critical, working_day_at(end))
 
 
 def _network(plans: Mapping[int, TaskPlan], links: Iterable[Link]) -> _Network:
@@ -345,7 +191,7 @@ def _forward(
     for number in network.order:
         plan = plans[number]
         assert plan.start is not None  # the network holds scheduled tasks only
-        own = _index(plan.start)
+        own = working_day_index(plan.start)
         if number in fixed:
             bars[number] = _Bar(own, plan.span)
             continue
@@ -361,6 +207,11 @@ def _forward(
     return bars
 
 
+def _finish_index(day: date) -> int:
+    """The index of the working day a finish on `day` means (a weekend: the Friday before)."""
+    return working_day_index(previous_working_day(day))
+
+
 def _constrain(constraint: Constraint, own: int, earliest: int | None, span: int) -> _Bar:
     """Where the constraint puts a task the links allow to start on `earliest`.
 
@@ -372,17 +223,17 @@ def _constrain(constraint: Constraint, own: int, earliest: int | None, span: int
     if on is None:  # as soon / as late as possible; the late move comes after the pass
         return _Bar(start, span)
     if kind is ConstraintKind.START_NO_EARLIER_THAN:
-        return _Bar(max(start, _index(on)), span)
+        return _Bar(max(start, working_day_index(on)), span)
     if kind is ConstraintKind.FINISH_NO_EARLIER_THAN:
         return _Bar(max(start, _finish_index(on) - span), span)
     if kind is ConstraintKind.MUST_START_ON:
-        pinned = _index(on)
+        pinned = working_day_index(on)
         return _Bar(pinned, span, earliest is not None and earliest > pinned)
     if kind is ConstraintKind.MUST_FINISH_ON:
         pinned = _finish_index(on) - span
         return _Bar(pinned, span, earliest is not None and earliest > pinned)
     if kind is ConstraintKind.START_NO_LATER_THAN:
-        return _Bar(start, span, start > _index(on))
+        return _Bar(start, span, start > working_day_index(on))
     return _Bar(start, span, start + span > _finish_index(on))  # finish no later than
 
 
@@ -451,7 +302,7 @@ def _deadline(constraint: Constraint, bar: _Bar) -> int | None:
     if kind in (ConstraintKind.MUST_START_ON, ConstraintKind.MUST_FINISH_ON):
         return bar.start
     if on is not None and kind is ConstraintKind.START_NO_LATER_THAN:
-        return _index(on)
+        return working_day_index(on)
     if on is not None and kind is ConstraintKind.FINISH_NO_LATER_THAN:
         return _finish_index(on) - bar.span
     return None
@@ -459,6 +310,8 @@ def _deadline(constraint: Constraint, bar: _Bar) -> int | None:
 
 def _results(bars: Mapping[int, _Bar]) -> dict[int, Scheduled]:
     return {
-        number: Scheduled(number, _day(bar.start), _day(bar.finish), bar.violated)
+        number: Scheduled(
+            number, working_day_at(bar.start), working_day_at(bar.finish), bar.violated
+        )
         for number, bar in bars.items()
     }

@@ -1,0 +1,1 @@
+"""Reports on the read side: how report rows leave as files (`export`)."""
