@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from starlette.responses import Response
 
 from api import openapi, problems
@@ -35,6 +35,7 @@ from api.routers import (
     views,
 )
 from api.tags import TAG_METADATA
+from api.text_input import refuse_disallowed_text
 
 BODY_OVERHEAD = 64 * 1024
 
@@ -54,6 +55,8 @@ def create_app(services: Services) -> FastAPI:
         generate_unique_id_function=openapi.operation_id,
         docs_url=None,  # Served from vendored assets by api.routers.docs, not from a CDN.
         redoc_url=None,
+        # Before every route's own dependencies: nothing runs on text no store can keep.
+        dependencies=[Depends(refuse_disallowed_text)],
     )
     app.state.services = services
     problems.install(app)

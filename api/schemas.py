@@ -375,8 +375,27 @@ class TeamPage(BaseModel):
     next_cursor: str | None
 
 
+class FailedView(BaseModel):
+    view: str = Field(examples=["flat"])
+    generation: int
+    position: int = Field(
+        description="Where the view is stuck: it shows every event up to this log position,"
+        " and cannot apply the next one it reads."
+    )
+    error: str = Field(examples=["KeyError: 'title'"])
+    first_failed_at: str = Field(examples=["2026-11-22T20:56:27.962732Z"])
+    last_failed_at: str
+    attempts: int = Field(description="Tries at this position so far; retried, backing off.")
+
+
 class Health(BaseModel):
-    status: Literal["ok"]
+    status: Literal["ok", "degraded"] = Field(
+        description="`degraded`: the API serves, but the views in `failed_views` have stopped"
+        " following the log (they show what they had)."
+    )
+    failed_views: list[FailedView] = Field(
+        default_factory=list, description="Present when degraded: each view that has failed."
+    )
 
 
 class Problem(BaseModel):

@@ -15,6 +15,11 @@ class InvalidValueError(DomainError):
         self.field = field
 
 
+class DisallowedCharacterError(InvalidValueError):
+    """Raised when text holds a character no store keeps: NUL and the other C0 controls but
+    TAB, LF and CR, a lone surrogate, U+FFFE or U+FFFF (see `domain.text`)."""
+
+
 class ConflictError(DomainError):
     """Raised when a command conflicts with the current state of an aggregate."""
 

@@ -14,12 +14,17 @@ from pydantic import ValidationError
 
 from commands.models import Context, IssueToken, RegisterUser
 from domain.errors import DomainError, UserAlreadyExistsError
+from domain.text import check_text
 from domain.user import CompanyRole, Scope
 from domain.values import Actor
 from ledgerdesk import bootstrap
 from ledgerdesk.settings import Settings
+from projections.failures import ViewFailedError, ViewFailure
+from projections.runner import ViewStatus
 
 CLI = Context(actor=Actor.system("cli"), correlation_id="cli")
+# How long `replay --verify` lets a running runner reach the head before calling a view behind.
+VERIFY_WAIT_SECONDS = 5.0
 
 
 class CliError(Exception):
@@ -133,7 +138,11 @@ def cmd_projections(args: argparse.Namespace) -> int:
             print(f"{'view':<16}{'generation':>11}{'position':>12}{'head':>12}{'lag':>10}")
             for s in c.runner.status():
                 if s.view in names:
-                    print(f"{s.view:<16}{s.generation:>11}{s.position:>12}{s.head:>12}{s.lag:>10}")
+                    row = f"{s.view:<16}{s.generation:>11}{s.position:>12}{s.head:>12}{s.lag:>10}"
+                    print(f"{row}  FAILED" if s.failure else row)
+            for failure in c.runner.failures():
+                if failure.view in names:
+                    print(f"  {failure.view}: {_failed(failure)}")
         elif args.action == "rebuild":
             for name in names:
                 generation = c.runner.rebuild(name, _progress_bar(f"rebuild {name}"))
@@ -143,18 +152,59 @@ def cmd_projections(args: argparse.Namespace) -> int:
     return 0
 
 
+def _failed(failure: ViewFailure) -> str:
+    return (
+        f"FAILED: stuck at position {failure.position} (generation {failure.generation}),"
+        f" {failure.attempts} attempt(s) since {failure.first_failed_at}: {failure.error}"
+    )
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
+    """Compare every view with the log; exit 1 if any differs, has failed or is behind."""
     if not args.verify:
         raise CliError("replay needs --verify (rebuild every view into fresh tables and compare)")
     differences: list[str] = []
+    troubled = False
     with _container(_settings()) as c:
+        head = c.runner.log.head()
+        # A running runner gets a moment to reach what was committed before the audit (a
+        # failed view will not get there).
+        failed = {f.view for f in c.runner.failures()}
+        following = [name for name in c.runner.projections if name not in failed]
+        c.runner.wait_for(head, following, VERIFY_WAIT_SECONDS)
+        status = {s.view: s for s in c.runner.status()}
         for name in c.runner.projections:
-            found = c.runner.verify(name, _progress_bar(f"replay {name}"))
-            print(f"{name}: {'OK' if not found else f'{len(found)} difference(s)'}")
+            problems, found = _audit(c, name, status.get(name), head)
+            troubled = troubled or bool(problems)
+            print(f"{name}: {'; '.join(problems) or 'OK'}")
             differences += found
     for line in differences:
         print(f"  {line}")
-    return 1 if differences else 0
+    return 1 if troubled else 0
+
+
+def _audit(
+    c: bootstrap.Container, name: str, status: ViewStatus | None, head: int
+) -> tuple[list[str], list[str]]:
+    """What is wrong with a live view (failed, behind the log, or unlike a replay of it),
+    and the differences found."""
+    if status is None:
+        return ["no live generation (run `ledgerdesk migrate`)"], []
+    problems = []
+    if status.failure is not None:
+        problems.append(_failed(status.failure))
+    elif status.position < head:
+        problems.append(
+            f"BEHIND: at position {status.position} of the log's {head}"
+            " (is a runner following the log?)"
+        )
+    try:
+        found = c.runner.verify(name, _progress_bar(f"replay {name}"))
+    except ViewFailedError as error:
+        return [*problems, f"the log cannot be replayed into it: {error}"], []
+    if found:
+        problems.append(f"{len(found)} difference(s)")
+    return problems, found
 
 
 def _stop_on_signals() -> threading.Event:
@@ -272,8 +322,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # Inside: the parser's defaults read the settings, which may be invalid.
         args = parser().parse_args(argv)
+        for name, value in vars(args).items():  # The API's rule for text, for every argument.
+            if isinstance(value, str):
+                check_text(value, name.replace("_", "-"))
         code: int = args.func(args)
-    except (CliError, DomainError, KeyError) as error:  # Errors a user can act on.
+    except (CliError, DomainError, KeyError, ViewFailedError) as error:  # A user can act.
         message = error.args[0] if isinstance(error, KeyError) else str(error)
         print(f"ledgerdesk: error: {message}", file=sys.stderr)
         return 2

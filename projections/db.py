@@ -143,6 +143,17 @@ def _pg(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+NUL, REPLACEMENT = "\x00", "\ufffd"
+
+
+def _storable(params: Params) -> Params:
+    """PostgreSQL text cannot hold NUL: an event recorded before the API refused it must not
+    stop a view, so its NUL shows as U+FFFD (SQLite keeps it as it is)."""
+    if not any(isinstance(p, str) and NUL in p for p in params):
+        return params
+    return [p.replace(NUL, REPLACEMENT) if isinstance(p, str) else p for p in params]
+
+
 class _PostgresTx(Tx):
     dialect = "postgres"
 
@@ -150,14 +161,14 @@ class _PostgresTx(Tx):
         self.conn = conn
 
     def execute(self, sql: str, params: Params = ()) -> None:
-        self.conn.execute(_pg(sql), params)
+        self.conn.execute(_pg(sql), _storable(params))
 
     def executemany(self, sql: str, rows: Sequence[Params]) -> None:
         with self.conn.cursor() as cur:
-            cur.executemany(_pg(sql), rows)
+            cur.executemany(_pg(sql), [_storable(row) for row in rows])
 
     def all(self, sql: str, params: Params = ()) -> list[Row]:
-        return self.conn.execute(_pg(sql), params).fetchall()
+        return self.conn.execute(_pg(sql), _storable(params)).fetchall()
 
     def columns(self, table: str) -> set[str]:
         rows = self.all(
@@ -176,11 +187,17 @@ class PostgresViews(ViewDatabase):
     def __init__(self, url: str, schema: str, pool_size: int = 10) -> None:
         self.url = url
         self.schema = schema
+        # Named in pg_stat_activity, so an operator can tell which install a session is.
+        self.application_name = f"ledgerdesk views {schema}"[:63]
         self.pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
             url,
             min_size=1,
             max_size=pool_size,
-            kwargs={"row_factory": dict_row, "options": f"-c search_path={schema}"},
+            kwargs={
+                "row_factory": dict_row,
+                "options": f"-c search_path={schema}",
+                "application_name": self.application_name,
+            },
             open=True,
         )
 
@@ -197,7 +214,12 @@ class PostgresViews(ViewDatabase):
 
     def listen_connection(self) -> psycopg.Connection[Any]:
         """A separate autocommit connection for LISTEN."""
-        return psycopg.connect(self.url, autocommit=True, options=f"-c search_path={self.schema}")
+        return psycopg.connect(
+            self.url,
+            autocommit=True,
+            options=f"-c search_path={self.schema}",
+            application_name=self.application_name,
+        )
 
     def close(self) -> None:
         self.pool.close()
@@ -249,6 +271,16 @@ class AdvisoryClaims:
     def reset(self) -> None:
         """Forget every claim (its connection may be gone) and claim afresh."""
         self.release()
+
+    def check(self) -> None:
+        """Forget the claims if their connection is gone: the server has released the locks
+        with it, and another process may hold them now."""
+        if self.conn is None:
+            return
+        try:
+            self.conn.execute("SELECT 1")
+        except psycopg.Error:
+            self.reset()
 
 
 def listen(db: ViewDatabase, channel: str, stop: threading.Event, wake: threading.Event) -> None:

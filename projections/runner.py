@@ -1,7 +1,9 @@
 """Follows the log into the views: each page of view changes commits with its position.
 
-Rebuilds go into a new generation of tables beside the live one and switch over
-in one transaction; `verify` rebuilds into fresh tables and compares.
+A view that cannot apply its next page is recorded as failed and retried on its own,
+backing off, while the others go on (see `projections.failures`). Rebuilds go into a new
+generation of tables beside the live one and switch over in one transaction; `verify`
+rebuilds into fresh tables and compares.
 """
 
 from __future__ import annotations
@@ -14,6 +16,15 @@ from dataclasses import dataclass
 
 from projections.base import TRACKING_DDL, Projection, Tables
 from projections.db import AdvisoryClaims, Tx, ViewDatabase, listen
+from projections.failures import (
+    FAILURES_DDL,
+    Retries,
+    ViewFailedError,
+    ViewFailure,
+    clear_failure,
+    failures,
+    pinpoint,
+)
 from projections.log import EventLog
 
 Progress = Callable[[int, int], None]
@@ -27,6 +38,7 @@ class ViewStatus:
     generation: int
     position: int
     head: int
+    failure: ViewFailure | None = None
 
     @property
     def lag(self) -> int:
@@ -42,11 +54,15 @@ class ProjectionRunner:
         db: ViewDatabase,
         projections: Sequence[Projection],
         page_size: int = 1000,
+        retry_base: float = 1.0,
+        retry_cap: float = 60.0,
     ) -> None:
         self.log = log
         self.db = db
         self.projections = {p.name: p for p in projections}
         self.page_size = page_size
+        # A failing view waits retry_base seconds, doubling up to retry_cap, between tries.
+        self.retries = Retries(db, retry_base, retry_cap)
         self.wake = threading.Event()
         self._advanced = threading.Condition()
         self._topics = {p.name: frozenset(p.topics) for p in projections}
@@ -60,6 +76,7 @@ class ProjectionRunner:
         stale = []
         with self.db.write() as tx:
             tx.execute(TRACKING_DDL)
+            tx.execute(FAILURES_DDL)
             if "schema_version" not in tx.columns("projection_tracking"):
                 tx.execute(
                     "ALTER TABLE projection_tracking"
@@ -99,7 +116,17 @@ class ProjectionRunner:
                 "SELECT view, generation, position FROM projection_tracking"
                 " WHERE is_current = 1 ORDER BY view"
             )
-        return [ViewStatus(r["view"], r["generation"], r["position"], head) for r in rows]
+            failed = {f.view: f for f in failures(tx)}
+        return [
+            ViewStatus(r["view"], r["generation"], r["position"], head, failed.get(r["view"]))
+            for r in rows
+        ]
+
+    def failures(self) -> list[ViewFailure]:
+        """The views that cannot follow the log now (recorded by whichever runner follows
+        them)."""
+        with self.db.read() as tx:
+            return failures(tx)
 
     def position(self, view: str) -> int:
         with self.db.read() as tx:
@@ -118,9 +145,17 @@ class ProjectionRunner:
     # --- following the log --------------------------------------------------
 
     def _apply_page(
-        self, tx: Tx, projection: Projection, generation: int, after: int, stop: int | None
+        self,
+        tx: Tx,
+        projection: Projection,
+        generation: int,
+        after: int,
+        stop: int | None,
+        limit: int | None = None,
     ) -> int | None:
-        events, last = self.log.read(after, self.page_size, stop, self._topics[projection.name])
+        events, last = self.log.read(
+            after, limit or self.page_size, stop, self._topics[projection.name]
+        )
         if last is None:
             return None
         if events:
@@ -131,47 +166,77 @@ class ProjectionRunner:
         )
         return last
 
-    def step(self, projection: Projection) -> bool:
-        """Apply one page to the live view; False when it is caught up."""
+    def step(self, projection: Projection, limit: int | None = None) -> bool:
+        """Apply one page (of `limit` notifications, default `page_size`) to the live view;
+        False when it is caught up."""
         if self.position(projection.name) >= self.log.head():
             return False
         with self.db.write() as tx:
             current = self._current(tx, projection.name, lock=True)
             if current is None:
                 return False
-            last = self._apply_page(tx, projection, current[0], current[1], None)
+            last = self._apply_page(tx, projection, current[0], current[1], None, limit)
+            if last is not None:
+                # Advancing ends a failure, whichever runner recorded it.
+                clear_failure(tx, projection.name)
         if last is not None:
             with self._advanced:
                 self._advanced.notify_all()
         return last is not None
 
     def catch_up(self, names: Sequence[str] | None = None) -> None:
-        """Bring the named views (default: all) up to the head of the log."""
+        """Bring the named views (default: all) up to the head of the log; raise on the
+        first failure."""
         for name in names or list(self.projections):
             projection = self.projection(name)
             while self.step(projection):
                 pass
 
+    def follow(self, names: Sequence[str]) -> bool:
+        """Bring each named view up to the head, each on its own: one that fails is recorded
+        and left alone until its retry is due. False if a view failed this time."""
+        failed = False
+        for name in names:
+            if self.retries.due(name):
+                failed |= not self._follow(self.projection(name))
+        return not failed
+
+    def _follow(self, projection: Projection) -> bool:
+        try:
+            while self.step(projection):
+                pass
+            self.retries.recovered(projection.name)
+            return True
+        except Exception:  # noqa: BLE001 - met again below, and recorded unless it has passed
+            # One event at a time up to the one that fails: the view shows everything before
+            # it, and the failure names the exact position. A passing fault just goes away.
+            error = pinpoint(lambda: self.step(projection, 1), self.page_size)
+            if error is None:
+                return True
+            self.retries.failed(projection.name, error)
+            return False
+
     def run(self, stop: threading.Event, names: Sequence[str] | None = None) -> None:
         """Follow the log until `stop` is set; woken by commits (or every second)."""
         claimed = AdvisoryClaims(self.db, "projection")
-        failures = 0
+        trouble = 0
         try:
             while not stop.is_set():
                 self.wake.clear()
                 try:
                     mine = [n for n in names or list(self.projections) if claimed.claim(n)]
-                    self.catch_up(mine)
-                    failures = 0
                 except Exception:
-                    # A lost connection or a lock timeout must not silently end live views:
-                    # log it, back off, and go on (each page is atomic, so nothing is half-done).
-                    failures += 1
-                    log.exception("projection runner failed (attempt %d); retrying", failures)
+                    # No database to claim views on: back off and try again, so that a
+                    # passing outage never ends live views.
+                    trouble += 1
+                    log.exception("projection runner cannot claim views (attempt %d)", trouble)
                     claimed.reset()
-                    stop.wait(min(30.0, 0.5 * 2**failures))
+                    stop.wait(self.retries.delay(trouble))
                     continue
-                self.wake.wait(1.0)
+                trouble = 0
+                if not self.follow(mine):
+                    claimed.check()  # A lost connection also loses the locks it held.
+                self.wake.wait(self.retries.next_wait())
         finally:
             claimed.release()
 
@@ -227,17 +292,41 @@ class ProjectionRunner:
     ) -> None:
         head = stop if stop is not None else self.log.head()
         while True:
-            with self.db.write() as tx:
-                row = tx.one(
-                    "SELECT position FROM projection_tracking WHERE view = ? AND generation = ?",
-                    (projection.name, generation),
+            try:
+                last = self._build_page(projection, generation, stop)
+            except Exception as error:
+                # No retries here: stop at the exact event and say so.
+                found = pinpoint(
+                    lambda: self._build_page(projection, generation, stop, 1) is not None,
+                    self.page_size,
                 )
-                assert row is not None
-                last = self._apply_page(tx, projection, generation, row["position"], stop)
+                if found is None:
+                    continue  # The page went through event by event: the fault has passed.
+                position = self._generation_position(projection.name, generation)
+                raise ViewFailedError(projection.name, position, found) from error
             if last is None:
                 return
             if progress:
                 progress(last, max(head, last))
+
+    def _build_page(
+        self, projection: Projection, generation: int, stop: int | None, limit: int | None = None
+    ) -> int | None:
+        with self.db.write() as tx:
+            row = tx.one(
+                "SELECT position FROM projection_tracking WHERE view = ? AND generation = ?",
+                (projection.name, generation),
+            )
+            assert row is not None
+            return self._apply_page(tx, projection, generation, row["position"], stop, limit)
+
+    def _generation_position(self, view: str, generation: int) -> int:
+        with self.db.read() as tx:
+            row = tx.one(
+                "SELECT position FROM projection_tracking WHERE view = ? AND generation = ?",
+                (view, generation),
+            )
+        return int(row["position"]) if row else 0
 
     def _finish(self, tx: Tx, projection: Projection, generation: int, stop: int | None) -> None:
         row = tx.one(
@@ -245,29 +334,63 @@ class ProjectionRunner:
             (projection.name, generation),
         )
         assert row is not None
-        after: int | None = row["position"]
-        while after is not None:
-            after = self._apply_page(tx, projection, generation, after, stop)
+        after: int = row["position"]
+        while True:
+            try:
+                last = self._apply_page(tx, projection, generation, after, stop)
+            except Exception as error:
+                raise ViewFailedError(projection.name, after, error) from error
+            if last is None:
+                return
+            after = last
+
+    def _switch(self, projection: Projection, generation: int) -> None:
+        """Finish the new generation under the live row's lock and make it the live one."""
+        name = projection.name
+        try:
+            with self.db.write() as tx:
+                old = self._current(tx, name, lock=True)
+                self._finish(tx, projection, generation, None)
+                if old is not None:
+                    # Retired, not dropped: a query that looked up the old generation a
+                    # moment ago may still read it. The next rebuild drops it.
+                    _mark(tx, name, old[0], RETIRED)
+                _mark(tx, name, generation, CURRENT)
+        except ViewFailedError:
+            raise
+        except Exception as error:  # At commit: PostgreSQL reports a page's errors late.
+            position = self._generation_position(name, generation)
+            raise ViewFailedError(name, position, error) from error
+
+    def _discard(self, projection: Projection, generation: int) -> None:
+        """Drop an unfinished generation (a failed rebuild's or an audit's)."""
+        try:
+            with self.db.write() as tx:
+                self._drop(tx, projection, generation)
+        except Exception:
+            # Left behind, it is dropped by the view's next rebuild.
+            log.exception("could not drop generation %d of %s", generation, projection.name)
 
     def rebuild(self, name: str, progress: Progress | None = None) -> int:
-        """Rebuild a view from position 0 beside the live one, then switch over."""
+        """Rebuild a view from position 0 beside the live one, then switch over.
+
+        A view that cannot apply an event raises ViewFailedError naming it, and the live
+        generation stays as it was."""
         projection = self.projection(name)
         generation = self._new_generation(projection)
-        self._build(projection, generation, None, progress)
-        with self.db.write() as tx:
-            old = self._current(tx, name, lock=True)
-            self._finish(tx, projection, generation, None)
-            if old is not None:
-                # Retired, not dropped: a query that looked up the old generation a moment
-                # ago may still read it. The next rebuild drops it.
-                _mark(tx, name, old[0], RETIRED)
-            _mark(tx, name, generation, CURRENT)
+        try:
+            self._build(projection, generation, None, progress)
+            self._switch(projection, generation)
+        except BaseException:
+            self._discard(projection, generation)
+            raise
         with self._advanced:
             self._advanced.notify_all()
         return generation
 
     def verify(self, name: str, progress: Progress | None = None) -> list[str]:
-        """Rebuild `name` into fresh tables and list how they differ from the live ones."""
+        """Rebuild `name` into fresh tables and list how they differ from the live ones;
+        ViewFailedError if the log cannot be replayed into it."""
         projection = self.projection(name)
         generation = self._new_generation(projection)
         try:
@@ -278,8 +401,7 @@ class ProjectionRunner:
                 self._finish(tx, projection, generation, live[1])
                 return _compare(tx, projection, Tables(live[0]), Tables(generation))
         finally:
-            with self.db.write() as tx:
-                self._drop(tx, projection, generation)
+            self._discard(projection, generation)
 
 
 def _mark(tx: Tx, view: str, generation: int, state: int) -> None:

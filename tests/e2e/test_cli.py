@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from commands.customers import RegisterContact
 from ledgerdesk import bootstrap
 from ledgerdesk.settings import Settings
 from projections.base import current_tables
 from projections.registry import all_projections
 from tests.e2e.conftest import Run
-from tests.factories import open_ticket
+from tests.factories import SYSTEM, open_ticket, repair_stored_event, unprojectable_rename
 
 
 def test_init_prints_a_working_token_only_the_first_time(ledgerdesk: Run) -> None:
@@ -36,9 +37,14 @@ def test_users_and_tokens_are_created_and_bad_input_is_a_clear_error(ledgerdesk:
     bad = ledgerdesk("users", "create", "--email", "not-an-email", "--name", "x", check=False)
     assert bad.returncode == 2
     assert "not an email address" in bad.stderr
+    control = ledgerdesk(
+        "users", "create", "--email", "x@example.com", "--name", "a\x1bb", check=False
+    )
+    assert control.returncode == 2
+    assert "name contains the disallowed character U+001B at index 1" in control.stderr
 
 
-def test_projections_status_rebuild_and_replay_verify(ledgerdesk: Run) -> None:
+def test_projections_status_rebuild_and_replay_verify(ledgerdesk: Run, settings: Settings) -> None:
     ledgerdesk("init", "--admin-email", "admin@example.com")
     status = ledgerdesk("projections", "status")
     assert {"flat", "ticket_detail", "item_history"} <= {
@@ -47,6 +53,16 @@ def test_projections_status_rebuild_and_replay_verify(ledgerdesk: Run) -> None:
     rebuilt = ledgerdesk("projections", "rebuild", "flat")
     assert "flat: rebuilt as generation 2" in rebuilt.stdout
     assert ledgerdesk("projections", "status", "flat").stdout.split()[-4] == "2"
+    # No runner has followed the log since `init` wrote to it: the audit says so
+    behind = ledgerdesk("replay", "--verify", check=False)
+    assert behind.returncode == 1
+    assert "users: BEHIND: at position 0 of the log's" in behind.stdout
+    assert "flat: OK" in behind.stdout  # Just rebuilt up to the head.
+    c = bootstrap.build(settings)
+    try:
+        c.runner.catch_up()
+    finally:
+        c.close()
     verified = ledgerdesk("replay", "--verify")
     assert verified.stdout.count(": OK") == len(all_projections())
     unknown = ledgerdesk("projections", "rebuild", "nope", check=False)
@@ -97,3 +113,60 @@ def test_tokens_can_be_limited_in_scope_and_time(ledgerdesk: Run, settings: Sett
     )
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
+
+
+def test_a_view_stuck_on_an_event_shows_in_status_fails_the_audit_and_its_rebuild(
+    ledgerdesk: Run, settings: Settings
+) -> None:
+    # Given views that followed an event `customers` cannot apply (and a ticket after it)
+    ledgerdesk("migrate")
+    c = bootstrap.build(settings)
+    try:
+        ada = c.customers.register_contact(
+            RegisterContact(email="ada@acme.example", name="Ada"), SYSTEM
+        ).id
+        before = c.app.head()
+        unprojectable_rename(c, ada)
+        version = c.app.repository.get(ada).version
+        open_ticket(c, title="After")
+        assert c.runner.follow(list(c.runner.projections)) is False
+        head = c.app.head()
+    finally:
+        c.close()
+
+    # Then status marks it, with where it is stuck and why
+    status = ledgerdesk("projections", "status").stdout.splitlines()
+    (row,) = [line for line in status if line.startswith("customers ")]
+    assert row.endswith("FAILED")
+    assert row.split()[2] == str(before)
+    (why,) = [line for line in status if line.startswith("  customers: ")]
+    assert f"FAILED: stuck at position {before} (generation 1), 1 attempt(s)" in why
+    assert "dict" in why
+    assert next(line for line in status if line.startswith("flat ")).split()[2] == str(head)
+
+    # And the audit fails loudly, one line for the view, though its rows match the log so far
+    audit = ledgerdesk("replay", "--verify", check=False)
+    assert audit.returncode == 1
+    (line,) = [x for x in audit.stdout.splitlines() if x.startswith("customers: ")]
+    assert line.startswith(f"customers: FAILED: stuck at position {before}")
+    assert "flat: OK" in audit.stdout
+
+    # And a rebuild stops at the event with a clear error, not a traceback or a hang
+    rebuild = ledgerdesk("projections", "rebuild", "customers", check=False)
+    assert rebuild.returncode == 2
+    assert rebuild.stderr.startswith(
+        f"ledgerdesk: error: view 'customers' cannot apply the events after position {before}:"
+    )
+    assert "Traceback" not in rebuild.stderr
+
+    # When the event is repaired and a runner follows the log again
+    repair_stored_event(settings, ada, version, name="Ada Lovelace")
+    c = bootstrap.build(settings)
+    try:
+        assert c.runner.follow(list(c.runner.projections)) is True
+    finally:
+        c.close()
+
+    # Then the view is healthy, and the audit passes
+    assert "FAILED" not in ledgerdesk("projections", "status").stdout
+    assert ledgerdesk("replay", "--verify").stdout.count(": OK") == len(all_projections())
