@@ -169,7 +169,8 @@ def expected_version(
         str | None,
         Header(
             description='The version you read, as its ETag (`"3"`): 412 if it moved on.',
-            pattern=r'^\s*(\*|(W/)?"[0-9]{1,18}")\s*$',
+            # Documented, and checked below with a message that says what is expected.
+            json_schema_extra={"pattern": r'^\s*(\*|(W/)?"[0-9]{1,18}")\s*$'},
             examples=['"3"'],
         ),
     ] = None,
@@ -177,7 +178,7 @@ def expected_version(
     if if_match is None or if_match.strip() == "*":
         return None
     value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not value.isdigit() or len(value) > 18:
         raise InvalidParameterError("header", "If-Match", 'expected an ETag such as "3"')
     return int(value)
 

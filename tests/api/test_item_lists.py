@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from domain.user import user_id_for
 from ledgerdesk import bootstrap
 from tests.factories import user_token
 
@@ -45,8 +46,7 @@ def test_the_ticket_and_task_lists_show_one_kind_each_with_the_flat_filters(
 def test_a_list_needs_its_app(client: TestClient, live: bootstrap.Container) -> None:
     # Given a user of the tasks app only
     token = user_token(live, "planner@example.com")
-    user = client.get("/api/v1/users", params={"q": "planner"}).json()
-    user_id = next(u["id"] for u in user["items"] if u["email"] == "planner@example.com")
+    user_id = user_id_for("planner@example.com")
     assert client.patch(f"/api/v1/users/{user_id}", json={"apps": "tasks"}).status_code == 200
     headers = {"Authorization": f"Bearer {token}"}
     # Then the ticket list is refused and the task list answers
