@@ -11,6 +11,7 @@ from fastapi import Depends, Header, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import InvalidParameterError
+from api.read_your_writes import caller_key, wait_for_views
 from commands.accounts import AccountService
 from commands.audience import AudienceService
 from commands.customers import CustomerService
@@ -26,6 +27,7 @@ from domain.errors import PermissionDeniedError
 from domain.user import Flag, Scope, User
 from domain.values import Actor
 from projections.access import StaffScope, staff_scope
+from projections.caller_positions import CallerPositions
 from projections.db import ViewDatabase
 from projections.runner import ProjectionRunner
 
@@ -44,7 +46,9 @@ class Services:
     timesheets: TimesheetService
     views: ViewDatabase
     runner: ProjectionRunner
+    positions: CallerPositions
     max_attachment_bytes: int
+    max_json_bytes: int
     read_wait_seconds: float
 
 
@@ -170,23 +174,45 @@ def expected_version(
 ExpectedVersion = Annotated[int | None, Depends(expected_version)]
 
 
+FRESH_VIEWS = "ledgerdesk_fresh_views"
+
+
 def fresh(*views: str) -> Callable[..., Any]:
-    """A dependency that waits (briefly) until `views` have reached X-Min-Position."""
+    """A dependency that waits (briefly) until `views` have reached the caller's last write
+    and X-Min-Position. Every route that reads a view names the views it reads here."""
 
     def wait(
+        request: Request,
         svc: ServicesDep,
         response: Response,
         x_min_position: Annotated[
             int | None,
-            Header(ge=0, description="Wait (up to 2 s) until the view has this log position."),
+            Header(
+                ge=0,
+                description="Also wait (up to 2 s) until the views have this log position: "
+                "another caller's write. Your own writes are waited for without it.",
+            ),
         ] = None,
     ) -> None:
-        if x_min_position is None:
-            return
-        reached = svc.runner.wait_for(x_min_position, views, svc.read_wait_seconds)
-        response.headers["X-View-Fresh"] = "true" if reached else "false"
+        reached = wait_for_views(
+            svc.positions,
+            svc.runner,
+            svc.read_wait_seconds,
+            caller_key(request.headers),
+            x_min_position,
+            views,
+        )
+        if reached is not None:
+            response.headers["X-View-Fresh"] = "true" if reached else "false"
 
+    setattr(wait, FRESH_VIEWS, views)  # Read back by `fresh_views` (the route audit).
     return wait
+
+
+def fresh_views(dependency: Callable[..., Any]) -> tuple[str, ...] | None:
+    """The views a `fresh(...)` dependency waits for (None for any other dependency)."""
+    views: tuple[str, ...] | None = getattr(dependency, FRESH_VIEWS, None)
+    return views
 
 
 def written(response: Response, position: int, version: int | None = None) -> None:
