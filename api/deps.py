@@ -11,7 +11,7 @@ from fastapi import Depends, Header, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import InvalidParameterError
-from api.read_your_writes import caller_key, wait_for_views
+from api.read_your_writes import READING, caller_key, wait_for_views
 from commands.accounts import AccountService
 from commands.audience import AudienceService
 from commands.customers import CustomerService
@@ -63,7 +63,6 @@ bearer = HTTPBearer(
     description="A token from `POST /api/v1/auth/token`, `ledgerdesk init` or "
     "`ledgerdesk tokens create`.",
 )
-READING = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def token_holder(

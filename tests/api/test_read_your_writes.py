@@ -91,8 +91,11 @@ def test_a_caller_with_no_writes_does_not_wait(
 def test_logging_out_is_a_write_that_answers_its_position(
     client: TestClient, live: bootstrap.Container
 ) -> None:
+    # Given a token
     token = live.accounts.issue_token(IssueToken(email=EMAIL), SYSTEM)[1]
     head = live.app.head()
+    # When it logs out
     out = client.delete("/api/v1/auth/token", headers={"Authorization": f"Bearer {token}"})
+    # Then the answer carries the position of the revocation, as every write's does
     assert out.status_code == 204
     assert int(out.headers["X-Log-Position"]) == live.app.head() > head
