@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from fastapi import Depends, FastAPI, Request
-from starlette.responses import Response
+from fastapi import Depends, FastAPI
 
 from api import openapi, problems
+from api.body_limit import BodyLimitMiddleware, BodyLimits
 from api.deps import Services
-from api.responses import OrjsonResponse, problem
+from api.read_your_writes import RecordWrites
+from api.responses import OrjsonResponse
 from api.routers import (
     auth,
     contacts,
@@ -37,8 +36,6 @@ from api.routers import (
 from api.tags import TAG_METADATA
 from api.text_input import refuse_disallowed_text
 
-BODY_OVERHEAD = 64 * 1024
-
 
 def create_app(services: Services) -> FastAPI:
     """Build the HTTP application over already-built services."""
@@ -47,8 +44,10 @@ def create_app(services: Services) -> FastAPI:
         version="0.1.0",
         summary="Help desk and project management in one event-sourced system.",
         description=(
-            "Every write answers with `X-Log-Position`; send it back as `X-Min-Position` on a"
-            " read to see your own write. Every error is an RFC 9457 problem document."
+            "Every write answers with `X-Log-Position`. Your reads (same token or portal"
+            " session) see your own writes without asking; send another caller's"
+            " `X-Log-Position` as `X-Min-Position` to see theirs. Every error is an RFC 9457"
+            " problem document."
         ),
         openapi_tags=TAG_METADATA,
         default_response_class=OrjsonResponse,
@@ -88,23 +87,10 @@ def create_app(services: Services) -> FastAPI:
 
     openapi.install(app)
 
-    limit = services.max_attachment_bytes + BODY_OVERHEAD
-
-    @app.middleware("http")
-    async def refuse_huge_bodies(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """Refuse a body larger than any upload may be before reading it."""
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > limit:
-            return problem(
-                413,
-                "too-large",
-                "Upload too large",
-                f"request body of {length} bytes exceeds the limit of {limit}",
-                request.url.path,
-                limit=services.max_attachment_bytes,
-            )
-        return await call_next(request)
-
+    app.add_middleware(RecordWrites, positions=services.positions)
+    # Outermost: nothing reads a byte of a body before its size is checked.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limits=BodyLimits(services.max_json_bytes, services.max_attachment_bytes),
+    )
     return app

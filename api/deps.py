@@ -11,6 +11,7 @@ from fastapi import Depends, Header, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import InvalidParameterError
+from api.read_your_writes import READING, caller_key, wait_for_views
 from api.throttle import SignInThrottle
 from commands.accounts import AccountService
 from commands.audience import AudienceService
@@ -27,6 +28,7 @@ from domain.errors import PermissionDeniedError
 from domain.user import Flag, Scope, User
 from domain.values import Actor
 from projections.access import StaffScope, staff_scope
+from projections.caller_positions import CallerPositions
 from projections.db import ViewDatabase
 from projections.runner import ProjectionRunner
 
@@ -46,7 +48,9 @@ class Services:
     views: ViewDatabase
     runner: ProjectionRunner
     throttle: SignInThrottle
+    positions: CallerPositions
     max_attachment_bytes: int
+    max_json_bytes: int
     read_wait_seconds: float
 
 
@@ -61,7 +65,6 @@ bearer = HTTPBearer(
     description="A token from `POST /api/v1/auth/token`, `ledgerdesk init` or "
     "`ledgerdesk tokens create`.",
 )
-READING = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def token_holder(
@@ -186,23 +189,45 @@ def expected_version(
 ExpectedVersion = Annotated[int | None, Depends(expected_version)]
 
 
+FRESH_VIEWS = "ledgerdesk_fresh_views"
+
+
 def fresh(*views: str) -> Callable[..., Any]:
-    """A dependency that waits (briefly) until `views` have reached X-Min-Position."""
+    """A dependency that waits (briefly) until `views` have reached the caller's last write
+    and X-Min-Position. Every route that reads a view names the views it reads here."""
 
     def wait(
+        request: Request,
         svc: ServicesDep,
         response: Response,
         x_min_position: Annotated[
             int | None,
-            Header(ge=0, description="Wait (up to 2 s) until the view has this log position."),
+            Header(
+                ge=0,
+                description="Also wait (up to 2 s) until the views have this log position: "
+                "another caller's write. Your own writes are waited for without it.",
+            ),
         ] = None,
     ) -> None:
-        if x_min_position is None:
-            return
-        reached = svc.runner.wait_for(x_min_position, views, svc.read_wait_seconds)
-        response.headers["X-View-Fresh"] = "true" if reached else "false"
+        reached = wait_for_views(
+            svc.positions,
+            svc.runner,
+            svc.read_wait_seconds,
+            caller_key(request.headers),
+            x_min_position,
+            views,
+        )
+        if reached is not None:
+            response.headers["X-View-Fresh"] = "true" if reached else "false"
 
+    setattr(wait, FRESH_VIEWS, views)  # Read back by `fresh_views` (the route audit).
     return wait
+
+
+def fresh_views(dependency: Callable[..., Any]) -> tuple[str, ...] | None:
+    """The views a `fresh(...)` dependency waits for (None for any other dependency)."""
+    views: tuple[str, ...] | None = getattr(dependency, FRESH_VIEWS, None)
+    return views
 
 
 def written(response: Response, position: int, version: int | None = None) -> None:

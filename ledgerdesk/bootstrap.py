@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -24,6 +25,8 @@ from commands.service import CommandService
 from commands.teams import TeamService
 from commands.timesheets import TimesheetService
 from ledgerdesk.settings import Settings
+from projections import caller_positions
+from projections.caller_positions import CallerPositions
 from projections.db import ViewDatabase, open_views
 from projections.log import RecorderLog
 from projections.outbox import OutboxProjection
@@ -51,6 +54,7 @@ class Container:
     audience: AudienceService
     timesheets: TimesheetService
     workers: WorkerHost
+    positions: CallerPositions
     following: FollowingRunner | None = field(default=None)
 
     def services(self) -> Services:
@@ -73,7 +77,9 @@ class Container:
                     window_seconds=self.settings.sign_in_window_seconds,
                 ),
             ),
+            positions=self.positions,
             max_attachment_bytes=self.settings.max_attachment_bytes,
+            max_json_bytes=self.settings.max_json_bytes,
             read_wait_seconds=self.settings.read_wait_seconds,
         )
 
@@ -116,6 +122,7 @@ def migrate(settings: Settings) -> None:
         outbox = container.runner.projection(OutboxProjection.name)
         assert isinstance(outbox, OutboxProjection)
         migrate_workers(container.views, outbox, container.runner.log.head())
+        caller_positions.migrate(container.views)
     finally:
         container.close()
 
@@ -163,4 +170,5 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
         audience=AudienceService(app),
         timesheets=TimesheetService(app, settings.timers_allow_several),
         workers=workers,
+        positions=CallerPositions(views, time.time),
     )

@@ -47,8 +47,17 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="How often periodic messages are enqueued."
     )
     max_attachment_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+    max_json_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        description="The largest JSON request body, counted as it is read (a 200,000-"
+        "character description, every character escaped as JSON allows, is under 2.5 MB).",
+    )
     read_wait_seconds: float = Field(
-        default=2.0, ge=0, description="How long a read waits for X-Min-Position."
+        default=2.0,
+        ge=0,
+        description="How long a read waits for the views to reach the caller's last write"
+        " (or X-Min-Position).",
     )
     session_hours: float = Field(
         default=12, gt=0, description="How long a password login's token lasts."

@@ -85,5 +85,7 @@ def accept_invitation(
 def log_out(svc: ServicesDep, caller: TokenHolder, correlation_id: Correlation) -> Response:
     """Revoke the token this request was made with (any token may give itself up)."""
     ctx = Context(actor=Actor.user(caller.user.id), correlation_id=correlation_id)
-    svc.accounts.revoke_token(RevokeToken(user_id=caller.user.id, token_id=caller.token_id), ctx)
-    return Response(status_code=204, headers={"X-Correlation-ID": correlation_id})
+    cmd = RevokeToken(user_id=caller.user.id, token_id=caller.token_id)
+    result = svc.accounts.revoke_token(cmd, ctx)
+    headers = {"X-Correlation-ID": correlation_id, "X-Log-Position": str(result.position)}
+    return Response(status_code=204, headers=headers)

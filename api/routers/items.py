@@ -7,10 +7,10 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel
 
-from api.deps import CurrentUser, ServicesDep
+from api.deps import CurrentUser, ServicesDep, fresh
 from api.params import Moment
 from api.responses import OrjsonResponse, documented, reply
 from api.tags import Tag
@@ -65,6 +65,7 @@ class ViewDirectory:
     "/{number}/audience",
     summary="Who could see an item",
     responses={200: {"model": AudienceOut}, **documented(401, 403, 404, 422)},
+    dependencies=[Depends(fresh("users", "customers"))],
 )
 def item_audience(
     number: Number,

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import select
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -30,23 +33,28 @@ def env_for(settings: Settings) -> dict[str, str]:
     return env
 
 
+def run_cli(settings: Settings, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a subprocess against `settings`' store."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ledgerdesk", *args],
+        env=env_for(settings),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
 @pytest.fixture
 def ledgerdesk(settings: Settings) -> Run:
     """Run the CLI in a subprocess against the test's store."""
 
     def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [sys.executable, "-m", "ledgerdesk", *args],
-            env=env_for(settings),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if check:
-            assert done.returncode == 0, done.stderr
-        return done
+        return run_cli(settings, *args, check=check)
 
     return run
 
@@ -58,31 +66,87 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture
-def server(settings: Settings, ledgerdesk: Run) -> Iterator[tuple[str, str]]:
-    """A `ledgerdesk serve` process; yields (base URL, admin token)."""
-    ledgerdesk("migrate")
-    token = ledgerdesk("init", "--admin-email", "admin@example.com").stdout.strip().splitlines()[-1]
+def init(settings: Settings) -> str:
+    """Migrate the store and create the admin; its token."""
+    run_cli(settings, "migrate")
+    return run_cli(settings, "init", "--admin-email", "admin@example.com").stdout.split()[-1]
+
+
+@dataclass
+class Served:
+    """A `ledgerdesk serve` process answering at `base`."""
+
+    base: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+
+@contextmanager
+def serving(settings: Settings, log: Path, *args: str) -> Iterator[Served]:
+    """Start `ledgerdesk serve` (with `args`), wait until it answers, stop it afterwards."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ledgerdesk", "serve", "--port", str(port)],
-        env=env_for(settings),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None, process.stdout.read() if process.stdout else ""
-        assert time.monotonic() < deadline, "server did not come up"
-        time.sleep(0.05)
-    yield base, token
-    process.terminate()
-    process.wait(timeout=15)
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ledgerdesk", "serve", "--port", str(port), *args],
+            env=env_for(settings),
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    served = Served(f"http://127.0.0.1:{port}", process, log)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{served.base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, served.output()
+            assert time.monotonic() < deadline, "server did not come up"
+            time.sleep(0.05)
+        yield served
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+@pytest.fixture
+def served(settings: Settings, tmp_path: Path) -> Iterator[tuple[Served, str]]:
+    """A `ledgerdesk serve` process (embedded: it follows the views); and an admin token."""
+    token = init(settings)
+    with serving(settings, tmp_path / "serve.log") as server:
+        yield server, token
+
+
+@pytest.fixture
+def server(served: tuple[Served, str]) -> tuple[str, str]:
+    """A `ledgerdesk serve` process; (base URL, admin token)."""
+    return served[0].base, served[1]
+
+
+@contextmanager
+def following(settings: Settings, log: Path) -> Iterator[subprocess.Popen[str]]:
+    """Run `ledgerdesk projections run` (every view) until the block ends; wait until it
+    follows the log."""
+    with log.open("w") as errors:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ledgerdesk", "projections", "run"],
+            env=env_for(settings),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+        )
+    try:
+        assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], 30)
+        line = process.stdout.readline() if ready else ""
+        assert line.startswith("following the log"), (line, log.read_text()[-4000:])
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=15)

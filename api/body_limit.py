@@ -1,0 +1,104 @@
+"""Request bodies are bounded by the bytes actually read, chunked or not, before anything
+authenticates or parses them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.responses import problem
+
+# Room for a multipart form's boundaries, part headers and small fields around the file.
+UPLOAD_OVERHEAD = 64 * 1024
+
+
+@dataclass(frozen=True)
+class BodyLimits:
+    """The largest body of each kind: JSON (or no stated type) and uploads (any other)."""
+
+    json_bytes: int
+    upload_bytes: int
+
+    def for_type(self, content_type: str | None) -> tuple[int, int, str]:
+        """The byte limit for a body of `content_type`, the limit named to the client, and
+        the kind of body."""
+        media = (content_type or "").partition(";")[0].strip().lower()
+        if not media or media == "application/json" or media.endswith("+json"):
+            return self.json_bytes, self.json_bytes, "JSON body"
+        return self.upload_bytes + UPLOAD_OVERHEAD, self.upload_bytes, "upload"
+
+
+class BodyLimitMiddleware:
+    """Counts the body as the app receives it and answers 413 (`/problems/too-large`) once
+    it passes the limit, without reading any further.
+
+    A declared Content-Length over the limit is refused before a byte is read. Past the
+    limit, the app is told the client went away (so FastAPI's body parser stops) and its
+    own answer to that is dropped: the client gets the 413, with `Connection: close` so the
+    server reads nothing more of it. A response the app already started is left alone.
+    """
+
+    def __init__(self, app: ASGIApp, limits: BodyLimits) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        limit, named, kind = self.limits.for_type(headers.get("content-type"))
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            detail = f"a {kind} of {declared} bytes exceeds the limit of {named} bytes"
+            await self._refuse(scope, receive, send, named, detail)
+            return
+        reading = _Reading()
+
+        async def counted() -> Message:
+            if reading.refused or reading.over:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                reading.received += len(message.get("body", b""))
+                if reading.received > limit:
+                    reading.over = True
+                    if not reading.started:
+                        reading.refused = True
+                        detail = f"the {kind} exceeds the limit of {named} bytes"
+                        await self._refuse(scope, receive, send, named, detail)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded(message: Message) -> None:
+            if reading.refused:
+                return  # The client has its 413; the app's answer to the "disconnect" goes.
+            if message["type"] == "http.response.start":
+                reading.started = True
+            await send(message)
+
+        await self.app(scope, counted, guarded)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int, detail: str) -> None:
+        path = scope.get("path", "")
+        response = problem(
+            413,
+            "too-large",
+            "Request body too large",
+            detail,
+            path,
+            headers={"Connection": "close"},
+            limit=limit,
+        )
+        await response(scope, receive, send)
+
+
+@dataclass
+class _Reading:
+    received: int = 0
+    started: bool = False
+    over: bool = False
+    refused: bool = False
