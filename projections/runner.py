@@ -64,6 +64,8 @@ class ProjectionRunner:
         # A failing view waits retry_base seconds, doubling up to retry_cap, between tries.
         self.retries = Retries(db, retry_base, retry_cap)
         self.wake = threading.Event()
+        # How long the runner sleeps when no commit wakes it (a poll, in case a wake is lost).
+        self.idle_seconds = 1.0
         self._advanced = threading.Condition()
         self._topics = {p.name: frozenset(p.topics) for p in projections}
 
@@ -217,7 +219,7 @@ class ProjectionRunner:
             return False
 
     def run(self, stop: threading.Event, names: Sequence[str] | None = None) -> None:
-        """Follow the log until `stop` is set; woken by commits (or every second)."""
+        """Follow the log until `stop` is set; woken by commits (or every `idle_seconds`)."""
         claimed = AdvisoryClaims(self.db, "projection")
         trouble = 0
         try:
@@ -236,7 +238,7 @@ class ProjectionRunner:
                 trouble = 0
                 if not self.follow(mine):
                     claimed.check()  # A lost connection also loses the locks it held.
-                self.wake.wait(self.retries.next_wait())
+                self.wake.wait(self.retries.next_wait(self.idle_seconds))
         finally:
             claimed.release()
 
