@@ -69,6 +69,7 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
         412: "If-Match names a stale version.",
         413: "Upload too large.",
         422: "The request is not valid; `errors` names each problem.",
+        503: "The server is shutting down; send the same request again.",
     }
     return {
         s: {
