@@ -21,6 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from uuid import UUID
 
 from commands.application import LedgerDesk
+from commands.errors import ConcurrentWriteError
 from commands.models import Context
 from commands.unit_of_work import UnitOfWork, run
 from domain.errors import DomainError
@@ -128,7 +129,7 @@ def run_import(
                 raise
             continue  # Another file took some units over meanwhile: stage them back.
         return Imported(ref, position, len(claimed) if saved else 0)
-    raise ImportInterruptedError(ref)
+    raise ConcurrentWriteError
 
 
 def _stage(
