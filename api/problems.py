@@ -15,7 +15,8 @@ from starlette.routing import Match
 from api.responses import ProblemResponse, problem
 from api.throttle import TooManyAttemptsError
 from commands.errors import AttachmentTooLargeError, InvalidTokenError, VersionMismatchError
-from commands.timesheet_import import ImportRejectedError
+from commands.imports.csv_files import ImportRejectedError
+from commands.imports.staging import ImportInterruptedError
 from domain.errors import (
     ConflictError,
     DomainError,
@@ -95,6 +96,18 @@ def install(app: FastAPI) -> None:
             for p in exc.problems
         ]
         return _invalid(errors, request, str(exc))
+
+    @app.exception_handler(ImportInterruptedError)
+    def import_interrupted(request: Request, exc: ImportInterruptedError) -> ProblemResponse:
+        return problem(
+            503,
+            "import-interrupted",
+            "The import stopped before it completed",
+            str(exc),
+            request.url.path,
+            headers={"Retry-After": "5"},
+            import_id=str(exc.import_id),
+        )
 
     @app.exception_handler(InvalidCursorError)
     def invalid_cursor(request: Request, exc: InvalidCursorError) -> ProblemResponse:

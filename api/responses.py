@@ -70,6 +70,7 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "Upload too large.",
         422: "The request is not valid; `errors` names each problem.",
         429: "Too many attempts; `Retry-After` says when to try again.",
+        503: "The server is shutting down; send the same request again.",
     }
     return {
         s: {

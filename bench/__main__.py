@@ -1,4 +1,4 @@
-"""`python -m bench [create|http|rebuild|flat|planning|timesheets ...]`: run benchmarks and
+"""`python -m bench [create|http|rebuild|flat|planning|timesheets|imports ...]`: run benchmarks and
 print the table."""
 
 from __future__ import annotations
@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from bench import create, dataset, flat, http_api, planning, rebuild, timesheets
+from bench import create, dataset, flat, http_api, imports, planning, rebuild, timesheets
 from bench.common import Figure, print_table, say
 
-BENCHMARKS = ("create", "http", "rebuild", "flat", "planning", "timesheets")
+BENCHMARKS = ("create", "http", "rebuild", "flat", "planning", "timesheets", "imports")
 
 
 def main() -> None:
@@ -55,6 +55,8 @@ def main() -> None:
     if "timesheets" in names:
         with timesheets.seeded(args.timesheet_events) as data:
             figures += timesheets.run(data)
+    if "imports" in names:
+        figures += imports.run()
     print_table(figures)
     say(f"done in {time.perf_counter() - started:.0f} s")
 

@@ -19,6 +19,7 @@ from commands.errors import (
     UserNotFoundError,
     VersionMismatchError,
 )
+from commands.event_store import load_many
 from domain.item_numbers import COUNTER_ID, ItemNumberCounter, item_id
 from domain.task import Task
 from domain.ticket import Ticket
@@ -50,6 +51,14 @@ class UnitOfWork:
                 return None
             self._loaded[aggregate_id] = aggregate
         return aggregate if isinstance(aggregate, kind) else None
+
+    def get_many(self, ids: Sequence[UUID], kind: type[T]) -> dict[UUID, T]:
+        """The aggregates among `ids` that exist and are a `kind`, read in bulk (for many
+        small aggregates, such as an import's entries)."""
+        missing = [i for i in ids if i not in self._loaded]
+        self._loaded.update(load_many(self.app, missing))
+        found = ((i, self._loaded.get(i)) for i in ids)
+        return {i: a for i, a in found if isinstance(a, kind)}
 
     def ticket(self, number: int) -> Ticket:
         ticket = self._get(item_id(number), Ticket)

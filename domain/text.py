@@ -49,3 +49,10 @@ def check_text(text: str, field: str) -> str:
 def replace_disallowed(text: str) -> str:
     """`text` with every disallowed character replaced by U+FFFD (for text kept as it came)."""
     return _DISALLOWED.sub(REPLACEMENT, text)
+
+
+def text_problem(value: str) -> str | None:
+    """Why `value` is not text the model stores (for problems reported by row and column,
+    as an import does), or None when it is."""
+    found = disallowed_character(value)
+    return None if found is None else f"the text contains {found}"

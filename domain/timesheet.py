@@ -4,12 +4,14 @@ An entry is drafted (kept for review) or submitted; the user edits or withdraws 
 it is approved; a manager or lead of the item's project approves it (then it is locked) or
 rejects it with a reason (the user may then edit and submit it again). A correction to an
 approved entry is a new entry that names it (`corrects`), with the difference in minutes
-(which may be negative).
+(which may be negative). An imported entry carries its import (`import_id`) and is staged,
+shown nowhere and changed by no one, until that import completes (see `domain.imports`).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
@@ -54,6 +56,16 @@ class EntryStateError(ConflictError):
         super().__init__(f"cannot {doing} an entry that is {state}")
 
 
+def duration(hours: Decimal | None, minutes: int | None, field: str = "hours") -> int | None:
+    """Minutes from `hours` (a decimal, rounded to the minute) or `minutes`: one of them, not
+    both (None when neither is given; a start and finish may give the time instead)."""
+    if hours is not None and minutes is not None:
+        raise InvalidValueError(field, "give hours or minutes, not both")
+    if hours is not None:
+        return int((hours * 60).to_integral_value())
+    return minutes
+
+
 def check_time(
     work_date: date,
     minutes: int,
@@ -94,15 +106,19 @@ class TimesheetEntry(Aggregate):
         Approved: ClassVar[type[Aggregate.Event]]
         Rejected: ClassVar[type[Aggregate.Event]]
         Adjusted: ClassVar[type[Aggregate.Event]]
+        Restaged: ClassVar[type[Aggregate.Event]]
 
     class Created(Aggregate.Created):
         TOPIC = "ledgerdesk:TimesheetEntry.Created"
 
     class Logged(Aggregate.Created):
         """The entry exists, as a draft or submitted. `item_number` and `project_id` say
-        where the time went (the item's project when it was logged)."""
+        where the time went (the item's project when it was logged); `import_id` names the
+        import that staged it (None: logged by hand or by a timer)."""
 
         TOPIC = "ledgerdesk:TimesheetEntry.Logged"
+        # class_version 2: version 1 had no import_id (nothing was staged then).
+        class_version = 2
         user_id: str
         item_number: int
         project_id: str
@@ -118,6 +134,11 @@ class TimesheetEntry(Aggregate):
         corrects: str | None
         actor: str
         correlation_id: str
+        import_id: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["import_id"] = None
 
     @event(Logged)
     def __init__(
@@ -137,6 +158,7 @@ class TimesheetEntry(Aggregate):
         corrects: str | None,
         actor: str,
         correlation_id: str,
+        import_id: str | None,
     ) -> None:
         self.user_id = user_id
         self.item_number = item_number
@@ -151,6 +173,7 @@ class TimesheetEntry(Aggregate):
         self.source = source
         self.state = state
         self.corrects = corrects
+        self.import_id = import_id
         # Correction entry id -> the minutes it counts now (an approved entry's corrections).
         self.adjustments: dict[str, int] = {}
 
@@ -172,6 +195,7 @@ class TimesheetEntry(Aggregate):
         source: Source = Source.MANUAL,
         draft: bool = False,
         corrects: TimesheetEntry | None = None,
+        import_id: UUID | None = None,
         actor: Actor,
         correlation_id: str,
     ) -> TimesheetEntry:
@@ -198,7 +222,19 @@ class TimesheetEntry(Aggregate):
             corrects=str(corrects.id) if corrects is not None else None,
             actor=actor.ref,
             correlation_id=correlation_id,
+            import_id=str(import_id) if import_id is not None else None,
         )
+
+    def restage(self, import_id: UUID, actor: Actor, correlation_id: str) -> None:
+        """Another import takes this staged entry over (the same row in another file)."""
+        if self.import_id is None:
+            raise EntryStateError("stage", "not imported")
+        if self.import_id != str(import_id):
+            self._restaged(import_id=str(import_id), actor=actor.ref, correlation_id=correlation_id)
+
+    @event("Restaged", topic="ledgerdesk:TimesheetEntry.Restaged")
+    def _restaged(self, import_id: str, actor: str, correlation_id: str) -> None:
+        self.import_id = import_id
 
     @property
     def counts(self) -> bool:

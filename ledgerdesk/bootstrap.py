@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -56,6 +57,8 @@ class Container:
     workers: WorkerHost
     positions: CallerPositions
     following: FollowingRunner | None = field(default=None)
+    # Set when the process shuts down: long requests (an import) stop at the next safe point.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def services(self) -> Services:
         return Services(
@@ -103,6 +106,7 @@ class Container:
         self.workers.start(channel=getattr(self.app.recorder, "channel_name", None))
 
     def close(self) -> None:
+        self.stopping.set()
         # Stop the relay and actors first: they read the views and write the store.
         self.workers.close()
         if self.following is not None:
@@ -156,6 +160,7 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
             position, [OutboxProjection.name], timeout
         ),
     )
+    stopping = threading.Event()
     return Container(
         settings,
         app,
@@ -168,7 +173,8 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
         projects=projects,
         portal=portal,
         audience=AudienceService(app),
-        timesheets=TimesheetService(app, settings.timers_allow_several),
+        timesheets=TimesheetService(app, settings.timers_allow_several, stopping),
         workers=workers,
         positions=CallerPositions(views, time.time),
+        stopping=stopping,
     )

@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from types import FrameType
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,6 +26,8 @@ from projections.runner import ViewStatus
 CLI = Context(actor=Actor.system("cli"), correlation_id="cli")
 # How long `replay --verify` lets a running runner reach the head before calling a view behind.
 VERIFY_WAIT_SECONDS = 5.0
+# A request still running this long after SIGTERM is cancelled (an import stops sooner).
+GRACEFUL_SHUTDOWN_SECONDS = 30
 
 
 class CliError(Exception):
@@ -73,8 +76,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if not args.no_follow:
             c.follow()
             c.work()
+        stopping = c.stopping
+
+        class Server(uvicorn.Server):
+            def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+                stopping.set()  # A running import stops between two batches.
+                super().handle_exit(sig, frame)
+
+        # uvicorn raises the signal again once it has shut down, with the handler it found
+        # installed: ours only notes it, so the container closes and the exit code is 0.
+        _stop_on_signals(stopping)
+        config = uvicorn.Config(
+            c.http_app(),
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        )
         print(f"ledgerdesk serving on http://{args.host}:{args.port}/api/v1 (docs at /docs)")
-        uvicorn.run(c.http_app(), host=args.host, port=args.port, log_level="warning")
+        Server(config).run()
     return 0
 
 
@@ -207,8 +227,8 @@ def _audit(
     return problems, found
 
 
-def _stop_on_signals() -> threading.Event:
-    stop = threading.Event()
+def _stop_on_signals(stop: threading.Event | None = None) -> threading.Event:
+    stop = stop or threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     return stop

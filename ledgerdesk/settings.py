@@ -115,6 +115,8 @@ class Settings(BaseSettings):
         env.update(
             {
                 "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                # The library's recorder deadlocks on a save bigger than a socket buffer.
+                "APPLICATION_RECORDER_TOPIC": "commands.event_store:LedgerDeskRecorder",
                 "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
                 "POSTGRES_HOST": url.hostname or "127.0.0.1",
                 "POSTGRES_PORT": str(url.port or 5432),

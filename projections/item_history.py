@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from domain.item_numbers import item_id
+from domain.logged_time import TimeImported
 from domain.task import Task
 from domain.ticket import Ticket
 from projections.base import (
@@ -28,7 +29,7 @@ class ItemHistoryProjection(Projection):
 
     name = "item_history"
     tables = ("item_history_entries",)
-    topics = topics_of(Ticket) | topics_of(Task)
+    topics = topics_of(Ticket) | topics_of(Task) | {TimeImported.TOPIC}
 
     def create(self, tx: Tx, t: Tables) -> None:
         table = t["item_history_entries"]

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from domain.item_numbers import item_id
+from domain.logged_time import TimeImported
 from domain.task import Task
 from domain.ticket import Ticket
 from domain.work_item import CUSTOMER, INTERNAL
@@ -110,6 +111,14 @@ def _time_recorded(doc: Doc, e: Any) -> None:
         logged.pop(e.entry_id, None)
     else:
         logged[e.entry_id] = e.minutes
+    doc["logged"] = logged
+    doc["logged_minutes"] = sum(logged.values())
+
+
+def _time_imported(doc: Doc, e: Any) -> None:
+    """A completed import's entries count on the item, all at once."""
+    logged = dict(doc.get("logged", {}))
+    logged.update({entry: minutes for entry, (_, minutes) in e.entries.items()})
     doc["logged"] = logged
     doc["logged_minutes"] = sum(logged.values())
 
@@ -213,6 +222,7 @@ FOLDS: dict[str, Callable[[Doc, Any], None]] = {
     "Ticket.TeamUnassigned": lambda doc, e: doc.update(team_id=None),
     "Ticket.ConvertedToTask": lambda doc, e: doc.update(converted_to_task=e.task_number),
     "Ticket.TimeRecorded": _time_recorded,
+    "Ticket.TimeImported": _time_imported,
     "Task.Planned": _planned,
     "Task.Scheduled": _scheduled,
     "Task.ConstraintSet": lambda doc, e: doc.update(
@@ -264,7 +274,7 @@ class TicketDetailProjection(Projection):
 
     name = "ticket_detail"
     tables = ("ticket_detail_tickets",)
-    topics = topics_of(Ticket) | topics_of(Task)
+    topics = topics_of(Ticket) | topics_of(Task) | {TimeImported.TOPIC}
     # 2: project_id, folder_id, team_id in the document; 3: tasks and conversions
     schema_version = 4  # 4: logged time
 

@@ -10,6 +10,9 @@ items time goes to (`Ticket.Opened`, `Task.Planned`, `Ticket.Retitled`,
   the number it was logged on (`item_number`) and the number it is reported under
   (`report_number`), moved to the task by `Ticket.ConvertedToTask`, whichever comes first.
 - A withdrawn entry keeps its row (state `withdrawn`); reports leave it out.
+- An imported entry waits in `timesheet_staged_entries` (which no query reads) until its
+  import completes (`Import.Completed`), then moves to `timesheet_entries` with every other
+  entry of that import at once; `TimesheetEntry.Restaged` moves it to another import.
 - An entry of a project in several customer folders counts for each of them in a report by
   customer (so those groups may add up to more than the total); `(none)` holds the rest.
 """
@@ -17,7 +20,7 @@ items time goes to (`Ticket.Opened`, `Task.Planned`, `Ticket.Retitled`,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -43,7 +46,8 @@ NAMES = {
 FOLDERS = ("Project.PlacedInCustomerFolder", "Project.RemovedFromCustomerFolder")
 STATES = {"Submitted": "submitted", "Withdrawn": "withdrawn", "Approved": "approved"}
 ENTRY_EVENTS = ("Logged", "Edited", "Submitted", "Withdrawn", "Approved", "Rejected")
-READS = (*(ENTRY + e for e in ENTRY_EVENTS), *ITEM_EVENTS, *NAMES, *FOLDERS)
+STAGING = ("TimesheetEntry.Restaged", "Import.Completed")
+READS = (*(ENTRY + e for e in ENTRY_EVENTS), *ITEM_EVENTS, *NAMES, *FOLDERS, *STAGING)
 ENTRY_COLUMNS = (
     *("id", "user_id", "item_number", "report_number", "project_id", "work_date", "week"),
     *("month", "minutes", "billable", "activity", "notes", "state", "rejection_reason"),
@@ -55,13 +59,16 @@ LEADING_ROLES = frozenset({"manager", "lead"})
 
 
 class TimesheetProjection(Projection):
-    """Reads TimesheetEntry events, item, project, customer-folder and name events; shows
-    `timesheet_entries`, `timesheet_items`, `timesheet_project_customers` and
-    `timesheet_names`."""
+    """Reads TimesheetEntry events, item, project, customer-folder and name events, and
+    `Import.Completed`; shows `timesheet_entries`, `timesheet_items`,
+    `timesheet_project_customers` and `timesheet_names` (and keeps imported entries in
+    `timesheet_staged_entries` until their import completes)."""
 
     name = "timesheets"
+    schema_version = 2  # 2: imported entries are staged until their import completes.
     tables = (
         "timesheet_entries",
+        "timesheet_staged_entries",
         "timesheet_items",
         "timesheet_project_customers",
         "timesheet_names",
@@ -70,16 +77,19 @@ class TimesheetProjection(Projection):
 
     def create(self, tx: Tx, t: Tables) -> None:
         entries = t["timesheet_entries"]
-        tx.execute(
-            f"CREATE TABLE IF NOT EXISTS {entries} ("
+        columns = (
             " id TEXT PRIMARY KEY, user_id TEXT NOT NULL, item_number INTEGER NOT NULL,"
             " report_number INTEGER NOT NULL, project_id TEXT NOT NULL, work_date TEXT NOT NULL,"
             " week TEXT NOT NULL, month TEXT NOT NULL, minutes INTEGER NOT NULL,"
             " billable INTEGER NOT NULL, activity TEXT NOT NULL, notes TEXT NOT NULL,"
             " state TEXT NOT NULL, rejection_reason TEXT, source TEXT NOT NULL, corrects TEXT,"
             " started_at TEXT, finished_at TEXT, created_at TEXT NOT NULL,"
-            " updated_at TEXT NOT NULL, version INTEGER NOT NULL)"
+            " updated_at TEXT NOT NULL, version INTEGER NOT NULL"
         )
+        tx.execute(f"CREATE TABLE IF NOT EXISTS {entries} ({columns})")
+        staged = t["timesheet_staged_entries"]
+        tx.execute(f"CREATE TABLE IF NOT EXISTS {staged} ({columns}, import_id TEXT NOT NULL)")
+        tx.execute(f"CREATE INDEX IF NOT EXISTS {staged}_import ON {staged} (import_id)")
         for columns in (
             "work_date, id",
             "user_id, work_date, id",
@@ -116,8 +126,10 @@ class TimesheetProjection(Projection):
         page = _Page.load(tx, t, [p.event for p in events])
         for p in events:
             e, name = p.event, topic_name(p.event)
-            if name.startswith(ENTRY):
-                page.entry_event(name.removeprefix(ENTRY), e)
+            if name in STAGING:
+                page.staging_event(tx, t, name, e)
+            elif name.startswith(ENTRY):
+                page.entry_event(tx, t, name.removeprefix(ENTRY), e)
             elif name in ITEM_EVENTS:
                 page.item_event(name, e)
             elif name in NAMES:
@@ -164,6 +176,7 @@ class _Page:
     numbers: dict[int, Row]  # the same rows by number
     changed: set[int]  # numbers of the items this page changed
     conversions: list[tuple[int, int]]  # (ticket, task) to apply to rows outside the page
+    staged: dict[str, Row] = field(default_factory=dict)  # imported, not yet shown
 
     @classmethod
     def load(cls, tx: Tx, t: Tables, events: list[Any]) -> _Page:
@@ -199,11 +212,12 @@ class _Page:
         }
         return cls(entries, items, {r["number"]: r for r in items.values()}, set(), [])
 
-    def entry_event(self, name: str, e: Any) -> None:
+    def entry_event(self, tx: Tx, t: Tables, name: str, e: Any) -> None:
         entry_id = str(e.originator_id)
         if name == "Logged":
             item = self.numbers.get(e.item_number)
-            self.entries[entry_id] = {
+            rows = self.staged if e.import_id else self.entries
+            rows[entry_id] = {
                 "id": entry_id,
                 "user_id": e.user_id,
                 "item_number": e.item_number,
@@ -221,8 +235,9 @@ class _Page:
                 "started_at": e.started_at,
                 "finished_at": e.finished_at,
                 "created_at": iso(e.timestamp),
+                **({"import_id": e.import_id} if e.import_id else {}),
             }
-        row = self.entries.get(entry_id)
+        row = self.entries.get(entry_id) or self.staged.get(entry_id) or self._shown(tx, t, e)
         if row is None:
             return  # Not seen logged: nothing to change.
         if name == "Edited":
@@ -237,6 +252,38 @@ class _Page:
         elif name == "Rejected":
             row.update(state="rejected", rejection_reason=e.reason)
         row.update(updated_at=iso(e.timestamp), version=e.originator_version)
+
+    def _shown(self, tx: Tx, t: Tables, e: Any) -> Row | None:
+        """An entry shown since this page was loaded (its import completed in this page)."""
+        row = tx.one(
+            f"SELECT * FROM {t['timesheet_entries']} WHERE id = ?", (str(e.originator_id),)
+        )
+        if row is not None:
+            self.entries[row["id"]] = row = dict(row)
+        return row
+
+    def staging_event(self, tx: Tx, t: Tables, name: str, e: Any) -> None:
+        """An entry moves to another import, or an import completes: its entries show."""
+        self._save_staged(tx, t)
+        staged = t["timesheet_staged_entries"]
+        if name == "TimesheetEntry.Restaged":
+            tx.execute(
+                f"UPDATE {staged} SET import_id = ?, updated_at = ?, version = ? WHERE id = ?",
+                (e.import_id, iso(e.timestamp), e.originator_version, str(e.originator_id)),
+            )
+            return
+        columns = ", ".join(ENTRY_COLUMNS)
+        tx.execute(
+            f"INSERT INTO {t['timesheet_entries']} ({columns}) SELECT {columns} FROM {staged}"
+            " WHERE import_id = ?",
+            (str(e.originator_id),),
+        )
+        tx.execute(f"DELETE FROM {staged} WHERE import_id = ?", (str(e.originator_id),))
+
+    def _save_staged(self, tx: Tx, t: Tables) -> None:
+        rows = list(self.staged.values())
+        self.staged.clear()
+        _upsert(tx, t["timesheet_staged_entries"], (*ENTRY_COLUMNS, "import_id"), "id", rows)
 
     def item_event(self, name: str, e: Any) -> None:
         item_id = str(e.originator_id)
@@ -255,16 +302,18 @@ class _Page:
         else:  # Ticket.ConvertedToTask: its time is reported under the task from now on.
             item["converted_to"] = e.task_number
             self.conversions.append((item["number"], e.task_number))
-            for entry in self.entries.values():
+            for entry in (*self.entries.values(), *self.staged.values()):
                 if entry["report_number"] == item["number"]:
                     entry["report_number"] = e.task_number
 
     def save(self, tx: Tx, t: Tables) -> None:
         for ticket, task in self.conversions:
-            tx.execute(
-                f"UPDATE {t['timesheet_entries']} SET report_number = ? WHERE report_number = ?",
-                (task, ticket),
-            )
+            for table in (t["timesheet_entries"], t["timesheet_staged_entries"]):
+                tx.execute(
+                    f"UPDATE {table} SET report_number = ? WHERE report_number = ?",
+                    (task, ticket),
+                )
+        self._save_staged(tx, t)
         _upsert(tx, t["timesheet_entries"], ENTRY_COLUMNS, "id", list(self.entries.values()))
         items = [self.numbers[number] for number in sorted(self.changed)]
         _upsert(tx, t["timesheet_items"], ITEM_COLUMNS, "number", items)

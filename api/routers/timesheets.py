@@ -12,12 +12,10 @@ from fastapi import APIRouter, File, Path, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Ctx, ServicesDep, written
-from api.problems import InvalidParameterError
 from api.responses import OrjsonResponse, documented, reply
 from api.tags import Tag
 from commands.errors import AttachmentTooLargeError
 from commands.models import CommandResult
-from commands.timesheet_import import import_csv
 from commands.timesheets import (
     CorrectEntry,
     EditEntry,
@@ -107,15 +105,6 @@ class TimerStop(EntryBody):
     notes: str = Field(default="", max_length=10_000)
 
 
-def minutes_of(hours: Decimal | None, minutes: int | None, field: str = "hours") -> int | None:
-    """Minutes from `hours` (a decimal) or `minutes`; not both."""
-    if hours is not None and minutes is not None:
-        raise InvalidParameterError("body", field, "give hours or minutes, not both")
-    if hours is not None:
-        return int((hours * 60).to_integral_value())
-    return minutes
-
-
 def entry_document(entry: TimesheetEntry) -> dict[str, Any]:
     return {
         "id": str(entry.id),
@@ -163,7 +152,8 @@ def log_time(body: EntryCreate, svc: ServicesDep, ctx: Ctx, response: Response) 
     cmd = LogTime(
         item=body.item,
         work_date=body.date,
-        minutes=minutes_of(body.hours, body.minutes) or 0,
+        hours=body.hours,
+        minutes=body.minutes,
         started_at=body.started_at,
         finished_at=body.finished_at,
         billable=body.billable,
@@ -197,16 +187,14 @@ def edit_entry(
     given = body.model_fields_set
     if "date" in given and body.date is not None:
         changes["work_date"] = body.date
-    minutes = minutes_of(body.hours, body.minutes)
-    if minutes is not None:
-        changes["minutes"] = minutes
     for end in ("started_at", "finished_at"):  # One end alone keeps the other.
         if end in given:
             changes[end] = getattr(body, end)
     for field in ("billable", "activity", "notes"):
         if getattr(body, field) is not None:
             changes[field] = getattr(body, field)
-    result = svc.timesheets.edit(EditEntry(entry_id=entry_id, changes=changes), ctx)
+    cmd = EditEntry(entry_id=entry_id, changes=changes, hours=body.hours, minutes=body.minutes)
+    result = svc.timesheets.edit(cmd, ctx)
     return answer(svc, response, result)
 
 
@@ -258,12 +246,8 @@ def correct_entry(
 ) -> OrjsonResponse:
     """A new entry that adjusts an approved one by `hours` or `minutes` (negative to take
     time off); it names the original (`corrects`) and goes to approval."""
-    minutes = minutes_of(body.hours, body.minutes)
-    if not minutes:
-        raise InvalidParameterError("body", "hours", "give the change in hours or minutes")
-    result = svc.timesheets.correct(
-        CorrectEntry(entry_id=entry_id, minutes=minutes, notes=body.notes), ctx
-    )
+    cmd = CorrectEntry(entry_id=entry_id, hours=body.hours, minutes=body.minutes, notes=body.notes)
+    result = svc.timesheets.correct(cmd, ctx)
     response.headers["Location"] = f"/api/v1/timesheets/{result.id}"
     return answer(svc, response, result, 201)
 
@@ -271,12 +255,15 @@ def correct_entry(
 class ImportOut(BaseModel):
     rows: int = Field(examples=[120])
     imported: int = Field(examples=[120], description="New entries (0 for a file seen before).")
+    import_id: UUID = Field(
+        description="The import of this file by you: sending the same file again finds it."
+    )
 
 
 @router.post(
     "/timesheets/import",
     summary="Import timesheets (CSV)",
-    responses={200: {"model": ImportOut}, **documented(401, 403, 413, 422)},
+    responses={200: {"model": ImportOut}, **documented(401, 403, 413, 422, 503)},
 )
 def import_timesheets(
     file: Annotated[UploadFile, File(description="A CSV file with a header row.")],
@@ -288,13 +275,22 @@ def import_timesheets(
     (1.5 or 1:30), optional `billable`, `activity`, `notes`. Every problem is reported with
     its row and column, and a file with any bad row imports nothing. Importing the same
     file again creates no duplicates. Your own rows need a role that logs time; other
-    people's, manager or lead of the item's project."""
+    people's, manager or lead of the item's project. Large files are written in batches
+    that show nowhere until the last one is written; if the server stops meanwhile (503),
+    send the same file again to complete the import."""
     content = file.file.read(svc.max_attachment_bytes + 1)
     if len(content) > svc.max_attachment_bytes:
         raise AttachmentTooLargeError(svc.max_attachment_bytes)
-    position, imported, rows = import_csv(svc.commands.app, content, ctx)
-    written(response, position)
-    return reply(response, {"rows": rows, "imported": imported})
+    done = svc.timesheets.import_csv(content, ctx)
+    written(response, done.imported.position)
+    return reply(
+        response,
+        {
+            "rows": done.rows,
+            "imported": done.imported.count,
+            "import_id": str(done.imported.import_id),
+        },
+    )
 
 
 # --- timers ------------------------------------------------------------------------------

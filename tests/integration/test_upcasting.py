@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from uuid import NAMESPACE_URL, uuid5
 
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import StoredEvent
@@ -11,6 +12,7 @@ from eventsourcing.persistence import StoredEvent
 from domain.item_numbers import item_id
 from domain.project import INBOX_ID
 from domain.ticket import Ticket
+from domain.timesheet import TimesheetEntry
 from domain.user import user_id_for
 from domain.values import Actor
 from ledgerdesk import bootstrap
@@ -249,3 +251,42 @@ def test_task_events_and_snapshots_stored_before_time_tracking_load(
         assert (loaded.logged, loaded.actuals_by_hand) == ({}, True)
     finally:
         fresh.close()
+
+
+def test_timesheet_entry_logged_v1_loads_as_not_imported(container: bootstrap.Container) -> None:
+    # Given an entry logged before imports were staged, stored as version 1 did (no import_id)
+    entry_id = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/tests/entry-v1")
+    state = {
+        "timestamp": datetime(2026, 3, 1, 9, 30, tzinfo=UTC),
+        "originator_topic": "ledgerdesk:TimesheetEntry",
+        "user_id": str(user_id_for("ada@example.com")),
+        "item_number": NUMBER,
+        "project_id": str(INBOX_ID),
+        "work_date": "2026-03-01",
+        "minutes": 90,
+        "started_at": None,
+        "finished_at": None,
+        "billable": True,
+        "activity": "",
+        "notes": "",
+        "source": "import",
+        "state": "submitted",
+        "corrects": None,
+        "actor": "system:import",
+        "correlation_id": "v1",
+    }
+    container.app.recorder.insert_events(
+        [
+            StoredEvent(
+                originator_id=entry_id,
+                originator_version=1,
+                topic="ledgerdesk:TimesheetEntry.Logged",
+                state=container.app.mapper.transcoder.encode(state),
+            )
+        ]
+    )
+    # When it is loaded
+    entry = container.app.repository.get(entry_id)
+    # Then it belongs to no import: it is not staged, it shows and may change
+    assert isinstance(entry, TimesheetEntry)
+    assert (entry.minutes, entry.import_id) == (90, None)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from domain.item_numbers import item_id
+from domain.logged_time import TimeImported
 from domain.task import Task
 from domain.ticket import Ticket
 from domain.values import Actor, Channel
@@ -71,11 +72,14 @@ def test_every_ticket_and_task_event_is_read_by_the_views() -> None:
     topics = topics_of(Ticket) | topics_of(Task)
     assert "ledgerdesk:Ticket.Opened" in topics
     assert "ledgerdesk:Task.Planned" in topics
-    # Every event an item records is folded (the default `Created`s are never recorded).
+    # Every event an item records is folded (the default `Created`s are never recorded),
+    # and an import's time, recorded on the item by an event of its own module.
     unused = {"ledgerdesk:Ticket.Created", "ledgerdesk:Task.Created"}
-    assert {f"ledgerdesk:{name}" for name in FOLDS} == topics - unused
-    for view in (TicketDetailProjection(), FlatProjection(), ItemHistoryProjection()):
-        assert view.topics == topics
+    recorded = topics | {TimeImported.TOPIC}
+    assert {f"ledgerdesk:{name}" for name in FOLDS} == recorded - unused
+    for view in (TicketDetailProjection(), ItemHistoryProjection()):
+        assert view.topics == recorded
+    assert FlatProjection().topics == topics
 
 
 def test_the_detail_fold_shows_the_ticket_with_its_conversation() -> None:

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from commands.timesheet_import import parse_hours
+from commands.imports.timesheets import parse_hours
 from domain.errors import InvalidValueError
 from domain.timer import Timers, TimerStateError
 from domain.timesheet import EntryLockedError, EntryStateError, TimesheetEntry

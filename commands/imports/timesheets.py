@@ -1,4 +1,5 @@
-"""CSV import of timesheets: every row checked first, then all of them in one write.
+"""CSV import of timesheets: every row checked first, then staged in batches, then shown at
+once (see `commands.imports.staging`).
 
 Columns (a header row names them; order is free): `item` (a ticket's or task's number),
 `user_email`, `date` (YYYY-MM-DD), `hours` (a decimal such as `1.5` or `1,5`, or `H:MM`
@@ -6,15 +7,17 @@ such as `1:30`), and optionally `billable` (true/false, yes/no, 1/0; default tru
 `activity`, `notes`. A file with any bad row appends nothing, and every problem is
 reported with its row and column. An entry's id is derived from its row (and how many
 identical rows came before it in the file), so importing the same file again finds its
-entries and creates no duplicates.
+entries and creates no duplicates, and another file with some of the same rows adds only
+the others.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import hashlib
 import re
-from dataclasses import dataclass
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -22,19 +25,22 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from commands.application import LedgerDesk
 from commands.errors import TaskNotFoundError, TicketNotFoundError
+from commands.imports.csv_files import Columns, ImportRejectedError, Problem, read_csv
+from commands.imports.staging import Imported, Staged, is_staged, run_import
 from commands.models import Context
 from commands.tickets import require_visible
-from commands.timesheets import (
+from commands.timesheet_entries import (
     APPROVERS,
     LOGGERS,
-    count_on_item,
     item_of,
     project_role,
     require_logger,
 )
-from commands.unit_of_work import UnitOfWork, run
+from commands.unit_of_work import UnitOfWork
 from commands.users import acting_user
 from domain.errors import DomainError, PermissionDeniedError
+from domain.imports import Import
+from domain.logged_time import record_imported_time
 from domain.task import Task
 from domain.ticket import Ticket
 from domain.timesheet import Source, TimesheetEntry, check_time
@@ -42,31 +48,14 @@ from domain.user import User, user_id_for
 from domain.values import Actor
 
 IMPORT_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/timesheet-import")
+KIND = "timesheets"
 REQUIRED = ("item", "user_email", "date", "hours")
 OPTIONAL = ("billable", "activity", "notes")
 MAX_ROWS = 100_000
+COLUMNS = Columns(REQUIRED, OPTIONAL, MAX_ROWS)
 _HOURS_MINUTES = re.compile(r"^(\d{1,2}):([0-5]\d)$")
 _TRUE = {"true", "yes", "y", "1", ""}
 _FALSE = {"false", "no", "n", "0"}
-
-
-@dataclass(frozen=True)
-class Problem:
-    row: int  # 1 is the header; data rows start at 2, as a spreadsheet numbers them.
-    column: str
-    message: str
-
-
-class ImportRejectedError(DomainError):
-    """Raised with every problem a file has; nothing was written."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        first = problems[0]
-        super().__init__(
-            f"{len(problems)} problem(s); nothing was imported. First: row {first.row},"
-            f" {first.column}: {first.message}"
-        )
-        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -79,6 +68,17 @@ class Row:
     billable: bool
     activity: str
     notes: str
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A checked row, ready to stage: whose time, on which item, as which entry."""
+
+    row: Row
+    entry_id: UUID
+    user_id: UUID
+    item: int  # the number the time goes to (a converted ticket's task)
+    project_id: str
 
 
 def parse_hours(text: str) -> int:
@@ -102,50 +102,12 @@ def parse_hours(text: str) -> int:
 def read_rows(content: bytes) -> tuple[list[Row], list[Problem]]:
     """The file's good rows, and the problems of the others (each checked on its own, not
     yet against the data). A file whose header or text is wrong raises at once."""
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportRejectedError([Problem(1, "file", "the file is not UTF-8 text")]) from None
-    reader = csv.DictReader(io.StringIO(text))
-    try:
-        header = [h.strip() for h in reader.fieldnames or []]
-    except csv.Error as error:
-        raise ImportRejectedError([Problem(1, "file", f"not a CSV file: {error}")]) from None
-    problems = [Problem(1, c, "missing column") for c in REQUIRED if c not in header]
-    problems += [
-        Problem(1, c, f"unknown column; known: {', '.join(REQUIRED + OPTIONAL)}")
-        for c in header
-        if c not in REQUIRED + OPTIONAL
+    problems: list[Problem] = []
+    rows = [
+        row
+        for line, values in read_csv(content, COLUMNS, problems)
+        if (row := _row(line, values, problems)) is not None
     ]
-    problems += [
-        Problem(1, c, "this column is named twice") for c in set(header) if header.count(c) > 1
-    ]
-    if problems:
-        raise ImportRejectedError(problems)
-    rows: list[Row] = []
-    count = 0
-    while True:
-        try:
-            raw = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:  # e.g. a field longer than the csv module allows
-            raise ImportRejectedError(
-                [Problem(reader.line_num, "file", f"the file cannot be read here: {error}")]
-            ) from None
-        line = reader.line_num  # The physical line (blank lines count, as editors show).
-        count += 1
-        if count > MAX_ROWS:
-            raise ImportRejectedError([Problem(line, "file", f"more than {MAX_ROWS} rows")])
-        if None in raw:
-            problems.append(
-                Problem(line, "file", "more fields than columns (a comma in a value needs quotes)")
-            )
-            continue
-        values = {k.strip(): (v or "").strip() for k, v in raw.items()}
-        row = _row(line, values, problems)
-        if row is not None:
-            rows.append(row)
     if not rows and not problems:
         raise ImportRejectedError([Problem(2, "file", "the file has no rows")])
     return rows, problems
@@ -214,11 +176,9 @@ def entry_ids(rows: list[Row], user_ids: dict[str, UUID]) -> list[UUID]:
     return ids
 
 
-def import_rows(
-    rows: list[Row], uow: UnitOfWork, ctx: Context, found: list[Problem]
-) -> tuple[list[Any], int]:
-    """Check every row against the data, then log all of them, or raise with every
-    problem (`found` already, and these). Returns what to save and how many are new.
+def check_rows(rows: list[Row], uow: UnitOfWork, ctx: Context, found: list[Problem]) -> list[Unit]:
+    """Check every row against the data: the units to stage, or raise with every problem
+    (`found` already, and these).
 
     A row's item must be one the importer may see (else it is reported as not found,
     whether or not it exists); the importer logs their own time where they may log time,
@@ -227,41 +187,25 @@ def import_rows(
     importer = acting_user(uow, ctx)
     problems: list[Problem] = list(found)
     checked: list[tuple[Row, User, Ticket | Task]] = []
+    # The answer depends only on the item and the person: asked once per pair.
+    answers: dict[tuple[int, str], Problem | tuple[User, Ticket | Task]] = {}
     for row in rows:
-        problem = _check(row, uow, ctx, importer)
-        if isinstance(problem, Problem):
-            problems.append(problem)
+        key = (row.item, row.user_email)
+        if key not in answers:
+            answers[key] = _check(row, uow, ctx, importer)
+        answer = answers[key]
+        if isinstance(answer, tuple):
+            checked.append((row, *answer))
         else:
-            checked.append((row, *problem))
+            problems.append(replace(answer, row=row.line))
     if problems:
         raise ImportRejectedError(sorted(problems, key=lambda p: (p.row, p.column)))
     user_ids = {row.user_email: user.id for row, user, _ in checked}
-    changed: dict[UUID, Any] = {}
-    new = 0
-    for (row, user, item), entry_id in zip(
-        checked, entry_ids([r for r, _, _ in checked], user_ids), strict=True
-    ):
-        if uow.get(entry_id, TimesheetEntry) is not None:
-            continue  # Imported before.
-        entry = TimesheetEntry.log(
-            entry_id=entry_id,
-            user_id=user.id,
-            item_number=item.number,
-            project_id=item.project_id,
-            work_date=row.work_date,
-            minutes=row.minutes,
-            billable=row.billable,
-            activity=row.activity,
-            notes=row.notes,
-            source=Source.IMPORT,
-            actor=ctx.actor,
-            correlation_id=ctx.correlation_id,
-        )
-        changed[entry.id] = entry
-        for touched in count_on_item(entry, uow, ctx):
-            changed[touched.id] = touched
-        new += 1
-    return list(changed.values()), new
+    ids = entry_ids([row for row, _, _ in checked], user_ids)
+    return [
+        Unit(row, entry_id, user.id, item.number, item.project_id)
+        for (row, user, item), entry_id in zip(checked, ids, strict=True)
+    ]
 
 
 def _check(
@@ -287,15 +231,92 @@ def _check(
     return user, item
 
 
-def import_csv(app: LedgerDesk, content: bytes, ctx: Context) -> tuple[int, int, int]:
-    """Import a timesheet CSV in one atomic write: (log position, new entries, rows)."""
+class TimesheetStaging:
+    """Timesheet rows as entries staged under the import; on completion, their time on
+    their items (one `Ticket.TimeImported` per item)."""
+
+    kind = KIND
+
+    def size(self, unit: Unit) -> int:
+        return 600 + len(unit.row.notes.encode()) + len(unit.row.activity.encode())
+
+    def stage(
+        self, uow: UnitOfWork, imp: Import, batch: Sequence[Unit], ctx: Context
+    ) -> Staged[Unit]:
+        found = uow.get_many([unit.entry_id for unit in batch], TimesheetEntry)
+        staged: Staged[Unit] = Staged()
+        written: dict[UUID, Any] = {}
+        for unit in batch:
+            entry = found.get(unit.entry_id)
+            if entry is None:
+                written[unit.entry_id] = _entry(unit, imp.id, ctx)
+            elif entry.import_id == str(imp.id):
+                pass  # Staged by an earlier run of this import.
+            elif is_staged(uow, entry.import_id):
+                # Staged by another import that has not completed (the same row in another
+                # file): this one takes it over, and that one can never complete now.
+                assert entry.import_id is not None
+                other = uow.get(UUID(entry.import_id), Import)
+                if other is not None:
+                    other.abandon(imp.id, ctx.actor, ctx.correlation_id)
+                    written[other.id] = other
+                entry.restage(imp.id, ctx.actor, ctx.correlation_id)
+                written[entry.id] = entry
+            else:
+                continue  # Logged before: by hand, a timer, or a completed import.
+            staged.claimed.append(unit)
+        staged.aggregates = list(written.values())
+        return staged
+
+    def complete(
+        self, uow: UnitOfWork, imp: Import, claimed: Sequence[Unit], ctx: Context
+    ) -> list[Any]:
+        by_item: dict[int, dict[UUID, tuple[date, int]]] = {}
+        for unit in claimed:
+            by_item.setdefault(unit.item, {})[unit.entry_id] = (
+                unit.row.work_date,
+                unit.row.minutes,
+            )
+        items: dict[UUID, Any] = {}
+        for number, counted in sorted(by_item.items()):
+            item = item_of(uow, number)
+            record_imported_time(item, imp.id, counted, ctx.actor, ctx.correlation_id)
+            items[item.id] = item
+        return list(items.values())
+
+
+def _entry(unit: Unit, import_ref: UUID, ctx: Context) -> TimesheetEntry:
+    row = unit.row
+    return TimesheetEntry.log(
+        entry_id=unit.entry_id,
+        user_id=unit.user_id,
+        item_number=unit.item,
+        project_id=unit.project_id,
+        work_date=row.work_date,
+        minutes=row.minutes,
+        billable=row.billable,
+        activity=row.activity,
+        notes=row.notes,
+        source=Source.IMPORT,
+        import_id=import_ref,
+        actor=ctx.actor,
+        correlation_id=ctx.correlation_id,
+    )
+
+
+@dataclass(frozen=True)
+class TimesheetImport:
+    rows: int
+    imported: Imported
+
+
+def import_timesheets(
+    app: LedgerDesk, content: bytes, ctx: Context, stopping: threading.Event
+) -> TimesheetImport:
+    """Check every row, then stage and complete the import of this file (or find it
+    completed, or go on with it where an interrupted run stopped)."""
     rows, problems = read_rows(content)
-    counted: dict[str, int] = {}
-
-    def decide(uow: UnitOfWork) -> list[Any]:
-        aggregates, counted["new"] = import_rows(rows, uow, ctx, problems)
-        return aggregates
-
-    # Imports take turns in this process (and retry on a conflict with another).
-    _, position = run(app, IMPORT_NAMESPACE, decide)
-    return position, counted["new"], len(rows) + len(problems)
+    units = check_rows(rows, UnitOfWork(app), ctx, problems)
+    sha256 = hashlib.sha256(content).hexdigest()
+    imported = run_import(app, TimesheetStaging(), units, sha256, ctx, stopping)
+    return TimesheetImport(len(rows) + len(problems), imported)

@@ -1,0 +1,97 @@
+"""Reading a CSV file for an import: its header, its rows, and every problem by row and
+column (a header row names the columns; their order is free)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from domain.errors import DomainError
+from domain.text import text_problem
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int  # 1 is the header; data rows start at 2, as a spreadsheet numbers them.
+    column: str
+    message: str
+
+
+class ImportRejectedError(DomainError):
+    """Raised with every problem a file has; nothing was written."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        first = problems[0]
+        super().__init__(
+            f"{len(problems)} problem(s); nothing was imported. First: row {first.row},"
+            f" {first.column}: {first.message}"
+        )
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns a kind of file has."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    max_rows: int = 100_000
+
+
+def read_csv(
+    content: bytes, columns: Columns, problems: list[Problem]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Each data row's line and its values (stripped, by column), after the header is
+    checked. A row whose shape or text is wrong is reported in `problems` and skipped; a
+    file that cannot be read as CSV raises at once."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportRejectedError([Problem(1, "file", "the file is not UTF-8 text")]) from None
+    reader = csv.DictReader(io.StringIO(text))
+    try:
+        header = [h.strip() for h in reader.fieldnames or []]
+    except csv.Error as error:
+        raise ImportRejectedError([Problem(1, "file", f"not a CSV file: {error}")]) from None
+    _check_header(header, columns)
+    count = 0
+    while True:
+        try:
+            raw = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:  # e.g. a field longer than the csv module allows
+            raise ImportRejectedError(
+                [Problem(reader.line_num, "file", f"the file cannot be read here: {error}")]
+            ) from None
+        line = reader.line_num  # The physical line (blank lines count, as editors show).
+        count += 1
+        if count > columns.max_rows:
+            raise ImportRejectedError([Problem(line, "file", f"more than {columns.max_rows} rows")])
+        if None in raw:
+            problems.append(
+                Problem(line, "file", "more fields than columns (a comma in a value needs quotes)")
+            )
+            continue
+        values = {k.strip(): (v or "").strip() for k, v in raw.items()}
+        bad = [(c, m) for c, v in values.items() if (m := text_problem(v)) is not None]
+        problems += [Problem(line, column, message) for column, message in bad]
+        if not bad:
+            yield line, values
+
+
+def _check_header(header: Sequence[str], columns: Columns) -> None:
+    known = columns.required + columns.optional
+    problems = [Problem(1, c, "missing column") for c in columns.required if c not in header]
+    problems += [
+        Problem(1, c, f"unknown column; known: {', '.join(known)}")
+        for c in header
+        if c not in known
+    ]
+    problems += [
+        Problem(1, c, "this column is named twice") for c in set(header) if header.count(c) > 1
+    ]
+    if problems:
+        raise ImportRejectedError(problems)
