@@ -89,3 +89,30 @@ class FlatFilters:
 
 
 Filters = Annotated[FlatFilters, Depends()]
+
+
+class HistoryPage:
+    """A page of an item's history: `limit` entries after `cursor`."""
+
+    def __init__(
+        self,
+        cursor: Annotated[
+            str | None,
+            Query(max_length=500, description="`X-Next-Cursor` of the page before."),
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=1000, description="Entries per page.")] = 100,
+    ) -> None:
+        self.cursor, self.limit = cursor, limit
+
+
+HISTORY_HEADERS = {
+    "X-Next-Cursor": {
+        "description": "Pass it back as `cursor` for the next page; absent on the last page.",
+        "schema": {"type": "string"},
+    },
+    "Link": {
+        "description": 'The next page, as `<url>; rel="next"` (RFC 8288); absent on the last.',
+        "schema": {"type": "string"},
+    },
+}
+History = Annotated[HistoryPage, Depends()]

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
+from api.json_types import accepts, field_types, json_type
 from domain.team import TeamRole
 from domain.user import Apps, CompanyRole, Flag, Scope
 from domain.values import Priority, State
 
 
 class Body(BaseModel):
+    """A request body: no unknown members, and every value of the JSON type its schema says."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _of_its_json_type(cls, value: Any, info: ValidationInfo) -> Any:
+        types = field_types(cls).get(info.field_name or "")
+        if types is not None and not accepts(types, value):
+            wanted = " or ".join(sorted(types))
+            raise ValueError(f"expected {wanted}, not {json_type(value)}")
+        return value
 
 
 class TicketCreate(Body):

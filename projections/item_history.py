@@ -14,7 +14,9 @@ from projections.base import (
     Positioned,
     Projection,
     Tables,
+    decode_cursor,
     dumps,
+    encode_cursor,
     event_fields,
     iso,
     loads,
@@ -64,21 +66,32 @@ class ItemHistoryProjection(Projection):
         )
 
 
-def item_history(tx: Tx, t: Tables, item_id: str) -> list[dict[str, Any]]:
+def history_of(
+    tx: Tx, t: Tables, doc: dict[str, Any], after: int = 0, limit: int | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the history of the item `doc` shows (a `ticket_detail` document), in log
+    order after position `after`, and the cursor of the next page (None on the last). A task
+    converted from a ticket began as that ticket, so its history begins with the ticket's."""
+    ids = [str(item_id(doc["number"]))]
+    if doc.get("converted_from_ticket") is not None:
+        ids.append(str(item_id(doc["converted_from_ticket"])))
+    marks = ", ".join("?" for _ in ids)
+    page = f" LIMIT {int(limit) + 1}" if limit is not None else ""
     rows = tx.all(
         f"SELECT position, type, occurred_at, actor, correlation_id, changes"
-        f" FROM {t['item_history_entries']} WHERE item_id = ? ORDER BY position",
-        (item_id,),
+        f" FROM {t['item_history_entries']} WHERE item_id IN ({marks}) AND position > ?"
+        f" ORDER BY position{page}",
+        (*ids, after),
     )
+    following = None
+    if limit is not None and len(rows) > limit:
+        rows = rows[:limit]
+        following = encode_cursor(rows[-1]["position"])
     for row in rows:
         row["changes"] = loads(row["changes"])
-    return rows
+    return rows, following
 
 
-def history_of(tx: Tx, t: Tables, doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """The history of the item `doc` shows (a `ticket_detail` document): a task converted
-    from a ticket began as that ticket, so its history begins with the ticket's."""
-    entries: list[dict[str, Any]] = []
-    if doc.get("converted_from_ticket") is not None:
-        entries += item_history(tx, t, str(item_id(doc["converted_from_ticket"])))
-    return entries + item_history(tx, t, str(item_id(doc["number"])))
+def history_cursor(cursor: str | None) -> int:
+    """The position a history cursor continues after (0: from the start)."""
+    return 0 if cursor is None else int(decode_cursor(cursor, 1)[0])

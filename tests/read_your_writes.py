@@ -65,7 +65,8 @@ def imported_time_is_listed_at_once(write: httpx.Client, read: httpx.Client, ema
         imported = write.post(
             "/api/v1/timesheets/import", files={"file": ("time.csv", csv.encode(), "text/csv")}
         )
-        assert ok(imported) == {"rows": 2, "imported": 2}
+        answer = ok(imported)
+        assert (answer["rows"], answer["imported"]) == (2, 2)
         got = read.get("/api/v1/timesheets", params={"item": number})
         assert sorted(e["minutes"] for e in ok(got)["items"]) == [10 + n, 90], n
         assert_fresh(got)

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from api.deps import Ctx, ExpectedVersion, ProjectScope, ServicesDep, fresh
-from api.params import Filters, Moment
+from api.params import HISTORY_HEADERS, Filters, History, Moment
 from api.responses import OrjsonResponse, documented, reply
 from api.routers.planning import TaskScope
-from api.routers.tickets import Number, answer_write, item_commands
+from api.routers.tickets import Number, answer_write, history_page, item_commands
 from api.routers.views import flat_page
 from api.schemas import (
     CloneAsRecurring,
@@ -46,7 +46,6 @@ from commands.models import (
 )
 from projections.base import current_tables
 from projections.item_access import visible_item
-from projections.item_history import history_of
 from projections.ticket_detail import fold, get_ticket
 
 router = APIRouter(prefix="/api/v1/tasks", tags=[Tag.TASKS])
@@ -256,19 +255,21 @@ def clone_as_recurring(
 @router.get(
     "/{number}/history",
     summary="A task's history",
-    responses={200: {"model": list[HistoryEntry]}, **documented(401, 403, 404)},
+    responses={
+        200: {"model": list[HistoryEntry], "headers": HISTORY_HEADERS},
+        **documented(401, 403, 404, 422),
+    },
     dependencies=[Depends(fresh("item_history", "ticket_detail", "access"))],
 )
 def task_history(
-    number: TaskNumber, svc: ServicesDep, scope: ProjectScope, response: Response
+    number: TaskNumber, svc: ServicesDep, scope: ProjectScope, response: Response, page: History
 ) -> OrjsonResponse:
-    """Every event of the task in log order; a converted task's history begins with its
-    ticket's."""
+    """The task's events in log order, a page at a time (`X-Next-Cursor` and `Link` name the
+    next page); a converted task's history begins with its ticket's."""
     with svc.views.read() as tx:
         t = current_tables(tx, "ticket_detail")
         doc = visible_item(get_ticket(tx, t, number), number, scope, "task")
-        entries = history_of(tx, current_tables(tx, "item_history"), doc)
-    return reply(response, entries)
+        return history_page(tx, response, doc, page)
 
 
 @conversion.post(
@@ -277,7 +278,7 @@ def task_history(
     summary="Convert a ticket to a task",
     responses={201: {"model": TaskOut}, **documented(401, 403, 404, 409, 422)},
 )
-def convert(number: Number, svc: ServicesDep, ctx: Ctx, response: Response) -> OrjsonResponse:
+def convert_ticket(number: Number, svc: ServicesDep, ctx: Ctx, response: Response) -> OrjsonResponse:
     """Turn the ticket into a task, in one atomic write: the task gets a new number and
     carries the messages, attachments, people, requester and place; the ticket's stream
     ends with its conversion. Afterwards every path under the ticket answers 308 to the

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from api.deps import Ctx, ExpectedVersion, ServicesDep, TicketScope, fresh, written
-from api.params import Filters, Moment
+from api.params import HISTORY_HEADERS, Filters, History, HistoryPage, Moment
 from api.responses import OrjsonResponse, documented, reply
 from api.routers.views import flat_page
 from api.schemas import (
@@ -33,8 +34,9 @@ from commands.models import (
 )
 from domain.item_numbers import item_id
 from projections.base import current_tables
+from projections.db import Tx
 from projections.item_access import visible_ticket
-from projections.item_history import item_history
+from projections.item_history import history_cursor, history_of
 from projections.ticket_detail import fold, get_ticket
 
 router = APIRouter(prefix="/api/v1/tickets", tags=[Tag.TICKETS])
@@ -64,7 +66,7 @@ def answer_write(
     "",
     status_code=201,
     summary="Open a ticket",
-    responses={201: {"model": TicketOut}, **documented(401, 409, 422)},
+    responses={201: {"model": TicketOut}, **documented(401, 404, 409, 422)},
 )
 def open_ticket(
     body: TicketCreate, svc: ServicesDep, ctx: Ctx, response: Response
@@ -159,14 +161,32 @@ def item_commands(svc: ServicesDep, body: TicketPatch | TaskPatch, ctx: Ctx) -> 
 @router.get(
     "/{number}/history",
     summary="A ticket's history",
-    responses={200: {"model": list[HistoryEntry]}, **documented(401, 404)},
+    responses={
+        200: {"model": list[HistoryEntry], "headers": HISTORY_HEADERS},
+        **documented(401, 404, 422),
+    },
     dependencies=[Depends(fresh("item_history", "ticket_detail", "access"))],
 )
 def ticket_history(
-    number: Number, svc: ServicesDep, scope: TicketScope, response: Response
+    number: Number, svc: ServicesDep, scope: TicketScope, response: Response, page: History
 ) -> OrjsonResponse:
-    """Every event of the ticket in log order: position, type, time, actor, changes."""
+    """The ticket's events in log order (position, type, time, actor, changes), a page at a
+    time: `X-Next-Cursor` (and `Link`) name the next page."""
     with svc.views.read() as tx:
-        visible_ticket(get_ticket(tx, current_tables(tx, "ticket_detail"), number), number, scope)
-        entries = item_history(tx, current_tables(tx, "item_history"), str(item_id(number)))
+        doc = get_ticket(tx, current_tables(tx, "ticket_detail"), number)
+        return history_page(tx, response, visible_ticket(doc, number, scope), page)
+
+
+def history_page(
+    tx: Tx, response: Response, doc: dict[str, Any], page: HistoryPage
+) -> OrjsonResponse:
+    """One page of the history of the item `doc`, with the next page's cursor and link."""
+    t = current_tables(tx, "item_history")
+    entries, following = history_of(tx, t, doc, history_cursor(page.cursor), page.limit)
+    if following is not None:
+        kind = doc["kind"]
+        query = urlencode({"cursor": following, "limit": page.limit})
+        link = f"/api/v1/{kind}s/{doc['number']}/history?{query}"
+        response.headers["X-Next-Cursor"] = following
+        response.headers["Link"] = f'<{link}>; rel="next"'
     return reply(response, entries)

@@ -9,10 +9,11 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, File, Path, Response, UploadFile
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from api.deps import Ctx, ServicesDep, written
 from api.responses import OrjsonResponse, documented, reply
+from api.schemas import Body
 from api.tags import Tag
 from commands.errors import AttachmentTooLargeError
 from commands.models import CommandResult
@@ -51,8 +52,8 @@ class EntryOut(BaseModel):
     version: int
 
 
-class EntryBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class EntryBody(Body):
+    pass
 
 
 class EntryCreate(EntryBody):
@@ -167,7 +168,7 @@ def log_time(body: EntryCreate, svc: ServicesDep, ctx: Ctx, response: Response) 
 
 
 @router.get(
-    "/timesheets/{entry_id}",
+    "/timesheets/{entry_id:uuid}",
     summary="Read an entry",
     responses={200: {"model": EntryOut}, **documented(401, 404)},
 )
@@ -177,7 +178,7 @@ def read_entry(entry_id: EntryId, svc: ServicesDep, ctx: Ctx, response: Response
     return reply(response, entry_document(entry), ETag=f'"{entry.version}"')
 
 
-@router.patch("/timesheets/{entry_id}", summary="Edit an entry", responses=WRITE)
+@router.patch("/timesheets/{entry_id:uuid}", summary="Edit an entry", responses=WRITE)
 def edit_entry(
     entry_id: EntryId, body: EntryPatch, svc: ServicesDep, ctx: Ctx, response: Response
 ) -> OrjsonResponse:
@@ -198,7 +199,7 @@ def edit_entry(
     return answer(svc, response, result)
 
 
-@router.delete("/timesheets/{entry_id}", summary="Withdraw an entry", responses=WRITE)
+@router.delete("/timesheets/{entry_id:uuid}", summary="Withdraw an entry", responses=WRITE)
 def withdraw_entry(
     entry_id: EntryId, svc: ServicesDep, ctx: Ctx, response: Response
 ) -> OrjsonResponse:
@@ -207,7 +208,7 @@ def withdraw_entry(
     return answer(svc, response, result)
 
 
-@router.post("/timesheets/{entry_id}/submission", summary="Submit a draft", responses=WRITE)
+@router.post("/timesheets/{entry_id:uuid}/submission", summary="Submit a draft", responses=WRITE)
 def submit_entry(
     entry_id: EntryId, svc: ServicesDep, ctx: Ctx, response: Response
 ) -> OrjsonResponse:
@@ -216,7 +217,7 @@ def submit_entry(
     return answer(svc, response, result)
 
 
-@router.post("/timesheets/{entry_id}/approval", summary="Approve an entry", responses=WRITE)
+@router.post("/timesheets/{entry_id:uuid}/approval", summary="Approve an entry", responses=WRITE)
 def approve_entry(
     entry_id: EntryId, svc: ServicesDep, ctx: Ctx, response: Response
 ) -> OrjsonResponse:
@@ -225,7 +226,7 @@ def approve_entry(
     return answer(svc, response, result)
 
 
-@router.post("/timesheets/{entry_id}/rejection", summary="Reject an entry", responses=WRITE)
+@router.post("/timesheets/{entry_id:uuid}/rejection", summary="Reject an entry", responses=WRITE)
 def reject_entry(
     entry_id: EntryId, body: Rejection, svc: ServicesDep, ctx: Ctx, response: Response
 ) -> OrjsonResponse:
@@ -236,7 +237,7 @@ def reject_entry(
 
 
 @router.post(
-    "/timesheets/{entry_id}/corrections",
+    "/timesheets/{entry_id:uuid}/corrections",
     status_code=201,
     summary="Correct an approved entry",
     responses={201: {"model": EntryOut}, **documented(401, 403, 404, 409, 422)},
@@ -384,13 +385,12 @@ def stop_timer(
     svc: ServicesDep,
     ctx: Ctx,
     response: Response,
-    body: TimerStop | None = None,
+    body: TimerStop,
 ) -> OrjsonResponse:
     """Stop your timer on the item: its time (whole minutes, at least one) becomes a
     timesheet entry dated today, submitted for approval, or a draft with
-    `keep_for_review`. Answers with the entry."""
-    options = body or TimerStop()
-    cmd = StopTimer(item=number, **options.model_dump())
+    `keep_for_review`. Answers with the entry. Send `{}` for the defaults."""
+    cmd = StopTimer(item=number, **body.model_dump())
     result = svc.timesheets.timer("stop", cmd, ctx)
     response.headers["Location"] = f"/api/v1/timesheets/{result.id}"
     return answer(svc, response, result, 201)

@@ -97,7 +97,7 @@ def invite_user(
 
 
 @router.get(
-    "/{user_id}",
+    "/{user_id:uuid}",
     summary="Read a staff user",
     responses={200: {"model": UserOut}, **documented(401, 403, 404, 422)},
 )
@@ -110,7 +110,7 @@ def read_user(
 
 
 @router.patch(
-    "/{user_id}",
+    "/{user_id:uuid}",
     summary="Change a staff user",
     responses={200: {"model": UserOut}, **documented(401, 403, 404, 409, 412, 422)},
 )
@@ -134,7 +134,7 @@ def change_user(
 
 
 @router.delete(
-    "/{user_id}/tokens/{token_id}",
+    "/{user_id:uuid}/tokens/{token_id}",
     status_code=204,
     summary="Revoke a user's token",
     responses=documented(401, 403, 404),

@@ -336,7 +336,9 @@ def test_someone_no_longer_in_the_project_cannot_change_their_time_and_can_drop_
         f"/api/v1/timesheets/{entry['id']}", json={"minutes": 600}, headers=headers
     )
     assert edited.status_code in (403, 404)
-    assert client.post(f"/api/v1/items/{number}/timer/stop", headers=headers).status_code in (
+    assert client.post(
+        f"/api/v1/items/{number}/timer/stop", json={}, headers=headers
+    ).status_code in (
         403,
         404,
     )
@@ -350,7 +352,7 @@ def test_a_timer_on_a_ticket_survives_its_conversion(client: TestClient) -> None
     number = ok(client.post("/api/v1/tickets", json={"title": "Timed"}), 201)["number"]
     ok(client.post(f"/api/v1/items/{number}/timer/start"))
     converted = ok(client.post(f"/api/v1/tickets/{number}/conversion"), 201)["number"]
-    entry = ok(client.post(f"/api/v1/items/{number}/timer/stop"), 201)
+    entry = ok(client.post(f"/api/v1/items/{number}/timer/stop", json={}), 201)
     assert entry["item"] == converted
     assert ok(client.get("/api/v1/me/timers")) == []
 

@@ -141,8 +141,8 @@ def test_a_converted_tasks_history_begins_with_its_tickets(views: SQLiteViews) -
 
     # When the history of the task, and of a task never converted, is read
     with views.read() as tx:
-        converted = history_of(tx, t, {"number": 2, "converted_from_ticket": 1})
-        plain = history_of(tx, t, {"number": 2, "converted_from_ticket": None})
+        converted, _ = history_of(tx, t, {"number": 2, "converted_from_ticket": 1})
+        plain, _ = history_of(tx, t, {"number": 2, "converted_from_ticket": None})
 
     # Then the converted task's begins with the ticket's events, then its own
     assert [e["type"] for e in converted] == [

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from domain.item_numbers import item_id
 from domain.logged_time import TimeImported
 from domain.task import Task
 from domain.ticket import Ticket
@@ -25,7 +24,7 @@ from projections.base import (
 )
 from projections.db import SQLiteViews
 from projections.flat import FlatProjection, FlatQuery, list_items
-from projections.item_history import ItemHistoryProjection, item_history
+from projections.item_history import ItemHistoryProjection, history_of
 from projections.ticket_detail import FOLDS, TicketDetailProjection, fold, get_ticket
 
 AGENT = Actor.user(uuid.UUID(int=1))
@@ -140,7 +139,8 @@ def test_history_rows_name_the_fields_each_event_changed(views: SQLiteViews) -> 
         projection.create(tx, t)
         projection.apply(tx, t, positioned(ticket_events(), start=10))
     with views.read() as tx:
-        rows = item_history(tx, t, str(item_id(1)))
+        rows, following = history_of(tx, t, {"number": 1})
+    assert following is None
     assert [r["position"] for r in rows] == [10, 11, 12, 13, 14]
     assert [r["type"] for r in rows] == [
         "Ticket.Opened",
