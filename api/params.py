@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import Depends, Query
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from domain.values import Priority, State
 from projections.access import StaffScope
 from projections.flat import FlatQuery
+
+_RFC3339_START = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 
 
 def utc_moment(value: datetime) -> datetime:
@@ -25,7 +28,15 @@ def utc_moment(value: datetime) -> datetime:
         raise ValueError("this moment is out of range once it is turned into UTC") from None
 
 
-Moment = Annotated[datetime, AfterValidator(utc_moment)]
+def rfc3339_text(value: object) -> object:
+    """Only an RFC 3339 text is a moment here (pydantic alone would read `0.5` as a Unix
+    time, which the documented `date-time` format does not allow)."""
+    if isinstance(value, str) and not _RFC3339_START.match(value):
+        raise ValueError("an RFC 3339 moment such as 2026-11-22T10:00:00Z")
+    return value
+
+
+Moment = Annotated[datetime, BeforeValidator(rfc3339_text), AfterValidator(utc_moment)]
 
 
 FlatSort = Literal[

@@ -13,6 +13,8 @@ ODD_MOMENTS = [
     "1970-01-01T00:00:00Z",
     "2026-03-01T10:00:00",
     "not a moment",
+    "0.5",
+    "1700000000",
 ]
 
 
@@ -65,3 +67,11 @@ def test_the_audience_defaults_to_now(client: TestClient) -> None:
     response = client.get(f"/api/v1/items/{ticket['number']}/audience")
     assert response.status_code == 200, response.text
     assert response.json()["staff"]
+
+
+@pytest.mark.parametrize("moment", ["0.5", "1700000000"])
+def test_a_number_is_not_a_moment(client: TestClient, moment: str) -> None:
+    ticket = client.post("/api/v1/tickets", json={"title": "Printer jammed"}).json()
+    response = client.get(f"/api/v1/tickets/{ticket['number']}", params={"as_of": moment})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["location"] == ["query", "as_of"]

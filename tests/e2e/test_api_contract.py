@@ -37,7 +37,7 @@ CHECKS = ",".join(
 )
 # Operations that end the session or token they are called with (or every other session).
 REVOKING = r"^/api/v1/(auth/token|me/tokens/|me/password|portal/session)"
-EXAMPLES = 8
+EXAMPLES = 5
 
 
 def schemathesis(base: str, token: str, *filters: str, report: Path) -> None:
