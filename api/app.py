@@ -6,6 +6,7 @@ from fastapi import Depends, FastAPI
 
 from api import openapi, problems
 from api.body_limit import BodyLimitMiddleware, BodyLimits
+from api.correlation import CorrelationIds
 from api.deps import Services
 from api.read_your_writes import RecordWrites
 from api.responses import OrjsonResponse
@@ -88,9 +89,10 @@ def create_app(services: Services) -> FastAPI:
     openapi.install(app)
 
     app.add_middleware(RecordWrites, positions=services.positions)
-    # Outermost: nothing reads a byte of a body before its size is checked.
+    # Around the app: nothing reads a byte of a body before its size is checked.
     app.add_middleware(
         BodyLimitMiddleware,
         limits=BodyLimits(services.max_json_bytes, services.max_attachment_bytes),
     )
+    app.add_middleware(CorrelationIds)  # Outside everything: every answer carries the id.
     return app

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -136,16 +135,19 @@ AdminCaller = Annotated[Caller, Depends(admin_caller)]
 
 
 def correlation(
-    response: Response,
+    request: Request,
     x_correlation_id: Annotated[
         str | None,
-        Header(max_length=100, description="Ties the events of one request chain together."),
+        Header(
+            max_length=100,
+            description="Ties the events of one request chain together (printable ASCII).",
+        ),
     ] = None,
 ) -> str:
-    """The request's correlation id (the caller's, or a new one), echoed in the response."""
-    correlation_id = x_correlation_id or str(uuid.uuid4())
-    response.headers["X-Correlation-ID"] = correlation_id
-    return correlation_id
+    """The request's correlation id: the caller's, or a new one (chosen by the
+    `CorrelationIds` middleware, which echoes it on every answer)."""
+    chosen: str = request.state.correlation_id
+    return chosen
 
 
 Correlation = Annotated[str, Depends(correlation)]

@@ -50,6 +50,7 @@ HEADERS = {
     "X-Correlation-ID": _header(
         "The request's correlation id (yours from `X-Correlation-ID`, or a new one).",
         {"type": "string"},
+        True,
     ),
     "X-View-Fresh": _header(
         "`true` when the views had reached the position this read waited for.",
@@ -163,7 +164,7 @@ def _problem(response: dict[str, Any], status: int) -> dict[str, Any]:
         "description": response.get("description") or REASONS.get(status, "A problem."),
         "content": PROBLEM_CONTENT,
     }
-    headers = dict(response.get("headers", {}))
+    headers = {**response.get("headers", {}), "X-Correlation-ID": HEADERS["X-Correlation-ID"]}
     if status == 308:
         headers["Location"] = {**HEADERS["Location"], "required": True}
     if status == 429:

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from api.schemas import Body
+from domain.item_numbers import MAX_ITEM_NUMBER
 
 
 class Span(BaseModel):
@@ -78,7 +79,7 @@ class BoardOut(BaseModel):
 
 
 class CardMove(Body):
-    number: int = Field(ge=1, examples=[1042])
+    number: int = Field(ge=1, le=MAX_ITEM_NUMBER, examples=[1042])
     status: str = Field(min_length=1, max_length=100, examples=["In progress"])
 
 

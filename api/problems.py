@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
 
 from api.responses import ProblemResponse, problem
 from api.throttle import TooManyAttemptsError
@@ -59,12 +59,25 @@ def _detail(errors: list[dict[str, Any]]) -> str:
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route serves at this path (Starlette's own 405 names only the
     first route that matched the path)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match != Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
-    return sorted(methods)
+    path = request.scope["path"]
+    return sorted({m for route in _routes(request.app.router.routes) for m in _serves(route, path)})
+
+
+def _routes(routes: Iterable[Any]) -> Iterator[Any]:
+    """Every route, through the routers FastAPI includes (each with its own prefix)."""
+    for route in routes:
+        candidates = getattr(route, "effective_candidates", None)
+        if candidates is not None:
+            yield from _routes(candidates())
+        else:
+            yield route
+
+
+def _serves(route: Any, path: str) -> frozenset[str]:
+    regex = getattr(route, "path_regex", None)
+    if regex is None or not regex.match(path):
+        return frozenset()
+    return frozenset(getattr(route, "methods", None) or ())
 
 
 def install(app: FastAPI) -> None:

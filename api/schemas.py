@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
 from api.json_types import accepts, field_types, json_type
+from api.params import Moment
+from domain.item_numbers import MAX_ITEM_NUMBER
 from domain.team import TeamRole
 from domain.user import Apps, CompanyRole, Flag, Scope
 from domain.values import Priority, State
@@ -67,7 +69,9 @@ class TaskCreate(Body):
     title: str = Field(min_length=1, max_length=500, examples=["Replace the printer fuser"])
     project_id: UUID | None = Field(default=None, description="Default: the Inbox.")
     folder_id: UUID | None = Field(default=None, description="A folder of that project.")
-    parent: int | None = Field(default=None, ge=1, description="Make it a subtask of this task.")
+    parent: int | None = Field(
+        default=None, ge=1, le=MAX_ITEM_NUMBER, description="Make it a subtask of this task."
+    )
     description: str = Field(default="", max_length=200_000)
     priority: Priority = Priority.NORMAL
     requester_email: str | None = Field(default=None, max_length=320)
@@ -104,11 +108,13 @@ class TaskPatch(Body):
     actual_start: date | None = None
     actual_finish: date | None = None
     milestone: bool | None = None
-    parent: int | None = Field(default=None, ge=0, description="0 takes it out of its parent.")
+    parent: int | None = Field(
+        default=None, ge=0, le=MAX_ITEM_NUMBER, description="0 takes it out of its parent."
+    )
 
 
 class DependencyCreate(Body):
-    predecessor: int = Field(ge=1, examples=[1041])
+    predecessor: int = Field(ge=1, le=MAX_ITEM_NUMBER, examples=[1041])
     kind: Literal["finish_to_start", "start_to_start", "finish_to_finish", "start_to_finish"] = (
         "finish_to_start"
     )
@@ -180,7 +186,9 @@ class TokenCreate(Body):
     scopes: list[Scope] = Field(
         default_factory=list, description="Empty means every scope you hold."
     )
-    expires_at: datetime | None = Field(default=None, description="RFC 3339; none: never.")
+    expires_at: Moment | None = Field(
+        default=None, description="RFC 3339 with a time zone; none: never."
+    )
 
 
 class TokenIssuedOut(BaseModel):

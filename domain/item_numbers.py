@@ -14,6 +14,9 @@ from domain.values import Actor
 
 ITEM_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/items")
 COUNTER_ID = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/item-number-counter")
+# The largest number any item can have: every client (JavaScript's doubles included) and every
+# store (64-bit integers) holds it exactly.
+MAX_ITEM_NUMBER = 2**53 - 1
 
 
 def item_id(number: int) -> UUID:

@@ -14,13 +14,16 @@ from api.deps import CurrentUser, ServicesDep, fresh
 from api.params import Moment
 from api.responses import OrjsonResponse, documented, reply
 from api.tags import Tag
+from domain.item_numbers import MAX_ITEM_NUMBER
 from projections.base import current_tables, iso
 from projections.customers import contact_candidates
 from projections.db import ViewDatabase
 from projections.users import staff_candidates
 
 router = APIRouter(prefix="/api/v1/items", tags=[Tag.ITEMS])
-Number = Annotated[int, Path(ge=1, description="The item's number.", examples=[1042])]
+Number = Annotated[
+    int, Path(ge=1, le=MAX_ITEM_NUMBER, description="The item's number.", examples=[1042])
+]
 
 
 class StaffSeerOut(BaseModel):

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from api.deps import ClientAddress, Ctx, ServicesDep, fresh, written
+from api.deps import ClientAddress, Correlation, Ctx, ServicesDep, fresh, written
 from api.portal_deps import CurrentContact, CustomerCtx
 from api.portal_schemas import (
     PortalInvitationOut,
@@ -37,13 +37,15 @@ from commands.portal import (
     PostPortalReply,
     StartPortalSession,
 )
-from domain.item_numbers import item_id
+from domain.item_numbers import MAX_ITEM_NUMBER, item_id
 from domain.values import Actor
 from projections.base import current_tables
 from projections.portal import customer_document, get_portal_ticket, list_portal_tickets
 
 router = APIRouter(prefix="/api/v1", tags=[Tag.PORTAL])
-Number = Annotated[int, Path(ge=1, description="The ticket's item number.", examples=[1042])]
+Number = Annotated[
+    int, Path(ge=1, le=MAX_ITEM_NUMBER, description="The ticket's item number.", examples=[1042])
+]
 SESSION_PATH = "/api/v1/portal/session"
 
 
@@ -118,11 +120,15 @@ def invite_contact(
     responses={201: {"model": PortalSessionOut}, **documented(401, 422, 429)},
 )
 def start_portal_session(
-    body: PortalSessionCreate, svc: ServicesDep, client: ClientAddress, response: Response
+    body: PortalSessionCreate,
+    svc: ServicesDep,
+    client: ClientAddress,
+    correlation_id: Correlation,
+    response: Response,
 ) -> OrjsonResponse:
     """Redeem a portal invitation (once) for a customer session token that expires after
     `session_hours`. Too many attempts from one client answer 429."""
-    ctx = Context(actor=Actor("anonymous", "portal"), correlation_id=str(uuid.uuid4()))
+    ctx = Context(actor=Actor("anonymous", "portal"), correlation_id=correlation_id)
     with svc.throttle.attempt(client):
         position, contact, token = svc.portal.start_session(
             StartPortalSession(invitation=body.invitation), ctx

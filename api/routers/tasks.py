@@ -44,13 +44,16 @@ from commands.models import (
     StopRecurrence,
     TaskCommand,
 )
+from domain.item_numbers import MAX_ITEM_NUMBER
 from projections.base import current_tables
 from projections.item_access import visible_item
 from projections.ticket_detail import fold, get_ticket
 
 router = APIRouter(prefix="/api/v1/tasks", tags=[Tag.TASKS])
 conversion = APIRouter(prefix="/api/v1/tickets", tags=[Tag.TASKS])
-TaskNumber = Annotated[int, Path(ge=1, description="The task's item number.", examples=[1043])]
+TaskNumber = Annotated[
+    int, Path(ge=1, le=MAX_ITEM_NUMBER, description="The task's item number.", examples=[1043])
+]
 WRITE = {200: {"model": TaskOut}, **documented(401, 404, 409, 412, 422)}
 
 
@@ -191,7 +194,9 @@ def add_dependency(
 )
 def remove_dependency(
     number: TaskNumber,
-    predecessor: Annotated[int, Path(ge=1, description="The predecessor's number.")],
+    predecessor: Annotated[
+        int, Path(ge=1, le=MAX_ITEM_NUMBER, description="The predecessor's number.")
+    ],
     svc: ServicesDep,
     ctx: Ctx,
     response: Response,

@@ -32,7 +32,7 @@ from commands.models import (
     RetitleTicket,
     TicketCommand,
 )
-from domain.item_numbers import item_id
+from domain.item_numbers import MAX_ITEM_NUMBER, item_id
 from projections.base import current_tables
 from projections.db import Tx
 from projections.item_access import visible_ticket
@@ -40,7 +40,9 @@ from projections.item_history import history_cursor, history_of
 from projections.ticket_detail import fold, get_ticket
 
 router = APIRouter(prefix="/api/v1/tickets", tags=[Tag.TICKETS])
-Number = Annotated[int, Path(ge=1, description="The ticket's item number.", examples=[1042])]
+Number = Annotated[
+    int, Path(ge=1, le=MAX_ITEM_NUMBER, description="The ticket's item number.", examples=[1042])
+]
 
 
 def item_at(svc: ServicesDep, number: int, version: int) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, File, Path, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from api.deps import Ctx, ServicesDep, written
+from api.params import Moment
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import Body
 from api.tags import Tag
@@ -26,11 +27,14 @@ from commands.timesheets import (
     StopTimer,
     TimerCommand,
 )
+from domain.item_numbers import MAX_ITEM_NUMBER
 from domain.timesheet import TimesheetEntry
 
 router = APIRouter(prefix="/api/v1", tags=[Tag.TIME])
 EntryId = Annotated[UUID, Path(description="The timesheet entry's id.")]
-ItemNumber = Annotated[int, Path(ge=1, description="A ticket's or task's number.")]
+ItemNumber = Annotated[
+    int, Path(ge=1, le=MAX_ITEM_NUMBER, description="A ticket's or task's number.")
+]
 
 
 class EntryOut(BaseModel):
@@ -57,14 +61,14 @@ class EntryBody(Body):
 
 
 class EntryCreate(EntryBody):
-    item: int = Field(ge=1, examples=[1042])
+    item: int = Field(ge=1, le=MAX_ITEM_NUMBER, examples=[1042])
     date: dt.date
     hours: Decimal | None = Field(
         default=None, gt=0, le=24, max_digits=6, decimal_places=4, examples=["1.5"]
     )
     minutes: int | None = Field(default=None, gt=0, le=24 * 60)
-    started_at: dt.datetime | None = None
-    finished_at: dt.datetime | None = None
+    started_at: Moment | None = None
+    finished_at: Moment | None = None
     billable: bool = True
     activity: str = Field(default="", max_length=100, examples=["Development"])
     notes: str = Field(default="", max_length=10_000)
@@ -82,8 +86,8 @@ class EntryPatch(EntryBody):
         description="A correction's may be negative.",
     )
     minutes: int | None = Field(default=None, ge=-24 * 60, le=24 * 60)
-    started_at: dt.datetime | None = None
-    finished_at: dt.datetime | None = None
+    started_at: Moment | None = None
+    finished_at: Moment | None = None
     billable: bool | None = None
     activity: str | None = Field(default=None, max_length=100)
     notes: str | None = Field(default=None, max_length=10_000)

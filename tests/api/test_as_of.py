@@ -75,3 +75,11 @@ def test_a_number_is_not_a_moment(client: TestClient, moment: str) -> None:
     response = client.get(f"/api/v1/tickets/{ticket['number']}", params={"as_of": moment})
     assert response.status_code == 422
     assert response.json()["errors"][0]["location"] == ["query", "as_of"]
+
+
+@pytest.mark.parametrize("moment", ["2027-01-01T00:00:00", "0001-01-01T00:00:00+01:00", 0])
+def test_a_body_moment_needs_a_time_zone_and_a_utc_form(client: TestClient, moment: object) -> None:
+    # A token's expiry that cannot be compared or turned into UTC is the caller's mistake
+    response = client.post("/api/v1/me/tokens", json={"label": "ci", "expires_at": moment})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["location"][:2] == ["body", "expires_at"]

@@ -129,7 +129,7 @@ def url(path: str, values: dict[str, str]) -> str:
     kind = "portal" if "/portal/" in path else "task" if path.startswith("/api/v1/tasks") else ""
     kind = kind or "ticket"
     filled = {**values, "number": values[kind], "attachment_id": values.get(f"{kind}_attachment")}
-    return re.sub(r"\{(\w+)\}", lambda m: str(filled[m.group(1)]), path)
+    return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(filled[m.group(1)]), path)
 
 
 def queries(route: APIRoute, values: dict[str, str]) -> list[dict[str, str]]:

@@ -1,0 +1,44 @@
+"""Every answer carries `X-Correlation-ID`: the caller's (when it is a usable one) or a new one,
+the same id the request's events record."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+HEADER = b"x-correlation-id"
+MAX_LENGTH = 100
+
+
+def usable(value: str) -> bool:
+    """A caller's id is kept when it is short printable ASCII (it goes into every event)."""
+    return 0 < len(value) <= MAX_LENGTH and value.isascii() and value.isprintable()
+
+
+class CorrelationIds:
+    """Pure ASGI middleware: picks the request's correlation id (kept in the scope's state for
+    the `correlation` dependency) and adds it to the answer's headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(HEADER, b"").decode("latin-1")
+        correlation_id = given if usable(given) else str(uuid.uuid4())
+        scope.setdefault("state", {})["correlation_id"] = correlation_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers: list[Any] = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != HEADER
+                ]
+                headers.append((HEADER, correlation_id.encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
