@@ -106,6 +106,11 @@ def _complete_operation(path: str, method: str, operation: dict[str, Any]) -> No
     secured = bool(operation.get("security"))
     takes_input = bool(operation.get("parameters") or operation.get("requestBody"))
     statuses = {int(code) for code in responses if code.isdigit()}
+    # 412 comes only from If-Match: declared where the operation takes one, nowhere else.
+    if any(p["name"].lower() == "if-match" for p in operation.get("parameters", [])):
+        statuses.add(412)
+    else:
+        statuses.discard(412)
     if secured:
         statuses |= {401, 403}
     if takes_input:

@@ -33,6 +33,8 @@ class HierarchyProjection(Projection):
     name = "hierarchy"
     tables = ("hierarchy_projects", "hierarchy_portfolios", "hierarchy_folders")
     topics = topics_of(Project) | topics_of(Portfolio) | topics_of(Folder)
+    # 2: a folder's version follows its contents events too (its ETag is the aggregate's).
+    schema_version = 2
 
     def create(self, tx: Tx, t: Tables) -> None:
         tx.execute(
@@ -81,6 +83,12 @@ class HierarchyProjection(Projection):
             elif topic in _NODE_CHANGES:
                 table = _NODE_CHANGES[topic]
                 _update(tx, t[table], e, _node_changes(e))
+            elif topic in _FOLDER_CONTENTS:
+                # Nothing shown changes, but the folder's version does: an If-Match names it.
+                tx.execute(
+                    f"UPDATE {t['hierarchy_folders']} SET version = ? WHERE id = ?",
+                    (e.originator_version, str(e.originator_id)),
+                )
 
 
 def _insert_node(tx: Tx, t: Tables, e: Any, topic: str) -> None:
@@ -119,6 +127,11 @@ _NODE_CHANGES = {
     "Folder.Renamed": "hierarchy_folders",
     "Folder.Moved": "hierarchy_folders",
 }
+
+
+_FOLDER_CONTENTS = frozenset(
+    {"Folder.ItemFiled", "Folder.ItemUnfiled", "Folder.SubfolderAdded", "Folder.SubfolderRemoved"}
+)
 
 
 def _node_changes(e: Any) -> dict[str, Any]:

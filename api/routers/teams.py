@@ -1,4 +1,4 @@
-"""Teams: team managers create and rename them; managers and team leads manage members."""
+"""Teams: admins and `manage_teams` staff create and rename them and manage their members."""
 
 from __future__ import annotations
 
@@ -120,7 +120,8 @@ def put_team_member(
     ctx: Ctx,
     response: Response,
 ) -> OrjsonResponse:
-    """Make a staff user a member with `role` (admins, `manage_teams` and the team's leads)."""
+    """Make a staff user a member with `role` (admins and `manage_teams` staff; not the
+    team's own leads, since membership grants the projects the team is shared with)."""
     cmd = AddTeamMember(team_id=team_id, user_id=user_id, role=body.role)
     return answer_write(svc, response, svc.teams.set_team_member(cmd, ctx))
 
@@ -133,6 +134,6 @@ def put_team_member(
 def remove_team_member(
     team_id: UUID, user_id: UUID, svc: ServicesDep, ctx: Ctx, response: Response
 ) -> OrjsonResponse:
-    """Take a user out of the team (admins, `manage_teams` and the team's leads)."""
+    """Take a user out of the team (admins and `manage_teams` staff)."""
     cmd = RemoveTeamMember(team_id=team_id, user_id=user_id)
     return answer_write(svc, response, svc.teams.remove_team_member(cmd, ctx))

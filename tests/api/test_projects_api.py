@@ -361,3 +361,24 @@ def test_if_match_guards_every_patch_of_the_organisation_resources(client: TestC
         assert stale.headers["ETag"] == f'"{version}"'
         fine = client.patch(path, json=body, headers={"If-Match": f'"{version}"'})
         assert fine.status_code == 200, (path, fine.text)
+
+
+def test_a_folders_etag_follows_what_is_filed_in_it(client: TestClient) -> None:
+    # Given a folder, and a ticket filed in it and a subfolder added to it
+    project = ok(client.post("/api/v1/projects", json={"name": "One"}), 201)
+    folder = ok(
+        client.post("/api/v1/folders", json={"project_id": project["id"], "name": "F"}), 201
+    )
+    ticket = {"title": "Filed", "project_id": project["id"], "folder_id": folder["id"]}
+    ok(client.post("/api/v1/tickets", json=ticket), 201)
+    sub = {"project_id": project["id"], "name": "Sub", "parent_id": folder["id"]}
+    ok(client.post("/api/v1/folders", json=sub), 201)
+    # When the folder is read, then changed with the ETag that read gave
+    read = client.get(f"/api/v1/folders/{folder['id']}")
+    renamed = client.patch(
+        f"/api/v1/folders/{folder['id']}",
+        json={"name": "G"},
+        headers={"If-Match": read.headers["ETag"]},
+    )
+    # Then the ETag was current: the change is made, not refused as stale
+    assert renamed.status_code == 200, renamed.text
