@@ -278,7 +278,9 @@ def task_history(
     summary="Convert a ticket to a task",
     responses={201: {"model": TaskOut}, **documented(401, 403, 404, 409, 422)},
 )
-def convert_ticket(number: Number, svc: ServicesDep, ctx: Ctx, response: Response) -> OrjsonResponse:
+def convert_ticket(
+    number: Number, svc: ServicesDep, ctx: Ctx, response: Response
+) -> OrjsonResponse:
     """Turn the ticket into a task, in one atomic write: the task gets a new number and
     carries the messages, attachments, people, requester and place; the ticket's stream
     ends with its conversion. Afterwards every path under the ticket answers 308 to the
