@@ -150,6 +150,8 @@ class IssueToken(Command):
     label: str = Field(default="", max_length=200)
     scopes: list[Scope] = Field(default_factory=list)
     expires_at: datetime | None = None
+    # The id of the token making the request, which bounds the new one (none: the CLI).
+    minted_with: str | None = None
 
 
 class RevokeToken(Command):

@@ -31,7 +31,7 @@ from domain.errors import (
     PermissionDeniedError,
     UserAlreadyExistsError,
 )
-from domain.user import User, user_id_for
+from domain.user import User, user_id_for, within_token
 from domain.values import Actor
 
 TOKEN_PREFIX = "ld"  # noqa: S105 (a prefix, not a secret)
@@ -191,13 +191,18 @@ def issue_token(
     acting = acting_user(uow, ctx)
     if acting is not None and acting.id != user.id:
         raise PermissionDeniedError("staff issue API tokens for themselves only")
+    scopes, expires_at = [s.value for s in cmd.scopes], cmd.expires_at
+    if cmd.minted_with is not None:
+        if cmd.minted_with not in user.tokens:
+            raise InvalidTokenError
+        scopes, expires_at = within_token(user.tokens[cmd.minted_with], scopes, expires_at)
     user.issue_token(
         token_id=token_id,
         secret_sha256=_digest(secret),
         label=cmd.label,
         kind="api",
-        scopes=[s.value for s in cmd.scopes],
-        expires_at=cmd.expires_at.astimezone(UTC).isoformat() if cmd.expires_at else None,
+        scopes=scopes,
+        expires_at=expires_at.astimezone(UTC).isoformat() if expires_at else None,
         actor=ctx.actor,
         correlation_id=ctx.correlation_id,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -11,6 +12,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import (
     CannotDeactivateSelfError,
     InvalidValueError,
+    PermissionDeniedError,
     TokenNotFoundError,
     UserDeactivatedError,
 )
@@ -51,6 +53,21 @@ class Scope(StrEnum):
 def user_id_for(email: str) -> UUID:
     """A staff user's id follows from their email, so an email is taken at most once."""
     return uuid5(USER_NAMESPACE, normalise_email(email))
+
+
+def within_token(
+    held: dict[str, Any], scopes: list[str], expires_at: datetime | None
+) -> tuple[list[str], datetime | None]:
+    """The scopes and expiry of a token minted with the token `held`: every scope it holds
+    when none are asked for, never a scope it lacks, and never a later expiry than its own."""
+    wanted = sorted(set(scopes) or set(held["scopes"]))
+    if not set(wanted) <= set(held["scopes"]):
+        raise PermissionDeniedError("a token cannot grant scopes it does not hold")
+    if held["expires_at"] is not None:
+        ceiling = datetime.fromisoformat(held["expires_at"])
+        if expires_at is None or expires_at > ceiling:
+            expires_at = ceiling
+    return wanted, expires_at
 
 
 def _flags(flags: list[str]) -> list[str]:

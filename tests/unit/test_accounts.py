@@ -30,7 +30,7 @@ from domain.errors import (
     UserAlreadyExistsError,
     UserDeactivatedError,
 )
-from domain.user import CompanyRole, Flag, Scope
+from domain.user import CompanyRole, Flag, Scope, within_token
 from domain.values import Actor
 from tests.factories import SYSTEM
 
@@ -207,3 +207,18 @@ def test_customers_and_anonymous_actors_are_never_taken_for_the_system(
         ctx = Context(actor=actor, correlation_id="c")
         with pytest.raises(PermissionDeniedError):
             accounts.register_user(RegisterUser(email="x@example.com", name="X"), ctx)
+
+
+def test_a_token_minted_with_another_is_never_stronger_nor_longer_lived() -> None:
+    held = {"scopes": ["read", "write"], "expires_at": "2027-01-01T00:00:00+00:00"}
+    ceiling = datetime(2027, 1, 1, tzinfo=UTC)
+    # No scopes asked: the holder's; no expiry asked: the holder's
+    assert within_token(held, [], None) == (["read", "write"], ceiling)
+    # Fewer scopes and an earlier expiry are kept
+    sooner = datetime(2026, 12, 24, tzinfo=UTC)
+    assert within_token(held, ["read"], sooner) == (["read"], sooner)
+    # A later expiry is capped
+    assert within_token(held, ["read"], datetime(2030, 1, 1, tzinfo=UTC))[1] == ceiling
+    # A scope the holder lacks is refused
+    with pytest.raises(PermissionDeniedError):
+        within_token(held, ["admin"], None)
