@@ -207,7 +207,8 @@ def fresh(*views: str) -> Callable[..., Any]:
             Header(
                 ge=0,
                 description="Also wait (up to 2 s) until the views have this log position: "
-                "another caller's write. Your own writes are waited for without it.",
+                "another caller's write (422 if past the end of the log). Your own writes are "
+                "waited for without it.",
             ),
         ] = None,
     ) -> None:

@@ -16,6 +16,7 @@ import anyio.to_thread
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.problems import InvalidParameterError
 from projections.caller_positions import CallerPositions
 from projections.runner import ProjectionRunner
 
@@ -43,7 +44,8 @@ def wait_for_views(
     views: Sequence[str],
 ) -> bool | None:
     """Wait until `views` reach the caller's last write and `min_position` (the higher);
-    True when they did, False on timeout, None when there was nothing to wait for.
+    True when they did, False on timeout, None when there was nothing to wait for. A
+    `min_position` past the log's head is refused (InvalidParameterError).
 
     Costs one statement when the views are already there: the caller's row (by primary
     key) and the views' tracking rows, together.
@@ -56,6 +58,12 @@ def wait_for_views(
     target = max(mine or 0, min_position or 0)
     if reached is not None and reached >= target:
         return True
+    if min_position is not None and min_position > runner.log.head():
+        # Every X-Log-Position is given out after its commit: one past the head was never
+        # given out, and waiting for it would only spend the timeout.
+        raise InvalidParameterError(
+            "header", "X-Min-Position", "is past the end of the log: not a position we gave out"
+        )
     return runner.wait_for(target, views, timeout)
 
 

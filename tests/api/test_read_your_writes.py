@@ -99,3 +99,19 @@ def test_logging_out_is_a_write_that_answers_its_position(
     # Then the answer carries the position of the revocation, as every write's does
     assert out.status_code == 204
     assert int(out.headers["X-Log-Position"]) == live.app.head() > head
+
+
+def test_a_position_past_the_log_is_refused_without_waiting(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    # Given a log with a ticket in it
+    scenario.open_ticket(client)
+    # When a read asks for a position the log has not reached (none was ever given out)
+    ahead = {"X-Min-Position": str(live.app.head() + 1000)}
+    read = client.get("/api/v1/views/flat", headers=ahead)
+    # Then it is refused, naming the header, rather than waiting out the timeout
+    assert read.status_code == 422, read.text
+    assert "X-Min-Position" in read.json()["detail"]
+    # And the log head itself is a position a read may wait for
+    at_head = client.get("/api/v1/views/flat", headers={"X-Min-Position": str(live.app.head())})
+    assert (at_head.status_code, at_head.headers["X-View-Fresh"]) == (200, "true")

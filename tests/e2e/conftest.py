@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import select
 import socket
 import subprocess
@@ -59,11 +60,16 @@ def ledgerdesk(settings: Settings) -> Run:
     return run
 
 
-def free_port() -> int:
+def free_address() -> tuple[str, int]:
+    """A loopback address of this server's own (127.x.y.z) and a free port on it. Servers of
+    parallel tests then never meet on one address: a port another test grabbed in between, or
+    a client's outgoing connection, can only make this one fail to start, never answer in its
+    place."""
+    host = "127.{}.{}.{}".format(*(secrets.randbelow(254) + 1 for _ in range(3)))
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         port: int = s.getsockname()[1]
-        return port
+        return host, port
 
 
 def init(settings: Settings) -> str:
@@ -87,16 +93,19 @@ class Served:
 @contextmanager
 def serving(settings: Settings, log: Path, *args: str) -> Iterator[Served]:
     """Start `ledgerdesk serve` (with `args`), wait until it answers, stop it afterwards."""
-    port = free_port()
+    host, port = free_address()
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "ledgerdesk", "serve", "--port", str(port), *args],
+            [
+                *(sys.executable, "-m", "ledgerdesk", "serve"),
+                *("--host", host, "--port", str(port), *args),
+            ],
             env=env_for(settings),
             cwd=ROOT,
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    served = Served(f"http://127.0.0.1:{port}", process, log)
+    served = Served(f"http://{host}:{port}", process, log)
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -16,22 +16,22 @@ import pytest
 
 from ledgerdesk.settings import Settings
 from tests.conftest import make_settings, wait_until
-from tests.e2e.conftest import ROOT, Run, env_for, free_port
+from tests.e2e.conftest import ROOT, Run, env_for, free_address
 
 ROWS = 20_000
 
 
 def _serve(settings: Settings) -> tuple[subprocess.Popen[str], str]:
-    port = free_port()
+    host, port = free_address()
     process = subprocess.Popen(
-        [sys.executable, "-m", "ledgerdesk", "serve", "--port", str(port)],
+        [sys.executable, "-m", "ledgerdesk", "serve", "--host", host, "--port", str(port)],
         env=env_for(settings),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://{host}:{port}"
 
     def up() -> bool:
         assert process.poll() is None, process.stdout.read() if process.stdout else ""
