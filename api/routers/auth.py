@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
+from api.account_schemas import InvitationAcceptance, LoginBody, TokenIssuedOut
 from api.deps import ClientAddress, Correlation, ServicesDep, TokenHolder, written
 from api.responses import OrjsonResponse, documented, reply
-from api.schemas import InvitationAcceptance, LoginBody, TokenIssuedOut
 from api.tags import Tag
 from commands.models import AcceptInvitation, CommandResult, Context, LogIn, RevokeToken
 from domain.values import Actor

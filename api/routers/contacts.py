@@ -8,11 +8,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
+from api.account_schemas import UserOut
 from api.customer_schemas import ContactCreate, ContactOut, ContactPage, ContactPatch
 from api.deps import Ctx, CurrentCaller, ExpectedVersion, ServicesDep, fresh, written
 from api.responses import OrjsonResponse, documented, reply
 from api.routers.users import shown as shown_user
-from api.schemas import UserOut
 from api.tags import Tag
 from commands.customers import (
     ChangeColleagueVisibility,

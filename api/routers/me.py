@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from api.account_schemas import PasswordChange, TokenCreate, TokenIssuedOut, TokenOut, UserOut
 from api.deps import ClientAddress, Ctx, CurrentCaller, ServicesDep, written
 from api.responses import OrjsonResponse, documented, reply
 from api.routers.auth import issued
 from api.routers.users import shown
-from api.schemas import PasswordChange, TokenCreate, TokenIssuedOut, TokenOut, UserOut
 from api.tags import Tag
 from commands.models import ChangePassword, IssueToken, RevokeToken
 

@@ -7,9 +7,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from api.account_schemas import TeamCreate, TeamMemberPut, TeamOut, TeamPage, TeamPatch
 from api.deps import Ctx, CurrentCaller, ExpectedVersion, ServicesDep, fresh, written
 from api.responses import OrjsonResponse, documented, reply
-from api.schemas import TeamCreate, TeamMemberPut, TeamOut, TeamPage, TeamPatch
 from api.tags import Tag
 from commands.errors import TeamNotFoundError
 from commands.models import CommandResult

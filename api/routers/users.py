@@ -7,9 +7,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from api.account_schemas import InvitationOut, UserCreate, UserInvite, UserOut, UserPage, UserPatch
 from api.deps import AdminCaller, Ctx, CurrentCaller, ExpectedVersion, ServicesDep, fresh, written
 from api.responses import OrjsonResponse, documented, reply
-from api.schemas import InvitationOut, UserCreate, UserInvite, UserOut, UserPage, UserPatch
 from api.tags import Tag
 from commands.models import ChangeUser, InviteUser, RegisterUser, RevokeToken
 from domain.errors import PermissionDeniedError

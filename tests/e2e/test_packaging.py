@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -12,17 +13,26 @@ from tests.e2e.conftest import ROOT
 
 
 def installed(tmp_path: Path) -> Path:
-    """A fresh venv with ledgerdesk installed from the source tree (not editable). Its
+    """A fresh venv with ledgerdesk installed from (a copy of) the source tree, not editable. Its
     dependencies come from this venv's site-packages through a .pth line, so nothing is
     downloaded; pip and setuptools too, which is why the venv has no pip of its own."""
     venv = tmp_path / "fresh"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     site = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
     (site / "site-packages" / "dev-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    # A copy of the tracked files: building writes build/ into the tree it builds
+    source = tmp_path / "source"
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    for name in filter(None, tracked.decode().split("\0")):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     subprocess.run(
         [
             *(str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps"),
-            *("--no-build-isolation", "--no-index", str(ROOT)),
+            *("--no-build-isolation", "--no-index", str(source)),
         ],
         check=True,
         cwd=tmp_path,
