@@ -19,6 +19,7 @@ from api.routers import (
     folders,
     health,
     items,
+    mail,
     me,
     people,
     planning,
@@ -79,6 +80,7 @@ def create_app(services: Services) -> FastAPI:
         portal,
         tree,
         items,
+        mail,
     ):
         app.include_router(module.router)
     for router in (*tasks.routers, *conversation.routers, *people.routers):
@@ -92,7 +94,9 @@ def create_app(services: Services) -> FastAPI:
     # Around the app: nothing reads a byte of a body before its size is checked.
     app.add_middleware(
         BodyLimitMiddleware,
-        limits=BodyLimits(services.max_json_bytes, services.max_attachment_bytes),
+        limits=BodyLimits(
+            services.max_json_bytes, services.max_attachment_bytes, services.max_mail_bytes
+        ),
     )
     app.add_middleware(CorrelationIds)  # Outside everything: every answer carries the id.
     return app

@@ -16,10 +16,12 @@ UPLOAD_OVERHEAD = 64 * 1024
 
 @dataclass(frozen=True)
 class BodyLimits:
-    """The largest body of each kind: JSON (or no stated type) and uploads (any other)."""
+    """The largest body of each kind: JSON (or no stated type), a received mail
+    (message/rfc822) and uploads (any other)."""
 
     json_bytes: int
     upload_bytes: int
+    mail_bytes: int
 
     def for_type(self, content_type: str | None) -> tuple[int, int, str]:
         """The byte limit for a body of `content_type`, the limit named to the client, and
@@ -27,6 +29,8 @@ class BodyLimits:
         media = (content_type or "").partition(";")[0].strip().lower()
         if not media or media == "application/json" or media.endswith("+json"):
             return self.json_bytes, self.json_bytes, "JSON body"
+        if media == "message/rfc822":
+            return self.mail_bytes, self.mail_bytes, "message"
         return self.upload_bytes + UPLOAD_OVERHEAD, self.upload_bytes, "upload"
 
 

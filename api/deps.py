@@ -16,6 +16,7 @@ from commands.accounts import AccountService
 from commands.audience import AudienceService
 from commands.customers import CustomerService
 from commands.errors import InvalidTokenError
+from commands.mail.service import MailService
 from commands.models import Context
 from commands.portal import PortalService
 from commands.projects import ProjectService
@@ -48,7 +49,9 @@ class Services:
     runner: ProjectionRunner
     throttle: SignInThrottle
     positions: CallerPositions
+    mail: MailService
     max_attachment_bytes: int
+    max_mail_bytes: int
     max_json_bytes: int
     read_wait_seconds: float
 

@@ -24,9 +24,14 @@ class Tag(StrEnum):
     PORTAL = "portal"
     ITEMS = "items"
     REPORTS = "reports"
+    MAIL = "mail"
 
 
 TAG_METADATA = [
+    {
+        "name": Tag.MAIL,
+        "description": "The mail channel: received mail in, mailboxes, the quarantine.",
+    },
     {"name": Tag.HEALTH, "description": "Liveness of the service."},
     {"name": Tag.TICKETS, "description": "Customer requests: open, read, change, history."},
     {

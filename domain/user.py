@@ -43,11 +43,13 @@ class Flag(StrEnum):
 
 
 class Scope(StrEnum):
-    """What a bearer token may do: read (GET), write (changes), admin (admin routes)."""
+    """What a bearer token may do: read (GET), write (changes), admin (admin routes), mail
+    (hand received mail in, for a mail server's pipe; admins only)."""
 
     READ = "read"
     WRITE = "write"
     ADMIN = "admin"
+    MAIL = "mail"
 
 
 def user_id_for(email: str) -> UUID:
@@ -102,7 +104,7 @@ class User(Aggregate):
                 "secret_sha256": digest,
                 "label": "",
                 "kind": "api",
-                "scopes": [s.value for s in Scope],
+                "scopes": ["read", "write", "admin"],  # Every scope there was in version 1.
                 "expires_at": None,
             }
             for token_id, digest in state.pop("token_hashes", {}).items()
@@ -163,7 +165,7 @@ class User(Aggregate):
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["kind"] = "api"
-            state["scopes"] = [s.value for s in Scope]
+            state["scopes"] = ["read", "write", "admin"]  # Every scope there was in v1.
             state["expires_at"] = None
 
     @event(Registered)
@@ -220,7 +222,7 @@ class User(Aggregate):
 
     def scopes(self) -> list[str]:
         """The scopes this user may hold: admin only for admins."""
-        return [s.value for s in Scope if s is not Scope.ADMIN or self.is_admin]
+        return [s.value for s in Scope if s not in (Scope.ADMIN, Scope.MAIL) or self.is_admin]
 
     # --- profile and permissions -------------------------------------------
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -19,6 +23,7 @@ from commands.application import LedgerDesk
 from commands.audience import AudienceService
 from commands.blobs import BlobStore
 from commands.customers import CustomerService
+from commands.mail.service import MailService
 from commands.portal import PortalService
 from commands.projects import ProjectService
 from commands.recurrence import RecurrenceService
@@ -56,6 +61,7 @@ class Container:
     timesheets: TimesheetService
     workers: WorkerHost
     positions: CallerPositions
+    mail: MailService
     following: FollowingRunner | None = field(default=None)
     # Set when the process shuts down: long requests (an import) stop at the next safe point.
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -81,7 +87,9 @@ class Container:
                 ),
             ),
             positions=self.positions,
+            mail=self.mail,
             max_attachment_bytes=self.settings.max_attachment_bytes,
+            max_mail_bytes=self.settings.max_mail_bytes,
             max_json_bytes=self.settings.max_json_bytes,
             read_wait_seconds=self.settings.read_wait_seconds,
         )
@@ -115,6 +123,27 @@ class Container:
         self.app.close()
 
 
+def secret_key(settings: Settings) -> bytes:
+    """The install's signing key: LEDGERDESK_SECRET_KEY, or one made once and kept in the
+    data directory (readable by its owner only)."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value().encode()
+    path = settings.data_dir / "secret.key"
+    if not path.exists():
+        # Written aside and linked into place: a process starting at the same moment reads
+        # either no file or the whole key, and one key wins.
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        fd, aside = tempfile.mkstemp(dir=settings.data_dir, prefix=".secret-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(secrets.token_hex(32).encode())
+            with contextlib.suppress(FileExistsError):
+                os.link(aside, path)
+        finally:
+            os.unlink(aside)
+    return path.read_bytes().strip()
+
+
 def migrate(settings: Settings) -> None:
     """Create the event store's and the views' tables (the only place that runs DDL)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -137,7 +166,15 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
     app = LedgerDesk(env=settings.event_store_env(create_table=create_tables))
     views = open_views(settings.views_dsn(), settings.database_schema, settings.database_pool_size)
     runner = ProjectionRunner(RecorderLog(app.recorder, app.mapper), views, all_projections())
-    commands = CommandService(app, BlobStore(settings.blob_dir))
+    blobs = BlobStore(settings.blob_dir)
+    commands = CommandService(app, blobs)
+    mail = MailService(
+        app,
+        blobs,
+        address=settings.mail_address,
+        secret=secret_key(settings),
+        max_bytes=settings.max_mail_bytes,
+    )
     accounts = AccountService(app, timedelta(hours=settings.session_hours))
     teams = TeamService(app)
     customers = CustomerService(app)
@@ -177,4 +214,5 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
         workers=workers,
         positions=CallerPositions(views, time.time),
         stopping=stopping,
+        mail=mail,
     )

@@ -1,4 +1,5 @@
-"""The `ledgerdesk` command line: serve, worker, migrate, users, tokens, projections, replay."""
+"""The `ledgerdesk` command line: serve, worker, migrate, users, tokens, projections, replay,
+mail."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from domain.text import check_text
 from domain.user import CompanyRole, Scope
 from domain.values import Actor
 from ledgerdesk import bootstrap
+from ledgerdesk.mail_cli import add_mail_commands
 from ledgerdesk.settings import Settings
 from projections.failures import ViewFailedError, ViewFailure
 from projections.runner import ViewStatus
@@ -335,6 +337,8 @@ def parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="audit: rebuild views from the log and compare")
     replay.add_argument("--verify", action="store_true")
     replay.set_defaults(func=cmd_replay)
+
+    add_mail_commands(sub)
     return p
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BROKER_SCHEMES = frozenset({"redis", "rediss", "amqp", "amqps"})
@@ -75,6 +75,21 @@ class Settings(BaseSettings):
         " more answer 429, even with the right password.",
     )
     sign_in_window_seconds: int = Field(default=900, ge=1)
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs reply addresses and our Message-IDs. Unset: a random key kept in"
+        " data_dir/secret.key (set it, the same everywhere, when processes run on several"
+        " machines).",
+    )
+    mail_address: str = Field(
+        default="support@ledgerdesk.local",
+        description="The install's support address: mail to it opens items in the Inbox.",
+    )
+    max_mail_bytes: int = Field(
+        default=35 * 1024 * 1024,
+        ge=1024,
+        description="The largest message received (SMTP answers 552 above it).",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

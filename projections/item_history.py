@@ -8,6 +8,7 @@ from typing import Any
 
 from domain.item_numbers import item_id
 from domain.logged_time import TimeImported
+from domain.mail.on_items import MailBounced, MailReceived
 from domain.task import Task
 from domain.ticket import Ticket
 from projections.base import (
@@ -31,7 +32,11 @@ class ItemHistoryProjection(Projection):
 
     name = "item_history"
     tables = ("item_history_entries",)
-    topics = topics_of(Ticket) | topics_of(Task) | {TimeImported.TOPIC}
+    topics = (
+        topics_of(Ticket)
+        | topics_of(Task)
+        | {TimeImported.TOPIC, MailReceived.TOPIC, MailBounced.TOPIC}
+    )
 
     def create(self, tx: Tx, t: Tables) -> None:
         table = t["item_history_entries"]

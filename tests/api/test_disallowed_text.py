@@ -262,6 +262,8 @@ def test_every_request_body_of_every_route_is_checked(
         elif "application/json" in content:
             got = client.request(method, _url(path), json={"probe": {"deep": ["\u0000"]}})
             where = ["body", "probe", "deep", 0]
+        elif "message/rfc822" in content:
+            continue  # Received mail is not refused: its control characters are replaced.
         else:
             assert not content, f"{method} {path}: a body of {list(content)}"
             continue

@@ -59,7 +59,12 @@ def run(app: Any, client: Client, limits: BodyLimits, content_type: str) -> None
 def test_an_endless_body_is_cut_at_the_limit_and_answered_413_once() -> None:
     client = Client()
     # When an app reads an endless JSON body
-    run(reads_all_then_answers, client, BodyLimits(json_bytes=20, upload_bytes=10**6), "")
+    run(
+        reads_all_then_answers,
+        client,
+        BodyLimits(json_bytes=20, upload_bytes=10**6, mail_bytes=10**6),
+        "",
+    )
     # Then reading stopped at the third chunk (24 bytes > 20), and only the 413 went out
     assert client.reads == 3
     assert [m["type"] for m in client.sent] == ["http.response.start", "http.response.body"]
@@ -72,7 +77,7 @@ def test_an_endless_body_is_cut_at_the_limit_and_answered_413_once() -> None:
 
 def test_an_upload_may_be_larger_than_a_json_body() -> None:
     client = Client()
-    limits = BodyLimits(json_bytes=20, upload_bytes=100)
+    limits = BodyLimits(json_bytes=20, upload_bytes=100, mail_bytes=100)
     run(reads_all_then_answers, client, limits, "multipart/form-data; boundary=b")
     assert client.reads * 8 > 100 + UPLOAD_OVERHEAD
     assert client.reads == (100 + UPLOAD_OVERHEAD) // 8 + 1
@@ -82,7 +87,7 @@ def test_an_upload_may_be_larger_than_a_json_body() -> None:
 def test_a_response_already_started_is_not_corrupted() -> None:
     client = Client()
     # When the app answered before the body passed the limit
-    run(answers_then_reads, client, BodyLimits(json_bytes=20, upload_bytes=100), "")
+    run(answers_then_reads, client, BodyLimits(json_bytes=20, upload_bytes=100, mail_bytes=100), "")
     # Then its answer goes out whole and alone: no 413 in the middle of it
     assert [m.get("status") for m in client.sent if m["type"] == "http.response.start"] == [200]
     assert client.sent[-1] == {"type": "http.response.body", "body": b"end"}

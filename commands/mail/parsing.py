@@ -1,0 +1,330 @@
+"""Raw bytes into an `InboundMail`, with the standard library's `email` package (modern
+policy). Broken or unknown charsets are decoded with replacement, never a crash; what cannot
+be read as a message at all raises `UnparseableMailError` with the reason, and is then
+quarantined by the caller."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import email.utils
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+from email.message import EmailMessage, Message
+from typing import Any
+
+from mailparser_reply import EmailReplyParser
+
+from commands.mail.html_text import sanitise, text_of
+from domain.mail.message import DeliveryReport, InboundMail, MailPart
+from domain.mail.received import normalise_message_id
+from domain.text import replace_disallowed
+
+# Stores one part's bytes; answers (sha256, size).
+StoreBlob = Callable[[bytes], tuple[str, int]]
+
+REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pl", "pt", "sv"]
+_MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+_HEADER_MESSAGE_ID = re.compile(rb"(?im)^message-id:\s*(<[^<>\s]+>)")
+_BOUNCE_SENDERS = ("mailer-daemon@", "postmaster@")
+_BOUNCE_SUBJECTS = re.compile(
+    r"(?i)(undeliver|delivery status notification|returned mail|mail delivery (failed|"
+    r"failure|subsystem)|failure notice|delivery failure)"
+)
+
+
+class UnparseableMailError(Exception):
+    """The bytes are not a message we can read; `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def body_sha256(raw: bytes) -> str:
+    """The hash of a message's body (what follows its header block), line endings and
+    trailing space normalised: relays add headers, never change the body."""
+    _, sep, body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
+    return hashlib.sha256(body.rstrip() if sep else b"").hexdigest()
+
+
+def parse(raw: bytes, store: StoreBlob) -> InboundMail:
+    """The message in `raw`, its attachments stored through `store`."""
+    if not raw.strip():
+        raise UnparseableMailError("the message is empty")
+    if b"\x00" in raw[:4096] and not _looks_like_headers(raw):
+        raise UnparseableMailError("the message is binary data, not mail")
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    if not isinstance(message, EmailMessage) or not _looks_like_headers(raw):
+        raise UnparseableMailError("the message has no header block")
+    headers = _headers(message)
+    sender_name, sender = _address(headers.get("from", ""))
+    if not sender:
+        raise UnparseableMailError("the message has no readable From address")
+    message_id = _first_id(headers.get("message-id", ""))
+    if message_id is None:
+        # Without one, the body decides what a second copy is.
+        message_id = f"{hashlib.sha256(raw).hexdigest()}@no-message-id.ledgerdesk.invalid"
+    text, html, parts, notes = _body(message, store)
+    reply = _reply(text)
+    return InboundMail(
+        message_id=message_id,
+        sender=sender,
+        sender_name=sender_name,
+        reply_to=_address(headers["reply-to"])[1] or None if "reply-to" in headers else None,
+        to=_addresses(message, "to"),
+        cc=_addresses(message, "cc"),
+        subject=_clean(" ".join(headers.get("subject", "").split())),
+        text=text,
+        reply=reply,
+        html=html,
+        in_reply_to=_ids(headers.get("in-reply-to", "")),
+        references=_ids(headers.get("references", "")),
+        headers=headers,
+        body_sha256=body_sha256(raw),
+        parts=tuple(parts),
+        report=_report(message, headers, sender, raw),
+        notes=tuple(notes),
+    )
+
+
+def _looks_like_headers(raw: bytes) -> bool:
+    first = raw.lstrip(b"\r\n").split(b"\n", 1)[0]
+    return bool(re.match(rb"^[!-9;-~]+:", first))
+
+
+def _clean(text: str) -> str:
+    return replace_disallowed(text)
+
+
+def _headers(message: EmailMessage) -> dict[str, str]:
+    """Header values by lower-case name (the first of each), decoded; a header the policy
+    cannot parse is kept as its raw text."""
+    found: dict[str, str] = {}
+    for name, value in message.raw_items():
+        key = name.lower()
+        if key in found:
+            continue
+        try:
+            text = str(message.get(name, ""))
+        except Exception:  # noqa: BLE001 - a malformed header is read as its raw text
+            text = str(value)
+        found[key] = _clean(text)
+    return found
+
+
+def _address(value: str) -> tuple[str, str]:
+    name, address = email.utils.parseaddr(value)
+    address = address.strip().lower()
+    if "@" not in address or " " in address:
+        return "", ""
+    return _clean(name.strip()), _clean(address)
+
+
+def _addresses(message: EmailMessage, header: str) -> tuple[str, ...]:
+    values = [str(v) for v in message.get_all(header, [])] if header in message else []
+    pairs = email.utils.getaddresses(values)
+    return tuple(dict.fromkeys(a.lower() for _, a in pairs if "@" in a))
+
+
+def _ids(value: str) -> tuple[str, ...]:
+    return tuple(normalise_message_id(m) for m in _MESSAGE_ID.findall(value))
+
+
+def _first_id(value: str) -> str | None:
+    found = _ids(value)
+    if found:
+        return found[0]
+    bare = value.strip()
+    return normalise_message_id(bare) if bare and " " not in bare else None
+
+
+def _decoded(part: Message) -> str:
+    """A text part's content in its declared charset, or with replacement when that is
+    missing, unknown or wrong."""
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return _clean(payload.decode(charset))
+    except (LookupError, UnicodeDecodeError):
+        pass
+    try:
+        return _clean(payload.decode("utf-8"))
+    except UnicodeDecodeError:
+        return _clean(payload.decode(charset if _known(charset) else "latin-1", "replace"))
+
+
+def _known(charset: str) -> bool:
+    try:
+        "".encode(charset)
+    except LookupError:
+        return False
+    return True
+
+
+def _leaves(message: Message) -> Iterator[Message]:
+    """The parts of a message in order, not descending into attached messages."""
+    if message.is_multipart() and message.get_content_maintype() == "multipart":
+        payload: Any = message.get_payload()
+        for part in payload if isinstance(payload, list) else []:
+            yield from _leaves(part)
+    else:
+        yield message
+
+
+def _body(
+    message: EmailMessage, store: StoreBlob
+) -> tuple[str, str | None, list[MailPart], list[str]]:
+    texts: list[str] = []
+    htmls: list[str] = []
+    parts: list[MailPart] = []
+    notes: list[str] = []
+    for index, part in enumerate(_leaves(message)):
+        media = part.get_content_type()
+        disposition = (part.get_content_disposition() or "").lower()
+        filename = _filename(part)
+        if disposition != "attachment" and not filename and media == "text/plain":
+            texts.append(_decoded(part))
+        elif disposition != "attachment" and not filename and media == "text/html":
+            htmls.append(_decoded(part))
+        elif media in ("message/delivery-status", "text/rfc822-headers"):
+            continue  # Read by `_report`.
+        else:
+            data = _part_bytes(part)
+            if data is None:
+                notes.append(f"part {index} ({media}) could not be decoded")
+                continue
+            sha, size = store(data)
+            name = filename or _default_name(media, index)
+            inline = disposition == "inline" or (not disposition and "content-id" in part)
+            parts.append(MailPart(name, media, sha, size, inline))
+    html = sanitise("\n".join(htmls)) if htmls else None
+    text = "\n\n".join(t.strip("\n") for t in texts if t.strip())
+    if not text and html is not None:
+        text = text_of(html)
+    return text.replace("\r\n", "\n"), html, parts, notes
+
+
+def _filename(part: Message) -> str:
+    try:
+        name = part.get_filename() or ""
+    except Exception:  # noqa: BLE001 - an unreadable filename is treated as none
+        name = ""
+    name = _clean(name).replace("/", "_").replace("\\", "_").strip()
+    return name[:255]
+
+
+def _default_name(media: str, index: int) -> str:
+    if media == "message/rfc822":
+        return f"forwarded-message-{index}.eml"
+    extension = {"text/plain": "txt", "text/html": "html"}.get(media, "bin")
+    return f"part-{index}.{extension}"
+
+
+def _part_bytes(part: Message) -> bytes | None:
+    if part.get_content_type() == "message/rfc822":
+        inner: Any = part.get_payload()
+        attached = inner[0] if isinstance(inner, list) and inner else None
+        return attached.as_bytes() if isinstance(attached, Message) else None
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else None
+
+
+def _reply(text: str) -> str:
+    """The new text of a reply, without the quoted history below it (the full text stays)."""
+    if not text.strip():
+        return ""
+    try:
+        reply = EmailReplyParser(languages=REPLY_LANGUAGES).parse_reply(text=text)
+    except Exception:  # noqa: BLE001 - a parser failure keeps the whole text
+        return text.strip()
+    return (reply or "").strip() or text.strip()
+
+
+# --- delivery status notifications -------------------------------------------------------
+
+
+def _report(
+    message: EmailMessage, headers: dict[str, str], sender: str, raw: bytes
+) -> DeliveryReport | None:
+    """What a bounce says, if this is one: RFC 3464 reports, or the classic formats."""
+    if (
+        message.get_content_type() == "multipart/report"
+        and str(message.get_param("report-type", "")).lower() == "delivery-status"
+    ):
+        return _rfc3464(message)
+    classic_sender = sender.startswith(_BOUNCE_SENDERS)
+    if classic_sender and _BOUNCE_SUBJECTS.search(headers.get("subject", "")):
+        ids = [m.decode("ascii", "replace") for m in _HEADER_MESSAGE_ID.findall(raw)]
+        own = normalise_message_id(headers.get("message-id", ""))
+        original = next(
+            (normalise_message_id(i) for i in ids if normalise_message_id(i) != own), None
+        )
+        failed = re.findall(
+            r"<([^<>\s@]+@[^<>\s]+)>", _decoded(message) if not message.is_multipart() else ""
+        )
+        return DeliveryReport(
+            original, tuple(dict.fromkeys(a.lower() for a in failed)), "5.0.0", ""
+        )
+    return None
+
+
+def _rfc3464(message: EmailMessage) -> DeliveryReport:
+    failed: list[str] = []
+    status, diagnostic = "", ""
+    original: str | None = None
+    for part in message.walk():
+        media = part.get_content_type()
+        if media == "message/delivery-status":
+            for block in _status_blocks(part):
+                recipient = block.get("final-recipient") or block.get("original-recipient", "")
+                address = recipient.split(";", 1)[-1].strip().strip("<>").lower()
+                action = block.get("action", "").lower()
+                if address and action in ("failed", "delayed", ""):
+                    failed.append(address)
+                    status = status or block.get("status", "")
+                    diagnostic = diagnostic or block.get("diagnostic-code", "")
+        elif media in ("message/rfc822", "text/rfc822-headers") and original is None:
+            original = _original_id(part)
+    return DeliveryReport(
+        original, tuple(dict.fromkeys(failed)), status or "5.0.0", _clean(diagnostic)[:1000]
+    )
+
+
+def _status_blocks(part: Message) -> list[dict[str, str]]:
+    """The per-message and per-recipient field blocks of a message/delivery-status part."""
+    payload: Any = part.get_payload()
+    if isinstance(payload, list):  # The policy parsed the blocks as header sets.
+        return [{k.lower(): str(v) for k, v in block.items()} for block in payload]
+    text = payload if isinstance(payload, str) else ""
+    blocks: list[dict[str, str]] = []
+    for chunk in re.split(r"\r?\n\s*\r?\n", text):
+        fields = dict(
+            (k.strip().lower(), v.strip())
+            for k, _, v in (line.partition(":") for line in chunk.splitlines())
+            if _ and not k.startswith((" ", "\t"))
+        )
+        if fields:
+            blocks.append(fields)
+    return blocks
+
+
+def _original_id(part: Message) -> str | None:
+    if part.get_content_type() == "message/rfc822":
+        inner: Any = part.get_payload()
+        attached = inner[0] if isinstance(inner, list) and inner else None
+        value = str(attached.get("message-id", "")) if isinstance(attached, Message) else ""
+    else:
+        payload = part.get_payload(decode=True)
+        text = (
+            payload.decode("utf-8", "replace")
+            if isinstance(payload, bytes)
+            else str(part.get_payload())
+        )
+        match = re.search(r"(?im)^message-id:\s*(<[^<>\s]+>)", text)
+        value = match.group(1) if match else ""
+    found = _ids(value)
+    return found[0] if found else None

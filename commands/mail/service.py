@@ -1,0 +1,140 @@
+"""The mail channel's service: routing a recipient address, and receiving raw messages from
+any transport (SMTP, IMAP, an MTA pipe, HTTP) into items or the quarantine."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from uuid import UUID
+
+from commands.application import LedgerDesk
+from commands.blobs import BlobStore
+from commands.mail.parsing import UnparseableMailError, parse
+from commands.mail.receive import (
+    Decided,
+    Delivery,
+    MailIdentity,
+    Receipt,
+    Route,
+    quarantine,
+    receive,
+)
+from commands.models import Context
+from commands.unit_of_work import UnitOfWork, run
+from domain.errors import InvalidValueError
+from domain.item_numbers import COUNTER_ID
+from domain.mail.addresses import Address
+from domain.mail.mailbox import Mailbox, mailbox_id_for
+from domain.mail.quarantine import QuarantineReason
+from domain.project import INBOX_ID
+
+
+class UnknownRecipientError(InvalidValueError):
+    """Mail for an address that is not ours: refused (550 over SMTP), never accepted."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__("to", f"{address!r} is not an address this install receives mail on")
+        self.address = address
+
+
+class MailTooLargeError(InvalidValueError):
+    def __init__(self, limit: int) -> None:
+        super().__init__("message", f"the message is larger than {limit} bytes")
+        self.limit = limit
+
+
+class MailService:
+    """Receives mail for the install's address and its mailboxes."""
+
+    def __init__(
+        self,
+        app: LedgerDesk,
+        blobs: BlobStore,
+        *,
+        address: str,
+        secret: bytes,
+        max_bytes: int,
+        today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+    ) -> None:
+        self.app = app
+        self.blobs = blobs
+        own = Address.parse(address)
+        if own is None:
+            raise ValueError(f"the install's mail address is not an address: {address!r}")
+        self.address = own.base
+        self.secret = secret
+        self.max_bytes = max_bytes
+        self.today = today
+
+    def route(self, recipient: str) -> Route | None:
+        """Where mail to `recipient` goes, or None if we do not receive mail there."""
+        address = Address.parse(recipient)
+        if address is None:
+            return None
+        if address.base == self.address:
+            return Route(self.address, INBOX_ID)
+        mailbox = UnitOfWork(self.app).get(mailbox_id_for(address.base), Mailbox)
+        if mailbox is None or mailbox.removed:
+            return None
+        return Route(
+            mailbox.address,
+            UUID(mailbox.project_id),
+            _uuid(mailbox.folder_id),
+            _uuid(mailbox.team_id),
+            mailbox.priority,
+            mailbox.cc_become_followers,
+            mailbox.acknowledge,
+        )
+
+    def identity(self) -> MailIdentity:
+        return MailIdentity(self.secret, frozenset({self.address}))
+
+    def receive(self, raw: bytes, recipient: str | None, transport: str, ctx: Context) -> Receipt:
+        """Store `raw`, then file it: an item created or appended to, a duplicate, a bounce,
+        or the quarantine. Raises UnknownRecipientError (nothing stored) for a stranger's
+        address, MailTooLargeError over the size limit."""
+        to = (recipient or self.address).strip().lower()
+        route = self.route(to)
+        if route is None:
+            raise UnknownRecipientError(to)
+        if len(raw) > self.max_bytes:
+            raise MailTooLargeError(self.max_bytes)
+        sha256, size = self.blobs.put(io.BytesIO(raw), self.max_bytes)
+        delivery = Delivery(sha256, size, route, to, transport)
+        return self._file(raw, delivery, ctx)
+
+    def _file(
+        self, raw: bytes, delivery: Delivery, ctx: Context, released: bool = False
+    ) -> Receipt:
+        try:
+            mail = parse(raw, self._store)
+        except UnparseableMailError as unreadable:
+            reason = unreadable.reason
+
+            def hold(uow: UnitOfWork) -> list[object]:
+                decided = quarantine(uow, delivery, QuarantineReason.UNPARSEABLE, reason, None, ctx)
+                outcome.append(decided)
+                return decided.aggregates
+
+            outcome: list[Decided] = []
+            run(self.app, COUNTER_ID, hold)
+            return outcome[-1].receipt
+        decisions: list[Decided] = []
+
+        def decide(uow: UnitOfWork) -> list[object]:
+            decided = receive(
+                uow, delivery, mail, self.identity(), self.today(), ctx, released=released
+            )
+            decisions.append(decided)
+            return decided.aggregates
+
+        run(self.app, COUNTER_ID, decide)
+        return decisions[-1].receipt
+
+    def _store(self, data: bytes) -> tuple[str, int]:
+        return self.blobs.put(io.BytesIO(data), self.max_bytes)
+
+
+def _uuid(value: str | None) -> UUID | None:
+    return UUID(value) if value else None

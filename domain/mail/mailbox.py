@@ -1,0 +1,155 @@
+"""The `Mailbox` aggregate: an address we receive mail on, routed to a project (and perhaps a
+folder, a team and a default priority). Its id follows from its address, so an address is one
+mailbox. The install's own address (`LEDGERDESK_MAIL_ADDRESS`) routes to the Inbox without
+being a mailbox."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import ConflictError, InvalidValueError
+from domain.mail.addresses import Address
+from domain.values import Actor, Priority
+
+MAILBOX_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/mailboxes")
+
+
+def mailbox_address(value: str) -> str:
+    """A mailbox's address as kept: lower case, no `+detail` (plus-addressing is ours)."""
+    parsed = Address.parse(value)
+    if parsed is None or "." not in parsed.domain or parsed.detail is not None:
+        raise InvalidValueError("address", f"not a mailbox address (no +detail): {value!r}")
+    return parsed.base
+
+
+def mailbox_id_for(address: str) -> UUID:
+    return uuid5(MAILBOX_NAMESPACE, mailbox_address(address))
+
+
+class MailboxRemovedError(ConflictError):
+    def __init__(self) -> None:
+        super().__init__("this mailbox was removed")
+
+
+class Mailbox(Aggregate):
+    """An address mail comes in on, and where what it brings goes."""
+
+    TOPIC = "ledgerdesk:Mailbox"
+
+    if TYPE_CHECKING:
+        Routed: ClassVar[type[Aggregate.Event]]
+        Removed: ClassVar[type[Aggregate.Event]]
+
+    @staticmethod
+    def create_id(address: str) -> UUID:
+        return mailbox_id_for(address)
+
+    class Created(Aggregate.Created):
+        TOPIC = "ledgerdesk:Mailbox.Created"
+
+    class Added(Aggregate.Created):
+        TOPIC = "ledgerdesk:Mailbox.Added"
+        address: str
+        name: str
+        project_id: str
+        folder_id: str | None
+        team_id: str | None
+        priority: str
+        cc_become_followers: bool
+        acknowledge: bool
+        actor: str
+        correlation_id: str
+
+    @event(Added)
+    def __init__(
+        self,
+        address: str,
+        name: str,
+        project_id: str,
+        folder_id: str | None,
+        team_id: str | None,
+        priority: str,
+        cc_become_followers: bool,
+        acknowledge: bool,
+        actor: str,
+        correlation_id: str,
+    ) -> None:
+        self.address = address
+        self.removed = False
+        self._route(
+            name, project_id, folder_id, team_id, priority, cc_become_followers, acknowledge
+        )
+
+    def _route(
+        self,
+        name: str,
+        project_id: str,
+        folder_id: str | None,
+        team_id: str | None,
+        priority: str,
+        cc_become_followers: bool,
+        acknowledge: bool,
+    ) -> None:
+        self.name = name
+        self.project_id = project_id
+        self.folder_id = folder_id
+        self.team_id = team_id
+        self.priority = priority
+        self.cc_become_followers = cc_become_followers
+        self.acknowledge = acknowledge
+
+    @classmethod
+    def add(cls, *, address: str, actor: Actor, correlation_id: str, **route: Any) -> Mailbox:
+        return cls(
+            address=mailbox_address(address),
+            actor=actor.ref,
+            correlation_id=correlation_id,
+            **_checked(route),
+        )
+
+    def reroute(self, *, actor: Actor, correlation_id: str, **route: Any) -> None:
+        if self.removed:
+            raise MailboxRemovedError
+        self._routed(actor=actor.ref, correlation_id=correlation_id, **_checked(route))
+
+    @event("Routed", topic="ledgerdesk:Mailbox.Routed")
+    def _routed(
+        self,
+        name: str,
+        project_id: str,
+        folder_id: str | None,
+        team_id: str | None,
+        priority: str,
+        cc_become_followers: bool,
+        acknowledge: bool,
+        actor: str,
+        correlation_id: str,
+    ) -> None:
+        self._route(
+            name, project_id, folder_id, team_id, priority, cc_become_followers, acknowledge
+        )
+
+    def remove(self, actor: Actor, correlation_id: str) -> None:
+        if self.removed:
+            raise MailboxRemovedError
+        self._removed(actor=actor.ref, correlation_id=correlation_id)
+
+    @event("Removed", topic="ledgerdesk:Mailbox.Removed")
+    def _removed(self, actor: str, correlation_id: str) -> None:
+        self.removed = True
+
+
+def _checked(route: dict[str, Any]) -> dict[str, Any]:
+    """The route fields as events carry them (ids as text, a known priority)."""
+    return {
+        "name": str(route.get("name") or "").strip(),
+        "project_id": str(route["project_id"]),
+        "folder_id": str(route["folder_id"]) if route.get("folder_id") else None,
+        "team_id": str(route["team_id"]) if route.get("team_id") else None,
+        "priority": Priority.parse(str(route.get("priority") or Priority.NORMAL)).value,
+        "cc_become_followers": bool(route.get("cc_become_followers", False)),
+        "acknowledge": bool(route.get("acknowledge", True)),
+    }

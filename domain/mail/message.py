@@ -1,0 +1,66 @@
+"""A received message as the model reads it: a plain value, made by the parser from the raw
+bytes (which stay in the blob store)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class MailPart:
+    """An attachment or inline image, already in the blob store."""
+
+    name: str
+    media_type: str
+    sha256: str
+    size: int
+    inline: bool = False
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """What a delivery status notification says: which of our messages bounced, for whom."""
+
+    original_message_id: str | None
+    failed_recipients: tuple[str, ...]
+    status: str
+    diagnostic: str
+
+
+@dataclass(frozen=True)
+class InboundMail:
+    """The parts of a message that decisions and items need."""
+
+    message_id: str
+    sender: str
+    sender_name: str
+    reply_to: str | None
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    subject: str
+    text: str
+    reply: str
+    html: str | None
+    in_reply_to: tuple[str, ...]
+    references: tuple[str, ...]
+    headers: Mapping[str, str]
+    body_sha256: str
+    parts: tuple[MailPart, ...] = ()
+    report: DeliveryReport | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def answer_to(self) -> str:
+        """Who a reply goes to, and who the requester is: `Reply-To` if given."""
+        return self.reply_to or self.sender
+
+    @property
+    def thread_references(self) -> tuple[str, ...]:
+        """Message-IDs this one answers, most telling first: In-Reply-To, then References
+        newest first."""
+        seen: list[str] = []
+        for ref in (*self.in_reply_to, *reversed(self.references)):
+            if ref not in seen:
+                seen.append(ref)
+        return tuple(seen)

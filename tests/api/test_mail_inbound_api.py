@@ -1,0 +1,92 @@
+"""`POST /api/v1/mail/inbound`: a raw message handed in over HTTP."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from commands.models import IssueToken
+from ledgerdesk import bootstrap
+from tests.factories import SYSTEM
+
+EMAIL = "admin@example.com"  # The `client` fixture's admin.
+
+RFC822 = {"Content-Type": "message/rfc822"}
+MESSAGE = (
+    b"From: Ada <ada@acme.example>\r\nTo: support@ledgerdesk.local\r\n"
+    b"Subject: Printer on fire\r\nMessage-ID: <api-1@acme.example>\r\n\r\nHelp.\r\n"
+)
+
+
+def test_a_message_handed_in_opens_an_item_and_again_is_a_duplicate(client: TestClient) -> None:
+    created = client.post("/api/v1/mail/inbound", content=MESSAGE, headers=RFC822)
+    assert created.status_code == 200, created.text
+    body = created.json()
+    assert body["outcome"] == "created"
+    assert body["message_id"] == "api-1@acme.example"
+    assert body["auto_submitted"] is False
+    # The item is there to read (read-your-writes)
+    ticket = client.get(f"/api/v1/tickets/{body['number']}")
+    assert ticket.status_code == 200, ticket.text
+    assert ticket.json()["title"] == "Printer on fire"
+    again = client.post("/api/v1/mail/inbound", content=MESSAGE, headers=RFC822)
+    assert (again.json()["outcome"], again.json()["number"]) == ("duplicate", body["number"])
+
+
+def test_unreadable_mail_is_quarantined_not_refused(client: TestClient) -> None:
+    for raw in (b"", b"\x00\x01\x02\x03"):
+        held = client.post("/api/v1/mail/inbound", content=raw, headers=RFC822)
+        assert held.status_code == 200, held.text
+        assert held.json()["outcome"] == "quarantined"
+
+
+def test_a_stranger_address_is_422_and_writes_nothing(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    head = live.app.head()
+    refused = client.post(
+        "/api/v1/mail/inbound", params={"to": "someone@else.example"}, content=MESSAGE,
+        headers=RFC822,
+    )  # fmt: skip
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "someone@else.example" in refused.json()["detail"]
+    assert live.app.head() == head
+
+
+def test_only_admins_or_mail_tokens_hand_in_mail(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    # A token with only the mail scope may (a mail server's hook needs nothing else)
+    _, mail_only = live.accounts.issue_token(IssueToken(email=EMAIL, scopes=["mail"]), SYSTEM)
+    handed = client.post(
+        "/api/v1/mail/inbound", content=MESSAGE.replace(b"api-1", b"api-2"),
+        headers={**RFC822, "Authorization": f"Bearer {mail_only}"},
+    )  # fmt: skip
+    assert handed.status_code == 200, handed.text
+    # A read-only token may not
+    _, read_only = live.accounts.issue_token(IssueToken(email=EMAIL, scopes=["read"]), SYSTEM)
+    refused = client.post(
+        "/api/v1/mail/inbound", content=MESSAGE.replace(b"api-1", b"api-3"),
+        headers={**RFC822, "Authorization": f"Bearer {read_only}"},
+    )  # fmt: skip
+    assert refused.status_code == 403
+
+
+def test_control_characters_in_mail_are_replaced_and_the_views_go_on(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    # Given mail with NUL and other control characters in its subject, sender name and body
+    raw = (
+        b"From: A\x00da <ada@acme.example>\r\nTo: support@ledgerdesk.local\r\n"
+        b"Subject: help\x00me\x01\r\nMessage-ID: <nul-1@acme.example>\r\n\r\nbody\x00text\r\n"
+    )
+    # When it is handed in, it opens an item (mail is not refused for its content)
+    filed = client.post("/api/v1/mail/inbound", content=raw, headers=RFC822)
+    assert filed.json()["outcome"] == "created", filed.text
+    # Then the item reads back with the characters replaced, and every view is healthy
+    ticket = client.get(f"/api/v1/tickets/{filed.json()['number']}").json()
+    assert "\x00" not in ticket["title"]
+    assert ticket["title"].startswith("help")
+    assert "\x00" not in ticket["description"]
+    health = client.get("/api/v1/health")
+    assert health.json()["status"] == "ok", health.text
