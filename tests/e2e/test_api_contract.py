@@ -14,12 +14,15 @@ lifecycle): those answer 422 by design.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.e2e.conftest import ROOT
 
 CHECKS = ",".join(
     [
@@ -76,6 +79,11 @@ def schemathesis(base: str, token: str, *filters: str, report: Path) -> None:
         ],
         capture_output=True,
         text=True,
+        env={
+            **os.environ,
+            "SCHEMATHESIS_HOOKS": "tests.e2e.schemathesis_hooks",
+            "PYTHONPATH": str(ROOT),
+        },
         # Schemathesis keeps a cache of what it found in its working directory: not the repo's.
         cwd=report.parent,
         timeout=1200,
