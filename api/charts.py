@@ -88,19 +88,30 @@ def _range(tasks: list[dict[str, Any]]) -> tuple[date, date] | None:
     return (min(days), max(days)) if days else None
 
 
+MAX_TICKS = 120
+
+
 def _ticks(first: date, last: date, x: Any, day_width: float) -> list[dict[str, Any]]:
-    """A line at each Monday, labelled when a week is wide enough for its date, else at
-    the first Monday of each month."""
-    ticks = []
-    every_week = day_width * 7 >= 80
+    """A line at each Monday (every few Mondays over a long span, never more than
+    MAX_TICKS lines), labelled when its gap is wide enough for a date, else at the first line
+    of each month."""
+    ticks: list[dict[str, Any]] = []
+    weeks = ((last - first).days + 1) // 7 + 1
+    step = max(1, -(-weeks // MAX_TICKS))
+    gap = day_width * 7 * step
+    # Over a long span, a label every few lines, 80 px apart at least.
+    label_every = 1 if gap >= 80 or step == 1 else -(-80 // int(max(gap, 1)))
     day = first + timedelta(days=-first.weekday() % 7)
     labelled: set[tuple[int, int]] = set()
     while day <= last + timedelta(days=1):
         month = (day.year, day.month)
-        label = day.strftime("%d %b %Y") if every_week or month not in labelled else ""
+        weekly = gap >= 80 or month not in labelled
+        shown = weekly if step == 1 else len(ticks) % label_every == 0
         labelled.add(month)
-        ticks.append({"x": x(day), "label": label})
-        day += timedelta(days=7)
+        ticks.append({"x": x(day), "label": day.strftime("%d %b %Y") if shown else ""})
+        if day > date.max - timedelta(days=7 * step):
+            break
+        day += timedelta(days=7 * step)
     return ticks
 
 

@@ -18,13 +18,13 @@ from commands.customers import CustomerService
 from commands.errors import InvalidTokenError
 from commands.mail.service import MailService
 from commands.models import Context
-from commands.portal import PortalService
+from commands.portal import SESSION_PREFIX, PortalService
 from commands.projects import ProjectService
 from commands.service import CommandService
 from commands.teams import TeamService
 from commands.timesheets import TimesheetService
 from commands.users import Caller
-from domain.errors import PermissionDeniedError
+from domain.errors import DomainError, PermissionDeniedError
 from domain.user import Flag, Scope, User
 from domain.values import Actor
 from projections.access import StaffScope, staff_scope
@@ -222,12 +222,29 @@ def fresh(*views: str) -> Callable[..., Any]:
             caller_key(request.headers),
             x_min_position,
             views,
+            lambda: signed_in(svc, request),
         )
         if reached is not None:
             response.headers["X-View-Fresh"] = "true" if reached else "false"
 
     setattr(wait, FRESH_VIEWS, views)  # Read back by `fresh_views` (the route audit).
     return wait
+
+
+def signed_in(svc: Services, request: Request) -> bool:
+    """Whether the request's bearer credential is a live staff token or portal session."""
+    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+    credential = credential.strip()
+    if scheme.lower() != "bearer" or not credential:
+        return False
+    try:
+        if credential.startswith(f"{SESSION_PREFIX}_"):
+            svc.portal.authenticate(credential)
+        else:
+            svc.accounts.authenticate(credential)
+    except DomainError:
+        return False
+    return True
 
 
 def fresh_views(dependency: Callable[..., Any]) -> tuple[str, ...] | None:

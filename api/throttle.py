@@ -72,26 +72,31 @@ class SignInThrottle:
         with self.views.write() as tx:
             now = self.clock()
             tx.execute("DELETE FROM sign_in_throttle WHERE slot < ?", (int(now // window) - 1,))
-            self._refuse_if_used_up(tx, client_key, self.limits.per_client, "from your address")
+            # Counted first, then checked, in one transaction: the upsert locks the row, so
+            # concurrent attempts are counted one after another and none slips past the limit.
+            # An attempt refused here is not counted (the transaction rolls back).
+            self._count(tx, client_key, self.limits.per_client, "from your address", now)
             if address_key is not None:
-                self._refuse_if_used_up(
-                    tx, address_key, self.limits.per_address, "for this account"
-                )
-            self._hit(tx, client_key, now)
+                # Counted as a failure until the credentials turn out right.
+                self._count(tx, address_key, self.limits.per_address, "for this account", now)
         try:
             yield
         except (InvalidCredentialsError, InvalidValueError):
-            if address_key is not None:
+            raise
+        except BaseException:
+            if address_key is not None:  # Not a guess that was checked: give it back.
                 with self.views.write() as tx:
-                    self._hit(tx, address_key, self.clock())
+                    self._uncount(tx, address_key, now)
             raise
         if address_key is not None:
             with self.views.write() as tx:
                 tx.execute("DELETE FROM sign_in_throttle WHERE key = ?", (address_key,))
 
-    def _refuse_if_used_up(self, tx: Tx, key: str, limit: int, what: str) -> None:
+    def _count(self, tx: Tx, key: str, limit: int, what: str, now: float) -> None:
+        """Count one attempt for `key`; refuse it (TooManyAttemptsError) past `limit` in the
+        sliding window."""
+        self._hit(tx, key, now)
         window = self.limits.window_seconds
-        now = self.clock()
         slot = int(now // window)
         rows = {
             r["slot"]: r["hits"]
@@ -102,8 +107,14 @@ class SignInThrottle:
         }
         elapsed = (now - slot * window) / window
         estimate = rows.get(slot, 0) + rows.get(slot - 1, 0) * (1 - elapsed)
-        if estimate >= limit:
+        if estimate > limit:
             raise TooManyAttemptsError(what, max(1, math.ceil((slot + 1) * window - now)))
+
+    def _uncount(self, tx: Tx, key: str, now: float) -> None:
+        tx.execute(
+            "UPDATE sign_in_throttle SET hits = hits - 1 WHERE key = ? AND slot = ? AND hits > 0",
+            (key, int(now // self.limits.window_seconds)),
+        )
 
     def _hit(self, tx: Tx, key: str, now: float) -> None:
         tx.execute(

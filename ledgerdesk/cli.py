@@ -162,9 +162,11 @@ def cmd_projections(args: argparse.Namespace) -> int:
                 if s.view in names:
                     row = f"{s.view:<16}{s.generation:>11}{s.position:>12}{s.head:>12}{s.lag:>10}"
                     print(f"{row}  FAILED" if s.failure else row)
-            for failure in c.runner.failures():
-                if failure.view in names:
-                    print(f"  {failure.view}: {_failed(failure)}")
+            failed = [f for f in c.runner.failures() if f.view in names]
+            for failure in failed:
+                print(f"  {failure.view}: {_failed(failure)}")
+            if failed:
+                return 1  # A monitor or script sees that a view has stopped.
         elif args.action == "rebuild":
             for name in names:
                 generation = c.runner.rebuild(name, _progress_bar(f"rebuild {name}"))

@@ -141,6 +141,8 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
 
 def _plain(value: Any) -> bool:
     """A value a cursor may carry into SQL: no NUL in text, integers a column can hold."""
+    if isinstance(value, bool):  # JSON true/false: no sort key is one.
+        return False
     if isinstance(value, str):
         return "\x00" not in value
     if isinstance(value, int):

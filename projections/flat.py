@@ -33,6 +33,7 @@ SORTS = {
     "title": "title",
     "status": "status",
 }
+INTEGER_SORTS = frozenset({"number", "priority_rank"})
 FILTERS = {
     "status": "status",
     "state": "state",
@@ -226,6 +227,10 @@ def _cursor_key(sort: str, cursor: str) -> tuple[Any, int]:
     made_for, value, number = decode_cursor(cursor, 3)
     if made_for != sort or not isinstance(number, int):
         raise InvalidCursorError("cursor was made for another sort")
+    # The sort column's own type: a key of another type cannot be compared in SQL.
+    wanted = int if SORTS[sort.lstrip("-")] in INTEGER_SORTS else str
+    if not isinstance(value, wanted):
+        raise InvalidCursorError("cursor is not valid")
     return value, number
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from domain.hierarchy import Folder, Portfolio
 from domain.project import Project
 from projections.base import (
+    InvalidCursorError,
     Positioned,
     Projection,
     Tables,
@@ -253,6 +254,8 @@ def list_nodes(
             params.append(value)
     if cursor:
         name, last_id = decode_cursor(cursor, 2)
+        if not isinstance(name, str) or not isinstance(last_id, str):
+            raise InvalidCursorError("cursor is not valid")
         where.append("(name > ? OR (name = ? AND id > ?))")
         params += [name, name, last_id]
     sql = f"SELECT * FROM {table}" + (" WHERE " + " AND ".join(where) if where else "")

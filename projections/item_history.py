@@ -12,6 +12,7 @@ from domain.mail.on_items import MailBounced, MailReceived
 from domain.task import Task
 from domain.ticket import Ticket
 from projections.base import (
+    InvalidCursorError,
     Positioned,
     Projection,
     Tables,
@@ -99,4 +100,9 @@ def history_of(
 
 def history_cursor(cursor: str | None) -> int:
     """The position a history cursor continues after (0: from the start)."""
-    return 0 if cursor is None else int(decode_cursor(cursor, 1)[0])
+    if cursor is None:
+        return 0
+    (position,) = decode_cursor(cursor, 1)
+    if not isinstance(position, int):
+        raise InvalidCursorError("cursor is not valid")
+    return position

@@ -246,19 +246,41 @@ class ProjectionRunner:
         """Wake the runner on PostgreSQL NOTIFY from the event store's inserts."""
         listen(self.db, channel, stop, self.wake)
 
-    def wait_for(self, position: int, views: Sequence[str], timeout: float) -> bool:
-        """Wait until every named view has reached `position`; False on timeout."""
+    def wait_for(
+        self, position: int, views: Sequence[str], timeout: float, *, until_failed: bool = False
+    ) -> bool:
+        """Wait until every named view has reached `position`; False on timeout, and with
+        `until_failed` at once when one of them has failed (a reader should not wait for a
+        view that is retried with backoff)."""
         deadline = time.monotonic() + timeout
+        poll = 0.01
         while True:
-            if all(self.position(v) >= position for v in views):
+            reached, failed = self._progress(views)
+            if reached >= position:
                 return True
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if (failed and until_failed) or remaining <= 0:
                 return False
             self.wake.set()
             with self._advanced:
-                # Woken at once by a runner in this process; otherwise poll.
-                self._advanced.wait(min(remaining, 0.02))
+                # Woken at once by a runner in this process; otherwise poll, less and less.
+                self._advanced.wait(min(remaining, poll))
+            poll = min(poll * 2, 0.2)
+
+    def _progress(self, views: Sequence[str]) -> tuple[int, bool]:
+        """The lowest position of `views` and whether any has failed: one statement."""
+        marks = ", ".join("?" for _ in views)
+        with self.db.read() as tx:
+            rows = tx.all(
+                "SELECT t.position, f.view AS failed FROM projection_tracking t"
+                " LEFT JOIN projection_failures f"
+                " ON f.view = t.view AND f.generation = t.generation"
+                f" WHERE t.is_current = 1 AND t.view IN ({marks})",
+                tuple(views),
+            )
+        if len(rows) < len(set(views)):
+            return 0, False
+        return min(r["position"] for r in rows), any(r["failed"] for r in rows)
 
     # --- rebuilding and verifying -------------------------------------------
 

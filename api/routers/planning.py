@@ -19,6 +19,7 @@ from commands.access import ProjectNotFoundError
 from commands.errors import TicketNotFoundError
 from commands.models import ChangeTicketStatus
 from domain.planning.calendar import is_working_day, month_days
+from domain.planning.dates import EARLIEST, LATEST
 from projections.access import StaffScope
 from projections.base import current_tables
 from projections.calendar import month_bars, planned_bars
@@ -208,6 +209,10 @@ def _month(text: str) -> list[date]:
         first = date.fromisoformat(f"{text}-01")
     except ValueError as error:
         raise InvalidParameterError("query", "month", "expected YYYY-MM, e.g. 2026-12") from error
+    if not EARLIEST <= first <= LATEST:
+        raise InvalidParameterError(
+            "query", "month", f"plans live between {EARLIEST:%Y-%m} and {LATEST:%Y-%m}"
+        )
     return month_days(first)
 
 

@@ -56,7 +56,12 @@ def plan_dates(
     if duration_days == 0:
         raise InvalidValueError("duration_days", "only a milestone lasts 0 days")
     days = 1 if duration_days is None else duration_days
-    return start, add_working_days(start, days - 1), days
+    finish = add_working_days(start, days - 1)
+    if finish > LATEST:
+        raise InvalidValueError(
+            "duration_days", f"{days} working days from {start} end after {LATEST}"
+        )
+    return start, finish, days
 
 
 def iso_day(day: date | None) -> str | None:

@@ -3,10 +3,12 @@ caller's reads see it without sending X-Min-Position (the runner follows in thre
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from commands.models import IssueToken
 from ledgerdesk import bootstrap
+from projections.failures import record_failure
 from tests import read_your_writes as scenario
 from tests.factories import SYSTEM
 
@@ -115,3 +117,34 @@ def test_a_position_past_the_log_is_refused_without_waiting(
     # And the log head itself is a position a read may wait for
     at_head = client.get("/api/v1/views/flat", headers={"X-Min-Position": str(live.app.head())})
     assert (at_head.status_code, at_head.headers["X-View-Fresh"]) == (200, "true")
+
+
+def test_nobody_waits_who_is_not_signed_in(
+    client: TestClient, live: bootstrap.Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a view that has not reached the head (as far as this read can tell)
+    scenario.open_ticket(client)
+    position = str(live.app.head())
+
+    def no_wait(*args: object, **kwargs: object) -> bool:
+        raise AssertionError("an unauthenticated request waited for the views")
+
+    monkeypatch.setattr(live.runner, "wait_for", no_wait)
+    monkeypatch.setattr(live.positions, "lookup", lambda caller, views: (None, 0))
+    # When requests without a valid token ask for a position
+    for credential in ("Bearer ld_forged_token", "Bearer ldc_forged_session", "Basic eA=="):
+        read = client.get(
+            "/api/v1/contacts", headers={"Authorization": credential, "X-Min-Position": position}
+        )
+        # Then they are refused without waiting first
+        assert read.status_code == 401, read.text
+
+
+def test_a_read_does_not_wait_for_a_view_that_has_failed(live: bootstrap.Container) -> None:
+    # Given a view recorded as failed, short of the head
+    with live.views.write() as tx:
+        record_failure(tx, "customers", RuntimeError("broken"))
+    # When a reader waits for it, however long it would wait
+    reached = live.runner.wait_for(live.app.head() + 1, ["customers"], 3600, until_failed=True)
+    # Then it returns at once, not there
+    assert reached is False

@@ -4,6 +4,7 @@ and password changes by signed-in users."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -11,7 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.throttle import Limits, SignInThrottle
+from api.throttle import Limits, SignInThrottle, TooManyAttemptsError
+from domain.errors import InvalidCredentialsError
 from ledgerdesk import bootstrap
 from tests.api.test_accounts_api import PASSWORD, bearer, create_user, log_in
 
@@ -173,3 +175,28 @@ def wrong_current_passwords_are_throttled(strict: TestClient) -> None:
         for _ in range(3)
     ]
     assert statuses == [422, 422, 429]
+
+
+def test_concurrent_wrong_passwords_get_no_more_guesses_than_the_limit(
+    live: bootstrap.Container,
+) -> None:
+    # Given the per-address limit of 10 failures
+    throttle = SignInThrottle(
+        live.views, Limits(per_client=1000, per_address=10, window_seconds=900)
+    )
+
+    def guess(n: int) -> str:
+        try:
+            with throttle.attempt(f"client-{n % 4}", "victim@example.com"):
+                raise InvalidCredentialsError
+        except InvalidCredentialsError:
+            return "checked"
+        except TooManyAttemptsError:
+            return "refused"
+
+    # When 40 wrong passwords arrive at once
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(guess, range(40)))
+    # Then exactly 10 of them were checked; the rest were refused before any check
+    assert outcomes.count("checked") == 10
+    assert outcomes.count("refused") == 30

@@ -134,8 +134,10 @@ def test_a_view_stuck_on_an_event_shows_in_status_fails_the_audit_and_its_rebuil
     finally:
         c.close()
 
-    # Then status marks it, with where it is stuck and why
-    status = ledgerdesk("projections", "status").stdout.splitlines()
+    # Then status marks it, with where it is stuck and why, and exits 1 for a monitor to see
+    done = ledgerdesk("projections", "status", check=False)
+    assert done.returncode == 1, done.stderr
+    status = done.stdout.splitlines()
     (row,) = [line for line in status if line.startswith("customers ")]
     assert row.endswith("FAILED")
     assert row.split()[2] == str(before)
