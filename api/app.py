@@ -95,7 +95,10 @@ def create_app(services: Services) -> FastAPI:
     app.add_middleware(
         BodyLimitMiddleware,
         limits=BodyLimits(
-            services.max_json_bytes, services.max_attachment_bytes, services.max_mail_bytes
+            services.max_json_bytes,
+            services.max_attachment_bytes,
+            services.max_mail_bytes,
+            problems.routes_accepting_uploads(app),
         ),
     )
     app.add_middleware(CorrelationIds)  # Outside everything: every answer carries the id.

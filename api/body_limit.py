@@ -3,6 +3,7 @@ authenticates or parses them."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from starlette.datastructures import Headers
@@ -15,23 +16,37 @@ UPLOAD_OVERHEAD = 64 * 1024
 
 
 @dataclass(frozen=True)
+class Accepts:
+    """A route that takes a body other than JSON: its methods, path and media type."""
+
+    methods: frozenset[str]
+    path: re.Pattern[str]
+    media_type: str
+
+
+@dataclass(frozen=True)
 class BodyLimits:
-    """The largest body of each kind: JSON (or no stated type), a received mail
-    (message/rfc822) and uploads (any other)."""
+    """The largest body of each kind: uploads (multipart) and received mail
+    (message/rfc822) where a route takes them, and the JSON limit everywhere else — whatever
+    type the client says it sends, so declaring another type buys no larger body."""
 
     json_bytes: int
     upload_bytes: int
     mail_bytes: int
+    accepts: tuple[Accepts, ...] = ()
 
-    def for_type(self, content_type: str | None) -> tuple[int, int, str]:
-        """The byte limit for a body of `content_type`, the limit named to the client, and
-        the kind of body."""
+    def for_request(
+        self, method: str, path: str, content_type: str | None
+    ) -> tuple[int, int, str]:
+        """The byte limit for this request's body, the limit named to the client, and the
+        kind of body."""
         media = (content_type or "").partition(";")[0].strip().lower()
-        if not media or media == "application/json" or media.endswith("+json"):
-            return self.json_bytes, self.json_bytes, "JSON body"
-        if media == "message/rfc822":
-            return self.mail_bytes, self.mail_bytes, "message"
-        return self.upload_bytes + UPLOAD_OVERHEAD, self.upload_bytes, "upload"
+        for route in self.accepts:
+            if media == route.media_type and method in route.methods and route.path.match(path):
+                if media == "message/rfc822":
+                    return self.mail_bytes, self.mail_bytes, "message"
+                return self.upload_bytes + UPLOAD_OVERHEAD, self.upload_bytes, "upload"
+        return self.json_bytes, self.json_bytes, "body"
 
 
 class BodyLimitMiddleware:
@@ -53,7 +68,9 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        limit, named, kind = self.limits.for_type(headers.get("content-type"))
+        limit, named, kind = self.limits.for_request(
+            scope["method"], scope["path"], headers.get("content-type")
+        )
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             detail = f"a {kind} of {declared} bytes exceeds the limit of {named} bytes"

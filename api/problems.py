@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
+from api.body_limit import Accepts
 from api.responses import ProblemResponse, problem
 from api.throttle import TooManyAttemptsError
 from commands.errors import AttachmentTooLargeError, InvalidTokenError, VersionMismatchError
@@ -71,6 +72,20 @@ def _routes(routes: Iterable[Any]) -> Iterator[Any]:
             yield from _routes(candidates())
         else:
             yield route
+
+
+def routes_accepting_uploads(app: FastAPI) -> tuple[Accepts, ...]:
+    """The routes whose body is a file upload (multipart) or a received message: the only
+    bodies allowed past the JSON size limit."""
+    found = []
+    for route in _routes(app.router.routes):
+        dependant = getattr(route, "dependant", None)
+        for param in dependant.body_params if dependant is not None else ():
+            media = getattr(param.field_info, "media_type", "application/json")
+            if media in ("multipart/form-data", "message/rfc822"):
+                found.append(Accepts(frozenset(route.methods), route.path_regex, media))
+                break
+    return tuple(found)
 
 
 def _serves(route: Any, path: str) -> frozenset[str]:

@@ -3,13 +3,15 @@ limit, answers 413 once, and never writes into a response the app already starte
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import anyio
 import orjson
+import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from api.body_limit import UPLOAD_OVERHEAD, BodyLimitMiddleware, BodyLimits
+from api.body_limit import UPLOAD_OVERHEAD, Accepts, BodyLimitMiddleware, BodyLimits
 
 CHUNK = {"type": "http.request", "body": b"x" * 8, "more_body": True}
 
@@ -77,7 +79,7 @@ def test_an_endless_body_is_cut_at_the_limit_and_answered_413_once() -> None:
 
 def test_an_upload_may_be_larger_than_a_json_body() -> None:
     client = Client()
-    limits = BodyLimits(json_bytes=20, upload_bytes=100, mail_bytes=100)
+    limits = BodyLimits(json_bytes=20, upload_bytes=100, mail_bytes=100, accepts=(TICKET_UPLOADS,))
     run(reads_all_then_answers, client, limits, "multipart/form-data; boundary=b")
     assert client.reads * 8 > 100 + UPLOAD_OVERHEAD
     assert client.reads == (100 + UPLOAD_OVERHEAD) // 8 + 1
@@ -93,3 +95,24 @@ def test_a_response_already_started_is_not_corrupted() -> None:
     assert client.sent[-1] == {"type": "http.response.body", "body": b"end"}
     # And the body was still read no further than the limit
     assert client.reads == 3
+
+
+TICKET_UPLOADS = Accepts(
+    frozenset({"POST"}), re.compile("^/api/v1/tickets$"), "multipart/form-data"
+)
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/octet-stream", "message/rfc822", "multipart/x"]
+)
+def test_declaring_another_type_buys_no_larger_body(content_type: str) -> None:
+    # Given a route that takes multipart uploads only
+    client = Client()
+    limits = BodyLimits(
+        json_bytes=20, upload_bytes=10**6, mail_bytes=10**6, accepts=(TICKET_UPLOADS,)
+    )
+    # When a client sends another type
+    run(reads_all_then_answers, client, limits, content_type)
+    # Then the JSON limit applies
+    assert client.reads == 3
+    assert orjson.loads(client.sent[1]["body"])["limit"] == 20
