@@ -9,6 +9,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HEADER = b"x-correlation-id"
+FRESH = b"x-view-fresh"
 MAX_LENGTH = 100
 
 
@@ -19,7 +20,8 @@ def usable(value: str) -> bool:
 
 class CorrelationIds:
     """Pure ASGI middleware: picks the request's correlation id (kept in the scope's state for
-    the `correlation` dependency) and adds it to the answer's headers."""
+    the `correlation` dependency) and adds it to the answer's headers; and `X-View-Fresh`
+    (kept in the state by the read's wait) to answers that lack it, problems included."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -38,6 +40,11 @@ class CorrelationIds:
                     (k, v) for k, v in message.get("headers", []) if k.lower() != HEADER
                 ]
                 headers.append((HEADER, correlation_id.encode("latin-1")))
+                # A read that waited for the views says how that went, even when it ends in
+                # a problem (a 404 after a wait that timed out is not a real 404).
+                fresh = scope["state"].get("view_fresh")
+                if fresh is not None and not any(k.lower() == FRESH for k, _ in headers):
+                    headers.append((FRESH, fresh.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -226,6 +226,7 @@ def fresh(*views: str) -> Callable[..., Any]:
         )
         if reached is not None:
             response.headers["X-View-Fresh"] = "true" if reached else "false"
+            request.state.view_fresh = response.headers["X-View-Fresh"]
 
     setattr(wait, FRESH_VIEWS, views)  # Read back by `fresh_views` (the route audit).
     return wait

@@ -264,10 +264,20 @@ class FailedView(BaseModel):
         description="Where the view is stuck: it shows every event up to this log position,"
         " and cannot apply the next one it reads."
     )
-    error: str = Field(examples=["KeyError: 'title'"])
+    error: str | None = Field(
+        default=None,
+        examples=["KeyError: 'title'"],
+        description="Shown to admins only (send an admin's token).",
+    )
     first_failed_at: str = Field(examples=["2026-11-22T20:56:27.962732Z"])
     last_failed_at: str
     attempts: int = Field(description="Tries at this position so far; retried, backing off.")
+
+
+class BehindView(BaseModel):
+    view: str = Field(examples=["flat"])
+    position: int
+    head: int
 
 
 class Health(BaseModel):
@@ -277,6 +287,11 @@ class Health(BaseModel):
     )
     failed_views: list[FailedView] = Field(
         default_factory=list, description="Present when degraded: each view that has failed."
+    )
+    behind_views: list[BehindView] = Field(
+        default_factory=list,
+        description="Views that did not reach, within 10 s, a position the log had: no runner"
+        " follows them, or it cannot keep up.",
     )
 
 

@@ -10,7 +10,7 @@ from commands.models import IssueToken
 from ledgerdesk import bootstrap
 from projections.failures import record_failure
 from tests import read_your_writes as scenario
-from tests.factories import SYSTEM
+from tests.factories import SYSTEM, admin_token
 
 EMAIL = "admin@example.com"  # The `client` fixture's admin.
 
@@ -148,3 +148,19 @@ def test_a_read_does_not_wait_for_a_view_that_has_failed(live: bootstrap.Contain
     reached = live.runner.wait_for(live.app.head() + 1, ["customers"], 3600, until_failed=True)
     # Then it returns at once, not there
     assert reached is False
+
+
+def test_a_404_after_a_wait_says_the_view_may_be_behind(container: bootstrap.Container) -> None:
+    # Given views that nothing follows (no runner), one of them recorded as failed
+    container.runner.catch_up()
+    with container.views.write() as tx:
+        record_failure(tx, "customers", RuntimeError("broken"))
+    with TestClient(container.http_app()) as client:
+        client.headers["Authorization"] = f"Bearer {admin_token(container)}"
+        created = client.post("/api/v1/customers", json={"name": "Acme"})
+        assert created.status_code == 201, created.text
+        # When the caller reads what it just created and the view cannot show it
+        read = client.get(created.headers["Location"])
+    # Then the 404 says the view may be behind, so it is not taken for a real one
+    assert read.status_code == 404, read.text
+    assert read.headers["X-View-Fresh"] == "false"

@@ -9,7 +9,10 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+from api.routers.health import HeadSamples
 from domain.project import INBOX_ID
+from ledgerdesk import bootstrap
+from projections.failures import record_failure
 
 
 def cursor(*values: object) -> str:
@@ -61,3 +64,29 @@ def test_a_duration_past_the_last_plannable_day_is_refused_and_the_svg_stays_sma
     assert svg.status_code == 200, svg.text
     assert svg.text.count("<line") < 400
     assert len(svg.content) < 200_000
+
+
+def test_health_names_a_view_that_stays_behind_the_log() -> None:
+    # Given the heads health saw over time
+    now = [0.0]
+    samples = HeadSamples(clock=lambda: now[0])
+    # Then nothing is settled until a head is old enough for every view to have reached it
+    assert samples.settled(5) is None
+    now[0] = 5.0
+    assert samples.settled(8) is None
+    now[0] = 12.0
+    assert samples.settled(9) == 5
+    now[0] = 30.0
+    assert samples.settled(9) == 9
+
+
+def test_health_shows_a_failed_views_error_to_admins_only(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    with live.views.write() as tx:
+        record_failure(tx, "customers", RuntimeError("secret detail"))
+    anonymous = client.get("/api/v1/health", headers={"Authorization": ""}).json()
+    assert anonymous["status"] == "degraded"
+    assert "secret detail" not in str(anonymous)
+    admin = client.get("/api/v1/health").json()
+    assert "secret detail" in admin["failed_views"][0]["error"]
