@@ -35,9 +35,7 @@ class BodyLimits:
     mail_bytes: int
     accepts: tuple[Accepts, ...] = ()
 
-    def for_request(
-        self, method: str, path: str, content_type: str | None
-    ) -> tuple[int, int, str]:
+    def for_request(self, method: str, path: str, content_type: str | None) -> tuple[int, int, str]:
         """The byte limit for this request's body, the limit named to the client, and the
         kind of body."""
         media = (content_type or "").partition(";")[0].strip().lower()
