@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -172,23 +173,28 @@ def context(caller: CurrentCaller, correlation_id: Correlation) -> Context:
 Ctx = Annotated[Context, Depends(context)]
 
 
+# `"3"` as we send it; also `W/"3"` and `3`, as documented. The pattern is also the one
+# the OpenAPI document declares.
+IF_MATCH = re.compile(r'^\s*(?:\*|(?:W/)?"(0|[1-9][0-9]{0,17})"|(0|[1-9][0-9]{0,17}))\s*$')
+
+
 def expected_version(
     if_match: Annotated[
         str | None,
         Header(
             description='The version you read, as its ETag (`"3"`): 412 if it moved on.',
             # Documented, and checked below with a message that says what is expected.
-            json_schema_extra={"pattern": r'^\s*(\*|(W/)?"[0-9]{1,18}")\s*$'},
+            json_schema_extra={"pattern": IF_MATCH.pattern},
             examples=['"3"'],
         ),
     ] = None,
 ) -> int | None:
     if if_match is None or if_match.strip() == "*":
         return None
-    value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit() or len(value) > 18:
+    match = IF_MATCH.match(if_match)
+    if match is None:
         raise InvalidParameterError("header", "If-Match", 'expected an ETag such as "3"')
-    return int(value)
+    return int(match.group(1) or match.group(2))
 
 
 ExpectedVersion = Annotated[int | None, Depends(expected_version)]

@@ -53,7 +53,10 @@ REQUIRED = ("item", "user_email", "date", "hours")
 OPTIONAL = ("billable", "activity", "notes")
 MAX_ROWS = 100_000
 COLUMNS = Columns(REQUIRED, OPTIONAL, MAX_ROWS)
-_HOURS_MINUTES = re.compile(r"^(\d{1,2}):([0-5]\d)$")
+_HOURS_MINUTES = re.compile(r"^([0-9]{1,2}):([0-5][0-9])$")
+# ASCII digits only: no exponents, no other scripts' digits.
+_DECIMAL_HOURS = re.compile(r"^-?[0-9]{1,3}([.,][0-9]{1,6})?$")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _TRUE = {"true", "yes", "y", "1", ""}
 _FALSE = {"false", "no", "n", "0"}
 
@@ -88,7 +91,7 @@ def parse_hours(text: str) -> int:
     if match:
         return int(match.group(1)) * 60 + int(match.group(2))
     wrong = ValueError("hours are a decimal (1.5) or H:MM (1:30), up to 24")
-    if len(text) > 20:
+    if not _DECIMAL_HOURS.match(text):
         raise wrong
     try:
         hours = Decimal(text.replace(",", "."))
@@ -127,15 +130,17 @@ def _row(line: int, values: dict[str, str], problems: list[Problem]) -> Row | No
     email = values["user_email"].lower()
     if "@" not in email:
         bad("user_email", "an email address")
-    work_date = date.min
+    work_date: date | None = None
     try:
+        if not _ISO_DATE.match(values["date"]):
+            raise ValueError(values["date"])
         work_date = date.fromisoformat(values["date"])
     except ValueError:
         bad("date", "a date as YYYY-MM-DD")
     minutes = 0
     try:
         minutes = parse_hours(values["hours"])
-        check_time(work_date if work_date != date.min else date(2000, 1, 1), minutes, None, None)
+        check_time(work_date or date(2000, 1, 1), minutes, None, None)
     except ValueError as error:
         bad("hours", str(error))
     except DomainError as error:
@@ -148,7 +153,7 @@ def _row(line: int, values: dict[str, str], problems: list[Problem]) -> Row | No
         bad("activity", "at most 100 characters")
     if len(notes) > 10_000:
         bad("notes", "at most 10,000 characters")
-    if len(problems) > found:
+    if len(problems) > found or work_date is None:
         return None
     return Row(line, item, email, work_date, minutes, billable_text in _TRUE, activity, notes)
 

@@ -162,3 +162,26 @@ def test_control_characters_in_a_value_are_reported_by_row_and_column(
     assert found == {(3, "notes"), (4, "notes")}
     assert "U+0007" in answer.json()["errors"][0]["message"]
     assert live.app.head() == head
+
+
+def test_dates_and_hours_are_read_strictly_and_each_problem_named_by_row(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    number = task(client)["number"]
+    head = live.app.head()
+    answer = client.post(
+        "/api/v1/timesheets/import",
+        files=_csv(
+            HEADER,
+            f"{number},admin@example.com,2026-12-01,1,fine",
+            f"{number},admin@example.com,0001-01-01,1,out of range",
+            f"{number},admin@example.com,9999-12-31,1,out of range",
+            f"{number},admin@example.com,20260109,1,not YYYY-MM-DD",
+            f"{number},admin@example.com,2026-12-01,1e1,an exponent",
+            f"{number},admin@example.com,2026-12-01,\u0663,another script's digit",
+        ),
+    )
+    assert answer.status_code == 422, answer.text
+    found = {(e["row"], e["column"]) for e in answer.json()["errors"]}
+    assert found == {(3, "date"), (4, "date"), (5, "date"), (6, "hours"), (7, "hours")}
+    assert live.app.head() == head
