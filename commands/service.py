@@ -159,6 +159,29 @@ class CommandService:
             return self.task_events(number, until)
         return self.ticket_events(number, until)
 
+    def item_events_at(self, number: int, version: int) -> list[Any]:
+        """A ticket's or task's events as of its `version` (what a write's answer shows, even
+        if another write followed). A converted task's events begin with its ticket's: only
+        its own are cut at `version`."""
+        own = item_id(number)
+        return [
+            e
+            for e in self.item_events(number)
+            if e.originator_id != own or e.originator_version <= version
+        ]
+
+    def customer_ticket_events_after(self, number: int, item: UUID, version: int) -> list[Any]:
+        """The events of ticket `number` as a write at `version` of `item` left them; a
+        ticket converted into a task goes on as that task (which `item` then is)."""
+        events = self.ticket_events(number)
+        if item == item_id(number):
+            return [e for e in events if e.originator_version <= version]
+        return [
+            e
+            for e in self.task_events(events[-1].task_number)
+            if e.originator_id != item or e.originator_version <= version
+        ]
+
     def task_events(self, number: int, until: datetime | None = None) -> list[Any]:
         """A task's events in order, up to `until`; a task converted from a ticket begins
         with the ticket's events (its history starts with the ticket's)."""

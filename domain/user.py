@@ -72,6 +72,12 @@ def within_token(
     return wanted, expires_at
 
 
+def scope_to_change(fields: set[str]) -> Scope:
+    """The token scope a change of a user's `fields` needs: anyone may rename themselves
+    with `write`; anything more is an admin's change, which needs `admin`."""
+    return Scope.WRITE if fields <= {"name"} else Scope.ADMIN
+
+
 def _flags(flags: list[str]) -> list[str]:
     try:
         return sorted({Flag(f).value for f in flags})

@@ -5,17 +5,19 @@ and the critical path, computed at read time (one changed date can move every ta
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
+from uuid import UUID
 
 from domain.planning.constraints import Constraint
 from domain.planning.links import Link, LinkKind
 from domain.planning.schedule import TaskPlan, critical_path
-from projections.base import Tables
-from projections.db import Tx
-from projections.gantt import GanttBar, GanttLink
+from projections.base import Tables, current_tables
+from projections.db import Tx, ViewDatabase
+from projections.flat import current_projects
+from projections.gantt import GanttBar, GanttLink, fold_plan
 
 
 def project_rows(tx: Tx, t: Tables, project_id: str) -> tuple[list[GanttBar], list[GanttLink]]:
@@ -119,3 +121,32 @@ def chart(bars: Iterable[GanttBar], links: Iterable[GanttLink]) -> dict[str, Any
         "critical_path": critical,
         "finish": path.finish.isoformat() if path.finish else None,
     }
+
+
+# Events of one aggregate, in order, up to a moment (the write side's `stream`).
+Stream = Callable[..., Iterable[Any]]
+
+
+def project_chart(
+    views: ViewDatabase,
+    project_id: str,
+    sees: Callable[[str], bool],
+    as_of: datetime | None,
+    stream: Stream,
+) -> dict[str, Any]:
+    """The project's chart now, from the view; or as of a moment, folded from the events of
+    every task ever placed in it (one moved away since was still here then) up to that moment.
+    As every as-of read, it is scoped by where each task is now: one moved since into a
+    project the caller cannot see (`sees`) stays out of their baseline."""
+    with views.read() as tx:
+        t = current_tables(tx, "gantt")
+        if as_of is None:
+            bars, links = project_rows(tx, t, project_id)
+            return {"project_id": project_id, "as_of": None, **chart(bars, links)}
+        placed = placed_task_ids(tx, t, project_id)
+        now_in = current_projects(tx, current_tables(tx, "flat"), placed)
+    ids = [i for i in placed if i in now_in and sees(now_in[i])]
+    streams = (stream(UUID(task_id), until=as_of) for task_id in ids)
+    plan = fold_plan(event for events in streams for event in events)
+    bars, links = plan.in_project(project_id)
+    return {"project_id": project_id, "as_of": as_of, **chart(bars, links)}

@@ -14,6 +14,7 @@ from typing import Any
 
 from domain.item_numbers import item_id
 from domain.logged_time import TimeImported
+from domain.mail.on_items import MailBounced, MailReceived
 from domain.task import Task
 from domain.ticket import Ticket
 from domain.work_item import CUSTOMER, INTERNAL
@@ -204,6 +205,36 @@ def _attachment_added(doc: Doc, e: Any) -> None:
     )
 
 
+def _mail_received(doc: Doc, e: Any) -> None:
+    """The message it posted came by mail (the item's opening, when no message has its id)."""
+    mail = {
+        "message_id": e.mail_message_id,
+        "from": e.sender,
+        "to": e.recipient,
+        "subject": e.subject,
+        "threaded_by": e.threaded_by,
+        "automatic": e.automatic,
+        "non_participant": e.non_participant,
+    }
+    message = next((m for m in doc["messages"] if m["id"] == e.message_id), None)
+    if message is not None:
+        message["mail"] = mail
+    else:
+        doc["opened_by_mail"] = mail
+
+
+def _mail_bounced(doc: Doc, e: Any) -> None:
+    doc.setdefault("mail_bounces", []).append(
+        {
+            "message_id": e.mail_message_id,
+            "recipients": list(e.recipients),
+            "status": e.status,
+            "diagnostic": e.diagnostic,
+            "at": iso(e.timestamp),
+        }
+    )
+
+
 FOLDS: dict[str, Callable[[Doc, Any], None]] = {
     "Ticket.Opened": _opened,
     "Ticket.Retitled": _set("title"),
@@ -223,6 +254,8 @@ FOLDS: dict[str, Callable[[Doc, Any], None]] = {
     "Ticket.ConvertedToTask": lambda doc, e: doc.update(converted_to_task=e.task_number),
     "Ticket.TimeRecorded": _time_recorded,
     "Ticket.TimeImported": _time_imported,
+    "Ticket.MailReceived": _mail_received,
+    "Ticket.MailBounced": _mail_bounced,
     "Task.Planned": _planned,
     "Task.Scheduled": _scheduled,
     "Task.ConstraintSet": lambda doc, e: doc.update(
@@ -274,7 +307,11 @@ class TicketDetailProjection(Projection):
 
     name = "ticket_detail"
     tables = ("ticket_detail_tickets",)
-    topics = topics_of(Ticket) | topics_of(Task) | {TimeImported.TOPIC}
+    topics = (
+        topics_of(Ticket)
+        | topics_of(Task)
+        | {TimeImported.TOPIC, MailReceived.TOPIC, MailBounced.TOPIC}
+    )
     # 2: project_id, folder_id, team_id in the document; 3: tasks and conversions
     schema_version = 4  # 4: logged time
 

@@ -23,9 +23,8 @@ from domain.planning.dates import EARLIEST, LATEST
 from projections.access import StaffScope
 from projections.base import current_tables
 from projections.calendar import month_bars, planned_bars
-from projections.flat import current_projects
-from projections.gantt import GanttBar, fold_plan
-from projections.gantt_query import chart, placed_task_ids, project_rows
+from projections.gantt import GanttBar
+from projections.gantt_query import project_chart
 from projections.hierarchy import get_project
 from projections.item_access import require_app
 from projections.status_board import board, card_of
@@ -81,23 +80,7 @@ AsOf = Annotated[
 
 
 def _gantt(svc: ServicesDep, scope: StaffScope, project_id: str, as_of: datetime | None) -> Any:
-    with svc.views.read() as tx:
-        t = current_tables(tx, "gantt")
-        if as_of is None:
-            bars, links = project_rows(tx, t, project_id)
-        else:
-            # As every as-of read: scoped by where each task is now (one moved since into
-            # a project the caller cannot see stays out of their baseline).
-            placed = placed_task_ids(tx, t, project_id)
-            now_in = current_projects(tx, current_tables(tx, "flat"), placed)
-            ids = [i for i in placed if i in now_in and scope.sees(now_in[i])]
-    if as_of is not None:
-        # The same fold as the view, over the streams of every task ever in the project
-        # (one moved away since was still here then), up to the moment.
-        streams = (svc.commands.stream(UUID(task_id), until=as_of) for task_id in ids)
-        plan = fold_plan(event for stream in streams for event in stream)
-        bars, links = plan.in_project(project_id)
-    return {"project_id": project_id, "as_of": as_of, **chart(bars, links)}
+    return project_chart(svc.views, project_id, scope.sees, as_of, svc.commands.stream)
 
 
 @router.get(

@@ -37,7 +37,7 @@ from commands.portal import (
     PostPortalReply,
     StartPortalSession,
 )
-from domain.item_numbers import MAX_ITEM_NUMBER, item_id
+from domain.item_numbers import MAX_ITEM_NUMBER
 from domain.values import Actor
 from projections.base import current_tables
 from projections.portal import customer_document, get_portal_ticket, list_portal_tickets
@@ -53,15 +53,7 @@ def ticket_for_customer(svc: ServicesDep, result: CommandResult) -> dict[str, An
     """The ticket as its customer sees it right after `result`, from its events (no view
     wait). A ticket converted into a task goes on as the task, which `result` then names."""
     assert result.number is not None
-    events = svc.commands.ticket_events(result.number)
-    if result.id != item_id(result.number):
-        events = [
-            e
-            for e in svc.commands.task_events(events[-1].task_number)
-            if e.originator_id != result.id or e.originator_version <= result.version
-        ]
-    else:
-        events = [e for e in events if e.originator_version <= result.version]
+    events = svc.commands.customer_ticket_events_after(result.number, result.id, result.version)
     doc = customer_document(events)
     assert doc is not None
     return doc

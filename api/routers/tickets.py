@@ -32,7 +32,7 @@ from commands.models import (
     RetitleTicket,
     TicketCommand,
 )
-from domain.item_numbers import MAX_ITEM_NUMBER, item_id
+from domain.item_numbers import MAX_ITEM_NUMBER
 from projections.base import current_tables
 from projections.db import Tx
 from projections.item_access import visible_ticket
@@ -47,11 +47,8 @@ Number = Annotated[
 
 def item_at(svc: ServicesDep, number: int, version: int) -> dict[str, Any]:
     """The ticket or task as its events say at `version` (a write's answer never waits on
-    a view, and shows exactly the version its ETag names, even if another write followed).
-    A converted task's events begin with its ticket's: only its own are cut at `version`."""
-    events = svc.commands.item_events(number)
-    own = item_id(number)
-    doc = fold(e for e in events if e.originator_id != own or e.originator_version <= version)
+    a view, and shows exactly the version its ETag names, even if another write followed)."""
+    doc = fold(svc.commands.item_events_at(number, version))
     assert doc is not None
     return doc
 

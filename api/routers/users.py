@@ -13,7 +13,7 @@ from api.responses import OrjsonResponse, documented, reply
 from api.tags import Tag
 from commands.models import ChangeUser, InviteUser, RegisterUser, RevokeToken
 from domain.errors import PermissionDeniedError
-from domain.user import Scope, User
+from domain.user import User, scope_to_change
 from projections.base import current_tables
 from projections.users import list_users
 
@@ -126,8 +126,9 @@ def change_user(
     """Rename (yourself, or anyone as an admin); change role, apps, flags or `active`
     (admins only: deactivating stops every token and login of that user)."""
     changes = body.model_dump(exclude_none=True)
-    if set(changes) - {"name"} and Scope.ADMIN.value not in caller.scopes:
-        raise PermissionDeniedError("this token lacks the admin scope")
+    needed = scope_to_change(set(changes))
+    if needed.value not in caller.scopes:
+        raise PermissionDeniedError(f"this token lacks the {needed.value} scope")
     result = svc.accounts.change_user(ChangeUser(user_id=user_id, **changes), ctx, version)
     written(response, result.position, result.version)
     return reply(response, shown(svc.accounts.user(user_id)))

@@ -90,3 +90,26 @@ def test_control_characters_in_mail_are_replaced_and_the_views_go_on(
     assert "\x00" not in ticket["description"]
     health = client.get("/api/v1/health")
     assert health.json()["status"] == "ok", health.text
+
+
+def test_an_item_that_mail_reached_reads_with_its_mail_and_a_current_etag(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    number = client.post("/api/v1/mail/inbound", content=MESSAGE, headers=RFC822).json()["number"]
+    reply = MESSAGE.replace(b"api-1@", b"api-9@").replace(
+        b"Subject: Printer on fire", f"Subject: Re: [#{number}] Printer on fire".encode()
+    )
+    assert client.post("/api/v1/mail/inbound", content=reply, headers=RFC822).json()["outcome"] == (
+        "appended"
+    )
+    ticket = client.get(f"/api/v1/tickets/{number}")
+    doc = ticket.json()
+    # The opening and the reply say they came by mail
+    assert doc["opened_by_mail"]["from"] == "ada@acme.example"
+    assert doc["messages"][-1]["mail"]["threaded_by"] == "subject-tag"
+    # And the ETag is the item's own version: a change with it goes through
+    changed = client.patch(
+        f"/api/v1/tickets/{number}", json={"priority": "high"},
+        headers={"If-Match": ticket.headers["ETag"]},
+    )  # fmt: skip
+    assert changed.status_code == 200, changed.text
