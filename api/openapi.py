@@ -56,6 +56,12 @@ HEADERS = {
         "`true` when the views had reached the position this read waited for.",
         {"type": "string", "enum": ["true", "false"]},
     ),
+    "X-Message-ID": _header(
+        "The id of the message just posted.", {"type": "string", "format": "uuid"}, True
+    ),
+    "X-Attachment-ID": _header(
+        "The id of the attachment just added.", {"type": "string", "format": "uuid"}, True
+    ),
     "Retry-After": _header("Seconds to wait before trying again.", {"type": "integer"}, True),
 }
 
@@ -116,14 +122,16 @@ def _complete_operation(path: str, method: str, operation: dict[str, Any]) -> No
     if takes_input:
         statuses.add(422)
     if operation.get("requestBody"):
-        statuses |= {400, 413}
+        statuses.add(400)
+    # A body declared larger than its limit is refused (413) on any route, before routing.
+    statuses.add(413)
     if TICKET_PATH.match(path):
         statuses.add(308)
     completed = {}
     for status in sorted(statuses):
         code = str(status)
         if status < 300:
-            completed[code] = _success(responses[code], method, status)
+            completed[code] = _success(responses[code], method, status, path)
         else:
             completed[code] = _problem(responses.get(code, {}), status)
     operation["responses"] = completed
@@ -143,8 +151,12 @@ def _without_null(parameter: dict[str, Any]) -> None:
     parameter["schema"] = {**kept[0], **extra} if len(kept) == 1 else {**extra, "anyOf": kept}
 
 
-def _success(response: dict[str, Any], method: str, status: int) -> dict[str, Any]:
+def _success(response: dict[str, Any], method: str, status: int, path: str) -> dict[str, Any]:
     headers = response.setdefault("headers", {})
+    if status == 201 and path.endswith("/messages"):
+        headers["X-Message-ID"] = HEADERS["X-Message-ID"]
+    if status == 201 and path.endswith("/attachments"):
+        headers["X-Attachment-ID"] = HEADERS["X-Attachment-ID"]
     headers["X-Correlation-ID"] = HEADERS["X-Correlation-ID"]
     if method in READS:
         headers["X-View-Fresh"] = HEADERS["X-View-Fresh"]
@@ -172,7 +184,7 @@ def _problem(response: dict[str, Any], status: int) -> dict[str, Any]:
     headers = {**response.get("headers", {}), "X-Correlation-ID": HEADERS["X-Correlation-ID"]}
     if status == 308:
         headers["Location"] = {**HEADERS["Location"], "required": True}
-    if status == 429:
+    if status in (429, 503):
         headers["Retry-After"] = HEADERS["Retry-After"]
     if status == 405:
         headers["Allow"] = _header("The methods this path allows.", {"type": "string"}, True)

@@ -303,3 +303,13 @@ class Problem(BaseModel):
     status: int
     detail: str
     instance: str | None = None
+    # Extension members, each present only on the problems that name it.
+    errors: list[dict[str, Any]] | None = Field(
+        default=None, description="Each problem of an invalid request: `location`, `message`."
+    )
+    current_version: int | None = Field(default=None, description="On 412: the version now.")
+    task_number: int | None = Field(
+        default=None, description="On a converted ticket: the task it became."
+    )
+    import_id: str | None = Field(default=None, description="On an interrupted import.")
+    limit: int | None = Field(default=None, description="On 413: the limit, in bytes.")
