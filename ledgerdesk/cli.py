@@ -24,6 +24,7 @@ from ledgerdesk.mail_cli import add_mail_commands
 from ledgerdesk.settings import Settings
 from projections.failures import ViewFailedError, ViewFailure
 from projections.runner import ViewStatus
+from workers.mail.receiver import Receiver
 
 CLI = Context(actor=Actor.system("cli"), correlation_id="cli")
 # How long `replay --verify` lets a running runner reach the head before calling a view behind.
@@ -96,7 +97,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
         print(f"ledgerdesk serving on http://{args.host}:{args.port}/api/v1 (docs at /docs)")
-        Server(config).run()
+        receiver = None
+        if settings.smtp_address is not None:
+            host, port = settings.smtp_address
+            receiver = Receiver(c.mail, host, port)
+            receiver.start()
+            print(f"receiving mail (SMTP) on {host}:{port}", flush=True)
+        try:
+            Server(config).run()
+        finally:
+            if receiver is not None:
+                receiver.stop()
     return 0
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from typing import Any
 
 import orjson
@@ -13,6 +15,7 @@ from commands.models import Context
 from domain.values import Actor
 from ledgerdesk import bootstrap
 from ledgerdesk.settings import Settings
+from workers.mail.receiver import Receiver
 
 # sysexits.h: what a mail server makes of a pipe's exit status.
 EX_NOUSER = 67  # Bounce: no such recipient here.
@@ -59,6 +62,24 @@ def cmd_mail_deliver(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mail_serve(args: argparse.Namespace) -> int:
+    """Receive mail over SMTP (or LMTP) until SIGINT or SIGTERM, for a relay in front."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    container = bootstrap.build(Settings())
+    receiver = Receiver(container.mail, args.host, args.port, lmtp=args.lmtp)
+    try:
+        receiver.start()
+        kind = "LMTP" if args.lmtp else "SMTP"
+        print(f"receiving mail ({kind}) on {args.host}:{args.port} (Ctrl-C to stop)", flush=True)
+        stop.wait()
+    finally:
+        receiver.stop()
+        container.close()
+    return 0
+
+
 def add_mail_commands(sub: Any) -> None:
     mail = sub.add_parser("mail", help="the mail channel").add_subparsers(
         dest="action", required=True
@@ -70,3 +91,8 @@ def add_mail_commands(sub: Any) -> None:
         "--to", default=None, help="the address it was sent to (default: LEDGERDESK_MAIL_ADDRESS)"
     )
     deliver.set_defaults(func=cmd_mail_deliver)
+    serve = mail.add_parser("serve", help="receive mail over SMTP or LMTP (behind a relay)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=2525)
+    serve.add_argument("--lmtp", action="store_true", help="speak LMTP instead of SMTP")
+    serve.set_defaults(func=cmd_mail_serve)

@@ -90,8 +90,30 @@ class Settings(BaseSettings):
         ge=1024,
         description="The largest message received (SMTP answers 552 above it).",
     )
+    smtp_listen: str | None = Field(
+        default=None,
+        description="host:port: the embedded `serve` also receives mail over SMTP there.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
+
+    @field_validator("smtp_listen")
+    @classmethod
+    def _host_and_port(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        host, _, port = value.strip().rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"expected host:port, such as 127.0.0.1:2525, not {value!r}")
+        return value.strip()
+
+    @property
+    def smtp_address(self) -> tuple[str, int] | None:
+        """LEDGERDESK_SMTP_LISTEN as (host, port)."""
+        if self.smtp_listen is None:
+            return None
+        host, _, port = self.smtp_listen.rpartition(":")
+        return host.strip("[]"), int(port)
 
     @field_validator("broker_url")
     @classmethod

@@ -91,8 +91,11 @@ class Served:
 
 
 @contextmanager
-def serving(settings: Settings, log: Path, *args: str) -> Iterator[Served]:
-    """Start `ledgerdesk serve` (with `args`), wait until it answers, stop it afterwards."""
+def serving(
+    settings: Settings, log: Path, *args: str, env: dict[str, str] | None = None
+) -> Iterator[Served]:
+    """Start `ledgerdesk serve` (with `args`, and `env` besides the settings), wait until it
+    answers, stop it afterwards."""
     host, port = free_address()
     with log.open("wb") as output:
         process = subprocess.Popen(
@@ -100,7 +103,7 @@ def serving(settings: Settings, log: Path, *args: str) -> Iterator[Served]:
                 *(sys.executable, "-m", "ledgerdesk", "serve"),
                 *("--host", host, "--port", str(port), *args),
             ],
-            env=env_for(settings),
+            env={**env_for(settings), **(env or {})},
             cwd=ROOT,
             stdout=output,
             stderr=subprocess.STDOUT,
