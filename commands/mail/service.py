@@ -22,11 +22,16 @@ from commands.mail.receive import (
 )
 from commands.models import Context
 from commands.unit_of_work import UnitOfWork, run
-from domain.errors import InvalidValueError
+from domain.errors import ConflictError, InvalidValueError, NotFoundError
 from domain.item_numbers import COUNTER_ID
 from domain.mail.addresses import Address
 from domain.mail.mailbox import Mailbox, mailbox_id_for
-from domain.mail.quarantine import QuarantineReason
+from domain.mail.quarantine import (
+    QuarantinedMail,
+    QuarantineReason,
+    QuarantineSettledError,
+    QuarantineState,
+)
 from domain.project import INBOX_ID
 
 
@@ -42,6 +47,18 @@ class MailTooLargeError(InvalidValueError):
     def __init__(self, limit: int) -> None:
         super().__init__("message", f"the message is larger than {limit} bytes")
         self.limit = limit
+
+
+class QuarantineEntryNotFoundError(NotFoundError):
+    def __init__(self, entry_id: str) -> None:
+        super().__init__(f"no quarantined mail {entry_id}")
+
+
+class QuarantineUnreadableError(ConflictError):
+    """Released, the message still cannot be read: it stays held (discard it instead)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the message still cannot be read ({reason}); discard it instead")
 
 
 class MailService:
@@ -103,6 +120,49 @@ class MailService:
         sha256, size = self.blobs.put(io.BytesIO(raw), self.max_bytes)
         delivery = Delivery(sha256, size, route, to, transport)
         return self._file(raw, delivery, ctx)
+
+    def release(self, entry_id: UUID, ctx: Context) -> tuple[Receipt, int]:
+        """Process a held message now, letting a loop or a reused Message-ID through (staff
+        looked at it); the entry records what came of it, in the same write. Unreadable
+        mail stays held (QuarantineUnreadableError). Answers the receipt and log position."""
+        entry = UnitOfWork(self.app).get(entry_id, QuarantinedMail)
+        if entry is None:
+            raise QuarantineEntryNotFoundError(str(entry_id))
+        if entry.state != QuarantineState.HELD:
+            raise QuarantineSettledError(entry.state)
+        raw = self.blobs.path(entry.raw_sha256).read_bytes()
+        route = self.route(entry.recipient) or Route(self.address, INBOX_ID)
+        delivery = Delivery(entry.raw_sha256, len(raw), route, entry.recipient, "release")
+        try:
+            mail = parse(raw, self._store)
+        except UnparseableMailError as unreadable:
+            raise QuarantineUnreadableError(unreadable.reason) from None
+        decisions: list[Decided] = []
+
+        def decide(uow: UnitOfWork) -> list[object]:
+            me, today = self.identity(), self.today()
+            decided = receive(uow, delivery, mail, me, today, ctx, released=True)
+            held = uow.get(entry_id, QuarantinedMail)
+            assert held is not None
+            receipt = decided.receipt
+            held.release(receipt.outcome, receipt.number, ctx.actor, ctx.correlation_id)
+            decisions.append(decided)
+            return [*decided.aggregates, held]
+
+        _, position = run(self.app, COUNTER_ID, decide)
+        return decisions[-1].receipt, position
+
+    def discard(self, entry_id: UUID, why: str, ctx: Context) -> int:
+        """Throw a held message away, saying why (an event: who and why stay on record)."""
+
+        def decide(uow: UnitOfWork) -> list[object]:
+            held = uow.get(entry_id, QuarantinedMail)
+            if held is None:
+                raise QuarantineEntryNotFoundError(str(entry_id))
+            held.discard(why, ctx.actor, ctx.correlation_id)
+            return [held]
+
+        return run(self.app, entry_id, decide)[1]
 
     def _file(
         self, raw: bytes, delivery: Delivery, ctx: Context, released: bool = False

@@ -113,3 +113,50 @@ def test_an_item_that_mail_reached_reads_with_its_mail_and_a_current_etag(
         headers={"If-Match": ticket.headers["ETag"]},
     )  # fmt: skip
     assert changed.status_code == 200, changed.text
+
+
+def test_the_quarantine_lists_releases_and_discards_held_mail(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    # Given a loop (mail from our own address) and unreadable mail, both held
+    loop = MESSAGE.replace(b"ada@acme.example", b"support@ledgerdesk.local").replace(
+        b"api-1", b"loop-1"
+    )
+    assert client.post("/api/v1/mail/inbound", content=loop, headers=RFC822).json()["reason"] == (
+        "loop"
+    )
+    assert client.post("/api/v1/mail/inbound", content=b"\x00\x01", headers=RFC822).json()[
+        "outcome"
+    ] == ("quarantined")
+    # When an admin lists what is held
+    held = client.get("/api/v1/mail/quarantine", params={"state": "held"})
+    assert held.status_code == 200, held.text
+    entries = {e["reason"]: e for e in held.json()["items"]}
+    assert set(entries) == {"loop", "unparseable"}
+    assert entries["loop"]["sender"] == "support@ledgerdesk.local"
+    # Then the loop, released, is processed as new mail and the entry says what came of it
+    released = client.post(f"/api/v1/mail/quarantine/{entries['loop']['id']}/release")
+    assert (released.status_code, released.json()["outcome"]) == (200, "created"), released.text
+    entry = client.get(f"/api/v1/mail/quarantine/{entries['loop']['id']}").json()
+    assert (entry["state"], entry["number"]) == ("released", released.json()["number"])
+    # And unreadable mail cannot be released, only discarded, saying why
+    unreadable = entries["unparseable"]["id"]
+    assert client.post(f"/api/v1/mail/quarantine/{unreadable}/release").status_code == 409
+    assert client.post(f"/api/v1/mail/quarantine/{unreadable}/discard", json={}).status_code == 422
+    discarded = client.post(
+        f"/api/v1/mail/quarantine/{unreadable}/discard", json={"why": "garbage"}
+    )
+    assert discarded.status_code == 204, discarded.text
+    entry = client.get(f"/api/v1/mail/quarantine/{unreadable}").json()
+    assert (entry["state"], entry["why"], entry["settled_by"]) == (
+        "discarded",
+        "garbage",
+        entry["settled_by"],
+    )
+    assert entry["settled_by"].startswith("user:")
+    # And a settled entry stays settled
+    assert client.post(f"/api/v1/mail/quarantine/{unreadable}/release").status_code == 409
+    # And only admins see the quarantine
+    _, member = live.accounts.issue_token(IssueToken(email=EMAIL, scopes=["read", "write"]), SYSTEM)
+    refused = client.get("/api/v1/mail/quarantine", headers={"Authorization": f"Bearer {member}"})
+    assert refused.status_code == 403
