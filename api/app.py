@@ -20,6 +20,7 @@ from api.routers import (
     health,
     items,
     mail,
+    mailboxes,
     me,
     people,
     planning,
@@ -81,6 +82,7 @@ def create_app(services: Services) -> FastAPI:
         tree,
         items,
         mail,
+        mailboxes,
     ):
         app.include_router(module.router)
     for router in (*tasks.routers, *conversation.routers, *people.routers):

@@ -17,6 +17,7 @@ from commands.accounts import AccountService
 from commands.audience import AudienceService
 from commands.customers import CustomerService
 from commands.errors import InvalidTokenError
+from commands.mail.mailboxes import MailboxService
 from commands.mail.service import MailService
 from commands.models import Context
 from commands.portal import SESSION_PREFIX, PortalService
@@ -51,6 +52,7 @@ class Services:
     throttle: SignInThrottle
     positions: CallerPositions
     mail: MailService
+    mailboxes: MailboxService
     max_attachment_bytes: int
     max_mail_bytes: int
     max_json_bytes: int

@@ -23,6 +23,7 @@ from commands.application import LedgerDesk
 from commands.audience import AudienceService
 from commands.blobs import BlobStore
 from commands.customers import CustomerService
+from commands.mail.mailboxes import MailboxService
 from commands.mail.service import MailService
 from commands.portal import PortalService
 from commands.projects import ProjectService
@@ -88,6 +89,7 @@ class Container:
             ),
             positions=self.positions,
             mail=self.mail,
+            mailboxes=MailboxService(self.app, self.mail.address),
             max_attachment_bytes=self.settings.max_attachment_bytes,
             max_mail_bytes=self.settings.max_mail_bytes,
             max_json_bytes=self.settings.max_json_bytes,

@@ -9,6 +9,7 @@ from projections.flat import FlatProjection
 from projections.gantt import GanttProjection
 from projections.hierarchy import HierarchyProjection
 from projections.item_history import ItemHistoryProjection
+from projections.mail.mailboxes import MailboxProjection
 from projections.mail.quarantine import MailQuarantineProjection
 from projections.outbox import OutboxProjection
 from projections.portal import PortalProjection
@@ -39,4 +40,5 @@ def all_projections() -> list[Projection]:
         StatusBoardProjection(),
         TimesheetProjection(),
         MailQuarantineProjection(),
+        MailboxProjection(),
     ]

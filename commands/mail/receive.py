@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 
 from commands.access import load_project
 from commands.customers import ensure_contact
+from commands.folders import load_folder
 from commands.models import Context
 from commands.portal import requester_of
 from commands.unit_of_work import UnitOfWork
@@ -283,6 +284,7 @@ def _open(
     counter = uow.counter()
     number = counter.issue("ticket", actor, ctx.correlation_id)
     subject = mail.subject.strip()
+    folder = load_folder(uow, route.folder_id, project.id) if route.folder_id else None
     ticket = Ticket.open(
         number=number,
         title=(subject or NO_SUBJECT)[:TITLE_LIMIT],
@@ -293,12 +295,14 @@ def _open(
         actor=actor,
         correlation_id=ctx.correlation_id,
         project_id=project.id,
-        folder_id=None,
+        folder_id=route.folder_id,
     )
+    if folder is not None:
+        folder.file_item(number, actor, ctx.correlation_id)
     if route.team_id is not None:
         ticket.assign_team(route.team_id, actor, ctx.correlation_id)
     _attach(ticket, mail, CUSTOMER, actor, ctx)
-    saved: list[Any] = [counter, project]
+    saved: list[Any] = [counter, project, *([folder] if folder is not None else [])]
     contact = ensure_contact(uow, mail.answer_to, ctx, name=mail.sender_name)
     if contact is not None:
         saved.append(contact)

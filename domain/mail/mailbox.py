@@ -29,6 +29,11 @@ def mailbox_id_for(address: str) -> UUID:
     return uuid5(MAILBOX_NAMESPACE, mailbox_address(address))
 
 
+class MailboxExistsError(ConflictError):
+    def __init__(self, address: str) -> None:
+        super().__init__(f"{address} is a mailbox already")
+
+
 class MailboxRemovedError(ConflictError):
     def __init__(self) -> None:
         super().__init__("this mailbox was removed")
@@ -41,6 +46,7 @@ class Mailbox(Aggregate):
 
     if TYPE_CHECKING:
         Routed: ClassVar[type[Aggregate.Event]]
+        Readded: ClassVar[type[Aggregate.Event]]
         Removed: ClassVar[type[Aggregate.Event]]
 
     @staticmethod
@@ -128,6 +134,33 @@ class Mailbox(Aggregate):
         actor: str,
         correlation_id: str,
     ) -> None:
+        self._route(
+            name, project_id, folder_id, team_id, priority, cc_become_followers, acknowledge
+        )
+
+    def readd(self, *, actor: Actor, correlation_id: str, **route: Any) -> None:
+        """A removed mailbox's address made a mailbox again, routed anew."""
+        if not self.removed:
+            raise MailboxExistsError(self.address)
+        self._readded(
+            address=self.address, actor=actor.ref, correlation_id=correlation_id, **_checked(route)
+        )
+
+    @event("Readded", topic="ledgerdesk:Mailbox.Readded")
+    def _readded(
+        self,
+        address: str,
+        name: str,
+        project_id: str,
+        folder_id: str | None,
+        team_id: str | None,
+        priority: str,
+        cc_become_followers: bool,
+        acknowledge: bool,
+        actor: str,
+        correlation_id: str,
+    ) -> None:
+        self.removed = False
         self._route(
             name, project_id, folder_id, team_id, priority, cc_become_followers, acknowledge
         )

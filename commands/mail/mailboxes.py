@@ -1,0 +1,123 @@
+"""Admins' mailboxes: addresses mail comes in on besides the install's own, each routed to a
+project (and perhaps a folder, a team, a default priority)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from pydantic import Field
+
+from commands.access import load_project
+from commands.application import LedgerDesk
+from commands.errors import TeamNotFoundError
+from commands.folders import load_folder
+from commands.models import Command, CommandResult, Context
+from commands.unit_of_work import UnitOfWork, run
+from commands.users import require_admin
+from domain.errors import InvalidValueError, NotFoundError
+from domain.mail.mailbox import Mailbox, mailbox_address, mailbox_id_for
+from domain.team import Team
+from domain.values import Priority
+
+
+class MailboxNotFoundError(NotFoundError):
+    def __init__(self, mailbox_id: object) -> None:
+        super().__init__(f"no mailbox {mailbox_id}")
+
+
+class MailboxRoute(Command):
+    name: str = Field(default="", max_length=200)
+    project_id: UUID
+    folder_id: UUID | None = None
+    team_id: UUID | None = None
+    priority: Priority = Priority.NORMAL
+    cc_become_followers: bool = False
+    acknowledge: bool = True
+
+
+class AddMailbox(MailboxRoute):
+    address: str = Field(min_length=3, max_length=320)
+
+
+class MailboxService:
+    """Adds, reroutes and removes mailboxes (admins only)."""
+
+    def __init__(self, app: LedgerDesk, install_address: str) -> None:
+        self.app = app
+        self.install_address = install_address
+
+    def add(self, cmd: AddMailbox, ctx: Context) -> CommandResult:
+        address = mailbox_address(cmd.address)
+        if address == self.install_address:
+            raise InvalidValueError("address", f"{address} is the install's own address")
+
+        def decide(uow: UnitOfWork) -> list[Any]:
+            require_admin(uow, ctx, "manage mailboxes")
+            route = _checked_route(uow, cmd, ctx)
+            existing = uow.get(mailbox_id_for(address), Mailbox)
+            if existing is not None:
+                existing.readd(actor=ctx.actor, correlation_id=ctx.correlation_id, **route)
+                return [existing]
+            added = Mailbox.add(
+                address=address, actor=ctx.actor, correlation_id=ctx.correlation_id, **route
+            )
+            return [added]
+
+        saved, position = run(self.app, mailbox_id_for(address), decide)
+        return _result(saved[-1], position)
+
+    def reroute(
+        self, mailbox_id: UUID, cmd: MailboxRoute, ctx: Context, version: int | None = None
+    ) -> CommandResult:
+        def decide(uow: UnitOfWork) -> list[Any]:
+            require_admin(uow, ctx, "manage mailboxes")
+            mailbox = _mailbox(uow, mailbox_id)
+            route = _checked_route(uow, cmd, ctx)
+            mailbox.reroute(actor=ctx.actor, correlation_id=ctx.correlation_id, **route)
+            return [mailbox]
+
+        saved, position = run(self.app, mailbox_id, decide, version)
+        return _result(saved[-1], position)
+
+    def remove(self, mailbox_id: UUID, ctx: Context) -> CommandResult:
+        def decide(uow: UnitOfWork) -> list[Any]:
+            require_admin(uow, ctx, "manage mailboxes")
+            mailbox = _mailbox(uow, mailbox_id)
+            mailbox.remove(ctx.actor, ctx.correlation_id)
+            return [mailbox]
+
+        saved, position = run(self.app, mailbox_id, decide)
+        return _result(saved[-1], position)
+
+    def mailbox(self, mailbox_id: UUID) -> Mailbox:
+        return _mailbox(UnitOfWork(self.app), mailbox_id)
+
+
+def _mailbox(uow: UnitOfWork, mailbox_id: UUID) -> Mailbox:
+    mailbox = uow.get(mailbox_id, Mailbox)
+    if mailbox is None or mailbox.removed:
+        raise MailboxNotFoundError(mailbox_id)
+    return mailbox
+
+
+def _checked_route(uow: UnitOfWork, cmd: MailboxRoute, ctx: Context) -> dict[str, Any]:
+    """The route's fields, each checked against the write model."""
+    project = load_project(uow, cmd.project_id, ctx)
+    if cmd.folder_id is not None:
+        load_folder(uow, cmd.folder_id, project.id)
+    if cmd.team_id is not None and uow.get(cmd.team_id, Team) is None:
+        raise TeamNotFoundError(cmd.team_id)
+    return {
+        "name": cmd.name,
+        "project_id": project.id,
+        "folder_id": cmd.folder_id,
+        "team_id": cmd.team_id,
+        "priority": cmd.priority.value,
+        "cc_become_followers": cmd.cc_become_followers,
+        "acknowledge": cmd.acknowledge,
+    }
+
+
+def _result(mailbox: Mailbox, position: int) -> CommandResult:
+    return CommandResult(id=mailbox.id, number=None, version=mailbox.version, position=position)
