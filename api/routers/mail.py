@@ -112,7 +112,7 @@ class Discard(JsonBody):
     why: str = Field(min_length=1, max_length=1000, examples=["spam"])
 
 
-EntryId = Annotated[UUID, Path(description="The quarantine entry's id.")]
+QuarantineId = Annotated[UUID, Path(description="The quarantine entry's id.")]
 
 
 @router.get(
@@ -139,29 +139,29 @@ def list_quarantined_mail(
 
 
 @router.get(
-    "/quarantine/{entry_id}",
+    "/quarantine/{quarantine_id}",
     summary="Read a quarantined mail",
     responses={200: {"model": QuarantinedOut}, **documented(401, 403, 404, 422)},
     dependencies=[Depends(fresh("mail_quarantine"))],
 )
 def read_quarantined_mail(
-    entry_id: EntryId, svc: ServicesDep, caller: AdminCaller, response: Response
+    quarantine_id: QuarantineId, svc: ServicesDep, caller: AdminCaller, response: Response
 ) -> OrjsonResponse:
     """One held message. Admins only."""
     with svc.views.read() as tx:
-        found = get_quarantined(tx, current_tables(tx, "mail_quarantine"), str(entry_id))
+        found = get_quarantined(tx, current_tables(tx, "mail_quarantine"), str(quarantine_id))
     if found is None:
-        raise QuarantineEntryNotFoundError(str(entry_id))
+        raise QuarantineEntryNotFoundError(str(quarantine_id))
     return reply(response, found)
 
 
 @router.post(
-    "/quarantine/{entry_id}/release",
+    "/quarantine/{quarantine_id}/release",
     summary="Process a quarantined mail now",
     responses={200: {"model": InboundOut}, **documented(401, 403, 404, 409, 422)},
 )
 def release_quarantined_mail(
-    entry_id: EntryId,
+    quarantine_id: QuarantineId,
     svc: ServicesDep,
     caller: AdminCaller,
     correlation_id: Correlation,
@@ -171,19 +171,19 @@ def release_quarantined_mail(
     through (you looked at it): it opens or joins an item. Mail that still cannot be read is
     409 (discard it instead); a settled entry is 409."""
     ctx = Context(actor=Actor.user(caller.user.id), correlation_id=correlation_id)
-    receipt, position = svc.mail.release(entry_id, ctx)
+    receipt, position = svc.mail.release(quarantine_id, ctx)
     written(response, position)
     return reply(response, shown(receipt))
 
 
 @router.post(
-    "/quarantine/{entry_id}/discard",
+    "/quarantine/{quarantine_id}/discard",
     summary="Discard a quarantined mail",
     status_code=204,
     responses=documented(401, 403, 404, 409, 422),
 )
 def discard_quarantined_mail(
-    entry_id: EntryId,
+    quarantine_id: QuarantineId,
     body: Discard,
     svc: ServicesDep,
     caller: AdminCaller,
@@ -191,7 +191,7 @@ def discard_quarantined_mail(
 ) -> Response:
     """Throw the message away, saying why; who and why stay on record. Admins only."""
     ctx = Context(actor=Actor.user(caller.user.id), correlation_id=correlation_id)
-    position = svc.mail.discard(entry_id, body.why, ctx)
+    position = svc.mail.discard(quarantine_id, body.why, ctx)
     response = Response(status_code=204)
     written(response, position)
     return response

@@ -107,7 +107,14 @@ def world(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
     session = made(post("/api/v1/portal/session", json={"invitation": invited["invitation"]}))
     portal = {"Authorization": f"Bearer {session['access_token']}"}
     opened = made(post("/api/v1/portal/tickets", json={"title": "P"}, headers=portal))
+    held = post("/api/v1/mail/inbound", content=b"\x00", headers={"Content-Type": "message/rfc822"})
+    assert held.json()["outcome"] == "quarantined", held.text
+    wait = {"X-Min-Position": str(held.headers["X-Log-Position"])}
+    quarantined = client.get("/api/v1/mail/quarantine", headers=wait).json()["items"][0]["id"]
+    mailbox = {"address": "audit@example.com", "project_id": project}
     values = {
+        "quarantine_id": quarantined,
+        "mailbox_id": made(post("/api/v1/mail/mailboxes", json=mailbox))["id"],
         "user_id": client.get("/api/v1/me").json()["id"],
         "team_id": made(post("/api/v1/teams", json={"name": "Crew"}))["id"],
         "portfolio_id": made(post("/api/v1/portfolios", json={"name": "All"}))["id"],
