@@ -50,7 +50,21 @@ def body_sha256(raw: bytes) -> str:
 
 
 def parse(raw: bytes, store: StoreBlob) -> InboundMail:
-    """The message in `raw`, its attachments stored through `store`."""
+    """The message in `raw`, its attachments stored through `store`. Whatever fails in
+    reading it (the `email` package has its own defects on malformed input) makes it
+    unparseable, so it is quarantined: never an error that would make a transport refuse or
+    retry it for ever."""
+    try:
+        return _parse(raw, store)
+    except UnparseableMailError:
+        raise
+    except Exception as error:  # Any defect of reading quarantines the mail.
+        raise UnparseableMailError(
+            f"the message could not be read ({type(error).__name__}: {error})"[:500]
+        ) from error
+
+
+def _parse(raw: bytes, store: StoreBlob) -> InboundMail:
     if not raw.strip():
         raise UnparseableMailError("the message is empty")
     if b"\x00" in raw[:4096] and not _looks_like_headers(raw):
@@ -123,7 +137,8 @@ def _address(value: str) -> tuple[str, str]:
 
 
 def _addresses(message: EmailMessage, header: str) -> tuple[str, ...]:
-    values = [str(v) for v in message.get_all(header, [])] if header in message else []
+    # The raw text: the policy's address parser fails on some malformed headers.
+    values = [str(v) for k, v in message.raw_items() if k.lower() == header]
     pairs = email.utils.getaddresses(values)
     return tuple(dict.fromkeys(a.lower() for _, a in pairs if "@" in a))
 
@@ -149,7 +164,7 @@ def _decoded(part: Message) -> str:
     charset = part.get_content_charset() or "utf-8"
     try:
         return _clean(payload.decode(charset))
-    except (LookupError, UnicodeDecodeError):
+    except (LookupError, ValueError):  # Unknown or malformed charset, undecodable bytes.
         pass
     try:
         return _clean(payload.decode("utf-8"))
@@ -160,7 +175,7 @@ def _decoded(part: Message) -> str:
 def _known(charset: str) -> bool:
     try:
         "".encode(charset)
-    except LookupError:
+    except (LookupError, ValueError):
         return False
     return True
 
@@ -312,11 +327,19 @@ def _status_blocks(part: Message) -> list[dict[str, str]]:
     return blocks
 
 
+def _raw_header(message: Message, name: str) -> str:
+    """A header's text as sent, without the policy's parsing (which can fail on bad input)."""
+    for key, value in message.raw_items():
+        if key.lower() == name:
+            return str(value)
+    return ""
+
+
 def _original_id(part: Message) -> str | None:
     if part.get_content_type() == "message/rfc822":
         inner: Any = part.get_payload()
         attached = inner[0] if isinstance(inner, list) and inner else None
-        value = str(attached.get("message-id", "")) if isinstance(attached, Message) else ""
+        value = _raw_header(attached, "message-id") if isinstance(attached, Message) else ""
     else:
         payload = part.get_payload(decode=True)
         text = (

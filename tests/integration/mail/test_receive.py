@@ -4,9 +4,13 @@ Message-IDs, loops, bounces and unreadable mail."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import random
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from commands.mail.parsing import UnparseableMailError, parse
 from commands.mail.receive import Receipt
 from commands.models import Context
 from domain.item_numbers import item_id
@@ -196,3 +200,47 @@ def test_unreadable_mail_is_quarantined_with_nothing_else_written(
         assert (receipt.outcome, receipt.reason) == ("quarantined", "unparseable")
     # Each is one quarantine event (the empty and the binary and the text)
     assert container.app.head() - head == 3
+
+
+def test_a_report_whose_original_message_id_breaks_the_parser_still_files(
+    container: bootstrap.Container,
+) -> None:
+    # A delivery report whose attached message has a truncated Message-ID (the standard
+    # library's header parser fails on it): the report is read from the raw header
+    report = (
+        b"From: MAILER-DAEMON@mx.example\r\nSubject: Undelivered Mail\r\nMessage-ID: <r@mx>\r\n"
+        b"Content-Type: multipart/report; report-type=delivery-status; boundary=R\r\n\r\n"
+        b"--R\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
+        b"Final-Recipient: rfc822; a@b.example\r\nAction: failed\r\n\r\n"
+        b"--R\r\nContent-Type: message/rfc822\r\n\r\nMessage-ID: <x@\n--R--\r\n"
+    )
+    receipt = deliver(container, report)
+    assert (receipt.outcome, receipt.reason) == ("quarantined", "unmatched-bounce")
+
+
+def test_mutated_messages_never_fail_to_file() -> None:
+    # Bytes flipped, inserted and cut from real-shaped messages: each is parsed or found
+    # unparseable (and so quarantined), never an error a transport would retry for ever
+    rng = random.Random(20261204)
+    samples = [
+        mail(extra="Content-Type: multipart/mixed; boundary=B\r\n")
+        + b"--B\r\nContent-Type: text/plain; charset=koi8-r\r\n\r\n\xc1\r\n--B\r\n"
+        b"Content-Type: message/rfc822\r\n\r\nFrom: c@d.example\r\n\r\nx\r\n--B--\r\n",
+        b"From: MAILER-DAEMON@x.example\r\nContent-Type: multipart/report;"
+        b" report-type=delivery-status; boundary=R\r\n\r\n--R\r\nContent-Type:"
+        b" message/delivery-status\r\n\r\nFinal-Recipient: rfc822; a@b\r\nAction: failed\r\n"
+        b"\r\n--R\r\nContent-Type: message/rfc822\r\n\r\nMessage-ID: <x@y>\r\n\r\nhi\r\n--R--\r\n",
+    ]
+    for _ in range(3000):
+        raw = bytearray(rng.choice(samples))
+        for _ in range(rng.randint(1, 8)):
+            at = rng.randrange(len(raw))
+            choice = rng.random()
+            if choice < 0.4:
+                raw[at] = rng.randrange(256)
+            elif choice < 0.7:
+                raw[at:at] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 5)))
+            else:
+                del raw[at : at + rng.randint(1, 10)]
+        with contextlib.suppress(UnparseableMailError):
+            parse(bytes(raw), lambda data: (hashlib.sha256(data).hexdigest(), len(data)))
