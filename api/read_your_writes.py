@@ -60,14 +60,14 @@ def wait_for_views(
     target = max(mine or 0, min_position or 0)
     if reached is not None and reached >= target:
         return True
+    if not authenticated():
+        return None  # The route's own authentication answers 401: no wait, no hint first.
     if min_position is not None and min_position > runner.log.head():
         # Every X-Log-Position is given out after its commit: one past the head was never
         # given out, and waiting for it would only spend the timeout.
         raise InvalidParameterError(
             "header", "X-Min-Position", "is past the end of the log: not a position we gave out"
         )
-    if not authenticated():
-        return None  # The route's own authentication answers 401, without a wait first.
     return runner.wait_for(target, views, timeout, until_failed=True)
 
 

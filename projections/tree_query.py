@@ -376,7 +376,8 @@ def _after(cursor: str | None) -> tuple[int, Any, str] | None:
     rank, key, last_id = decode_cursor(cursor, 3)
     if rank not in RANK.values() or not isinstance(last_id, str):
         raise InvalidCursorError("cursor is not valid")
-    if (rank == RANK["item"]) != isinstance(key, int) or isinstance(key, bool):
+    # Items sort by number, containers by name: a key of any other type cannot be compared.
+    if not isinstance(key, int if rank == RANK["item"] else str):
         raise InvalidCursorError("cursor is not valid")
     return rank, key, last_id
 

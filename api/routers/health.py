@@ -16,6 +16,7 @@ from api.responses import OrjsonResponse
 from api.schemas import Health
 from api.tags import Tag
 from domain.errors import DomainError
+from domain.user import Scope
 
 router = APIRouter(prefix="/api/v1", tags=[Tag.HEALTH])
 
@@ -55,7 +56,8 @@ def _is_admin(svc: ServicesDep, request: Request) -> bool:
     if scheme.lower() != "bearer" or not credential.strip():
         return False
     try:
-        return svc.accounts.authenticate(credential.strip()).user.is_admin
+        caller = svc.accounts.authenticate(credential.strip())
+        return caller.user.is_admin and Scope.ADMIN.value in caller.scopes
     except DomainError:
         return False
 

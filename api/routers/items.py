@@ -88,7 +88,7 @@ def item_audience(
     as_of = as_of or datetime.now(UTC)
     # The candidate lists come from views: let them catch up with the log first.
     reached = svc.runner.wait_for(
-        svc.runner.log.head(), ("users", "customers"), svc.read_wait_seconds
+        svc.runner.log.head(), ("users", "customers"), svc.read_wait_seconds, until_failed=True
     )
     response.headers["X-View-Fresh"] = "true" if reached else "false"
     report = svc.audience.audience(user, number, as_of, ViewDirectory(svc.views))

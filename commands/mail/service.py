@@ -58,7 +58,7 @@ class QuarantineUnreadableError(ConflictError):
     """Released, the message still cannot be read: it stays held (discard it instead)."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(f"the message still cannot be read ({reason}); discard it instead")
+        super().__init__(f"the message still cannot be processed ({reason}); discard it instead")
 
 
 class MailService:
@@ -145,6 +145,8 @@ class MailService:
             held = uow.get(entry_id, QuarantinedMail)
             assert held is not None
             receipt = decided.receipt
+            if receipt.outcome == "quarantined":  # It would only be held again: stays held.
+                raise QuarantineUnreadableError(receipt.reason or "held again")
             held.release(receipt.outcome, receipt.number, ctx.actor, ctx.correlation_id)
             decisions.append(decided)
             return [*decided.aggregates, held]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from commands.models import IssueToken
@@ -160,3 +161,28 @@ def test_the_quarantine_lists_releases_and_discards_held_mail(
     _, member = live.accounts.issue_token(IssueToken(email=EMAIL, scopes=["read", "write"]), SYSTEM)
     refused = client.get("/api/v1/mail/quarantine", headers={"Authorization": f"Bearer {member}"})
     assert refused.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        b"text/plain; charset=punycode",
+        b"text/plain; charset=idna",
+        b"text/html; charset=idna",
+        b"text/plain; name*=undefined''x",
+    ],
+)
+def test_mail_in_a_charset_the_codecs_refuse_is_filed_not_a_500(
+    client: TestClient, content_type: bytes
+) -> None:
+    raw = MESSAGE.replace(b"\r\n\r\n", b"\r\nContent-Type: " + content_type + b"\r\n\r\n\xe4\xf6")
+    filed = client.post("/api/v1/mail/inbound", content=raw, headers=RFC822)
+    assert filed.status_code == 200, filed.text
+    assert filed.json()["outcome"] in ("created", "quarantined")
+
+
+def test_a_position_past_the_log_tells_a_stranger_nothing(client: TestClient) -> None:
+    answer = client.get(
+        "/api/v1/tickets", headers={"Authorization": "", "X-Min-Position": "999999999"}
+    )
+    assert answer.status_code == 401, answer.text

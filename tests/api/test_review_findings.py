@@ -31,6 +31,8 @@ def cursor(*values: object) -> str:
         ("/api/v1/views/calendar?month=2026-12", cursor("1", True)),
         ("/api/v1/views/flat?sort=number", cursor("number", "text", 1)),
         ("/api/v1/views/flat?sort=title", cursor("title", 5, 1)),
+        ("/api/v1/views/tree", cursor(2, 1.5, "x")),
+        ("/api/v1/views/tree", cursor(0, 1.5, "x")),
     ],
 )
 def test_a_crafted_cursor_is_422(client: TestClient, path: str, crafted: str) -> None:
