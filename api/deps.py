@@ -11,7 +11,7 @@ from fastapi import Depends, Header, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import InvalidParameterError
-from api.read_your_writes import READING, caller_key, wait_for_views
+from api.read_your_writes import READING, bearer_credential, caller_key, wait_for_views
 from api.throttle import SignInThrottle
 from commands.accounts import AccountService
 from commands.audience import AudienceService
@@ -242,9 +242,8 @@ def fresh(*views: str) -> Callable[..., Any]:
 
 def signed_in(svc: Services, request: Request) -> bool:
     """Whether the request's bearer credential is a live staff token or portal session."""
-    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
-    credential = credential.strip()
-    if scheme.lower() != "bearer" or not credential:
+    credential = bearer_credential(request.headers)
+    if credential is None:
         return False
     try:
         if credential.startswith(f"{SESSION_PREFIX}_"):

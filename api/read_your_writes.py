@@ -26,11 +26,17 @@ READING = frozenset({"GET", "HEAD", "OPTIONS"})
 _SALT = b"ledgerdesk read-your-writes\x00"
 
 
-def caller_key(headers: Mapping[str, str]) -> str | None:
-    """Who is asking, for read-your-writes: a hash of the bearer credential, if any."""
+def bearer_credential(headers: Mapping[str, str]) -> str | None:
+    """The credential of `Authorization: Bearer <credential>`, if the request has one."""
     scheme, _, credential = headers.get("authorization", "").partition(" ")
     credential = credential.strip()
-    if scheme.lower() != "bearer" or not credential:
+    return credential if scheme.lower() == "bearer" and credential else None
+
+
+def caller_key(headers: Mapping[str, str]) -> str | None:
+    """Who is asking, for read-your-writes: a hash of the bearer credential, if any."""
+    credential = bearer_credential(headers)
+    if credential is None:
         return None
     return hashlib.sha256(_SALT + credential.encode()).hexdigest()
 

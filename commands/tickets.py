@@ -30,7 +30,7 @@ from commands.unit_of_work import UnitOfWork
 from commands.users import acting_user
 from domain.access import ProjectRole, may_comment, may_edit_item
 from domain.errors import PermissionDeniedError
-from domain.project import INBOX_ID
+from domain.project import INBOX_ID, Project
 from domain.team import Team
 from domain.ticket import Ticket
 from domain.user import Apps, User
@@ -66,22 +66,43 @@ def open_ticket(cmd: OpenTicket, uow: UnitOfWork, ctx: Context) -> list[Any]:
         require_tickets_app(acting_user(uow, ctx))
         project = load_project(uow, cmd.project_id or INBOX_ID, ctx)
         require_role(uow, ctx, project, CREATORS, "open items here")
-    folder = load_folder(uow, cmd.folder_id, project.id) if cmd.folder_id else None
-    counter = uow.counter()
-    ticket = Ticket.open(
-        number=counter.issue("ticket", ctx.actor, ctx.correlation_id),
+    return new_ticket(
+        uow,
+        ctx,
+        project,
+        cmd.folder_id,
         title=cmd.title,
         description=cmd.description,
         requester_email=cmd.requester_email,
         channel=cmd.channel,
         priority=cmd.priority.value,
+    )
+
+
+def new_ticket(
+    uow: UnitOfWork,
+    ctx: Context,
+    project: Project,
+    folder_id: UUID | None,
+    *,
+    requester_name: str = "",
+    **opened: Any,
+) -> list[Any]:
+    """A ticket with the next number in `project` (and the folder, of that project), opened
+    by `ctx.actor` once whoever asks may; the aggregates to save, the ticket last."""
+    folder = load_folder(uow, folder_id, project.id) if folder_id else None
+    counter = uow.counter()
+    ticket = Ticket.open(
+        number=counter.issue("ticket", ctx.actor, ctx.correlation_id),
         actor=ctx.actor,
         correlation_id=ctx.correlation_id,
         project_id=project.id,
-        folder_id=cmd.folder_id,
+        folder_id=folder_id,
+        **opened,
     )
     # A requester seen for the first time becomes a contact, in the same atomic write.
-    contact = ensure_contact(uow, cmd.requester_email, ctx) if cmd.requester_email else None
+    requester = opened.get("requester_email")
+    contact = ensure_contact(uow, requester, ctx, name=requester_name) if requester else None
     # The project saves nothing unless it is a new Inbox.
     if folder is not None:
         folder.file_item(ticket.number, ctx.actor, ctx.correlation_id)

@@ -63,6 +63,7 @@ class Container:
     workers: WorkerHost
     positions: CallerPositions
     mail: MailService
+    mailboxes: MailboxService
     following: FollowingRunner | None = field(default=None)
     # Set when the process shuts down: long requests (an import) stop at the next safe point.
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -89,7 +90,7 @@ class Container:
             ),
             positions=self.positions,
             mail=self.mail,
-            mailboxes=MailboxService(self.app, self.mail.address),
+            mailboxes=self.mailboxes,
             max_attachment_bytes=self.settings.max_attachment_bytes,
             max_mail_bytes=self.settings.max_mail_bytes,
             max_json_bytes=self.settings.max_json_bytes,
@@ -217,4 +218,5 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
         positions=CallerPositions(views, time.time),
         stopping=stopping,
         mail=mail,
+        mailboxes=MailboxService(app, mail.address),
     )

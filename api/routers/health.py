@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from api.deps import ServicesDep
+from api.read_your_writes import bearer_credential
 from api.responses import OrjsonResponse
 from api.schemas import Health
 from api.tags import Tag
@@ -52,11 +53,11 @@ def _samples(request: Request) -> HeadSamples:
 
 
 def _is_admin(svc: ServicesDep, request: Request) -> bool:
-    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not credential.strip():
+    credential = bearer_credential(request.headers)
+    if credential is None:
         return False
     try:
-        caller = svc.accounts.authenticate(credential.strip())
+        caller = svc.accounts.authenticate(credential)
         return caller.user.is_admin and Scope.ADMIN.value in caller.scopes
     except DomainError:
         return False

@@ -80,7 +80,7 @@ def _parse(raw: bytes, store: StoreBlob) -> InboundMail:
     if message_id is None:
         # Without one, the body decides what a second copy is.
         message_id = f"{hashlib.sha256(raw).hexdigest()}@no-message-id.ledgerdesk.invalid"
-    text, html, parts, notes = _body(message, store)
+    text, html, parts = _body(message, store)
     reply = _reply(text)
     return InboundMail(
         message_id=message_id,
@@ -99,7 +99,6 @@ def _parse(raw: bytes, store: StoreBlob) -> InboundMail:
         body_sha256=body_sha256(raw),
         parts=tuple(parts),
         report=_report(message, headers, sender, raw),
-        notes=tuple(notes),
     )
 
 
@@ -190,13 +189,10 @@ def _leaves(message: Message) -> Iterator[Message]:
         yield message
 
 
-def _body(
-    message: EmailMessage, store: StoreBlob
-) -> tuple[str, str | None, list[MailPart], list[str]]:
+def _body(message: EmailMessage, store: StoreBlob) -> tuple[str, str | None, list[MailPart]]:
     texts: list[str] = []
     htmls: list[str] = []
     parts: list[MailPart] = []
-    notes: list[str] = []
     for index, part in enumerate(_leaves(message)):
         media = part.get_content_type()
         disposition = (part.get_content_disposition() or "").lower()
@@ -208,19 +204,13 @@ def _body(
         elif media in ("message/delivery-status", "text/rfc822-headers"):
             continue  # Read by `_report`.
         else:
-            data = _part_bytes(part)
-            if data is None:
-                notes.append(f"part {index} ({media}) could not be decoded")
-                continue
-            sha, size = store(data)
-            name = filename or _default_name(media, index)
-            inline = disposition == "inline" or (not disposition and "content-id" in part)
-            parts.append(MailPart(name, media, sha, size, inline))
+            sha, size = store(_part_bytes(part))
+            parts.append(MailPart(filename or _default_name(media, index), media, sha, size))
     html = sanitise("\n".join(htmls)) if htmls else None
     text = "\n\n".join(t.strip("\n") for t in texts if t.strip())
     if not text and html is not None:
         text = text_of(html)
-    return text.replace("\r\n", "\n"), html, parts, notes
+    return text.replace("\r\n", "\n"), html, parts
 
 
 def _filename(part: Message) -> str:
@@ -239,13 +229,16 @@ def _default_name(media: str, index: int) -> str:
     return f"part-{index}.{extension}"
 
 
-def _part_bytes(part: Message) -> bytes | None:
+def _part_bytes(part: Message) -> bytes:
+    """A part's content as its recipient would save it; a part that cannot be decoded is
+    kept as it came (never dropped)."""
     if part.get_content_type() == "message/rfc822":
         inner: Any = part.get_payload()
         attached = inner[0] if isinstance(inner, list) and inner else None
-        return attached.as_bytes() if isinstance(attached, Message) else None
+        if isinstance(attached, Message):
+            return attached.as_bytes()
     payload = part.get_payload(decode=True)
-    return payload if isinstance(payload, bytes) else None
+    return payload if isinstance(payload, bytes) else part.as_bytes()
 
 
 def _reply(text: str) -> str:

@@ -13,15 +13,16 @@ from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from commands.access import load_project
-from commands.customers import ensure_contact
-from commands.folders import load_folder
 from commands.models import Context
 from commands.portal import requester_of
+from commands.tickets import new_ticket
 from commands.unit_of_work import UnitOfWork
+from domain.errors import DomainError
 from domain.item_numbers import item_id
 from domain.mail.acknowledgements import Acknowledgement, acknowledgement_id_for
-from domain.mail.addresses import our_number
+from domain.mail.addresses import Address, our_number
 from domain.mail.automatic import automatic_reason
+from domain.mail.mailbox import Mailbox, mailbox_id_for
 from domain.mail.message import InboundMail
 from domain.mail.on_items import record_bounce, record_mail
 from domain.mail.quarantine import QuarantinedMail, QuarantineReason, quarantine_id_for
@@ -36,6 +37,7 @@ from domain.work_item import CUSTOMER, INTERNAL
 
 Outcome = Literal["created", "appended", "duplicate", "bounce", "quarantined"]
 TITLE_LIMIT = 500
+DESCRIPTION_LIMIT = 200_000  # The whole text stays on the MailReceived event.
 NO_SUBJECT = "(no subject)"
 
 
@@ -79,7 +81,7 @@ class MailIdentity:
     """What we know of ourselves: our addresses and the secret our ids are signed with."""
 
     secret: bytes
-    own_addresses: frozenset[str]
+    address: str
 
 
 class Decided:
@@ -135,7 +137,23 @@ def receive(
     released: bool = False,
 ) -> Decided:
     """Decide what `mail` is and where it goes; `released` (by staff from the quarantine)
-    lets a reused Message-ID or a loop through as a new message."""
+    lets a reused Message-ID or a loop through as a new message. Mail the model refuses
+    (a sender address it cannot keep, say) is quarantined with the reason, never an error."""
+    try:
+        return _decide(uow, delivery, mail, me, today, ctx, released)
+    except DomainError as refused:
+        return quarantine(uow, delivery, QuarantineReason.REJECTED, str(refused), mail, ctx)
+
+
+def _decide(
+    uow: UnitOfWork,
+    delivery: Delivery,
+    mail: InboundMail,
+    me: MailIdentity,
+    today: date,
+    ctx: Context,
+    released: bool,
+) -> Decided:
     automatic = automatic_reason(mail.headers)
     seen = uow.get(received_id_for(mail.message_id), ReceivedMail)
     if seen is not None and not released:
@@ -146,7 +164,7 @@ def receive(
             uow, delivery, QuarantineReason.MESSAGE_ID_REUSED,
             "a different message with this Message-ID was received before", mail, ctx,
         )  # fmt: skip
-    loop = _loop(mail, me)
+    loop = _loop(uow, mail, me)
     if loop is not None and not released:
         return quarantine(uow, delivery, QuarantineReason.LOOP, loop, mail, ctx)
     if mail.report is not None:
@@ -164,8 +182,10 @@ def receive(
     return _open(uow, delivery, mail, automatic, today, ctx, record=seen is None)
 
 
-def _loop(mail: InboundMail, me: MailIdentity) -> str | None:
-    if mail.sender in me.own_addresses:
+def _loop(uow: UnitOfWork, mail: InboundMail, me: MailIdentity) -> str | None:
+    sender = Address.parse(mail.sender)
+    mailbox = uow.get(mailbox_id_for(sender.base), Mailbox) if sender else None
+    if sender is not None and (sender.base == me.address or (mailbox and not mailbox.removed)):
         return f"the sender {mail.sender} is one of our own addresses"
     if our_number(me.secret, mail.message_id) is not None:
         return "its Message-ID is one we generated"
@@ -280,32 +300,24 @@ def _open(
 ) -> Decided:
     route = delivery.route
     actor, _ = _actor(uow, mail.answer_to)
-    project = load_project(uow, route.project_id, ctx)
-    counter = uow.counter()
-    number = counter.issue("ticket", actor, ctx.correlation_id)
-    subject = mail.subject.strip()
-    folder = load_folder(uow, route.folder_id, project.id) if route.folder_id else None
-    ticket = Ticket.open(
-        number=number,
-        title=(subject or NO_SUBJECT)[:TITLE_LIMIT],
-        description=mail.reply or mail.text,
+    # Opened in the sender's name: the mailbox's route says where, no staff rule applies.
+    opened_by = Context(actor=actor, correlation_id=ctx.correlation_id)
+    *saved, ticket = new_ticket(
+        uow,
+        opened_by,
+        load_project(uow, route.project_id, ctx),
+        route.folder_id,
+        requester_name=mail.sender_name,
+        title=(mail.subject.strip() or NO_SUBJECT)[:TITLE_LIMIT],
+        description=(mail.reply or mail.text)[:DESCRIPTION_LIMIT],
         requester_email=mail.answer_to,
         channel=Channel.EMAIL,
         priority=route.priority,
-        actor=actor,
-        correlation_id=ctx.correlation_id,
-        project_id=project.id,
-        folder_id=route.folder_id,
     )
-    if folder is not None:
-        folder.file_item(number, actor, ctx.correlation_id)
+    number = ticket.number
     if route.team_id is not None:
         ticket.assign_team(route.team_id, actor, ctx.correlation_id)
     _attach(ticket, mail, CUSTOMER, actor, ctx)
-    saved: list[Any] = [counter, project, *([folder] if folder is not None else [])]
-    contact = ensure_contact(uow, mail.answer_to, ctx, name=mail.sender_name)
-    if contact is not None:
-        saved.append(contact)
     thread = MailThread.start(number, actor, ctx.correlation_id)
     thread.add(mail.answer_to, "requester", actor, ctx.correlation_id)
     if route.cc_become_followers:

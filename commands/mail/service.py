@@ -26,6 +26,7 @@ from domain.errors import ConflictError, InvalidValueError, NotFoundError
 from domain.item_numbers import COUNTER_ID
 from domain.mail.addresses import Address
 from domain.mail.mailbox import Mailbox, mailbox_id_for
+from domain.mail.message import InboundMail
 from domain.mail.quarantine import (
     QuarantinedMail,
     QuarantineReason,
@@ -94,18 +95,19 @@ class MailService:
         mailbox = UnitOfWork(self.app).get(mailbox_id_for(address.base), Mailbox)
         if mailbox is None or mailbox.removed:
             return None
+        route = mailbox.route
         return Route(
             mailbox.address,
-            UUID(mailbox.project_id),
-            _uuid(mailbox.folder_id),
-            _uuid(mailbox.team_id),
-            mailbox.priority,
-            mailbox.cc_become_followers,
-            mailbox.acknowledge,
+            UUID(route["project_id"]),
+            _uuid(route["folder_id"]),
+            _uuid(route["team_id"]),
+            route["priority"],
+            route["cc_become_followers"],
+            route["acknowledge"],
         )
 
     def identity(self) -> MailIdentity:
-        return MailIdentity(self.secret, frozenset({self.address}))
+        return MailIdentity(self.secret, self.address)
 
     def receive(self, raw: bytes, recipient: str | None, transport: str, ctx: Context) -> Receipt:
         """Store `raw`, then file it: an item created or appended to, a duplicate, a bounce,
@@ -166,28 +168,20 @@ class MailService:
 
         return run(self.app, entry_id, decide)[1]
 
-    def _file(
-        self, raw: bytes, delivery: Delivery, ctx: Context, released: bool = False
-    ) -> Receipt:
+    def _file(self, raw: bytes, delivery: Delivery, ctx: Context) -> Receipt:
+        mail: InboundMail | None = None
         try:
             mail = parse(raw, self._store)
         except UnparseableMailError as unreadable:
             reason = unreadable.reason
-
-            def hold(uow: UnitOfWork) -> list[object]:
-                decided = quarantine(uow, delivery, QuarantineReason.UNPARSEABLE, reason, None, ctx)
-                outcome.append(decided)
-                return decided.aggregates
-
-            outcome: list[Decided] = []
-            run(self.app, COUNTER_ID, hold)
-            return outcome[-1].receipt
         decisions: list[Decided] = []
 
         def decide(uow: UnitOfWork) -> list[object]:
-            decided = receive(
-                uow, delivery, mail, self.identity(), self.today(), ctx, released=released
-            )
+            if mail is None:
+                unparseable = QuarantineReason.UNPARSEABLE
+                decided = quarantine(uow, delivery, unparseable, reason, None, ctx)
+            else:
+                decided = receive(uow, delivery, mail, self.identity(), self.today(), ctx)
             decisions.append(decided)
             return decided.aggregates
 

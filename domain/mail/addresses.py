@@ -62,10 +62,6 @@ def signed_number(secret: bytes, address: Address) -> int | None:
     return number
 
 
-def subject_tag(number: int) -> str:
-    return f"[#{number}]"
-
-
 _TAG = re.compile(r"\[#(\d{1,16})\]")
 
 

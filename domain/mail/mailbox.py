@@ -57,113 +57,58 @@ class Mailbox(Aggregate):
         TOPIC = "ledgerdesk:Mailbox.Created"
 
     class Added(Aggregate.Created):
+        """The address and its route: `name`, `project_id`, `folder_id`, `team_id`,
+        `priority`, `cc_become_followers`, `acknowledge`."""
+
         TOPIC = "ledgerdesk:Mailbox.Added"
         address: str
-        name: str
-        project_id: str
-        folder_id: str | None
-        team_id: str | None
-        priority: str
-        cc_become_followers: bool
-        acknowledge: bool
+        route: dict[str, Any]
         actor: str
         correlation_id: str
 
     @event(Added)
     def __init__(
-        self,
-        address: str,
-        name: str,
-        project_id: str,
-        folder_id: str | None,
-        team_id: str | None,
-        priority: str,
-        cc_become_followers: bool,
-        acknowledge: bool,
-        actor: str,
-        correlation_id: str,
+        self, address: str, route: dict[str, Any], actor: str, correlation_id: str
     ) -> None:
         self.address = address
+        self.route = route
         self.removed = False
-        self._route(
-            name, project_id, folder_id, team_id, priority, cc_become_followers, acknowledge
-        )
-
-    def _route(
-        self,
-        name: str,
-        project_id: str,
-        folder_id: str | None,
-        team_id: str | None,
-        priority: str,
-        cc_become_followers: bool,
-        acknowledge: bool,
-    ) -> None:
-        self.name = name
-        self.project_id = project_id
-        self.folder_id = folder_id
-        self.team_id = team_id
-        self.priority = priority
-        self.cc_become_followers = cc_become_followers
-        self.acknowledge = acknowledge
 
     @classmethod
     def add(cls, *, address: str, actor: Actor, correlation_id: str, **route: Any) -> Mailbox:
         return cls(
             address=mailbox_address(address),
+            route=_checked(route),
             actor=actor.ref,
             correlation_id=correlation_id,
-            **_checked(route),
         )
 
     def reroute(self, *, actor: Actor, correlation_id: str, **route: Any) -> None:
         if self.removed:
             raise MailboxRemovedError
-        self._routed(actor=actor.ref, correlation_id=correlation_id, **_checked(route))
+        self._routed(route=_checked(route), actor=actor.ref, correlation_id=correlation_id)
 
     @event("Routed", topic="ledgerdesk:Mailbox.Routed")
-    def _routed(
-        self,
-        name: str,
-        project_id: str,
-        folder_id: str | None,
-        team_id: str | None,
-        priority: str,
-        cc_become_followers: bool,
-        acknowledge: bool,
-        actor: str,
-        correlation_id: str,
-    ) -> None:
-        self._route(
-            name, project_id, folder_id, team_id, priority, cc_become_followers, acknowledge
-        )
+    def _routed(self, route: dict[str, Any], actor: str, correlation_id: str) -> None:
+        self.route = route
 
     def readd(self, *, actor: Actor, correlation_id: str, **route: Any) -> None:
         """A removed mailbox's address made a mailbox again, routed anew."""
         if not self.removed:
             raise MailboxExistsError(self.address)
         self._readded(
-            address=self.address, actor=actor.ref, correlation_id=correlation_id, **_checked(route)
+            address=self.address,
+            route=_checked(route),
+            actor=actor.ref,
+            correlation_id=correlation_id,
         )
 
     @event("Readded", topic="ledgerdesk:Mailbox.Readded")
     def _readded(
-        self,
-        address: str,
-        name: str,
-        project_id: str,
-        folder_id: str | None,
-        team_id: str | None,
-        priority: str,
-        cc_become_followers: bool,
-        acknowledge: bool,
-        actor: str,
-        correlation_id: str,
+        self, address: str, route: dict[str, Any], actor: str, correlation_id: str
     ) -> None:
+        self.route = route
         self.removed = False
-        self._route(
-            name, project_id, folder_id, team_id, priority, cc_become_followers, acknowledge
-        )
 
     def remove(self, actor: Actor, correlation_id: str) -> None:
         if self.removed:

@@ -4,18 +4,17 @@ bytes (which stay in the blob store)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class MailPart:
-    """An attachment or inline image, already in the blob store."""
+    """An attachment, inline image or forwarded message, already in the blob store."""
 
     name: str
     media_type: str
     sha256: str
     size: int
-    inline: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,6 @@ class InboundMail:
     body_sha256: str
     parts: tuple[MailPart, ...] = ()
     report: DeliveryReport | None = None
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def answer_to(self) -> str:

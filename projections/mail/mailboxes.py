@@ -52,7 +52,7 @@ class MailboxProjection(Projection):
                 continue
             if kind not in ("Added", "Routed", "Readded"):
                 continue
-            route = [getattr(e, f) for f in ROUTE]
+            route = [e.route[f] for f in ROUTE]
             route[5], route[6] = int(route[5]), int(route[6])
             if kind == "Routed":
                 sets = ", ".join(f"{f} = ?" for f in ROUTE)

@@ -10,12 +10,14 @@ import random
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from commands.mail.mailboxes import AddMailbox
 from commands.mail.parsing import UnparseableMailError, parse
 from commands.mail.receive import Receipt
 from commands.models import Context
 from domain.item_numbers import item_id
 from domain.mail.addresses import our_message_id, reply_address
 from domain.mail.on_items import MailBounced, MailReceived
+from domain.project import INBOX_ID
 from domain.values import Actor
 from ledgerdesk import bootstrap
 
@@ -244,3 +246,20 @@ def test_mutated_messages_never_fail_to_file() -> None:
                 del raw[at : at + rng.randint(1, 10)]
         with contextlib.suppress(UnparseableMailError):
             parse(bytes(raw), lambda data: (hashlib.sha256(data).hexdigest(), len(data)))
+
+
+def test_mail_from_one_of_our_mailboxes_is_a_loop(container: bootstrap.Container) -> None:
+    # Given a mailbox besides the install's own address
+    admin = Context(actor=Actor.system("test"), correlation_id="t")
+    container.mailboxes.add(AddMailbox(address="billing@example.com", project_id=INBOX_ID), admin)
+    # When mail from it comes back in
+    receipt = deliver(container, mail(sender="Billing@Example.com"))
+    # Then it is held as a loop, never opened as a ticket
+    assert (receipt.outcome, receipt.reason) == ("quarantined", "loop")
+
+
+def test_a_sender_address_the_model_cannot_keep_is_held_not_an_error(
+    container: bootstrap.Container,
+) -> None:
+    receipt = deliver(container, mail(sender="root@localhost"))
+    assert (receipt.outcome, receipt.reason) == ("quarantined", "rejected")
