@@ -1,21 +1,24 @@
-"""`python -m bench [create|http|rebuild|flat|planning|timesheets|imports ...]`: run benchmarks and
-print the table."""
+"""`python -m bench [create|http|rebuild|flat|planning|timesheets|imports|mail ...]`: run benchmarks
+and print the table."""
 
 from __future__ import annotations
 
 import argparse
 import time
 
-from bench import create, dataset, flat, http_api, imports, planning, rebuild, timesheets
+from bench import create, dataset, flat, http_api, imports, mail, planning, rebuild, timesheets
 from bench.common import Figure, print_table, say
 
-BENCHMARKS = ("create", "http", "rebuild", "flat", "planning", "timesheets", "imports")
+BENCHMARKS = ("create", "http", "rebuild", "flat", "planning", "timesheets", "imports", "mail")
+# Those with a `--smoke` run (tiny, seconds, figures meaningless): tests/e2e/test_bench_smoke.py
+# runs each, so that they cannot rot.
+SMOKE = ("mail",)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"any of {', '.join(BENCHMARKS)}")
-    parser.add_argument("--no-sqlite", action="store_true", help="create: PostgreSQL only")
+    parser.add_argument("--no-sqlite", action="store_true", help="create, mail: PostgreSQL only")
     parser.add_argument(
         "--tickets", type=int, default=dataset.TICKETS, help="rebuild/flat dataset size"
     )
@@ -31,8 +34,18 @@ def main() -> None:
         default=timesheets.EVENTS,
         help="timesheets: timesheet events to report over",
     )
+    parser.add_argument(
+        "--messages", type=int, default=mail.MESSAGES, help="mail: messages sent to each server"
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help=f"a tiny run that only checks the benchmark works ({', '.join(SMOKE)})",
+    )
     args = parser.parse_args()
-    names = args.names or list(BENCHMARKS)
+    names = args.names or list(SMOKE if args.smoke else BENCHMARKS)
+    if args.smoke and set(names) - set(SMOKE):
+        parser.error(f"--smoke: only {', '.join(SMOKE)} have a smoke run")
     unknown = sorted(set(names) - set(BENCHMARKS))
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
@@ -57,6 +70,8 @@ def main() -> None:
             figures += timesheets.run(data)
     if "imports" in names:
         figures += imports.run()
+    if "mail" in names:
+        figures += mail.run(args.messages, smoke=args.smoke, with_sqlite=not args.no_sqlite)
     print_table(figures)
     say(f"done in {time.perf_counter() - started:.0f} s")
 
