@@ -20,6 +20,7 @@ from api.routers import (
     health,
     items,
     mail,
+    mail_outgoing,
     mailboxes,
     me,
     people,
@@ -82,6 +83,7 @@ def create_app(services: Services) -> FastAPI:
         tree,
         items,
         mail,
+        mail_outgoing,
         mailboxes,
     ):
         app.include_router(module.router)

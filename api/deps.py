@@ -18,6 +18,7 @@ from commands.audience import AudienceService
 from commands.customers import CustomerService
 from commands.errors import InvalidTokenError
 from commands.mail.mailboxes import MailboxService
+from commands.mail.outgoing.service import MailOutService
 from commands.mail.service import MailService
 from commands.models import Context
 from commands.portal import SESSION_PREFIX, PortalService
@@ -53,6 +54,7 @@ class Services:
     positions: CallerPositions
     mail: MailService
     mailboxes: MailboxService
+    mail_out: MailOutService
     max_attachment_bytes: int
     max_mail_bytes: int
     max_json_bytes: int

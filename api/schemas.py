@@ -133,6 +133,10 @@ class MessageCreate(Body):
     in_reply_to: UUID | None = None
 
 
+class ReadOut(BaseModel):
+    read: int = Field(description="How many messages were new to you.", examples=[2])
+
+
 class MessageOut(BaseModel):
     id: UUID
     visibility: Literal["customer", "internal"]

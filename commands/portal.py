@@ -27,6 +27,7 @@ from domain.contact import Contact, contact_id_for, may_see_item_of, sees_items_
 from domain.customer import Organisation
 from domain.errors import InvalidCredentialsError, PermissionDeniedError
 from domain.item_numbers import COUNTER_ID, item_id
+from domain.reading import mark_read
 from domain.task import Task
 from domain.ticket import Ticket
 from domain.values import Actor, Channel
@@ -288,6 +289,22 @@ class PortalService:
         return CommandResult(
             id=saved[0].id, number=cmd.number, version=saved[0].version, position=position
         )
+
+    def mark_read(self, number: int, ctx: Context) -> tuple[int, int]:
+        """The customer has read ticket `number`'s messages (those they may see): how many
+        were new to them, and the log position (0: nothing to record)."""
+
+        def decide(uow: UnitOfWork) -> list[Any]:
+            read.clear()
+            contact = customer_of(uow, ctx)
+            ticket = visible_ticket(uow, contact, number)
+            item = ticket if ticket.converted_to is None else uow.task(ticket.converted_to)
+            read.extend(mark_read(item, Actor.customer(contact.email), ctx.correlation_id))
+            return [item] if read else []
+
+        read: list[str] = []
+        _, position = run(self.app, item_id(number), decide)
+        return len(read), position
 
     def authenticate(self, token: str) -> PortalCaller:
         return authenticate_contact(UnitOfWork(self.app), token)

@@ -32,6 +32,7 @@ from commands.unit_of_work import UnitOfWork, run
 from commands.users import acting_user
 from domain.errors import InvalidValueError
 from domain.item_numbers import COUNTER_ID, item_id
+from domain.reading import mark_read
 from domain.task import Task
 from domain.ticket import Ticket
 
@@ -136,6 +137,22 @@ class CommandService:
 
         aggregates, position = run(self.app, COUNTER_ID, decide)
         return _result(aggregates[-1], position)
+
+    def mark_read(self, number: int, ctx: Context) -> tuple[int, int]:
+        """The caller has read item `number`'s conversation (any item they may see, even a
+        finished one): how many messages were new to them, and the log position (0: nothing
+        to record)."""
+        read: list[str] = []
+
+        def decide(uow: UnitOfWork) -> list[Any]:
+            read.clear()
+            item = uow.item(number)
+            require_visible(item, uow, ctx)
+            read.extend(mark_read(item, ctx.actor, ctx.correlation_id))
+            return [item] if read else []
+
+        _, position = run(self.app, item_id(number), decide)
+        return len(read), position
 
     def require_permission(self, number: int, cmd: TicketCommand, ctx: Context) -> None:
         """Raise unless `ctx` may do `cmd` to item `number` now (e.g. before storing an

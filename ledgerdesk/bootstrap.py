@@ -22,8 +22,10 @@ from commands.accounts import AccountService
 from commands.application import LedgerDesk
 from commands.audience import AudienceService
 from commands.blobs import BlobStore
+from commands.credentials import Credentials
 from commands.customers import CustomerService
 from commands.mail.mailboxes import MailboxService
+from commands.mail.outgoing.service import MailOutService, OutgoingConfig
 from commands.mail.service import MailService
 from commands.portal import PortalService
 from commands.projects import ProjectService
@@ -36,12 +38,15 @@ from projections import caller_positions
 from projections.caller_positions import CallerPositions
 from projections.db import ViewDatabase, open_views
 from projections.log import RecorderLog
+from projections.mail import imap_polls
 from projections.outbox import OutboxProjection
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from workers.actors import WorkerServices
 from workers.broker import open_broker
 from workers.host import WorkerHost, migrate_workers
+from workers.mail.imap import ImapPoller
+from workers.mail.imap_idle import ImapIdlers
 from workers.projection_process import FollowingRunner
 from workers.registry import all_actors, all_periodic
 
@@ -64,9 +69,12 @@ class Container:
     positions: CallerPositions
     mail: MailService
     mailboxes: MailboxService
+    mail_out: MailOutService
     following: FollowingRunner | None = field(default=None)
     # Set when the process shuts down: long requests (an import) stop at the next safe point.
     stopping: threading.Event = field(default_factory=threading.Event)
+    # IMAP IDLE watchers, run with the workers (see `work`).
+    imap_idle: ImapIdlers | None = field(default=None)
 
     def services(self) -> Services:
         return Services(
@@ -91,6 +99,7 @@ class Container:
             positions=self.positions,
             mail=self.mail,
             mailboxes=self.mailboxes,
+            mail_out=self.mail_out,
             max_attachment_bytes=self.settings.max_attachment_bytes,
             max_mail_bytes=self.settings.max_mail_bytes,
             max_json_bytes=self.settings.max_json_bytes,
@@ -115,9 +124,13 @@ class Container:
         """
         self.app.on_commit(lambda position: self.workers.relay.wake.set())
         self.workers.start(channel=getattr(self.app.recorder, "channel_name", None))
+        self.imap_idle = ImapIdlers(ImapPoller(self.app, self.views, self.mail))
+        self.imap_idle.start()
 
     def close(self) -> None:
         self.stopping.set()
+        if self.imap_idle is not None:
+            self.imap_idle.close()
         # Stop the relay and actors first: they read the views and write the store.
         self.workers.close()
         if self.following is not None:
@@ -159,6 +172,7 @@ def migrate(settings: Settings) -> None:
         assert isinstance(outbox, OutboxProjection)
         migrate_workers(container.views, outbox, container.runner.log.head())
         caller_positions.migrate(container.views)
+        imap_polls.migrate(container.views)
     finally:
         container.close()
 
@@ -183,8 +197,29 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
     customers = CustomerService(app)
     projects = ProjectService(app)
     portal = PortalService(app, timedelta(hours=settings.session_hours))
+    mail_out = MailOutService(
+        app,
+        blobs,
+        OutgoingConfig(
+            address=mail.address,
+            secret=mail.secret,
+            smtp_url=settings.smtp_url,
+            forward_after=settings.forward_unread_after,
+            public_url=settings.base_url,
+            attach_limit=settings.max_mail_attachment_bytes,
+        ),
+    )
     services = WorkerServices(
-        app, commands, accounts, teams, customers, projects, views, RecurrenceService(app)
+        app,
+        commands,
+        accounts,
+        teams,
+        customers,
+        projects,
+        views,
+        RecurrenceService(app),
+        mail_out,
+        mail,
     )
     workers = WorkerHost(
         open_broker(settings.broker_url, settings.broker_namespace),
@@ -218,5 +253,6 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
         positions=CallerPositions(views, time.time),
         stopping=stopping,
         mail=mail,
-        mailboxes=MailboxService(app, mail.address),
+        mailboxes=MailboxService(app, mail.address, Credentials(mail.secret)),
+        mail_out=mail_out,
     )

@@ -94,6 +94,27 @@ class Settings(BaseSettings):
         default=None,
         description="host:port: the embedded `serve` also receives mail over SMTP there.",
     )
+    smtp_url: str | None = Field(
+        default=None,
+        description="Where mail leaves: smtp://user:pass@host:587?starttls=1, smtps://host:465"
+        " or smtp://host:25. Unset (and no server set by admins): no mail is sent.",
+    )
+    forward_unread_after: float = Field(
+        default=300,
+        ge=0,
+        description="Seconds after which a message is mailed to those of its recipients who"
+        " have not read it (0: at once).",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The address people reach this install at, for links in mail"
+        " (default http://host:port).",
+    )
+    max_mail_attachment_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=0,
+        description="Attachments up to this size travel with the mail; larger ones as links.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -127,6 +148,24 @@ class Settings(BaseSettings):
                 " amqps://, or leave it unset for an in-memory broker"
             )
         return url
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, url: str | None) -> str | None:
+        if url is None or not url.strip():
+            return None
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError(
+                "expected smtp://[user:pass@]host[:port][?starttls=1] or smtps://..., not"
+                f" {parts.scheme or url!r}"
+            )
+        return url.strip()
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach the install, without a trailing slash."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def is_postgres(self) -> bool:

@@ -8,7 +8,8 @@ from typing import Any
 
 from domain.item_numbers import item_id
 from domain.logged_time import TimeImported
-from domain.mail.on_items import MailBounced, MailReceived
+from domain.mail.on_items import MailBounced, MailNotSent, MailReceived
+from domain.reading import MessagesRead
 from domain.task import Task
 from domain.ticket import Ticket
 from projections.base import (
@@ -37,6 +38,7 @@ class ItemHistoryProjection(Projection):
         topics_of(Ticket)
         | topics_of(Task)
         | {TimeImported.TOPIC, MailReceived.TOPIC, MailBounced.TOPIC}
+        | {MailNotSent.TOPIC, MessagesRead.TOPIC}
     )
 
     def create(self, tx: Tx, t: Tables) -> None:

@@ -15,12 +15,13 @@ messages for history, not even when the view is rebuilt from position 0.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from projections.base import Positioned, Projection, Tables, dumps
 from projections.db import Tx
+from projections.mail.policies import MAIL_POLICIES
+from projections.policy import Policy, Send
 
 # Beside the generations, so that rebuilds keep them: where each policy starts, and which
 # messages the relay has sent.
@@ -32,27 +33,6 @@ SENT_DDL = (
 )
 
 
-@dataclass(frozen=True)
-class Send:
-    """A message a policy asks for: the actor's `purpose` and a JSON payload of ids."""
-
-    purpose: str
-    payload: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class Policy:
-    """Reacts to committed events of `topics` with messages.
-
-    `react` must be deterministic (no clock, network or reads): the view is rebuilt from the
-    log and must produce the same messages. `name` must never change once deployed.
-    """
-
-    name: str
-    topics: frozenset[str]
-    react: Callable[[Any], Sequence[Send]]
-
-
 def create_due_now(event: Any) -> list[Send]:
     """A recurring series was set up or its rule changed: create what is already due, not
     waiting for the next `recurrence.tick`."""
@@ -62,6 +42,7 @@ def create_due_now(event: Any) -> list[Send]:
 # Every policy ledgerdesk runs; a feature appends its own. Names never change.
 POLICIES: tuple[Policy, ...] = (
     Policy("recurrence.schedule", frozenset({"ledgerdesk:Task.RecurrenceSet"}), create_due_now),
+    *MAIL_POLICIES,
 )
 
 

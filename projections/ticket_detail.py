@@ -14,7 +14,8 @@ from typing import Any
 
 from domain.item_numbers import item_id
 from domain.logged_time import TimeImported
-from domain.mail.on_items import MailBounced, MailReceived
+from domain.mail.on_items import MailBounced, MailNotSent, MailReceived
+from domain.reading import MessagesRead
 from domain.task import Task
 from domain.ticket import Ticket
 from domain.work_item import CUSTOMER, INTERNAL
@@ -235,6 +236,27 @@ def _mail_bounced(doc: Doc, e: Any) -> None:
     )
 
 
+def _mail_not_sent(doc: Doc, e: Any) -> None:
+    doc.setdefault("mail_failures", []).append(
+        {
+            "message_id": e.mail_message_id,
+            "kind": e.kind,
+            "recipient": e.recipient,
+            "error": e.error,
+            "at": iso(e.timestamp),
+        }
+    )
+
+
+def _messages_read(doc: Doc, e: Any) -> None:
+    read = set(e.message_ids)
+    for message in doc["messages"]:
+        if message["id"] in read:
+            readers = message.setdefault("read_by", [])
+            if e.reader not in readers:
+                readers.append(e.reader)
+
+
 FOLDS: dict[str, Callable[[Doc, Any], None]] = {
     "Ticket.Opened": _opened,
     "Ticket.Retitled": _set("title"),
@@ -256,6 +278,8 @@ FOLDS: dict[str, Callable[[Doc, Any], None]] = {
     "Ticket.TimeImported": _time_imported,
     "Ticket.MailReceived": _mail_received,
     "Ticket.MailBounced": _mail_bounced,
+    "Ticket.MailNotSent": _mail_not_sent,
+    "Ticket.MessagesRead": _messages_read,
     "Task.Planned": _planned,
     "Task.Scheduled": _scheduled,
     "Task.ConstraintSet": lambda doc, e: doc.update(
@@ -311,9 +335,10 @@ class TicketDetailProjection(Projection):
         topics_of(Ticket)
         | topics_of(Task)
         | {TimeImported.TOPIC, MailReceived.TOPIC, MailBounced.TOPIC}
+        | {MailNotSent.TOPIC, MessagesRead.TOPIC}
     )
     # 2: project_id, folder_id, team_id in the document; 3: tasks and conversions
-    schema_version = 4  # 4: logged time
+    schema_version = 5  # 4: logged time; 5: read marks, mail not sent
 
     def create(self, tx: Tx, t: Tables) -> None:
         tx.execute(

@@ -18,7 +18,8 @@ from domain.ticket import Ticket
 from ledgerdesk import bootstrap
 from ledgerdesk.settings import Settings
 from projections import outbox
-from projections.outbox import Policy, Send
+from projections.policy import Policy, Send
+from tests import dovecot as dovecot_server
 from tests import services
 from tests.factories import admin_token
 from workers.actors import ActorSpec, Delivery, WorkerServices
@@ -106,6 +107,18 @@ def client(live: bootstrap.Container) -> Iterator[TestClient]:
     with TestClient(live.http_app()) as http:
         http.headers["Authorization"] = f"Bearer {token}"
         yield http
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[dovecot_server.Dovecot]:
+    """A throwaway Dovecot IMAP server for this session (each test adds its own user);
+    fails, never skips, when Dovecot is not installed."""
+    try:
+        server = dovecot_server.start()
+    except dovecot_server.DovecotMissingError as missing:
+        pytest.fail(str(missing), pytrace=False)
+    yield server
+    server.stop()
 
 
 # --- workers: a test-only policy and actor ---------------------------------------------

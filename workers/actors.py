@@ -17,6 +17,8 @@ import dramatiq
 from commands.accounts import AccountService
 from commands.application import LedgerDesk
 from commands.customers import CustomerService
+from commands.mail.outgoing.service import MailOutService
+from commands.mail.service import MailService
 from commands.projects import ProjectService
 from commands.recurrence import RecurrenceService
 from commands.service import CommandService
@@ -49,6 +51,9 @@ class WorkerServices:
     projects: ProjectService
     views: ViewDatabase
     recurrence: RecurrenceService
+    mail_out: MailOutService
+    # Receives mail fetched by IMAP (None only in tests that build a host without it).
+    mail: MailService | None = None
 
 
 Handler = Callable[[WorkerServices, Delivery], None]

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from workers import recurrence
 from workers.actors import ActorSpec
+from workers.mail import imap, outgoing
 from workers.ticks import Periodic
 
 # purpose -> handler.
 ACTORS: tuple[ActorSpec, ...] = (
     ActorSpec("recurrence.create_due", recurrence.create_due),
     ActorSpec("recurrence.tick", recurrence.tick),
+    *outgoing.ACTORS,
+    # A tick's poll is not retried: the next tick polls again.
+    ActorSpec("mail.imap_poll", imap.poll_mailboxes, max_retries=0),
 )
 # Sent on every tick to an actor above.
-PERIODIC: tuple[Periodic, ...] = (Periodic("recurrence.tick"),)
+PERIODIC: tuple[Periodic, ...] = (Periodic("recurrence.tick"), Periodic("mail.imap_poll"))
 
 
 def all_actors() -> list[ActorSpec]:

@@ -9,10 +9,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Form, Path, Response, UploadFile
 from fastapi.responses import FileResponse
 
-from api.deps import Ctx, ProjectScope, Services, ServicesDep, fresh
-from api.responses import OrjsonResponse, documented
+from api.deps import Ctx, ProjectScope, Services, ServicesDep, fresh, written
+from api.responses import OrjsonResponse, documented, reply
 from api.routers.tickets import Number, answer_write
-from api.schemas import MessageCreate, TaskOut, TicketOut
+from api.schemas import MessageCreate, ReadOut, TaskOut, TicketOut
 from api.tags import Tag
 from commands.errors import AttachmentNotFoundError
 from commands.models import AddAttachment, CommandResult, PostMessage
@@ -53,6 +53,20 @@ def build(kind: Literal["ticket", "task"]) -> APIRouter:
         )
         result = change(svc)(number, [cmd], ctx)
         return answer_write(svc, response, result, 201, X_Message_ID=str(message_id))
+
+    @router.post(
+        "/read",
+        name=f"read_{kind}_messages",
+        summary="Mark the conversation read",
+        responses={200: {"model": ReadOut}, **documented(401, 404, 422)},
+    )
+    def mark_read(number: Number, svc: ServicesDep, ctx: Ctx, response: Response) -> OrjsonResponse:
+        """You have read every message of this item (a `Ticket.MessagesRead` event when any
+        was new to you): a message is mailed only to those who have not read it within
+        LEDGERDESK_FORWARD_UNREAD_AFTER seconds. Works on finished items too."""
+        count, position = svc.commands.mark_read(number, ctx)
+        written(response, position)
+        return reply(response, {"read": count})
 
     @router.post(
         "/attachments",

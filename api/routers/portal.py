@@ -26,6 +26,7 @@ from api.portal_schemas import (
     PortalTicketPage,
 )
 from api.responses import OrjsonResponse, documented, reply
+from api.schemas import ReadOut
 from api.tags import Tag
 from commands.errors import TicketNotFoundError
 from commands.models import CommandResult, Context
@@ -235,6 +236,20 @@ def portal_read_ticket(
     if doc is None:
         raise TicketNotFoundError(number)
     return reply(response, doc)
+
+
+@router.post(
+    "/portal/tickets/{number}/read",
+    summary="Mark a ticket's messages read (customer)",
+    responses={200: {"model": ReadOut}, **documented(401, 404, 422)},
+)
+def portal_mark_read(
+    number: Number, caller: CurrentContact, svc: ServicesDep, ctx: CustomerCtx, response: Response
+) -> OrjsonResponse:
+    """You have read this ticket's messages: those not yet mailed to you are not mailed."""
+    count, position = svc.portal.mark_read(number, ctx)
+    written(response, position)
+    return reply(response, {"read": count})
 
 
 @router.post(

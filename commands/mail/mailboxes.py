@@ -1,21 +1,33 @@
 """Admins' mailboxes: addresses mail comes in on besides the install's own, each routed to a
-project (and perhaps a folder, a team, a default priority)."""
+project (and perhaps a folder, a team, a default priority), and perhaps fetched from an IMAP
+account (its password sealed here, before it goes into an event)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from commands.access import load_project
 from commands.application import LedgerDesk
+from commands.credentials import Credentials
 from commands.errors import TeamNotFoundError
 from commands.folders import load_folder
 from commands.models import Command, CommandResult, Context
 from commands.unit_of_work import UnitOfWork, run
 from commands.users import require_admin
 from domain.errors import InvalidValueError, NotFoundError
+from domain.mail.imap import (
+    DEFAULT_FOLDER,
+    DEFAULT_POLL_SECONDS,
+    DEFAULT_PROCESSED_FOLDER,
+    MAX_FOLDER,
+    MAX_HOST,
+    MAX_POLL_SECONDS,
+    MAX_USER,
+    MIN_POLL_SECONDS,
+)
 from domain.mail.mailbox import Mailbox, mailbox_address, mailbox_id_for
 from domain.team import Team
 from domain.values import Priority
@@ -26,6 +38,23 @@ class MailboxNotFoundError(NotFoundError):
         super().__init__(f"no mailbox {mailbox_id}")
 
 
+class ImapAccount(Command):
+    """Where a mailbox's mail is fetched from. No password: keep the stored one."""
+
+    host: str = Field(min_length=1, max_length=MAX_HOST)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["tls", "starttls", "none"] = "tls"
+    user: str = Field(min_length=1, max_length=MAX_USER)
+    password: SecretStr | None = Field(default=None, min_length=1, max_length=1024)
+    folder: str = Field(default=DEFAULT_FOLDER, min_length=1, max_length=MAX_FOLDER)
+    processed_folder: str = Field(
+        default=DEFAULT_PROCESSED_FOLDER, min_length=1, max_length=MAX_FOLDER
+    )
+    poll_seconds: int = Field(
+        default=DEFAULT_POLL_SECONDS, ge=MIN_POLL_SECONDS, le=MAX_POLL_SECONDS
+    )
+
+
 class MailboxRoute(Command):
     name: str = Field(default="", max_length=200)
     project_id: UUID
@@ -34,6 +63,7 @@ class MailboxRoute(Command):
     priority: Priority = Priority.NORMAL
     cc_become_followers: bool = False
     acknowledge: bool = True
+    imap: ImapAccount | None = None
 
 
 class AddMailbox(MailboxRoute):
@@ -43,9 +73,10 @@ class AddMailbox(MailboxRoute):
 class MailboxService:
     """Adds, reroutes and removes mailboxes (admins only)."""
 
-    def __init__(self, app: LedgerDesk, install_address: str) -> None:
+    def __init__(self, app: LedgerDesk, install_address: str, credentials: Credentials) -> None:
         self.app = app
         self.install_address = install_address
+        self.credentials = credentials
 
     def add(self, cmd: AddMailbox, ctx: Context) -> CommandResult:
         address = mailbox_address(cmd.address)
@@ -58,10 +89,12 @@ class MailboxService:
             existing = uow.get(mailbox_id_for(address), Mailbox)
             if existing is not None:
                 existing.readd(actor=ctx.actor, correlation_id=ctx.correlation_id, **route)
+                self._fetch_from(existing, cmd.imap, ctx)
                 return [existing]
             added = Mailbox.add(
                 address=address, actor=ctx.actor, correlation_id=ctx.correlation_id, **route
             )
+            self._fetch_from(added, cmd.imap, ctx)
             return [added]
 
         saved, position = run(self.app, mailbox_id_for(address), decide)
@@ -75,6 +108,7 @@ class MailboxService:
             mailbox = _mailbox(uow, mailbox_id)
             route = _checked_route(uow, cmd, ctx)
             mailbox.reroute(actor=ctx.actor, correlation_id=ctx.correlation_id, **route)
+            self._fetch_from(mailbox, cmd.imap, ctx)
             return [mailbox]
 
         saved, position = run(self.app, mailbox_id, decide, version)
@@ -92,6 +126,19 @@ class MailboxService:
 
     def mailbox(self, mailbox_id: UUID) -> Mailbox:
         return _mailbox(UnitOfWork(self.app), mailbox_id)
+
+    def _fetch_from(self, mailbox: Mailbox, imap: ImapAccount | None, ctx: Context) -> None:
+        """Set up, change or stop the mailbox's IMAP account (its password sealed)."""
+        if imap is None:
+            mailbox.stop_imap(actor=ctx.actor, correlation_id=ctx.correlation_id)
+            return
+        password = imap.password.get_secret_value() if imap.password else None
+        mailbox.configure_imap(
+            imap=imap.model_dump(exclude={"password"}),
+            password_token=self.credentials.seal(password) if password else None,
+            actor=ctx.actor,
+            correlation_id=ctx.correlation_id,
+        )
 
 
 def _mailbox(uow: UnitOfWork, mailbox_id: UUID) -> Mailbox:

@@ -1,7 +1,8 @@
 """The `Mailbox` aggregate: an address we receive mail on, routed to a project (and perhaps a
 folder, a team and a default priority). Its id follows from its address, so an address is one
 mailbox. The install's own address (`LEDGERDESK_MAIL_ADDRESS`) routes to the Inbox without
-being a mailbox."""
+being a mailbox. A mailbox may also have an IMAP account its mail is fetched from
+(`domain.mail.imap`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import ConflictError, InvalidValueError
 from domain.mail.addresses import Address
+from domain.mail.imap import ImapPasswordRequiredError, checked_imap
 from domain.values import Actor, Priority
 
 MAILBOX_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/mailboxes")
@@ -48,6 +50,13 @@ class Mailbox(Aggregate):
         Routed: ClassVar[type[Aggregate.Event]]
         Readded: ClassVar[type[Aggregate.Event]]
         Removed: ClassVar[type[Aggregate.Event]]
+        ImapConfigured: ClassVar[type[Aggregate.Event]]
+        ImapStopped: ClassVar[type[Aggregate.Event]]
+
+    # The IMAP account mail is fetched from (None: mail comes by other transports only),
+    # and its password sealed. Class defaults: snapshots taken before IMAP lack both.
+    imap: dict[str, Any] | None = None
+    imap_password_token: str | None = None
 
     @staticmethod
     def create_id(address: str) -> UUID:
@@ -109,6 +118,53 @@ class Mailbox(Aggregate):
     ) -> None:
         self.route = route
         self.removed = False
+        # A mailbox added again starts without the removed one's IMAP account.
+        self.imap = self.imap_password_token = None
+
+    def configure_imap(
+        self,
+        *,
+        imap: dict[str, Any],
+        password_token: str | None,
+        actor: Actor,
+        correlation_id: str,
+    ) -> None:
+        """Fetch this mailbox's mail from an IMAP account. Without a new password the
+        stored one is kept, unless the host changes (then it must be given again)."""
+        if self.removed:
+            raise MailboxRemovedError
+        account = checked_imap(imap)
+        token = password_token or self._kept_password(account)
+        if (account, token) == (self.imap, self.imap_password_token):
+            return
+        self._imap_configured(
+            imap=account, password_token=token, actor=actor.ref, correlation_id=correlation_id
+        )
+
+    def _kept_password(self, account: dict[str, Any]) -> str:
+        if self.imap is None or self.imap_password_token is None:
+            raise ImapPasswordRequiredError("a password is needed to set up IMAP")
+        if self.imap["host"].lower() != account["host"].lower():
+            raise ImapPasswordRequiredError("give the password again for another host")
+        return self.imap_password_token
+
+    @event("ImapConfigured", topic="ledgerdesk:Mailbox.ImapConfigured")
+    def _imap_configured(
+        self, imap: dict[str, Any], password_token: str, actor: str, correlation_id: str
+    ) -> None:
+        self.imap = imap
+        self.imap_password_token = password_token
+
+    def stop_imap(self, *, actor: Actor, correlation_id: str) -> None:
+        """Fetch no more mail by IMAP (a mailbox without an account: nothing happens)."""
+        if self.removed:
+            raise MailboxRemovedError
+        if self.imap is not None:
+            self._imap_stopped(actor=actor.ref, correlation_id=correlation_id)
+
+    @event("ImapStopped", topic="ledgerdesk:Mailbox.ImapStopped")
+    def _imap_stopped(self, actor: str, correlation_id: str) -> None:
+        self.imap = self.imap_password_token = None
 
     def remove(self, actor: Actor, correlation_id: str) -> None:
         if self.removed:

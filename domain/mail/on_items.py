@@ -93,3 +93,43 @@ def record_bounce(
         actor=actor.ref,
         correlation_id=correlation_id,
     )
+
+
+class MailNotSent(Aggregate.Event):
+    """A mail about the item (`kind`, to `recipient`, Message-ID `mail_message_id`) could
+    not be sent: the SMTP server refused it for good, or we gave up retrying (`error`)."""
+
+    TOPIC = "ledgerdesk:Ticket.MailNotSent"
+    mail_message_id: str
+    kind: str
+    recipient: str
+    error: str
+    actor: str
+    correlation_id: str
+
+    def apply(self, aggregate: Any) -> None:
+        """The item's state is unchanged; the failure is its history."""
+
+
+register_topic(MailNotSent.TOPIC, MailNotSent)
+
+
+def record_not_sent(
+    item: Any,
+    *,
+    mail_message_id: str,
+    kind: str,
+    recipient: str,
+    error: str,
+    actor: Actor,
+    correlation_id: str,
+) -> None:
+    item.trigger_event(
+        MailNotSent,
+        mail_message_id=mail_message_id,
+        kind=kind,
+        recipient=recipient,
+        error=error[:2000],
+        actor=actor.ref,
+        correlation_id=correlation_id,
+    )

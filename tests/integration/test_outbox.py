@@ -282,6 +282,7 @@ def test_a_periodic_message_needs_an_actor(desk: bootstrap.Container) -> None:
         desk.projects,
         desk.views,
         RecurrenceService(desk.app),
+        desk.mail_out,
     )
     with pytest.raises(ValueError, match=r"without an actor: nobody\.listens"):
         WorkerHost(

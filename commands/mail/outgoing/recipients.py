@@ -1,0 +1,49 @@
+"""Who may get mail about an item: its customers (the requester, and those who take part in
+its mail thread) and its staff (followers and assignees who are active)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from commands.mail.outgoing.item_mail import ItemMail
+from commands.portal import requester_of
+from commands.unit_of_work import UnitOfWork
+from domain.contact import Contact, contact_id_for
+from domain.mail.outgoing import Recipient
+from domain.mail.thread import MailThread, thread_id_for
+from domain.task import Task
+from domain.ticket import Ticket
+from domain.user import User
+
+
+def customers_of(uow: UnitOfWork, item: Ticket | Task, facts: ItemMail) -> list[Recipient]:
+    found: dict[str, Recipient] = {}
+    requester = requester_of(uow, item.number)
+    email = requester.email if requester is not None else facts.requester_email
+    if email:
+        found[email] = Recipient(email, requester.name if requester else "", f"customer:{email}")
+    numbers = {item.number}
+    converted_from = getattr(item, "converted_from", None)
+    if converted_from:
+        numbers.add(converted_from)
+    for number in sorted(numbers):
+        thread = uow.get(thread_id_for(number), MailThread)
+        for address in thread.participants if thread is not None else {}:
+            if address not in found:
+                contact = uow.get(contact_id_for(address), Contact)
+                name = contact.name if contact is not None else ""
+                found[address] = Recipient(address, name, f"customer:{address}")
+    return list(found.values())
+
+
+def staff_of(uow: UnitOfWork, item: Ticket | Task) -> list[Recipient]:
+    people: list[Recipient] = []
+    for user_id in dict.fromkeys([*item.followers, *item.assignees]):
+        user = uow.find_user(UUID(user_id))
+        if user is not None and user.is_active:
+            people.append(staff_recipient(user))
+    return people
+
+
+def staff_recipient(user: User) -> Recipient:
+    return Recipient(user.email, user.name, f"user:{user.id}")

@@ -1,0 +1,449 @@
+"""Mail out: deciding who gets which mail (queued once, as `OutboundMail` events), and
+sending a queued mail over SMTP.
+
+Actors call these from the committed log (the outbox): a posted message is mailed to each
+recipient who has not read it `forward_after` seconds later; a due acknowledgement to its
+sender; an assignment or a mention to the staff member it names. Deciding is idempotent
+(an outbound mail's id follows from why it is sent); sending skips a mail already settled,
+and a mail sent twice after a crash carries the same Message-ID."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from commands.application import LedgerDesk
+from commands.blobs import BlobStore
+from commands.credentials import Credentials
+from commands.mail.outgoing import smtp
+from commands.mail.outgoing.compose import Attached, Envelope, compose
+from commands.mail.outgoing.item_mail import ItemMail, Message, read_item_mail
+from commands.mail.outgoing.recipients import customers_of, staff_of, staff_recipient
+from commands.mail.outgoing.settings import MailSettingsService
+from commands.mail.outgoing.smtp import PermanentSendError, SmtpServer, TransientSendError
+from commands.mail.outgoing.templates import render
+from commands.models import Context
+from commands.tickets import require_visible
+from commands.unit_of_work import UnitOfWork, run
+from domain.errors import DomainError
+from domain.item_numbers import item_id
+from domain.mail.acknowledgements import Acknowledgement
+from domain.mail.addresses import Address, our_message_id, reply_address
+from domain.mail.mailbox import Mailbox, mailbox_id_for
+from domain.mail.on_items import record_not_sent
+from domain.mail.outgoing import (
+    MailBusyError,
+    MailKind,
+    OutboundMail,
+    Recipient,
+    mentioned_addresses,
+    message_recipients,
+    outbound_id_for,
+)
+from domain.mail.templates import LAYOUT, MailTemplate, template_id_for
+from domain.reading import has_read
+from domain.task import Task
+from domain.ticket import Ticket
+from domain.user import user_id_for
+from domain.values import Actor
+
+MAIL_ACTOR = Actor.system("mail")
+GIVE_UP_AFTER = timedelta(days=2)
+# How long a worker's claim on a mail lasts (a crashed worker's claim lapses after it).
+CLAIM_HOLD = timedelta(minutes=5)
+# Authors whose messages are history, not news: never mailed.
+QUIET_AUTHORS = ("system:import", "import:")
+
+
+@dataclass(frozen=True)
+class OutgoingConfig:
+    """What mail out needs from the settings."""
+
+    address: str
+    secret: bytes
+    smtp_url: str | None
+    forward_after: float
+    public_url: str
+    attach_limit: int
+
+
+class MailOutService:
+    def __init__(
+        self,
+        app: LedgerDesk,
+        blobs: BlobStore,
+        config: OutgoingConfig,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.app = app
+        self.blobs = blobs
+        self.config = config
+        self.clock = clock
+        self.settings = MailSettingsService(app, Credentials(config.secret))
+
+    # --- which SMTP server ---------------------------------------------------------------
+
+    def server(self) -> SmtpServer | None:
+        """The admins' SMTP server, else LEDGERDESK_SMTP_URL's, else None (no mail out)."""
+        configured = self.settings.smtp_server()
+        if configured is not None:
+            return configured
+        return SmtpServer.from_url(self.config.smtp_url) if self.config.smtp_url else None
+
+    # --- deciding ------------------------------------------------------------------------
+
+    def forward(self, item: UUID, message_id: str, posted_at: datetime) -> float:
+        """Mail message `message_id` to each of its recipients who has not read it by now;
+        answers how many seconds remain before it is due (0: decided)."""
+        wait = (
+            posted_at + timedelta(seconds=self.config.forward_after) - self.clock()
+        ).total_seconds()
+        if wait > 0:
+            return wait
+        if self.server() is None:
+            return 0.0
+
+        def decide(uow: UnitOfWork) -> list[Any]:
+            found = _item(uow, item)
+            if found is None:
+                return []
+            facts = read_item_mail(uow, found.number)
+            message = facts.messages.get(message_id)
+            if message is None or message.author.startswith(QUIET_AUTHORS):
+                return []
+            visibility = "internal" if message.internal else "customer"
+            everyone = message_recipients(
+                visibility, message.author, customers_of(uow, found, facts), staff_of(uow, found)
+            )
+            unread = [p for p in everyone if not has_read(found, p.reader, message_id)]
+            return self._queue_each(
+                uow,
+                found.number,
+                unread,
+                lambda p: MailKind.STAFF_MESSAGE if p.is_staff else MailKind.CUSTOMER_MESSAGE,
+                lambda p: f"message:{message_id}:{p.address}",
+                {"message_id": message_id},
+            )
+
+        run(self.app, item, decide)
+        return 0.0
+
+    def acknowledge(self, acknowledgement: UUID) -> None:
+        """Send the acknowledgement that is due (unless admins switched them off)."""
+        if self.server() is None or not self.settings.current()["acknowledge"]:
+            return
+
+        def decide(uow: UnitOfWork) -> list[Any]:
+            due = uow.get(acknowledgement, Acknowledgement)
+            if due is None or uow.get(item_id(due.number), (Ticket, Task)) is None:  # type: ignore[arg-type]
+                return []
+            customers = customers_of(uow, uow.item(due.number), ItemMail(due.number))
+            named = {c.address: c.name for c in customers}
+            to = Recipient(due.sender, named.get(due.sender, ""), f"customer:{due.sender}")
+            return self._queue_each(
+                uow, due.number, [to], lambda _: MailKind.ACKNOWLEDGEMENT,
+                lambda _: f"ack:{acknowledgement}", {},
+            )  # fmt: skip
+
+        run(self.app, acknowledgement, decide)
+
+    def assignment(self, item: UUID, version: int, user_id: str, by: str) -> None:
+        """Tell `user_id` that `by` assigned them the item (not when they took it)."""
+        if self.server() is None or by == f"user:{user_id}":
+            return
+
+        def decide(uow: UnitOfWork) -> list[Any]:
+            found = _item(uow, item)
+            user = uow.find_user(UUID(user_id))
+            if found is None or user is None or not user.is_active:
+                return []
+            return self._queue_each(
+                uow, found.number, [staff_recipient(user)], lambda _: MailKind.ASSIGNMENT,
+                lambda _: f"assign:{item}:{version}", {"by": by},
+            )  # fmt: skip
+
+        run(self.app, item, decide)
+
+    def mentions(self, item: UUID, message_id: str) -> None:
+        """Tell each staff member mentioned in a message (`@ana@example.com`) who may see
+        the item; never its author."""
+        if self.server() is None:
+            return
+
+        def decide(uow: UnitOfWork) -> list[Any]:
+            found = _item(uow, item)
+            if found is None:
+                return []
+            message = read_item_mail(uow, found.number).messages.get(message_id)
+            if message is None or message.author.startswith(QUIET_AUTHORS):
+                return []
+            people = []
+            for address in mentioned_addresses(message.body):
+                user = uow.find_user(user_id_for(address))
+                if user is None or not user.is_active or message.author == f"user:{user.id}":
+                    continue
+                if _may_see(uow, found, user.id):
+                    people.append(staff_recipient(user))
+            return self._queue_each(
+                uow, found.number, people, lambda _: MailKind.MENTION,
+                lambda p: f"mention:{message_id}:{p.address}", {"message_id": message_id},
+            )  # fmt: skip
+
+        run(self.app, item, decide)
+
+    def _queue_each(
+        self,
+        uow: UnitOfWork,
+        number: int,
+        people: list[Recipient],
+        kind: Callable[[Recipient], MailKind],
+        key: Callable[[Recipient], str],
+        context: dict[str, Any],
+    ) -> list[Any]:
+        queued = []
+        for person in people:
+            if self._ours(uow, person.address):  # Never mail ourselves: that is a loop.
+                continue
+            mail_key = key(person)
+            if uow.get(outbound_id_for(mail_key), OutboundMail) is not None:
+                continue
+            domain = self._domain()
+            queued.append(
+                OutboundMail.queue(
+                    key=mail_key,
+                    kind=kind(person),
+                    number=number,
+                    to=person,
+                    context=context,
+                    mail_message_id=our_message_id(self.config.secret, number, mail_key, domain),
+                    actor=MAIL_ACTOR,
+                    correlation_id=f"mail:{mail_key}"[:200],
+                )
+            )
+        return queued
+
+    def _ours(self, uow: UnitOfWork, address: str) -> bool:
+        parsed = Address.parse(address)
+        if parsed is None:
+            return True
+        if parsed.base == self.config.address:
+            return True
+        mailbox = uow.get(mailbox_id_for(parsed.base), Mailbox)
+        return mailbox is not None and not mailbox.removed
+
+    def _domain(self) -> str:
+        return self.config.address.rpartition("@")[2]
+
+    # --- sending -------------------------------------------------------------------------
+
+    def send(self, outbound: UUID) -> str:
+        """Send a queued mail; what became of it (sent, failed, settled already). Raises
+        TransientSendError while a retry may still help, MailBusyError while another worker
+        holds it.
+
+        The attempt is claimed in the log before the mail leaves, so two workers never both
+        send it; only a crash between the SMTP server's 250 and the `Sent` event can send it
+        again, after the claim lapses, with the same Message-ID."""
+        claimed = self._claim(outbound)
+        if claimed is None:
+            return "settled"
+        mail = claimed
+        server = self.server()
+        try:
+            if server is None:
+                raise TransientSendError("no SMTP server is configured")
+            message, sender = self._compose(UnitOfWork(self.app), mail, server)
+            smtp.send(server, message, sender, [mail.recipient])
+        except PermanentSendError as refused:
+            self._failed(outbound, str(refused))
+            return "failed"
+        except TransientSendError as failed:
+            if self.clock() - mail.created_on > GIVE_UP_AFTER:
+                self._failed(outbound, f"gave up after {GIVE_UP_AFTER}: {failed}")
+                return "failed"
+            error = str(failed)
+            self._settle(outbound, lambda m: m.released(error, MAIL_ACTOR, m.key))
+            raise
+        self._settle(outbound, lambda m: m.sent(server.describe(), MAIL_ACTOR, m.key))
+        return "sent"
+
+    def _claim(self, outbound: UUID) -> OutboundMail | None:
+        """The mail, claimed for this attempt; None if it is settled. One save, no retry:
+        a concurrent claim makes this one fail (MailBusyError)."""
+        mail = UnitOfWork(self.app).get(outbound, OutboundMail)
+        if mail is None or mail.settled:
+            return None
+        mail.attempt(self.clock(), CLAIM_HOLD, MAIL_ACTOR, mail.key)
+        try:
+            self.app.save_all([mail])
+        except IntegrityError:
+            raise MailBusyError from None
+        return mail
+
+    def _compose(self, uow: UnitOfWork, mail: OutboundMail, server: SmtpServer) -> tuple[Any, str]:
+        item = uow.item(mail.number)
+        facts = read_item_mail(uow, mail.number)
+        branding = self.settings.current()
+        mailbox = facts.mailbox or self.config.address
+        sender = server.from_address or mailbox
+        message = facts.messages.get(mail.context.get("message_id", ""))
+        context = self._context(uow, mail, item, message, branding)
+        own = _override(uow, mail.kind)
+        layout = _override(uow, LAYOUT)
+        rendered = render(mail.kind, context, own, layout)
+        references, answered = facts.references(message.message_id if message else None)
+        envelope = Envelope(
+            from_address=sender,
+            from_name=server.from_name or branding["company_name"],
+            to_address=mail.recipient,
+            to_name=mail.recipient_name,
+            reply_to=reply_address(self.config.secret, mailbox, mail.number),
+            message_id=mail.mail_message_id,
+            references=references,
+            in_reply_to=answered,
+            auto_submitted={
+                MailKind.ACKNOWLEDGEMENT.value: "auto-replied",
+                MailKind.ASSIGNMENT.value: "auto-generated",
+                MailKind.MENTION.value: "auto-generated",
+            }.get(mail.kind),
+        )
+        attachments = self._attachments(facts, message) if message else []
+        return compose(rendered, envelope, self.clock(), attachments), sender
+
+    def _context(
+        self,
+        uow: UnitOfWork,
+        mail: OutboundMail,
+        item: Ticket | Task,
+        message: Message | None,
+        branding: dict[str, Any],
+    ) -> dict[str, Any]:
+        facts = read_item_mail(uow, mail.number)
+        context: dict[str, Any] = {
+            "company": {
+                "name": branding["company_name"],
+                "logo_url": branding["logo_url"],
+                "colour": branding["colour"],
+            },
+            "item": {
+                "number": item.number,
+                "title": item.title,
+                "kind": item.KIND,
+                "status": item.status,
+                "url": f"{self.config.public_url}/api/v1/{item.KIND}s/{item.number}",
+            },
+            "tag": f"[#{item.number}]",
+            "recipient": {"name": mail.recipient_name or mail.recipient, "address": mail.recipient},
+            "message": None,
+            "attachments": [],
+            "assigned_by": _name(uow, mail.context.get("by", "")),
+        }
+        if message is not None:
+            context["message"] = {
+                "body": message.body,
+                "author_name": _name(uow, message.author),
+                "internal": message.internal,
+            }
+            context["attachments"] = [
+                {
+                    "name": a["name"],
+                    "size_text": _size(a["size"]),
+                    "link": None
+                    if a["size"] <= self.config.attach_limit
+                    else self._link(item, a, mail),
+                }
+                for a in facts.attachments_of(message)
+            ]
+        return context
+
+    def _link(self, item: Ticket | Task, attachment: dict[str, Any], mail: OutboundMail) -> str:
+        base = self.config.public_url
+        if mail.reader.startswith("customer:"):
+            return f"{base}/api/v1/portal/tickets/{item.number}/attachments/{attachment['id']}"
+        return f"{base}/api/v1/{item.KIND}s/{item.number}/attachments/{attachment['id']}"
+
+    def _attachments(self, facts: ItemMail, message: Message) -> list[Attached]:
+        """The message's attachments up to the size limit (larger ones are links)."""
+        return [
+            Attached(a["name"], a["media_type"], self.blobs.path(a["sha256"]).read_bytes())
+            for a in facts.attachments_of(message)
+            if a["size"] <= self.config.attach_limit
+        ]
+
+    def _failed(self, outbound: UUID, error: str) -> None:
+        def decide(uow: UnitOfWork) -> list[Any]:
+            mail = uow.get(outbound, OutboundMail)
+            if mail is None or mail.settled:
+                return []
+            mail.failed(error, MAIL_ACTOR, mail.key)
+            saved: list[Any] = [mail]
+            if uow.get(item_id(mail.number), (Ticket, Task)) is not None:  # type: ignore[arg-type]
+                item = uow.item(mail.number)
+                record_not_sent(
+                    item,
+                    mail_message_id=mail.mail_message_id,
+                    kind=mail.kind,
+                    recipient=mail.recipient,
+                    error=error,
+                    actor=MAIL_ACTOR,
+                    correlation_id=mail.key[:200],
+                )
+                saved.append(item)
+            return saved
+
+        run(self.app, item_id_of(self.app, outbound), decide)
+
+    def _settle(self, outbound: UUID, change: Callable[[OutboundMail], None]) -> None:
+        def decide(uow: UnitOfWork) -> list[Any]:
+            mail = uow.get(outbound, OutboundMail)
+            if mail is None or mail.settled:
+                return []
+            change(mail)
+            return [mail]
+
+        run(self.app, outbound, decide)
+
+
+def item_id_of(app: LedgerDesk, outbound: UUID) -> UUID:
+    mail = UnitOfWork(app).get(outbound, OutboundMail)
+    return item_id(mail.number) if mail is not None else outbound
+
+
+def _item(uow: UnitOfWork, aggregate_id: UUID) -> Ticket | Task | None:
+    return uow.get(aggregate_id, (Ticket, Task))  # type: ignore[arg-type]
+
+
+def _may_see(uow: UnitOfWork, item: Ticket | Task, user_id: UUID) -> bool:
+    try:
+        require_visible(item, uow, Context(actor=Actor.user(user_id), correlation_id="mention"))
+    except DomainError:
+        return False
+    return True
+
+
+def _override(uow: UnitOfWork, kind: str) -> dict[str, str] | None:
+    template = uow.get(template_id_for(kind), MailTemplate)
+    return template.parts if template is not None else None
+
+
+def _name(uow: UnitOfWork, ref: str) -> str:
+    actor = Actor.parse(ref)
+    if actor.kind == "user":
+        user = uow.find_user(UUID(actor.ident))
+        return user.name if user is not None else "A colleague"
+    if actor.kind == "customer":
+        return actor.ident
+    return "ledgerdesk"
+
+
+def _size(size: int) -> str:
+    for unit in ("bytes", "KB", "MB"):
+        if size < 1024 or unit == "MB":
+            return f"{size} {unit}" if unit == "bytes" else f"{size:.0f} {unit}"
+        size = size / 1024  # type: ignore[assignment]
+    return f"{size} GB"

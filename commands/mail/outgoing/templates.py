@@ -1,0 +1,153 @@
+"""The mail templates: Jinja2 in a sandbox, the shipped defaults beside this module, admins'
+overrides (`domain.mail.templates`) in their place, every mail inside the common layout.
+
+A template that does not compile or render is a `TemplateProblem` naming the part and the
+line; admins see it (422) when they save or preview one, so a send never meets it. Unknown
+variables are errors (`StrictUndefined`), and the sandbox refuses attribute access to
+anything unsafe."""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
+
+from domain.errors import InvalidValueError
+from domain.mail.templates import LAYOUT, TEMPLATE_KINDS, UnknownTemplateError
+
+HERE = Path(__file__).parent / "templates"
+PARTS = ("subject", "html", "text")
+LAYOUT_PARTS = ("html", "text")
+SUFFIX = {"subject": "subject.j2", "html": "html.j2", "text": "txt.j2"}
+MAX_TEMPLATE_CHARS = 100_000
+ANONYMOUS = "<template>"
+
+
+class TemplateProblem(InvalidValueError):
+    """A template that does not compile or render: which part, which line, what."""
+
+    def __init__(self, kind: str, part: str, line: int | None, message: str) -> None:
+        where = f"{kind}.{part}" + (f", line {line}" if line else "")
+        super().__init__(part, f"{where}: {message}")
+        self.kind = kind
+        self.part = part
+        self.line = line
+        self.detail_message = message
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    html: str
+    text: str
+
+
+def parts_of(kind: str) -> tuple[str, ...]:
+    if kind not in TEMPLATE_KINDS:
+        raise UnknownTemplateError(kind)
+    return LAYOUT_PARTS if kind == LAYOUT else PARTS
+
+
+@cache
+def default(kind: str) -> dict[str, str]:
+    """The shipped templates of `kind`."""
+    return {part: (HERE / f"{kind}.{SUFFIX[part]}").read_text() for part in parts_of(kind)}
+
+
+@cache
+def _environment(autoescape: bool) -> ImmutableSandboxedEnvironment:
+    return ImmutableSandboxedEnvironment(autoescape=autoescape, undefined=StrictUndefined)
+
+
+def _render(kind: str, part: str, source: str, context: dict[str, Any]) -> str:
+    if len(source) > MAX_TEMPLATE_CHARS:
+        raise TemplateProblem(kind, part, None, f"longer than {MAX_TEMPLATE_CHARS} characters")
+    env = _environment(part == "html")
+    try:
+        return env.from_string(source).render(context)
+    except TemplateSyntaxError as broken:
+        raise TemplateProblem(kind, part, broken.lineno, broken.message or "syntax error") from None
+    except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as failed:
+        raise TemplateProblem(
+            kind, part, _line(failed), str(failed) or type(failed).__name__
+        ) from None
+
+
+def _line(error: BaseException) -> int | None:
+    """The template line a render error happened on (Jinja maps its frames to lines)."""
+    lines = [f.lineno for f in traceback.extract_tb(error.__traceback__) if f.filename == ANONYMOUS]
+    return lines[-1] if lines else None
+
+
+def check(kind: str, parts: dict[str, str], context: dict[str, Any]) -> dict[str, str]:
+    """`parts` exactly as a kind needs them, each compiling and rendering with `context`."""
+    wanted = parts_of(kind)
+    missing = [p for p in wanted if not isinstance(parts.get(p), str)]
+    if missing:
+        raise InvalidValueError(missing[0], f"{kind} needs {', '.join(wanted)}")
+    checked = {p: parts[p] for p in wanted}
+    if kind == LAYOUT:
+        sample = {**context, "body": Markup("<p>Body</p>"), "subject": "Subject"}
+        for part in wanted:
+            _render(kind, part, checked[part], sample)
+    else:
+        for part in wanted:
+            _render(kind, part, checked[part], context)
+    return checked
+
+
+def render(
+    kind: str,
+    context: dict[str, Any],
+    own: dict[str, str] | None,
+    layout: dict[str, str] | None,
+) -> Rendered:
+    """Mail of `kind`: its own templates (`own`, or the defaults), then the layout's around
+    the HTML and text bodies. The subject is one line and always carries the item's tag."""
+    templates = own or default(kind)
+    frame = layout or default(LAYOUT)
+    subject = " ".join(_render(kind, "subject", templates["subject"], context).split())
+    tag = context.get("tag", "")
+    if tag and tag not in subject:
+        subject = f"{subject} {tag}".strip()
+    html_body = _render(kind, "html", templates["html"], context)
+    text_body = _render(kind, "text", templates["text"], context)
+    framed = {**context, "subject": subject}
+    # The kind's HTML was rendered with autoescaping: it is markup already.
+    body = Markup(html_body)  # noqa: S704
+    html = _render(LAYOUT, "html", frame["html"], {**framed, "body": body})
+    text = _render(LAYOUT, "text", frame["text"], {**framed, "body": text_body})
+    return Rendered(subject[:900], html, text.strip() + "\n")
+
+
+def sample_context(kind: str, company: dict[str, Any]) -> dict[str, Any]:
+    """Made-up data to preview and check a template of `kind` with."""
+    context: dict[str, Any] = {
+        "company": company,
+        "item": {
+            "number": 1042,
+            "title": "The printer on floor 2 is on fire",
+            "kind": "ticket",
+            "status": "Open",
+            "url": "http://ledgerdesk.example/items/1042",
+        },
+        "tag": "[#1042]",
+        "recipient": {"name": "Ada Lovelace", "address": "ada@customer.example"},
+        "message": {
+            "body": "We have put it out.\nA new one arrives on Monday.",
+            "author_name": "Grace Hopper",
+            "internal": kind == "staff_message",
+        },
+        "attachments": [
+            {"name": "invoice.pdf", "size_text": "48 KB", "link": None},
+            {"name": "photos.zip", "size_text": "31 MB", "link": "http://ledgerdesk.example/a/1"},
+        ],
+        "assigned_by": "Grace Hopper",
+    }
+    return context

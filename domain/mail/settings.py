@@ -1,0 +1,120 @@
+"""The install's mail settings that admins change through the API: whether new items are
+acknowledged, the name, logo and colour mail is branded with, and the SMTP server mail
+leaves through (it wins over `LEDGERDESK_SMTP_URL`). One aggregate for the install.
+
+The SMTP password arrives sealed (`commands.credentials`): events hold only the token."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, ClassVar
+from uuid import NAMESPACE_URL, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InvalidValueError
+from domain.mail.addresses import Address
+from domain.values import Actor
+
+MAIL_SETTINGS_ID = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/mail/settings")
+SECURITY = ("tls", "starttls", "none")
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+DEFAULTS: dict[str, Any] = {
+    "acknowledge": True,
+    "company_name": "ledgerdesk",
+    "logo_url": None,
+    "colour": "#1f6feb",
+    "smtp": None,
+}
+
+
+def checked_smtp(smtp: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An SMTP server as events carry it: host, port, security, user, the sealed password
+    (`password_token`), and the From address and name (None: the install's)."""
+    if smtp is None:
+        return None
+    host = str(smtp.get("host") or "").strip()
+    if not host or any(c.isspace() for c in host):
+        raise InvalidValueError("smtp.host", "a host name or address")
+    port = smtp.get("port")
+    if not isinstance(port, int) or not 0 < port < 65536:
+        raise InvalidValueError("smtp.port", "a port number from 1 to 65535")
+    security = smtp.get("security", "starttls")
+    if security not in SECURITY:
+        raise InvalidValueError("smtp.security", f"one of {', '.join(SECURITY)}")
+    sender = smtp.get("from_address")
+    if sender is not None and Address.parse(str(sender)) is None:
+        raise InvalidValueError("smtp.from_address", f"not an address: {sender!r}")
+    return {
+        "host": host,
+        "port": port,
+        "security": security,
+        "user": smtp.get("user") or None,
+        "password_token": smtp.get("password_token") or None,
+        "from_address": str(sender).lower() if sender else None,
+        "from_name": smtp.get("from_name") or None,
+    }
+
+
+def checked(values: dict[str, Any]) -> dict[str, Any]:
+    colour = values.get("colour", DEFAULTS["colour"])
+    if not isinstance(colour, str) or not _COLOUR.match(colour):
+        raise InvalidValueError("colour", "a colour as #rrggbb")
+    logo = values.get("logo_url")
+    if logo is not None and not str(logo).startswith(("https://", "http://")):
+        raise InvalidValueError("logo_url", "an http(s) address of an image")
+    name = str(values.get("company_name") or "").strip()
+    if not name or len(name) > 200:
+        raise InvalidValueError("company_name", "a name of 1 to 200 characters")
+    return {
+        "acknowledge": bool(values.get("acknowledge", True)),
+        "company_name": name,
+        "logo_url": logo,
+        "colour": colour,
+        "smtp": checked_smtp(values.get("smtp")),
+    }
+
+
+class MailSettings(Aggregate):
+    """What admins set for mail; absent until first changed (the defaults apply)."""
+
+    TOPIC = "ledgerdesk:MailSettings"
+
+    if TYPE_CHECKING:
+        Changed: ClassVar[type[Aggregate.Event]]
+
+    @staticmethod
+    def create_id() -> Any:
+        return MAIL_SETTINGS_ID
+
+    class Created(Aggregate.Created):
+        TOPIC = "ledgerdesk:MailSettings.Created"
+
+    class Set(Aggregate.Created):
+        TOPIC = "ledgerdesk:MailSettings.Set"
+        values: dict[str, Any]
+        actor: str
+        correlation_id: str
+
+    @event(Set)
+    def __init__(self, values: dict[str, Any], actor: str, correlation_id: str) -> None:
+        self.values = values
+
+    @classmethod
+    def first(cls, values: dict[str, Any], actor: Actor, correlation_id: str) -> MailSettings:
+        return cls._create(
+            cls.Set,
+            id=MAIL_SETTINGS_ID,
+            values=checked(values),
+            actor=actor.ref,
+            correlation_id=correlation_id,
+        )
+
+    def change(self, values: dict[str, Any], actor: Actor, correlation_id: str) -> None:
+        new = checked(values)
+        if new != self.values:
+            self._changed(values=new, actor=actor.ref, correlation_id=correlation_id)
+
+    @event("Changed", topic="ledgerdesk:MailSettings.Changed")
+    def _changed(self, values: dict[str, Any], actor: str, correlation_id: str) -> None:
+        self.values = values

@@ -1,0 +1,98 @@
+"""Mail out through the API: admins change the mail settings (the SMTP password is never
+given back), override, preview and reset templates (a broken one is 422 naming its line),
+and readers mark a conversation read."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from commands.models import IssueToken
+from ledgerdesk import bootstrap
+from tests.factories import SYSTEM, register
+
+SMTP = {"host": "smtp.example.com", "port": 587, "security": "starttls", "user": "desk"}
+
+
+def test_the_smtp_password_is_kept_encrypted_and_never_shown(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    body = {"company_name": "Acme", "colour": "#aa0000", "smtp": {**SMTP, "password": "s3cret!"}}
+    changed = client.put("/api/v1/mail/settings", json=body)
+    assert changed.status_code == 200, changed.text
+    shown = client.get("/api/v1/mail/settings").json()
+    assert shown["smtp"]["password_set"] is True
+    assert "s3cret" not in changed.text + client.get("/api/v1/mail/settings").text
+    # Stored as a token in the log, not as the password
+    stored = [e for e in live.app.recorder.select_notifications(start=1, limit=10_000)]
+    assert all(b"s3cret" not in n.state for n in stored)
+    assert live.mail_out.server() is not None
+    assert live.mail_out.server().password == "s3cret!"  # type: ignore[union-attr]
+    # A change without a password keeps it
+    client.put("/api/v1/mail/settings", json={**body, "smtp": {**SMTP, "port": 2525}})
+    assert live.mail_out.server().password == "s3cret!"  # type: ignore[union-attr]
+    assert live.mail_out.server().port == 2525  # type: ignore[union-attr]
+
+
+def test_bad_settings_are_422_and_members_may_not_change_them(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    bad = client.put("/api/v1/mail/settings", json={"colour": "red"})
+    assert bad.status_code == 422
+    assert "colour" in bad.json()["detail"]
+    register(live, "member@example.com")
+    token = live.accounts.issue_token(IssueToken(email="member@example.com"), SYSTEM)[1]
+    refused = client.put(
+        "/api/v1/mail/settings", json={}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert refused.status_code == 403
+
+
+def test_a_template_is_overridden_previewed_and_reset(client: TestClient) -> None:
+    kind = "/api/v1/mail/templates/acknowledgement"
+    assert client.get(kind).json()["overridden"] is False
+    draft = {
+        "subject": "Got it: {{ item.title }}",
+        "html": "<p>Hi {{ recipient.name }}</p>",
+        "text": "Hi {{ recipient.name }}",
+    }
+    preview = client.post(f"{kind}/preview", json=draft)
+    assert preview.status_code == 200, preview.text
+    shown = preview.json()
+    assert shown["subject"].startswith("Got it: The printer")
+    assert shown["subject"].endswith("[#1042]")  # The tag is always there.
+    assert "Hi Ada Lovelace" in shown["html"]
+    assert "Hi Ada Lovelace" in shown["text"]
+    saved = client.put(kind, json=draft)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["overridden"] is True
+    assert client.post(f"{kind}/preview").json()["subject"].startswith("Got it:")
+    assert client.delete(kind).status_code == 204
+    assert client.get(kind).json()["overridden"] is False
+
+
+def test_a_broken_template_is_422_naming_its_part_and_line(client: TestClient) -> None:
+    kind = "/api/v1/mail/templates/mention"
+    broken = {"subject": "x", "html": "<p>one</p>\n<p>{{ item.nope }}</p>", "text": "t"}
+    for answer in (client.post(f"{kind}/preview", json=broken), client.put(kind, json=broken)):
+        assert answer.status_code == 422
+        assert "html, line 2" in answer.json()["detail"]
+    syntax = {"subject": "x", "html": "h", "text": "a\nb\n{% for %}"}
+    assert "text, line 3" in client.put(kind, json=syntax).json()["detail"]
+    unsafe = {"subject": "{{ ''.__class__.__mro__ }}", "html": "h", "text": "t"}
+    assert "unsafe" in client.put(kind, json=unsafe).json()["detail"]
+    assert client.get(kind).json()["overridden"] is False  # Nothing was saved.
+    assert client.get("/api/v1/mail/templates/nonsense").status_code == 422
+
+
+def test_marking_a_conversation_read_counts_what_was_new(client: TestClient) -> None:
+    number = client.post("/api/v1/tickets", json={"title": "Jam"}).json()["number"]
+    client.post(f"/api/v1/tickets/{number}/messages", json={"body": "a", "visibility": "internal"})
+    first = client.post(f"/api/v1/tickets/{number}/read")
+    assert first.status_code == 200, first.text
+    assert first.json() == {"read": 1}
+    assert client.post(f"/api/v1/tickets/{number}/read").json() == {"read": 0}
+    detail = client.get(
+        f"/api/v1/tickets/{number}", headers={"X-Min-Position": first.headers["X-Log-Position"]}
+    )
+    assert detail.json()["messages"][0]["read_by"]
+    assert client.post("/api/v1/tickets/999999/read").status_code == 404
