@@ -32,6 +32,19 @@ _BOUNCE_SUBJECTS = re.compile(
     r"(?i)(undeliver|delivery status notification|returned mail|mail delivery (failed|"
     r"failure|subsystem)|failure notice|delivery failure)"
 )
+# Where a classic bounce's notice ends and its copy of the returned message begins (qmail,
+# Exim, sendmail), or the copy's first header when no line announces it.
+_RETURNED_COPY = re.compile(
+    r"(?im)^[ \t]*-{2,}[ \t]*(?:below this line is a copy of the message|this is a copy of "
+    r"the|(?:original )?message (?:headers? )?follows)|^(?:return-path|received):"
+)
+# A failed address in a notice: <in brackets> (qmail, sendmail) or alone on an indented
+# line (Exim, Domino).
+_NOTICE_ADDRESS = re.compile(
+    r"(?m)<([^<>\s@]+@[^<>\s]+)>|^[ \t]+([^<>\s@]+@[^<>\s:]+?)[ \t]*:?[ \t]*\r?$"
+)
+# A subject that says the message is a forward (en, de, fr, es, it, pt, nl, pl, sv clients).
+_FORWARD_SUBJECT = re.compile(r"(?i)^\s*(?:fwd?|wg|tr|rv|i|enc|doorst|pd|vb)\s*:")
 
 
 class UnparseableMailError(Exception):
@@ -73,7 +86,7 @@ def _parse(raw: bytes, store: StoreBlob) -> InboundMail:
     if not isinstance(message, EmailMessage) or not _looks_like_headers(raw):
         raise UnparseableMailError("the message has no header block")
     headers = _headers(message)
-    sender_name, sender = _address(headers.get("from", ""))
+    from_name, sender = _address(headers.get("from", ""))
     if not sender:
         raise UnparseableMailError("the message has no readable From address")
     message_id = _first_id(headers.get("message-id", ""))
@@ -81,12 +94,15 @@ def _parse(raw: bytes, store: StoreBlob) -> InboundMail:
         # Without one, the body decides what a second copy is.
         message_id = f"{hashlib.sha256(raw).hexdigest()}@no-message-id.ledgerdesk.invalid"
     text, html, parts = _body(message, store)
-    reply = _reply(text)
+    reply = _reply(text, headers.get("subject", ""))
+    reply_name, reply_to = _address(headers.get("reply-to", ""))
     return InboundMail(
         message_id=message_id,
         sender=sender,
-        sender_name=sender_name,
-        reply_to=_address(headers["reply-to"])[1] or None if "reply-to" in headers else None,
+        # The name goes with the address we answer to: a web form's mail comes from the
+        # form, and its Reply-To is the person who wrote.
+        sender_name=reply_name if reply_to and reply_to != sender else from_name,
+        reply_to=reply_to or None,
         to=_addresses(message, "to"),
         cc=_addresses(message, "cc"),
         subject=_clean(" ".join(headers.get("subject", "").split())),
@@ -103,7 +119,10 @@ def _parse(raw: bytes, store: StoreBlob) -> InboundMail:
 
 
 def _looks_like_headers(raw: bytes) -> bool:
-    first = raw.lstrip(b"\r\n").split(b"\n", 1)[0]
+    lines = raw.lstrip(b"\r\n").split(b"\n", 2)
+    # An mbox envelope line ("From sender date") may come first: Exim's pipe transport and
+    # Postfix's with the F flag write one; the email package reads it as the Unix From.
+    first = lines[1] if len(lines) > 1 and lines[0].startswith(b"From ") else lines[0]
     return bool(re.match(rb"^[!-9;-~]+:", first))
 
 
@@ -207,10 +226,11 @@ def _body(message: EmailMessage, store: StoreBlob) -> tuple[str, str | None, lis
             sha, size = store(_part_bytes(part))
             parts.append(MailPart(filename or _default_name(media, index), media, sha, size))
     html = sanitise("\n".join(htmls)) if htmls else None
-    text = "\n\n".join(t.strip("\n") for t in texts if t.strip())
+    # Line ends normalised before the parts are trimmed, so no CR is left at either end.
+    text = "\n\n".join(t.replace("\r\n", "\n").strip("\n") for t in texts if t.strip())
     if not text and html is not None:
         text = text_of(html)
-    return text.replace("\r\n", "\n"), html, parts
+    return text, html, parts
 
 
 def _filename(part: Message) -> str:
@@ -241,10 +261,13 @@ def _part_bytes(part: Message) -> bytes:
     return payload if isinstance(payload, bytes) else part.as_bytes()
 
 
-def _reply(text: str) -> str:
-    """The new text of a reply, without the quoted history below it (the full text stays)."""
+def _reply(text: str, subject: str) -> str:
+    """The new text of a reply, without the quoted history below it (the full text stays).
+    A forward is kept whole: what it forwards is its content, not history."""
     if not text.strip():
         return ""
+    if _FORWARD_SUBJECT.match(subject):
+        return text.strip()
     try:
         reply = EmailReplyParser(languages=REPLY_LANGUAGES).parse_reply(text=text)
     except Exception:  # noqa: BLE001 - a parser failure keeps the whole text
@@ -271,13 +294,18 @@ def _report(
         original = next(
             (normalise_message_id(i) for i in ids if normalise_message_id(i) != own), None
         )
-        failed = re.findall(
-            r"<([^<>\s@]+@[^<>\s]+)>", _decoded(message) if not message.is_multipart() else ""
-        )
-        return DeliveryReport(
-            original, tuple(dict.fromkeys(a.lower() for a in failed)), "5.0.0", ""
-        )
+        return DeliveryReport(original, _classic_failed(message), "5.0.0", "")
     return None
+
+
+def _classic_failed(message: EmailMessage) -> tuple[str, ...]:
+    """The addresses a classic bounce's notice names: its first text part, up to the copy
+    of the returned message (whose headers name others, our own address among them)."""
+    notice = next((p for p in _leaves(message) if p.get_content_type() == "text/plain"), None)
+    text = _decoded(notice) if notice is not None else ""
+    copy = _RETURNED_COPY.search(text)
+    found = _NOTICE_ADDRESS.findall(text[: copy.start()] if copy else text)
+    return tuple(dict.fromkeys((bracketed or listed).lower() for bracketed, listed in found))
 
 
 def _rfc3464(message: EmailMessage) -> DeliveryReport:

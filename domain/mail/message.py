@@ -33,7 +33,7 @@ class InboundMail:
 
     message_id: str
     sender: str
-    sender_name: str
+    sender_name: str  # The name that goes with `answer_to`.
     reply_to: str | None
     to: tuple[str, ...]
     cc: tuple[str, ...]

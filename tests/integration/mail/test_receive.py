@@ -263,3 +263,78 @@ def test_a_sender_address_the_model_cannot_keep_is_held_not_an_error(
 ) -> None:
     receipt = deliver(container, mail(sender="root@localhost"))
     assert (receipt.outcome, receipt.reason) == ("quarantined", "rejected")
+
+
+def store_in_memory(data: bytes) -> tuple[str, int]:
+    return hashlib.sha256(data).hexdigest(), len(data)
+
+
+def test_mail_with_an_mbox_envelope_line_first_is_read(container: bootstrap.Container) -> None:
+    # Exim's pipe transport (and Postfix's with the F flag) writes "From sender date" first
+    receipt = deliver(container, b"From ada@acme.example Thu Mar  6 13:00:00 2025\n" + mail())
+    assert receipt.outcome == "created"
+
+
+def test_the_text_of_a_crlf_message_keeps_no_carriage_return() -> None:
+    read = parse(mail(body="Line one\r\nLine two"), store_in_memory)
+    assert read.text == "Line one\nLine two"
+
+
+def test_a_forward_keeps_what_it_forwards_in_its_reply_text() -> None:
+    body = (
+        "Can you help?\r\n\r\n---------- Forwarded message ---------\r\n"
+        "From: Carol <carol@partner.example>\r\nSubject: Keys\r\nTo: Dan <dan@acme.example>"
+        "\r\n\r\nThe staging keys expired.\r\n"
+    )
+    # A forward's text is its content: nothing of it is history to strip
+    assert (
+        "staging keys expired" in parse(mail(subject="Fwd: Keys", body=body), store_in_memory).reply
+    )
+    # A reply's quoted history still goes
+    reply = (
+        "Thanks!\r\n\r\nOn Mon, 3 Mar 2025 at 10:00, Carol <c@partner.example> wrote:\r\n> Hi\r\n"
+    )
+    assert parse(mail(subject="Re: Keys", body=reply), store_in_memory).reply == "Thanks!"
+
+
+def test_a_classic_bounce_names_only_the_failed_addresses_of_its_notice(
+    container: bootstrap.Container,
+) -> None:
+    number = deliver(container, mail()).number
+    assert number is not None
+    ours = our_message_id(container.mail.secret, number, "ack", "ledgerdesk.local")
+    # A qmail notice, then the copy of our mail, whose headers name our own address
+    report = (
+        "From: MAILER-DAEMON@mx.acme.example\r\nTo: support@ledgerdesk.local\r\n"
+        "Subject: failure notice\r\nMessage-ID: <qmail-1@mx.acme.example>\r\n\r\n"
+        "I wasn't able to deliver your message to the following addresses.\r\n\r\n"
+        "<ada@acme.example>:\r\nMailbox full. (#5.2.2)\r\n\r\n"
+        "--- Below this line is a copy of the message.\r\n\r\n"
+        "Return-Path: <support@ledgerdesk.local>\r\nFrom: Support <support@ledgerdesk.local>\r\n"
+        f"To: <ada@acme.example>\r\nMessage-ID: <{ours}>\r\n\r\nHello\r\n"
+    ).encode()
+    assert deliver(container, report).outcome == "bounce"
+    bounced = [e for e in events_of(container, number) if isinstance(e, MailBounced)]
+    assert bounced[0].recipients == ["ada@acme.example"]
+
+
+def test_the_requester_named_by_reply_to_gets_the_reply_to_name(
+    container: bootstrap.Container,
+) -> None:
+    # A web form's mail comes from the form; the person is its Reply-To
+    extra = "Reply-To: Beatriz Alves <beatriz@shop.example>\r\n"
+    receipt = deliver(container, mail(sender="no-reply@form.example", extra=extra))
+    assert receipt.number is not None
+    received = [e for e in events_of(container, receipt.number) if isinstance(e, MailReceived)]
+    assert (received[0].sender, received[0].sender_name) == (
+        "beatriz@shop.example",
+        "Beatriz Alves",
+    )
+
+
+def test_a_sender_whose_address_starts_with_a_plus_opens_a_ticket(
+    container: bootstrap.Container,
+) -> None:
+    # An MMS gateway's address: nothing before the "+", so no mailbox of ours can be it
+    receipt = deliver(container, mail(sender="+15550100123@mms.carrier.example"))
+    assert receipt.outcome == "created"
