@@ -43,7 +43,10 @@ def checked_smtp(smtp: dict[str, Any] | None) -> dict[str, Any] | None:
     if security not in SECURITY:
         raise InvalidValueError("smtp.security", f"one of {', '.join(SECURITY)}")
     sender = smtp.get("from_address")
-    if sender is not None and Address.parse(str(sender)) is None:
+    if sender is not None and (
+        Address.parse(str(sender)) is None
+        or not re.fullmatch(r"[^\s@]+@[^\s@]+\.[^\s@]+", str(sender))
+    ):
         raise InvalidValueError("smtp.from_address", f"not an address: {sender!r}")
     return {
         "host": host,

@@ -28,9 +28,9 @@ def test_the_smtp_password_is_kept_encrypted_and_never_shown(
     assert live.mail_out.server() is not None
     assert live.mail_out.server().password == "s3cret!"  # type: ignore[union-attr]
     # A change without a password keeps it
-    client.put("/api/v1/mail/settings", json={**body, "smtp": {**SMTP, "port": 2525}})
+    client.put("/api/v1/mail/settings", json={**body, "smtp": {**SMTP, "from_name": "Desk"}})
     assert live.mail_out.server().password == "s3cret!"  # type: ignore[union-attr]
-    assert live.mail_out.server().port == 2525  # type: ignore[union-attr]
+    assert live.mail_out.server().from_name == "Desk"  # type: ignore[union-attr]
 
 
 def test_bad_settings_are_422_and_members_may_not_change_them(
@@ -96,3 +96,28 @@ def test_marking_a_conversation_read_counts_what_was_new(client: TestClient) -> 
     )
     assert detail.json()["messages"][0]["read_by"]
     assert client.post("/api/v1/tickets/999999/read").status_code == 404
+
+
+def test_a_template_that_would_fail_on_real_data_or_be_huge_is_422(client: TestClient) -> None:
+    # An acknowledgement is about no message: a template reading one fails its check
+    about = {"subject": "x", "html": "{{ message.body }}", "text": "t"}
+    refused = client.put("/api/v1/mail/templates/acknowledgement", json=about)
+    assert refused.status_code == 422
+    assert "html" in refused.json()["detail"]
+    # A message may have no attachments
+    second = {"subject": "x", "html": "{{ attachments[1].name }}", "text": "t"}
+    assert client.put("/api/v1/mail/templates/customer_message", json=second).status_code == 422
+    huge = {"subject": "x", "html": "{{ 'a' * 5000000 }}", "text": "t"}
+    assert client.post("/api/v1/mail/templates/mention/preview", json=huge).status_code == 422
+
+
+def test_a_stored_smtp_password_is_not_kept_for_another_host(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    client.put("/api/v1/mail/settings", json={"smtp": {**SMTP, "password": "s3cret!"}})
+    moved = {**SMTP, "host": "evil.example.net"}
+    assert client.put("/api/v1/mail/settings", json={"smtp": moved}).status_code == 200
+    assert live.mail_out.server().password is None  # type: ignore[union-attr]
+    assert client.get("/api/v1/mail/settings").json()["smtp"]["password_set"] is False
+    bad_from = {**SMTP, "from_address": "a@b.c\r\nbcc: x@y.z"}
+    assert client.put("/api/v1/mail/settings", json={"smtp": bad_from}).status_code == 422

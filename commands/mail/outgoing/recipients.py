@@ -6,14 +6,18 @@ from __future__ import annotations
 from uuid import UUID
 
 from commands.mail.outgoing.item_mail import ItemMail
+from commands.models import Context
 from commands.portal import requester_of
+from commands.tickets import require_visible
 from commands.unit_of_work import UnitOfWork
 from domain.contact import Contact, contact_id_for
+from domain.errors import DomainError
 from domain.mail.outgoing import Recipient
 from domain.mail.thread import MailThread, thread_id_for
 from domain.task import Task
 from domain.ticket import Ticket
 from domain.user import User
+from domain.values import Actor
 
 
 def customers_of(uow: UnitOfWork, item: Ticket | Task, facts: ItemMail) -> list[Recipient]:
@@ -40,10 +44,20 @@ def staff_of(uow: UnitOfWork, item: Ticket | Task) -> list[Recipient]:
     people: list[Recipient] = []
     for user_id in dict.fromkeys([*item.followers, *item.assignees]):
         user = uow.find_user(UUID(user_id))
-        if user is not None and user.is_active:
+        if user is not None and user.is_active and may_see(uow, item, user.id):
             people.append(staff_recipient(user))
     return people
 
 
 def staff_recipient(user: User) -> Recipient:
     return Recipient(user.email, user.name, f"user:{user.id}")
+
+
+def may_see(uow: UnitOfWork, item: Ticket | Task, user_id: UUID) -> bool:
+    """Whether staff member `user_id` may see `item` now (a follower of an item moved to a
+    project they have no role in may not)."""
+    try:
+        require_visible(item, uow, Context(actor=Actor.user(user_id), correlation_id="mail"))
+    except DomainError:
+        return False
+    return True

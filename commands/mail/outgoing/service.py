@@ -23,14 +23,11 @@ from commands.credentials import Credentials
 from commands.mail.outgoing import smtp
 from commands.mail.outgoing.compose import Attached, Envelope, compose
 from commands.mail.outgoing.item_mail import ItemMail, Message, read_item_mail
-from commands.mail.outgoing.recipients import customers_of, staff_of, staff_recipient
+from commands.mail.outgoing.recipients import customers_of, may_see, staff_of, staff_recipient
 from commands.mail.outgoing.settings import MailSettingsService
 from commands.mail.outgoing.smtp import PermanentSendError, SmtpServer, TransientSendError
-from commands.mail.outgoing.templates import render
-from commands.models import Context
-from commands.tickets import require_visible
+from commands.mail.outgoing.templates import TemplateProblem, render
 from commands.unit_of_work import UnitOfWork, run
-from domain.errors import DomainError
 from domain.item_numbers import item_id
 from domain.mail.acknowledgements import Acknowledgement
 from domain.mail.addresses import Address, our_message_id, reply_address
@@ -187,7 +184,7 @@ class MailOutService:
                 user = uow.find_user(user_id_for(address))
                 if user is None or not user.is_active or message.author == f"user:{user.id}":
                     continue
-                if _may_see(uow, found, user.id):
+                if may_see(uow, found, user.id):
                     people.append(staff_recipient(user))
             return self._queue_each(
                 uow, found.number, people, lambda _: MailKind.MENTION,
@@ -253,11 +250,18 @@ class MailOutService:
         if claimed is None:
             return "settled"
         mail = claimed
-        server = self.server()
         try:
+            server = self.server()
             if server is None:
                 raise TransientSendError("no SMTP server is configured")
             message, sender = self._compose(UnitOfWork(self.app), mail, server)
+        except TransientSendError:
+            raise self._retry_or_fail(outbound, mail, "no SMTP server is configured") from None
+        # A mail that cannot be built (a missing blob, an unreadable password) never will be.
+        except Exception as broken:  # noqa: BLE001
+            self._failed(outbound, f"the mail could not be built: {broken}")
+            return "failed"
+        try:
             smtp.send(server, message, sender, [mail.recipient])
         except PermanentSendError as refused:
             self._failed(outbound, str(refused))
@@ -271,6 +275,14 @@ class MailOutService:
             raise
         self._settle(outbound, lambda m: m.sent(server.describe(), MAIL_ACTOR, m.key))
         return "sent"
+
+    def _retry_or_fail(self, outbound: UUID, mail: OutboundMail, error: str) -> Exception:
+        """Release the claim so a retry may send it; past the give-up time, fail for good."""
+        if self.clock() - mail.created_on > GIVE_UP_AFTER:
+            self._failed(outbound, f"gave up after {GIVE_UP_AFTER}: {error}")
+        else:
+            self._settle(outbound, lambda m: m.released(error, MAIL_ACTOR, m.key))
+        return TransientSendError(error)
 
     def _claim(self, outbound: UUID) -> OutboundMail | None:
         """The mail, claimed for this attempt; None if it is settled. One save, no retry:
@@ -295,7 +307,10 @@ class MailOutService:
         context = self._context(uow, mail, item, message, branding)
         own = _override(uow, mail.kind)
         layout = _override(uow, LAYOUT)
-        rendered = render(mail.kind, context, own, layout)
+        try:
+            rendered = render(mail.kind, context, own, layout)
+        except TemplateProblem:  # An override that fails on real data: the shipped ones.
+            rendered = render(mail.kind, context, None, None)
         references, answered = facts.references(message.message_id if message else None)
         envelope = Envelope(
             from_address=sender,
@@ -416,14 +431,6 @@ def item_id_of(app: LedgerDesk, outbound: UUID) -> UUID:
 
 def _item(uow: UnitOfWork, aggregate_id: UUID) -> Ticket | Task | None:
     return uow.get(aggregate_id, (Ticket, Task))  # type: ignore[arg-type]
-
-
-def _may_see(uow: UnitOfWork, item: Ticket | Task, user_id: UUID) -> bool:
-    try:
-        require_visible(item, uow, Context(actor=Actor.user(user_id), correlation_id="mention"))
-    except DomainError:
-        return False
-    return True
 
 
 def _override(uow: UnitOfWork, kind: str) -> dict[str, str] | None:

@@ -87,8 +87,13 @@ class MailSettingsService:
         if password:
             smtp["password_token"] = self.credentials.seal(password)
         else:
-            kept = (before.get("smtp") or {}).get("password_token")
-            smtp["password_token"] = kept if smtp.get("user") else None
+            # Kept only for the same account on the same server: a stored password is never
+            # sent to a host it was not given for.
+            old = before.get("smtp") or {}
+            same = all(smtp.get(k) == old.get(k) for k in ("host", "port", "security", "user"))
+            smtp["password_token"] = (
+                old.get("password_token") if same and smtp.get("user") else None
+            )
         return smtp
 
     # --- templates -----------------------------------------------------------------------

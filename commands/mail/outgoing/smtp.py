@@ -8,7 +8,7 @@ from __future__ import annotations
 import smtplib
 import socket
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -32,7 +32,7 @@ class SmtpServer:
     port: int
     security: str  # tls | starttls | none
     user: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     from_address: str | None = None
     from_name: str | None = None
 

@@ -19,6 +19,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from domain.errors import InvalidValueError
+from domain.mail.outgoing import MailKind
 from domain.mail.templates import LAYOUT, TEMPLATE_KINDS, UnknownTemplateError
 
 HERE = Path(__file__).parent / "templates"
@@ -26,6 +27,7 @@ PARTS = ("subject", "html", "text")
 LAYOUT_PARTS = ("html", "text")
 SUFFIX = {"subject": "subject.j2", "html": "html.j2", "text": "txt.j2"}
 MAX_TEMPLATE_CHARS = 100_000
+MAX_RENDERED_CHARS = 2_000_000
 ANONYMOUS = "<template>"
 
 
@@ -70,7 +72,12 @@ def _render(kind: str, part: str, source: str, context: dict[str, Any]) -> str:
         raise TemplateProblem(kind, part, None, f"longer than {MAX_TEMPLATE_CHARS} characters")
     env = _environment(part == "html")
     try:
-        return env.from_string(source).render(context)
+        rendered = env.from_string(source).render(context)
+        if len(rendered) > MAX_RENDERED_CHARS:
+            raise TemplateProblem(
+                kind, part, None, f"renders to over {MAX_RENDERED_CHARS} characters"
+            )
+        return rendered
     except TemplateSyntaxError as broken:
         raise TemplateProblem(kind, part, broken.lineno, broken.message or "syntax error") from None
     except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as failed:
@@ -92,14 +99,23 @@ def check(kind: str, parts: dict[str, str], context: dict[str, Any]) -> dict[str
     if missing:
         raise InvalidValueError(missing[0], f"{kind} needs {', '.join(wanted)}")
     checked = {p: parts[p] for p in wanted}
-    if kind == LAYOUT:
-        sample = {**context, "body": Markup("<p>Body</p>"), "subject": "Subject"}
+    for shape in shapes(kind, context):
+        if kind == LAYOUT:
+            shape = {**shape, "body": Markup("<p>Body</p>"), "subject": "Subject"}
         for part in wanted:
-            _render(kind, part, checked[part], sample)
-    else:
-        for part in wanted:
-            _render(kind, part, checked[part], context)
+            _render(kind, part, checked[part], shape)
     return checked
+
+
+def shapes(kind: str, context: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every shape real data of `kind` takes: with and without attachments, and without a
+    message for kinds that are not about one (the layout frames every kind)."""
+    bare = {**context, "attachments": []}
+    if kind in (MailKind.ACKNOWLEDGEMENT, MailKind.ASSIGNMENT):
+        return [{**bare, "message": None}]
+    if kind == LAYOUT:
+        return [context, {**bare, "message": None}]
+    return [context, bare]
 
 
 def render(
@@ -112,7 +128,7 @@ def render(
     the HTML and text bodies. The subject is one line and always carries the item's tag."""
     templates = own or default(kind)
     frame = layout or default(LAYOUT)
-    subject = " ".join(_render(kind, "subject", templates["subject"], context).split())
+    subject = " ".join(_render(kind, "subject", templates["subject"], context).split())[:900]
     tag = context.get("tag", "")
     if tag and tag not in subject:
         subject = f"{subject} {tag}".strip()
@@ -123,7 +139,7 @@ def render(
     body = Markup(html_body)  # noqa: S704
     html = _render(LAYOUT, "html", frame["html"], {**framed, "body": body})
     text = _render(LAYOUT, "text", frame["text"], {**framed, "body": text_body})
-    return Rendered(subject[:900], html, text.strip() + "\n")
+    return Rendered(subject, html, text.strip() + "\n")
 
 
 def sample_context(kind: str, company: dict[str, Any]) -> dict[str, Any]:
