@@ -18,6 +18,7 @@ from commands.models import Command, CommandResult, Context
 from commands.unit_of_work import UnitOfWork, run
 from commands.users import require_admin
 from domain.errors import InvalidValueError, NotFoundError
+from domain.mail.addresses import Address
 from domain.mail.imap import (
     DEFAULT_FOLDER,
     DEFAULT_POLL_SECONDS,
@@ -168,3 +169,15 @@ def _checked_route(uow: UnitOfWork, cmd: MailboxRoute, ctx: Context) -> dict[str
 
 def _result(mailbox: Mailbox, position: int) -> CommandResult:
     return CommandResult(id=mailbox.id, number=None, version=mailbox.version, position=position)
+
+
+def is_our_address(uow: UnitOfWork, address: Address, install_address: str) -> bool:
+    """Whether `address` is one we receive mail on: the install's, or a live mailbox's (mail
+    from it is a loop; mail to it is never sent)."""
+    if address.base == install_address:
+        return True
+    # `+15550100123@...` has no local part before its `+`: no mailbox of ours is like it.
+    if not address.local:
+        return False
+    mailbox = uow.get(mailbox_id_for(address.base), Mailbox)
+    return mailbox is not None and not mailbox.removed

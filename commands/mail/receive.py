@@ -13,6 +13,7 @@ from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from commands.access import load_project
+from commands.mail.mailboxes import is_our_address
 from commands.models import Context
 from commands.portal import requester_of
 from commands.tickets import new_ticket
@@ -22,7 +23,6 @@ from domain.item_numbers import item_id
 from domain.mail.acknowledgements import Acknowledgement, acknowledgement_id_for
 from domain.mail.addresses import Address, our_number
 from domain.mail.automatic import automatic_reason
-from domain.mail.mailbox import Mailbox, mailbox_id_for
 from domain.mail.message import InboundMail
 from domain.mail.on_items import record_bounce, record_mail
 from domain.mail.quarantine import QuarantinedMail, QuarantineReason, quarantine_id_for
@@ -184,9 +184,7 @@ def _decide(
 
 def _loop(uow: UnitOfWork, mail: InboundMail, me: MailIdentity) -> str | None:
     sender = Address.parse(mail.sender)
-    # `+15550100123@...` has no local part before its `+`: no mailbox of ours is like it.
-    mailbox = uow.get(mailbox_id_for(sender.base), Mailbox) if sender and sender.local else None
-    if sender is not None and (sender.base == me.address or (mailbox and not mailbox.removed)):
+    if sender is not None and is_our_address(uow, sender, me.address):
         return f"the sender {mail.sender} is one of our own addresses"
     if our_number(me.secret, mail.message_id) is not None:
         return "its Message-ID is one we generated"

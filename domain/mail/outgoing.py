@@ -34,6 +34,16 @@ class MailKind(StrEnum):
     ASSIGNMENT = "assignment"
     MENTION = "mention"
 
+    @property
+    def auto_submitted(self) -> str | None:
+        """RFC 3834: an acknowledgement is an automatic reply, a notice automatic; a message
+        a person wrote is neither."""
+        return {
+            MailKind.ACKNOWLEDGEMENT: "auto-replied",
+            MailKind.ASSIGNMENT: "auto-generated",
+            MailKind.MENTION: "auto-generated",
+        }.get(self)
+
 
 class MailState(StrEnum):
     QUEUED = "queued"
@@ -57,6 +67,15 @@ class Recipient:
     @property
     def is_staff(self) -> bool:
         return self.reader.startswith("user:")
+
+
+# Authors whose messages are history (an import), not news: never mailed.
+QUIET_AUTHORS = ("system:import", "import:")
+
+
+def is_news(author: str) -> bool:
+    """Whether a message by `author` is news to mail about."""
+    return not author.startswith(QUIET_AUTHORS)
 
 
 def message_recipients(
@@ -191,7 +210,7 @@ class OutboundMail(Aggregate):
 
     def being_sent(self, now: datetime) -> bool:
         """Whether a worker claimed this mail and may still be sending it."""
-        until = getattr(self, "sending_until", None)
+        until = self.sending_until
         return until is not None and datetime.fromisoformat(until) > now
 
     def attempt(self, now: datetime, hold: timedelta, actor: Actor, correlation_id: str) -> None:
@@ -200,7 +219,7 @@ class OutboundMail(Aggregate):
         if self.settled or self.being_sent(now):
             raise MailBusyError
         self._attempted(
-            attempt=getattr(self, "attempts", 0) + 1,
+            attempt=self.attempts + 1,
             until=(now + hold).isoformat(),
             actor=actor.ref,
             correlation_id=correlation_id,

@@ -20,6 +20,7 @@ from eventsourcing.persistence import IntegrityError
 from commands.application import LedgerDesk
 from commands.blobs import BlobStore
 from commands.credentials import Credentials
+from commands.mail.mailboxes import is_our_address
 from commands.mail.outgoing import smtp
 from commands.mail.outgoing.compose import Attached, Envelope, compose
 from commands.mail.outgoing.item_mail import ItemMail, Message, read_item_mail
@@ -28,16 +29,17 @@ from commands.mail.outgoing.settings import MailSettingsService
 from commands.mail.outgoing.smtp import PermanentSendError, SmtpServer, TransientSendError
 from commands.mail.outgoing.templates import TemplateProblem, render
 from commands.unit_of_work import UnitOfWork, run
+from domain.contact import Contact, contact_id_for
 from domain.item_numbers import item_id
 from domain.mail.acknowledgements import Acknowledgement
 from domain.mail.addresses import Address, our_message_id, reply_address
-from domain.mail.mailbox import Mailbox, mailbox_id_for
 from domain.mail.on_items import record_not_sent
 from domain.mail.outgoing import (
     MailBusyError,
     MailKind,
     OutboundMail,
     Recipient,
+    is_news,
     mentioned_addresses,
     message_recipients,
     outbound_id_for,
@@ -53,8 +55,6 @@ MAIL_ACTOR = Actor.system("mail")
 GIVE_UP_AFTER = timedelta(days=2)
 # How long a worker's claim on a mail lasts (a crashed worker's claim lapses after it).
 CLAIM_HOLD = timedelta(minutes=5)
-# Authors whose messages are history, not news: never mailed.
-QUIET_AUTHORS = ("system:import", "import:")
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ class MailOutService:
                 return []
             facts = read_item_mail(uow, found.number)
             message = facts.messages.get(message_id)
-            if message is None or message.author.startswith(QUIET_AUTHORS):
+            if message is None or not is_news(message.author):
                 return []
             visibility = "internal" if message.internal else "customer"
             everyone = message_recipients(
@@ -139,9 +139,9 @@ class MailOutService:
             due = uow.get(acknowledgement, Acknowledgement)
             if due is None or uow.get(item_id(due.number), (Ticket, Task)) is None:  # type: ignore[arg-type]
                 return []
-            customers = customers_of(uow, uow.item(due.number), ItemMail(due.number))
-            named = {c.address: c.name for c in customers}
-            to = Recipient(due.sender, named.get(due.sender, ""), f"customer:{due.sender}")
+            contact = uow.get(contact_id_for(due.sender), Contact)
+            name = contact.name if contact is not None else ""
+            to = Recipient(due.sender, name, f"customer:{due.sender}")
             return self._queue_each(
                 uow, due.number, [to], lambda _: MailKind.ACKNOWLEDGEMENT,
                 lambda _: f"ack:{acknowledgement}", {},
@@ -177,7 +177,7 @@ class MailOutService:
             if found is None:
                 return []
             message = read_item_mail(uow, found.number).messages.get(message_id)
-            if message is None or message.author.startswith(QUIET_AUTHORS):
+            if message is None or not is_news(message.author):
                 return []
             people = []
             for address in mentioned_addresses(message.body):
@@ -226,12 +226,7 @@ class MailOutService:
 
     def _ours(self, uow: UnitOfWork, address: str) -> bool:
         parsed = Address.parse(address)
-        if parsed is None:
-            return True
-        if parsed.base == self.config.address:
-            return True
-        mailbox = uow.get(mailbox_id_for(parsed.base), Mailbox)
-        return mailbox is not None and not mailbox.removed
+        return parsed is None or is_our_address(uow, parsed, self.config.address)
 
     def _domain(self) -> str:
         return self.config.address.rpartition("@")[2]
@@ -255,34 +250,23 @@ class MailOutService:
             if server is None:
                 raise TransientSendError("no SMTP server is configured")
             message, sender = self._compose(UnitOfWork(self.app), mail, server)
-        except TransientSendError:
-            raise self._retry_or_fail(outbound, mail, "no SMTP server is configured") from None
-        # A mail that cannot be built (a missing blob, an unreadable password) never will be.
-        except Exception as broken:  # noqa: BLE001
-            self._failed(outbound, f"the mail could not be built: {broken}")
-            return "failed"
-        try:
             smtp.send(server, message, sender, [mail.recipient])
         except PermanentSendError as refused:
-            self._failed(outbound, str(refused))
+            self._failed(mail, str(refused))
             return "failed"
         except TransientSendError as failed:
             if self.clock() - mail.created_on > GIVE_UP_AFTER:
-                self._failed(outbound, f"gave up after {GIVE_UP_AFTER}: {failed}")
+                self._failed(mail, f"gave up after {GIVE_UP_AFTER}: {failed}")
                 return "failed"
             error = str(failed)
             self._settle(outbound, lambda m: m.released(error, MAIL_ACTOR, m.key))
             raise
+        # A mail that cannot be built (a missing blob, an unreadable password) never will be.
+        except Exception as broken:  # noqa: BLE001
+            self._failed(mail, f"the mail could not be built: {broken}")
+            return "failed"
         self._settle(outbound, lambda m: m.sent(server.describe(), MAIL_ACTOR, m.key))
         return "sent"
-
-    def _retry_or_fail(self, outbound: UUID, mail: OutboundMail, error: str) -> Exception:
-        """Release the claim so a retry may send it; past the give-up time, fail for good."""
-        if self.clock() - mail.created_on > GIVE_UP_AFTER:
-            self._failed(outbound, f"gave up after {GIVE_UP_AFTER}: {error}")
-        else:
-            self._settle(outbound, lambda m: m.released(error, MAIL_ACTOR, m.key))
-        return TransientSendError(error)
 
     def _claim(self, outbound: UUID) -> OutboundMail | None:
         """The mail, claimed for this attempt; None if it is settled. One save, no retry:
@@ -304,7 +288,7 @@ class MailOutService:
         mailbox = facts.mailbox or self.config.address
         sender = server.from_address or mailbox
         message = facts.messages.get(mail.context.get("message_id", ""))
-        context = self._context(uow, mail, item, message, branding)
+        context = self._context(uow, mail, item, facts, message, branding)
         own = _override(uow, mail.kind)
         layout = _override(uow, LAYOUT)
         try:
@@ -321,11 +305,7 @@ class MailOutService:
             message_id=mail.mail_message_id,
             references=references,
             in_reply_to=answered,
-            auto_submitted={
-                MailKind.ACKNOWLEDGEMENT.value: "auto-replied",
-                MailKind.ASSIGNMENT.value: "auto-generated",
-                MailKind.MENTION.value: "auto-generated",
-            }.get(mail.kind),
+            auto_submitted=MailKind(mail.kind).auto_submitted,
         )
         attachments = self._attachments(facts, message) if message else []
         return compose(rendered, envelope, self.clock(), attachments), sender
@@ -335,10 +315,10 @@ class MailOutService:
         uow: UnitOfWork,
         mail: OutboundMail,
         item: Ticket | Task,
+        facts: ItemMail,
         message: Message | None,
         branding: dict[str, Any],
     ) -> dict[str, Any]:
-        facts = read_item_mail(uow, mail.number)
         context: dict[str, Any] = {
             "company": {
                 "name": branding["company_name"],
@@ -390,9 +370,11 @@ class MailOutService:
             if a["size"] <= self.config.attach_limit
         ]
 
-    def _failed(self, outbound: UUID, error: str) -> None:
+    def _failed(self, failing: OutboundMail, error: str) -> None:
+        """Record that `failing` cannot be sent, on the mail and on its item, at once."""
+
         def decide(uow: UnitOfWork) -> list[Any]:
-            mail = uow.get(outbound, OutboundMail)
+            mail = uow.get(failing.id, OutboundMail)
             if mail is None or mail.settled:
                 return []
             mail.failed(error, MAIL_ACTOR, mail.key)
@@ -411,7 +393,7 @@ class MailOutService:
                 saved.append(item)
             return saved
 
-        run(self.app, item_id_of(self.app, outbound), decide)
+        run(self.app, item_id(failing.number), decide)
 
     def _settle(self, outbound: UUID, change: Callable[[OutboundMail], None]) -> None:
         def decide(uow: UnitOfWork) -> list[Any]:
@@ -422,11 +404,6 @@ class MailOutService:
             return [mail]
 
         run(self.app, outbound, decide)
-
-
-def item_id_of(app: LedgerDesk, outbound: UUID) -> UUID:
-    mail = UnitOfWork(app).get(outbound, OutboundMail)
-    return item_id(mail.number) if mail is not None else outbound
 
 
 def _item(uow: UnitOfWork, aggregate_id: UUID) -> Ticket | Task | None:
@@ -449,8 +426,7 @@ def _name(uow: UnitOfWork, ref: str) -> str:
 
 
 def _size(size: int) -> str:
-    for unit in ("bytes", "KB", "MB"):
-        if size < 1024 or unit == "MB":
-            return f"{size} {unit}" if unit == "bytes" else f"{size:.0f} {unit}"
-        size = size / 1024  # type: ignore[assignment]
-    return f"{size} GB"
+    if size < 1024:
+        return f"{size} bytes"
+    kib = size / 1024
+    return f"{kib:.0f} KB" if kib < 1024 else f"{kib / 1024:.0f} MB"

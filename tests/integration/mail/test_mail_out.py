@@ -265,3 +265,12 @@ def test_an_auto_responder_that_answers_everything_gets_one_acknowledgement_a_da
     assert desk.mail.receive(dsn("<not-ours@x.example>", robot), None, "test", CTX).outcome == (
         "quarantined"
     )
+
+
+def test_a_sender_whose_address_starts_with_a_plus_is_acknowledged(
+    desk: bootstrap.Container, sink: Sink
+) -> None:
+    # The loop check that mail in and mail out share takes such an address too
+    number = desk.mail.receive(mail(sender="+15550100123@acme.example"), None, "test", CTX).number
+    assert number is not None
+    wait_until(lambda: len(sink.to("+15550100123@acme.example")) == 1, what="the acknowledgement")
