@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from domain.logged_time import TimeImported
-from domain.mail.on_items import MailBounced, MailReceived
+from domain.mail.on_items import MailBounced, MailNotSent, MailReceived
+from domain.reading import MessagesRead
 from domain.task import Task
 from domain.ticket import Ticket
 from domain.values import Actor, Channel
@@ -73,9 +74,10 @@ def test_every_ticket_and_task_event_is_read_by_the_views() -> None:
     assert "ledgerdesk:Ticket.Opened" in topics
     assert "ledgerdesk:Task.Planned" in topics
     # Every event an item records is folded (the default `Created`s are never recorded),
-    # and an import's time and mail, recorded on the item by events of their own modules.
+    # and an import's time, mail and reads, recorded on the item by events of their own modules.
     unused = {"ledgerdesk:Ticket.Created", "ledgerdesk:Task.Created"}
     recorded = topics | {TimeImported.TOPIC, MailReceived.TOPIC, MailBounced.TOPIC}
+    recorded |= {MailNotSent.TOPIC, MessagesRead.TOPIC}
     assert {f"ledgerdesk:{name}" for name in FOLDS} == recorded - unused
     for view in (TicketDetailProjection(), ItemHistoryProjection()):
         assert view.topics == recorded
