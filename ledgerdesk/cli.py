@@ -4,9 +4,7 @@ mail."""
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from types import FrameType
@@ -22,6 +20,7 @@ from domain.values import Actor
 from ledgerdesk import bootstrap
 from ledgerdesk.mail_cli import add_mail_commands
 from ledgerdesk.settings import Settings
+from ledgerdesk.signals import stop_on_signals, wait_for
 from projections.failures import ViewFailedError, ViewFailure
 from projections.runner import ViewStatus
 from workers.mail.receiver import Receiver
@@ -88,7 +87,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         # uvicorn raises the signal again once it has shut down, with the handler it found
         # installed: ours only notes it, so the container closes and the exit code is 0.
-        _stop_on_signals(stopping)
+        stop_on_signals(stopping)
         config = uvicorn.Config(
             c.http_app(),
             host=args.host,
@@ -117,10 +116,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if args.threads is not None:
         settings = settings.model_copy(update={"worker_threads": args.threads})
     with _container(settings) as c:
-        stop = _stop_on_signals()
+        stop = stop_on_signals()
         c.work()
         print(f"working: {c.workers.describe()} (Ctrl-C to stop)", flush=True)
-        stop.wait()
+        wait_for(stop)
     return 0
 
 
@@ -242,18 +241,11 @@ def _audit(
     return problems, found
 
 
-def _stop_on_signals(stop: threading.Event | None = None) -> threading.Event:
-    stop = stop or threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    return stop
-
-
 def _run_until_signalled(c: bootstrap.Container, names: Sequence[str]) -> None:
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     c.follow(names)
     print(f"following the log into: {', '.join(names)} (Ctrl-C to stop)", flush=True)
-    stop.wait()
+    wait_for(stop)
 
 
 def _progress_bar(label: str) -> Callable[[int, int], None]:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from typing import Any
 
 import orjson
@@ -15,6 +13,7 @@ from commands.models import Context
 from domain.values import Actor
 from ledgerdesk import bootstrap
 from ledgerdesk.settings import Settings
+from ledgerdesk.signals import stop_on_signals, wait_for
 from workers.mail.receiver import Receiver
 
 # sysexits.h: what a mail server makes of a pipe's exit status.
@@ -64,16 +63,14 @@ def cmd_mail_deliver(args: argparse.Namespace) -> int:
 
 def cmd_mail_serve(args: argparse.Namespace) -> int:
     """Receive mail over SMTP (or LMTP) until SIGINT or SIGTERM, for a relay in front."""
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_on_signals()
     container = bootstrap.build(Settings())
     receiver = Receiver(container.mail, args.host, args.port, lmtp=args.lmtp)
     try:
         receiver.start()
         kind = "LMTP" if args.lmtp else "SMTP"
         print(f"receiving mail ({kind}) on {args.host}:{args.port} (Ctrl-C to stop)", flush=True)
-        stop.wait()
+        wait_for(stop)
     finally:
         receiver.stop()
         container.close()
