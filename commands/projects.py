@@ -37,6 +37,7 @@ from domain.access import ProjectRole
 from domain.errors import NotFoundError, PermissionDeniedError
 from domain.hierarchy import Folder, Portfolio
 from domain.project import Project
+from domain.project_slugs import ProjectSlug, check_slug, project_slug_id
 from domain.team import Team
 
 # --- command models ------------------------------------------------------------------
@@ -44,6 +45,7 @@ from domain.team import Team
 
 class CreateProject(Command):
     name: str = Field(min_length=1, max_length=200)
+    slug: str | None = Field(default=None, max_length=100)
     portfolio_id: UUID | None = None
     customer_ids: list[UUID] = Field(default_factory=list)
 
@@ -51,6 +53,7 @@ class CreateProject(Command):
 class ChangeProject(Command):
     project_id: UUID
     name: str | None = Field(default=None, min_length=1, max_length=200)
+    slug: str | None = Field(default=None, max_length=100)  # "" takes the slug away
     portfolio_id: UUID | None = None
     move_portfolio: bool = False  # True: set portfolio_id (None takes it out of any)
     add_customer_ids: list[UUID] = Field(default_factory=list)
@@ -104,7 +107,7 @@ def create_project(
         project.move_to_portfolio(cmd.portfolio_id, ctx.actor, ctx.correlation_id)
     for organisation_id in cmd.customer_ids:
         project.place_in_customer_folder(organisation_id, ctx.actor, ctx.correlation_id)
-    return [project]
+    return [*_change_slug(project, cmd.slug, uow, ctx), project]  # the project last: the target
 
 
 def change_project(cmd: ChangeProject, uow: UnitOfWork, ctx: Context) -> list[Any]:
@@ -112,6 +115,7 @@ def change_project(cmd: ChangeProject, uow: UnitOfWork, ctx: Context) -> list[An
     require_manager(uow, ctx, project, "change the project")
     if cmd.name is not None:
         project.rename(cmd.name, ctx.actor, ctx.correlation_id)
+    slugs = _change_slug(project, cmd.slug, uow, ctx)
     if cmd.move_portfolio:
         if cmd.portfolio_id is not None:
             load_portfolio(uow, cmd.portfolio_id)
@@ -120,7 +124,40 @@ def change_project(cmd: ChangeProject, uow: UnitOfWork, ctx: Context) -> list[An
         project.place_in_customer_folder(organisation_id, ctx.actor, ctx.correlation_id)
     for organisation_id in cmd.remove_customer_ids:
         project.remove_from_customer_folder(organisation_id, ctx.actor, ctx.correlation_id)
-    return [project]
+    return [*slugs, project]  # the project last: the target
+
+
+def _change_slug(
+    project: Project, value: str | None, uow: UnitOfWork, ctx: Context
+) -> list[ProjectSlug]:
+    """Give `project` the slug `value` ("" for none; None leaves it): claim the new slug's
+    index entry and free the old one, to be saved with the project."""
+    if value is None:
+        return []
+    slug = check_slug(value) if value.strip() else None
+    old = project.slug
+    if slug == old:
+        return []
+    project.change_slug(slug, ctx.actor, ctx.correlation_id)
+    changed: list[ProjectSlug] = []
+    if slug is not None:
+        entry = uow.get(project_slug_id(slug), ProjectSlug) or ProjectSlug.index(
+            slug, ctx.actor, ctx.correlation_id
+        )
+        entry.claim(project.id, ctx.actor, ctx.correlation_id)
+        changed.append(entry)
+    if old is not None:
+        freed = uow.get(project_slug_id(old), ProjectSlug)
+        if freed is not None:
+            freed.release(project.id, ctx.actor, ctx.correlation_id)
+            changed.append(freed)
+    return changed
+
+
+def project_for_slug(uow: UnitOfWork, slug: str) -> UUID | None:
+    """The project that holds `slug` now, if any."""
+    entry = uow.get(project_slug_id(slug), ProjectSlug)
+    return UUID(entry.project_id) if entry is not None and entry.project_id else None
 
 
 def share_project(cmd: ShareProject, uow: UnitOfWork, ctx: Context) -> list[Any]:

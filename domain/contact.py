@@ -120,6 +120,8 @@ class Contact(Aggregate):
         # The pending portal invitation and the live sessions, by the hashes of their secrets.
         self.portal_invitation: dict[str, str] | None = None
         self.portal_sessions: dict[str, dict[str, Any]] = {}
+        # Why mail to the contact's address fails, since a bounce said so; None: it works.
+        self.mail_failing: dict[str, Any] | None = None
 
     @classmethod
     def register(
@@ -205,6 +207,55 @@ class Contact(Aggregate):
     @event("TurnedIntoStaff", topic="ledgerdesk:Contact.TurnedIntoStaff")
     def _turned_into_staff(self, user_id: str, actor: str, correlation_id: str) -> None:
         self.user_id = user_id
+
+    # --- mail -------------------------------------------------------------------
+
+    class MailFailing(Aggregate.Event):
+        """Mail we sent about item `number` bounced for good (`status` 5.x.x): the address
+        fails until mail from it shows it lives again."""
+
+        TOPIC = "ledgerdesk:Contact.MailFailing"
+        status: str
+        diagnostic: str
+        number: int
+        actor: str
+        correlation_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.mail_failing = {
+                "since": self.timestamp,
+                "status": self.status,
+                "diagnostic": self.diagnostic,
+                "number": self.number,
+            }
+
+    class MailWorking(Aggregate.Event):
+        """Mail came from the contact's failing address: it works again."""
+
+        TOPIC = "ledgerdesk:Contact.MailWorking"
+        actor: str
+        correlation_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.mail_failing = None
+
+    def mail_bounced(
+        self, status: str, diagnostic: str, number: int, actor: Actor, correlation_id: str
+    ) -> None:
+        """A permanent delivery failure of mail we sent to the contact about item `number`."""
+        self.trigger_event(
+            self.MailFailing,
+            status=status,
+            diagnostic=diagnostic[:1000],
+            number=number,
+            actor=actor.ref,
+            correlation_id=correlation_id,
+        )
+
+    def mail_received(self, actor: Actor, correlation_id: str) -> None:
+        """Mail came from the contact's address: a failing address works again."""
+        if self.mail_failing is not None:
+            self.trigger_event(self.MailWorking, actor=actor.ref, correlation_id=correlation_id)
 
     # --- portal -------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ class Project(Aggregate):
 
     if TYPE_CHECKING:  # Defined at runtime by the @event decorators below.
         Renamed: ClassVar[type[Aggregate.Event]]
+        SlugChanged: ClassVar[type[Aggregate.Event]]
         PlacedInCustomerFolder: ClassVar[type[Aggregate.Event]]
         RemovedFromCustomerFolder: ClassVar[type[Aggregate.Event]]
         MovedToPortfolio: ClassVar[type[Aggregate.Event]]
@@ -68,6 +69,7 @@ class Project(Aggregate):
         self.members: dict[str, str] = {manager_id: ProjectRole.MANAGER.value} if manager_id else {}
         self.teams: dict[str, str] = {}
         self.join_requests: list[str] = []
+        self.slug: str | None = None
 
     @classmethod
     def create(
@@ -220,6 +222,16 @@ class Project(Aggregate):
     @event("Renamed", topic="ledgerdesk:Project.Renamed")
     def _renamed(self, name: str, actor: str, correlation_id: str) -> None:
         self.name = name
+
+    def change_slug(self, slug: str | None, actor: Actor, correlation_id: str) -> None:
+        """Give the project the slug mail reaches it by (`support+<slug>@`), or none; the
+        caller claims the slug's index entry and frees the old one in the same save."""
+        if slug != self.slug:
+            self._slug_changed(slug=slug, actor=actor.ref, correlation_id=correlation_id)
+
+    @event("SlugChanged", topic="ledgerdesk:Project.SlugChanged")
+    def _slug_changed(self, slug: str | None, actor: str, correlation_id: str) -> None:
+        self.slug = slug
 
     def place_in_customer_folder(
         self, organisation_id: UUID, actor: Actor, correlation_id: str

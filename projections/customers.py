@@ -27,7 +27,8 @@ ORGANISATION_COLUMNS = (
 )
 CONTACT_COLUMNS = (
     "c.id, c.email, c.name, c.organisation_id, c.sees_colleagues_items, c.source, c.user_id,"
-    " c.version, c.created_at, c.updated_at, o.sharing AS organisation_sharing"
+    " c.mail_failing, c.version, c.created_at, c.updated_at,"
+    " o.sharing AS organisation_sharing"
 )
 
 
@@ -38,6 +39,8 @@ class CustomerDirectoryProjection(Projection):
     name = "customers"
     tables = ("customer_organisations", "customer_contacts")
     topics = topics_of(Organisation) | topics_of(Contact)
+    # 2: whether mail to a contact fails (`mail_failing`).
+    schema_version = 2
 
     def create(self, tx: Tx, t: Tables) -> None:
         organisations, contacts = t["customer_organisations"], t["customer_contacts"]
@@ -54,7 +57,7 @@ class CustomerDirectoryProjection(Projection):
             f"CREATE TABLE IF NOT EXISTS {contacts} ("
             " id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
             " organisation_id TEXT, sees_colleagues_items INTEGER NOT NULL,"
-            " source TEXT NOT NULL, user_id TEXT, created_at TEXT NOT NULL,"
+            " source TEXT NOT NULL, user_id TEXT, mail_failing TEXT, created_at TEXT NOT NULL,"
             " updated_at TEXT NOT NULL, version INTEGER NOT NULL)"
         )
         tx.execute(
@@ -122,6 +125,11 @@ def _update(tx: Tx, table: str, e: Any, columns: dict[str, Any]) -> None:
     )
 
 
+def _failing(e: Any) -> str:
+    failing = {"since": iso(e.timestamp), "status": e.status, "diagnostic": e.diagnostic}
+    return dumps({**failing, "number": e.number})
+
+
 _ORGS, _CONTACTS = "customer_organisations", "customer_contacts"
 _CHANGES: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]] = {
     Organisation.Renamed: (_ORGS, lambda e: {"name": e.name, "name_key": e.name.casefold()}),
@@ -138,6 +146,8 @@ _CHANGES: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]] = {
         lambda e: {"sees_colleagues_items": int(e.sees_colleagues_items)},
     ),
     Contact.TurnedIntoStaff: (_CONTACTS, lambda e: {"user_id": e.user_id}),
+    Contact.MailFailing: (_CONTACTS, lambda e: {"mail_failing": _failing(e)}),
+    Contact.MailWorking: (_CONTACTS, lambda e: {"mail_failing": None}),
     # Portal invitations and sessions show nothing here, but they move the contact's
     # version: the row's version must stay the one If-Match is checked against.
     **{
@@ -209,6 +219,7 @@ def _contact_sql(t: Tables) -> str:
 
 def _contact_shown(row: dict[str, Any]) -> dict[str, Any]:
     row["sees_colleagues_items"] = bool(row["sees_colleagues_items"])
+    row["mail_failing"] = loads(row["mail_failing"]) if row["mail_failing"] else None
     row["sees"] = item_scope(row.pop("organisation_sharing"), row["sees_colleagues_items"])
     return row
 

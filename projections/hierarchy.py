@@ -35,12 +35,13 @@ class HierarchyProjection(Projection):
     tables = ("hierarchy_projects", "hierarchy_portfolios", "hierarchy_folders")
     topics = topics_of(Project) | topics_of(Portfolio) | topics_of(Folder)
     # 2: a folder's version follows its contents events too (its ETag is the aggregate's).
-    schema_version = 2
+    # 3: a project's mail slug.
+    schema_version = 3
 
     def create(self, tx: Tx, t: Tables) -> None:
         tx.execute(
             f"CREATE TABLE IF NOT EXISTS {t['hierarchy_projects']} ("
-            " id TEXT PRIMARY KEY, name TEXT NOT NULL, portfolio_id TEXT,"
+            " id TEXT PRIMARY KEY, name TEXT NOT NULL, slug TEXT, portfolio_id TEXT,"
             " customer_ids TEXT NOT NULL, members TEXT NOT NULL, teams TEXT NOT NULL,"
             " join_requests TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
             " version INTEGER NOT NULL)"
@@ -158,6 +159,7 @@ def _change_project(tx: Tx, t: Tables, e: Any, change: Callable[[Row, Any], None
     assert row is not None
     state = {f: loads(row[f]) for f in JSON_FIELDS} | {
         "name": row["name"],
+        "slug": row["slug"],
         "portfolio_id": row["portfolio_id"],
     }
     change(state, e)
@@ -197,6 +199,7 @@ def _shared_with_user(state: Row, e: Any) -> None:
 
 _PROJECT_CHANGES: dict[str, Callable[[Row, Any], None]] = {
     "Project.Renamed": lambda s, e: s.update(name=e.name),
+    "Project.SlugChanged": lambda s, e: s.update(slug=e.slug),
     "Project.MovedToPortfolio": lambda s, e: s.update(portfolio_id=e.portfolio_id),
     "Project.PlacedInCustomerFolder": lambda s, e: s["customer_ids"].append(e.organisation_id),
     "Project.RemovedFromCustomerFolder": lambda s, e: s["customer_ids"].remove(e.organisation_id),

@@ -43,10 +43,15 @@ def shown(contact: Contact, sees: ItemScope) -> dict[str, Any]:
         "sees": sees,
         "source": contact.source,
         "user_id": contact.user_id,
+        "mail_failing": _failing(contact.mail_failing),
         "version": contact.version,
         "created_at": iso(contact.created_on),
         "updated_at": iso(contact.modified_on),
     }
+
+
+def _failing(failing: dict[str, Any] | None) -> dict[str, Any] | None:
+    return {**failing, "since": iso(failing["since"])} if failing else None
 
 
 def answer_write(

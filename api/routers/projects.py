@@ -32,6 +32,13 @@ router = APIRouter(prefix="/api/v1/projects", tags=[Tag.PROJECTS])
 
 class ProjectCreate(Body):
     name: str = Field(min_length=1, max_length=200, examples=["Website relaunch"])
+    slug: str | None = Field(
+        default=None,
+        max_length=100,
+        examples=["website"],
+        description="Mail to `support+<slug>@` opens items here: 1 to 50 lower-case letters,"
+        " digits and inner hyphens, unique among projects.",
+    )
     portfolio_id: UUID | None = None
     customer_ids: list[UUID] = Field(
         default_factory=list, description="Customer organisations whose folders show it."
@@ -40,6 +47,9 @@ class ProjectCreate(Body):
 
 class ProjectPatch(Body):
     name: str | None = Field(default=None, min_length=1, max_length=200)
+    slug: str | None = Field(
+        default=None, max_length=100, description='A new slug; `""` takes it away.'
+    )
     portfolio_id: UUID | None = Field(
         default=None, description="Set to move it (null together with `move_portfolio`)."
     )
@@ -66,6 +76,7 @@ def shown(project: Project) -> dict[str, Any]:
     return {
         "id": project.id,
         "name": project.name,
+        "slug": project.slug,
         "portfolio_id": project.portfolio_id,
         "customer_ids": project.customer_ids,
         "members": project.members,

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from commands.access import load_project
+from commands.mail.failing import mark_failing, mark_working
 from commands.mail.mailboxes import is_our_address
 from commands.models import Context
 from commands.portal import requester_of
@@ -178,8 +179,11 @@ def _decide(
         takes_part=lambda number: _takes_part(uow, number, mail.answer_to),
     )
     if thread is not None and _exists(uow, thread.number):
-        return _append(uow, delivery, mail, thread, automatic, ctx, record=seen is None)
-    return _open(uow, delivery, mail, automatic, today, ctx, record=seen is None)
+        decided = _append(uow, delivery, mail, thread, automatic, ctx, record=seen is None)
+    else:
+        decided = _open(uow, delivery, mail, automatic, today, ctx, record=seen is None)
+    decided.aggregates += mark_working(uow, mail.sender, decided.aggregates, ctx)
+    return decided
 
 
 def _loop(uow: UnitOfWork, mail: InboundMail, me: MailIdentity) -> str | None:
@@ -353,16 +357,18 @@ def _bounce(
             f"a delivery report for {original or 'no Message-ID'}, not a mail of ours", mail, ctx,
         )  # fmt: skip
     item = _item(uow, number)
+    actor = Actor.system("mail")
     record_bounce(
         item,
         mail_message_id=original or "",
         recipients=list(report.failed_recipients),
         status=report.status,
         diagnostic=report.diagnostic,
-        actor=Actor.system("mail"),
+        actor=actor,
         correlation_id=ctx.correlation_id,
     )
     saved: list[Any] = [item, _record(mail, delivery, "bounce", item.number, ctx)]
+    saved += mark_failing(uow, report, item.number, actor, ctx)
     return Decided(saved, Receipt("bounce", item.number, mail.message_id, True))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from uuid import UUID
 
@@ -21,6 +22,7 @@ from commands.mail.receive import (
     receive,
 )
 from commands.models import Context
+from commands.projects import project_for_slug
 from commands.unit_of_work import UnitOfWork, run
 from domain.errors import ConflictError, InvalidValueError, NotFoundError
 from domain.item_numbers import COUNTER_ID
@@ -34,6 +36,7 @@ from domain.mail.quarantine import (
     QuarantineState,
 )
 from domain.project import INBOX_ID
+from domain.project_slugs import is_slug
 
 
 class UnknownRecipientError(InvalidValueError):
@@ -86,13 +89,26 @@ class MailService:
         self.today = today
 
     def route(self, recipient: str) -> Route | None:
-        """Where mail to `recipient` goes, or None if we do not receive mail there."""
+        """Where mail to `recipient` goes, or None if we do not receive mail there. A `+slug`
+        on any of our addresses sends new items to the project with that slug (without the
+        mailbox's folder, which belongs to the mailbox's project); any other `+detail` (a
+        signed reply address among them) keeps the address's own route."""
         address = Address.parse(recipient)
         if address is None:
             return None
+        uow = UnitOfWork(self.app)
+        route = self._base_route(uow, address)
+        if route is None or address.detail is None or not is_slug(address.detail):
+            return route
+        project_id = project_for_slug(uow, address.detail)
+        if project_id is None:
+            return route
+        return replace(route, project_id=project_id, folder_id=None)
+
+    def _base_route(self, uow: UnitOfWork, address: Address) -> Route | None:
         if address.base == self.address:
             return Route(self.address, INBOX_ID)
-        mailbox = UnitOfWork(self.app).get(mailbox_id_for(address.base), Mailbox)
+        mailbox = uow.get(mailbox_id_for(address.base), Mailbox)
         if mailbox is None or mailbox.removed:
             return None
         route = mailbox.route

@@ -90,3 +90,68 @@ def test_a_mailbox_is_routed_anew_with_if_match_and_only_by_admins(
     _, member = live.accounts.issue_token(IssueToken(email="member@example.com"), SYSTEM)
     denied = client.get("/api/v1/mail/mailboxes", headers={"Authorization": f"Bearer {member}"})
     assert denied.status_code == 403
+
+
+def test_plus_addressing_by_project_slug_routes_to_that_project(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    # Given a project with a slug, and a mailbox routed elsewhere with a folder and a team
+    web = client.post("/api/v1/projects", json={"name": "Website", "slug": "Web-Site"})
+    assert web.status_code == 201, web.text
+    assert web.json()["slug"] == "web-site"
+    website = web.json()["id"]
+    sales = client.post("/api/v1/projects", json={"name": "Sales"}).json()["id"]
+    team = client.post("/api/v1/teams", json={"name": "Front desk"}).json()["id"]
+    client.post(
+        "/api/v1/mail/mailboxes",
+        json={"address": "sales@example.com", "project_id": sales, "team_id": team},
+    )
+
+    def filed(to: str, mid: str) -> dict[str, object]:
+        answer = client.post(
+            "/api/v1/mail/inbound", params={"to": to}, content=message(to, mid), headers=RFC822
+        )
+        assert answer.json()["outcome"] == "created", answer.text
+        ticket: dict[str, object] = client.get(f"/api/v1/tickets/{answer.json()['number']}").json()
+        return ticket
+
+    # Then the install's address +slug opens the item in that project, any case
+    assert filed("Support+WEB-SITE@ledgerdesk.local", "s-1")["project_id"] == website
+    # A mailbox's address +slug too, keeping the mailbox's team
+    via_mailbox = filed("sales+web-site@example.com", "s-2")
+    assert (via_mailbox["project_id"], via_mailbox["team_id"]) == (website, team)
+    # An unknown +detail keeps the address's own route: nothing is refused or lost
+    assert filed("support+nosuchproject@ledgerdesk.local", "s-3")["project_id"] != website
+    assert filed("sales+nosuchproject@example.com", "s-4")["project_id"] == sales
+    # A stranger's address +slug is still refused
+    refused = client.post(
+        "/api/v1/mail/inbound", params={"to": "other+web-site@example.com"},
+        content=message("other+web-site@example.com", "s-5"), headers=RFC822,
+    )  # fmt: skip
+    assert refused.status_code == 422, refused.text
+    # When the slug moves to another project, mail follows it
+    moved = client.patch(f"/api/v1/projects/{website}", json={"slug": ""})
+    assert (moved.status_code, moved.json()["slug"]) == (200, None), moved.text
+    taken = client.patch(f"/api/v1/projects/{sales}", json={"slug": "web-site"})
+    assert taken.status_code == 200, taken.text
+    assert filed("support+web-site@ledgerdesk.local", "s-6")["project_id"] == sales
+
+
+def test_a_project_slug_is_unique_and_checked(client: TestClient) -> None:
+    first = client.post("/api/v1/projects", json={"name": "One", "slug": "shared"}).json()
+    taken = client.post("/api/v1/projects", json={"name": "Two", "slug": "SHARED"})
+    assert taken.status_code == 409, taken.text
+    assert "shared" in taken.json()["detail"]
+    # Nothing of the refused project was written
+    names = [p["name"] for p in client.get("/api/v1/projects").json()["items"]]
+    assert "Two" not in names
+    for bad in ("has space", "dot.ted", "-edge", "x" * 51, "ünï"):
+        refused = client.post("/api/v1/projects", json={"name": "Bad", "slug": bad})
+        assert refused.status_code == 422, (bad, refused.text)
+        assert "slug" in refused.text
+    # The listing and the project show it
+    shown = client.get(f"/api/v1/projects/{first['id']}").json()
+    assert shown["slug"] == "shared"
+    # A project renamed keeps its slug; a patch without slug leaves it
+    client.patch(f"/api/v1/projects/{first['id']}", json={"name": "Uno"})
+    assert client.get(f"/api/v1/projects/{first['id']}").json()["slug"] == "shared"
