@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 ADMIN_EMAIL ?= admin@ledgerdesk.local
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,11 +14,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	rm -f $(VENV)/.installed-* && touch $@
 
-run: $(STAMP)
+# The customer pages' catalogues, compiled from api/translations/*/LC_MESSAGES/messages.po.
+MO := $(patsubst %.po,%.mo,$(wildcard api/translations/*/LC_MESSAGES/messages.po))
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# After changing a page's text: extract it, and add new strings to every catalogue.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -o api/translations/messages.pot --no-location --omit-header .
+	$(BIN)/pybabel update -i api/translations/messages.pot -d api/translations --no-location --ignore-obsolete
+
+run: $(STAMP) $(MO)
 	$(BIN)/ledgerdesk init --admin-email $(ADMIN_EMAIL)
 	$(BIN)/ledgerdesk serve
 
-lint: $(STAMP)
+lint: $(STAMP) $(MO)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
-from api import openapi, problems
+from api import openapi, pages, problems
 from api.body_limit import BodyLimitMiddleware, BodyLimits
 from api.correlation import CorrelationIds
 from api.deps import Services
@@ -93,6 +93,7 @@ def create_app(services: Services) -> FastAPI:
         app.include_router(router)
 
     openapi.install(app)
+    pages.install(app)
 
     app.add_middleware(RecordWrites, positions=services.positions)
     # Around the app: nothing reads a byte of a body before its size is checked.

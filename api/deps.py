@@ -10,8 +10,15 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.pages.config import PagesConfig
 from api.problems import InvalidParameterError
-from api.read_your_writes import READING, bearer_credential, caller_key, wait_for_views
+from api.read_your_writes import (
+    READING,
+    bearer_credential,
+    caller_key,
+    session_cookie,
+    wait_for_views,
+)
 from api.throttle import SignInThrottle
 from commands.accounts import AccountService
 from commands.audience import AudienceService
@@ -59,6 +66,7 @@ class Services:
     max_mail_bytes: int
     max_json_bytes: int
     read_wait_seconds: float
+    pages: PagesConfig | None = None
 
 
 def services(request: Request) -> Services:
@@ -243,8 +251,9 @@ def fresh(*views: str) -> Callable[..., Any]:
 
 
 def signed_in(svc: Services, request: Request) -> bool:
-    """Whether the request's bearer credential is a live staff token or portal session."""
-    credential = bearer_credential(request.headers)
+    """Whether the request's bearer credential is a live staff token or portal session (or
+    its session cookie, in the customer pages)."""
+    credential = bearer_credential(request.headers) or session_cookie(request.headers)
     if credential is None:
         return False
     try:

@@ -23,6 +23,11 @@ class PortalInvitationOut(BaseModel):
         ' `{"invitation": ...}`.',
         examples=["/api/v1/portal/session"],
     )
+    link: str = Field(
+        description="The whole link a person opens to accept it in the customer pages: they"
+        " choose a password there and are signed in.",
+        examples=["https://help.example.com/portal/invite/ldp_0c3e6a9b..."],
+    )
 
 
 class PortalSessionCreate(Body):

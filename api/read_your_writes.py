@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from http.cookies import CookieError, SimpleCookie
 
 import anyio.to_thread
 from starlette.datastructures import Headers
@@ -20,6 +21,7 @@ from api.problems import InvalidParameterError
 from projections.caller_positions import CallerPositions
 from projections.runner import ProjectionRunner
 
+PAGES_SESSION_COOKIE = "ld_portal"  # api.pages.security.SESSION_COOKIE
 log = logging.getLogger("ledgerdesk.api")
 READING = frozenset({"GET", "HEAD", "OPTIONS"})
 # Keys are not the hashes the write model keeps of tokens: the table cannot be joined to them.
@@ -34,11 +36,23 @@ def bearer_credential(headers: Mapping[str, str]) -> str | None:
 
 
 def caller_key(headers: Mapping[str, str]) -> str | None:
-    """Who is asking, for read-your-writes: a hash of the bearer credential, if any."""
-    credential = bearer_credential(headers)
+    """Who is asking, for read-your-writes: a hash of the bearer credential, or of the
+    customer pages' session cookie, if any."""
+    credential = bearer_credential(headers) or session_cookie(headers)
     if credential is None:
         return None
     return hashlib.sha256(_SALT + credential.encode()).hexdigest()
+
+
+def session_cookie(headers: Mapping[str, str]) -> str | None:
+    """The customer pages' session (the portal token they keep in a cookie), if sent."""
+    cookies = SimpleCookie()
+    try:
+        cookies.load(headers.get("cookie", ""))
+    except CookieError:
+        return None
+    held = cookies.get(PAGES_SESSION_COOKIE)
+    return held.value if held is not None and held.value else None
 
 
 def wait_for_views(
@@ -93,7 +107,10 @@ class RecordWrites:
             return
 
         async def recording(message: Message) -> None:
-            if message["type"] == "http.response.start" and 200 <= message["status"] < 300:
+            # 2xx, or the 303 by which a page's form hands over to the page showing it.
+            if message["type"] == "http.response.start" and (
+                200 <= message["status"] < 300 or message["status"] == 303
+            ):
                 position = Headers(raw=message.get("headers", [])).get("x-log-position", "")
                 if position.isdigit():
                     await self._record(caller, int(position))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import orjson
-from starlette.responses import JSONResponse
+from starlette.responses import FileResponse, JSONResponse
 
 PROBLEM_TYPE_BASE = "/problems/"
 
@@ -80,3 +81,14 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for s in statuses
     }
+
+
+def attachment_download(path: Path, attachment: dict[str, Any]) -> FileResponse:
+    """An attachment's bytes, always as a download (never rendered inline)."""
+    return FileResponse(
+        path,
+        media_type=attachment["media_type"],
+        filename=attachment["name"],
+        content_disposition_type="attachment",
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private"},
+    )

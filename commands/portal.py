@@ -91,21 +91,21 @@ def contact_hex_id(token: str) -> UUID:
         return UUID(int=0)
 
 
-def _parts(token: str, prefix: str, count: int) -> list[str] | None:
+def token_parts(token: str, prefix: str, count: int) -> list[str] | None:
     parts = token.split("_", count)
     if len(parts) != count + 1 or parts[0] != prefix or not all(parts):
         return None
     return parts[1:]
 
 
-def _contact_by_hex(uow: UnitOfWork, contact_hex: str) -> Contact | None:
+def contact_by_hex(uow: UnitOfWork, contact_hex: str) -> Contact | None:
     try:
         return uow.get(UUID(hex=contact_hex), Contact)
     except ValueError:
         return None
 
 
-def _digest(secret: str) -> str:
+def secret_digest(secret: str) -> str:
     # Portal secrets carry 256 random bits: a plain hash is enough (no stretching).
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -162,7 +162,9 @@ def issue_portal_invitation(
     require_customer_manager(uow, ctx)
     contact = load_contact(uow, cmd.contact_id)
     expires = datetime.now(UTC) + PORTAL_INVITATION_TTL
-    contact.invite_to_portal(_digest(secret), expires.isoformat(), ctx.actor, ctx.correlation_id)
+    contact.invite_to_portal(
+        secret_digest(secret), expires.isoformat(), ctx.actor, ctx.correlation_id
+    )
     return [contact]
 
 
@@ -175,16 +177,16 @@ def start_portal_session(
     ttl: timedelta,
 ) -> list[Any]:
     """Redeem an invitation for a session token; the contact acts as themselves."""
-    parts = _parts(cmd.invitation.get_secret_value(), INVITATION_PREFIX, 2)
-    contact = _contact_by_hex(uow, parts[0]) if parts else None
+    parts = token_parts(cmd.invitation.get_secret_value(), INVITATION_PREFIX, 2)
+    contact = contact_by_hex(uow, parts[0]) if parts else None
     if parts is None or contact is None:
         raise InvalidCredentialsError("the invitation is not valid")
     now = datetime.now(UTC)
     contact.redeem_portal_invitation(
-        invitation_sha256=_digest(parts[1]),
+        invitation_sha256=secret_digest(parts[1]),
         now=now,
         token_id=token_id,
-        secret_sha256=_digest(secret),
+        secret_sha256=secret_digest(secret),
         expires_at=(now + ttl).isoformat(),
         actor=Actor.customer(contact.email),
         correlation_id=ctx.correlation_id,
@@ -232,11 +234,11 @@ def post_portal_reply(cmd: PostPortalReply, uow: UnitOfWork, ctx: Context) -> li
 def authenticate_contact(uow: UnitOfWork, token: str) -> PortalCaller:
     """The customer a portal session token belongs to, checked against the write model;
     staff tokens (`ld_`) and invitations (`ldp_`) are not session tokens."""
-    parts = _parts(token, SESSION_PREFIX, 3)
-    contact = _contact_by_hex(uow, parts[0]) if parts else None
+    parts = token_parts(token, SESSION_PREFIX, 3)
+    contact = contact_by_hex(uow, parts[0]) if parts else None
     if parts is None or contact is None or contact.user_id is not None:
         raise InvalidTokenError  # A contact turned into staff uses staff tokens only.
-    if not contact.has_portal_session(parts[1], _digest(parts[2]), datetime.now(UTC)):
+    if not contact.has_portal_session(parts[1], secret_digest(parts[2]), datetime.now(UTC)):
         raise InvalidTokenError
     return PortalCaller(contact=contact, token_id=parts[1])
 

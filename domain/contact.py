@@ -82,6 +82,7 @@ class Contact(Aggregate):
         PortalInvitationRedeemed: ClassVar[type[Aggregate.Event]]
         PortalSessionStarted: ClassVar[type[Aggregate.Event]]
         PortalSessionEnded: ClassVar[type[Aggregate.Event]]
+        PortalPasswordSet: ClassVar[type[Aggregate.Event]]
 
     @staticmethod
     def create_id(email: str) -> UUID:
@@ -120,6 +121,7 @@ class Contact(Aggregate):
         # The pending portal invitation and the live sessions, by the hashes of their secrets.
         self.portal_invitation: dict[str, str] | None = None
         self.portal_sessions: dict[str, dict[str, Any]] = {}
+        self.portal_password_hash: str | None = None
         # Why mail to the contact's address fails, since a bounce said so; None: it works.
         self.mail_failing: dict[str, Any] | None = None
 
@@ -290,7 +292,7 @@ class Contact(Aggregate):
         correlation_id: str,
     ) -> None:
         """Exchange the pending invitation (once, before it expires) for a portal session."""
-        self._check_invitation(invitation_sha256, now)
+        self.check_invitation(invitation_sha256, now)
         self._portal_invitation_redeemed(actor=actor.ref, correlation_id=correlation_id)
         self._portal_session_started(
             token_id=token_id,
@@ -300,7 +302,8 @@ class Contact(Aggregate):
             correlation_id=correlation_id,
         )
 
-    def _check_invitation(self, invitation_sha256: str, now: datetime) -> None:
+    def check_invitation(self, invitation_sha256: str, now: datetime) -> None:
+        """InvalidCredentialsError unless the invitation is the pending one, unexpired."""
         held = self.portal_invitation
         if self.user_id is not None or held is None:
             raise InvalidCredentialsError("the invitation is not valid")
@@ -318,6 +321,33 @@ class Contact(Aggregate):
         self, token_id: str, secret_sha256: str, expires_at: str, actor: str, correlation_id: str
     ) -> None:
         self.portal_sessions[token_id] = {"secret_sha256": secret_sha256, "expires_at": expires_at}
+
+    def set_portal_password(self, password_hash: str, actor: Actor, correlation_id: str) -> None:
+        """Record the contact's portal password by its argon2id hash (never the password)."""
+        self._check_customer()
+        self._portal_password_set(
+            password_hash=password_hash, actor=actor.ref, correlation_id=correlation_id
+        )
+
+    @event("PortalPasswordSet", topic="ledgerdesk:Contact.PortalPasswordSet")
+    def _portal_password_set(self, password_hash: str, actor: str, correlation_id: str) -> None:
+        self.portal_password_hash = password_hash
+
+    def start_portal_session(
+        self,
+        *,
+        token_id: str,
+        secret_sha256: str,
+        expires_at: str,
+        actor: Actor,
+        correlation_id: str,
+    ) -> None:
+        """A session after a checked password (the caller checked it against the hash)."""
+        self._check_customer()
+        self._portal_session_started(
+            token_id=token_id, secret_sha256=secret_sha256, expires_at=expires_at,
+            actor=actor.ref, correlation_id=correlation_id,
+        )  # fmt: skip
 
     def has_portal_session(self, token_id: str, secret_sha256: str, now: datetime) -> bool:
         """Whether a session token is live: known, matching, unexpired, and the contact is

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from api import throttle
 from api.app import create_app
 from api.deps import Services
+from api.pages.config import PagesConfig
 from api.throttle import Limits, SignInThrottle
 from commands.accounts import AccountService
 from commands.application import LedgerDesk
@@ -28,6 +29,7 @@ from commands.mail.mailboxes import MailboxService
 from commands.mail.outgoing.service import MailOutService, OutgoingConfig
 from commands.mail.service import MailService
 from commands.portal import PortalService
+from commands.portal_sign_in import PortalSignIn
 from commands.projects import ProjectService
 from commands.recurrence import RecurrenceService
 from commands.service import CommandService
@@ -104,6 +106,14 @@ class Container:
             max_mail_bytes=self.settings.max_mail_bytes,
             max_json_bytes=self.settings.max_json_bytes,
             read_wait_seconds=self.settings.read_wait_seconds,
+            pages=PagesConfig(
+                sign_in=PortalSignIn(self.app, timedelta(hours=self.settings.session_hours)),
+                secret=self.mail.secret,
+                frame_ancestors=self.settings.frame_ancestors,
+                session_seconds=int(self.settings.session_hours * 3600),
+                secure_cookies=self.settings.base_url.startswith("https://"),
+                public_url=self.settings.base_url,
+            ),
         )
 
     def http_app(self) -> FastAPI:

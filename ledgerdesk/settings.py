@@ -115,6 +115,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Attachments up to this size travel with the mail; larger ones as links.",
     )
+    frame_ancestors: str = Field(
+        default="'none'",
+        pattern=r"^[A-Za-z0-9 :/*.\-']{1,500}$",
+        description="Who may show the customer pages in a frame: a CSP frame-ancestors list"
+        " ('none', 'self', or origins such as https://www.example.com).",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

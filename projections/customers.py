@@ -157,6 +157,7 @@ _CHANGES: dict[type, tuple[str, Callable[[Any], dict[str, Any]]]] = {
             Contact.PortalInvitationRedeemed,
             Contact.PortalSessionStarted,
             Contact.PortalSessionEnded,
+            Contact.PortalPasswordSet,
         )
     },
 }

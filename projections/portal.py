@@ -266,10 +266,22 @@ def list_portal_tickets(
     organisation_id: str | None,
     cursor: str | None,
     limit: int,
+    *,
+    show: str = "all",
+    q: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The tickets a contact may see, newest number first, a page at a time
-    (`organisation_id`: the organisation whose items they see, None for own only)."""
+    (`organisation_id`: the organisation whose items they see, None for own only); `show`
+    `open` or `finished` keeps those in or out of a finished state, and `q` the tickets
+    whose title or number holds it."""
     where, params = _scope(t, contact_id, organisation_id)
+    if show in ("open", "finished"):
+        where += " AND p.state " + ("=" if show == "finished" else "<>") + " ?"
+        params.append("finished")
+    if q and q.strip():
+        needle = q.strip().casefold().replace("%", "").replace("_", "").lstrip("#")
+        where += " AND (LOWER(p.title) LIKE ? OR CAST(p.number AS TEXT) = ?)"
+        params += [f"%{needle}%", needle]
     if cursor:
         (last,) = decode_cursor(cursor, 1)
         if not isinstance(last, int):

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Response, UploadFile
 from fastapi.responses import FileResponse
 
 from api.deps import Ctx, ProjectScope, Services, ServicesDep, fresh, written
-from api.responses import OrjsonResponse, documented, reply
+from api.responses import OrjsonResponse, attachment_download, documented, reply
 from api.routers.tickets import Number, answer_write
 from api.schemas import MessageCreate, ReadOut, TaskOut, TicketOut
 from api.tags import Tag
@@ -127,14 +127,7 @@ def build(kind: Literal["ticket", "task"]) -> APIRouter:
         found = [a for a in doc["attachments"] if a["id"] == str(attachment_id)]
         if not found:
             raise AttachmentNotFoundError(number, attachment_id)
-        attachment = found[0]
-        return FileResponse(
-            svc.commands.blobs.path(attachment["sha256"]),
-            media_type=attachment["media_type"],
-            filename=attachment["name"],
-            content_disposition_type="attachment",
-            headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private"},
-        )
+        return attachment_download(svc.commands.blobs.path(found[0]["sha256"]), found[0])
 
     return router
 

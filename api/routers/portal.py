@@ -99,6 +99,7 @@ def invite_contact(
         "invitation": invitation,
         "expires_at": expires_at,
         "accept_path": SESSION_PATH,
+        "link": f"{svc.pages.public_url if svc.pages else ''}/portal/invite/{invitation}",
     }
     return reply(response, content, 201)
 

@@ -1,0 +1,274 @@
+"""The customer portal's pages: signing in (an invitation, then email and password), the
+list of the requests a contact may see, one request with its conversation and a reply form.
+
+Pages only translate: every rule (who sees which item, what a customer may write) is the
+portal commands' and the portal view's, exactly as for the portal API. An item a contact may
+not see answers the same 404 page as a number that does not exist.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+from pydantic import SecretStr, ValidationError
+from starlette.responses import Response
+
+from api.deps import Correlation, client_address, fresh
+from api.pages.forms import Form, read_form
+from api.pages.rendering import config_of, redirect, render, services_of
+from api.pages.security import SESSION_COOKIE, set_cookie
+from api.responses import attachment_download
+from api.throttle import TooManyAttemptsError
+from commands.errors import InvalidTokenError, TicketNotFoundError
+from commands.models import Context
+from commands.portal import EndPortalSession, PortalCaller, PostPortalReply
+from commands.portal_sign_in import AcceptPortalInvitation, PortalLogIn
+from domain.errors import DomainError, InvalidCredentialsError
+from domain.item_numbers import MAX_ITEM_NUMBER
+from domain.values import Actor
+from projections.base import InvalidCursorError, current_tables
+from projections.portal import get_portal_ticket, list_portal_tickets
+from projections.ticket_detail import get_ticket
+
+router = APIRouter(include_in_schema=False)
+Number = Annotated[int, Path(ge=1, le=MAX_ITEM_NUMBER)]
+PAGE_SIZE = 25
+SHOWS = ("open", "finished", "all")
+
+
+def caller_of(request: Request) -> PortalCaller | None:
+    """The customer whose session cookie came with `request`, if it is live."""
+    token = request.cookies.get(SESSION_COOKIE, "")
+    if not token:
+        return None
+    try:
+        return services_of(request).portal.authenticate(token)
+    except InvalidTokenError:
+        return None
+
+
+def _to_login(request: Request) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return redirect(request, f"/portal/login?next={quote(target)}")
+
+
+def _safe_next(value: str | None) -> str:
+    """Only our own portal paths: never another site (an open redirect)."""
+    if value and value.startswith("/portal") and not value.startswith("//"):
+        return value
+    return "/portal"
+
+
+def _customer(caller: PortalCaller, correlation_id: str) -> Context:
+    return Context(actor=Actor.customer(caller.contact.email), correlation_id=correlation_id)
+
+
+def _signed_in(request: Request, caller: PortalCaller, token: str, to: str) -> Response:
+    response = redirect(request, _safe_next(to))
+    config = config_of(request)
+    set_cookie(response, config, SESSION_COOKIE, token, config.session_seconds)
+    return response
+
+
+# --- signing in --------------------------------------------------------------------------
+
+
+@router.get("/portal/login")
+def login_page(request: Request, next: str | None = None) -> Response:
+    if caller_of(request) is not None:
+        return redirect(request, _safe_next(next))
+    return render(request, "portal/login.html", next=_safe_next(next), error=None, email="")
+
+
+@router.post("/portal/login")
+async def log_in(request: Request, correlation_id: Correlation) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_log_in, request, form, correlation_id)
+
+
+def _log_in(request: Request, form: Form, correlation_id: str) -> Response:
+    svc = services_of(request)
+    email, to = form.text("email"), _safe_next(form.text("next"))
+    error, status = None, 200
+    try:
+        cmd = PortalLogIn(email=email, password=SecretStr(form.text("password")))
+        with svc.throttle.attempt(client_address(request), email):
+            contact, token = config_of(request).sign_in.log_in(
+                cmd, Context(actor=Actor.system("portal"), correlation_id=correlation_id)
+            )
+    except (ValidationError, InvalidCredentialsError):
+        error, status = "wrong", 401
+    except TooManyAttemptsError:
+        error, status = "throttled", 429
+    if error is not None:
+        return render(request, "portal/login.html", status, next=to, error=error, email=email)
+    return _signed_in(request, PortalCaller(contact, ""), token, to)
+
+
+@router.get("/portal/invite/{invitation}")
+def invitation_page(request: Request, invitation: str) -> Response:
+    try:
+        contact = config_of(request).sign_in.invited(invitation)
+    except InvalidCredentialsError:
+        return render(request, "portal/invitation_invalid.html", 404)
+    return render(request, "portal/invite.html", email=contact.email, error=None)
+
+
+@router.post("/portal/invite/{invitation}")
+async def accept_invitation(
+    request: Request, invitation: str, correlation_id: Correlation
+) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_accept, request, invitation, form, correlation_id)
+
+
+def _accept(request: Request, invitation: str, form: Form, correlation_id: str) -> Response:
+    config = config_of(request)
+    try:
+        contact = config.sign_in.invited(invitation)
+    except InvalidCredentialsError:
+        return render(request, "portal/invitation_invalid.html", 404)
+    password, again = form.text("password"), form.text("password_again")
+    error = "mismatch" if password != again else ("short" if len(password) < 10 else None)
+    if error is not None:
+        return render(request, "portal/invite.html", 422, email=contact.email, error=error)
+    cmd = AcceptPortalInvitation(invitation=SecretStr(invitation), password=SecretStr(password))
+    ctx = Context(actor=Actor.customer(contact.email), correlation_id=correlation_id)
+    try:
+        contact, token = config.sign_in.accept_invitation(cmd, ctx)
+    except InvalidCredentialsError:
+        return render(request, "portal/invitation_invalid.html", 404)
+    return _signed_in(request, PortalCaller(contact, ""), token, "/portal")
+
+
+@router.post("/portal/logout")
+async def log_out(request: Request, correlation_id: Correlation) -> Response:
+    await read_form(request)
+    return await run_in_threadpool(_log_out, request, correlation_id)
+
+
+def _log_out(request: Request, correlation_id: str) -> Response:
+    caller = caller_of(request)
+    if caller is not None:
+        cmd = EndPortalSession(contact_id=caller.contact.id, token_id=caller.token_id)
+        services_of(request).portal.end_session(cmd, _customer(caller, correlation_id))
+    response = redirect(request, "/portal/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# --- requests ----------------------------------------------------------------------------
+
+
+@router.get("/portal", dependencies=[Depends(fresh("portal"))])
+def my_requests(
+    request: Request,
+    show: Annotated[str, Query(max_length=20)] = "open",
+    q: Annotated[str, Query(max_length=200)] = "",
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    caller = caller_of(request)
+    if caller is None:
+        return _to_login(request)
+    svc = services_of(request)
+    show = show if show in SHOWS else "open"
+    organisation_id = svc.portal.sees_organisation_of(caller.contact)
+    try:
+        with svc.views.read() as tx:
+            items, next_cursor = list_portal_tickets(
+                tx, current_tables(tx, "portal"), str(caller.contact.id), organisation_id,
+                cursor, PAGE_SIZE, show=show, q=q,
+            )  # fmt: skip
+    except InvalidCursorError:
+        items, next_cursor = [], None
+    return render(
+        request,
+        "portal/list.html",
+        contact=caller.contact,
+        items=items,
+        show=show,
+        q=q,
+        next_cursor=next_cursor,
+        shared=organisation_id is not None,
+    )
+
+
+def _visible(request: Request, caller: PortalCaller, number: int) -> dict[str, Any] | None:
+    svc = services_of(request)
+    organisation_id = svc.portal.sees_organisation_of(caller.contact)
+    with svc.views.read() as tx:
+        return get_portal_ticket(
+            tx, current_tables(tx, "portal"), str(caller.contact.id), organisation_id, number
+        )
+
+
+def _not_found(request: Request, caller: PortalCaller | None) -> Response:
+    return render(request, "portal/not_found.html", 404, contact=caller.contact if caller else None)
+
+
+@router.get("/portal/items/{number}", dependencies=[Depends(fresh("portal"))])
+def one_request(request: Request, number: Number, correlation_id: Correlation) -> Response:
+    caller = caller_of(request)
+    if caller is None:
+        return _to_login(request)
+    doc = _visible(request, caller, number)
+    if doc is None:
+        return _not_found(request, caller)
+    with contextlib.suppress(DomainError):  # Seen here: not mailed to them (reads are events).
+        services_of(request).portal.mark_read(number, _customer(caller, correlation_id))
+    return render(request, "portal/item.html", contact=caller.contact, item=doc, error=None)
+
+
+@router.post("/portal/items/{number}/reply")
+async def reply(request: Request, number: Number, correlation_id: Correlation) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_reply, request, number, form, correlation_id)
+
+
+def _reply(request: Request, number: int, form: Form, correlation_id: str) -> Response:
+    caller = caller_of(request)
+    if caller is None:
+        return _to_login(request)
+    body = form.text("body").strip()
+    if not body:
+        doc = _visible(request, caller, number)
+        if doc is None:
+            return _not_found(request, caller)
+        return render(
+            request, "portal/item.html", 422, contact=caller.contact, item=doc, error="empty"
+        )
+    cmd = PostPortalReply(number=number, message_id=uuid.uuid4(), body=body[:200_000])
+    try:
+        result = services_of(request).portal.post_reply(cmd, _customer(caller, correlation_id))
+    except TicketNotFoundError:
+        return _not_found(request, caller)
+    response = redirect(request, f"/portal/items/{number}#latest")
+    response.headers["X-Log-Position"] = str(result.position)  # Read-your-writes.
+    return response
+
+
+@router.get(
+    "/portal/items/{number}/attachments/{attachment_id}",
+    response_model=None,
+    dependencies=[Depends(fresh("portal", "ticket_detail"))],
+)
+def download(request: Request, number: Number, attachment_id: uuid.UUID) -> Response | FileResponse:
+    """A customer-visible attachment of an item the contact may see, as a download."""
+    caller = caller_of(request)
+    if caller is None:
+        return _to_login(request)
+    doc = _visible(request, caller, number)
+    shown = doc is not None and any(a["id"] == str(attachment_id) for a in doc["attachments"])
+    svc = services_of(request)
+    with svc.views.read() as tx:
+        detail = get_ticket(tx, current_tables(tx, "ticket_detail"), number) if shown else None
+    found = [a for a in (detail or {}).get("attachments", []) if a["id"] == str(attachment_id)]
+    if not found or found[0].get("visibility") != "customer":
+        return _not_found(request, caller)
+    return attachment_download(svc.commands.blobs.path(found[0]["sha256"]), found[0])

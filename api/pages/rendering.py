@@ -1,0 +1,113 @@
+"""Rendering a page: one Jinja2 environment (autoescaping on, undefined names an error), the
+request's language, the company's branding, the CSRF token, and the safety headers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from api.deps import Services
+from api.pages import i18n
+from api.pages.config import PagesConfig
+from api.pages.security import (
+    CSRF_COOKIE,
+    LANGUAGE_COOKIE_DAYS,
+    csrf_seed,
+    csrf_token,
+    security_headers,
+    set_cookie,
+)
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "pages"
+
+environment = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,
+    extensions=["jinja2.ext.i18n"],
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+environment.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.gettext, i18n.ngettext, newstyle=True
+)
+
+
+def services_of(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def config_of(request: Request) -> PagesConfig:
+    services = services_of(request)
+    assert services.pages is not None, "the pages are not configured"
+    return services.pages
+
+
+def branding(services: Services) -> dict[str, Any]:
+    values = services.mail_out.settings.current()
+    return {
+        "name": values["company_name"],
+        "logo_url": values["logo_url"],
+        "colour": values["colour"],
+    }
+
+
+def render(
+    request: Request,
+    template: str,
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """`template` rendered for `request`, with what every page needs."""
+    services = services_of(request)
+    config = config_of(request)
+    language = i18n.language_of(request)
+    i18n.use(language)
+    seed, new_seed = csrf_seed(request)
+    here = request.url.path
+    switch = {
+        code: f"{here}?{urlencode({**dict(request.query_params), 'lang': code})}"
+        for code in i18n.LANGUAGES
+    }
+    body = environment.get_template(template).render(
+        lang=language,
+        languages=i18n.LANGUAGES,
+        switch=switch,
+        brand=branding(services),
+        csrf=csrf_token(config, seed),
+        when=lambda moment: i18n.when(moment, language),
+        number=lambda value: i18n.number(value, language),
+        **context,
+    )
+    response = HTMLResponse(body, status_code=status)
+    response.headers["Content-Language"] = language
+    security_headers(response, config)
+    if new_seed:
+        set_cookie(response, config, CSRF_COOKIE, seed, 86400 * LANGUAGE_COOKIE_DAYS)
+    remember_language(request, response)
+    return response
+
+
+def remember_language(request: Request, response: Response) -> None:
+    asked = i18n.asked_language(request)
+    if asked is not None:
+        set_cookie(
+            response,
+            config_of(request),
+            i18n.LANGUAGE_COOKIE,
+            asked,
+            86400 * LANGUAGE_COOKIE_DAYS,
+        )
+
+
+def redirect(request: Request, to: str) -> Response:
+    """303 See Other to `to` (after a form), with the safety headers."""
+    response = Response(status_code=303, headers={"Location": to})
+    security_headers(response, config_of(request))
+    return response
