@@ -17,9 +17,9 @@ from domain.values import Actor
 def mark_failing(
     uow: UnitOfWork, report: DeliveryReport, number: int, actor: Actor, ctx: Context
 ) -> list[Contact]:
-    """The contacts a permanent bounce (status class 5, RFC 3463) names, marked failing (to be
-    saved with the bounce); a report that delivery is delayed (class 4) marks nobody."""
-    if not report.status.startswith("5"):
+    """The contacts a permanent bounce names, marked failing (to be saved with the bounce); a
+    report that delivery is only delayed marks nobody."""
+    if not report.permanent:
         return []
     marked: list[Contact] = []
     for address in dict.fromkeys(report.failed_recipients):

@@ -9,6 +9,7 @@ import email
 import email.policy
 import email.utils
 import hashlib
+import mimetypes
 import re
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage, Message
@@ -16,7 +17,7 @@ from typing import Any
 
 from mailparser_reply import EmailReplyParser
 
-from commands.mail.html_text import sanitise, text_of
+from commands.mail.html_text import reply_part, sanitise, text_of
 from domain.mail.message import DeliveryReport, InboundMail, MailPart
 from domain.mail.received import normalise_message_id
 from domain.text import replace_disallowed
@@ -43,6 +44,13 @@ _RETURNED_COPY = re.compile(
 _NOTICE_ADDRESS = re.compile(
     r"(?m)<([^<>\s@]+@[^<>\s]+)>|^[ \t]+([^<>\s@]+@[^<>\s:]+?)[ \t]*:?[ \t]*\r?$"
 )
+# Types known by the standard library's own table only, so that a part's name does not hang
+# on the machine's /etc/mime.types; with the mail types that table lacks.
+_TYPES = mimetypes.MimeTypes()
+_TYPES.add_type("text/calendar", ".ics")
+_TYPES.add_type("image/webp", ".webp")
+# Unnamed parts of these kinds are named after it: `image-2.png`; others `part-2.ics`.
+_NAMED_KINDS = ("image/", "audio/", "video/")
 # A subject that says the message is a forward (en, de, fr, es, it, pt, nl, pl, sv clients).
 _FORWARD_SUBJECT = re.compile(r"(?i)^\s*(?:fwd?|wg|tr|rv|i|enc|doorst|pd|vb)\s*:")
 
@@ -93,8 +101,8 @@ def _parse(raw: bytes, store: StoreBlob) -> InboundMail:
     if message_id is None:
         # Without one, the body decides what a second copy is.
         message_id = f"{hashlib.sha256(raw).hexdigest()}@no-message-id.ledgerdesk.invalid"
-    text, html, parts = _body(message, store)
-    reply = _reply(text, headers.get("subject", ""))
+    text, reply_text, html, parts = _body(message, store)
+    reply = _reply(text, reply_text, headers.get("subject", ""))
     reply_name, reply_to = _address(headers.get("reply-to", ""))
     return InboundMail(
         message_id=message_id,
@@ -208,7 +216,10 @@ def _leaves(message: Message) -> Iterator[Message]:
         yield message
 
 
-def _body(message: EmailMessage, store: StoreBlob) -> tuple[str, str | None, list[MailPart]]:
+def _body(message: EmailMessage, store: StoreBlob) -> tuple[str, str, str | None, list[MailPart]]:
+    """The message's text, the text its reply is read from, its sanitised HTML and its
+    stored parts. Without a text part, both texts are renditions of the HTML, the second of
+    it cut where quoted history begins (markers the text rendition loses)."""
     texts: list[str] = []
     htmls: list[str] = []
     parts: list[MailPart] = []
@@ -224,13 +235,14 @@ def _body(message: EmailMessage, store: StoreBlob) -> tuple[str, str | None, lis
             continue  # Read by `_report`.
         else:
             sha, size = store(_part_bytes(part))
-            parts.append(MailPart(filename or _default_name(media, index), media, sha, size))
-    html = sanitise("\n".join(htmls)) if htmls else None
+            parts.append(MailPart(filename or _unnamed(part, index), media, sha, size))
+    markup = "\n".join(htmls)
+    html = sanitise(markup) if htmls else None
     # Line ends normalised before the parts are trimmed, so no CR is left at either end.
     text = "\n\n".join(t.replace("\r\n", "\n").strip("\n") for t in texts if t.strip())
-    if not text and html is not None:
-        text = text_of(html)
-    return text, html, parts
+    if text or html is None:
+        return text, text, html, parts
+    return text_of(html), text_of(sanitise(reply_part(markup))), html, parts
 
 
 def _filename(part: Message) -> str:
@@ -238,15 +250,24 @@ def _filename(part: Message) -> str:
         name = part.get_filename() or ""
     except Exception:  # noqa: BLE001 - an unreadable filename is treated as none
         name = ""
-    name = _clean(name).replace("/", "_").replace("\\", "_").strip()
-    return name[:255]
+    return _filename_of(name)
 
 
-def _default_name(media: str, index: int) -> str:
+def _filename_of(name: str) -> str:
+    return _clean(name).replace("/", "_").replace("\\", "_").strip()[:255]
+
+
+def _unnamed(part: Message, index: int) -> str:
+    """A name for a part that has none: its Content-ID's when that is a file name of its
+    type (Outlook's `<image001.png@…>`), else one made of its type (`image-3.png`)."""
+    media = part.get_content_type()
     if media == "message/rfc822":
         return f"forwarded-message-{index}.eml"
-    extension = {"text/plain": "txt", "text/html": "html"}.get(media, "bin")
-    return f"part-{index}.{extension}"
+    content_id = _filename_of(_raw_header(part, "content-id").strip().strip("<>").split("@")[0])
+    if content_id and _TYPES.guess_type(content_id)[0] == media:
+        return content_id
+    kind = part.get_content_maintype() if media.startswith(_NAMED_KINDS) else "part"
+    return f"{kind}-{index}{_TYPES.guess_extension(media) or '.bin'}"
 
 
 def _part_bytes(part: Message) -> bytes:
@@ -261,15 +282,16 @@ def _part_bytes(part: Message) -> bytes:
     return payload if isinstance(payload, bytes) else part.as_bytes()
 
 
-def _reply(text: str, subject: str) -> str:
-    """The new text of a reply, without the quoted history below it (the full text stays).
-    A forward is kept whole: what it forwards is its content, not history."""
+def _reply(text: str, reply_text: str, subject: str) -> str:
+    """The new text of a reply, read from `reply_text` (the text, or an HTML message's cut
+    where its quoted history begins), without the quoted history below it (the full `text`
+    stays). A forward is kept whole: what it forwards is its content, not history."""
     if not text.strip():
         return ""
-    if _FORWARD_SUBJECT.match(subject):
+    if _FORWARD_SUBJECT.match(subject) or not reply_text.strip():
         return text.strip()
     try:
-        reply = EmailReplyParser(languages=REPLY_LANGUAGES).parse_reply(text=text)
+        reply = EmailReplyParser(languages=REPLY_LANGUAGES).parse_reply(text=reply_text)
     except Exception:  # noqa: BLE001 - a parser failure keeps the whole text
         return text.strip()
     return (reply or "").strip() or text.strip()
@@ -294,7 +316,7 @@ def _report(
         original = next(
             (normalise_message_id(i) for i in ids if normalise_message_id(i) != own), None
         )
-        return DeliveryReport(original, _classic_failed(message), "5.0.0", "")
+        return DeliveryReport(original, _classic_failed(message), "5.0.0", "", permanent=True)
     return None
 
 
@@ -309,8 +331,11 @@ def _classic_failed(message: EmailMessage) -> tuple[str, ...]:
 
 
 def _rfc3464(message: EmailMessage) -> DeliveryReport:
-    failed: list[str] = []
-    status, diagnostic = "", ""
+    """The recipients an RFC 3464 report says failed (Action `failed`, or none with a 5.x.x
+    Status), or, when none did, those it says are delayed (`delayed`, or none with 4.x.x):
+    delivered, relayed and expanded recipients are news of success, never listed (a report
+    of success only lists nobody, with its first Status)."""
+    found: dict[str, list[tuple[str, str, str]]] = {"failed": [], "delayed": [], "other": []}
     original: str | None = None
     for part in message.walk():
         media = part.get_content_type()
@@ -318,16 +343,33 @@ def _rfc3464(message: EmailMessage) -> DeliveryReport:
             for block in _status_blocks(part):
                 recipient = block.get("final-recipient") or block.get("original-recipient", "")
                 address = recipient.split(";", 1)[-1].strip().strip("<>").lower()
-                action = block.get("action", "").lower()
-                if address and action in ("failed", "delayed", ""):
-                    failed.append(address)
-                    status = status or block.get("status", "")
-                    diagnostic = diagnostic or block.get("diagnostic-code", "")
+                if address:
+                    found.get(_recipient_outcome(block), found["other"]).append(
+                        (address, block.get("status", ""), block.get("diagnostic-code", ""))
+                    )
         elif media in ("message/rfc822", "text/rfc822-headers") and original is None:
             original = _original_id(part)
+    permanent = bool(found["failed"])
+    recipients = found["failed"] if permanent else found["delayed"]
+    status = next((s for _, s, _ in recipients or found["other"] if s), "")
+    diagnostic = next((d for _, _, d in recipients if d), "")
     return DeliveryReport(
-        original, tuple(dict.fromkeys(failed)), status or "5.0.0", _clean(diagnostic)[:1000]
+        original,
+        tuple(dict.fromkeys(address for address, _, _ in recipients)),
+        status or ("4.0.0" if recipients and not permanent else "5.0.0"),
+        _clean(diagnostic)[:1000],
+        permanent=permanent,
     )
+
+
+def _recipient_outcome(block: dict[str, str]) -> str:
+    """What a report says of one recipient (its Action: `failed`, `delayed`, `delivered`,
+    `relayed`, `expanded`); without an Action, what its Status's class says (RFC 3463)."""
+    action = block.get("action", "").lower().split()
+    if action:
+        return action[0]
+    status = block.get("status", "").strip()
+    return {"5": "failed", "4": "delayed"}.get(status[:1], "")
 
 
 def _status_blocks(part: Message) -> list[dict[str, str]]:

@@ -358,15 +358,16 @@ def _bounce(
         )  # fmt: skip
     item = _item(uow, number)
     actor = Actor.system("mail")
-    record_bounce(
-        item,
-        mail_message_id=original or "",
-        recipients=list(report.failed_recipients),
-        status=report.status,
-        diagnostic=report.diagnostic,
-        actor=actor,
-        correlation_id=ctx.correlation_id,
-    )
+    if report.failed_recipients:  # A report that all went well leaves nothing on the item.
+        record_bounce(
+            item,
+            mail_message_id=original or "",
+            recipients=list(report.failed_recipients),
+            status=report.status,
+            diagnostic=report.diagnostic,
+            actor=actor,
+            correlation_id=ctx.correlation_id,
+        )
     saved: list[Any] = [item, _record(mail, delivery, "bounce", item.number, ctx)]
     saved += mark_failing(uow, report, item.number, actor, ctx)
     return Decided(saved, Receipt("bounce", item.number, mail.message_id, True))

@@ -19,12 +19,17 @@ class MailPart:
 
 @dataclass(frozen=True)
 class DeliveryReport:
-    """What a delivery status notification says: which of our messages bounced, for whom."""
+    """What a delivery status notification says: which of our messages bounced, for whom.
+
+    `permanent` when delivery failed for good to at least one recipient, whom
+    `failed_recipients` lists; otherwise they are the recipients whose delivery is only
+    delayed (and `status` is theirs, a 4.x.x one)."""
 
     original_message_id: str | None
     failed_recipients: tuple[str, ...]
     status: str
     diagnostic: str
+    permanent: bool
 
 
 @dataclass(frozen=True)

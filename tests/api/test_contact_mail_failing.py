@@ -6,6 +6,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from domain.contact import contact_id_for
+from domain.item_numbers import item_id
+from domain.mail.on_items import MailBounced
 from domain.mail.addresses import our_message_id
 from ledgerdesk import bootstrap
 
@@ -47,6 +49,10 @@ def test_a_permanent_bounce_marks_the_contact_failing_until_they_write(
     contact = f"/api/v1/contacts/{contact_id_for('ada@acme.example')}"
     assert client.get(contact).json()["mail_failing"] is None
     ours = our_message_id(live.mail.secret, number, "ack", "ledgerdesk.local")
+    # When a report says the mail was delivered, nothing is recorded on the item
+    delivered = _inbound(client, _report(ours, "d-0", "delivered", "2.0.0"))
+    assert delivered["outcome"] == "bounce"
+    assert not [e for e in live.app.events.get(item_id(number)) if isinstance(e, MailBounced)]
     # When a report says delivery is only delayed, the address is not failing
     delayed = _inbound(client, _report(ours, "d-1", "delayed", "4.4.7"))
     assert delayed["outcome"] == "bounce"

@@ -62,6 +62,7 @@ class Expected:
     attachment_holds: dict[str, str] = field(default_factory=dict)
     bounced: Sequence[str] | None = None
     status: str | None = None
+    permanent: bool | None = None
     again: str | None = None
     no_message_id: bool = False
 
@@ -100,6 +101,8 @@ def test_the_manifest_names_every_message_once_and_in_an_order_that_works() -> N
         raw = (CORPUS / entry.file).read_bytes()
         if b"{{" in raw:
             assert entry.item is not None, f"{entry.file} has placeholders but no item"
+        if entry.permanent is not None:
+            assert entry.kind == "dsn", f"{entry.file} is not a delivery report"
 
 
 def test_every_message_is_read_or_found_unparseable_and_never_fails_otherwise() -> None:
@@ -115,6 +118,9 @@ def test_every_message_is_read_or_found_unparseable_and_never_fails_otherwise() 
             mail = parse(raw, store)
             assert "@" in mail.sender, entry.file
             assert "\r" not in mail.text + mail.reply, entry.file
+            if entry.permanent is not None:
+                assert mail.report is not None, entry.file
+                assert mail.report.permanent is entry.permanent, entry.file
 
 
 class Filing:
