@@ -11,6 +11,7 @@ from api.deps import Services
 from api.read_your_writes import RecordWrites
 from api.responses import OrjsonResponse
 from api.routers import (
+    admin_settings,
     auth,
     contacts,
     conversation,
@@ -85,6 +86,7 @@ def create_app(services: Services) -> FastAPI:
         mail,
         mail_outgoing,
         mailboxes,
+        admin_settings,
     ):
         app.include_router(module.router)
     for router in (*tasks.routers, *conversation.routers, *people.routers):

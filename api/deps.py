@@ -22,6 +22,7 @@ from api.read_your_writes import (
 from api.throttle import SignInThrottle
 from commands.accounts import AccountService
 from commands.audience import AudienceService
+from commands.company_settings import CompanySettingsService
 from commands.customers import CustomerService
 from commands.errors import InvalidTokenError
 from commands.mail.mailboxes import MailboxService
@@ -62,6 +63,7 @@ class Services:
     mail: MailService
     mailboxes: MailboxService
     mail_out: MailOutService
+    company: CompanySettingsService
     max_attachment_bytes: int
     max_mail_bytes: int
     max_json_bytes: int

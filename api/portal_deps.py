@@ -28,7 +28,9 @@ def current_contact(
     svc: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(portal_bearer)],
 ) -> PortalCaller:
-    """The customer behind `Authorization: Bearer ldc_...`, checked at every request."""
+    """The customer behind `Authorization: Bearer ldc_...`, checked at every request (while
+    the portal is switched on)."""
+    svc.company.require_app("portal", "portal")
     if credentials is None or not credentials.credentials.strip():
         raise InvalidTokenError
     return svc.portal.authenticate(credentials.credentials.strip())

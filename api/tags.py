@@ -25,9 +25,14 @@ class Tag(StrEnum):
     ITEMS = "items"
     REPORTS = "reports"
     MAIL = "mail"
+    ADMIN = "admin"
 
 
 TAG_METADATA = [
+    {
+        "name": Tag.ADMIN,
+        "description": "The company's settings: which apps and features are switched on.",
+    },
     {
         "name": Tag.MAIL,
         "description": "The mail channel: received mail in, mailboxes, the quarantine.",

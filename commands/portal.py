@@ -23,6 +23,7 @@ from commands.models import Command, CommandResult, Context, OpenTicket
 from commands.tickets import open_ticket
 from commands.unit_of_work import UnitOfWork, run
 from commands.users import new_token_parts
+from domain.company_settings import COMPANY_SETTINGS_ID, CompanySettings, in_force
 from domain.contact import Contact, contact_id_for, may_see_item_of, sees_items_of
 from domain.customer import Organisation
 from domain.errors import InvalidCredentialsError, PermissionDeniedError
@@ -62,6 +63,11 @@ class PostPortalReply(Command):
     number: int = Field(ge=1)
     message_id: UUID
     body: str = Field(min_length=1, max_length=200_000)
+
+
+class ChangePortalStatus(Command):
+    number: int = Field(ge=1)
+    finish: bool  # True: close the request; False: reopen it
 
 
 @dataclass(frozen=True)
@@ -231,6 +237,21 @@ def post_portal_reply(cmd: PostPortalReply, uow: UnitOfWork, ctx: Context) -> li
     return [item]
 
 
+def change_portal_status(cmd: ChangePortalStatus, uow: UnitOfWork, ctx: Context) -> list[Any]:
+    """A customer closes or reopens a request they may see, where admins allow it."""
+    contact = customer_of(uow, ctx)
+    ticket = visible_ticket(uow, contact, cmd.number)
+    switches = in_force(uow.get(COMPANY_SETTINGS_ID, CompanySettings))
+    if not switches["features"]["customer_status_changes"]:
+        raise PermissionDeniedError("customers may not close or reopen requests here")
+    item: Ticket | Task = ticket if ticket.converted_to is None else uow.task(ticket.converted_to)
+    if cmd.finish:
+        item.close(ctx.actor, ctx.correlation_id)
+    else:
+        item.reopen(ctx.actor, ctx.correlation_id)
+    return [item]
+
+
 def authenticate_contact(uow: UnitOfWork, token: str) -> PortalCaller:
     """The customer a portal session token belongs to, checked against the write model;
     staff tokens (`ld_`) and invitations (`ldp_`) are not session tokens."""
@@ -291,6 +312,13 @@ class PortalService:
         return CommandResult(
             id=saved[0].id, number=cmd.number, version=saved[0].version, position=position
         )
+
+    def change_status(self, cmd: ChangePortalStatus, ctx: Context) -> int:
+        """Close or reopen (the log position; 0 when it already was)."""
+        _, position = run(
+            self.app, item_id(cmd.number), lambda uow: change_portal_status(cmd, uow, ctx)
+        )
+        return position
 
     def mark_read(self, number: int, ctx: Context) -> tuple[int, int]:
         """The customer has read ticket `number`'s messages (those they may see): how many

@@ -150,6 +150,18 @@ class WorkItem:
                 correlation_id=correlation_id,
             )
 
+    def close(self, actor: Actor, correlation_id: str) -> None:
+        """To the lifecycle's last finished status ("Closed"), unless it is finished."""
+        if self.state is not State.FINISHED:
+            last = [s for s in self.LIFECYCLE.statuses if s.state is State.FINISHED][-1]
+            self.change_status(last.name, actor, correlation_id)
+
+    def reopen(self, actor: Actor, correlation_id: str) -> None:
+        """Back to the lifecycle's first in-progress status ("Open"), if it is finished."""
+        if self.state is State.FINISHED:
+            first = next(s for s in self.LIFECYCLE.statuses if s.state is State.IN_PROGRESS)
+            self.change_status(first.name, actor, correlation_id)
+
     # --- people -------------------------------------------------------------
 
     def assign(self, user_id: UUID, actor: Actor, correlation_id: str) -> None:

@@ -23,6 +23,7 @@ from commands.accounts import AccountService
 from commands.application import LedgerDesk
 from commands.audience import AudienceService
 from commands.blobs import BlobStore
+from commands.company_settings import CompanySettingsService
 from commands.credentials import Credentials
 from commands.customers import CustomerService
 from commands.mail.mailboxes import MailboxService
@@ -102,6 +103,7 @@ class Container:
             mail=self.mail,
             mailboxes=self.mailboxes,
             mail_out=self.mail_out,
+            company=CompanySettingsService(self.app),
             max_attachment_bytes=self.settings.max_attachment_bytes,
             max_mail_bytes=self.settings.max_mail_bytes,
             max_json_bytes=self.settings.max_json_bytes,

@@ -27,3 +27,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CsrfError)
     def refused_form(request: Request, exc: CsrfError) -> Response:
         return render(request, "csrf.html", 403)
+
+    @app.exception_handler(portal.PortalOffError)
+    def portal_off(request: Request, exc: portal.PortalOffError) -> Response:
+        return render(request, "switched_off.html", 404, what="portal")

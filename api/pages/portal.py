@@ -27,16 +27,31 @@ from api.responses import attachment_download
 from api.throttle import TooManyAttemptsError
 from commands.errors import InvalidTokenError, TicketNotFoundError
 from commands.models import Context
-from commands.portal import EndPortalSession, PortalCaller, PostPortalReply
+from commands.portal import (
+    ChangePortalStatus,
+    EndPortalSession,
+    PortalCaller,
+    PostPortalReply,
+)
 from commands.portal_sign_in import AcceptPortalInvitation, PortalLogIn
-from domain.errors import DomainError, InvalidCredentialsError
+from domain.errors import DomainError, InvalidCredentialsError, PermissionDeniedError
 from domain.item_numbers import MAX_ITEM_NUMBER
 from domain.values import Actor
 from projections.base import InvalidCursorError, current_tables
 from projections.portal import get_portal_ticket, list_portal_tickets
 from projections.ticket_detail import get_ticket
 
-router = APIRouter(include_in_schema=False)
+
+class PortalOffError(Exception):
+    """Raised on a portal page while admins have switched the portal off."""
+
+
+def portal_on(request: Request) -> None:
+    if not services_of(request).company.app_on("portal"):
+        raise PortalOffError
+
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(portal_on)])
 Number = Annotated[int, Path(ge=1, le=MAX_ITEM_NUMBER)]
 PAGE_SIZE = 25
 SHOWS = ("open", "finished", "all")
@@ -222,7 +237,47 @@ def one_request(request: Request, number: Number, correlation_id: Correlation) -
         return _not_found(request, caller)
     with contextlib.suppress(DomainError):  # Seen here: not mailed to them (reads are events).
         services_of(request).portal.mark_read(number, _customer(caller, correlation_id))
-    return render(request, "portal/item.html", contact=caller.contact, item=doc, error=None)
+    return _item_page(request, caller, doc)
+
+
+def _item_page(
+    request: Request,
+    caller: PortalCaller,
+    doc: dict[str, Any],
+    status: int = 200,
+    error: str | None = None,
+) -> Response:
+    may_change = services_of(request).company.feature_on("customer_status_changes")
+    return render(
+        request, "portal/item.html", status, contact=caller.contact, item=doc, error=error,
+        may_change_status=may_change,
+    )  # fmt: skip
+
+
+@router.post("/portal/items/{number}/status")
+async def change_status(request: Request, number: Number, correlation_id: Correlation) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_change_status, request, number, form, correlation_id)
+
+
+def _change_status(request: Request, number: int, form: Form, correlation_id: str) -> Response:
+    caller = caller_of(request)
+    if caller is None:
+        return _to_login(request)
+    cmd = ChangePortalStatus(number=number, finish=form.text("action") == "close")
+    try:
+        position = services_of(request).portal.change_status(cmd, _customer(caller, correlation_id))
+    except TicketNotFoundError:
+        return _not_found(request, caller)
+    except PermissionDeniedError:
+        doc = _visible(request, caller, number)
+        if doc is None:
+            return _not_found(request, caller)
+        return _item_page(request, caller, doc, 403, "status-not-allowed")
+    response = redirect(request, f"/portal/items/{number}")
+    if position:
+        response.headers["X-Log-Position"] = str(position)  # Read-your-writes.
+    return response
 
 
 @router.post("/portal/items/{number}/reply")
@@ -240,9 +295,7 @@ def _reply(request: Request, number: int, form: Form, correlation_id: str) -> Re
         doc = _visible(request, caller, number)
         if doc is None:
             return _not_found(request, caller)
-        return render(
-            request, "portal/item.html", 422, contact=caller.contact, item=doc, error="empty"
-        )
+        return _item_page(request, caller, doc, 422, "empty")
     cmd = PostPortalReply(number=number, message_id=uuid.uuid4(), body=body[:200_000])
     try:
         result = services_of(request).portal.post_reply(cmd, _customer(caller, correlation_id))

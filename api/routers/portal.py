@@ -111,7 +111,7 @@ def invite_contact(
     "/portal/session",
     status_code=201,
     summary="Start a portal session",
-    responses={201: {"model": PortalSessionOut}, **documented(401, 422, 429)},
+    responses={201: {"model": PortalSessionOut}, **documented(401, 404, 422, 429)},
 )
 def start_portal_session(
     body: PortalSessionCreate,
@@ -121,7 +121,9 @@ def start_portal_session(
     response: Response,
 ) -> OrjsonResponse:
     """Redeem a portal invitation (once) for a customer session token that expires after
-    `session_hours`. Too many attempts from one client answer 429."""
+    `session_hours`. Too many attempts from one client answer 429. 404 while the portal is
+    switched off."""
+    svc.company.require_app("portal", "portal")
     ctx = Context(actor=Actor("anonymous", "portal"), correlation_id=correlation_id)
     with svc.throttle.attempt(client):
         position, contact, token = svc.portal.start_session(

@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 
 from domain.contact import contact_id_for
 from domain.item_numbers import item_id
-from domain.mail.on_items import MailBounced
 from domain.mail.addresses import our_message_id
+from domain.mail.on_items import MailBounced
 from ledgerdesk import bootstrap
 
 RFC822 = {"Content-Type": "message/rfc822"}

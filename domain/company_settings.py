@@ -1,0 +1,93 @@
+"""The company's switches that admins change: which apps of the customer side are on, and
+which features. One aggregate for the install; every change is an event, so the history of
+who switched what, and when, is kept.
+
+Only the switches something honours are here: a switch nothing obeys would be a lie. Apps:
+`portal` (the portal's pages and API). Features: `customer_status_changes` (customers may
+close and reopen their requests in the portal)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+from uuid import NAMESPACE_URL, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InvalidValueError
+from domain.values import Actor
+
+COMPANY_SETTINGS_ID = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/company/settings")
+APPS: dict[str, bool] = {"portal": True}
+FEATURES: dict[str, bool] = {"customer_status_changes": False}
+
+
+def checked_changes(apps: dict[str, Any], features: dict[str, Any]) -> dict[str, dict[str, bool]]:
+    """The switches to change, each known and a bool; InvalidValueError names the first
+    that is not."""
+    changes: dict[str, dict[str, bool]] = {"apps": {}, "features": {}}
+    for group, given, known in (("apps", apps, APPS), ("features", features, FEATURES)):
+        for name, value in given.items():
+            if name not in known:
+                raise InvalidValueError(
+                    f"{group}.{name}", f"no such switch; known: {', '.join(sorted(known))}"
+                )
+            if not isinstance(value, bool):
+                raise InvalidValueError(f"{group}.{name}", "true or false")
+            changes[group][name] = value
+    return changes
+
+
+class CompanySettings(Aggregate):
+    """The switches in force (the defaults, changed by admins)."""
+
+    TOPIC = "ledgerdesk:CompanySettings"
+
+    if TYPE_CHECKING:
+        Changed: ClassVar[type[Aggregate.Event]]
+
+    class Created(Aggregate.Created):
+        TOPIC = "ledgerdesk:CompanySettings.Created"
+
+    class Started(Aggregate.Created):
+        TOPIC = "ledgerdesk:CompanySettings.Started"
+        actor: str
+        correlation_id: str
+
+    @event(Started)
+    def __init__(self, actor: str, correlation_id: str) -> None:
+        self.apps = dict(APPS)
+        self.features = dict(FEATURES)
+
+    @classmethod
+    def start(cls, actor: Actor, correlation_id: str) -> CompanySettings:
+        return cls._create(
+            cls.Started, id=COMPANY_SETTINGS_ID, actor=actor.ref, correlation_id=correlation_id
+        )
+
+    def change(
+        self, changes: dict[str, dict[str, bool]], actor: Actor, correlation_id: str
+    ) -> None:
+        """Switch what `changes` names; only what differs is recorded (nothing: no event)."""
+        apps = {k: v for k, v in changes["apps"].items() if self.apps.get(k) != v}
+        features = {k: v for k, v in changes["features"].items() if self.features.get(k) != v}
+        if apps or features:
+            self._changed(
+                apps=apps, features=features, actor=actor.ref, correlation_id=correlation_id
+            )
+
+    @event("Changed", topic="ledgerdesk:CompanySettings.Changed")
+    def _changed(
+        self, apps: dict[str, bool], features: dict[str, bool], actor: str, correlation_id: str
+    ) -> None:
+        self.apps.update(apps)
+        self.features.update(features)
+
+
+def in_force(settings: CompanySettings | None) -> dict[str, dict[str, bool]]:
+    """The switches now: the stored ones over the defaults (a switch added since counts
+    with its default)."""
+    apps, features = dict(APPS), dict(FEATURES)
+    if settings is not None:
+        apps.update({k: v for k, v in settings.apps.items() if k in APPS})
+        features.update({k: v for k, v in settings.features.items() if k in FEATURES})
+    return {"apps": apps, "features": features}
