@@ -24,7 +24,10 @@ Kind = Annotated[
 class SmtpIn(Body):
     host: str = Field(min_length=1, max_length=255, examples=["smtp.example.com"])
     port: int = Field(ge=1, le=65535, examples=[587])
-    security: Literal["tls", "starttls", "none"] = "starttls"
+    security: Literal["tls", "starttls", "none"] = Field(
+        default="starttls",
+        description="`none` only without a user, or for a server on this machine.",
+    )
     user: str | None = Field(default=None, max_length=320)
     password: str | None = Field(
         default=None,
@@ -119,7 +122,9 @@ def change_mail_settings(
     body: MailSettingsIn, svc: ServicesDep, caller: AdminCaller, ctx: Ctx, response: Response
 ) -> OrjsonResponse:
     """Replace every mail setting. An SMTP server given without a password keeps the stored
-    one; `smtp: null` goes back to LEDGERDESK_SMTP_URL. Admins only."""
+    one; `smtp: null` goes back to LEDGERDESK_SMTP_URL. A user on a server without TLS
+    (`security: none`) is refused (422) unless the server is on this machine (localhost,
+    127.0.0.0/8, ::1): its password would cross the network in plain text. Admins only."""
     position = svc.mail_out.settings.change(body.model_dump(), ctx)
     written(response, position)
     return reply(response, svc.mail_out.settings.shown())

@@ -19,6 +19,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import ConflictError
+from domain.mail.addresses import our_message_id
 from domain.values import Actor
 from domain.work_item import INTERNAL
 
@@ -34,15 +35,17 @@ class MailKind(StrEnum):
     ASSIGNMENT = "assignment"
     MENTION = "mention"
 
-    @property
-    def auto_submitted(self) -> str | None:
+    def auto_submitted(self, passes_on_automatic: bool = False) -> str | None:
         """RFC 3834: an acknowledgement is an automatic reply, a notice automatic; a message
-        a person wrote is neither."""
-        return {
+        a person wrote is neither, but one a program wrote (it came by mail flagged
+        automatic, an out-of-office say) is passed on as automatic, so that its recipients'
+        responders do not answer it (two responders would mail each other for ever)."""
+        own = {
             MailKind.ACKNOWLEDGEMENT: "auto-replied",
             MailKind.ASSIGNMENT: "auto-generated",
             MailKind.MENTION: "auto-generated",
         }.get(self)
+        return own or ("auto-generated" if passes_on_automatic else None)
 
 
 class MailState(StrEnum):
@@ -53,6 +56,14 @@ class MailState(StrEnum):
 
 def outbound_id_for(key: str) -> UUID:
     return uuid5(OUTBOUND_NAMESPACE, key)
+
+
+def thread_root_id(secret: bytes, number: int, domain: str) -> str:
+    """The Message-ID every mail about item `number` refers to first (after the mail that
+    opened it, if one did), so mail clients keep all of them in one thread, and a reply
+    naming only it finds the item (it is one of ours: `our_number` reads it). No mail
+    carries it as its own Message-ID."""
+    return our_message_id(secret, number, "root", domain)
 
 
 @dataclass(frozen=True)

@@ -121,3 +121,35 @@ def test_a_stored_smtp_password_is_not_kept_for_another_host(
     assert client.get("/api/v1/mail/settings").json()["smtp"]["password_set"] is False
     bad_from = {**SMTP, "from_address": "a@b.c\r\nbcc: x@y.z"}
     assert client.put("/api/v1/mail/settings", json={"smtp": bad_from}).status_code == 422
+
+
+def test_a_template_with_a_macro_that_calls_itself_is_422_not_500(client: TestClient) -> None:
+    kind = "/api/v1/mail/templates/customer_message"
+    recursive = "<p>x</p>\n{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}"
+    draft = {"subject": "x", "html": recursive, "text": "t"}
+    for answer in (client.post(f"{kind}/preview", json=draft), client.put(kind, json=draft)):
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert "html, line 2: " in answer.json()["detail"]
+        assert "calls itself" in answer.json()["detail"]
+    assert client.get(kind).json()["overridden"] is False
+
+
+def test_an_smtp_server_that_would_get_a_password_in_plain_text_is_422(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    plain = {**SMTP, "security": "none", "port": 25, "password": "s3cret!"}
+    refused = client.put("/api/v1/mail/settings", json={"smtp": plain})
+    assert refused.status_code == 422, refused.text
+    assert "smtp.security" in refused.json()["detail"]
+    assert "plain text" in refused.json()["detail"]
+    assert "s3cret" not in refused.text
+    assert client.get("/api/v1/mail/settings").json()["smtp"] is None  # Nothing was saved.
+    # A user without a password would still log in in plain text
+    no_password = {**SMTP, "security": "none", "port": 25}
+    assert client.put("/api/v1/mail/settings", json={"smtp": no_password}).status_code == 422
+    # A relay on this machine may have one; and no user needs no TLS
+    local = {**plain, "host": "127.0.0.1"}
+    assert client.put("/api/v1/mail/settings", json={"smtp": local}).status_code == 200
+    anonymous = {"host": "mx.example.com", "port": 25, "security": "none"}
+    assert client.put("/api/v1/mail/settings", json={"smtp": anonymous}).status_code == 200

@@ -2,7 +2,8 @@
 
 `mail.forward` waits (a dramatiq retry with a delay) until the message is due, so a reader
 who opens it first is not mailed; `mail.send` retries with back-off while the SMTP server
-may still take the mail, and records a failure for good otherwise."""
+may still take the mail (a refusal of our login or our sender included: settings get fixed),
+and records a failure for good otherwise."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@ attachments."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address as HeaderAddress
@@ -11,7 +12,11 @@ from email.utils import format_datetime
 
 from commands.mail.outgoing.templates import Rendered
 
-MAX_REFERENCES = 20
+# The email package adds bytes only as a leaf part: a message/* or multipart/* part is a
+# structure it would have to parse (and it writes one it cannot, or breaks), so such an
+# attachment travels as the bytes it is, named by its file name.
+CONTAINERS = ("message", "multipart")
+_TOKEN = re.compile(r"^[a-z0-9!#$%&'*+.^_`{|}~-]+$")  # RFC 2045's token.
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,7 @@ def compose(
     message["To"] = _address(envelope.to_address, envelope.to_name)
     message["Reply-To"] = envelope.reply_to
     message["Subject"] = rendered.subject
-    references = [_angle(r) for r in envelope.references if r.strip()][-MAX_REFERENCES:]
+    references = list(dict.fromkeys(_angle(r) for r in envelope.references if r.strip()))
     if references:
         message["References"] = " ".join(references)
         message["In-Reply-To"] = (
@@ -71,10 +76,16 @@ def compose(
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
     for attached in attachments:
-        maintype, _, subtype = attached.media_type.partition("/")
-        if not maintype or not subtype:
-            maintype, subtype = "application", "octet-stream"
+        maintype, subtype = _media_type(attached.media_type)
         message.add_attachment(
             attached.data, maintype=maintype, subtype=subtype, filename=attached.name
         )
     return message
+
+
+def _media_type(media_type: str) -> tuple[str, str]:
+    """The type an attachment is sent as: its own, unless it is a container or no type."""
+    maintype, _, subtype = media_type.strip().lower().partition("/")
+    if maintype in CONTAINERS or not (_TOKEN.match(maintype) and _TOKEN.match(subtype)):
+        return "application", "octet-stream"
+    return maintype, subtype

@@ -11,6 +11,8 @@ from domain.item_numbers import item_id
 from domain.mail.on_items import MailReceived
 
 MESSAGE_EVENTS = ("CustomerReplyPosted", "InternalMessagePosted")
+# At most this many Message-IDs in References: the thread's first ones and the newest.
+MAX_REFERENCES = 20
 
 
 @dataclass(frozen=True)
@@ -28,22 +30,32 @@ class ItemMail:
     """The mail facts of one item, read off its event stream."""
 
     number: int
+    # The item its mail thread began on: a converted ticket's, else this one.
+    origin: int = 0
     messages: dict[str, Message] = field(default_factory=dict)
     # Message id -> the Message-ID of the mail it came by.
     came_by: dict[str, str] = field(default_factory=dict)
+    # The messages that came by mail a program sent (flagged automatic).
+    automatic: set[str] = field(default_factory=set)
     # Every received Message-ID, oldest first, and the address the first mail reached.
     received: list[str] = field(default_factory=list)
     mailbox: str | None = None
     attachments: list[dict[str, Any]] = field(default_factory=list)
     requester_email: str | None = None
 
-    def references(self, message_id: str | None = None) -> tuple[list[str], str | None]:
-        """Message-IDs to thread a mail under, and the one it answers directly."""
+    def references(self, root: str, message_id: str | None = None) -> tuple[list[str], str]:
+        """Message-IDs to thread a mail under, and the one it answers directly.
+
+        First the mail that opened the item (if one did), then the item's `root` (see
+        `thread_root_id`), which every mail about the item names whether or not it came by
+        mail, then the mail received since, the newest kept when there are too many."""
         answered = None
         message = self.messages.get(message_id or "")
         if message is not None and message.in_reply_to:
             answered = self.came_by.get(message.in_reply_to)
-        return list(self.received), answered or (self.received[-1] if self.received else None)
+        first = [*self.received[:1], root]
+        later = self.received[1:][-(MAX_REFERENCES - len(first)) :]
+        return [*first, *later], answered or (self.received[-1] if self.received else root)
 
     def attachments_of(self, message: Message) -> list[dict[str, Any]]:
         """Attachments added with a message: by its author, in the same request (the same
@@ -58,7 +70,7 @@ class ItemMail:
 
 
 def read_item_mail(uow: UnitOfWork, number: int) -> ItemMail:
-    facts = ItemMail(number)
+    facts = ItemMail(number, origin=number)
     events: list[Any] = list(uow.app.events.get(item_id(number)))
     for event in events:
         name = type(event).__name__
@@ -70,6 +82,8 @@ def read_item_mail(uow: UnitOfWork, number: int) -> ItemMail:
                 facts.came_by.update(ticket.came_by)
                 facts.received += ticket.received
                 facts.mailbox = ticket.mailbox
+                facts.automatic |= ticket.automatic
+                facts.origin = ticket.origin
         elif name in MESSAGE_EVENTS:
             facts.messages[event.message_id] = Message(
                 message_id=event.message_id,
@@ -81,6 +95,8 @@ def read_item_mail(uow: UnitOfWork, number: int) -> ItemMail:
             )
         elif isinstance(event, MailReceived):
             facts.came_by[event.message_id] = event.mail_message_id
+            if event.automatic:
+                facts.automatic.add(event.message_id)
             if event.mail_message_id:
                 facts.received.append(event.mail_message_id)
             if facts.mailbox is None:

@@ -9,6 +9,7 @@ and a mail sent twice after a crash carries the same Message-ID."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,13 +24,20 @@ from commands.credentials import Credentials
 from commands.mail.mailboxes import is_our_address
 from commands.mail.outgoing import smtp
 from commands.mail.outgoing.compose import Attached, Envelope, compose
+from commands.mail.outgoing.context import Links, template_context
 from commands.mail.outgoing.item_mail import ItemMail, Message, read_item_mail
 from commands.mail.outgoing.recipients import customers_of, may_see, staff_of, staff_recipient
 from commands.mail.outgoing.settings import MailSettingsService
-from commands.mail.outgoing.smtp import PermanentSendError, SmtpServer, TransientSendError
+from commands.mail.outgoing.smtp import (
+    PermanentSendError,
+    SmtpAccountRefusedError,
+    SmtpServer,
+    TransientSendError,
+)
 from commands.mail.outgoing.templates import TemplateProblem, render
 from commands.unit_of_work import UnitOfWork, run
 from domain.contact import Contact, contact_id_for
+from domain.errors import InvalidValueError
 from domain.item_numbers import item_id
 from domain.mail.acknowledgements import Acknowledgement
 from domain.mail.addresses import Address, our_message_id, reply_address
@@ -43,6 +51,7 @@ from domain.mail.outgoing import (
     mentioned_addresses,
     message_recipients,
     outbound_id_for,
+    thread_root_id,
 )
 from domain.mail.templates import LAYOUT, MailTemplate, template_id_for
 from domain.reading import has_read
@@ -51,6 +60,7 @@ from domain.ticket import Ticket
 from domain.user import user_id_for
 from domain.values import Actor
 
+log = logging.getLogger("ledgerdesk.mail")
 MAIL_ACTOR = Actor.system("mail")
 GIVE_UP_AFTER = timedelta(days=2)
 # How long a worker's claim on a mail lasts (a crashed worker's claim lapses after it).
@@ -82,15 +92,15 @@ class MailOutService:
         self.config = config
         self.clock = clock
         self.settings = MailSettingsService(app, Credentials(config.secret))
+        self.links = Links(config.public_url)
+        self.url_server = _url_server(config.smtp_url)
 
     # --- which SMTP server ---------------------------------------------------------------
 
     def server(self) -> SmtpServer | None:
         """The admins' SMTP server, else LEDGERDESK_SMTP_URL's, else None (no mail out)."""
         configured = self.settings.smtp_server()
-        if configured is not None:
-            return configured
-        return SmtpServer.from_url(self.config.smtp_url) if self.config.smtp_url else None
+        return configured if configured is not None else self.url_server
 
     # --- deciding ------------------------------------------------------------------------
 
@@ -255,6 +265,8 @@ class MailOutService:
             self._failed(mail, str(refused))
             return "failed"
         except TransientSendError as failed:
+            if isinstance(failed, SmtpAccountRefusedError):  # For an admin to fix.
+                log.warning("mail %s to %s not sent, retried: %s", mail.key, mail.recipient, failed)
             if self.clock() - mail.created_on > GIVE_UP_AFTER:
                 self._failed(mail, f"gave up after {GIVE_UP_AFTER}: {failed}")
                 return "failed"
@@ -282,20 +294,25 @@ class MailOutService:
         return mail
 
     def _compose(self, uow: UnitOfWork, mail: OutboundMail, server: SmtpServer) -> tuple[Any, str]:
+        """The mail for its one recipient (their links), and its envelope sender."""
         item = uow.item(mail.number)
         facts = read_item_mail(uow, mail.number)
         branding = self.settings.current()
         mailbox = facts.mailbox or self.config.address
         sender = server.from_address or mailbox
         message = facts.messages.get(mail.context.get("message_id", ""))
-        context = self._context(uow, mail, item, facts, message, branding)
+        context = template_context(
+            uow, mail, item, facts, message, branding, self.links, self.config.attach_limit
+        )
         own = _override(uow, mail.kind)
         layout = _override(uow, LAYOUT)
         try:
             rendered = render(mail.kind, context, own, layout)
         except TemplateProblem:  # An override that fails on real data: the shipped ones.
             rendered = render(mail.kind, context, None, None)
-        references, answered = facts.references(message.message_id if message else None)
+        root = thread_root_id(self.config.secret, facts.origin, self._domain())
+        references, answered = facts.references(root, message.message_id if message else None)
+        automatic = message is not None and message.message_id in facts.automatic
         envelope = Envelope(
             from_address=sender,
             from_name=server.from_name or branding["company_name"],
@@ -305,62 +322,10 @@ class MailOutService:
             message_id=mail.mail_message_id,
             references=references,
             in_reply_to=answered,
-            auto_submitted=MailKind(mail.kind).auto_submitted,
+            auto_submitted=MailKind(mail.kind).auto_submitted(passes_on_automatic=automatic),
         )
         attachments = self._attachments(facts, message) if message else []
         return compose(rendered, envelope, self.clock(), attachments), sender
-
-    def _context(
-        self,
-        uow: UnitOfWork,
-        mail: OutboundMail,
-        item: Ticket | Task,
-        facts: ItemMail,
-        message: Message | None,
-        branding: dict[str, Any],
-    ) -> dict[str, Any]:
-        context: dict[str, Any] = {
-            "company": {
-                "name": branding["company_name"],
-                "logo_url": branding["logo_url"],
-                "colour": branding["colour"],
-            },
-            "item": {
-                "number": item.number,
-                "title": item.title,
-                "kind": item.KIND,
-                "status": item.status,
-                "url": f"{self.config.public_url}/api/v1/{item.KIND}s/{item.number}",
-            },
-            "tag": f"[#{item.number}]",
-            "recipient": {"name": mail.recipient_name or mail.recipient, "address": mail.recipient},
-            "message": None,
-            "attachments": [],
-            "assigned_by": _name(uow, mail.context.get("by", "")),
-        }
-        if message is not None:
-            context["message"] = {
-                "body": message.body,
-                "author_name": _name(uow, message.author),
-                "internal": message.internal,
-            }
-            context["attachments"] = [
-                {
-                    "name": a["name"],
-                    "size_text": _size(a["size"]),
-                    "link": None
-                    if a["size"] <= self.config.attach_limit
-                    else self._link(item, a, mail),
-                }
-                for a in facts.attachments_of(message)
-            ]
-        return context
-
-    def _link(self, item: Ticket | Task, attachment: dict[str, Any], mail: OutboundMail) -> str:
-        base = self.config.public_url
-        if mail.reader.startswith("customer:"):
-            return f"{base}/api/v1/portal/tickets/{item.number}/attachments/{attachment['id']}"
-        return f"{base}/api/v1/{item.KIND}s/{item.number}/attachments/{attachment['id']}"
 
     def _attachments(self, facts: ItemMail, message: Message) -> list[Attached]:
         """The message's attachments up to the size limit (larger ones are links)."""
@@ -406,6 +371,16 @@ class MailOutService:
         run(self.app, outbound, decide)
 
 
+def _url_server(url: str | None) -> SmtpServer | None:
+    """LEDGERDESK_SMTP_URL's server, read once at start, so a bad one stops the start."""
+    if not url:
+        return None
+    try:
+        return SmtpServer.from_url(url)
+    except InvalidValueError as bad:
+        raise InvalidValueError("smtp_url", f"LEDGERDESK_SMTP_URL: {bad}") from None
+
+
 def _item(uow: UnitOfWork, aggregate_id: UUID) -> Ticket | Task | None:
     return uow.get(aggregate_id, (Ticket, Task))  # type: ignore[arg-type]
 
@@ -413,20 +388,3 @@ def _item(uow: UnitOfWork, aggregate_id: UUID) -> Ticket | Task | None:
 def _override(uow: UnitOfWork, kind: str) -> dict[str, str] | None:
     template = uow.get(template_id_for(kind), MailTemplate)
     return template.parts if template is not None else None
-
-
-def _name(uow: UnitOfWork, ref: str) -> str:
-    actor = Actor.parse(ref)
-    if actor.kind == "user":
-        user = uow.find_user(UUID(actor.ident))
-        return user.name if user is not None else "A colleague"
-    if actor.kind == "customer":
-        return actor.ident
-    return "ledgerdesk"
-
-
-def _size(size: int) -> str:
-    if size < 1024:
-        return f"{size} bytes"
-    kib = size / 1024
-    return f"{kib:.0f} KB" if kib < 1024 else f"{kib / 1024:.0f} MB"

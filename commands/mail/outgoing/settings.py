@@ -8,7 +8,7 @@ from typing import Any
 
 from commands.application import LedgerDesk
 from commands.credentials import Credentials
-from commands.mail.outgoing.smtp import SmtpServer
+from commands.mail.outgoing.smtp import PlaintextPasswordError, SmtpServer
 from commands.mail.outgoing.templates import (
     Rendered,
     check,
@@ -65,7 +65,8 @@ class MailSettingsService:
 
     def change(self, values: dict[str, Any], ctx: Context) -> int:
         """Set every mail setting at once (PUT); an SMTP server given without a password
-        keeps the stored one."""
+        keeps the stored one; one that would get a password in plain text is refused."""
+        _check_no_plaintext_password(values.get("smtp"))
 
         def decide(uow: UnitOfWork) -> list[Any]:
             require_admin(uow, ctx, "change the mail settings")
@@ -168,3 +169,17 @@ class MailSettingsService:
             "logo_url": values["logo_url"],
             "colour": values["colour"],
         }
+
+
+def _check_no_plaintext_password(smtp: dict[str, Any] | None) -> None:
+    if smtp is None:
+        return
+    server = SmtpServer(
+        host=smtp["host"],
+        port=smtp["port"],
+        security=smtp["security"],
+        user=smtp.get("user"),
+        password=smtp.get("password"),
+    )
+    if server.sends_password_in_plain_text:
+        raise PlaintextPasswordError("smtp.security", server.host)

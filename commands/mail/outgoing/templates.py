@@ -1,8 +1,9 @@
 """The mail templates: Jinja2 in a sandbox, the shipped defaults beside this module, admins'
 overrides (`domain.mail.templates`) in their place, every mail inside the common layout.
 
-A template that does not compile or render is a `TemplateProblem` naming the part and the
-line; admins see it (422) when they save or preview one, so a send never meets it. Unknown
+A template that does not compile or render (a syntax error, an unknown variable, a macro
+that calls itself without end) is a `TemplateProblem` naming the part and the line; admins
+see it (422) when they save or preview one, so a send never meets it. Unknown
 variables are errors (`StrictUndefined`), and the sandbox refuses attribute access to
 anything unsafe."""
 
@@ -29,6 +30,8 @@ SUFFIX = {"subject": "subject.j2", "html": "html.j2", "text": "txt.j2"}
 MAX_TEMPLATE_CHARS = 100_000
 MAX_RENDERED_CHARS = 2_000_000
 ANONYMOUS = "<template>"
+TOO_DEEP = "nested too deeply, or a macro that calls itself without end"
+TOO_LARGE = "needs more memory than a mail may take"
 
 
 class TemplateProblem(InvalidValueError):
@@ -80,6 +83,10 @@ def _render(kind: str, part: str, source: str, context: dict[str, Any]) -> str:
         return rendered
     except TemplateSyntaxError as broken:
         raise TemplateProblem(kind, part, broken.lineno, broken.message or "syntax error") from None
+    except RecursionError as failed:  # `{% macro m() %}{{ m() }}{% endmacro %}`, say.
+        raise TemplateProblem(kind, part, _line(failed), TOO_DEEP) from None
+    except MemoryError as failed:  # One allocation too large (`'a' * 10**11`), undone.
+        raise TemplateProblem(kind, part, _line(failed), TOO_LARGE) from None
     except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as failed:
         raise TemplateProblem(
             kind, part, _line(failed), str(failed) or type(failed).__name__

@@ -5,24 +5,45 @@ notices, the threading headers that bring a reply back, and failures for good.""
 
 from __future__ import annotations
 
+import io
+import logging
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from commands.mail.outgoing.smtp import TransientSendError
-from commands.models import AddFollower, AssignUser, PostMessage
+from commands.mail.outgoing import smtp
+from commands.mail.outgoing.service import GIVE_UP_AFTER
+from commands.mail.outgoing.smtp import (
+    PermanentSendError,
+    SmtpAccountRefusedError,
+    SmtpServer,
+    TransientSendError,
+)
+from commands.mail.outgoing.templates import TemplateProblem
+from commands.models import AddAttachment, AddFollower, AssignUser, PostMessage
+from domain.errors import InvalidValueError
+from domain.item_numbers import item_id
 from domain.mail.addresses import our_number
-from domain.mail.outgoing import OutboundMail, outbound_id_for
+from domain.mail.on_items import MailNotSent
+from domain.mail.outgoing import OutboundMail, outbound_id_for, thread_root_id
+from domain.mail.templates import MailTemplate
 from ledgerdesk import bootstrap
 from ledgerdesk.settings import Settings
 from projections.base import current_tables
 from projections.ticket_detail import get_ticket
-from tests.conftest import wait_until
-from tests.factories import SYSTEM, register
+from tests.conftest import make_settings, wait_until
+from tests.factories import SYSTEM, open_ticket, register
 from tests.integration.mail.test_receive import CTX, mail
-from tests.smtp_sink import Received, Sink, running_sink
+from tests.smtp_sink import Received, Sink, free_port, running_sink
 
 SUPPORT = "support@ledgerdesk.local"
 
@@ -82,7 +103,10 @@ def test_a_mailed_request_is_acknowledged_and_a_staff_reply_threads_back(
     wait_until(lambda: len(sink.to("ada@acme.example")) == 2, what="the reply")
     reply = sink.to("ada@acme.example")[1].message
     assert "We are on it." in reply.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert "<first@acme.example>" in reply["References"]
+    # First the mail that opened the item, then the item's own root Message-ID
+    root = f"<{thread_root_id(desk.mail.secret, number, 'ledgerdesk.local')}>"
+    assert reply["References"].split()[:2] == ["<first@acme.example>", root]
+    assert ack["References"].split() == ["<first@acme.example>", root]
     assert reply["Auto-Submitted"] is None
     # And the customer's answer to it comes back to the same item
     answer = mail(
@@ -274,3 +298,280 @@ def test_a_sender_whose_address_starts_with_a_plus_is_acknowledged(
     number = desk.mail.receive(mail(sender="+15550100123@acme.example"), None, "test", CTX).number
     assert number is not None
     wait_until(lambda: len(sink.to("+15550100123@acme.example")) == 1, what="the acknowledgement")
+
+
+# --- the review's defects, each with the test that would have caught it ------------------
+
+RECURSIVE = "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}"
+
+
+def test_a_stored_override_that_calls_itself_falls_back_to_the_shipped_template(
+    desk: bootstrap.Container, sink: Sink
+) -> None:
+    # Given an acknowledgement override stored before such templates were refused
+    template = MailTemplate.start("acknowledgement", SYSTEM.actor, "test")
+    template.override({p: RECURSIVE for p in ("subject", "html", "text")}, SYSTEM.actor, "test")
+    desk.app.save_all([template])
+    # Then previewing the templates in force names the problem
+    with pytest.raises(TemplateProblem, match="calls itself"):
+        desk.mail_out.settings.preview("acknowledgement", None)
+    # And a customer who writes is still acknowledged, with the shipped template
+    desk.mail.receive(mail(), None, "test", CTX)
+    wait_until(lambda: len(sink.to("ada@acme.example")) == 1, what="the acknowledgement")
+    ack = sink.to("ada@acme.example")[0].message
+    assert ack["Subject"].startswith("We received your request")
+
+
+def test_mail_about_an_item_that_came_by_no_mail_threads_under_its_root_which_finds_it(
+    desk: bootstrap.Container, sink: Sink
+) -> None:
+    # Given an item opened for a customer through the API, not by mail
+    number = open_ticket(desk, requester_email="ada@acme.example")
+    agent = register(desk, "grace@ledgerdesk.example", admin=True)
+    # When staff answer the customer twice
+    post(desk, number, "A first answer.", "customer", agent)
+    post(desk, number, "A second answer.", "customer", agent)
+    # Then both mails name the item's root, so the customer's client threads them together
+    wait_until(lambda: len(sink.to("ada@acme.example")) == 2, what="both answers")
+    root = f"<{thread_root_id(desk.mail.secret, number, 'ledgerdesk.local')}>"
+    for received in sink.to("ada@acme.example"):
+        assert (received.message["References"], received.message["In-Reply-To"]) == (root, root)
+    # And a reply naming only the root (no reply address, no tag) comes back to the item
+    answer = mail(subject="Thanks", body="Both arrived.", extra=f"In-Reply-To: {root}\r\n")
+    back = desk.mail.receive(answer, None, "test", CTX)
+    assert (back.outcome, back.number) == ("appended", number)
+
+
+def opened_with_a_follower(desk: bootstrap.Container, sink: Sink) -> tuple[int, str]:
+    """An item opened by mail from ada@acme.example that staff member linus follows; the
+    Message-ID of ada's acknowledgement."""
+    number = desk.mail.receive(mail(), None, "test", CTX).number
+    assert number is not None
+    follower = register(desk, "linus@ledgerdesk.example", admin=True)
+    desk.commands.change_item(number, [AddFollower(user_id=follower)], SYSTEM)
+    wait_until(lambda: len(sink.to("ada@acme.example")) == 1, what="the acknowledgement")
+    return number, str(sink.to("ada@acme.example")[0].message["Message-ID"])
+
+
+def staff_mail_saying(sink: Sink, text: str) -> Received:
+    wait_until(
+        lambda: any(text in r.raw.decode(errors="replace") for r in sink.to(LINUS)),
+        what=f"the mail to the follower saying {text!r}",
+    )
+    return next(r for r in sink.to(LINUS) if text in r.raw.decode(errors="replace"))
+
+
+LINUS = "linus@ledgerdesk.example"
+
+
+def test_an_automatic_message_passed_on_to_others_says_it_is_automatic(
+    desk: bootstrap.Container, sink: Sink
+) -> None:
+    number, ack = opened_with_a_follower(desk, sink)
+    # When the customer's out-of-office answers our acknowledgement
+    away = mail(
+        subject="Automatic reply: Printer on fire",
+        body="I am out of the office until Monday.",
+        extra=f"In-Reply-To: {ack}\r\nAuto-Submitted: auto-replied\r\n",
+    )
+    receipt = desk.mail.receive(away, None, "test", CTX)
+    assert (receipt.outcome, receipt.number, receipt.auto_submitted) == ("appended", number, True)
+    # Then the follower gets it marked automatic, so their own responder keeps quiet
+    passed_on = staff_mail_saying(sink, "out of the office until Monday").message
+    assert passed_on["Auto-Submitted"] == "auto-generated"
+    assert passed_on["X-Auto-Response-Suppress"] == "All"
+    # While what a person writes is passed on as it is
+    human = mail(subject="Re: Printer on fire", body="Back early.", extra=f"In-Reply-To: {ack}\r\n")
+    desk.mail.receive(human, None, "test", CTX)
+    assert staff_mail_saying(sink, "Back early.").message["Auto-Submitted"] is None
+
+
+def test_a_forwarded_message_attached_to_a_mail_is_passed_on_as_octet_stream(
+    desk: bootstrap.Container, sink: Sink
+) -> None:
+    _, ack = opened_with_a_follower(desk, sink)
+    # When the customer sends on what the vendor wrote them, as an attached message
+    forwarded = (
+        "From: Ada <ada@acme.example>\r\nTo: support@ledgerdesk.local\r\n"
+        f"Subject: Re: Printer on fire\r\nMessage-ID: <{uuid.uuid4()}@acme.example>\r\n"
+        f'In-Reply-To: {ack}\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"'
+        "\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Here is what the vendor wrote.\r\n--b\r\nContent-Type: message/rfc822\r\n"
+        'Content-Disposition: attachment; filename="vendor.eml"\r\n\r\n'
+        "From: Vendor <help@vendor.example>\r\nSubject: Your printer\r\n"
+        "Message-ID: <v1@vendor.example>\r\n\r\nIt is not covered.\r\n--b--\r\n"
+    ).encode()
+    assert desk.mail.receive(forwarded, None, "test", CTX).outcome == "appended"
+    # Then the follower gets it with the message attached as the bytes it is
+    passed_on = staff_mail_saying(sink, "Here is what the vendor wrote.").message
+    (attached,) = list(passed_on.iter_attachments())
+    assert attached.get_content_type() == "application/octet-stream"
+    assert attached.get_filename() == "vendor.eml"
+    assert b"It is not covered." in attached.get_content()
+
+
+def test_links_lead_customers_to_the_portal_and_staff_to_the_api(
+    settings: Settings, sink: Sink
+) -> None:
+    base = "https://desk.example"
+    desk = running(settings, sink, max_mail_attachment_bytes=10, public_url=base)
+    try:
+        number = open_ticket(desk, requester_email="ada@acme.example")
+        author = register(desk, "grace@ledgerdesk.example", admin=True)
+        follower = register(desk, LINUS, admin=True)
+        desk.commands.change_item(number, [AddFollower(user_id=follower)], SYSTEM)
+        as_author = SYSTEM.model_copy(update={"actor": SYSTEM.actor.user(author)})
+        # Given a customer template that shows the item's link
+        links = "{{ item.url }}\n{% for a in attachments %}{{ a.link }}\n{% endfor %}"
+        own = {"subject": "Re: {{ item.title }}", "html": "<p>x</p>", "text": links}
+        desk.mail_out.settings.override("customer_message", own, as_author)
+        # When staff answer with an attachment too large to travel with the mail
+        sha, size = desk.commands.blobs.put(io.BytesIO(b"log line\n" * 20), 10_000)
+        attachment = uuid.uuid4()
+        answer = [
+            PostMessage(message_id=uuid.uuid4(), body="See the log.", visibility="customer"),
+            AddAttachment(
+                attachment_id=attachment, sha256=sha, name="log.txt", size=size,
+                media_type="text/plain", visibility="customer",
+            ),
+        ]  # fmt: skip
+        desk.commands.change_item(number, answer, as_author)
+        wait_until(lambda: sink.to("ada@acme.example") and sink.to(LINUS), what="both mails")
+        # Then the customer's links open the customer web app, the follower's the API
+        customer = sink.to("ada@acme.example")[0].message.get_body(("plain",))
+        staff = sink.to(LINUS)[0].message.get_body(("plain",))
+        assert customer is not None
+        assert staff is not None
+        customer_text = customer.get_content().replace("\r\n", "\n")
+        staff_text = staff.get_content().replace("\r\n", "\n")
+        assert f"{base}/portal/items/{number}\n" in customer_text
+        assert f"{base}/portal/items/{number}/attachments/{attachment}" in customer_text
+        assert "/api/" not in customer_text
+        assert f"Open it: {base}/api/v1/tickets/{number}\n" in staff_text
+        assert f"{base}/api/v1/tickets/{number}/attachments/{attachment}" in staff_text
+    finally:
+        desk.close()
+
+
+# --- SMTP answers about us, not about the mail ---------------------------------------------
+
+
+@dataclass
+class PickySink(Sink):
+    """A sink that may refuse our login (any but desk/right), our sender or the data."""
+
+    sender_code: int | None = None
+    data_code: int | None = None
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if self.sender_code is not None:
+            return f"{self.sender_code} 5.7.1 sender not allowed"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.data_code is not None:
+            return f"{self.data_code} 5.7.0 content refused"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def only_desk(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"desk", b"right")
+    return AuthResult(success=ok, handled=False)  # aiosmtpd answers 535 when not ok.
+
+
+@pytest.fixture
+def picky() -> Iterator[PickySink]:
+    sink = PickySink("127.0.0.1", free_port())
+    controller = Controller(
+        sink, hostname=sink.host, port=sink.port, authenticator=only_desk, auth_require_tls=False
+    )
+    controller.start()
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+def a_mail() -> EmailMessage:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = SUPPORT, "ada@acme.example", "Hi"
+    message.set_content("Hello.")
+    return message
+
+
+@pytest.mark.parametrize(
+    ("user", "sender_code", "data_code", "raised"),
+    [
+        (("desk", "wrong"), None, None, SmtpAccountRefusedError),  # 535 to AUTH
+        (None, 550, None, SmtpAccountRefusedError),  # Our envelope sender refused
+        (None, 451, None, TransientSendError),
+        (None, 552, None, PermanentSendError),  # RFC 1870: too big for this server
+        (None, None, 554, PermanentSendError),  # The mail itself refused
+        (("desk", "right"), None, None, None),
+    ],
+)
+def test_only_a_refusal_of_the_recipient_or_the_data_fails_a_mail_for_good(
+    picky: PickySink,
+    user: tuple[str, str] | None,
+    sender_code: int | None,
+    data_code: int | None,
+    raised: type[Exception] | None,
+) -> None:
+    picky.sender_code, picky.data_code = sender_code, data_code
+    login, password = user or (None, None)
+    server = SmtpServer(picky.host, picky.port, "none", login, password)
+    if raised is None:
+        smtp.send(server, a_mail(), SUPPORT, ["ada@acme.example"])
+        assert len(picky.to("ada@acme.example")) == 1
+        return
+    with pytest.raises(raised) as error:
+        smtp.send(server, a_mail(), SUPPORT, ["ada@acme.example"])
+    assert type(error.value) is raised
+    assert picky.all() == []
+
+
+def test_a_refused_login_is_logged_and_retried_until_the_mail_is_given_up(
+    settings: Settings, picky: PickySink, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"smtp://desk:wrong@{picky.host}:{picky.port}"  # A password, on this machine.
+    configured = settings.model_copy(update={"smtp_url": url, "forward_unread_after": 0})
+    bootstrap.migrate(configured)
+    c = bootstrap.build(configured)  # No workers: the test drives the service.
+    try:
+        number = c.mail.receive(mail(), None, "test", CTX).number
+        due = c.app.recorder.select_notifications(start=1, limit=1000)
+        ack_id = next(n.originator_id for n in due if n.topic == "ledgerdesk:Acknowledgement.Due")
+        c.mail_out.acknowledge(ack_id)
+        outbound = outbound_id_for(f"ack:{ack_id}")
+        # When the server refuses our login
+        refused = pytest.raises(SmtpAccountRefusedError, match="refused our login as desk: 535")
+        with caplog.at_level(logging.WARNING, logger="ledgerdesk.mail"), refused:
+            c.mail_out.send(outbound)
+        # Then it is logged for an admin, and the mail waits: it is no fault of the recipient
+        assert "check the SMTP settings" in caplog.text
+        assert c.app.repository.get(outbound).state == "queued"
+        # Until the same window as any other retry has passed
+        later = datetime.now(UTC) + GIVE_UP_AFTER + timedelta(minutes=1)
+        c.mail_out.clock = lambda: later
+        assert c.mail_out.send(outbound) == "failed"
+        mail_events = list(c.app.events.get(item_id(number or 0)))
+        (not_sent,) = [e for e in mail_events if isinstance(e, MailNotSent)]
+        assert "gave up" in not_sent.error
+        assert "535" in not_sent.error
+    finally:
+        c.close()
+
+
+def test_an_smtp_url_that_would_send_a_password_in_plain_text_stops_the_start(
+    tmp_path: Path,
+) -> None:
+    # On SQLite only: a start that stops half-way leaves a PostgreSQL pool to the collector.
+    settings = make_settings("sqlite", tmp_path)
+    bootstrap.migrate(settings)
+    plain = settings.model_copy(update={"smtp_url": "smtp://desk:s3cret@smtp.example.com:25"})
+    with pytest.raises(InvalidValueError, match=r"^LEDGERDESK_SMTP_URL: .* in plain text"):
+        bootstrap.build(plain).close()
