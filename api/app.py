@@ -20,6 +20,7 @@ from api.routers import (
     folders,
     health,
     items,
+    knowledge_base,
     mail,
     mail_outgoing,
     mailboxes,
@@ -87,6 +88,7 @@ def create_app(services: Services) -> FastAPI:
         mail_outgoing,
         mailboxes,
         admin_settings,
+        knowledge_base,
     ):
         app.include_router(module.router)
     for router in (*tasks.routers, *conversation.routers, *people.routers):

@@ -25,6 +25,7 @@ from commands.audience import AudienceService
 from commands.company_settings import CompanySettingsService
 from commands.customers import CustomerService
 from commands.errors import InvalidTokenError
+from commands.knowledge_base import KnowledgeBaseService
 from commands.mail.mailboxes import MailboxService
 from commands.mail.outgoing.service import MailOutService
 from commands.mail.service import MailService
@@ -64,6 +65,7 @@ class Services:
     mailboxes: MailboxService
     mail_out: MailOutService
     company: CompanySettingsService
+    kb: KnowledgeBaseService
     max_attachment_bytes: int
     max_mail_bytes: int
     max_json_bytes: int

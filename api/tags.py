@@ -26,9 +26,14 @@ class Tag(StrEnum):
     REPORTS = "reports"
     MAIL = "mail"
     ADMIN = "admin"
+    KNOWLEDGE_BASE = "knowledge-base"
 
 
 TAG_METADATA = [
+    {
+        "name": Tag.KNOWLEDGE_BASE,
+        "description": "Articles staff write and customers read in the knowledge base (/kb).",
+    },
     {
         "name": Tag.ADMIN,
         "description": "The company's settings: which apps and features are switched on.",

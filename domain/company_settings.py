@@ -2,9 +2,10 @@
 which features. One aggregate for the install; every change is an event, so the history of
 who switched what, and when, is kept.
 
-Only the switches something honours are here: a switch nothing obeys would be a lie. Apps:
-`portal` (the portal's pages and API). Features: `customer_status_changes` (customers may
-close and reopen their requests in the portal)."""
+Only the switches something honours are here: a switch nothing obeys would be a lie.
+Apps: `portal` (the portal's pages and API), `knowledge_base` (the `/kb` pages).
+Features: `customer_status_changes` (customers may close and reopen their requests in the
+portal)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from domain.errors import InvalidValueError
 from domain.values import Actor
 
 COMPANY_SETTINGS_ID = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/company/settings")
-APPS: dict[str, bool] = {"portal": True}
+APPS: dict[str, bool] = {"portal": True, "knowledge_base": True}
 FEATURES: dict[str, bool] = {"customer_status_changes": False}
 
 

@@ -26,6 +26,7 @@ from commands.blobs import BlobStore
 from commands.company_settings import CompanySettingsService
 from commands.credentials import Credentials
 from commands.customers import CustomerService
+from commands.knowledge_base import KnowledgeBaseService
 from commands.mail.mailboxes import MailboxService
 from commands.mail.outgoing.service import MailOutService, OutgoingConfig
 from commands.mail.service import MailService
@@ -104,6 +105,7 @@ class Container:
             mailboxes=self.mailboxes,
             mail_out=self.mail_out,
             company=CompanySettingsService(self.app),
+            kb=KnowledgeBaseService(self.app),
             max_attachment_bytes=self.settings.max_attachment_bytes,
             max_mail_bytes=self.settings.max_mail_bytes,
             max_json_bytes=self.settings.max_json_bytes,

@@ -9,6 +9,7 @@ from projections.flat import FlatProjection
 from projections.gantt import GanttProjection
 from projections.hierarchy import HierarchyProjection
 from projections.item_history import ItemHistoryProjection
+from projections.knowledge_base import KnowledgeBaseProjection
 from projections.mail.mailboxes import MailboxProjection
 from projections.mail.quarantine import MailQuarantineProjection
 from projections.outbox import OutboxProjection
@@ -41,4 +42,5 @@ def all_projections() -> list[Projection]:
         TimesheetProjection(),
         MailQuarantineProjection(),
         MailboxProjection(),
+        KnowledgeBaseProjection(),
     ]

@@ -17,6 +17,9 @@ class Apps(Body):
     portal: bool | None = Field(
         default=None, description="The customer portal: its pages and its API."
     )
+    knowledge_base: bool | None = Field(
+        default=None, description="The knowledge base's pages (/kb); staff keep its API."
+    )
 
 
 class Features(Body):
@@ -32,6 +35,7 @@ class SettingsPatch(Body):
 
 class AppsOut(BaseModel):
     portal: bool
+    knowledge_base: bool
 
 
 class FeaturesOut(BaseModel):

@@ -107,6 +107,7 @@ def world(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
     session = made(post("/api/v1/portal/session", json={"invitation": invited["invitation"]}))
     portal = {"Authorization": f"Bearer {session['access_token']}"}
     opened = made(post("/api/v1/portal/tickets", json={"title": "P"}, headers=portal))
+    article = made(post("/api/v1/kb/articles", json={"title": "A", "status": "published"}))
     shared = {"visibility": "customer"}
     on_portal = post(f"/api/v1/tickets/{opened['number']}/attachments", files=files, data=shared)
     held = post("/api/v1/mail/inbound", content=b"\x00", headers={"Content-Type": "message/rfc822"})
@@ -132,6 +133,8 @@ def world(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
         "ticket_attachment": on_ticket.headers["X-Attachment-ID"],
         "task_attachment": on_task.headers["X-Attachment-ID"],
         "portal_attachment": on_portal.headers["X-Attachment-ID"],
+        "article_id": article["id"],
+        "slug": article["slug"],
         "invitation": made(post(f"/api/v1/contacts/{contact['id']}/portal-invitations"))[
             "invitation"
         ],

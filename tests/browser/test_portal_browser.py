@@ -57,6 +57,9 @@ def test_every_page_in_every_language_is_translated_accessible_and_pictured(
 ) -> None:
     admin = site.admin
     number = ticket(admin, "ada@acme.example", "Printer jammed")
+    article = {"title": "Clearing a paper jam", "category": "Printers", "status": "published",
+               "body": "1. Open the **front** cover.\n2. Pull the paper out.\n"}  # fmt: skip
+    assert admin.post("/api/v1/kb/articles", json=article).status_code == 201
     link = invitation_link(admin, contact(admin, "ada@acme.example"))
     page.goto(path_of(link))
     screenshot(page, "invite", "en")
@@ -84,6 +87,13 @@ def test_every_page_in_every_language_is_translated_accessible_and_pictured(
         page.goto("/portal/items/99999")
         assert_accessible(page)
         screenshot(page, "not-found", language)
+        for name, path in (("kb", "/kb"), ("kb-article", "/kb/clearing-a-paper-jam"),
+                           ("kb-search", "/kb/search?q=paper")):  # fmt: skip
+            page.goto(path)
+            expect(page.get_by_text("Clearing a paper jam").first).to_be_visible()
+            assert page.locator("html").get_attribute("lang") == language
+            assert_accessible(page)
+            screenshot(page, name, language)
         page.goto("/portal")
     # Signed out, the sign-in page in each language
     page.context.clear_cookies()

@@ -79,6 +79,22 @@ def test_no_payload_runs_on_any_customer_page(page: Page, site: Site) -> None:
     for payload in PAYLOADS[:20]:
         page.goto(f"/portal?show=all&q={quote(payload)}")
         seen.append(page.content())
+    # The knowledge base: payloads as titles, categories and Markdown bodies
+    slugs = []
+    for payload in PAYLOADS:
+        body = f"{payload}\n\n**{payload}** [{payload}]({payload})\n\nzebra"
+        article = {"title": f"Guide {payload}", "category": payload, "body": body,
+                   "status": "published"}  # fmt: skip
+        made = admin.post("/api/v1/kb/articles", json=article)
+        assert made.status_code == 201, (payload, made.text)
+        slugs.append(made.json()["slug"])
+    assert site.live.runner.wait_for(site.live.app.head(), ["kb"], 10)
+    for path in ["/kb", "/kb/search?q=zebra", *(f"/kb/{slug}" for slug in slugs)]:
+        page.goto(path)
+        seen.append(page.content())
+    for payload in PAYLOADS[:20]:
+        page.goto(f"/kb/search?q={quote(payload)}")
+        seen.append(page.content())
     page.context.clear_cookies()
     for payload in PAYLOADS[:10]:
         page.goto(f"/portal/login?next={quote('/portal' + payload)}")

@@ -24,7 +24,10 @@ def test_only_admins_switch_and_only_known_switches(
     client: TestClient, live: bootstrap.Container
 ) -> None:
     shown = client.get("/api/v1/admin/settings").json()
-    assert shown == {"apps": {"portal": True}, "features": {"customer_status_changes": False}}
+    assert shown == {
+        "apps": {"portal": True, "knowledge_base": True},
+        "features": {"customer_status_changes": False},
+    }
     member = {"Authorization": f"Bearer {user_token(live, 'm@example.com')}"}
     refused = client.patch(
         "/api/v1/admin/settings", json={"apps": {"portal": False}}, headers=member
