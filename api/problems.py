@@ -74,11 +74,19 @@ def _routes(routes: Iterable[Any]) -> Iterator[Any]:
             yield route
 
 
+UPLOADS_MARK = "x-ledgerdesk-uploads"
+MULTIPART = "multipart/form-data"
+
+
 def routes_accepting_uploads(app: FastAPI) -> tuple[Accepts, ...]:
     """The routes whose body is a file upload (multipart) or a received message: the only
     bodies allowed past the JSON size limit."""
     found = []
     for route in _routes(app.router.routes):
+        if (getattr(route, "openapi_extra", None) or {}).get(UPLOADS_MARK):
+            # A page's form with files, read by the page itself (not declared as a body).
+            found.append(Accepts(frozenset(route.methods), route.path_regex, MULTIPART))
+            continue
         dependant = getattr(route, "dependant", None)
         for param in dependant.body_params if dependant is not None else ():
             media = getattr(param.field_info, "media_type", "application/json")

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from pydantic import Field, SecretStr
 
@@ -54,15 +54,26 @@ class EndPortalSession(Command):
     token_id: str = Field(min_length=1, max_length=64)
 
 
+class PortalFile(Command):
+    """A file a customer sent, already in the blob store."""
+
+    sha256: str = Field(pattern="^[0-9a-f]{64}$")
+    name: str = Field(min_length=1, max_length=255)
+    size: int = Field(ge=0)
+    media_type: str = Field(min_length=1, max_length=255)
+
+
 class OpenPortalTicket(Command):
     title: str = Field(min_length=1, max_length=500)
     description: str = Field(default="", max_length=200_000)
+    attachments: list[PortalFile] = Field(default_factory=list, max_length=10)
 
 
 class PostPortalReply(Command):
     number: int = Field(ge=1)
     message_id: UUID
     body: str = Field(min_length=1, max_length=200_000)
+    attachments: list[PortalFile] = Field(default_factory=list, max_length=10)
 
 
 class ChangePortalStatus(Command):
@@ -218,7 +229,20 @@ def open_portal_ticket(cmd: OpenPortalTicket, uow: UnitOfWork, ctx: Context) -> 
         requester_email=contact.email,
         channel=Channel.PORTAL,
     )
-    return open_ticket(opened, uow, ctx)
+    saved = open_ticket(opened, uow, ctx)
+    ticket = next(a for a in saved if isinstance(a, Ticket))
+    _attach(ticket, cmd.attachments, ctx)
+    return saved
+
+
+def _attach(item: Ticket | Task, files: list[PortalFile], ctx: Context) -> None:
+    """A customer's files on the item, customer-visible (they sent them)."""
+    for file in files:
+        item.add_attachment(
+            attachment_id=uuid4(), sha256=file.sha256, name=file.name, size=file.size,
+            media_type=file.media_type, visibility=CUSTOMER, actor=ctx.actor,
+            correlation_id=ctx.correlation_id,
+        )  # fmt: skip
 
 
 def post_portal_reply(cmd: PostPortalReply, uow: UnitOfWork, ctx: Context) -> list[Any]:
@@ -234,6 +258,7 @@ def post_portal_reply(cmd: PostPortalReply, uow: UnitOfWork, ctx: Context) -> li
         actor=ctx.actor,
         correlation_id=ctx.correlation_id,
     )
+    _attach(item, cmd.attachments, ctx)
     return [item]
 
 

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
-from api.pages import brand, knowledge_base, portal
+from api.pages import brand, knowledge_base, portal, requests
 from api.pages.rendering import render
 from api.pages.security import CsrfError
 
@@ -22,6 +22,7 @@ def install(app: FastAPI) -> None:
     would otherwise be looked up among), and the page that answers a refused form."""
     app.include_router(brand.router)
     app.include_router(portal.router)
+    app.include_router(requests.router)
     app.include_router(knowledge_base.router)
     app.mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="assets")
 

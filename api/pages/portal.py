@@ -8,38 +8,29 @@ not see answers the same 404 page as a number that does not exist.
 
 from __future__ import annotations
 
-import contextlib
-import uuid
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
 from pydantic import SecretStr, ValidationError
 from starlette.responses import Response
 
-from api.deps import Correlation, client_address, fresh
+from api.deps import Correlation, client_address
 from api.pages.forms import Form, read_form
 from api.pages.rendering import config_of, redirect, render, services_of
 from api.pages.security import SESSION_COOKIE, set_cookie
-from api.responses import attachment_download
 from api.throttle import TooManyAttemptsError
-from commands.errors import InvalidTokenError, TicketNotFoundError
+from commands.errors import InvalidTokenError
 from commands.models import Context
 from commands.portal import (
-    ChangePortalStatus,
     EndPortalSession,
     PortalCaller,
-    PostPortalReply,
 )
 from commands.portal_sign_in import AcceptPortalInvitation, PortalLogIn
-from domain.errors import DomainError, InvalidCredentialsError, PermissionDeniedError
+from domain.errors import InvalidCredentialsError
 from domain.item_numbers import MAX_ITEM_NUMBER
 from domain.values import Actor
-from projections.base import InvalidCursorError, current_tables
-from projections.portal import get_portal_ticket, list_portal_tickets
-from projections.ticket_detail import get_ticket
 
 
 class PortalOffError(Exception):
@@ -68,7 +59,7 @@ def caller_of(request: Request) -> PortalCaller | None:
         return None
 
 
-def _to_login(request: Request) -> Response:
+def to_login(request: Request) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return redirect(request, f"/portal/login?next={quote(target)}")
 
@@ -80,7 +71,7 @@ def _safe_next(value: str | None) -> str:
     return "/portal"
 
 
-def _customer(caller: PortalCaller, correlation_id: str) -> Context:
+def customer_context(caller: PortalCaller, correlation_id: str) -> Context:
     return Context(actor=Actor.customer(caller.contact.email), correlation_id=correlation_id)
 
 
@@ -172,156 +163,7 @@ def _log_out(request: Request, correlation_id: str) -> Response:
     caller = caller_of(request)
     if caller is not None:
         cmd = EndPortalSession(contact_id=caller.contact.id, token_id=caller.token_id)
-        services_of(request).portal.end_session(cmd, _customer(caller, correlation_id))
+        services_of(request).portal.end_session(cmd, customer_context(caller, correlation_id))
     response = redirect(request, "/portal/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
-
-
-# --- requests ----------------------------------------------------------------------------
-
-
-@router.get("/portal", dependencies=[Depends(fresh("portal"))])
-def my_requests(
-    request: Request,
-    show: Annotated[str, Query(max_length=20)] = "open",
-    q: Annotated[str, Query(max_length=200)] = "",
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-) -> Response:
-    caller = caller_of(request)
-    if caller is None:
-        return _to_login(request)
-    svc = services_of(request)
-    show = show if show in SHOWS else "open"
-    organisation_id = svc.portal.sees_organisation_of(caller.contact)
-    try:
-        with svc.views.read() as tx:
-            items, next_cursor = list_portal_tickets(
-                tx, current_tables(tx, "portal"), str(caller.contact.id), organisation_id,
-                cursor, PAGE_SIZE, show=show, q=q,
-            )  # fmt: skip
-    except InvalidCursorError:
-        items, next_cursor = [], None
-    return render(
-        request,
-        "portal/list.html",
-        contact=caller.contact,
-        items=items,
-        show=show,
-        q=q,
-        next_cursor=next_cursor,
-        shared=organisation_id is not None,
-    )
-
-
-def _visible(request: Request, caller: PortalCaller, number: int) -> dict[str, Any] | None:
-    svc = services_of(request)
-    organisation_id = svc.portal.sees_organisation_of(caller.contact)
-    with svc.views.read() as tx:
-        return get_portal_ticket(
-            tx, current_tables(tx, "portal"), str(caller.contact.id), organisation_id, number
-        )
-
-
-def _not_found(request: Request, caller: PortalCaller | None) -> Response:
-    return render(request, "portal/not_found.html", 404, contact=caller.contact if caller else None)
-
-
-@router.get("/portal/items/{number}", dependencies=[Depends(fresh("portal"))])
-def one_request(request: Request, number: Number, correlation_id: Correlation) -> Response:
-    caller = caller_of(request)
-    if caller is None:
-        return _to_login(request)
-    doc = _visible(request, caller, number)
-    if doc is None:
-        return _not_found(request, caller)
-    with contextlib.suppress(DomainError):  # Seen here: not mailed to them (reads are events).
-        services_of(request).portal.mark_read(number, _customer(caller, correlation_id))
-    return _item_page(request, caller, doc)
-
-
-def _item_page(
-    request: Request,
-    caller: PortalCaller,
-    doc: dict[str, Any],
-    status: int = 200,
-    error: str | None = None,
-) -> Response:
-    may_change = services_of(request).company.feature_on("customer_status_changes")
-    return render(
-        request, "portal/item.html", status, contact=caller.contact, item=doc, error=error,
-        may_change_status=may_change,
-    )  # fmt: skip
-
-
-@router.post("/portal/items/{number}/status")
-async def change_status(request: Request, number: Number, correlation_id: Correlation) -> Response:
-    form = await read_form(request)
-    return await run_in_threadpool(_change_status, request, number, form, correlation_id)
-
-
-def _change_status(request: Request, number: int, form: Form, correlation_id: str) -> Response:
-    caller = caller_of(request)
-    if caller is None:
-        return _to_login(request)
-    cmd = ChangePortalStatus(number=number, finish=form.text("action") == "close")
-    try:
-        position = services_of(request).portal.change_status(cmd, _customer(caller, correlation_id))
-    except TicketNotFoundError:
-        return _not_found(request, caller)
-    except PermissionDeniedError:
-        doc = _visible(request, caller, number)
-        if doc is None:
-            return _not_found(request, caller)
-        return _item_page(request, caller, doc, 403, "status-not-allowed")
-    response = redirect(request, f"/portal/items/{number}")
-    if position:
-        response.headers["X-Log-Position"] = str(position)  # Read-your-writes.
-    return response
-
-
-@router.post("/portal/items/{number}/reply")
-async def reply(request: Request, number: Number, correlation_id: Correlation) -> Response:
-    form = await read_form(request)
-    return await run_in_threadpool(_reply, request, number, form, correlation_id)
-
-
-def _reply(request: Request, number: int, form: Form, correlation_id: str) -> Response:
-    caller = caller_of(request)
-    if caller is None:
-        return _to_login(request)
-    body = form.text("body").strip()
-    if not body:
-        doc = _visible(request, caller, number)
-        if doc is None:
-            return _not_found(request, caller)
-        return _item_page(request, caller, doc, 422, "empty")
-    cmd = PostPortalReply(number=number, message_id=uuid.uuid4(), body=body[:200_000])
-    try:
-        result = services_of(request).portal.post_reply(cmd, _customer(caller, correlation_id))
-    except TicketNotFoundError:
-        return _not_found(request, caller)
-    response = redirect(request, f"/portal/items/{number}#latest")
-    response.headers["X-Log-Position"] = str(result.position)  # Read-your-writes.
-    return response
-
-
-@router.get(
-    "/portal/items/{number}/attachments/{attachment_id}",
-    response_model=None,
-    dependencies=[Depends(fresh("portal", "ticket_detail"))],
-)
-def download(request: Request, number: Number, attachment_id: uuid.UUID) -> Response | FileResponse:
-    """A customer-visible attachment of an item the contact may see, as a download."""
-    caller = caller_of(request)
-    if caller is None:
-        return _to_login(request)
-    doc = _visible(request, caller, number)
-    shown = doc is not None and any(a["id"] == str(attachment_id) for a in doc["attachments"])
-    svc = services_of(request)
-    with svc.views.read() as tx:
-        detail = get_ticket(tx, current_tables(tx, "ticket_detail"), number) if shown else None
-    found = [a for a in (detail or {}).get("attachments", []) if a["id"] == str(attachment_id)]
-    if not found or found[0].get("visibility") != "customer":
-        return _not_found(request, caller)
-    return attachment_download(svc.commands.blobs.path(found[0]["sha256"]), found[0])

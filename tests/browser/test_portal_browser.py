@@ -45,6 +45,22 @@ def test_a_contact_signs_up_from_the_invitation_and_replies(page: Page, site: Si
         f"/api/v1/tickets/{number}", headers={"X-Min-Position": str(site.live.app.head())}
     ).json()
     assert any("120 EUR" in m["body"] for m in detail["messages"])
+    # When they open a new request with a file, from the page
+    page.goto("/portal")
+    page.get_by_role("link", name="New request").click()
+    assert_accessible(page)
+    page.get_by_label("Title").fill("Scanner broken")
+    page.get_by_label("Describe what you need").fill("It shows error 42.")
+    page.get_by_label("Attach files (optional)").set_input_files(
+        files=[{"name": "error.txt", "mimeType": "text/plain", "buffer": b"error 42"}]
+    )
+    page.get_by_role("button", name="Send request").click()
+    expect(page.get_by_role("heading", name=re.compile("Scanner broken"))).to_be_visible()
+    expect(page.get_by_role("link", name="error.txt")).to_be_visible()
+    # And a reply with no file chosen goes through (the browser sends an empty file part)
+    page.get_by_label("Your message").fill("One more detail.")
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.get_by_text("One more detail.")).to_be_visible()
     # And signing out ends it
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()

@@ -200,3 +200,79 @@ def test_only_customer_visible_attachments_download(
     browser.cookies.clear()
     signed_up(client, browser, "eve@acme.example")
     assert browser.get(f"/portal/items/{number}/attachments/{shared}").status_code == 404
+
+
+def test_a_contact_opens_a_request_and_replies_with_files(
+    client: TestClient, browser: TestClient, live: bootstrap.Container
+) -> None:
+    signed_up(client, browser, "ada@acme.example")
+    form = browser.get("/portal/new")
+    assert form.status_code == 200
+    # A request without a title is refused, and nothing is written
+    head = live.app.head()
+    untitled = browser.post(
+        "/portal/new", data={"csrf": csrf_of(form.text), "title": "  ", "description": "x"}
+    )
+    assert untitled.status_code == 422
+    assert live.app.head() == head
+    # With a title and two files it opens, in the Inbox, with the contact as requester
+    opened = browser.post(
+        "/portal/new",
+        data={"csrf": csrf_of(form.text), "title": "Scanner broken", "description": "Dead."},
+        files=[
+            ("attachments", ("photo.jpg", b"\xff\xd8jpeg", "image/jpeg")),
+            ("attachments", ("log.txt", b"error 42", "text/plain")),
+        ],
+        follow_redirects=False,
+    )
+    assert opened.status_code == 303, opened.text
+    path = opened.headers["location"]
+    number = int(path.rsplit("/", 1)[1])
+    page = browser.get(path)
+    assert "Scanner broken" in page.text
+    assert "photo.jpg" in page.text
+    assert "log.txt" in page.text
+    ticket = client.get(
+        f"/api/v1/tickets/{number}", headers={"X-Min-Position": str(live.app.head())}
+    ).json()
+    assert (ticket["channel"], ticket["requester_email"]) == ("portal", "ada@acme.example")
+    assert {a["visibility"] for a in ticket["attachments"]} == {"customer"}
+    # A reply with a file: the file is on the request, customer-visible
+    replied = browser.post(
+        f"/portal/items/{number}/reply",
+        data={"csrf": csrf_of(page.text), "body": "Here is another one."},
+        files=[("attachments", ("second.pdf", b"%PDF-1.4", "application/pdf"))],
+        follow_redirects=False,
+    )
+    assert replied.status_code == 303
+    assert "second.pdf" in browser.get(path).text
+    # An empty file input sends no file
+    browser.post(
+        f"/portal/items/{number}/reply",
+        data={"csrf": csrf_of(page.text), "body": "No file this time."},
+        files=[("attachments", ("", b"", "application/octet-stream"))],
+    )
+    shown = browser.get(path).text
+    assert "No file this time." in shown
+    assert shown.count("/attachments/") == 3
+
+
+def test_a_file_over_the_limit_is_refused_and_nothing_is_written(
+    client: TestClient, browser: TestClient, live: bootstrap.Container
+) -> None:
+    signed_up(client, browser, "ada@acme.example")
+    live_limit = live.settings.max_attachment_bytes
+    form = browser.get("/portal/new")
+    head = live.app.head()
+    with TestClient(live.http_app()) as small:
+        small.app.state.services.max_attachment_bytes = 10  # type: ignore[attr-defined]
+        small.cookies = browser.cookies
+        refused = small.post(
+            "/portal/new",
+            data={"csrf": csrf_of(form.text), "title": "Too big"},
+            files=[("attachments", ("big.bin", b"x" * 11, "application/octet-stream"))],
+        )
+    assert refused.status_code == 413
+    assert "larger than we accept" in refused.text
+    assert live.app.head() == head
+    assert live_limit > 10
