@@ -28,6 +28,9 @@ class PortalInvitationOut(BaseModel):
         " choose a password there and are signed in.",
         examples=["https://help.example.com/portal/invite/ldp_0c3e6a9b..."],
     )
+    mailed: bool = Field(
+        description="Whether the link was mailed to the contact (mail is configured)."
+    )
 
 
 class PortalSessionCreate(Body):

@@ -8,10 +8,14 @@ so no customer context may reach them.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from pydantic import Field, SecretStr
@@ -26,7 +30,7 @@ from commands.users import new_token_parts
 from domain.company_settings import COMPANY_SETTINGS_ID, CompanySettings, in_force
 from domain.contact import Contact, contact_id_for, may_see_item_of, sees_items_of
 from domain.customer import Organisation
-from domain.errors import InvalidCredentialsError, PermissionDeniedError
+from domain.errors import DomainError, InvalidCredentialsError, PermissionDeniedError
 from domain.item_numbers import COUNTER_ID, item_id
 from domain.reading import mark_read
 from domain.task import Task
@@ -37,6 +41,7 @@ from domain.work_item import CUSTOMER
 INVITATION_PREFIX = "ldp"
 SESSION_PREFIX = "ldc"
 PORTAL_INVITATION_TTL = timedelta(days=7)
+SIGN_IN_LINK_TTL = timedelta(minutes=30)
 
 # --- commands -----------------------------------------------------------------------------
 
@@ -173,16 +178,51 @@ def visible_ticket(uow: UnitOfWork, contact: Contact, number: int) -> Ticket:
 
 
 def issue_portal_invitation(
-    cmd: IssuePortalInvitation, uow: UnitOfWork, ctx: Context, secret: str
+    cmd: IssuePortalInvitation,
+    uow: UnitOfWork,
+    ctx: Context,
+    secret: str,
+    mail: Callable[[Contact, str], Any] | None = None,
 ) -> list[Any]:
+    """Invite the contact; with `mail`, the invitation's mail is queued in the same write."""
     require_staff(ctx)
     require_customer_manager(uow, ctx)
     contact = load_contact(uow, cmd.contact_id)
-    expires = datetime.now(UTC) + PORTAL_INVITATION_TTL
-    contact.invite_to_portal(
-        secret_digest(secret), expires.isoformat(), ctx.actor, ctx.correlation_id
-    )
-    return [contact]
+    expires = (datetime.now(UTC) + PORTAL_INVITATION_TTL).isoformat()
+    contact.invite_to_portal(secret_digest(secret), expires, ctx.actor, ctx.correlation_id)
+    return [*([mail(contact, expires)] if mail else []), contact]
+
+
+def issue_sign_in_link(
+    email: str, uow: UnitOfWork, ctx: Context, secret: str, mail: Callable[[Contact, str], Any]
+) -> list[Any]:
+    """A one-time sign-in link for a customer who has signed in before (has a password);
+    anyone else gets nothing, and the caller cannot tell (no address is confirmed)."""
+    try:
+        contact = uow.get(contact_id_for(email), Contact)
+    except DomainError:
+        return []
+    if contact is None or contact.user_id is not None or contact.portal_password_hash is None:
+        return []
+    expires = (datetime.now(UTC) + SIGN_IN_LINK_TTL).isoformat()
+    contact.invite_to_portal(secret_digest(secret), expires, ctx.actor, ctx.correlation_id)
+    return [mail(contact, expires), contact]
+
+
+class AccountMailer(Protocol):
+    """Mail out, as the portal needs it: whether mail can leave, and a queued account mail."""
+
+    def configured(self) -> bool: ...
+
+    def queue_account_mail(
+        self, *, kind: str, contact: Contact, nonce: str, expires_at: str, ctx: Context
+    ) -> Any: ...
+
+
+def derived_secret(key: bytes, purpose: str, nonce: str) -> str:
+    """A link's secret, made from a nonce with the install's key (the nonce alone is no use)."""
+    mac = hmac.new(key, f"portal-{purpose}:{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
 def start_portal_session(
@@ -295,19 +335,67 @@ def authenticate_contact(uow: UnitOfWork, token: str) -> PortalCaller:
 class PortalService:
     """Every portal write and every check of a customer's access goes through here."""
 
-    def __init__(self, app: LedgerDesk, session_ttl: timedelta = timedelta(hours=12)) -> None:
+    def __init__(
+        self,
+        app: LedgerDesk,
+        session_ttl: timedelta = timedelta(hours=12),
+        key: bytes = b"",
+        mailer: AccountMailer | None = None,
+    ) -> None:
         self.app = app
         self.session_ttl = session_ttl
+        self.key = key  # The install's secret key: links' secrets are made with it.
+        self.mailer = mailer
 
-    def issue_invitation(self, cmd: IssuePortalInvitation, ctx: Context) -> tuple[int, str, str]:
-        """Returns the log position, the invitation (shown once, stored hashed) and when
-        it expires."""
-        _, secret = new_token_parts()
+    def issue_invitation(
+        self, cmd: IssuePortalInvitation, ctx: Context
+    ) -> tuple[int, str, str, bool]:
+        """Returns the log position, the invitation (shown once, stored hashed), when it
+        expires, and whether it was mailed to the contact (when mail is configured)."""
+        mailer = self.mailer if self.mailer is not None and self.mailer.configured() else None
+        nonce = secrets.token_urlsafe(16)
+        secret = derived_secret(self.key, "invite", nonce) if mailer else new_token_parts()[1]
+
+        def mail(contact: Contact, expires: str) -> Any:
+            assert mailer is not None
+            return mailer.queue_account_mail(
+                kind="portal_invitation", contact=contact, nonce=nonce, expires_at=expires,
+                ctx=ctx,
+            )  # fmt: skip
+
         saved, position = run(
-            self.app, cmd.contact_id, lambda uow: issue_portal_invitation(cmd, uow, ctx, secret)
+            self.app,
+            cmd.contact_id,
+            lambda uow: issue_portal_invitation(cmd, uow, ctx, secret, mail if mailer else None),
         )
-        expires_at = saved[0].portal_invitation["expires_at"]
-        return position, format_invitation(cmd.contact_id, secret), expires_at
+        expires_at = saved[-1].portal_invitation["expires_at"]
+        return position, format_invitation(cmd.contact_id, secret), expires_at, bool(mailer)
+
+    def mail_sign_in_link(self, email: str, ctx: Context) -> int:
+        """Mail a one-time sign-in link if `email` is a customer's who has a password (the
+        log position; 0 when nothing was sent, which the caller must not tell apart)."""
+        mailer = self.mailer
+        if mailer is None or not mailer.configured():
+            return 0
+        nonce = secrets.token_urlsafe(16)
+        secret = derived_secret(self.key, "sign-in", nonce)
+
+        def mail(contact: Contact, expires: str) -> Any:
+            return mailer.queue_account_mail(
+                kind="portal_sign_in", contact=contact, nonce=nonce, expires_at=expires, ctx=ctx
+            )
+
+        try:
+            hot = contact_id_for(email)
+        except DomainError:
+            return 0
+        _, position = run(
+            self.app, hot, lambda uow: issue_sign_in_link(email, uow, ctx, secret, mail)
+        )
+        return position
+
+    def mail_configured(self) -> bool:
+        return self.mailer is not None and self.mailer.configured()
 
     def start_session(self, cmd: StartPortalSession, ctx: Context) -> tuple[int, Contact, str]:
         """Returns the log position, the contact and their session token (shown once)."""

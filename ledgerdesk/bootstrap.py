@@ -210,7 +210,7 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
     teams = TeamService(app)
     customers = CustomerService(app)
     projects = ProjectService(app)
-    portal = PortalService(app, timedelta(hours=settings.session_hours))
+    portal = PortalService(app, timedelta(hours=settings.session_hours), key=mail.secret)
     mail_out = MailOutService(
         app,
         blobs,
@@ -223,6 +223,7 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
             attach_limit=settings.max_mail_attachment_bytes,
         ),
     )
+    portal.mailer = mail_out  # Invitations and sign-in links go out by mail when it is set up.
     services = WorkerServices(
         app,
         commands,

@@ -8,7 +8,7 @@ not see answers the same 404 page as a number that does not exist.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -26,6 +26,7 @@ from commands.models import Context
 from commands.portal import (
     EndPortalSession,
     PortalCaller,
+    StartPortalSession,
 )
 from commands.portal_sign_in import AcceptPortalInvitation, PortalLogIn
 from domain.errors import InvalidCredentialsError
@@ -85,11 +86,17 @@ def _signed_in(request: Request, caller: PortalCaller, token: str, to: str) -> R
 # --- signing in --------------------------------------------------------------------------
 
 
+def _login(request: Request, status: int = 200, **context: Any) -> Response:
+    links = services_of(request).portal.mail_configured()
+    values = {"next": "/portal", "error": None, "email": "", **context}
+    return render(request, "portal/login.html", status, mail_links=links, **values)
+
+
 @router.get("/portal/login")
 def login_page(request: Request, next: str | None = None) -> Response:
     if caller_of(request) is not None:
         return redirect(request, _safe_next(next))
-    return render(request, "portal/login.html", next=_safe_next(next), error=None, email="")
+    return _login(request, next=_safe_next(next))
 
 
 @router.post("/portal/login")
@@ -113,8 +120,60 @@ def _log_in(request: Request, form: Form, correlation_id: str) -> Response:
     except TooManyAttemptsError:
         error, status = "throttled", 429
     if error is not None:
-        return render(request, "portal/login.html", status, next=to, error=error, email=email)
+        return _login(request, status, next=to, error=error, email=email)
     return _signed_in(request, PortalCaller(contact, ""), token, to)
+
+
+@router.post("/portal/sign-in-link")
+async def ask_for_link(request: Request, correlation_id: Correlation) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_ask_for_link, request, form, correlation_id)
+
+
+def _ask_for_link(request: Request, form: Form, correlation_id: str) -> Response:
+    """Mail a sign-in link; the answer is the same whether the address is known or not."""
+    svc = services_of(request)
+    email = form.text("email").strip()[:320]
+    ctx = Context(actor=Actor("anonymous", "portal"), correlation_id=correlation_id)
+    try:
+        with svc.throttle.attempt(client_address(request)):
+            svc.portal.mail_sign_in_link(email, ctx)
+    except TooManyAttemptsError:
+        return _login(request, 429, error="throttled", email=email)
+    return render(request, "portal/link_sent.html", email=email)
+
+
+@router.get("/portal/sign-in/{invitation}")
+def sign_in_link_page(request: Request, invitation: str) -> Response:
+    """A button, not a sign-in: mail scanners open links, and must not use them up."""
+    try:
+        config_of(request).sign_in.invited(invitation)
+    except InvalidCredentialsError:
+        return render(request, "portal/link_invalid.html", 404)
+    return render(request, "portal/sign_in_link.html")
+
+
+@router.post("/portal/sign-in/{invitation}")
+async def use_sign_in_link(
+    request: Request, invitation: str, correlation_id: Correlation
+) -> Response:
+    await read_form(request)
+    return await run_in_threadpool(_use_link, request, invitation, correlation_id)
+
+
+def _use_link(request: Request, invitation: str, correlation_id: str) -> Response:
+    svc = services_of(request)
+    ctx = Context(actor=Actor("anonymous", "portal"), correlation_id=correlation_id)
+    try:
+        with svc.throttle.attempt(client_address(request)):
+            _, contact, token = svc.portal.start_session(
+                StartPortalSession(invitation=SecretStr(invitation)), ctx
+            )
+    except InvalidCredentialsError:
+        return render(request, "portal/link_invalid.html", 404)
+    except TooManyAttemptsError:
+        return _login(request, 429, error="throttled")
+    return _signed_in(request, PortalCaller(contact, ""), token, "/portal")
 
 
 @router.get("/portal/invite/{invitation}")

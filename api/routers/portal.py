@@ -88,8 +88,9 @@ def invite_contact(
     response: Response,
 ) -> OrjsonResponse:
     """Issue a one-time portal invitation for a contact, valid 7 days (admins and
-    `manage_customers` staff); a new invitation replaces the one before."""
-    position, invitation, expires_at = svc.portal.issue_invitation(
+    `manage_customers` staff); a new invitation replaces the one before. When mail is
+    configured, the link is also mailed to the contact (`mailed`)."""
+    position, invitation, expires_at, mailed = svc.portal.issue_invitation(
         IssuePortalInvitation(contact_id=contact_id), ctx
     )
     written(response, position)
@@ -100,6 +101,7 @@ def invite_contact(
         "expires_at": expires_at,
         "accept_path": SESSION_PATH,
         "link": f"{svc.pages.public_url if svc.pages else ''}/portal/invite/{invitation}",
+        "mailed": mailed,
     }
     return reply(response, content, 201)
 

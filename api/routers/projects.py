@@ -124,7 +124,7 @@ def list_projects(
 
 
 @router.post(
-    "", status_code=201, summary="Create a project", responses=documented(401, 403, 404, 422)
+    "", status_code=201, summary="Create a project", responses=documented(401, 403, 404, 409, 422)
 )
 def create_project(
     body: ProjectCreate, svc: ServicesDep, ctx: Ctx, response: Response

@@ -34,6 +34,13 @@ class MailKind(StrEnum):
     ACKNOWLEDGEMENT = "acknowledgement"
     ASSIGNMENT = "assignment"
     MENTION = "mention"
+    PORTAL_INVITATION = "portal_invitation"
+    PORTAL_SIGN_IN = "portal_sign_in"
+
+    @property
+    def about_an_account(self) -> bool:
+        """Mail about a customer's access to the portal, not about an item (number 0)."""
+        return self in (MailKind.PORTAL_INVITATION, MailKind.PORTAL_SIGN_IN)
 
     def auto_submitted(self, passes_on_automatic: bool = False) -> str | None:
         """RFC 3834: an acknowledgement is an automatic reply, a notice automatic; a message
@@ -44,6 +51,8 @@ class MailKind(StrEnum):
             MailKind.ACKNOWLEDGEMENT: "auto-replied",
             MailKind.ASSIGNMENT: "auto-generated",
             MailKind.MENTION: "auto-generated",
+            MailKind.PORTAL_INVITATION: "auto-generated",
+            MailKind.PORTAL_SIGN_IN: "auto-generated",
         }.get(self)
         return own or ("auto-generated" if passes_on_automatic else None)
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Site, assert_accessible, screenshot
 from tests.pages.helpers import contact, invitation_link, path_of, ticket
 
+# On one worker, one after another: one Chromium at a time on these two cores.
+pytestmark = pytest.mark.xdist_group("browser")
 PASSWORD = "correct horse battery"
 
 

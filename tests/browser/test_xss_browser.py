@@ -18,6 +18,8 @@ from tests.pages.helpers import contact, invitation_link, path_of
 PAYLOADS = [
     line for line in (Path(__file__).parent / "xss_payloads.txt").read_text().splitlines() if line
 ]
+# On one worker, one after another: one Chromium at a time on these two cores.
+pytestmark = pytest.mark.xdist_group("browser")
 PASSWORD = "correct horse battery"
 CANARY = "CANARY-internal-2f9c1e"
 

@@ -199,7 +199,9 @@ def signed_in(app: LedgerDesk, portal: PortalService, email: str, org: UUID | No
         .register_contact(RegisterContact(email=email, organisation_id=org), SYSTEM)
         .id
     )
-    _, invitation, _ = portal.issue_invitation(IssuePortalInvitation(contact_id=contact_id), SYSTEM)
+    _, invitation, _, _ = portal.issue_invitation(
+        IssuePortalInvitation(contact_id=contact_id), SYSTEM
+    )
     cmd = StartPortalSession(invitation=SecretStr(invitation))
     return portal.start_session(cmd, customer(email))[2]
 
@@ -216,7 +218,8 @@ def test_only_staff_who_manage_customers_issue_portal_invitations(
     with pytest.raises(PermissionDeniedError):
         portal.issue_invitation(invite, customer("ada@x.example"))
     manager = staff(app, "cm@example.com", Flag.MANAGE_CUSTOMERS)
-    _, invitation, expires_at = portal.issue_invitation(invite, manager)
+    _, invitation, expires_at, mailed = portal.issue_invitation(invite, manager)
+    assert mailed is False  # No mail is configured here.
     assert datetime.fromisoformat(expires_at) > datetime.now(UTC) + timedelta(days=6)
     assert invitation.startswith(f"ldp_{ada.id.hex}_")
 

@@ -23,6 +23,7 @@ from commands.blobs import BlobStore
 from commands.credentials import Credentials
 from commands.mail.mailboxes import is_our_address
 from commands.mail.outgoing import smtp
+from commands.mail.outgoing.account import account_mail, compose_account_mail
 from commands.mail.outgoing.compose import Attached, Envelope, compose
 from commands.mail.outgoing.context import Links, template_context
 from commands.mail.outgoing.item_mail import ItemMail, Message, read_item_mail
@@ -35,6 +36,7 @@ from commands.mail.outgoing.smtp import (
     TransientSendError,
 )
 from commands.mail.outgoing.templates import TemplateProblem, render
+from commands.models import Context
 from commands.unit_of_work import UnitOfWork, run
 from domain.contact import Contact, contact_id_for
 from domain.errors import InvalidValueError
@@ -238,6 +240,20 @@ class MailOutService:
         parsed = Address.parse(address)
         return parsed is None or is_our_address(uow, parsed, self.config.address)
 
+    # --- mail about a customer's access ---------------------------------------------------
+
+    def configured(self) -> bool:
+        """Whether mail can leave: an SMTP server set by admins or by LEDGERDESK_SMTP_URL."""
+        return self.server() is not None
+
+    def queue_account_mail(
+        self, *, kind: str, contact: Contact, nonce: str, expires_at: str, ctx: Context
+    ) -> OutboundMail:
+        return account_mail(
+            kind=MailKind(kind), contact=contact, nonce=nonce, expires_at=expires_at,
+            secret=self.config.secret, domain=self._domain(), ctx=ctx,
+        )  # fmt: skip
+
     def _domain(self) -> str:
         return self.config.address.rpartition("@")[2]
 
@@ -295,6 +311,16 @@ class MailOutService:
 
     def _compose(self, uow: UnitOfWork, mail: OutboundMail, server: SmtpServer) -> tuple[Any, str]:
         """The mail for its one recipient (their links), and its envelope sender."""
+        if MailKind(mail.kind).about_an_account:
+            sender = server.from_address or self.config.address
+            branding = self.settings.current()
+            built = compose_account_mail(
+                mail, secret=self.config.secret, public_url=self.config.public_url,
+                branding=branding, sender=sender,
+                from_name=server.from_name or branding["company_name"],
+                own=_override(uow, mail.kind), layout=_override(uow, LAYOUT), now=self.clock(),
+            )  # fmt: skip
+            return built, sender
         item = uow.item(mail.number)
         facts = read_item_mail(uow, mail.number)
         branding = self.settings.current()

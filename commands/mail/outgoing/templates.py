@@ -118,6 +118,8 @@ def shapes(kind: str, context: dict[str, Any]) -> list[dict[str, Any]]:
     """Every shape real data of `kind` takes: with and without attachments, and without a
     message for kinds that are not about one (the layout frames every kind)."""
     bare = {**context, "attachments": []}
+    if kind in (MailKind.PORTAL_INVITATION, MailKind.PORTAL_SIGN_IN):
+        return [context]
     if kind in (MailKind.ACKNOWLEDGEMENT, MailKind.ASSIGNMENT):
         return [{**bare, "message": None}]
     if kind == LAYOUT:
@@ -173,4 +175,13 @@ def sample_context(kind: str, company: dict[str, Any]) -> dict[str, Any]:
         ],
         "assigned_by": "Grace Hopper",
     }
+    if kind in (MailKind.PORTAL_INVITATION, MailKind.PORTAL_SIGN_IN):
+        # About access to the portal, not an item: no item, no message, no tag.
+        return {
+            "company": company,
+            "recipient": context["recipient"],
+            "link": "http://ledgerdesk.example/portal/sign-in/ldp_0c3e6a9b_4Bsm5IxN",
+            "expires_at": "2026-12-04 18:15 UTC",
+            "tag": "",
+        }
     return context

@@ -1,0 +1,96 @@
+"""Mail about a customer's access to the portal, not about an item: the invitation to choose
+a password, and the one-time sign-in link.
+
+The link's secret is never in the log: the queued mail holds a random nonce, and the secret
+is an HMAC of it with the install's key, made again when the mail is built; the contact's
+invitation event holds only the secret's SHA-256, as for an invitation made through the API."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from commands.mail.outgoing.compose import Envelope, compose
+from commands.mail.outgoing.templates import TemplateProblem, render
+from commands.models import Context
+from commands.portal import derived_secret, format_invitation
+from domain.contact import Contact
+from domain.mail.addresses import our_message_id
+from domain.mail.outgoing import MailKind, OutboundMail, Recipient
+
+PATHS = {MailKind.PORTAL_INVITATION: "/portal/invite/", MailKind.PORTAL_SIGN_IN: "/portal/sign-in/"}
+PURPOSES = {MailKind.PORTAL_INVITATION: "invite", MailKind.PORTAL_SIGN_IN: "sign-in"}
+
+
+def account_mail(
+    *,
+    kind: MailKind,
+    contact: Contact,
+    nonce: str,
+    expires_at: str,
+    secret: bytes,
+    domain: str,
+    ctx: Context,
+) -> OutboundMail:
+    """The mail of `kind` to `contact`, queued (to be saved with the invitation it carries)."""
+    key = f"{kind.value}:{contact.id}:{nonce}"
+    return OutboundMail.queue(
+        key=key,
+        kind=kind,
+        number=0,
+        to=Recipient(contact.email, contact.name, f"customer:{contact.email}"),
+        context={"contact_id": str(contact.id), "nonce": nonce, "expires_at": expires_at},
+        mail_message_id=our_message_id(secret, 0, key, domain),
+        actor=ctx.actor,
+        correlation_id=ctx.correlation_id,
+    )
+
+
+def link_of(mail: OutboundMail, secret: bytes, public_url: str) -> str:
+    kind = MailKind(mail.kind)
+    token = format_invitation(
+        UUID(mail.context["contact_id"]),
+        derived_secret(secret, PURPOSES[kind], mail.context["nonce"]),
+    )
+    return f"{public_url}{PATHS[kind]}{token}"
+
+
+def compose_account_mail(
+    mail: OutboundMail,
+    *,
+    secret: bytes,
+    public_url: str,
+    branding: dict[str, Any],
+    sender: str,
+    from_name: str,
+    own: dict[str, str] | None,
+    layout: dict[str, str] | None,
+    now: Any,
+) -> Any:
+    """The mail, built for its one recipient (no item, no thread: a fresh conversation)."""
+    expires = mail.context["expires_at"][:16].replace("T", " ") + " UTC"
+    context = {
+        "company": {
+            "name": branding["company_name"],
+            "logo_url": branding["logo_url"],
+            "colour": branding["colour"],
+        },
+        "recipient": {"name": mail.recipient_name, "address": mail.recipient},
+        "link": link_of(mail, secret, public_url),
+        "expires_at": expires,
+        "tag": "",
+    }
+    try:
+        rendered = render(mail.kind, context, own, layout)
+    except TemplateProblem:  # An override that fails on real data: the shipped ones.
+        rendered = render(mail.kind, context, None, None)
+    envelope = Envelope(
+        from_address=sender,
+        from_name=from_name,
+        to_address=mail.recipient,
+        to_name=mail.recipient_name,
+        reply_to=sender,
+        message_id=mail.mail_message_id,
+        auto_submitted=MailKind(mail.kind).auto_submitted(),
+    )
+    return compose(rendered, envelope, now, [])

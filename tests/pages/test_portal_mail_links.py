@@ -1,0 +1,117 @@
+"""Portal access by mail, against a real SMTP sink: an invitation is mailed when mail is
+configured, and a customer who has a password asks for a one-time sign-in link, which signs
+them in once. Nobody learns from the answer whether an address is known."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ledgerdesk import bootstrap
+from ledgerdesk.settings import Settings
+from tests.conftest import wait_until
+from tests.factories import admin_token
+from tests.pages.helpers import contact, csrf_of, path_of, send
+from tests.smtp_sink import Sink, running_sink
+
+PASSWORD = "correct horse battery"
+LINK = re.compile(r"https?://\S+/portal/(?:invite|sign-in)/ldp_[0-9a-f]+_[A-Za-z0-9_-]+")
+
+
+@pytest.fixture
+def sink() -> Iterator[Sink]:
+    with running_sink() as running:
+        yield running
+
+
+@pytest.fixture
+def mailing(settings: Settings, sink: Sink) -> Iterator[bootstrap.Container]:
+    configured = settings.model_copy(update={"smtp_url": sink.url})
+    bootstrap.migrate(configured)
+    container = bootstrap.build(configured)
+    container.follow()
+    container.work()
+    yield container
+    container.close()
+
+
+@pytest.fixture
+def admin(mailing: bootstrap.Container) -> Iterator[TestClient]:
+    with TestClient(mailing.http_app()) as http:
+        http.headers["Authorization"] = f"Bearer {admin_token(mailing)}"
+        yield http
+
+
+@pytest.fixture
+def browser(mailing: bootstrap.Container) -> Iterator[TestClient]:
+    with TestClient(mailing.http_app()) as http:
+        yield http
+
+
+def link_in(sink: Sink, address: str, count: int) -> str:
+    wait_until(lambda: len(sink.to(address)) >= count, what=f"mail {count} to {address}")
+    mail = sink.to(address)[count - 1].message
+    text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    found = LINK.search(text)
+    assert found is not None, text
+    assert mail["Auto-Submitted"] == "auto-generated"
+    return found.group(0)
+
+
+def test_an_invitation_is_mailed_and_a_sign_in_link_signs_in_once(
+    admin: TestClient, browser: TestClient, sink: Sink, mailing: bootstrap.Container
+) -> None:
+    ada = contact(admin, "ada@acme.example")
+    invited = admin.post(f"/api/v1/contacts/{ada}/portal-invitations").json()
+    assert invited["mailed"] is True
+    # The mail carries the same link the API answered
+    mailed = link_in(sink, "ada@acme.example", 1)
+    assert path_of(mailed) == path_of(invited["link"])
+    done = send(browser, path_of(mailed), password=PASSWORD, password_again=PASSWORD)
+    assert done.status_code == 303
+    browser.cookies.clear()
+    # When they ask for a sign-in link, the page says the same as for an unknown address
+    login = browser.get("/portal/login")
+    assert "Email me a sign-in link" in login.text
+    asked = browser.post(
+        "/portal/sign-in-link", data={"csrf": csrf_of(login.text), "email": "ADA@acme.example"}
+    )
+    unknown = browser.post(
+        "/portal/sign-in-link", data={"csrf": csrf_of(login.text), "email": "eve@acme.example"}
+    )
+    assert asked.status_code == unknown.status_code == 200
+    assert asked.text.replace("ADA@acme.example", "X") == unknown.text.replace(
+        "eve@acme.example", "X"
+    )
+    link = link_in(sink, "ada@acme.example", 2)
+    # Opening it does not use it up (mail scanners open links); the button does
+    page = browser.get(path_of(link))
+    assert page.status_code == 200
+    assert browser.get(path_of(link)).status_code == 200
+    used = browser.post(path_of(link), data={"csrf": csrf_of(page.text)}, follow_redirects=False)
+    assert (used.status_code, used.headers["location"]) == (303, "/portal")
+    assert browser.get("/portal").status_code == 200
+    # Once only
+    again = browser.post(path_of(link), data={"csrf": csrf_of(page.text)})
+    assert again.status_code == 404
+    # Nothing went to the unknown address, and a contact without a password gets no link
+    contact(admin, "bob@acme.example")
+    browser.post(
+        "/portal/sign-in-link", data={"csrf": csrf_of(login.text), "email": "bob@acme.example"}
+    )
+    assert sink.to("eve@acme.example") == []
+    assert mailing.runner.wait_for(mailing.app.head(), ["outbox"], 10)
+    assert sink.to("bob@acme.example") == []
+
+
+def test_without_mail_no_link_is_offered_and_invitations_are_not_mailed(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    ada = contact(client, "ada@acme.example")
+    invited = client.post(f"/api/v1/contacts/{ada}/portal-invitations").json()
+    assert invited["mailed"] is False
+    with TestClient(live.http_app()) as browser:
+        assert "sign-in link" not in browser.get("/portal/login").text
