@@ -32,6 +32,7 @@ from domain.contact import Contact, contact_id_for, may_see_item_of, sees_items_
 from domain.customer import Organisation
 from domain.errors import DomainError, InvalidCredentialsError, PermissionDeniedError
 from domain.item_numbers import COUNTER_ID, item_id
+from domain.mail.thread import MailThread, thread_id_for
 from domain.reading import mark_read
 from domain.task import Task
 from domain.ticket import Ticket
@@ -79,6 +80,11 @@ class PostPortalReply(Command):
     message_id: UUID
     body: str = Field(min_length=1, max_length=200_000)
     attachments: list[PortalFile] = Field(default_factory=list, max_length=10)
+
+
+class FollowPortalItem(Command):
+    number: int = Field(ge=1)
+    follow: bool  # False: stop following (no more mail about it)
 
 
 class ChangePortalStatus(Command):
@@ -302,6 +308,32 @@ def post_portal_reply(cmd: PostPortalReply, uow: UnitOfWork, ctx: Context) -> li
     return [item]
 
 
+def follow_portal_item(cmd: FollowPortalItem, uow: UnitOfWork, ctx: Context) -> list[Any]:
+    """A customer follows a request they may see by mail, or stops following it."""
+    contact = customer_of(uow, ctx)
+    ticket = visible_ticket(uow, contact, cmd.number)
+    # Kept under the number the customer knows: a converted request's task mails its
+    # ticket's participants too.
+    thread = uow.get(thread_id_for(ticket.number), MailThread) or MailThread.start(
+        ticket.number, ctx.actor, ctx.correlation_id
+    )
+    if cmd.follow:
+        thread.follow(contact.email, ctx.actor, ctx.correlation_id)
+    else:
+        thread.leave(contact.email, ctx.actor, ctx.correlation_id)
+    return [thread]
+
+
+def follows_portal_item(uow: UnitOfWork, contact: Contact, number: int) -> bool:
+    """Whether `contact` gets mail about request `number` (they may see it)."""
+    thread = uow.get(thread_id_for(number), MailThread)
+    requester = requester_of(uow, number)
+    is_requester = requester is not None and requester.id == contact.id
+    if thread is None:
+        return is_requester
+    return thread.follows(contact.email, is_requester)
+
+
 def change_portal_status(cmd: ChangePortalStatus, uow: UnitOfWork, ctx: Context) -> list[Any]:
     """A customer closes or reopens a request they may see, where admins allow it."""
     contact = customer_of(uow, ctx)
@@ -425,6 +457,14 @@ class PortalService:
         return CommandResult(
             id=saved[0].id, number=cmd.number, version=saved[0].version, position=position
         )
+
+    def follow(self, cmd: FollowPortalItem, ctx: Context) -> int:
+        """Follow or stop following (the log position; 0 when nothing changed)."""
+        hot = thread_id_for(cmd.number)
+        return run(self.app, hot, lambda uow: follow_portal_item(cmd, uow, ctx))[1]
+
+    def follows(self, contact: Contact, number: int) -> bool:
+        return follows_portal_item(UnitOfWork(self.app), contact, number)
 
     def change_status(self, cmd: ChangePortalStatus, ctx: Context) -> int:
         """Close or reopen (the log position; 0 when it already was)."""

@@ -71,6 +71,14 @@ class Contact(Aggregate):
     """A customer person: requester of tickets, member of at most one organisation."""
 
     TOPIC = "ledgerdesk:Contact"
+    # class_version 2: snapshots of version 1 had no portal password and no failing mail.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Bring a version-1 snapshot's state to the shape of version 2."""
+        state["portal_password_hash"] = None
+        state["mail_failing"] = None
 
     if TYPE_CHECKING:  # Defined at runtime by the @event decorators below.
         Renamed: ClassVar[type[Aggregate.Event]]

@@ -3,7 +3,7 @@ of the hierarchy (customer folders, portfolios) it appears."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -38,6 +38,13 @@ class Project(Aggregate):
     """A project: a name, customer folders and portfolios it sits in, and its shares."""
 
     TOPIC = "ledgerdesk:Project"
+    # class_version 2: snapshots of version 1 had no slug.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Bring a version-1 snapshot's state to the shape of version 2."""
+        state["slug"] = None
 
     if TYPE_CHECKING:  # Defined at runtime by the @event decorators below.
         Renamed: ClassVar[type[Aggregate.Event]]

@@ -26,6 +26,7 @@ from api.responses import attachment_download
 from commands.errors import AttachmentTooLargeError, TicketNotFoundError
 from commands.portal import (
     ChangePortalStatus,
+    FollowPortalItem,
     OpenPortalTicket,
     PortalCaller,
     PortalFile,
@@ -131,11 +132,34 @@ def _item_page(
     status: int = 200,
     error: str | None = None,
 ) -> Response:
-    may_change = services_of(request).company.feature_on("customer_status_changes")
+    svc = services_of(request)
+    may_change = svc.company.feature_on("customer_status_changes")
+    following = svc.portal.follows(caller.contact, doc["number"])
     return render(
         request, "portal/item.html", status, contact=caller.contact, item=doc, error=error,
-        may_change_status=may_change,
+        may_change_status=may_change, following=following,
     )  # fmt: skip
+
+
+@router.post("/portal/items/{number}/follow")
+async def follow(request: Request, number: Number, correlation_id: Correlation) -> Response:
+    form = await read_form(request)
+    return await run_in_threadpool(_follow, request, number, form, correlation_id)
+
+
+def _follow(request: Request, number: int, form: Form, correlation_id: str) -> Response:
+    caller = caller_of(request)
+    if caller is None:
+        return to_login(request)
+    cmd = FollowPortalItem(number=number, follow=form.text("action") != "unfollow")
+    try:
+        position = services_of(request).portal.follow(cmd, customer_context(caller, correlation_id))
+    except TicketNotFoundError:
+        return _not_found(request, caller)
+    response = redirect(request, f"/portal/items/{number}")
+    if position:
+        response.headers["X-Log-Position"] = str(position)  # Read-your-writes.
+    return response
 
 
 @router.post("/portal/items/{number}/status")

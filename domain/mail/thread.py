@@ -25,6 +25,7 @@ class MailThread(Aggregate):
 
     if TYPE_CHECKING:
         ParticipantAdded: ClassVar[type[Aggregate.Event]]
+        ParticipantLeft: ClassVar[type[Aggregate.Event]]
 
     @staticmethod
     def create_id(number: int) -> UUID:
@@ -42,8 +43,10 @@ class MailThread(Aggregate):
     @event(Started)
     def __init__(self, number: int, actor: str, correlation_id: str) -> None:
         self.number = number
-        # address -> how it takes part ("requester", "cc", "sender")
+        # address -> how it takes part ("requester", "cc", "sender", "follower")
         self.participants: dict[str, str] = {}
+        # Addresses that stopped following (the requester among them): mailed nothing more.
+        self.left: set[str] = set()
 
     @classmethod
     def start(cls, number: int, actor: Actor, correlation_id: str) -> MailThread:
@@ -53,10 +56,35 @@ class MailThread(Aggregate):
         return address.lower() in self.participants
 
     def add(self, address: str, role: str, actor: Actor, correlation_id: str) -> None:
+        """Mail from or to `address` makes it take part (unless it stopped following)."""
         address = address.lower()
-        if address not in self.participants:
+        if address not in self.participants and address not in self.left:
             self._added(address=address, role=role, actor=actor.ref, correlation_id=correlation_id)
 
     @event("ParticipantAdded", topic="ledgerdesk:MailThread.ParticipantAdded")
     def _added(self, address: str, role: str, actor: str, correlation_id: str) -> None:
         self.participants[address] = role
+        self.left.discard(address)
+
+    def follows(self, address: str, is_requester: bool) -> bool:
+        """Whether `address` gets the item's mail: it takes part (the requester always
+        does) and has not stopped following."""
+        address = address.lower()
+        return (is_requester or address in self.participants) and address not in self.left
+
+    def follow(self, address: str, actor: Actor, correlation_id: str) -> None:
+        """A customer follows the item by mail (again)."""
+        address = address.lower()
+        if address not in self.participants or address in self.left:
+            role = self.participants.get(address, "follower")
+            self._added(address=address, role=role, actor=actor.ref, correlation_id=correlation_id)
+
+    def leave(self, address: str, actor: Actor, correlation_id: str) -> None:
+        """A customer stops following: no more mail about the item (they still see it)."""
+        address = address.lower()
+        if address not in self.left:
+            self._left(address=address, actor=actor.ref, correlation_id=correlation_id)
+
+    @event("ParticipantLeft", topic="ledgerdesk:MailThread.ParticipantLeft")
+    def _left(self, address: str, actor: str, correlation_id: str) -> None:
+        self.left.add(address)

@@ -9,6 +9,7 @@ from uuid import NAMESPACE_URL, uuid5
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import StoredEvent
 
+from domain.contact import contact_id_for
 from domain.item_numbers import item_id
 from domain.project import INBOX_ID
 from domain.ticket import Ticket
@@ -290,3 +291,49 @@ def test_timesheet_entry_logged_v1_loads_as_not_imported(container: bootstrap.Co
     # Then it belongs to no import: it is not staged, it shows and may change
     assert isinstance(entry, TimesheetEntry)
     assert (entry.minutes, entry.import_id) == (90, None)
+
+
+def test_contact_and_project_snapshots_from_before_passwords_failing_mail_and_slugs_load(
+    container: bootstrap.Container,
+) -> None:
+    # Given a contact and a project whose newest snapshots were taken before portal
+    # passwords, failing mail and project slugs existed
+    stamp = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    contact_id = contact_id_for("old@acme.example")
+    project_id = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/tests/old-project")
+    assert container.app.snapshots is not None
+    container.app.snapshots.put(
+        [
+            Snapshot(
+                originator_id=contact_id,
+                originator_version=1,
+                timestamp=stamp,
+                topic="ledgerdesk:Contact",
+                state={
+                    "_created_on": stamp, "_modified_on": stamp, "email": "old@acme.example",
+                    "name": "Old", "organisation_id": None, "source": "staff",
+                    "sees_colleagues_items": False, "user_id": None,
+                    "portal_invitation": None, "portal_sessions": {},
+                },
+            ),
+            Snapshot(
+                originator_id=project_id,
+                originator_version=1,
+                timestamp=stamp,
+                topic="ledgerdesk:Project",
+                state={
+                    "_created_on": stamp, "_modified_on": stamp, "name": "Old project",
+                    "customer_ids": [], "portfolio_id": None, "members": {}, "teams": {},
+                    "join_requests": [],
+                },
+            ),
+        ]
+    )  # fmt: skip
+    # When they are loaded (from their snapshots)
+    contact = container.app.repository.get(contact_id)
+    project = container.app.repository.get(project_id)
+    # Then their state has today's shape, and they take today's events
+    assert (contact.portal_password_hash, contact.mail_failing) == (None, None)
+    assert project.slug is None
+    project.change_slug("old", Actor.system("tests"), "c")
+    contact.mail_received(Actor.system("tests"), "c")

@@ -29,7 +29,7 @@ def sink() -> Iterator[Sink]:
 
 @pytest.fixture
 def mailing(settings: Settings, sink: Sink) -> Iterator[bootstrap.Container]:
-    configured = settings.model_copy(update={"smtp_url": sink.url})
+    configured = settings.model_copy(update={"smtp_url": sink.url, "forward_unread_after": 0})
     bootstrap.migrate(configured)
     container = bootstrap.build(configured)
     container.follow()
@@ -115,3 +115,60 @@ def test_without_mail_no_link_is_offered_and_invitations_are_not_mailed(
     assert invited["mailed"] is False
     with TestClient(live.http_app()) as browser:
         assert "sign-in link" not in browser.get("/portal/login").text
+
+
+def test_a_customer_stops_and_starts_following_a_request_by_mail(
+    admin: TestClient, browser: TestClient, sink: Sink, mailing: bootstrap.Container
+) -> None:
+    acme = admin.post("/api/v1/customers", json={"name": "Acme", "sharing": "everyone"}).json()
+    ada = contact(admin, "ada@acme.example", acme["id"])
+    bob = contact(admin, "bob@acme.example", acme["id"])
+    number = admin.post(
+        "/api/v1/tickets", json={"title": "Printer", "requester_email": "ada@acme.example"}
+    ).json()["number"]
+
+    def staff_reply(text: str) -> None:
+        posted = admin.post(
+            f"/api/v1/tickets/{number}/messages", json={"body": text, "visibility": "customer"}
+        )
+        assert posted.status_code == 201, posted.text
+
+    def mailed(address: str, text: str) -> bool:
+        return any(text in str(r.message) for r in sink.to(address))
+
+    # The requester follows by default; when she stops, a reply is not mailed to her
+    invitation = admin.post(f"/api/v1/contacts/{ada}/portal-invitations").json()["link"]
+    send(browser, path_of(invitation), password=PASSWORD, password_again=PASSWORD)
+    wait = {"X-Min-Position": str(mailing.app.head())}
+    page = browser.get(f"/portal/items/{number}", headers=wait)
+    assert "Stop emails about this request" in page.text
+    stopped = browser.post(
+        f"/portal/items/{number}/follow",
+        data={"csrf": csrf_of(page.text), "action": "unfollow"},
+        follow_redirects=False,
+    )
+    assert stopped.status_code == 303
+    assert "Get emails about this request" in browser.get(f"/portal/items/{number}").text
+    # A colleague who may see it follows it
+    browser.cookies.clear()
+    invitation = admin.post(f"/api/v1/contacts/{bob}/portal-invitations").json()["link"]
+    send(browser, path_of(invitation), password=PASSWORD, password_again=PASSWORD)
+    page = browser.get(
+        f"/portal/items/{number}", headers={"X-Min-Position": str(mailing.app.head())}
+    )
+    assert "Get emails about this request" in page.text
+    browser.post(
+        f"/portal/items/{number}/follow", data={"csrf": csrf_of(page.text), "action": "follow"}
+    )
+    staff_reply("Fixed, we think.")
+    wait_until(lambda: mailed("bob@acme.example", "Fixed, we think."), what="bob's mail")
+    # Bob's mail and any of Ada's would have been queued in one write: none was queued
+    queued = [
+        mailing.app.mapper.to_domain_event(n)
+        for n in mailing.app.recorder.select_notifications(start=1, limit=100_000)
+        if n.topic == "ledgerdesk:OutboundMail.Queued"
+    ]
+    to = {(q.recipient, q.kind) for q in queued}
+    assert ("bob@acme.example", "customer_message") in to
+    assert ("ada@acme.example", "customer_message") not in to
+    assert not mailed("ada@acme.example", "Fixed, we think.")

@@ -21,19 +21,22 @@ from domain.values import Actor
 
 
 def customers_of(uow: UnitOfWork, item: Ticket | Task, facts: ItemMail) -> list[Recipient]:
+    """The requester and the customers taking part in the item's mail, but for those who
+    stopped following it."""
     found: dict[str, Recipient] = {}
     requester = requester_of(uow, item.number)
     email = requester.email if requester is not None else facts.requester_email
-    if email:
-        found[email] = Recipient(email, requester.name if requester else "", f"customer:{email}")
     numbers = {item.number}
     converted_from = getattr(item, "converted_from", None)
     if converted_from:
         numbers.add(converted_from)
-    for number in sorted(numbers):
-        thread = uow.get(thread_id_for(number), MailThread)
+    threads = [uow.get(thread_id_for(n), MailThread) for n in sorted(numbers)]
+    left = {a for t in threads if t is not None for a in t.left}
+    if email and email.lower() not in left:
+        found[email] = Recipient(email, requester.name if requester else "", f"customer:{email}")
+    for thread in threads:
         for address in thread.participants if thread is not None else {}:
-            if address not in found:
+            if address not in found and address not in left:
                 contact = uow.get(contact_id_for(address), Contact)
                 name = contact.name if contact is not None else ""
                 found[address] = Recipient(address, name, f"customer:{address}")
