@@ -1,18 +1,39 @@
-"""`python -m bench [create|http|rebuild|flat|planning|timesheets|imports|mail ...]`: run benchmarks
-and print the table."""
+"""`python -m bench [NAME ...]`: run benchmarks (create, http, rebuild, flat, planning,
+timesheets, imports, mail, portal; all by default) and print the table."""
 
 from __future__ import annotations
 
 import argparse
 import time
 
-from bench import create, dataset, flat, http_api, imports, mail, planning, rebuild, timesheets
+from bench import (
+    create,
+    dataset,
+    flat,
+    http_api,
+    imports,
+    mail,
+    planning,
+    portal,
+    rebuild,
+    timesheets,
+)
 from bench.common import Figure, print_table, say
 
-BENCHMARKS = ("create", "http", "rebuild", "flat", "planning", "timesheets", "imports", "mail")
+BENCHMARKS = (
+    "create",
+    "http",
+    "rebuild",
+    "flat",
+    "planning",
+    "timesheets",
+    "imports",
+    "mail",
+    "portal",
+)
 # Those with a `--smoke` run (tiny, seconds, figures meaningless): tests/e2e/test_bench_smoke.py
 # runs each, so that they cannot rot.
-SMOKE = ("mail",)
+SMOKE = ("mail", "portal")
 
 
 def main() -> None:
@@ -72,6 +93,8 @@ def main() -> None:
         figures += imports.run()
     if "mail" in names:
         figures += mail.run(args.messages, smoke=args.smoke, with_sqlite=not args.no_sqlite)
+    if "portal" in names:
+        figures += portal.run(smoke=args.smoke)
     print_table(figures)
     say(f"done in {time.perf_counter() - started:.0f} s")
 

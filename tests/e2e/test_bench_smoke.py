@@ -16,7 +16,10 @@ from tests.e2e.conftest import ROOT
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 # The lines each smoke run must put in the table.
-LINES = {"mail": ("mail in, SQLite:", "mail in p95, SQLite:", "mail in, PostgreSQL:")}
+LINES = {
+    "mail": ("mail in, SQLite:", "mail in p95, SQLite:", "mail in, PostgreSQL:"),
+    "portal": ("portal request list p95", "knowledge-base search p95"),
+}
 
 
 @pytest.mark.parametrize("name", SMOKE)
