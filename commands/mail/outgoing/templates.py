@@ -9,6 +9,7 @@ anything unsafe."""
 
 from __future__ import annotations
 
+import threading
 import traceback
 from dataclasses import dataclass
 from functools import cache
@@ -65,9 +66,33 @@ def default(kind: str) -> dict[str, str]:
     return {part: (HERE / f"{kind}.{SUFFIX[part]}").read_text() for part in parts_of(kind)}
 
 
+# Calls (macros among them) a template may have open at once: a macro that calls itself
+# stops here, long before Python's own recursion limit, whose RecursionError would also
+# surface in the finalisers of the render's generators as "Exception ignored" noise.
+MAX_CALL_DEPTH = 60
+
+
+class _DepthLimitedSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, counting the calls each thread's render has open."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.open_calls = threading.local()
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        depth = getattr(__self.open_calls, "depth", 0)
+        if depth >= MAX_CALL_DEPTH:
+            raise RecursionError(TOO_DEEP)
+        __self.open_calls.depth = depth + 1
+        try:
+            return super().call(__context, __obj, *args, **kwargs)
+        finally:
+            __self.open_calls.depth = depth
+
+
 @cache
 def _environment(autoescape: bool) -> ImmutableSandboxedEnvironment:
-    return ImmutableSandboxedEnvironment(autoescape=autoescape, undefined=StrictUndefined)
+    return _DepthLimitedSandbox(autoescape=autoescape, undefined=StrictUndefined)
 
 
 def _render(kind: str, part: str, source: str, context: dict[str, Any]) -> str:
