@@ -172,3 +172,34 @@ def test_a_customer_stops_and_starts_following_a_request_by_mail(
     assert ("bob@acme.example", "customer_message") in to
     assert ("ada@acme.example", "customer_message") not in to
     assert not mailed("ada@acme.example", "Fixed, we think.")
+
+
+def test_a_follower_who_may_no_longer_see_a_request_is_not_mailed(
+    admin: TestClient, browser: TestClient, sink: Sink, mailing: bootstrap.Container
+) -> None:
+    acme = admin.post("/api/v1/customers", json={"name": "Acme", "sharing": "everyone"}).json()
+    contact(admin, "ada@acme.example", acme["id"])
+    bob = contact(admin, "bob@acme.example", acme["id"])
+    number = admin.post(
+        "/api/v1/tickets", json={"title": "Printer", "requester_email": "ada@acme.example"}
+    ).json()["number"]
+    invitation = admin.post(f"/api/v1/contacts/{bob}/portal-invitations").json()["link"]
+    send(browser, path_of(invitation), password=PASSWORD, password_again=PASSWORD)
+    wait = {"X-Min-Position": str(mailing.app.head())}
+    page = browser.get(f"/portal/items/{number}", headers=wait)
+    browser.post(
+        f"/portal/items/{number}/follow", data={"csrf": csrf_of(page.text), "action": "follow"}
+    )
+    # When the organisation stops sharing, Bob may not see it: no more of its mail for him
+    admin.patch(f"/api/v1/customers/{acme['id']}", json={"sharing": "none"})
+    admin.post(
+        f"/api/v1/tickets/{number}/messages", json={"body": "Fixed.", "visibility": "customer"}
+    )
+    wait_until(lambda: any("Fixed." in str(r.message) for r in sink.to("ada@acme.example")),
+               what="ada's mail")  # fmt: skip
+    queued = [
+        mailing.app.mapper.to_domain_event(n)
+        for n in mailing.app.recorder.select_notifications(start=1, limit=100_000)
+        if n.topic == "ledgerdesk:OutboundMail.Queued"
+    ]
+    assert ("bob@acme.example", "customer_message") not in {(q.recipient, q.kind) for q in queued}

@@ -7,10 +7,10 @@ from uuid import UUID
 
 from commands.mail.outgoing.item_mail import ItemMail
 from commands.models import Context
-from commands.portal import requester_of
+from commands.portal import organisation_of, requester_of
 from commands.tickets import require_visible
 from commands.unit_of_work import UnitOfWork
-from domain.contact import Contact, contact_id_for
+from domain.contact import Contact, contact_id_for, may_see_item_of
 from domain.errors import DomainError
 from domain.mail.outgoing import Recipient
 from domain.mail.thread import MailThread, thread_id_for
@@ -35,12 +35,22 @@ def customers_of(uow: UnitOfWork, item: Ticket | Task, facts: ItemMail) -> list[
     if email and email.lower() not in left:
         found[email] = Recipient(email, requester.name if requester else "", f"customer:{email}")
     for thread in threads:
-        for address in thread.participants if thread is not None else {}:
+        for address, role in (thread.participants if thread is not None else {}).items():
             if address not in found and address not in left:
                 contact = uow.get(contact_id_for(address), Contact)
+                if role == "follower" and not _still_sees(uow, contact, requester):
+                    continue  # Followed from the portal, and may no longer see it.
                 name = contact.name if contact is not None else ""
                 found[address] = Recipient(address, name, f"customer:{address}")
     return list(found.values())
+
+
+def _still_sees(uow: UnitOfWork, contact: Contact | None, requester: Contact | None) -> bool:
+    """Whether a contact who followed from the portal may still see the item (sharing and
+    membership change after they follow)."""
+    if contact is None or contact.user_id is not None:
+        return False
+    return may_see_item_of(contact, organisation_of(uow, contact), requester)
 
 
 def staff_of(uow: UnitOfWork, item: Ticket | Task) -> list[Recipient]:
