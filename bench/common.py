@@ -9,15 +9,17 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
 from ledgerdesk import bootstrap
 from ledgerdesk.settings import Settings
+from projections.db import Params, Row, Tx
 
 # The benchmarks' own knob (not the app's settings): where a throwaway schema may be made.
 PG_URL = os.environ.get(
@@ -200,3 +202,69 @@ def migrated(settings: Settings) -> Iterator[bootstrap.Container]:
         yield container
     finally:
         container.close()
+
+
+# --- a view query beside the same SQL sent raw ---------------------------------------------
+
+RUNS = 200
+WARM_UP = 10
+
+
+class RecordingTx(Tx):
+    """Passes every call through and remembers every SELECT sent."""
+
+    def __init__(self, inner: Tx) -> None:
+        self.inner = inner
+        self.dialect = inner.dialect
+        self.sent: list[tuple[str, Params]] = []
+
+    def execute(self, sql: str, params: Params = ()) -> None:
+        self.inner.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        self.inner.executemany(sql, rows)
+
+    def all(self, sql: str, params: Params = ()) -> list[Row]:
+        self.sent.append((sql, params))
+        return self.inner.all(sql, params)
+
+    def columns(self, table: str) -> set[str]:
+        return self.inner.columns(table)
+
+
+def timed_pairs(ours: Callable[[], Any], raw: Callable[[], Any]) -> tuple[list[float], list[float]]:
+    """Milliseconds per call of each, the two alternating so both see the same machine."""
+    for _ in range(WARM_UP):
+        ours()
+        raw()
+    samples: tuple[list[float], list[float]] = ([], [])
+    for _ in range(RUNS):
+        for operation, into in ((ours, samples[0]), (raw, samples[1])):
+            started = time.perf_counter()
+            operation()
+            into.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def latency_figure(name: str, ours_ms: list[float], raw_ms: list[float], note: str = "") -> Figure:
+    figure = Figure(
+        name=name,
+        value=percentile(ours_ms, 95),
+        unit="ms",
+        baseline=percentile(raw_ms, 95),
+        baseline_name="same SELECTs via psycopg",
+        note=(note + "; " if note else "")
+        + f"p50 {percentile(ours_ms, 50):.2f} vs {percentile(raw_ms, 50):.2f} ms",
+        lower_is_better=True,
+    )
+    show(figure)
+    return figure
+
+
+def replayed(conn: psycopg.Connection[Any], sent: list[tuple[str, Params]]) -> Callable[[], int]:
+    statements = [(sql.replace("%", "%%").replace("?", "%s"), params) for sql, params in sent]
+
+    def run() -> int:
+        return sum(len(conn.execute(sql, params).fetchall()) for sql, params in statements)
+
+    return run

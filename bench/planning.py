@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -31,14 +31,17 @@ from fastapi.testclient import TestClient
 
 from bench.common import (
     PG_URL,
+    RUNS,
     Figure,
+    RecordingTx,
+    latency_figure,
     migrated,
-    percentile,
     pg_schema,
     pg_settings,
+    replayed,
     say,
     scratch_dir,
-    show,
+    timed_pairs,
 )
 from commands.models import Context, IssueToken, RegisterUser
 from domain.item_numbers import ItemNumberCounter
@@ -49,7 +52,6 @@ from domain.user import CompanyRole
 from domain.values import Actor
 from ledgerdesk import bootstrap
 from projections.base import current_tables
-from projections.db import Params, Row, Tx
 from projections.gantt_query import chart, project_rows
 from projections.status_board import board
 
@@ -57,8 +59,6 @@ GANTT_TASKS = 2_000
 GANTT_LINKS = 2_000
 BOARD_ITEMS = 100_000
 BATCH = 1_000
-RUNS = 200
-WARM_UP = 10
 SEED = 20261123
 ACTOR = Actor.system("bench")
 STATUSES = (("In progress", 0.3), ("On hold", 0.1), ("Done", 0.3))  # the rest: Not started
@@ -73,28 +73,6 @@ class Plans:
     gantt_project: str
     board_project: str
     token: str
-
-
-class RecordingTx(Tx):
-    """Passes every call through and remembers every SELECT sent."""
-
-    def __init__(self, inner: Tx) -> None:
-        self.inner = inner
-        self.dialect = inner.dialect
-        self.sent: list[tuple[str, Params]] = []
-
-    def execute(self, sql: str, params: Params = ()) -> None:
-        self.inner.execute(sql, params)
-
-    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
-        self.inner.executemany(sql, rows)
-
-    def all(self, sql: str, params: Params = ()) -> list[Row]:
-        self.sent.append((sql, params))
-        return self.inner.all(sql, params)
-
-    def columns(self, table: str) -> set[str]:
-        return self.inner.columns(table)
 
 
 def _task(number: int, project: Project, rng: random.Random) -> Task:
@@ -182,44 +160,6 @@ def _context() -> Context:
     return Context(actor=ACTOR, correlation_id="bench")
 
 
-def _timed(ours: Callable[[], Any], raw: Callable[[], Any]) -> tuple[list[float], list[float]]:
-    """Milliseconds per call of each, the two alternating so both see the same machine."""
-    for _ in range(WARM_UP):
-        ours()
-        raw()
-    samples: tuple[list[float], list[float]] = ([], [])
-    for _ in range(RUNS):
-        for operation, into in ((ours, samples[0]), (raw, samples[1])):
-            started = time.perf_counter()
-            operation()
-            into.append((time.perf_counter() - started) * 1000)
-    return samples
-
-
-def _figure(name: str, ours_ms: list[float], raw_ms: list[float], note: str = "") -> Figure:
-    figure = Figure(
-        name=name,
-        value=percentile(ours_ms, 95),
-        unit="ms",
-        baseline=percentile(raw_ms, 95),
-        baseline_name="same SELECTs via psycopg",
-        note=(note + "; " if note else "")
-        + f"p50 {percentile(ours_ms, 50):.2f} vs {percentile(raw_ms, 50):.2f} ms",
-        lower_is_better=True,
-    )
-    show(figure)
-    return figure
-
-
-def _raw(conn: psycopg.Connection[Any], sent: list[tuple[str, Params]]) -> Callable[[], int]:
-    statements = [(sql.replace("%", "%%").replace("?", "%s"), params) for sql, params in sent]
-
-    def run() -> int:
-        return sum(len(conn.execute(sql, params).fetchall()) for sql, params in statements)
-
-    return run
-
-
 def run(plans: Plans) -> list[Figure]:
     views = plans.container.views
     figures: list[Figure] = []
@@ -247,9 +187,11 @@ def run(plans: Plans) -> list[Figure]:
         psycopg.connect(PG_URL, autocommit=True, options=f"-c search_path={plans.schema}") as raw,
         TestClient(plans.container.http_app()) as http,
     ):
-        gantt_raw, board_raw = _raw(raw, gantt_sent), _raw(raw, board_sent)
+        gantt_raw, board_raw = replayed(raw, gantt_sent), replayed(raw, board_sent)
         say(f"planning: gantt of {len(bars):,} tasks, {len(links):,} links ({RUNS} runs each)")
-        figures.append(_figure("gantt p95, 2k tasks + 2k links", *_timed(gantt, gantt_raw)))
+        figures.append(
+            latency_figure("gantt p95, 2k tasks + 2k links", *timed_pairs(gantt, gantt_raw))
+        )
         headers = {"Authorization": f"Bearer {plans.token}"}
 
         def over_http() -> int:
@@ -260,14 +202,16 @@ def run(plans: Plans) -> list[Figure]:
             return len(response.content)
 
         figures.append(
-            _figure(
+            latency_figure(
                 "gantt p95 via HTTP (in-process)",
-                *_timed(over_http, gantt_raw),
+                *timed_pairs(over_http, gantt_raw),
                 note="TestClient, auth and scope included",
             )
         )
         say(f"planning: status board of {cards:,} cards, 20 a column ({RUNS} runs each)")
         figures.append(
-            _figure(f"status board p95, {cards:,} items", *_timed(status_board, board_raw))
+            latency_figure(
+                f"status board p95, {cards:,} items", *timed_pairs(status_board, board_raw)
+            )
         )
     return figures

@@ -19,8 +19,19 @@ import psycopg
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from bench.common import PG_URL, Figure, migrated, pg_schema, pg_settings, say, scratch_dir
-from bench.planning import RecordingTx, _figure, _raw, _timed
+from bench.common import (
+    PG_URL,
+    Figure,
+    RecordingTx,
+    latency_figure,
+    migrated,
+    pg_schema,
+    pg_settings,
+    replayed,
+    say,
+    scratch_dir,
+    timed_pairs,
+)
 from commands.customers import RegisterContact, RegisterOrganisation
 from commands.knowledge_base import WriteArticle
 from commands.models import Context, OpenTicket
@@ -160,14 +171,14 @@ def _measure(
 
         runs = "(smoke: figures meaningless)" if smoke else ""
         return [
-            _figure(
+            latency_figure(
                 f"portal request list p95, organisation of {_count(views, 'portal'):,} requests",
-                *_timed(portal_page, _raw(raw, list_sent)),
+                *timed_pairs(portal_page, replayed(raw, list_sent)),
                 note=f"the whole page in process: session, view query, render {runs}".strip(),
             ),
-            _figure(
+            latency_figure(
                 f"knowledge-base search p95, {_count(views, 'kb'):,} articles",
-                *_timed(kb_search, _raw(raw, search_sent)),
+                *timed_pairs(kb_search, replayed(raw, search_sent)),
                 note=f"the whole /kb/search page; PostgreSQL full-text search {runs}".strip(),
             ),
         ]

@@ -36,6 +36,7 @@ from fastapi.testclient import TestClient
 from bench.common import (
     PG_URL,
     Figure,
+    RecordingTx,
     migrated,
     percentile,
     pg_schema,
@@ -44,7 +45,6 @@ from bench.common import (
     scratch_dir,
     show,
 )
-from bench.planning import RecordingTx
 from commands.models import Context, IssueToken, RegisterUser
 from domain.customer import Organisation, Sharing
 from domain.project import Project
@@ -212,7 +212,9 @@ def seeded(events: int = EVENTS) -> Iterator[Timesheets]:
         yield Timesheets(container, schema, head, entries, token[1])
 
 
-def _figure(name: str, ours: list[float], raw: list[float], note: str, baseline: str) -> Figure:
+def latency_figure(
+    name: str, ours: list[float], raw: list[float], note: str, baseline: str
+) -> Figure:
     figure = Figure(
         name=name,
         value=percentile(ours, 95),
@@ -226,7 +228,7 @@ def _figure(name: str, ours: list[float], raw: list[float], note: str, baseline:
     return figure
 
 
-def _timed(
+def timed_pairs(
     runs: int, ours: Callable[[], Any], raw: Callable[[], Any]
 ) -> tuple[list[float], list[float]]:
     """Milliseconds per call of each, alternating so that both see the same machine."""
@@ -299,20 +301,22 @@ def run(data: Timesheets) -> list[Figure]:
         baseline = "the report's SELECT via psycopg"
         say(f"timesheets: user x month report over {rows} ({JSON_RUNS} runs each)")
         figures.append(
-            _figure("time report JSON p95", *_timed(JSON_RUNS, json_report, raw), rows, baseline)
+            latency_figure(
+                "time report JSON p95", *timed_pairs(JSON_RUNS, json_report, raw), rows, baseline
+            )
         )
         figures.append(
-            _figure(
+            latency_figure(
                 "time report JSON p95, against the least SQL",
-                *_timed(JSON_RUNS, json_report, raw_minimal),
+                *timed_pairs(JSON_RUNS, json_report, raw_minimal),
                 rows,
                 "SUM(minutes) by user and month via psycopg",
             )
         )
         figures.append(
-            _figure(
+            latency_figure(
                 "time report JSON p95 via HTTP (in-process)",
-                *_timed(JSON_RUNS, over_http(), raw),
+                *timed_pairs(JSON_RUNS, over_http(), raw),
                 "TestClient, auth and scope included",
                 baseline,
             )
@@ -320,9 +324,9 @@ def run(data: Timesheets) -> list[Figure]:
         size = over_http(format="csv")()
         say(f"timesheets: CSV export of {groups:,} rows, {size:,} bytes ({CSV_RUNS} runs each)")
         figures.append(
-            _figure(
+            latency_figure(
                 "time report CSV export p95, to the last byte",
-                *_timed(CSV_RUNS, over_http(format="csv"), raw),
+                *timed_pairs(CSV_RUNS, over_http(format="csv"), raw),
                 f"{groups:,} rows through a server-side cursor",
                 baseline,
             )

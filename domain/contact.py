@@ -302,13 +302,10 @@ class Contact(Aggregate):
         """Exchange the pending invitation (once, before it expires) for a portal session."""
         self.check_invitation(invitation_sha256, now)
         self._portal_invitation_redeemed(actor=actor.ref, correlation_id=correlation_id)
-        self._portal_session_started(
-            token_id=token_id,
-            secret_sha256=secret_sha256,
-            expires_at=expires_at,
-            actor=actor.ref,
+        self.start_portal_session(
+            token_id=token_id, secret_sha256=secret_sha256, expires_at=expires_at, actor=actor,
             correlation_id=correlation_id,
-        )
+        )  # fmt: skip
 
     def check_invitation(self, invitation_sha256: str, now: datetime) -> None:
         """InvalidCredentialsError unless the invitation is the pending one, unexpired."""

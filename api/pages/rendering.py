@@ -106,8 +106,11 @@ def remember_language(request: Request, response: Response) -> None:
         )
 
 
-def redirect(request: Request, to: str) -> Response:
-    """303 See Other to `to` (after a form), with the safety headers."""
+def redirect(request: Request, to: str, position: int = 0) -> Response:
+    """303 See Other to `to` (after a form), with the safety headers; with the `position` of
+    the form's write, so that the page it leads to waits for it (read-your-writes)."""
     response = Response(status_code=303, headers={"Location": to})
+    if position:
+        response.headers["X-Log-Position"] = str(position)
     security_headers(response, config_of(request))
     return response

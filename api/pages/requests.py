@@ -156,10 +156,7 @@ def _follow(request: Request, number: int, form: Form, correlation_id: str) -> R
         position = services_of(request).portal.follow(cmd, customer_context(caller, correlation_id))
     except TicketNotFoundError:
         return _not_found(request, caller)
-    response = redirect(request, f"/portal/items/{number}")
-    if position:
-        response.headers["X-Log-Position"] = str(position)  # Read-your-writes.
-    return response
+    return redirect(request, f"/portal/items/{number}", position)
 
 
 @router.post("/portal/items/{number}/status")
@@ -184,10 +181,7 @@ def _change_status(request: Request, number: int, form: Form, correlation_id: st
         if doc is None:
             return _not_found(request, caller)
         return _item_page(request, caller, doc, 403, "status-not-allowed")
-    response = redirect(request, f"/portal/items/{number}")
-    if position:
-        response.headers["X-Log-Position"] = str(position)  # Read-your-writes.
-    return response
+    return redirect(request, f"/portal/items/{number}", position)
 
 
 @router.post("/portal/items/{number}/reply", openapi_extra=WITH_FILES)
@@ -200,19 +194,15 @@ def _reply(request: Request, number: int, form: Form, correlation_id: str) -> Re
     caller = caller_of(request)
     if caller is None:
         return to_login(request)
+    doc = _visible(request, caller, number)  # Before storing any bytes.
+    if doc is None:
+        return _not_found(request, caller)
     body = form.text("body").strip()
     if not body:
-        doc = _visible(request, caller, number)
-        if doc is None:
-            return _not_found(request, caller)
         return _item_page(request, caller, doc, 422, "empty")
-    if _visible(request, caller, number) is None:  # Before storing any bytes.
-        return _not_found(request, caller)
     try:
         stored = stored_files(request, form)
     except AttachmentTooLargeError:
-        doc = _visible(request, caller, number)
-        assert doc is not None
         return _item_page(request, caller, doc, 413, "too-large")
     cmd = PostPortalReply(
         number=number, message_id=uuid.uuid4(), body=body[:200_000], attachments=stored
@@ -223,9 +213,7 @@ def _reply(request: Request, number: int, form: Form, correlation_id: str) -> Re
         )
     except TicketNotFoundError:
         return _not_found(request, caller)
-    response = redirect(request, f"/portal/items/{number}#latest")
-    response.headers["X-Log-Position"] = str(result.position)  # Read-your-writes.
-    return response
+    return redirect(request, f"/portal/items/{number}#latest", result.position)
 
 
 @router.get(
@@ -285,6 +273,4 @@ def _open(request: Request, form: Form, correlation_id: str) -> Response:
         return again(413, "too-large")
     cmd = OpenPortalTicket(title=title, description=description, attachments=stored)
     result = services_of(request).portal.open_ticket(cmd, customer_context(caller, correlation_id))
-    response = redirect(request, f"/portal/items/{result.number}")
-    response.headers["X-Log-Position"] = str(result.position)  # Read-your-writes.
-    return response
+    return redirect(request, f"/portal/items/{result.number}", result.position)
