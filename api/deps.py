@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -175,8 +176,18 @@ Correlation = Annotated[str, Depends(correlation)]
 
 def client_address(request: Request) -> str:
     """The client's address as the server sees it (behind a proxy, run uvicorn with
-    --proxy-headers so that this is the real client's)."""
-    return request.client.host if request.client else "unknown"
+    --proxy-headers so that this is the real client's). An IPv6 client is known by its /64:
+    one host usually holds a whole /64, and must not get a fresh count per address in it."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 ClientAddress = Annotated[str, Depends(client_address)]

@@ -92,6 +92,21 @@ class SignInThrottle:
             with self.views.write() as tx:
                 tx.execute("DELETE FROM sign_in_throttle WHERE key = ?", (address_key,))
 
+    def request(self, client: str, address: str) -> None:
+        """One request that mails `address` (a sign-in link): counted for the client and for
+        the address, never cleared by success; refused (429) past either limit."""
+        window = self.limits.window_seconds
+        with self.views.write() as tx:
+            now = self.clock()
+            tx.execute("DELETE FROM sign_in_throttle WHERE slot < ?", (int(now // window) - 1,))
+            self._count(
+                tx, _key("client", client), self.limits.per_client, "from your address", now
+            )
+            self._count(
+                tx, _key("mailed", address.strip().lower()), self.limits.per_address,
+                "for this address", now,
+            )  # fmt: skip
+
     def _count(self, tx: Tx, key: str, limit: int, what: str, now: float) -> None:
         """Count one attempt for `key`; refuse it (TooManyAttemptsError) past `limit` in the
         sliding window."""

@@ -40,6 +40,7 @@ from domain.values import Actor, Channel
 from domain.work_item import CUSTOMER
 
 INVITATION_PREFIX = "ldp"
+SIGN_IN_LINK_PREFIX = "lds"
 SESSION_PREFIX = "ldc"
 PORTAL_INVITATION_TTL = timedelta(days=7)
 SIGN_IN_LINK_TTL = timedelta(minutes=30)
@@ -105,6 +106,10 @@ class PortalCaller:
 
 def format_invitation(contact_id: UUID, secret: str) -> str:
     return f"{INVITATION_PREFIX}_{contact_id.hex}_{secret}"
+
+
+def format_sign_in_link(contact_id: UUID, secret: str) -> str:
+    return f"{SIGN_IN_LINK_PREFIX}_{contact_id.hex}_{secret}"
 
 
 def format_session(contact_id: UUID, token_id: str, secret: str) -> str:
@@ -211,7 +216,7 @@ def issue_sign_in_link(
     if contact is None or contact.user_id is not None or contact.portal_password_hash is None:
         return []
     expires = (datetime.now(UTC) + SIGN_IN_LINK_TTL).isoformat()
-    contact.invite_to_portal(secret_digest(secret), expires, ctx.actor, ctx.correlation_id)
+    contact.issue_sign_in_link(secret_digest(secret), expires, ctx.actor, ctx.correlation_id)
     return [mail(contact, expires), contact]
 
 
@@ -238,22 +243,30 @@ def start_portal_session(
     token_id: str,
     secret: str,
     ttl: timedelta,
+    prefixes: tuple[str, ...] = (INVITATION_PREFIX, SIGN_IN_LINK_PREFIX),
 ) -> list[Any]:
-    """Redeem an invitation for a session token; the contact acts as themselves."""
-    parts = token_parts(cmd.invitation.get_secret_value(), INVITATION_PREFIX, 2)
+    """Redeem an invitation (`ldp_`) or a sign-in link (`lds_`), as `prefixes` allow, for a
+    session token; the contact acts as themselves. Each is checked against its own slot:
+    a link never redeems an invitation, nor an invitation a link."""
+    token = cmd.invitation.get_secret_value()
+    prefix = token.split("_", 1)[0]
+    parts = token_parts(token, prefix, 2) if prefix in prefixes else None
     contact = contact_by_hex(uow, parts[0]) if parts else None
     if parts is None or contact is None:
         raise InvalidCredentialsError("the invitation is not valid")
-    now = datetime.now(UTC)
-    contact.redeem_portal_invitation(
-        invitation_sha256=secret_digest(parts[1]),
-        now=now,
-        token_id=token_id,
-        secret_sha256=secret_digest(secret),
-        expires_at=(now + ttl).isoformat(),
-        actor=Actor.customer(contact.email),
-        correlation_id=ctx.correlation_id,
-    )
+    now, digest = datetime.now(UTC), secret_digest(parts[1])
+    session: dict[str, Any] = {
+        "now": now,
+        "token_id": token_id,
+        "secret_sha256": secret_digest(secret),
+        "expires_at": (now + ttl).isoformat(),
+        "actor": Actor.customer(contact.email),
+        "correlation_id": ctx.correlation_id,
+    }
+    if prefix == INVITATION_PREFIX:
+        contact.redeem_portal_invitation(invitation_sha256=digest, **session)
+    else:
+        contact.redeem_sign_in_link(link_sha256=digest, **session)
     return [contact]
 
 
@@ -429,14 +442,21 @@ class PortalService:
     def mail_configured(self) -> bool:
         return self.mailer is not None and self.mailer.configured()
 
-    def start_session(self, cmd: StartPortalSession, ctx: Context) -> tuple[int, Contact, str]:
+    def start_session(
+        self,
+        cmd: StartPortalSession,
+        ctx: Context,
+        prefixes: tuple[str, ...] = (INVITATION_PREFIX, SIGN_IN_LINK_PREFIX),
+    ) -> tuple[int, Contact, str]:
         """Returns the log position, the contact and their session token (shown once)."""
         token_id, secret = new_token_parts()
         hot = contact_hex_id(cmd.invitation.get_secret_value())
         saved, position = run(
             self.app,
             hot,
-            lambda uow: start_portal_session(cmd, uow, ctx, token_id, secret, self.session_ttl),
+            lambda uow: start_portal_session(
+                cmd, uow, ctx, token_id, secret, self.session_ttl, prefixes
+            ),
         )
         contact: Contact = saved[0]
         return position, contact, format_session(contact.id, token_id, secret)

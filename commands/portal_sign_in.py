@@ -14,6 +14,7 @@ from commands.models import Command, Context
 from commands.passwords import hash_password, verify_password
 from commands.portal import (
     INVITATION_PREFIX,
+    SIGN_IN_LINK_PREFIX,
     contact_by_hex,
     contact_hex_id,
     format_session,
@@ -44,6 +45,16 @@ def invited_contact(uow: UnitOfWork, invitation: str) -> Contact:
     if parts is None or contact is None:
         raise InvalidCredentialsError("the invitation is not valid")
     contact.check_invitation(secret_digest(parts[1]), datetime.now(UTC))
+    return contact
+
+
+def linked_contact(uow: UnitOfWork, link: str) -> Contact:
+    """The contact a pending, unexpired sign-in link is for (nothing is redeemed)."""
+    parts = token_parts(link, SIGN_IN_LINK_PREFIX, 2)
+    contact = contact_by_hex(uow, parts[0]) if parts else None
+    if parts is None or contact is None:
+        raise InvalidCredentialsError("the sign-in link is not valid")
+    contact.check_sign_in_link(secret_digest(parts[1]), datetime.now(UTC))
     return contact
 
 
@@ -108,6 +119,10 @@ class PortalSignIn:
     def invited(self, invitation: str) -> Contact:
         """Who an invitation is for, if it can still be redeemed (InvalidCredentialsError)."""
         return invited_contact(UnitOfWork(self.app), invitation)
+
+    def linked(self, link: str) -> Contact:
+        """Who a sign-in link is for, if it can still be used (InvalidCredentialsError)."""
+        return linked_contact(UnitOfWork(self.app), link)
 
     def accept_invitation(self, cmd: AcceptPortalInvitation, ctx: Context) -> tuple[Contact, str]:
         session = new_token_parts()

@@ -71,14 +71,20 @@ class Contact(Aggregate):
     """A customer person: requester of tickets, member of at most one organisation."""
 
     TOPIC = "ledgerdesk:Contact"
-    # class_version 2: snapshots of version 1 had no portal password and no failing mail.
-    class_version = 2
+    # class_version 2: snapshots of version 1 had no portal password and no failing mail;
+    # version 3: nor had those of version 2 a sign-in link apart from the invitation.
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         """Bring a version-1 snapshot's state to the shape of version 2."""
         state["portal_password_hash"] = None
         state["mail_failing"] = None
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """Bring a version-2 snapshot's state to the shape of version 3."""
+        state["portal_sign_in_link"] = None
 
     if TYPE_CHECKING:  # Defined at runtime by the @event decorators below.
         Renamed: ClassVar[type[Aggregate.Event]]
@@ -91,6 +97,8 @@ class Contact(Aggregate):
         PortalSessionStarted: ClassVar[type[Aggregate.Event]]
         PortalSessionEnded: ClassVar[type[Aggregate.Event]]
         PortalPasswordSet: ClassVar[type[Aggregate.Event]]
+        PortalSignInLinkIssued: ClassVar[type[Aggregate.Event]]
+        PortalSignInLinkRedeemed: ClassVar[type[Aggregate.Event]]
 
     @staticmethod
     def create_id(email: str) -> UUID:
@@ -128,6 +136,9 @@ class Contact(Aggregate):
         self.user_id: str | None = None
         # The pending portal invitation and the live sessions, by the hashes of their secrets.
         self.portal_invitation: dict[str, str] | None = None
+        # The pending one-time sign-in link, kept apart: asking for one (anyone may) never
+        # voids an invitation staff sent.
+        self.portal_sign_in_link: dict[str, str] | None = None
         self.portal_sessions: dict[str, dict[str, Any]] = {}
         self.portal_password_hash: str | None = None
         # Why mail to the contact's address fails, since a bounce said so; None: it works.
@@ -309,17 +320,61 @@ class Contact(Aggregate):
 
     def check_invitation(self, invitation_sha256: str, now: datetime) -> None:
         """InvalidCredentialsError unless the invitation is the pending one, unexpired."""
-        held = self.portal_invitation
-        if self.user_id is not None or held is None:
-            raise InvalidCredentialsError("the invitation is not valid")
-        if not hmac.compare_digest(held["sha256"], invitation_sha256):
-            raise InvalidCredentialsError("the invitation is not valid")
-        if datetime.fromisoformat(held["expires_at"]) <= now:
-            raise InvalidCredentialsError("the invitation has expired; ask for a new one")
+        _check_pending(
+            self.portal_invitation if self.user_id is None else None, invitation_sha256, now
+        )
 
     @event("PortalInvitationRedeemed", topic="ledgerdesk:Contact.PortalInvitationRedeemed")
     def _portal_invitation_redeemed(self, actor: str, correlation_id: str) -> None:
         self.portal_invitation = None
+
+    def issue_sign_in_link(
+        self, link_sha256: str, expires_at: str, actor: Actor, correlation_id: str
+    ) -> None:
+        """A one-time sign-in link by the hash of its secret (it replaces an earlier link,
+        never the invitation); only for a customer who has chosen a password."""
+        self._check_customer()
+        if self.portal_password_hash is None:
+            raise InvalidCredentialsError("the contact has not chosen a portal password")
+        self._sign_in_link_issued(
+            link_sha256=link_sha256,
+            expires_at=expires_at,
+            actor=actor.ref,
+            correlation_id=correlation_id,
+        )
+
+    @event("PortalSignInLinkIssued", topic="ledgerdesk:Contact.PortalSignInLinkIssued")
+    def _sign_in_link_issued(
+        self, link_sha256: str, expires_at: str, actor: str, correlation_id: str
+    ) -> None:
+        self.portal_sign_in_link = {"sha256": link_sha256, "expires_at": expires_at}
+
+    def check_sign_in_link(self, link_sha256: str, now: datetime) -> None:
+        """InvalidCredentialsError unless the link is the pending one, unexpired."""
+        _check_pending(self.portal_sign_in_link if self.user_id is None else None, link_sha256, now)
+
+    def redeem_sign_in_link(
+        self,
+        *,
+        link_sha256: str,
+        now: datetime,
+        token_id: str,
+        secret_sha256: str,
+        expires_at: str,
+        actor: Actor,
+        correlation_id: str,
+    ) -> None:
+        """Exchange the pending sign-in link (once, before it expires) for a portal session."""
+        self.check_sign_in_link(link_sha256, now)
+        self._sign_in_link_redeemed(actor=actor.ref, correlation_id=correlation_id)
+        self.start_portal_session(
+            token_id=token_id, secret_sha256=secret_sha256, expires_at=expires_at, actor=actor,
+            correlation_id=correlation_id,
+        )  # fmt: skip
+
+    @event("PortalSignInLinkRedeemed", topic="ledgerdesk:Contact.PortalSignInLinkRedeemed")
+    def _sign_in_link_redeemed(self, actor: str, correlation_id: str) -> None:
+        self.portal_sign_in_link = None
 
     @event("PortalSessionStarted", topic="ledgerdesk:Contact.PortalSessionStarted")
     def _portal_session_started(
@@ -328,11 +383,16 @@ class Contact(Aggregate):
         self.portal_sessions[token_id] = {"secret_sha256": secret_sha256, "expires_at": expires_at}
 
     def set_portal_password(self, password_hash: str, actor: Actor, correlation_id: str) -> None:
-        """Record the contact's portal password by its argon2id hash (never the password)."""
+        """Record the contact's portal password by its argon2id hash (never the password).
+        Every session started before ends: whoever held one may not keep it past the change."""
         self._check_customer()
         self._portal_password_set(
             password_hash=password_hash, actor=actor.ref, correlation_id=correlation_id
         )
+        for token_id in list(self.portal_sessions):
+            self._portal_session_ended(
+                token_id=token_id, actor=actor.ref, correlation_id=correlation_id
+            )
 
     @event("PortalPasswordSet", topic="ledgerdesk:Contact.PortalPasswordSet")
     def _portal_password_set(self, password_hash: str, actor: str, correlation_id: str) -> None:
@@ -379,3 +439,11 @@ class Contact(Aggregate):
     def _check_customer(self) -> None:
         if self.user_id is not None:
             raise ContactAlreadyStaffError(self.email)
+
+
+def _check_pending(held: dict[str, str] | None, sha256: str, now: datetime) -> None:
+    """InvalidCredentialsError unless a pending one-time secret matches and is unexpired."""
+    if held is None or not hmac.compare_digest(held["sha256"], sha256):
+        raise InvalidCredentialsError("the invitation is not valid")
+    if datetime.fromisoformat(held["expires_at"]) <= now:
+        raise InvalidCredentialsError("the invitation has expired; ask for a new one")

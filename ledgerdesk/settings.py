@@ -72,7 +72,8 @@ class Settings(BaseSettings):
         default=10,
         ge=1,
         description="Failed sign-ins for one account address in any sign_in_window_seconds;"
-        " more answer 429, even with the right password.",
+        " more answer 429, even with the right password. Also the number of sign-in links"
+        " one address may be sent in that time (counted apart).",
     )
     sign_in_window_seconds: int = Field(default=900, ge=1)
     secret_key: SecretStr | None = Field(

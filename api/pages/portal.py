@@ -24,6 +24,7 @@ from api.throttle import TooManyAttemptsError
 from commands.errors import InvalidTokenError
 from commands.models import Context
 from commands.portal import (
+    SIGN_IN_LINK_PREFIX,
     EndPortalSession,
     PortalCaller,
     StartPortalSession,
@@ -136,8 +137,10 @@ def _ask_for_link(request: Request, form: Form, correlation_id: str) -> Response
     email = form.text("email").strip()[:320]
     ctx = Context(actor=Actor("anonymous", "portal"), correlation_id=correlation_id)
     try:
-        with svc.throttle.attempt(client_address(request)):
-            svc.portal.mail_sign_in_link(email, ctx)
+        # Per client, and per address apart from its password failures: nobody can flood an
+        # inbox with links, nor lock its owner out of signing in by password by asking.
+        svc.throttle.request(client_address(request), email)
+        svc.portal.mail_sign_in_link(email, ctx)
     except TooManyAttemptsError:
         return _login(request, 429, error="throttled", email=email)
     return render(request, "portal/link_sent.html", email=email)
@@ -147,7 +150,7 @@ def _ask_for_link(request: Request, form: Form, correlation_id: str) -> Response
 def sign_in_link_page(request: Request, invitation: str) -> Response:
     """A button, not a sign-in: mail scanners open links, and must not use them up."""
     try:
-        config_of(request).sign_in.invited(invitation)
+        config_of(request).sign_in.linked(invitation)
     except InvalidCredentialsError:
         return render(request, "portal/link_invalid.html", 404)
     return render(request, "portal/sign_in_link.html")
@@ -167,7 +170,7 @@ def _use_link(request: Request, invitation: str, correlation_id: str) -> Respons
     try:
         with svc.throttle.attempt(client_address(request)):
             _, contact, token = svc.portal.start_session(
-                StartPortalSession(invitation=SecretStr(invitation)), ctx
+                StartPortalSession(invitation=SecretStr(invitation)), ctx, (SIGN_IN_LINK_PREFIX,)
             )
     except InvalidCredentialsError:
         return render(request, "portal/link_invalid.html", 404)

@@ -334,6 +334,7 @@ def test_contact_and_project_snapshots_from_before_passwords_failing_mail_and_sl
     project = container.app.repository.get(project_id)
     # Then their state has today's shape, and they take today's events
     assert (contact.portal_password_hash, contact.mail_failing) == (None, None)
+    assert contact.portal_sign_in_link is None
     assert project.slug is None
     project.change_slug("old", Actor.system("tests"), "c")
     contact.mail_received(Actor.system("tests"), "c")

@@ -18,7 +18,7 @@ from tests.pages.helpers import contact, csrf_of, path_of, send
 from tests.smtp_sink import Sink, running_sink
 
 PASSWORD = "correct horse battery"
-LINK = re.compile(r"https?://\S+/portal/(?:invite|sign-in)/ldp_[0-9a-f]+_[A-Za-z0-9_-]+")
+LINK = re.compile(r"https?://\S+/portal/(?:invite/ldp|sign-in/lds)_[0-9a-f]+_[A-Za-z0-9_-]+")
 
 
 @pytest.fixture
@@ -105,6 +105,70 @@ def test_an_invitation_is_mailed_and_a_sign_in_link_signs_in_once(
     assert sink.to("eve@acme.example") == []
     assert mailing.runner.wait_for(mailing.app.head(), ["outbox"], 10)
     assert sink.to("bob@acme.example") == []
+
+
+def ask_for_link(browser: TestClient, email: str) -> int:
+    login = browser.get("/portal/login")
+    data = {"csrf": csrf_of(login.text), "email": email}
+    return browser.post("/portal/sign-in-link", data=data).status_code
+
+
+def test_a_sign_in_link_and_an_invitation_are_apart(
+    admin: TestClient, browser: TestClient, sink: Sink, mailing: bootstrap.Container
+) -> None:
+    ada = contact(admin, "ada@acme.example")
+    first = admin.post(f"/api/v1/contacts/{ada}/portal-invitations").json()["link"]
+    send(browser, path_of(first), password=PASSWORD, password_again=PASSWORD)
+    assert browser.get("/portal").status_code == 200
+    # Staff invite her again (she forgot her password); then anyone asks a link for her
+    again = path_of(admin.post(f"/api/v1/contacts/{ada}/portal-invitations").json()["link"])
+    with TestClient(mailing.http_app()) as stranger:
+        assert ask_for_link(stranger, "ada@acme.example") == 200
+    link = path_of(link_in(sink, "ada@acme.example", 3))
+    # The request voided nothing: the invitation still opens its page...
+    assert browser.get(again).status_code == 200
+    # ...and neither token is taken on the other's page
+    token_of = {"invite": again.rsplit("/", 1)[1], "sign-in": link.rsplit("/", 1)[1]}
+    with TestClient(mailing.http_app()) as other:
+        assert other.get(f"/portal/sign-in/{token_of['invite']}").status_code == 404
+        page = other.get(link)
+        crossed = other.post(
+            f"/portal/sign-in/{token_of['invite']}", data={"csrf": csrf_of(page.text)}
+        )
+        assert crossed.status_code == 404
+        assert other.get(f"/portal/invite/{token_of['sign-in']}").status_code == 404
+        wrong = other.post(
+            f"/portal/invite/{token_of['sign-in']}",
+            data={"csrf": csrf_of(page.text), "password": "x" * 12, "password_again": "x" * 12},
+        )
+        assert wrong.status_code == 404
+        # Choosing a new password through the invitation ends every earlier session
+        chosen = send(other, again, password="another good one", password_again="another good one")
+        assert chosen.status_code == 303
+        assert other.get("/portal").status_code == 200
+    ended = browser.get("/portal", follow_redirects=False)
+    assert (ended.status_code, ended.headers["location"]) == (303, "/portal/login?next=/portal")
+    # The link was not voided by the invitation either (nor by the new password)
+    used = send(browser, link)
+    assert (used.status_code, used.headers["location"]) == (303, "/portal")
+
+
+def test_sign_in_links_are_limited_per_address_apart_from_password_failures(
+    admin: TestClient, browser: TestClient, sink: Sink, mailing: bootstrap.Container
+) -> None:
+    ada = contact(admin, "ada@acme.example")
+    first = admin.post(f"/api/v1/contacts/{ada}/portal-invitations").json()["link"]
+    send(browser, path_of(first), password=PASSWORD, password_again=PASSWORD)
+    browser.cookies.clear()
+    limit = mailing.settings.sign_in_failures_per_address
+    answers = [ask_for_link(browser, "Ada@acme.example") for _ in range(limit + 1)]
+    assert answers == [200] * limit + [429]
+    # Another address is not held back, and Ada may still sign in by password
+    assert ask_for_link(browser, "bob@acme.example") == 200
+    signed = send(browser, "/portal/login", email="ada@acme.example", password=PASSWORD)
+    assert signed.status_code == 303
+    assert mailing.runner.wait_for(mailing.app.head(), ["outbox"], 10)
+    wait_until(lambda: len(sink.to("ada@acme.example")) == limit + 1, what="every link mailed")
 
 
 def test_without_mail_no_link_is_offered_and_invitations_are_not_mailed(

@@ -13,13 +13,17 @@ from uuid import UUID
 from commands.mail.outgoing.compose import Envelope, compose
 from commands.mail.outgoing.templates import TemplateProblem, render
 from commands.models import Context
-from commands.portal import derived_secret, format_invitation
+from commands.portal import derived_secret, format_invitation, format_sign_in_link
 from domain.contact import Contact
 from domain.mail.addresses import our_message_id
 from domain.mail.outgoing import MailKind, OutboundMail, Recipient
 
 PATHS = {MailKind.PORTAL_INVITATION: "/portal/invite/", MailKind.PORTAL_SIGN_IN: "/portal/sign-in/"}
 PURPOSES = {MailKind.PORTAL_INVITATION: "invite", MailKind.PORTAL_SIGN_IN: "sign-in"}
+TOKENS = {
+    MailKind.PORTAL_INVITATION: format_invitation,
+    MailKind.PORTAL_SIGN_IN: format_sign_in_link,
+}
 
 
 def account_mail(
@@ -48,7 +52,7 @@ def account_mail(
 
 def link_of(mail: OutboundMail, secret: bytes, public_url: str) -> str:
     kind = MailKind(mail.kind)
-    token = format_invitation(
+    token = TOKENS[kind](
         UUID(mail.context["contact_id"]),
         derived_secret(secret, PURPOSES[kind], mail.context["nonce"]),
     )
