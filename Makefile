@@ -22,7 +22,7 @@ MO := $(patsubst %.po,%.mo,$(wildcard api/translations/*/LC_MESSAGES/messages.po
 # After changing a page's text: extract it, and add new strings to every catalogue.
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -o api/translations/messages.pot --no-location --omit-header .
-	$(BIN)/pybabel update -i api/translations/messages.pot -d api/translations --no-location --ignore-obsolete
+	$(BIN)/pybabel update -i api/translations/messages.pot -d api/translations --ignore-obsolete --no-fuzzy-matching
 
 run: $(STAMP) $(MO)
 	$(BIN)/ledgerdesk init --admin-email $(ADMIN_EMAIL)

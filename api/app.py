@@ -109,6 +109,7 @@ def create_app(services: Services) -> FastAPI:
             services.max_mail_bytes,
             problems.routes_accepting_uploads(app),
         ),
+        page=pages.too_large if services.pages is not None else None,
     )
     app.add_middleware(CorrelationIds)  # Outside everything: every answer carries the id.
     return app

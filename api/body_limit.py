@@ -4,9 +4,11 @@ authenticates or parses them."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.datastructures import Headers
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.responses import problem
@@ -22,6 +24,7 @@ class Accepts:
     methods: frozenset[str]
     path: re.Pattern[str]
     media_type: str
+    files: int = 1  # How many files of the upload limit each the body may carry.
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,8 @@ class BodyLimits:
             if media == route.media_type and method in route.methods and route.path.match(path):
                 if media == "message/rfc822":
                     return self.mail_bytes, self.mail_bytes, "message"
-                return self.upload_bytes + UPLOAD_OVERHEAD, self.upload_bytes, "upload"
+                files = self.upload_bytes * route.files
+                return files + UPLOAD_OVERHEAD, files, "upload"
         return self.json_bytes, self.json_bytes, "body"
 
 
@@ -57,9 +61,16 @@ class BodyLimitMiddleware:
     server reads nothing more of it. A response the app already started is left alone.
     """
 
-    def __init__(self, app: ASGIApp, limits: BodyLimits) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limits: BodyLimits,
+        page: Callable[[Scope, int], Response] | None = None,
+    ) -> None:
         self.app = app
         self.limits = limits
+        # The answer on a page's path (outside /api/): a page saying so, not a problem.
+        self.page = page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -100,9 +111,15 @@ class BodyLimitMiddleware:
 
         await self.app(scope, counted, guarded)
 
-    @staticmethod
-    async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int, detail: str) -> None:
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, limit: int, detail: str
+    ) -> None:
         path = scope.get("path", "")
+        if self.page is not None and not path.startswith("/api/"):
+            page = self.page(scope, limit)
+            page.headers["Connection"] = "close"
+            await page(scope, receive, send)
+            return
         response = problem(
             413,
             "too-large",

@@ -83,9 +83,10 @@ def routes_accepting_uploads(app: FastAPI) -> tuple[Accepts, ...]:
     bodies allowed past the JSON size limit."""
     found = []
     for route in _routes(app.router.routes):
-        if (getattr(route, "openapi_extra", None) or {}).get(UPLOADS_MARK):
-            # A page's form with files, read by the page itself (not declared as a body).
-            found.append(Accepts(frozenset(route.methods), route.path_regex, MULTIPART))
+        files = (getattr(route, "openapi_extra", None) or {}).get(UPLOADS_MARK)
+        if files:
+            # A page's form with files (`files` of them at most), read by the page itself.
+            found.append(Accepts(frozenset(route.methods), route.path_regex, MULTIPART, int(files)))
             continue
         dependant = getattr(route, "dependant", None)
         for param in dependant.body_params if dependant is not None else ():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from html import unescape
 from typing import Any
 
 import nh3
@@ -34,7 +35,8 @@ def render(markdown: str) -> str:
 
 
 def plain(html: str) -> str:
-    return " ".join(nh3.clean(html, tags=set()).split())
+    """The text of sanitised HTML, as a reader sees it (`&amp;` is `&`), on one line."""
+    return " ".join(unescape(nh3.clean(html, tags=set())).split())
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class Reader:
 class KnowledgeBaseProjection(Projection):
     name = "kb"
     tables = ("kb_articles", "kb_search")
+    schema_version = 2  # 2: the search text holds characters, not HTML entities (`&amp;`)
     topics = frozenset(
         t for t in (
             "ledgerdesk:Article.Written", "ledgerdesk:Article.Revised",

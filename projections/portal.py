@@ -132,7 +132,9 @@ class PortalProjection(Projection):
     topics = frozenset(str(getattr(e, "TOPIC")) for e in TICKET_EVENTS + CONTACT_EVENTS) | {  # noqa: B009
         "ledgerdesk:Task.Planned"
     }
-    schema_version = 2  # 2: a converted ticket follows its task (`portal_conversions`)
+    # 2: a converted ticket follows its task (`portal_conversions`); 3: titles are also kept
+    # case-folded as Python folds them (`title_folded`), which SQLite's LOWER does not.
+    schema_version = 3
 
     def create(self, tx: Tx, t: Tables) -> None:
         tickets, contacts = t["portal_tickets"], t["portal_contacts"]
@@ -140,8 +142,8 @@ class PortalProjection(Projection):
             f"CREATE TABLE IF NOT EXISTS {tickets} ("
             " id TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE,"
             " requester_contact_id TEXT, requester_email TEXT, title TEXT NOT NULL,"
-            " status TEXT NOT NULL, state TEXT NOT NULL, created_at TEXT NOT NULL,"
-            " updated_at TEXT NOT NULL, doc TEXT NOT NULL)"
+            " title_folded TEXT NOT NULL, status TEXT NOT NULL, state TEXT NOT NULL,"
+            " created_at TEXT NOT NULL, updated_at TEXT NOT NULL, doc TEXT NOT NULL)"
         )
         tx.execute(
             f"CREATE INDEX IF NOT EXISTS {tickets}_requester"
@@ -206,8 +208,10 @@ def _apply_tickets(tx: Tx, t: Tables, events: list[Any]) -> None:
             _evolve(doc, e)
     tx.executemany(
         f"INSERT INTO {table} (id, number, requester_contact_id, requester_email, title,"
-        " status, state, created_at, updated_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = excluded.status,"
+        " title_folded, status, state, created_at, updated_at, doc)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET title = excluded.title,"
+        " title_folded = excluded.title_folded, status = excluded.status,"
         " state = excluded.state, updated_at = excluded.updated_at, doc = excluded.doc",
         [_row(i, d) for i, d in sorted(docs.items()) if d],
     )
@@ -236,6 +240,7 @@ def _row(ticket_id: str, doc: Doc) -> tuple[Any, ...]:
         requester,
         email,
         doc["title"],
+        doc["title"].casefold(),
         doc["status"],
         doc["state"],
         doc["created_at"],
@@ -279,9 +284,10 @@ def list_portal_tickets(
         where += " AND p.state " + ("=" if show == "finished" else "<>") + " ?"
         params.append("finished")
     if q and q.strip():
-        needle = q.strip().casefold().replace("%", "").replace("_", "").lstrip("#")
-        where += " AND (LOWER(p.title) LIKE ? OR CAST(p.number AS TEXT) = ?)"
-        params += [f"%{needle}%", needle]
+        needle = q.strip().casefold().lstrip("#")
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where += " AND (p.title_folded LIKE ? ESCAPE '\\' OR CAST(p.number AS TEXT) = ?)"
+        params += [f"%{escaped}%", needle]
     if cursor:
         (last,) = decode_cursor(cursor, 1)
         if not isinstance(last, int):

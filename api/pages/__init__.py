@@ -3,13 +3,18 @@ web forms and the knowledge base join it here."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
+from starlette.types import Scope
 
 from api.pages import brand, knowledge_base, portal, requests
+from api.pages.forms import MAX_FIELD, FormRefusedError
 from api.pages.rendering import render
 from api.pages.security import CsrfError
 
@@ -26,6 +31,31 @@ def install(app: FastAPI) -> None:
     app.include_router(knowledge_base.router)
     app.mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="assets")
 
+    @app.exception_handler(FormRefusedError)
+    def refused_field(request: Request, exc: FormRefusedError) -> Response:
+        return render(
+            request, "refused.html", 422, field=exc.field, reason=exc.reason, limit=MAX_FIELD
+        )
+
+    # The API's handler, registered before the pages (a plain function, not a coroutine).
+    problem_for = cast(
+        Callable[[Request, Exception], Response], app.exception_handlers[RequestValidationError]
+    )
+
+    @app.exception_handler(RequestValidationError)
+    def invalid(request: Request, exc: RequestValidationError) -> Response:
+        """On a page, a path no page has (a number out of range) answers the not-found page,
+        and a parameter it cannot take (text with a character no store keeps) says which;
+        the API answers its problem."""
+        if request.url.path.startswith("/api/"):
+            return problem_for(request, exc)
+        first = exc.errors()[0]
+        if first["loc"][0] == "path":
+            return render(request, "not_found.html", 404)
+        reason = "character" if first["type"] == "disallowed_character" else "value"
+        return render(request, "refused.html", 422, field=str(first["loc"][-1]), reason=reason,
+                      limit=MAX_FIELD)  # fmt: skip
+
     @app.exception_handler(CsrfError)
     def refused_form(request: Request, exc: CsrfError) -> Response:
         return render(request, "csrf.html", 403)
@@ -37,3 +67,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(portal.PortalOffError)
     def portal_off(request: Request, exc: portal.PortalOffError) -> Response:
         return render(request, "switched_off.html", 404, what="portal")
+
+
+def too_large(scope: Scope, limit: int) -> Response:
+    """The page that answers a form whose files are over the limit (before any is read)."""
+    return render(Request(scope), "too_large.html", 413, limit=limit // requests.MAX_FILES)

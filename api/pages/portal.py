@@ -8,6 +8,7 @@ not see answers the same 404 page as a number that does not exist.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -66,9 +67,15 @@ def to_login(request: Request) -> Response:
     return redirect(request, f"/portal/login?next={quote(target)}")
 
 
+# A portal page's path (letters, digits, '-' and '_' between slashes: no '.' segment, no
+# other host) and a query of URL-safe characters (so a Location header carries it as is).
+_NEXT = re.compile(r"/portal(?:/[A-Za-z0-9_-]+)*/?(?:\?[A-Za-z0-9_.~%=&+-]*)?")
+
+
 def _safe_next(value: str | None) -> str:
-    """Only our own portal paths: never another site (an open redirect)."""
-    if value and value.startswith("/portal") and not value.startswith("//"):
+    """Only our own portal pages: never another site (an open redirect), never a path a
+    browser would resolve elsewhere, never text a header cannot carry."""
+    if value and _NEXT.fullmatch(value):
         return value
     return "/portal"
 

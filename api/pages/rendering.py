@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
@@ -70,16 +70,14 @@ def render(
     language = i18n.language_of(request)
     i18n.use(language)
     seed, new_seed = csrf_seed(request)
-    here = request.url.path
-    switch = {
-        code: f"{here}?{urlencode({**dict(request.query_params), 'lang': code})}"
-        for code in i18n.LANGUAGES
-    }
+    here, query = page_of(request)
+    switch = {code: f"{here}?{urlencode({**query, 'lang': code})}" for code in i18n.LANGUAGES}
+    brand = branding(services)
     body = environment.get_template(template).render(
         lang=language,
         languages=i18n.LANGUAGES,
         switch=switch,
-        brand=branding(services),
+        brand=brand,
         csrf=csrf_token(config, seed),
         when=lambda moment: i18n.when(moment, language),
         number=lambda value: i18n.number(value, language),
@@ -87,11 +85,22 @@ def render(
     )
     response = HTMLResponse(body, status_code=status)
     response.headers["Content-Language"] = language
-    security_headers(response, config)
+    security_headers(response, config, brand["logo_url"])
     if new_seed:
         set_cookie(response, config, CSRF_COOKIE, seed, 86400 * LANGUAGE_COOKIE_DAYS)
     remember_language(request, response)
     return response
+
+
+def page_of(request: Request) -> tuple[str, dict[str, str]]:
+    """The page a language switch reloads: this one, or after a form (a POST's answer has
+    no page of its own to GET) the page the form was on, when it was one of ours."""
+    if request.method in ("GET", "HEAD"):
+        return request.url.path, dict(request.query_params)
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path.startswith("/"):
+        return referer.path, dict(parse_qsl(referer.query))
+    return "/portal", {}
 
 
 def remember_language(request: Request, response: Response) -> None:

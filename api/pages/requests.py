@@ -40,11 +40,12 @@ from projections.ticket_detail import get_ticket
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(portal_on)])
 Number = Annotated[int, Path(ge=1, le=MAX_ITEM_NUMBER)]
-# Routes whose form carries files: the body limit lets them through as uploads.
-WITH_FILES = {UPLOADS_MARK: True}
+MAX_FILES = 10
+# Routes whose form carries files: the body limit lets them through as uploads of up to
+# MAX_FILES files, each within the attachment limit.
+WITH_FILES = {UPLOADS_MARK: MAX_FILES}
 PAGE_SIZE = 25
 SHOWS = ("open", "finished", "all")
-MAX_FILES = 10
 
 
 def stored_files(request: Request, form: Form) -> list[PortalFile]:
@@ -120,9 +121,19 @@ def one_request(request: Request, number: Number, correlation_id: Correlation) -
     doc = _visible(request, caller, number)
     if doc is None:
         return _not_found(request, caller)
-    with contextlib.suppress(DomainError):  # Seen here: not mailed to them (reads are events).
-        services_of(request).portal.mark_read(number, customer_context(caller, correlation_id))
+    if opened_by_the_reader(request):
+        with contextlib.suppress(DomainError):  # Seen here: not mailed to them (reads are events).
+            services_of(request).portal.mark_read(number, customer_context(caller, correlation_id))
     return _item_page(request, caller, doc)
+
+
+def opened_by_the_reader(request: Request) -> bool:
+    """Whether the customer opened the page themselves (a link of ours, the address bar, a
+    bookmark), not another site's link or embed: a read is recorded only then, so no site
+    can stop their mail by making their browser load the page. Browsers say so in
+    `Sec-Fetch-Site`; a client that sends none is taken at its word."""
+    site = request.headers.get("sec-fetch-site")
+    return site is None or site in ("same-origin", "none")
 
 
 def _item_page(
@@ -230,7 +241,11 @@ def download(request: Request, number: Number, attachment_id: uuid.UUID) -> Resp
     shown = doc is not None and any(a["id"] == str(attachment_id) for a in doc["attachments"])
     svc = services_of(request)
     with svc.views.read() as tx:
-        detail = get_ticket(tx, current_tables(tx, "ticket_detail"), number) if shown else None
+        tables = current_tables(tx, "ticket_detail")
+        detail = get_ticket(tx, tables, number) if shown else None
+        if detail is not None and detail.get("converted_to_task") is not None:
+            # The task goes on under the ticket's number; files added since are the task's.
+            detail = get_ticket(tx, tables, detail["converted_to_task"])
     found = [a for a in (detail or {}).get("attachments", []) if a["id"] == str(attachment_id)]
     if not found or found[0].get("visibility") != "customer":
         return _not_found(request, caller)

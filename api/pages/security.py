@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,10 +29,16 @@ class CsrfError(Exception):
     """Raised when a form comes without the token of this browser's CSRF cookie."""
 
 
-def security_headers(response: Response, config: PagesConfig) -> None:
+def security_headers(response: Response, config: PagesConfig, logo_url: str | None = None) -> None:
+    """The safety headers; images from any https: address, and from the origin of the
+    company's logo when that is an http: one (as admins may set it for mail)."""
     ancestors = config.frame_ancestors
+    images = "'self' data: https:"
+    logo = urlsplit(logo_url or "")
+    if logo.scheme == "http" and logo.netloc:
+        images += f" http://{logo.netloc}"
     response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:;"
+        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {images};"
         f" form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors {ancestors}"
     )
     if ancestors.strip() == "'none'":

@@ -15,6 +15,8 @@ from domain.values import Actor
 
 SLUG_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/kb/slugs")
 SLUG_MAX = 80
+# Paths under /kb/ that are pages of their own, never an article's.
+RESERVED = frozenset({"search"})
 
 
 def slug_of(title: str) -> str:
@@ -27,7 +29,8 @@ def slug_of(title: str) -> str:
 def candidates(title: str) -> list[str]:
     """The slugs an article with `title` may take, best first (`…`, `…-2`, … `…-99`)."""
     base = slug_of(title)
-    return [base, *(f"{base[: SLUG_MAX - 3]}-{n}" for n in range(2, 100))]
+    every = [base, *(f"{base[: SLUG_MAX - 3]}-{n}" for n in range(2, 100))]
+    return [slug for slug in every if slug not in RESERVED]
 
 
 def article_slug_id(slug: str) -> UUID:
