@@ -1,4 +1,5 @@
-"""Projects: creating and changing them, sharing them with users and teams, join requests;
+"""Projects: creating and changing them, sharing them with users, teams and customer
+organisations, join requests;
 and `ProjectService`, through which every write about the hierarchy (projects, portfolios,
 folders) and project access goes. Who may work where is `commands.access`."""
 
@@ -15,6 +16,7 @@ from commands.access import manages_projects as manages_projects  # re-exported
 from commands.access import outsider, require_manager
 from commands.access import role_in as role_in  # re-exported
 from commands.application import LedgerDesk
+from commands.customers import load_organisation
 from commands.folders import (
     ChangeFolder,
     CreateFolder,
@@ -71,6 +73,16 @@ class UnshareProject(Command):
     project_id: UUID
     user_id: UUID | None = None
     team_id: UUID | None = None
+
+
+class ShareWithOrganisation(Command):
+    project_id: UUID
+    organisation_id: UUID
+
+
+class UnshareWithOrganisation(Command):
+    project_id: UUID
+    organisation_id: UUID
 
 
 class RequestToJoin(Command):
@@ -183,6 +195,23 @@ def unshare_project(cmd: UnshareProject, uow: UnitOfWork, ctx: Context) -> list[
     return [project]
 
 
+def share_with_organisation(cmd: ShareWithOrganisation, uow: UnitOfWork, ctx: Context) -> list[Any]:
+    project = load_project(uow, cmd.project_id, ctx)
+    require_manager(uow, ctx, project, "share it with customers")
+    load_organisation(uow, cmd.organisation_id)
+    project.share_with_organisation(cmd.organisation_id, ctx.actor, ctx.correlation_id)
+    return [project]
+
+
+def unshare_with_organisation(
+    cmd: UnshareWithOrganisation, uow: UnitOfWork, ctx: Context
+) -> list[Any]:
+    project = load_project(uow, cmd.project_id, ctx)
+    require_manager(uow, ctx, project, "change which customers it is shared with")
+    project.unshare_with_organisation(cmd.organisation_id, ctx.actor, ctx.correlation_id)
+    return [project]
+
+
 def request_to_join(cmd: RequestToJoin, uow: UnitOfWork, ctx: Context) -> list[Any]:
     user = acting_user(uow, ctx)
     if user is None:
@@ -226,6 +255,14 @@ class ProjectService:
 
     def unshare_project(self, cmd: UnshareProject, ctx: Context) -> CommandResult:
         return self._run(cmd.project_id, lambda uow: unshare_project(cmd, uow, ctx))
+
+    def share_with_organisation(self, cmd: ShareWithOrganisation, ctx: Context) -> CommandResult:
+        return self._run(cmd.project_id, lambda uow: share_with_organisation(cmd, uow, ctx))
+
+    def unshare_with_organisation(
+        self, cmd: UnshareWithOrganisation, ctx: Context
+    ) -> CommandResult:
+        return self._run(cmd.project_id, lambda uow: unshare_with_organisation(cmd, uow, ctx))
 
     def request_to_join(self, cmd: RequestToJoin, ctx: Context) -> CommandResult:
         return self._run(cmd.project_id, lambda uow: request_to_join(cmd, uow, ctx))

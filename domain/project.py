@@ -34,17 +34,49 @@ class AlreadyAMemberError(ConflictError):
         super().__init__("you are already a member of this project")
 
 
+class NotSharedWithOrganisationError(NotFoundError):
+    """Raised when a share to take away names an organisation the project is not shared with."""
+
+    def __init__(self, organisation_id: str) -> None:
+        super().__init__(f"the project is not shared with organisation {organisation_id}")
+
+
+class InboxNotShareableError(ConflictError):
+    """Raised when the Inbox would be shared with a customer organisation: it holds every
+    customer's new requests."""
+
+    def __init__(self) -> None:
+        super().__init__("the Inbox holds every customer's requests: it cannot be shared")
+
+
+# The kinds of item a customer organisation sees in a project shared with it. Sharing the
+# project is the company's choice, so every item of these kinds is shown (with its safe
+# fields only); a kind added later stays hidden until it is named here.
+CUSTOMER_VISIBLE_KINDS = frozenset({"ticket", "task"})
+
+
+def customer_visible(kind: str) -> bool:
+    """Whether an item of `kind` in a shared project shows to the customer organisations."""
+    return kind in CUSTOMER_VISIBLE_KINDS
+
+
 class Project(Aggregate):
     """A project: a name, customer folders and portfolios it sits in, and its shares."""
 
     TOPIC = "ledgerdesk:Project"
-    # class_version 2: snapshots of version 1 had no slug.
-    class_version = 2
+    # class_version 2: snapshots of version 1 had no slug; 3: nor had those of version 2
+    # the customer organisations the project is shared with.
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         """Bring a version-1 snapshot's state to the shape of version 2."""
         state["slug"] = None
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """Bring a version-2 snapshot's state to the shape of version 3."""
+        state["shared_with"] = []
 
     if TYPE_CHECKING:  # Defined at runtime by the @event decorators below.
         Renamed: ClassVar[type[Aggregate.Event]]
@@ -59,6 +91,8 @@ class Project(Aggregate):
         JoinRequested: ClassVar[type[Aggregate.Event]]
         JoinApproved: ClassVar[type[Aggregate.Event]]
         JoinDenied: ClassVar[type[Aggregate.Event]]
+        SharedWithOrganisation: ClassVar[type[Aggregate.Event]]
+        UnsharedWithOrganisation: ClassVar[type[Aggregate.Event]]
 
     class Created(Aggregate.Created):
         """The project exists, with its first manager (who created it), if any."""
@@ -77,6 +111,8 @@ class Project(Aggregate):
         self.teams: dict[str, str] = {}
         self.join_requests: list[str] = []
         self.slug: str | None = None
+        # Customer organisations whose contacts follow the project's items in the portal.
+        self.shared_with: list[str] = []
 
     @classmethod
     def create(
@@ -169,6 +205,42 @@ class Project(Aggregate):
     @event("UnsharedWithTeam", topic="ledgerdesk:Project.UnsharedWithTeam")
     def _unshared_with_team(self, team_id: str, actor: str, correlation_id: str) -> None:
         del self.teams[team_id]
+
+    # --- customers: organisations that follow the project in the portal ------------------
+
+    def share_with_organisation(
+        self, organisation_id: UUID, actor: Actor, correlation_id: str
+    ) -> None:
+        """Let the organisation's contacts follow the project's items in the portal."""
+        if self.id == INBOX_ID:
+            raise InboxNotShareableError
+        if str(organisation_id) not in self.shared_with:
+            self._shared_with_organisation(
+                organisation_id=str(organisation_id),
+                actor=actor.ref,
+                correlation_id=correlation_id,
+            )
+
+    @event("SharedWithOrganisation", topic="ledgerdesk:Project.SharedWithOrganisation")
+    def _shared_with_organisation(
+        self, organisation_id: str, actor: str, correlation_id: str
+    ) -> None:
+        self.shared_with.append(organisation_id)
+
+    def unshare_with_organisation(
+        self, organisation_id: UUID, actor: Actor, correlation_id: str
+    ) -> None:
+        if str(organisation_id) not in self.shared_with:
+            raise NotSharedWithOrganisationError(str(organisation_id))
+        self._unshared_with_organisation(
+            organisation_id=str(organisation_id), actor=actor.ref, correlation_id=correlation_id
+        )
+
+    @event("UnsharedWithOrganisation", topic="ledgerdesk:Project.UnsharedWithOrganisation")
+    def _unshared_with_organisation(
+        self, organisation_id: str, actor: str, correlation_id: str
+    ) -> None:
+        self.shared_with.remove(organisation_id)
 
     # --- joining -----------------------------------------------------------------
 

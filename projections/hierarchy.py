@@ -1,5 +1,6 @@
 """Hierarchy view: reads Project, Portfolio and Folder events; shows projects (with their
-customer folders, portfolio, members, team shares and join requests), portfolios and folders."""
+customer folders, portfolio, members, team shares, join requests and the customer
+organisations they are shared with), portfolios and folders."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from projections.base import (
 from projections.db import Tx
 
 Row = dict[str, Any]
-JSON_FIELDS = ("customer_ids", "members", "teams", "join_requests")
+JSON_FIELDS = ("customer_ids", "members", "teams", "join_requests", "shared_with")
 
 
 class HierarchyProjection(Projection):
@@ -35,16 +36,16 @@ class HierarchyProjection(Projection):
     tables = ("hierarchy_projects", "hierarchy_portfolios", "hierarchy_folders")
     topics = topics_of(Project) | topics_of(Portfolio) | topics_of(Folder)
     # 2: a folder's version follows its contents events too (its ETag is the aggregate's).
-    # 3: a project's mail slug.
-    schema_version = 3
+    # 3: a project's mail slug; 4: the customer organisations it is shared with.
+    schema_version = 4
 
     def create(self, tx: Tx, t: Tables) -> None:
         tx.execute(
             f"CREATE TABLE IF NOT EXISTS {t['hierarchy_projects']} ("
             " id TEXT PRIMARY KEY, name TEXT NOT NULL, slug TEXT, portfolio_id TEXT,"
             " customer_ids TEXT NOT NULL, members TEXT NOT NULL, teams TEXT NOT NULL,"
-            " join_requests TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
-            " version INTEGER NOT NULL)"
+            " join_requests TEXT NOT NULL, shared_with TEXT NOT NULL, created_at TEXT NOT NULL,"
+            " updated_at TEXT NOT NULL, version INTEGER NOT NULL)"
         )
         for table in ("hierarchy_portfolios", "hierarchy_folders"):
             extra = " project_id TEXT NOT NULL," if table == "hierarchy_folders" else ""
@@ -67,8 +68,8 @@ class HierarchyProjection(Projection):
                 members = {e.manager_id: "manager"} if e.manager_id else {}
                 tx.execute(
                     f"INSERT INTO {t['hierarchy_projects']} (id, name, portfolio_id,"
-                    " customer_ids, members, teams, join_requests, created_at, updated_at,"
-                    " version) VALUES (?, ?, NULL, '[]', ?, '{}', '[]', ?, ?, ?)",
+                    " customer_ids, members, teams, join_requests, shared_with, created_at,"
+                    " updated_at, version) VALUES (?, ?, NULL, '[]', ?, '{}', '[]', '[]', ?, ?, ?)",
                     (
                         str(e.originator_id),
                         e.name,
@@ -210,6 +211,8 @@ _PROJECT_CHANGES: dict[str, Callable[[Row, Any], None]] = {
     "Project.JoinRequested": _join_requested,
     "Project.JoinApproved": _join_decided,
     "Project.JoinDenied": _join_decided,
+    "Project.SharedWithOrganisation": lambda s, e: s["shared_with"].append(e.organisation_id),
+    "Project.UnsharedWithOrganisation": lambda s, e: s["shared_with"].remove(e.organisation_id),
 }
 
 

@@ -14,6 +14,7 @@ from projections.mail.mailboxes import MailboxProjection
 from projections.mail.quarantine import MailQuarantineProjection
 from projections.outbox import OutboxProjection
 from projections.portal import PortalProjection
+from projections.portal_projects import PortalProjectsProjection
 from projections.recurrence import RecurringSeriesProjection
 from projections.status_board import StatusBoardProjection
 from projections.teams import TeamDirectoryProjection
@@ -35,6 +36,7 @@ def all_projections() -> list[Projection]:
         HierarchyProjection(),
         RecurringSeriesProjection(),
         PortalProjection(),
+        PortalProjectsProjection(),
         TreeProjection(),
         OutboxProjection(),
         GanttProjection(),

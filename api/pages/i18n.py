@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import io
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from gettext import NullTranslations
 from pathlib import Path
 
 from babel import Locale, negotiate_locale
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime, format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 from starlette.requests import Request
 
@@ -114,3 +114,21 @@ def when(moment: str | datetime | None, language: str) -> str:
 
 def number(value: float, language: str) -> str:
     return format_decimal(value, locale=Locale.parse(language))
+
+
+def day(value: str | date | None, language: str) -> str:
+    """A day (ISO text or date) as people of `language` write it."""
+    if value is None or value == "":
+        return ""
+    moment = date.fromisoformat(value) if isinstance(value, str) else value
+    return format_date(moment, "medium", locale=Locale.parse(language))
+
+
+def month(value: date, language: str) -> str:
+    """A month and its year, short, as people of `language` write them ("Mar 2026")."""
+    return format_skeleton("yMMM", value, locale=Locale.parse(language))
+
+
+def percent(value: float, language: str) -> str:
+    """`value` percent (50 for half) as people of `language` write it ("50 %" in French)."""
+    return format_percent(value / 100, locale=Locale.parse(language))

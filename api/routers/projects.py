@@ -1,4 +1,5 @@
-"""Projects: where items live, their customer folders and portfolio, members and joining."""
+"""Projects: where items live, their customer folders and portfolio, members and joining,
+and the customer organisations they are shared with (who follow them in the portal)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from commands.projects import (
     DecideJoinRequest,
     RequestToJoin,
     ShareProject,
+    ShareWithOrganisation,
     UnshareProject,
+    UnshareWithOrganisation,
 )
 from domain.access import ProjectRole
 from domain.errors import PermissionDeniedError
@@ -82,6 +85,7 @@ def shown(project: Project) -> dict[str, Any]:
         "members": project.members,
         "teams": project.teams,
         "join_requests": project.join_requests,
+        "shared_with": project.shared_with,
         "version": project.version,
     }
 
@@ -237,6 +241,37 @@ def unshare_with_team(
     result = svc.projects.unshare_project(
         UnshareProject(project_id=project_id, team_id=team_id), ctx
     )
+    return _answer(svc, response, project_id, result.position)
+
+
+@router.put(
+    "/{project_id}/shares/{organisation_id}",
+    summary="Share with a customer organisation",
+    responses=documented(401, 403, 404, 409, 422),
+)
+def share_with_organisation(
+    project_id: UUID, organisation_id: UUID, svc: ServicesDep, ctx: Ctx, response: Response
+) -> OrjsonResponse:
+    """Let a customer organisation's contacts follow the project in the portal: its items'
+    titles, status, planned and actual dates and progress, and its timeline (managers only).
+    Sharing again changes nothing; the Inbox cannot be shared (409)."""
+    cmd = ShareWithOrganisation(project_id=project_id, organisation_id=organisation_id)
+    result = svc.projects.share_with_organisation(cmd, ctx)
+    return _answer(svc, response, project_id, result.position)
+
+
+@router.delete(
+    "/{project_id}/shares/{organisation_id}",
+    summary="Unshare with a customer organisation",
+    responses=documented(401, 403, 404, 409, 422),
+)
+def unshare_with_organisation(
+    project_id: UUID, organisation_id: UUID, svc: ServicesDep, ctx: Ctx, response: Response
+) -> OrjsonResponse:
+    """The organisation's contacts no longer see the project (managers only); an
+    organisation it is not shared with is 404."""
+    cmd = UnshareWithOrganisation(project_id=project_id, organisation_id=organisation_id)
+    result = svc.projects.unshare_with_organisation(cmd, ctx)
     return _answer(svc, response, project_id, result.position)
 
 

@@ -1,12 +1,15 @@
 """The portal in a real browser: a contact follows the invitation link, chooses a password,
-finds their request, reads the answer and replies; every page is accessible (axe-core: no
-serious or critical violation) and pictured in each of the four languages."""
+finds their request, reads the answer and replies, and follows a project shared with their
+organisation; every page is accessible (axe-core: no serious or critical violation) and
+pictured in each of the four languages."""
 
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Site, assert_accessible, screenshot
@@ -71,10 +74,29 @@ def test_a_contact_signs_up_from_the_invitation_and_replies(page: Page, site: Si
     expect(page).to_have_url(re.compile(r"/portal/login\?next=/portal$"))
 
 
+def shared_project(admin: TestClient, organisation_id: str) -> str:
+    """A project shared with the organisation: a request, and a task planned around today,
+    started and 40 % done."""
+    project = admin.post("/api/v1/projects", json={"name": "Website relaunch"}).json()["id"]
+    today = date.today()
+    admin.post("/api/v1/tickets", json={"title": "Hero image broken", "project_id": project})
+    start, finish = today - timedelta(days=7), today + timedelta(days=14)
+    task = {"title": "Design the home page", "project_id": project, "start": str(start),
+            "finish": str(finish)}  # fmt: skip
+    number = admin.post("/api/v1/tasks", json=task).json()["number"]
+    progress = {"percent_complete": 40, "actual_start": str(today - timedelta(days=5))}
+    assert admin.patch(f"/api/v1/tasks/{number}", json=progress).status_code == 200
+    assert admin.put(f"/api/v1/projects/{project}/shares/{organisation_id}").status_code == 200
+    return str(project)
+
+
 def test_every_page_in_every_language_is_translated_accessible_and_pictured(
     page: Page, site: Site
 ) -> None:
     admin = site.admin
+    acme = admin.post("/api/v1/customers", json={"name": "Acme"}).json()["id"]
+    contact(admin, "ada@acme.example", acme)
+    project = shared_project(admin, acme)
     number = ticket(admin, "ada@acme.example", "Printer jammed")
     article = {"title": "Clearing a paper jam", "category": "Printers", "status": "published",
                "body": "1. Open the **front** cover.\n2. Pull the paper out.\n"}  # fmt: skip
@@ -106,6 +128,15 @@ def test_every_page_in_every_language_is_translated_accessible_and_pictured(
         page.goto("/portal/items/99999")
         assert_accessible(page)
         screenshot(page, "not-found", language)
+        page.goto("/portal/projects")
+        assert page.locator("html").get_attribute("lang") == language
+        assert_accessible(page)
+        screenshot(page, "projects", language)
+        page.get_by_role("link", name="Website relaunch").click()
+        expect(page.get_by_role("heading", name="Website relaunch")).to_be_visible()
+        expect(page.locator("svg.timeline rect.planned")).to_have_count(1)
+        assert_accessible(page)
+        screenshot(page, "project", language)
         for name, path in (("kb", "/kb"), ("kb-article", "/kb/clearing-a-paper-jam"),
                            ("kb-search", "/kb/search?q=paper")):  # fmt: skip
             page.goto(path)
@@ -114,6 +145,11 @@ def test_every_page_in_every_language_is_translated_accessible_and_pictured(
             assert_accessible(page)
             screenshot(page, name, language)
         page.goto("/portal")
+    # A shared project's page needs no sideways scrolling on a phone (its table scrolls)
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(f"/portal/projects/{project}")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.set_viewport_size({"width": 1280, "height": 720})
     # Signed out, the sign-in page in each language
     page.context.clear_cookies()
     for language in headings:

@@ -8,7 +8,15 @@ import pytest
 
 from domain.access import ProjectRole, may_comment, may_edit_item, may_manage_members, strongest
 from domain.hierarchy import CycleError, Folder, Portfolio
-from domain.project import AlreadyAMemberError, JoinRequestNotFoundError, NotAMemberError, Project
+from domain.project import (
+    AlreadyAMemberError,
+    InboxNotShareableError,
+    JoinRequestNotFoundError,
+    NotAMemberError,
+    NotSharedWithOrganisationError,
+    Project,
+    customer_visible,
+)
 from domain.values import Actor
 
 ADMIN = Actor.system("tests")
@@ -68,6 +76,34 @@ def test_a_join_request_is_decided_once() -> None:
 def test_unsharing_someone_without_a_share_is_an_error() -> None:
     with pytest.raises(NotAMemberError):
         project().unshare_with_user(BOB, ADMIN, "c")
+
+
+def test_sharing_with_an_organisation_twice_records_one_event_and_unsharing_ends_it() -> None:
+    p = project()
+    acme = uuid.uuid4()
+    p.share_with_organisation(acme, ADMIN, "c")
+    p.share_with_organisation(acme, ADMIN, "c")
+    shared = p.collect_events()
+    assert [type(e).__name__ for e in shared] == ["SharedWithOrganisation"]
+    assert (shared[0].organisation_id, shared[0].actor) == (str(acme), ADMIN.ref)
+    assert p.shared_with == [str(acme)]
+    p.unshare_with_organisation(acme, ADMIN, "c")
+    assert p.shared_with == []
+    with pytest.raises(NotSharedWithOrganisationError):
+        p.unshare_with_organisation(acme, ADMIN, "c")
+
+
+def test_the_inbox_is_never_shared_with_a_customer_organisation() -> None:
+    inbox = Project.create_inbox(ADMIN, "c")
+    with pytest.raises(InboxNotShareableError):
+        inbox.share_with_organisation(uuid.uuid4(), ADMIN, "c")
+    assert inbox.shared_with == []
+
+
+def test_tickets_and_tasks_of_a_shared_project_are_customer_visible_and_nothing_else() -> None:
+    assert customer_visible("ticket")
+    assert customer_visible("task")
+    assert not customer_visible("note")
 
 
 def test_portfolios_and_folders_never_nest_inside_themselves() -> None:
