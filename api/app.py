@@ -19,6 +19,7 @@ from api.routers import (
     docs,
     folders,
     health,
+    intake,
     items,
     knowledge_base,
     mail,
@@ -89,6 +90,7 @@ def create_app(services: Services) -> FastAPI:
         mailboxes,
         admin_settings,
         knowledge_base,
+        intake,
     ):
         app.include_router(module.router)
     for router in (*tasks.routers, *conversation.routers, *people.routers):

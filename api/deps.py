@@ -26,6 +26,8 @@ from commands.audience import AudienceService
 from commands.company_settings import CompanySettingsService
 from commands.customers import CustomerService
 from commands.errors import InvalidTokenError
+from commands.intake.catalogue import IntakeCatalogue
+from commands.intake.submissions import SubmissionService
 from commands.knowledge_base import KnowledgeBaseService
 from commands.mail.mailboxes import MailboxService
 from commands.mail.outgoing.service import MailOutService
@@ -67,6 +69,8 @@ class Services:
     mail_out: MailOutService
     company: CompanySettingsService
     kb: KnowledgeBaseService
+    intake: IntakeCatalogue
+    submissions: SubmissionService
     max_attachment_bytes: int
     max_mail_bytes: int
     max_json_bytes: int

@@ -68,6 +68,14 @@ class FlatFilters:
         project: Annotated[UUID | None, Query(description="A project id.")] = None,
         folder: Annotated[UUID | None, Query(description="A folder id.")] = None,
         team: Annotated[UUID | None, Query(description="A team id.")] = None,
+        item_type: Annotated[
+            str | None,
+            Query(
+                max_length=40,
+                description="An item type's key (`ticket`, `bug_report`, …).",
+                examples=["bug_report"],
+            ),
+        ] = None,
         q: Annotated[
             str | None, Query(max_length=200, description="Words in title or text.")
         ] = None,
@@ -77,6 +85,7 @@ class FlatFilters:
     ) -> None:
         self.status, self.state, self.assignee, self.priority = status, state, assignee, priority
         self.project, self.folder, self.team, self.q = project, folder, team, q
+        self.item_type = item_type
         self.sort, self.cursor, self.limit = sort, cursor, limit
 
     def query(self, scope: StaffScope, kind: str | None) -> FlatQuery:
@@ -90,6 +99,7 @@ class FlatFilters:
             folder=str(self.folder) if self.folder else None,
             team=str(self.team) if self.team else None,
             kind=kind,
+            item_type=self.item_type,
             q=self.q,
             sort=self.sort,
             cursor=self.cursor,

@@ -108,6 +108,13 @@ class PortalTicketOut(PortalTicketSummary):
 class PortalTicketCreate(Body):
     title: str = Field(min_length=1, max_length=500, examples=["I cannot log in"])
     description: str = Field(default="", max_length=200_000)
+    item_type: str = Field(
+        default="ticket", max_length=40, description="An item type customers may choose."
+    )
+    priority: str = Field(default="", max_length=20, description="Where the type asks for it.")
+    fields: dict[str, str] = Field(
+        default_factory=dict, max_length=30, description="The type's custom fields, by key."
+    )
 
 
 class PortalReplyCreate(Body):

@@ -35,6 +35,18 @@ class TicketCreate(Body):
     description: str = Field(default="", max_length=200_000)
     priority: Priority = Priority.NORMAL
     requester_email: str | None = Field(default=None, max_length=320, examples=["ada@example.com"])
+    item_type: str | None = Field(
+        default=None,
+        max_length=40,
+        description="An item type of tickets (`GET /api/v1/item-types`); default `ticket`."
+        " Without `project_id`, the ticket goes where its type puts its items.",
+        examples=["bug_report"],
+    )
+    fields: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=30,
+        description="Values of the type's custom fields, by key (none is required of staff).",
+    )
 
 
 class TicketPatch(Body):
@@ -167,7 +179,9 @@ class TicketOut(BaseModel):
     state: State
     priority: Priority
     requester_email: str | None
-    channel: str
+    channel: str = Field(examples=["webform"])
+    item_type: str = Field(examples=["ticket"])
+    fields: dict[str, str] = Field(description="The type's custom fields filled in, by key.")
     project_id: UUID
     folder_id: UUID | None
     team_id: UUID | None
@@ -240,6 +254,7 @@ class FlatItem(BaseModel):
     id: UUID
     number: int
     kind: str
+    item_type: str = Field(description="`task` for every task; a ticket's item type.")
     title: str
     status: str
     state: State

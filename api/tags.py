@@ -27,9 +27,15 @@ class Tag(StrEnum):
     MAIL = "mail"
     ADMIN = "admin"
     KNOWLEDGE_BASE = "knowledge-base"
+    INTAKE = "intake"
 
 
 TAG_METADATA = [
+    {
+        "name": Tag.INTAKE,
+        "description": "Item types (their fields and where their items go) and the web forms"
+        " that offer them.",
+    },
     {
         "name": Tag.KNOWLEDGE_BASE,
         "description": "Articles staff write and customers read in the knowledge base (/kb).",

@@ -44,6 +44,7 @@ class Limits:
     per_client: int = 200
     per_address: int = 10
     window_seconds: int = 900
+    forms_per_client: int = 20  # Web form submissions from one client address.
 
 
 def migrate(tx: Tx) -> None:
@@ -106,6 +107,15 @@ class SignInThrottle:
                 tx, _key("mailed", address.strip().lower()), self.limits.per_address,
                 "for this address", now,
             )  # fmt: skip
+
+    def submission(self, client: str) -> None:
+        """One web form submission from `client`; refused (429) past `forms_per_client`."""
+        window = self.limits.window_seconds
+        with self.views.write() as tx:
+            now = self.clock()
+            tx.execute("DELETE FROM sign_in_throttle WHERE slot < ?", (int(now // window) - 1,))
+            key = _key("form", client)
+            self._count(tx, key, self.limits.forms_per_client, "from your address", now)
 
     def _count(self, tx: Tx, key: str, limit: int, what: str, now: float) -> None:
         """Count one attempt for `key`; refuse it (TooManyAttemptsError) past `limit` in the

@@ -41,6 +41,8 @@ class OpenTicket(Command):
     priority: Priority = Priority.NORMAL
     requester_email: str | None = Field(default=None, max_length=320)
     channel: Channel = Channel.API
+    item_type: str | None = Field(default=None, max_length=40)
+    fields: dict[str, str] = Field(default_factory=dict, max_length=30)
 
 
 class MoveTicket(Command):

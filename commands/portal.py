@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 from uuid import UUID, uuid4
 
 from pydantic import Field, SecretStr
@@ -24,23 +24,30 @@ from commands.application import LedgerDesk
 from commands.customers import load_contact, require_customer_manager
 from commands.errors import InvalidTokenError, TicketNotFoundError
 from commands.models import Command, CommandResult, Context, OpenTicket
-from commands.tickets import open_ticket
+from commands.tickets import item_type_for, open_ticket
 from commands.unit_of_work import UnitOfWork, run
 from commands.users import new_token_parts
 from domain.company_settings import COMPANY_SETTINGS_ID, CompanySettings, in_force
 from domain.contact import Contact, contact_id_for, may_see_item_of, sees_items_of
 from domain.customer import Organisation
-from domain.errors import DomainError, InvalidCredentialsError, PermissionDeniedError
+from domain.errors import (
+    DomainError,
+    InvalidCredentialsError,
+    InvalidValueError,
+    PermissionDeniedError,
+)
+from domain.intake.item_types import check_submission
 from domain.item_numbers import COUNTER_ID, item_id
 from domain.mail.thread import MailThread, thread_id_for
 from domain.reading import mark_read
 from domain.task import Task
 from domain.ticket import Ticket
-from domain.values import Actor, Channel
+from domain.values import Actor, Channel, Priority
 from domain.work_item import CUSTOMER
 
 INVITATION_PREFIX = "ldp"
 SIGN_IN_LINK_PREFIX = "lds"
+CONFIRMATION_PREFIX = "ldf"  # A web form's confirmation link (commands.intake.submissions).
 SESSION_PREFIX = "ldc"
 PORTAL_INVITATION_TTL = timedelta(days=7)
 SIGN_IN_LINK_TTL = timedelta(minutes=30)
@@ -74,6 +81,11 @@ class OpenPortalTicket(Command):
     title: str = Field(min_length=1, max_length=500)
     description: str = Field(default="", max_length=200_000)
     attachments: list[PortalFile] = Field(default_factory=list, max_length=10)
+    item_type: str = Field(default="ticket", max_length=40)
+    priority: str = Field(default="", max_length=20)
+    fields: dict[str, str] = Field(default_factory=dict, max_length=30)
+    # Where it came from: the portal, or a form a signed-in contact filled in.
+    channel: Literal[Channel.PORTAL, Channel.WEBFORM] = Channel.PORTAL
 
 
 class PostPortalReply(Command):
@@ -110,6 +122,10 @@ def format_invitation(contact_id: UUID, secret: str) -> str:
 
 def format_sign_in_link(contact_id: UUID, secret: str) -> str:
     return f"{SIGN_IN_LINK_PREFIX}_{contact_id.hex}_{secret}"
+
+
+def format_confirmation(submission_id: UUID, secret: str) -> str:
+    return f"{CONFIRMATION_PREFIX}_{submission_id.hex}_{secret}"
 
 
 def format_session(contact_id: UUID, token_id: str, secret: str) -> str:
@@ -220,13 +236,27 @@ def issue_sign_in_link(
     return [mail(contact, expires), contact]
 
 
+class Addressee(Protocol):
+    """Who an access mail is to, and what its link is about: a contact (portal mail) or a
+    form submission (its confirmation)."""
+
+    @property
+    def id(self) -> UUID: ...
+
+    @property
+    def email(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
 class AccountMailer(Protocol):
-    """Mail out, as the portal needs it: whether mail can leave, and a queued account mail."""
+    """Mail out, as the portal needs it: whether mail can leave, and a queued access mail."""
 
     def configured(self) -> bool: ...
 
     def queue_account_mail(
-        self, *, kind: str, contact: Contact, nonce: str, expires_at: str, ctx: Context
+        self, *, kind: str, contact: Addressee, nonce: str, expires_at: str, ctx: Context
     ) -> Any: ...
 
 
@@ -282,19 +312,30 @@ def open_portal_ticket(cmd: OpenPortalTicket, uow: UnitOfWork, ctx: Context) -> 
     """A ticket in the Inbox with the customer as requester (the one staff handler a
     customer context reaches, with a command built here, never from the request)."""
     contact = customer_of(uow, ctx)
+    kind = item_type_for(uow, cmd.item_type, "ticket")
+    if not kind["customer_visible"]:
+        raise InvalidValueError("item_type", f"customers may not open a {cmd.item_type!r}")
+    sent = check_submission(
+        kind,
+        {"title": cmd.title, "description": cmd.description, "priority": cmd.priority,
+         **cmd.fields},
+    )  # fmt: skip
     opened = OpenTicket(
-        title=cmd.title,
-        description=cmd.description,
+        title=sent.title,
+        description=sent.description,
+        priority=Priority(sent.priority),
         requester_email=contact.email,
-        channel=Channel.PORTAL,
+        channel=cmd.channel,
+        item_type=kind["key"],
+        fields=sent.values,
     )
     saved = open_ticket(opened, uow, ctx)
     ticket = next(a for a in saved if isinstance(a, Ticket))
-    _attach(ticket, cmd.attachments, ctx)
+    attach_files(ticket, cmd.attachments, ctx)
     return saved
 
 
-def _attach(item: Ticket | Task, files: list[PortalFile], ctx: Context) -> None:
+def attach_files(item: Ticket | Task, files: list[PortalFile], ctx: Context) -> None:
     """A customer's files on the item, customer-visible (they sent them)."""
     for file in files:
         item.add_attachment(
@@ -317,7 +358,7 @@ def post_portal_reply(cmd: PostPortalReply, uow: UnitOfWork, ctx: Context) -> li
         actor=ctx.actor,
         correlation_id=ctx.correlation_id,
     )
-    _attach(item, cmd.attachments, ctx)
+    attach_files(item, cmd.attachments, ctx)
     return [item]
 
 

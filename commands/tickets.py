@@ -30,6 +30,13 @@ from commands.unit_of_work import UnitOfWork
 from commands.users import acting_user
 from domain.access import ProjectRole, may_comment, may_edit_item
 from domain.errors import PermissionDeniedError
+from domain.intake.item_types import (
+    DEFAULT_TYPE,
+    ITEM_TYPES_ID,
+    ItemTypes,
+    check_fields,
+    usable,
+)
 from domain.project import INBOX_ID, Project
 from domain.team import Team
 from domain.ticket import Ticket
@@ -56,27 +63,48 @@ def require_app(user: User | None, item: WorkItem) -> None:
     (require_tickets_app if isinstance(item, Ticket) else require_tasks_app)(user)
 
 
-def open_ticket(cmd: OpenTicket, uow: UnitOfWork, ctx: Context) -> list[Any]:
+def open_ticket(
+    cmd: OpenTicket, uow: UnitOfWork, ctx: Context, requester_name: str = ""
+) -> list[Any]:
+    """A ticket of its item type (`ticket` by default), placed where the caller says or
+    else where its type puts its items (the Inbox by default); a requester seen for the
+    first time becomes a contact named `requester_name`."""
+    kind = item_type_for(uow, cmd.item_type or DEFAULT_TYPE["ticket"], "ticket")
+    fields = check_fields(kind, cmd.fields)
+    target = (
+        UUID(kind["project_id"]) if kind["project_id"] else INBOX_ID,
+        UUID(kind["folder_id"]) if kind["folder_id"] else None,
+    )
     if ctx.actor.kind == "customer":
-        # Customers (through the portal) open tickets in the Inbox, nowhere else.
-        if cmd.project_id not in (None, INBOX_ID) or cmd.folder_id is not None:
-            raise PermissionDeniedError("customers open tickets in the Inbox only")
-        project = load_project(uow, INBOX_ID, ctx)
+        # Customers open tickets where their type puts them, nowhere else.
+        if (cmd.project_id or target[0], cmd.folder_id or target[1]) != target:
+            raise PermissionDeniedError("customers open requests where their type puts them")
+        project_id, folder_id = target
+        project = load_project(uow, project_id, ctx)
     else:
         require_tickets_app(acting_user(uow, ctx))
-        project = load_project(uow, cmd.project_id or INBOX_ID, ctx)
+        project_id, folder_id = (cmd.project_id, cmd.folder_id) if cmd.project_id else target
+        project = load_project(uow, project_id, ctx)
         require_role(uow, ctx, project, CREATORS, "open items here")
     return new_ticket(
         uow,
         ctx,
         project,
-        cmd.folder_id,
+        folder_id,
         title=cmd.title,
         description=cmd.description,
         requester_email=cmd.requester_email,
         channel=cmd.channel,
         priority=cmd.priority.value,
+        item_type=kind["key"],
+        fields=fields,
+        requester_name=requester_name,
     )
+
+
+def item_type_for(uow: UnitOfWork, key: str, kind: str) -> dict[str, Any]:
+    """The definition of item type `key`, usable for a new item of `kind` (422 if not)."""
+    return usable(uow.get(ITEM_TYPES_ID, ItemTypes), key, kind)
 
 
 def new_ticket(

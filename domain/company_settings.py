@@ -3,9 +3,11 @@ which features. One aggregate for the install; every change is an event, so the 
 who switched what, and when, is kept.
 
 Only the switches something honours are here: a switch nothing obeys would be a lie.
-Apps: `portal` (the portal's pages and API), `knowledge_base` (the `/kb` pages).
+Apps: `portal` (the portal's pages and API), `knowledge_base` (the `/kb` pages),
+`web_forms` (the public forms `/forms/{form}`).
 Features: `customer_status_changes` (customers may close and reopen their requests in the
-portal)."""
+portal), `anonymous_forms` (a form marked anonymous takes submissions from people who are not
+signed in, once they confirm their address)."""
 
 from __future__ import annotations
 
@@ -18,8 +20,8 @@ from domain.errors import InvalidValueError
 from domain.values import Actor
 
 COMPANY_SETTINGS_ID = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/company/settings")
-APPS: dict[str, bool] = {"portal": True, "knowledge_base": True}
-FEATURES: dict[str, bool] = {"customer_status_changes": False}
+APPS: dict[str, bool] = {"portal": True, "knowledge_base": True, "web_forms": True}
+FEATURES: dict[str, bool] = {"customer_status_changes": False, "anonymous_forms": True}
 
 
 def checked_changes(apps: dict[str, Any], features: dict[str, Any]) -> dict[str, dict[str, bool]]:

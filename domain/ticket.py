@@ -33,7 +33,8 @@ class Ticket(WorkItem, Aggregate):
     # class_version 2: snapshots of version 1 had no project, folder or creator.
     # class_version 3: snapshots of version 2 had no conversion mark.
     # class_version 4: snapshots of version 3 had no logged time.
-    class_version = 4
+    # class_version 5: snapshots of version 4 had no item type or form fields.
+    class_version = 5
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -52,6 +53,12 @@ class Ticket(WorkItem, Aggregate):
     def upcast_v3_v4(state: dict[str, Any]) -> None:
         """Bring a version-3 snapshot's state to the shape of version 4."""
         state["logged"] = {}
+
+    @staticmethod
+    def upcast_v4_v5(state: dict[str, Any]) -> None:
+        """Bring a version-4 snapshot's state to the shape of version 5."""
+        state["item_type"] = "ticket"
+        state["fields"] = {}
 
     if TYPE_CHECKING:  # Defined at runtime by the @event decorators below.
         Retitled: ClassVar[type[Aggregate.Event]]
@@ -83,10 +90,12 @@ class Ticket(WorkItem, Aggregate):
 
     class Opened(Aggregate.Created):
         """The ticket exists. v2 added `channel` (v1 tickets all came from the API);
-        v3 added `project_id` and `folder_id` (earlier tickets are in the Inbox)."""
+        v3 added `project_id` and `folder_id` (earlier tickets are in the Inbox); v4 added
+        `item_type` and `fields`, the custom fields of its type's form (earlier tickets are
+        of type `ticket`, with none)."""
 
         TOPIC = "ledgerdesk:Ticket.Opened"
-        class_version = 3
+        class_version = 4
         number: int
         title: str
         description: str
@@ -97,6 +106,8 @@ class Ticket(WorkItem, Aggregate):
         state: str
         project_id: str
         folder_id: str | None
+        item_type: str
+        fields: dict[str, str]
         actor: str
         correlation_id: str
 
@@ -108,6 +119,11 @@ class Ticket(WorkItem, Aggregate):
         def upcast_v2_v3(state: dict[str, Any]) -> None:
             state["project_id"] = str(INBOX_ID)
             state["folder_id"] = None
+
+        @staticmethod
+        def upcast_v3_v4(state: dict[str, Any]) -> None:
+            state["item_type"] = "ticket"
+            state["fields"] = {}
 
     @event(Opened)
     def __init__(
@@ -122,12 +138,16 @@ class Ticket(WorkItem, Aggregate):
         state: str,
         project_id: str,
         folder_id: str | None,
+        item_type: str,
+        fields: dict[str, str],
         actor: str,
         correlation_id: str,
     ) -> None:
         self.number = number
         self.project_id = project_id
         self.folder_id = folder_id
+        self.item_type = item_type
+        self.fields = dict(fields)
         self.created_by = actor
         self.team_id: str | None = None
         self.title = title
@@ -156,6 +176,8 @@ class Ticket(WorkItem, Aggregate):
         project_id: UUID = INBOX_ID,
         folder_id: UUID | None = None,
         lifecycle: Lifecycle = DEFAULT_TICKET_LIFECYCLE,
+        item_type: str = "ticket",
+        fields: dict[str, str] | None = None,
     ) -> Ticket:
         """Open a ticket with the next item number, in a project (the Inbox by default)."""
         title = check_title(title)
@@ -173,6 +195,8 @@ class Ticket(WorkItem, Aggregate):
             state=status.state.value,
             project_id=str(project_id),
             folder_id=str(folder_id) if folder_id else None,
+            item_type=item_type,
+            fields=dict(fields or {}),
             actor=actor.ref,
             correlation_id=correlation_id,
         )

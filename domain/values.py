@@ -90,6 +90,7 @@ class Channel(StrEnum):
     API = "api"
     EMAIL = "email"
     PORTAL = "portal"
+    WEBFORM = "webform"
     CHAT = "chat"
     IMPORT = "import"
 

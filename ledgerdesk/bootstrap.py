@@ -26,6 +26,8 @@ from commands.blobs import BlobStore
 from commands.company_settings import CompanySettingsService
 from commands.credentials import Credentials
 from commands.customers import CustomerService
+from commands.intake.catalogue import IntakeCatalogue
+from commands.intake.submissions import SubmissionService
 from commands.knowledge_base import KnowledgeBaseService
 from commands.mail.mailboxes import MailboxService
 from commands.mail.outgoing.service import MailOutService, OutgoingConfig
@@ -98,6 +100,7 @@ class Container:
                     per_client=self.settings.sign_in_attempts_per_client,
                     per_address=self.settings.sign_in_failures_per_address,
                     window_seconds=self.settings.sign_in_window_seconds,
+                    forms_per_client=self.settings.form_submissions_per_client,
                 ),
             ),
             positions=self.positions,
@@ -106,6 +109,8 @@ class Container:
             mail_out=self.mail_out,
             company=CompanySettingsService(self.app),
             kb=KnowledgeBaseService(self.app),
+            intake=IntakeCatalogue(self.app),
+            submissions=SubmissionService(self.app, self.mail.secret, self.mail_out),
             max_attachment_bytes=self.settings.max_attachment_bytes,
             max_mail_bytes=self.settings.max_mail_bytes,
             max_json_bytes=self.settings.max_json_bytes,

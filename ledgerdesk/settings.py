@@ -68,6 +68,12 @@ class Settings(BaseSettings):
         description="Sign-in attempts (passwords, invitations) one client address may make"
         " in any sign_in_window_seconds; more answer 429.",
     )
+    form_submissions_per_client: int = Field(
+        default=20,
+        ge=1,
+        description="Web form submissions from one client address in any"
+        " sign_in_window_seconds; more answer 429 (a page saying so).",
+    )
     sign_in_failures_per_address: int = Field(
         default=10,
         ge=1,

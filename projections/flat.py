@@ -42,9 +42,10 @@ FILTERS = {
     "folder": "folder_id",
     "team": "team_id",
     "kind": "kind",
+    "item_type": "item_type",
 }
 COLUMNS = (
-    "id, number, kind, title, status, state, priority, requester_email, assignees,"
+    "id, number, kind, item_type, title, status, state, priority, requester_email, assignees,"
     " project_id, folder_id, team_id, converted_from_ticket, created_at, updated_at"
 )
 
@@ -55,15 +56,17 @@ class FlatProjection(Projection):
     name = "flat"
     tables = ("flat_items", "flat_item_assignees")
     topics = topics_of(Ticket) | topics_of(Task)
-    schema_version = 3  # 2: project_id, folder_id, team_id; 3: tasks, converted_from_ticket
+    # 2: project_id, folder_id, team_id; 3: tasks, converted_from_ticket; 4: item_type
+    schema_version = 4
 
     def create(self, tx: Tx, t: Tables) -> None:
         items, assignees = t["flat_items"], t["flat_item_assignees"]
         tx.execute(
             f"CREATE TABLE IF NOT EXISTS {items} ("
             " id TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE, kind TEXT NOT NULL,"
-            " title TEXT NOT NULL, description TEXT NOT NULL, status TEXT NOT NULL,"
-            " state TEXT NOT NULL, priority TEXT NOT NULL, priority_rank INTEGER NOT NULL,"
+            " item_type TEXT NOT NULL, title TEXT NOT NULL, description TEXT NOT NULL,"
+            " status TEXT NOT NULL, state TEXT NOT NULL, priority TEXT NOT NULL,"
+            " priority_rank INTEGER NOT NULL,"
             " requester_email TEXT, assignees TEXT NOT NULL, project_id TEXT NOT NULL,"
             " folder_id TEXT, team_id TEXT, converted_from_ticket INTEGER,"
             " created_at TEXT NOT NULL, updated_at TEXT NOT NULL, version INTEGER NOT NULL)"
@@ -83,6 +86,7 @@ class FlatProjection(Projection):
             "folder_id",
             "team_id",
             "kind",
+            "item_type",
         ):
             tx.execute(f"CREATE INDEX IF NOT EXISTS {items}_{column} ON {items} ({column}, number)")
         tx.execute(f"CREATE INDEX IF NOT EXISTS {assignees}_user ON {assignees} (user_id, item_id)")
@@ -100,15 +104,17 @@ class FlatProjection(Projection):
 def _opened(tx: Tx, t: Tables, e: Any) -> None:
     carried = getattr(e, "carried", None) or {}
     assignees = sorted(carried.get("assignees", []))
+    kind = "task" if topic_name(e) == "Task.Planned" else "ticket"
     tx.execute(
-        f"INSERT INTO {t['flat_items']} (id, number, kind, title, description, status, state,"
-        " priority, priority_rank, requester_email, assignees, project_id, folder_id,"
-        " team_id, converted_from_ticket, created_at, updated_at, version)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO {t['flat_items']} (id, number, kind, item_type, title, description,"
+        " status, state, priority, priority_rank, requester_email, assignees, project_id,"
+        " folder_id, team_id, converted_from_ticket, created_at, updated_at, version)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             str(e.originator_id),
             e.number,
-            "task" if topic_name(e) == "Task.Planned" else "ticket",
+            kind,
+            "task" if kind == "task" else e.item_type,
             e.title,
             e.description,
             e.status,
@@ -215,6 +221,7 @@ class FlatQuery:
     folder: str | None = None
     team: str | None = None
     kind: str | None = None
+    item_type: str | None = None
     q: str | None = None
     sort: str = "-number"
     cursor: str | None = None

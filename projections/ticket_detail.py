@@ -46,6 +46,8 @@ def _opened(doc: Doc, e: Any) -> None:
         priority=e.priority,
         requester_email=e.requester_email,
         channel=e.channel,
+        item_type=e.item_type,
+        fields=dict(e.fields),
         project_id=e.project_id,
         folder_id=e.folder_id,
         team_id=None,
@@ -77,6 +79,8 @@ def _planned(doc: Doc, e: Any) -> None:
         priority=e.priority,
         requester_email=e.requester_email,
         channel=seed.get("channel", "api"),
+        item_type="task",
+        fields=seed.get("fields", {}),
         project_id=e.project_id,
         folder_id=e.folder_id,
         team_id=carried.get("team_id"),
@@ -338,7 +342,7 @@ class TicketDetailProjection(Projection):
         | {MailNotSent.TOPIC, MessagesRead.TOPIC}
     )
     # 2: project_id, folder_id, team_id in the document; 3: tasks and conversions
-    schema_version = 5  # 4: logged time; 5: read marks, mail not sent
+    schema_version = 6  # 4: logged time; 5: read marks, mail not sent; 6: item types
 
     def create(self, tx: Tx, t: Tables) -> None:
         tx.execute(

@@ -1,5 +1,5 @@
-"""The customer app's pages (server-rendered, translated, branded): the portal for now; the
-web forms and the knowledge base join it here."""
+"""The customer app's pages (server-rendered, translated, branded): the portal (requests and
+shared projects), the web forms and the knowledge base."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 from starlette.types import Scope
 
-from api.pages import brand, knowledge_base, portal, requests
+from api.pages import brand, knowledge_base, portal, projects, requests, web_forms
 from api.pages.forms import MAX_FIELD, FormRefusedError
 from api.pages.rendering import render
 from api.pages.security import CsrfError
@@ -28,6 +28,8 @@ def install(app: FastAPI) -> None:
     app.include_router(brand.router)
     app.include_router(portal.router)
     app.include_router(requests.router)
+    app.include_router(web_forms.router)
+    app.include_router(projects.router)
     app.include_router(knowledge_base.router)
     app.mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="assets")
 
@@ -63,6 +65,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(knowledge_base.KnowledgeBaseOffError)
     def knowledge_base_off(request: Request, exc: knowledge_base.KnowledgeBaseOffError) -> Response:
         return render(request, "switched_off.html", 404, what="knowledge_base")
+
+    @app.exception_handler(web_forms.WebFormsOffError)
+    def web_forms_off(request: Request, exc: web_forms.WebFormsOffError) -> Response:
+        return render(request, "switched_off.html", 404, what="web_forms")
 
     @app.exception_handler(portal.PortalOffError)
     def portal_off(request: Request, exc: portal.PortalOffError) -> Response:

@@ -68,8 +68,11 @@ def to_login(request: Request) -> Response:
 
 
 # A portal page's path (letters, digits, '-' and '_' between slashes: no '.' segment, no
-# other host) and a query of URL-safe characters (so a Location header carries it as is).
-_NEXT = re.compile(r"/portal(?:/[A-Za-z0-9_-]+)*/?(?:\?[A-Za-z0-9_.~%=&+-]*)?")
+# other host) or a web form's, and a query of URL-safe characters (so a Location header
+# carries it as is).
+_NEXT = re.compile(
+    r"(?:/portal(?:/[A-Za-z0-9_-]+)*|/forms/[a-z][a-z0-9_]*)/?(?:\?[A-Za-z0-9_.~%=&+-]*)?"
+)
 
 
 def _safe_next(value: str | None) -> str:

@@ -81,6 +81,9 @@ def render(
         csrf=csrf_token(config, seed),
         when=lambda moment: i18n.when(moment, language),
         number=lambda value: i18n.number(value, language),
+        day=lambda value: i18n.day(value, language),
+        month=lambda value: i18n.month(value, language),
+        percent=lambda value: i18n.percent(value, language),
         **context,
     )
     response = HTMLResponse(body, status_code=status)

@@ -33,6 +33,7 @@ from commands.portal import (
     PostPortalReply,
 )
 from domain.errors import DomainError, PermissionDeniedError
+from domain.intake.item_types import FieldValueError, check_submission
 from domain.item_numbers import MAX_ITEM_NUMBER
 from projections.base import InvalidCursorError, current_tables
 from projections.portal import get_portal_ticket, list_portal_tickets
@@ -253,13 +254,46 @@ def download(request: Request, number: Number, attachment_id: uuid.UUID) -> Resp
 
 
 @router.get("/portal/new")
-def new_request_page(request: Request) -> Response:
+def new_request_page(
+    request: Request, type: Annotated[str, Query(max_length=40)] = "ticket"
+) -> Response:
     caller = caller_of(request)
     if caller is None:
         return to_login(request)
+    return _new(request, caller, type)
+
+
+def _new(
+    request: Request,
+    caller: PortalCaller,
+    key: str,
+    status: int = 200,
+    values: dict[str, str] | None = None,
+    problem: dict[str, str] | None = None,
+    error: str | None = None,
+) -> Response:
+    """The new-request form for item type `key` (the first customers may choose, if it is
+    not one), with what was sent and what was wrong with it."""
+    types = customer_types(request)
+    kind = next((t for t in types if t["key"] == key), types[0])
     return render(
-        request, "portal/new.html", contact=caller.contact, error=None, title="", description=""
+        request, "portal/new.html", status, contact=caller.contact, types=types, kind=kind,
+        values=values or {}, problem=problem, error=error,
+    )  # fmt: skip
+
+
+def customer_types(request: Request) -> list[dict[str, Any]]:
+    """The item types customers may choose (tickets, not retired), `ticket` first."""
+    types = services_of(request).intake.item_types().values()
+    chosen = [t for t in types if t["kind"] == "ticket" and t["customer_visible"]]
+    return sorted(
+        (t for t in chosen if not t["retired"]), key=lambda t: (t["key"] != "ticket", t["name"])
     )
+
+
+def sent_values(form: Form, kind: dict[str, Any]) -> dict[str, str]:
+    """The values of the type's fields in `form`."""
+    return {f["key"]: form.text(f["key"]) for f in kind["fields"]}
 
 
 @router.post("/portal/new", openapi_extra=WITH_FILES)
@@ -272,20 +306,22 @@ def _open(request: Request, form: Form, correlation_id: str) -> Response:
     caller = caller_of(request)
     if caller is None:
         return to_login(request)
-    title, description = form.text("title").strip(), form.text("description").strip()
-
-    def again(status: int, error: str) -> Response:
-        return render(
-            request, "portal/new.html", status, contact=caller.contact, error=error,
-            title=title, description=description,
-        )  # fmt: skip
-
-    if not title or len(title) > 500:
-        return again(422, "title")
+    key = form.text("item_type") or "ticket"
+    kind = next((t for t in customer_types(request) if t["key"] == key), None)
+    if kind is None:
+        return _new(request, caller, "ticket", 422)
+    values = sent_values(form, kind)
     try:
+        sent = check_submission(kind, values)  # Before storing any bytes.
         stored = stored_files(request, form)
+    except FieldValueError as wrong:
+        problem = {"field": wrong.field, "code": wrong.code}
+        return _new(request, caller, key, 422, values, problem)
     except AttachmentTooLargeError:
-        return again(413, "too-large")
-    cmd = OpenPortalTicket(title=title, description=description, attachments=stored)
+        return _new(request, caller, key, 413, values, error="too-large")
+    cmd = OpenPortalTicket(
+        title=sent.title, description=sent.description, priority=sent.priority,
+        fields=sent.values, item_type=key, attachments=stored,
+    )  # fmt: skip
     result = services_of(request).portal.open_ticket(cmd, customer_context(caller, correlation_id))
     return redirect(request, f"/portal/items/{result.number}", result.position)

@@ -20,11 +20,19 @@ class Apps(Body):
     knowledge_base: bool | None = Field(
         default=None, description="The knowledge base's pages (/kb); staff keep its API."
     )
+    web_forms: bool | None = Field(
+        default=None, description="The public forms' pages (/forms/{form}); staff keep their API."
+    )
 
 
 class Features(Body):
     customer_status_changes: bool | None = Field(
         default=None, description="Customers may close and reopen their requests in the portal."
+    )
+    anonymous_forms: bool | None = Field(
+        default=None,
+        description="Forms marked anonymous take submissions from people not signed in, once"
+        " they confirm their address by email.",
     )
 
 
@@ -36,10 +44,12 @@ class SettingsPatch(Body):
 class AppsOut(BaseModel):
     portal: bool
     knowledge_base: bool
+    web_forms: bool
 
 
 class FeaturesOut(BaseModel):
     customer_status_changes: bool
+    anonymous_forms: bool
 
 
 class SettingsOut(BaseModel):

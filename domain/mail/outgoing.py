@@ -36,11 +36,17 @@ class MailKind(StrEnum):
     MENTION = "mention"
     PORTAL_INVITATION = "portal_invitation"
     PORTAL_SIGN_IN = "portal_sign_in"
+    FORM_CONFIRMATION = "form_confirmation"
 
     @property
     def about_an_account(self) -> bool:
-        """Mail about a customer's access to the portal, not about an item (number 0)."""
-        return self in (MailKind.PORTAL_INVITATION, MailKind.PORTAL_SIGN_IN)
+        """Mail about a person's access, not about an item (number 0): the portal's, or the
+        confirmation of the address a web form was sent from."""
+        return self in (
+            MailKind.PORTAL_INVITATION,
+            MailKind.PORTAL_SIGN_IN,
+            MailKind.FORM_CONFIRMATION,
+        )
 
     def auto_submitted(self, passes_on_automatic: bool = False) -> str | None:
         """RFC 3834: an acknowledgement is an automatic reply, a notice automatic; a message
@@ -53,6 +59,7 @@ class MailKind(StrEnum):
             MailKind.MENTION: "auto-generated",
             MailKind.PORTAL_INVITATION: "auto-generated",
             MailKind.PORTAL_SIGN_IN: "auto-generated",
+            MailKind.FORM_CONFIRMATION: "auto-generated",
         }.get(self)
         return own or ("auto-generated" if passes_on_automatic else None)
 

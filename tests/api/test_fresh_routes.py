@@ -135,6 +135,14 @@ def world(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
         "portal_attachment": on_portal.headers["X-Attachment-ID"],
         "article_id": article["id"],
         "slug": article["slug"],
+        # An item type's key, and a form's (the same: both paths take `{key}`)
+        "key": made(
+            post(
+                "/api/v1/forms",
+                json={"key": "feedback", "name": "Feedback", "item_type": "feedback"},
+            )
+        )["key"],
+        "token": "ldf_00000000000000000000000000000000_unknown",  # A form's confirmation
         "invitation": made(post(f"/api/v1/contacts/{contact['id']}/portal-invitations"))[
             "invitation"
         ],

@@ -97,7 +97,33 @@ def test_no_payload_runs_on_any_customer_page(page: Page, site: Site) -> None:
     for payload in PAYLOADS[:20]:
         page.goto(f"/kb/search?q={quote(payload)}")
         seen.append(page.content())
+    # Item types and web forms: payloads as a type's name, custom field labels and choices,
+    # and a form's name and intro; the contact opens the new-request page of each type
+    for index, payload in enumerate(PAYLOADS[:20]):
+        fields = [
+            {"key": "title", "required": True},
+            {"key": "extra", "label": payload, "type": "text"},
+            {"key": "pick", "label": payload, "type": "choice", "choices": [payload]},
+        ]
+        made = admin.post(
+            "/api/v1/item-types", json={"key": f"x{index}", "name": payload, "fields": fields}
+        )
+        assert made.status_code == 201, (payload, made.text)
+        form = {
+            "key": f"f{index}",
+            "name": payload,
+            "intro": payload,
+            "item_type": f"x{index}",
+            "anonymous": True,
+        }
+        assert admin.post("/api/v1/forms", json=form).status_code == 201, payload  # fmt: skip
+        for path in (f"/portal/new?type=x{index}", f"/forms/f{index}"):
+            page.goto(path)
+            seen.append(page.content())
     page.context.clear_cookies()
+    for index in range(20):
+        page.goto(f"/forms/f{index}")  # Signed out: the prompt to sign in, with the payloads
+        seen.append(page.content())
     for payload in PAYLOADS[:10]:
         page.goto(f"/portal/login?next={quote('/portal' + payload)}")
         seen.append(page.content())

@@ -139,7 +139,8 @@ class RunnerProcess:
         return code
 
     def errors(self) -> str:
-        self.stderr.flush()
+        if not self.stderr.closed:
+            self.stderr.flush()
         return self.log.read_text()[-4000:]
 
 

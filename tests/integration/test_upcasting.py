@@ -336,5 +336,38 @@ def test_contact_and_project_snapshots_from_before_passwords_failing_mail_and_sl
     assert (contact.portal_password_hash, contact.mail_failing) == (None, None)
     assert contact.portal_sign_in_link is None
     assert project.slug is None
+    assert project.shared_with == []
     project.change_slug("old", Actor.system("tests"), "c")
+    project.share_with_organisation(uuid5(NAMESPACE_URL, "urn:acme"), Actor.system("tests"), "c")
     contact.mail_received(Actor.system("tests"), "c")
+
+
+def test_a_project_snapshot_from_before_customer_shares_loads_unshared(
+    container: bootstrap.Container,
+) -> None:
+    # Given a project whose newest snapshot was taken by version 2 (a slug, no shares)
+    stamp = datetime(2027, 1, 5, 12, 0, tzinfo=UTC)
+    project_id = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/tests/v2-project")
+    assert container.app.snapshots is not None
+    container.app.snapshots.put(
+        [
+            Snapshot(
+                originator_id=project_id,
+                originator_version=3,
+                timestamp=stamp,
+                topic="ledgerdesk:Project",
+                state={
+                    "_created_on": stamp, "_modified_on": stamp, "name": "Website",
+                    "customer_ids": [], "portfolio_id": None, "members": {}, "teams": {},
+                    "join_requests": [], "slug": "website", "class_version": 2,
+                },
+            )
+        ]
+    )  # fmt: skip
+    # When it is loaded (from its snapshot)
+    project = container.app.repository.get(project_id)
+    # Then it is shared with no organisation, keeps its slug, and takes a share
+    assert (project.name, project.slug, project.shared_with) == ("Website", "website", [])
+    acme = uuid5(NAMESPACE_URL, "urn:acme")
+    project.share_with_organisation(acme, Actor.system("tests"), "c")
+    assert project.shared_with == [str(acme)]

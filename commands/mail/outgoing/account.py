@@ -1,5 +1,6 @@
-"""Mail about a customer's access to the portal, not about an item: the invitation to choose
-a password, and the one-time sign-in link.
+"""Mail about a person's access, not about an item: the invitation to choose a portal
+password, the one-time sign-in link, and the link that confirms the address a web form was
+sent from.
 
 The link's secret is never in the log: the queued mail holds a random nonce, and the secret
 is an HMAC of it with the install's key, made again when the mail is built; the contact's
@@ -13,23 +14,40 @@ from uuid import UUID
 from commands.mail.outgoing.compose import Envelope, compose
 from commands.mail.outgoing.templates import TemplateProblem, render
 from commands.models import Context
-from commands.portal import derived_secret, format_invitation, format_sign_in_link
-from domain.contact import Contact
+from commands.portal import (
+    Addressee,
+    derived_secret,
+    format_confirmation,
+    format_invitation,
+    format_sign_in_link,
+)
 from domain.mail.addresses import our_message_id
 from domain.mail.outgoing import MailKind, OutboundMail, Recipient
 
-PATHS = {MailKind.PORTAL_INVITATION: "/portal/invite/", MailKind.PORTAL_SIGN_IN: "/portal/sign-in/"}
-PURPOSES = {MailKind.PORTAL_INVITATION: "invite", MailKind.PORTAL_SIGN_IN: "sign-in"}
+PATHS = {
+    MailKind.PORTAL_INVITATION: "/portal/invite/",
+    MailKind.PORTAL_SIGN_IN: "/portal/sign-in/",
+    MailKind.FORM_CONFIRMATION: "/forms/confirm/",
+}
+PURPOSES = {
+    MailKind.PORTAL_INVITATION: "invite",
+    MailKind.PORTAL_SIGN_IN: "sign-in",
+    MailKind.FORM_CONFIRMATION: "form",
+}
 TOKENS = {
     MailKind.PORTAL_INVITATION: format_invitation,
     MailKind.PORTAL_SIGN_IN: format_sign_in_link,
+    MailKind.FORM_CONFIRMATION: format_confirmation,
 }
+
+# What a link is about, in the queued mail's context: a contact, or a form submission.
+SUBJECT_KEY = {MailKind.FORM_CONFIRMATION: "submission_id"}
 
 
 def account_mail(
     *,
     kind: MailKind,
-    contact: Contact,
+    contact: Addressee,
     nonce: str,
     expires_at: str,
     secret: bytes,
@@ -43,7 +61,11 @@ def account_mail(
         kind=kind,
         number=0,
         to=Recipient(contact.email, contact.name, f"customer:{contact.email}"),
-        context={"contact_id": str(contact.id), "nonce": nonce, "expires_at": expires_at},
+        context={
+            SUBJECT_KEY.get(kind, "contact_id"): str(contact.id),
+            "nonce": nonce,
+            "expires_at": expires_at,
+        },
         mail_message_id=our_message_id(secret, 0, key, domain),
         actor=ctx.actor,
         correlation_id=ctx.correlation_id,
@@ -53,7 +75,7 @@ def account_mail(
 def link_of(mail: OutboundMail, secret: bytes, public_url: str) -> str:
     kind = MailKind(mail.kind)
     token = TOKENS[kind](
-        UUID(mail.context["contact_id"]),
+        UUID(mail.context[SUBJECT_KEY.get(kind, "contact_id")]),
         derived_secret(secret, PURPOSES[kind], mail.context["nonce"]),
     )
     return f"{public_url}{PATHS[kind]}{token}"

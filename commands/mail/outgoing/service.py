@@ -37,6 +37,7 @@ from commands.mail.outgoing.smtp import (
 )
 from commands.mail.outgoing.templates import TemplateProblem, render
 from commands.models import Context
+from commands.portal import Addressee
 from commands.unit_of_work import UnitOfWork, run
 from domain.contact import Contact, contact_id_for
 from domain.errors import InvalidValueError
@@ -247,7 +248,7 @@ class MailOutService:
         return self.server() is not None
 
     def queue_account_mail(
-        self, *, kind: str, contact: Contact, nonce: str, expires_at: str, ctx: Context
+        self, *, kind: str, contact: Addressee, nonce: str, expires_at: str, ctx: Context
     ) -> OutboundMail:
         return account_mail(
             kind=MailKind(kind), contact=contact, nonce=nonce, expires_at=expires_at,

@@ -34,6 +34,9 @@ ANONYMOUS = "<template>"
 TOO_DEEP = "nested too deeply, or a macro that calls itself without end"
 TOO_LARGE = "needs more memory than a mail may take"
 
+# Mail about a person's access (no item, no message, no tag), by kind.
+ACCESS_KINDS = frozenset(k.value for k in MailKind if k.about_an_account)
+
 
 class TemplateProblem(InvalidValueError):
     """A template that does not compile or render: which part, which line, what."""
@@ -143,7 +146,7 @@ def shapes(kind: str, context: dict[str, Any]) -> list[dict[str, Any]]:
     """Every shape real data of `kind` takes: with and without attachments, and without a
     message for kinds that are not about one (the layout frames every kind)."""
     bare = {**context, "attachments": []}
-    if kind in (MailKind.PORTAL_INVITATION, MailKind.PORTAL_SIGN_IN):
+    if kind in ACCESS_KINDS:
         return [context]
     if kind in (MailKind.ACKNOWLEDGEMENT, MailKind.ASSIGNMENT):
         return [{**bare, "message": None}]
@@ -200,7 +203,7 @@ def sample_context(kind: str, company: dict[str, Any]) -> dict[str, Any]:
         ],
         "assigned_by": "Grace Hopper",
     }
-    if kind in (MailKind.PORTAL_INVITATION, MailKind.PORTAL_SIGN_IN):
+    if kind in ACCESS_KINDS:
         # About access to the portal, not an item: no item, no message, no tag.
         return {
             "company": company,

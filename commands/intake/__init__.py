@@ -1,0 +1,1 @@
+"""Orchestration of the web intake: admins' item types and forms, and submissions."""

@@ -1,0 +1,128 @@
+"""Item types and web forms through the API, on both backends: the shipped types, admins'
+own with custom fields and a place for their items, retiring and resetting, forms that
+offer a type; tickets carry their type and fields, and the flat view filters by type."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from ledgerdesk import bootstrap
+from tests.factories import user_token
+
+OUTAGE = {
+    "key": "outage",
+    "name": "Outage",
+    "fields": [
+        {"key": "title", "required": True},
+        {"key": "description", "required": True},
+        {"key": "priority"},
+        {"key": "region", "label": "Region", "type": "choice", "choices": ["EU", "US"],
+         "required": True},
+        {"key": "since", "label": "Down since", "type": "text"},
+    ],
+}  # fmt: skip
+
+
+def test_the_shipped_types_are_listed_and_admins_define_their_own(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    keys = {t["key"] for t in client.get("/api/v1/item-types").json()["items"]}
+    assert keys == {"ticket", "feedback", "feature_request", "bug_report", "task"}
+    project = client.post("/api/v1/projects", json={"name": "Operations"}).json()["id"]
+    made = client.post("/api/v1/item-types", json={**OUTAGE, "project_id": project})
+    assert made.status_code == 201, made.text
+    assert "X-Log-Position" in made.headers
+    body = made.json()
+    assert (body["kind"], body["customer_visible"], body["builtin"]) == ("ticket", True, False)
+    assert body["fields"][3] == {
+        "key": "region", "required": True, "label": "Region", "type": "choice",
+        "choices": ["EU", "US"],
+    }  # fmt: skip
+    assert client.post("/api/v1/item-types", json=OUTAGE).status_code == 409
+    # A ticket of the type goes where the type puts its items, with its fields
+    opened = client.post(
+        "/api/v1/tickets",
+        json={"title": "Site down", "item_type": "outage", "fields": {"region": "EU"}},
+    )
+    assert opened.status_code == 201, opened.text
+    wait = {"X-Min-Position": str(live.app.head())}
+    ticket = client.get(f"/api/v1/tickets/{opened.json()['number']}", headers=wait).json()
+    assert (ticket["item_type"], ticket["fields"], ticket["project_id"]) == (
+        "outage", {"region": "EU"}, project,
+    )  # fmt: skip
+    plain = client.post("/api/v1/tickets", json={"title": "Printer"}).json()["number"]
+    outages = client.get("/api/v1/views/flat", params={"item_type": "outage"}, headers=wait)
+    assert [i["number"] for i in outages.json()["items"]] == [opened.json()["number"]]
+    tickets = client.get(
+        "/api/v1/views/flat",
+        params={"item_type": "ticket"},
+        headers={"X-Min-Position": str(live.app.head())},
+    ).json()["items"]
+    assert [(i["number"], i["item_type"]) for i in tickets] == [(plain, "ticket")]
+
+
+def test_bad_definitions_and_values_are_refused_naming_what_is_wrong(client: TestClient) -> None:
+    def problem(path: str, body: dict[str, object], method: str = "post") -> str:
+        answer = getattr(client, method)(path, json=body)
+        assert answer.status_code == 422, answer.text
+        return str(answer.json()["detail"])
+
+    assert "fields[1].choices" in problem(
+        "/api/v1/item-types",
+        {"key": "x", "name": "X", "fields": [{"key": "title"},
+         {"key": "c", "label": "C", "type": "choice", "choices": []}]},
+    )  # fmt: skip
+    assert "fields[0].label" in problem(
+        "/api/v1/item-types", {"key": "y", "name": "Y", "fields": [{"key": "c", "type": "text"}]}
+    )
+    client.post("/api/v1/item-types", json=OUTAGE)
+    assert "fields.region" in problem(
+        "/api/v1/tickets", {"title": "T", "item_type": "outage", "fields": {"region": "Mars"}}
+    )
+    assert "fields.colour" in problem(
+        "/api/v1/tickets", {"title": "T", "item_type": "outage", "fields": {"colour": "red"}}
+    )
+    assert "item_type" in problem("/api/v1/tickets", {"title": "T", "item_type": "task"})
+    missing = client.post("/api/v1/tickets", json={"title": "T", "item_type": "nothing"})
+    assert missing.status_code == 404
+    assert "customer_visible" in problem(
+        "/api/v1/item-types/task", {"customer_visible": True}, "patch"
+    )
+
+
+def test_types_are_retired_and_reset_and_only_admins_change_them(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    assert client.delete("/api/v1/item-types/feedback").status_code == 204
+    assert client.get("/api/v1/item-types/feedback").json()["retired"] is True
+    refused = client.post("/api/v1/tickets", json={"title": "T", "item_type": "feedback"})
+    assert refused.status_code == 422
+    assert client.delete("/api/v1/item-types/ticket").status_code == 422
+    renamed = client.patch("/api/v1/item-types/bug_report", json={"name": "Defect"})
+    assert renamed.json()["name"] == "Defect"
+    assert client.post("/api/v1/item-types/feedback/reset").json()["retired"] is False
+    assert client.post("/api/v1/item-types/bug_report/reset").json()["name"] == "Bug report"
+    member = {"Authorization": f"Bearer {user_token(live, 'bob@example.com')}"}
+    assert client.get("/api/v1/item-types", headers=member).status_code == 200
+    assert (
+        client.patch("/api/v1/item-types/ticket", json={"name": "X"}, headers=member).status_code
+        == 403
+    )
+
+
+def test_forms_offer_a_type_customers_may_choose(client: TestClient) -> None:
+    made = client.post(
+        "/api/v1/forms",
+        json={"key": "bugs", "name": "Report a bug", "item_type": "bug_report",
+              "anonymous": True, "intro": "Tell us what broke."},
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    assert made.json()["url"].endswith("/forms/bugs")
+    assert client.post("/api/v1/forms", json={"key": "bugs", "name": "Again"}).status_code == 409
+    staff_only = client.post("/api/v1/forms", json={"key": "t", "name": "T", "item_type": "task"})
+    assert staff_only.status_code == 422
+    changed = client.patch("/api/v1/forms/bugs", json={"active": False})
+    assert changed.json()["active"] is False
+    assert [f["key"] for f in client.get("/api/v1/forms").json()["items"]] == ["bugs"]
+    assert client.delete("/api/v1/forms/bugs").status_code == 204
+    assert client.get("/api/v1/forms/bugs").status_code == 404

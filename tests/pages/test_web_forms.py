@@ -1,0 +1,218 @@
+"""Item types on the portal's new-request page and the public web forms, on both backends,
+with mail to a real SMTP sink: a contact chooses a type and fills its fields (required ones
+checked, nothing written on a refusal); an anonymous sender's request waits for the address
+to be confirmed by the mailed link (once), and opens with channel `webform`; spam defences
+(hidden field, time to submit, per-client limit) refuse without writing; signed-in contacts'
+requests open at once; the switches and the form's own state close it."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.pages.web_forms import shown_stamp
+from ledgerdesk import bootstrap
+from tests.conftest import wait_until
+from tests.factories import admin_token
+from tests.pages.helpers import csrf_of, path_of
+from tests.pages.test_portal_pages import signed_up
+from tests.smtp_sink import Sink
+
+CONFIRM = re.compile(r"https?://\S+/forms/confirm/ldf_[0-9a-f]+_[A-Za-z0-9_-]+")
+
+
+MAIL_SETTINGS = {"form_submissions_per_client": 4}
+
+
+@pytest.fixture
+def admin(mailing: bootstrap.Container) -> Iterator[TestClient]:
+    with TestClient(mailing.http_app()) as http:
+        http.headers["Authorization"] = f"Bearer {admin_token(mailing)}"
+        yield http
+
+
+@pytest.fixture
+def browser(mailing: bootstrap.Container) -> Iterator[TestClient]:
+    with TestClient(mailing.http_app()) as http:
+        yield http
+
+
+def human(mailing: bootstrap.Container, **fields: Any) -> dict[str, Any]:
+    """An anonymous form's fields as a person sends them: the form shown 10 s ago."""
+    shown = shown_stamp(mailing.mail.secret, int(time.time()) - 10)
+    return {"shown": shown, "website": "", **fields}
+
+
+def ticket_of(admin: TestClient, mailing: bootstrap.Container, number: int) -> dict[str, Any]:
+    wait = {"X-Min-Position": str(mailing.app.head())}
+    answer = admin.get(f"/api/v1/tickets/{number}", headers=wait)
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def test_a_contact_chooses_a_type_and_fills_its_fields(
+    admin: TestClient, browser: TestClient, mailing: bootstrap.Container
+) -> None:
+    admin.patch(
+        "/api/v1/item-types/bug_report",
+        json={"fields": [
+            {"key": "title", "required": True}, {"key": "description", "required": True},
+            {"key": "priority"},
+            {"key": "browser", "label": "Browser", "type": "choice",
+             "choices": ["Firefox", "Chromium"], "required": True},
+        ]},
+    )  # fmt: skip
+    signed_up(admin, browser, "ada@acme.example")
+    page = browser.get("/portal/new")
+    assert 'href="/portal/new?type=bug_report"' in page.text
+    assert 'name="browser"' not in page.text
+    bug = browser.get("/portal/new", params={"type": "bug_report"})
+    assert 'name="browser"' in bug.text
+    assert 'name="priority"' in bug.text
+    head = mailing.app.head()
+    fields = {"csrf": csrf_of(bug.text), "item_type": "bug_report", "title": "Crash",
+              "priority": "high"}  # fmt: skip
+    missing = browser.post("/portal/new", data={**fields, "browser": "Firefox"})
+    assert missing.status_code == 422
+    assert "Fill this in." in missing.text
+    assert 'value="Crash"' in missing.text  # What was sent stays
+    wrong = browser.post("/portal/new", data={**fields, "description": "x", "browser": "Lynx"})
+    assert (wrong.status_code, "Choose one of the options." in wrong.text) == (422, True)
+    assert mailing.app.head() == head
+    opened = browser.post(
+        "/portal/new",
+        data={**fields, "description": "On save.", "browser": "Firefox"},
+        follow_redirects=False,
+    )
+    assert opened.status_code == 303, opened.text
+    number = int(opened.headers["location"].rsplit("/", 1)[1])
+    ticket = ticket_of(admin, mailing, number)
+    assert (ticket["item_type"], ticket["priority"], ticket["channel"]) == (
+        "bug_report", "high", "portal",
+    )  # fmt: skip
+    assert ticket["fields"] == {"browser": "Firefox"}
+
+
+def test_an_anonymous_request_opens_once_its_address_is_confirmed(
+    admin: TestClient, browser: TestClient, mailing: bootstrap.Container, sink: Sink
+) -> None:
+    made = admin.post(
+        "/api/v1/forms",
+        json={"key": "bugs", "name": "Report a bug", "item_type": "bug_report",
+              "anonymous": True, "intro": "Tell us what broke."},
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    page = browser.get("/forms/bugs")
+    assert page.status_code == 200
+    assert "Tell us what broke." in page.text
+    assert 'name="email"' in page.text
+    head = mailing.app.head()
+    sent = browser.post(
+        "/forms/bugs",
+        data=human(mailing, csrf=csrf_of(page.text), name="Eve", email="Eve@Example.org",
+                   title="Search is down", description="Since noon.", priority="urgent"),
+        files=[("attachments", ("trace.txt", b"boom", "text/plain"))],
+    )  # fmt: skip
+    assert sent.status_code == 200, sent.text
+    assert "Check your mail" in sent.text
+    assert mailing.runner.wait_for(mailing.app.head(), ["flat", "outbox"], 10)
+    flat = admin.get("/api/v1/views/flat").json()["items"]
+    assert flat == []  # Nothing opens before the address is confirmed
+    assert mailing.app.head() > head
+    wait_until(lambda: bool(sink.to("eve@example.org")), what="the confirmation mail")
+    mail = sink.to("eve@example.org")[0].message
+    assert mail["Auto-Submitted"] == "auto-generated"
+    text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    link = CONFIRM.search(text)
+    assert link is not None, text
+    # Opening the link does not confirm (mail scanners open links); the button does
+    confirm_page = browser.get(path_of(link.group(0)))
+    assert confirm_page.status_code == 200
+    done = browser.post(path_of(link.group(0)), data={"csrf": csrf_of(confirm_page.text)})
+    assert done.status_code == 200, done.text
+    number = int(re.search(r"number (\d+)", done.text).group(1))  # type: ignore[union-attr]
+    ticket = ticket_of(admin, mailing, number)
+    assert (ticket["channel"], ticket["item_type"], ticket["requester_email"]) == (
+        "webform", "bug_report", "eve@example.org",
+    )  # fmt: skip
+    assert (ticket["title"], ticket["priority"]) == ("Search is down", "urgent")
+    assert [a["name"] for a in ticket["attachments"]] == ["trace.txt"]
+    assert ticket["attachments"][0]["visibility"] == "customer"
+    contact = admin.get(
+        "/api/v1/contacts",
+        params={"q": "eve@example.org"},
+        headers={"X-Min-Position": str(mailing.app.head())},
+    ).json()["items"]
+    assert [c["name"] for c in contact] == ["Eve"]
+    # Once only
+    again = browser.post(path_of(link.group(0)), data={"csrf": csrf_of(confirm_page.text)})
+    assert again.status_code == 404
+
+
+def test_spam_defences_refuse_without_writing(
+    admin: TestClient, browser: TestClient, mailing: bootstrap.Container
+) -> None:
+    admin.post("/api/v1/forms", json={"key": "hello", "name": "Hello", "anonymous": True})
+    page = browser.get("/forms/hello")
+    base = {"csrf": csrf_of(page.text), "email": "bot@example.org", "title": "Buy now"}
+    head = mailing.app.head()
+    fast = browser.post("/forms/hello", data={**base, "shown": shown_stamp(
+        mailing.mail.secret, int(time.time())), "website": ""})  # fmt: skip
+    assert (fast.status_code, "too fast" in fast.text) == (422, True)
+    trapped = browser.post("/forms/hello", data=human(mailing, **base, website="http://spam"))
+    assert trapped.status_code == 422
+    forged = browser.post("/forms/hello", data={**base, "shown": f"{int(time.time()) - 60}.0f"})
+    assert forged.status_code == 422
+    bad_email = browser.post("/forms/hello", data=human(mailing, **{**base, "email": "nope"}))
+    assert (bad_email.status_code, "email address" in bad_email.text) == (422, True)
+    assert mailing.app.head() == head
+    # At most four submissions from one client in the window
+    answers = [
+        browser.post("/forms/hello", data=human(mailing, **base)).status_code for _ in range(4)
+    ]
+    assert answers == [200, 200, 200, 429]
+
+
+def test_who_may_send_follows_the_form_and_the_switches(
+    admin: TestClient, browser: TestClient, mailing: bootstrap.Container
+) -> None:
+    admin.post("/api/v1/forms", json={"key": "members", "name": "Members", "item_type": "feedback"})
+    admin.post("/api/v1/forms", json={"key": "open", "name": "Open to all", "anonymous": True})
+    # Not anonymous: a visitor is asked to sign in; a contact's request opens at once
+    prompt = browser.get("/forms/members")
+    assert 'href="/portal/login?next=/forms/members"' in prompt.text
+    assert 'name="title"' not in prompt.text
+    signed_up(admin, browser, "ada@acme.example")
+    page = browser.get("/forms/members")
+    assert "You send this as ada@acme.example." in page.text
+    sent = browser.post(
+        "/forms/members",
+        data={"csrf": csrf_of(page.text), "title": "Love the app"},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    number = int(sent.headers["location"].rsplit("/", 1)[1])
+    ticket = ticket_of(admin, mailing, number)
+    assert (ticket["channel"], ticket["item_type"]) == ("webform", "feedback")
+    browser.cookies.delete("ld_portal")
+    # The anonymous forms switch off: the open form asks visitors to sign in too
+    admin.patch("/api/v1/admin/settings", json={"features": {"anonymous_forms": False}})
+    assert 'href="/portal/login?next=/forms/open"' in browser.get("/forms/open").text
+    # An inactive form, a retired type, an unknown form: not available
+    admin.patch("/api/v1/forms/members", json={"active": False})
+    assert browser.get("/forms/members").status_code == 404
+    assert browser.get("/forms/nothing").status_code == 404
+    admin.delete("/api/v1/item-types/ticket")  # refused: the default type stays
+    admin.delete("/api/v1/item-types/feedback")
+    admin.patch("/api/v1/forms/members", json={"active": True})
+    assert browser.get("/forms/members").status_code == 404
+    # The web forms switched off: every form's page says so
+    admin.patch("/api/v1/admin/settings", json={"apps": {"web_forms": False}})
+    off = browser.get("/forms/open")
+    assert (off.status_code, "The web forms are switched off." in off.text) == (404, True)
