@@ -36,7 +36,7 @@ from domain.errors import (
     InvalidValueError,
     PermissionDeniedError,
 )
-from domain.intake.item_types import check_submission
+from domain.intake.item_types import ItemTypeNotFoundError, check_submission
 from domain.item_numbers import COUNTER_ID, item_id
 from domain.mail.thread import MailThread, thread_id_for
 from domain.reading import mark_read
@@ -312,7 +312,10 @@ def open_portal_ticket(cmd: OpenPortalTicket, uow: UnitOfWork, ctx: Context) -> 
     """A ticket in the Inbox with the customer as requester (the one staff handler a
     customer context reaches, with a command built here, never from the request)."""
     contact = customer_of(uow, ctx)
-    kind = item_type_for(uow, cmd.item_type, "ticket")
+    try:
+        kind = item_type_for(uow, cmd.item_type, "ticket")
+    except ItemTypeNotFoundError:  # A value the customer chose: invalid, not a missing page.
+        raise InvalidValueError("item_type", f"no item type {cmd.item_type!r}") from None
     if not kind["customer_visible"]:
         raise InvalidValueError("item_type", f"customers may not open a {cmd.item_type!r}")
     sent = check_submission(

@@ -4,6 +4,8 @@ offer a type; tickets carry their type and fields, and the flat view filters by 
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from ledgerdesk import bootstrap
@@ -126,3 +128,38 @@ def test_forms_offer_a_type_customers_may_choose(client: TestClient) -> None:
     assert [f["key"] for f in client.get("/api/v1/forms").json()["items"]] == ["bugs"]
     assert client.delete("/api/v1/forms/bugs").status_code == 204
     assert client.get("/api/v1/forms/bugs").status_code == 404
+
+
+def test_customers_open_requests_of_the_types_they_may_choose_through_the_portal_api(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    ada = client.post("/api/v1/contacts", json={"email": "ada@acme.example"}).json()["id"]
+    invitation = client.post(f"/api/v1/contacts/{ada}/portal-invitations").json()["invitation"]
+    session = client.post("/api/v1/portal/session", json={"invitation": invitation}).json()
+    portal = {"Authorization": f"Bearer {session['access_token']}"}
+    client.patch("/api/v1/item-types/feedback", json={"customer_visible": False})
+    client.delete("/api/v1/item-types/feature_request")
+    head = live.app.head()
+
+    def opened(**body: object) -> Any:
+        return client.post("/api/v1/portal/tickets", json={"title": "T", **body}, headers=portal)
+
+    for refused in (
+        opened(item_type="nothing"),  # unknown: the customer's value is wrong, not a page
+        opened(item_type="feedback"),  # staff only
+        opened(item_type="feature_request"),  # retired
+        opened(item_type="task"),  # a type of tasks
+        opened(item_type="bug_report", priority="whenever"),
+    ):
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+    assert live.app.head() == head
+    made = opened(item_type="bug_report", priority="high", description="Crash")
+    assert made.status_code == 201, made.text
+    ticket = client.get(
+        f"/api/v1/tickets/{made.json()['number']}",
+        headers={"X-Min-Position": str(live.app.head())},
+    ).json()
+    assert (ticket["item_type"], ticket["priority"], ticket["channel"]) == (
+        "bug_report", "high", "portal",
+    )  # fmt: skip
