@@ -101,7 +101,8 @@ def page_of(request: Request) -> tuple[str, dict[str, str]]:
     if request.method in ("GET", "HEAD"):
         return request.url.path, dict(request.query_params)
     referer = urlsplit(request.headers.get("referer", ""))
-    if referer.netloc == request.url.netloc and referer.path.startswith("/"):
+    ours = referer.netloc == request.url.netloc
+    if ours and referer.path.startswith("/") and not referer.path.startswith("//"):
         return referer.path, dict(parse_qsl(referer.query))
     return "/portal", {}
 

@@ -238,6 +238,14 @@ def test_after_a_form_the_language_switch_reloads_the_forms_page(browser: TestCl
         headers={"Referer": "https://evil.example/portal/items"},
     )
     assert 'href="/portal?lang=fr"' in elsewhere.text
+    # A path of ours that a browser would read as another host's is not taken either
+    double = browser.post(
+        "/portal/login",
+        data={"csrf": csrf_of(login.text), "email": "x@acme.example", "password": "wrong"},
+        headers={"Referer": "http://testserver//evil.example/x"},
+    )
+    assert 'href="/portal?lang=fr"' in double.text
+    assert "evil.example" not in double.text
 
 
 def test_the_search_page_keeps_its_address_and_snippets_show_text(
