@@ -29,7 +29,7 @@ from commands.models import (
 from commands.unit_of_work import UnitOfWork
 from commands.users import acting_user
 from domain.access import ProjectRole, may_comment, may_edit_item
-from domain.errors import PermissionDeniedError
+from domain.errors import InvalidValueError, PermissionDeniedError
 from domain.intake.item_types import (
     DEFAULT_TYPE,
     ITEM_TYPES_ID,
@@ -76,14 +76,17 @@ def open_ticket(
         UUID(kind["folder_id"]) if kind["folder_id"] else None,
     )
     if ctx.actor.kind == "customer":
-        # Customers open tickets where their type puts them, nowhere else.
+        # Customers open tickets of the types they may choose, where those put them.
+        if not kind["customer_visible"]:
+            raise InvalidValueError("item_type", f"customers may not open a {kind['key']!r}")
         if (cmd.project_id or target[0], cmd.folder_id or target[1]) != target:
             raise PermissionDeniedError("customers open requests where their type puts them")
         project_id, folder_id = target
         project = load_project(uow, project_id, ctx)
     else:
         require_tickets_app(acting_user(uow, ctx))
-        project_id, folder_id = (cmd.project_id, cmd.folder_id) if cmd.project_id else target
+        placed = cmd.project_id is not None or cmd.folder_id is not None
+        project_id, folder_id = (cmd.project_id or INBOX_ID, cmd.folder_id) if placed else target
         project = load_project(uow, project_id, ctx)
         require_role(uow, ctx, project, CREATORS, "open items here")
     return new_ticket(

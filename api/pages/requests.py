@@ -275,6 +275,8 @@ def _new(
     """The new-request form for item type `key` (the first customers may choose, if it is
     not one), with what was sent and what was wrong with it."""
     types = customer_types(request)
+    if not types:  # Admins let customers choose no type: nothing may be opened here.
+        return render(request, "forms/unavailable.html", 404, contact=caller.contact)
     kind = next((t for t in types if t["key"] == key), types[0])
     return render(
         request, "portal/new.html", status, contact=caller.contact, types=types, kind=kind,

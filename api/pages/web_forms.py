@@ -49,13 +49,14 @@ def web_forms_on(request: Request) -> None:
 router = APIRouter(include_in_schema=False, dependencies=[Depends(web_forms_on)])
 
 
-def shown_stamp(secret: bytes, moment: int) -> str:
-    """When a form was shown, signed with the install's key (the client cannot forge it)."""
-    mac = hmac.new(secret, f"form-shown:{moment}".encode(), hashlib.sha256)
+def shown_stamp(secret: bytes, key: str, moment: int) -> str:
+    """When form `key` was shown, signed with the install's key (the client cannot forge it,
+    nor take one form's for another)."""
+    mac = hmac.new(secret, f"form-shown:{key}:{moment}".encode(), hashlib.sha256)
     return f"{moment}.{mac.hexdigest()[:32]}"
 
 
-def sent_like_a_person(request: Request, form: Form) -> bool:
+def sent_like_a_person(request: Request, key: str, form: Form) -> bool:
     """The hidden field empty, and the form shown between MIN_SECONDS and a day ago."""
     if form.text(HONEYPOT):
         return False
@@ -63,7 +64,7 @@ def sent_like_a_person(request: Request, form: Form) -> bool:
     moment = sent.partition(".")[0]
     if not moment.isdigit() or len(moment) > 12:
         return False
-    if not hmac.compare_digest(shown_stamp(config_of(request).secret, int(moment)), sent):
+    if not hmac.compare_digest(shown_stamp(config_of(request).secret, key, int(moment)), sent):
         return False
     return MIN_SECONDS <= time.time() - int(moment) <= MAX_SECONDS
 
@@ -94,13 +95,21 @@ def _page(
     return render(
         request, "forms/form.html", status, form=form, kind=form["type"], values=values or {},
         problem=problem, error=error, contact=caller.contact if caller else None,
-        shown=shown_stamp(config_of(request).secret, int(time.time())), honeypot=HONEYPOT,
+        shown=shown_stamp(config_of(request).secret, key, int(time.time())), honeypot=HONEYPOT,
     )  # fmt: skip
+
+
+def signed_in(request: Request) -> PortalCaller | None:
+    """The contact signed in to the portal, while the portal is on (off, nobody is: a
+    request opened as them would lead to a page they cannot open)."""
+    if not services_of(request).company.app_on("portal"):
+        return None
+    return caller_of(request)
 
 
 @router.get("/forms/{key}")
 def form_page(request: Request, key: Key) -> Response:
-    return _page(request, key, caller_of(request))
+    return _page(request, key, signed_in(request))
 
 
 @router.post("/forms/{key}", openapi_extra=WITH_FILES)
@@ -111,7 +120,7 @@ async def submit(request: Request, key: Key, correlation_id: Correlation) -> Res
 
 def _submit(request: Request, key: str, form: Form, correlation_id: str) -> Response:
     svc = services_of(request)
-    caller = caller_of(request)
+    caller = signed_in(request)
     try:
         definition = svc.submissions.form(key, anonymous=caller is None)
     except FormUnavailableError:
@@ -119,13 +128,16 @@ def _submit(request: Request, key: str, form: Form, correlation_id: str) -> Resp
     kind = definition["type"]
     values = sent_values(form, kind)
     values.update(email=form.text("email").strip(), name=form.text("name").strip())
-    if caller is None and not sent_like_a_person(request, form):
+    if caller is None and not sent_like_a_person(request, key, form):
         return _page(request, key, caller, 422, values, error="too-fast")
     try:
         svc.throttle.submission(client_address(request))
         sent = check_submission(kind, values)  # Before storing any bytes.
-        if caller is None:
-            normalise_email(values["email"], "email")  # The address, before the files.
+        if caller is None:  # The sender, before any file is stored.
+            normalise_email(values["email"][:320], "email")
+            if len(values["email"]) > 320 or len(values["name"]) > 200:
+                return _page(request, key, caller, 422, values, error="sender-too-long")
+            svc.throttle.request(client_address(request), values["email"])
         stored = stored_files(request, form)
     except TooManyAttemptsError:
         return _page(request, key, caller, 429, values, error="throttled")
@@ -142,7 +154,10 @@ def _submit(request: Request, key: str, form: Form, correlation_id: str) -> Resp
             fields=sent.values, item_type=kind["key"], attachments=stored,
             channel=Channel.WEBFORM,
         )  # fmt: skip
-        opened = svc.portal.open_ticket(cmd, customer_context(caller, correlation_id))
+        try:
+            opened = svc.portal.open_ticket(cmd, customer_context(caller, correlation_id))
+        except DomainError:  # The form or its type changed meanwhile.
+            return _page(request, key, caller)
         return redirect(request, f"/portal/items/{opened.number}", opened.position)
     custom = {k: v for k, v in values.items() if k not in ("email", "name")}
     submission = SubmitForm(
@@ -153,6 +168,8 @@ def _submit(request: Request, key: str, form: Form, correlation_id: str) -> Resp
         svc.submissions.submit(submission, ctx)
     except InvalidEmailError:
         return _page(request, key, caller, 422, values, error="email")
+    except DomainError:  # The form or its type changed meanwhile.
+        return _page(request, key, caller)
     return render(request, "forms/sent.html", form=definition, email=values["email"], contact=None)
 
 
@@ -177,6 +194,8 @@ def _confirm(request: Request, token: str, correlation_id: str) -> Response:
     ctx = Context(actor=Actor("anonymous", "web form"), correlation_id=correlation_id)
     try:
         number, _ = svc.submissions.confirm(token, ctx)
-    except DomainError:  # Used, expired, or its type retired since.
+    except FormUnavailableError:  # The form, its type or the switches changed since.
+        return render(request, "forms/unavailable.html", 404, contact=None)
+    except DomainError:  # Used or expired.
         return render(request, "forms/link_invalid.html", 404, contact=None)
     return render(request, "forms/confirmed.html", opened=number, contact=None)

@@ -92,6 +92,8 @@ class IntakeCatalogue:
         if "name" not in given:
             raise InvalidValueError("name", "required")
         definition = checked_definition(key, given, base)
+        if kind == "task" and definition["customer_visible"]:
+            raise InvalidValueError("customer_visible", "customers open tickets, not tasks")
 
         def decide(uow: UnitOfWork) -> list[Any]:
             require_admin(uow, ctx, "define item types")
@@ -160,11 +162,16 @@ class IntakeCatalogue:
             if not new and base is None:
                 raise FormNotFoundError(key)
             definition = checked_form(key, given, base)
-            kind = current(uow.get(ITEM_TYPES_ID, ItemTypes)).get(definition["item_type"])
-            if kind is None or kind["kind"] != "ticket" or not kind["customer_visible"]:
-                raise InvalidValueError(
-                    "item_type", "an item type of tickets that customers may choose"
-                )
+            if base is None or definition["item_type"] != base["item_type"]:
+                # Checked when chosen: a form whose type changed since can still be edited
+                # (switched off, say); its page says it takes nothing meanwhile.
+                kind = current(uow.get(ITEM_TYPES_ID, ItemTypes)).get(definition["item_type"])
+                if kind is None or kind["kind"] != "ticket" or not kind["customer_visible"]:
+                    raise InvalidValueError(
+                        "item_type", "an item type of tickets that customers may choose"
+                    )
+                if kind["retired"]:
+                    raise InvalidValueError("item_type", "the item type is retired")
             forms.define(definition, ctx.actor.ref, ctx.correlation_id)
             return [forms]
 

@@ -33,7 +33,7 @@ from commands.unit_of_work import UnitOfWork, run
 from domain.company_settings import COMPANY_SETTINGS_ID, CompanySettings, in_force
 from domain.errors import InvalidCredentialsError, InvalidValueError, NotFoundError
 from domain.intake.forms import WEB_FORMS_ID, FormNotFoundError, WebForms
-from domain.intake.item_types import check_submission
+from domain.intake.item_types import check_submission, kept_fields
 from domain.intake.submissions import FormSubmission
 from domain.ticket import Ticket
 from domain.values import Actor, Channel, Priority, normalise_email
@@ -128,6 +128,11 @@ def submission_of(uow: UnitOfWork, token: str) -> tuple[FormSubmission, str]:
 def confirm_submission(token: str, uow: UnitOfWork, ctx: Context) -> list[Any]:
     """Open the request, as its sender (they proved the address), channel `webform`."""
     submission, digest = submission_of(uow, token)
+    # The form must still take it as it was sent: not deleted, still anonymous, anonymous
+    # forms still on, and of the same type, which customers may still choose.
+    form = open_form(uow, submission.form, anonymous=True)
+    if form["type"]["key"] != submission.item_type:
+        raise FormUnavailableError(submission.form)
     actor = Actor.customer(submission.email)
     as_sender = Context(actor=actor, correlation_id=ctx.correlation_id)
     opened = OpenTicket(
@@ -137,7 +142,7 @@ def confirm_submission(token: str, uow: UnitOfWork, ctx: Context) -> list[Any]:
         requester_email=submission.email,
         channel=Channel.WEBFORM,
         item_type=submission.item_type,
-        fields=submission.fields,
+        fields=kept_fields(form["type"], submission.fields),
     )
     saved = open_ticket(opened, uow, as_sender, requester_name=submission.name)
     ticket = next(a for a in saved if isinstance(a, Ticket))

@@ -24,6 +24,11 @@ STANDARD = ("title", "description", "priority")
 CUSTOM_TYPES = ("text", "textarea", "choice")
 TEXT_MAX = {"text": 2000, "textarea": 200_000}
 MAX_FIELDS = 30
+# Names the forms' own inputs use: no custom field may take one.
+RESERVED = frozenset(
+    {"csrf", "website", "shown", "email", "name", "item_type", "attachments", "type", "lang",
+     "next", "action", "body"}
+)  # fmt: skip
 MAX_CHOICES = 100
 
 
@@ -117,6 +122,8 @@ def checked_fields(fields: Any) -> list[dict[str, Any]]:
         key = field["key"]
         if not KEY.fullmatch(key) or key in seen:
             raise InvalidValueError(f"{where}.key", "a unique key of lowercase letters, digits, _")
+        if key in RESERVED:
+            raise InvalidValueError(f"{where}.key", f"{key!r} is a name the forms use themselves")
         seen.add(key)
         required = field.get("required", False)
         if not isinstance(required, bool):
@@ -204,6 +211,18 @@ def check_fields(definition: dict[str, Any], given: dict[str, str]) -> dict[str,
             )
         out[key] = value
     return out
+
+
+def kept_fields(definition: dict[str, Any], given: dict[str, str]) -> dict[str, str]:
+    """The values of `given` the type still takes (its fields or their choices may have
+    changed since they were sent): the others are dropped, not refused."""
+    kept: dict[str, str] = {}
+    for key, value in given.items():
+        try:
+            kept.update(check_fields(definition, {key: value}))
+        except InvalidValueError:
+            continue
+    return kept
 
 
 class ItemTypes(Aggregate):

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from domain.project import INBOX_ID
 from ledgerdesk import bootstrap
 from tests.factories import user_token
 
@@ -163,3 +164,40 @@ def test_customers_open_requests_of_the_types_they_may_choose_through_the_portal
     assert (ticket["item_type"], ticket["priority"], ticket["channel"]) == (
         "bug_report", "high", "portal",
     )  # fmt: skip
+
+
+def test_review_findings_on_types_forms_and_placement(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    # A custom field may not take a name the forms use themselves
+    reserved = client.post(
+        "/api/v1/item-types",
+        json={
+            "key": "z",
+            "name": "Z",
+            "fields": [{"key": "website", "label": "W", "type": "text"}],
+        },
+    )
+    assert reserved.status_code == 422
+    assert "fields[0].key" in reserved.json()["detail"]
+    # A type of tasks is never customer-visible, when defined either
+    task_type = {"key": "chore", "name": "Chore", "kind": "task", "customer_visible": True}
+    assert client.post("/api/v1/item-types", json=task_type).status_code == 422
+    # A form may not offer a retired type; a form whose type turned staff-only stays editable
+    client.delete("/api/v1/item-types/feature_request")
+    retired = {"key": "ideas", "name": "Ideas", "item_type": "feature_request"}
+    assert client.post("/api/v1/forms", json=retired).status_code == 422
+    client.post("/api/v1/forms", json={"key": "fb", "name": "FB", "item_type": "feedback"})
+    client.patch("/api/v1/item-types/feedback", json={"customer_visible": False})
+    assert client.patch("/api/v1/forms/fb", json={"active": False}).status_code == 200
+    # Staff: a folder of the Inbox without project_id files the ticket there, as before
+    folder = client.post(
+        "/api/v1/folders", json={"project_id": str(INBOX_ID), "name": "Billing"}
+    ).json()
+    made = client.post("/api/v1/tickets", json={"title": "T", "folder_id": folder["id"]})
+    assert made.status_code == 201, made.text
+    ticket = client.get(
+        f"/api/v1/tickets/{made.json()['number']}",
+        headers={"X-Min-Position": str(live.app.head())},
+    ).json()
+    assert ticket["folder_id"] == folder["id"]

@@ -60,7 +60,10 @@ def account_mail(
         key=key,
         kind=kind,
         number=0,
-        to=Recipient(contact.email, contact.name, f"customer:{contact.email}"),
+        # A form's sender proved nothing yet: no text of theirs goes into the mail.
+        to=Recipient(
+            contact.email, "" if kind in SUBJECT_KEY else contact.name, f"customer:{contact.email}"
+        ),
         context={
             SUBJECT_KEY.get(kind, "contact_id"): str(contact.id),
             "nonce": nonce,
