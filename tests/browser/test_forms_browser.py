@@ -109,3 +109,46 @@ def test_types_and_forms_are_usable_accessible_and_pictured(page: Page, site: Si
         page.goto(f"/forms/members?lang={language}")
         assert_accessible(page)
         screenshot(page, "web-form-signed-in", language)
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+def test_the_other_pages_in_every_language_are_accessible_and_pictured(
+    page: Page, site: Site
+) -> None:
+    """The pages a visitor meets besides the main ones: an invitation and its refusal, the
+    link pages, a form refused or expired, a page not found, an app switched off."""
+    admin = site.admin
+    invitation = path_of(invitation_link(admin, contact(admin, "ada@acme.example")))
+    pages = {
+        "invite": invitation,  # Opening it uses nothing up
+        "invitation-invalid": "/portal/invite/ldp_0_forged",
+        "sign-in-link-invalid": "/portal/sign-in/lds_0_forged",
+        "web-form-link-invalid": "/forms/confirm/ldf_0_forged",
+        "web-form-unavailable": "/forms/nothing",
+        "page-not-found": "/portal/items/0",
+        "form-refused": "/portal/login?next=%2Fportal&q=%00",
+        "kb-not-found": "/kb/no-such-article",
+    }
+    for language in LANGUAGES:
+        for name, path in pages.items():
+            page.goto(f"{path}{'&' if '?' in path else '?'}lang={language}")
+            assert page.locator("html").get_attribute("lang") == language, name
+            expect(page.locator("h1")).to_have_count(1)
+            assert_accessible(page)
+            screenshot(page, name, language)
+        # A form sent without its token (expired): the page saying so
+        page.goto(f"/portal/login?lang={language}")
+        page.evaluate("document.querySelector('input[name=csrf]').value = 'stale'")
+        page.locator("input[name=email]").fill("ada@acme.example")
+        page.locator("input[name=password]").fill("whatever it is")
+        page.locator("input[name=password]").press("Enter")
+        expect(page.locator("input[name=password]")).to_have_count(0)  # Not the sign-in page
+        expect(page.locator("h1")).to_have_count(1)
+        assert_accessible(page)
+        screenshot(page, "form-expired", language)
+    # An app switched off
+    admin.patch("/api/v1/admin/settings", json={"apps": {"knowledge_base": False}})
+    for language in LANGUAGES:
+        page.goto(f"/kb?lang={language}")
+        assert_accessible(page)
+        screenshot(page, "switched-off", language)
