@@ -69,17 +69,10 @@ class SignInThrottle:
         clears the address's failures."""
         client_key = _key("client", client)
         address_key = _key("address", address.strip().lower()) if address else None
-        window = self.limits.window_seconds
-        with self.views.write() as tx:
-            now = self.clock()
-            tx.execute("DELETE FROM sign_in_throttle WHERE slot < ?", (int(now // window) - 1,))
-            # Counted first, then checked, in one transaction: the upsert locks the row, so
-            # concurrent attempts are counted one after another and none slips past the limit.
-            # An attempt refused here is not counted (the transaction rolls back).
-            self._count(tx, client_key, self.limits.per_client, "from your address", now)
-            if address_key is not None:
-                # Counted as a failure until the credentials turn out right.
-                self._count(tx, address_key, self.limits.per_address, "for this account", now)
+        counts = [(client_key, self.limits.per_client, "from your address")]
+        if address_key is not None:  # Counted as a failure until the credentials turn out right.
+            counts.append((address_key, self.limits.per_address, "for this account"))
+        now = self._spend(counts)
         try:
             yield
         except (InvalidCredentialsError, InvalidValueError):
@@ -94,28 +87,31 @@ class SignInThrottle:
                 tx.execute("DELETE FROM sign_in_throttle WHERE key = ?", (address_key,))
 
     def request(self, client: str, address: str) -> None:
-        """One request that mails `address` (a sign-in link): counted for the client and for
-        the address, never cleared by success; refused (429) past either limit."""
-        window = self.limits.window_seconds
-        with self.views.write() as tx:
-            now = self.clock()
-            tx.execute("DELETE FROM sign_in_throttle WHERE slot < ?", (int(now // window) - 1,))
-            self._count(
-                tx, _key("client", client), self.limits.per_client, "from your address", now
-            )
-            self._count(
-                tx, _key("mailed", address.strip().lower()), self.limits.per_address,
-                "for this address", now,
-            )  # fmt: skip
+        """One request that mails `address` (a sign-in link, a form's confirmation): counted
+        for the client and for the address, never cleared by success; refused (429) past
+        either limit."""
+        self._spend([
+            (_key("client", client), self.limits.per_client, "from your address"),
+            (_key("mailed", address.strip().lower()), self.limits.per_address,
+             "for this address"),
+        ])  # fmt: skip
 
     def submission(self, client: str) -> None:
         """One web form submission from `client`; refused (429) past `forms_per_client`."""
+        self._spend([(_key("form", client), self.limits.forms_per_client, "from your address")])
+
+    def _spend(self, counts: list[tuple[str, int, str]]) -> float:
+        """Count one attempt for each `(key, limit, what)` and drop counts past the window;
+        the moment counted at. Counted first, then checked, in one transaction: the upsert
+        locks the row, so concurrent attempts are counted one after another and none slips
+        past a limit. An attempt refused here is not counted (the transaction rolls back)."""
         window = self.limits.window_seconds
         with self.views.write() as tx:
             now = self.clock()
             tx.execute("DELETE FROM sign_in_throttle WHERE slot < ?", (int(now // window) - 1,))
-            key = _key("form", client)
-            self._count(tx, key, self.limits.forms_per_client, "from your address", now)
+            for key, limit, what in counts:
+                self._count(tx, key, limit, what, now)
+        return now
 
     def _count(self, tx: Tx, key: str, limit: int, what: str, now: float) -> None:
         """Count one attempt for `key`; refuse it (TooManyAttemptsError) past `limit` in the

@@ -36,7 +36,11 @@ from domain.errors import (
     InvalidValueError,
     PermissionDeniedError,
 )
-from domain.intake.item_types import ItemTypeNotFoundError, check_submission
+from domain.intake.item_types import (
+    ItemTypeNotFoundError,
+    check_submission,
+    customer_choosable,
+)
 from domain.item_numbers import COUNTER_ID, item_id
 from domain.mail.thread import MailThread, thread_id_for
 from domain.reading import mark_read
@@ -152,6 +156,16 @@ def contact_by_hex(uow: UnitOfWork, contact_hex: str) -> Contact | None:
         return uow.get(UUID(hex=contact_hex), Contact)
     except ValueError:
         return None
+
+
+def holder_of(uow: UnitOfWork, token: str, prefix: str) -> tuple[Contact, str]:
+    """The contact a one-time token of kind `prefix` (`ldp`, `lds`) names, and the hash of
+    its secret to check; InvalidCredentialsError when it names nobody."""
+    parts = token_parts(token, prefix, 2) if prefix else None
+    contact = contact_by_hex(uow, parts[0]) if parts else None
+    if parts is None or contact is None:
+        raise InvalidCredentialsError("the invitation is not valid")
+    return contact, secret_digest(parts[1])
 
 
 def secret_digest(secret: str) -> str:
@@ -280,11 +294,8 @@ def start_portal_session(
     a link never redeems an invitation, nor an invitation a link."""
     token = cmd.invitation.get_secret_value()
     prefix = token.split("_", 1)[0]
-    parts = token_parts(token, prefix, 2) if prefix in prefixes else None
-    contact = contact_by_hex(uow, parts[0]) if parts else None
-    if parts is None or contact is None:
-        raise InvalidCredentialsError("the invitation is not valid")
-    now, digest = datetime.now(UTC), secret_digest(parts[1])
+    contact, digest = holder_of(uow, token, prefix if prefix in prefixes else "")
+    now = datetime.now(UTC)
     session: dict[str, Any] = {
         "now": now,
         "token_id": token_id,
@@ -316,7 +327,7 @@ def open_portal_ticket(cmd: OpenPortalTicket, uow: UnitOfWork, ctx: Context) -> 
         kind = item_type_for(uow, cmd.item_type, "ticket")
     except ItemTypeNotFoundError:  # A value the customer chose: invalid, not a missing page.
         raise InvalidValueError("item_type", f"no item type {cmd.item_type!r}") from None
-    if not kind["customer_visible"]:
+    if not customer_choosable(kind):
         raise InvalidValueError("item_type", f"customers may not open a {cmd.item_type!r}")
     sent = check_submission(
         kind,

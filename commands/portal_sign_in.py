@@ -15,11 +15,10 @@ from commands.passwords import hash_password, verify_password
 from commands.portal import (
     INVITATION_PREFIX,
     SIGN_IN_LINK_PREFIX,
-    contact_by_hex,
     contact_hex_id,
     format_session,
+    holder_of,
     secret_digest,
-    token_parts,
 )
 from commands.unit_of_work import UnitOfWork, run
 from commands.users import new_token_parts
@@ -40,21 +39,15 @@ class PortalLogIn(Command):
 
 def invited_contact(uow: UnitOfWork, invitation: str) -> Contact:
     """The contact a pending, unexpired invitation is for (nothing is redeemed)."""
-    parts = token_parts(invitation, INVITATION_PREFIX, 2)
-    contact = contact_by_hex(uow, parts[0]) if parts else None
-    if parts is None or contact is None:
-        raise InvalidCredentialsError("the invitation is not valid")
-    contact.check_invitation(secret_digest(parts[1]), datetime.now(UTC))
+    contact, digest = holder_of(uow, invitation, INVITATION_PREFIX)
+    contact.check_invitation(digest, datetime.now(UTC))
     return contact
 
 
 def linked_contact(uow: UnitOfWork, link: str) -> Contact:
     """The contact a pending, unexpired sign-in link is for (nothing is redeemed)."""
-    parts = token_parts(link, SIGN_IN_LINK_PREFIX, 2)
-    contact = contact_by_hex(uow, parts[0]) if parts else None
-    if parts is None or contact is None:
-        raise InvalidCredentialsError("the sign-in link is not valid")
-    contact.check_sign_in_link(secret_digest(parts[1]), datetime.now(UTC))
+    contact, digest = holder_of(uow, link, SIGN_IN_LINK_PREFIX)
+    contact.check_sign_in_link(digest, datetime.now(UTC))
     return contact
 
 
@@ -66,17 +59,15 @@ def accept_portal_invitation(
     ttl: timedelta,
 ) -> list[Any]:
     """Redeem the invitation, set the password, start a session: one atomic write."""
-    invitation = cmd.invitation.get_secret_value()
-    contact = invited_contact(uow, invitation)
-    parts = token_parts(invitation, INVITATION_PREFIX, 2)
-    assert parts is not None
+    contact, digest = holder_of(uow, cmd.invitation.get_secret_value(), INVITATION_PREFIX)
     now = datetime.now(UTC)
+    contact.check_invitation(digest, now)  # Before the password's (slow) hash.
     actor = Actor.customer(contact.email)
     contact.set_portal_password(
         hash_password(cmd.password.get_secret_value()), actor, ctx.correlation_id
     )
     contact.redeem_portal_invitation(
-        invitation_sha256=secret_digest(parts[1]),
+        invitation_sha256=digest,
         now=now,
         token_id=session[0],
         secret_sha256=secret_digest(session[1]),

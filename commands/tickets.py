@@ -35,6 +35,7 @@ from domain.intake.item_types import (
     ITEM_TYPES_ID,
     ItemTypes,
     check_fields,
+    customer_choosable,
     usable,
 )
 from domain.project import INBOX_ID, Project
@@ -77,7 +78,7 @@ def open_ticket(
     )
     if ctx.actor.kind == "customer":
         # Customers open tickets of the types they may choose, where those put them.
-        if not kind["customer_visible"]:
+        if not customer_choosable(kind):
             raise InvalidValueError("item_type", f"customers may not open a {kind['key']!r}")
         if (cmd.project_id or target[0], cmd.folder_id or target[1]) != target:
             raise PermissionDeniedError("customers open requests where their type puts them")

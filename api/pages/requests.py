@@ -33,7 +33,7 @@ from commands.portal import (
     PostPortalReply,
 )
 from domain.errors import DomainError, PermissionDeniedError
-from domain.intake.item_types import FieldValueError, check_submission
+from domain.intake.item_types import FieldValueError, check_submission, customer_choosable
 from domain.item_numbers import MAX_ITEM_NUMBER
 from projections.base import InvalidCursorError, current_tables
 from projections.portal import get_portal_ticket, list_portal_tickets
@@ -287,10 +287,8 @@ def _new(
 def customer_types(request: Request) -> list[dict[str, Any]]:
     """The item types customers may choose (tickets, not retired), `ticket` first."""
     types = services_of(request).intake.item_types().values()
-    chosen = [t for t in types if t["kind"] == "ticket" and t["customer_visible"]]
-    return sorted(
-        (t for t in chosen if not t["retired"]), key=lambda t: (t["key"] != "ticket", t["name"])
-    )
+    chosen = [t for t in types if customer_choosable(t)]
+    return sorted(chosen, key=lambda t: (t["key"] != "ticket", t["name"]))
 
 
 def sent_values(form: Form, kind: dict[str, Any]) -> dict[str, str]:

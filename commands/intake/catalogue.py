@@ -21,6 +21,7 @@ from domain.intake.item_types import (
     ItemTypes,
     checked_definition,
     current,
+    customer_choosable,
 )
 
 
@@ -92,8 +93,6 @@ class IntakeCatalogue:
         if "name" not in given:
             raise InvalidValueError("name", "required")
         definition = checked_definition(key, given, base)
-        if kind == "task" and definition["customer_visible"]:
-            raise InvalidValueError("customer_visible", "customers open tickets, not tasks")
 
         def decide(uow: UnitOfWork) -> list[Any]:
             require_admin(uow, ctx, "define item types")
@@ -118,8 +117,6 @@ class IntakeCatalogue:
             if base is None:
                 raise ItemTypeNotFoundError(key)
             definition = checked_definition(key, given, base)
-            if definition["kind"] == "task" and definition["customer_visible"]:
-                raise InvalidValueError("customer_visible", "customers open tickets, not tasks")
             _check_place(uow, ctx, definition)
             types.define(definition, ctx.actor.ref, ctx.correlation_id)
             return [types]
@@ -166,12 +163,10 @@ class IntakeCatalogue:
                 # Checked when chosen: a form whose type changed since can still be edited
                 # (switched off, say); its page says it takes nothing meanwhile.
                 kind = current(uow.get(ITEM_TYPES_ID, ItemTypes)).get(definition["item_type"])
-                if kind is None or kind["kind"] != "ticket" or not kind["customer_visible"]:
+                if kind is None or not customer_choosable(kind):
                     raise InvalidValueError(
                         "item_type", "an item type of tickets that customers may choose"
                     )
-                if kind["retired"]:
-                    raise InvalidValueError("item_type", "the item type is retired")
             forms.define(definition, ctx.actor.ref, ctx.correlation_id)
             return [forms]
 

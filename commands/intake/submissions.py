@@ -33,7 +33,7 @@ from commands.unit_of_work import UnitOfWork, run
 from domain.company_settings import COMPANY_SETTINGS_ID, CompanySettings, in_force
 from domain.errors import InvalidCredentialsError, InvalidValueError, NotFoundError
 from domain.intake.forms import WEB_FORMS_ID, FormNotFoundError, WebForms
-from domain.intake.item_types import check_submission, kept_fields
+from domain.intake.item_types import check_submission, customer_choosable, kept_fields
 from domain.intake.submissions import FormSubmission
 from domain.ticket import Ticket
 from domain.values import Actor, Channel, Priority, normalise_email
@@ -73,7 +73,7 @@ def open_form(uow: UnitOfWork, key: str, anonymous: bool) -> dict[str, Any]:
         kind = item_type_for(uow, form["item_type"], "ticket")
     except (InvalidValueError, NotFoundError):
         raise FormUnavailableError(key) from None
-    if not kind["customer_visible"]:
+    if not customer_choosable(kind):
         raise FormUnavailableError(key)
     return {**form, "type": kind}
 

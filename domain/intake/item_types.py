@@ -101,6 +101,8 @@ def checked_definition(key: str, given: dict[str, Any], base: dict[str, Any]) ->
     for place in ("project_id", "folder_id"):
         if place in given:
             out[place] = None if given[place] is None else str(given[place])
+    if out["kind"] == "task" and out["customer_visible"]:
+        raise InvalidValueError("customer_visible", "customers open tickets, not tasks")
     if out["folder_id"] is not None and out["project_id"] is None:
         raise InvalidValueError("folder_id", "a folder needs its project_id")
     if "fields" in given:
@@ -283,6 +285,16 @@ def current(stored: ItemTypes | None) -> dict[str, dict[str, Any]]:
     if stored is not None:
         types.update({key: dict(value) for key, value in stored.types.items()})
     return types
+
+
+def customer_choosable(definition: dict[str, Any]) -> bool:
+    """Whether customers may open an item of this type: a type of tickets, customer-visible,
+    not retired."""
+    return (
+        definition["kind"] == "ticket"
+        and definition["customer_visible"]
+        and not definition["retired"]
+    )
 
 
 def usable(stored: ItemTypes | None, key: str, kind: str) -> dict[str, Any]:
