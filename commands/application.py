@@ -44,6 +44,11 @@ class LedgerDesk(Application[UUID]):
         self._listeners: list[CommitListener] = []
         self._listeners_lock = threading.Lock()
         self._write_locks = [threading.Lock() for _ in range(WRITE_LOCK_STRIPES)]
+        # Every command saves through it (imported here: it runs units of work, which
+        # name this class).
+        from commands.group_commit import GroupCommit
+
+        self.group_commit = GroupCommit(self)
 
     def write_lock(self, aggregate_id: UUID) -> threading.Lock:
         """The in-process lock for writes that change `aggregate_id` (striped by id)."""
@@ -75,6 +80,19 @@ class LedgerDesk(Application[UUID]):
     def head(self) -> int:
         """The log position of the newest event (0 for an empty log)."""
         return self.recorder.max_notification_id() or 0
+
+    def save_events(
+        self, events: Sequence[Any], aggregates: dict[UUID, Any]
+    ) -> list[Recording[UUID]]:
+        """Save events already collected from `aggregates` (their state after the events)
+        in one atomic write, as `save` would: record, snapshot, notify."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        processing_event.collect_events(*events)
+        processing_event.aggregates.update(aggregates)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
 
     def save_all(self, aggregates: Sequence[Any]) -> int:
         """Save aggregates atomically; return the log position of the newest event."""

@@ -17,7 +17,7 @@ from tests.factories import context, open_ticket
 
 T = TypeVar("T")
 CREATORS = 16
-TICKETS_EACH = 8  # 128 numbers: the counter passes its snapshot interval (100).
+TICKETS_EACH = 25  # 400 numbers: the counter passes its snapshot interval (100) four times.
 POSTERS = 16
 MESSAGES_EACH = 4  # 64 messages: the ticket passes its snapshot interval (50).
 
