@@ -3,8 +3,9 @@ status board p95 at 100k items in one project, each beside the raw SELECTs readi
 same rows.
 
 ledgerdesk, below HTTP: what the routes do — a read transaction from the view pool, the
-live generation's tables, the view's query (`gantt_query.project_rows` then
-`gantt_query.chart`, which computes the critical path, then orjson; `status_board.board`).
+live generation's tables, the view's query (`gantt_query.chart_rows` then
+`gantt_query.chart_document`, which computes the critical path over the stored working-day
+offsets and finishes each task's stored JSON, then orjson; `status_board.board`).
 The Gantt is also timed through HTTP: `GET /api/v1/views/gantt` on the real app in process
 (TestClient: routing, auth, scope, the project check, JSON). Raw: the very SELECTs and
 parameters the query sent (recorded once), on one autocommit psycopg connection, rows as
@@ -52,7 +53,7 @@ from domain.user import CompanyRole
 from domain.values import Actor
 from ledgerdesk import bootstrap
 from projections.base import current_tables
-from projections.gantt_query import chart, project_rows
+from projections.gantt_query import chart_document, chart_rows
 from projections.status_board import board
 
 GANTT_TASKS = 2_000
@@ -166,8 +167,8 @@ def run(plans: Plans) -> list[Figure]:
 
     def gantt() -> bytes:
         with views.read() as tx:
-            bars, links = project_rows(tx, current_tables(tx, "gantt"), plans.gantt_project)
-        return orjson.dumps(chart(bars, links))
+            rows, links = chart_rows(tx, current_tables(tx, "gantt"), plans.gantt_project)
+        return orjson.dumps(chart_document(rows, links))
 
     def status_board() -> dict[str, Any]:
         with views.read() as tx:
@@ -176,7 +177,7 @@ def run(plans: Plans) -> list[Figure]:
 
     with views.read() as tx:
         recorder = RecordingTx(tx)
-        bars, links = project_rows(recorder, current_tables(tx, "gantt"), plans.gantt_project)
+        bars, links = chart_rows(recorder, current_tables(tx, "gantt"), plans.gantt_project)
         gantt_sent = recorder.sent
         recorder = RecordingTx(tx)
         shown = board(recorder, current_tables(tx, "status_board"), plans.board_project, "task", 20)

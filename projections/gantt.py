@@ -7,14 +7,25 @@ One pure fold (`evolve`) makes the rows: the projection applies it to a page of 
 a baseline (`as_of`) applies it to a project's task streams up to a moment. The view's
 queries, and `chart`, which turns the rows into what the Gantt shows with the critical path
 computed at read time, are in `projections.gantt_query`.
+
+Each bar also stores what the read needs ready-made (`CHART_COLUMNS`): its start, span and
+constraint as working-day offsets (`domain.planning.network`), so that the critical path is
+integer arithmetic only, and its JSON as the chart shows it up to the fields the critical
+path decides, so that a read serialises each task by appending those.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
+import orjson
+
+from domain.planning.calendar import working_day_index
+from domain.planning.constraints import ConstraintKind
+from domain.planning.network import span_of, start_bound
 from projections.base import Positioned, Projection, Tables, dumps, iso, loads, topic_name
 from projections.db import Row, Tx
 
@@ -42,6 +53,8 @@ BAR_COLUMNS = (
     "converted_from",
     "updated_at",
 )
+# Derived from the columns above when a bar is saved; never read back into a `GanttBar`.
+CHART_COLUMNS = ("start_day", "span_days", "bound_kind", "bound_day", "chart_head")
 
 
 @dataclass
@@ -72,10 +85,44 @@ class GanttBar:
     updated_at: str
 
     def row(self) -> tuple[Any, ...]:
+        """The values of `BAR_COLUMNS` then `CHART_COLUMNS`."""
         values = asdict(self)
         values["milestone"] = int(self.milestone)
         values["assignees"] = dumps(self.assignees)
-        return tuple(values[c] for c in BAR_COLUMNS)
+        return (*(values[c] for c in BAR_COLUMNS), *self.offsets(), self.chart_head())
+
+    def offsets(self) -> tuple[int | None, int, int, int]:
+        """Start (None if undated), span, constraint bound and its day, in working days."""
+        span = span_of(self.duration_days, self.milestone)
+        on = date.fromisoformat(self.constraint_on) if self.constraint_on else None
+        bound, day = start_bound(ConstraintKind(self.constraint_kind), on, span)
+        start = working_day_index(date.fromisoformat(self.start)) if self.start else None
+        return start, span, int(bound), day
+
+    def chart_fields(self) -> dict[str, Any]:
+        """The task as the chart shows it, up to what the critical path decides."""
+        return {
+            "number": self.number,
+            "parent": self.parent,
+            "title": self.title,
+            "status": self.status,
+            "state": self.state,
+            "planned": {"start": self.start, "finish": self.finish},
+            "duration_days": self.duration_days,
+            "actual": {"start": self.actual_start, "finish": self.actual_finish},
+            "milestone": self.milestone,
+            "percent_complete": self.percent_complete,
+            "points": self.points,
+            "work_hours": self.work_hours,
+            "constraint": {"kind": self.constraint_kind, "on": self.constraint_on},
+            "assignees": self.assignees,
+            "converted_from_ticket": self.converted_from,
+        }
+
+    def chart_head(self) -> str:
+        """`chart_fields` as JSON, left open after a last key `critical` for the read to
+        finish (`projections.gantt_query.chart_document`)."""
+        return orjson.dumps(self.chart_fields())[:-1].decode() + ',"critical":'
 
     @classmethod
     def from_row(cls, row: Row) -> GanttBar:
@@ -239,6 +286,7 @@ class GanttProjection(Projection):
     `gantt_placements` (each project a task has been in)."""
 
     name = "gantt"
+    schema_version = 2  # 2: working-day offsets and the chart's JSON stored per bar
     tables = ("gantt_tasks", "gantt_links", "gantt_placements")
     topics = frozenset(f"ledgerdesk:{name}" for name in READS)
 
@@ -252,7 +300,9 @@ class GanttProjection(Projection):
             " actual_start TEXT, actual_finish TEXT, milestone INTEGER NOT NULL,"
             " percent_complete INTEGER NOT NULL, points DOUBLE PRECISION,"
             " work_hours DOUBLE PRECISION, constraint_kind TEXT NOT NULL, constraint_on TEXT,"
-            " assignees TEXT NOT NULL, converted_from INTEGER, updated_at TEXT NOT NULL)"
+            " assignees TEXT NOT NULL, converted_from INTEGER, updated_at TEXT NOT NULL,"
+            " start_day INTEGER, span_days INTEGER NOT NULL, bound_kind INTEGER NOT NULL,"
+            " bound_day INTEGER NOT NULL, chart_head TEXT NOT NULL)"
         )
         tx.execute(f"CREATE INDEX IF NOT EXISTS {bars}_project ON {bars} (project_id, number)")
         # The calendar's month windows: by planned start, and by actual start.
@@ -306,10 +356,11 @@ def _load(tx: Tx, t: Tables, ids: list[str]) -> GanttPlan:
 def _save(tx: Tx, t: Tables, plan: GanttPlan) -> None:
     if not plan.bars:
         return
-    updates = ", ".join(f"{c} = excluded.{c}" for c in BAR_COLUMNS[1:])
+    columns = BAR_COLUMNS + CHART_COLUMNS
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
     tx.executemany(
-        f"INSERT INTO {t['gantt_tasks']} ({', '.join(BAR_COLUMNS)})"
-        f" VALUES ({','.join('?' * len(BAR_COLUMNS))}) ON CONFLICT (id) DO UPDATE SET {updates}",
+        f"INSERT INTO {t['gantt_tasks']} ({', '.join(columns)})"
+        f" VALUES ({','.join('?' * len(columns))}) ON CONFLICT (id) DO UPDATE SET {updates}",
         [bar.row() for _, bar in sorted(plan.bars.items())],
     )
     relinked = sorted(plan.relinked)

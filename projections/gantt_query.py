@@ -1,21 +1,27 @@
 """Gantt queries: a project's bars and links from the `gantt` view, the tasks a baseline
 folds, and `chart`, what the Gantt shows: tasks in WBS order, dependencies, each task's slack
 and the critical path, computed at read time (one changed date can move every task's slack).
+
+The JSON answer reads `chart_rows` and `chart_document`: the offsets and JSON each bar
+stored, one linear forward and backward pass, and each task's stored JSON finished with its
+slack; `chart` (dicts, from `GanttBar`s) serves the SVG, baselines and tests, through the
+same passes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
-from functools import lru_cache
+from datetime import datetime
+from operator import itemgetter, sub
 from typing import Any
 from uuid import UUID
 
-from domain.planning.constraints import Constraint
-from domain.planning.links import Link, LinkKind
-from domain.planning.schedule import TaskPlan, critical_path
+from orjson import Fragment
+
+from domain.planning.calendar import working_day_at
+from domain.planning.network import link_offset, passes
 from projections.base import Tables, current_tables
-from projections.db import Tx, ViewDatabase
+from projections.db import Row, Tx, ViewDatabase
 from projections.flat import current_projects
 from projections.gantt import GanttBar, GanttLink, fold_plan
 
@@ -40,32 +46,54 @@ def placed_task_ids(tx: Tx, t: Tables, project_id: str) -> list[str]:
     return [r["task_id"] for r in rows]
 
 
-def _day(text: str | None) -> date | None:
-    return date.fromisoformat(text) if text else None
-
-
-def _span(start: str | None, finish: str | None) -> dict[str, str | None]:
-    return {"start": start, "finish": finish}
-
-
-@lru_cache(maxsize=1024)
-def _constraint(kind: str, on: str | None) -> Constraint:
-    # Most tasks share a handful of constraints: parse each once, not once per task per read.
-    return Constraint.parse(kind, _day(on))
-
-
-def _plan_of(bar: GanttBar) -> TaskPlan:
-    return TaskPlan(
-        number=bar.number,
-        start=_day(bar.start),
-        duration_days=bar.duration_days or 0,
-        constraint=_constraint(bar.constraint_kind, bar.constraint_on),
-        milestone=bar.milestone,
+def chart_rows(tx: Tx, t: Tables, project_id: str) -> tuple[list[Row], list[Row]]:
+    """What a chart of the project reads, in the order it shows it: each task's stored
+    offsets and JSON (parents followed by their subtasks), and the dependencies recorded on
+    its tasks (by successor, then predecessor) in the very shape the chart shows them."""
+    tasks = t["gantt_tasks"]
+    rows = tx.all(
+        "SELECT number, start_day, span_days, bound_kind, bound_day, chart_head, updated_at"
+        f" FROM {tasks} WHERE project_id = ?"
+        " ORDER BY COALESCE(parent, number), parent IS NOT NULL, number",
+        (project_id,),
     )
+    links = tx.all(
+        f"SELECT l.predecessor, l.successor, l.kind, l.lag_days FROM {t['gantt_links']} l"
+        f" JOIN {tasks} b ON b.id = l.successor_id WHERE b.project_id = ?"
+        " ORDER BY l.successor, l.predecessor",
+        (project_id,),
+    )
+    return rows, links
+
+
+_OFFSETS = itemgetter("number", "start_day", "span_days", "bound_kind", "bound_day")
+_LINK = itemgetter("predecessor", "successor", "kind", "lag_days")
+
+
+def chart_document(rows: list[Row], links: list[Row]) -> dict[str, Any]:
+    """`chart` from `chart_rows`, its tasks JSON already (one `orjson.Fragment`): the
+    stored head of each, then `critical`, `slack_days` and `updated_at`. Equal to `chart` once
+    serialised; per task, a few integers and one string."""
+    shown = {r["number"] for r in rows}
+    kept = [k for k in links if k["predecessor"] in shown and k["successor"] in shown]
+    slack, critical, finish = _critical_path(list(map(_OFFSETS, rows)), list(map(_LINK, kept)))
+    tasks = []
+    for r, days in zip(rows, slack, strict=True):
+        if days is None:
+            middle = 'false,"slack_days":null'
+        else:
+            middle = f'{"true" if days <= 0 else "false"},"slack_days":{days}'
+        tasks.append(f'{r["chart_head"]}{middle},"updated_at":"{r["updated_at"]}"}}')
+    return {
+        "tasks": Fragment(f"[{','.join(tasks)}]"),
+        "dependencies": kept,
+        "critical_path": critical,
+        "finish": finish,
+    }
 
 
 def _wbs_order(bar: GanttBar) -> tuple[int, int, int]:
-    """Each parent task, then its subtasks, by number."""
+    """Each parent task, then its subtasks, by number (as `chart_rows` sorts them)."""
     return (bar.parent or bar.number, bar.parent is not None, bar.number)
 
 
@@ -78,37 +106,23 @@ def chart(bars: Iterable[GanttBar], links: Iterable[GanttLink]) -> dict[str, Any
         (link for link in links if link.predecessor in numbers and link.successor in numbers),
         key=lambda link: (link.successor, link.predecessor),
     )
-    path = critical_path(
-        {bar.number: _plan_of(bar) for bar in shown},
-        [Link(k.predecessor, k.successor, LinkKind(k.kind), k.lag_days) for k in kept],
+    slack, critical, finish = _critical_path(
+        [(bar.number, *bar.offsets()) for bar in shown],
+        [(k.predecessor, k.successor, k.kind, k.lag_days) for k in kept],
     )
-    critical = sorted(
-        path.critical, key=lambda n: (path.schedule[n].start, path.schedule[n].finish, n)
-    )
-    return {
-        "tasks": [
+    tasks = []
+    for bar, days in zip(shown, slack, strict=True):
+        critical_bar = days is not None and days <= 0
+        tasks.append(
             {
-                "number": bar.number,
-                "parent": bar.parent,
-                "title": bar.title,
-                "status": bar.status,
-                "state": bar.state,
-                "planned": _span(bar.start, bar.finish),
-                "duration_days": bar.duration_days,
-                "actual": _span(bar.actual_start, bar.actual_finish),
-                "milestone": bar.milestone,
-                "percent_complete": bar.percent_complete,
-                "points": bar.points,
-                "work_hours": bar.work_hours,
-                "constraint": {"kind": bar.constraint_kind, "on": bar.constraint_on},
-                "assignees": bar.assignees,
-                "converted_from_ticket": bar.converted_from,
-                "critical": bar.number in path.critical,
-                "slack_days": path.slack.get(bar.number),
+                **bar.chart_fields(),
+                "critical": critical_bar,
+                "slack_days": days,
                 "updated_at": bar.updated_at,
             }
-            for bar in shown
-        ],
+        )
+    return {
+        "tasks": tasks,
         "dependencies": [
             {
                 "predecessor": k.predecessor,
@@ -119,8 +133,40 @@ def chart(bars: Iterable[GanttBar], links: Iterable[GanttLink]) -> dict[str, Any
             for k in kept
         ],
         "critical_path": critical,
-        "finish": path.finish.isoformat() if path.finish else None,
+        "finish": finish,
     }
+
+
+def _critical_path(
+    tasks: list[tuple[int, int | None, int, int, int]], links: list[tuple[int, int, str, int]]
+) -> tuple[list[int | None], list[int], str | None]:
+    """Each task's slack (None if undated), the critical tasks by scheduled start (then
+    finish, then number) and the plan's finish, from tasks as (number, start, span, bound,
+    bound day) in working days and links as (predecessor, successor, kind, lag): one
+    forward and one backward pass (`domain.planning.network.passes`); undated tasks and
+    their links are left out."""
+    slack: list[int | None] = [None] * len(tasks)
+    shown = [k for k, task in enumerate(tasks) if task[1] is not None]
+    if not shown:
+        return slack, [], None
+    dated = [tasks[k] for k in shown]
+    numbers, starts, spans, bounds, days = (list(column) for column in zip(*dated, strict=True))
+    at = dict(zip(numbers, range(len(numbers)), strict=True))
+    network = []
+    for before, after, kind, lag in links:
+        i, j = at.get(before), at.get(after)
+        if i is not None and j is not None:
+            network.append((i, j, link_offset(kind, lag, spans[i], spans[j])))
+    done = passes(numbers, starts, spans, bounds, days, network)
+    assert done.end is not None  # there are dated tasks
+    start, late = done.start, done.late
+    for k, days_left in zip(shown, map(sub, late, start), strict=True):
+        slack[k] = days_left
+    critical = sorted(
+        (i for i in range(len(numbers)) if late[i] <= start[i]),
+        key=lambda i: (start[i], spans[i], numbers[i]),
+    )
+    return slack, [numbers[i] for i in critical], working_day_at(done.end).isoformat()
 
 
 # Events of one aggregate, in order, up to a moment (the write side's `stream`).
@@ -133,13 +179,23 @@ def project_chart(
     sees: Callable[[str], bool],
     as_of: datetime | None,
     stream: Stream,
+    *,
+    serialised: bool = False,
 ) -> dict[str, Any]:
     """The project's chart now, from the view; or as of a moment, folded from the events of
     every task ever placed in it (one moved away since was still here then) up to that moment.
     As every as-of read, it is scoped by where each task is now: one moved since into a
-    project the caller cannot see (`sees`) stays out of their baseline."""
+    project the caller cannot see (`sees`) stays out of their baseline. With `serialised`,
+    the chart now comes from the stored JSON (`chart_document`): the same once serialised,
+    for a JSON answer."""
     with views.read() as tx:
         t = current_tables(tx, "gantt")
+        if as_of is None and serialised:
+            return {
+                "project_id": project_id,
+                "as_of": None,
+                **chart_document(*chart_rows(tx, t, project_id)),
+            }
         if as_of is None:
             bars, links = project_rows(tx, t, project_id)
             return {"project_id": project_id, "as_of": None, **chart(bars, links)}

@@ -79,8 +79,16 @@ AsOf = Annotated[
 ]
 
 
-def _gantt(svc: ServicesDep, scope: StaffScope, project_id: str, as_of: datetime | None) -> Any:
-    return project_chart(svc.views, project_id, scope.sees, as_of, svc.commands.stream)
+def _gantt(
+    svc: ServicesDep,
+    scope: StaffScope,
+    project_id: str,
+    as_of: datetime | None,
+    serialised: bool = False,
+) -> Any:
+    return project_chart(
+        svc.views, project_id, scope.sees, as_of, svc.commands.stream, serialised=serialised
+    )
 
 
 @router.get(
@@ -100,7 +108,7 @@ def gantt(
     dates, progress and slack; their dependencies; and the critical path, computed as you
     read. With `as_of`, the plan as it was at that moment (a baseline)."""
     _project(svc, scope, project)
-    return reply(response, _gantt(svc, scope, str(project), as_of))
+    return reply(response, _gantt(svc, scope, str(project), as_of, serialised=True))
 
 
 @router.get(

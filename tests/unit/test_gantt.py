@@ -9,9 +9,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from api.charts import gantt_svg
+from domain.planning.constraints import Constraint, ConstraintKind
 from domain.planning.links import LinkKind
 from domain.task import Task
 from domain.ticket import Ticket
@@ -20,7 +22,13 @@ from projections.base import Positioned, Tables
 from projections.calendar import month_bars, planned_bars
 from projections.db import SQLiteViews
 from projections.gantt import GanttProjection, fold_plan
-from projections.gantt_query import chart, placed_task_ids, project_rows
+from projections.gantt_query import (
+    chart,
+    chart_document,
+    chart_rows,
+    placed_task_ids,
+    project_rows,
+)
 
 AGENT = Actor.user(uuid.UUID(int=1))
 ADA = uuid.UUID(int=2)
@@ -216,3 +224,49 @@ def test_the_svg_of_any_chart_is_well_formed_xml() -> None:
     assert "No task of this plan has dates yet." in [
         t.text for t in ET.fromstring(empty).iter(f"{SVG}text")
     ]
+
+
+def test_the_stored_json_serialises_to_the_same_chart(views: SQLiteViews) -> None:
+    # Given the network plus a deadline a day before #4's milestone (-1 up the chain), an
+    # ALAP #3 started a day after #1 (4 days of slack), and a title needing escapes
+    events, tasks = network()
+    tasks[3].retitle('Pour "the" slab \\ naïve ✓', AGENT, "c")
+    tasks[3].set_constraint(Constraint(ConstraintKind.AS_LATE_AS_POSSIBLE), AGENT, "c")
+    tasks[3].depend_on(tasks[1], LinkKind.START_TO_START, 1, AGENT, "c")
+    tasks[4].set_constraint(
+        Constraint(ConstraintKind.FINISH_NO_LATER_THAN, date(2026, 3, 7)), AGENT, "c"
+    )
+    for task in tasks.values():
+        events += task.collect_events()
+    projection, t = GanttProjection(), Tables(1)
+    with views.write() as tx:
+        projection.create(tx, t)
+        projection.apply(tx, t, positioned(events))
+    # When the chart is read from the stored JSON and offsets
+    with views.read() as tx:
+        stored = orjson.loads(orjson.dumps(chart_document(*chart_rows(tx, t, str(SITE)))))
+        folded = chart(*project_rows(tx, t, str(SITE)))
+    # Then it is the chart made from the bars, value for value and key for key
+    assert stored == folded == chart(*fold_plan(events).in_project(str(SITE)))
+    assert [list(task) for task in stored["tasks"]] == [list(task) for task in folded["tasks"]]
+    assert stored["tasks"][1]["title"] == 'Pour "the" slab \\ naïve ✓'
+    assert stored["critical_path"] == [1, 2, 4]
+    assert [task["slack_days"] for task in stored["tasks"]] == [-1, 4, -1, -1, None]
+
+
+def test_an_empty_project_serialises_to_an_empty_chart(views: SQLiteViews) -> None:
+    projection, t = GanttProjection(), Tables(1)
+    with views.write() as tx:
+        projection.create(tx, t)
+    with views.read() as tx:
+        doc = orjson.loads(orjson.dumps(chart_document(*chart_rows(tx, t, str(SITE)))))
+    assert (
+        doc
+        == chart([], [])
+        == {
+            "tasks": [],
+            "dependencies": [],
+            "critical_path": [],
+            "finish": None,
+        }
+    )
