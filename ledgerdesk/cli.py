@@ -22,6 +22,7 @@ from ledgerdesk.mail_cli import add_mail_commands
 from ledgerdesk.settings import Settings
 from ledgerdesk.signals import stop_on_signals, wait_for
 from projections.failures import ViewFailedError, ViewFailure
+from projections.generations import RebuildError
 from projections.runner import ViewStatus
 from workers.mail.receiver import Receiver
 
@@ -178,12 +179,23 @@ def cmd_projections(args: argparse.Namespace) -> int:
             if failed:
                 return 1  # A monitor or script sees that a view has stopped.
         elif args.action == "rebuild":
-            for name in names:
-                generation = c.runner.rebuild(name, _progress_bar(f"rebuild {name}"))
-                print(f"{name}: rebuilt as generation {generation} and switched over")
+            # One pass over the log for every named view; one that fails does so alone.
+            label = f"rebuild {names[0]}" if len(names) == 1 else f"rebuild {len(names)} views"
+            try:
+                rebuilt = c.runner.rebuild_many(names, _progress_bar(label))
+            except RebuildError as error:
+                rebuilt = error.rebuilt
+                _print_rebuilt(rebuilt)
+                raise  # Each failed view's error, after those switched over all the same.
+            _print_rebuilt(rebuilt)
         else:
             _run_until_signalled(c, names)
     return 0
+
+
+def _print_rebuilt(rebuilt: dict[str, int]) -> None:
+    for name, generation in rebuilt.items():
+        print(f"{name}: rebuilt as generation {generation} and switched over")
 
 
 def _failed(failure: ViewFailure) -> str:
@@ -207,8 +219,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
         following = [name for name in c.runner.projections if name not in failed]
         c.runner.wait_for(head, following, VERIFY_WAIT_SECONDS)
         status = {s.view: s for s in c.runner.status()}
+        # Every view with a live generation is replayed in one pass over the log.
+        audited = [name for name in c.runner.projections if name in status]
+        replayed = c.runner.verify_many(audited, _progress_bar(f"replay {len(audited)} views"))
         for name in c.runner.projections:
-            problems, found = _audit(c, name, status.get(name), head)
+            problems, found = _audit(name, status.get(name), head, replayed.get(name))
             troubled = troubled or bool(problems)
             print(f"{name}: {'; '.join(problems) or 'OK'}")
             differences += found
@@ -218,11 +233,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def _audit(
-    c: bootstrap.Container, name: str, status: ViewStatus | None, head: int
+    name: str, status: ViewStatus | None, head: int, replayed: list[str] | ViewFailedError | None
 ) -> tuple[list[str], list[str]]:
     """What is wrong with a live view (failed, behind the log, or unlike a replay of it),
     and the differences found."""
-    if status is None:
+    if status is None or replayed is None:
         return ["no live generation (run `ledgerdesk migrate`)"], []
     problems = []
     if status.failure is not None:
@@ -232,13 +247,11 @@ def _audit(
             f"BEHIND: at position {status.position} of the log's {head}"
             " (is a runner following the log?)"
         )
-    try:
-        found = c.runner.verify(name, _progress_bar(f"replay {name}"))
-    except ViewFailedError as error:
-        return [*problems, f"the log cannot be replayed into it: {error}"], []
-    if found:
-        problems.append(f"{len(found)} difference(s)")
-    return problems, found
+    if isinstance(replayed, ViewFailedError):
+        return [*problems, f"the log cannot be replayed into it: {replayed}"], []
+    if replayed:
+        problems.append(f"{len(replayed)} difference(s)")
+    return problems, replayed
 
 
 def _run_until_signalled(c: bootstrap.Container, names: Sequence[str]) -> None:

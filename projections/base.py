@@ -30,10 +30,11 @@ class InvalidCursorError(ValueError):
 
 @dataclass(frozen=True)
 class Positioned:
-    """A domain event and its position in the log."""
+    """A domain event and its position in the log (and its stored topic, when known)."""
 
     position: int
     event: Any
+    topic: str = ""
 
 
 class Tables:

@@ -6,12 +6,14 @@ upserts, TEXT JSON documents); the PostgreSQL side swaps the placeholders.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,35 @@ class Tx(ABC):
         """Row-lock suffix: SQLite's write transactions are already exclusive."""
         return " FOR UPDATE" if self.dialect == "postgres" else ""
 
+    # --- rows by key: one statement each here; buffered and merged by a `BulkTx` --------
+
+    def insert_row(self, table: str, row: Mapping[str, Any], key: Sequence[str] = ("id",)) -> None:
+        """INSERT one row (`key`: the columns of its primary key)."""
+        self.execute(insert_sql(table, tuple(row)), tuple(row.values()))
+
+    def update_row(self, table: str, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+        """UPDATE the row with primary key `key` (no row: nothing happens)."""
+        self.execute(
+            update_sql(table, tuple(values), tuple(key)), (*values.values(), *key.values())
+        )
+
+    def delete_row(self, table: str, key: Mapping[str, Any]) -> None:
+        """DELETE the row with primary key `key`."""
+        self.execute(delete_sql(table, tuple(key)), tuple(key.values()))
+
+
+def insert_sql(table: str, columns: Sequence[str]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
+
+def update_sql(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+    assignments = ", ".join(f"{c} = ?" for c in columns)
+    return f"UPDATE {table} SET {assignments} WHERE " + " AND ".join(f"{k} = ?" for k in key)
+
+
+def delete_sql(table: str, key: Sequence[str]) -> str:
+    return f"DELETE FROM {table} WHERE " + " AND ".join(f"{k} = ?" for k in key)
+
 
 class ViewDatabase(ABC):
     dialect: str
@@ -57,6 +88,11 @@ class ViewDatabase(ABC):
     @abstractmethod
     def write(self) -> Any:
         """A context manager yielding a `Tx` that commits on exit (exclusive on SQLite)."""
+
+    @abstractmethod
+    def bulk(self) -> Any:
+        """Like `write`, but yielding a `BulkTx`: writes are buffered and go out in bulk
+        (before any read, and before the commit). For building a new generation."""
 
     @abstractmethod
     def read(self) -> Any:
@@ -123,6 +159,13 @@ class SQLiteViews(ViewDatabase):
         conn.execute("COMMIT")
 
     @contextmanager
+    def bulk(self) -> Iterator[BulkTx]:
+        with self.write() as tx:
+            bulk = BulkTx(tx)
+            yield bulk
+            bulk.flush()
+
+    @contextmanager
     def read(self) -> Iterator[Tx]:
         conn = self._conn()
         conn.execute("BEGIN")
@@ -178,6 +221,21 @@ class _PostgresTx(Tx):
         )
         return {r["column_name"] for r in rows}
 
+    def copy(self, table: str, columns: Sequence[str], rows: Sequence[Params]) -> None:
+        """Plain INSERTs of many rows, as one COPY (not in pipeline mode)."""
+        with (
+            self.conn.cursor() as cur,
+            cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(_storable(row))
+
+    def pipeline(self) -> AbstractContextManager[Any]:
+        """Statements in a batch of round trips (a no-op when already in one)."""
+        if self.conn._pipeline is not None:  # psycopg has no public accessor
+            return nullcontext()
+        return self.conn.pipeline()
+
 
 class PostgresViews(ViewDatabase):
     """Views in PostgreSQL, in the same schema as the event store."""
@@ -208,6 +266,15 @@ class PostgresViews(ViewDatabase):
             yield _PostgresTx(conn)
 
     @contextmanager
+    def bulk(self) -> Iterator[BulkTx]:
+        # No pipeline around the transaction: COPY cannot run in one. The buffered
+        # statements between COPYs go out in a pipeline of their own (`BulkTx.flush`).
+        with self.pool.connection() as conn, conn.transaction():
+            bulk = BulkTx(_PostgresTx(conn))
+            yield bulk
+            bulk.flush()
+
+    @contextmanager
     def read(self) -> Iterator[Tx]:
         with self.pool.connection() as conn, conn.transaction():
             yield _PostgresTx(conn)
@@ -223,6 +290,177 @@ class PostgresViews(ViewDatabase):
 
     def close(self) -> None:
         self.pool.close()
+
+
+# --- bulk writes while building a generation ----------------------------------------------
+
+# A plain INSERT (no ON CONFLICT, no SELECT): on PostgreSQL its rows can go as one COPY.
+_PLAIN_INSERT = re.compile(r"INSERT INTO (\w+) \(([\w, ]+)\) VALUES \([?, ]+\)")
+# Buffered rows past which a `BulkTx` writes out before the page ends (bounded memory).
+BULK_ROW_LIMIT = 50_000
+Key = tuple[tuple[str, ...], tuple[Any, ...]]
+
+
+@dataclass
+class _Statements:
+    sql: str
+    rows: list[Params]
+
+
+@dataclass
+class _Open:
+    """One table's keyed writes since it was last sealed: new rows (later updates merged into
+    them) and updates of rows that were there before (merged per key)."""
+
+    inserts: dict[Key, tuple[tuple[str, ...], dict[str, Any]]] = field(default_factory=dict)
+    updates: dict[Key, dict[str, Any]] = field(default_factory=dict)
+
+
+class BulkTx(Tx):
+    """A write transaction whose writes are buffered and go out in bulk: consecutive
+    identical statements as one `executemany`, plain INSERTs as `COPY` on PostgreSQL.
+
+    Every read (`all`, `one`, `columns`) first writes out what is buffered, so a handler
+    that reads its own writes sees them. Rows written by key (`insert_row`, `update_row`,
+    `delete_row`) are kept per table until a statement that is not by key, or a read, seals
+    them: an update of a row inserted in the same batch is merged into it, and updates of
+    one older row into one; the table's rows then go out as a few bulk statements. Rows
+    are the same as the one-statement-per-write path's (`Tx`), in fewer statements."""
+
+    def __init__(self, inner: Tx, limit: int = BULK_ROW_LIMIT) -> None:
+        self.inner = inner
+        self.dialect = inner.dialect
+        self.limit = limit
+        self._ops: list[_Statements] = []
+        self._open: dict[str, _Open] = {}
+        self._buffered = 0
+
+    # --- statements -------------------------------------------------------------------
+
+    def execute(self, sql: str, params: Params = ()) -> None:
+        self._seal_all()
+        self._append(sql, [params])
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        if not rows:
+            return
+        self._seal_all()
+        self._append(sql, list(rows))
+
+    def all(self, sql: str, params: Params = ()) -> list[Row]:
+        self.flush()
+        return self.inner.all(sql, params)
+
+    def columns(self, table: str) -> set[str]:
+        self.flush()
+        return self.inner.columns(table)
+
+    # --- rows by key ------------------------------------------------------------------
+
+    def insert_row(self, table: str, row: Mapping[str, Any], key: Sequence[str] = ("id",)) -> None:
+        names = tuple(key)
+        k = (names, tuple(row[c] for c in names))
+        open_ = self._open.get(table)
+        if open_ is not None and (k in open_.inserts or k in open_.updates):
+            self._seal(table)  # Its earlier write goes first (or fails as it would have).
+            open_ = None
+        if open_ is None:
+            open_ = self._open[table] = _Open()
+        open_.inserts[k] = (tuple(row), dict(row))
+        self._count(1)
+
+    def update_row(self, table: str, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+        k = (tuple(key), tuple(key.values()))
+        open_ = self._open.setdefault(table, _Open())
+        if k in open_.inserts:
+            columns, row = open_.inserts[k]
+            if values.keys() <= set(columns) and not values.keys() & set(k[0]):
+                row.update(values)
+                return
+        elif not values.keys() & set(k[0]):
+            open_.updates.setdefault(k, {}).update(values)
+            self._count(1)
+            return
+        self._seal(table)
+        super().update_row(table, key, values)
+
+    def delete_row(self, table: str, key: Mapping[str, Any]) -> None:
+        k = (tuple(key), tuple(key.values()))
+        open_ = self._open.get(table)
+        if open_ is not None and k in open_.inserts:
+            # New in this batch, so not in the table (its key is the primary key): gone.
+            del open_.inserts[k]
+            return
+        if open_ is not None:
+            open_.updates.pop(k, None)
+            self._seal(table)
+        super().delete_row(table, key)
+
+    # --- writing out ------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write out everything buffered (in order)."""
+        self._seal_all()
+        ops, self._ops, self._buffered = self._ops, [], 0
+        inner = self.inner
+        if not isinstance(inner, _PostgresTx):
+            self._run(ops)
+            return
+        batch: list[_Statements] = []
+        for op in ops:
+            plain = _PLAIN_INSERT.fullmatch(op.sql)
+            if plain is None:
+                batch.append(op)
+                continue
+            self._run(batch)
+            batch = []
+            inner.copy(plain.group(1), [c.strip() for c in plain.group(2).split(",")], op.rows)
+        self._run(batch)
+
+    def _run(self, ops: list[_Statements]) -> None:
+        if not ops:
+            return
+        batch = self.inner.pipeline() if isinstance(self.inner, _PostgresTx) else nullcontext()
+        with batch:
+            for op in ops:
+                if len(op.rows) == 1:
+                    self.inner.execute(op.sql, op.rows[0])
+                else:
+                    self.inner.executemany(op.sql, op.rows)
+
+    def _append(self, sql: str, rows: list[Params]) -> None:
+        if self._ops and self._ops[-1].sql == sql:
+            self._ops[-1].rows.extend(rows)
+        else:
+            self._ops.append(_Statements(sql, rows))
+        self._count(len(rows))
+
+    def _count(self, rows: int) -> None:
+        self._buffered += rows
+        if self._buffered >= self.limit:
+            self.flush()
+
+    def _seal(self, table: str) -> None:
+        """Turn a table's keyed writes into statements, in bulk."""
+        open_ = self._open.pop(table, None)
+        if open_ is None:
+            return
+        for columns, row in open_.inserts.values():
+            self._place(insert_sql(table, columns), tuple(row[c] for c in columns))
+        for (names, values), changes in open_.updates.items():
+            columns = tuple(sorted(changes))
+            sql = update_sql(table, columns, names)
+            self._place(sql, (*(changes[c] for c in columns), *values))
+
+    def _place(self, sql: str, row: Params) -> None:
+        if self._ops and self._ops[-1].sql == sql:
+            self._ops[-1].rows.append(row)
+        else:
+            self._ops.append(_Statements(sql, [row]))
+
+    def _seal_all(self) -> None:
+        for table in list(self._open):
+            self._seal(table)
 
 
 def open_views(dsn: str, schema: str = "public", pool_size: int = 10) -> ViewDatabase:

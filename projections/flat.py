@@ -105,53 +105,48 @@ def _opened(tx: Tx, t: Tables, e: Any) -> None:
     carried = getattr(e, "carried", None) or {}
     assignees = sorted(carried.get("assignees", []))
     kind = "task" if topic_name(e) == "Task.Planned" else "ticket"
-    tx.execute(
-        f"INSERT INTO {t['flat_items']} (id, number, kind, item_type, title, description,"
-        " status, state, priority, priority_rank, requester_email, assignees, project_id,"
-        " folder_id, team_id, converted_from_ticket, created_at, updated_at, version)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            str(e.originator_id),
-            e.number,
-            kind,
-            "task" if kind == "task" else e.item_type,
-            e.title,
-            e.description,
-            e.status,
-            e.state,
-            e.priority,
-            PRIORITY_RANK[e.priority],
-            e.requester_email,
-            dumps(assignees),
-            e.project_id,
-            e.folder_id,
-            carried.get("team_id"),
-            getattr(e, "converted_from", None),
-            iso(e.timestamp),
-            iso(e.timestamp),
-            e.originator_version,
-        ),
+    item = str(e.originator_id)
+    tx.insert_row(
+        t["flat_items"],
+        {
+            "id": item,
+            "number": e.number,
+            "kind": kind,
+            "item_type": "task" if kind == "task" else e.item_type,
+            "title": e.title,
+            "description": e.description,
+            "status": e.status,
+            "state": e.state,
+            "priority": e.priority,
+            "priority_rank": PRIORITY_RANK[e.priority],
+            "requester_email": e.requester_email,
+            "assignees": dumps(assignees),
+            "project_id": e.project_id,
+            "folder_id": e.folder_id,
+            "team_id": carried.get("team_id"),
+            "converted_from_ticket": getattr(e, "converted_from", None),
+            "created_at": iso(e.timestamp),
+            "updated_at": iso(e.timestamp),
+            "version": e.originator_version,
+        },
     )
-    tx.executemany(
-        f"INSERT INTO {t['flat_item_assignees']} (item_id, user_id) VALUES (?, ?)",
-        [(str(e.originator_id), user) for user in assignees],
-    )
+    for user in assignees:
+        tx.insert_row(
+            t["flat_item_assignees"], {"item_id": item, "user_id": user}, ("item_id", "user_id")
+        )
 
 
 def _converted(tx: Tx, t: Tables, e: Any) -> None:
     """The ticket lives on as its task (which `Task.Planned` adds): shown once."""
-    tx.execute(f"DELETE FROM {t['flat_items']} WHERE id = ?", (str(e.originator_id),))
+    tx.delete_row(t["flat_items"], {"id": str(e.originator_id)})
     tx.execute(f"DELETE FROM {t['flat_item_assignees']} WHERE item_id = ?", (str(e.originator_id),))
 
 
 def _update(tx: Tx, t: Tables, e: Any, columns: dict[str, Any]) -> None:
-    """One UPDATE per event: the changed columns plus `updated_at` and `version`."""
+    """One UPDATE per event: the changed columns plus `updated_at` and `version` (while
+    building a generation, merged into the page's other writes of the row)."""
     columns = {**columns, "updated_at": iso(e.timestamp), "version": e.originator_version}
-    assignments = ", ".join(f"{c} = ?" for c in columns)
-    tx.execute(
-        f"UPDATE {t['flat_items']} SET {assignments} WHERE id = ?",
-        (*columns.values(), str(e.originator_id)),
-    )
+    tx.update_row(t["flat_items"], {"id": str(e.originator_id)}, columns)
 
 
 def _set(**columns: Callable[[Any], Any]) -> Callable[[Tx, Tables, Any], None]:

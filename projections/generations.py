@@ -1,15 +1,23 @@
-"""Rebuilding a view into a new generation of tables beside the live one and switching over
-in one transaction; verifying a view by rebuilding it into fresh tables and comparing. A part
-of `ProjectionRunner` (see `projections.runner`), kept apart by concept."""
+"""Rebuilding views into new generations of tables beside the live ones and switching over,
+each in one transaction; verifying views by rebuilding them into fresh tables and comparing.
+A part of `ProjectionRunner` (see `projections.runner`), kept apart by concept.
+
+Several views are rebuilt (or verified) in one pass over the log (ADR 0014): each page is
+read and decoded once and fed to every view being built, in one transaction whose writes go
+out in bulk (`BulkTx`: `executemany`, `COPY` on PostgreSQL), with every view's tracking
+position. A view that cannot apply a page is found by applying that page to each view on its
+own; it fails alone (`ViewFailedError` at its exact position), the others go on and switch.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from projections.base import Projection, Tables
+from projections.base import Positioned, Projection, Tables
 from projections.db import Tx, ViewDatabase
 from projections.failures import ViewFailedError, pinpoint
 from projections.log import EventLog
@@ -19,12 +27,44 @@ log = logging.getLogger("ledgerdesk.projections")
 CURRENT, BUILDING, RETIRED = 1, 0, 2
 
 
+class RebuildError(ViewFailedError):
+    """Some views of a rebuild could not be built (each `ViewFailedError` in `failures`);
+    the views in `rebuilt` were rebuilt and switched over all the same. Its view, position
+    and error are the first failure's."""
+
+    def __init__(self, rebuilt: dict[str, int], failures: dict[str, ViewFailedError]) -> None:
+        first = next(iter(failures.values()))
+        super().__init__(first.view, first.position, first)
+        self.rebuilt = rebuilt
+        self.failures = failures
+        self.args = ("; ".join(str(f) for f in failures.values()),)
+
+
+@dataclass
+class _Target:
+    """A view being built in one pass: into `generation`, up to `stop` (None: the head)."""
+
+    projection: Projection
+    generation: int
+    stop: int | None
+    topics: frozenset[str]
+    position: int = 0
+
+    def done(self) -> bool:
+        return self.stop is not None and self.position >= self.stop
+
+    def reads(self, p: Positioned) -> bool:
+        topic = p.topic or str(getattr(type(p.event), "TOPIC", ""))
+        return topic in self.topics and (self.stop is None or p.position <= self.stop)
+
+
 class Generations:
     """Rebuild and verify, over the runner's log, database and page application."""
 
     log: EventLog
     db: ViewDatabase
     page_size: int
+    rebuild_page_size: int
     _advanced: threading.Condition
 
     if TYPE_CHECKING:
@@ -70,28 +110,6 @@ class Generations:
             (projection.name, generation),
         )
 
-    def _build(
-        self, projection: Projection, generation: int, stop: int | None, progress: Progress | None
-    ) -> None:
-        head = stop if stop is not None else self.log.head()
-        while True:
-            try:
-                last = self._build_page(projection, generation, stop)
-            except Exception as error:
-                # No retries here: stop at the exact event and say so.
-                found = pinpoint(
-                    lambda: self._build_page(projection, generation, stop, 1) is not None,
-                    self.page_size,
-                )
-                if found is None:
-                    continue  # The page went through event by event: the fault has passed.
-                position = self._generation_position(projection.name, generation)
-                raise ViewFailedError(projection.name, position, found) from error
-            if last is None:
-                return
-            if progress:
-                progress(last, max(head, last))
-
     def _build_page(
         self, projection: Projection, generation: int, stop: int | None, limit: int | None = None
     ) -> int | None:
@@ -102,6 +120,85 @@ class Generations:
             )
             assert row is not None
             return self._apply_page(tx, projection, generation, row["position"], stop, limit)
+
+    # --- one pass, several views --------------------------------------------------------
+
+    def _build_many(
+        self, targets: Sequence[_Target], progress: Progress | None
+    ) -> dict[str, ViewFailedError]:
+        """Build every target in one pass over the log, a page at a time; the views that
+        could not be built (their generations dropped) by name."""
+        failed: dict[str, ViewFailedError] = {}
+        active = [t for t in targets if not t.done()]
+        if not active:
+            return failed
+        stops = [t.stop for t in active]
+        stop = None if None in stops else max(s for s in stops if s is not None)
+        head = stop if stop is not None else self.log.head()
+        topics = frozenset().union(*(t.topics for t in active))
+        after = min(t.position for t in active)
+        while active:
+            events, last = self.log.read(after, self.rebuild_page_size, stop, topics)
+            if last is None:
+                break
+            try:
+                self._bulk_page(active, events, last)
+            except Exception:  # noqa: BLE001 - which view, and where, is found below
+                for target in list(active):
+                    error = self._page_alone(target, last)
+                    if error is not None:
+                        failed[target.projection.name] = error
+                        active.remove(target)
+                        self._discard(target.projection, target.generation)
+            after = last
+            if progress and active:  # Of the views still being built.
+                progress(last, max(head, last))
+            active = [t for t in active if not t.done()]
+        return failed
+
+    def _bulk_page(
+        self, targets: Sequence[_Target], events: Sequence[Positioned], last: int
+    ) -> None:
+        """One page for every target, in one transaction written out in bulk."""
+        positions = {}
+        with self.db.bulk() as tx:
+            for target in targets:
+                mine = [p for p in events if target.reads(p)]
+                if mine:
+                    target.projection.apply(tx, Tables(target.generation), mine)
+                position = last if target.stop is None else min(last, target.stop)
+                positions[target.projection.name] = position
+            tx.executemany(
+                "UPDATE projection_tracking SET position = ? WHERE view = ? AND generation = ?",
+                [(positions[t.projection.name], t.projection.name, t.generation) for t in targets],
+            )
+        for target in targets:
+            target.position = positions[target.projection.name]
+
+    def _page_alone(self, target: _Target, last: int) -> ViewFailedError | None:
+        """Apply a page that failed in bulk to one view on its own, one statement per write;
+        the failure (at the exact event) if this view cannot apply it."""
+        projection, generation = target.projection, target.generation
+        stop = last if target.stop is None else min(last, target.stop)
+        while target.position < stop:
+            try:
+                reached = self._build_page(projection, generation, stop)
+            except Exception as error:  # noqa: BLE001 - pinpointed and returned
+                found = pinpoint(
+                    lambda: self._build_page(projection, generation, stop, 1) is not None,
+                    self.rebuild_page_size,
+                )
+                target.position = self._generation_position(projection.name, generation)
+                if found is None:
+                    continue  # The page went through event by event: the fault has passed.
+                failure = ViewFailedError(projection.name, target.position, found)
+                failure.__cause__ = error
+                return failure
+            if reached is None:
+                break
+            target.position = reached
+        target.position = max(target.position, stop)
+        return None
 
     def _generation_position(self, view: str, generation: int) -> int:
         with self.db.read() as tx:
@@ -159,32 +256,100 @@ class Generations:
 
         A view that cannot apply an event raises ViewFailedError naming it, and the live
         generation stays as it was."""
-        projection = self.projection(name)
-        generation = self._new_generation(projection)
         try:
-            self._build(projection, generation, None, progress)
-            self._switch(projection, generation)
-        except BaseException:
-            self._discard(projection, generation)
-            raise
+            return self.rebuild_many([name], progress)[name]
+        except RebuildError as error:
+            raise error.failures[name] from error.failures[name].__cause__
+
+    def rebuild_many(
+        self, names: Sequence[str], progress: Progress | None = None
+    ) -> dict[str, int]:
+        """Rebuild the named views in one pass over the log, each beside its live one, then
+        switch each over (each in its own transaction); the new generation of each.
+
+        A view that cannot apply an event fails alone: the others are still rebuilt and
+        switched, then RebuildError names every failure (their live generations stay)."""
+        projections = [self.projection(name) for name in dict.fromkeys(names)]
+        pending: dict[str, int] = {}
+        rebuilt: dict[str, int] = {}
+        try:
+            for projection in projections:
+                pending[projection.name] = self._new_generation(projection)
+            targets = [self._target(p, pending[p.name], None) for p in projections]
+            failed = self._build_many(targets, progress)
+            for name in failed:
+                del pending[name]  # Dropped already.
+            for projection in projections:
+                if projection.name in failed:
+                    continue
+                generation = pending.pop(projection.name)
+                try:
+                    self._switch(projection, generation)
+                except BaseException as error:
+                    self._discard(projection, generation)
+                    if not isinstance(error, ViewFailedError):
+                        raise
+                    failed[projection.name] = error
+                    continue
+                rebuilt[projection.name] = generation
+        finally:
+            for name, generation in pending.items():
+                self._discard(self.projection(name), generation)
         with self._advanced:
             self._advanced.notify_all()
-        return generation
+        if failed:
+            raise RebuildError(rebuilt, failed)
+        return rebuilt
 
     def verify(self, name: str, progress: Progress | None = None) -> list[str]:
         """Rebuild `name` into fresh tables and list how they differ from the live ones;
         ViewFailedError if the log cannot be replayed into it."""
-        projection = self.projection(name)
-        generation = self._new_generation(projection)
+        found = self.verify_many([name], progress)[name]
+        if isinstance(found, ViewFailedError):
+            raise found
+        return found
+
+    def verify_many(
+        self, names: Sequence[str], progress: Progress | None = None
+    ) -> dict[str, list[str] | ViewFailedError]:
+        """Rebuild the named views into fresh tables in one pass over the log, each up to
+        its live position, and list how each differs from its live tables (or the
+        ViewFailedError of one the log cannot be replayed into)."""
+        projections = [self.projection(name) for name in dict.fromkeys(names)]
+        pending: dict[str, int] = {}
+        results: dict[str, list[str] | ViewFailedError] = {}
         try:
-            self._build(projection, generation, self.position(name), progress)
+            for projection in projections:
+                pending[projection.name] = self._new_generation(projection)
+            targets = [self._target(p, pending[p.name], self.position(p.name)) for p in projections]
+            failed = self._build_many(targets, progress)
+            for name, error in failed.items():
+                del pending[name]  # Dropped already.
+                results[name] = error
+            for projection in projections:
+                if projection.name not in failed:
+                    results[projection.name] = self._compare_live(
+                        projection, pending[projection.name]
+                    )
+        finally:
+            for name, generation in pending.items():
+                self._discard(self.projection(name), generation)
+        return {p.name: results[p.name] for p in projections}
+
+    def _compare_live(self, projection: Projection, generation: int) -> list[str] | ViewFailedError:
+        """Finish a fresh generation to exactly the live position (under the live row's
+        lock) and compare it with the live tables."""
+        try:
             with self.db.write() as tx:
-                live = self._current(tx, name, lock=True)
+                live = self._current(tx, projection.name, lock=True)
                 assert live is not None
                 self._finish(tx, projection, generation, live[1])
                 return _compare(tx, projection, Tables(live[0]), Tables(generation))
-        finally:
-            self._discard(projection, generation)
+        except ViewFailedError as error:
+            return error
+
+    def _target(self, projection: Projection, generation: int, stop: int | None) -> _Target:
+        return _Target(projection, generation, stop, frozenset(projection.topics))
 
 
 def _mark(tx: Tx, view: str, generation: int, state: int) -> None:

@@ -41,7 +41,7 @@ class RecorderLog:
             return [], None
         events = [
             # Decode only what the view reads: most of a page may be other aggregates'.
-            Positioned(n.id, self.mapper.to_domain_event(n))
+            Positioned(n.id, self.mapper.to_domain_event(n), n.topic)
             for n in notifications
             if n.topic in topics
         ]

@@ -28,6 +28,7 @@ from projections.generations import Generations, Progress
 from projections.log import EventLog
 
 log = logging.getLogger("ledgerdesk.projections")
+REBUILD_PAGE_SIZE = 5000
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,15 @@ class ProjectionRunner(Generations):
         page_size: int = 1000,
         retry_base: float = 1.0,
         retry_cap: float = 60.0,
+        rebuild_page_size: int | None = None,
     ) -> None:
         self.log = log
         self.db = db
         self.projections = {p.name: p for p in projections}
         self.page_size = page_size
+        # Rebuilds and audits read bigger pages (each page is one transaction for all the
+        # views being built, its rows held in memory until then): fewer reads per view.
+        self.rebuild_page_size = rebuild_page_size or max(page_size, REBUILD_PAGE_SIZE)
         # A failing view waits retry_base seconds, doubling up to retry_cap, between tries.
         self.retries = Retries(db, retry_base, retry_cap)
         self.wake = threading.Event()
@@ -98,8 +103,9 @@ class ProjectionRunner(Generations):
                     )
                 elif row["schema_version"] != projection.schema_version:
                     stale.append(projection.name)
-        for name in stale:
-            self.rebuild(name, progress(name) if progress else None)
+        if stale:
+            # One pass over the log for all of them (a view that fails does so alone).
+            self.rebuild_many(stale, progress(", ".join(stale)) if progress else None)
         return stale
 
     def projection(self, name: str) -> Projection:

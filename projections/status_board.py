@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from domain.task import DEFAULT_TASK_LIFECYCLE
@@ -69,7 +69,7 @@ class BoardCard:
         return (self.project_id, self.kind, self.status)
 
     def row(self) -> tuple[Any, ...]:
-        values = asdict(self)
+        values = dict(vars(self))  # Flat fields: no deep copy (asdict) per card and page.
         values["priority_order"] = PRIORITY_ORDER[self.priority]
         values["assignees"] = dumps(self.assignees)
         return tuple(values[c] for c in CARD_COLUMNS)

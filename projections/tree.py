@@ -8,6 +8,7 @@ The queries over these tables (children, rollups, scoping) are in `projections.t
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -108,10 +109,17 @@ class TreeProjection(Projection):
     def apply(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
         # Dispatch on the explicit topic: a declared creation class and the subclass the
         # library derives from it are different classes with one topic.
+        items = _Items(tx, t, events)
         for p in events:
-            handler = _HANDLERS.get(topic_name(p.event))
+            name = topic_name(p.event)
+            item_handler = _ITEM_HANDLERS.get(name)
+            if item_handler is not None:
+                item_handler(items, p.event)
+                continue
+            handler = _HANDLERS.get(name)
             if handler is not None:
                 handler(tx, t, p.event)
+        items.write_counts()
 
 
 # --- containers ---------------------------------------------------------------------------
@@ -169,68 +177,116 @@ def _place(project_id: str, folder_id: str | None) -> tuple[str, str]:
     return ("folder", folder_id) if folder_id else ("project", project_id)
 
 
-def _count(tx: Tx, t: Tables, node: tuple[str, str], kind: str, state: str, delta: int) -> None:
-    table = t["tree_counts"]
-    tx.execute(
-        f"INSERT INTO {table} (node_kind, node_id, item_kind, state, n) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT (node_kind, node_id, item_kind, state)"
-        f" DO UPDATE SET n = {table}.n + excluded.n",
-        (*node, kind, state, delta),
-    )
-    tx.execute(
-        f"DELETE FROM {table} WHERE node_kind = ? AND node_id = ? AND item_kind = ?"
-        " AND state = ? AND n = 0",
-        (*node, kind, state),
-    )
+class _Items:
+    """A page's items and count changes: the items its events need are read in one
+    statement, and the counts move once per node for the whole page."""
+
+    def __init__(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
+        self.tx, self.t = tx, t
+        self.rows: dict[str, dict[str, Any] | None] = {}
+        self.counts: Counter[tuple[str, str, str, str]] = Counter()
+        wanted = sorted(
+            {str(p.event.originator_id) for p in events if topic_name(p.event) in _LOOKED_UP}
+        )
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in tx.all(
+                f"SELECT id, kind, state, project_id, folder_id FROM {t['tree_items']}"
+                f" WHERE id IN ({marks})",
+                chunk,
+            ):
+                self.rows[row.pop("id")] = row
+
+    def item(self, e: Any) -> dict[str, Any]:
+        row = self.rows.get(str(e.originator_id))
+        assert row is not None, f"no item {e.originator_id} in the tree"
+        return row
+
+    def count(self, node: tuple[str, str], kind: str, state: str, delta: int) -> None:
+        self.counts[(*node, kind, state)] += delta
+
+    def write_counts(self) -> None:
+        """Each node's count moved by the page's sum; a count that reaches 0 has no row
+        (as after every event one at a time: the rows never depend on the pages)."""
+        moved = sorted((key, n) for key, n in self.counts.items() if n)
+        if not moved:
+            return
+        table = self.t["tree_counts"]
+        self.tx.executemany(
+            f"INSERT INTO {table} (node_kind, node_id, item_kind, state, n) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (node_kind, node_id, item_kind, state)"
+            f" DO UPDATE SET n = {table}.n + excluded.n",
+            [(*key, n) for key, n in moved],
+        )
+        self.tx.executemany(
+            f"DELETE FROM {table} WHERE node_kind = ? AND node_id = ? AND item_kind = ?"
+            " AND state = ? AND n = 0",
+            [key for key, _ in moved],
+        )
 
 
-def _item(tx: Tx, t: Tables, e: Any) -> dict[str, Any]:
-    row = tx.one(
-        f"SELECT kind, state, project_id, folder_id FROM {t['tree_items']} WHERE id = ?",
-        (str(e.originator_id),),
-    )
-    assert row is not None, f"no item {e.originator_id} in the tree"
-    return row
+ItemHandler = Callable[[_Items, Any], None]
 
 
-def _opened(kind: str) -> Handler:
+def _opened(kind: str) -> ItemHandler:
     """An item's first event (`Ticket.Opened` or `Task.Planned`) says which kind it is."""
 
-    def apply(tx: Tx, t: Tables, e: Any) -> None:
-        tx.execute(
-            f"INSERT INTO {t['tree_items']} (id, number, kind, title, state, project_id,"
-            " folder_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (str(e.originator_id), e.number, kind, e.title, e.state, e.project_id, e.folder_id),
+    def apply(items: _Items, e: Any) -> None:
+        row = {"kind": kind, "state": e.state, "project_id": e.project_id}
+        row["folder_id"] = e.folder_id
+        items.tx.insert_row(
+            items.t["tree_items"],
+            {"id": str(e.originator_id), "number": e.number, "title": e.title, **row},
         )
-        _count(tx, t, _place(e.project_id, e.folder_id), kind, e.state, 1)
+        items.rows[str(e.originator_id)] = row
+        items.count(_place(e.project_id, e.folder_id), kind, e.state, 1)
 
     return apply
 
 
-def _converted(tx: Tx, t: Tables, e: Any) -> None:
+def _converted(items: _Items, e: Any) -> None:
     """The ticket lives on as its task (which `Task.Planned` adds): shown once."""
-    item = _item(tx, t, e)
-    place = _place(item["project_id"], item["folder_id"])
-    _count(tx, t, place, item["kind"], item["state"], -1)
-    tx.execute(f"DELETE FROM {t['tree_items']} WHERE id = ?", (str(e.originator_id),))
+    item = items.item(e)
+    items.count(_place(item["project_id"], item["folder_id"]), item["kind"], item["state"], -1)
+    items.tx.delete_row(items.t["tree_items"], {"id": str(e.originator_id)})
+    items.rows[str(e.originator_id)] = None
 
 
-def _item_moved(tx: Tx, t: Tables, e: Any) -> None:
-    item = _item(tx, t, e)
-    place = _place(item["project_id"], item["folder_id"])
-    _count(tx, t, place, item["kind"], item["state"], -1)
-    _count(tx, t, _place(e.project_id, e.folder_id), item["kind"], item["state"], 1)
-    _set("tree_items", project_id=lambda e: e.project_id, folder_id=lambda e: e.folder_id)(tx, t, e)
+def _item_moved(items: _Items, e: Any) -> None:
+    item = items.item(e)
+    items.count(_place(item["project_id"], item["folder_id"]), item["kind"], item["state"], -1)
+    items.count(_place(e.project_id, e.folder_id), item["kind"], item["state"], 1)
+    _item_set(items, e, project_id=e.project_id, folder_id=e.folder_id)
 
 
-def _status_changed(tx: Tx, t: Tables, e: Any) -> None:
-    item = _item(tx, t, e)
+def _status_changed(items: _Items, e: Any) -> None:
+    item = items.item(e)
     if item["state"] == e.state:
         return  # Another status in the same state: no count moves.
     place = _place(item["project_id"], item["folder_id"])
-    _count(tx, t, place, item["kind"], item["state"], -1)
-    _count(tx, t, place, item["kind"], e.state, 1)
-    _set("tree_items", state=lambda e: e.state)(tx, t, e)
+    items.count(place, item["kind"], item["state"], -1)
+    items.count(place, item["kind"], e.state, 1)
+    _item_set(items, e, state=e.state)
+
+
+def _item_set(items: _Items, e: Any, **values: Any) -> None:
+    items.tx.update_row(items.t["tree_items"], {"id": str(e.originator_id)}, values)
+    row = items.rows.get(str(e.originator_id))
+    if row is not None:
+        row.update((k, v) for k, v in values.items() if k in row)
+
+
+_ITEM_HANDLERS: dict[str, ItemHandler] = {
+    "Ticket.Opened": _opened("ticket"),
+    "Task.Planned": _opened("task"),
+    "Ticket.ConvertedToTask": _converted,
+    "Ticket.Retitled": lambda items, e: _item_set(items, e, title=e.title),
+    "Ticket.Moved": _item_moved,
+    "Ticket.StatusChanged": _status_changed,
+}
+# The events whose handlers read the item's row.
+_LOOKED_UP = frozenset({"Ticket.ConvertedToTask", "Ticket.Moved", "Ticket.StatusChanged"})
 
 
 _HANDLERS: dict[str, Handler] = {
@@ -253,10 +309,4 @@ _HANDLERS: dict[str, Handler] = {
     "Folder.Moved": _set(
         "tree_folders", project_id=lambda e: e.project_id, parent_id=lambda e: e.parent_id
     ),
-    "Ticket.Opened": _opened("ticket"),
-    "Task.Planned": _opened("task"),
-    "Ticket.ConvertedToTask": _converted,
-    "Ticket.Retitled": _set("tree_items", title=lambda e: e.title),
-    "Ticket.Moved": _item_moved,
-    "Ticket.StatusChanged": _status_changed,
 }
