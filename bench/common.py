@@ -17,9 +17,12 @@ from typing import Any
 
 import psycopg
 
+from bench.stats import percentile
 from ledgerdesk import bootstrap
 from ledgerdesk.settings import Settings
 from projections.db import Params, Row, Tx
+
+__all__ = ["percentile"]  # re-exported: the benchmarks take it from here
 
 # The benchmarks' own knob (not the app's settings): where a throwaway schema may be made.
 PG_URL = os.environ.get(
@@ -51,8 +54,12 @@ def say(message: str) -> None:
 
 
 def fmt(value: float, unit: str) -> str:
+    if math.isnan(value):
+        return "MISSING"
     if unit == "ms":
         return f"{value:,.2f} ms"
+    if abs(value) < 100:
+        return f"{value:,.3g} {unit}"
     return f"{value:,.0f} {unit}"
 
 
@@ -65,14 +72,21 @@ def show(figure: Figure) -> None:
     )
 
 
-def print_table(figures: list[Figure]) -> None:
-    headers = ("benchmark", "ledgerdesk", "raw baseline", "ratio", "baseline / notes")
+def print_table(figures: list[Figure], failed: Sequence[str] = ()) -> None:
+    """One table of every figure: ours, its raw twin, their ratio, and what the twin is.
+
+    The ratio is always ours / raw; `better` says which way is better for ours: `lower` for
+    latencies (the raw twin is the floor), `higher` for rates (the raw twin is the ceiling).
+    A figure without its raw twin shows MISSING. `failed` names the benchmarks that crashed
+    (their figures are missing)."""
+    headers = ("benchmark", "ledgerdesk", "raw baseline", "ratio", "better", "raw baseline / notes")
     rows = [
         (
             f.name,
             fmt(f.value, f.unit),
             fmt(f.baseline, f.unit),
-            f"{f.ratio:.3f}",
+            "MISSING" if math.isnan(f.ratio) else f"{f.ratio:.3f}",
+            "lower" if f.lower_is_better else "higher",
             f.baseline_name + (f"; {f.note}" if f.note else ""),
         )
         for f in figures
@@ -82,7 +96,7 @@ def print_table(figures: list[Figure]) -> None:
     print()
     print(f"ledgerdesk benchmarks — {platform.node()}, {os.cpu_count()} cores, {time.ctime()}")
     print(line)
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     print(line)
     for row in rows:
         cells = [
@@ -91,16 +105,8 @@ def print_table(figures: list[Figure]) -> None:
         ]
         print("  ".join(cells).rstrip())
     print(line, flush=True)
-
-
-def percentile(samples: list[float], p: float) -> float:
-    """The p-th percentile (0..100) by linear interpolation between closest ranks."""
-    ordered = sorted(samples)
-    if not ordered:
-        return math.nan
-    rank = (len(ordered) - 1) * p / 100
-    low, high = math.floor(rank), math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    for name in failed:
+        print(f"FAILED: {name} (no figures; its traceback is above)", flush=True)
 
 
 @dataclass(frozen=True)
@@ -206,12 +212,21 @@ def migrated(settings: Settings) -> Iterator[bootstrap.Container]:
 
 # --- a view query beside the same SQL sent raw ---------------------------------------------
 
+# Calls each in `timed_pairs` (read when it runs: `smoke()` lowers them).
 RUNS = 200
 WARM_UP = 10
+SMOKE_RUNS = 10
+SMOKE_WARM_UP = 2
+
+
+def smoke() -> None:
+    """Smoke runs: a few calls per latency figure (they only check that the benchmark works)."""
+    global RUNS, WARM_UP
+    RUNS, WARM_UP = SMOKE_RUNS, SMOKE_WARM_UP
 
 
 class RecordingTx(Tx):
-    """Passes every call through and remembers every SELECT sent."""
+    """Passes every call through and remembers every SELECT sent (`sent`, in order)."""
 
     def __init__(self, inner: Tx) -> None:
         self.inner = inner

@@ -42,6 +42,10 @@ SECONDS = 3.0
 SQLITE_ROUNDS = 2
 SQLITE_SECONDS = 2.0
 WARM_UP = 20
+# Smoke: one short round each, fewer writers (checks the benchmark runs; figures meaningless).
+SMOKE_WRITERS = (1, 4)
+SMOKE_SECONDS = 0.4
+SMOKE_WARM_UP = 3
 TITLE = "Printer on floor 3 is jammed again"
 
 
@@ -55,6 +59,7 @@ def _compare(
     rounds: int,
     seconds: float,
     raw: Callable[[int, float], Throughput],
+    warm_up: int = WARM_UP,
 ) -> tuple[Throughput, int, Throughput]:
     """Open tickets from `writers` threads, alternating rounds with the raw inserts.
 
@@ -62,7 +67,7 @@ def _compare(
     commands means conflicts on the item-number counter that `run` retried) and raw's.
     """
     with migrated(settings) as container:
-        for _ in range(WARM_UP):
+        for _ in range(warm_up):
             container.commands.open_ticket(OpenTicket(title=TITLE), _context())
         attempts = itertools.count()
         save_all = container.app.save_all
@@ -86,7 +91,7 @@ def _compare(
         return ours, next(attempts), theirs
 
 
-def _raw_postgres(schema: str, writers: int, seconds: float) -> Throughput:
+def _raw_postgres(schema: str, writers: int, seconds: float, warm_up: int) -> Throughput:
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         conn.execute(
             f"CREATE TABLE IF NOT EXISTS {schema}.raw_tickets"
@@ -98,7 +103,7 @@ def _raw_postgres(schema: str, writers: int, seconds: float) -> Throughput:
         conn = psycopg.connect(PG_URL, autocommit=True)
         connections.append(conn)
         sql = f"INSERT INTO {schema}.raw_tickets (title) VALUES (%s)"
-        for _ in range(WARM_UP):
+        for _ in range(warm_up):
             conn.execute(sql, (TITLE,))
 
         def operation() -> None:
@@ -154,33 +159,40 @@ def _figure(backend: str, writers: int, ours: Throughput, attempts: int, raw: Th
     )
 
 
-def run(with_sqlite: bool = True) -> list[Figure]:
+def run(with_sqlite: bool = True, smoke: bool = False) -> list[Figure]:
+    writers_each = SMOKE_WRITERS if smoke else WRITERS
+    rounds, seconds, warm_up = (
+        (1, SMOKE_SECONDS, SMOKE_WARM_UP) if smoke else (ROUNDS, SECONDS, WARM_UP)
+    )
+    sqlite_rounds, sqlite_seconds = (1, SMOKE_SECONDS) if smoke else (SQLITE_ROUNDS, SQLITE_SECONDS)
     figures: list[Figure] = []
-    for writers in WRITERS:
+    for writers in writers_each:
         with scratch_dir() as data, pg_schema() as schema:
-            say(f"create: PostgreSQL, {writers} writer(s), {ROUNDS} x {SECONDS:.0f} s each")
+            say(f"create: PostgreSQL, {writers} writer(s), {rounds} x {seconds:.1f} s each")
             ours, attempts, raw = _compare(
                 pg_settings(schema, data),
                 writers,
-                ROUNDS,
-                SECONDS,
-                lambda n, s, schema=schema: _raw_postgres(schema, n, s),
+                rounds,
+                seconds,
+                lambda n, s, schema=schema: _raw_postgres(schema, n, s, warm_up),
+                warm_up,
             )
         figures.append(_figure("PostgreSQL", writers, ours, attempts, raw))
         show(figures[-1])
     if with_sqlite:
-        for writers in WRITERS:
+        for writers in writers_each:
             with scratch_dir() as data:
                 say(
                     f"create: SQLite, {writers} writer(s),"
-                    f" {SQLITE_ROUNDS} x {SQLITE_SECONDS:.0f} s each"
+                    f" {sqlite_rounds} x {sqlite_seconds:.1f} s each"
                 )
                 ours, attempts, raw = _compare(
                     Settings(data_dir=data / "var", database_url=None),
                     writers,
-                    SQLITE_ROUNDS,
-                    SQLITE_SECONDS,
+                    sqlite_rounds,
+                    sqlite_seconds,
                     lambda n, s, path=data / "raw.sqlite3": _raw_sqlite(path, n, s),
+                    warm_up,
                 )
             figures.append(_figure("SQLite", writers, ours, attempts, raw))
             show(figures[-1])

@@ -9,38 +9,21 @@ connection, rows as tuples.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
 
-from bench.common import PG_URL, Figure, percentile, say, show
+from bench.common import PG_URL, Figure, RecordingTx, percentile, say, show
 from bench.dataset import RARE_WORD, Dataset
 from projections.base import current_tables
-from projections.db import Params, Row, Tx
+from projections.db import Params
 from projections.flat import FlatQuery, list_items
 
 RUNS = 300
 WARM_UP = 20
-
-
-class RecordingTx(Tx):
-    """Passes every call through and remembers the last SELECT sent."""
-
-    def __init__(self, inner: Tx) -> None:
-        self.inner = inner
-        self.dialect = inner.dialect
-        self.last: tuple[str, Params] | None = None
-
-    def execute(self, sql: str, params: Params = ()) -> None:
-        self.inner.execute(sql, params)
-
-    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
-        self.inner.executemany(sql, rows)
-
-    def all(self, sql: str, params: Params = ()) -> list[Row]:
-        self.last = (sql, params)
-        return self.inner.all(sql, params)
+SMOKE_RUNS = 10
+SMOKE_WARM_UP = 2
 
 
 def _queries(data: Dataset) -> list[tuple[str, FlatQuery]]:
@@ -55,13 +38,15 @@ def _queries(data: Dataset) -> list[tuple[str, FlatQuery]]:
     ]
 
 
-def _timed(ours: Callable[[], Any], raw: Callable[[], Any]) -> tuple[list[float], list[float]]:
+def _timed(
+    ours: Callable[[], Any], raw: Callable[[], Any], runs: int, warm_up: int
+) -> tuple[list[float], list[float]]:
     """Milliseconds per call of each, the two alternating so both see the same machine."""
-    for _ in range(WARM_UP):
+    for _ in range(warm_up):
         ours()
         raw()
     samples: tuple[list[float], list[float]] = ([], [])
-    for _ in range(RUNS):
+    for _ in range(runs):
         for operation, into in ((ours, samples[0]), (raw, samples[1])):
             started = time.perf_counter()
             operation()
@@ -69,7 +54,8 @@ def _timed(ours: Callable[[], Any], raw: Callable[[], Any]) -> tuple[list[float]
     return samples
 
 
-def run(data: Dataset) -> list[Figure]:
+def run(data: Dataset, smoke: bool = False) -> list[Figure]:
+    runs, warm_up = (SMOKE_RUNS, SMOKE_WARM_UP) if smoke else (RUNS, WARM_UP)
     runner, views = data.container.runner, data.container.views
     if runner.position("flat") < data.container.app.head():
         say("flat: building the flat view")
@@ -86,15 +72,15 @@ def run(data: Dataset) -> list[Figure]:
             with views.read() as tx:
                 recorder = RecordingTx(tx)
                 expected = len(list_items(recorder, current_tables(tx, "flat"), query)[0])
-            assert recorder.last is not None
-            sql = recorder.last[0].replace("%", "%%").replace("?", "%s")
-            params = recorder.last[1]
+            assert recorder.sent, "list_items sent no SELECT"
+            sql = recorder.sent[-1][0].replace("%", "%%").replace("?", "%s")
+            params = recorder.sent[-1][1]
 
             def baseline(sql: str = sql, params: Params = params) -> int:
                 return len(raw.execute(sql, params).fetchall())
 
-            say(f"flat: {label} ({expected} items a page, {RUNS} runs each)")
-            ours_ms, raw_ms = _timed(ours, baseline)
+            say(f"flat: {label} ({expected} items a page, {runs} runs each)")
+            ours_ms, raw_ms = _timed(ours, baseline, runs, warm_up)
             figures.append(
                 Figure(
                     name=f"flat p95, {label}",

@@ -30,6 +30,9 @@ CONNECTIONS = 16
 ROUNDS = 2
 SECONDS = 5
 WARM_UP_SECONDS = 2
+# Smoke: one second per endpoint, no warm-up (figures meaningless).
+SMOKE_CONNECTIONS = 4
+SMOKE_SECONDS = 1
 BODY = json.dumps({"title": "Printer on floor 3 is jammed", "priority": "high"})
 
 WRK_SCRIPT = """
@@ -129,7 +132,9 @@ def _server(env: dict[str, str], port: int, log: Path) -> Iterator[str]:
             proc.wait()
 
 
-def _load(url: str, token: str, body: str | None, seconds: int, scratch: Path) -> Load:
+def _load(
+    url: str, token: str, body: str | None, seconds: int, scratch: Path, connections: int
+) -> Load:
     wrk = shutil.which("wrk")
     if wrk:
         script = scratch / ("post.lua" if body else "get.lua")
@@ -143,7 +148,7 @@ def _load(url: str, token: str, body: str | None, seconds: int, scratch: Path) -
         command = [
             wrk,
             "-t2",
-            f"-c{CONNECTIONS}",
+            f"-c{connections}",
             f"-d{seconds}s",
             "--timeout",
             "30s",
@@ -158,7 +163,7 @@ def _load(url: str, token: str, body: str | None, seconds: int, scratch: Path) -
             "bench.loadgen",
             url,
             "--connections",
-            str(CONNECTIONS),
+            str(connections),
             "--seconds",
             str(seconds),
             "--token",
@@ -172,7 +177,10 @@ def _load(url: str, token: str, body: str | None, seconds: int, scratch: Path) -
     return Load(**json.loads(line))
 
 
-def run() -> list[Figure]:
+def run(smoke: bool = False) -> list[Figure]:
+    connections = SMOKE_CONNECTIONS if smoke else CONNECTIONS
+    rounds, seconds = (1, SMOKE_SECONDS) if smoke else (ROUNDS, SECONDS)
+    warm_up = 0 if smoke else WARM_UP_SECONDS
     tool = "wrk" if shutil.which("wrk") else "bench.loadgen (no wrk installed)"
     with scratch_dir() as scratch, pg_schema() as schema:
         env = _env(schema, scratch / "var")
@@ -187,17 +195,20 @@ def run() -> list[Figure]:
         )
         token = init.stdout.strip().splitlines()[-1]
         with _server(env, _free_port(), scratch / "server.log") as base:
-            say(f"http: {tool}, {CONNECTIONS} connections, {ROUNDS} x {SECONDS} s per endpoint")
+            say(f"http: {tool}, {connections} connections, {rounds} x {seconds} s per endpoint")
             health_url, tickets_url = f"{base}/api/v1/health", f"{base}/api/v1/tickets"
-            _load(health_url, token, None, WARM_UP_SECONDS, scratch)
-            _load(tickets_url, token, BODY, WARM_UP_SECONDS, scratch)
+            if warm_up:
+                _load(health_url, token, None, warm_up, scratch, connections)
+                _load(tickets_url, token, BODY, warm_up, scratch, connections)
             runs: dict[str, list[Load]] = {"health": [], "create": []}
-            for _ in range(ROUNDS):  # Alternating, so both endpoints see the same machine.
-                runs["health"].append(_load(health_url, token, None, SECONDS, scratch))
-                runs["create"].append(_load(tickets_url, token, BODY, SECONDS, scratch))
+            for _ in range(rounds):  # Alternating, so both endpoints see the same machine.
+                runs["health"].append(_load(health_url, token, None, seconds, scratch, connections))
+                runs["create"].append(
+                    _load(tickets_url, token, BODY, seconds, scratch, connections)
+                )
             health, create = (functools.reduce(operator.add, runs[k]) for k in runs)
     figure = Figure(
-        name=f"HTTP POST /tickets, {CONNECTIONS} connections",
+        name=f"HTTP POST /tickets, {connections} connections",
         value=create.per_second,
         unit="req/s",
         baseline=health.per_second,

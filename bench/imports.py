@@ -28,19 +28,21 @@ from ledgerdesk.settings import Settings
 
 ROWS = 100_000
 ITEMS = 500
+SMOKE_ROWS = 300
+SMOKE_ITEMS = 10
 COLUMNS = "item,user_email,date,hours,notes"
 
 
-def _file(numbers: list[int]) -> bytes:
+def _file(numbers: list[int], rows: int) -> bytes:
     lines = [COLUMNS] + [
         f"{numbers[n % len(numbers)]},admin@example.com,2026-{1 + n % 12:02d}-"
         f"{1 + n % 28:02d},0:{10 + n % 50},row {n}"
-        for n in range(ROWS)
+        for n in range(rows)
     ]
     return ("\n".join(lines) + "\n").encode()
 
 
-def _import(container: bootstrap.Container) -> tuple[float, bytes]:
+def _import(container: bootstrap.Container, rows: int, items: int) -> tuple[float, bytes]:
     system = Context(actor=Actor.system("bench"), correlation_id="bench")
     admin = container.accounts.register_user(
         RegisterUser(email="admin@example.com", name="admin", role=CompanyRole.ADMIN), system
@@ -48,13 +50,13 @@ def _import(container: bootstrap.Container) -> tuple[float, bytes]:
     ctx = Context(actor=Actor.user(admin), correlation_id="bench")
     numbers = [
         container.commands.open_task(OpenTask(title=f"Task {n}", work_hours=40), ctx).number or 0
-        for n in range(ITEMS)
+        for n in range(items)
     ]
-    content = _file(numbers)
+    content = _file(numbers, rows)
     started = time.perf_counter()
     done = container.timesheets.import_csv(content, ctx)
     seconds = time.perf_counter() - started
-    assert done.imported.count == ROWS, done
+    assert done.imported.count == rows, done
     return seconds, content
 
 
@@ -87,35 +89,39 @@ def _raw_sqlite(content: bytes, path: Path) -> float:
     return time.perf_counter() - started
 
 
-def run() -> list[Figure]:
+def run(with_sqlite: bool = True, smoke: bool = False) -> list[Figure]:
+    rows, items = (SMOKE_ROWS, SMOKE_ITEMS) if smoke else (ROWS, ITEMS)
+    size = f"{rows // 1000}k" if rows >= 1000 else str(rows)
     figures = []
     with scratch_dir() as data, pg_schema() as schema:
         with migrated(pg_settings(schema, data)) as container:
-            say(f"imports: {ROWS:,} timesheet rows on PostgreSQL ...")
-            seconds, content = _import(container)
+            say(f"imports: {rows:,} timesheet rows on PostgreSQL ...")
+            seconds, content = _import(container, rows, items)
         raw = _raw_pg(content, schema)
         figures.append(
             Figure(
-                "import 100k timesheet rows, PostgreSQL",
-                ROWS / seconds,
+                f"import {size} timesheet rows, PostgreSQL",
+                rows / seconds,
                 "rows/s",
-                ROWS / raw,
+                rows / raw,
                 "COPY of the same rows into a plain table",
                 note=f"{seconds:.1f} s against {raw:.1f} s",
             )
         )
         show(figures[-1])
+    if not with_sqlite:
+        return figures
     with scratch_dir() as data:
         with migrated(Settings(data_dir=data, database_url=None)) as container:
-            say(f"imports: {ROWS:,} timesheet rows on SQLite ...")
-            seconds, content = _import(container)
+            say(f"imports: {rows:,} timesheet rows on SQLite ...")
+            seconds, content = _import(container, rows, items)
         raw = _raw_sqlite(content, data / "raw.sqlite3")
         figures.append(
             Figure(
-                "import 100k timesheet rows, SQLite",
-                ROWS / seconds,
+                f"import {size} timesheet rows, SQLite",
+                rows / seconds,
                 "rows/s",
-                ROWS / raw,
+                rows / raw,
                 "executemany of the same rows into a plain table",
                 note=f"{seconds:.1f} s against {raw:.1f} s",
             )

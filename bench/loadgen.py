@@ -13,7 +13,7 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-from bench.common import percentile
+from bench.stats import percentile
 
 
 def main() -> None:

@@ -65,6 +65,11 @@ BATCH = 10_000
 JSON_RUNS = 40
 CSV_RUNS = 10
 WARM_UP = 3
+# Smoke: a small firm and a few calls (checks the benchmark runs; figures meaningless).
+SMOKE_USERS = 10
+SMOKE_TASKS = 50
+SMOKE_RUNS = 3
+SMOKE_WARM_UP = 1
 SEED = 20261124
 YEAR = 2026
 ACTOR = Actor.system("bench")
@@ -78,13 +83,16 @@ class Timesheets:
     events: int
     entries: int
     token: str
+    smoke: bool = False
 
 
 def _id(kind: str, n: int) -> UUID:
     return uuid5(NAMESPACE_URL, f"https://ledgerdesk.invalid/bench/{kind}/{n}")
 
 
-def _people_and_places(c: bootstrap.Container, rng: random.Random) -> tuple[list[User], list[Task]]:
+def _people_and_places(
+    c: bootstrap.Container, rng: random.Random, user_count: int, task_count: int
+) -> tuple[list[User], list[Task]]:
     users = [
         User.register(
             email=f"user{n}@example.com",
@@ -95,7 +103,7 @@ def _people_and_places(c: bootstrap.Container, rng: random.Random) -> tuple[list
             actor=ACTOR,
             correlation_id="bench",
         )
-        for n in range(USERS)
+        for n in range(user_count)
     ]
     customers = [
         Organisation.register(
@@ -127,10 +135,10 @@ def _people_and_places(c: bootstrap.Container, rng: random.Random) -> tuple[list
             correlation_id="bench",
             project_id=projects[n % PROJECTS].id,
         )
-        for n in range(TASKS)
+        for n in range(task_count)
     ]
     c.app.save(*users, *customers, *projects)
-    for start in range(0, TASKS, 1_000):
+    for start in range(0, task_count, 1_000):
         c.app.save(*tasks[start : start + 1_000])
     return users, tasks
 
@@ -165,10 +173,12 @@ def _entry(n: int, users: list[User], tasks: list[Task], rng: random.Random) -> 
     return entry
 
 
-def seed(c: bootstrap.Container, events: int) -> int:
+def seed(c: bootstrap.Container, events: int, smoke: bool = False) -> int:
     """Save the people, projects and tasks; bulk-insert entries' events up to `events`."""
     rng = random.Random(SEED)
-    users, tasks = _people_and_places(c, rng)
+    users, tasks = _people_and_places(
+        c, rng, SMOKE_USERS if smoke else USERS, SMOKE_TASKS if smoke else TASKS
+    )
     recorder, mapper = c.app.recorder, c.app.mapper
     entries, pending, inserted = 0, [], 0
     while inserted + len(pending) < events:
@@ -184,7 +194,7 @@ def seed(c: bootstrap.Container, events: int) -> int:
 
 
 @contextmanager
-def seeded(events: int = EVENTS) -> Iterator[Timesheets]:
+def seeded(events: int = EVENTS, smoke: bool = False) -> Iterator[Timesheets]:
     """A throwaway schema with the events, the timesheets view built, and an admin's token."""
     with (
         scratch_dir() as data,
@@ -193,7 +203,7 @@ def seeded(events: int = EVENTS) -> Iterator[Timesheets]:
     ):
         say(f"timesheets: seeding about {events:,} timesheet events")
         started = time.perf_counter()
-        entries = seed(container, events)
+        entries = seed(container, events, smoke)
         context = Context(actor=ACTOR, correlation_id="bench")
         container.accounts.register_user(
             RegisterUser(email="bench@example.com", name="bench", role=CompanyRole.ADMIN), context
@@ -209,7 +219,7 @@ def seeded(events: int = EVENTS) -> Iterator[Timesheets]:
         # Statistics for the planner, as autovacuum would gather them shortly after a build.
         with psycopg.connect(PG_URL, autocommit=True, options=f"-c search_path={schema}") as conn:
             conn.execute("ANALYZE")
-        yield Timesheets(container, schema, head, entries, token[1])
+        yield Timesheets(container, schema, head, entries, token[1], smoke)
 
 
 def latency_figure(
@@ -229,10 +239,10 @@ def latency_figure(
 
 
 def timed_pairs(
-    runs: int, ours: Callable[[], Any], raw: Callable[[], Any]
+    runs: int, ours: Callable[[], Any], raw: Callable[[], Any], warm_up: int = WARM_UP
 ) -> tuple[list[float], list[float]]:
     """Milliseconds per call of each, alternating so that both see the same machine."""
-    for _ in range(WARM_UP):
+    for _ in range(warm_up):
         ours()
         raw()
     samples: tuple[list[float], list[float]] = ([], [])
@@ -246,6 +256,8 @@ def timed_pairs(
 
 def run(data: Timesheets) -> list[Figure]:
     views = data.container.views
+    json_runs, csv_runs = (SMOKE_RUNS, SMOKE_RUNS) if data.smoke else (JSON_RUNS, CSV_RUNS)
+    warm_up = SMOKE_WARM_UP if data.smoke else WARM_UP
     query = ReportQuery(
         EntryFilter(
             EntryScope("bench", True, frozenset()),
@@ -299,16 +311,19 @@ def run(data: Timesheets) -> list[Figure]:
 
         rows = f"{data.events:,} events, {groups:,} groups"
         baseline = "the report's SELECT via psycopg"
-        say(f"timesheets: user x month report over {rows} ({JSON_RUNS} runs each)")
+        say(f"timesheets: user x month report over {rows} ({json_runs} runs each)")
         figures.append(
             latency_figure(
-                "time report JSON p95", *timed_pairs(JSON_RUNS, json_report, raw), rows, baseline
+                "time report JSON p95",
+                *timed_pairs(json_runs, json_report, raw, warm_up),
+                rows,
+                baseline,
             )
         )
         figures.append(
             latency_figure(
                 "time report JSON p95, against the least SQL",
-                *timed_pairs(JSON_RUNS, json_report, raw_minimal),
+                *timed_pairs(json_runs, json_report, raw_minimal, warm_up),
                 rows,
                 "SUM(minutes) by user and month via psycopg",
             )
@@ -316,17 +331,17 @@ def run(data: Timesheets) -> list[Figure]:
         figures.append(
             latency_figure(
                 "time report JSON p95 via HTTP (in-process)",
-                *timed_pairs(JSON_RUNS, over_http(), raw),
+                *timed_pairs(json_runs, over_http(), raw, warm_up),
                 "TestClient, auth and scope included",
                 baseline,
             )
         )
         size = over_http(format="csv")()
-        say(f"timesheets: CSV export of {groups:,} rows, {size:,} bytes ({CSV_RUNS} runs each)")
+        say(f"timesheets: CSV export of {groups:,} rows, {size:,} bytes ({csv_runs} runs each)")
         figures.append(
             latency_figure(
                 "time report CSV export p95, to the last byte",
-                *timed_pairs(CSV_RUNS, over_http(format="csv"), raw),
+                *timed_pairs(csv_runs, over_http(format="csv"), raw, warm_up),
                 f"{groups:,} rows through a server-side cursor",
                 baseline,
             )
