@@ -1,5 +1,5 @@
 """ledgerdesk benchmarks: each figure is printed with its ratio to a raw baseline.
 
-`python -m bench` runs them all; `python -m bench create|http|rebuild|flat` runs one.
+`python -m bench` runs them all; `python -m bench NAME ...` runs some (`--help` lists them).
 They only print: nothing here asserts a timing.
 """
