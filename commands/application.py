@@ -75,7 +75,12 @@ class LedgerDesk(Application[UUID]):
         with self._listeners_lock:
             listeners = list(self._listeners)
         for listener in listeners:
-            listener(position)
+            # The events are committed: a listener's failure must not report the write as
+            # failed (a retry would apply it twice). Views catch up on their next pass.
+            try:
+                listener(position)
+            except Exception:
+                log.exception("commit listener failed after a committed save; the save stands")
 
     def head(self) -> int:
         """The log position of the newest event (0 for an empty log)."""

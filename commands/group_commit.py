@@ -20,6 +20,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from contextlib import suppress
+from copy import deepcopy
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -78,9 +79,9 @@ class GroupCommit:
 
     def run(self, hot: UUID, decide: Decide, expected_version: int | None = None) -> Outcome:
         if getattr(self._local, "deciding", False):
-            # A command started while deciding another (not done today): it cannot wait for
-            # the batch it is part of, so it runs on its own.
-            return run_alone(self.app, hot, decide, expected_version)
+            # A command started while deciding another could neither wait for the batch it
+            # is part of nor be saved apart from it (a retried batch would repeat it).
+            raise RuntimeError("a command may not run another command while it decides")
         request = _Request(hot, decide, expected_version)
         with self._mutex:
             self._queue.append(request)
@@ -146,10 +147,16 @@ class _Batch:
         self.made: dict[UUID, list[Any]] = {}
         self.decided: list[tuple[_Request, list[Any], list[Any]]] = []
         self.fallen_back = 0
+        # Aggregates an earlier command of the batch answers with: the next command to ask
+        # for one gets a copy, so that an answer never shows what came after it.
+        self.answered: set[UUID] = set()
 
     def load(self, aggregate_id: UUID) -> Any | None:
         """The aggregate as this batch has it so far (None when it does not exist)."""
         if aggregate_id in self.shared:
+            if aggregate_id in self.answered:
+                self.answered.discard(aggregate_id)
+                self.shared[aggregate_id] = deepcopy(self.shared[aggregate_id])
             return self.shared[aggregate_id]
         if aggregate_id in self.absent and aggregate_id not in self.made:
             return None
@@ -218,6 +225,7 @@ class _Batch:
                 self.made.setdefault(aggregate.id, []).extend(pending)
                 events += pending
             self.shared[aggregate.id] = aggregate
+            self.answered.add(aggregate.id)
             self.absent.discard(aggregate.id)
         self.events += events
         return events

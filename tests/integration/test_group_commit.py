@@ -200,3 +200,53 @@ def test_a_failed_save_answers_every_command_of_the_batch(
         assert [o.number for o in outcomes] == [first + 1, first + 2, first + 3]
     after = open_ticket(container)
     assert after == first + (1 if fails_first else 4)
+
+
+def test_an_answer_shows_its_own_write_not_what_the_batch_did_after_it(
+    container: bootstrap.Container,
+) -> None:
+    # Given a ticket at version 1
+    number = open_ticket(container)
+
+    def retitle_then_refuse(uow: UnitOfWork) -> list[Any]:
+        ticket = uow.ticket(number)
+        ticket.retitle("c", context().actor, "refused")  # Undone: the command is refused.
+        raise InvalidValueError("title", "refused on purpose")
+
+    commands: list[Callable[[], Any]] = [
+        lambda: container.commands.change_ticket(number, [RetitleTicket(title="b")], context()),
+        lambda: container.app.group_commit.run(COUNTER_ID, retitle_then_refuse),
+        lambda: container.commands.change_ticket(number, [RetitleTicket(title="d")], context()),
+    ]
+
+    # When a batch changes it, a command in the middle changing it and then being refused
+    outcomes = _batch_behind_a_slow_command(container, commands)
+
+    # Then each answer names the version its own write made, and the refused one left nothing
+    assert isinstance(outcomes[1], InvalidValueError)
+    assert [outcomes[0].version, outcomes[2].version] == [2, 3]
+    events = container.commands.ticket_events(number)
+    assert [e.title for e in events if isinstance(e, Ticket.Retitled)] == ["b", "d"]
+
+
+def test_a_command_may_not_run_another_while_it_decides(container: bootstrap.Container) -> None:
+    def nested(uow: UnitOfWork) -> list[Any]:
+        container.commands.open_ticket(OpenTicket(title="inner"), context())
+        return []
+
+    with pytest.raises(RuntimeError, match="may not run another command"):
+        container.app.group_commit.run(COUNTER_ID, nested)
+
+
+def test_a_failing_commit_listener_does_not_fail_the_saved_write(
+    container: bootstrap.Container,
+) -> None:
+    # Given a listener on commits that fails (an embedded view's database error, say)
+    def broken(position: int) -> None:
+        raise OSError("the view database is gone")
+
+    container.app.on_commit(broken)
+
+    # When a ticket is opened, its answer is the saved ticket, not the listener's error
+    number = open_ticket(container)
+    assert container.commands.ticket_events(number)[0].number == number
