@@ -65,6 +65,9 @@ class RecordingViews(ViewDatabase):
     def write(self) -> Any:
         return self.db.write()
 
+    def bulk(self) -> Any:
+        return self.db.bulk()
+
     def close(self) -> None:
         self.db.close()
 

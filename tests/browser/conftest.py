@@ -100,6 +100,7 @@ def page(chromium: Browser, site: Site) -> Iterator[Page]:
 
 def accessibility_violations(page: Page) -> list[dict[str, Any]]:
     """axe-core's serious and critical violations on the page as it is now."""
+    page.wait_for_load_state("load")
     found: list[dict[str, Any]] = page.evaluate(
         "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
     )

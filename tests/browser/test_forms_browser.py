@@ -92,6 +92,9 @@ def test_types_and_forms_are_usable_accessible_and_pictured(page: Page, site: Si
     page.get_by_role("button", name="Set password and sign in").click()
     page.goto("/portal/new")
     page.get_by_role("link", name="Bug report").click()
+    # The link navigates: axe must see the new page, not the one being unloaded
+    expect(page).to_have_url(re.compile(r"/portal/new\?type=bug_report$"))
+    expect(page.get_by_label("Title")).to_be_visible()
     assert_accessible(page)
     screenshot(page, "new-request-type", "en")
     page.get_by_label("Title").fill("Crash on save")

@@ -54,6 +54,7 @@ def test_a_contact_signs_up_from_the_invitation_and_replies(page: Page, site: Si
     # When they open a new request with a file, from the page
     page.goto("/portal")
     page.get_by_role("link", name="New request").click()
+    expect(page.get_by_label("Title")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Title").fill("Scanner broken")
     page.get_by_label("Describe what you need").fill("It shows error 42.")
