@@ -5,12 +5,13 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.answers import Answers
 from api.pages.config import PagesConfig
 from api.problems import InvalidParameterError
 from api.read_your_writes import (
@@ -76,6 +77,11 @@ class Services:
     max_json_bytes: int
     read_wait_seconds: float
     pages: PagesConfig | None = None
+    # What writes answer with, folded on from what this process last folded (ADR 0004).
+    answers: Answers = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.answers = Answers(self.commands, self.views)
 
 
 def services(request: Request) -> Services:

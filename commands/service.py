@@ -211,12 +211,19 @@ class CommandService:
         return _until(events, until)
 
     def stream(
-        self, aggregate_id: UUID, *, until: datetime | None = None, version: int | None = None
+        self,
+        aggregate_id: UUID,
+        *,
+        until: datetime | None = None,
+        version: int | None = None,
+        after: int | None = None,
     ) -> list[Any]:
-        """An aggregate's own events in order, up to the moment `until` and to `version`
-        (a Gantt baseline folds each task's stream as of a moment; a card move answers
-        with the item as its write left it, even if another write followed)."""
-        return _until(list(self.app.events.get(aggregate_id, lte=version)), until)
+        """An aggregate's own events in order, after version `after`, up to the moment
+        `until` and to `version` (a Gantt baseline folds each task's stream as of a moment;
+        a write's answer folds on from what it last folded, up to the version its write
+        left, even if another write followed)."""
+        events = self.app.events.get(aggregate_id, gt=after, lte=version)
+        return _until(list(events), until)
 
 
 def _load(uow: UnitOfWork, number: int, kind: type[Ticket] | type[Task] | None) -> Any:

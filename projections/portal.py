@@ -107,9 +107,10 @@ FOLDS: dict[type, Callable[[Doc, Any], None]] = {
 }
 
 
-def customer_document(events: Iterable[Any]) -> Doc | None:
-    """A ticket as its customer sees it, from its events (None if there are none)."""
-    doc: Doc = {}
+def customer_document(events: Iterable[Any], doc: Doc | None = None) -> Doc | None:
+    """A ticket as its customer sees it, from its events (None if there are none), or
+    from `doc` (changed in place) with its next events applied."""
+    doc = {} if doc is None else doc
     for event in events:
         _evolve(doc, event)
     return doc or None

@@ -324,10 +324,14 @@ def evolve(doc: Doc, event: Any) -> Doc:
 def fold(events: Iterable[Any]) -> Doc | None:
     """An item's document from its events (None if there are none); a converted task's
     events begin with its ticket's."""
-    doc: Doc = {}
+    return fold_on({}, events) or None
+
+
+def fold_on(doc: Doc, events: Iterable[Any]) -> Doc:
+    """`doc` (changed in place) with `events`, the item's next ones, applied."""
     for event in events:
         evolve(doc, event)
-    return doc or None
+    return doc
 
 
 class TicketDetailProjection(Projection):

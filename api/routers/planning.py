@@ -27,7 +27,7 @@ from projections.gantt import GanttBar
 from projections.gantt_query import project_chart
 from projections.hierarchy import get_project
 from projections.item_access import require_app
-from projections.status_board import board, card_of
+from projections.status_board import board
 
 router = APIRouter(prefix="/api/v1/views", tags=[Tag.PLANNING])
 
@@ -185,7 +185,7 @@ def move_card(
         body.number, [ChangeTicketStatus(status=body.status)], ctx, version
     )
     # The card as this write left it, folded from the item's events (never a lagging view).
-    card = card_of(svc.commands.stream(result.id, version=result.version))
+    card = svc.answers.card(result.id, result.version)
     if card is None:
         raise TicketNotFoundError(body.number)
     written(response, result.position, result.version)

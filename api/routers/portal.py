@@ -41,7 +41,7 @@ from commands.portal import (
 from domain.item_numbers import MAX_ITEM_NUMBER
 from domain.values import Actor
 from projections.base import current_tables
-from projections.portal import customer_document, get_portal_ticket, list_portal_tickets
+from projections.portal import get_portal_ticket, list_portal_tickets
 
 router = APIRouter(prefix="/api/v1", tags=[Tag.PORTAL])
 Number = Annotated[
@@ -53,11 +53,7 @@ SESSION_PATH = "/api/v1/portal/session"
 def ticket_for_customer(svc: ServicesDep, result: CommandResult) -> dict[str, Any]:
     """The ticket as its customer sees it right after `result`, from its events (no view
     wait). A ticket converted into a task goes on as the task, which `result` then names."""
-    assert result.number is not None
-    events = svc.commands.customer_ticket_events_after(result.number, result.id, result.version)
-    doc = customer_document(events)
-    assert doc is not None
-    return doc
+    return svc.answers.customer_ticket(result)
 
 
 def answer_write(

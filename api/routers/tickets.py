@@ -48,9 +48,7 @@ Number = Annotated[
 def item_at(svc: ServicesDep, number: int, version: int) -> dict[str, Any]:
     """The ticket or task as its events say at `version` (a write's answer never waits on
     a view, and shows exactly the version its ETag names, even if another write followed)."""
-    doc = fold(svc.commands.item_events_at(number, version))
-    assert doc is not None
-    return doc
+    return svc.answers.item(number, version)
 
 
 def answer_write(
