@@ -84,7 +84,10 @@ class Services:
         self.answers = Answers(self.commands, self.views)
 
 
-def services(request: Request) -> Services:
+# A dependency that only looks at what is already at hand is `async`: FastAPI runs each
+# plain `def` dependency in a worker thread, a hop (and a wake-up) per dependency per request.
+# Those that read storage (`token_holder`, `project_scope`, `fresh`) stay in the threads.
+async def services(request: Request) -> Services:
     found: Services = request.app.state.services
     return found
 
@@ -111,7 +114,7 @@ def token_holder(
 TokenHolder = Annotated[Caller, Depends(token_holder)]
 
 
-def current_caller(request: Request, caller: TokenHolder) -> Caller:
+async def current_caller(request: Request, caller: TokenHolder) -> Caller:
     """The caller, if the token may do this: reads need `read`, changes `write`."""
     needed = Scope.READ if request.method in READING else Scope.WRITE
     if needed.value not in caller.scopes:
@@ -122,7 +125,7 @@ def current_caller(request: Request, caller: TokenHolder) -> Caller:
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
 
 
-def current_user(caller: CurrentCaller) -> User:
+async def current_user(caller: CurrentCaller) -> User:
     return caller.user
 
 
@@ -143,7 +146,7 @@ def project_scope(svc: ServicesDep, caller: CurrentCaller) -> StaffScope:
 ProjectScope = Annotated[StaffScope, Depends(project_scope)]
 
 
-def ticket_scope(scope: ProjectScope) -> StaffScope:
+async def ticket_scope(scope: ProjectScope) -> StaffScope:
     """What the caller may read in the tickets app (403 without that app)."""
     if not scope.uses_tickets:
         raise PermissionDeniedError("the tickets app is not enabled for you")
@@ -153,7 +156,7 @@ def ticket_scope(scope: ProjectScope) -> StaffScope:
 TicketScope = Annotated[StaffScope, Depends(ticket_scope)]
 
 
-def admin_caller(caller: CurrentCaller) -> Caller:
+async def admin_caller(caller: CurrentCaller) -> Caller:
     """An admin using a token with the `admin` scope."""
     if not caller.user.is_admin:
         raise PermissionDeniedError("only admins may do this")
@@ -165,7 +168,7 @@ def admin_caller(caller: CurrentCaller) -> Caller:
 AdminCaller = Annotated[Caller, Depends(admin_caller)]
 
 
-def correlation(
+async def correlation(
     request: Request,
     x_correlation_id: Annotated[
         str | None,
@@ -203,7 +206,7 @@ def client_address(request: Request) -> str:
 ClientAddress = Annotated[str, Depends(client_address)]
 
 
-def context(caller: CurrentCaller, correlation_id: Correlation) -> Context:
+async def context(caller: CurrentCaller, correlation_id: Correlation) -> Context:
     return Context(actor=Actor.user(caller.user.id), correlation_id=correlation_id)
 
 
@@ -215,7 +218,7 @@ Ctx = Annotated[Context, Depends(context)]
 IF_MATCH = re.compile(r'^\s*(?:\*|(?:W/)?"(0|[1-9][0-9]{0,17})"|(0|[1-9][0-9]{0,17}))\s*$')
 
 
-def expected_version(
+async def expected_version(
     if_match: Annotated[
         str | None,
         Header(

@@ -39,7 +39,7 @@ def current_contact(
 CurrentContact = Annotated[PortalCaller, Depends(current_contact)]
 
 
-def customer_context(caller: CurrentContact, correlation_id: Correlation) -> Context:
+async def customer_context(caller: CurrentContact, correlation_id: Correlation) -> Context:
     """The customer as the actor of what they write (`customer:<email>`)."""
     return Context(actor=Actor.customer(caller.contact.email), correlation_id=correlation_id)
 

@@ -136,6 +136,10 @@ class Retries:
         retry = self._retries.get(view)
         return retry is None or time.monotonic() >= retry.due
 
+    def failing(self, view: str) -> bool:
+        """Whether `view` failed and has not gone through since."""
+        return view in self._retries
+
     def failed(self, view: str, error: BaseException) -> None:
         retry = self._retries.get(view)
         attempts = retry.attempts + 1 if retry else 1

@@ -199,13 +199,75 @@ class ProjectionRunner(Generations):
                 pass
 
     def follow(self, names: Sequence[str]) -> bool:
-        """Bring each named view up to the head, each on its own: one that fails is recorded
-        and left alone until its retry is due. False if a view failed this time."""
+        """Bring each named view up to the head: the healthy ones together, one read of
+        each page for all of them (`_follow_together`); a failing one, or all of them when
+        that pass fails, each on its own, where one that fails is recorded and left alone
+        until its retry is due. False if a view failed this time."""
+        due = [n for n in names if self.retries.due(n)]
+        healthy = [n for n in due if not self.retries.failing(n)]
+        together = len(healthy) > 1 and self._follow_together(healthy)
         failed = False
-        for name in names:
-            if self.retries.due(name):
+        for name in due:
+            if not (together and name in healthy):
                 failed |= not self._follow(self.projection(name))
         return not failed
+
+    def _follow_together(self, names: Sequence[str]) -> bool:
+        """Bring the views up to the head, each page read and decoded once and applied to
+        every view behind it, all in one transaction with their positions (so each view
+        still applies each event exactly once). False if a page failed: nothing of it was
+        written, and the views go on each on their own, which finds the one at fault."""
+        try:
+            while self._pass(names):
+                pass
+        except Exception:
+            # Each view on its own meets it again, and the one at fault is recorded.
+            log.debug("following %s together failed; each on its own", names, exc_info=True)
+            return False
+        return True
+
+    def _pass(self, names: Sequence[str]) -> bool:
+        """Apply the next page after the views' lowest position to each view behind its
+        end; False when they are all at the head."""
+        head = self.log.head()
+        marks = ", ".join("?" for _ in names)
+        with self.db.write() as tx:
+            rows = tx.all(
+                "SELECT view, generation, position FROM projection_tracking"
+                f" WHERE is_current = 1 AND view IN ({marks})" + tx.for_update,
+                tuple(names),
+            )
+            behind = [r for r in rows if r["position"] < head]
+            if not behind:
+                return False
+            topics = frozenset().union(*(self._topics[r["view"]] for r in behind))
+            start = min(r["position"] for r in behind)
+            events, last = self.log.read(start, self.page_size, None, topics)
+            if last is None:
+                return False
+            advanced = []
+            for row in behind:
+                view, position = row["view"], row["position"]
+                if position >= last:
+                    continue
+                wanted = self._topics[view]
+                page = [e for e in events if e.position > position and e.topic in wanted]
+                if page:
+                    self.projections[view].apply(tx, Tables(row["generation"]), page)
+                advanced.append((last, view, row["generation"]))
+            tx.executemany(
+                "UPDATE projection_tracking SET position = ? WHERE view = ? AND generation = ?",
+                advanced,
+            )
+            # Advancing ends a failure, whichever runner recorded it.
+            done = [view for _, view, _ in advanced]
+            tx.execute(
+                f"DELETE FROM projection_failures WHERE view IN ({', '.join('?' for _ in done)})",
+                tuple(done),
+            )
+        with self._advanced:
+            self._advanced.notify_all()
+        return True
 
     def _follow(self, projection: Projection) -> bool:
         try:

@@ -314,3 +314,80 @@ def test_runner_is_woken_by_notify_for_a_commit_made_elsewhere(pg_settings: Sett
     finally:
         writer.close()
         follower.close()
+
+
+# --- following every view together -------------------------------------------------------
+
+
+class FailingFlat(FlatProjection):
+    """The flat view, failing on every page while `broken`."""
+
+    broken = True
+
+    def apply(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
+        if self.broken:
+            raise RuntimeError("flat cannot apply this page")
+        super().apply(tx, t, events)
+
+
+def test_following_views_together_reads_each_page_once_and_matches_a_rebuild(
+    container: bootstrap.Container,
+) -> None:
+    # Given a busy log, one view already caught up on part of it and the others not at all
+    _busy_helpdesk(container, tickets=3)
+    container.runner.catch_up(["flat"])
+    for _ in range(4):
+        _busy_helpdesk_more(container)
+    head = container.app.head()
+    log = PageLog(container.runner.log)
+    runner = ProjectionRunner(log, container.views, all_projections(), page_size=PAGE)
+
+    # When the runner follows every view
+    assert runner.follow(list(runner.projections))
+
+    # Then each page was read once for all the views, from the lowest position to the head
+    assert [after for after, _ in log.pages] == [0] + [last for _, last in log.pages[:-1]]
+    assert len(log.pages) <= head // PAGE + 1
+    assert all(s.position == s.head == head for s in container.runner.status())
+    # And every view equals a rebuild from scratch
+    for name in container.runner.projections:
+        assert container.runner.verify(name) == [], name
+
+
+def test_a_view_failing_among_the_others_fails_alone_and_they_go_on_together(
+    container: bootstrap.Container,
+) -> None:
+    # Given a runner whose flat view fails on every page
+    _busy_helpdesk(container, tickets=2)
+    head = container.app.head()
+    flat = FailingFlat()
+    projections = [flat if p.name == "flat" else p for p in all_projections()]
+    log = PageLog(container.runner.log)
+    runner = ProjectionRunner(log, container.views, projections, page_size=PAGE, retry_base=0)
+
+    # When it follows: the pass of all the views together fails and writes nothing, then
+    # each view goes on its own
+    assert not runner.follow(list(runner.projections))
+
+    # Then every other view reached the head, and only flat is recorded as failing
+    status = {s.view: s for s in runner.status()}
+    assert [v for v, s in status.items() if s.failure is not None] == ["flat"]
+    assert all(s.position == head for v, s in status.items() if v != "flat")
+    assert status["flat"].position < head  # up to the event it cannot apply
+    # And the next writes are followed together by the healthy views, flat retried alone
+    _busy_helpdesk_more(container)
+    pages = len(log.pages)
+    assert not runner.follow(list(runner.projections))
+    together = [p for p in log.pages[pages:] if p[0] == head]
+    assert len(together) == 1  # the others' one pass from the old head, not one per view
+    # And once flat is repaired it catches up and its failure is cleared
+    flat.broken = False
+    assert runner.follow(list(runner.projections))
+    assert all(s.failure is None and s.position == s.head for s in runner.status())
+    for name in runner.projections:
+        assert runner.verify(name) == [], name
+
+
+def _busy_helpdesk_more(c: bootstrap.Container) -> None:
+    number = open_ticket(c, title="One more")
+    c.commands.change_ticket(number, [RetitleTicket(title="One more, retitled")], context())
