@@ -242,7 +242,10 @@ class ProjectionRunner(Generations):
                 return False
             topics = frozenset().union(*(self._topics[r["view"]] for r in behind))
             start = min(r["position"] for r in behind)
-            events, last = self.log.read(start, self.page_size, None, topics)
+            # The page bounds the work of one transaction across all the views (a reader
+            # waiting for an early event waits for its page): a share of `page_size` each.
+            limit = max(self.page_size // len(behind), min(self.page_size, 50))
+            events, last = self.log.read(start, limit, None, topics)
             if last is None:
                 return False
             advanced = []
