@@ -13,13 +13,15 @@ from typing import Any
 
 from projections.base import InvalidCursorError, Tables, decode_cursor, encode_cursor
 from projections.db import Tx
-from projections.gantt import GanttBar
+from projections.gantt import BAR_COLUMNS, GanttBar
 
 # A task with an actual start and no actual finish has, as far as the log says, worked on
 # that one day: the calendar never guesses "until today" (a read must not depend on when
 # it ran, and a view never reads the clock).
 _ACTUAL_FINISH = "COALESCE(actual_finish, actual_start)"
 _SORT_DAY = "COALESCE(start, actual_start)"
+# What a bar is made of (not the chart's ready-made columns, which only the Gantt reads).
+BARS = ", ".join(BAR_COLUMNS)
 
 
 def _scope(visible: frozenset[str] | None, project: str | None) -> tuple[str, list[Any]] | None:
@@ -65,7 +67,7 @@ def month_bars(
         where += f" AND ({_SORT_DAY} > ? OR ({_SORT_DAY} = ? AND number > ?))"
         params += [day, day, number]
     rows = tx.all(
-        f"SELECT *, {_SORT_DAY} AS sort_day FROM {t['gantt_tasks']} WHERE {where}"
+        f"SELECT {BARS}, {_SORT_DAY} AS sort_day FROM {t['gantt_tasks']} WHERE {where}"
         " ORDER BY sort_day, number LIMIT ?",
         (*params, limit + 1),
     )
@@ -85,7 +87,8 @@ def planned_bars(
         return []
     where, params = scoped
     rows = tx.all(
-        f"SELECT * FROM {t['gantt_tasks']} WHERE {where} AND start IS NOT NULL ORDER BY number",
+        f"SELECT {BARS} FROM {t['gantt_tasks']} WHERE {where} AND start IS NOT NULL"
+        " ORDER BY number",
         params,
     )
     return [GanttBar.from_row(r) for r in rows]
