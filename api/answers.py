@@ -162,7 +162,11 @@ class Answers:
         if start is None and version > self.whole_up_to:
             start = self._from_view(number, version)
         if start is None:
-            doc = fold(self.commands.item_events_at(number, version))
+            events = self.commands.stream(own, version=version)
+            if not events or getattr(events[0], "converted_from", None) is not None:
+                # A task converted from a ticket begins with the ticket's events.
+                events = self.commands.item_events_at(number, version)
+            doc = fold(events)
             assert doc is not None
         else:
             doc = fold_on(start[1], self._since(own, start[0], version))
