@@ -145,8 +145,17 @@ def hammer(
     errors: list[BaseException] = []
 
     def loop(i: int) -> None:
-        operation = make_worker(i)
-        ready.wait()
+        try:
+            operation = make_worker(i)
+        except BaseException as error:
+            # Never leave the others at the barrier: they all stop, and the run fails.
+            errors.append(error)
+            ready.abort()
+            return
+        try:
+            ready.wait()
+        except threading.BrokenBarrierError:
+            return
         deadline = start_at[0] + seconds
         while time.perf_counter() < deadline:
             try:
@@ -162,7 +171,12 @@ def hammer(
     for thread in threads:
         thread.start()
     start_at.append(time.perf_counter())
-    ready.wait()
+    try:
+        ready.wait()
+    except threading.BrokenBarrierError:
+        for thread in threads:
+            thread.join()
+        raise RuntimeError(f"a worker could not start: {errors[0]!r}") from errors[0]
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - start_at[0]

@@ -1,54 +1,193 @@
-"""The PostgreSQL event recorder, with large saves sent without psycopg's pipeline mode.
+"""The PostgreSQL event recorder: a save is one round trip, and never hangs when it is large.
 
 eventsourcing 9.5's recorder sends each save (LOCK TABLE, NOTIFY, and one INSERT whose
-single parameter is an array of every event) in psycopg's pipeline mode. psycopg 3.3 leaves
-its send loop once the last command is queued, after one `flush()` that may not have sent
-everything, and then waits only for the socket to become readable: when a save is larger
-than the socket's send buffer (a few MiB at most, often far less), the server waits for the
-rest of the INSERT (`ClientRead`) while the client waits for an answer, for ever, holding
-the events table's EXCLUSIVE lock, so every other writer waits behind it. Small saves (every
-command's) keep the library's pipelined path; larger ones are sent the plain way, where
-psycopg flushes the whole query before it reads.
+single parameter is an array of a composite type, one element per event) in psycopg's
+pipeline mode, and commits in a second round trip. Two things are changed here:
+
+- A save of up to `ONE_TRIP_EVENTS` events (every command's, and a group commit's batch)
+  is one simple query: `BEGIN; SET LOCAL lock_timeout; LOCK TABLE; NOTIFY; INSERT ...
+  VALUES ... RETURNING notification_id; COMMIT`, with the values bound on the client as
+  literals (each by psycopg's C dumpers). One round trip instead of two, one statement for
+  psycopg to run instead of five, and the table lock held for one round trip less. A
+  conflict (`IntegrityError`) or a lock timeout aborts the transaction, which is rolled
+  back before the connection goes back to the pool.
+- Larger saves go in a plain transaction (the same statements), with the events as four
+  arrays of plain values. Not the pipeline: psycopg 3.3 leaves its send loop once the last
+  command is queued, after one `flush()` that may not have sent everything, and then waits
+  only for the socket to become readable: when a save is larger than the socket's send
+  buffer, the server waits for the rest of the INSERT (`ClientRead`) while the client waits
+  for an answer, for ever, holding the events table's EXCLUSIVE lock. Not the composite
+  array either: psycopg writes it as text, escaping every field of every event in Python.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.application import Application, project_aggregate
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.utils import retry
-from psycopg import InterfaceError, OperationalError
+from psycopg import ClientCursor, Connection, Cursor
+from psycopg.adapt import Transformer
+from psycopg.pq import TransactionStatus
+from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-# Far below the smallest default socket send buffer (16 KiB on Linux): a pipelined save of
-# this size is flushed whole.
-PIPELINE_MAX_BYTES = 8 * 1024
+# Saves of at most this many events are one round trip (a query of a few KiB per event at
+# most); larger ones (imports) a transaction of four statements.
+ONE_TRIP_EVENTS = 512
 TOPIC = "commands.event_store:LedgerDeskRecorder"
-# The library's own save, without its retry wrapper (ours wraps both paths once).
-_PIPELINED = PostgresApplicationRecorder.insert_events.__wrapped__
 
 
 class LedgerDeskRecorder(PostgresApplicationRecorder):
-    """The library's recorder, but a save of more than `PIPELINE_MAX_BYTES` of event state
-    is one plain transaction (the same statements, the same lock, the same NOTIFY)."""
+    """The library's recorder, with its save sent as one query (see the module)."""
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The one-trip save's statement for each number of events seen (a few dozen).
+        self._one_trip_statements: dict[int, list[bytes]] = {}
+        self._select_after_statement: bytes | None = None
+
+    # No retry: a save whose COMMIT went through but whose answer was lost would, run again,
+    # meet its own events (a conflict) and have its commands decided and saved twice. The
+    # error goes back to the commands, whose callers see that the write failed.
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        size = sum(len(e.state) + len(e.topic) for e in stored_events)
-        if size <= PIPELINE_MAX_BYTES or self.datastore.enable_db_functions:
-            return _PIPELINED(self, stored_events, **kwargs)  # type: ignore[no-any-return]
-        with self.datastore.get_connection() as conn, conn.transaction():
-            with conn.cursor() as curs:
-                self._insert_events(curs, stored_events, **kwargs)
-            with conn.cursor() as curs:
-                self._insert_stored_events(curs, stored_events, **kwargs)
-                return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if not stored_events:
+            return []
+        with self.datastore.get_connection() as conn:
+            # (`tracking` is for a process recorder's position: the events table has none.)
+            if len(stored_events) <= ONE_TRIP_EVENTS and not any(kwargs.values()):
+                return self._insert_in_one_trip(conn, stored_events)
+            with conn.transaction():
+                with conn.cursor() as curs:
+                    self._insert_events(curs, stored_events, **kwargs)
+                with conn.cursor() as curs:
+                    self._insert_stored_events(curs, stored_events, **kwargs)
+                    return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+
+    def _insert_in_one_trip(
+        self, conn: Connection[DictRow], stored_events: Sequence[StoredEvent]
+    ) -> list[int]:
+        # The values bound here, each by psycopg's C literal dumpers, into the statement's
+        # pieces (psycopg's own client-side binding splits the statement again on every
+        # call once it has more than 50 parameters).
+        literal = Transformer(conn).as_literal
+        pieces = iter(self._one_trip_pieces(len(stored_events), conn))
+        query = [next(pieces)]
+        for e in stored_events:
+            for value in (e.originator_id, e.originator_version, e.topic, e.state):
+                query += (literal(value), next(pieces))
+        curs = ClientCursor(conn)
+        try:
+            curs.execute(b"".join(query))
+            while not (curs.statusmessage or "").startswith("INSERT"):
+                if not curs.nextset():
+                    raise AssertionError("the save's INSERT returned nothing")
+            ids = [row["notification_id"] for row in curs.fetchall()]
+        except BaseException:
+            # The transaction the query began is aborted (a conflict, a lock timeout):
+            # end it here rather than hand an aborted session back to the pool.
+            if conn.info.transaction_status == TransactionStatus.INERROR:
+                # (A connection too broken to roll back is dropped by the pool; the error
+                # the caller must see is the save's, not this one.)
+                with suppress(psycopg.Error):
+                    conn.execute("ROLLBACK")
+            raise
+        finally:
+            curs.close()
+        assert len(ids) == len(stored_events), (len(ids), len(stored_events))
+        return ids
+
+    def _one_trip_pieces(self, count: int, conn: Connection[DictRow]) -> list[bytes]:
+        """The save's query for `count` events, rendered once and split where its values go."""
+        pieces = self._one_trip_statements.get(count)
+        if pieces is None:
+            values = SQL(", ").join([SQL("(%s, %s, %s, %s)")] * count)
+            statement = SQL("; ").join(
+                [
+                    SQL("BEGIN"),
+                    *self.lock_table_statements,
+                    SQL("NOTIFY {0}").format(Identifier(self.channel_name)),
+                    SQL(
+                        "INSERT INTO {0}.{1} (originator_id, originator_version, topic, state)"
+                        " VALUES {2} RETURNING notification_id"
+                    ).format(
+                        Identifier(self.datastore.schema),
+                        Identifier(self.events_table_name),
+                        values,
+                    ),
+                    SQL("COMMIT"),
+                ]
+            )
+            pieces = statement.as_bytes(conn).split(b"%s")
+            if len(pieces) != 4 * count + 1:
+                raise ValueError(
+                    f"the event store's names ({self.datastore.schema}."
+                    f"{self.events_table_name}) must not contain '%s'"
+                )
+            if len(self._one_trip_statements) < 64:
+                self._one_trip_statements[count] = pieces
+        return pieces
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        """The library's statements (lock, notify, insert returning the notification ids),
+        with the events as four arrays of plain values, sent in binary."""
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        statement = SQL(
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)"
+            " SELECT * FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[])"
+            " RETURNING notification_id"
+        ).format(
+            schema=Identifier(self.datastore.schema),
+            table=Identifier(self.events_table_name),
+            id_type=SQL(self.datastore.originator_id_type),
+        )
+        columns = (
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        )
+        curs.execute(statement, columns, prepare=True)
+
+    def select_after(self, versions: dict[UUID, int]) -> dict[UUID, list[StoredEvent]]:
+        """The events of each id in `versions` after the version given for it, in version
+        order, in one query (what a group commit's batch needs to bring the aggregates it
+        keeps from the batch before up to date)."""
+        found: dict[UUID, list[StoredEvent]] = {}
+        if not versions:
+            return found
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            if self._select_after_statement is None:
+                self._select_after_statement = (
+                    SQL(
+                        "SELECT e.originator_id, e.originator_version, e.topic, e.state"
+                        " FROM unnest(%b::{id_type}[], %b::bigint[]) AS k(id, after)"
+                        " JOIN {schema}.{table} AS e"
+                        " ON e.originator_id = k.id AND e.originator_version > k.after"
+                        " ORDER BY e.originator_id, e.originator_version"
+                    )
+                    .format(
+                        schema=Identifier(self.datastore.schema),
+                        table=Identifier(self.events_table_name),
+                        id_type=SQL(self.datastore.originator_id_type),
+                    )
+                    .as_bytes(conn)
+                )
+            params = (list(versions), list(versions.values()))
+            curs.execute(self._select_after_statement, params, prepare=True)
+            for row in curs.fetchall():
+                found.setdefault(row["originator_id"], []).append(_stored(row))
+        return found
 
     def select_many(self, ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
         """Every stored event of each of `ids` that has any, in version order (one query
@@ -62,15 +201,30 @@ class LedgerDeskRecorder(PostgresApplicationRecorder):
             for start in range(0, len(ids), 2_000):
                 curs.execute(statement, (list(ids[start : start + 2_000]),))
                 for row in curs.fetchall():
-                    found.setdefault(row["originator_id"], []).append(
-                        StoredEvent(
-                            originator_id=row["originator_id"],
-                            originator_version=row["originator_version"],
-                            topic=row["topic"],
-                            state=bytes(row["state"]),
-                        )
-                    )
+                    found.setdefault(row["originator_id"], []).append(_stored(row))
         return found
+
+
+def _stored(row: Any) -> StoredEvent:
+    return StoredEvent(
+        originator_id=row["originator_id"],
+        originator_version=row["originator_version"],
+        topic=row["topic"],
+        state=bytes(row["state"]),
+    )
+
+
+def events_after(
+    app: Application[UUID], versions: dict[UUID, int]
+) -> dict[UUID, list[StoredEvent]]:
+    """The stored events of each of `versions`' ids after the version given for it, in
+    version order (ids with none are left out): one query on PostgreSQL, one cheap read
+    each on SQLite."""
+    recorder = app.recorder
+    if isinstance(recorder, LedgerDeskRecorder):
+        return recorder.select_after(versions)
+    found = ((i, recorder.select_events(i, gt=v)) for i, v in versions.items())
+    return {i: list(events) for i, events in found if events}
 
 
 def load_many(app: Application[UUID], ids: Sequence[UUID]) -> dict[UUID, Any]:

@@ -6,17 +6,25 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from eventsourcing.application import project_aggregate
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from commands.errors import VersionMismatchError
+from commands.event_store import ONE_TRIP_EVENTS, LedgerDeskRecorder
+from commands.group_commit import fork
+from commands.intake.catalogue import IntakeCatalogue
 from commands.models import OpenTicket, RetitleTicket
 from commands.unit_of_work import UnitOfWork
 from domain.errors import InvalidValueError
 from domain.item_numbers import COUNTER_ID
 from domain.ticket import Ticket
+from domain.values import Channel
 from ledgerdesk import bootstrap
 from tests.factories import context, open_ticket
 
@@ -250,3 +258,118 @@ def test_a_failing_commit_listener_does_not_fail_the_saved_write(
     # When a ticket is opened, its answer is the saved ticket, not the listener's error
     number = open_ticket(container)
     assert container.commands.ticket_events(number)[0].number == number
+
+
+def test_a_batch_decides_on_what_another_process_wrote_since_the_batch_before(
+    container: bootstrap.Container,
+) -> None:
+    # Given a batch that read the counter and the item types (kept for the next batch)
+    other = bootstrap.build(container.settings)
+    try:
+        first = open_ticket(container, item_type="feedback")
+        fallbacks = container.app.group_commit.fallbacks
+
+        # When another process takes a number and retires the type, then this one opens
+        theirs = open_ticket(other)
+        IntakeCatalogue(other.app).retire_item_type("feedback", context())
+        mine = open_ticket(container)
+
+        # Then this process's next batch took the number after theirs, without a conflict
+        assert (theirs, mine) == (first + 1, first + 2)
+        assert container.app.group_commit.fallbacks == fallbacks
+        # And it knows the type is retired
+        with pytest.raises(InvalidValueError, match="retired"):
+            container.commands.open_ticket(OpenTicket(title="x", item_type="feedback"), context())
+    finally:
+        other.close()
+
+
+def test_a_snapshot_taken_after_a_batch_is_the_state_its_events_make(
+    container: bootstrap.Container,
+) -> None:
+    # Given a counter three numbers short of its snapshot interval (version 97 of 100)
+    for _ in range(96):
+        open_ticket(container)
+
+    def opener(i: int) -> Callable[[], Any]:
+        return lambda: container.commands.open_ticket(OpenTicket(title=f"t{i}"), context())
+
+    # When one batch takes it past the interval (versions 98 to 103)
+    _batch_behind_a_slow_command(container, [opener(i) for i in range(WAITING)])
+
+    # Then the snapshot is at the batch's last version, and equals the events replayed
+    assert container.app.snapshots is not None
+    snapshot = next(iter(container.app.snapshots.get(COUNTER_ID, desc=True, limit=1)))
+    assert snapshot.originator_version == 97 + WAITING
+    from_snapshot = snapshot.mutate(None)  # type: ignore[attr-defined]
+    replayed: Any = project_aggregate(None, container.app.events.get(COUNTER_ID))
+    assert vars(from_snapshot) == vars(replayed)
+    assert replayed.last_issued == 96 + WAITING
+
+
+def test_a_copy_for_the_next_command_shares_no_state_with_the_answer() -> None:
+    # Given a ticket with nested state
+    ticket = Ticket.open(
+        number=1,
+        title="Printer",
+        description="",
+        requester_email=None,
+        channel=Channel.API,
+        priority="normal",
+        actor=context().actor,
+        correlation_id="c",
+        fields={"a": "1"},
+    )
+    ticket.collect_events()
+
+    # When its copy changes
+    copy = fork(ticket)
+    copy.fields["a"] = "2"
+    copy.assignees.append("someone")
+    copy.retitle("Scanner", context().actor, "c")
+
+    # Then the original is as it was, and the copy is a full one
+    assert (ticket.fields, ticket.assignees, ticket.title) == ({"a": "1"}, [], "Printer")
+    assert (copy.id, copy.number, copy.version) == (ticket.id, 1, 2)
+    assert ticket.pending_events == []
+
+
+def _stored(aggregate_id: uuid.UUID, version: int) -> StoredEvent:
+    state = f'{{"n":{version},"at":"{datetime.now(UTC).isoformat()}","text":"it\'s \\ ok"}}'
+    return StoredEvent(
+        originator_id=aggregate_id,
+        originator_version=version,
+        topic="tests:E",
+        state=state.encode(),
+    )
+
+
+@pytest.mark.parametrize("count", [1, ONE_TRIP_EVENTS, ONE_TRIP_EVENTS + 1])
+def test_a_save_records_its_events_in_order_and_a_conflict_saves_nothing(
+    container: bootstrap.Container, count: int
+) -> None:
+    # Given a saved event
+    recorder = container.app.recorder
+    aggregate_id = uuid.uuid4()
+    [first] = recorder.insert_events([_stored(aggregate_id, 1)]) or []
+
+    # When a save of `count` events conflicts on its last, then the same save without it
+    events = [_stored(aggregate_id, v) for v in range(2, count + 2)]
+    with pytest.raises(IntegrityError):
+        recorder.insert_events([*events[:-1], _stored(aggregate_id, 1)])
+    ids = recorder.insert_events(events) or []
+
+    # Then the conflicting save left nothing, and the other recorded every event in order
+    stored = recorder.select_events(aggregate_id)
+    assert [e.originator_version for e in stored] == list(range(1, count + 2))
+    assert [e.state for e in stored[1:]] == [e.state for e in events]
+    assert len(ids) == count
+    assert ids == sorted(ids)
+    assert ids[0] > first
+    notifications = recorder.select_notifications(ids[0], limit=count)
+    assert [(n.id, n.originator_version) for n in notifications] == list(
+        zip(ids, range(2, count + 2), strict=True)
+    )
+    # And no connection went back to the pool inside the aborted transaction
+    if isinstance(recorder, LedgerDeskRecorder):
+        assert recorder.datastore.pool.get_stats().get("returns_bad", 0) == 0
