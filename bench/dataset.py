@@ -14,7 +14,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from bench.common import migrated, pg_schema, pg_settings, say, scratch_dir
+import psycopg
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg.sql import SQL, Identifier
+
+from bench.common import PG_URL, migrated, pg_schema, pg_settings, say, scratch_dir
 from domain.item_numbers import ItemNumberCounter
 from domain.ticket import Ticket
 from domain.values import Actor, Channel, Priority
@@ -78,6 +82,62 @@ def seed(container: bootstrap.Container, tickets: int = TICKETS) -> None:
             for i in range(min(BATCH, tickets - start))
         ]
         container.app.save(counter, *batch)
+
+
+def copy_log(container: bootstrap.Container, events: int) -> int:
+    """About `events` events of this dataset's kind (tickets numbered by the real counter,
+    opened and moved on by their own domain methods, the counter's events between them),
+    written with `COPY` straight into the event store's table, `BATCH` tickets at a time:
+    nothing else writes while a benchmark seeds, so the recorder's table lock and its
+    NOTIFY are not needed. Memory holds one batch. Returns the tickets made."""
+    app = container.app
+    recorder = app.recorder
+    assert isinstance(recorder, PostgresApplicationRecorder)
+    copy = SQL("COPY {}.{} (originator_id, originator_version, topic, state) FROM STDIN").format(
+        Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)
+    )
+    rng = random.Random(SEED)
+    actor = Actor.system("bench")
+    counter = ItemNumberCounter.start()
+    written = tickets = 0
+    with recorder.datastore.get_connection() as conn:
+        while written < events:
+            batch = [
+                _ticket(counter.issue("ticket", actor, f"bench-{tickets + i + 1}"), rng, actor)
+                for i in range(BATCH)
+            ]
+            tickets += len(batch)
+            stored = [
+                app.mapper.to_stored_event(e)
+                for aggregate in (counter, *batch)
+                for e in aggregate.collect_events()
+            ]
+            with conn.transaction(), conn.cursor() as cursor, cursor.copy(copy) as rows:
+                for event in stored:
+                    rows.write_row(
+                        (event.originator_id, event.originator_version, event.topic, event.state)
+                    )
+            written += len(stored)
+    return tickets
+
+
+@contextmanager
+def seeded_log(events: int) -> Iterator[Dataset]:
+    """A throwaway schema holding about `events` events (`copy_log`; views not built)."""
+    with (
+        scratch_dir() as data,
+        pg_schema() as schema,
+        migrated(pg_settings(schema, data)) as container,
+    ):
+        say(f"dataset: writing about {events:,} events into schema {schema}")
+        started = time.perf_counter()
+        tickets = copy_log(container, events)
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f"ANALYZE {schema}.{container.app.recorder.events_table_name}")  # type: ignore[attr-defined]
+        elapsed = time.perf_counter() - started
+        head = container.app.head()
+        say(f"dataset: {head:,} events in {elapsed:.1f} s ({head / elapsed:,.0f} events/s)")
+        yield Dataset(container, schema, tickets, head, elapsed)
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from domain.user import CompanyRole, Scope
 from domain.values import Actor
 from ledgerdesk import bootstrap
 from ledgerdesk.mail_cli import add_mail_commands
+from ledgerdesk.rebuilds import in_parallel
 from ledgerdesk.settings import Settings
 from ledgerdesk.signals import stop_on_signals, wait_for
 from projections.failures import ViewFailedError, ViewFailure
@@ -179,7 +180,9 @@ def cmd_projections(args: argparse.Namespace) -> int:
             if failed:
                 return 1  # A monitor or script sees that a view has stopped.
         elif args.action == "rebuild":
-            # One pass over the log for every named view; one that fails does so alone.
+            # One pass over the log for every named view (on PostgreSQL, one per group of
+            # views in parallel processes); one that fails does so alone.
+            in_parallel(c.runner, c.settings)
             label = f"rebuild {names[0]}" if len(names) == 1 else f"rebuild {len(names)} views"
             try:
                 rebuilt = c.runner.rebuild_many(names, _progress_bar(label))
@@ -219,7 +222,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
         following = [name for name in c.runner.projections if name not in failed]
         c.runner.wait_for(head, following, VERIFY_WAIT_SECONDS)
         status = {s.view: s for s in c.runner.status()}
-        # Every view with a live generation is replayed in one pass over the log.
+        # Every view with a live generation is replayed in one pass over the log (on
+        # PostgreSQL, one per group of views in parallel processes).
+        in_parallel(c.runner, c.settings)
         audited = [name for name in c.runner.projections if name in status]
         replayed = c.runner.verify_many(audited, _progress_bar(f"replay {len(audited)} views"))
         for name in c.runner.projections:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,6 +61,9 @@ class Projection(ABC):
     # Bump when the tables or what `apply` writes change: `migrate` then rebuilds the view
     # into a new generation beside the live one and switches over.
     schema_version: int = 1
+    # True when `apply` reads this view's tables by primary key only: a rebuild then builds
+    # their other indexes after loading the rows, in bulk (ADR 0014), not row by row.
+    indexes_after_build: bool = False
 
     @abstractmethod
     def create(self, tx: Tx, t: Tables) -> None:
@@ -78,6 +82,9 @@ class Projection(ABC):
         return "1"
 
 
+# Several views format the same event's time, and name the same event classes, for every
+# event they read: remembered, for rebuilds (ADR 0014).
+@functools.lru_cache(maxsize=4096)
 def iso(moment: datetime) -> str:
     """One fixed-width UTC form, so timestamps sort as text on every backend."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -85,7 +92,14 @@ def iso(moment: datetime) -> str:
 
 def topic_name(event: Any) -> str:
     """`Ticket.Opened` for the event with topic `ledgerdesk:Ticket.Opened`."""
-    return str(getattr(type(event), "TOPIC", "")).partition(":")[2]
+    kind = type(event)
+    name = _TOPIC_NAMES.get(kind)
+    if name is None:
+        name = _TOPIC_NAMES[kind] = str(getattr(kind, "TOPIC", "")).partition(":")[2]
+    return name
+
+
+_TOPIC_NAMES: dict[type, str] = {}
 
 
 EVENT_METADATA = frozenset(

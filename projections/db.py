@@ -6,12 +6,15 @@ upserts, TEXT JSON documents); the PostgreSQL side swaps the placeholders.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 import sqlite3
 import threading
 import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,10 +50,20 @@ class Tx(ABC):
         rows = self.all(sql, params)
         return rows[0] if rows else None
 
+    def stream(self, sql: str, params: Params = ()) -> Iterator[Row]:
+        """The rows of a SELECT, a batch at a time (memory bounded by the batch, not by the
+        table). Another statement may not run in this transaction until it is exhausted."""
+        yield from self.all(sql, params)
+
     @property
     def for_update(self) -> str:
         """Row-lock suffix: SQLite's write transactions are already exclusive."""
         return " FOR UPDATE" if self.dialect == "postgres" else ""
+
+    def row_cache(self, table: str) -> RowCache | None:
+        """What this transaction knows of `table`'s rows without reading them: only while a
+        new generation is built (`BulkTx`); None here, where every row is read."""
+        return None
 
     # --- rows by key: one statement each here; buffered and merged by a `BulkTx` --------
 
@@ -69,10 +82,13 @@ class Tx(ABC):
         self.execute(delete_sql(table, tuple(key)), tuple(key.values()))
 
 
+# The same few statements, for every row a rebuild writes by key.
+@functools.lru_cache(maxsize=1024)
 def insert_sql(table: str, columns: Sequence[str]) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
 
 
+@functools.lru_cache(maxsize=1024)
 def update_sql(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
     assignments = ", ".join(f"{c} = ?" for c in columns)
     return f"UPDATE {table} SET {assignments} WHERE " + " AND ".join(f"{k} = ?" for k in key)
@@ -116,6 +132,11 @@ class _SQLiteTx(Tx):
 
     def all(self, sql: str, params: Params = ()) -> list[Row]:
         return [dict(r) for r in self.conn.execute(sql, params).fetchall()]
+
+    def stream(self, sql: str, params: Params = ()) -> Iterator[Row]:
+        cursor = self.conn.execute(sql, params)  # SQLite steps through the rows as asked.
+        while batch := cursor.fetchmany(STREAM_BATCH):
+            yield from (dict(r) for r in batch)
 
     def columns(self, table: str) -> set[str]:
         return {r["name"] for r in self.all(f"PRAGMA table_info({table})")}
@@ -182,6 +203,11 @@ class SQLiteViews(ViewDatabase):
         self._local = threading.local()
 
 
+# Rows fetched at a time by `Tx.stream`.
+STREAM_BATCH = 2_000
+_CURSORS = itertools.count()
+
+
 def _pg(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
@@ -192,9 +218,10 @@ NUL, REPLACEMENT = "\x00", "\ufffd"
 def _storable(params: Params) -> Params:
     """PostgreSQL text cannot hold NUL: an event recorded before the API refused it must not
     stop a view, so its NUL shows as U+FFFD (SQLite keeps it as it is)."""
-    if not any(isinstance(p, str) and NUL in p for p in params):
-        return params
-    return [p.replace(NUL, REPLACEMENT) if isinstance(p, str) else p for p in params]
+    for param in params:  # A plain loop: this runs for every row a rebuild writes.
+        if isinstance(param, str) and NUL in param:
+            return [p.replace(NUL, REPLACEMENT) if isinstance(p, str) else p for p in params]
+    return params
 
 
 class _PostgresTx(Tx):
@@ -212,6 +239,13 @@ class _PostgresTx(Tx):
 
     def all(self, sql: str, params: Params = ()) -> list[Row]:
         return self.conn.execute(_pg(sql), _storable(params)).fetchall()
+
+    def stream(self, sql: str, params: Params = ()) -> Iterator[Row]:
+        """Through a server-side cursor (not in pipeline mode: `ViewDatabase.bulk`/`read`)."""
+        with self.conn.cursor(name=f"stream_{next(_CURSORS)}") as cursor:
+            cursor.itersize = STREAM_BATCH
+            cursor.execute(_pg(sql), _storable(params))
+            yield from cursor
 
     def columns(self, table: str) -> set[str]:
         rows = self.all(
@@ -294,6 +328,90 @@ class PostgresViews(ViewDatabase):
 
 # --- bulk writes while building a generation ----------------------------------------------
 
+# Rows per table a rebuild keeps in memory instead of reading them back (`RowCache`).
+ROW_CACHE_LIMIT = 20_000
+
+
+class RowCache:
+    """Rows one rebuild wrote to one table of its new generation, by key, as the view keeps
+    them (a decoded document, a card): the `limit` most recently used. Nobody else writes a
+    generation being built, so what this holds is what the table holds, and while nothing
+    has been evicted from it (`complete`), a key it lacks is a row the table lacks."""
+
+    def __init__(self, limit: int = ROW_CACHE_LIMIT, complete: bool = True) -> None:
+        self.limit = limit
+        self.complete = complete
+        self._rows: OrderedDict[Any, Any] = OrderedDict()
+
+    def take(
+        self, keys: Iterable[Any], new: Container[Any] = ()
+    ) -> tuple[dict[Any, Any], list[Any]]:
+        """The rows held for `keys`, and the keys (sorted) that must be read: none when
+        complete, nor those in `new` (rows this page creates)."""
+        found, missing = {}, []
+        for key in keys:
+            if key in self._rows:
+                self._rows.move_to_end(key)
+                found[key] = self._rows[key]
+            elif not self.complete and key not in new:
+                missing.append(key)
+        return found, sorted(missing)
+
+    def keep(self, rows: Mapping[Any, Any]) -> None:
+        """Rows as written (the most recently used; the least go past `limit`)."""
+        for key, value in rows.items():
+            self._rows[key] = value
+            self._rows.move_to_end(key)
+        while len(self._rows) > self.limit:
+            self._rows.popitem(last=False)
+            self.complete = False
+
+    def forget(self, keys: Iterable[Any]) -> None:
+        """Rows deleted (their keys are then absent, as in the table)."""
+        for key in keys:
+            self._rows.pop(key, None)
+
+
+class RowCaches:
+    """One rebuild's `RowCache` per table (by its generation's name). `reset` after a
+    failed page: its rows may be half applied, and the tables are read afresh."""
+
+    def __init__(self, limit: int | None = None, complete: bool = True) -> None:
+        self.limit = limit or ROW_CACHE_LIMIT
+        self.complete = complete
+        self.tables: dict[str, RowCache] = {}
+
+    def of(self, table: str) -> RowCache:
+        cache = self.tables.get(table)
+        if cache is None:
+            cache = self.tables[table] = RowCache(self.limit, self.complete)
+        return cache
+
+    def reset(self) -> None:
+        self.tables.clear()
+        self.complete = False
+
+
+def cached_rows(
+    tx: Tx,
+    table: str,
+    keys: Iterable[Any],
+    fetch: Callable[[list[Any]], Mapping[Any, Any]],
+    new: Container[Any] = (),
+) -> dict[Any, Any]:
+    """The rows of `table` with `keys`, as a view keeps them: `fetch(keys)` reads them
+    (chunked as it likes); while a rebuild builds the table, only those it does not hold
+    and that are not `new` are read. A view that uses this must `keep` what it writes
+    (`Tx.row_cache`)."""
+    cache = tx.row_cache(table)
+    if cache is None:
+        return dict(fetch(sorted(keys)))
+    found, missing = cache.take(keys, new)
+    if missing:
+        found.update(fetch(missing))
+    return found
+
+
 # A plain INSERT (no ON CONFLICT, no SELECT): on PostgreSQL its rows can go as one COPY.
 _PLAIN_INSERT = re.compile(r"INSERT INTO (\w+) \(([\w, ]+)\) VALUES \([?, ]+\)")
 # Buffered rows past which a `BulkTx` writes out before the page ends (bounded memory).
@@ -324,13 +442,23 @@ class BulkTx(Tx):
     that reads its own writes sees them. Rows written by key (`insert_row`, `update_row`,
     `delete_row`) are kept per table until a statement that is not by key, or a read, seals
     them: an update of a row inserted in the same batch is merged into it, and updates of
-    one older row into one; the table's rows then go out as a few bulk statements. Rows
-    are the same as the one-statement-per-write path's (`Tx`), in fewer statements."""
+    one older row into one; the table's rows then go out as a few bulk statements, its
+    inserts before its updates. For a view whose writes are right (each insert of a new
+    key, each update of an existing row) the rows are the same as the one-statement-per-
+    write path's (`Tx`), in fewer statements. Two differences for a view at fault, or one
+    that keyed writes do not suit: an update that frees a value of a secondary UNIQUE key
+    which a later insert of the same page takes fails in bulk (the insert goes first), and
+    an insert of a key already in the table that the same page then deletes is not caught
+    (the buffered insert is just dropped). Such a view writes with plain statements."""
 
-    def __init__(self, inner: Tx, limit: int = BULK_ROW_LIMIT) -> None:
+    def __init__(
+        self, inner: Tx, limit: int = BULK_ROW_LIMIT, caches: RowCaches | None = None
+    ) -> None:
         self.inner = inner
         self.dialect = inner.dialect
         self.limit = limit
+        # Set by a rebuild: the rows it keeps from page to page (`row_cache`).
+        self.caches = caches
         self._ops: list[_Statements] = []
         self._open: dict[str, _Open] = {}
         self._buffered = 0
@@ -351,9 +479,16 @@ class BulkTx(Tx):
         self.flush()
         return self.inner.all(sql, params)
 
+    def stream(self, sql: str, params: Params = ()) -> Iterator[Row]:
+        self.flush()
+        return self.inner.stream(sql, params)
+
     def columns(self, table: str) -> set[str]:
         self.flush()
         return self.inner.columns(table)
+
+    def row_cache(self, table: str) -> RowCache | None:
+        return None if self.caches is None else self.caches.of(table)
 
     # --- rows by key ------------------------------------------------------------------
 
@@ -446,7 +581,8 @@ class BulkTx(Tx):
         if open_ is None:
             return
         for columns, row in open_.inserts.values():
-            self._place(insert_sql(table, columns), tuple(row[c] for c in columns))
+            # `row` has exactly `columns`, in order: updates merge only into its columns.
+            self._place(insert_sql(table, columns), tuple(row.values()))
         for (names, values), changes in open_.updates.items():
             columns = tuple(sorted(changes))
             sql = update_sql(table, columns, names)

@@ -48,13 +48,17 @@ class ViewFailedError(Exception):
     """Raised when a view cannot apply the events after `position` (a rebuild or an audit
     that meets an event the view cannot apply, or a fault on the way)."""
 
-    def __init__(self, view: str, position: int, error: BaseException) -> None:
+    def __init__(self, view: str, position: int, error: BaseException | str) -> None:
         self.view = view
         self.position = position
-        self.error = describe(error)
+        self.error = error if isinstance(error, str) else describe(error)
         super().__init__(
             f"view {view!r} cannot apply the events after position {position}: {self.error}"
         )
+
+    def __reduce__(self) -> tuple[type[ViewFailedError], tuple[str, int, str]]:
+        # A rebuild process hands its failures back pickled (ADR 0014).
+        return (ViewFailedError, (self.view, self.position, self.error))
 
 
 def describe(error: BaseException) -> str:

@@ -58,6 +58,7 @@ class FlatProjection(Projection):
     topics = topics_of(Ticket) | topics_of(Task)
     # 2: project_id, folder_id, team_id; 3: tasks, converted_from_ticket; 4: item_type
     schema_version = 4
+    indexes_after_build = True  # (apply reads by primary key only)
 
     def create(self, tx: Tx, t: Tables) -> None:
         items, assignees = t["flat_items"], t["flat_item_assignees"]
@@ -134,12 +135,16 @@ def _opened(tx: Tx, t: Tables, e: Any) -> None:
         tx.insert_row(
             t["flat_item_assignees"], {"item_id": item, "user_id": user}, ("item_id", "user_id")
         )
+    if (cache := tx.row_cache(t["flat_item_assignees"])) is not None:
+        cache.keep({item: assignees})
 
 
 def _converted(tx: Tx, t: Tables, e: Any) -> None:
     """The ticket lives on as its task (which `Task.Planned` adds): shown once."""
     tx.delete_row(t["flat_items"], {"id": str(e.originator_id)})
     tx.execute(f"DELETE FROM {t['flat_item_assignees']} WHERE item_id = ?", (str(e.originator_id),))
+    if (cache := tx.row_cache(t["flat_item_assignees"])) is not None:
+        cache.forget([str(e.originator_id)])
 
 
 def _update(tx: Tx, t: Tables, e: Any, columns: dict[str, Any]) -> None:
@@ -170,13 +175,33 @@ def _assignees_changed(added: bool) -> Callable[[Tx, Tables, Any], None]:
                 f"DELETE FROM {t['flat_item_assignees']} WHERE item_id = ? AND user_id = ?",
                 (item_id, e.user_id),
             )
-        users = tx.all(
-            f"SELECT user_id FROM {t['flat_item_assignees']} WHERE item_id = ? ORDER BY user_id",
-            (item_id,),
-        )
-        _update(tx, t, e, {"assignees": dumps([u["user_id"] for u in users])})
+        _update(tx, t, e, {"assignees": dumps(_assignees(tx, t, item_id, e.user_id, added))})
 
     return apply
+
+
+def _assignees(tx: Tx, t: Tables, item_id: str, user_id: str, added: bool) -> list[str]:
+    """The item's assignees now (after its row for `user_id` was inserted or deleted):
+    read back, or while rebuilding, from the rebuild's memory (no read, so the page's
+    writes stay buffered)."""
+    table = t["flat_item_assignees"]
+    cache = tx.row_cache(table)
+    if cache is None:
+        users = tx.all(
+            f"SELECT user_id FROM {table} WHERE item_id = ? ORDER BY user_id", (item_id,)
+        )
+        return [u["user_id"] for u in users]
+    found, missing = cache.take([item_id])
+    if missing:  # Not held (evicted): read, with the write just made.
+        users = tx.all(
+            f"SELECT user_id FROM {table} WHERE item_id = ? ORDER BY user_id", (item_id,)
+        )
+        now = [u["user_id"] for u in users]
+    else:
+        held = set(found.get(item_id, []))
+        now = sorted(held | {user_id} if added else held - {user_id})
+    cache.keep({item_id: now})
+    return now
 
 
 # Events that change nothing shown here but the item's `updated_at`.

@@ -1,6 +1,7 @@
 """Rebuilding views into new generations of tables beside the live ones and switching over,
-each in one transaction; verifying views by rebuilding them into fresh tables and comparing.
-A part of `ProjectionRunner` (see `projections.runner`), kept apart by concept.
+each in one transaction (audits, which build fresh generations the same way and compare
+them: `projections.audits`). A part of `ProjectionRunner` (see `projections.runner`), kept
+apart by concept.
 
 Several views are rebuilt (or verified) in one pass over the log (ADR 0014): each page is
 read and decoded once and fed to every view being built, in one transaction whose writes go
@@ -11,14 +12,19 @@ own; it fails alone (`ViewFailedError` at its exact position), the others go on 
 
 from __future__ import annotations
 
+import gc
+import itertools
 import logging
+import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
+from uuid import UUID
 
 from projections.base import Positioned, Projection, Tables
-from projections.db import Tx, ViewDatabase
+from projections.db import Params, Row, RowCaches, Tx, ViewDatabase
 from projections.failures import ViewFailedError, pinpoint
 from projections.log import EventLog
 
@@ -58,6 +64,14 @@ class _Target:
         return topic in self.topics and (self.stop is None or p.position <= self.stop)
 
 
+class Processes(Protocol):
+    """Builds targets in several processes (`projections.rebuild_processes`)."""
+
+    def build(
+        self, runner: Generations, targets: Sequence[_Target], progress: Progress | None
+    ) -> dict[str, ViewFailedError]: ...
+
+
 class Generations:
     """Rebuild and verify, over the runner's log, database and page application."""
 
@@ -66,6 +80,9 @@ class Generations:
     page_size: int
     rebuild_page_size: int
     _advanced: threading.Condition
+    # Set by the composition root on PostgreSQL: rebuilds share the views out between
+    # processes (ADR 0014). None: every view is built in this process.
+    processes: Processes | None = None
 
     if TYPE_CHECKING:
 
@@ -83,7 +100,9 @@ class Generations:
             limit: int | None = None,
         ) -> int | None: ...
 
-    def _new_generation(self, projection: Projection) -> int:
+    def _new_generation(self, projection: Projection, indexes: list[str] | None = None) -> int:
+        """A new, empty generation of `projection`'s tables; when the view builds its
+        indexes after its rows, their statements go to `indexes` (for `_switch`) instead."""
         with self.db.write() as tx:
             for row in tx.all(
                 "SELECT generation FROM projection_tracking WHERE view = ? AND is_current <> 1",
@@ -95,7 +114,10 @@ class Generations:
                 (projection.name,),
             )
             generation = int(top["g"] or 0) + 1 if top else 1
-            projection.create(tx, Tables(generation))
+            if indexes is not None and projection.indexes_after_build:
+                projection.create(_IndexesLater(tx, indexes), Tables(generation))
+            else:
+                projection.create(tx, Tables(generation))
             tx.execute(
                 "INSERT INTO projection_tracking"
                 " (view, generation, position, is_current, schema_version) VALUES (?, ?, 0, 0, ?)",
@@ -126,8 +148,19 @@ class Generations:
     def _build_many(
         self, targets: Sequence[_Target], progress: Progress | None
     ) -> dict[str, ViewFailedError]:
-        """Build every target in one pass over the log, a page at a time; the views that
-        could not be built (their generations dropped) by name."""
+        """Build every target to its stop (in groups in parallel processes when `processes`
+        are given and the views are in PostgreSQL); the views that could not be built
+        (their generations dropped) by name."""
+        active = [t for t in targets if not t.done()]
+        if self.processes is not None and self.db.dialect == "postgres" and len(active) > 1:
+            return self.processes.build(self, active, progress)
+        return self._build_here(active, progress)
+
+    def _build_here(
+        self, targets: Sequence[_Target], progress: Progress | None
+    ) -> dict[str, ViewFailedError]:
+        """Build every target in one pass over the log in this process, a page at a time;
+        the views that could not be built (their generations dropped) by name."""
         failed: dict[str, ViewFailedError] = {}
         active = [t for t in targets if not t.done()]
         if not active:
@@ -137,13 +170,41 @@ class Generations:
         head = stop if stop is not None else self.log.head()
         topics = frozenset().union(*(t.topics for t in active))
         after = min(t.position for t in active)
-        while active:
+        # The rows written so far, kept from page to page instead of read back; every
+        # generation being built starts empty, so a row not kept is a row not there.
+        caches = RowCaches(complete=all(t.position == 0 for t in active))
+        with _cycles_collected_by_page():
+            return self._build_pages(active, after, stop, head, topics, caches, progress)
+
+    def _build_pages(
+        self,
+        active: list[_Target],
+        after: int,
+        stop: int | None,
+        head: int,
+        topics: frozenset[str],
+        caches: RowCaches,
+        progress: Progress | None,
+    ) -> dict[str, ViewFailedError]:
+        failed: dict[str, ViewFailedError] = {}
+        for page in itertools.count(1):
+            if not active:
+                break
             events, last = self.log.read(after, self.rebuild_page_size, stop, topics)
             if last is None:
                 break
+            _text_once(events)
             try:
-                self._bulk_page(active, events, last)
-            except Exception:  # noqa: BLE001 - which view, and where, is found below
+                self._bulk_page(active, events, last, caches)
+            except Exception:
+                # Which view, and where, is found below; said, since a fault only the bulk
+                # path meets would otherwise cost every page twice, unseen.
+                log.warning(
+                    "bulk page after position %d failed; applying it view by view",
+                    after,
+                    exc_info=True,
+                )
+                caches.reset()  # The page may have changed kept rows it did not write.
                 for target in list(active):
                     error = self._page_alone(target, last)
                     if error is not None:
@@ -154,16 +215,28 @@ class Generations:
             if progress and active:  # Of the views still being built.
                 progress(last, max(head, last))
             active = [t for t in active if not t.done()]
+            if page % GC_PAGES == 0:
+                gc.collect()
         return failed
 
     def _bulk_page(
-        self, targets: Sequence[_Target], events: Sequence[Positioned], last: int
+        self,
+        targets: Sequence[_Target],
+        events: Sequence[Positioned],
+        last: int,
+        caches: RowCaches | None = None,
     ) -> None:
         """One page for every target, in one transaction written out in bulk."""
         positions = {}
         with self.db.bulk() as tx:
+            tx.caches = caches
+            stored = all(p.topic for p in events)  # (A log that gives stored topics.)
             for target in targets:
-                mine = [p for p in events if target.reads(p)]
+                if stored and (target.stop is None or last <= target.stop):
+                    topics = target.topics  # The whole page is the target's to read.
+                    mine = [p for p in events if p.topic in topics]
+                else:
+                    mine = [p for p in events if target.reads(p)]
                 if mine:
                     target.projection.apply(tx, Tables(target.generation), mine)
                 position = last if target.stop is None else min(last, target.stop)
@@ -224,10 +297,16 @@ class Generations:
                 return
             after = last
 
-    def _switch(self, projection: Projection, generation: int) -> None:
-        """Finish the new generation under the live row's lock and make it the live one."""
+    def _switch(self, projection: Projection, generation: int, indexes: Sequence[str] = ()) -> None:
+        """Build the indexes left for after the rows (not under any lock: it takes a
+        while), then finish the new generation under the live row's lock and make it the
+        live one."""
         name = projection.name
         try:
+            if indexes:
+                with self.db.write() as tx:
+                    for sql in indexes:
+                        tx.execute(sql)
             with self.db.write() as tx:
                 old = self._current(tx, name, lock=True)
                 self._finish(tx, projection, generation, None)
@@ -272,9 +351,12 @@ class Generations:
         projections = [self.projection(name) for name in dict.fromkeys(names)]
         pending: dict[str, int] = {}
         rebuilt: dict[str, int] = {}
+        indexes: dict[str, list[str]] = {p.name: [] for p in projections}
         try:
             for projection in projections:
-                pending[projection.name] = self._new_generation(projection)
+                pending[projection.name] = self._new_generation(
+                    projection, indexes[projection.name]
+                )
             targets = [self._target(p, pending[p.name], None) for p in projections]
             failed = self._build_many(targets, progress)
             for name in failed:
@@ -284,7 +366,7 @@ class Generations:
                     continue
                 generation = pending.pop(projection.name)
                 try:
-                    self._switch(projection, generation)
+                    self._switch(projection, generation, indexes[projection.name])
                 except BaseException as error:
                     self._discard(projection, generation)
                     if not isinstance(error, ViewFailedError):
@@ -301,55 +383,76 @@ class Generations:
             raise RebuildError(rebuilt, failed)
         return rebuilt
 
-    def verify(self, name: str, progress: Progress | None = None) -> list[str]:
-        """Rebuild `name` into fresh tables and list how they differ from the live ones;
-        ViewFailedError if the log cannot be replayed into it."""
-        found = self.verify_many([name], progress)[name]
-        if isinstance(found, ViewFailedError):
-            raise found
-        return found
-
-    def verify_many(
-        self, names: Sequence[str], progress: Progress | None = None
-    ) -> dict[str, list[str] | ViewFailedError]:
-        """Rebuild the named views into fresh tables in one pass over the log, each up to
-        its live position, and list how each differs from its live tables (or the
-        ViewFailedError of one the log cannot be replayed into)."""
-        projections = [self.projection(name) for name in dict.fromkeys(names)]
-        pending: dict[str, int] = {}
-        results: dict[str, list[str] | ViewFailedError] = {}
-        try:
-            for projection in projections:
-                pending[projection.name] = self._new_generation(projection)
-            targets = [self._target(p, pending[p.name], self.position(p.name)) for p in projections]
-            failed = self._build_many(targets, progress)
-            for name, error in failed.items():
-                del pending[name]  # Dropped already.
-                results[name] = error
-            for projection in projections:
-                if projection.name not in failed:
-                    results[projection.name] = self._compare_live(
-                        projection, pending[projection.name]
-                    )
-        finally:
-            for name, generation in pending.items():
-                self._discard(self.projection(name), generation)
-        return {p.name: results[p.name] for p in projections}
-
-    def _compare_live(self, projection: Projection, generation: int) -> list[str] | ViewFailedError:
-        """Finish a fresh generation to exactly the live position (under the live row's
-        lock) and compare it with the live tables."""
-        try:
-            with self.db.write() as tx:
-                live = self._current(tx, projection.name, lock=True)
-                assert live is not None
-                self._finish(tx, projection, generation, live[1])
-                return _compare(tx, projection, Tables(live[0]), Tables(generation))
-        except ViewFailedError as error:
-            return error
-
     def _target(self, projection: Projection, generation: int, stop: int | None) -> _Target:
         return _Target(projection, generation, stop, frozenset(projection.topics))
+
+
+class _Id(UUID):
+    """An event's id that makes its text once: the views being built ask for it about
+    fifteen times an event, and `UUID.__str__` formats it afresh every time."""
+
+    __slots__ = ("_text",)
+    _text: str
+
+    def __str__(self) -> str:
+        try:
+            return self._text
+        except AttributeError:
+            text = UUID.__str__(self)
+            object.__setattr__(self, "_text", text)  # (UUIDs refuse setattr.)
+            return text
+
+
+def _text_once(events: Sequence[Positioned]) -> None:
+    """Give the page's events (decoded for this rebuild alone) ids that format once."""
+    for p in events:
+        ident = getattr(p.event, "originator_id", None)
+        if type(ident) is UUID:
+            object.__setattr__(p.event, "originator_id", _Id(int=ident.int))
+
+
+# While building, Python's cycle collector runs every `GC_PAGES` pages, not whenever
+# enough objects were made: a rebuild makes many and keeps many (`RowCaches`), and each
+# full collection walks every kept row. Pages make next to no reference cycles.
+GC_PAGES = 20
+
+
+@contextmanager
+def _cycles_collected_by_page() -> Iterator[None]:
+    """The automatic cycle collector paused (the page loop collects, every `GC_PAGES`)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class _IndexesLater(Tx):
+    """A view's `create`: every statement goes through but a (non-unique) CREATE INDEX,
+    which is kept in `later`, to be run once the rows are in."""
+
+    def __init__(self, inner: Tx, later: list[str]) -> None:
+        self.inner, self.later, self.dialect = inner, later, inner.dialect
+
+    def execute(self, sql: str, params: Params = ()) -> None:
+        if _INDEX.match(sql) and not params:
+            self.later.append(sql)
+        else:
+            self.inner.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        self.inner.executemany(sql, rows)
+
+    def all(self, sql: str, params: Params = ()) -> list[Row]:
+        return self.inner.all(sql, params)
+
+    def columns(self, table: str) -> set[str]:
+        return self.inner.columns(table)
+
+
+_INDEX = re.compile(r"\s*CREATE\s+INDEX\s", re.IGNORECASE)
 
 
 def _mark(tx: Tx, view: str, generation: int, state: int) -> None:
@@ -357,24 +460,3 @@ def _mark(tx: Tx, view: str, generation: int, state: int) -> None:
         "UPDATE projection_tracking SET is_current = ? WHERE view = ? AND generation = ?",
         (state, view, generation),
     )
-
-
-def _compare(tx: Tx, projection: Projection, live: Tables, fresh: Tables) -> list[str]:
-    differences = []
-    for base in projection.tables:
-        order = projection.key_columns(base)
-        live_rows = tx.all(f"SELECT * FROM {live[base]} ORDER BY {order}")
-        fresh_rows = tx.all(f"SELECT * FROM {fresh[base]} ORDER BY {order}")
-        if live_rows == fresh_rows:
-            continue
-        if len(live_rows) != len(fresh_rows):
-            differences.append(
-                f"{projection.name}.{base}: {len(live_rows)} live rows, {len(fresh_rows)} rebuilt"
-            )
-        for live_row, fresh_row in zip(live_rows, fresh_rows, strict=False):
-            if live_row != fresh_row:
-                differences.append(
-                    f"{projection.name}.{base}: live {live_row!r} != rebuilt {fresh_row!r}"
-                )
-                break
-    return differences

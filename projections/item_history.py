@@ -33,6 +33,7 @@ class ItemHistoryProjection(Projection):
     """Reads Ticket and Task events; shows one row per event (`item_history_entries`)."""
 
     name = "item_history"
+    indexes_after_build = True  # (apply reads by primary key only)
     tables = ("item_history_entries",)
     topics = (
         topics_of(Ticket)

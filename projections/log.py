@@ -6,6 +6,8 @@ from collections.abc import Collection
 from typing import Any, Protocol
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg.sql import SQL, Identifier
 
 from projections.base import Positioned
 
@@ -46,3 +48,16 @@ class RecorderLog:
             if n.topic in topics
         ]
         return events, notifications[-1].id
+
+    def topic_counts(self) -> dict[str, int]:
+        """How many events of each stored topic the log holds (on PostgreSQL; elsewhere
+        none are counted): what a rebuild shares out between its processes."""
+        recorder = self.recorder
+        if not isinstance(recorder, PostgresApplicationRecorder):
+            return {}
+        sql = SQL("SELECT topic, count(*) AS n FROM {}.{} GROUP BY topic").format(
+            Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)
+        )
+        with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(sql)
+            return {row["topic"]: int(row["n"]) for row in cursor.fetchall()}

@@ -28,7 +28,7 @@ from projections.base import (
     loads,
     topic_name,
 )
-from projections.db import Tx
+from projections.db import Tx, cached_rows
 
 Doc = dict[str, Any]
 TICKET_EVENTS: tuple[type, ...] = (
@@ -129,6 +129,7 @@ class PortalProjection(Projection):
     `portal_contacts` (each contact's current organisation)."""
 
     name = "portal"
+    indexes_after_build = True  # (apply reads by primary key only)
     tables = ("portal_tickets", "portal_contacts", "portal_conversions")
     topics = frozenset(str(getattr(e, "TOPIC")) for e in TICKET_EVENTS + CONTACT_EVENTS) | {  # noqa: B009
         "ledgerdesk:Task.Planned"
@@ -174,10 +175,13 @@ class PortalProjection(Projection):
             elif topic_name(p.event) == "Task.Planned" and p.event.converted_from is not None:
                 # The customer's request lives on as this task: its customer-visible events
                 # keep changing the ticket's document (still under the ticket's number).
+                task, ticket = str(p.event.originator_id), str(item_id(p.event.converted_from))
                 tx.execute(
                     f"INSERT INTO {t['portal_conversions']} (task_id, ticket_id) VALUES (?, ?)",
-                    (str(p.event.originator_id), str(item_id(p.event.converted_from))),
+                    (task, ticket),
                 )
+                if (cache := tx.row_cache(t["portal_conversions"])) is not None:
+                    cache.keep({task: ticket})
         if tickets:
             _apply_tickets(tx, t, tickets)
 
@@ -193,29 +197,65 @@ def _place_contact(tx: Tx, table: str, e: Any) -> None:
 
 def _apply_tickets(tx: Tx, t: Tables, events: list[Any]) -> None:
     table = t["portal_tickets"]
-    follows = _conversions(tx, t, sorted({str(e.originator_id) for e in events}))
-    ids = sorted({follows.get(str(e.originator_id), str(e.originator_id)) for e in events})
-    docs: dict[str, Doc] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        for row in tx.all(f"SELECT id, doc FROM {table} WHERE id IN ({marks})", chunk):
-            docs[row["id"]] = loads(row["doc"])
+    # Tickets opened in this page (a task is never in the conversions before it is planned).
+    opened = {str(e.originator_id) for e in events if isinstance(e, Ticket.Opened)}
+    follows: dict[str, str] = cached_rows(
+        tx,
+        t["portal_conversions"],
+        {str(e.originator_id) for e in events},
+        lambda keys: _conversions(tx, t, keys),
+        opened,
+    )
+    ids = {follows.get(str(e.originator_id), str(e.originator_id)) for e in events}
+    # The page's documents, read in one statement per 500 (while rebuilding, only those the
+    # rebuild does not hold in memory).
+    docs: dict[str, Doc] = cached_rows(tx, table, ids, lambda keys: _read(tx, table, keys), opened)
+    stored = set(docs)
     for e in events:
         doc = docs.setdefault(follows.get(str(e.originator_id), str(e.originator_id)), {})
         # Tasks record the shared item events too; only tickets (and the tasks they became)
         # have a customer document.
         if doc or isinstance(e, Ticket.Opened):
             _evolve(doc, e)
+    written = {i: d for i, d in sorted(docs.items()) if d}
+    for i, d in written.items():
+        if i not in stored:  # New: while rebuilding, a row of a COPY.
+            tx.insert_row(table, dict(zip(TICKET_COLUMNS, _row(i, d), strict=True)))
     tx.executemany(
-        f"INSERT INTO {table} (id, number, requester_contact_id, requester_email, title,"
-        " title_folded, status, state, created_at, updated_at, doc)"
+        f"INSERT INTO {table} ({', '.join(TICKET_COLUMNS)})"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (id) DO UPDATE SET title = excluded.title,"
         " title_folded = excluded.title_folded, status = excluded.status,"
         " state = excluded.state, updated_at = excluded.updated_at, doc = excluded.doc",
-        [_row(i, d) for i, d in sorted(docs.items()) if d],
+        [_row(i, d) for i, d in written.items() if i in stored],
     )
+    if (cache := tx.row_cache(table)) is not None:
+        cache.keep(written)
+
+
+TICKET_COLUMNS = (
+    "id",
+    "number",
+    "requester_contact_id",
+    "requester_email",
+    "title",
+    "title_folded",
+    "status",
+    "state",
+    "created_at",
+    "updated_at",
+    "doc",
+)
+
+
+def _read(tx: Tx, table: str, ids: list[str]) -> dict[str, Doc]:
+    docs: dict[str, Doc] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in tx.all(f"SELECT id, doc FROM {table} WHERE id IN ({marks})", chunk):
+            docs[row["id"]] = loads(row["doc"])
+    return docs
 
 
 def _conversions(tx: Tx, t: Tables, ids: list[str]) -> dict[str, str]:

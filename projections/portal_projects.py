@@ -30,7 +30,7 @@ from projections.base import (
     encode_cursor,
     topic_name,
 )
-from projections.db import Row, Tx
+from projections.db import Row, Tx, cached_rows
 
 ITEM_COLUMNS = (
     "id",
@@ -163,6 +163,7 @@ class PortalProjectsProjection(Projection):
     `portal_projects`, `portal_project_shares` and `portal_project_items`."""
 
     name = "portal_projects"
+    indexes_after_build = True  # (apply reads by primary key only)
     tables = (
         "portal_projects",
         "portal_project_shares",
@@ -217,11 +218,17 @@ class PortalProjectsProjection(Projection):
             elif topic_name(p.event) in CONTACT_EVENTS:
                 _place_contact(tx, t, p.event)
         if item_events:
-            ids = sorted({str(e.originator_id) for e in item_events})
-            changes = ItemChanges(_load(tx, t, ids), set())
+            table = t["portal_project_items"]
+            ids = {str(e.originator_id) for e in item_events}
+            created = {str(e.originator_id) for e in item_events if topic_name(e) in CREATED}
+            # The page's items, read in one statement per 500 (while rebuilding, only those
+            # the rebuild does not hold in memory).
+            items = cached_rows(tx, table, ids, lambda keys: _load(tx, t, keys), created)
+            changes = ItemChanges(items, set())
+            stored = set(items)
             for event in item_events:
                 evolve(changes, event)
-            _save(tx, t, changes)
+            _save(tx, t, changes, stored)
 
 
 def _apply_project(tx: Tx, t: Tables, e: Any) -> None:
@@ -270,18 +277,30 @@ def _load(tx: Tx, t: Tables, ids: list[str]) -> dict[str, ProjectItem]:
     return found
 
 
-def _save(tx: Tx, t: Tables, changes: ItemChanges) -> None:
+def _save(tx: Tx, t: Tables, changes: ItemChanges, stored: set[str]) -> None:
+    """Delete the items gone, insert the new ones, update those `stored` before."""
     table = t["portal_project_items"]
     for chunk in _chunks(sorted(changes.gone)):
         tx.execute(f"DELETE FROM {table} WHERE id IN ({','.join('?' * len(chunk))})", chunk)
-    if changes.items:
+    kept = dict(sorted(changes.items.items()))
+    for item_id, item in kept.items():
+        if item_id not in stored:  # New: while rebuilding, a row of a COPY.
+            tx.insert_row(table, dict(zip(ITEM_COLUMNS, item.row(), strict=True)))
+    updated = [item.row() for item_id, item in kept.items() if item_id in stored]
+    if updated:
         updates = ", ".join(f"{c} = excluded.{c}" for c in ITEM_COLUMNS[1:])
         tx.executemany(
             f"INSERT INTO {table} ({', '.join(ITEM_COLUMNS)})"
             f" VALUES ({','.join('?' * len(ITEM_COLUMNS))})"
             f" ON CONFLICT (id) DO UPDATE SET {updates}",
-            [item.row() for _, item in sorted(changes.items.items())],
+            updated,
         )
+    if (cache := tx.row_cache(table)) is not None:
+        cache.forget(changes.gone)
+        cache.keep(kept)
+
+
+CREATED = frozenset({"Ticket.Opened", "Task.Planned"})
 
 
 # --- queries: always for one organisation ------------------------------------------------

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from projections.audits import Audits
 from projections.base import TRACKING_DDL, Projection, Tables
 from projections.db import AdvisoryClaims, Tx, ViewDatabase, listen
 from projections.failures import (
@@ -24,7 +25,7 @@ from projections.failures import (
     failures,
     pinpoint,
 )
-from projections.generations import Generations, Progress
+from projections.generations import Progress
 from projections.log import EventLog
 
 log = logging.getLogger("ledgerdesk.projections")
@@ -44,7 +45,7 @@ class ViewStatus:
         return max(self.head - self.position, 0)
 
 
-class ProjectionRunner(Generations):
+class ProjectionRunner(Audits):
     """Keeps every registered view up to date with the log."""
 
     def __init__(

@@ -26,7 +26,7 @@ from projections.base import (
     loads,
     topic_name,
 )
-from projections.db import Row, Tx
+from projections.db import Row, Tx, cached_rows
 
 LIFECYCLES: dict[str, Lifecycle] = {
     "ticket": DEFAULT_TICKET_LIFECYCLE,
@@ -181,6 +181,7 @@ class StatusBoardProjection(Projection):
     (`status_board_cards`) and each column's card count (`status_board_counts`)."""
 
     name = "status_board"
+    indexes_after_build = True  # (apply reads by primary key only)
     tables = ("status_board_cards", "status_board_counts")
     topics = frozenset(f"ledgerdesk:{name}" for name in READS)
 
@@ -208,37 +209,52 @@ class StatusBoardProjection(Projection):
         return "id" if base == "status_board_cards" else "project_id, kind, status"
 
     def apply(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
-        ids = sorted({str(p.event.originator_id) for p in events})
-        cards: Cards = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in tx.all(
-                f"SELECT * FROM {t['status_board_cards']} WHERE id IN ({marks})", chunk
-            ):
-                cards[row["id"]] = BoardCard.from_row(row)
+        table = t["status_board_cards"]
+        ids = {str(p.event.originator_id) for p in events}
+        created = {str(p.event.originator_id) for p in events if topic_name(p.event) in CREATED}
+        # The page's cards, read in one statement per 500 (while rebuilding, only those the
+        # rebuild does not hold in memory).
+        cards: Cards = cached_rows(tx, table, ids, lambda keys: _read(tx, table, keys), created)
+        stored = set(cards)
         before = Counter(card.column for card in cards.values() if card is not None)
         for p in events:
             evolve(cards, p.event)
-        _save(tx, t, cards)
+        _save(tx, table, cards, stored)
         after = Counter(card.column for card in cards.values() if card is not None)
         _count(tx, t, before, after)
 
 
-def _save(tx: Tx, t: Tables, cards: Cards) -> None:
-    table = t["status_board_cards"]
+def _read(tx: Tx, table: str, ids: list[str]) -> Cards:
+    cards: Cards = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in tx.all(f"SELECT * FROM {table} WHERE id IN ({marks})", chunk):
+            cards[row["id"]] = BoardCard.from_row(row)
+    return cards
+
+
+def _save(tx: Tx, table: str, cards: Cards, stored: set[str]) -> None:
+    """Delete the cards gone, insert the new ones, update those `stored` before."""
     gone = sorted(item for item, card in cards.items() if card is None)
     if gone:
         tx.execute(f"DELETE FROM {table} WHERE id IN ({','.join('?' * len(gone))})", gone)
-    kept = [card.row() for _, card in sorted(cards.items()) if card is not None]
-    if kept:
+    kept = {item: card for item, card in sorted(cards.items()) if card is not None}
+    for item, card in kept.items():
+        if item not in stored:  # New: while rebuilding, a row of a COPY.
+            tx.insert_row(table, dict(zip(CARD_COLUMNS, card.row(), strict=True)))
+    updated = [card.row() for item, card in kept.items() if item in stored]
+    if updated:
         updates = ", ".join(f"{c} = excluded.{c}" for c in CARD_COLUMNS[1:])
         tx.executemany(
             f"INSERT INTO {table} ({', '.join(CARD_COLUMNS)})"
             f" VALUES ({','.join('?' * len(CARD_COLUMNS))})"
             f" ON CONFLICT (id) DO UPDATE SET {updates}",
-            kept,
+            updated,
         )
+    if (cache := tx.row_cache(table)) is not None:
+        cache.forget(gone)
+        cache.keep(kept)
 
 
 def _count(tx: Tx, t: Tables, before: Counter[Any], after: Counter[Any]) -> None:

@@ -29,7 +29,7 @@ from projections.base import (
     topic_name,
     topics_of,
 )
-from projections.db import Tx
+from projections.db import Tx, cached_rows
 
 Doc = dict[str, Any]
 
@@ -362,23 +362,46 @@ class TicketDetailProjection(Projection):
 
     def apply(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
         table = t["ticket_detail_tickets"]
-        ids = sorted({str(p.event.originator_id) for p in events} | _sources(events))
-        docs: dict[str, Doc] = {}
-        for chunk in _chunks(ids, 500):
-            marks = ",".join("?" * len(chunk))
-            for row in tx.all(f"SELECT id, doc FROM {table} WHERE id IN ({marks})", chunk):
-                docs[row["id"]] = loads(row["doc"])
+        ids = {str(p.event.originator_id) for p in events} | _sources(events)
+        created = {str(p.event.originator_id) for p in events if topic_name(p.event) in CREATED}
+        # The page's documents: read in one statement per 500 (while rebuilding, only
+        # those the rebuild does not hold in memory).
+        docs: dict[str, Doc] = cached_rows(
+            tx, table, ids, lambda keys: _read(tx, table, keys), created
+        )
+        stored = set(docs)
         for p in events:
             doc = docs.setdefault(str(p.event.originator_id), {})
             if topic_name(p.event) == "Task.Planned" and p.event.converted_from is not None:
                 # The task begins as its ticket's document (a copy: the ticket keeps it).
                 doc.update(loads(dumps(docs[str(item_id(p.event.converted_from))])))
             evolve(doc, p.event)
+        written = {i: d for i, d in sorted(docs.items()) if d}
+        for i, d in written.items():
+            if i not in stored:  # New: while rebuilding, a row of a COPY.
+                tx.insert_row(
+                    table,
+                    {"id": i, "number": d["number"], "version": d["version"], "doc": dumps(d)},
+                )
         tx.executemany(
             f"INSERT INTO {table} (id, number, version, doc) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET version = excluded.version, doc = excluded.doc",
-            [(i, d["number"], d["version"], dumps(d)) for i, d in sorted(docs.items()) if d],
+            [(i, d["number"], d["version"], dumps(d)) for i, d in written.items() if i in stored],
         )
+        if (cache := tx.row_cache(table)) is not None:
+            cache.keep(written)
+
+
+CREATED = frozenset({"Ticket.Opened", "Task.Planned"})
+
+
+def _read(tx: Tx, table: str, ids: list[str]) -> dict[str, Doc]:
+    docs: dict[str, Doc] = {}
+    for chunk in _chunks(ids, 500):
+        marks = ",".join("?" * len(chunk))
+        for row in tx.all(f"SELECT id, doc FROM {table} WHERE id IN ({marks})", chunk):
+            docs[row["id"]] = loads(row["doc"])
+    return docs
 
 
 def _sources(events: Sequence[Positioned]) -> set[str]:

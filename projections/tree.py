@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from projections.base import Positioned, Projection, Tables, topic_name
-from projections.db import Tx
+from projections.db import Tx, cached_rows
 
 STATES = ("not_started", "in_progress", "finished")
 READS = (
@@ -120,6 +120,7 @@ class TreeProjection(Projection):
             if handler is not None:
                 handler(tx, t, p.event)
         items.write_counts()
+        items.keep()
 
 
 # --- containers ---------------------------------------------------------------------------
@@ -183,20 +184,33 @@ class _Items:
 
     def __init__(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
         self.tx, self.t = tx, t
-        self.rows: dict[str, dict[str, Any] | None] = {}
         self.counts: Counter[tuple[str, str, str, str]] = Counter()
-        wanted = sorted(
-            {str(p.event.originator_id) for p in events if topic_name(p.event) in _LOOKED_UP}
+        wanted = {str(p.event.originator_id) for p in events if topic_name(p.event) in _LOOKED_UP}
+        created = {str(p.event.originator_id) for p in events if topic_name(p.event) in _CREATED}
+        # While rebuilding, only the rows the rebuild does not hold in memory are read.
+        self.rows: dict[str, dict[str, Any] | None] = cached_rows(
+            tx, t["tree_items"], wanted, self._read, created
         )
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+
+    def _read(self, ids: list[str]) -> dict[str, dict[str, Any] | None]:
+        rows: dict[str, dict[str, Any] | None] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for row in tx.all(
-                f"SELECT id, kind, state, project_id, folder_id FROM {t['tree_items']}"
+            for row in self.tx.all(
+                f"SELECT id, kind, state, project_id, folder_id FROM {self.t['tree_items']}"
                 f" WHERE id IN ({marks})",
                 chunk,
             ):
-                self.rows[row.pop("id")] = row
+                rows[row.pop("id")] = row
+        return rows
+
+    def keep(self) -> None:
+        """While rebuilding: the page's rows, as written, for the next pages."""
+        cache = self.tx.row_cache(self.t["tree_items"])
+        if cache is not None:
+            cache.forget([item for item, row in self.rows.items() if row is None])
+            cache.keep({item: row for item, row in self.rows.items() if row is not None})
 
     def item(self, e: Any) -> dict[str, Any]:
         row = self.rows.get(str(e.originator_id))
@@ -285,8 +299,10 @@ _ITEM_HANDLERS: dict[str, ItemHandler] = {
     "Ticket.Moved": _item_moved,
     "Ticket.StatusChanged": _status_changed,
 }
-# The events whose handlers read the item's row.
+# The events whose handlers read the item's row (and the only ones that change what
+# `_Items` holds of it but its creation).
 _LOOKED_UP = frozenset({"Ticket.ConvertedToTask", "Ticket.Moved", "Ticket.StatusChanged"})
+_CREATED = frozenset({"Ticket.Opened", "Task.Planned"})
 
 
 _HANDLERS: dict[str, Handler] = {
