@@ -196,21 +196,25 @@ class Generations:
             _text_once(events)
             try:
                 self._bulk_page(active, events, last, caches)
-            except Exception:
-                # Which view, and where, is found below; said, since a fault only the bulk
-                # path meets would otherwise cost every page twice, unseen.
-                log.warning(
-                    "bulk page after position %d failed; applying it view by view",
-                    after,
-                    exc_info=True,
-                )
+            except Exception as bulk_error:
+                # Which view, and where, is found below, view by view.
                 caches.reset()  # The page may have changed kept rows it did not write.
+                alone_failed = False
                 for target in list(active):
                     error = self._page_alone(target, last)
                     if error is not None:
+                        alone_failed = True
                         failed[target.projection.name] = error
                         active.remove(target)
                         self._discard(target.projection, target.generation)
+                if not alone_failed:
+                    # A fault only the bulk path meets: said, since it would otherwise
+                    # cost every such page twice, unseen.
+                    log.warning(
+                        "page after position %d failed in bulk but went through view by view",
+                        after,
+                        exc_info=bulk_error,
+                    )
             after = last
             if progress and active:  # Of the views still being built.
                 progress(last, max(head, last))

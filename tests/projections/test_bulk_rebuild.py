@@ -249,3 +249,30 @@ def test_bulk_writes_make_the_rows_of_one_statement_per_write(
     assert [r["id"] for r in expected] == ["ghost", "n0", "n1", "n3", "n4", "nul"]
     with container.views.write() as tx:
         tx.execute("DROP TABLE bulk_scratch")
+
+
+class _BulkShy(FlatProjection):
+    """The flat view, failing whenever it is given a bulk transaction."""
+
+    def apply(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
+        if isinstance(tx, BulkTx):
+            raise RuntimeError("cannot write in bulk")
+        super().apply(tx, t, events)
+
+
+def test_a_page_that_fails_only_in_bulk_goes_through_and_is_said(
+    container: bootstrap.Container, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a view that fails in bulk but not view by view
+    _helpdesk(container)
+    container.runner.catch_up(["flat"])
+    live = _rows(container, "flat")
+    runner = ProjectionRunner(container.runner.log, container.views, [_BulkShy()])
+
+    # When it is rebuilt in one pass
+    with caplog.at_level("WARNING", logger="ledgerdesk.projections"):
+        runner.rebuild_many(["flat"])
+
+    # Then it is rebuilt all the same, and the doubled work is not silent
+    assert _rows(container, "flat") == live
+    assert "failed in bulk but went through view by view" in caplog.text
