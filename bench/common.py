@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import platform
+import resource
 import tempfile
 import threading
 import time
@@ -297,3 +299,30 @@ def replayed(conn: psycopg.Connection[Any], sent: list[tuple[str, Params]]) -> C
         return sum(len(conn.execute(sql, params).fetchall()) for sql, params in statements)
 
     return run
+
+
+_STATUS = Path("/proc/self/status")
+_CLEAR_REFS = Path("/proc/self/clear_refs")
+
+
+def reset_peak_rss() -> None:
+    """Start this process's peak RSS afresh (Linux: `clear_refs` 5); elsewhere the peak
+    stays the process's whole life's."""
+    with contextlib.suppress(OSError):
+        _CLEAR_REFS.write_text("5")
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident set size since `reset_peak_rss` (Linux: VmHWM)."""
+    try:
+        for line in _STATUS.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def children_peak_rss_mib() -> float:
+    """The peak RSS of the largest child process this one has waited for."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

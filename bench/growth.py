@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import random
-import resource
 import time
 import uuid
 from collections.abc import Callable
@@ -45,6 +44,7 @@ from bench.common import (
     PG_URL,
     Figure,
     migrated,
+    peak_rss_mib,
     percentile,
     pg_schema,
     pg_settings,
@@ -418,10 +418,6 @@ def _write_figure(container: bootstrap.Container, token: str, number: int, sizes
     return figure
 
 
-def _peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def run(
     log_events: int = LOG_EVENTS, item_events: int = ITEM_EVENTS, smoke: bool = False
 ) -> list[Figure]:
@@ -451,14 +447,14 @@ def run(
             head = app.head()
             say(
                 f"growth: log at {head:,} events (seeded in {time.perf_counter() - started:.1f} s;"
-                f" peak RSS so far {_peak_rss_mib():,.0f} MiB); raw table and {VIEW} view next"
+                f" peak RSS so far {peak_rss_mib():,.0f} MiB); raw table and {VIEW} view next"
             )
             started = time.perf_counter()
             raw_table(conn, head)
             container.runner.catch_up([VIEW])
             say(
                 f"growth: raw table and {VIEW} view in {time.perf_counter() - started:.1f} s;"
-                f" peak RSS so far {_peak_rss_mib():,.0f} MiB"
+                f" peak RSS so far {peak_rss_mib():,.0f} MiB"
             )
             figures += _at_size(container, conn, seeder.tickets, sizes.runs, previous)
         figures += _load_figures(container, conn, long_load, sizes)

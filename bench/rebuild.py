@@ -17,17 +17,22 @@ on Linux), and of the largest rebuild process it started.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import resource
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 
 import psycopg
 
-from bench.common import PG_URL, Figure, say, show
+from bench.common import (
+    PG_URL,
+    Figure,
+    children_peak_rss_mib,
+    peak_rss_mib,
+    reset_peak_rss,
+    say,
+    show,
+)
 from bench.dataset import Dataset, seeded_log
 from ledgerdesk.rebuilds import in_parallel
 
@@ -35,8 +40,6 @@ LOG_EVENTS = 1_000_000
 SMOKE_LOG_EVENTS = 5_000
 # A rebuild dataset smaller than this is a smoke run: its big log is small too.
 SMOKE_TICKETS = 1_000
-_STATUS = Path("/proc/self/status")
-_CLEAR_REFS = Path("/proc/self/clear_refs")
 
 
 def raw_paged_read(schema: str, page_size: int) -> tuple[int, float]:
@@ -55,29 +58,6 @@ def raw_paged_read(schema: str, page_size: int) -> tuple[int, float]:
             rows += len(page)
             after = page[-1][0]
         return rows, time.perf_counter() - started
-
-
-def reset_peak_rss() -> None:
-    """Start this process's peak RSS afresh (Linux: `clear_refs` 5); elsewhere the peak
-    stays the process's whole life's."""
-    with contextlib.suppress(OSError):
-        _CLEAR_REFS.write_text("5")
-
-
-def peak_rss_mib() -> float:
-    """This process's peak resident set size since `reset_peak_rss` (Linux: VmHWM)."""
-    try:
-        for line in _STATUS.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def children_peak_rss_mib() -> float:
-    """The peak RSS of the largest child process this one has waited for."""
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def _timed(work: Callable[[], object]) -> tuple[float, float]:

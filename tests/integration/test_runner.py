@@ -6,7 +6,6 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
@@ -22,6 +21,7 @@ from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from tests.conftest import make_settings
 from tests.factories import context, open_ticket, register
+from tests.view_tables import generations, live_rows
 
 PAGE = 3
 
@@ -79,32 +79,6 @@ def _busy_helpdesk(c: bootstrap.Container, tickets: int = 6) -> list[int]:
     return numbers
 
 
-def _rows(c: bootstrap.Container, name: str) -> dict[str, list[dict[str, Any]]]:
-    """Every row of a view's live tables, in a stable order."""
-    projection = c.runner.projection(name)
-    with c.views.read() as tx:
-        row = tx.one(
-            "SELECT generation FROM projection_tracking WHERE view = ? AND is_current = 1",
-            (name,),
-        )
-        assert row is not None
-        t = Tables(row["generation"])
-        return {
-            base: tx.all(f"SELECT * FROM {t[base]} ORDER BY {projection.key_columns(base)}")
-            for base in projection.tables
-        }
-
-
-def _generations(c: bootstrap.Container, name: str) -> list[tuple[int, int]]:
-    with c.views.read() as tx:
-        rows = tx.all(
-            "SELECT generation, is_current FROM projection_tracking WHERE view = ?"
-            " ORDER BY generation",
-            (name,),
-        )
-    return [(r["generation"], r["is_current"]) for r in rows]
-
-
 # --- catch-up ----------------------------------------------------------------
 
 
@@ -132,7 +106,7 @@ def test_catch_up_commits_each_page_with_its_position(container: bootstrap.Conta
         for n in container.app.recorder.select_notifications(start=1, limit=head)
         if n.topic == "ledgerdesk:Ticket.Opened"
     ]
-    shown = _rows(container, "flat")["flat_items"]
+    shown = live_rows(container, "flat")["flat_items"]
     assert len(shown) == len([p for p in opened if p <= position])
     assert 0 < len(shown) < len(opened)
     assert container.runner.verify("flat") == []
@@ -173,7 +147,7 @@ def test_rebuild_switches_to_a_new_generation_with_the_same_rows(
     # Given a caught-up view
     _busy_helpdesk(container)
     container.runner.catch_up()
-    before = _rows(container, view)
+    before = live_rows(container, view)
     assert any(before.values())
 
     # When it is rebuilt
@@ -181,9 +155,9 @@ def test_rebuild_switches_to_a_new_generation_with_the_same_rows(
 
     # Then the new generation is current (the old one retired), caught up, and answers the same
     assert generation == 2
-    assert _generations(container, view) == [(1, 2), (2, 1)]
+    assert generations(container, view) == [(1, 2), (2, 1)]
     assert container.runner.position(view) == container.app.head()
-    assert _rows(container, view) == before
+    assert live_rows(container, view) == before
     assert container.runner.verify(view) == []
 
 
@@ -200,7 +174,7 @@ def test_verify_finds_no_difference_in_a_healthy_view_and_leaves_nothing_behind(
     # Then none differs, and the scratch generations are gone
     assert found == {name: [] for name in container.runner.projections}
     for name in container.runner.projections:
-        assert _generations(container, name) == [(1, 1)]
+        assert generations(container, name) == [(1, 1)]
 
 
 def test_verify_reports_a_tampered_live_row(container: bootstrap.Container) -> None:
@@ -255,7 +229,7 @@ def test_following_runner_applies_a_write_in_the_same_process(
 
     # Then the views reach its position, and show it
     assert container.runner.wait_for(position, list(container.runner.projections), 2.0)
-    flat = _rows(container, "flat")["flat_items"]
+    flat = live_rows(container, "flat")["flat_items"]
     assert [(r["number"], r["title"]) for r in flat] == [(number, "Live ticket")]
 
 
@@ -309,7 +283,7 @@ def test_runner_is_woken_by_notify_for_a_commit_made_elsewhere(pg_settings: Sett
             # Then the follower applies it, woken by NOTIFY. (Waiting through the writer's
             # runner: it only reads positions, and never wakes the follower as its own would.)
             assert writer.runner.wait_for(position, ["flat", "ticket_detail"], 20.0)
-            titles = {r["number"]: r["title"] for r in _rows(follower, "flat")["flat_items"]}
+            titles = {r["number"]: r["title"] for r in live_rows(follower, "flat")["flat_items"]}
             assert titles[number] == f"Elsewhere {i}"
     finally:
         writer.close()

@@ -25,6 +25,7 @@ from projections.generations import RebuildError
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from tests.factories import SYSTEM, context, open_ticket, register, unprojectable_rename
+from tests.view_tables import generations, live_rows
 
 
 def _helpdesk(c: bootstrap.Container, tickets: int = 8) -> None:
@@ -59,31 +60,6 @@ def contact(c: bootstrap.Container, email: str, name: str) -> uuid.UUID:
     return c.customers.register_contact(RegisterContact(email=email, name=name), SYSTEM).id
 
 
-def _rows(c: bootstrap.Container, name: str) -> dict[str, list[dict[str, Any]]]:
-    projection = c.runner.projection(name)
-    with c.views.read() as tx:
-        row = tx.one(
-            "SELECT generation FROM projection_tracking WHERE view = ? AND is_current = 1",
-            (name,),
-        )
-        assert row is not None
-        t = Tables(row["generation"])
-        return {
-            base: tx.all(f"SELECT * FROM {t[base]} ORDER BY {projection.key_columns(base)}")
-            for base in projection.tables
-        }
-
-
-def _generations(c: bootstrap.Container, name: str) -> list[tuple[int, int]]:
-    with c.views.read() as tx:
-        rows = tx.all(
-            "SELECT generation, is_current FROM projection_tracking WHERE view = ?"
-            " ORDER BY generation",
-            (name,),
-        )
-    return [(r["generation"], r["is_current"]) for r in rows]
-
-
 @pytest.mark.parametrize("rebuild_page_size", [3, 7, 5000])
 def test_one_pass_rebuild_of_every_view_equals_the_live_path(
     container: bootstrap.Container, rebuild_page_size: int
@@ -94,7 +70,7 @@ def test_one_pass_rebuild_of_every_view_equals_the_live_path(
     live = ProjectionRunner(c.runner.log, c.views, all_projections(), page_size=2)
     live.catch_up()
     views = list(live.projections)
-    before = {name: _rows(c, name) for name in views}
+    before = {name: live_rows(c, name) for name in views}
     assert any(before["flat"].values())
     assert any(before["customers"].values())
 
@@ -108,13 +84,13 @@ def test_one_pass_rebuild_of_every_view_equals_the_live_path(
     assert rebuilt == {name: 2 for name in views}
     head = c.app.head()
     for name in views:
-        assert _rows(c, name) == before[name], name
-        assert _generations(c, name) == [(1, 2), (2, 1)], name
+        assert live_rows(c, name) == before[name], name
+        assert generations(c, name) == [(1, 2), (2, 1)], name
         assert bulk.position(name) == head, name
     # And a one-pass audit finds nothing, leaving no scratch generation behind (it drops
     # the retired ones, as every rebuild and audit does)
     assert bulk.verify_many(views) == {name: [] for name in views}
-    assert all(_generations(c, name) == [(2, 1)] for name in views)
+    assert all(generations(c, name) == [(2, 1)] for name in views)
 
 
 def test_one_pass_audit_reports_only_the_view_that_differs(container: bootstrap.Container) -> None:
@@ -147,7 +123,7 @@ def test_a_view_that_fails_mid_rebuild_fails_alone_at_its_position(
     unprojectable_rename(c, ada)
     open_ticket(c, title="After the poison")
     c.runner.catch_up(["flat", "ticket_detail"])
-    flat_before = _rows(c, "flat")
+    flat_before = live_rows(c, "flat")
 
     # When three views are rebuilt in one pass
     with pytest.raises(RebuildError) as raised:
@@ -162,10 +138,10 @@ def test_a_view_that_fails_mid_rebuild_fails_alone_at_its_position(
     assert "dict" in error.error
     # And the others were rebuilt past it and switched over
     assert error.rebuilt == {"flat": 2, "ticket_detail": 2}
-    assert _rows(c, "flat") == flat_before
+    assert live_rows(c, "flat") == flat_before
     assert c.runner.verify("ticket_detail") == []
     # While the failed view keeps its live generation, with nothing half-built left behind
-    assert _generations(c, "customers") == [(1, 1)]
+    assert generations(c, "customers") == [(1, 1)]
     # And a one-pass audit replays each view up to where it is live: the failed view's
     # live rows (before the poison) equal their replay, and the others' too
     assert c.runner.verify_many(["flat", "customers"]) == {"flat": [], "customers": []}
@@ -266,7 +242,7 @@ def test_a_page_that_fails_only_in_bulk_goes_through_and_is_said(
     # Given a view that fails in bulk but not view by view
     _helpdesk(container)
     container.runner.catch_up(["flat"])
-    live = _rows(container, "flat")
+    live = live_rows(container, "flat")
     runner = ProjectionRunner(container.runner.log, container.views, [_BulkShy()])
 
     # When it is rebuilt in one pass
@@ -274,5 +250,5 @@ def test_a_page_that_fails_only_in_bulk_goes_through_and_is_said(
         runner.rebuild_many(["flat"])
 
     # Then it is rebuilt all the same, and the doubled work is not silent
-    assert _rows(container, "flat") == live
+    assert live_rows(container, "flat") == live
     assert "failed in bulk but went through view by view" in caplog.text

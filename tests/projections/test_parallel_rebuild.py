@@ -23,7 +23,8 @@ from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from tests.conftest import make_settings
 from tests.factories import context, open_ticket, unprojectable_rename
-from tests.projections.test_bulk_rebuild import _generations, _helpdesk, _rows, contact
+from tests.projections.test_bulk_rebuild import _helpdesk, contact
+from tests.view_tables import generations, live_rows
 
 
 @pytest.fixture
@@ -78,13 +79,13 @@ def test_parallel_rebuild_equals_one_process_and_the_live_path(
     live = ProjectionRunner(c.runner.log, c.views, all_projections(), page_size=2)
     live.catch_up()
     views = list(live.projections)
-    before = {name: _rows(c, name) for name in views}
+    before = {name: live_rows(c, name) for name in views}
 
     # When every view is rebuilt in one process, then again shared out between processes
     # (on PostgreSQL; SQLite has one writer, so its rebuilds stay in this process)
     c.runner.rebuild_page_size = 7
     assert c.runner.rebuild_many(views) == {name: 2 for name in views}
-    one_process = {name: _rows(c, name) for name in views}
+    one_process = {name: live_rows(c, name) for name in views}
     in_parallel(c.runner, c.settings, processes=2)
     children = _Children(monkeypatch)
     if c.settings.is_postgres:
@@ -98,8 +99,8 @@ def test_parallel_rebuild_equals_one_process_and_the_live_path(
     assert rebuilt == {name: 3 for name in views}
     for name in views:
         assert one_process[name] == before[name], name
-        assert _rows(c, name) == before[name], name
-        assert _generations(c, name) == [(2, 2), (3, 1)], name
+        assert live_rows(c, name) == before[name], name
+        assert generations(c, name) == [(2, 2), (3, 1)], name
         assert c.runner.position(name) == c.app.head(), name
     # And on PostgreSQL two child processes built two groups, between them every view but
     # the parent's own group
@@ -126,7 +127,7 @@ def test_a_view_that_fails_in_a_rebuild_process_fails_alone_at_its_position(
     unprojectable_rename(c, ada)
     open_ticket(c, title="After the poison")
     c.runner.catch_up(["flat"])
-    flat_before = _rows(c, "flat")
+    flat_before = live_rows(c, "flat")
 
     # When two views are rebuilt in two processes (the lighter, `customers`, in the child)
     _in_processes(c)
@@ -142,9 +143,9 @@ def test_a_view_that_fails_in_a_rebuild_process_fails_alone_at_its_position(
     assert "dict" in error.failures["customers"].error
     # And the other view was rebuilt past it and switched over
     assert error.rebuilt == {"flat": 2}
-    assert _rows(c, "flat") == flat_before
+    assert live_rows(c, "flat") == flat_before
     # While the failed view keeps its live generation, with nothing half-built left behind
-    assert _generations(c, "customers") == [(1, 1)]
+    assert generations(c, "customers") == [(1, 1)]
 
 
 def _dies() -> Any:
@@ -160,7 +161,7 @@ def test_a_rebuild_process_that_dies_fails_its_own_views_only(
     c = pg_container
     _helpdesk(c)
     c.runner.catch_up()
-    flat_before = _rows(c, "flat")
+    flat_before = live_rows(c, "flat")
 
     # When two views are rebuilt in two processes and the child dies
     c.runner.processes = RebuildProcesses(_dies, 2, events_per_process=0)
@@ -175,8 +176,8 @@ def test_a_rebuild_process_that_dies_fails_its_own_views_only(
     assert set(error.failures) == {"customers"}
     assert "exited with status 3" in error.failures["customers"].error
     assert error.rebuilt == {"flat": 2}
-    assert _rows(c, "flat") == flat_before
-    assert _generations(c, "customers") == [(1, 1)]
+    assert live_rows(c, "flat") == flat_before
+    assert generations(c, "customers") == [(1, 1)]
 
 
 def test_sqlite_rebuilds_stay_in_one_process(tmp_path: Path) -> None:
@@ -229,7 +230,7 @@ def test_a_rebuild_that_outgrows_its_row_cache_reads_rows_back(
     _convert(c, 2, 5, 9)
     c.runner.catch_up()
     views = list(c.runner.projections)
-    before = {name: _rows(c, name) for name in views}
+    before = {name: live_rows(c, name) for name in views}
 
     # When they are rebuilt, pages of 5 events, keeping at most 2 rows per table in memory
     monkeypatch.setattr(views_db, "ROW_CACHE_LIMIT", 2)
@@ -238,7 +239,7 @@ def test_a_rebuild_that_outgrows_its_row_cache_reads_rows_back(
 
     # Then the rows evicted were read back: the rows are the live path's
     for name in views:
-        assert _rows(c, name) == before[name], name
+        assert live_rows(c, name) == before[name], name
 
 
 # --- audits stream both generations ---------------------------------------------------------
