@@ -162,7 +162,14 @@ class LedgerDeskRecorder(PostgresApplicationRecorder):
     def select_after(self, versions: dict[UUID, int]) -> dict[UUID, list[StoredEvent]]:
         """The events of each id in `versions` after the version given for it, in version
         order, in one query (what a group commit's batch needs to bring the aggregates it
-        keeps from the batch before up to date)."""
+        keeps from the batch before up to date).
+
+        The statement is prepared, and after a few runs PostgreSQL plans it once for any
+        values (a generic plan). As a plain join of the ids with the events that plan
+        hashes the ids and scans the whole events table — a cost that grows with the log,
+        paid by every batch. Each id's events are therefore asked for in a subquery the
+        planner may not merge into the join (`OFFSET 0`): one index lookup per id, whatever
+        the plan."""
         found: dict[UUID, list[StoredEvent]] = {}
         if not versions:
             return found
@@ -172,8 +179,9 @@ class LedgerDeskRecorder(PostgresApplicationRecorder):
                     SQL(
                         "SELECT e.originator_id, e.originator_version, e.topic, e.state"
                         " FROM unnest(%b::{id_type}[], %b::bigint[]) AS k(id, after)"
-                        " JOIN {schema}.{table} AS e"
-                        " ON e.originator_id = k.id AND e.originator_version > k.after"
+                        " CROSS JOIN LATERAL (SELECT * FROM {schema}.{table} AS x"
+                        " WHERE x.originator_id = k.id AND x.originator_version > k.after"
+                        " OFFSET 0) AS e"
                         " ORDER BY e.originator_id, e.originator_version"
                     )
                     .format(

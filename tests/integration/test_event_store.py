@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from eventsourcing.persistence import PersistenceError
+from psycopg import ClientCursor
 
 from commands.models import AssignUser, OpenTask, PostMessage, RetitleTicket
 from domain.item_numbers import item_id
@@ -108,3 +109,43 @@ def test_a_failed_snapshot_does_not_fail_the_committed_save(
         )
     assert result.version == 50
     assert len(container.commands.ticket_events(number)) == 50
+
+
+@pytest.mark.postgres
+def test_catching_up_a_batchs_kept_aggregates_looks_up_each_by_index_however_long_the_log(
+    pg_schema: str, tmp_path: Path
+) -> None:
+    """The group commit's one read per batch (`select_after`) is a prepared statement, which
+    PostgreSQL soon runs with one plan for any values: that plan must look each id up in
+    the events' index, never scan the whole log (a cost that would grow with every event)."""
+    settings = make_settings("postgres", tmp_path, pg_schema)
+    bootstrap.migrate(settings)
+    server = bootstrap.build(settings)
+    try:
+        for _ in range(300):
+            open_ticket(server)
+        recorder = server.app.recorder
+        kept = {item_id(1): 0, item_id(2): 0}
+        assert recorder.select_after(kept)  # (renders the statement it prepares)
+        statement = recorder._select_after_statement.decode()
+        with recorder.datastore.get_connection() as conn:
+            conn.execute(f"ANALYZE {pg_schema}.ledgerdesk_events")
+            conn.execute("SET plan_cache_mode = force_generic_plan")
+            conn.execute(
+                "PREPARE after_versions AS "
+                + statement.replace("%b", "$1", 1).replace("%b", "$2", 1)
+            )
+            explain = ClientCursor(conn)
+            explain.execute(
+                "EXPLAIN (FORMAT JSON) EXECUTE after_versions(%s::uuid[], %s::bigint[])",
+                (list(kept), list(kept.values())),
+            )
+            plan = explain.fetchone()
+            conn.execute("DEALLOCATE after_versions")
+            conn.execute("RESET plan_cache_mode")
+        assert plan is not None
+        text = str(plan)
+        assert "Seq Scan" not in text, text
+        assert "ledgerdesk_events_pkey" in text, text
+    finally:
+        server.close()
