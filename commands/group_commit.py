@@ -63,7 +63,11 @@ class _Request:
         self.hot = hot
         self.decide = decide
         self.expected_version = expected_version
-        self.done = threading.Event()
+        # Released once, when the command is answered or handed the lead: a bare lock is
+        # the cheapest one-shot signal (an Event builds a Condition and a waiter list for
+        # every command, and its `set` takes the Condition's lock to wake one waiter).
+        self.done = threading.Lock()
+        self.done.acquire()
         self.lead = False
         self.outcome: Outcome | None = None
         self.error: BaseException | None = None
@@ -106,7 +110,7 @@ class GroupCommit:
             lead = not self._leading
             self._leading = True
         if not lead:
-            request.done.wait()
+            request.done.acquire()
             if not request.lead:
                 return request.answer()
         try:
@@ -140,7 +144,7 @@ class GroupCommit:
             self.fallbacks += sum(1 for request in batch if request.alone)
             for request in batch:
                 if not request.lead:
-                    request.done.set()
+                    request.done.release()
 
     def _hand_over(self) -> None:
         """Make the first waiting command the next leader, or end leading."""
@@ -148,7 +152,7 @@ class GroupCommit:
             if self._queue:
                 following = self._queue[0]
                 following.lead = True
-                following.done.set()
+                following.done.release()
             else:
                 self._leading = False
 
