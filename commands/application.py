@@ -119,11 +119,14 @@ class LedgerDesk(Application[UUID]):
         return self.recorder.max_notification_id() or 0
 
     def save_events(
-        self, events: Sequence[Any], aggregates: dict[UUID, Any]
+        self, events: Sequence[Any], aggregates: dict[UUID, Any], head: Any = None
     ) -> list[Recording[UUID]]:
         """Save events already collected from `aggregates` (their state after the events)
-        in one atomic write, as `save` would: record, snapshot, notify."""
+        in one atomic write, as `save` would: record, snapshot, notify. `head` (a
+        `commands.event_store.LogHead`, PostgreSQL only) goes to the recorder."""
         processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        if head is not None:
+            processing_event.saved_kwargs["head"] = head
         # Not `collect_events`: its runtime protocol check costs more than encoding an event.
         processing_event.events.extend(events)
         processing_event.aggregates.update(aggregates)

@@ -14,8 +14,12 @@ again on its own, deciding on fresh state and retrying as before (see `run_alone
 What a batch read (the counter, the Inbox, the item types, a user: the aggregates every
 batch asks for) is kept for the next batch, which brings it up to the stored state in one
 query (`up_to_date`) instead of a read per aggregate — so each command still decides on
-current state, including what other processes wrote in between. Copies are made by `fork`,
-which shares only values that cannot change.
+current state, including what other processes wrote in between. On PostgreSQL even that
+query is skipped when the kept state is known current as of a log position (nothing was
+written between the read and the save that left it): the batch decides on it as it is, and
+its save checks under the table lock that the log's head is still there; if another writer
+saved meanwhile, the save writes nothing (`LogMoved`) and the batch is decided again after
+the query. Copies are made by `commands.forks.fork`, which shares only values that cannot change.
 """
 
 from __future__ import annotations
@@ -26,11 +30,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from contextlib import suppress
-from copy import deepcopy
-from datetime import date, datetime, timedelta
-from datetime import time as clock_time
-from decimal import Decimal
-from enum import Enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -38,7 +37,8 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from commands.errors import ConcurrentWriteError, VersionMismatchError
-from commands.event_store import events_after
+from commands.event_store import LedgerDeskRecorder, LogHead, LogMoved, events_after
+from commands.forks import fork
 from commands.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -93,11 +93,18 @@ class GroupCommit:
         # What the last batch read, as it left it (only the leader touches it): the next
         # batch reads what changed since in one query instead of reading each again.
         self._kept: dict[UUID, Any | None] = {}
+        # The log's head as of which the kept aggregates are known to be current (None:
+        # not known): the next batch decides on them without reading, and its save checks
+        # that the head is still there (see `_Batch`).
+        self._kept_head: int | None = None
         # What the batches did, for the benchmark and the tests: batches, commands, and the
         # commands run again alone after a batch met another process's write.
         self.batches = 0
         self.commands = 0
         self.fallbacks = 0
+        # Batches decided again because another writer saved between the kept state and
+        # the batch's save (PostgreSQL).
+        self.moved = 0
 
     def run(self, hot: UUID, decide: Decide, expected_version: int | None = None) -> Outcome:
         if getattr(self._local, "deciding", False):
@@ -124,11 +131,22 @@ class GroupCommit:
             count = min(len(self._queue), self.max_batch)
             batch = [self._queue.popleft() for _ in range(count)]
         kept, self._kept = self._kept, {}
+        head, self._kept_head = self._kept_head, None
         self._local.deciding = True
         try:
-            work = _Batch(self.app, batch, kept)
-            work.commit()
+            work = _Batch(self.app, batch, kept, head)
+            try:
+                work.commit()
+            except LogMoved:
+                # Another writer saved since the kept state was current: nothing of the
+                # batch was written; decide it again, on what the log holds now.
+                self.moved += 1
+                for request in batch:
+                    request.error = None
+                work = _Batch(self.app, batch, kept, None)
+                work.commit()
             self._kept = work.keep()
+            self._kept_head = work.head_after if self._kept else None
         except BaseException as error:
             # The write itself failed (the database is gone, say): every command of the
             # batch that has no answer yet answers with that error.
@@ -160,7 +178,13 @@ class GroupCommit:
 class _Batch:
     """Commands decided one after the other on shared state, then saved together."""
 
-    def __init__(self, app: LedgerDesk, requests: list[_Request], kept: dict[UUID, Any]) -> None:
+    def __init__(
+        self,
+        app: LedgerDesk,
+        requests: list[_Request],
+        kept: dict[UUID, Any],
+        head: int | None,
+    ) -> None:
         self.app = app
         self.requests = requests
         # The state every command of the batch sees: each aggregate once, as the commands
@@ -174,8 +198,18 @@ class _Batch:
         # Aggregates an earlier command of the batch answers with: the next command to ask
         # for one gets a copy, so that an answer never shows what came after it.
         self.answered: set[UUID] = set()
-        # What the batch before read, brought up to the stored state now (None: absent).
-        self.current = up_to_date(app, kept)
+        # What the batch before read, as stored now (None: absent). When it is known to be
+        # current as of a position (`head`), it is used as it is and the save checks that
+        # the log's head is still there; otherwise it is brought up to date by one read,
+        # which also says as of which position, and the save says whether anyone wrote
+        # between that read and the save (only then is the kept state known current).
+        self.checked = head is not None and isinstance(app.recorder, LedgerDeskRecorder)
+        if self.checked:
+            self.current, self.head_read = kept, head
+        else:
+            self.current, self.head_read = up_to_date(app, kept)
+        # The head after this batch's save, when what it read is known current there.
+        self.head_after: int | None = None
         self.read: set[UUID] = set()
 
     def load(self, aggregate_id: UUID) -> Any | None:
@@ -235,10 +269,14 @@ class _Batch:
             head = self.app.head() if self.decided else 0
             for request, aggregates, _ in self.decided:
                 request.outcome = (aggregates, head)
+            self.head_after = self.head_read
             return
+        log_head = LogHead(expected=self.head_read if self.checked else None)
         try:
             recordings = self.app.save_events(
-                self.events, {a.id: a for _, saved, _ in self.decided for a in saved}
+                self.events,
+                {a.id: a for _, saved, _ in self.decided for a in saved},
+                head=log_head if isinstance(self.app.recorder, LedgerDeskRecorder) else None,
             )
         except IntegrityError:
             # Another process wrote to one of these aggregates first: each command again, on
@@ -260,6 +298,8 @@ class _Batch:
             for r in recordings
         }
         head = max(positions.values(), default=0)
+        if log_head.seen is not None and log_head.seen == self.head_read:
+            self.head_after = head
         for request, aggregates, events in self.decided:
             mine = [positions[(e.originator_id, e.originator_version)] for e in events]
             request.outcome = (aggregates, max(mine) if mine else head)
@@ -312,75 +352,21 @@ def check_version(aggregates: list[Any], hot: UUID, expected: int) -> None:
         raise VersionMismatchError(expected, before)
 
 
-def up_to_date(app: LedgerDesk, kept: dict[UUID, Any | None]) -> dict[UUID, Any | None]:
+def up_to_date(
+    app: LedgerDesk, kept: dict[UUID, Any | None]
+) -> tuple[dict[UUID, Any | None], int | None]:
     """`kept` brought up to the stored state: what was written since (by this process's
-    other writers, or another process) read in one query and applied to a copy."""
+    other writers, or another process) read in one query and applied to a copy; and the
+    log's head as of that read (None when not known: nothing kept, or SQLite)."""
     if not kept:
-        return {}
+        return {}, None
     versions = {i: 0 if a is None else a.version for i, a in kept.items()}
     current = dict(kept)
-    for aggregate_id, stored in events_after(app, versions).items():
+    found, head = events_after(app, versions)
+    for aggregate_id, stored in found.items():
         aggregate = kept[aggregate_id]
         aggregate = None if aggregate is None else fork(aggregate)
         for event in map(app.mapper.to_domain_event, stored):
             aggregate = event.mutate(aggregate)  # type: ignore[attr-defined]
         current[aggregate_id] = aggregate
-    return current
-
-
-# Values shared by an aggregate and its copy: they never change in place.
-_IMMUTABLE = (
-    str,
-    int,
-    float,
-    bool,
-    bytes,
-    type(None),
-    UUID,
-    datetime,
-    date,
-    clock_time,
-    timedelta,
-    Decimal,
-    Enum,
-)
-
-
-def fork(aggregate: Any) -> Any:
-    """A copy of `aggregate` that shares no mutable state with it: its lists, dicts and sets
-    are copied (deeply), the values that cannot change are shared; anything else is
-    deep-copied. Much cheaper than `deepcopy`, which rebuilds every UUID and datetime."""
-    if not _plain(type(aggregate)):
-        return deepcopy(aggregate)
-    copy = object.__new__(type(aggregate))
-    copy.__dict__.update({k: _copied(v) for k, v in vars(aggregate).items()})
-    return copy
-
-
-_PLAIN: dict[type, bool] = {}
-
-
-def _plain(kind: type) -> bool:
-    """Instances keep all their state in `__dict__` (no slots but empty ones)."""
-    plain = _PLAIN.get(kind)
-    if plain is None:
-        slots = any(vars(k).get("__slots__") for k in kind.__mro__)
-        plain = _PLAIN[kind] = "__dict__" in dir(kind) and not slots
-    return plain
-
-
-def _copied(value: Any) -> Any:
-    if isinstance(value, _IMMUTABLE):
-        return value
-    kind = type(value)
-    if kind is list:
-        return [_copied(v) for v in value]
-    if kind is dict:
-        return {k: _copied(v) for k, v in value.items()}
-    if kind is tuple:
-        return tuple(_copied(v) for v in value)
-    if kind is set:
-        return {_copied(v) for v in value}
-    if kind is frozenset and all(isinstance(v, _IMMUTABLE) for v in value):
-        return value
-    return deepcopy(value)
+    return current, head

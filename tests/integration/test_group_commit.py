@@ -16,8 +16,8 @@ from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from commands.errors import VersionMismatchError
-from commands.event_store import ONE_TRIP_EVENTS, LedgerDeskRecorder
-from commands.group_commit import fork
+from commands.event_store import ONE_TRIP_EVENTS, LedgerDeskRecorder, LogHead, LogMoved
+from commands.forks import fork
 from commands.intake.catalogue import IntakeCatalogue
 from commands.models import OpenTicket, RetitleTicket
 from commands.unit_of_work import UnitOfWork
@@ -187,11 +187,11 @@ def test_a_failed_save_answers_every_command_of_the_batch(
     real = container.app.save_events
     calls = []
 
-    def failing(*args: Any) -> Any:
+    def failing(*args: Any, **kwargs: Any) -> Any:
         calls.append(args)
         if len(calls) == 1 and fails_first:
             raise OSError("the database is gone")
-        return real(*args)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(container.app, "save_events", failing)
 
@@ -266,8 +266,9 @@ def test_a_batch_decides_on_what_another_process_wrote_since_the_batch_before(
     # Given a batch that read the counter and the item types (kept for the next batch)
     other = bootstrap.build(container.settings)
     try:
+        open_ticket(container)
         first = open_ticket(container, item_type="feedback")
-        fallbacks = container.app.group_commit.fallbacks
+        fallbacks, moved = container.app.group_commit.fallbacks, container.app.group_commit.moved
 
         # When another process takes a number and retires the type, then this one opens
         theirs = open_ticket(other)
@@ -277,6 +278,10 @@ def test_a_batch_decides_on_what_another_process_wrote_since_the_batch_before(
         # Then this process's next batch took the number after theirs, without a conflict
         assert (theirs, mine) == (first + 1, first + 2)
         assert container.app.group_commit.fallbacks == fallbacks
+        if isinstance(container.app.recorder, LedgerDeskRecorder):
+            # (on PostgreSQL it decided on what it kept, found in its save that the log had
+            # moved on, and decided again on what the log holds)
+            assert container.app.group_commit.moved == moved + 1
         # And it knows the type is retired
         with pytest.raises(InvalidValueError, match="retired"):
             container.commands.open_ticket(OpenTicket(title="x", item_type="feedback"), context())
@@ -373,3 +378,58 @@ def test_a_save_records_its_events_in_order_and_a_conflict_saves_nothing(
     # And no connection went back to the pool inside the aborted transaction
     if isinstance(recorder, LedgerDeskRecorder):
         assert recorder.datastore.pool.get_stats().get("returns_bad", 0) == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)
+def test_a_batch_after_a_saved_one_decides_without_reading_what_it_kept(
+    container: bootstrap.Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a saved batch (which read the counter: kept for the next batch)
+    open_ticket(container)
+    open_ticket(container)
+    reads: list[dict[uuid.UUID, int]] = []
+    recorder = container.app.recorder
+    assert isinstance(recorder, LedgerDeskRecorder)
+    real = recorder.select_after
+
+    def counted(versions: dict[uuid.UUID, int]) -> Any:
+        reads.append(versions)
+        return real(versions)
+
+    monkeypatch.setattr(recorder, "select_after", counted)
+
+    # When this process alone opens more tickets
+    numbers = [open_ticket(container) for _ in range(3)]
+
+    # Then no batch read its kept state again (each save checked the log's head instead),
+    # and the numbers follow on
+    assert reads == []
+    assert numbers == [numbers[0], numbers[0] + 1, numbers[0] + 2]
+    assert container.app.group_commit.moved == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)
+@pytest.mark.parametrize("count", [1, ONE_TRIP_EVENTS + 1])
+def test_a_save_expecting_the_log_elsewhere_writes_nothing(
+    container: bootstrap.Container, count: int
+) -> None:
+    # Given a log with an event in it, and its head
+    recorder = container.app.recorder
+    assert isinstance(recorder, LedgerDeskRecorder)
+    aggregate_id = uuid.uuid4()
+    [head] = recorder.insert_events([_stored(aggregate_id, 1)]) or []
+    events = [_stored(aggregate_id, v) for v in range(2, count + 2)]
+
+    # When a save expects the head one behind where it is
+    with pytest.raises(LogMoved):
+        recorder.insert_events(events, head=LogHead(expected=head - 1))
+
+    # Then it wrote nothing; and a save expecting it where it is writes, seeing it there
+    assert [e.originator_version for e in recorder.select_events(aggregate_id)] == [1]
+    seen = LogHead(expected=head)
+    ids = recorder.insert_events(events, head=seen) or []
+    assert len(ids) == count
+    assert seen.seen == head
+    assert recorder.datastore.pool.get_stats().get("returns_bad", 0) == 0
