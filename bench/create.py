@@ -56,13 +56,15 @@ class Batches:
     batches: int
     commands: int
     alone: int  # run again on their own after their batch met another writer's save
+    moved: int  # batches decided again: the log moved on between kept state and save
 
     def note(self, gave_up: int) -> str:
         per_batch = self.commands / max(self.batches, 1)
         return (
             f"{self.commands:,} commands in {self.batches:,} batches ({per_batch:.1f} per"
-            f" batch, a transaction each), {self.alone} saved alone after a conflict,"
-            f" {gave_up} gave up (ConcurrentWriteError)"
+            f" batch, a transaction each), {self.moved} decided again after the log moved,"
+            f" {self.alone} saved alone after a conflict, {gave_up} gave up"
+            " (ConcurrentWriteError)"
         )
 
 
@@ -87,7 +89,7 @@ def _compare(
         for _ in range(warm_up):
             container.commands.open_ticket(OpenTicket(title=TITLE), _context())
         group = container.app.group_commit
-        before = (group.batches, group.commands, group.fallbacks)
+        before = (group.batches, group.commands, group.fallbacks, group.moved)
 
         def make(i: int) -> Callable[[], None]:
             def operation() -> None:
@@ -100,7 +102,10 @@ def _compare(
             ours += hammer(writers, seconds, make)
             theirs += raw(writers, seconds)
         batches = Batches(
-            group.batches - before[0], group.commands - before[1], group.fallbacks - before[2]
+            group.batches - before[0],
+            group.commands - before[1],
+            group.fallbacks - before[2],
+            group.moved - before[3],
         )
         return ours, batches, theirs
 
