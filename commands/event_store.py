@@ -129,7 +129,8 @@ class LedgerDeskRecorder(PostgresApplicationRecorder):
                     raise LogMoved(str(error)) from error
                 raise
             while not (status := curs.statusmessage or "").startswith("INSERT"):
-                if status.startswith("SELECT"):
+                described = curs.description
+                if status.startswith("SELECT") and described and described[0].name == "head":
                     row = curs.fetchone()
                     assert row is not None
                     head.seen = row["head"]

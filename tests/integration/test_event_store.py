@@ -6,6 +6,7 @@ import uuid
 from datetime import date
 from pathlib import Path
 
+import psycopg
 import pytest
 from eventsourcing.persistence import PersistenceError
 from psycopg import ClientCursor
@@ -14,7 +15,7 @@ from commands.models import AssignUser, OpenTask, PostMessage, RetitleTicket
 from domain.item_numbers import item_id
 from ledgerdesk import bootstrap
 from ledgerdesk.settings import Settings
-from tests.conftest import BACKENDS, make_settings
+from tests.conftest import BACKENDS, PG_URL, make_settings
 from tests.factories import context, open_ticket, register
 
 
@@ -126,9 +127,13 @@ def test_catching_up_a_batchs_kept_aggregates_looks_up_each_by_index_however_lon
             open_ticket(server)
         recorder = server.app.recorder
         kept = {item_id(1): 0, item_id(2): 0}
-        assert recorder.select_after(kept)  # (renders the statement it prepares)
+        found, head = recorder.select_after(kept)  # (renders the statement it prepares)
+        assert set(found) == set(kept)
+        assert head == server.app.head() > 0
         statement = recorder._select_after_statement.decode()
-        with recorder.datastore.get_connection() as conn:
+        # (on a connection of its own: the pool's must not keep a generic-plan setting)
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f"SET search_path = {pg_schema}")
             conn.execute(f"ANALYZE {pg_schema}.ledgerdesk_events")
             conn.execute("SET plan_cache_mode = force_generic_plan")
             conn.execute(
@@ -141,8 +146,6 @@ def test_catching_up_a_batchs_kept_aggregates_looks_up_each_by_index_however_lon
                 (list(kept), list(kept.values())),
             )
             plan = explain.fetchone()
-            conn.execute("DEALLOCATE after_versions")
-            conn.execute("RESET plan_cache_mode")
         assert plan is not None
         text = str(plan)
         assert "Seq Scan" not in text, text
