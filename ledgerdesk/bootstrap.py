@@ -39,6 +39,7 @@ from commands.recurrence import RecurrenceService
 from commands.service import CommandService
 from commands.teams import TeamService
 from commands.timesheets import TimesheetService
+from ledgerdesk.rebuilds import in_parallel
 from ledgerdesk.settings import Settings
 from projections import caller_positions
 from projections.caller_positions import CallerPositions
@@ -184,6 +185,9 @@ def migrate(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     container = build(settings, create_tables=True)
     try:
+        # A view whose schema changed is rebuilt here, in one pass over the log: on
+        # PostgreSQL shared out between processes, as `projections rebuild` does.
+        in_parallel(container.runner, settings)
         container.runner.migrate()
         with container.views.write() as tx:
             throttle.migrate(tx)

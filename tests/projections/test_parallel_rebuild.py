@@ -4,6 +4,7 @@ them, and audits that stream both generations side by side (ADR 0014)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -178,6 +179,40 @@ def test_a_rebuild_process_that_dies_fails_its_own_views_only(
     assert error.rebuilt == {"flat": 2}
     assert live_rows(c, "flat") == flat_before
     assert generations(c, "customers") == [(1, 1)]
+
+
+def test_migrate_rebuilds_the_views_whose_schema_changed_in_parallel_processes(
+    pg_container: bootstrap.Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an install whose flat and portal views came from an older release
+    c = pg_container
+    _helpdesk(c)
+    c.runner.catch_up()
+    with c.views.write() as tx:
+        tx.execute(
+            "UPDATE projection_tracking SET schema_version = 1"
+            " WHERE view IN ('flat', 'portal') AND is_current = 1"
+        )
+    # (however small the log, each group of views gets a process)
+    real = bootstrap.in_parallel
+
+    def eager(runner: ProjectionRunner, settings: Settings) -> None:
+        real(runner, settings, processes=2)
+        assert isinstance(runner.processes, RebuildProcesses)
+        runner.processes = replace(runner.processes, events_per_process=0)
+
+    monkeypatch.setattr(bootstrap, "in_parallel", eager)
+    children = _Children(monkeypatch)
+
+    # When it is migrated
+    bootstrap.migrate(c.settings)
+
+    # Then one of the two views was rebuilt by a rebuild process, and both equal the log
+    assert [len(group) for group in children.groups] == [1]
+    assert generations(c, "flat")[-1] == (2, 1)
+    assert generations(c, "portal")[-1] == (2, 1)
+    assert c.runner.verify("flat") == []
+    assert c.runner.verify("portal") == []
 
 
 def test_sqlite_rebuilds_stay_in_one_process(tmp_path: Path) -> None:
