@@ -15,7 +15,7 @@ import zlib
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -294,23 +294,42 @@ class PostgresViews(ViewDatabase):
         )
 
     @contextmanager
+    def _begun(self) -> Iterator[psycopg.Connection[Row]]:
+        """A pooled connection with a transaction begun on it. A connection the server
+        closed while it sat in the pool (a restart, a failover, an operator's
+        `pg_terminate_backend`) fails its `BEGIN`, before anything of the caller's ran: it
+        is dropped (the pool replaces a closed connection) and the next one taken, so a
+        restarted server costs no reader or writer an error."""
+        for attempt in itertools.count():
+            with ExitStack() as stack:
+                conn = stack.enter_context(self.pool.connection())
+                try:
+                    stack.enter_context(conn.transaction())
+                except psycopg.OperationalError:
+                    if not conn.closed or attempt >= self.pool.max_size:
+                        raise
+                    continue  # (a closed connection is neither committed nor kept)
+                yield conn
+                return
+
+    @contextmanager
     def write(self) -> Iterator[Tx]:
         # Pipeline mode: a page's statements go out in batches, not one round trip each.
-        with self.pool.connection() as conn, conn.transaction(), conn.pipeline():
+        with self._begun() as conn, conn.pipeline():
             yield _PostgresTx(conn)
 
     @contextmanager
     def bulk(self) -> Iterator[BulkTx]:
         # No pipeline around the transaction: COPY cannot run in one. The buffered
         # statements between COPYs go out in a pipeline of their own (`BulkTx.flush`).
-        with self.pool.connection() as conn, conn.transaction():
+        with self._begun() as conn:
             bulk = BulkTx(_PostgresTx(conn))
             yield bulk
             bulk.flush()
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
-        with self.pool.connection() as conn, conn.transaction():
+        with self._begun() as conn:
             yield _PostgresTx(conn)
 
     def listen_connection(self) -> psycopg.Connection[Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -229,3 +230,33 @@ def test_views_whose_connections_are_cut_recover_by_themselves(
     assert c.runner.wait_for(c.app.head(), everything, 20)
     assert flat_titles(c) == ["After the cut", "Before"]
     wait_until(lambda: c.runner.failures() == [], what="failures to clear")
+
+
+@pytest.mark.postgres
+def test_reads_and_writes_after_the_server_cut_the_pooled_connections_do_not_fail(
+    pg_container: bootstrap.Container,
+) -> None:
+    # Given views whose pool holds several idle connections
+    c = pg_container
+    views = c.views
+    assert isinstance(views, PostgresViews)
+    with ExitStack() as held:
+        for _ in range(4):
+            held.enter_context(views.read())
+    idle = views.pool.get_stats()["pool_size"]
+    assert idle >= 4
+
+    # When the server cuts them all while they sit in the pool (a restart, a failover)
+    assert c.settings.database_url is not None
+    with psycopg.connect(c.settings.database_url, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+            (views.application_name,),
+        )
+
+    # Then every read and write after it gets a live connection: none fails
+    for _ in range(idle + 1):
+        with views.read() as tx:
+            assert tx.one("SELECT 1 AS one") == {"one": 1}
+    with views.write() as tx:
+        tx.execute("SELECT 1")
