@@ -28,7 +28,6 @@ pipeline mode, and commits in a second round trip. Two things are changed here:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -37,9 +36,10 @@ import psycopg
 from eventsourcing.application import Application, project_aggregate
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
-from psycopg import ClientCursor, Connection, Cursor
+from psycopg import Connection, Cursor, generators
 from psycopg.adapt import Transformer
-from psycopg.pq import TransactionStatus
+from psycopg.pq import ExecStatus
+from psycopg.pq.abc import PGresult
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
@@ -120,34 +120,18 @@ class LedgerDeskRecorder(PostgresApplicationRecorder):
         for e in stored_events:
             for value in (e.originator_id, e.originator_version, e.topic, e.state):
                 query += (literal(value), next(pieces))
-        curs = ClientCursor(conn)
-        try:
-            try:
-                curs.execute(b"".join(query))
-            except psycopg.Error as error:
-                if error.sqlstate == LOG_MOVED:
-                    raise LogMoved(str(error)) from error
-                raise
-            while not (status := curs.statusmessage or "").startswith("INSERT"):
-                described = curs.description
-                if status.startswith("SELECT") and described and described[0].name == "head":
-                    row = curs.fetchone()
-                    assert row is not None
-                    head.seen = row["head"]
-                if not curs.nextset():
-                    raise AssertionError("the save's INSERT returned nothing")
-            ids = [row["notification_id"] for row in curs.fetchall()]
-        except BaseException:
-            # The transaction the query began is aborted (a conflict, a lock timeout):
-            # end it here rather than hand an aborted session back to the pool.
-            if conn.info.transaction_status == TransactionStatus.INERROR:
-                # (A connection too broken to roll back is dropped by the pool; the error
-                # the caller must see is the save's, not this one.)
-                with suppress(psycopg.Error):
-                    conn.execute("ROLLBACK")
-            raise
-        finally:
-            curs.close()
+        # (A conflict, a lock timeout or a failed head check aborts the transaction the query
+        # began: the pool's connection context rolls it back as the error passes, before the
+        # connection is handed back.)
+        ids: list[int] = []
+        for result in _simple_query(conn, b"".join(query)):
+            if result.status != ExecStatus.TUPLES_OK:
+                continue
+            column = result.fname(0)
+            if column == b"head":
+                head.seen = int(_value(result, 0))
+            elif column == b"notification_id":
+                ids = [int(_value(result, row)) for row in range(result.ntuples)]
         assert len(ids) == len(stored_events), (len(ids), len(stored_events))
         return ids
 
@@ -298,6 +282,30 @@ class LedgerDeskRecorder(PostgresApplicationRecorder):
                 for row in curs.fetchall():
                     found.setdefault(row["originator_id"], []).append(_stored(row))
         return found
+
+
+def _simple_query(conn: Connection[DictRow], query: bytes) -> list[PGresult]:
+    """Run `query` (several statements, no parameters) in one round trip, as psycopg's
+    cursors do for a simple query, and return libpq's results: a cursor would build a row
+    maker and check its prepared-statement cache for each of the save's eight results,
+    which cost more than the rest of the save's Python. An error is raised as psycopg
+    raises it (a conflict as `UniqueViolation`); a failed head check as `LogMoved`."""
+    with conn.lock:
+        conn.pgconn.send_query(query)
+        results: list[PGresult] = conn.wait(generators.execute(conn.pgconn))
+    for result in results:
+        if result.status == ExecStatus.FATAL_ERROR:
+            error = psycopg.errors.error_from_result(result, encoding=conn.info.encoding)
+            if error.sqlstate == LOG_MOVED:
+                raise LogMoved(str(error)) from error
+            raise error
+    return results
+
+
+def _value(result: PGresult, row: int) -> bytes:
+    value = result.get_value(row, 0)
+    assert value is not None
+    return value
 
 
 def _stored(row: Any) -> StoredEvent:
