@@ -132,7 +132,10 @@ class LedgerDeskRecorder(PostgresApplicationRecorder):
                 head.seen = int(_value(result, 0))
             elif column == b"notification_id":
                 ids = [int(_value(result, row)) for row in range(result.ntuples)]
-        assert len(ids) == len(stored_events), (len(ids), len(stored_events))
+        if len(ids) != len(stored_events):
+            raise psycopg.InternalError(
+                f"the save recorded {len(ids)} of {len(stored_events)} events' positions"
+            )
         return ids
 
     def _one_trip_begin(self, conn: Connection[DictRow]) -> tuple[bytes, bytes]:
@@ -287,18 +290,26 @@ class LedgerDeskRecorder(PostgresApplicationRecorder):
 def _simple_query(conn: Connection[DictRow], query: bytes) -> list[PGresult]:
     """Run `query` (several statements, no parameters) in one round trip, as psycopg's
     cursors do for a simple query, and return libpq's results: a cursor would build a row
-    maker and check its prepared-statement cache for each of the save's eight results,
-    which cost more than the rest of the save's Python. An error is raised as psycopg
-    raises it (a conflict as `UniqueViolation`); a failed head check as `LogMoved`."""
+    maker and check its prepared-statement cache for each of the save's seven results
+    (eight with the head check), which cost more than the rest of the save's Python. An
+    error is raised as psycopg raises it (a conflict as `UniqueViolation`); a failed head
+    check as `LogMoved`; any other result than rows or a command's completion, or none, as
+    psycopg's cursors do (`InternalError`)."""
     with conn.lock:
         conn.pgconn.send_query(query)
         results: list[PGresult] = conn.wait(generators.execute(conn.pgconn))
+    if not results:
+        raise psycopg.InternalError("the save got no result from the server")
     for result in results:
-        if result.status == ExecStatus.FATAL_ERROR:
+        status = result.status
+        if status == ExecStatus.FATAL_ERROR:
             error = psycopg.errors.error_from_result(result, encoding=conn.info.encoding)
             if error.sqlstate == LOG_MOVED:
                 raise LogMoved(str(error)) from error
             raise error
+        if status not in (ExecStatus.TUPLES_OK, ExecStatus.COMMAND_OK):
+            unexpected = ExecStatus(status).name
+            raise psycopg.InternalError(f"unexpected result from the save: {unexpected}")
     return results
 
 

@@ -24,7 +24,11 @@ MAX_PROCESSES = 4
 def rebuild_runner(settings: Settings) -> Iterator[ProjectionRunner]:
     """A runner over the install's log and views, for one rebuild process (no live views,
     no workers: only what building new generations needs)."""
-    app = LedgerDesk(env=settings.event_store_env(create_table=False))
+    # (It reads the log through one connection: not the pool an API process keeps.)
+    env = settings.event_store_env(create_table=False)
+    if settings.is_postgres:
+        env.update({"POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "1"})
+    app = LedgerDesk(env=env)
     views = open_views(settings.views_dsn(), settings.database_schema, pool_size=2)
     try:
         yield ProjectionRunner(RecorderLog(app.recorder, app.mapper), views, all_projections())

@@ -250,7 +250,9 @@ def test_reads_and_writes_after_the_server_cut_the_pooled_connections_do_not_fai
     assert c.settings.database_url is not None
     with psycopg.connect(c.settings.database_url, autocommit=True) as admin:
         admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+            # (waiting up to 5 s for each to be gone)
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+            " WHERE application_name = %s",
             (views.application_name,),
         )
 
