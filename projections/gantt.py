@@ -27,7 +27,7 @@ from domain.planning.calendar import working_day_index
 from domain.planning.constraints import ConstraintKind
 from domain.planning.network import span_of, start_bound
 from projections.base import Positioned, Projection, Tables, dumps, iso, loads, topic_name
-from projections.db import Row, Tx
+from projections.db import Row, Tx, cached_rows
 
 BAR_COLUMNS = (
     "id",
@@ -255,14 +255,15 @@ FOLDS: dict[str, Fold] = {
     "Ticket.UserUnassigned": _assignee(added=False),
     "Ticket.Moved": _moved,
 }
-READS = frozenset({"Task.Planned", *FOLDS})
+PLANNED = "Task.Planned"
+READS = frozenset({PLANNED, *FOLDS})
 
 
 def evolve(plan: GanttPlan, event: Any) -> None:
     """Apply one event to the plan. Events of streams that are not tasks (a ticket's
     `Ticket.Retitled`) find no bar and change nothing."""
     name = topic_name(event)
-    if name == "Task.Planned":
+    if name == PLANNED:
         _planned(plan, event)
         return
     fold = FOLDS.get(name)
@@ -327,11 +328,21 @@ class GanttProjection(Projection):
         }[base]
 
     def apply(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
-        ids = sorted({str(p.event.originator_id) for p in events})
-        plan = _load(tx, t, ids)
+        ids = {str(p.event.originator_id) for p in events}
+        planned = {str(p.event.originator_id) for p in events if topic_name(p.event) == PLANNED}
+        # The page's bars and their links, read in two statements per 500 ids; while
+        # rebuilding, only those the rebuild does not hold (a ticket's events, most of the
+        # page in a help desk, have no bar and are not read for at all).
+        table = t["gantt_tasks"]
+        stored = cached_rows(tx, table, ids, lambda keys: _load(tx, t, keys), planned)
+        plan = GanttPlan()
+        for task_id, (bar, links) in stored.items():
+            plan.bars[task_id], plan.links[task_id] = bar, links
         for p in events:
             evolve(plan, p.event)
         _save(tx, t, plan)
+        if (cache := tx.row_cache(table)) is not None:
+            cache.keep({i: (bar, plan.links.setdefault(i, {})) for i, bar in plan.bars.items()})
 
 
 def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
@@ -339,18 +350,18 @@ def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
         yield items[start : start + size]
 
 
-def _load(tx: Tx, t: Tables, ids: list[str]) -> GanttPlan:
-    plan = GanttPlan()
+def _load(tx: Tx, t: Tables, ids: list[str]) -> dict[str, tuple[GanttBar, dict[int, GanttLink]]]:
+    """The stored bars among `ids`, each with its links (by predecessor)."""
+    found: dict[str, tuple[GanttBar, dict[int, GanttLink]]] = {}
     for chunk in _chunks(ids):
         marks = ",".join("?" * len(chunk))
         for row in tx.all(f"SELECT * FROM {t['gantt_tasks']} WHERE id IN ({marks})", chunk):
-            plan.bars[row["id"]] = GanttBar.from_row(row)
-            plan.links[row["id"]] = {}
+            found[row["id"]] = (GanttBar.from_row(row), {})
         for row in tx.all(
             f"SELECT * FROM {t['gantt_links']} WHERE successor_id IN ({marks})", chunk
         ):
-            plan.links[row["successor_id"]][row["predecessor"]] = GanttLink.from_row(row)
-    return plan
+            found[row["successor_id"]][1][row["predecessor"]] = GanttLink.from_row(row)
+    return found
 
 
 def _save(tx: Tx, t: Tables, plan: GanttPlan) -> None:

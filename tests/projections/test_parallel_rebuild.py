@@ -11,7 +11,12 @@ from typing import Any
 
 import pytest
 
-from commands.models import ChangeTicketStatus, RetitleTicket
+from commands.models import (
+    AddDependency,
+    ChangeTicketStatus,
+    RemoveDependency,
+    RetitleTicket,
+)
 from ledgerdesk import bootstrap
 from ledgerdesk.rebuilds import in_parallel, rebuild_runner
 from ledgerdesk.settings import Settings
@@ -54,13 +59,21 @@ class _Children:
         monkeypatch.setattr(rebuild_processes, "_Child", Counted)
 
 
-def _convert(c: bootstrap.Container, *numbers: int) -> None:
-    """Tickets become tasks, which then move on."""
+def _convert(c: bootstrap.Container, *numbers: int) -> list[int]:
+    """Tickets become tasks, which then move on; their numbers."""
+    tasks = []
     for number in numbers:
         task = c.commands.convert_ticket(number, context()).number
         assert task is not None
         change = [ChangeTicketStatus(status="In progress"), RetitleTicket(title=f"Task {task}")]
         c.commands.change_item(task, change, context())
+        tasks.append(task)
+    return tasks
+
+
+def _more_tickets(c: bootstrap.Container, count: int) -> None:
+    for i in range(count):
+        open_ticket(c, title=f"Meanwhile {i}")
 
 
 def _in_processes(c: bootstrap.Container, processes: int = 2) -> None:
@@ -262,10 +275,18 @@ def test_a_rebuild_that_outgrows_its_row_cache_reads_rows_back(
     # that then moved on
     c = container
     _helpdesk(c, tickets=12)
-    _convert(c, 2, 5, 9)
+    first, second, third = _convert(c, 2, 5, 9)
+    # (and depend on one another, the links changed pages apart)
+    c.commands.change_task(second, [AddDependency(predecessor=first)], context())
+    _more_tickets(c, 3)
+    c.commands.change_task(third, [AddDependency(predecessor=first)], context())
+    c.commands.change_task(third, [AddDependency(predecessor=second)], context())
+    _more_tickets(c, 2)
+    c.commands.change_task(third, [RemoveDependency(predecessor=first)], context())
     c.runner.catch_up()
     views = list(c.runner.projections)
     before = {name: live_rows(c, name) for name in views}
+    assert len(before["gantt"]["gantt_links"]) == 2
 
     # When they are rebuilt, pages of 5 events, keeping at most 2 rows per table in memory
     monkeypatch.setattr(views_db, "ROW_CACHE_LIMIT", 2)
