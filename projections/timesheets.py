@@ -31,10 +31,11 @@ from projections.base import (
     iso,
     topic_name,
 )
-from projections.db import Row, Tx
+from projections.db import Row, Tx, cached_rows
 
 ENTRY = "TimesheetEntry."
-ITEM_EVENTS = ("Ticket.Opened", "Task.Planned", "Ticket.Retitled", "Ticket.ConvertedToTask")
+CREATED = ("Ticket.Opened", "Task.Planned")
+ITEM_EVENTS = (*CREATED, "Ticket.Retitled", "Ticket.ConvertedToTask")
 NAMES = {
     "User.Registered": "user",
     "User.Renamed": "user",
@@ -197,19 +198,24 @@ class _Page:
                 sorted(entry_ids),
             )
         }
-        items = {
-            r["id"]: r
-            for r in _in(
-                tx,
-                f"SELECT * FROM {t['timesheet_items']} WHERE id IN ({{marks}})",
-                sorted(item_ids),
-            )
-            + _in(
-                tx,
-                f"SELECT * FROM {t['timesheet_items']} WHERE number IN ({{marks}})",
-                sorted(numbers),
-            )
-        }
+        # Items by id: while rebuilding, only those the rebuild does not hold in memory and
+        # that this page does not create are read (`cached_rows`); by number (the items time
+        # is logged on), from the table.
+        table = t["timesheet_items"]
+        created = {str(e.originator_id) for e in events if topic_name(e) in CREATED}
+        items = cached_rows(
+            tx,
+            table,
+            item_ids,
+            lambda keys: {
+                r["id"]: r for r in _in(tx, f"SELECT * FROM {table} WHERE id IN ({{marks}})", keys)
+            },
+            created,
+        )
+        items.update(
+            (r["id"], r)
+            for r in _in(tx, f"SELECT * FROM {table} WHERE number IN ({{marks}})", sorted(numbers))
+        )
         return cls(entries, items, {r["number"]: r for r in items.values()}, set(), [])
 
     def entry_event(self, tx: Tx, t: Tables, name: str, e: Any) -> None:
@@ -287,7 +293,7 @@ class _Page:
 
     def item_event(self, name: str, e: Any) -> None:
         item_id = str(e.originator_id)
-        if name in ("Ticket.Opened", "Task.Planned"):
+        if name in CREATED:
             kind = "task" if name == "Task.Planned" else "ticket"
             row = {"number": e.number, "id": item_id, "kind": kind, "title": e.title}
             self.items[item_id] = self.numbers[e.number] = {**row, "converted_to": None}
@@ -317,6 +323,8 @@ class _Page:
         _upsert(tx, t["timesheet_entries"], ENTRY_COLUMNS, "id", list(self.entries.values()))
         items = [self.numbers[number] for number in sorted(self.changed)]
         _upsert(tx, t["timesheet_items"], ITEM_COLUMNS, "number", items)
+        if (cache := tx.row_cache(t["timesheet_items"])) is not None:
+            cache.keep({row["id"]: row for row in items})
 
 
 def _upsert(tx: Tx, table: str, columns: Sequence[str], key: str, rows: list[Row]) -> None:

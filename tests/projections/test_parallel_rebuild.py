@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,12 @@ import pytest
 from commands.models import (
     AddDependency,
     ChangeTicketStatus,
+    Context,
     RemoveDependency,
     RetitleTicket,
 )
+from commands.timesheet_entries import LogTime
+from domain.values import Actor
 from ledgerdesk import bootstrap
 from ledgerdesk.rebuilds import in_parallel, rebuild_runner
 from ledgerdesk.settings import Settings
@@ -28,7 +32,7 @@ from projections.rebuild_processes import RebuildProcesses
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from tests.conftest import make_settings
-from tests.factories import context, open_ticket, unprojectable_rename
+from tests.factories import context, open_ticket, register, unprojectable_rename
 from tests.projections.test_bulk_rebuild import _helpdesk, contact
 from tests.view_tables import generations, live_rows
 
@@ -283,10 +287,18 @@ def test_a_rebuild_that_outgrows_its_row_cache_reads_rows_back(
     c.commands.change_task(third, [AddDependency(predecessor=second)], context())
     _more_tickets(c, 2)
     c.commands.change_task(third, [RemoveDependency(predecessor=first)], context())
+    # (and time logged on items opened pages before, one of them then converted)
+    staff = Context(
+        actor=Actor.user(register(c, "carol@example.com", admin=True)), correlation_id="t"
+    )
+    for item in (1, 3, first):
+        c.timesheets.log(LogTime(item=item, work_date=date(2026, 3, 2), minutes=30), staff)
+    c.commands.convert_ticket(3, context())
     c.runner.catch_up()
     views = list(c.runner.projections)
     before = {name: live_rows(c, name) for name in views}
     assert len(before["gantt"]["gantt_links"]) == 2
+    assert len(before["timesheets"]["timesheet_entries"]) == 3
 
     # When they are rebuilt, pages of 5 events, keeping at most 2 rows per table in memory
     monkeypatch.setattr(views_db, "ROW_CACHE_LIMIT", 2)
