@@ -12,6 +12,7 @@ from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.persistence import Recording
 from eventsourcing.utils import EnvType
 
+from commands.event_store import LogHead
 from domain.contact import Contact
 from domain.item_numbers import ItemNumberCounter
 from domain.project import Project
@@ -119,11 +120,11 @@ class LedgerDesk(Application[UUID]):
         return self.recorder.max_notification_id() or 0
 
     def save_events(
-        self, events: Sequence[Any], aggregates: dict[UUID, Any], head: Any = None
+        self, events: Sequence[Any], aggregates: dict[UUID, Any], head: LogHead | None = None
     ) -> list[Recording[UUID]]:
         """Save events already collected from `aggregates` (their state after the events)
-        in one atomic write, as `save` would: record, snapshot, notify. `head` (a
-        `commands.event_store.LogHead`, PostgreSQL only) goes to the recorder."""
+        in one atomic write, as `save` would: record, snapshot, notify. `head` goes to the
+        recorder (PostgreSQL's checks and reports the log's head; SQLite's ignores it)."""
         processing_event: ProcessingEvent[UUID] = ProcessingEvent()
         if head is not None:
             processing_event.saved_kwargs["head"] = head

@@ -145,15 +145,10 @@ class LedgerDeskRecorder(PostgresApplicationRecorder):
             begin = SQL("; ").join([SQL("BEGIN"), *self.lock_table_statements]).as_bytes(conn)
             check = (
                 SQL(
-                    "DO $check$BEGIN IF (SELECT coalesce(max(notification_id), 0)"
-                    " FROM {0}.{1}) <> %s THEN RAISE EXCEPTION 'the log moved on'"
-                    " USING ERRCODE = {2}; END IF; END$check$"
+                    "DO $check$BEGIN IF ({0}) <> %s THEN RAISE EXCEPTION 'the log moved on'"
+                    " USING ERRCODE = {1}; END IF; END$check$"
                 )
-                .format(
-                    Identifier(self.datastore.schema),
-                    Identifier(self.events_table_name),
-                    LOG_MOVED,
-                )
+                .format(self._head_statement, LOG_MOVED)
                 .as_bytes(conn)
             )
             self._one_trip_prefix = (begin + b"; ", check + b"; ")

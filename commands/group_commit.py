@@ -37,7 +37,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from commands.errors import ConcurrentWriteError, VersionMismatchError
-from commands.event_store import LedgerDeskRecorder, LogHead, LogMoved, events_after
+from commands.event_store import LogHead, LogMoved, events_after
 from commands.forks import fork
 from commands.unit_of_work import UnitOfWork
 
@@ -203,7 +203,9 @@ class _Batch:
         # the log's head is still there; otherwise it is brought up to date by one read,
         # which also says as of which position, and the save says whether anyone wrote
         # between that read and the save (only then is the kept state known current).
-        self.checked = head is not None and isinstance(app.recorder, LedgerDeskRecorder)
+        # (A head is only ever known where the recorder reports one under its lock:
+        # PostgreSQL. SQLite's recorder ignores `LogHead`, so its batches always read.)
+        self.checked = head is not None
         if self.checked:
             self.current, self.head_read = kept, head
         else:
@@ -281,7 +283,7 @@ class _Batch:
             recordings = self.app.save_events(
                 self.events,
                 {a.id: a for _, saved, _ in self.decided for a in saved},
-                head=log_head if isinstance(self.app.recorder, LedgerDeskRecorder) else None,
+                head=log_head,
             )
         except IntegrityError:
             # Another process wrote to one of these aggregates first: each command again, on

@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -146,32 +146,37 @@ def test_a_refused_command_in_a_batch_changes_nothing_for_the_others(
     assert counter.last_issued == first + 2
 
 
+@pytest.fixture
+def other(container: bootstrap.Container) -> Iterator[bootstrap.Container]:
+    """Another process writing to the same event store."""
+    built = bootstrap.build(container.settings)
+    yield built
+    built.close()
+
+
 def test_another_processs_write_makes_each_command_save_on_its_own(
     container: bootstrap.Container,
+    other: bootstrap.Container,
 ) -> None:
     # Given another process writing to the same event store
-    other = bootstrap.build(container.settings)
-    try:
-        first = open_ticket(container)
-        fallbacks = container.app.group_commit.fallbacks
-        theirs: list[int] = []
+    first = open_ticket(container)
+    fallbacks = container.app.group_commit.fallbacks
+    theirs: list[int] = []
 
-        def open_theirs_meanwhile(uow: UnitOfWork) -> list[Any]:
-            # While this batch decides, the other process takes the next number first.
-            if not theirs:
-                theirs.append(open_ticket(other, title="theirs"))
-            return []
+    def open_theirs_meanwhile(uow: UnitOfWork) -> list[Any]:
+        # While this batch decides, the other process takes the next number first.
+        if not theirs:
+            theirs.append(open_ticket(other, title="theirs"))
+        return []
 
-        commands: list[Callable[[], Any]] = [
-            lambda: container.commands.open_ticket(OpenTicket(title="a"), context()),
-            lambda: container.app.group_commit.run(COUNTER_ID, open_theirs_meanwhile),
-            lambda: container.commands.open_ticket(OpenTicket(title="b"), context()),
-        ]
+    commands: list[Callable[[], Any]] = [
+        lambda: container.commands.open_ticket(OpenTicket(title="a"), context()),
+        lambda: container.app.group_commit.run(COUNTER_ID, open_theirs_meanwhile),
+        lambda: container.commands.open_ticket(OpenTicket(title="b"), context()),
+    ]
 
-        # When the batch saves, after the other process's write
-        outcomes = _batch_behind_a_slow_command(container, commands)
-    finally:
-        other.close()
+    # When the batch saves, after the other process's write
+    outcomes = _batch_behind_a_slow_command(container, commands)
 
     # Then it fell back to saving each command alone: none is lost, no number is taken twice
     assert container.app.group_commit.fallbacks == fallbacks + len(commands)
@@ -266,31 +271,28 @@ def test_a_failing_commit_listener_does_not_fail_the_saved_write(
 
 def test_a_batch_decides_on_what_another_process_wrote_since_the_batch_before(
     container: bootstrap.Container,
+    other: bootstrap.Container,
 ) -> None:
     # Given a batch that read the counter and the item types (kept for the next batch)
-    other = bootstrap.build(container.settings)
-    try:
-        open_ticket(container)
-        first = open_ticket(container, item_type="feedback")
-        fallbacks, moved = container.app.group_commit.fallbacks, container.app.group_commit.moved
+    open_ticket(container)
+    first = open_ticket(container, item_type="feedback")
+    fallbacks, moved = container.app.group_commit.fallbacks, container.app.group_commit.moved
 
-        # When another process takes a number and retires the type, then this one opens
-        theirs = open_ticket(other)
-        IntakeCatalogue(other.app).retire_item_type("feedback", context())
-        mine = open_ticket(container)
+    # When another process takes a number and retires the type, then this one opens
+    theirs = open_ticket(other)
+    IntakeCatalogue(other.app).retire_item_type("feedback", context())
+    mine = open_ticket(container)
 
-        # Then this process's next batch took the number after theirs, without a conflict
-        assert (theirs, mine) == (first + 1, first + 2)
-        assert container.app.group_commit.fallbacks == fallbacks
-        if isinstance(container.app.recorder, LedgerDeskRecorder):
-            # (on PostgreSQL it decided on what it kept, found in its save that the log had
-            # moved on, and decided again on what the log holds)
-            assert container.app.group_commit.moved == moved + 1
-        # And it knows the type is retired
-        with pytest.raises(InvalidValueError, match="retired"):
-            container.commands.open_ticket(OpenTicket(title="x", item_type="feedback"), context())
-    finally:
-        other.close()
+    # Then this process's next batch took the number after theirs, without a conflict
+    assert (theirs, mine) == (first + 1, first + 2)
+    assert container.app.group_commit.fallbacks == fallbacks
+    if isinstance(container.app.recorder, LedgerDeskRecorder):
+        # (on PostgreSQL it decided on what it kept, found in its save that the log had
+        # moved on, and decided again on what the log holds)
+        assert container.app.group_commit.moved == moved + 1
+    # And it knows the type is retired
+    with pytest.raises(InvalidValueError, match="retired"):
+        container.commands.open_ticket(OpenTicket(title="x", item_type="feedback"), context())
 
 
 def test_a_snapshot_taken_after_a_batch_is_the_state_its_events_make(
@@ -452,32 +454,29 @@ def test_a_save_expecting_the_log_elsewhere_writes_nothing(
 @pytest.mark.parametrize("settings", ["postgres"], indirect=True)
 def test_a_batch_that_saves_nothing_decides_again_when_the_log_moved_on(
     container: bootstrap.Container,
+    other: bootstrap.Container,
 ) -> None:
     # Given a ticket this process changed (so its batch keeps it, known current)
-    other = bootstrap.build(container.settings)
-    try:
-        open_ticket(container)
-        number = open_ticket(container, title="Printer jammed")
-        container.commands.change_ticket(number, [RetitleTicket(title="Printer fixed")], context())
-        moved = container.app.group_commit.moved
+    open_ticket(container)
+    number = open_ticket(container, title="Printer jammed")
+    container.commands.change_ticket(number, [RetitleTicket(title="Printer fixed")], context())
+    moved = container.app.group_commit.moved
 
-        # When another process retitles it, and this one is asked to put the old title back
-        # at the version the other process left (a batch that, on the kept state, would be
-        # refused: a version mismatch, nothing to save)
-        theirs = other.commands.change_ticket(
-            number, [RetitleTicket(title="Printer jammed")], context()
-        )
-        result = container.commands.change_ticket(
-            number, [RetitleTicket(title="Printer fixed")], context(), theirs.version
-        )
+    # When another process retitles it, and this one is asked to put the old title back
+    # at the version the other process left (a batch that, on the kept state, would be
+    # refused: a version mismatch, nothing to save)
+    theirs = other.commands.change_ticket(
+        number, [RetitleTicket(title="Printer jammed")], context()
+    )
+    result = container.commands.change_ticket(
+        number, [RetitleTicket(title="Printer fixed")], context(), theirs.version
+    )
 
-        # Then it was decided again on what the log holds, and saved
-        assert container.app.group_commit.moved == moved + 1
-        assert result.version == theirs.version + 1
-        ticket = container.app.repository.get(item_id(number))
-        assert ticket.title == "Printer fixed"
-    finally:
-        other.close()
+    # Then it was decided again on what the log holds, and saved
+    assert container.app.group_commit.moved == moved + 1
+    assert result.version == theirs.version + 1
+    ticket = container.app.repository.get(item_id(number))
+    assert ticket.title == "Printer fixed"
 
 
 @pytest.mark.postgres
