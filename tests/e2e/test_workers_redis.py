@@ -258,3 +258,33 @@ def _tick_count(c: bootstrap.Container) -> int:
             "SELECT count(*) AS n FROM worker_receipts WHERE message_id LIKE 'tick:recurrence%'"
         )
     return int(row["n"]) if row else 0
+
+
+def test_a_stopping_worker_returns_what_it_fetched_and_did_not_run(
+    echo: Echo, on_redis: Settings
+) -> None:
+    """dramatiq's Redis consumer fetches ahead of its threads. A message it had fetched but
+    not handed to a thread when the worker stopped stayed claimed by the stopped process
+    until another worker found it dead (a minute and more): a restart held mail back."""
+    bootstrap.migrate(on_redis)
+    delivery = Delivery("fetched:1:test.echo", Echo.purpose, {"ticket_id": "t"})
+    stopping = bootstrap.build(on_redis)
+    try:
+        stopping.workers.send(delivery)
+        # Fetch it as the consumer does ahead of its threads: it is now this process's.
+        (fetched,) = stopping.workers.broker.do_fetch(stopping.workers.queue, 1)  # type: ignore[attr-defined]
+        assert delivery.message_id in fetched.decode()
+    finally:
+        stopping.close()
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        assert list(client.scan_iter(f"{on_redis.broker_namespace}:__acks__.*")) == []
+    finally:
+        client.close()
+
+    restarted = bootstrap.build(on_redis)
+    try:
+        restarted.work()
+        wait_until(lambda: echo.ids() == [delivery.message_id], what="the returned message")
+    finally:
+        restarted.close()
