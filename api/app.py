@@ -32,6 +32,7 @@ from api.routers import (
     portfolios,
     projects,
     reports,
+    sla,
     tasks,
     teams,
     tickets,
@@ -91,6 +92,7 @@ def create_app(services: Services) -> FastAPI:
         admin_settings,
         knowledge_base,
         intake,
+        sla,
     ):
         app.include_router(module.router)
     for router in (*tasks.routers, *conversation.routers, *people.routers):

@@ -37,6 +37,7 @@ from commands.models import Context
 from commands.portal import SESSION_PREFIX, PortalService
 from commands.projects import ProjectService
 from commands.service import CommandService
+from commands.sla import SlaPolicyService
 from commands.teams import TeamService
 from commands.timesheets import TimesheetService
 from commands.users import Caller
@@ -72,6 +73,7 @@ class Services:
     kb: KnowledgeBaseService
     intake: IntakeCatalogue
     submissions: SubmissionService
+    sla: SlaPolicyService
     max_attachment_bytes: int
     max_mail_bytes: int
     max_json_bytes: int

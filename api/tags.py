@@ -28,9 +28,15 @@ class Tag(StrEnum):
     ADMIN = "admin"
     KNOWLEDGE_BASE = "knowledge-base"
     INTAKE = "intake"
+    WORKFLOW = "workflow"
 
 
 TAG_METADATA = [
+    {
+        "name": Tag.WORKFLOW,
+        "description": "SLA policies: response and resolution targets per priority, in"
+        " business hours.",
+    },
     {
         "name": Tag.INTAKE,
         "description": "Item types (their fields and where their items go) and the web forms"

@@ -37,6 +37,7 @@ from commands.portal_sign_in import PortalSignIn
 from commands.projects import ProjectService
 from commands.recurrence import RecurrenceService
 from commands.service import CommandService
+from commands.sla import SlaPolicyService
 from commands.teams import TeamService
 from commands.timesheets import TimesheetService
 from ledgerdesk.rebuilds import in_parallel
@@ -112,6 +113,7 @@ class Container:
             kb=KnowledgeBaseService(self.app),
             intake=IntakeCatalogue(self.app),
             submissions=SubmissionService(self.app, self.mail.secret, self.mail_out),
+            sla=SlaPolicyService(self.app),
             max_attachment_bytes=self.settings.max_attachment_bytes,
             max_mail_bytes=self.settings.max_mail_bytes,
             max_json_bytes=self.settings.max_json_bytes,

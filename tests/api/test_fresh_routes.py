@@ -145,6 +145,7 @@ def world(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
                 json={"key": "feedback", "name": "Feedback", "item_type": "feedback"},
             )
         )["key"],
+        "policy_id": made(post("/api/v1/sla-policies", json={"name": "Standard"}))["id"],
         "token": "ldf_00000000000000000000000000000000_unknown",  # A form's confirmation
         "invitation": made(post(f"/api/v1/contacts/{contact['id']}/portal-invitations"))[
             "invitation"

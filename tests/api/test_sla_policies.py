@@ -1,0 +1,128 @@
+"""SLA policies through the API, on both backends: admins define, change and retire them,
+one is the default, staff read them, and bad values are refused naming what is wrong (with
+nothing written)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from domain.sla.policies import METRICS, SLA_POLICIES_ID, SlaPolicies, target_of
+from ledgerdesk import bootstrap
+from tests.factories import user_token
+
+OFFICE = {
+    "time_zone": "Europe/Paris",
+    "weekly": {day: [["09:00", "17:00"]] for day in ("monday", "tuesday", "wednesday")},
+    "holidays": ["2026-12-25"],
+}
+STANDARD = {
+    "name": "Standard",
+    "targets": {
+        "urgent": {"first_response": 60, "resolution": 480},
+        "normal": {"first_response": 240, "next_response": 480},
+    },
+    "business_hours": OFFICE,
+    "default": True,
+}
+
+
+def test_admins_define_change_and_retire_policies(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    assert client.get("/api/v1/sla-policies").json() == {"items": []}
+    made = client.post("/api/v1/sla-policies", json=STANDARD)
+    assert made.status_code == 201, made.text
+    assert "X-Log-Position" in made.headers
+    policy = made.json()
+    assert made.headers["Location"] == f"/api/v1/sla-policies/{policy['id']}"
+    assert policy["targets"]["urgent"] == {
+        "first_response": 60, "next_response": None, "resolution": 480,
+    }  # fmt: skip
+    assert policy["targets"]["low"] == dict.fromkeys(METRICS)
+    assert policy["business_hours"] == OFFICE
+    settings = (policy["pause_while_waiting"], policy["warn_at"], policy["default"])
+    assert settings == (True, 0.75, True)
+    assert client.get(f"/api/v1/sla-policies/{policy['id']}").json() == policy
+
+    # A change sets only the cells it gives; null clears one.
+    changed = client.patch(
+        f"/api/v1/sla-policies/{policy['id']}",
+        json={"targets": {"urgent": {"first_response": 30, "resolution": None}}, "warn_at": 0.5},
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["targets"]["urgent"] == dict(
+        first_response=30, next_response=None, resolution=None
+    )
+    assert changed.json()["targets"]["normal"]["first_response"] == 240
+    assert changed.json()["warn_at"] == 0.5
+    around_the_clock = client.patch(
+        f"/api/v1/sla-policies/{policy['id']}", json={"business_hours": None}
+    )
+    assert around_the_clock.json()["business_hours"] is None
+
+    # Another default takes over; a retired policy stays listed and is no default.
+    vip = client.post("/api/v1/sla-policies", json={"name": "VIP", "default": True}).json()
+    listed = {p["name"]: p for p in client.get("/api/v1/sla-policies").json()["items"]}
+    assert (listed["Standard"]["default"], listed["VIP"]["default"]) == (False, True)
+    assert client.delete(f"/api/v1/sla-policies/{vip['id']}").status_code == 204
+    retired = client.get(f"/api/v1/sla-policies/{vip['id']}").json()
+    assert (retired["retired"], retired["default"]) == (True, False)
+    again = client.patch(f"/api/v1/sla-policies/{vip['id']}", json={"name": "VIP 2"})
+    assert again.status_code == 422
+    assert "retired" in again.json()["detail"]
+
+    # What the write model keeps is what the policies' targets are computed from.
+    stored = live.app.repository.get(SLA_POLICIES_ID)
+    assert isinstance(stored, SlaPolicies)
+    urgent = target_of(stored.find(policy["id"]), "urgent", "first_response")
+    assert urgent is not None
+    assert urgent.seconds == 30 * 60
+    assert target_of(stored.find(policy["id"]), "urgent", "resolution") is None
+
+
+def test_only_admins_change_policies_and_staff_read_them(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    policy = client.post("/api/v1/sla-policies", json=STANDARD).json()
+    member = {"Authorization": f"Bearer {user_token(live, 'bob@example.com')}"}
+    assert client.get("/api/v1/sla-policies", headers=member).status_code == 200
+    assert client.get(f"/api/v1/sla-policies/{policy['id']}", headers=member).status_code == 200
+    head = live.app.head()
+    for method, path, body in (
+        ("post", "/api/v1/sla-policies", {"name": "Mine"}),
+        ("patch", f"/api/v1/sla-policies/{policy['id']}", {"name": "Mine"}),
+        ("delete", f"/api/v1/sla-policies/{policy['id']}", None),
+    ):
+        answer = client.request(method, path, json=body, headers=member)
+        assert answer.status_code == 403, (method, answer.text)
+    assert live.app.head() == head
+    unknown = "/api/v1/sla-policies/00000000-0000-4000-8000-000000000000"
+    assert client.get(unknown).status_code == 404
+    assert client.patch(unknown, json={"name": "X"}).status_code == 404
+    assert client.delete(unknown).status_code == 404
+
+
+def test_bad_policies_are_refused_naming_what_is_wrong(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    def problem(body: dict[str, Any]) -> str:
+        head = live.app.head()
+        answer = client.post("/api/v1/sla-policies", json={"name": "P", **body})
+        assert answer.status_code == 422, answer.text
+        assert live.app.head() == head  # Nothing written.
+        return str(answer.json())
+
+    assert "Mars/Olympus" in problem({"business_hours": {**OFFICE, "time_zone": "Mars/Olympus"}})
+    assert "weekly.monday" in problem(
+        {"business_hours": {**OFFICE, "weekly": {"monday": [["17:00", "09:00"]]}}}
+    )
+    overlapping = {"monday": [["09:00", "13:00"], ["12:00", "17:00"]]}
+    assert "overlap" in problem({"business_hours": {**OFFICE, "weekly": overlapping}})
+    assert "holidays" in problem({"business_hours": {**OFFICE, "holidays": ["Christmas"]}})
+    assert "first_response" in problem({"targets": {"urgent": {"first_response": 0}}})
+    assert "first_response" in problem({"targets": {"urgent": {"first_response": 1.5}}})
+    assert "someday" in problem({"targets": {"urgent": {"someday": 5}}})
+    assert "warn_at" in problem({"warn_at": 1.5})
+    assert "name" in str(client.post("/api/v1/sla-policies", json={}).json())
