@@ -1,0 +1,176 @@
+"""Where an item stands against its SLA policy, computed from its history.
+
+An item's history, reduced to what service levels look at (`Fact`s: when it opened, each
+message the customer sees and who wrote it, its priority, its status and state), and a
+policy give one `Measurement` per metric:
+
+- **first response**: from the opening to the first reply staff post to the customer;
+- **next response**: from a customer's message that came after staff had replied, to
+  staff's next reply (each such round is measured; the last one is the current one);
+  finishing the item answers a response still owed;
+- **resolution**: from the opening to reaching a finished state; time spent finished
+  before a reopening does not count.
+
+Targets follow the item's current priority. With `pause_while_waiting`, the clocks stop
+while the item is in a waiting status (`WAITING_STATUSES`). Everything is recomputed from
+the history, so a changed policy or a corrected history gives exact answers for any past.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from domain.sla.business_hours import Pause
+from domain.sla.clock import SlaState, Target
+from domain.sla.policies import target_of
+from domain.values import State
+
+# The statuses in which an item waits on its customer (by name, case-insensitive).
+WAITING_STATUSES = frozenset({"waiting on customer"})
+Kind = Literal["opened", "customer_wrote", "staff_replied", "priority", "status"]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One thing that happened to an item, as service levels see it. `value` is the
+    priority (opened, priority) or `status` and `state` (opened, status)."""
+
+    at: datetime
+    kind: Kind
+    priority: str | None = None
+    status: str | None = None
+    state: str | None = None
+
+
+@dataclass(frozen=True)
+class Round:
+    """One measured round of a metric: when its clock started, and when it was answered."""
+
+    started: datetime
+    answered: datetime | None = None
+    pauses: tuple[Pause, ...] = ()
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A metric's current round against its target (`target` None: the policy sets none)."""
+
+    metric: str
+    target: Target | None
+    round: Round
+    rounds: tuple[Round, ...] = field(default=())
+
+    def due(self) -> datetime | None:
+        if self.target is None:
+            return None
+        return self.target.due(self.round.started, self.round.pauses)
+
+    def warns(self) -> datetime | None:
+        if self.target is None:
+            return None
+        return self.target.warns(self.round.started, self.round.pauses)
+
+    def state(self, now: datetime) -> SlaState | None:
+        if self.target is None:
+            return None
+        r = self.round
+        return self.target.state(r.started, now, r.answered, r.pauses)
+
+
+def facts_of(events: Iterable[Any]) -> list[Fact]:
+    """An item's events (a ticket's or a task's) as facts, in order; what service levels
+    do not look at is left out. Who wrote a customer-visible message decides whether it
+    is the customer writing (`customer:…`) or staff replying (`user:…`); what the system
+    posts (acknowledgements) is neither."""
+    facts = []
+    for e in events:
+        kind = type(e).__name__
+        if kind in ("Opened", "Planned"):
+            facts.append(Fact(e.timestamp, "opened", e.priority, e.status, e.state))
+        elif kind == "Reprioritised":
+            facts.append(Fact(e.timestamp, "priority", priority=e.priority))
+        elif kind == "StatusChanged":
+            facts.append(Fact(e.timestamp, "status", status=e.status, state=e.state))
+        elif kind == "CustomerReplyPosted":
+            if e.actor.startswith("customer:"):
+                facts.append(Fact(e.timestamp, "customer_wrote"))
+            elif e.actor.startswith("user:"):
+                facts.append(Fact(e.timestamp, "staff_replied"))
+    return facts
+
+
+def measure(policy: dict[str, Any], facts: Sequence[Fact]) -> dict[str, Measurement]:
+    """Each metric's measurement under `policy`, from an item's `facts` (oldest first; the
+    first is its opening)."""
+    if not facts or facts[0].kind != "opened":
+        raise ValueError("an item's facts start with its opening")
+    opened = facts[0]
+    priority = opened.priority or "normal"
+    waiting = _spans(facts, lambda f: (f.status or "").casefold() in WAITING_STATUSES)
+    finished = _spans(facts, lambda f: f.state == State.FINISHED.value)
+    pauses = waiting if policy["pause_while_waiting"] else ()
+    first_answer = None
+    rounds: list[Round] = []
+    asked: datetime | None = None  # a customer message waiting for staff's next reply
+    for fact in facts[1:]:
+        if fact.kind == "priority" and fact.priority:
+            priority = fact.priority
+        elif fact.kind == "staff_replied":
+            if first_answer is None:
+                first_answer = fact.at
+            elif asked is not None:
+                rounds.append(Round(asked, fact.at, _within(pauses, asked)))
+                asked = None
+        elif fact.kind == "customer_wrote" and first_answer is not None and asked is None:
+            asked = fact.at
+        elif fact.kind == "status" and fact.state == State.FINISHED.value:
+            # Finishing an item answers what it was owed (as resolving a ticket does in
+            # the help desks our users come from).
+            if first_answer is None:
+                first_answer = fact.at
+            if asked is not None:
+                rounds.append(Round(asked, fact.at, _within(pauses, asked)))
+                asked = None
+    if asked is not None:
+        rounds.append(Round(asked, None, _within(pauses, asked)))
+    resolved = finished[-1].start if finished and finished[-1].end is None else None
+    # Time finished before a reopening does not count towards resolution.
+    reopened = tuple(p for p in finished if p.end is not None)
+    found = {
+        "first_response": Round(opened.at, first_answer, _within(pauses, opened.at)),
+        "resolution": Round(opened.at, resolved, (*_within(pauses, opened.at), *reopened)),
+    }
+    measured = {
+        metric: Measurement(metric, target_of(policy, priority, metric), r, (r,))
+        for metric, r in found.items()
+    }
+    if rounds:
+        target = target_of(policy, priority, "next_response")
+        measured["next_response"] = Measurement("next_response", target, rounds[-1], tuple(rounds))
+    return measured
+
+
+def _spans(facts: Sequence[Fact], holds: Any) -> tuple[Pause, ...]:
+    """The spans during which the item's status satisfied `holds` (the last may be open)."""
+    spans: list[Pause] = []
+    since: datetime | None = None
+    for fact in facts:
+        if fact.kind not in ("opened", "status"):
+            continue
+        if holds(fact):
+            if since is None:
+                since = fact.at
+        elif since is not None:
+            spans.append(Pause(since, fact.at))
+            since = None
+    if since is not None:
+        spans.append(Pause(since))
+    return tuple(spans)
+
+
+def _within(pauses: Sequence[Pause], since: datetime) -> tuple[Pause, ...]:
+    """The pauses that matter to a clock started at `since` (those not over before it)."""
+    return tuple(p for p in pauses if p.end is None or p.end > since)
