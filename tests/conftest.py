@@ -136,8 +136,14 @@ class Echo:
         self.deliveries: list[Delivery] = []
         self.fail_next = 0
         self._lock = threading.Lock()
+        # Cleared, calls wait at the door (`entered` says who is waiting) until it is set.
+        self.gate = threading.Event()
+        self.gate.set()
+        self.entered: list[str] = []
 
     def handle(self, services: WorkerServices, delivery: Delivery) -> None:
+        self.entered.append(delivery.message_id)
+        self.gate.wait()
         with self._lock:
             if self.fail_next:
                 self.fail_next -= 1

@@ -13,6 +13,8 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
 log = logging.getLogger("ledgerdesk.workers")
+# How long a stopping worker's threads may take to finish the messages they run.
+STOP_TIMEOUT_MS = 10_000
 
 
 class UnsupportedBrokerError(ValueError):
@@ -40,17 +42,45 @@ def open_broker(url: str | None, namespace: str) -> dramatiq.Broker:
     )
 
 
-def return_fetched(broker: dramatiq.Broker, queue: str) -> int:
-    """Put back on `queue` (and on its delay queue) every message this process fetched from
-    Redis and did not finish; how many. Call it once the worker has stopped.
+def stop_worker(worker: dramatiq.Worker, broker: dramatiq.Broker, queue: str) -> None:
+    """Stop `worker`: its threads finish the messages they run (up to `STOP_TIMEOUT_MS`),
+    those it had not started go back to the queue, and so (on Redis) do those its consumer
+    had fetched ahead of its threads.
 
-    dramatiq's Redis consumer fetches ahead of its threads. When a worker stops it requeues
-    what its threads had not started, but not what the consumer still held in its own
-    prefetch cache: those stay claimed by this process until another worker finds it dead
+    dramatiq's Redis consumer fetches ahead of its threads. When a worker stops, dramatiq
+    requeues what reached its work queue, but not what the consumer still held in its own
+    prefetch cache: those stayed claimed by this process until another worker found it dead
     (its heartbeat a minute old, then a maintenance pass that runs on a random command), so
-    a restart could hold a mail back for minutes. What this process holds is in its ack
-    sets; requeueing them is what dramatiq does with the messages it does know about.
-    RabbitMQ needs nothing: a closed channel's unacknowledged messages go back at once."""
+    a restart could hold a mail back for minutes. Once every thread has ended, whatever this
+    process still holds in its ack sets is such a message, and goes back. A thread still
+    running a message after the timeout keeps it (it would otherwise run twice at once):
+    that one comes back after the heartbeat timeout, as from a killed worker. RabbitMQ needs
+    nothing: a closed channel's unacknowledged messages go back at once."""
+    import redis
+
+    try:
+        worker.stop(timeout=STOP_TIMEOUT_MS)
+    except redis.RedisError as away:
+        log.warning("the worker stopped without Redis (%s): what it held comes back later", away)
+        return
+    threads = [*worker.workers, *worker.consumers.values()]
+    running = [t for t in threads if t.is_alive()]
+    if running:
+        log.warning(
+            "%d worker thread(s) still running after %d ms: what this worker held comes back"
+            " after the broker's heartbeat timeout",
+            len(running),
+            STOP_TIMEOUT_MS,
+        )
+        return
+    returned = _return_fetched(broker, queue)
+    if returned:
+        log.info("returned %d fetched but unfinished message(s) to the queue", returned)
+
+
+def _return_fetched(broker: dramatiq.Broker, queue: str) -> int:
+    """Requeue every message this process holds in its Redis ack sets (the queue's and its
+    delay queue's); how many ids were held."""
     import redis
     from dramatiq.brokers.redis import RedisBroker
     from dramatiq.common import dq_name

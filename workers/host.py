@@ -17,7 +17,7 @@ import dramatiq
 from projections.db import ViewDatabase
 from projections.outbox import OutboxProjection
 from workers.actors import ActorSpec, Delivery, WorkerServices, declare_actors, message_for
-from workers.broker import describe, is_durable, return_fetched
+from workers.broker import describe, is_durable, stop_worker
 from workers.receipts import Receipts
 from workers.relay import Relay
 from workers.ticks import TICK_PREFIX, Periodic, Ticker
@@ -109,13 +109,8 @@ class WorkerHost:
         for thread in self._threads:
             thread.join(timeout=10)
         if self.worker is not None:
-            # Finishes running messages and requeues those its threads had not started.
-            self.worker.stop(timeout=10_000)
+            stop_worker(self.worker, self.broker, self.queue)
             self.worker = None
-        # ...but not those dramatiq's Redis consumer still held in its prefetch cache.
-        returned = return_fetched(self.broker, self.queue)
-        if returned:
-            log.info("returned %d fetched but unfinished message(s) to the queue", returned)
         self.broker.close()
         client = getattr(self.broker, "client", None)  # Redis: drop the pooled connections.
         if client is not None:

@@ -21,6 +21,7 @@ from dramatiq.common import dq_name, xq_name
 from eventsourcing.application import AggregateNotFoundError
 
 import commands.tasks
+import workers.broker
 import workers.recurrence
 from commands.models import OpenTask, RecurrenceRule
 from domain.item_numbers import item_id
@@ -263,19 +264,34 @@ def _tick_count(c: bootstrap.Container) -> int:
 def test_a_stopping_worker_returns_what_it_fetched_and_did_not_run(
     echo: Echo, on_redis: Settings
 ) -> None:
-    """dramatiq's Redis consumer fetches ahead of its threads. A message it had fetched but
-    not handed to a thread when the worker stopped stayed claimed by the stopped process
+    """dramatiq's Redis consumer fetches ahead of its threads. When the worker stopped while
+    its consumer still held fetched messages, they stayed claimed by the stopped process
     until another worker found it dead (a minute and more): a restart held mail back."""
     bootstrap.migrate(on_redis)
-    delivery = Delivery("fetched:1:test.echo", Echo.purpose, {"ticket_id": "t"})
+    deliveries = [
+        Delivery(f"fetched:{n}:test.echo", Echo.purpose, {"ticket_id": "t"}) for n in range(5)
+    ]
     stopping = bootstrap.build(on_redis)
+    host = stopping.workers
+    fetch = host.broker.do_fetch  # type: ignore[attr-defined]
+
+    def fetch_then_stop(queue_name: str, prefetch: int) -> list[bytes]:
+        """The race, every time: the consumer is told to stop just after a fetch of several
+        messages, so it hands one over and keeps the rest in its cache."""
+        fetched: list[bytes] = fetch(queue_name, prefetch)
+        if len(fetched) > 1 and host.worker is not None:
+            host.worker.consumers[queue_name].running = False
+        return fetched
+
+    host.broker.do_fetch = fetch_then_stop  # type: ignore[attr-defined]
     try:
-        stopping.workers.send(delivery)
-        # Fetch it as the consumer does ahead of its threads: it is now this process's.
-        (fetched,) = stopping.workers.broker.do_fetch(stopping.workers.queue, 1)  # type: ignore[attr-defined]
-        assert delivery.message_id in fetched.decode()
+        for delivery in deliveries:
+            host.send(delivery)
+        stopping.work()
+        wait_until(lambda: len(echo.ids()) >= 1, what="the message handed over")
     finally:
         stopping.close()
+    assert len(echo.ids()) < len(deliveries)  # The rest were held when it stopped.
     client = redis.Redis.from_url(REDIS_URL)
     try:
         assert list(client.scan_iter(f"{on_redis.broker_namespace}:__acks__.*")) == []
@@ -285,6 +301,36 @@ def test_a_stopping_worker_returns_what_it_fetched_and_did_not_run(
     restarted = bootstrap.build(on_redis)
     try:
         restarted.work()
-        wait_until(lambda: echo.ids() == [delivery.message_id], what="the returned message")
+        expected = sorted(d.message_id for d in deliveries)
+        wait_until(lambda: sorted(set(echo.ids())) == expected, what="the returned messages")
     finally:
         restarted.close()
+    assert sorted(echo.ids()) == expected  # Each ran once (the receipts skip a repeat).
+
+
+def test_a_message_still_running_when_the_worker_stops_stays_with_it(
+    echo: Echo, on_redis: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A thread still running a message after the stop's timeout keeps it: handing it to
+    another worker would run it twice at once (it comes back after the heartbeat timeout,
+    as from a killed worker)."""
+    monkeypatch.setattr(workers.broker, "STOP_TIMEOUT_MS", 300)
+    bootstrap.migrate(on_redis)
+    delivery = Delivery("slow:1:test.echo", Echo.purpose, {"ticket_id": "t"})
+    echo.gate.clear()
+    stopping = bootstrap.build(on_redis)
+    try:
+        stopping.workers.send(delivery)
+        stopping.work()
+        wait_until(lambda: echo.entered == [delivery.message_id], what="the slow message")
+        stopping.close()  # Gives up waiting after 300 ms: the message is still running.
+        client = redis.Redis.from_url(REDIS_URL)
+        try:
+            queue = f"{on_redis.broker_namespace}:{on_redis.broker_namespace}"
+            assert client.llen(queue) == 0
+            held = list(client.scan_iter(f"{on_redis.broker_namespace}:__acks__.*"))
+            assert [client.smembers(key) for key in held] != []
+        finally:
+            client.close()
+    finally:
+        echo.gate.set()
