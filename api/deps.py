@@ -37,7 +37,8 @@ from commands.models import Context
 from commands.portal import SESSION_PREFIX, PortalService
 from commands.projects import ProjectService
 from commands.service import CommandService
-from commands.sla import SlaPolicyService
+from commands.sla.items import ItemSlaService
+from commands.sla.policies import SlaPolicyService
 from commands.teams import TeamService
 from commands.timesheets import TimesheetService
 from commands.users import Caller
@@ -74,6 +75,7 @@ class Services:
     intake: IntakeCatalogue
     submissions: SubmissionService
     sla: SlaPolicyService
+    sla_items: ItemSlaService
     max_attachment_bytes: int
     max_mail_bytes: int
     max_json_bytes: int

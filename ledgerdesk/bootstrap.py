@@ -37,7 +37,8 @@ from commands.portal_sign_in import PortalSignIn
 from commands.projects import ProjectService
 from commands.recurrence import RecurrenceService
 from commands.service import CommandService
-from commands.sla import SlaPolicyService
+from commands.sla.items import ItemSlaService
+from commands.sla.policies import SlaPolicyService
 from commands.teams import TeamService
 from commands.timesheets import TimesheetService
 from ledgerdesk.rebuilds import in_parallel
@@ -114,6 +115,7 @@ class Container:
             intake=IntakeCatalogue(self.app),
             submissions=SubmissionService(self.app, self.mail.secret, self.mail_out),
             sla=SlaPolicyService(self.app),
+            sla_items=ItemSlaService(self.app),
             max_attachment_bytes=self.settings.max_attachment_bytes,
             max_mail_bytes=self.settings.max_mail_bytes,
             max_json_bytes=self.settings.max_json_bytes,
@@ -246,6 +248,7 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
         RecurrenceService(app),
         mail_out,
         mail,
+        ItemSlaService(app),
     )
     workers = WorkerHost(
         open_broker(settings.broker_url, settings.broker_namespace),

@@ -22,6 +22,7 @@ from projections.base import Positioned, Projection, Tables, dumps
 from projections.db import Tx
 from projections.mail.policies import MAIL_POLICIES
 from projections.policy import Policy, Send
+from projections.sla.policies import SLA_POLICIES
 
 # Beside the generations, so that rebuilds keep them: where each policy starts, and which
 # messages the relay has sent.
@@ -43,6 +44,7 @@ def create_due_now(event: Any) -> list[Send]:
 POLICIES: tuple[Policy, ...] = (
     Policy("recurrence.schedule", frozenset({"ledgerdesk:Task.RecurrenceSet"}), create_due_now),
     *MAIL_POLICIES,
+    *SLA_POLICIES,
 )
 
 

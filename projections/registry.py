@@ -16,6 +16,7 @@ from projections.outbox import OutboxProjection
 from projections.portal import PortalProjection
 from projections.portal_projects import PortalProjectsProjection
 from projections.recurrence import RecurringSeriesProjection
+from projections.sla.view import SlaProjection
 from projections.status_board import StatusBoardProjection
 from projections.teams import TeamDirectoryProjection
 from projections.ticket_detail import TicketDetailProjection
@@ -45,4 +46,5 @@ def all_projections() -> list[Projection]:
         MailQuarantineProjection(),
         MailboxProjection(),
         KnowledgeBaseProjection(),
+        SlaProjection(),
     ]

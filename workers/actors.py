@@ -22,6 +22,7 @@ from commands.mail.service import MailService
 from commands.projects import ProjectService
 from commands.recurrence import RecurrenceService
 from commands.service import CommandService
+from commands.sla.items import ItemSlaService
 from commands.teams import TeamService
 from projections.db import ViewDatabase
 from workers.receipts import Receipts
@@ -54,6 +55,8 @@ class WorkerServices:
     mail_out: MailOutService
     # Receives mail fetched by IMAP (None only in tests that build a host without it).
     mail: MailService | None = None
+    # Keeps items' SLAs (None only in tests that build a host without it).
+    sla: ItemSlaService | None = None
 
 
 Handler = Callable[[WorkerServices, Delivery], None]

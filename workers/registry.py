@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workers import recurrence
+from workers import recurrence, sla
 from workers.actors import ActorSpec
 from workers.mail import imap, outgoing
 from workers.ticks import Periodic
@@ -14,9 +14,18 @@ ACTORS: tuple[ActorSpec, ...] = (
     *outgoing.ACTORS,
     # A tick's poll is not retried: the next tick polls again.
     ActorSpec("mail.imap_poll", imap.poll_mailboxes, max_retries=0),
+    ActorSpec("sla.apply_default", sla.apply_default),
+    ActorSpec("sla.evaluate", sla.evaluate),
+    ActorSpec("sla.follow_policy", sla.follow_policy),
+    # Not retried: the next tick looks again.
+    ActorSpec("sla.tick", sla.tick, max_retries=0),
 )
 # Sent on every tick to an actor above.
-PERIODIC: tuple[Periodic, ...] = (Periodic("recurrence.tick"), Periodic("mail.imap_poll"))
+PERIODIC: tuple[Periodic, ...] = (
+    Periodic("recurrence.tick"),
+    Periodic("mail.imap_poll"),
+    Periodic("sla.tick"),
+)
 
 
 def all_actors() -> list[ActorSpec]:

@@ -13,9 +13,14 @@ from api.deps import AdminCaller, Ctx, CurrentCaller, ServicesDep, written
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import Body
 from api.tags import Tag
+from domain.errors import InvalidValueError
+from domain.item_numbers import MAX_ITEM_NUMBER
 
 router = APIRouter(prefix="/api/v1", tags=[Tag.WORKFLOW])
 PolicyId = Annotated[UUID, Path(description="The policy's id.")]
+Number = Annotated[
+    int, Path(ge=1, le=MAX_ITEM_NUMBER, description="The item's number.", examples=[1042])
+]
 Minutes = Annotated[int | None, Field(ge=1, le=366 * 24 * 60)]
 Span = Annotated[list[str], Field(min_length=2, max_length=2, examples=[["09:00", "17:00"]])]
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -48,24 +53,36 @@ class BusinessHoursIn(Body):
 class SlaPolicyCreate(Body):
     name: str = Field(min_length=1, max_length=100, examples=["Standard support"])
     targets: TargetGrid | None = Field(
-        default=None, description="Minutes per priority and metric; unset or null: no target."
+        default=None,
+        description="Minutes per priority and metric; a cell left out or null: no target (on"
+        " PATCH: only the cells given change; a priority given as null clears its row). The"
+        " grid itself is not null.",
     )
     business_hours: BusinessHoursIn | None = Field(
-        default=None, description="When the clock runs; null: around the clock (UTC)."
+        default=None,
+        description="When the clock runs; null: around the clock (UTC). Given whole (on"
+        " PATCH too: holidays left out are gone).",
     )
     pause_while_waiting: bool | None = Field(
-        default=None, description="The clock stops while an item waits on its customer."
+        default=None,
+        description="The clock stops while an item waits on its customer (not null).",
     )
     warn_at: float | None = Field(
-        default=None, gt=0, lt=1, description="The share of a target after which it warns."
+        default=None,
+        gt=0,
+        lt=1,
+        description="The share of a target after which it warns (not null).",
     )
     default: bool | None = Field(
-        default=None, description="New items get this policy (only one policy is the default)."
+        default=None,
+        description="New items get this policy (only one policy is the default; not null).",
     )
 
 
 class SlaPolicyPatch(SlaPolicyCreate):
-    name: str | None = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
+    name: str | None = Field(  # type: ignore[assignment]
+        default=None, min_length=1, max_length=100, description="Not null."
+    )
 
 
 class BusinessHoursOut(BaseModel):
@@ -90,11 +107,13 @@ class SlaPolicyList(BaseModel):
 
 
 def _given(body: SlaPolicyCreate) -> dict[str, Any]:
-    """What the body sets: a cell of the grid given as null clears that target."""
+    """What the body sets. Null clears a target (a cell, or a priority's whole row) and
+    makes `business_hours` around the clock; anything else may not be null."""
     given = body.model_dump(exclude_unset=True)
-    if isinstance(given.get("targets"), dict):
-        given["targets"] = {p: m for p, m in given["targets"].items() if m is not None}
-    return {k: v for k, v in given.items() if v is not None or k == "business_hours"}
+    for key in ("name", "targets", "pause_while_waiting", "warn_at", "default"):
+        if key in given and given[key] is None:
+            raise InvalidValueError(key, f"{key} may not be null")
+    return given
 
 
 @router.get(
@@ -171,3 +190,65 @@ def retire_sla_policy(
     response = Response(status_code=204)
     written(response, svc.sla.retire(str(policy_id), ctx))
     return response
+
+
+# --- an item's SLA ---------------------------------------------------------------------------
+
+
+class MetricOut(BaseModel):
+    started_at: str = Field(description="When this round's clock started.")
+    due_at: str | None = Field(description="When it falls due (null while paused).")
+    warn_at: str | None
+    answered_at: str | None
+    paused: bool = Field(description="Waiting on the customer: no due time until it ends.")
+    state: Literal["on_track", "warning", "breached", "met"]
+
+
+class PolicyRef(BaseModel):
+    id: UUID
+    name: str
+
+
+class ItemSlaOut(BaseModel):
+    policy: PolicyRef | None = Field(description="The policy the item is held to, if any.")
+    state: Literal["on_track", "warning", "breached", "met"] | None = Field(
+        description="The worst state of its targets."
+    )
+    next_due: str | None = Field(description="The next warning or due time.")
+    metrics: dict[Literal["first_response", "next_response", "resolution"], MetricOut]
+
+
+class ItemSlaPut(Body):
+    policy_id: UUID | None = Field(description="The policy to hold the item to; null: none.")
+
+
+@router.get(
+    "/items/{number}/sla",
+    summary="Read an item's SLA",
+    responses={200: {"model": ItemSlaOut}, **documented(401, 403, 404, 422)},
+)
+def read_item_sla(
+    number: Number, svc: ServicesDep, caller: CurrentCaller, ctx: Ctx, response: Response
+) -> OrjsonResponse:
+    """The policy the item is held to and where each of its targets stood when it last
+    changed (as recorded: a warning or a breach is recorded by the worker's tick)."""
+    return reply(response, svc.sla_items.of(number, ctx))
+
+
+@router.put(
+    "/items/{number}/sla",
+    summary="Hold an item to an SLA policy",
+    responses={200: {"model": ItemSlaOut}, **documented(401, 403, 404, 409, 422)},
+)
+def apply_item_sla(
+    number: Number,
+    body: ItemSlaPut,
+    svc: ServicesDep,
+    caller: CurrentCaller,
+    ctx: Ctx,
+    response: Response,
+) -> OrjsonResponse:
+    """Hold the item to a policy as it is now (its targets measured from the item's whole
+    history), or to none. A retired policy is refused (422)."""
+    written(response, svc.sla_items.apply(number, body.policy_id, ctx))
+    return reply(response, svc.sla_items.of(number, ctx))

@@ -16,19 +16,34 @@ pause, and a pause with no end stops it until the pause is given one.
 
 from __future__ import annotations
 
+import functools
+import math
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from domain.errors import InvalidValueError
 
+CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# How far ahead the arithmetic looks for business time (ten years of days) before it gives
+# up: a target longer than its calendar's openings allow in that time is refused.
+HORIZON_DAYS = 3660
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MIDNIGHT = time(0, 0)
 # "24:00": an opening that runs to the end of its day.
 END_OF_DAY = "24:00"
+
+
+class BeyondHorizonError(ValueError):
+    """Raised when business time would run out further ahead than the arithmetic looks."""
+
+    def __init__(self, zone: str, since: datetime) -> None:
+        super().__init__(f"no end within {HORIZON_DAYS} days of {since} in {zone}")
 
 
 @dataclass(frozen=True)
@@ -42,17 +57,37 @@ class Opening:
 
     def on(self, day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
         """This opening on `day` (a `weekday` day), as UTC instants."""
-        start = datetime.combine(day, self.start, tzinfo=zone)
         end = (
-            datetime.combine(day + timedelta(days=1), MIDNIGHT, tzinfo=zone)
+            datetime.combine(day + timedelta(days=1), MIDNIGHT)
             if self.end is None
-            else datetime.combine(day, self.end, tzinfo=zone)
+            else datetime.combine(day, self.end)
         )
-        return start.astimezone(UTC), end.astimezone(UTC)
+        return instant(datetime.combine(day, self.start), zone), instant(end, zone)
 
     def minutes(self) -> tuple[int, int]:
         end = 24 * 60 if self.end is None else self.end.hour * 60 + self.end.minute
         return self.start.hour * 60 + self.start.minute, end
+
+
+def instant(wall: datetime, zone: ZoneInfo) -> datetime:
+    """The UTC instant of wall-clock time `wall` (naive) in `zone`: its first occurrence if
+    the clocks show it twice; if they skip it, the moment they change (so a later wall time
+    is never an earlier instant, and only times that never exist are dropped)."""
+    at = wall.replace(tzinfo=zone)
+    found = at.astimezone(UTC)
+    if found.astimezone(zone).replace(tzinfo=None) == wall:
+        return found
+    # Skipped: between the instants the offsets before and after the change give, the
+    # first whole second whose wall time is not earlier (changes fall on whole seconds).
+    low, high = sorted((at.replace(fold=1).timestamp(), at.timestamp()))
+    lo, hi = math.floor(low), math.ceil(high)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if datetime.fromtimestamp(mid, zone).replace(tzinfo=None) >= wall:
+            hi = mid
+        else:
+            lo = mid
+    return datetime.fromtimestamp(hi, UTC)
 
 
 @dataclass(frozen=True)
@@ -62,6 +97,11 @@ class Pause:
     start: datetime
     end: datetime | None = None
 
+    def __post_init__(self) -> None:
+        _utc(self.start)
+        if self.end is not None and _utc(self.end) < _utc(self.start):
+            raise ValueError("a pause cannot end before it starts")
+
 
 @dataclass(frozen=True)
 class BusinessHours:
@@ -70,6 +110,10 @@ class BusinessHours:
     zone: str
     openings: tuple[Opening, ...]
     holidays: frozenset[date] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not self.openings:
+            raise ValueError("business hours need at least one opening")
 
     @classmethod
     def always(cls, zone: str = "UTC") -> BusinessHours:
@@ -96,6 +140,10 @@ class BusinessHours:
             raise InvalidValueError("weekly", "business hours need at least one opening")
         return cls(zone, tuple(openings), frozenset(_holidays(data.get("holidays", []))))
 
+    def weekly_minutes(self) -> int:
+        """How many minutes of wall-clock time it is open in a week."""
+        return sum(end - start for start, end in (o.minutes() for o in self.openings))
+
     def to_data(self) -> dict[str, Any]:
         """What `parse` reads back (for events and answers)."""
         weekly: dict[str, list[list[str]]] = {}
@@ -111,19 +159,24 @@ class BusinessHours:
 
     # --- arithmetic ------------------------------------------------------------------
 
-    def intervals(self, since: datetime) -> Iterator[tuple[datetime, datetime]]:
+    def intervals(
+        self, since: datetime, *, horizon: bool = True
+    ) -> Iterator[tuple[datetime, datetime]]:
         """The open intervals from `since` on, in order, the first clipped to `since`;
-        endless (callers stop)."""
+        endless (callers stop), or (`horizon`) BeyondHorizonError after ten years."""
         zone = _zone(self.zone)
         by_day: dict[int, list[Opening]] = {}
         for opening in sorted(self.openings, key=lambda o: o.start):
             by_day.setdefault(opening.weekday, []).append(opening)
-        # Each interval starts where the last one ended, at the earliest: on a day the
-        # clocks skip an hour, two openings can name the same instants.
+        # Wall times map to instants in order (`instant`), so intervals come in order; one
+        # that starts where another ended (a night shift through midnight) stays apart.
         reached = _utc(since)
         # The day before, for an opening of the previous local day that runs past `since`.
         day = reached.astimezone(zone).date() - timedelta(days=1)
+        last = day + timedelta(days=HORIZON_DAYS)
         while True:
+            if horizon and day > last:
+                raise BeyondHorizonError(self.zone, since)
             if day not in self.holidays:
                 for opening in by_day.get(day.weekday(), ()):
                     start, end = opening.on(day, zone)
@@ -133,12 +186,14 @@ class BusinessHours:
                         reached = end
             day += timedelta(days=1)
 
-    def add(self, start: datetime, seconds: float, pauses: Sequence[Pause] = ()) -> datetime | None:
-        """The instant `seconds` of business time after `start`, not counting `pauses`;
-        None while a pause with no end stops the clock before then."""
-        if seconds < 0:
+    def add(
+        self, start: datetime, span: float | timedelta, pauses: Sequence[Pause] = ()
+    ) -> datetime | None:
+        """The instant `span` (seconds, or a timedelta) of business time after `start`, not
+        counting `pauses`; None while a pause with no end stops the clock before then."""
+        left = span if isinstance(span, timedelta) else timedelta(seconds=span)
+        if left < timedelta():
             raise ValueError("a negative span of business time")
-        left = timedelta(seconds=seconds)
         for free_start, free_end in _without(self.intervals(start), pauses):
             if free_end is None:
                 return None
@@ -151,11 +206,15 @@ class BusinessHours:
     def between(self, start: datetime, end: datetime, pauses: Sequence[Pause] = ()) -> float:
         """The seconds of business time from `start` to `end` (0 if `end` is not later),
         not counting `pauses`."""
+        return self.elapsed(start, end, pauses).total_seconds()
+
+    def elapsed(self, start: datetime, end: datetime, pauses: Sequence[Pause] = ()) -> timedelta:
+        """The business time from `start` to `end`, exact to the microsecond."""
         end = _utc(end)
         total = timedelta()
         if end <= _utc(start):
-            return 0.0
-        for free_start, free_end in _without(self.intervals(start), pauses):
+            return total
+        for free_start, free_end in _without(self.intervals(start, horizon=False), pauses):
             if free_start >= end:
                 break
             if free_end is None:
@@ -163,7 +222,7 @@ class BusinessHours:
             total += min(free_end, end) - free_start
             if free_end >= end:
                 break
-        return total.total_seconds()
+        return total
 
 
 def _without(
@@ -195,10 +254,25 @@ def _without(
 
 
 def _zone(name: str) -> ZoneInfo:
+    if name not in _zone_names():
+        raise InvalidValueError("time_zone", f"unknown time zone {name!r}")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError):  # pragma: no cover - listed, yet unreadable
         raise InvalidValueError("time_zone", f"unknown time zone {name!r}") from None
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    """The IANA zones (and UTC), without the files that are not zones of a place: the
+    host's own `localtime`, `Factory`, `posixrules`, and the `posix/` and `right/` copies."""
+    names = {"UTC"} | available_timezones()
+    return frozenset(
+        n
+        for n in names
+        if n not in ("localtime", "Factory", "posixrules")
+        and not n.startswith(("posix/", "right/"))
+    )
 
 
 def _utc(moment: datetime) -> datetime:
@@ -231,13 +305,9 @@ def _day(name: str, spans: Any) -> list[Opening]:
 
 
 def _clock(field: str, value: Any) -> time:
-    try:
-        parsed = time.fromisoformat(value) if isinstance(value, str) and len(value) == 5 else None
-    except ValueError:
-        parsed = None
-    if parsed is None:
+    if not (isinstance(value, str) and CLOCK.fullmatch(value)):
         raise InvalidValueError(field, f"{value!r} is not a time of day HH:MM")
-    return parsed
+    return time(int(value[:2]), int(value[3:]))
 
 
 def _holidays(values: Any) -> list[date]:
@@ -246,7 +316,9 @@ def _holidays(values: Any) -> list[date]:
     days = []
     for value in values:
         try:
+            if not (isinstance(value, str) and DAY.fullmatch(value)):
+                raise ValueError(value)
             days.append(date.fromisoformat(value))
-        except (TypeError, ValueError):
+        except ValueError:
             raise InvalidValueError("holidays", f"{value!r} is not a date YYYY-MM-DD") from None
     return days

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.errors import InvalidValueError
-from domain.sla.business_hours import BusinessHours, Pause
+from domain.sla.business_hours import BeyondHorizonError, BusinessHours, Pause
 
 
 class SlaState(StrEnum):
@@ -38,13 +38,32 @@ class Target:
         if not 0 < self.warn_share < 1:
             raise InvalidValueError("warn_share", "the warning share must be between 0 and 1")
 
+    @property
+    def span(self) -> timedelta:
+        return timedelta(seconds=self.seconds)
+
+    @property
+    def warn_after(self) -> timedelta:
+        """The business time after which it warns, to the microsecond (as `warns` and
+        `state` both count it)."""
+        return timedelta(seconds=self.seconds * self.warn_share)
+
     def due(self, started: datetime, pauses: Sequence[Pause] = ()) -> datetime | None:
-        """When the target falls due; None while an open pause stops the clock first."""
-        return self.hours.add(started, self.seconds, pauses)
+        """When the target falls due; None while an open pause stops the clock first (or
+        when it would fall due more than ten years on)."""
+        return self._after(started, self.span, pauses)
 
     def warns(self, started: datetime, pauses: Sequence[Pause] = ()) -> datetime | None:
-        """When the warning is due; None while an open pause stops the clock first."""
-        return self.hours.add(started, self.seconds * self.warn_share, pauses)
+        """When the warning is due; None as for `due`."""
+        return self._after(started, self.warn_after, pauses)
+
+    def _after(
+        self, started: datetime, span: timedelta, pauses: Sequence[Pause]
+    ) -> datetime | None:
+        try:
+            return self.hours.add(started, span, pauses)
+        except BeyondHorizonError:
+            return None
 
     def state(
         self,
@@ -55,11 +74,11 @@ class Target:
     ) -> SlaState:
         """Where the target stands at `now` (or, once `answered`, for good)."""
         until = answered if answered is not None else now
-        used = self.hours.between(started, until, pauses)
+        used = self.hours.elapsed(started, until, pauses)
         if answered is not None:
-            return SlaState.MET if used <= self.seconds else SlaState.BREACHED
-        if used >= self.seconds:
+            return SlaState.MET if used <= self.span else SlaState.BREACHED
+        if used >= self.span:
             return SlaState.BREACHED
-        if used >= self.seconds * self.warn_share:
+        if used >= self.warn_after:
             return SlaState.WARNING
         return SlaState.ON_TRACK

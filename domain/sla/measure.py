@@ -5,20 +5,23 @@ message the customer sees and who wrote it, its priority, its status and state),
 policy give one `Measurement` per metric:
 
 - **first response**: from the opening to the first reply staff post to the customer;
-- **next response**: from a customer's message that came after staff had replied, to
-  staff's next reply (each such round is measured; the last one is the current one);
-  finishing the item answers a response still owed;
+- **next response**: from a customer's message that came after staff had replied, while
+  the item was not finished, to staff's next reply (each such round is measured; the last
+  one is the current one); finishing the item answers a response still owed;
 - **resolution**: from the opening to reaching a finished state; time spent finished
   before a reopening does not count.
 
-Targets follow the item's current priority. With `pause_while_waiting`, the clocks stop
-while the item is in a waiting status (`WAITING_STATUSES`). Everything is recomputed from
-the history, so a changed policy or a corrected history gives exact answers for any past.
+A target still running follows the item's current priority; an answered one is judged by
+the priority when it was answered. With `pause_while_waiting`, the clocks stop while the
+item waits on its customer: from entering a waiting status (`WAITING_STATUSES`) to leaving
+it or to the customer's next message. A ticket converted to a task is measured up to its
+conversion; what it still owed then is no longer measured. Everything is recomputed from
+the history, so a changed policy gives exact answers for any past.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -30,7 +33,7 @@ from domain.values import State
 
 # The statuses in which an item waits on its customer (by name, case-insensitive).
 WAITING_STATUSES = frozenset({"waiting on customer"})
-Kind = Literal["opened", "customer_wrote", "staff_replied", "priority", "status"]
+Kind = Literal["opened", "customer_wrote", "staff_replied", "priority", "status", "converted"]
 
 
 @dataclass(frozen=True)
@@ -84,21 +87,25 @@ def facts_of(events: Iterable[Any]) -> list[Fact]:
     """An item's events (a ticket's or a task's) as facts, in order; what service levels
     do not look at is left out. Who wrote a customer-visible message decides whether it
     is the customer writing (`customer:…`) or staff replying (`user:…`); what the system
-    posts (acknowledgements) is neither."""
-    facts = []
+    posts (acknowledgements) is neither. Times never go back: events written by hosts
+    whose clocks differ keep their order."""
+    facts: list[Fact] = []
     for e in events:
         kind = type(e).__name__
+        at = max(e.timestamp, facts[-1].at) if facts else e.timestamp
         if kind in ("Opened", "Planned"):
-            facts.append(Fact(e.timestamp, "opened", e.priority, e.status, e.state))
+            facts.append(Fact(at, "opened", e.priority, e.status, e.state))
         elif kind == "Reprioritised":
-            facts.append(Fact(e.timestamp, "priority", priority=e.priority))
+            facts.append(Fact(at, "priority", priority=e.priority))
         elif kind == "StatusChanged":
-            facts.append(Fact(e.timestamp, "status", status=e.status, state=e.state))
+            facts.append(Fact(at, "status", status=e.status, state=e.state))
+        elif kind == "ConvertedToTask":
+            facts.append(Fact(at, "converted"))
         elif kind == "CustomerReplyPosted":
             if e.actor.startswith("customer:"):
-                facts.append(Fact(e.timestamp, "customer_wrote"))
+                facts.append(Fact(at, "customer_wrote"))
             elif e.actor.startswith("user:"):
-                facts.append(Fact(e.timestamp, "staff_replied"))
+                facts.append(Fact(at, "staff_replied"))
     return facts
 
 
@@ -108,49 +115,87 @@ def measure(policy: dict[str, Any], facts: Sequence[Fact]) -> dict[str, Measurem
     if not facts or facts[0].kind != "opened":
         raise ValueError("an item's facts start with its opening")
     opened = facts[0]
-    priority = opened.priority or "normal"
-    waiting = _spans(facts, lambda f: (f.status or "").casefold() in WAITING_STATUSES)
+    converted = next((i for i, f in enumerate(facts) if f.kind == "converted"), None)
+    if converted is not None:
+        facts = facts[:converted]  # Nothing after its conversion is the ticket's.
+    priorities = _priorities(facts)
+    waiting = _waiting(facts) if policy["pause_while_waiting"] else ()
     finished = _spans(facts, lambda f: f.state == State.FINISHED.value)
-    pauses = waiting if policy["pause_while_waiting"] else ()
     first_answer = None
     rounds: list[Round] = []
     asked: datetime | None = None  # a customer message waiting for staff's next reply
+    done = opened.state == State.FINISHED.value
     for fact in facts[1:]:
-        if fact.kind == "priority" and fact.priority:
-            priority = fact.priority
-        elif fact.kind == "staff_replied":
+        if fact.kind == "status":
+            done = fact.state == State.FINISHED.value
+        if fact.kind == "staff_replied":
             if first_answer is None:
                 first_answer = fact.at
             elif asked is not None:
-                rounds.append(Round(asked, fact.at, _within(pauses, asked)))
+                rounds.append(Round(asked, fact.at, _within(waiting, asked)))
                 asked = None
         elif fact.kind == "customer_wrote" and first_answer is not None and asked is None:
-            asked = fact.at
-        elif fact.kind == "status" and fact.state == State.FINISHED.value:
+            if not done:  # A word of thanks on a resolved item asks for nothing.
+                asked = fact.at
+        elif fact.kind == "status" and done:
             # Finishing an item answers what it was owed (as resolving a ticket does in
             # the help desks our users come from).
             if first_answer is None:
                 first_answer = fact.at
             if asked is not None:
-                rounds.append(Round(asked, fact.at, _within(pauses, asked)))
+                rounds.append(Round(asked, fact.at, _within(waiting, asked)))
                 asked = None
     if asked is not None:
-        rounds.append(Round(asked, None, _within(pauses, asked)))
+        rounds.append(Round(asked, None, _within(waiting, asked)))
     resolved = finished[-1].start if finished and finished[-1].end is None else None
     # Time finished before a reopening does not count towards resolution.
     reopened = tuple(p for p in finished if p.end is not None)
     found = {
-        "first_response": Round(opened.at, first_answer, _within(pauses, opened.at)),
-        "resolution": Round(opened.at, resolved, (*_within(pauses, opened.at), *reopened)),
+        "first_response": (Round(opened.at, first_answer, _within(waiting, opened.at)),),
+        "resolution": (Round(opened.at, resolved, (*_within(waiting, opened.at), *reopened)),),
+        "next_response": tuple(rounds),
     }
-    measured = {
-        metric: Measurement(metric, target_of(policy, priority, metric), r, (r,))
-        for metric, r in found.items()
-    }
-    if rounds:
-        target = target_of(policy, priority, "next_response")
-        measured["next_response"] = Measurement("next_response", target, rounds[-1], tuple(rounds))
+    measured = {}
+    for metric, held in found.items():
+        if not held or (converted is not None and held[-1].answered is None):
+            continue  # No round yet; or owed still when the ticket became a task.
+        current = held[-1]
+        # An answered round is judged by the priority then; one still running, by today's.
+        priority = priorities(current.answered)
+        measured[metric] = Measurement(metric, target_of(policy, priority, metric), current, held)
     return measured
+
+
+def _priorities(facts: Sequence[Fact]) -> Callable[[datetime | None], str]:
+    """The item's priority at a moment (None: now)."""
+    changes = [(f.at, f.priority) for f in facts if f.kind in ("opened", "priority") and f.priority]
+
+    def at(moment: datetime | None) -> str:
+        found = [p for when, p in changes if moment is None or when <= moment]
+        return found[-1] if found else "normal"
+
+    return at
+
+
+def _waiting(facts: Sequence[Fact]) -> tuple[Pause, ...]:
+    """The spans the item waited on its customer: from entering a waiting status to leaving
+    it, or to the customer's next message (their answer is what it waited for)."""
+    spans: list[Pause] = []
+    since: datetime | None = None
+    for fact in facts:
+        if fact.kind in ("opened", "status"):
+            waits = (fact.status or "").casefold() in WAITING_STATUSES
+            if waits and since is None:
+                since = fact.at
+            elif not waits and since is not None:
+                spans.append(Pause(since, fact.at))
+                since = None
+        elif fact.kind == "customer_wrote" and since is not None:
+            spans.append(Pause(since, fact.at))
+            since = None
+    if since is not None:
+        spans.append(Pause(since))
+    return tuple(spans)
 
 
 def _spans(facts: Sequence[Fact], holds: Any) -> tuple[Pause, ...]:

@@ -2,8 +2,8 @@
 response and its resolution, in the policy's business hours.
 
 Admins keep a few dozen at most, so they live in one aggregate, read from the write model.
-A policy is recorded whole each time it changes, so an event always says what a policy
-was when it was in force; a retired policy stays (items that had it keep meaning it).
+A policy is recorded whole each time it changes (which one is the default follows from
+the order of those events); a retired policy stays (items that had it keep meaning it).
 """
 
 from __future__ import annotations
@@ -62,7 +62,11 @@ def checked_policy(given: dict[str, Any], base: dict[str, Any]) -> dict[str, Any
         _merge_targets(policy["targets"], given["targets"])
     if "business_hours" in given:
         hours = given["business_hours"]
-        policy["business_hours"] = None if hours is None else BusinessHours.parse(hours).to_data()
+        try:
+            parsed = None if hours is None else BusinessHours.parse(hours).to_data()
+        except InvalidValueError as bad:
+            raise InvalidValueError(f"business_hours.{bad.field}", str(bad)) from None
+        policy["business_hours"] = parsed
     if "pause_while_waiting" in given:
         if not isinstance(given["pause_while_waiting"], bool):
             raise InvalidValueError("pause_while_waiting", "true or false")
@@ -78,7 +82,24 @@ def checked_policy(given: dict[str, Any], base: dict[str, Any]) -> dict[str, Any
         policy["default"] = given["default"]
     if not policy["name"]:
         raise InvalidValueError("name", "a policy needs a name")
+    _check_reachable(policy)
     return policy
+
+
+def _check_reachable(policy: dict[str, Any]) -> None:
+    """No target longer than five years of the policy's business hours (due times are
+    looked for ten years ahead, holidays included)."""
+    hours = policy["business_hours"]
+    if hours is None:
+        return
+    most = BusinessHours.parse(hours).weekly_minutes() * 52 * 5
+    for priority, metrics in policy["targets"].items():
+        for metric, minutes in metrics.items():
+            if minutes is not None and minutes > most:
+                raise InvalidValueError(
+                    f"targets.{priority}.{metric}",
+                    f"{minutes} minutes is more than five years of these business hours",
+                )
 
 
 def _merge_targets(targets: dict[str, dict[str, int | None]], given: Any) -> None:
@@ -89,6 +110,9 @@ def _merge_targets(targets: dict[str, dict[str, int | None]], given: Any) -> Non
         if priority not in PRIORITIES:
             known = ", ".join(PRIORITIES)
             raise InvalidValueError(f"targets.{priority}", f"not a priority: {known}")
+        if metrics is None:  # The whole row cleared.
+            targets[priority] = dict.fromkeys(METRICS)
+            continue
         if not isinstance(metrics, dict):
             raise InvalidValueError(f"targets.{priority}", "minutes per metric")
         for metric, minutes in metrics.items():

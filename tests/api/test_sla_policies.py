@@ -69,9 +69,11 @@ def test_admins_define_change_and_retire_policies(
     assert client.delete(f"/api/v1/sla-policies/{vip['id']}").status_code == 204
     retired = client.get(f"/api/v1/sla-policies/{vip['id']}").json()
     assert (retired["retired"], retired["default"]) == (True, False)
+    head = live.app.head()
     again = client.patch(f"/api/v1/sla-policies/{vip['id']}", json={"name": "VIP 2"})
     assert again.status_code == 422
     assert "retired" in again.json()["detail"]
+    assert live.app.head() == head
 
     # What the write model keeps is what the policies' targets are computed from.
     stored = live.app.repository.get(SLA_POLICIES_ID)
@@ -114,7 +116,27 @@ def test_bad_policies_are_refused_naming_what_is_wrong(
         assert live.app.head() == head  # Nothing written.
         return str(answer.json())
 
-    assert "Mars/Olympus" in problem({"business_hours": {**OFFICE, "time_zone": "Mars/Olympus"}})
+    assert "business_hours.time_zone" in problem(
+        {"business_hours": {**OFFICE, "time_zone": "Mars/Olympus"}}
+    )
+    assert "business_hours.weekly.monday" in problem(
+        {
+            "business_hours": {
+                **OFFICE,
+                "weekly": {"monday": [["0900Z", "10:00"], ["11:00", "12:00"]]},
+            }
+        }
+    )
+    assert "business_hours.holidays" in problem(
+        {"business_hours": {**OFFICE, "holidays": ["20261225"]}}
+    )
+    assert "five years" in problem(
+        {
+            "business_hours": {"time_zone": "UTC", "weekly": {"monday": [["09:00", "09:01"]]}},
+            "targets": {"low": {"resolution": 500}},
+        }
+    )
+    assert "default" in problem({"default": None})
     assert "weekly.monday" in problem(
         {"business_hours": {**OFFICE, "weekly": {"monday": [["17:00", "09:00"]]}}}
     )
@@ -125,4 +147,76 @@ def test_bad_policies_are_refused_naming_what_is_wrong(
     assert "first_response" in problem({"targets": {"urgent": {"first_response": 1.5}}})
     assert "someday" in problem({"targets": {"urgent": {"someday": 5}}})
     assert "warn_at" in problem({"warn_at": 1.5})
-    assert "name" in str(client.post("/api/v1/sla-policies", json={}).json())
+    head = live.app.head()
+    nameless = client.post("/api/v1/sla-policies", json={})
+    assert nameless.status_code == 422
+    assert "name" in str(nameless.json())
+    assert live.app.head() == head
+
+
+def test_a_change_sets_what_it_gives_and_refuses_nulls_it_cannot_mean(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    policy = client.post("/api/v1/sla-policies", json=STANDARD).json()
+    path = f"/api/v1/sla-policies/{policy['id']}"
+    # A priority given as null clears its whole row.
+    cleared = client.patch(path, json={"targets": {"urgent": None}})
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["targets"]["urgent"] == dict.fromkeys(METRICS)
+    assert cleared.json()["targets"]["normal"]["first_response"] == 240
+    head = live.app.head()
+    for body in ({"default": None}, {"name": None}, {"targets": None}, {"warn_at": None}):
+        refused = client.patch(path, json=body)
+        assert refused.status_code == 422, (body, refused.text)
+        assert next(iter(body)) in str(refused.json())
+    assert live.app.head() == head
+    assert client.get(path).json() == cleared.json()
+
+
+def test_staff_hold_an_item_to_a_policy_through_the_api(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    policy = client.post("/api/v1/sla-policies", json=STANDARD).json()
+    project = client.post("/api/v1/projects", json={"name": "Support"}).json()["id"]
+    opened = client.post("/api/v1/tickets", json={"title": "Printer", "project_id": project})
+    path = f"/api/v1/items/{opened.json()['number']}/sla"
+    nothing = {"policy": None, "state": None, "next_due": None, "metrics": {}}
+    assert client.get(path).json() == nothing
+    held = client.put(path, json={"policy_id": policy["id"]})
+    assert held.status_code == 200, held.text
+    assert "X-Log-Position" in held.headers
+    body = held.json()
+    assert body["policy"] == {"id": policy["id"], "name": "Standard"}
+    assert set(body["metrics"]) == {"first_response"}  # Normal tickets: what it sets.
+    assert body["metrics"]["first_response"]["state"] == "on_track"
+    assert client.get(path).json() == body
+    head = live.app.head()
+    assert client.put(path, json={"policy_id": policy["id"]}).json() == body  # nothing new
+    assert live.app.head() == head
+
+    # Who may: a restricted member sees it, and may not change it; an outsider: 404.
+    def member(email: str, role: str | None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {user_token(live, email)}"}
+        user_id = client.get("/api/v1/me", headers=headers).json()["id"]
+        if role is not None:
+            client.put(f"/api/v1/projects/{project}/members/{user_id}", json={"role": role})
+        return headers
+
+    restricted, outsider = member("r@example.com", "restricted"), member("o@example.com", None)
+    head = live.app.head()
+    assert client.get(path, headers=restricted).json() == body
+    assert client.put(path, json={"policy_id": None}, headers=restricted).status_code == 403
+    assert client.get(path, headers=outsider).status_code == 404
+    assert client.put(path, json={"policy_id": None}, headers=outsider).status_code == 404
+
+    # Unknown and retired policies, unknown items; then held to none.
+    unknown = {"policy_id": "00000000-0000-4000-8000-000000000000"}
+    assert client.put(path, json=unknown).status_code == 404
+    assert client.get("/api/v1/items/99999/sla").status_code == 404
+    assert live.app.head() == head
+    retired = client.post("/api/v1/sla-policies", json={"name": "Old"}).json()
+    client.delete(f"/api/v1/sla-policies/{retired['id']}")
+    head = live.app.head()
+    assert client.put(path, json={"policy_id": retired["id"]}).status_code == 422
+    assert live.app.head() == head
+    assert client.put(path, json={"policy_id": None}).json() == nothing

@@ -74,6 +74,11 @@ def outbox_rows(c: bootstrap.Container) -> list[dict[str, object]]:
         return tx.all(f"SELECT message_id, purpose, position FROM {table} ORDER BY position")
 
 
+def echoes(c: bootstrap.Container) -> list[object]:
+    """The ids of the outbox's messages to the echo actor (the shipped policies add theirs)."""
+    return [r["message_id"] for r in outbox_rows(c) if r["purpose"] == Echo.purpose]
+
+
 def test_a_message_is_relayed_only_once_its_event_is_committed_and_projected(
     desk: bootstrap.Container,
 ) -> None:
@@ -184,9 +189,9 @@ def test_a_policy_added_later_never_reacts_to_history_even_after_a_rebuild(
         number = open_ticket(after)
         after.runner.catch_up(["outbox"])
         new_ticket = after.commands.ticket_events(number)[0].originator_id
-        assert [r["message_id"] for r in outbox_rows(after)] == [f"{new_ticket}:1:test.echo"]
+        assert echoes(after) == [f"{new_ticket}:1:test.echo"]
         after.runner.rebuild("outbox")
-        assert [r["message_id"] for r in outbox_rows(after)] == [f"{new_ticket}:1:test.echo"]
+        assert echoes(after) == [f"{new_ticket}:1:test.echo"]
         assert after.runner.verify("outbox") == []
     finally:
         after.close()

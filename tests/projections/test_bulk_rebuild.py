@@ -17,6 +17,8 @@ from commands.models import (
     RetitleTicket,
     UnassignUser,
 )
+from commands.sla.items import ItemSlaService
+from commands.sla.policies import SlaPolicyService
 from ledgerdesk import bootstrap
 from projections.base import Positioned, Tables
 from projections.db import BulkTx, Tx
@@ -54,6 +56,15 @@ def _helpdesk(c: bootstrap.Container, tickets: int = 8) -> None:
         )
     for i in range(3):
         contact(c, f"customer{i}@acme.example", f"Customer {i}")
+    # Items held to an SLA policy (the `sla` view), one of them to none again.
+    policies = SlaPolicyService(c.app)
+    policy_id, _ = policies.define(
+        {"name": "SLA", "targets": {"normal": {"resolution": 60}}}, SYSTEM
+    )
+    sla = ItemSlaService(c.app)
+    for number in numbers[::2]:
+        sla.apply(number, uuid.UUID(policy_id), SYSTEM)
+    sla.apply(numbers[0], None, SYSTEM)
 
 
 def contact(c: bootstrap.Container, email: str, name: str) -> uuid.UUID:

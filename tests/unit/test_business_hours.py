@@ -3,6 +3,7 @@ instants throughout, never the machine's clock)."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain.errors import InvalidValueError
-from domain.sla.business_hours import BusinessHours, Pause
+from domain.sla.business_hours import BeyondHorizonError, BusinessHours, Pause
 from domain.sla.clock import SlaState, Target
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -78,23 +79,58 @@ def test_wall_clock_hours_hold_across_a_change_of_clocks() -> None:
     assert always.add(at(PARIS, 2026, 3, 28, 12, 0), 24 * HOUR) == at(PARIS, 2026, 3, 29, 13, 0)
 
 
-def test_openings_that_name_the_skipped_hour_are_not_counted_twice() -> None:
-    # 00:00-02:30 ends at 03:30 summer time (02:30 does not exist that night), where the
-    # 03:00-04:00 opening has already begun: together they are 00:00 to 04:00, 3 real hours.
-    hours = BusinessHours.parse(
-        {
-            "time_zone": "Europe/Paris",
-            "weekly": {"sunday": [["00:00", "02:30"], ["03:00", "04:00"]]},
+def test_a_skipped_wall_time_is_the_moment_the_clocks_change() -> None:
+    day = at(PARIS, 2026, 3, 29, 0, 0)  # 02:00 is 03:00 that night (01:00 UTC).
+    change = datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
+
+    def sunday(*spans: list[str]) -> BusinessHours:
+        return BusinessHours.parse({"time_zone": "Europe/Paris", "weekly": {"sunday": list(spans)}})
+
+    # 00:00-02:30 ends when the clocks change; 03:00-04:00 follows: 2 h + 1 h.
+    both = sunday(["00:00", "02:30"], ["03:00", "04:00"])
+    assert both.between(day, day + timedelta(days=1)) == 3 * HOUR
+    # An opening that never exists that night is empty, and takes nothing from the next.
+    inside = sunday(["02:10", "02:20"], ["03:00", "04:00"])
+    assert inside.between(day, day + timedelta(days=1)) == HOUR
+    assert inside.add(day, 5 * 60) == change + timedelta(minutes=5)
+    assert inside.between(day + timedelta(days=7), day + timedelta(days=8)) == 70 * 60
+    # One that starts in the skipped hour runs from the change: 03:00-03:15.
+    across = sunday(["02:30", "03:15"])
+    assert across.between(day, day + timedelta(days=1)) == 15 * 60
+    assert across.add(day, 60) == change + timedelta(minutes=1)
+
+
+def test_other_zones_change_their_clocks_by_other_amounts() -> None:
+    # Lord Howe Island moves by half an hour: 23.5 h in October, 24.5 h in April.
+    lord_howe = ZoneInfo("Australia/Lord_Howe")
+    always = BusinessHours.always("Australia/Lord_Howe")
+    october = always.between(at(lord_howe, 2026, 10, 4, 0, 0), at(lord_howe, 2026, 10, 5, 0, 0))
+    april = always.between(at(lord_howe, 2026, 4, 5, 0, 0), at(lord_howe, 2026, 4, 6, 0, 0))
+    assert (october, april) == (23.5 * HOUR, 24.5 * HOUR)
+    # New York's change, the second Sunday of March: Monday 10:00 is 14:00 UTC, not 15:00.
+    new_york = office("America/New_York")
+    due = new_york.add(at(NEW_YORK, 2026, 3, 6, 16, 0), 2 * HOUR)
+    assert due == datetime(2026, 3, 9, 14, 0, tzinfo=UTC)
+
+
+def test_adding_and_measuring_agree_across_changes_of_clocks() -> None:
+    rng = random.Random(20261206)
+    zones = ("Europe/Paris", "America/New_York", "Australia/Lord_Howe", "America/Santiago")
+    for _ in range(300):
+        zone = rng.choice(zones)
+        weekly = {
+            day: [[f"{h:02d}:{m:02d}", f"{h + 1 + d:02d}:{m:02d}"]]
+            for day in ("monday", "wednesday", "saturday", "sunday")
+            for h, m, d in [
+                (rng.randrange(0, 12), rng.choice((0, 15, 30, 45)), rng.randrange(0, 10))
+            ]
         }
-    )
-    day = at(PARIS, 2026, 3, 29, 0, 0)
-    assert hours.between(day, day + timedelta(days=1)) == 3 * HOUR
-    # An opening wholly inside the skipped hour is read an hour on, 03:10-03:50 that day.
-    inside = BusinessHours.parse(
-        {"time_zone": "Europe/Paris", "weekly": {"sunday": [["02:10", "02:50"]]}}
-    )
-    assert inside.add(day, 60) == at(PARIS, 2026, 3, 29, 3, 11)
-    assert inside.between(day, day + timedelta(days=1)) == 40 * 60
+        hours = BusinessHours.parse({"time_zone": zone, "weekly": weekly})
+        start = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(0, 525_600))
+        span = timedelta(minutes=rng.randrange(1, 5_000), microseconds=rng.randrange(10**6))
+        end = hours.add(start, span)
+        assert end is not None
+        assert hours.elapsed(start, end) == span, (zone, weekly, start, span)
 
 
 def test_a_night_shift_runs_through_midnight() -> None:
@@ -160,11 +196,25 @@ def utc(**weekly: Any) -> dict[str, Any]:
         (utc(), "weekly", "at least one opening"),
         (utc(funday=[]), "weekly.funday", "not a weekday"),
         (utc(monday=[["9", "17:00"]]), "weekly.monday", "HH:MM"),
+        (utc(monday=[["T0900", "17:00"]]), "weekly.monday", "HH:MM"),
+        (utc(monday=[["0900Z", "10:00"], ["11:00", "12:00"]]), "weekly.monday", "HH:MM"),
+        (utc(monday=[["12+01", "17:00"]]), "weekly.monday", "HH:MM"),
         (utc(monday=[["24:00", "24:00"]]), "weekly.monday", "HH:MM"),
         (utc(monday=[["17:00", "09:00"]]), "weekly.monday", "ends before"),
         (utc(monday=[["09:00", "13:00"], ["12:00", "17:00"]]), "weekly.monday", "overlap"),
         (utc(monday="all day"), "weekly.monday", "spans"),
         ({**utc(monday=[["09:00", "17:00"]]), "holidays": ["25/12"]}, "holidays", "YYYY-MM-DD"),
+        ({**utc(monday=[["09:00", "17:00"]]), "holidays": ["20261225"]}, "holidays", "YYYY"),
+        ({**utc(monday=[["09:00", "17:00"]]), "holidays": ["2026-W52-5"]}, "holidays", "YYYY"),
+        ({**utc(monday=[["09:00", "17:00"]]), "holidays": ["2026-02-30"]}, "holidays", "YYYY"),
+        ({**utc(monday=[["09:00", "17:00"]]), "time_zone": "localtime"}, "time_zone", "unknown"),
+        ({**utc(monday=[["09:00", "17:00"]]), "time_zone": "Factory"}, "time_zone", "unknown"),
+        ({**utc(monday=[["09:00", "17:00"]]), "time_zone": "right/UTC"}, "time_zone", "unknown"),
+        (
+            {**utc(monday=[["09:00", "17:00"]]), "time_zone": "../etc/passwd"},
+            "time_zone",
+            "unknown",
+        ),
     ],
 )
 def test_bad_business_hours_name_what_is_wrong(
@@ -188,6 +238,26 @@ def test_business_hours_read_back_what_they_write() -> None:
     assert BusinessHours.parse(BusinessHours.always().to_data()) == BusinessHours.always()
 
 
+def test_a_warning_is_due_exactly_when_its_time_comes() -> None:
+    rng = random.Random(7)
+    for _ in range(500):
+        target = Target(rng.randrange(1, 2000) * 60.0, office(), warn_share=rng.uniform(0.01, 0.99))
+        opened = at(PARIS, 2026, 12, 7, 9, 0) + timedelta(seconds=rng.randrange(0, 86_400))
+        warns = target.warns(opened)
+        assert warns is not None
+        assert target.state(opened, warns) == SlaState.WARNING
+        assert target.state(opened, warns - timedelta(microseconds=1)) == SlaState.ON_TRACK
+
+
+def test_business_time_that_never_comes_is_refused_not_looped_over() -> None:
+    weekly = {"monday": [["09:00", "09:01"]]}
+    sparse = BusinessHours.parse({"time_zone": "UTC", "weekly": weekly})
+    with pytest.raises(BeyondHorizonError):
+        sparse.add(datetime(2026, 12, 7, tzinfo=UTC), 366 * 24 * HOUR)
+    with pytest.raises(ValueError, match="at least one opening"):
+        BusinessHours("UTC", ())
+
+
 def test_targets_and_times_must_make_sense() -> None:
     with pytest.raises(InvalidValueError, match="positive"):
         Target(seconds=0, hours=office())
@@ -195,3 +265,5 @@ def test_targets_and_times_must_make_sense() -> None:
         Target(seconds=HOUR, hours=office(), warn_share=1.0)
     with pytest.raises(ValueError, match="aware"):
         office().add(datetime(2026, 12, 7, 9, 0), HOUR)
+    with pytest.raises(ValueError, match="end before it starts"):
+        Pause(at(PARIS, 2026, 12, 7, 10, 0), at(PARIS, 2026, 12, 7, 9, 0))

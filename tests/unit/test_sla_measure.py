@@ -154,3 +154,67 @@ def test_an_items_events_become_facts_by_who_wrote_what() -> None:
         ("status", None, "Resolved", "finished"),
     ]
     assert all(f.at.tzinfo is not None for f in facts)
+
+
+def test_a_customer_message_on_a_finished_item_asks_for_nothing() -> None:
+    facts = [
+        opened(),
+        Fact(at(5), "staff_replied"),
+        status(10, "Resolved", "finished"),
+        Fact(at(20), "customer_wrote"),  # "Thanks!"
+    ]
+    assert "next_response" not in measure(policy(), facts)
+    # Reopened first, it does.
+    reopened = [*facts[:3], status(15, "Open"), Fact(at(20), "customer_wrote")]
+    assert measure(policy(), reopened)["next_response"].round.started == at(20)
+
+
+def test_waiting_ends_when_the_customer_answers() -> None:
+    facts = [
+        opened(),
+        status(60, "Waiting on customer"),
+        Fact(at(100), "customer_wrote"),  # The status stays "Waiting on customer".
+    ]
+    first = measure(policy(), facts)["first_response"]
+    assert first.round.pauses[0].end == at(100)
+    assert first.due() == at(280)  # 240 minutes less the 40 spent waiting.
+
+
+def test_an_answered_target_is_judged_by_the_priority_when_it_was_answered() -> None:
+    facts = [opened(), Fact(at(120), "staff_replied"), Fact(at(130), "priority", priority="urgent")]
+    first = measure(policy(), facts)["first_response"]
+    assert first.state(at(500)) == SlaState.MET  # 120 < 240 (normal); urgent's 60 came later.
+    # One still running follows today's priority.
+    running = measure(policy(), [opened(), Fact(at(20), "priority", priority="urgent")])
+    assert running["first_response"].due() == at(60)
+
+
+def test_a_converted_ticket_is_measured_up_to_its_conversion() -> None:
+    facts = [
+        opened(),
+        Fact(at(10), "staff_replied"),
+        Fact(at(20), "customer_wrote"),
+        Fact(at(30), "converted"),
+        Fact(at(40), "staff_replied"),  # not the ticket's any more
+    ]
+    measured = measure(policy(), facts)
+    assert measured["first_response"].round.answered == at(10)
+    # What it still owed then (a next response, its resolution) is no longer measured.
+    assert set(measured) == {"first_response"}
+
+
+def test_facts_keep_their_order_when_clocks_disagree() -> None:
+    class Event:
+        def __init__(self, name: str, timestamp: datetime, **fields: Any) -> None:
+            self.__class__ = type(name, (Event,), {})
+            self.timestamp = timestamp
+            self.__dict__.update(fields)
+
+    events = [
+        Event("Opened", at(10), priority="normal", status="New", state="not_started"),
+        Event("StatusChanged", at(20), status="Waiting on customer", state="in_progress"),
+        Event("StatusChanged", at(19), status="Open", state="in_progress"),  # a clock behind
+    ]
+    facts = facts_of(events)
+    assert [f.at for f in facts] == [at(10), at(20), at(20)]
+    assert measure(policy(), facts)["first_response"].due() == at(250)

@@ -64,7 +64,7 @@ class SlaPolicyService:
             policies = _policies(uow, ctx)
             base = policies.find(policy_id)
             if base["retired"]:
-                raise InvalidValueError("id", "a retired policy cannot change")
+                raise InvalidValueError("policy_id", "a retired policy cannot change")
             policies.define(checked_policy(given, base), ctx.actor.ref, ctx.correlation_id)
             return [policies]
 

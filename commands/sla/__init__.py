@@ -1,0 +1,1 @@
+"""Service levels: SLA policies, and the SLA each item is held to."""

@@ -1,0 +1,142 @@
+"""The SLA an item is held to: applying a policy (staff, or the default policy when a
+ticket opens), and recording where its targets stand (after each event that may move them,
+on the worker tick once a warning or a due time has passed, and when its policy changes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from commands.application import LedgerDesk
+from commands.models import Context
+from commands.tickets import require_visible
+from commands.unit_of_work import UnitOfWork, run
+from domain.access import may_edit_item
+from domain.errors import InvalidValueError, PermissionDeniedError
+from domain.item_numbers import item_id
+from domain.sla.item_sla import ItemSla, item_sla_id, next_due, overall, snapshot
+from domain.sla.measure import facts_of, measure
+from domain.sla.policies import SLA_POLICIES_ID, SlaPolicies, SlaPolicyNotFoundError
+from domain.values import Actor
+
+SLA_ACTOR = Actor.system("sla")
+Clock = Callable[[], datetime]
+
+
+class ItemSlaService:
+    def __init__(self, app: LedgerDesk, clock: Clock = lambda: datetime.now(UTC)) -> None:
+        self.app = app
+        self.clock = clock
+
+    def of(self, number: int, ctx: Context) -> dict[str, Any]:
+        """Item `number`'s SLA: its policy (id and name, or None) and its targets."""
+        uow = UnitOfWork(self.app)
+        require_visible(uow.item(number), uow, ctx)
+        return describe(uow.get(item_sla_id(item_id(number)), ItemSla))
+
+    def apply(self, number: int, policy_id: UUID | None, ctx: Context) -> int:
+        """Hold item `number` to a policy as it is now (None: to none), and record where
+        its targets stand; the log position."""
+        item = item_id(number)
+
+        def decide(uow: UnitOfWork) -> list[Any]:
+            found = uow.item(number)
+            role = require_visible(found, uow, ctx)
+            own = found.created_by == ctx.actor.ref or ctx.actor.ident in found.assignees
+            if role is not None and not may_edit_item(role, own_or_assigned=own):
+                raise PermissionDeniedError("your role in this project does not allow that")
+            found.check_changeable()
+            policy = None
+            if policy_id is not None:
+                policies = uow.get(SLA_POLICIES_ID, SlaPolicies)
+                if policies is None:
+                    raise SlaPolicyNotFoundError(str(policy_id))
+                policy = policies.find(str(policy_id))
+                if policy["retired"]:
+                    raise InvalidValueError("policy_id", "a retired policy is not applied")
+            if policy is None and uow.get(item_sla_id(item), ItemSla) is None:
+                return []  # Held to none already.
+            sla = _item_sla(uow, item, number, ctx)
+            sla.apply(policy, ctx.actor.ref, ctx.correlation_id)
+            self._measure(uow, sla, ctx.actor.ref, ctx.correlation_id)
+            return [sla]
+
+        return run(self.app, item_sla_id(item), decide)[1]
+
+    def apply_default(self, number: int, correlation_id: str) -> None:
+        """A new ticket gets the default policy, if admins chose one; an item that had a
+        policy already keeps what staff made of it."""
+        item = item_id(number)
+        ctx = Context(actor=SLA_ACTOR, correlation_id=correlation_id)
+
+        def decide(uow: UnitOfWork) -> list[Any]:
+            policies = uow.get(SLA_POLICIES_ID, SlaPolicies)
+            default = policies.default() if policies is not None else None
+            if default is None or uow.get(item_sla_id(item), ItemSla) is not None:
+                return []
+            sla = _item_sla(uow, item, number, ctx)
+            sla.apply(default, SLA_ACTOR.ref, correlation_id)
+            self._measure(uow, sla, SLA_ACTOR.ref, correlation_id)
+            return [sla]
+
+        run(self.app, item_sla_id(item), decide)
+
+    def follow_policy(self, sla_id: UUID, correlation_id: str) -> None:
+        """An item whose policy changed: measured again (which holds it to the policy as
+        it is now)."""
+        self._again(sla_id, correlation_id, None)
+
+    def evaluate(self, item: UUID, correlation_id: str, at: datetime | None = None) -> None:
+        """Record where the targets of the item whose aggregate id is `item` stand at `at`
+        (default: now), if that changed."""
+        self._again(item_sla_id(item), correlation_id, at)
+
+    def _again(self, sla_id: UUID, correlation_id: str, at: datetime | None) -> None:
+        def decide(uow: UnitOfWork) -> list[Any]:
+            sla = uow.get(sla_id, ItemSla)
+            if sla is None or sla.policy is None:
+                return []
+            self._measure(uow, sla, SLA_ACTOR.ref, correlation_id, at)
+            return [sla]
+
+        run(self.app, sla_id, decide)
+
+    def _measure(
+        self,
+        uow: UnitOfWork,
+        sla: ItemSla,
+        actor: str,
+        correlation_id: str,
+        at: datetime | None = None,
+    ) -> None:
+        """Hold the item to its policy as it is now (unless retired: then as it was), and
+        record where its targets stand."""
+        if sla.policy is None:
+            return
+        policies = uow.get(SLA_POLICIES_ID, SlaPolicies)
+        now = policies.policies.get(sla.policy["id"]) if policies is not None else None
+        if now is not None and not now["retired"]:
+            sla.apply(now, actor, correlation_id)
+        assert sla.policy is not None
+        moment = sla.measure_at(at or self.clock())
+        facts = facts_of(self.app.events.get(UUID(sla.item_id)))
+        sla.record(snapshot(measure(sla.policy, facts), moment), moment, actor, correlation_id)
+
+
+def describe(sla: ItemSla | None) -> dict[str, Any]:
+    """An item's SLA for an answer."""
+    if sla is None or sla.policy is None:
+        return {"policy": None, "state": None, "next_due": None, "metrics": {}}
+    return {
+        "policy": {"id": sla.policy["id"], "name": sla.policy["name"]},
+        "state": overall(sla.metrics),
+        "next_due": next_due(sla.metrics),
+        "metrics": sla.metrics,
+    }
+
+
+def _item_sla(uow: UnitOfWork, item: UUID, number: int, ctx: Context) -> ItemSla:
+    found = uow.get(item_sla_id(item), ItemSla)
+    return found or ItemSla.start(item, number, ctx.actor.ref, ctx.correlation_id)

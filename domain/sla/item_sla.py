@@ -1,0 +1,171 @@
+"""An item's service levels: the policy it is held to, and where each target stood when it
+last changed.
+
+Its own aggregate beside the item (one per item, its id derived from the item's), so SLA
+bookkeeping never queues behind, or conflicts with, the people writing to the item itself.
+What it records is derived (`domain.sla.measure`) from the item's history, the policy and
+the time: `Changed` is recorded when a due time, a warning time or a state differs from
+what it last recorded, so a warning or a breach is recorded once.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.sla.clock import SlaState
+from domain.sla.measure import Measurement
+
+SLA_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/sla/items")
+# The order states are worst-first in, for an item's overall state.
+SEVERITY = (SlaState.BREACHED, SlaState.WARNING, SlaState.ON_TRACK, SlaState.MET)
+
+
+def item_sla_id(item: UUID) -> UUID:
+    """The id of the SLA of the item whose aggregate id is `item`."""
+    return uuid5(SLA_NAMESPACE, str(item))
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """One fixed-width UTC form (as the views keep times), so times sort as text."""
+    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def snapshot(measured: dict[str, Measurement], now: datetime) -> dict[str, dict[str, Any]]:
+    """What is recorded of each metric that has a target, at `now`."""
+    found = {}
+    for metric, m in sorted(measured.items()):
+        state = m.state(now)
+        if state is None:
+            continue
+        found[metric] = {
+            "started_at": _iso(m.round.started),
+            "due_at": _iso(m.due()),
+            "warn_at": _iso(m.warns()),
+            "answered_at": _iso(m.round.answered),
+            "paused": m.round.answered is None and m.due() is None,
+            "state": state.value,
+        }
+    return found
+
+
+def overall(metrics: dict[str, dict[str, Any]]) -> str | None:
+    """The worst state of an item's metrics; None without any target."""
+    states = {m["state"] for m in metrics.values()}
+    return next((s.value for s in SEVERITY if s.value in states), None)
+
+
+def pending(metrics: dict[str, dict[str, Any]]) -> bool:
+    """Whether a target is still owed an answer (a paused one included)."""
+    return any(m["answered_at"] is None for m in metrics.values())
+
+
+def next_due(metrics: dict[str, dict[str, Any]]) -> str | None:
+    """The earliest time a pending metric warns or falls due (when its state may change)."""
+    times = [
+        t
+        for m in metrics.values()
+        if m["state"] in (SlaState.ON_TRACK.value, SlaState.WARNING.value)
+        for t in (m["warn_at"] if m["state"] == SlaState.ON_TRACK.value else None, m["due_at"])
+        if t is not None
+    ]
+    return min(times, default=None)
+
+
+MEASURING = ("id", "name", "targets", "business_hours", "pause_while_waiting", "warn_at")
+
+
+def measured_by(policy: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What of a policy an item is measured by (a copy: not whether it is the default)."""
+    return None if policy is None else copy.deepcopy({k: policy[k] for k in MEASURING})
+
+
+class ItemSla(Aggregate):
+    """The SLA of one item (`item_id`, the item's aggregate id, and its `number`)."""
+
+    TOPIC = "ledgerdesk:ItemSla"
+
+    if TYPE_CHECKING:
+        Applied: ClassVar[type[Aggregate.Event]]
+        Changed: ClassVar[type[Aggregate.Event]]
+
+    class Created(Aggregate.Created):
+        TOPIC = "ledgerdesk:ItemSla.Created"
+
+    class Started(Aggregate.Created):
+        TOPIC = "ledgerdesk:ItemSla.Started"
+        item_id: str
+        number: int
+        actor: str
+        correlation_id: str
+
+    @event(Started)
+    def __init__(self, item_id: str, number: int, actor: str, correlation_id: str) -> None:
+        self.item_id = item_id
+        self.number = number
+        self.policy: dict[str, Any] | None = None
+        self.metrics: dict[str, dict[str, Any]] = {}
+        self.measured_at: str | None = None
+
+    @classmethod
+    def start(cls, item: UUID, number: int, actor: str, correlation_id: str) -> ItemSla:
+        return cls._create(
+            cls.Started,
+            id=item_sla_id(item),
+            item_id=str(item),
+            number=number,
+            actor=actor,
+            correlation_id=correlation_id,
+        )
+
+    def apply(self, policy: dict[str, Any] | None, actor: str, correlation_id: str) -> None:
+        """Hold the item to `policy` (as it is now; None: to none): what of it measures."""
+        held = measured_by(policy)
+        if held != self.policy:
+            self._applied(policy=held, actor=actor, correlation_id=correlation_id)
+
+    @event("Applied", topic="ledgerdesk:ItemSla.Applied")
+    def _applied(self, policy: dict[str, Any] | None, actor: str, correlation_id: str) -> None:
+        self.policy = policy
+        if policy is None:
+            self.metrics = {}
+
+    def measure_at(self, now: datetime) -> datetime:
+        """The moment to measure at: `now`, or the last moment recorded if that is later
+        (a worker whose clock is behind never takes back what another recorded)."""
+        if self.measured_at is None:
+            return now
+        return max(now, datetime.fromisoformat(self.measured_at))
+
+    def record(
+        self, metrics: dict[str, dict[str, Any]], at: datetime, actor: str, correlation_id: str
+    ) -> None:
+        """Record where the targets stand at `at`, if that changed."""
+        if metrics != self.metrics:
+            self._changed(
+                metrics=metrics,
+                state=overall(metrics),
+                next_due=next_due(metrics),
+                pending=pending(metrics),
+                measured_at=_iso(at),
+                actor=actor,
+                correlation_id=correlation_id,
+            )
+
+    @event("Changed", topic="ledgerdesk:ItemSla.Changed")
+    def _changed(
+        self,
+        metrics: dict[str, dict[str, Any]],
+        state: str | None,
+        next_due: str | None,
+        pending: bool,
+        measured_at: str | None,
+        actor: str,
+        correlation_id: str,
+    ) -> None:
+        self.metrics = metrics
+        self.measured_at = measured_at

@@ -1,0 +1,1 @@
+"""Service levels: the SLA view, and the outbox policies that keep items measured."""

@@ -1,0 +1,34 @@
+"""The outbox policies of service levels: which committed events ask for an item's SLA to
+be applied or measured again. The actors (`workers/sla.py`) decide from the write model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections.policy import Policy, Send
+
+# What may move an item's targets: its priority, its status, a message the customer sees
+# (from either side), its conversion to a task.
+MOVING_TOPICS = frozenset(
+    f"ledgerdesk:Ticket.{name}"
+    for name in ("Reprioritised", "StatusChanged", "CustomerReplyPosted", "ConvertedToTask")
+)
+
+
+def ticket_opened(event: Any) -> list[Send]:
+    return [Send("sla.apply_default", {"number": event.number})]
+
+
+def item_moved(event: Any) -> list[Send]:
+    return [Send("sla.evaluate", {"item_id": str(event.originator_id)})]
+
+
+def policy_defined(event: Any) -> list[Send]:
+    return [Send("sla.follow_policy", {"policy_id": event.policy["id"]})]
+
+
+SLA_POLICIES = (
+    Policy("sla.ticket_opened", frozenset({"ledgerdesk:Ticket.Opened"}), ticket_opened),
+    Policy("sla.item_moved", MOVING_TOPICS, item_moved),
+    Policy("sla.policy_defined", frozenset({"ledgerdesk:SlaPolicies.Defined"}), policy_defined),
+)
