@@ -52,7 +52,10 @@ FlatSort = Literal[
     "-title",
     "status",
     "-status",
+    "sla_due",
+    "-sla_due",
 ]
+SlaStateFilter = Literal["on_track", "warning", "breached", "met"]
 
 
 class FlatFilters:
@@ -76,16 +79,26 @@ class FlatFilters:
                 examples=["bug_report"],
             ),
         ] = None,
+        sla_state: Annotated[
+            SlaStateFilter | None,
+            Query(description="The worst state of the item's SLA targets."),
+        ] = None,
         q: Annotated[
             str | None, Query(max_length=200, description="Words in title or text.")
         ] = None,
-        sort: FlatSort = "-number",
+        sort: Annotated[
+            FlatSort,
+            Query(
+                description="A field, `-` before it for descending; `sla_due` (the next SLA"
+                " warning or due time) puts items without one last."
+            ),
+        ] = "-number",
         cursor: Annotated[str | None, Query(max_length=500)] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> None:
         self.status, self.state, self.assignee, self.priority = status, state, assignee, priority
         self.project, self.folder, self.team, self.q = project, folder, team, q
-        self.item_type = item_type
+        self.item_type, self.sla_state = item_type, sla_state
         self.sort, self.cursor, self.limit = sort, cursor, limit
 
     def query(self, scope: StaffScope, kind: str | None) -> FlatQuery:
@@ -100,6 +113,7 @@ class FlatFilters:
             team=str(self.team) if self.team else None,
             kind=kind,
             item_type=self.item_type,
+            sla_state=self.sla_state,
             q=self.q,
             sort=self.sort,
             cursor=self.cursor,

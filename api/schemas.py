@@ -269,6 +269,12 @@ class FlatItem(BaseModel):
     )
     created_at: str
     updated_at: str
+    sla_state: Literal["on_track", "warning", "breached", "met"] | None = Field(
+        default=None, description="The worst state of its SLA targets (none: no policy)."
+    )
+    sla_due: str | None = Field(
+        default=None, description="Its next SLA warning or due time, while a target runs."
+    )
 
 
 class FlatPage(BaseModel):

@@ -24,6 +24,7 @@ from projections.base import (
 )
 from projections.db import Tx
 
+SLA_TOPICS = frozenset({"ledgerdesk:ItemSla.Applied", "ledgerdesk:ItemSla.Changed"})
 PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 SORTS = {
     "number": "number",
@@ -32,6 +33,8 @@ SORTS = {
     "priority": "priority_rank",
     "title": "title",
     "status": "status",
+    # Items without a next SLA time sort after every time (a due time is ISO text).
+    "sla_due": "sla_sort",
 }
 INTEGER_SORTS = frozenset({"number", "priority_rank"})
 FILTERS = {
@@ -43,11 +46,14 @@ FILTERS = {
     "team": "team_id",
     "kind": "kind",
     "item_type": "item_type",
+    "sla_state": "sla_state",
 }
 COLUMNS = (
     "id, number, kind, item_type, title, status, state, priority, requester_email, assignees,"
-    " project_id, folder_id, team_id, converted_from_ticket, created_at, updated_at"
+    " project_id, folder_id, team_id, converted_from_ticket, created_at, updated_at,"
+    " sla_state, sla_due"
 )
+NO_SLA_TIME = "~"  # after any digit
 
 
 class FlatProjection(Projection):
@@ -55,9 +61,10 @@ class FlatProjection(Projection):
 
     name = "flat"
     tables = ("flat_items", "flat_item_assignees")
-    topics = topics_of(Ticket) | topics_of(Task)
-    # 2: project_id, folder_id, team_id; 3: tasks, converted_from_ticket; 4: item_type
-    schema_version = 4
+    topics = topics_of(Ticket) | topics_of(Task) | SLA_TOPICS
+    # 2: project_id, folder_id, team_id; 3: tasks, converted_from_ticket; 4: item_type;
+    # 5: sla_state, sla_due (and sla_sort, its sort key)
+    schema_version = 5
     indexes_after_build = True  # (apply reads by primary key only)
 
     def create(self, tx: Tx, t: Tables) -> None:
@@ -70,7 +77,8 @@ class FlatProjection(Projection):
             " priority_rank INTEGER NOT NULL,"
             " requester_email TEXT, assignees TEXT NOT NULL, project_id TEXT NOT NULL,"
             " folder_id TEXT, team_id TEXT, converted_from_ticket INTEGER,"
-            " created_at TEXT NOT NULL, updated_at TEXT NOT NULL, version INTEGER NOT NULL)"
+            " created_at TEXT NOT NULL, updated_at TEXT NOT NULL, version INTEGER NOT NULL,"
+            f" sla_state TEXT, sla_due TEXT, sla_sort TEXT NOT NULL DEFAULT '{NO_SLA_TIME}')"
         )
         tx.execute(
             f"CREATE TABLE IF NOT EXISTS {assignees} ("
@@ -88,6 +96,8 @@ class FlatProjection(Projection):
             "team_id",
             "kind",
             "item_type",
+            "sla_state",
+            "sla_sort",
         ):
             tx.execute(f"CREATE INDEX IF NOT EXISTS {items}_{column} ON {items} ({column}, number)")
         tx.execute(f"CREATE INDEX IF NOT EXISTS {assignees}_user ON {assignees} (user_id, item_id)")
@@ -129,6 +139,9 @@ def _opened(tx: Tx, t: Tables, e: Any) -> None:
             "created_at": iso(e.timestamp),
             "updated_at": iso(e.timestamp),
             "version": e.originator_version,
+            "sla_state": None,
+            "sla_due": None,
+            "sla_sort": NO_SLA_TIME,
         },
     )
     for user in assignees:
@@ -145,6 +158,15 @@ def _converted(tx: Tx, t: Tables, e: Any) -> None:
     tx.execute(f"DELETE FROM {t['flat_item_assignees']} WHERE item_id = ?", (str(e.originator_id),))
     if (cache := tx.row_cache(t["flat_item_assignees"])) is not None:
         cache.forget([str(e.originator_id)])
+
+
+def _sla(tx: Tx, t: Tables, e: Any) -> None:
+    """An item's SLA, on its row (not the item's own change: its version stays)."""
+    if topic_name(e) == "ItemSla.Applied" and e.policy is not None:
+        return  # Its state comes with the `Changed` measured with it.
+    state, due = (e.state, e.next_due) if topic_name(e) == "ItemSla.Changed" else (None, None)
+    sla = {"sla_state": state, "sla_due": due, "sla_sort": due or NO_SLA_TIME}
+    tx.update_row(t["flat_items"], {"id": e.item_id}, sla)
 
 
 def _update(tx: Tx, t: Tables, e: Any, columns: dict[str, Any]) -> None:
@@ -228,6 +250,8 @@ _HANDLERS: dict[str, Callable[[Tx, Tables, Any], None]] = {
     "Ticket.CustomerReplyPosted": _touch,
     "Ticket.InternalMessagePosted": _touch,
     "Ticket.AttachmentAdded": _touch,
+    "ItemSla.Applied": _sla,
+    "ItemSla.Changed": _sla,
 }
 
 
@@ -242,6 +266,7 @@ class FlatQuery:
     team: str | None = None
     kind: str | None = None
     item_type: str | None = None
+    sla_state: str | None = None
     q: str | None = None
     sort: str = "-number"
     cursor: str | None = None

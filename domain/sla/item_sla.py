@@ -126,10 +126,14 @@ class ItemSla(Aggregate):
         """Hold the item to `policy` (as it is now; None: to none): what of it measures."""
         held = measured_by(policy)
         if held != self.policy:
-            self._applied(policy=held, actor=actor, correlation_id=correlation_id)
+            self._applied(
+                item_id=self.item_id, policy=held, actor=actor, correlation_id=correlation_id
+            )
 
     @event("Applied", topic="ledgerdesk:ItemSla.Applied")
-    def _applied(self, policy: dict[str, Any] | None, actor: str, correlation_id: str) -> None:
+    def _applied(
+        self, item_id: str, policy: dict[str, Any] | None, actor: str, correlation_id: str
+    ) -> None:
         self.policy = policy
         if policy is None:
             self.metrics = {}
@@ -147,6 +151,7 @@ class ItemSla(Aggregate):
         """Record where the targets stand at `at`, if that changed."""
         if metrics != self.metrics:
             self._changed(
+                item_id=self.item_id,
                 metrics=metrics,
                 state=overall(metrics),
                 next_due=next_due(metrics),
@@ -159,6 +164,7 @@ class ItemSla(Aggregate):
     @event("Changed", topic="ledgerdesk:ItemSla.Changed")
     def _changed(
         self,
+        item_id: str,
         metrics: dict[str, dict[str, Any]],
         state: str | None,
         next_due: str | None,

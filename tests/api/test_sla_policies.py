@@ -190,6 +190,14 @@ def test_staff_hold_an_item_to_a_policy_through_the_api(
     assert set(body["metrics"]) == {"first_response"}  # Normal tickets: what it sets.
     assert body["metrics"]["first_response"]["state"] == "on_track"
     assert client.get(path).json() == body
+    wait = {"X-Min-Position": held.headers["X-Log-Position"]}
+    flat = client.get(
+        "/api/v1/views/flat", params={"sla_state": "on_track", "sort": "sla_due"}, headers=wait
+    ).json()["items"]
+    assert [(i["number"], i["sla_due"]) for i in flat] == [
+        (opened.json()["number"], body["next_due"])
+    ]
+    assert client.get("/api/v1/views/flat", params={"sla_state": "late"}).status_code == 422
     head = live.app.head()
     assert client.put(path, json={"policy_id": policy["id"]}).json() == body  # nothing new
     assert live.app.head() == head
@@ -220,3 +228,11 @@ def test_staff_hold_an_item_to_a_policy_through_the_api(
     assert client.put(path, json={"policy_id": retired["id"]}).status_code == 422
     assert live.app.head() == head
     assert client.put(path, json={"policy_id": None}).json() == nothing
+
+
+def test_a_converted_tickets_sla_takes_no_changes(client: TestClient) -> None:
+    policy = client.post("/api/v1/sla-policies", json=STANDARD).json()
+    number = client.post("/api/v1/tickets", json={"title": "Printer"}).json()["number"]
+    assert client.post(f"/api/v1/tickets/{number}/conversion").status_code == 201
+    refused = client.put(f"/api/v1/items/{number}/sla", json={"policy_id": policy["id"]})
+    assert refused.status_code == 409, refused.text

@@ -22,6 +22,8 @@ from domain.sla.item_sla import item_sla_id
 from domain.sla.policies import SlaPolicyNotFoundError
 from ledgerdesk import bootstrap
 from ledgerdesk.settings import Settings
+from projections.base import current_tables
+from projections.flat import FlatQuery, list_items
 from tests.conftest import wait_until
 from tests.factories import SYSTEM, open_ticket, register
 from workers.actors import Delivery, WorkerServices
@@ -264,3 +266,44 @@ def test_one_item_that_cannot_be_measured_does_not_stop_the_others(
     assert recorded(c, fine)["metrics"]["first_response"]["state"] == "warning"
     assert recorded(c, broken)["metrics"]["first_response"]["state"] == "on_track"
     assert "1 of 2 SLAs could not be measured again" in caplog.text
+
+
+def test_the_flat_view_filters_and_sorts_by_sla(container: bootstrap.Container) -> None:
+    c, clock = container, Clock()
+    service = ItemSlaService(c.app, clock)
+    policy_id, _ = SlaPolicyService(c.app).define(STANDARD, SYSTEM)
+    urgent_later, sooner, without = open_ticket(c), open_ticket(c), open_ticket(c)
+    start = opened_at(c, without)
+    clock.now = start + timedelta(minutes=50)  # all past their 45-minute warning
+    service.apply(sooner, uuid.UUID(policy_id), SYSTEM)
+    service.apply(urgent_later, uuid.UUID(policy_id), SYSTEM)
+    reply(c, urgent_later, register(c, "agent@example.com", admin=True))
+    service.evaluate(item_id(urgent_later), "replied")
+    c.runner.catch_up()
+
+    def page(**given: Any) -> list[dict[str, Any]]:
+        with c.views.read() as tx:
+            return list_items(tx, current_tables(tx, "flat"), FlatQuery(**given))[0]
+
+    rows = {r["number"]: r for r in page()}
+    assert rows[sooner]["sla_state"] == "warning"
+    assert rows[sooner]["sla_due"] == recorded(c, sooner)["next_due"]
+    assert rows[urgent_later]["sla_state"] == "on_track"  # answered; its resolution runs
+    assert (rows[without]["sla_state"], rows[without]["sla_due"]) == (None, None)
+    assert [r["number"] for r in page(sla_state="warning")] == [sooner]
+    # By the next SLA time: the first response's due time, then the resolution's warning;
+    # items without one last (and first, descending).
+    assert [r["number"] for r in page(sort="sla_due")] == [sooner, urgent_later, without]
+    assert [r["number"] for r in page(sort="-sla_due")] == [without, urgent_later, sooner]
+    first = page(sort="sla_due", limit=1)
+    with c.views.read() as tx:
+        _, cursor = list_items(tx, current_tables(tx, "flat"), FlatQuery(sort="sla_due", limit=2))
+    assert first[0]["number"] == sooner
+    assert [r["number"] for r in page(sort="sla_due", limit=2, cursor=cursor)] == [without]
+
+    # Held to none again: the row shows no SLA; SLA events never touch the item's own time.
+    service.apply(sooner, None, SYSTEM)
+    c.runner.catch_up()
+    after = {r["number"]: r for r in page()}[sooner]
+    assert (after["sla_state"], after["sla_due"]) == (None, None)
+    assert after["updated_at"] == rows[sooner]["updated_at"]
