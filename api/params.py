@@ -89,8 +89,9 @@ class FlatFilters:
         sort: Annotated[
             FlatSort,
             Query(
-                description="A field, `-` before it for descending; `sla_due` (the next SLA"
-                " warning or due time) puts items without one last."
+                description="A field, `-` before it for descending; `sla_due` (the earliest"
+                " due time of an SLA target still owed) puts items without one last (first"
+                " with `-sla_due`)."
             ),
         ] = "-number",
         cursor: Annotated[str | None, Query(max_length=500)] = None,

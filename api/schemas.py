@@ -270,10 +270,14 @@ class FlatItem(BaseModel):
     created_at: str
     updated_at: str
     sla_state: Literal["on_track", "warning", "breached", "met"] | None = Field(
-        default=None, description="The worst state of its SLA targets (none: no policy)."
+        default=None,
+        description="The worst state of its SLA targets (null: held to no policy, or one"
+        " that sets no target for its priority).",
     )
     sla_due: str | None = Field(
-        default=None, description="Its next SLA warning or due time, while a target runs."
+        default=None,
+        description="The earliest due time of an SLA target still owed, a breached one's"
+        " included (null: none owed, or paused).",
     )
 
 

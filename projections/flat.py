@@ -33,7 +33,8 @@ SORTS = {
     "priority": "priority_rank",
     "title": "title",
     "status": "status",
-    # Items without a next SLA time sort after every time (a due time is ISO text).
+    # By the earliest due time of an SLA target still owed; items without one after every
+    # time (a time is fixed-width ISO text; the marker is one too, so any collation agrees).
     "sla_due": "sla_sort",
 }
 INTEGER_SORTS = frozenset({"number", "priority_rank"})
@@ -53,7 +54,7 @@ COLUMNS = (
     " project_id, folder_id, team_id, converted_from_ticket, created_at, updated_at,"
     " sla_state, sla_due"
 )
-NO_SLA_TIME = "~"  # after any digit
+NO_SLA_TIME = "9999-12-31T23:59:59.999999Z"
 
 
 class FlatProjection(Projection):
@@ -161,10 +162,14 @@ def _converted(tx: Tx, t: Tables, e: Any) -> None:
 
 
 def _sla(tx: Tx, t: Tables, e: Any) -> None:
-    """An item's SLA, on its row (not the item's own change: its version stays)."""
+    """An item's SLA, on its row (not the item's own change: its version stays): its worst
+    state, and the earliest due time of a target still owed (a breached one's included)."""
     if topic_name(e) == "ItemSla.Applied" and e.policy is not None:
         return  # Its state comes with the `Changed` measured with it.
-    state, due = (e.state, e.next_due) if topic_name(e) == "ItemSla.Changed" else (None, None)
+    state, due = None, None
+    if topic_name(e) == "ItemSla.Changed":
+        owed = [m["due_at"] for m in e.metrics.values() if m["answered_at"] is None]
+        state, due = e.state, min((d for d in owed if d is not None), default=None)
     sla = {"sla_state": state, "sla_due": due, "sla_sort": due or NO_SLA_TIME}
     tx.update_row(t["flat_items"], {"id": e.item_id}, sla)
 

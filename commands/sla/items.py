@@ -16,7 +16,15 @@ from commands.unit_of_work import UnitOfWork, run
 from domain.access import may_edit_item
 from domain.errors import InvalidValueError, PermissionDeniedError
 from domain.item_numbers import item_id
-from domain.sla.item_sla import ItemSla, item_sla_id, next_due, overall, snapshot
+from domain.sla.item_sla import (
+    ItemSla,
+    item_sla_id,
+    next_due,
+    overall,
+    pending,
+    settled,
+    snapshot,
+)
 from domain.sla.measure import facts_of, measure
 from domain.sla.policies import SLA_POLICIES_ID, SlaPolicies, SlaPolicyNotFoundError
 from domain.values import Actor
@@ -117,12 +125,13 @@ class ItemSlaService:
             return
         policies = uow.get(SLA_POLICIES_ID, SlaPolicies)
         now = policies.policies.get(sla.policy["id"]) if policies is not None else None
-        if now is not None and not now["retired"]:
-            sla.apply(now, actor, correlation_id)
+        if now is not None and not now["retired"] and (not sla.metrics or pending(sla.metrics)):
+            sla.apply(now, actor, correlation_id)  # Only while something is still owed.
         assert sla.policy is not None
         moment = sla.measure_at(at or self.clock())
         facts = facts_of(self.app.events.get(UUID(sla.item_id)))
-        sla.record(snapshot(measure(sla.policy, facts), moment), moment, actor, correlation_id)
+        measured = snapshot(measure(sla.policy, facts), moment)
+        sla.record(settled(sla.metrics, measured), moment, actor, correlation_id)
 
 
 def describe(sla: ItemSla | None) -> dict[str, Any]:

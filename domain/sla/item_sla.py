@@ -53,6 +53,24 @@ def snapshot(measured: dict[str, Measurement], now: datetime) -> dict[str, dict[
     return found
 
 
+def settled(
+    recorded: dict[str, dict[str, Any]], measured: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """`measured`, except that a round answered when last recorded keeps its outcome (it
+    was judged by the policy and priority then; a later change of either never rewrites
+    it)."""
+    kept = dict(measured)
+    for metric, new in measured.items():
+        old = recorded.get(metric)
+        if (
+            old is not None
+            and old["answered_at"] is not None
+            and (old["started_at"], old["answered_at"]) == (new["started_at"], new["answered_at"])
+        ):
+            kept[metric] = old
+    return kept
+
+
 def overall(metrics: dict[str, dict[str, Any]]) -> str | None:
     """The worst state of an item's metrics; None without any target."""
     states = {m["state"] for m in metrics.values()}

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import workers.sla
-from commands.models import Context, PostMessage
+from commands.models import ChangeTicketStatus, Context, PostMessage
 from commands.recurrence import RecurrenceService
 from commands.sla.items import ItemSlaService
 from commands.sla.policies import SlaPolicyService
@@ -25,7 +25,7 @@ from ledgerdesk.settings import Settings
 from projections.base import current_tables
 from projections.flat import FlatQuery, list_items
 from tests.conftest import wait_until
-from tests.factories import SYSTEM, open_ticket, register
+from tests.factories import SYSTEM, context, open_ticket, register
 from workers.actors import Delivery, WorkerServices
 
 STANDARD = {
@@ -272,6 +272,9 @@ def test_the_flat_view_filters_and_sorts_by_sla(container: bootstrap.Container) 
     c, clock = container, Clock()
     service = ItemSlaService(c.app, clock)
     policy_id, _ = SlaPolicyService(c.app).define(STANDARD, SYSTEM)
+    late = open_ticket(c)
+    clock.now = opened_at(c, late) + timedelta(minutes=61)
+    service.apply(late, uuid.UUID(policy_id), SYSTEM)  # breached: due an hour after opening
     urgent_later, sooner, without = open_ticket(c), open_ticket(c), open_ticket(c)
     start = opened_at(c, without)
     clock.now = start + timedelta(minutes=50)  # all past their 45-minute warning
@@ -291,15 +294,15 @@ def test_the_flat_view_filters_and_sorts_by_sla(container: bootstrap.Container) 
     assert rows[urgent_later]["sla_state"] == "on_track"  # answered; its resolution runs
     assert (rows[without]["sla_state"], rows[without]["sla_due"]) == (None, None)
     assert [r["number"] for r in page(sla_state="warning")] == [sooner]
-    # By the next SLA time: the first response's due time, then the resolution's warning;
-    # items without one last (and first, descending).
-    assert [r["number"] for r in page(sort="sla_due")] == [sooner, urgent_later, without]
-    assert [r["number"] for r in page(sort="-sla_due")] == [without, urgent_later, sooner]
-    first = page(sort="sla_due", limit=1)
+    assert rows[late]["sla_state"] == "breached"
+    # By the earliest due time of a target still owed: the breached one (past) first, then
+    # a first response, then a resolution; items without one last (first, descending).
+    order = [late, sooner, urgent_later, without]
+    assert [r["number"] for r in page(sort="sla_due")] == order
+    assert [r["number"] for r in page(sort="-sla_due")] == order[::-1]
     with c.views.read() as tx:
-        _, cursor = list_items(tx, current_tables(tx, "flat"), FlatQuery(sort="sla_due", limit=2))
-    assert first[0]["number"] == sooner
-    assert [r["number"] for r in page(sort="sla_due", limit=2, cursor=cursor)] == [without]
+        _, cursor = list_items(tx, current_tables(tx, "flat"), FlatQuery(sort="sla_due", limit=3))
+    assert [r["number"] for r in page(sort="sla_due", limit=3, cursor=cursor)] == [without]
 
     # Held to none again: the row shows no SLA; SLA events never touch the item's own time.
     service.apply(sooner, None, SYSTEM)
@@ -307,3 +310,38 @@ def test_the_flat_view_filters_and_sorts_by_sla(container: bootstrap.Container) 
     after = {r["number"]: r for r in page()}[sooner]
     assert (after["sla_state"], after["sla_due"]) == (None, None)
     assert after["updated_at"] == rows[sooner]["updated_at"]
+
+
+def test_a_change_of_policy_never_rewrites_what_was_answered(
+    container: bootstrap.Container,
+) -> None:
+    c, clock = container, Clock()
+    service = ItemSlaService(c.app, clock)
+    policies = SlaPolicyService(c.app)
+    policy_id, _ = policies.define(STANDARD, SYSTEM)
+    owing, done = open_ticket(c), open_ticket(c)
+    agent = register(c, "agent@example.com", admin=True)
+    for number in (owing, done):
+        reply(c, number, agent)  # answered within seconds: met
+        clock.now = opened_at(c, number) + timedelta(minutes=1)
+        service.apply(number, uuid.UUID(policy_id), SYSTEM)
+    c.commands.change_ticket(done, [ChangeTicketStatus(status="Resolved")], context())
+    service.evaluate(item_id(done), "resolved")
+    assert recorded(c, done)["metrics"]["resolution"]["state"] == "met"
+    # The targets shrink to nothing a past answer could have met: what was answered stays.
+    tight = {"normal": {"first_response": 1, "resolution": 1}}
+    policies.change(policy_id, {"targets": tight}, SYSTEM)
+    clock.now += timedelta(minutes=5)
+    for number in (owing, done):
+        service.evaluate(item_id(number), "later")
+    assert recorded(c, owing)["metrics"]["first_response"]["state"] == "met"
+    assert recorded(c, owing)["metrics"]["resolution"]["state"] == "breached"  # still owed
+    assert recorded(c, done)["metrics"]["first_response"]["state"] == "met"
+    assert recorded(c, done)["metrics"]["resolution"]["state"] == "met"
+
+    # An item that owes nothing keeps the policy it was measured against.
+    def held(number: int) -> Any:
+        sla = c.app.repository.get(item_sla_id(item_id(number)))
+        return sla.policy["targets"]["normal"]["first_response"]
+
+    assert (held(owing), held(done)) == (1, 60)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.sla.clock import SlaState
+from domain.sla.item_sla import settled
 from domain.sla.measure import Fact, facts_of, measure
 from domain.sla.policies import blank_policy, checked_policy
 from domain.ticket import Ticket
@@ -218,3 +219,20 @@ def test_facts_keep_their_order_when_clocks_disagree() -> None:
     facts = facts_of(events)
     assert [f.at for f in facts] == [at(10), at(20), at(20)]
     assert measure(policy(), facts)["first_response"].due() == at(250)
+
+
+def test_an_answered_round_keeps_the_outcome_it_was_recorded_with() -> None:
+    met = {"started_at": "a", "due_at": "b", "warn_at": "c", "answered_at": "d", "paused": False,
+           "state": "met"}  # fmt: skip
+    running = {**met, "answered_at": None, "state": "on_track"}
+    # Judged again under a tighter policy: the answered round stays met, the rest follow.
+    again = {
+        "first_response": {**met, "due_at": "x", "state": "breached"},
+        "resolution": {**running, "state": "warning"},
+    }
+    kept = settled({"first_response": met, "resolution": running}, again)
+    assert kept == {"first_response": met, "resolution": again["resolution"]}
+    # A new round (another start, or an answer that moved) is judged afresh.
+    new_round = {"next_response": {**met, "started_at": "e", "state": "breached"}}
+    assert settled({"next_response": met}, new_round) == new_round
+    assert settled({}, again) == again
