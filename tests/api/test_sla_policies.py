@@ -195,7 +195,7 @@ def test_staff_hold_an_item_to_a_policy_through_the_api(
         "/api/v1/views/flat", params={"sla_state": "on_track", "sort": "sla_due"}, headers=wait
     ).json()["items"]
     assert [(i["number"], i["sla_due"]) for i in flat] == [
-        (opened.json()["number"], body["next_due"])
+        (opened.json()["number"], body["metrics"]["first_response"]["due_at"])
     ]
     assert client.get("/api/v1/views/flat", params={"sla_state": "late"}).status_code == 422
     head = live.app.head()
