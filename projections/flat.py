@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from domain.sla.item_sla import ItemSla
 from domain.task import Task
 from domain.ticket import Ticket
 from projections.base import (
@@ -24,7 +25,7 @@ from projections.base import (
 )
 from projections.db import Tx
 
-SLA_TOPICS = frozenset({"ledgerdesk:ItemSla.Applied", "ledgerdesk:ItemSla.Changed"})
+SLA_TOPICS = frozenset({f"{ItemSla.TOPIC}.Applied", f"{ItemSla.TOPIC}.Changed"})
 PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 SORTS = {
     "number": "number",

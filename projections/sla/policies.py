@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.sla.policies import SlaPolicies
 from projections.policy import Policy, Send
 
 # What may move an item's targets: its priority, its status, a message the customer sees
@@ -30,5 +31,5 @@ def policy_defined(event: Any) -> list[Send]:
 SLA_POLICIES = (
     Policy("sla.ticket_opened", frozenset({"ledgerdesk:Ticket.Opened"}), ticket_opened),
     Policy("sla.item_moved", MOVING_TOPICS, item_moved),
-    Policy("sla.policy_defined", frozenset({"ledgerdesk:SlaPolicies.Defined"}), policy_defined),
+    Policy("sla.policy_defined", frozenset({f"{SlaPolicies.TOPIC}.Defined"}), policy_defined),
 )

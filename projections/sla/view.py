@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from domain.sla.item_sla import ItemSla
 from projections.base import Positioned, Projection, Tables, topic_name
 from projections.db import Tx
 
-READS = ("ItemSla.Started", "ItemSla.Applied", "ItemSla.Changed")
+# Named by the classes (importing them is what lets a rebuild process decode the events).
+READS = tuple(f"{ItemSla.TOPIC}.{name}" for name in ("Started", "Applied", "Changed"))
 
 
 class SlaProjection(Projection):
     name = "sla"
     tables = ("item_sla",)
-    topics = frozenset(f"ledgerdesk:{name}" for name in READS)
+    topics = frozenset(READS)
 
     def create(self, tx: Tx, t: Tables) -> None:
         table = t["item_sla"]

@@ -25,7 +25,7 @@ from projections.base import (
     topics_of,
 )
 from projections.db import SQLiteViews
-from projections.flat import FlatProjection, FlatQuery, list_items
+from projections.flat import SLA_TOPICS, FlatProjection, FlatQuery, list_items
 from projections.item_history import ItemHistoryProjection, history_of
 from projections.ticket_detail import FOLDS, TicketDetailProjection, fold, get_ticket
 
@@ -81,7 +81,8 @@ def test_every_ticket_and_task_event_is_read_by_the_views() -> None:
     assert {f"ledgerdesk:{name}" for name in FOLDS} == recorded - unused
     for view in (TicketDetailProjection(), ItemHistoryProjection()):
         assert view.topics == recorded
-    assert FlatProjection().topics == topics
+    # ...and the flat list shows each item's SLA.
+    assert FlatProjection().topics == topics | SLA_TOPICS
 
 
 def test_the_detail_fold_shows_the_ticket_with_its_conversation() -> None:
