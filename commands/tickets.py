@@ -170,13 +170,21 @@ def authorize(ticket: WorkItem, cmd: Any, uow: UnitOfWork, ctx: Context) -> None
     role = require_visible(ticket, uow, ctx)
     if role is None:
         return
-    if type(cmd) in ANYONE_IN_THE_PROJECT:
-        allowed = may_comment(role)
-    else:
-        own = ticket.created_by == ctx.actor.ref or ctx.actor.ident in ticket.assignees
-        allowed = may_edit_item(role, own_or_assigned=own)
+    allowed = may_comment(role) if type(cmd) in ANYONE_IN_THE_PROJECT else _edits(ticket, role, ctx)
     if not allowed:
         raise PermissionDeniedError("your role in this project does not allow that")
+
+
+def require_editor(ticket: WorkItem, uow: UnitOfWork, ctx: Context) -> None:
+    """The caller may edit this item (what a change other than a comment needs)."""
+    role = require_visible(ticket, uow, ctx)
+    if role is not None and not _edits(ticket, role, ctx):
+        raise PermissionDeniedError("your role in this project does not allow that")
+
+
+def _edits(ticket: WorkItem, role: ProjectRole, ctx: Context) -> bool:
+    own = ticket.created_by == ctx.actor.ref or ctx.actor.ident in ticket.assignees
+    return may_edit_item(role, own_or_assigned=own)
 
 
 def move_ticket(ticket: WorkItem, cmd: MoveTicket, uow: UnitOfWork, ctx: Context) -> list[Any]:

@@ -7,11 +7,12 @@ import functools
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
 
+from domain.values import utc_text
 from projections.db import Tx
 
 TRACKING_DDL = (
@@ -87,7 +88,7 @@ class Projection(ABC):
 @functools.lru_cache(maxsize=4096)
 def iso(moment: datetime) -> str:
     """One fixed-width UTC form, so timestamps sort as text on every backend."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc_text(moment)
 
 
 def topic_name(event: Any) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from domain.sla.item_sla import ItemSla
+from domain.sla.item_sla import ItemSla, earliest_due, overall
 from domain.task import Task
 from domain.ticket import Ticket
 from projections.base import (
@@ -169,8 +169,7 @@ def _sla(tx: Tx, t: Tables, e: Any) -> None:
         return  # Its state comes with the `Changed` measured with it.
     state, due = None, None
     if topic_name(e) == "ItemSla.Changed":
-        owed = [m["due_at"] for m in e.metrics.values() if m["answered_at"] is None]
-        state, due = e.state, min((d for d in owed if d is not None), default=None)
+        state, due = overall(e.metrics), earliest_due(e.metrics)
     sla = {"sla_state": state, "sla_due": due, "sla_sort": due or NO_SLA_TIME}
     tx.update_row(t["flat_items"], {"id": e.item_id}, sla)
 

@@ -11,10 +11,9 @@ from uuid import UUID
 
 from commands.application import LedgerDesk
 from commands.models import Context
-from commands.tickets import require_visible
+from commands.tickets import require_editor, require_visible
 from commands.unit_of_work import UnitOfWork, run
-from domain.access import may_edit_item
-from domain.errors import InvalidValueError, PermissionDeniedError
+from domain.errors import InvalidValueError
 from domain.item_numbers import item_id
 from domain.sla.item_sla import (
     ItemSla,
@@ -51,10 +50,7 @@ class ItemSlaService:
 
         def decide(uow: UnitOfWork) -> list[Any]:
             found = uow.item(number)
-            role = require_visible(found, uow, ctx)
-            own = found.created_by == ctx.actor.ref or ctx.actor.ident in found.assignees
-            if role is not None and not may_edit_item(role, own_or_assigned=own):
-                raise PermissionDeniedError("your role in this project does not allow that")
+            require_editor(found, uow, ctx)
             found.check_changeable()
             policy = None
             if policy_id is not None:

@@ -11,7 +11,7 @@ what it last recorded, so a warning or a breach is recorded once.
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -19,6 +19,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.sla.clock import SlaState
 from domain.sla.measure import Measurement
+from domain.values import utc_text
 
 SLA_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/sla/items")
 # The order states are worst-first in, for an item's overall state.
@@ -31,8 +32,7 @@ def item_sla_id(item: UUID) -> UUID:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    """One fixed-width UTC form (as the views keep times), so times sort as text."""
-    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return None if moment is None else utc_text(moment)
 
 
 def snapshot(measured: dict[str, Measurement], now: datetime) -> dict[str, dict[str, Any]]:
@@ -92,6 +92,13 @@ def next_due(metrics: dict[str, dict[str, Any]]) -> str | None:
         if t is not None
     ]
     return min(times, default=None)
+
+
+def earliest_due(metrics: dict[str, dict[str, Any]]) -> str | None:
+    """The earliest due time of a target still owed an answer (a breached one's included;
+    None when none is owed, or the owed ones are paused)."""
+    owed = [m["due_at"] for m in metrics.values() if m["answered_at"] is None]
+    return min((due for due in owed if due is not None), default=None)
 
 
 MEASURING = ("id", "name", "targets", "business_hours", "pause_while_waiting", "warn_at")
@@ -171,9 +178,6 @@ class ItemSla(Aggregate):
             self._changed(
                 item_id=self.item_id,
                 metrics=metrics,
-                state=overall(metrics),
-                next_due=next_due(metrics),
-                pending=pending(metrics),
                 measured_at=_iso(at),
                 actor=actor,
                 correlation_id=correlation_id,
@@ -184,9 +188,6 @@ class ItemSla(Aggregate):
         self,
         item_id: str,
         metrics: dict[str, dict[str, Any]],
-        state: str | None,
-        next_due: str | None,
-        pending: bool,
         measured_at: str | None,
         actor: str,
         correlation_id: str,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from domain.sla.item_sla import ItemSla
+from domain.sla.item_sla import ItemSla, next_due, overall, pending
 from projections.base import Positioned, Projection, Tables, topic_name
 from projections.db import Tx
 
@@ -59,9 +59,10 @@ class SlaProjection(Projection):
                         (e.policy["id"], e.policy["name"], sla),
                     )
             else:
+                m = e.metrics
                 tx.execute(
                     f"UPDATE {table} SET state = ?, next_due = ?, pending = ? WHERE sla_id = ?",
-                    (e.state, e.next_due, 1 if e.pending else 0, sla),
+                    (overall(m), next_due(m), 1 if pending(m) else 0, sla),
                 )
 
 
