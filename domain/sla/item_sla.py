@@ -42,12 +42,13 @@ def snapshot(measured: dict[str, Measurement], now: datetime) -> dict[str, dict[
         state = m.state(now)
         if state is None:
             continue
+        due = m.due()
         found[metric] = {
             "started_at": _iso(m.round.started),
-            "due_at": _iso(m.due()),
+            "due_at": _iso(due),
             "warn_at": _iso(m.warns()),
             "answered_at": _iso(m.round.answered),
-            "paused": m.round.answered is None and m.due() is None,
+            "paused": m.round.answered is None and due is None,
             "state": state.value,
         }
     return found
