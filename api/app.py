@@ -33,6 +33,7 @@ from api.routers import (
     projects,
     reports,
     sla,
+    sla_views,
     tasks,
     teams,
     tickets,
@@ -97,7 +98,7 @@ def create_app(services: Services) -> FastAPI:
         app.include_router(module.router)
     for router in (*tasks.routers, *conversation.routers, *people.routers):
         app.include_router(router)
-    for router in reports.routers:
+    for router in (*reports.routers, *sla_views.routers):
         app.include_router(router)
 
     openapi.install(app)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import Depends, Query
 from pydantic import AfterValidator, BeforeValidator
 
+from api.problems import InvalidParameterError
 from domain.values import Priority, State
 from projections.access import StaffScope
 from projections.flat import FlatQuery
@@ -83,6 +84,9 @@ class FlatFilters:
             SlaStateFilter | None,
             Query(description="The worst state of the item's SLA targets."),
         ] = None,
+        sla_policy: Annotated[
+            UUID | None, Query(description="The SLA policy the item is held to (its id).")
+        ] = None,
         q: Annotated[
             str | None, Query(max_length=200, description="Words in title or text.")
         ] = None,
@@ -99,7 +103,7 @@ class FlatFilters:
     ) -> None:
         self.status, self.state, self.assignee, self.priority = status, state, assignee, priority
         self.project, self.folder, self.team, self.q = project, folder, team, q
-        self.item_type, self.sla_state = item_type, sla_state
+        self.item_type, self.sla_state, self.sla_policy = item_type, sla_state, sla_policy
         self.sort, self.cursor, self.limit = sort, cursor, limit
 
     def query(self, scope: StaffScope, kind: str | None) -> FlatQuery:
@@ -115,6 +119,7 @@ class FlatFilters:
             kind=kind,
             item_type=self.item_type,
             sla_state=self.sla_state,
+            sla_policy=str(self.sla_policy) if self.sla_policy else None,
             q=self.q,
             sort=self.sort,
             cursor=self.cursor,
@@ -152,3 +157,19 @@ HISTORY_HEADERS = {
     },
 }
 History = Annotated[HistoryPage, Depends()]
+
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def query_date(name: str, text: str | None) -> date | None:
+    """The date in query parameter `name` (`YYYY-MM-DD`), if given; 422 naming it if not a
+    date."""
+    if text is None:
+        return None
+    try:
+        if not ISO_DATE.match(text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise InvalidParameterError("query", name, "expected a date, e.g. 2026-12-01") from error

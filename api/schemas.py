@@ -169,6 +169,30 @@ class AttachmentOut(BaseModel):
     created_at: str
 
 
+class SlaPolicyRef(BaseModel):
+    id: UUID
+    name: str
+
+
+class ItemSlaSummary(BaseModel):
+    policy: SlaPolicyRef | None = Field(description="The SLA policy the item is held to.")
+    state: Literal["on_track", "warning", "breached", "met"] | None = Field(
+        description="The worst state of its targets."
+    )
+    next_due: str | None = Field(description="The next warning or due time.")
+    due: str | None = Field(
+        description="The earliest due time of a target still owed, a breached one's included."
+    )
+
+
+SLA_FIELD = Field(
+    default=None,
+    description="Its SLA in brief, as last recorded (on reads; a write's answer leaves it out,"
+    " as the SLA is measured after the write). `GET /api/v1/items/{number}/sla` has each"
+    " target.",
+)
+
+
 class TicketOut(BaseModel):
     id: UUID
     kind: Literal["ticket"]
@@ -193,6 +217,7 @@ class TicketOut(BaseModel):
     created_at: str
     created_by: str
     updated_at: str
+    sla: ItemSlaSummary | None = SLA_FIELD
 
 
 class LinkOut(BaseModel):
@@ -239,6 +264,7 @@ class TaskOut(BaseModel):
     created_at: str
     created_by: str
     updated_at: str
+    sla: ItemSlaSummary | None = SLA_FIELD
 
 
 class HistoryEntry(BaseModel):
@@ -278,6 +304,9 @@ class FlatItem(BaseModel):
         default=None,
         description="The earliest due time of an SLA target still owed, a breached one's"
         " included (null: none owed, or paused).",
+    )
+    sla_policy_id: UUID | None = Field(
+        default=None, description="The SLA policy the item is held to."
     )
 
 

@@ -49,11 +49,12 @@ FILTERS = {
     "kind": "kind",
     "item_type": "item_type",
     "sla_state": "sla_state",
+    "sla_policy": "sla_policy_id",
 }
 COLUMNS = (
     "id, number, kind, item_type, title, status, state, priority, requester_email, assignees,"
     " project_id, folder_id, team_id, converted_from_ticket, created_at, updated_at,"
-    " sla_state, sla_due"
+    " sla_state, sla_due, sla_policy_id"
 )
 NO_SLA_TIME = "9999-12-31T23:59:59.999999Z"
 
@@ -65,8 +66,8 @@ class FlatProjection(Projection):
     tables = ("flat_items", "flat_item_assignees")
     topics = topics_of(Ticket) | topics_of(Task) | SLA_TOPICS
     # 2: project_id, folder_id, team_id; 3: tasks, converted_from_ticket; 4: item_type;
-    # 5: sla_state, sla_due (and sla_sort, its sort key)
-    schema_version = 5
+    # 5: sla_state, sla_due (and sla_sort, its sort key); 6: sla_policy_id, sla_policy_name
+    schema_version = 6
     indexes_after_build = True  # (apply reads by primary key only)
 
     def create(self, tx: Tx, t: Tables) -> None:
@@ -80,7 +81,8 @@ class FlatProjection(Projection):
             " requester_email TEXT, assignees TEXT NOT NULL, project_id TEXT NOT NULL,"
             " folder_id TEXT, team_id TEXT, converted_from_ticket INTEGER,"
             " created_at TEXT NOT NULL, updated_at TEXT NOT NULL, version INTEGER NOT NULL,"
-            f" sla_state TEXT, sla_due TEXT, sla_sort TEXT NOT NULL DEFAULT '{NO_SLA_TIME}')"
+            f" sla_state TEXT, sla_due TEXT, sla_sort TEXT NOT NULL DEFAULT '{NO_SLA_TIME}',"
+            " sla_policy_id TEXT, sla_policy_name TEXT)"
         )
         tx.execute(
             f"CREATE TABLE IF NOT EXISTS {assignees} ("
@@ -100,6 +102,7 @@ class FlatProjection(Projection):
             "item_type",
             "sla_state",
             "sla_sort",
+            "sla_policy_id",
         ):
             tx.execute(f"CREATE INDEX IF NOT EXISTS {items}_{column} ON {items} ({column}, number)")
         tx.execute(f"CREATE INDEX IF NOT EXISTS {assignees}_user ON {assignees} (user_id, item_id)")
@@ -163,14 +166,18 @@ def _converted(tx: Tx, t: Tables, e: Any) -> None:
 
 
 def _sla(tx: Tx, t: Tables, e: Any) -> None:
-    """An item's SLA, on its row (not the item's own change: its version stays): its worst
-    state, and the earliest due time of a target still owed (a breached one's included)."""
-    if topic_name(e) == "ItemSla.Applied" and e.policy is not None:
-        return  # Its state comes with the `Changed` measured with it.
-    state, due = None, None
-    if topic_name(e) == "ItemSla.Changed":
-        state, due = overall(e.metrics), earliest_due(e.metrics)
-    sla = {"sla_state": state, "sla_due": due, "sla_sort": due or NO_SLA_TIME}
+    """An item's SLA, on its row (not the item's own change: its version stays): its policy,
+    its worst state, and the earliest due time of a target still owed (a breached one's
+    included)."""
+    if topic_name(e) == "ItemSla.Applied":
+        policy = e.policy or {}
+        sla = {"sla_policy_id": policy.get("id"), "sla_policy_name": policy.get("name")}
+        if e.policy is None:  # Held to none: nothing is owed.
+            sla |= {"sla_state": None, "sla_due": None, "sla_sort": NO_SLA_TIME}
+        # Otherwise its state comes with the `Changed` measured with it.
+    else:
+        due = earliest_due(e.metrics)
+        sla = {"sla_state": overall(e.metrics), "sla_due": due, "sla_sort": due or NO_SLA_TIME}
     tx.update_row(t["flat_items"], {"id": e.item_id}, sla)
 
 
@@ -272,6 +279,7 @@ class FlatQuery:
     kind: str | None = None
     item_type: str | None = None
     sla_state: str | None = None
+    sla_policy: str | None = None
     q: str | None = None
     sort: str = "-number"
     cursor: str | None = None
@@ -291,6 +299,24 @@ def _cursor_key(sort: str, cursor: str) -> tuple[Any, int]:
     return value, number
 
 
+def visible(
+    projects: frozenset[str] | None, kinds: frozenset[str]
+) -> tuple[list[str], list[Any]] | None:
+    """The conditions (and their parameters) for the rows a caller sees: of `kinds`, in
+    `projects` (None: every project); None when that is no row at all."""
+    if not kinds or (projects is not None and not projects):
+        return None
+    where: list[str] = []
+    params: list[Any] = []
+    if len(kinds) == 1:
+        where.append("kind = ?")
+        params.append(next(iter(kinds)))
+    if projects is not None:
+        where.append(f"project_id IN ({','.join('?' * len(projects))})")
+        params += sorted(projects)
+    return where, params
+
+
 def list_items(tx: Tx, t: Tables, query: FlatQuery) -> tuple[list[dict[str, Any]], str | None]:
     """One page of the flat list, and the cursor of the next (None on the last page)."""
     descending = query.sort.startswith("-")
@@ -302,17 +328,11 @@ def list_items(tx: Tx, t: Tables, query: FlatQuery) -> tuple[list[dict[str, Any]
         if value is not None:
             where.append(f"{column_name} = ?")
             params.append(value)
-    if not query.visible_kinds:
+    scope = visible(query.visible_projects, query.visible_kinds)
+    if scope is None:
         return [], None
-    if len(query.visible_kinds) == 1:
-        where.append("kind = ?")
-        params.append(next(iter(query.visible_kinds)))
-    if query.visible_projects is not None:
-        if not query.visible_projects:
-            return [], None
-        marks = ",".join("?" * len(query.visible_projects))
-        where.append(f"project_id IN ({marks})")
-        params += sorted(query.visible_projects)
+    where += scope[0]
+    params += scope[1]
     if query.assignee is not None:
         where.append(f"id IN (SELECT item_id FROM {t['flat_item_assignees']} WHERE user_id = ?)")
         params.append(query.assignee)

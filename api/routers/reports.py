@@ -8,7 +8,6 @@ view, scoped by `EntryScope` (your own entries and those of the projects you man
 from __future__ import annotations
 
 import io
-import re
 from datetime import date
 from itertools import chain
 from typing import Annotated, Literal
@@ -18,6 +17,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from starlette.responses import StreamingResponse
 
 from api.deps import CurrentCaller, ProjectScope, ServicesDep, fresh
+from api.params import query_date
 from api.problems import InvalidParameterError
 from api.report_schemas import ReportOut, TimesheetPage
 from api.responses import OrjsonResponse, documented, reply
@@ -40,7 +40,6 @@ timesheet_list_router = APIRouter(prefix="/api/v1", tags=[Tag.TIME])
 routers = (report_router, timesheet_list_router)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def entry_scope(caller: CurrentCaller, scope: ProjectScope) -> EntryScope:
@@ -59,19 +58,8 @@ Billable = Annotated[bool | None, Query(description="Only billable (true) or not
 Cursor = Annotated[str | None, Query(max_length=500, description="`next_cursor` of a page.")]
 
 
-def _date(name: str, text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        if not ISO_DATE.match(text):
-            raise ValueError(text)
-        return date.fromisoformat(text)
-    except ValueError as error:
-        raise InvalidParameterError("query", name, "expected a date, e.g. 2026-12-01") from error
-
-
 def _dates(since: str | None, until: str | None) -> tuple[date | None, date | None]:
-    first, last = _date("from", since), _date("to", until)
+    first, last = query_date("from", since), query_date("to", until)
     if first is not None and last is not None and last < first:
         raise InvalidParameterError("query", "to", "`to` is before `from`")
     return first, last

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import AdminCaller, Ctx, CurrentCaller, ServicesDep, written
 from api.responses import OrjsonResponse, documented, reply
-from api.schemas import Body
+from api.schemas import Body, SlaPolicyRef
 from api.tags import Tag
 from domain.errors import InvalidValueError
 from domain.item_numbers import MAX_ITEM_NUMBER
@@ -202,15 +202,13 @@ class MetricOut(BaseModel):
     answered_at: str | None
     paused: bool = Field(description="Waiting on the customer: no due time until it ends.")
     state: Literal["on_track", "warning", "breached", "met"]
-
-
-class PolicyRef(BaseModel):
-    id: UUID
-    name: str
+    priority: str | None = Field(
+        default=None, description="The priority it is judged by (null: recorded before this was)."
+    )
 
 
 class ItemSlaOut(BaseModel):
-    policy: PolicyRef | None = Field(description="The policy the item is held to, if any.")
+    policy: SlaPolicyRef | None = Field(description="The policy the item is held to, if any.")
     state: Literal["on_track", "warning", "breached", "met"] | None = Field(
         description="The worst state of its targets."
     )

@@ -4,6 +4,7 @@ conversion of a ticket into a task."""
 from __future__ import annotations
 
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
@@ -47,6 +48,7 @@ from commands.models import (
 from domain.item_numbers import MAX_ITEM_NUMBER
 from projections.base import current_tables
 from projections.item_access import visible_item
+from projections.sla.view import summary_of_item
 from projections.ticket_detail import fold, get_ticket
 
 router = APIRouter(prefix="/api/v1/tasks", tags=[Tag.TASKS])
@@ -95,7 +97,7 @@ def list_tasks(
     "/{number}",
     summary="Read a task",
     responses={200: {"model": TaskOut}, **documented(401, 403, 404, 422)},
-    dependencies=[Depends(fresh("ticket_detail", "access"))],
+    dependencies=[Depends(fresh("ticket_detail", "access", "sla"))],
 )
 def read_task(
     number: TaskNumber,
@@ -113,11 +115,13 @@ def read_task(
         doc = visible_item(
             get_ticket(tx, current_tables(tx, "ticket_detail"), number), number, scope, "task"
         )
+        doc["sla"] = summary_of_item(tx, current_tables(tx, "sla"), doc["id"])
     if as_of is None:
         return reply(response, doc, ETag=f'"{doc["version"]}"')
     then = fold(svc.commands.task_events(number, as_of))
     if then is None:
         raise TaskNotFoundError(number)
+    then["sla"] = svc.sla_items.summary_as_of(UUID(then["id"]), as_of)
     return reply(response, then, ETag=f'"{then["version"]}"')
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 from urllib.parse import urlencode
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
@@ -37,6 +38,7 @@ from projections.base import current_tables
 from projections.db import Tx
 from projections.item_access import visible_ticket
 from projections.item_history import history_cursor, history_of
+from projections.sla.view import summary_of_item
 from projections.ticket_detail import fold, get_ticket
 
 router = APIRouter(prefix="/api/v1/tickets", tags=[Tag.TICKETS])
@@ -91,7 +93,7 @@ def list_tickets(
     "/{number}",
     summary="Read a ticket",
     responses={200: {"model": TicketOut | TaskOut}, **documented(401, 404, 422)},
-    dependencies=[Depends(fresh("ticket_detail", "access"))],
+    dependencies=[Depends(fresh("ticket_detail", "access", "sla"))],
 )
 def read_ticket(
     number: Number,
@@ -111,11 +113,13 @@ def read_ticket(
         doc = fold(e for e in events if e.timestamp <= as_of)
         if doc is None:
             raise TicketNotFoundError(number)
+        doc["sla"] = svc.sla_items.summary_as_of(UUID(doc["id"]), as_of)
         return reply(response, doc, ETag=f'"{doc["version"]}"')
     with svc.views.read() as tx:
         doc = visible_ticket(
             get_ticket(tx, current_tables(tx, "ticket_detail"), number), number, scope
         )
+        doc["sla"] = summary_of_item(tx, current_tables(tx, "sla"), doc["id"])
     return reply(response, doc, ETag=f'"{doc["version"]}"')
 
 

@@ -4,7 +4,7 @@ on the worker tick once a warning or a due time has passed, and when its policy 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -18,11 +18,12 @@ from domain.item_numbers import item_id
 from domain.sla.item_sla import (
     ItemSla,
     item_sla_id,
-    next_due,
-    overall,
     pending,
     settled,
     snapshot,
+    summary,
+    summary_of,
+    unrecorded,
 )
 from domain.sla.measure import facts_of, measure
 from domain.sla.policies import SLA_POLICIES_ID, SlaPolicies, SlaPolicyNotFoundError
@@ -42,6 +43,12 @@ class ItemSlaService:
         uow = UnitOfWork(self.app)
         require_visible(uow.item(number), uow, ctx)
         return describe(uow.get(item_sla_id(item_id(number)), ItemSla))
+
+    def summary_as_of(self, item: UUID, moment: datetime) -> dict[str, Any]:
+        """The SLA of the item whose aggregate id is `item` in brief, as recorded up to
+        `moment` (an item document as of a moment shows it)."""
+        events: Iterable[Any] = self.app.events.get(item_sla_id(item))
+        return summary_of(e for e in events if e.timestamp <= moment)
 
     def apply(self, number: int, policy_id: UUID | None, ctx: Context) -> int:
         """Hold item `number` to a policy as it is now (None: to none), and record where
@@ -120,26 +127,29 @@ class ItemSlaService:
         if sla.policy is None:
             return
         policies = uow.get(SLA_POLICIES_ID, SlaPolicies)
-        now = policies.policies.get(sla.policy["id"]) if policies is not None else None
-        if now is not None and not now["retired"] and (not sla.metrics or pending(sla.metrics)):
-            sla.apply(now, actor, correlation_id)  # Only while something is still owed.
+        current = policies.policies.get(sla.policy["id"]) if policies is not None else None
+        if (
+            current is not None
+            and not current["retired"]
+            and (not sla.metrics or pending(sla.metrics))
+        ):
+            sla.apply(current, actor, correlation_id)  # Only while something is still owed.
         assert sla.policy is not None
         moment = sla.measure_at(at or self.clock())
         facts = facts_of(self.app.events.get(UUID(sla.item_id)))
-        measured = snapshot(measure(sla.policy, facts), moment)
-        sla.record(settled(sla.metrics, measured), moment, actor, correlation_id)
+        measured = measure(sla.policy, facts)
+        earlier = unrecorded(sla.metrics, measured, moment)
+        metrics = settled(sla.metrics, snapshot(measured, moment))
+        sla.record(metrics, moment, actor, correlation_id, earlier)
 
 
 def describe(sla: ItemSla | None) -> dict[str, Any]:
     """An item's SLA for an answer."""
     if sla is None or sla.policy is None:
         return {"policy": None, "state": None, "next_due": None, "metrics": {}}
-    return {
-        "policy": {"id": sla.policy["id"], "name": sla.policy["name"]},
-        "state": overall(sla.metrics),
-        "next_due": next_due(sla.metrics),
-        "metrics": sla.metrics,
-    }
+    found = summary(sla.policy, sla.metrics)
+    del found["due"]
+    return {**found, "metrics": sla.metrics}
 
 
 def _item_sla(uow: UnitOfWork, item: UUID, number: int, ctx: Context) -> ItemSla:

@@ -127,7 +127,7 @@ class BusinessHours:
         zone = data.get("time_zone")
         if not isinstance(zone, str) or not zone:
             raise InvalidValueError("time_zone", "an IANA time zone, such as Europe/Paris")
-        _zone(zone)
+        time_zone(zone)
         weekly = data.get("weekly")
         if not isinstance(weekly, Mapping):
             raise InvalidValueError("weekly", 'opening hours per weekday: {"monday": [...]}')
@@ -164,7 +164,7 @@ class BusinessHours:
     ) -> Iterator[tuple[datetime, datetime]]:
         """The open intervals from `since` on, in order, the first clipped to `since`;
         endless (callers stop), or (`horizon`) BeyondHorizonError after ten years."""
-        zone = _zone(self.zone)
+        zone = time_zone(self.zone)
         by_day: dict[int, list[Opening]] = {}
         for opening in sorted(self.openings, key=lambda o: o.start):
             by_day.setdefault(opening.weekday, []).append(opening)
@@ -253,7 +253,8 @@ def _without(
             yield cursor, end
 
 
-def _zone(name: str) -> ZoneInfo:
+def time_zone(name: str) -> ZoneInfo:
+    """The IANA zone `name` (or UTC); a clear error for any other name."""
     if name not in _zone_names():
         raise InvalidValueError("time_zone", f"unknown time zone {name!r}")
     try:

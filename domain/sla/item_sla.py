@@ -11,6 +11,7 @@ what it last recorded, so a warning or a breach is recorded once.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -39,18 +40,49 @@ def snapshot(measured: dict[str, Measurement], now: datetime) -> dict[str, dict[
     """What is recorded of each metric that has a target, at `now`."""
     found = {}
     for metric, m in sorted(measured.items()):
-        state = m.state(now)
-        if state is None:
-            continue
-        due = m.due()
-        found[metric] = {
-            "started_at": _iso(m.round.started),
-            "due_at": _iso(due),
-            "warn_at": _iso(m.warns()),
-            "answered_at": _iso(m.round.answered),
-            "paused": m.round.answered is None and due is None,
-            "state": state.value,
-        }
+        record = _round_record(m, now)
+        if record is not None:
+            found[metric] = record
+    return found
+
+
+def _round_record(m: Measurement, now: datetime) -> dict[str, Any] | None:
+    """What is recorded of one round (None when its metric has no target)."""
+    state = m.state(now)
+    if state is None:
+        return None
+    due = m.due()
+    return {
+        "started_at": _iso(m.round.started),
+        "due_at": _iso(due),
+        "warn_at": _iso(m.warns()),
+        "answered_at": _iso(m.round.answered),
+        "paused": m.round.answered is None and due is None,
+        "state": state.value,
+        "priority": m.priority,
+    }
+
+
+def unrecorded(
+    recorded: dict[str, dict[str, Any]], measured: dict[str, Measurement], now: datetime
+) -> list[dict[str, Any]]:
+    """The rounds answered before a metric's current one whose outcome was never recorded
+    (a round answered and followed by the next one between two records), oldest first,
+    each with its `metric`: so that every round's outcome is in the log once."""
+    found = []
+    for metric, m in sorted(measured.items()):
+        last = recorded.get(metric)
+        for earlier in m.earlier:
+            record = _round_record(earlier, now)
+            if record is None or (
+                last is not None
+                and (
+                    record["started_at"] < last["started_at"]
+                    or (record["started_at"] == last["started_at"] and last["answered_at"])
+                )
+            ):
+                continue  # No target then; or recorded answered already.
+            found.append({"metric": metric, **record})
     return found
 
 
@@ -100,6 +132,34 @@ def earliest_due(metrics: dict[str, dict[str, Any]]) -> str | None:
     None when none is owed, or the owed ones are paused)."""
     owed = [m["due_at"] for m in metrics.values() if m["answered_at"] is None]
     return min((due for due in owed if due is not None), default=None)
+
+
+def summary(policy: dict[str, Any] | None, metrics: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """An item's SLA in brief, as its document shows it: its policy (id and name), its
+    worst state, the next time that may change and the earliest due time still owed."""
+    if policy is None:
+        return {"policy": None, "state": None, "next_due": None, "due": None}
+    return {
+        "policy": {"id": policy["id"], "name": policy["name"]},
+        "state": overall(metrics),
+        "next_due": next_due(metrics),
+        "due": earliest_due(metrics),
+    }
+
+
+def summary_of(events: Iterable[Any]) -> dict[str, Any]:
+    """`summary` from an item's SLA events (as of the last of them)."""
+    policy: dict[str, Any] | None = None
+    metrics: dict[str, dict[str, Any]] = {}
+    for e in events:
+        kind = type(e).__name__
+        if kind == "Applied":
+            policy = e.policy
+            if policy is None:
+                metrics = {}
+        elif kind == "Changed":
+            metrics = e.metrics
+    return summary(policy, metrics)
 
 
 MEASURING = ("id", "name", "targets", "business_hours", "pause_while_waiting", "warn_at")
@@ -172,16 +232,23 @@ class ItemSla(Aggregate):
         return max(now, datetime.fromisoformat(self.measured_at))
 
     def record(
-        self, metrics: dict[str, dict[str, Any]], at: datetime, actor: str, correlation_id: str
+        self,
+        metrics: dict[str, dict[str, Any]],
+        at: datetime,
+        actor: str,
+        correlation_id: str,
+        earlier: list[dict[str, Any]] | None = None,
     ) -> None:
-        """Record where the targets stand at `at`, if that changed."""
-        if metrics != self.metrics:
+        """Record where the targets stand at `at`, if that changed; with `earlier`, the
+        outcomes of the rounds answered since the last record that it never showed."""
+        if metrics != self.metrics or earlier:
             self._changed(
                 item_id=self.item_id,
                 metrics=metrics,
                 measured_at=_iso(at),
                 actor=actor,
                 correlation_id=correlation_id,
+                earlier=earlier or [],
             )
 
     @event("Changed", topic="ledgerdesk:ItemSla.Changed")
@@ -192,6 +259,7 @@ class ItemSla(Aggregate):
         measured_at: str | None,
         actor: str,
         correlation_id: str,
+        earlier: list[dict[str, Any]],
     ) -> None:
         self.metrics = metrics
         self.measured_at = measured_at

@@ -22,7 +22,7 @@ the history, so a changed policy gives exact answers for any past.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -59,12 +59,15 @@ class Round:
 
 @dataclass(frozen=True)
 class Measurement:
-    """A metric's current round against its target (`target` None: the policy sets none)."""
+    """A metric's current round against its target (`target` None: the policy sets none),
+    judged by `priority`; `earlier`: the metric's answered rounds before this one (next
+    response has one per customer message that asked), each judged by its own priority."""
 
     metric: str
     target: Target | None
     round: Round
-    rounds: tuple[Round, ...] = field(default=())
+    priority: str = "normal"
+    earlier: tuple[Measurement, ...] = field(default=())
 
     def due(self) -> datetime | None:
         if self.target is None:
@@ -159,10 +162,13 @@ def measure(policy: dict[str, Any], facts: Sequence[Fact]) -> dict[str, Measurem
     for metric, held in found.items():
         if not held or (converted is not None and held[-1].answered is None):
             continue  # No round yet; or owed still when the ticket became a task.
-        current = held[-1]
         # An answered round is judged by the priority then; one still running, by today's.
-        priority = priorities(current.answered)
-        measured[metric] = Measurement(metric, target_of(policy, priority, metric), current, held)
+        judged = [
+            Measurement(metric, target_of(policy, p, metric), r, p)
+            for r in held
+            for p in (priorities(r.answered),)
+        ]
+        measured[metric] = replace(judged[-1], earlier=tuple(judged[:-1]))
     return measured
 
 

@@ -217,7 +217,7 @@ def test_every_get_route_waits_for_each_view_it_reads(
                 unwaited.setdefault(route.path, set()).update(missing)
     assert unwaited == {}
     # And the recording saw the reads (the audit cannot pass by seeing nothing)
-    assert read_views["/api/v1/tickets/{number}"] == {"ticket_detail", "access"}
+    assert read_views["/api/v1/tickets/{number}"] == {"ticket_detail", "access", "sla"}
     assert read_views["/api/v1/portal/tickets/{number}"] == {"portal"}
     assert read_views["/portal/items/{number}"] == {"portal"}
     assert len([path for path, seen in read_views.items() if seen]) >= 30

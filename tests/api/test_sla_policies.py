@@ -8,6 +8,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from commands.sla.items import ItemSlaService
+from domain.item_numbers import item_id
 from domain.sla.policies import METRICS, SLA_POLICIES_ID, SlaPolicies, target_of
 from ledgerdesk import bootstrap
 from tests.factories import user_token
@@ -236,3 +238,77 @@ def test_a_converted_tickets_sla_takes_no_changes(client: TestClient) -> None:
     assert client.post(f"/api/v1/tickets/{number}/conversion").status_code == 201
     refused = client.put(f"/api/v1/items/{number}/sla", json={"policy_id": policy["id"]})
     assert refused.status_code == 409, refused.text
+
+
+def test_the_sla_view_the_compliance_report_and_the_item_show_service_levels(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    policy = client.post("/api/v1/sla-policies", json={**STANDARD, "business_hours": None})
+    policy_id = policy.json()["id"]
+    project = client.post("/api/v1/projects", json={"name": "Support"}).json()["id"]
+    opened = client.post("/api/v1/tickets", json={"title": "Printer", "project_id": project})
+    number = opened.json()["number"]
+    before = client.get(f"/api/v1/tickets/{number}").json()["sla"]
+    assert before == {"policy": None, "state": None, "next_due": None, "due": None}
+    held = client.put(f"/api/v1/items/{number}/sla", json={"policy_id": policy_id}).json()
+    wait = {"X-Min-Position": str(live.app.head())}
+
+    # The item's document: the SLA in brief (as of a moment before it: none).
+    doc = client.get(f"/api/v1/tickets/{number}", headers=wait).json()
+    due = held["metrics"]["first_response"]["due_at"]
+    assert doc["sla"] == {
+        "policy": {"id": policy_id, "name": "Standard"}, "state": "on_track",
+        "next_due": held["next_due"], "due": due,
+    }  # fmt: skip
+    then = client.get(f"/api/v1/tickets/{number}", params={"as_of": doc["created_at"]}).json()
+    assert then["sla"]["policy"] is None
+    now = client.get(f"/api/v1/tickets/{number}", params={"as_of": "2999-01-01T00:00:00Z"})
+    assert now.json()["sla"] == doc["sla"]
+
+    # The SLA view, grouped by policy and state; the flat list's policy filter.
+    view = client.get("/api/v1/views/sla", headers=wait)
+    assert view.status_code == 200, view.text
+    [group] = view.json()["groups"]
+    assert (group["policy"], group["state"], group["count"]) == (
+        {"id": policy_id, "name": "Standard"}, "on_track", 1,
+    )  # fmt: skip
+    assert [(i["number"], i["sla_due"], i["sla_policy_id"]) for i in group["items"]] == [
+        (number, due, policy_id)
+    ]
+    flat = client.get("/api/v1/views/flat", params={"sla_policy": policy_id}, headers=wait)
+    assert [i["number"] for i in flat.json()["items"]] == [number]
+    other = client.get("/api/v1/views/sla", params={"state": "breached"}, headers=wait)
+    assert other.json() == {"groups": []}
+    assert client.get("/api/v1/views/sla", params={"state": "late"}).status_code == 422
+    outsider = {"Authorization": f"Bearer {user_token(live, 'o@example.com')}"}
+    assert client.get("/api/v1/views/sla", headers=outsider).json() == {"groups": []}
+
+    # The compliance report: nothing decided yet; answered, then counted as met.
+    path = "/api/v1/reports/sla-compliance"
+    empty = client.get(path, headers=wait).json()
+    assert (empty["rows"], empty["totals"]) == ([], {"met": 0, "breached": 0, "compliance": None})
+    assert (empty["period"], empty["time_zone"]) == ("month", "UTC")
+    reply = {"body": "On it", "visibility": "customer"}
+    assert client.post(f"/api/v1/tickets/{number}/messages", json=reply).status_code == 201
+    ItemSlaService(live.app).evaluate(item_id(number), "replied")  # as the workers do
+    params = {"period": "week", "time_zone": "Europe/Paris", "policy": policy_id}
+    found = client.get(path, params=params, headers={"X-Min-Position": str(live.app.head())})
+    assert found.status_code == 200, found.text
+    rows = found.json()["rows"]
+    assert [(r["policy"]["name"], r["priority"], r["metric"], r["met"]) for r in rows] == [
+        ("Standard", "normal", "first_response", 1)
+    ]
+    assert found.json()["totals"]["compliance"] == 1.0
+
+    # Bad parameters name what is wrong; staff who do not see every project may not read it.
+    for params, name in (
+        ({"time_zone": "Mars/Base"}, "time_zone"),
+        ({"from": "2026-13-01"}, "from"),
+        ({"from": "2026-12-02", "to": "2026-12-01"}, "to"),
+        ({"from": "2020-01-01", "to": "2026-12-01"}, "from"),
+        ({"period": "year"}, "period"),
+    ):
+        bad = client.get(path, params=params)
+        assert bad.status_code == 422, (params, bad.text)
+        assert name in bad.text, (params, bad.text)
+    assert client.get(path, headers=outsider).status_code == 403
