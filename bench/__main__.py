@@ -1,7 +1,8 @@
 """`python -m bench [NAME ...] [options]`: run benchmarks and print one table of every figure,
 each beside its raw baseline (measured in the same run) and the ratio between them.
 
-Benchmarks: create, http, rebuild, flat, planning, timesheets, imports, mail, portal, growth
+Benchmarks: create, http, rebuild, flat, planning, timesheets, imports, mail, portal, growth,
+sla
 (all of them when none is named). Each works in a throwaway PostgreSQL schema
 (LEDGERDESK_BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test).
 
@@ -31,6 +32,7 @@ from bench import (
     planning,
     portal,
     rebuild,
+    sla,
     timesheets,
 )
 from bench.common import Figure, print_table, say
@@ -46,6 +48,7 @@ BENCHMARKS = (
     "mail",
     "portal",
     "growth",
+    "sla",
 )
 # Every benchmark has a `--smoke` run (tiny, seconds, figures meaningless):
 # tests/e2e/test_bench_smoke.py runs each, so that none can rot.
@@ -175,6 +178,7 @@ def main() -> None:
             _size(args, "item_events", growth.ITEM_EVENTS),
             smoke=smoke,
         ),
+        "sla": lambda: sla.run(smoke=smoke),
     }
     done: set[Callable[[], list[Figure]]] = set()
     for name in BENCHMARKS:

@@ -55,6 +55,7 @@ LINES = {
         "load an item with 200 events p95, from the aggregate cache",
         "HTTP PATCH (retitle) p95, ticket with 100 events",
     ),
+    "sla": ("SLA recompute after a policy change, ",),
 }
 
 
