@@ -34,6 +34,7 @@ from api.routers import (
     reports,
     sla,
     sla_views,
+    statuses,
     tasks,
     teams,
     tickets,
@@ -94,6 +95,7 @@ def create_app(services: Services) -> FastAPI:
         knowledge_base,
         intake,
         sla,
+        statuses,
     ):
         app.include_router(module.router)
     for router in (*tasks.routers, *conversation.routers, *people.routers):

@@ -42,6 +42,7 @@ from commands.sla.policies import SlaPolicyService
 from commands.teams import TeamService
 from commands.timesheets import TimesheetService
 from commands.users import Caller
+from commands.workflow.statuses import StatusService
 from domain.errors import DomainError, PermissionDeniedError
 from domain.user import Flag, Scope, User
 from domain.values import Actor
@@ -76,6 +77,7 @@ class Services:
     submissions: SubmissionService
     sla: SlaPolicyService
     sla_items: ItemSlaService
+    statuses: StatusService
     max_attachment_bytes: int
     max_mail_bytes: int
     max_json_bytes: int

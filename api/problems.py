@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -40,6 +41,19 @@ class InvalidParameterError(Exception):
         super().__init__(message)
         self.where = where
         self.name = name
+
+
+@contextmanager
+def located(**places: tuple[str, str]) -> Iterator[None]:
+    """Report a domain's `InvalidValueError` for one of `places`' fields where the request
+    gave it (`field=("query", "name")`), not in the body."""
+    try:
+        yield
+    except InvalidValueError as error:
+        place = places.get(error.field)
+        if place is None:
+            raise
+        raise InvalidParameterError(place[0], place[1], str(error)) from error
 
 
 def _invalid(errors: list[dict[str, Any]], request: Request, detail: str) -> ProblemResponse:

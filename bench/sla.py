@@ -101,8 +101,7 @@ def _raw(c: bootstrap.Container, streams: list[tuple[str, str]]) -> float:
     table = c.app.recorder.events_table_name  # type: ignore[attr-defined]
     schema = c.settings.database_schema
     read = (
-        f"SELECT state FROM {schema}.{table} WHERE originator_id = %s"
-        " ORDER BY originator_version"
+        f"SELECT state FROM {schema}.{table} WHERE originator_id = %s ORDER BY originator_version"
     )
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         conn.execute(f"CREATE TABLE {schema}.bench_sla_raw (id uuid, state bytea)")

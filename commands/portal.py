@@ -27,6 +27,7 @@ from commands.models import Command, CommandResult, Context, OpenTicket
 from commands.tickets import item_type_for, open_ticket
 from commands.unit_of_work import UnitOfWork, run
 from commands.users import new_token_parts
+from commands.workflow.statuses import lifecycle_of_item
 from domain.company_settings import COMPANY_SETTINGS_ID, CompanySettings, in_force
 from domain.contact import Contact, contact_id_for, may_see_item_of, sees_items_of
 from domain.customer import Organisation
@@ -410,10 +411,11 @@ def change_portal_status(cmd: ChangePortalStatus, uow: UnitOfWork, ctx: Context)
     if not switches["features"]["customer_status_changes"]:
         raise PermissionDeniedError("customers may not close or reopen requests here")
     item: Ticket | Task = ticket if ticket.converted_to is None else uow.task(ticket.converted_to)
+    lifecycle = lifecycle_of_item(uow, item)
     if cmd.finish:
-        item.close(ctx.actor, ctx.correlation_id)
+        item.close(ctx.actor, ctx.correlation_id, lifecycle)
     else:
-        item.reopen(ctx.actor, ctx.correlation_id)
+        item.reopen(ctx.actor, ctx.correlation_id, lifecycle)
     return [item]
 
 

@@ -21,6 +21,7 @@ from commands.folders import load_folder
 from commands.models import CommandResult, Context
 from commands.tasks import copy_fields
 from commands.unit_of_work import UnitOfWork, run
+from commands.workflow.statuses import lifecycle_for
 from domain.item_numbers import COUNTER_ID
 from domain.planning.calendar import is_working_day
 from domain.recurrence import Frequency, Recurrence
@@ -90,6 +91,7 @@ def create_occurrence(uow: UnitOfWork, series: int, day: date, ctx: Context) -> 
         series_number=template.number,
         occurrence_date=day,
         carried={"assignees": list(template.assignees), "followers": list(template.followers)},
+        lifecycle=lifecycle_for(uow, "task", "task"),
     )
     template.record_occurrence(day, number, ctx.actor, ctx.correlation_id)
     folder = load_folder(uow, UUID(template.folder_id)) if template.folder_id else None

@@ -37,6 +37,7 @@ from commands.tickets import (
 )
 from commands.unit_of_work import UnitOfWork
 from commands.users import acting_user
+from commands.workflow.statuses import lifecycle_for
 from domain.errors import DependencyCycleError, InvalidValueError
 from domain.planning.constraints import Constraint
 from domain.planning.links import Link, LinkKind, find_cycle
@@ -45,7 +46,6 @@ from domain.project import INBOX_ID
 from domain.recurrence import Frequency, Recurrence
 from domain.task import Task
 from domain.ticket import Ticket
-from domain.values import State
 
 
 def open_task(cmd: OpenTask, uow: UnitOfWork, ctx: Context) -> list[Any]:
@@ -75,6 +75,7 @@ def open_task(cmd: OpenTask, uow: UnitOfWork, ctx: Context) -> list[Any]:
         points=cmd.points,
         milestone=cmd.milestone,
         constraint=_constraint(cmd.constraint, cmd.constraint_on),
+        lifecycle=lifecycle_for(uow, "task", "task"),
     )
     if parent is not None:
         task.make_subtask_of(parent, ctx.actor, ctx.correlation_id)
@@ -98,7 +99,9 @@ def convert_ticket(ticket: Ticket, uow: UnitOfWork, ctx: Context) -> list[Any]:
     require_tasks_app(acting_user(uow, ctx))
     counter = uow.counter()
     opened = uow.first_event(ticket.id)
-    status = next(s for s in Task.LIFECYCLE.statuses if s.state == _state(ticket))
+    # The task type's default status of the state the ticket is in.
+    lifecycle = lifecycle_for(uow, "task", "task")
+    status = lifecycle.default(ticket.state)
     task = Task.plan(
         number=counter.issue("task", ctx.actor, ctx.correlation_id),
         title=ticket.title,
@@ -110,6 +113,7 @@ def convert_ticket(ticket: Ticket, uow: UnitOfWork, ctx: Context) -> list[Any]:
         folder_id=UUID(ticket.folder_id) if ticket.folder_id else None,
         requester_email=getattr(opened, "requester_email", None),
         status=status.name,
+        lifecycle=lifecycle,
         converted_from=ticket.number,
         carried={
             "created_by": ticket.created_by,
@@ -140,6 +144,7 @@ def clone_task(source: Task, rule: RecurrenceRule, uow: UnitOfWork, ctx: Context
         actor=ctx.actor,
         correlation_id=ctx.correlation_id,
         carried={"assignees": list(source.assignees), "followers": list(source.followers)},
+        lifecycle=lifecycle_for(uow, "task", "task"),
     )
     task.set_recurrence(recurrence(rule, task), today(), ctx.actor, ctx.correlation_id)
     folder = load_folder(uow, UUID(source.folder_id)) if source.folder_id else None
@@ -168,10 +173,6 @@ def copy_fields(source: Task, start: date | None = None) -> dict[str, Any]:
 
 class ConvertTicket:
     """The permission a conversion needs: that of editing the ticket."""
-
-
-def _state(ticket: Ticket) -> State:
-    return Ticket.LIFECYCLE.status(ticket.status).state
 
 
 def _constraint(kind: str | None, on: date | None) -> Constraint | None:

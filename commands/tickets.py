@@ -28,6 +28,7 @@ from commands.models import (
 )
 from commands.unit_of_work import UnitOfWork
 from commands.users import acting_user
+from commands.workflow.statuses import lifecycle_for, lifecycle_of_item
 from domain.access import ProjectRole, may_comment, may_edit_item
 from domain.errors import InvalidValueError, PermissionDeniedError
 from domain.intake.item_types import (
@@ -130,6 +131,7 @@ def new_ticket(
         correlation_id=ctx.correlation_id,
         project_id=project.id,
         folder_id=folder_id,
+        lifecycle=lifecycle_for(uow, opened.get("item_type", "ticket"), "ticket"),
         **opened,
     )
     # A requester seen for the first time becomes a contact, in the same atomic write.
@@ -220,7 +222,7 @@ def reprioritise_ticket(
 def change_ticket_status(
     ticket: WorkItem, cmd: ChangeTicketStatus, uow: UnitOfWork, ctx: Context
 ) -> None:
-    ticket.change_status(cmd.status, ctx.actor, ctx.correlation_id)
+    ticket.change_status(cmd.status, ctx.actor, ctx.correlation_id, lifecycle_of_item(uow, ticket))
 
 
 def assign_user(ticket: WorkItem, cmd: AssignUser, uow: UnitOfWork, ctx: Context) -> None:

@@ -23,6 +23,7 @@ from commands.projects import load_project, manages_projects, role_in
 from commands.tickets import require_visible
 from commands.unit_of_work import UnitOfWork
 from commands.users import acting_user
+from commands.workflow.statuses import lifecycle_of_item
 from domain.access import ProjectRole
 from domain.errors import InvalidValueError, NotFoundError, PermissionDeniedError
 from domain.task import Task
@@ -105,7 +106,9 @@ def _count_on(entry: TimesheetEntry, uow: UnitOfWork, ctx: Context) -> Ticket | 
     item = item_of(uow, entry.item_number)
     counted = entry.counts
     day = date.fromisoformat(entry.work_date) if counted else None
-    item.record_time(entry.id, day, entry.minutes if counted else 0, ctx.actor, ctx.correlation_id)
+    minutes = entry.minutes if counted else 0
+    lifecycle = lifecycle_of_item(uow, item)
+    item.record_time(entry.id, day, minutes, ctx.actor, ctx.correlation_id, lifecycle)
     return item
 
 

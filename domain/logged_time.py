@@ -17,7 +17,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import register_topic
 
-from domain.values import Actor, State
+from domain.values import Actor, Lifecycle
 
 
 class TimeImported(Aggregate.Event):
@@ -43,6 +43,7 @@ def record_imported_time(
     counted: Mapping[UUID, tuple[date, int]],
     actor: Actor,
     correlation_id: str,
+    lifecycle: Lifecycle | None = None,
 ) -> None:
     """The entries `counted` (id -> day, minutes) now count on `item` (a ticket or task);
     then what follows from logged time, as `record_time` does for one entry."""
@@ -59,8 +60,6 @@ def record_imported_time(
             actor=actor.ref,
             correlation_id=correlation_id,
         )
-    if any(minutes > 0 for _, minutes in counted.values()) and item.state is State.NOT_STARTED:
-        # The first time logged on a not-started item: it is in progress now.
-        started = next(s for s in item.LIFECYCLE.statuses if s.state is State.IN_PROGRESS)
-        item.change_status(started.name, actor, correlation_id)
+    if any(minutes > 0 for _, minutes in counted.values()):
+        item.mark_started(actor, correlation_id, lifecycle)
     item.follow_time(actor, correlation_id)

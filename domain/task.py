@@ -43,7 +43,8 @@ DEFAULT_TASK_LIFECYCLE = Lifecycle(
         Status("In progress", State.IN_PROGRESS),
         Status("On hold", State.IN_PROGRESS),
         Status("Done", State.FINISHED),
-    )
+    ),
+    {State.NOT_STARTED: "Not started", State.IN_PROGRESS: "In progress", State.FINISHED: "Done"},
 )
 
 
@@ -162,6 +163,7 @@ class Task(TaskDates, TaskProgress, TaskDependencies, TaskSubtasks, RecurringTas
         self.requester_email = requester_email
         self.priority = priority
         self.status = status
+        self.status_state = state
         self.assignees = list(carried.get("assignees", []))
         self.followers = list(carried.get("followers", []))
         self.message_visibility = dict(carried.get("message_visibility", {}))
@@ -216,12 +218,15 @@ class Task(TaskDates, TaskProgress, TaskDependencies, TaskSubtasks, RecurringTas
         occurrence_date: date | None = None,
         converted_from: int | None = None,
         carried: dict[str, Any] | None = None,
+        lifecycle: Lifecycle | None = None,
     ) -> Task:
-        """A new task with the next item number."""
+        """A new task with the next item number (its status one of `lifecycle`'s: the task
+        type's statuses as configured; default: the shipped ones)."""
         begin, end, days = plan_dates(start, finish, duration_days, milestone)
         constraint = constraint or Constraint(ConstraintKind.AS_SOON_AS_POSSIBLE, None)
         check_day("constraint_on", constraint.on)
-        initial = cls.LIFECYCLE.status(status) if status else cls.LIFECYCLE.initial
+        lifecycle = lifecycle or cls.LIFECYCLE
+        initial = lifecycle.status(status) if status else lifecycle.initial
         check_amount("work_hours", work_hours)
         check_amount("points", points)
         task = cls(

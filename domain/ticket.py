@@ -154,6 +154,7 @@ class Ticket(WorkItem, Aggregate):
         self.description = description
         self.priority = priority
         self.status = status
+        self.status_state = state
         # Lists, not sets: aggregate state must serialise into snapshots.
         self.assignees: list[str] = []
         self.followers: list[str] = []
@@ -223,6 +224,7 @@ class Ticket(WorkItem, Aggregate):
     @event("StatusChanged", topic="ledgerdesk:Ticket.StatusChanged")
     def _status_changed(self, status: str, state: str, actor: str, correlation_id: str) -> None:
         self.status = status
+        self.status_state = state
 
     @event("UserAssigned", topic="ledgerdesk:Ticket.UserAssigned")
     def _user_assigned(self, user_id: str, actor: str, correlation_id: str) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from uuid import UUID
@@ -109,17 +110,28 @@ class Status:
 
 @dataclass(frozen=True)
 class Lifecycle:
-    """An ordered set of statuses, each mapped to a state.
+    """An ordered set of statuses, each mapped to a state, with the default status of each
+    state (`defaults`; a state left out: its first status).
 
     Events record the status *and* its state, so a later change to the
     configuration never rewrites what a past event meant.
     """
 
     statuses: tuple[Status, ...]
+    defaults: Mapping[State, str] = field(default_factory=dict)
 
     @property
     def initial(self) -> Status:
-        return self.statuses[0]
+        """Where a new item starts: the default not-started status."""
+        return self.default(State.NOT_STARTED)
+
+    def default(self, state: State) -> Status:
+        """The status an item takes when it must reach `state` (closing, reopening, starting)
+        without a status named."""
+        name = self.defaults.get(state)
+        if name is not None:
+            return self.status(name)
+        return next(s for s in self.statuses if s.state is state)
 
     def status(self, name: str) -> Status:
         for status in self.statuses:
@@ -135,5 +147,6 @@ DEFAULT_TICKET_LIFECYCLE = Lifecycle(
         Status("Waiting on customer", State.IN_PROGRESS),
         Status("Resolved", State.FINISHED),
         Status("Closed", State.FINISHED),
-    )
+    ),
+    {State.NOT_STARTED: "New", State.IN_PROGRESS: "Open", State.FINISHED: "Closed"},
 )

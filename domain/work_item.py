@@ -150,17 +150,21 @@ class WorkItem:
                 correlation_id=correlation_id,
             )
 
-    def close(self, actor: Actor, correlation_id: str) -> None:
-        """To the lifecycle's last finished status ("Closed"), unless it is finished."""
+    def close(self, actor: Actor, correlation_id: str, lifecycle: Lifecycle | None = None) -> None:
+        """To the lifecycle's default finished status ("Closed"), unless it is finished."""
         if self.state is not State.FINISHED:
-            last = [s for s in self.LIFECYCLE.statuses if s.state is State.FINISHED][-1]
-            self.change_status(last.name, actor, correlation_id)
+            lifecycle = lifecycle or self.LIFECYCLE
+            self.change_status(
+                lifecycle.default(State.FINISHED).name, actor, correlation_id, lifecycle
+            )
 
-    def reopen(self, actor: Actor, correlation_id: str) -> None:
-        """Back to the lifecycle's first in-progress status ("Open"), if it is finished."""
+    def reopen(self, actor: Actor, correlation_id: str, lifecycle: Lifecycle | None = None) -> None:
+        """Back to the lifecycle's default in-progress status ("Open"), if it is finished."""
         if self.state is State.FINISHED:
-            first = next(s for s in self.LIFECYCLE.statuses if s.state is State.IN_PROGRESS)
-            self.change_status(first.name, actor, correlation_id)
+            lifecycle = lifecycle or self.LIFECYCLE
+            self.change_status(
+                lifecycle.default(State.IN_PROGRESS).name, actor, correlation_id, lifecycle
+            )
 
     # --- people -------------------------------------------------------------
 
@@ -276,6 +280,7 @@ class WorkItem:
         minutes: int,
         actor: Actor,
         correlation_id: str,
+        lifecycle: Lifecycle | None = None,
     ) -> None:
         """Timesheet entry `entry_id` now counts `minutes` on `work_date` here (None or 0:
         it no longer counts: withdrawn, rejected, or a draft)."""
@@ -288,11 +293,20 @@ class WorkItem:
                 actor=actor.ref,
                 correlation_id=correlation_id,
             )
-        if counted and minutes > 0 and self.state is State.NOT_STARTED:
-            # The first time logged on a not-started item: it is in progress now.
-            started = next(s for s in self.LIFECYCLE.statuses if s.state is State.IN_PROGRESS)
-            self.change_status(started.name, actor, correlation_id)
+        if counted and minutes > 0:
+            self.mark_started(actor, correlation_id, lifecycle)
         self.follow_time(actor, correlation_id)
+
+    def mark_started(
+        self, actor: Actor, correlation_id: str, lifecycle: Lifecycle | None = None
+    ) -> None:
+        """A not-started item goes to the default in-progress status (the first time logged
+        on it: work has started)."""
+        if self.state is State.NOT_STARTED:
+            lifecycle = lifecycle or self.LIFECYCLE
+            self.change_status(
+                lifecycle.default(State.IN_PROGRESS).name, actor, correlation_id, lifecycle
+            )
 
     def follow_time(self, actor: Actor, correlation_id: str) -> None:
         """What an item derives from its logged time (a task: progress and actual dates)."""
@@ -303,7 +317,12 @@ class WorkItem:
 
     @property
     def state(self) -> State:
-        return self.LIFECYCLE.status(self.status).state
+        """The state its status had when it took it (as recorded: a later change of the
+        statuses never changes it)."""
+        recorded = self.__dict__.get("status_state")
+        if recorded is None:  # A snapshot taken before the state was kept.
+            return self.LIFECYCLE.status(self.status).state
+        return State(recorded)
 
 
 def check_title(title: str) -> str:

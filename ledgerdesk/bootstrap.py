@@ -41,6 +41,7 @@ from commands.sla.items import ItemSlaService
 from commands.sla.policies import SlaPolicyService
 from commands.teams import TeamService
 from commands.timesheets import TimesheetService
+from commands.workflow.statuses import StatusService
 from ledgerdesk.rebuilds import in_parallel
 from ledgerdesk.settings import Settings
 from projections import caller_positions
@@ -116,6 +117,7 @@ class Container:
             submissions=SubmissionService(self.app, self.mail.secret, self.mail_out),
             sla=SlaPolicyService(self.app),
             sla_items=ItemSlaService(self.app),
+            statuses=StatusService(self.app),
             max_attachment_bytes=self.settings.max_attachment_bytes,
             max_mail_bytes=self.settings.max_mail_bytes,
             max_json_bytes=self.settings.max_json_bytes,

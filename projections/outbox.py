@@ -23,6 +23,7 @@ from projections.db import Tx
 from projections.mail.policies import MAIL_POLICIES
 from projections.policy import Policy, Send
 from projections.sla.policies import SLA_POLICIES
+from projections.workflow.statuses import STATUS_POLICIES
 
 # Beside the generations, so that rebuilds keep them: where each policy starts, and which
 # messages the relay has sent.
@@ -45,6 +46,7 @@ POLICIES: tuple[Policy, ...] = (
     Policy("recurrence.schedule", frozenset({"ledgerdesk:Task.RecurrenceSet"}), create_due_now),
     *MAIL_POLICIES,
     *SLA_POLICIES,
+    *STATUS_POLICIES,
 )
 
 

@@ -280,9 +280,17 @@ def _count(tx: Tx, t: Tables, before: Counter[Any], after: Counter[Any]) -> None
 # --- queries ------------------------------------------------------------------------------
 
 
-def _columns(tx: Tx, t: Tables, project_id: str, kind: str) -> list[tuple[str, str, int]]:
-    """(status, state, cards) per column: the lifecycle's statuses in order, then any other
-    status an item holds (a status that left the lifecycle still shows its cards)."""
+def _columns(
+    tx: Tx,
+    t: Tables,
+    project_id: str,
+    kind: str,
+    lifecycle: Lifecycle | None,
+    others: Sequence[str] = (),
+) -> list[tuple[str, str, int]]:
+    """(status, state, cards) per column: the lifecycle's statuses in order (the kind's type
+    as configured; default: the shipped ones), then any other status an item holds (one of
+    another type of the kind, in `others`' order; then one no type has now, by name)."""
     counts = {
         r["status"]: r["cards"]
         for r in tx.all(
@@ -291,9 +299,10 @@ def _columns(tx: Tx, t: Tables, project_id: str, kind: str) -> list[tuple[str, s
             (project_id, kind),
         )
     }
-    statuses = LIFECYCLES[kind].statuses
+    statuses = (lifecycle or LIFECYCLES[kind]).statuses
     columns = [(s.name, s.state.value, counts.pop(s.name, 0)) for s in statuses]
-    for status in sorted(counts):
+    rank = {name: i for i, name in enumerate(others)}
+    for status in sorted(counts, key=lambda name: (rank.get(name, len(rank)), name)):
         row = tx.one(
             f"SELECT state FROM {t['status_board_cards']}"
             " WHERE project_id = ? AND kind = ? AND status = ? LIMIT 1",
@@ -349,6 +358,8 @@ def board(
     limit: int,
     status: str | None = None,
     cursor: str | None = None,
+    lifecycle: Lifecycle | None = None,
+    others: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The project's board for one item kind: a column per status with its card count and
     first `limit` cards (urgent first, then by number) and the cursor of the next cards.
@@ -357,7 +368,7 @@ def board(
     if cursor is not None:
         status, after = _after(cursor, project_id, kind)
     columns = []
-    for name, state, count in _columns(tx, t, project_id, kind):
+    for name, state, count in _columns(tx, t, project_id, kind, lifecycle, others):
         if status is not None and name.casefold() != status.casefold():
             continue
         cards, next_cursor = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workers import recurrence, sla
+from workers import recurrence, sla, workflow
 from workers.actors import ActorSpec
 from workers.mail import imap, outgoing
 from workers.ticks import Periodic
@@ -19,6 +19,7 @@ ACTORS: tuple[ActorSpec, ...] = (
     ActorSpec("sla.follow_policy", sla.follow_policy),
     # Not retried: the next tick looks again.
     ActorSpec("sla.tick", sla.tick, max_retries=0),
+    ActorSpec("workflow.move_items", workflow.move_items),
 )
 # Sent on every tick to an actor above.
 PERIODIC: tuple[Periodic, ...] = (

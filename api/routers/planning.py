@@ -158,14 +158,15 @@ def status_board(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Cards per column.")] = 20,
 ) -> OrjsonResponse:
-    """A column per status of the lifecycle (then any other status an item holds), each
-    with its card count and first cards, most urgent first, then by number."""
+    """A column per status of the item type `ticket` or `task` as configured (then any
+    other status an item holds), each with its card count and first cards, most urgent
+    first, then by number."""
     require_app(scope, kind)
     _project(svc, scope, project)
+    lifecycle, others = svc.statuses.board(kind)
     with svc.views.read() as tx:
-        doc = board(
-            tx, current_tables(tx, "status_board"), str(project), kind, limit, status, cursor
-        )
+        t = current_tables(tx, "status_board")
+        doc = board(tx, t, str(project), kind, limit, status, cursor, lifecycle, others)
     if status is not None and not doc["columns"]:
         raise InvalidParameterError("query", "status", f"no {kind} column {status!r}")
     return reply(response, doc)

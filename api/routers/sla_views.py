@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import ProjectScope, ServicesDep, fresh
 from api.params import query_date
-from api.problems import InvalidParameterError
+from api.problems import InvalidParameterError, located
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import FlatItem, SlaPolicyRef
 from api.tags import Tag
@@ -141,7 +141,8 @@ def sla_compliance(
     who see every project (it counts every item)."""
     if not scope.all_projects:
         raise PermissionDeniedError("the SLA compliance report counts every project's items")
-    zone = time_zone(zone_name)
+    with located(time_zone=("query", "time_zone")):
+        zone = time_zone(zone_name)
     last = query_date("to", until) or datetime.now(UTC).astimezone(zone).date()
     first = query_date("from", since) or last - timedelta(days=89)
     if last < first:

@@ -38,6 +38,7 @@ from commands.timesheet_entries import (
 )
 from commands.unit_of_work import UnitOfWork
 from commands.users import acting_user
+from commands.workflow.statuses import lifecycle_of_item
 from domain.errors import DomainError, PermissionDeniedError
 from domain.imports import Import
 from domain.logged_time import record_imported_time
@@ -285,7 +286,8 @@ class TimesheetStaging:
         items: dict[UUID, Any] = {}
         for number, counted in sorted(by_item.items()):
             item = item_of(uow, number)
-            record_imported_time(item, imp.id, counted, ctx.actor, ctx.correlation_id)
+            lifecycle = lifecycle_of_item(uow, item)
+            record_imported_time(item, imp.id, counted, ctx.actor, ctx.correlation_id, lifecycle)
             items[item.id] = item
         return list(items.values())
 

@@ -13,6 +13,7 @@ from commands.application import LedgerDesk
 from commands.models import Context
 from commands.tickets import require_editor, require_visible
 from commands.unit_of_work import UnitOfWork, run
+from commands.workflow.statuses import waiting_for
 from domain.errors import InvalidValueError
 from domain.item_numbers import item_id
 from domain.sla.item_sla import (
@@ -136,9 +137,12 @@ class ItemSlaService:
             sla.apply(current, actor, correlation_id)  # Only while something is still owed.
         assert sla.policy is not None
         moment = sla.measure_at(at or self.clock())
-        facts = facts_of(self.app.events.get(UUID(sla.item_id)))
-        measured = measure(sla.policy, facts)
-        earlier = unrecorded(sla.metrics, measured, moment)
+        events = list(self.app.events.get(UUID(sla.item_id)))
+        kind = "task" if type(events[0]).__name__ == "Planned" else "ticket"
+        item_type = getattr(events[0], "item_type", kind)
+        waiting = waiting_for(uow, item_type if kind == "ticket" else "task", kind)
+        measured = measure(sla.policy, facts_of(events), waiting)
+        earlier = unrecorded(sla.recorded_answered, measured, moment)
         metrics = settled(sla.metrics, snapshot(measured, moment))
         sla.record(metrics, moment, actor, correlation_id, earlier)
 

@@ -64,26 +64,32 @@ def _round_record(m: Measurement, now: datetime) -> dict[str, Any] | None:
 
 
 def unrecorded(
-    recorded: dict[str, dict[str, Any]], measured: dict[str, Measurement], now: datetime
+    answered_through: dict[str, str], measured: dict[str, Measurement], now: datetime
 ) -> list[dict[str, Any]]:
     """The rounds answered before a metric's current one whose outcome was never recorded
     (a round answered and followed by the next one between two records), oldest first,
-    each with its `metric`: so that every round's outcome is in the log once."""
+    each with its `metric`: so that every round's outcome is in the log once.
+    `answered_through`: per metric, the start of the latest round recorded answered."""
     found = []
     for metric, m in sorted(measured.items()):
-        last = recorded.get(metric)
+        last = answered_through.get(metric, "")
         for earlier in m.earlier:
             record = _round_record(earlier, now)
-            if record is None or (
-                last is not None
-                and (
-                    record["started_at"] < last["started_at"]
-                    or (record["started_at"] == last["started_at"] and last["answered_at"])
-                )
-            ):
+            if record is None or record["started_at"] <= last:
                 continue  # No target then; or recorded answered already.
             found.append({"metric": metric, **record})
     return found
+
+
+def _answered_through(
+    known: dict[str, str], records: Iterable[tuple[str, dict[str, Any]]]
+) -> dict[str, str]:
+    """`known`, moved on by the answered rounds among `records` ((metric, record) pairs)."""
+    through = dict(known)
+    for metric, r in records:
+        if r["answered_at"] is not None and r["started_at"] > through.get(metric, ""):
+            through[metric] = r["started_at"]
+    return through
 
 
 def settled(
@@ -196,6 +202,8 @@ class ItemSla(Aggregate):
         self.policy: dict[str, Any] | None = None
         self.metrics: dict[str, dict[str, Any]] = {}
         self.measured_at: str | None = None
+        # Per metric, the start of the latest round recorded answered.
+        self.answered_through: dict[str, str] = {}
 
     @classmethod
     def start(cls, item: UUID, number: int, actor: str, correlation_id: str) -> ItemSla:
@@ -223,6 +231,13 @@ class ItemSla(Aggregate):
         self.policy = policy
         if policy is None:
             self.metrics = {}
+
+    @property
+    def recorded_answered(self) -> dict[str, str]:
+        """Per metric, the start of the latest round recorded answered (a snapshot taken
+        before this was kept: none)."""
+        known: dict[str, str] = self.__dict__.get("answered_through", {})
+        return known
 
     def measure_at(self, now: datetime) -> datetime:
         """The moment to measure at: `now`, or the last moment recorded if that is later
@@ -259,7 +274,11 @@ class ItemSla(Aggregate):
         measured_at: str | None,
         actor: str,
         correlation_id: str,
-        earlier: list[dict[str, Any]],
+        earlier: list[dict[str, Any]] | None = None,  # (not in the first records)
     ) -> None:
         self.metrics = metrics
         self.measured_at = measured_at
+        self.answered_through = _answered_through(
+            self.recorded_answered,
+            [*((r["metric"], r) for r in earlier or ()), *metrics.items()],
+        )

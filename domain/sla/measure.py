@@ -13,7 +13,9 @@ policy give one `Measurement` per metric:
 
 A target still running follows the item's current priority; an answered one is judged by
 the priority when it was answered. With `pause_while_waiting`, the clocks stop while the
-item waits on its customer: from entering a waiting status (`WAITING_STATUSES`) to leaving
+item waits on its customer: from entering a waiting status (`waiting`: the names, case-
+insensitive, of its type's statuses that wait on the customer, their former names too) to
+leaving
 it or to the customer's next message. A ticket converted to a task is measured up to its
 conversion; what it still owed then is no longer measured. Everything is recomputed from
 the history, so a changed policy gives exact answers for any past.
@@ -31,7 +33,8 @@ from domain.sla.clock import SlaState, Target
 from domain.sla.policies import target_of
 from domain.values import State
 
-# The statuses in which an item waits on its customer (by name, case-insensitive).
+# The statuses in which an item waits on its customer (by name, case-insensitive), as
+# shipped (`domain.workflow.statuses.waiting_names` gives a type's as configured).
 WAITING_STATUSES = frozenset({"waiting on customer"})
 Kind = Literal["opened", "customer_wrote", "staff_replied", "priority", "status", "converted"]
 
@@ -112,9 +115,12 @@ def facts_of(events: Iterable[Any]) -> list[Fact]:
     return facts
 
 
-def measure(policy: dict[str, Any], facts: Sequence[Fact]) -> dict[str, Measurement]:
+def measure(
+    policy: dict[str, Any], facts: Sequence[Fact], waiting: frozenset[str] = WAITING_STATUSES
+) -> dict[str, Measurement]:
     """Each metric's measurement under `policy`, from an item's `facts` (oldest first; the
-    first is its opening)."""
+    first is its opening); `waiting`: the status names (case-folded) that wait on the
+    customer."""
     if not facts or facts[0].kind != "opened":
         raise ValueError("an item's facts start with its opening")
     opened = facts[0]
@@ -122,7 +128,7 @@ def measure(policy: dict[str, Any], facts: Sequence[Fact]) -> dict[str, Measurem
     if converted is not None:
         facts = facts[:converted]  # Nothing after its conversion is the ticket's.
     priorities = _priorities(facts)
-    waiting = _waiting(facts) if policy["pause_while_waiting"] else ()
+    waits = _waiting(facts, waiting) if policy["pause_while_waiting"] else ()
     finished = _spans(facts, lambda f: f.state == State.FINISHED.value)
     first_answer = None
     rounds: list[Round] = []
@@ -135,7 +141,7 @@ def measure(policy: dict[str, Any], facts: Sequence[Fact]) -> dict[str, Measurem
             if first_answer is None:
                 first_answer = fact.at
             elif asked is not None:
-                rounds.append(Round(asked, fact.at, _within(waiting, asked)))
+                rounds.append(Round(asked, fact.at, _within(waits, asked)))
                 asked = None
         elif fact.kind == "customer_wrote" and first_answer is not None and asked is None:
             if not done:  # A word of thanks on a resolved item asks for nothing.
@@ -146,16 +152,16 @@ def measure(policy: dict[str, Any], facts: Sequence[Fact]) -> dict[str, Measurem
             if first_answer is None:
                 first_answer = fact.at
             if asked is not None:
-                rounds.append(Round(asked, fact.at, _within(waiting, asked)))
+                rounds.append(Round(asked, fact.at, _within(waits, asked)))
                 asked = None
     if asked is not None:
-        rounds.append(Round(asked, None, _within(waiting, asked)))
+        rounds.append(Round(asked, None, _within(waits, asked)))
     resolved = finished[-1].start if finished and finished[-1].end is None else None
     # Time finished before a reopening does not count towards resolution.
     reopened = tuple(p for p in finished if p.end is not None)
     found = {
-        "first_response": (Round(opened.at, first_answer, _within(waiting, opened.at)),),
-        "resolution": (Round(opened.at, resolved, (*_within(waiting, opened.at), *reopened)),),
+        "first_response": (Round(opened.at, first_answer, _within(waits, opened.at)),),
+        "resolution": (Round(opened.at, resolved, (*_within(waits, opened.at), *reopened)),),
         "next_response": tuple(rounds),
     }
     measured = {}
@@ -183,14 +189,14 @@ def _priorities(facts: Sequence[Fact]) -> Callable[[datetime | None], str]:
     return at
 
 
-def _waiting(facts: Sequence[Fact]) -> tuple[Pause, ...]:
+def _waiting(facts: Sequence[Fact], waiting: frozenset[str]) -> tuple[Pause, ...]:
     """The spans the item waited on its customer: from entering a waiting status to leaving
     it, or to the customer's next message (their answer is what it waited for)."""
     spans: list[Pause] = []
     since: datetime | None = None
     for fact in facts:
         if fact.kind in ("opened", "status"):
-            waits = (fact.status or "").casefold() in WAITING_STATUSES
+            waits = (fact.status or "").casefold() in waiting
             if waits and since is None:
                 since = fact.at
             elif not waits and since is not None:

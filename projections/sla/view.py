@@ -98,8 +98,9 @@ class SlaProjection(Projection):
 
 
 def _round(tx: Tx, t: Tables, sla: str, r: dict[str, Any]) -> None:
-    """One round as recorded, under the policy the item is held to now. An answered round
-    keeps the outcome first recorded for it (the write model never rewrites one either)."""
+    """One round as recorded, under the policy the item is held to now. A round whose
+    outcome was decided (met, or breached) keeps it: a later change of the policy or of the
+    priority never rewrites a past period's figures."""
     state = r["state"]
     decided = (
         r["answered_at"] if state == SlaState.MET.value
@@ -115,7 +116,7 @@ def _round(tx: Tx, t: Tables, sla: str, r: dict[str, Any]) -> None:
         " policy_id = excluded.policy_id, policy_name = excluded.policy_name,"
         " priority = excluded.priority, due_at = excluded.due_at,"
         " answered_at = excluded.answered_at, state = excluded.state,"
-        " decided_at = excluded.decided_at WHERE r.answered_at IS NULL",
+        " decided_at = excluded.decided_at WHERE r.decided_at IS NULL",
         (
             r["metric"], r["started_at"], r.get("priority"), r["due_at"], r["answered_at"],
             state, decided, sla,

@@ -146,6 +146,13 @@ def world(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
             )
         )["key"],
         "policy_id": made(post("/api/v1/sla-policies", json={"name": "Standard"}))["id"],
+        "status_id": made(
+            post(
+                "/api/v1/statuses",
+                params={"item_type": "ticket"},
+                json={"name": "Parked", "state": "in_progress"},
+            )
+        )["id"],
         "token": "ldf_00000000000000000000000000000000_unknown",  # A form's confirmation
         "invitation": made(post(f"/api/v1/contacts/{contact['id']}/portal-invitations"))[
             "invitation"
@@ -169,6 +176,7 @@ def queries(route: APIRoute, values: dict[str, str]) -> list[dict[str, str]]:
         "month": "2026-12",
         "as_of": datetime.now(UTC).isoformat(),
         "item": values["task"],
+        "item_type": "ticket",
     }
     given = [p for d in (route.dependant, *_dependencies(route.dependant)) for p in d.query_params]
     required = {p.alias: known[p.alias] for p in given if p.field_info.is_required()}

@@ -310,5 +310,5 @@ def test_the_sla_view_the_compliance_report_and_the_item_show_service_levels(
     ):
         bad = client.get(path, params=params)
         assert bad.status_code == 422, (params, bad.text)
-        assert name in bad.text, (params, bad.text)
+        assert bad.json()["errors"][0]["location"] == ["query", name], (params, bad.text)
     assert client.get(path, headers=outsider).status_code == 403

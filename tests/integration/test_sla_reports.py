@@ -5,6 +5,7 @@ them by policy, priority, metric and period, and the SLA view grouped by policy 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from commands.models import ReprioritiseTicket
@@ -58,21 +59,26 @@ def tally(found: dict[str, object]) -> dict[tuple[str | None, str | None, str], 
     }
 
 
-def test_a_round_answered_between_two_records_is_recorded_once(
-    container: bootstrap.Container,
-) -> None:
-    c, clock = container, Clock()
+def asked_again(c: bootstrap.Container, clock: Clock) -> tuple[ItemSlaService, int]:
+    """A ticket held to the standard policy a minute after it opened, then answered, asked,
+    answered and asked again (not measured since)."""
     service = ItemSlaService(c.app, clock)
     policy_id, _ = SlaPolicyService(c.app).define(STANDARD, SYSTEM)
     number = open_ticket(c)
     agent = register(c, "agent@example.com", admin=True)
     clock.now = opened_at(c, number) + timedelta(minutes=1)
     service.apply(number, uuid.UUID(policy_id), SYSTEM)
-    # Answered, asked, answered, asked again — and only then measured.
-    reply(c, number, agent)
-    customer_writes(c, number)
-    reply(c, number, agent)
-    customer_writes(c, number)
+    for _ in range(2):
+        reply(c, number, agent)
+        customer_writes(c, number)
+    return service, number
+
+
+def test_a_round_answered_between_two_records_is_recorded_once(
+    container: bootstrap.Container,
+) -> None:
+    c, clock = container, Clock()
+    service, number = asked_again(c, clock)  # and only then measured
     clock.now += timedelta(minutes=5)
     service.evaluate(item_id(number), "later")
     changes = [
@@ -134,20 +140,20 @@ def test_the_compliance_report_counts_outcomes_by_policy_priority_metric_and_per
     assert before["rows"] == []
     assert before["totals"]["compliance"] is None
 
-    # A later change of the priority never rewrites a decided outcome; a change of the
-    # policy applies to what is still owed (the late first response is on track again).
+    # A later change of the priority or of the policy never rewrites a decided outcome (the
+    # late first response is on track again under the relaxed target, but it was breached).
     c.commands.change_ticket(met, [ReprioritiseTicket(priority="urgent")], context())
     policies.change(standard, {"targets": {"normal": {"first_response": 100_000}}}, SYSTEM)
     for number in (met, late):
         service.evaluate(item_id(number), "later")
     assert tally(report(c)) == {
-        ("Standard", "normal", "first_response"): (1, 1),  # met stays; running's breach too
+        ("Standard", "normal", "first_response"): (1, 2),
         ("Urgent desk", "urgent", "first_response"): (1, 0),
     }
     # Nor does holding the item to another policy: its answered round stays the first's.
     service.apply(met, uuid.UUID(urgent_desk), SYSTEM)
     assert tally(report(c)) == {
-        ("Standard", "normal", "first_response"): (1, 1),
+        ("Standard", "normal", "first_response"): (1, 2),
         ("Urgent desk", "urgent", "first_response"): (1, 0),
     }
 
@@ -199,3 +205,47 @@ def test_the_sla_view_groups_items_by_policy_and_state(container: bootstrap.Cont
     owed = held["metrics"]["first_response"]["due_at"]  # breached, owed still
     assert (brief["due"], brief["next_due"]) == (owed, held["next_due"])
     assert owed < held["next_due"]  # the resolution's warning
+
+
+def test_an_earlier_round_is_recorded_once_when_the_current_one_has_no_target(
+    container: bootstrap.Container,
+) -> None:
+    c, clock = container, Clock()
+    service, number = asked_again(c, clock)
+    # Low priority: this policy sets no target for it, so the current round is not recorded.
+    c.commands.change_ticket(number, [ReprioritiseTicket(priority="low")], context())
+    for _ in range(3):
+        service.evaluate(item_id(number), "again")
+    earlier = [
+        r
+        for e in c.app.events.get(item_sla_id(item_id(number)))
+        if type(e).__name__ == "Changed"
+        for r in e.earlier
+    ]
+    assert [(r["metric"], r["state"], r["priority"]) for r in earlier] == [
+        ("next_response", "met", "normal")
+    ]
+
+
+def test_changes_recorded_before_earlier_rounds_were_still_replay(
+    container: bootstrap.Container,
+) -> None:
+    c = container
+    service = ItemSlaService(c.app, Clock())
+    policy_id, _ = SlaPolicyService(c.app).define(STANDARD, SYSTEM)
+    number = open_ticket(c)
+    service.apply(number, uuid.UUID(policy_id), SYSTEM)
+    # Its stream as the first records wrote it (`Changed` without `earlier`), stored as the
+    # SLA of another item.
+    transcoder = c.app.mapper.transcoder
+    old = []
+    for stored in c.app.recorder.select_events(item_sla_id(item_id(number))):
+        state = transcoder.decode(stored.state)
+        if stored.topic.endswith("ItemSla.Changed"):
+            del state["earlier"]
+        old.append(replace(stored, state=transcoder.encode(state)))
+    other_id = item_sla_id(item_id(open_ticket(c)))
+    c.app.recorder.insert_events([replace(s, originator_id=other_id) for s in old])
+    loaded = c.app.repository.get(other_id)
+    assert loaded.metrics["first_response"]["state"] == "on_track"
+    assert loaded.recorded_answered == {}

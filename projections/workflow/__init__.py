@@ -1,0 +1,1 @@
+"""Workflow: what follows from the configuration of statuses."""
