@@ -48,8 +48,7 @@ class StatusCreate(Body):
     )
     waits_on_customer: bool | None = Field(
         default=None,
-        description="An item in it waits on its customer (an SLA policy's pause); default"
-        " false.",
+        description="An item in it waits on its customer (an SLA policy's pause); default false.",
     )
 
 
@@ -163,7 +162,7 @@ def change_status_definition(
 ) -> OrjsonResponse:
     """Change what the body gives. A renamed status's items take the new name (the workflow
     worker records it on each, as an event). Admins only."""
-    with located(item_type=("query", "item_type"), status=("path", "status_id")):
+    with located(item_type=("path", "status_id"), status=("path", "status_id")):
         written(response, svc.statuses.change(str(status_id), _given(body), ctx))
     return reply(response, svc.statuses.status(str(status_id)))
 

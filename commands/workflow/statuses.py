@@ -40,6 +40,12 @@ def item_types(uow: UnitOfWork) -> dict[str, str]:
     return {key: t["kind"] for key, t in current(uow.get(ITEM_TYPES_ID, ItemTypes)).items()}
 
 
+def with_statuses(uow: UnitOfWork) -> dict[str, str]:
+    """The item types that have statuses of their own (every type of tickets, and `task`,
+    whose statuses every task takes): key -> kind."""
+    return {k: v for k, v in item_types(uow).items() if v == "ticket" or k == "task"}
+
+
 def _kind(uow: UnitOfWork, item_type: str) -> str:
     kind = item_types(uow).get(item_type)
     if kind is None:
@@ -130,7 +136,7 @@ class StatusService:
     def status(self, status_id: str) -> dict[str, Any]:
         uow = UnitOfWork(self.app)
         stored = uow.get(STATUSES_ID, Statuses) or Statuses.start("system:workflow", "")
-        item_type, found = stored.find(item_types(uow), status_id)
+        item_type, found = stored.find(with_statuses(uow), status_id)
         listed = shown(item_type, stored.of_type(item_type, _kind(uow, item_type)))
         return next(s for s in listed if s["id"] == found["id"])
 
@@ -154,7 +160,7 @@ class StatusService:
         def decide(uow: UnitOfWork) -> list[Any]:
             require_admin(uow, ctx, "configure statuses")
             statuses = _statuses(uow, ctx)
-            item_type, _ = statuses.find(item_types(uow), status_id)
+            item_type, _ = statuses.find(with_statuses(uow), status_id)
             kind = _configurable(uow, item_type)
             statuses.change(item_type, kind, status_id, given, ctx.actor.ref, ctx.correlation_id)
             return _changed(statuses)
@@ -168,7 +174,7 @@ class StatusService:
         def decide(uow: UnitOfWork) -> list[Any]:
             require_admin(uow, ctx, "configure statuses")
             statuses = _statuses(uow, ctx)
-            item_type, found = statuses.find(item_types(uow), status_id)
+            item_type, found = statuses.find(with_statuses(uow), status_id)
             if replacement is None and not found["retired"]:
                 count = in_use(item_type, found["name"])
                 if count:

@@ -29,7 +29,8 @@ from domain.values import DEFAULT_TICKET_LIFECYCLE, Lifecycle, State, Status
 STATUSES_ID = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/workflow/statuses")
 STATUS_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/workflow/status")
 COLOR = re.compile(r"#[0-9a-fA-F]{6}")
-MAX_STATUSES = 50
+MAX_STATUSES = 50  # in use
+MAX_KEPT = 500  # retired ones included (they stay, for what past events meant)
 NAME_MAX = 60
 # A new status's colour when none is given, by state.
 COLORS = {State.NOT_STARTED: "#9e9e9e", State.IN_PROGRESS: "#1e88e5", State.FINISHED: "#43a047"}
@@ -111,13 +112,30 @@ def _checked(statuses: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """`statuses` if they make a list a type may have: unique names among those in use, at
     least one status in use per state and exactly one default of each."""
     active = [s for s in statuses if not s["retired"]]
-    if len(statuses) > MAX_STATUSES:
-        raise InvalidValueError("item_type", f"a type has at most {MAX_STATUSES} statuses")
+    if len(active) > MAX_STATUSES or len(statuses) > MAX_KEPT:
+        raise InvalidValueError(
+            "name",
+            f"a type has at most {MAX_STATUSES} statuses in use ({MAX_KEPT} with the retired)",
+        )
     seen: set[str] = set()
     for s in active:
         if s["name"].casefold() in seen:
             raise InvalidValueError("name", f"there is a status named {s['name']!r} already")
         seen.add(s["name"].casefold())
+    # A name means one thing for good: a status may take a name another status had (a
+    # retired one, or a former name) only if it means the same (state, waiting on the
+    # customer), so items' past events in that name keep their meaning.
+    meant: dict[str, tuple[str, tuple[str, bool]]] = {}
+    for s in statuses:
+        meaning = (s["state"], bool(s.get("waits_on_customer")))
+        for name in (s["name"], *s.get("former_names", ())):
+            other = meant.setdefault(name.casefold(), (s["id"], meaning))
+            if other[0] != s["id"] and other[1] != meaning:
+                raise InvalidValueError(
+                    "name",
+                    f"{name!r} was the name of a status that meant something else (its state"
+                    " or whether it waits on the customer): choose another name",
+                )
     for state in State:
         of_state = [s for s in active if s["state"] == state.value]
         if not of_state:
@@ -227,8 +245,16 @@ class Statuses(Aggregate):
                 status["name"] = name
         if "color" in given:
             status["color"] = _color(given["color"])
-        if "waits_on_customer" in given:
-            status["waits_on_customer"] = _flag("waits_on_customer", given["waits_on_customer"])
+        waits = bool(status.get("waits_on_customer"))
+        if (
+            "waits_on_customer" in given
+            and _flag("waits_on_customer", given["waits_on_customer"]) != waits
+        ):
+            raise InvalidValueError(
+                "waits_on_customer",
+                "a status keeps whether it waits on the customer (its items' past depends on"
+                " it): add one that does and retire this one with it as the replacement",
+            )
         self._configure(item_type, kind, statuses, given, status, moves, actor, correlation_id)
 
     def retire(

@@ -62,6 +62,10 @@ def test_an_item_in_a_name_in_use_again_stays(container: bootstrap.Container) ->
     c, statuses = container, StatusService(container.app)
     statuses.change(OPEN, {"name": "Active"}, SYSTEM)
     moves = moves_of_last_change(c)
+    # A name means one thing for good: "Open" again only as what it meant.
+    with pytest.raises(InvalidValueError) as raised:
+        statuses.add("ticket", {"name": "Open", "state": "finished"}, SYSTEM)
+    assert raised.value.field == "name"
     statuses.add("ticket", {"name": "Open", "state": "in_progress"}, SYSTEM)
     number = open_ticket(c)
     c.commands.change_ticket(number, [ChangeTicketStatus(status="Open")], context())
@@ -121,6 +125,17 @@ def test_a_renamed_or_added_waiting_status_still_pauses_the_sla(
     sla.apply(number, uuid.UUID(policy_id), SYSTEM)
     first = sla.of(number, SYSTEM)["metrics"]["first_response"]
     assert (first["paused"], first["due_at"]) == (True, None)  # waiting, under either name
+    # Its old name cannot come back as a status that does not wait; nor can it stop waiting.
+    head = c.app.head()
+    for refused in (
+        lambda: statuses.add(
+            "ticket", {"name": "Waiting on customer", "state": "in_progress"}, SYSTEM
+        ),
+        lambda: statuses.change(waiting, {"waits_on_customer": False}, SYSTEM),
+    ):
+        with pytest.raises(InvalidValueError):
+            refused()
+    assert c.app.head() == head
 
     # A status of the company's own that waits on the customer pauses too; one that does
     # not, does not.

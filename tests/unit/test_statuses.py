@@ -81,6 +81,22 @@ def test_a_bad_new_status_is_refused_naming_its_field(given: dict[str, Any], fie
     assert configured(statuses) == []
 
 
+def test_retired_statuses_do_not_count_towards_the_cap_of_those_in_use() -> None:
+    statuses = Statuses.start(ADMIN, "c")
+    for i in range(60):
+        statuses.add(
+            "ticket", "ticket", f"s{i}", {"name": f"S{i}", "state": "in_progress"}, ADMIN, "c"
+        )
+        statuses.retire("ticket", "ticket", f"s{i}", None, ADMIN, "c")
+    assert len(statuses.of_type("ticket", "ticket")) == 65
+    for i in range(45):
+        statuses.add(
+            "ticket", "ticket", f"k{i}", {"name": f"K{i}", "state": "in_progress"}, ADMIN, "c"
+        )
+    with pytest.raises(InvalidValueError, match="at most 50 statuses in use"):
+        statuses.add("ticket", "ticket", "x", {"name": "X", "state": "in_progress"}, ADMIN, "c")
+
+
 def test_each_state_keeps_a_status_in_use_and_one_default() -> None:
     statuses = Statuses.start(ADMIN, "c")
     new = status_id("ticket", "New")
