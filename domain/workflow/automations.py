@@ -1,0 +1,110 @@
+"""The automation rules admins keep (a few hundred at most): one aggregate, each change an
+event — a rule defined or changed (recorded whole, with when it took effect, so a rule never
+acts on what happened before it existed or was last enabled), deleted, or moved in its item
+type's order (rules of a type run in that order)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+from uuid import NAMESPACE_URL, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InvalidValueError, NotFoundError
+
+AUTOMATIONS_ID = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/workflow/automations")
+MAX_RULES = 500
+
+
+class RuleNotFoundError(NotFoundError):
+    def __init__(self, rule_id: str) -> None:
+        super().__init__(f"no automation rule {rule_id!r}")
+        self.rule_id = rule_id
+
+
+class Automations(Aggregate):
+    """Every rule by id (`rules`) and each item type's order (`orders`: type -> ids)."""
+
+    TOPIC = "ledgerdesk:Automations"
+
+    if TYPE_CHECKING:
+        Defined: ClassVar[type[Aggregate.Event]]
+        Deleted: ClassVar[type[Aggregate.Event]]
+        Reordered: ClassVar[type[Aggregate.Event]]
+
+    class Created(Aggregate.Created):
+        TOPIC = "ledgerdesk:Automations.Created"
+
+    class Started(Aggregate.Created):
+        TOPIC = "ledgerdesk:Automations.Started"
+        actor: str
+        correlation_id: str
+
+    @event(Started)
+    def __init__(self, actor: str, correlation_id: str) -> None:
+        self.rules: dict[str, dict[str, Any]] = {}
+        self.orders: dict[str, list[str]] = {}
+
+    @classmethod
+    def start(cls, actor: str, correlation_id: str) -> Automations:
+        return cls._create(
+            cls.Started, id=AUTOMATIONS_ID, actor=actor, correlation_id=correlation_id
+        )
+
+    def find(self, rule_id: str) -> dict[str, Any]:
+        found = self.rules.get(rule_id)
+        if found is None:
+            raise RuleNotFoundError(rule_id)
+        return found
+
+    def of_type(self, item_type: str) -> list[dict[str, Any]]:
+        """The rules of `item_type`, in the order they run."""
+        return [self.rules[i] for i in self.orders.get(item_type, [])]
+
+    def define(self, rule: dict[str, Any], effective: str, actor: str, correlation_id: str) -> None:
+        """Record `rule` (checked: `domain.workflow.rules.checked_rule`), new or changed.
+        It acts on what happens from `effective` (an ISO time) when new, or when enabled
+        again; otherwise from when it first did."""
+        old = self.rules.get(rule["id"])
+        if old is None and len(self.rules) >= MAX_RULES:
+            raise InvalidValueError("name", f"at most {MAX_RULES} rules")
+        if old is not None and old["item_type"] != rule["item_type"]:
+            raise InvalidValueError("item_type", "a rule keeps its item type")
+        since = effective
+        if old is not None and (old["enabled"] or not rule["enabled"]):
+            since = old["since"]
+        new = {**rule, "since": since}
+        if new != old:
+            self._defined(rule=new, actor=actor, correlation_id=correlation_id)
+
+    @event("Defined", topic="ledgerdesk:Automations.Defined")
+    def _defined(self, rule: dict[str, Any], actor: str, correlation_id: str) -> None:
+        order = self.orders.setdefault(rule["item_type"], [])
+        if rule["id"] not in order:
+            order.append(rule["id"])
+        self.rules[rule["id"]] = rule
+
+    def delete(self, rule_id: str, actor: str, correlation_id: str) -> None:
+        self.find(rule_id)
+        self._deleted(rule_id=rule_id, actor=actor, correlation_id=correlation_id)
+
+    @event("Deleted", topic="ledgerdesk:Automations.Deleted")
+    def _deleted(self, rule_id: str, actor: str, correlation_id: str) -> None:
+        rule = self.rules.pop(rule_id)
+        self.orders[rule["item_type"]].remove(rule_id)
+
+    def move(self, rule_id: str, position: Any, actor: str, correlation_id: str) -> None:
+        """Move a rule to `position` (0: it runs first) in its type's order."""
+        rule = self.find(rule_id)
+        if not isinstance(position, int) or isinstance(position, bool) or position < 0:
+            raise InvalidValueError("position", "a position is a whole number from 0")
+        order = [i for i in self.orders[rule["item_type"]] if i != rule_id]
+        order.insert(min(position, len(order)), rule_id)
+        if order != self.orders[rule["item_type"]]:
+            self._reordered(
+                item_type=rule["item_type"], order=order, actor=actor, correlation_id=correlation_id
+            )
+
+    @event("Reordered", topic="ledgerdesk:Automations.Reordered")
+    def _reordered(self, item_type: str, order: list[str], actor: str, correlation_id: str) -> None:
+        self.orders[item_type] = order
