@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from api.json_types import accepts, field_types, json_type
+from domain.errors import InvalidValueError
 from domain.item_numbers import MAX_ITEM_NUMBER
 from domain.values import Priority, State
 
@@ -26,6 +27,15 @@ class Body(BaseModel):
             wanted = " or ".join(sorted(types))
             raise ValueError(f"expected {wanted}, not {json_type(value)}")
         return value
+
+    def given(self, nullable: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """The members the request set; null only for those in `nullable` (any other null
+        is an InvalidValueError naming it)."""
+        found = self.model_dump(exclude_unset=True)
+        for key, value in found.items():
+            if value is None and key not in nullable:
+                raise InvalidValueError(key, f"{key} may not be null")
+        return found
 
 
 class TicketCreate(Body):

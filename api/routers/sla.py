@@ -13,7 +13,6 @@ from api.deps import AdminCaller, Ctx, CurrentCaller, ServicesDep, written
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import Body, SlaPolicyRef
 from api.tags import Tag
-from domain.errors import InvalidValueError
 from domain.item_numbers import MAX_ITEM_NUMBER
 
 router = APIRouter(prefix="/api/v1", tags=[Tag.WORKFLOW])
@@ -109,11 +108,7 @@ class SlaPolicyList(BaseModel):
 def _given(body: SlaPolicyCreate) -> dict[str, Any]:
     """What the body sets. Null clears a target (a cell, or a priority's whole row) and
     makes `business_hours` around the clock; anything else may not be null."""
-    given = body.model_dump(exclude_unset=True)
-    for key in ("name", "targets", "pause_while_waiting", "warn_at", "default"):
-        if key in given and given[key] is None:
-            raise InvalidValueError(key, f"{key} may not be null")
-    return given
+    return body.given(nullable=frozenset({"business_hours"}))
 
 
 @router.get(

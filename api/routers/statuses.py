@@ -4,7 +4,7 @@ state."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -15,7 +15,6 @@ from api.problems import located
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import Body
 from api.tags import Tag
-from domain.errors import InvalidValueError
 from projections.base import current_tables
 from projections.workflow.statuses import items_in
 
@@ -91,14 +90,6 @@ class StatusList(BaseModel):
     items: list[StatusOut]
 
 
-def _given(body: Body) -> dict[str, Any]:
-    given = body.model_dump(exclude_unset=True)
-    for key, value in given.items():
-        if value is None:
-            raise InvalidValueError(key, f"{key} may not be null")
-    return given
-
-
 @router.get(
     "/statuses",
     summary="List an item type's statuses",
@@ -129,7 +120,7 @@ def add_status(
     """A new status of the type, in a state. Its name is unique among the type's statuses
     in use. Admins only."""
     with located(item_type=("query", "item_type")):
-        status_id, position = svc.statuses.add(item_type, _given(body), ctx)
+        status_id, position = svc.statuses.add(item_type, body.given(), ctx)
     written(response, position)
     response.headers["Location"] = f"/api/v1/statuses/{status_id}"
     return reply(response, svc.statuses.status(status_id), 201)
@@ -163,7 +154,7 @@ def change_status_definition(
     """Change what the body gives. A renamed status's items take the new name (the workflow
     worker records it on each, as an event). Admins only."""
     with located(item_type=("path", "status_id"), status=("path", "status_id")):
-        written(response, svc.statuses.change(str(status_id), _given(body), ctx))
+        written(response, svc.statuses.change(str(status_id), body.given(), ctx))
     return reply(response, svc.statuses.status(str(status_id)))
 
 

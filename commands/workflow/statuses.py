@@ -25,6 +25,7 @@ from domain.workflow.statuses import (
     SHIPPED,
     STATUSES_ID,
     Statuses,
+    StatusNotFoundError,
     lifecycle_of,
     shipped,
     waiting_names,
@@ -79,12 +80,16 @@ def lifecycle_for(uow: UnitOfWork, item_type: str, kind: str) -> Lifecycle:
     return lifecycle_of(stored.lists[item_type])
 
 
+def type_statuses(uow: UnitOfWork, item_type: str, kind: str) -> list[dict[str, Any]]:
+    """Type `item_type`'s statuses in order, retired ones too: as configured, or shipped."""
+    stored = uow.get(STATUSES_ID, Statuses)
+    return stored.of_type(item_type, kind) if stored else shipped(item_type, kind)
+
+
 def waiting_for(uow: UnitOfWork, item_type: str, kind: str) -> frozenset[str]:
     """The status names (case-folded) in which an item of `item_type` waits on its
     customer, former names included (an SLA's pause)."""
-    stored = uow.get(STATUSES_ID, Statuses)
-    statuses = stored.of_type(item_type, kind) if stored else shipped(item_type, kind)
-    return waiting_names(statuses)
+    return waiting_names(type_statuses(uow, item_type, kind))
 
 
 def lifecycle_of_item(uow: UnitOfWork, item: WorkItem) -> Lifecycle:
@@ -113,8 +118,7 @@ class StatusService:
         kind = _kind(uow, item_type)
         if kind == "task":
             item_type = "task"
-        stored = uow.get(STATUSES_ID, Statuses) or Statuses.start("system:workflow", "")
-        return shown(item_type, stored.of_type(item_type, kind))
+        return shown(item_type, type_statuses(uow, item_type, kind))
 
     def board(self, kind: str) -> tuple[Lifecycle, list[str]]:
         """The columns of a board of `kind` (ticket or task): the statuses in use of the type
@@ -135,10 +139,12 @@ class StatusService:
 
     def status(self, status_id: str) -> dict[str, Any]:
         uow = UnitOfWork(self.app)
-        stored = uow.get(STATUSES_ID, Statuses) or Statuses.start("system:workflow", "")
-        item_type, found = stored.find(with_statuses(uow), status_id)
-        listed = shown(item_type, stored.of_type(item_type, _kind(uow, item_type)))
-        return next(s for s in listed if s["id"] == found["id"])
+        for item_type, kind in with_statuses(uow).items():
+            listed = shown(item_type, type_statuses(uow, item_type, kind))
+            found = next((s for s in listed if s["id"] == status_id), None)
+            if found is not None:
+                return found
+        raise StatusNotFoundError(status_id)
 
     def add(self, item_type: str, given: dict[str, Any], ctx: Context) -> tuple[str, int]:
         """A new status of `item_type`; its id and the log position."""
