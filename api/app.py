@@ -13,6 +13,7 @@ from api.responses import OrjsonResponse
 from api.routers import (
     admin_settings,
     auth,
+    automations,
     contacts,
     conversation,
     customers,
@@ -96,6 +97,7 @@ def create_app(services: Services) -> FastAPI:
         intake,
         sla,
         statuses,
+        automations,
     ):
         app.include_router(module.router)
     for router in (*tasks.routers, *conversation.routers, *people.routers):

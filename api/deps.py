@@ -42,6 +42,7 @@ from commands.sla.policies import SlaPolicyService
 from commands.teams import TeamService
 from commands.timesheets import TimesheetService
 from commands.users import Caller
+from commands.workflow.automations import AutomationService
 from commands.workflow.statuses import StatusService
 from domain.errors import DomainError, PermissionDeniedError
 from domain.user import Flag, Scope, User
@@ -78,6 +79,7 @@ class Services:
     sla: SlaPolicyService
     sla_items: ItemSlaService
     statuses: StatusService
+    automations: AutomationService
     max_attachment_bytes: int
     max_mail_bytes: int
     max_json_bytes: int

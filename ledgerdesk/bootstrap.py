@@ -41,6 +41,8 @@ from commands.sla.items import ItemSlaService
 from commands.sla.policies import SlaPolicyService
 from commands.teams import TeamService
 from commands.timesheets import TimesheetService
+from commands.workflow.automations import AutomationService
+from commands.workflow.rule_runs import RuleRunner
 from commands.workflow.statuses import StatusService
 from ledgerdesk.rebuilds import in_parallel
 from ledgerdesk.settings import Settings
@@ -118,6 +120,7 @@ class Container:
             sla=SlaPolicyService(self.app),
             sla_items=ItemSlaService(self.app),
             statuses=StatusService(self.app),
+            automations=AutomationService(self.app),
             max_attachment_bytes=self.settings.max_attachment_bytes,
             max_mail_bytes=self.settings.max_mail_bytes,
             max_json_bytes=self.settings.max_json_bytes,
@@ -251,6 +254,7 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
         mail_out,
         mail,
         ItemSlaService(app),
+        RuleRunner(app, mail_out),
     )
     workers = WorkerHost(
         open_broker(settings.broker_url, settings.broker_namespace),

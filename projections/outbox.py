@@ -23,6 +23,7 @@ from projections.db import Tx
 from projections.mail.policies import MAIL_POLICIES
 from projections.policy import Policy, Send
 from projections.sla.policies import SLA_POLICIES
+from projections.workflow.automations import AUTOMATION_POLICIES
 from projections.workflow.statuses import STATUS_POLICIES
 
 # Beside the generations, so that rebuilds keep them: where each policy starts, and which
@@ -47,6 +48,7 @@ POLICIES: tuple[Policy, ...] = (
     *MAIL_POLICIES,
     *SLA_POLICIES,
     *STATUS_POLICIES,
+    *AUTOMATION_POLICIES,
 )
 
 

@@ -23,6 +23,7 @@ from projections.ticket_detail import TicketDetailProjection
 from projections.timesheets import TimesheetProjection
 from projections.tree import TreeProjection
 from projections.users import UserDirectoryProjection
+from projections.workflow.automations import AutomationClockProjection
 
 
 def all_projections() -> list[Projection]:
@@ -47,4 +48,5 @@ def all_projections() -> list[Projection]:
         MailboxProjection(),
         KnowledgeBaseProjection(),
         SlaProjection(),
+        AutomationClockProjection(),
     ]

@@ -94,6 +94,18 @@ def container(settings: Settings) -> Iterator[bootstrap.Container]:
 
 
 @pytest.fixture
+def working(settings: Settings) -> Iterator[bootstrap.Container]:
+    """Views following the log and workers running (in-memory broker), ticking often."""
+    fast = settings.model_copy(update={"tick_seconds": 0.2})
+    bootstrap.migrate(fast)
+    built = bootstrap.build(fast)
+    built.follow()
+    built.work()
+    yield built
+    built.close()
+
+
+@pytest.fixture
 def live(container: bootstrap.Container) -> bootstrap.Container:
     """The container with projections following the log in background threads."""
     container.follow()

@@ -24,6 +24,7 @@ from commands.recurrence import RecurrenceService
 from commands.service import CommandService
 from commands.sla.items import ItemSlaService
 from commands.teams import TeamService
+from commands.workflow.rule_runs import RuleRunner
 from projections.db import ViewDatabase
 from workers.receipts import Receipts
 
@@ -57,6 +58,8 @@ class WorkerServices:
     mail: MailService | None = None
     # Keeps items' SLAs (None only in tests that build a host without it).
     sla: ItemSlaService | None = None
+    # Runs automation rules (None only in tests that build a host without it).
+    rules: RuleRunner | None = None
 
 
 Handler = Callable[[WorkerServices, Delivery], None]

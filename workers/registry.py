@@ -20,12 +20,16 @@ ACTORS: tuple[ActorSpec, ...] = (
     # Not retried: the next tick looks again.
     ActorSpec("sla.tick", sla.tick, max_retries=0),
     ActorSpec("workflow.move_items", workflow.move_items),
+    ActorSpec("workflow.run_rules", workflow.run_rules),
+    # Not retried: the next tick looks again.
+    ActorSpec("workflow.tick", workflow.tick, max_retries=0),
 )
 # Sent on every tick to an actor above.
 PERIODIC: tuple[Periodic, ...] = (
     Periodic("recurrence.tick"),
     Periodic("mail.imap_poll"),
     Periodic("sla.tick"),
+    Periodic("workflow.tick"),
 )
 
 

@@ -1,14 +1,22 @@
-"""The workflow actor: moves the items of a renamed or retired status to the status they
-now have (each one's change an event, as the workflow). What an item takes is decided in the
-write model (`commands.workflow.statuses`); an item that left the status meanwhile stays."""
+"""The workflow actors: move the items of a renamed or retired status to the status they
+now have (each one's change an event, as the workflow; what an item takes is decided in the
+write model, `commands.workflow.statuses`, and an item that left the status meanwhile
+stays); run the automation rules on a committed item event; and, on the tick, run the
+time-based rules on the items whose time has come (`commands.workflow.rule_runs` decides,
+and makes each run act once)."""
 
 from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
+from uuid import UUID
 
+from commands.workflow.rule_runs import RuleRunner, rules_now
 from commands.workflow.statuses import StatusService
+from domain.values import utc_text
 from projections.base import current_tables
+from projections.workflow.automations import due_items
 from projections.workflow.statuses import items_in, view_position
 from workers.actors import Delivery, WorkerServices
 
@@ -37,3 +45,39 @@ def move_items(services: WorkerServices, delivery: Delivery) -> None:
         statuses.move_item(number, moves, delivery.message_id)
     if numbers:
         log.info("moved %d %s item(s) to their new status", len(numbers), item_type)
+
+
+def _rules(services: WorkerServices) -> RuleRunner:
+    if services.rules is None:
+        raise RuntimeError("this worker was built without the automation rules")
+    return services.rules
+
+
+def run_rules(services: WorkerServices, delivery: Delivery) -> None:
+    acted = _rules(services).on_event(
+        UUID(delivery.payload["item_id"]), int(delivery.payload["version"])
+    )
+    if acted:
+        log.info("automation rules %s acted on %s", ", ".join(acted), delivery.payload["item_id"])
+
+
+def tick(services: WorkerServices, delivery: Delivery) -> None:
+    """Run each enabled time-based rule on the items whose time has come by this worker's
+    clock (a slot's tick from another process finds them run already)."""
+    runner = _rules(services)
+    now = runner.clock()
+    automations = rules_now(services.app)
+    timed = [
+        r
+        for r in automations.rules.values()
+        if r["enabled"] and r["trigger"]["type"] == "time_elapsed"
+    ]
+    for rule in timed:
+        cutoff = utc_text(now - timedelta(hours=rule["trigger"]["hours"]))
+        with services.views.read() as tx:
+            items = due_items(tx, current_tables(tx, "automation_clock"), rule, cutoff)
+        for item in items:
+            try:
+                runner.on_time(rule["id"], UUID(item))
+            except Exception:
+                log.exception("automation rule %s could not run on %s", rule["id"], item)

@@ -54,46 +54,54 @@ class ItemSlaService:
     def apply(self, number: int, policy_id: UUID | None, ctx: Context) -> int:
         """Hold item `number` to a policy as it is now (None: to none), and record where
         its targets stand; the log position."""
-        item = item_id(number)
 
         def decide(uow: UnitOfWork) -> list[Any]:
             found = uow.item(number)
             require_editor(found, uow, ctx)
             found.check_changeable()
-            policy = None
-            if policy_id is not None:
-                policies = uow.get(SLA_POLICIES_ID, SlaPolicies)
-                if policies is None:
-                    raise SlaPolicyNotFoundError(str(policy_id))
-                policy = policies.find(str(policy_id))
-                if policy["retired"]:
-                    raise InvalidValueError("policy_id", "a retired policy is not applied")
-            if policy is None and uow.get(item_sla_id(item), ItemSla) is None:
-                return []  # Held to none already.
-            sla = _item_sla(uow, item, number, ctx)
-            sla.apply(policy, ctx.actor.ref, ctx.correlation_id)
-            self._measure(uow, sla, ctx.actor.ref, ctx.correlation_id)
-            return [sla]
+            return self.apply_in(uow, number, policy_id, ctx)
 
-        return run(self.app, item_sla_id(item), decide)[1]
+        return run(self.app, item_sla_id(item_id(number)), decide)[1]
+
+    def apply_in(
+        self, uow: UnitOfWork, number: int, policy_id: UUID | None, ctx: Context
+    ) -> list[Any]:
+        """In `uow`: hold item `number` to a policy (None: to none); what changed."""
+        item = item_id(number)
+        policy = None
+        if policy_id is not None:
+            policies = uow.get(SLA_POLICIES_ID, SlaPolicies)
+            if policies is None:
+                raise SlaPolicyNotFoundError(str(policy_id))
+            policy = policies.find(str(policy_id))
+            if policy["retired"]:
+                raise InvalidValueError("policy_id", "a retired policy is not applied")
+        if policy is None and uow.get(item_sla_id(item), ItemSla) is None:
+            return []  # Held to none already.
+        sla = _item_sla(uow, item, number, ctx)
+        sla.apply(policy, ctx.actor.ref, ctx.correlation_id)
+        self._measure(uow, sla, ctx.actor.ref, ctx.correlation_id)
+        return [sla]
+
+    def default_in(self, uow: UnitOfWork, number: int, ctx: Context) -> list[Any]:
+        """In `uow`: hold item `number` to the default policy, if admins chose one and the
+        item has none (what staff made of its SLA stays)."""
+        item = item_id(number)
+        policies = uow.get(SLA_POLICIES_ID, SlaPolicies)
+        default = policies.default() if policies is not None else None
+        if default is None or uow.get(item_sla_id(item), ItemSla) is not None:
+            return []
+        sla = _item_sla(uow, item, number, ctx)
+        sla.apply(default, ctx.actor.ref, ctx.correlation_id)
+        self._measure(uow, sla, ctx.actor.ref, ctx.correlation_id)
+        return [sla]
 
     def apply_default(self, number: int, correlation_id: str) -> None:
         """A new ticket gets the default policy, if admins chose one; an item that had a
-        policy already keeps what staff made of it."""
-        item = item_id(number)
+        policy already keeps what staff made of it. (Messages queued before the shipped
+        automation rule took this over.)"""
         ctx = Context(actor=SLA_ACTOR, correlation_id=correlation_id)
-
-        def decide(uow: UnitOfWork) -> list[Any]:
-            policies = uow.get(SLA_POLICIES_ID, SlaPolicies)
-            default = policies.default() if policies is not None else None
-            if default is None or uow.get(item_sla_id(item), ItemSla) is not None:
-                return []
-            sla = _item_sla(uow, item, number, ctx)
-            sla.apply(default, SLA_ACTOR.ref, correlation_id)
-            self._measure(uow, sla, SLA_ACTOR.ref, correlation_id)
-            return [sla]
-
-        run(self.app, item_sla_id(item), decide)
+        run(self.app, item_sla_id(item_id(number)), lambda uow: self.default_in(uow, number, ctx))
 
     def follow_policy(self, sla_id: UUID, correlation_id: str) -> None:
         """An item whose policy changed: measured again (which holds it to the policy as

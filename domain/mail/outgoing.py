@@ -34,6 +34,7 @@ class MailKind(StrEnum):
     ACKNOWLEDGEMENT = "acknowledgement"
     ASSIGNMENT = "assignment"
     MENTION = "mention"
+    AUTOMATION = "automation"
     PORTAL_INVITATION = "portal_invitation"
     PORTAL_SIGN_IN = "portal_sign_in"
     FORM_CONFIRMATION = "form_confirmation"
@@ -57,6 +58,7 @@ class MailKind(StrEnum):
             MailKind.ACKNOWLEDGEMENT: "auto-replied",
             MailKind.ASSIGNMENT: "auto-generated",
             MailKind.MENTION: "auto-generated",
+            MailKind.AUTOMATION: "auto-generated",
             MailKind.PORTAL_INVITATION: "auto-generated",
             MailKind.PORTAL_SIGN_IN: "auto-generated",
             MailKind.FORM_CONFIRMATION: "auto-generated",

@@ -1,7 +1,10 @@
 """The automation rules admins keep (a few hundred at most): one aggregate, each change an
 event — a rule defined or changed (recorded whole, with when it took effect, so a rule never
 acts on what happened before it existed or was last enabled), deleted, or moved in its item
-type's order (rules of a type run in that order)."""
+type's order (rules of a type run in that order).
+
+Until admins change anything, the shipped rules (`SHIPPED_RULES`) are the rules; the first
+change records them, then the change, so they are edited like any other."""
 
 from __future__ import annotations
 
@@ -14,6 +17,59 @@ from domain.errors import InvalidValueError, NotFoundError
 
 AUTOMATIONS_ID = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/workflow/automations")
 MAX_RULES = 500
+# Shipped rules act from the start: the policy that runs rules never sees history from
+# before it was installed.
+SHIPPED_SINCE = ""
+
+
+def _shipped_id(name: str) -> str:
+    return str(uuid5(AUTOMATIONS_ID, f"shipped/{name}"))
+
+
+def _shipped(name: str, trigger: dict[str, Any], conditions: list[dict[str, Any]],
+             actions: list[dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
+    return {
+        "id": _shipped_id(name),
+        "name": name,
+        "item_type": "ticket",
+        "enabled": True,
+        "trigger": trigger,
+        "conditions": {"match": "all", "rules": conditions},
+        "actions": actions,
+        "since": SHIPPED_SINCE,
+    }
+
+
+def _status_in(*names: str) -> dict[str, Any]:
+    return {"field": "status", "operator": "in", "value": list(names)}
+
+
+SHIPPED_RULES: tuple[dict[str, Any], ...] = (
+    _shipped(
+        "A customer reply reopens a waiting or resolved ticket",
+        {"type": "customer_replied"},
+        [_status_in("Waiting on customer", "Resolved")],
+        [{"type": "set_status", "status": "Open"}],
+    ),
+    _shipped(
+        "A reply to the customer waits on the customer",
+        {"type": "staff_replied"},
+        [{"field": "state", "operator": "in", "value": ["not_started", "in_progress"]}],
+        [{"type": "set_status", "status": "Waiting on customer"}],
+    ),
+    _shipped(
+        "Resolved for 7 days: closed",
+        {"type": "time_elapsed", "hours": 7 * 24, "since": "status_changed"},
+        [_status_in("Resolved")],
+        [{"type": "set_status", "status": "Closed"}],
+    ),
+    _shipped(
+        "New tickets get the default SLA policy",
+        {"type": "item_created"},
+        [],
+        [{"type": "apply_sla", "policy_id": None}],
+    ),
+)
 
 
 class RuleNotFoundError(NotFoundError):
@@ -47,9 +103,18 @@ class Automations(Aggregate):
 
     @classmethod
     def start(cls, actor: str, correlation_id: str) -> Automations:
-        return cls._create(
+        """The rules, the shipped ones recorded (as the first changes)."""
+        automations = cls._create(
             cls.Started, id=AUTOMATIONS_ID, actor=actor, correlation_id=correlation_id
         )
+        for rule in SHIPPED_RULES:
+            automations._defined(rule=dict(rule), actor=actor, correlation_id=correlation_id)
+        return automations
+
+    @classmethod
+    def shipped(cls) -> Automations:
+        """The rules as shipped, for reading when admins never changed any (never saved)."""
+        return cls.start("system:shipped", "shipped")
 
     def find(self, rule_id: str) -> dict[str, Any]:
         found = self.rules.get(rule_id)

@@ -102,31 +102,79 @@ def fields_at(events: Sequence[Any]) -> Fields | None:
     return fields
 
 
-def due_at(trigger: dict[str, Any], events: Sequence[Any]) -> datetime | None:
-    """When a `time_elapsed` trigger's time comes for the item whose stream is `events`:
-    `hours` after the last event `since` names, unless what `without` names happened after
-    it (None: it never happened, or it did and was answered)."""
+def clock_start(trigger: dict[str, Any], events: Sequence[Any]) -> Any | None:
+    """The event a `time_elapsed` trigger's clock runs from, for the item whose stream is
+    `events`: the last event `since` names, unless what `without` names happened after it
+    (None: it never happened, or it did and was answered)."""
     since, without = trigger["since"], trigger.get("without")
-    start: datetime | None = None
+    start: Any | None = None
     spoiled = False
     fields: Fields | None = None
     for event in events:
         fields, happened = step(fields, event)
-        kinds = {h.kind for h in happened}
-        fields_changed = {h.field for h in happened if h.kind == "field_changed"}
-        starts = (
-            (since == "created" and "item_created" in kinds)
-            or (since == "status_changed" and "status" in fields_changed)
-            or (since in kinds)
-        )
-        if starts:
-            start, spoiled = event.timestamp, False
-        elif start is not None and without is not None and happened:
-            spoiled = spoiled or (
-                without == "any_change"
-                or (without == "status_changed" and "status" in fields_changed)
-                or without in kinds
-            )
-    if start is None or spoiled:
+        marks = marks_of(happened)
+        if since in marks:
+            start, spoiled = event, False
+        elif start is not None and without is not None and without in marks:
+            spoiled = True
+    return None if spoiled else start
+
+
+def due_at(trigger: dict[str, Any], events: Sequence[Any]) -> datetime | None:
+    """When a `time_elapsed` trigger's time comes for the item whose stream is `events`:
+    `hours` after its clock's start (`clock_start`; None: no clock runs)."""
+    start = clock_start(trigger, events)
+    if start is None:
         return None
-    return start + timedelta(hours=trigger["hours"])
+    return start.timestamp + timedelta(hours=trigger["hours"])  # type: ignore[no-any-return]
+
+
+def marks_of(happened: Sequence[Happened]) -> set[str]:
+    """What `happened` means to a time-based trigger's `since` and `without`: `created`,
+    `status_changed`, `customer_replied`, `staff_replied`, and `any_change` for anything."""
+    kinds = {h.kind for h in happened}
+    marks = {k for k in kinds if k in ("customer_replied", "staff_replied")}
+    if "item_created" in kinds:
+        marks.add("created")
+    if any(h.kind == "field_changed" and h.field == "status" for h in happened):
+        marks.add("status_changed")
+    if happened:
+        marks.add("any_change")
+    return marks
+
+
+CLOCK_MARKS = ("created", "status_changed", "customer_replied", "staff_replied", "any_change")
+
+
+def clock_marks(event: Any) -> set[str]:
+    """`marks_of` what `event` did, judged from the event alone (what a view that keeps
+    each item's latest marks sees): every recorded change is a change, since the items
+    record none that changes nothing."""
+    kind = _kind(event)
+    if kind in ("Opened", "Planned"):
+        return {"created", "any_change"}
+    if kind == "StatusChanged":
+        return {"status_changed", "any_change"}
+    actor = str(getattr(event, "actor", ""))
+    if kind == "CustomerReplyPosted":
+        if actor.startswith("customer:"):
+            return {"customer_replied", "any_change"}
+        return {"staff_replied", "any_change"} if actor.startswith("user:") else set()
+    if kind == "InternalMessagePosted":
+        return {"any_change"} if actor.startswith("user:") else set()
+    if kind in CHANGES:
+        return {"any_change"}
+    return set()
+
+
+CHANGES = frozenset(
+    {
+        "Reprioritised",
+        "Retitled",
+        "Moved",
+        "TeamAssigned",
+        "TeamUnassigned",
+        "UserAssigned",
+        "UserUnassigned",
+    }
+)

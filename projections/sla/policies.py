@@ -16,10 +16,6 @@ MOVING_TOPICS = frozenset(
 )
 
 
-def ticket_opened(event: Any) -> list[Send]:
-    return [Send("sla.apply_default", {"number": event.number})]
-
-
 def item_moved(event: Any) -> list[Send]:
     return [Send("sla.evaluate", {"item_id": str(event.originator_id)})]
 
@@ -28,8 +24,10 @@ def policy_defined(event: Any) -> list[Send]:
     return [Send("sla.follow_policy", {"policy_id": event.policy["id"]})]
 
 
+# (`sla.ticket_opened`, which applied the default policy to each new ticket, is now the
+# shipped automation rule "New tickets get the default SLA policy", which admins may edit
+# or delete; its actor stays for the messages already in the outbox.)
 SLA_POLICIES = (
-    Policy("sla.ticket_opened", frozenset({"ledgerdesk:Ticket.Opened"}), ticket_opened),
     Policy("sla.item_moved", MOVING_TOPICS, item_moved),
     Policy("sla.policy_defined", frozenset({f"{SlaPolicies.TOPIC}.Defined"}), policy_defined),
 )

@@ -153,6 +153,7 @@ def world(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
                 json={"name": "Parked", "state": "in_progress"},
             )
         )["id"],
+        "rule_id": client.get("/api/v1/automations").json()["items"][0]["id"],
         "token": "ldf_00000000000000000000000000000000_unknown",  # A form's confirmation
         "invitation": made(post(f"/api/v1/contacts/{contact['id']}/portal-invitations"))[
             "invitation"

@@ -5,7 +5,6 @@ reply, a policy's change, the tick)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +20,6 @@ from domain.item_numbers import item_id
 from domain.sla.item_sla import item_sla_id
 from domain.sla.policies import SlaPolicyNotFoundError
 from ledgerdesk import bootstrap
-from ledgerdesk.settings import Settings
 from projections.base import current_tables
 from projections.flat import FlatQuery, list_items
 from tests.conftest import wait_until
@@ -135,27 +133,18 @@ def test_only_a_live_policy_is_applied_and_a_bad_one_writes_nothing(
     assert c.app.head() == head
 
 
-@pytest.fixture
-def working(settings: Settings) -> Iterator[bootstrap.Container]:
-    """Views following the log and workers running (in-memory broker), ticking often."""
-    fast = settings.model_copy(update={"tick_seconds": 0.2})
-    bootstrap.migrate(fast)
-    built = bootstrap.build(fast)
-    built.follow()
-    built.work()
-    yield built
-    built.close()
-
-
 def recorded(c: bootstrap.Container, number: int) -> dict[str, Any]:
     return ItemSlaService(c.app).of(number, SYSTEM)
 
 
 def test_workers_keep_items_measured(working: bootstrap.Container) -> None:
     c = working
-    policy_id, _ = SlaPolicyService(c.app).define({**STANDARD, "default": True}, SYSTEM)
+    # (A reply to the customer puts the ticket in Waiting on customer, a shipped rule: the
+    # clock runs on here, to see the new resolution target below.)
+    policy = {**STANDARD, "default": True, "pause_while_waiting": False}
+    policy_id, _ = SlaPolicyService(c.app).define(policy, SYSTEM)
     number = open_ticket(c)
-    # A new ticket is held to the default policy, measured at once.
+    # A new ticket is held to the default policy (a shipped rule), measured at once.
     wait_until(lambda: recorded(c, number)["state"] == "on_track", what="the default policy")
     assert recorded(c, number)["policy"]["id"] == policy_id
 
@@ -164,6 +153,10 @@ def test_workers_keep_items_measured(working: bootstrap.Container) -> None:
     wait_until(
         lambda: recorded(c, number)["metrics"]["first_response"]["state"] == "met",
         what="the first response met",
+    )
+    wait_until(
+        lambda: c.app.repository.get(item_id(number)).status == "Waiting on customer",
+        what="the shipped rule moving the ticket",
     )
 
     # A change of the policy carries over to the items held to it, measured again.

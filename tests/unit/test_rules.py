@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from domain.errors import InvalidValueError
-from domain.workflow.automations import Automations, RuleNotFoundError
+from domain.workflow.automations import SHIPPED_RULES, Automations, RuleNotFoundError
 from domain.workflow.rules import Happened, blank_rule, checked_rule, fires, matches
 
 USER = "6b0f1c8e-2f4a-4c1e-9d7b-3a5e8f2c1d40"
@@ -170,11 +170,21 @@ def test_each_operator(condition: dict[str, Any], fields: dict[str, Any], holds:
 
 def test_the_rules_are_kept_in_order_each_change_an_event() -> None:
     kept = Automations.start("user:admin", "c")
+    shipped = [r["id"] for r in SHIPPED_RULES]
+    assert [r["id"] for r in kept.of_type("ticket")] == shipped
+    for one in shipped:
+        kept.delete(one, "user:admin", "c")
     first, second = rule(), {**rule(), "id": "r2", "name": "Second"}
     kept.define(first, "2026-12-01T00:00:00Z", "user:admin", "c")
     kept.define(second, "2026-12-02T00:00:00Z", "user:admin", "c")
     kept.define(second, "2026-12-03T00:00:00Z", "user:admin", "c")  # the same: nothing new
-    assert [type(e).__name__ for e in kept.collect_events()] == ["Started", "Defined", "Defined"]
+    assert [type(e).__name__ for e in kept.collect_events()] == [
+        "Started",
+        *["Defined"] * len(shipped),
+        *["Deleted"] * len(shipped),
+        "Defined",
+        "Defined",
+    ]
     assert [r["id"] for r in kept.of_type("ticket")] == ["r1", "r2"]
     assert kept.find("r2")["since"] == "2026-12-02T00:00:00Z"
     # Disabled, then enabled again: it acts from then on, not on what happened between.

@@ -67,6 +67,11 @@ def template_context(
         "message": None,
         "attachments": [],
         "assigned_by": name_of(uow, mail.context.get("by", "")),
+        # An automation rule's mail: its subject and body, rendered when the rule ran.
+        "automation": {
+            "subject": mail.context.get("subject", ""),
+            "body": mail.context.get("body", ""),
+        },
     }
     if message is not None:
         context["message"] = {

@@ -206,6 +206,37 @@ class MailOutService:
 
         run(self.app, item, decide)
 
+    def rule_mail(
+        self,
+        uow: UnitOfWork,
+        item: Ticket | Task,
+        to: list[str],
+        key: str,
+        rendered: dict[str, str],
+    ) -> list[Any]:
+        """An automation rule's mail about `item` (`rendered`: its subject and body) to each
+        of `to` (addresses, or `requester`, `assignees`, `followers`), queued in `uow`;
+        none without an SMTP server (nothing could send it)."""
+        if self.server() is None:
+            log.warning("rule mail %s not queued: no SMTP server is configured", key)
+            return []
+        people: dict[str, Recipient] = {}
+        for one in to:
+            if one == "requester":
+                facts = read_item_mail(uow, item.number)
+                wanted = (facts.requester_email or "").lower()
+                found = [c for c in customers_of(uow, item, facts) if c.address.lower() == wanted]
+            elif one in ("assignees", "followers"):
+                ids = item.assignees if one == "assignees" else item.followers
+                found = [r for r in staff_of(uow, item) if r.reader.partition(":")[2] in ids]
+            else:
+                found = [Recipient(one, "", f"customer:{one}")]
+            people.update((r.address.lower(), r) for r in found)
+        return self._queue_each(
+            uow, item.number, list(people.values()), lambda _: MailKind.AUTOMATION,
+            lambda p: f"{key}:{p.address.lower()}", dict(rendered),
+        )  # fmt: skip
+
     def _queue_each(
         self,
         uow: UnitOfWork,

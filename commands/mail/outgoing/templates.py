@@ -148,7 +148,7 @@ def shapes(kind: str, context: dict[str, Any]) -> list[dict[str, Any]]:
     bare = {**context, "attachments": []}
     if kind in ACCESS_KINDS:
         return [context]
-    if kind in (MailKind.ACKNOWLEDGEMENT, MailKind.ASSIGNMENT):
+    if kind in (MailKind.ACKNOWLEDGEMENT, MailKind.ASSIGNMENT, MailKind.AUTOMATION):
         return [{**bare, "message": None}]
     if kind == LAYOUT:
         return [context, {**bare, "message": None}]
@@ -202,6 +202,10 @@ def sample_context(kind: str, company: dict[str, Any]) -> dict[str, Any]:
             {"name": "photos.zip", "size_text": "31 MB", "link": "http://ledgerdesk.example/a/1"},
         ],
         "assigned_by": "Grace Hopper",
+        "automation": {
+            "subject": "We have your request",
+            "body": "Thank you: we answer within the hour.",
+        },
     }
     if kind in ACCESS_KINDS:
         # About access to the portal, not an item: no item, no message, no tag.

@@ -1,0 +1,282 @@
+"""Running automation rules: on one committed item event (`on_event`, from the outbox
+policy `workflow.automations`), or for one time-based rule whose time has come for one item
+(`on_time`, from the worker's tick).
+
+A run reads the item's stream up to the triggering event, judges each enabled rule of the
+item's type in order (it fires on what the event did, its conditions hold on the item's
+fields as they were right after it, it existed when the event happened, and the event was
+not its own action's), and applies the actions of those that do to the item as it is now,
+in one atomic write with the `AutomationRun` that says so. That run's id comes from the
+trigger, so running it again — a second worker, a redelivery after a crash — writes
+nothing: rules act exactly once. A rule whose action fails (a status since retired, a user
+since removed) is left out of the run, named in the log, and the other rules still act."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from commands.application import LedgerDesk
+from commands.mail.outgoing.service import MailOutService
+from commands.models import Context
+from commands.sla.items import ItemSlaService
+from commands.unit_of_work import UnitOfWork, run
+from commands.workflow.rule_actions import ACTIONS, Acting
+from commands.workflow.rule_templates import item_values
+from domain.contact import Contact, contact_id_for
+from domain.errors import DomainError
+from domain.sla.item_sla import ItemSla, item_sla_id, overall
+from domain.values import Actor, utc_text
+from domain.workflow.automations import AUTOMATIONS_ID, Automations
+from domain.workflow.rules import MAX_DEPTH, fires, matches
+from domain.workflow.runs import (
+    AUTOMATION,
+    AutomationRun,
+    causation_of,
+    event_id,
+    mark_caused,
+    parse_event_id,
+    run_id_for,
+)
+from domain.workflow.triggers import Fields, clock_start, fields_at, step
+
+log = logging.getLogger("ledgerdesk.workflow")
+Clock = Callable[[], datetime]
+
+
+class RuleFailedError(Exception):
+    def __init__(self, rule_id: str, index: int, problem: Exception) -> None:
+        super().__init__(f"rule {rule_id}, actions[{index}]: {problem}")
+        self.rule_id = rule_id
+
+
+def rules_now(app: LedgerDesk) -> Automations:
+    """The rules as they are (the shipped ones until admins changed any)."""
+    found = UnitOfWork(app).get(AUTOMATIONS_ID, Automations)
+    return found if found is not None else Automations.shipped()
+
+
+def rule_actor(rule_id: str) -> Actor:
+    return Actor(AUTOMATION, rule_id)
+
+
+def complete(uow: UnitOfWork, item: UUID, fields: Fields) -> Fields:
+    """`fields` with what an item's own events do not say: the requester's organisation
+    (as it is now) and the SLA state (as recorded now)."""
+    organisation = None
+    if fields["requester"]:
+        contact = uow.get(contact_id_for(fields["requester"]), Contact)
+        organisation = contact.organisation_id if contact is not None else None
+    sla = uow.get(item_sla_id(item), ItemSla)
+    sla_state = overall(sla.metrics) if sla is not None and sla.policy is not None else None
+    return {**fields, "organisation": organisation, "sla_state": sla_state}
+
+
+class RuleRunner:
+    def __init__(
+        self,
+        app: LedgerDesk,
+        mail_out: MailOutService | None = None,
+        clock: Clock = lambda: datetime.now(UTC),
+    ) -> None:
+        self.app = app
+        self.mail_out = mail_out
+        self.clock = clock
+        self.sla = ItemSlaService(app, clock)
+
+    # --- on an event ----------------------------------------------------------------------
+
+    def on_event(self, item: UUID, version: int) -> list[str]:
+        """Run the rules on the item's event `version`; the ids of the rules that acted
+        (none when it ran before, nothing fired, or a loop was stopped)."""
+        events: list[Any] = list(self.app.events.get(item, lte=version))
+        if not events or events[-1].originator_version != version:
+            return []
+        trigger = events[-1]
+        before = fields_at(events[:-1]) if len(events) > 1 else None
+        fields, happened = step(before, trigger)
+        if not happened:
+            return []
+        rules = rules_now(self.app).of_type(fields["item_type"])
+        moment = utc_text(trigger.timestamp)
+        firing = [
+            r
+            for r in rules
+            if r["enabled"]
+            and r["since"] <= moment
+            and trigger.actor != f"{AUTOMATION}:{r['id']}"  # Never on its own action.
+            and any(fires(r["trigger"], h) for h in happened)
+        ]
+        if not firing:
+            return []
+        fields = complete(UnitOfWork(self.app), item, fields)
+        acting = [r for r in firing if matches(r["conditions"], fields)]
+        if not acting:
+            return []
+        cause = event_id(trigger)
+        chain = self.chain(trigger)
+        if len(chain) >= MAX_DEPTH:
+            self._stop_loop(item, cause, [*chain, *(r["id"] for r in acting)], trigger)
+            return []
+        return self._act(item, events[0].number, cause, None, acting, fields, trigger)
+
+    def chain(self, event: Any) -> list[str]:
+        """The rules whose actions caused `event`, back to what a person or the system did
+        (oldest first); at most `MAX_DEPTH` of them."""
+        rules: list[str] = []
+        current = event
+        while len(rules) < MAX_DEPTH:
+            actor = str(getattr(current, "actor", ""))
+            if not actor.startswith(f"{AUTOMATION}:"):
+                break
+            rules.append(actor.partition(":")[2])
+            cause = causation_of(current)
+            if cause is None:
+                break
+            originator, version = parse_event_id(cause)
+            found = list(self.app.events.get(originator, gt=version - 1, lte=version))
+            if not found:
+                break
+            current = found[0]
+        return rules[::-1]
+
+    def _stop_loop(self, item: UUID, cause: str, rules: list[str], trigger: Any) -> None:
+        def decide(uow: UnitOfWork) -> list[Any]:
+            if uow.get(run_id_for(cause), AutomationRun) is not None:
+                return []
+            stopped = AutomationRun.loop_stopped(
+                item, cause, list(dict.fromkeys(rules)), trigger.correlation_id
+            )
+            mark_caused(stopped.pending_events, cause)
+            return [stopped]
+
+        run(self.app, run_id_for(cause), decide)
+        log.warning("automation rules looped on %s: %s", cause, ", ".join(rules))
+
+    # --- on time --------------------------------------------------------------------------
+
+    def on_time(self, rule_id: str, item: UUID) -> bool:
+        """Run time-based rule `rule_id` on `item` if its time has come (and not for this
+        start of its clock already) and its conditions hold now; whether it acted."""
+        rule = rules_now(self.app).rules.get(rule_id)
+        if rule is None or not rule["enabled"] or rule["trigger"]["type"] != "time_elapsed":
+            return False
+        events: list[Any] = list(self.app.events.get(item))
+        start = clock_start(rule["trigger"], events)
+        if start is None or utc_text(start.timestamp) < rule["since"]:
+            return False
+        due = start.timestamp + timedelta(hours=rule["trigger"]["hours"])
+        if due > self.clock():
+            return False
+        fields = fields_at(events)
+        if fields is None or fields["item_type"] != rule["item_type"]:
+            return False
+        fields = complete(UnitOfWork(self.app), item, fields)
+        clock = f"{rule_id}:{item}:{utc_text(start.timestamp)}"
+        if not matches(rule["conditions"], fields):
+            # Judged once, when its time came: it does not act for this start of its clock.
+            self._skip(item, clock, utc_text(start.timestamp), rule_id, start)
+            return False
+        acted = self._act(
+            item, events[0].number, clock, utc_text(start.timestamp), [rule], fields, start
+        )
+        return bool(acted)
+
+    def _skip(self, item: UUID, clock: str, start: str, rule_id: str, cause: Any) -> None:
+        def decide(uow: UnitOfWork) -> list[Any]:
+            if uow.get(run_id_for(clock), AutomationRun) is not None:
+                return []
+            record = AutomationRun.ran(
+                item, clock, [], start, cause.correlation_id, skipped=[rule_id]
+            )
+            mark_caused(record.pending_events, event_id(cause))
+            return [record]
+
+        run(self.app, run_id_for(clock), decide)
+
+    # --- acting ---------------------------------------------------------------------------
+
+    def _act(
+        self,
+        item: UUID,
+        number: int,
+        trigger: str,
+        start: str | None,
+        rules: Sequence[dict[str, Any]],
+        fields: Fields,
+        cause: Any,
+    ) -> list[str]:
+        """Apply `rules`' actions to the item, with the run, in one write; a rule whose
+        action fails is left out and the others tried again."""
+        left_out: set[str] = set()
+        caused_by = event_id(cause)
+        while True:
+            acting = [r for r in rules if r["id"] not in left_out]
+            if not acting:
+                return []
+
+            def decide(uow: UnitOfWork, acting: list[dict[str, Any]] = acting) -> list[Any]:
+                return self._decide(
+                    uow, item, number, trigger, start, acting, fields, cause, caused_by
+                )
+
+            try:
+                saved, _ = run(self.app, run_id_for(trigger), decide)
+            except RuleFailedError as failed:
+                log.warning("automation %s left out on %s: %s", failed.rule_id, trigger, failed)
+                left_out.add(failed.rule_id)
+                continue
+            return [r["id"] for r in acting] if saved else []
+
+    def _decide(
+        self,
+        uow: UnitOfWork,
+        item: UUID,
+        number: int,
+        trigger: str,
+        start: str | None,
+        rules: Sequence[dict[str, Any]],
+        fields: Fields,
+        cause: Any,
+        caused_by: str,
+    ) -> list[Any]:
+        if uow.get(run_id_for(trigger), AutomationRun) is not None:
+            return []  # Ran already (another worker, or before a crash).
+        target = uow.item(number)
+        if getattr(target, "converted_to", None):
+            return []  # A ticket converted since: its task has rules of its own.
+        changed: dict[int, Any] = {id(target): target}
+        kind = target.KIND
+        for rule in rules:
+            on = Acting(
+                ctx=Context(actor=rule_actor(rule["id"]), correlation_id=cause.correlation_id),
+                run_id=run_id_for(trigger),
+                rule_id=rule["id"],
+                values=item_values(fields, number, kind),
+                sla=self.sla,
+                mail_out=self.mail_out,
+            )
+            for index, action in enumerate(rule["actions"]):
+                try:
+                    others = ACTIONS[action["type"]](action, target, uow, on, index)
+                except DomainError as problem:
+                    raise RuleFailedError(rule["id"], index, problem) from problem
+                changed.update((id(o), o) for o in others)
+        record = AutomationRun.ran(
+            item, trigger, [r["id"] for r in rules], start, cause.correlation_id
+        )
+        aggregates = [*changed.values(), record]
+        for aggregate in aggregates:
+            mark_caused(
+                (
+                    e
+                    for e in aggregate.pending_events
+                    if str(getattr(e, "actor", "")).startswith(f"{AUTOMATION}")
+                    and causation_of(e) is None
+                ),
+                caused_by,
+            )
+        return aggregates

@@ -1,0 +1,164 @@
+"""Automation rules in the views: the outbox policy that asks the workflow worker to run the
+rules on each committed item event that a trigger may fire on, and the `automation_clock`
+view, which keeps when each item last did what time-based triggers count from (created,
+status changed, customer replied, staff replied, any change) and which time-based runs have
+acted, so the worker's tick asks it which items' time has come instead of reading every
+item's history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from domain.task import Task
+from domain.ticket import Ticket
+from domain.values import utc_text
+from domain.workflow.runs import AutomationRun
+from domain.workflow.triggers import CHANGES, CLOCK_MARKS, clock_marks
+from projections.base import Positioned, Projection, Tables, topic_name
+from projections.db import Tx
+from projections.policy import Policy, Send
+
+ITEM_TOPICS = frozenset(
+    {
+        f"{Ticket.TOPIC}.Opened",
+        f"{Task.TOPIC}.Planned",
+        *(
+            f"{Ticket.TOPIC}.{name}"
+            for name in (
+                *CHANGES,
+                "StatusChanged",
+                "CustomerReplyPosted",
+                "InternalMessagePosted",
+            )
+        ),
+    }
+)
+COLUMNS = {mark: f"{mark}_at" for mark in CLOCK_MARKS}
+
+
+def item_event(event: Any) -> list[Send]:
+    """Any of these may fire a rule: the worker judges which, from the write model."""
+    return [
+        Send(
+            "workflow.run_rules",
+            {"item_id": str(event.originator_id), "version": event.originator_version},
+        )
+    ]
+
+
+AUTOMATION_POLICIES = (Policy("workflow.automations", ITEM_TOPICS, item_event),)
+
+
+class AutomationClockProjection(Projection):
+    name = "automation_clock"
+    tables = ("automation_clock", "automation_done")
+    topics = frozenset(
+        {*ITEM_TOPICS, f"{Ticket.TOPIC}.ConvertedToTask", f"{AutomationRun.TOPIC}.Ran"}
+    )
+
+    def create(self, tx: Tx, t: Tables) -> None:
+        clock = t["automation_clock"]
+        marks = ", ".join(f"{c} TEXT" for c in COLUMNS.values())
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {clock} ("
+            f" item_id TEXT PRIMARY KEY, number BIGINT NOT NULL, item_type TEXT NOT NULL,"
+            " status TEXT, state TEXT,"
+            f" {marks})"
+        )
+        tx.execute(f"CREATE INDEX IF NOT EXISTS {clock}_number ON {clock} (item_type, number)")
+        for column in ("created_at", "status_changed_at"):
+            tx.execute(
+                f"CREATE INDEX IF NOT EXISTS {clock}_{column} ON {clock} (item_type, {column})"
+            )
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {t['automation_done']} ("
+            " rule_id TEXT NOT NULL, item_id TEXT NOT NULL, start TEXT NOT NULL,"
+            " PRIMARY KEY (rule_id, item_id, start))"
+        )
+
+    def key_columns(self, base: str) -> str:
+        return "item_id" if base == "automation_clock" else "rule_id, item_id, start"
+
+    def apply(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
+        clock = t["automation_clock"]
+        for p in events:
+            e, name = p.event, topic_name(p.event)
+            if name == "AutomationRun.Ran":
+                if e.start is not None:
+                    tx.executemany(
+                        f"INSERT INTO {t['automation_done']} (rule_id, item_id, start)"
+                        " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                        [(rule, e.item_id, e.start) for rule in [*e.rules, *e.skipped]],
+                    )
+                continue
+            item = str(e.originator_id)
+            if name == "Ticket.ConvertedToTask":
+                tx.execute(f"DELETE FROM {clock} WHERE item_id = ?", (item,))
+                continue
+            if name in ("Ticket.Opened", "Task.Planned"):
+                kind = getattr(e, "item_type", None) or "task"
+                tx.execute(
+                    f"INSERT INTO {clock} (item_id, number, item_type) VALUES (?, ?, ?)"
+                    " ON CONFLICT (item_id) DO NOTHING",
+                    (item, e.number, "task" if name == "Task.Planned" else kind),
+                )
+            if name in ("Ticket.Opened", "Task.Planned", "Ticket.StatusChanged"):
+                tx.execute(
+                    f"UPDATE {clock} SET status = ?, state = ? WHERE item_id = ?",
+                    (e.status, e.state, item),
+                )
+            marks = clock_marks(e)
+            if marks:
+                sets = ", ".join(f"{COLUMNS[m]} = ?" for m in sorted(marks))
+                at = utc_text(e.timestamp)
+                tx.execute(
+                    f"UPDATE {clock} SET {sets} WHERE item_id = ?",
+                    (*(at for _ in marks), item),
+                )
+
+
+def due_items(tx: Tx, t: Tables, rule: dict[str, Any], cutoff: str, limit: int = 1000) -> list[str]:
+    """The ids of the items of `rule`'s type whose clock for the time-based rule started
+    at or before `cutoff` (its hours ago) and not before the rule took effect, where what
+    `without` names has not happened since, and which the rule has not judged for that
+    start; those whose status or state the rule's conditions (all of them) rule out are
+    left out here already."""
+    trigger = rule["trigger"]
+    since = COLUMNS[trigger["since"]]
+    where = ["c.item_type = ?", f"c.{since} IS NOT NULL", f"c.{since} <= ?", f"c.{since} >= ?"]
+    values: list[Any] = [rule["item_type"], cutoff, rule["since"]]
+    if trigger.get("without") is not None:
+        without = COLUMNS[trigger["without"]]
+        where.append(f"NOT (c.{without} IS NOT NULL AND c.{without} > c.{since})")
+    if rule["conditions"]["match"] == "all":
+        for condition in rule["conditions"]["rules"]:
+            if condition["field"] in ("status", "state") and condition["operator"] in LISTED:
+                wanted = condition["value"]
+                if condition["operator"] == "is":
+                    wanted = [wanted]
+                marks = ", ".join("?" for _ in wanted)
+                where.append(f"LOWER(c.{condition['field']}) IN ({marks})")
+                values += [str(w).lower() for w in wanted]
+    rows = tx.all(
+        f"SELECT c.item_id FROM {t['automation_clock']} c WHERE {' AND '.join(where)}"
+        f" AND NOT EXISTS (SELECT 1 FROM {t['automation_done']} d"
+        f" WHERE d.rule_id = ? AND d.item_id = c.item_id AND d.start = c.{since})"
+        f" ORDER BY c.{since} LIMIT ?",
+        (*values, rule["id"], limit),
+    )
+    return [row["item_id"] for row in rows]
+
+
+def candidates(tx: Tx, t: Tables, item_type: str, limit: int) -> list[int]:
+    """The numbers of `item_type`'s items (but converted tickets), the most recent first."""
+    rows = tx.all(
+        f"SELECT number FROM {t['automation_clock']} WHERE item_type = ?"
+        " ORDER BY number DESC LIMIT ?",
+        (item_type, limit),
+    )
+    return [int(row["number"]) for row in rows]
+
+
+# Conditions the clock's SQL can apply (a value, or a list of values, the field must be).
+LISTED = ("is", "in")

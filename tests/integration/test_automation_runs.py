@@ -1,0 +1,283 @@
+"""Automation rules running, on both backends: each trigger, condition and action acts as
+written; a run acts exactly once (run again, by a second worker at the same moment, or after
+a crash between the commit of its trigger and its action); events carry the rule as actor
+and the trigger as causation; a rule never reacts to its own action, nor to what happened
+before it existed; two rules that trigger each other stop at the depth limit with an event
+naming them; time-based rules act once their time has come."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from commands.models import (
+    ChangeTicketStatus,
+    ReprioritiseTicket,
+)
+from commands.workflow.automations import AutomationService
+from commands.workflow.rule_runs import RuleRunner
+from commands.workflow.statuses import StatusService
+from domain.errors import InvalidValueError
+from domain.item_numbers import item_id
+from domain.workflow.automations import SHIPPED_RULES
+from domain.workflow.rules import MAX_DEPTH
+from domain.workflow.runs import causation_of, event_id, run_id_for
+from domain.workflow.statuses import status_id
+from ledgerdesk import bootstrap
+from tests.factories import SYSTEM, context, open_ticket
+
+CREATED = {"type": "item_created"}
+IS_NEW = {"field": "status", "operator": "is", "value": "New"}
+
+
+def rule(**given: Any) -> dict[str, Any]:
+    return {"name": "A rule", "item_type": "ticket", **given}
+
+
+def last_version(c: bootstrap.Container, number: int) -> int:
+    return int(c.app.repository.get(item_id(number)).version)
+
+
+def events_of(c: bootstrap.Container, number: int) -> list[Any]:
+    return list(c.app.events.get(item_id(number)))
+
+
+def run_last(c: bootstrap.Container, runner: RuleRunner, number: int) -> list[str]:
+    return runner.on_event(item_id(number), last_version(c, number))
+
+
+def item(c: bootstrap.Container, number: int) -> Any:
+    return c.app.repository.get(item_id(number))
+
+
+def without_shipped(c: bootstrap.Container) -> AutomationService:
+    """The rules, the shipped ones deleted (each test names the rules it runs)."""
+    service = AutomationService(c.app)
+    for shipped in SHIPPED_RULES:
+        service.delete(shipped["id"], SYSTEM)
+    return service
+
+
+def test_a_rule_acts_once_as_itself_caused_by_its_trigger(
+    container: bootstrap.Container,
+) -> None:
+    c = container
+    rules = without_shipped(c)
+    made, _ = rules.create(
+        rule(
+            trigger={"type": "field_changed", "field": "priority", "to": "urgent"},
+            conditions={
+                "match": "all",
+                "rules": [{"field": "status", "operator": "is", "value": "New"}],
+            },
+            actions=[
+                {"type": "set_status", "status": "Open"},
+                {"type": "internal_message", "body": "Urgent: #{{ item.number }} {{ item.title }}"},
+            ],
+        ),
+        SYSTEM,
+    )
+    runner = RuleRunner(c.app)
+    number = open_ticket(c)
+    assert run_last(c, runner, number) == []  # Created: this rule does not fire.
+    c.commands.change_ticket(number, [ReprioritiseTicket(priority="high")], context())
+    assert run_last(c, runner, number) == []  # Not to urgent.
+    c.commands.change_ticket(number, [ReprioritiseTicket(priority="urgent")], context())
+    trigger = events_of(c, number)[-1]
+    assert run_last(c, runner, number) == [made["id"]]
+    assert item(c, number).status == "Open"
+    acted = events_of(c, number)[trigger.originator_version :]
+    assert [type(e).__name__ for e in acted] == ["StatusChanged", "InternalMessagePosted"]
+    for event in acted:
+        assert event.actor == f"automation:{made['id']}"
+        assert causation_of(event) == event_id(trigger)
+        assert event.correlation_id == trigger.correlation_id
+    assert acted[1].body == f"Urgent: #{number} {item(c, number).title}"
+    run = c.app.repository.get(run_id_for(event_id(trigger)))
+    assert (run.rules, run.item_id) == ([made["id"]], str(item_id(number)))
+
+    # Again (a redelivery): nothing more.
+    version = last_version(c, number)
+    assert runner.on_event(item_id(number), trigger.originator_version) == []
+    assert last_version(c, number) == version
+
+    # Its own action (a status change) never triggers it, nor does a person's event lack
+    # a causation.
+    assert causation_of(trigger) is None
+
+
+def test_two_workers_at_once_act_once(container: bootstrap.Container) -> None:
+    c = container
+    rules = without_shipped(c)
+    rules.create(
+        rule(
+            trigger={"type": "item_created"}, actions=[{"type": "set_priority", "priority": "high"}]
+        ),
+        SYSTEM,
+    )
+    number = open_ticket(c)
+    version = last_version(c, number)
+    results: list[list[str]] = []
+    barrier = threading.Barrier(2)
+
+    def work() -> None:
+        runner = RuleRunner(c.app)
+        barrier.wait()
+        results.append(runner.on_event(item_id(number), version))
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(len(r) for r in results) == [0, 1]
+    names = [type(e).__name__ for e in events_of(c, number)]
+    assert names.count("Reprioritised") == 1
+
+
+def test_a_rule_never_acts_on_what_happened_before_it_existed(
+    container: bootstrap.Container,
+) -> None:
+    c = container
+    rules = without_shipped(c)
+    number = open_ticket(c)
+    version = last_version(c, number)
+    rules.create(
+        rule(
+            trigger={"type": "item_created"}, actions=[{"type": "set_priority", "priority": "high"}]
+        ),
+        SYSTEM,
+    )
+    assert RuleRunner(c.app).on_event(item_id(number), version) == []
+    assert item(c, number).priority == "normal"
+
+
+def test_two_rules_that_trigger_each_other_stop_at_the_depth_limit(
+    container: bootstrap.Container,
+) -> None:
+    c = container
+    rules = without_shipped(c)
+    ping, _ = rules.create(
+        rule(
+            name="Ping",
+            trigger={"type": "field_changed", "field": "priority", "to": "high"},
+            actions=[{"type": "set_priority", "priority": "urgent"}],
+        ),
+        SYSTEM,
+    )
+    pong, _ = rules.create(
+        rule(
+            name="Pong",
+            trigger={"type": "field_changed", "field": "priority", "to": "urgent"},
+            actions=[{"type": "set_priority", "priority": "high"}],
+        ),
+        SYSTEM,
+    )
+    runner = RuleRunner(c.app)
+    number = open_ticket(c)
+    c.commands.change_ticket(number, [ReprioritiseTicket(priority="high")], context())
+    rounds = 0
+    while run_last(c, runner, number):
+        rounds += 1
+        assert rounds <= MAX_DEPTH
+    assert rounds == MAX_DEPTH
+    last = events_of(c, number)[-1]
+    stopped = c.app.repository.get(run_id_for(event_id(last)))
+    assert stopped.looped
+    assert set(stopped.rules) == {ping["id"], pong["id"]}
+    stored = list(c.app.events.get(stopped.id))
+    assert type(stored[0]).__name__ == "LoopStopped"
+    assert causation_of(stored[0]) == event_id(last)
+
+
+def test_a_failing_action_leaves_its_rule_out_and_the_others_act(
+    container: bootstrap.Container,
+) -> None:
+    c = container
+    rules = without_shipped(c)
+    broken, _ = rules.create(
+        rule(
+            name="Broken since",
+            trigger={"type": "item_created"},
+            actions=[
+                {"type": "set_priority", "priority": "urgent"},
+                {"type": "set_status", "status": "Waiting on customer"},
+            ],
+        ),
+        SYSTEM,
+    )
+    fine, _ = rules.create(
+        rule(trigger={"type": "item_created"}, actions=[{"type": "set_status", "status": "Open"}]),
+        SYSTEM,
+    )
+    # The status the first rule names is retired after the rule was saved.
+    StatusService(c.app).retire(
+        status_id("ticket", "Waiting on customer"), None, lambda *_: 0, SYSTEM
+    )
+    number = open_ticket(c)
+    assert run_last(c, RuleRunner(c.app), number) == [fine["id"]]
+    found = item(c, number)
+    # Nothing of the broken rule is written, not even its first action.
+    assert (found.status, found.priority) == ("Open", "normal")
+    assert (
+        broken["id"]
+        not in c.app.repository.get(run_id_for(event_id(events_of(c, number)[0]))).rules
+    )
+
+
+def test_a_rule_that_names_what_does_not_exist_is_refused_and_nothing_is_written(
+    container: bootstrap.Container,
+) -> None:
+    c = container
+    rules = AutomationService(c.app)
+    head = c.app.head()
+    bad = [
+        ({"actions": [{"type": "set_status", "status": "Nope"}]}, "actions[0].status"),
+        ({"actions": [{"type": "reply", "body": "{{ item.nope }}"}]}, "actions[0].body"),
+        ({"actions": [{"type": "reply", "body": "{% if %}"}]}, "actions[0].body"),
+        ({"item_type": "nope", "actions": [{"type": "set_priority", "priority": "low"}]}, None),
+    ]
+    for given, where in bad:
+        body = rule(trigger={"type": "item_created"}, **given)
+        with pytest.raises(Exception) as raised:
+            rules.create(body, SYSTEM)
+        if where is not None:
+            assert isinstance(raised.value, InvalidValueError)
+            assert raised.value.field == where
+    assert c.app.head() == head
+
+
+def test_time_based_rules_act_once_their_time_has_come(
+    container: bootstrap.Container,
+) -> None:
+    c = container
+    now = [datetime.now(UTC)]
+    runner = RuleRunner(c.app, clock=lambda: now[0])
+    number = open_ticket(c)
+    c.commands.change_ticket(number, [ChangeTicketStatus(status="Resolved")], context())
+    closing = SHIPPED_RULES[2]["id"]
+    assert not runner.on_time(closing, item_id(number))  # Not 7 days yet.
+    now[0] += timedelta(days=7, minutes=1)
+    assert runner.on_time(closing, item_id(number))
+    assert item(c, number).status == "Closed"
+    assert not runner.on_time(closing, item_id(number))  # Once.
+    last = events_of(c, number)[-1]
+    assert last.actor == f"automation:{closing}"
+
+    # Not resolved when its time came: judged once, never acts for that start.
+    other = open_ticket(c)
+    c.commands.change_ticket(other, [ChangeTicketStatus(status="Open")], context())
+    now[0] += timedelta(days=8)
+    assert not runner.on_time(closing, item_id(other))
+    run = c.app.repository.get(run_id_for(f"{closing}:{item_id(other)}:{_start(c, other)}"))
+    assert run.rules == []
+    assert run.skipped == [closing]
+
+
+def _start(c: bootstrap.Container, number: int) -> str:
+    from domain.values import utc_text
+
+    return utc_text(events_of(c, number)[-1].timestamp)
