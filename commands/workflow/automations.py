@@ -21,7 +21,7 @@ from commands.unit_of_work import UnitOfWork, run
 from commands.users import require_admin
 from commands.workflow.rule_runs import complete
 from commands.workflow.rule_templates import check_templates
-from commands.workflow.statuses import item_types, type_statuses
+from commands.workflow.statuses import item_types, statuses_of_type
 from domain.errors import InvalidValueError
 from domain.intake.item_types import ItemTypeNotFoundError
 from domain.item_numbers import item_id
@@ -158,12 +158,12 @@ def check_references(uow: UnitOfWork, rule: dict[str, Any]) -> None:
     kind = item_types(uow).get(rule["item_type"])
     if kind is None:
         raise ItemTypeNotFoundError(rule["item_type"])
-    statuses = type_statuses(uow, rule["item_type"] if kind == "ticket" else "task", kind)
-    names = {s["name"].casefold() for s in statuses if not s.get("retired")}
+    _, _, statuses = statuses_of_type(uow, rule["item_type"])
+    in_use = {s["name"].casefold() for s in statuses if not s["retired"]}
     for index, action in enumerate(rule["actions"]):
         where = f"actions[{index}]"
         kind_of = action["type"]
-        if kind_of == "set_status" and action["status"].casefold() not in names:
+        if kind_of == "set_status" and action["status"].casefold() not in in_use:
             raise InvalidValueError(
                 f"{where}.status", f"{rule['item_type']} has no status {action['status']!r}"
             )

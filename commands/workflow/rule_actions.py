@@ -30,6 +30,7 @@ from commands.tickets import (
 )
 from commands.unit_of_work import UnitOfWork
 from commands.workflow.rule_templates import render
+from commands.workflow.statuses import status_named
 from domain.errors import InvalidValueError
 from domain.task import Task
 from domain.ticket import Ticket
@@ -54,7 +55,11 @@ Action = Callable[[Spec, Item, UnitOfWork, Acting, int], list[Any]]
 
 
 def set_status(a: Spec, item: Item, uow: UnitOfWork, on: Acting, i: int) -> list[Any]:
-    change_ticket_status(item, ChangeTicketStatus(status=a["status"]), uow, on.ctx)
+    """The status the rule names, or what it leads to now (renamed, or retired and
+    replaced, since the rule was saved)."""
+    item_type = getattr(item, "item_type", item.KIND)
+    name = status_named(uow, item_type, a["status"]) or a["status"]
+    change_ticket_status(item, ChangeTicketStatus(status=name), uow, on.ctx)
     return []
 
 

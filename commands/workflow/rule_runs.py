@@ -26,6 +26,7 @@ from commands.sla.items import ItemSlaService
 from commands.unit_of_work import UnitOfWork, run
 from commands.workflow.rule_actions import ACTIONS, Acting
 from commands.workflow.rule_templates import item_values
+from commands.workflow.statuses import names_of
 from domain.contact import Contact, contact_id_for
 from domain.errors import DomainError
 from domain.sla.item_sla import ItemSla, item_sla_id, overall
@@ -65,14 +66,16 @@ def rule_actor(rule_id: str) -> Actor:
 
 def complete(uow: UnitOfWork, item: UUID, fields: Fields) -> Fields:
     """`fields` with what an item's own events do not say: the requester's organisation
-    (as it is now) and the SLA state (as recorded now)."""
+    (as it is now) and the SLA state (as recorded now); and its status with the names that
+    status had before (a condition written with one still holds)."""
     organisation = None
     if fields["requester"]:
         contact = uow.get(contact_id_for(fields["requester"]), Contact)
         organisation = contact.organisation_id if contact is not None else None
     sla = uow.get(item_sla_id(item), ItemSla)
     sla_state = overall(sla.metrics) if sla is not None and sla.policy is not None else None
-    return {**fields, "organisation": organisation, "sla_state": sla_state}
+    status = names_of(uow, fields["item_type"], fields["status"])
+    return {**fields, "organisation": organisation, "sla_state": sla_state, "status": status}
 
 
 class RuleRunner:

@@ -86,6 +86,43 @@ def type_statuses(uow: UnitOfWork, item_type: str, kind: str) -> list[dict[str, 
     return stored.of_type(item_type, kind) if stored else shipped(item_type, kind)
 
 
+def statuses_of_type(uow: UnitOfWork, item_type: str) -> tuple[str, str, list[dict[str, Any]]]:
+    """The statuses items of `item_type` take (every task takes the `task` type's), with
+    the type and kind they are kept under."""
+    kind = item_types(uow).get(item_type, "ticket")
+    keyed = item_type if kind == "ticket" else "task"
+    return keyed, kind, type_statuses(uow, keyed, kind)
+
+
+def status_named(uow: UnitOfWork, item_type: str, name: str) -> str | None:
+    """The status in use that `name` leads to for items of `item_type`: a status so named
+    now, else one so named before (renamed since); a retired one followed to its
+    replacement, or its state's default. None: no status of the type ever had the name."""
+    keyed, kind, listed = statuses_of_type(uow, item_type)
+    wanted = name.casefold()
+    found = next((s for s in listed if s["name"].casefold() == wanted), None)
+    if found is None:
+        found = next(
+            (s for s in listed if wanted in {f.casefold() for f in s.get("former_names", [])}),
+            None,
+        )
+    if found is None:
+        return None
+    if not found["retired"]:
+        return str(found["name"])
+    stored = uow.get(STATUSES_ID, Statuses)
+    led = stored.resolve(keyed, kind, found["id"]) if stored is not None else None
+    return str(led["name"]) if led is not None else None
+
+
+def names_of(uow: UnitOfWork, item_type: str, name: str) -> list[str]:
+    """`name` (a status an item of `item_type` is in) and what that status was called
+    before: a rule written with a former name still finds its items."""
+    _, _, listed = statuses_of_type(uow, item_type)
+    found = next((s for s in listed if s["name"] == name), None)
+    return [name, *(found.get("former_names", []) if found is not None else [])]
+
+
 def waiting_for(uow: UnitOfWork, item_type: str, kind: str) -> frozenset[str]:
     """The status names (case-folded) in which an item of `item_type` waits on its
     customer, former names included (an SLA's pause)."""

@@ -8,6 +8,7 @@ naming them; time-based rules act once their time has come."""
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,13 +16,17 @@ import pytest
 
 from commands.models import (
     ChangeTicketStatus,
+    Context,
     ReprioritiseTicket,
 )
+from commands.portal import PostPortalReply
+from commands.sla.policies import SlaPolicyService
 from commands.workflow.automations import AutomationService
 from commands.workflow.rule_runs import RuleRunner
 from commands.workflow.statuses import StatusService
 from domain.errors import InvalidValueError
 from domain.item_numbers import item_id
+from domain.values import Actor
 from domain.workflow.automations import SHIPPED_RULES
 from domain.workflow.rules import MAX_DEPTH
 from domain.workflow.runs import causation_of, event_id, run_id_for
@@ -31,6 +36,13 @@ from tests.factories import SYSTEM, context, open_ticket
 
 CREATED = {"type": "item_created"}
 IS_NEW = {"field": "status", "operator": "is", "value": "New"}
+WAITING = {"field": "status", "operator": "is", "value": "Waiting on customer"}
+OPEN_ID = status_id("ticket", "Open")
+
+
+def customer_reply(c: bootstrap.Container, number: int, email: str = "ann@example.com") -> None:
+    ctx = Context(actor=Actor.customer(email), correlation_id="customer")
+    c.portal.post_reply(PostPortalReply(number=number, message_id=uuid.uuid4(), body="Hi"), ctx)
 
 
 def rule(**given: Any) -> dict[str, Any]:
@@ -198,34 +210,54 @@ def test_a_failing_action_leaves_its_rule_out_and_the_others_act(
 ) -> None:
     c = container
     rules = without_shipped(c)
+    policies = SlaPolicyService(c.app)
+    policy_id, _ = policies.define({"name": "Gold"}, SYSTEM)
     broken, _ = rules.create(
         rule(
             name="Broken since",
-            trigger={"type": "item_created"},
+            trigger=CREATED,
             actions=[
                 {"type": "set_priority", "priority": "urgent"},
-                {"type": "set_status", "status": "Waiting on customer"},
+                {"type": "apply_sla", "policy_id": policy_id},
             ],
         ),
         SYSTEM,
     )
     fine, _ = rules.create(
-        rule(trigger={"type": "item_created"}, actions=[{"type": "set_status", "status": "Open"}]),
+        rule(trigger=CREATED, actions=[{"type": "set_status", "status": "Open"}]),
         SYSTEM,
     )
-    # The status the first rule names is retired after the rule was saved.
-    StatusService(c.app).retire(
-        status_id("ticket", "Waiting on customer"), None, lambda *_: 0, SYSTEM
-    )
+    policies.retire(policy_id, SYSTEM)  # After the rule was saved: its action fails.
     number = open_ticket(c)
     assert run_last(c, RuleRunner(c.app), number) == [fine["id"]]
     found = item(c, number)
     # Nothing of the broken rule is written, not even its first action.
     assert (found.status, found.priority) == ("Open", "normal")
-    assert (
-        broken["id"]
-        not in c.app.repository.get(run_id_for(event_id(events_of(c, number)[0]))).rules
+    run = c.app.repository.get(run_id_for(event_id(events_of(c, number)[0])))
+    assert broken["id"] not in run.rules
+
+
+def test_a_status_renamed_or_retired_since_the_rule_was_saved_is_followed(
+    container: bootstrap.Container,
+) -> None:
+    c = container
+    rules = without_shipped(c)
+    made, _ = rules.create(
+        rule(
+            trigger={"type": "customer_replied"},
+            conditions={"match": "all", "rules": [WAITING]},
+            actions=[{"type": "set_status", "status": "Resolved"}],
+        ),
+        SYSTEM,
     )
+    statuses = StatusService(c.app)
+    statuses.change(status_id("ticket", "Waiting on customer"), {"name": "Pending"}, SYSTEM)
+    statuses.retire(status_id("ticket", "Resolved"), OPEN_ID, lambda *_: 0, SYSTEM)
+    number = open_ticket(c, requester_email="ann@example.com")
+    c.commands.change_ticket(number, [ChangeTicketStatus(status="Pending")], context())
+    customer_reply(c, number)
+    assert run_last(c, RuleRunner(c.app), number) == [made["id"]]
+    assert item(c, number).status == "Open"  # Resolved's replacement.
 
 
 def test_a_rule_that_names_what_does_not_exist_is_refused_and_nothing_is_written(
