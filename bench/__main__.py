@@ -21,6 +21,7 @@ import traceback
 from collections.abc import Callable
 
 from bench import (
+    automations,
     common,
     create,
     dataset,
@@ -49,6 +50,7 @@ BENCHMARKS = (
     "portal",
     "growth",
     "sla",
+    "automations",
 )
 # Every benchmark has a `--smoke` run (tiny, seconds, figures meaningless):
 # tests/e2e/test_bench_smoke.py runs each, so that none can rot.
@@ -179,6 +181,7 @@ def main() -> None:
             smoke=smoke,
         ),
         "sla": lambda: sla.run(smoke=smoke),
+        "automations": lambda: automations.run(smoke=smoke),
     }
     done: set[Callable[[], list[Figure]]] = set()
     for name in BENCHMARKS:

@@ -20,6 +20,8 @@ from domain.task import Task
 from domain.team import Team
 from domain.ticket import Ticket
 from domain.user import User
+from domain.workflow.automations import Automations
+from domain.workflow.statuses import Statuses
 
 CommitListener = Callable[[int], None]
 log = logging.getLogger("ledgerdesk.commands")
@@ -38,6 +40,8 @@ class LedgerDesk(Application[UUID]):
         Team: 50,
         Project: 50,
         Contact: 50,
+        Automations: 20,
+        Statuses: 20,
     }
 
     def __init__(self, env: EnvType | None = None) -> None:

@@ -12,7 +12,7 @@ import time
 from datetime import timedelta
 from uuid import UUID
 
-from commands.workflow.rule_runs import RuleRunner, rules_now
+from commands.workflow.rule_runs import RuleRunner
 from commands.workflow.statuses import StatusService
 from domain.values import utc_text
 from projections.base import current_tables
@@ -66,7 +66,7 @@ def tick(services: WorkerServices, delivery: Delivery) -> None:
     clock (a slot's tick from another process finds them run already)."""
     runner = _rules(services)
     now = runner.clock()
-    automations = rules_now(services.app)
+    automations = runner.kept.rules()
     timed = [
         r
         for r in automations.rules.values()

@@ -13,8 +13,10 @@ since removed) is left out of the run, named in the log, and the other rules sti
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -29,6 +31,7 @@ from commands.workflow.rule_templates import item_values
 from commands.workflow.statuses import names_of
 from domain.contact import Contact, contact_id_for
 from domain.errors import DomainError
+from domain.intake.item_types import ITEM_TYPES_ID
 from domain.sla.item_sla import ItemSla, item_sla_id, overall
 from domain.values import Actor, utc_text
 from domain.workflow.automations import AUTOMATIONS_ID, Automations
@@ -42,9 +45,12 @@ from domain.workflow.runs import (
     parse_event_id,
     run_id_for,
 )
+from domain.workflow.statuses import STATUSES_ID
 from domain.workflow.triggers import Fields, clock_start, fields_at, step
 
 log = logging.getLogger("ledgerdesk.workflow")
+# What conditions read that an item's own events do not say.
+EXTRA = ("organisation", "sla_state", "status")
 Clock = Callable[[], datetime]
 
 
@@ -54,28 +60,75 @@ class RuleFailedError(Exception):
         self.rule_id = rule_id
 
 
-def rules_now(app: LedgerDesk) -> Automations:
-    """The rules as they are (the shipped ones until admins changed any)."""
-    found = UnitOfWork(app).get(AUTOMATIONS_ID, Automations)
-    return found if found is not None else Automations.shipped()
-
-
 def rule_actor(rule_id: str) -> Actor:
     return Actor(AUTOMATION, rule_id)
 
 
-def complete(uow: UnitOfWork, item: UUID, fields: Fields) -> Fields:
-    """`fields` with what an item's own events do not say: the requester's organisation
-    (as it is now) and the SLA state (as recorded now); and its status with the names that
-    status had before (a condition written with one still holds)."""
-    organisation = None
-    if fields["requester"]:
+def complete(
+    uow: UnitOfWork, item: UUID, fields: Fields, needed: Collection[str] = EXTRA
+) -> Fields:
+    """`fields` with what an item's own events do not say, of what is `needed`: the
+    requester's organisation (as it is now) and the SLA state (as recorded now); and its
+    status with the names that status had before (a condition written with one still
+    holds)."""
+    found = dict(fields)
+    if "organisation" in needed and fields["requester"]:
         contact = uow.get(contact_id_for(fields["requester"]), Contact)
-        organisation = contact.organisation_id if contact is not None else None
-    sla = uow.get(item_sla_id(item), ItemSla)
-    sla_state = overall(sla.metrics) if sla is not None and sla.policy is not None else None
-    status = names_of(uow, fields["item_type"], fields["status"])
-    return {**fields, "organisation": organisation, "sla_state": sla_state, "status": status}
+        found["organisation"] = contact.organisation_id if contact is not None else None
+    if "sla_state" in needed:
+        sla = uow.get(item_sla_id(item), ItemSla)
+        if sla is not None and sla.policy is not None:
+            found["sla_state"] = overall(sla.metrics)
+    if "status" in needed:
+        found["status"] = names_of(uow, fields["item_type"], fields["status"])
+    return found
+
+
+def needed_by(rules: Sequence[dict[str, Any]]) -> set[str]:
+    """What of `EXTRA` the conditions of `rules` read."""
+    return {c["field"] for r in rules for c in r["conditions"]["rules"]} & set(EXTRA)
+
+
+ABSENT = object()
+
+
+class Kept:
+    """Small aggregates a process reads on every item event (the rules, the item types,
+    the statuses), kept and brought up to date from the events recorded since; a new copy
+    each time one changes, so a reader in another thread never sees one half changed."""
+
+    def __init__(self, app: LedgerDesk) -> None:
+        self.app = app
+        self._lock = threading.Lock()
+        self._kept: dict[UUID, Any] = {}
+
+    def get(self, aggregate_id: UUID) -> Any | None:
+        with self._lock:
+            kept = self._kept.get(aggregate_id)
+            after = kept.version if kept is not None else 0
+            newer: list[Any] = list(self.app.events.get(aggregate_id, gt=after))
+            if newer:
+                fresh: Any = copy.deepcopy(kept)
+                for event in newer:
+                    fresh = event.mutate(fresh)
+                self._kept[aggregate_id] = kept = fresh
+        return kept
+
+    def rules(self) -> Automations:
+        """The rules as they are (the shipped ones until admins changed any)."""
+        kept = self.get(AUTOMATIONS_ID)
+        return kept if isinstance(kept, Automations) else Automations.shipped()
+
+    def reading(self) -> UnitOfWork:
+        """A unit of work for reading, with the item types and statuses as kept (never
+        saved: what it reads of them must not be changed)."""
+        uow = UnitOfWork(self.app)
+        for aggregate_id in (ITEM_TYPES_ID, STATUSES_ID):
+            kept = self.get(aggregate_id)
+            # None yet: the shipped ones (a unit of work reads an object of another kind
+            # as not there, without asking the store again).
+            uow.touched[aggregate_id] = kept if kept is not None else ABSENT
+        return uow
 
 
 class RuleRunner:
@@ -89,6 +142,7 @@ class RuleRunner:
         self.mail_out = mail_out
         self.clock = clock
         self.sla = ItemSlaService(app, clock)
+        self.kept = Kept(app)
 
     # --- on an event ----------------------------------------------------------------------
 
@@ -103,7 +157,7 @@ class RuleRunner:
         fields, happened = step(before, trigger)
         if not happened:
             return []
-        rules = rules_now(self.app).of_type(fields["item_type"])
+        rules = self.kept.rules().of_type(fields["item_type"])
         moment = utc_text(trigger.timestamp)
         firing = [
             r
@@ -115,7 +169,7 @@ class RuleRunner:
         ]
         if not firing:
             return []
-        fields = complete(UnitOfWork(self.app), item, fields)
+        fields = complete(self.kept.reading(), item, fields, needed_by(firing))
         acting = [r for r in firing if matches(r["conditions"], fields)]
         if not acting:
             return []
@@ -164,7 +218,7 @@ class RuleRunner:
     def on_time(self, rule_id: str, item: UUID) -> bool:
         """Run time-based rule `rule_id` on `item` if its time has come (and not for this
         start of its clock already) and its conditions hold now; whether it acted."""
-        rule = rules_now(self.app).rules.get(rule_id)
+        rule = self.kept.rules().rules.get(rule_id)
         if rule is None or not rule["enabled"] or rule["trigger"]["type"] != "time_elapsed":
             return False
         events: list[Any] = list(self.app.events.get(item))
@@ -177,7 +231,7 @@ class RuleRunner:
         fields = fields_at(events)
         if fields is None or fields["item_type"] != rule["item_type"]:
             return False
-        fields = complete(UnitOfWork(self.app), item, fields)
+        fields = complete(self.kept.reading(), item, fields, needed_by([rule]))
         clock = f"{rule_id}:{item}:{utc_text(start.timestamp)}"
         if not matches(rule["conditions"], fields):
             # Judged once, when its time came: it does not act for this start of its clock.
