@@ -111,6 +111,7 @@ EVENT_METADATA = frozenset(
         "originator_topic",
         "actor",
         "correlation_id",
+        "causation_id",  # An automation rule's action: the event that triggered it.
     }
 )
 

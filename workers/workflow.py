@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import time
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from commands.workflow.rule_runs import RuleRunner
 from commands.workflow.statuses import StatusService
 from domain.values import utc_text
 from projections.base import current_tables
-from projections.workflow.automations import due_items
+from projections.workflow.automations import due_items, rules_began
 from projections.workflow.statuses import items_in, view_position
 from workers.actors import Delivery, WorkerServices
 
@@ -47,6 +48,18 @@ def move_items(services: WorkerServices, delivery: Delivery) -> None:
         log.info("moved %d %s item(s) to their new status", len(numbers), item_type)
 
 
+def _moment_of(services: WorkerServices, position: int) -> str:
+    """When the event at log `position` was recorded ("" for none): a time-based rule's
+    clock that started before rules ran on this install is history."""
+    if position <= 0:
+        return ""
+    found = services.app.recorder.select_notifications(start=position, limit=1)
+    if not found:
+        return ""
+    event: Any = services.app.mapper.to_domain_event(found[0])
+    return utc_text(event.timestamp)
+
+
 def _rules(services: WorkerServices) -> RuleRunner:
     if services.rules is None:
         raise RuntimeError("this worker was built without the automation rules")
@@ -67,6 +80,8 @@ def tick(services: WorkerServices, delivery: Delivery) -> None:
     runner = _rules(services)
     now = runner.clock()
     automations = runner.kept.rules()
+    with services.views.read() as tx:
+        began = _moment_of(services, rules_began(tx))
     timed = [
         r
         for r in automations.rules.values()
@@ -75,9 +90,10 @@ def tick(services: WorkerServices, delivery: Delivery) -> None:
     for rule in timed:
         cutoff = utc_text(now - timedelta(hours=rule["trigger"]["hours"]))
         with services.views.read() as tx:
-            items = due_items(tx, current_tables(tx, "automation_clock"), rule, cutoff)
+            clock = current_tables(tx, "automation_clock")
+            items = due_items(tx, clock, runner.as_named_now(rule), cutoff, began)
         for item in items:
             try:
-                runner.on_time(rule["id"], UUID(item))
+                runner.on_time(rule["id"], UUID(item), began)
             except Exception:
                 log.exception("automation rule %s could not run on %s", rule["id"], item)

@@ -176,13 +176,8 @@ def change_rule(
     happens from then on. Admins only."""
     given = body.given()
     position = given.pop("position", None)
-    rule = svc.automations.get(str(rule_id), ctx)
-    if given:
-        rule, at = svc.automations.change(str(rule_id), given, ctx)
-        written(response, at)
-    if position is not None:
-        rule, at = svc.automations.move(str(rule_id), position, ctx)
-        written(response, at)
+    rule, at = svc.automations.change(str(rule_id), given, ctx, position)
+    written(response, at)
     return reply(response, rule)
 
 

@@ -19,17 +19,23 @@ from commands.folders import load_folder
 from commands.models import Context
 from commands.unit_of_work import UnitOfWork, run
 from commands.users import require_admin
-from commands.workflow.rule_runs import complete
+from commands.workflow.rule_runs import applies_to, complete
 from commands.workflow.rule_templates import check_templates
-from commands.workflow.statuses import item_types, statuses_of_type
-from domain.errors import InvalidValueError
+from commands.workflow.statuses import item_types, statuses_of_type, with_statuses
+from domain.errors import InvalidValueError, NotFoundError
 from domain.intake.item_types import ItemTypeNotFoundError
 from domain.item_numbers import item_id
 from domain.sla.policies import SLA_POLICIES_ID, SlaPolicies, SlaPolicyNotFoundError
 from domain.team import Team
 from domain.values import utc_text
 from domain.workflow.automations import AUTOMATIONS_ID, Automations
-from domain.workflow.rules import blank_rule, checked_rule, matches
+from domain.workflow.rules import (
+    EVERY_TICKET_TYPE,
+    blank_rule,
+    checked_actions,
+    checked_rule,
+    matches,
+)
 from domain.workflow.triggers import fields_at
 
 
@@ -79,14 +85,23 @@ class AutomationService:
         return self._define(rule_id, given, ctx, new=True)
 
     def change(
-        self, rule_id: str, given: dict[str, Any], ctx: Context
+        self, rule_id: str, given: dict[str, Any], ctx: Context, position: Any = None
     ) -> tuple[dict[str, Any], int]:
-        """Change what is `given` of a rule (enabled among them); the rest stays."""
-        return self._define(rule_id, given, ctx, new=False)
+        """Change what is `given` of a rule (enabled among them), and with `position` its
+        place in its type's order, in one write; the rest stays."""
+        return self._define(rule_id, given, ctx, new=False, position=position)
 
     def _define(
-        self, rule_id: str, given: dict[str, Any], ctx: Context, new: bool
+        self,
+        rule_id: str,
+        given: dict[str, Any],
+        ctx: Context,
+        new: bool,
+        position: Any = None,
     ) -> tuple[dict[str, Any], int]:
+        if "actions" in given:  # Rendered here, not while every writer waits on the commit.
+            check_templates(checked_actions(given["actions"]))
+
         def decide(uow: UnitOfWork) -> list[Any]:
             require_admin(uow, ctx, "change automation rules")
             automations = _automations(uow, ctx)
@@ -95,14 +110,19 @@ class AutomationService:
             if base is None:
                 base = {k: v for k, v in automations.find(rule_id).items() if k != "since"}
             rule = checked_rule(given, base)
-            check_references(uow, rule)
+            if new or "actions" in given:
+                # (Only what is given: a rule whose status was retired since can still be
+                # disabled or renamed.)
+                check_references(uow, rule)
             now = utc_text(datetime.now(UTC))
             automations.define(rule, now, ctx.actor.ref, ctx.correlation_id)
+            if position is not None:
+                automations.move(rule_id, position, ctx.actor.ref, ctx.correlation_id)
             return _if_changed(automations, before)
 
-        saved, position = run(self.app, AUTOMATIONS_ID, decide)
+        saved, at = run(self.app, AUTOMATIONS_ID, decide)
         found = saved[0] if saved else self._current()
-        return shown(found, found.find(rule_id)), position
+        return shown(found, found.find(rule_id)), at
 
     def move(self, rule_id: str, position: Any, ctx: Context) -> tuple[dict[str, Any], int]:
         """Put a rule at `position` (0: it runs first) among its type's rules."""
@@ -139,7 +159,7 @@ class AutomationService:
         for number in numbers:
             events: list[Any] = list(self.app.events.get(item_id(number)))
             fields = fields_at(events)
-            if fields is None or fields["item_type"] != rule["item_type"]:
+            if fields is None or not applies_to(rule, fields["item_type"]):
                 continue
             if type(events[-1]).__name__ == "ConvertedToTask":
                 continue  # A converted ticket: its task is the item now.
@@ -152,37 +172,73 @@ class AutomationService:
 
 
 def check_references(uow: UnitOfWork, rule: dict[str, Any]) -> None:
-    """What `rule` names exists: its item type, and what each action names (a status of
-    that type, users, a team, a project and a folder in it, an SLA policy in force), and
-    its templates render."""
-    kind = item_types(uow).get(rule["item_type"])
+    """What `rule` names exists: its item type (404), and what each action names — a status
+    of that type in use, users, a team, a project and a folder in it, an SLA policy in
+    force (422 naming the part)."""
+    item_type = rule["item_type"]
+    kind = "ticket" if item_type == EVERY_TICKET_TYPE else item_types(uow).get(item_type)
     if kind is None:
-        raise ItemTypeNotFoundError(rule["item_type"])
-    _, _, statuses = statuses_of_type(uow, rule["item_type"])
-    in_use = {s["name"].casefold() for s in statuses if not s["retired"]}
+        raise ItemTypeNotFoundError(item_type)
+    if kind == "task" and item_type != "task":
+        raise InvalidValueError(
+            "item_type", "every task follows the rules of the `task` type: write those"
+        )
+    in_use = _statuses_in_use(uow, item_type)
     for index, action in enumerate(rule["actions"]):
         where = f"actions[{index}]"
-        kind_of = action["type"]
-        if kind_of == "set_status" and action["status"].casefold() not in in_use:
-            raise InvalidValueError(
-                f"{where}.status", f"{rule['item_type']} has no status {action['status']!r}"
-            )
-        if kind_of in ("assign", "add_follower"):
-            for user in action.get("user_ids", [action.get("user_id")]):
-                uow.user(UUID(user))
-        team = action.get("team_id") if kind_of == "set_team" else None
-        if team and uow.get(UUID(team), Team) is None:
-            raise TeamNotFoundError(UUID(team))
-        if kind_of == "move":
-            load_project(uow, UUID(action["project_id"]))
-            if action["folder_id"]:
+        try:
+            _check_action(uow, action, where, in_use, kind)
+        except NotFoundError as missing:
+            raise InvalidValueError(_place(action, where), str(missing)) from None
+
+
+def _statuses_in_use(uow: UnitOfWork, item_type: str) -> set[str]:
+    """The names (case-folded) of the statuses in use of `item_type`; for every ticket
+    type, those of any."""
+    types = [item_type]
+    if item_type == EVERY_TICKET_TYPE:
+        types = [t for t, kind in with_statuses(uow).items() if kind == "ticket"]
+    return {
+        s["name"].casefold() for t in types for s in statuses_of_type(uow, t)[2] if not s["retired"]
+    }
+
+
+def _place(action: dict[str, Any], where: str) -> str:
+    """Where in `action` what it names is given."""
+    field = {
+        "assign": "user_ids",
+        "add_follower": "user_id",
+        "set_team": "team_id",
+        "move": "project_id",
+        "apply_sla": "policy_id",
+    }.get(action["type"], "type")
+    return f"{where}.{field}"
+
+
+def _check_action(
+    uow: UnitOfWork, action: dict[str, Any], where: str, in_use: set[str], kind: str
+) -> None:
+    kind_of = action["type"]
+    if kind_of == "set_status" and action["status"].casefold() not in in_use:
+        raise InvalidValueError(f"{where}.status", f"no status {action['status']!r} is in use")
+    if kind_of in ("assign", "add_follower"):
+        for user in action.get("user_ids", [action.get("user_id")]):
+            uow.user(UUID(user))
+    team = action.get("team_id") if kind_of == "set_team" else None
+    if team and uow.get(UUID(team), Team) is None:
+        raise TeamNotFoundError(UUID(team))
+    if kind_of == "move":
+        load_project(uow, UUID(action["project_id"]))
+        if action["folder_id"]:
+            try:
                 load_folder(uow, UUID(action["folder_id"]), UUID(action["project_id"]))
-        if kind_of == "apply_sla" and action["policy_id"]:
-            policies = uow.get(SLA_POLICIES_ID, SlaPolicies)
-            if policies is None:
-                raise SlaPolicyNotFoundError(action["policy_id"])
-            if policies.find(action["policy_id"])["retired"]:
-                raise InvalidValueError(f"{where}.policy_id", "that policy is retired")
-        if kind_of == "convert_to_task" and kind != "ticket":
-            raise InvalidValueError(f"{where}.type", "only tickets are converted to tasks")
-    check_templates(rule["actions"])
+            except (NotFoundError, InvalidValueError) as wrong:
+                raise InvalidValueError(f"{where}.folder_id", str(wrong)) from None
+    if kind_of == "apply_sla" and action["policy_id"]:
+        policies = uow.get(SLA_POLICIES_ID, SlaPolicies)
+        if policies is None:
+            raise SlaPolicyNotFoundError(action["policy_id"])
+        if policies.find(action["policy_id"])["retired"]:
+            raise InvalidValueError(f"{where}.policy_id", "that policy is retired")
+    if kind_of == "convert_to_task" and kind != "ticket":
+        raise InvalidValueError(f"{where}.type", "only tickets are converted to tasks")

@@ -103,7 +103,7 @@ def _post(visibility: str) -> Action:
     def post(a: Spec, item: Item, uow: UnitOfWork, on: Acting, i: int) -> list[Any]:
         message = PostMessage(
             message_id=uuid5(on.run_id, f"{on.rule_id}/{i}"),
-            body=render(a["body"], on.values),
+            body=render(a["body"], on.values, f"actions[{i}].body"),
             visibility=visibility,
         )
         post_message(item, message, uow, on.ctx)
@@ -123,9 +123,11 @@ def apply_sla(a: Spec, item: Item, uow: UnitOfWork, on: Acting, i: int) -> list[
 def send_email(a: Spec, item: Item, uow: UnitOfWork, on: Acting, i: int) -> list[Any]:
     if on.mail_out is None:
         return []
-    rendered = {"subject": render(a["subject"], on.values), "body": render(a["body"], on.values)}
+    rendered = {
+        part: render(a[part], on.values, f"actions[{i}].{part}") for part in ("subject", "body")
+    }
     key = f"automation:{on.run_id}:{on.rule_id}:{i}"
-    return on.mail_out.rule_mail(uow, item, a["to"], key, rendered)
+    return on.mail_out.rule_mail(uow, item, a["to"], key, rendered, on.ctx)
 
 
 def convert(a: Spec, item: Item, uow: UnitOfWork, on: Acting, i: int) -> list[Any]:

@@ -28,14 +28,14 @@ from commands.sla.items import ItemSlaService
 from commands.unit_of_work import UnitOfWork, run
 from commands.workflow.rule_actions import ACTIONS, Acting
 from commands.workflow.rule_templates import item_values
-from commands.workflow.statuses import names_of
+from commands.workflow.statuses import names_of, status_named
 from domain.contact import Contact, contact_id_for
 from domain.errors import DomainError
 from domain.intake.item_types import ITEM_TYPES_ID
 from domain.sla.item_sla import ItemSla, item_sla_id, overall
 from domain.values import Actor, utc_text
 from domain.workflow.automations import AUTOMATIONS_ID, Automations
-from domain.workflow.rules import MAX_DEPTH, fires, matches
+from domain.workflow.rules import EVERY_TICKET_TYPE, MAX_DEPTH, fires, matches
 from domain.workflow.runs import (
     AUTOMATION,
     AutomationRun,
@@ -58,6 +58,20 @@ class RuleFailedError(Exception):
     def __init__(self, rule_id: str, index: int, problem: Exception) -> None:
         super().__init__(f"rule {rule_id}, actions[{index}]: {problem}")
         self.rule_id = rule_id
+
+
+def applies_to(rule: dict[str, Any], item_type: str) -> bool:
+    """Whether `rule` runs on items of `item_type` (its own type; a rule for every ticket
+    type runs on every item but tasks)."""
+    every = rule["item_type"] == EVERY_TICKET_TYPE and item_type != "task"
+    return every or rule["item_type"] == item_type
+
+
+def rules_for(automations: Automations, item_type: str) -> list[dict[str, Any]]:
+    """The rules that run on an item of `item_type`, in order: its type's, then those for
+    every ticket type."""
+    every = automations.of_type(EVERY_TICKET_TYPE) if item_type != "task" else []
+    return [*automations.of_type(item_type), *every] if item_type != EVERY_TICKET_TYPE else []
 
 
 def rule_actor(rule_id: str) -> Actor:
@@ -155,9 +169,11 @@ class RuleRunner:
         trigger = events[-1]
         before = fields_at(events[:-1]) if len(events) > 1 else None
         fields, happened = step(before, trigger)
+        if any(h.kind == "customer_replied" for h in happened) and self._automatic(trigger):
+            happened = []  # An out-of-office, another help desk's receipt: not a reply.
         if not happened:
             return []
-        rules = self.kept.rules().of_type(fields["item_type"])
+        rules = rules_for(self.kept.rules(), fields["item_type"])
         moment = utc_text(trigger.timestamp)
         firing = [
             r
@@ -180,6 +196,37 @@ class RuleRunner:
             return []
         return self._act(item, events[0].number, cause, None, acting, fields, trigger)
 
+    def as_named_now(self, rule: dict[str, Any]) -> dict[str, Any]:
+        """`rule` with each status its conditions name also by the name it has now (renamed,
+        or retired and replaced, since): what a view of items' current statuses compares.
+        A rule for every ticket type keeps no condition on status (types differ)."""
+        uow = self.kept.reading()
+        conditions = []
+        for condition in rule["conditions"]["rules"]:
+            if condition["field"] == "status":
+                if rule["item_type"] == EVERY_TICKET_TYPE:
+                    continue
+                given = condition["value"]
+                names = [given] if isinstance(given, str) else list(given)
+                now = [status_named(uow, rule["item_type"], n) for n in names]
+                value = [*names, *(n for n in now if n)]
+                operator = {"is": "in", "is_not": "not_in"}.get(condition["operator"])
+                condition = {**condition, "operator": operator or condition["operator"]}
+                condition["value"] = value if isinstance(given, list) or operator else given
+            conditions.append(condition)
+        return {**rule, "conditions": {**rule["conditions"], "rules": conditions}}
+
+    def _automatic(self, reply: Any) -> bool:
+        """Whether customer reply `reply` came by mail a program sent (the `MailReceived`
+        saved with it, after it, says so)."""
+        after: list[Any] = list(
+            self.app.events.get(reply.originator_id, gt=reply.originator_version)
+        )
+        return any(
+            type(e).__name__ == "MailReceived" and e.message_id == reply.message_id and e.automatic
+            for e in after[:3]
+        )
+
     def chain(self, event: Any) -> list[str]:
         """The rules whose actions caused `event`, back to what a person or the system did
         (oldest first); at most `MAX_DEPTH` of them."""
@@ -200,47 +247,59 @@ class RuleRunner:
             current = found[0]
         return rules[::-1]
 
-    def _stop_loop(self, item: UUID, cause: str, rules: list[str], trigger: Any) -> None:
+    def _stop_loop(self, item: UUID, key: str, rules: list[str], trigger: Any) -> None:
+        """Record that the chain ending in `trigger` (the run's `key`) stopped."""
+
         def decide(uow: UnitOfWork) -> list[Any]:
-            if uow.get(run_id_for(cause), AutomationRun) is not None:
+            if uow.get(run_id_for(key), AutomationRun) is not None:
                 return []
             stopped = AutomationRun.loop_stopped(
-                item, cause, list(dict.fromkeys(rules)), trigger.correlation_id
+                item, key, list(dict.fromkeys(rules)), trigger.correlation_id
             )
-            mark_caused(stopped.pending_events, cause)
+            mark_caused(stopped.pending_events, event_id(trigger))
             return [stopped]
 
-        run(self.app, run_id_for(cause), decide)
-        log.warning("automation rules looped on %s: %s", cause, ", ".join(rules))
+        run(self.app, run_id_for(key), decide)
+        log.warning("automation rules looped on %s: %s", key, ", ".join(rules))
 
     # --- on time --------------------------------------------------------------------------
 
-    def on_time(self, rule_id: str, item: UUID) -> bool:
+    def on_time(self, rule_id: str, item: UUID, not_before: str = "") -> bool:
         """Run time-based rule `rule_id` on `item` if its time has come (and not for this
-        start of its clock already) and its conditions hold now; whether it acted."""
+        start of its clock already: judged once) and its conditions held when it came;
+        whether it acted. A clock that started before the rule took effect, or before
+        `not_before` (when rules started running on this install), is history."""
         rule = self.kept.rules().rules.get(rule_id)
         if rule is None or not rule["enabled"] or rule["trigger"]["type"] != "time_elapsed":
             return False
         events: list[Any] = list(self.app.events.get(item))
         start = clock_start(rule["trigger"], events)
-        if start is None or utc_text(start.timestamp) < rule["since"]:
+        if start is None or utc_text(start.timestamp) < max(rule["since"], not_before):
             return False
         due = start.timestamp + timedelta(hours=rule["trigger"]["hours"])
         if due > self.clock():
             return False
-        fields = fields_at(events)
-        if fields is None or fields["item_type"] != rule["item_type"]:
+        # As it was when its time came (not as it is when the tick got to it).
+        fields = fields_at([e for e in events if e.timestamp <= due])
+        if fields is None or not applies_to(rule, fields["item_type"]):
+            return False
+        began = utc_text(start.timestamp)
+        clock = f"{rule_id}:{item}:{began}"
+        if start.actor == f"{AUTOMATION}:{rule_id}":
+            return False  # Its own action started the clock: never on its own action.
+        chain = self.chain(start)
+        if len(chain) >= MAX_DEPTH:
+            self._stop_loop(item, clock, [*chain, rule_id], start)
             return False
         fields = complete(self.kept.reading(), item, fields, needed_by([rule]))
-        clock = f"{rule_id}:{item}:{utc_text(start.timestamp)}"
-        if not matches(rule["conditions"], fields):
-            # Judged once, when its time came: it does not act for this start of its clock.
-            self._skip(item, clock, utc_text(start.timestamp), rule_id, start)
-            return False
-        acted = self._act(
-            item, events[0].number, clock, utc_text(start.timestamp), [rule], fields, start
-        )
-        return bool(acted)
+        if matches(rule["conditions"], fields):
+            acted = self._act(item, events[0].number, clock, began, [rule], fields, start)
+            if acted:
+                return True
+        # Judged once, when its time came: it does not act for this start of its clock
+        # (nor when its action failed: the next tick would fail again).
+        self._skip(item, clock, began, rule_id, start)
+        return False
 
     def _skip(self, item: UUID, clock: str, start: str, rule_id: str, cause: Any) -> None:
         def decide(uow: UnitOfWork) -> list[Any]:
@@ -286,7 +345,7 @@ class RuleRunner:
                 log.warning("automation %s left out on %s: %s", failed.rule_id, trigger, failed)
                 left_out.add(failed.rule_id)
                 continue
-            return [r["id"] for r in acting] if saved else []
+            return list(saved[-1].rules) if saved else []
 
     def _decide(
         self,
@@ -307,7 +366,11 @@ class RuleRunner:
             return []  # A ticket converted since: its task has rules of its own.
         changed: dict[int, Any] = {id(target): target}
         kind = target.KIND
+        acted: list[str] = []
         for rule in rules:
+            if getattr(target, "converted_to", None):
+                break  # Converted by a rule before it: the task's own rules take over.
+            acted.append(rule["id"])
             on = Acting(
                 ctx=Context(actor=rule_actor(rule["id"]), correlation_id=cause.correlation_id),
                 run_id=run_id_for(trigger),
@@ -322,9 +385,7 @@ class RuleRunner:
                 except DomainError as problem:
                     raise RuleFailedError(rule["id"], index, problem) from problem
                 changed.update((id(o), o) for o in others)
-        record = AutomationRun.ran(
-            item, trigger, [r["id"] for r in rules], start, cause.correlation_id
-        )
+        record = AutomationRun.ran(item, trigger, acted, start, cause.correlation_id)
         aggregates = [*changed.values(), record]
         for aggregate in aggregates:
             mark_caused(

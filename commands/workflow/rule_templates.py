@@ -1,19 +1,18 @@
-"""The templates of automation rules (auto-replies, internal messages, mail): Jinja2 in a
-sandbox, with the item's fields as `item` (number, title, kind, item_type, status, state,
-priority, requester, channel). A template that does not compile or render on a sample item
-is refused when the rule is saved, naming the action; one that fails on a real item later
-(it cannot: the variables are the same) would fail that rule's run, never another's."""
+"""The templates of automation rules (auto-replies, internal messages, mail): Jinja2 in the
+mail templates' sandbox (its limits on depth, size and memory), with the item's fields as
+`item` (number, title, kind, item_type, status, state, priority, requester, channel). A
+template that does not compile or render on a sample item is refused when the rule is
+saved, naming the action; one that still fails on a real item (a filter on an empty
+requester, say) fails that rule's run — an InvalidValueError naming the part — never
+another rule's."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-
+from commands.mail.outgoing.templates import TemplateProblem, render_text
 from domain.errors import InvalidValueError
 
-_ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 SAMPLE = {
     "number": 1042,
     "title": "The printer on floor 2 is on fire",
@@ -28,9 +27,14 @@ SAMPLE = {
 TEMPLATED = ("body", "subject")
 
 
-def render(template: str, item: dict[str, Any]) -> str:
-    """`template` with `item` (the keys of `SAMPLE`)."""
-    return _ENV.from_string(template).render(item=item)
+def render(template: str, item: dict[str, Any], where: str = "body") -> str:
+    """`template` with `item` (the keys of `SAMPLE`); an InvalidValueError naming `where`
+    (`actions[1].body`) when it does not compile or render."""
+    try:
+        return render_text(where, template, {"item": item})
+    except TemplateProblem as problem:
+        line = f", line {problem.line}" if problem.line else ""
+        raise InvalidValueError(where, f"{where}{line}: {problem.detail_message}") from None
 
 
 def check_templates(actions: list[dict[str, Any]]) -> None:
@@ -40,10 +44,7 @@ def check_templates(actions: list[dict[str, Any]]) -> None:
         for part in TEMPLATED:
             if part in action:
                 where = f"actions[{index}].{part}"
-                try:
-                    rendered = render(action[part], SAMPLE)
-                except TemplateError as problem:
-                    raise InvalidValueError(where, f"{where}: {problem}") from None
+                rendered = render(action[part], SAMPLE, where)
                 if not rendered.strip():
                     raise InvalidValueError(where, f"{where} renders as nothing")
 
@@ -55,7 +56,8 @@ def item_values(fields: dict[str, Any], number: int, kind: str) -> dict[str, Any
         "title": fields["title"],
         "kind": kind,
         "item_type": fields["item_type"],
-        "status": fields["status"],
+        # (Conditions see a status with its former names: the first is its name.)
+        "status": fields["status"][0] if isinstance(fields["status"], list) else fields["status"],
         "state": fields["state"],
         "priority": fields["priority"],
         "requester": fields["requester"] or "",

@@ -14,6 +14,7 @@ from uuid import NAMESPACE_URL, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidValueError, NotFoundError
+from domain.workflow.rules import EVERY_TICKET_TYPE
 
 AUTOMATIONS_ID = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/workflow/automations")
 MAX_RULES = 500
@@ -26,12 +27,17 @@ def _shipped_id(name: str) -> str:
     return str(uuid5(AUTOMATIONS_ID, f"shipped/{name}"))
 
 
-def _shipped(name: str, trigger: dict[str, Any], conditions: list[dict[str, Any]],
-             actions: list[dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
+def _shipped(
+    name: str,
+    trigger: dict[str, Any],
+    conditions: list[dict[str, Any]],
+    actions: list[dict[str, Any]],
+    item_type: str = "ticket",
+) -> dict[str, Any]:
     return {
         "id": _shipped_id(name),
         "name": name,
-        "item_type": "ticket",
+        "item_type": item_type,
         "enabled": True,
         "trigger": trigger,
         "conditions": {"match": "all", "rules": conditions},
@@ -68,6 +74,7 @@ SHIPPED_RULES: tuple[dict[str, Any], ...] = (
         {"type": "item_created"},
         [],
         [{"type": "apply_sla", "policy_id": None}],
+        EVERY_TICKET_TYPE,  # As every ticket was before there were rules.
     ),
 )
 
@@ -128,15 +135,17 @@ class Automations(Aggregate):
 
     def define(self, rule: dict[str, Any], effective: str, actor: str, correlation_id: str) -> None:
         """Record `rule` (checked: `domain.workflow.rules.checked_rule`), new or changed.
-        It acts on what happens from `effective` (an ISO time) when new, or when enabled
-        again; otherwise from when it first did."""
+        It acts on what happens from `effective` (an ISO time) when new, enabled again or
+        given another trigger (a new clock for a time-based one); otherwise from when it
+        first did."""
         old = self.rules.get(rule["id"])
         if old is None and len(self.rules) >= MAX_RULES:
             raise InvalidValueError("name", f"at most {MAX_RULES} rules")
         if old is not None and old["item_type"] != rule["item_type"]:
             raise InvalidValueError("item_type", "a rule keeps its item type")
         since = effective
-        if old is not None and (old["enabled"] or not rule["enabled"]):
+        kept = old is not None and old["trigger"] == rule["trigger"]
+        if old is not None and kept and (old["enabled"] or not rule["enabled"]):
             since = old["since"]
         new = {**rule, "since": since}
         if new != old:

@@ -38,8 +38,18 @@ TRIGGERS = (
     "internal_message",
     "time_elapsed",
 )
-# The fields whose change a `field_changed` trigger names.
+# The item type of rules for the tickets of every type (a condition on `item_type` narrows).
+EVERY_TICKET_TYPE = "*"
+# The fields whose change a `field_changed` trigger names, and the kind of value each takes.
 CHANGEABLE = ("status", "state", "priority", "assignee", "team", "project", "folder", "title")
+CHANGE_KINDS = {
+    "state": "state",
+    "priority": "priority",
+    "assignee": "id",
+    "team": "id",
+    "project": "id",
+    "folder": "id",
+}
 # What a `time_elapsed` trigger counts from, and what must not have happened since.
 SINCE = ("created", "status_changed", "customer_replied", "staff_replied")
 WITHOUT = ("any_change", "staff_replied", "customer_replied", "status_changed")
@@ -186,10 +196,10 @@ def _trigger(value: Any) -> dict[str, Any]:
     kind = _choice(given.get("type"), "trigger.type", TRIGGERS)
     trigger: dict[str, Any] = {"type": kind}
     if kind == "field_changed":
-        trigger["field"] = _choice(given.get("field"), "trigger.field", CHANGEABLE)
+        field = trigger["field"] = _choice(given.get("field"), "trigger.field", CHANGEABLE)
         for end in ("from", "to"):
             if given.get(end) is not None:
-                trigger[end] = _text(given[end], f"trigger.{end}", 200)
+                trigger[end] = _value(CHANGE_KINDS.get(field, "text"), given[end], f"trigger.{end}")
     elif kind == "time_elapsed":
         hours = given.get("hours")
         if not isinstance(hours, int) or isinstance(hours, bool) or not 1 <= hours <= MAX_HOURS:
@@ -251,6 +261,11 @@ def _value(kind: str, value: Any, where: str) -> str:
     if not text:
         raise InvalidValueError(where, f"{where} is not empty")
     return text
+
+
+def checked_actions(value: Any) -> list[dict[str, Any]]:
+    """A rule's actions, checked (what `checked_rule` does with `actions`)."""
+    return _actions(value)
 
 
 def _actions(value: Any) -> list[dict[str, Any]]:

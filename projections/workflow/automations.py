@@ -13,6 +13,7 @@ from typing import Any
 from domain.task import Task
 from domain.ticket import Ticket
 from domain.values import utc_text
+from domain.workflow.rules import EVERY_TICKET_TYPE
 from domain.workflow.runs import AutomationRun
 from domain.workflow.triggers import CHANGES, CLOCK_MARKS, clock_marks
 from projections.base import Positioned, Projection, Tables, topic_name
@@ -118,16 +119,20 @@ class AutomationClockProjection(Projection):
                 )
 
 
-def due_items(tx: Tx, t: Tables, rule: dict[str, Any], cutoff: str, limit: int = 1000) -> list[str]:
+def due_items(
+    tx: Tx, t: Tables, rule: dict[str, Any], cutoff: str, not_before: str = "", limit: int = 1000
+) -> list[str]:
     """The ids of the items of `rule`'s type whose clock for the time-based rule started
     at or before `cutoff` (its hours ago) and not before the rule took effect, where what
     `without` names has not happened since, and which the rule has not judged for that
     start; those whose status or state the rule's conditions (all of them) rule out are
-    left out here already."""
+    left out here already (so a condition on a status must name its current names: the
+    worker adds them, `RuleRunner.as_named_now`)."""
     trigger = rule["trigger"]
     since = COLUMNS[trigger["since"]]
-    where = ["c.item_type = ?", f"c.{since} IS NOT NULL", f"c.{since} <= ?", f"c.{since} >= ?"]
-    values: list[Any] = [rule["item_type"], cutoff, rule["since"]]
+    where = [_of_type(rule["item_type"]), f"c.{since} IS NOT NULL", f"c.{since} <= ?"]
+    where.append(f"c.{since} >= ?")
+    values: list[Any] = [rule["item_type"], cutoff, max(rule["since"], not_before)]
     if trigger.get("without") is not None:
         without = COLUMNS[trigger["without"]]
         where.append(f"NOT (c.{without} IS NOT NULL AND c.{without} > c.{since})")
@@ -137,6 +142,8 @@ def due_items(tx: Tx, t: Tables, rule: dict[str, Any], cutoff: str, limit: int =
                 wanted = condition["value"]
                 if condition["operator"] == "is":
                     wanted = [wanted]
+                if not all(str(w).isascii() for w in wanted):
+                    continue  # (SQLite's LOWER knows ASCII only: judged by the worker.)
                 marks = ", ".join("?" for _ in wanted)
                 where.append(f"LOWER(c.{condition['field']}) IN ({marks})")
                 values += [str(w).lower() for w in wanted]
@@ -150,14 +157,29 @@ def due_items(tx: Tx, t: Tables, rule: dict[str, Any], cutoff: str, limit: int =
     return [row["item_id"] for row in rows]
 
 
+def rules_began(tx: Tx) -> int:
+    """The log position after which rules run on this install (the automation policy was
+    installed there; 0: from the start)."""
+    row = tx.one("SELECT since FROM outbox_policies WHERE policy = ?", ("workflow.automations",))
+    return int(row["since"]) if row else 0
+
+
 def candidates(tx: Tx, t: Tables, item_type: str, limit: int) -> list[int]:
     """The numbers of `item_type`'s items (but converted tickets), the most recent first."""
     rows = tx.all(
-        f"SELECT number FROM {t['automation_clock']} WHERE item_type = ?"
+        f"SELECT number FROM {t['automation_clock']} c WHERE {_of_type(item_type)}"
         " ORDER BY number DESC LIMIT ?",
         (item_type, limit),
     )
     return [int(row["number"]) for row in rows]
+
+
+def _of_type(item_type: str) -> str:
+    """The SQL that picks the items a rule of `item_type` runs on (its one parameter: the
+    type); a rule for every ticket type, every item but tasks."""
+    if item_type == EVERY_TICKET_TYPE:
+        return "(c.item_type <> 'task' OR c.item_type = ?)"
+    return "c.item_type = ?"
 
 
 # Conditions the clock's SQL can apply (a value, or a list of values, the field must be).

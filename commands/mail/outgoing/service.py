@@ -213,10 +213,11 @@ class MailOutService:
         to: list[str],
         key: str,
         rendered: dict[str, str],
+        ctx: Context,
     ) -> list[Any]:
         """An automation rule's mail about `item` (`rendered`: its subject and body) to each
-        of `to` (addresses, or `requester`, `assignees`, `followers`), queued in `uow`;
-        none without an SMTP server (nothing could send it)."""
+        of `to` (addresses, or `requester`, `assignees`, `followers`), queued in `uow` as
+        `ctx` (the rule); none without an SMTP server (nothing could send it)."""
         if self.server() is None:
             log.warning("rule mail %s not queued: no SMTP server is configured", key)
             return []
@@ -234,7 +235,7 @@ class MailOutService:
             people.update((r.address.lower(), r) for r in found)
         return self._queue_each(
             uow, item.number, list(people.values()), lambda _: MailKind.AUTOMATION,
-            lambda p: f"{key}:{p.address.lower()}", dict(rendered),
+            lambda p: f"{key}:{p.address.lower()}", dict(rendered), ctx,
         )  # fmt: skip
 
     def _queue_each(
@@ -245,7 +246,10 @@ class MailOutService:
         kind: Callable[[Recipient], MailKind],
         key: Callable[[Recipient], str],
         context: dict[str, Any],
+        by: Context | None = None,
     ) -> list[Any]:
+        """Mail of `kind` to each of `people`, queued as `by` (default: the mail worker,
+        correlated by the mail's key)."""
         queued = []
         for person in people:
             if self._ours(uow, person.address):  # Never mail ourselves: that is a loop.
@@ -262,8 +266,10 @@ class MailOutService:
                     to=person,
                     context=context,
                     mail_message_id=our_message_id(self.config.secret, number, mail_key, domain),
-                    actor=MAIL_ACTOR,
-                    correlation_id=f"mail:{mail_key}"[:200],
+                    actor=by.actor if by is not None else MAIL_ACTOR,
+                    correlation_id=by.correlation_id
+                    if by is not None
+                    else f"mail:{mail_key}"[:200],
                 )
             )
         return queued
@@ -370,7 +376,11 @@ class MailOutService:
             rendered = render(mail.kind, context, None, None)
         root = thread_root_id(self.config.secret, facts.origin, self._domain())
         references, answered = facts.references(root, message.message_id if message else None)
-        automatic = message is not None and message.message_id in facts.automatic
+        # Mail a program wrote (came in flagged automatic, or a rule's auto-reply) goes out
+        # flagged automatic, so that responders do not answer it.
+        automatic = message is not None and (
+            message.message_id in facts.automatic or message.author.startswith("automation:")
+        )
         envelope = Envelope(
             from_address=sender,
             from_name=server.from_name or branding["company_name"],

@@ -73,14 +73,24 @@ def default(kind: str) -> dict[str, str]:
 # stops here, long before Python's own recursion limit, whose RecursionError would also
 # surface in the finalisers of the render's generators as "Exception ignored" noise.
 MAX_CALL_DEPTH = 60
+MAX_EXPONENT = 1_000
 
 
 class _DepthLimitedSandbox(ImmutableSandboxedEnvironment):
     """The sandbox, counting the calls each thread's render has open."""
 
+    # `'x' * 10**9` or `9 ** 10**9` would take the memory and time of their result before
+    # any length is checked: refused up front.
+    intercepted_binops = frozenset({"*", "**"})
+
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.open_calls = threading.local()
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if _too_large(operator, left, right):
+            raise OverflowError(TOO_LARGE)
+        return super().call_binop(context, operator, left, right)
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         depth = getattr(__self.open_calls, "depth", 0)
@@ -91,6 +101,19 @@ class _DepthLimitedSandbox(ImmutableSandboxedEnvironment):
             return super().call(__context, __obj, *args, **kwargs)
         finally:
             __self.open_calls.depth = depth
+
+
+def _too_large(operator: str, left: Any, right: Any) -> bool:
+    """Whether `left operator right` would be larger than any mail may be."""
+    if operator == "**":
+        ints = isinstance(left, int) and isinstance(right, int)
+        return ints and abs(left) > 1 and right > MAX_EXPONENT
+    return any(
+        isinstance(many, (str, list, tuple))
+        and isinstance(times, int)
+        and len(many) * times > MAX_RENDERED_CHARS
+        for many, times in ((left, right), (right, left))
+    )
 
 
 @cache
@@ -119,6 +142,12 @@ def _render(kind: str, part: str, source: str, context: dict[str, Any]) -> str:
         raise TemplateProblem(
             kind, part, _line(failed), str(failed) or type(failed).__name__
         ) from None
+
+
+def render_text(what: str, source: str, context: dict[str, Any]) -> str:
+    """One text template (`what` names it) in the sandbox, with the same limits as mail's;
+    a TemplateProblem when it does not compile or render."""
+    return _render(what, "text", source, context)
 
 
 def _line(error: BaseException) -> int | None:
