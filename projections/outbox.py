@@ -102,12 +102,18 @@ class OutboxProjection(Projection):
             if p.position > since[policy.name]
             for send in policy.react(p.event)
         ]
-        if rows:
-            # Two policies asking for the same purpose on one event make one message.
-            tx.executemany(
-                f"INSERT INTO {t['outbox_messages']} (message_id, purpose, payload, position)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING",
-                rows,
+        # Two policies asking for the same purpose on one event make one message; rows by
+        # key (in bulk while a generation is built).
+        for message, purpose, payload, position in {r[0]: r for r in rows}.values():
+            tx.insert_row(
+                t["outbox_messages"],
+                {
+                    "message_id": message,
+                    "purpose": purpose,
+                    "payload": payload,
+                    "position": position,
+                },
+                key=("message_id",),
             )
 
     def _reacting(self, event: Any) -> list[Policy]:

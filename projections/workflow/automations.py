@@ -82,6 +82,7 @@ class AutomationClockProjection(Projection):
         return "item_id" if base == "automation_clock" else "rule_id, item_id, start"
 
     def apply(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
+        # Rows by key (merged into few bulk statements while a generation is built).
         clock = t["automation_clock"]
         for p in events:
             e, name = p.event, topic_name(p.event)
@@ -93,30 +94,24 @@ class AutomationClockProjection(Projection):
                         [(rule, e.item_id, e.start) for rule in [*e.rules, *e.skipped]],
                     )
                 continue
-            item = str(e.originator_id)
+            key = {"item_id": str(e.originator_id)}
             if name == "Ticket.ConvertedToTask":
-                tx.execute(f"DELETE FROM {clock} WHERE item_id = ?", (item,))
+                tx.delete_row(clock, key)
                 continue
+            at = utc_text(e.timestamp)
             if name in ("Ticket.Opened", "Task.Planned"):
-                kind = getattr(e, "item_type", None) or "task"
-                tx.execute(
-                    f"INSERT INTO {clock} (item_id, number, item_type) VALUES (?, ?, ?)"
-                    " ON CONFLICT (item_id) DO NOTHING",
-                    (item, e.number, "task" if name == "Task.Planned" else kind),
-                )
-            if name in ("Ticket.Opened", "Task.Planned", "Ticket.StatusChanged"):
-                tx.execute(
-                    f"UPDATE {clock} SET status = ?, state = ? WHERE item_id = ?",
-                    (e.status, e.state, item),
-                )
-            marks = clock_marks(e)
-            if marks:
-                sets = ", ".join(f"{COLUMNS[m]} = ?" for m in sorted(marks))
-                at = utc_text(e.timestamp)
-                tx.execute(
-                    f"UPDATE {clock} SET {sets} WHERE item_id = ?",
-                    (*(at for _ in marks), item),
-                )
+                kind = "task" if name == "Task.Planned" else getattr(e, "item_type", "ticket")
+                row = {**key, "number": e.number, "item_type": kind}
+                row |= {"status": e.status, "state": e.state}
+                row |= {column: None for column in COLUMNS.values()}
+                row |= {COLUMNS[m]: at for m in clock_marks(e)}
+                tx.insert_row(clock, row, key=("item_id",))
+                continue
+            values = {COLUMNS[m]: at for m in clock_marks(e)}
+            if name == "Ticket.StatusChanged":
+                values |= {"status": e.status, "state": e.state}
+            if values:
+                tx.update_row(clock, key, values)
 
 
 def due_items(

@@ -56,6 +56,7 @@ LINES = {
         "HTTP PATCH (retitle) p95, ticket with 100 events",
     ),
     "sla": ("SLA recompute after a policy change, ",),
+    "automations": ("automation rules, 100 enabled, ",),
 }
 
 
