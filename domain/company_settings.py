@@ -7,7 +7,8 @@ Apps: `portal` (the portal's pages and API), `knowledge_base` (the `/kb` pages),
 `web_forms` (the public forms `/forms/{form}`).
 Features: `customer_status_changes` (customers may close and reopen their requests in the
 portal), `anonymous_forms` (a form marked anonymous takes submissions from people who are not
-signed in, once they confirm their address)."""
+signed in, once they confirm their address), `anonymous_chats` (people who are not signed in
+may chat, with a name and an address they do not confirm)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,11 @@ from domain.values import Actor
 
 COMPANY_SETTINGS_ID = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/company/settings")
 APPS: dict[str, bool] = {"portal": True, "knowledge_base": True, "web_forms": True}
-FEATURES: dict[str, bool] = {"customer_status_changes": False, "anonymous_forms": True}
+FEATURES: dict[str, bool] = {
+    "customer_status_changes": False,
+    "anonymous_forms": True,
+    "anonymous_chats": False,
+}
 
 
 def checked_changes(apps: dict[str, Any], features: dict[str, Any]) -> dict[str, dict[str, bool]]:

@@ -71,12 +71,14 @@ class Chat(Aggregate):
 
     class Opened(Aggregate.Created):
         """A customer opened the chat: their address and name, their contact id (None:
-        anonymous), and where from (`portal`, `widget`)."""
+        anonymous, holding the chat's token, whose hash is `token_hash`), and where from
+        (`portal`, `widget`)."""
 
         TOPIC = "ledgerdesk:Chat.Opened"
         email: str
         name: str
         contact_id: str | None
+        token_hash: str | None
         source: str
         actor: str
         correlation_id: str
@@ -87,6 +89,7 @@ class Chat(Aggregate):
         email: str,
         name: str,
         contact_id: str | None,
+        token_hash: str | None,
         source: str,
         actor: str,
         correlation_id: str,
@@ -94,6 +97,7 @@ class Chat(Aggregate):
         self.email = email
         self.name = name
         self.contact_id = contact_id
+        self.token_hash = token_hash
         self.source = source
         self.agents: list[str] = []
         self.team_id: str | None = None
@@ -112,6 +116,7 @@ class Chat(Aggregate):
         source: str,
         actor: str,
         correlation_id: str,
+        token_hash: str | None = None,
     ) -> Chat:
         name = name.strip()
         check_text(name, "name")
@@ -123,6 +128,7 @@ class Chat(Aggregate):
             email=email.lower(),
             name=name,
             contact_id=str(contact_id) if contact_id else None,
+            token_hash=token_hash,
             source=source,
             actor=actor,
             correlation_id=correlation_id,
@@ -135,9 +141,10 @@ class Chat(Aggregate):
         return ChatState.OPEN if self.agents else ChatState.WAITING
 
     @property
-    def customer(self) -> str:
-        """The customer as an actor reference."""
-        return f"customer:{self.email}"
+    def customer_actor(self) -> str:
+        """The customer as an actor reference: `customer:<email>` for a portal contact,
+        `visitor:<email>` for an anonymous one (their address unconfirmed)."""
+        return f"{'customer' if self.contact_id else 'visitor'}:{self.email}"
 
     def _open_only(self) -> None:
         if self.closed:

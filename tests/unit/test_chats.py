@@ -30,7 +30,7 @@ def names(c: Chat) -> list[str]:
 def test_a_chat_waits_until_staff_answer_who_then_join_it() -> None:
     c = chat()
     assert (c.email, c.name, c.state) == ("ann@example.com", "Ann", ChatState.WAITING)
-    c.post(uuid.uuid4(), "Hello?", c.customer, "c")
+    c.post(uuid.uuid4(), "Hello?", c.customer_actor, "c")
     assert c.state is ChatState.WAITING
     c.post(uuid.uuid4(), "Hi Ann", f"user:{AGENT}", "c")
     assert (c.state, c.agents) == (ChatState.OPEN, [AGENT])
@@ -40,8 +40,8 @@ def test_a_chat_waits_until_staff_answer_who_then_join_it() -> None:
 def test_the_same_message_twice_is_one() -> None:
     c = chat()
     message = uuid.uuid4()
-    c.post(message, "Hello?", c.customer, "c")
-    c.post(message, "Hello?", c.customer, "c")
+    c.post(message, "Hello?", c.customer_actor, "c")
+    c.post(message, "Hello?", c.customer_actor, "c")
     assert names(c).count("MessagePosted") == 1
 
 
@@ -61,11 +61,11 @@ def test_transfers_to_an_agent_or_a_team() -> None:
 
 def test_a_closed_chat_takes_nothing_more() -> None:
     c = chat()
-    c.close(c.customer, "c")
-    c.close(c.customer, "c")
+    c.close(c.customer_actor, "c")
+    c.close(c.customer_actor, "c")
     assert c.state is ChatState.CLOSED
     for change in (
-        lambda: c.post(uuid.uuid4(), "More", c.customer, "c"),
+        lambda: c.post(uuid.uuid4(), "More", c.customer_actor, "c"),
         lambda: c.join(AGENT, f"user:{AGENT}", "c"),
         lambda: c.transfer(AGENT, None, f"user:{AGENT}", "c"),
     ):
