@@ -14,6 +14,7 @@ from api.routers import (
     admin_settings,
     auth,
     automations,
+    chats,
     contacts,
     conversation,
     customers,
@@ -98,6 +99,7 @@ def create_app(services: Services) -> FastAPI:
         sla,
         statuses,
         automations,
+        chats,
     ):
         app.include_router(module.router)
     for router in (*tasks.routers, *conversation.routers, *people.routers):

@@ -24,6 +24,7 @@ from api.read_your_writes import (
 from api.throttle import SignInThrottle
 from commands.accounts import AccountService
 from commands.audience import AudienceService
+from commands.chat.service import ChatService
 from commands.company_settings import CompanySettingsService
 from commands.customers import CustomerService
 from commands.errors import InvalidTokenError
@@ -80,6 +81,7 @@ class Services:
     sla_items: ItemSlaService
     statuses: StatusService
     automations: AutomationService
+    chats: ChatService
     max_attachment_bytes: int
     max_mail_bytes: int
     max_json_bytes: int

@@ -29,13 +29,19 @@ class Tag(StrEnum):
     KNOWLEDGE_BASE = "knowledge-base"
     INTAKE = "intake"
     WORKFLOW = "workflow"
+    CHATS = "chats"
 
 
 TAG_METADATA = [
     {
         "name": Tag.WORKFLOW,
-        "description": "SLA policies: response and resolution targets per priority, in"
-        " business hours.",
+        "description": "Statuses per item type, automation rules, and SLA policies: response"
+        " and resolution targets per priority, in business hours.",
+    },
+    {
+        "name": Tag.CHATS,
+        "description": "The messenger: customers chat live with staff; a chat becomes a ticket"
+        " or task, or is linked to one.",
     },
     {
         "name": Tag.INTAKE,

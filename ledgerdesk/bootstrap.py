@@ -23,6 +23,7 @@ from commands.accounts import AccountService
 from commands.application import LedgerDesk
 from commands.audience import AudienceService
 from commands.blobs import BlobStore
+from commands.chat.service import ChatService
 from commands.company_settings import CompanySettingsService
 from commands.credentials import Credentials
 from commands.customers import CustomerService
@@ -121,6 +122,7 @@ class Container:
             sla_items=ItemSlaService(self.app),
             statuses=StatusService(self.app),
             automations=AutomationService(self.app),
+            chats=ChatService(self.app),
             max_attachment_bytes=self.settings.max_attachment_bytes,
             max_mail_bytes=self.settings.max_mail_bytes,
             max_json_bytes=self.settings.max_json_bytes,

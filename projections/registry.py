@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from projections.access import AccessProjection
 from projections.base import Projection
+from projections.chats import ChatsProjection
 from projections.customers import CustomerDirectoryProjection
 from projections.flat import FlatProjection
 from projections.gantt import GanttProjection
@@ -49,4 +50,5 @@ def all_projections() -> list[Projection]:
         KnowledgeBaseProjection(),
         SlaProjection(),
         AutomationClockProjection(),
+        ChatsProjection(),
     ]

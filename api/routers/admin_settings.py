@@ -34,6 +34,11 @@ class Features(Body):
         description="Forms marked anonymous take submissions from people not signed in, once"
         " they confirm their address by email.",
     )
+    anonymous_chats: bool | None = Field(
+        default=None,
+        description="People not signed in may open a chat with a name and an address (not"
+        " confirmed).",
+    )
 
 
 class SettingsPatch(Body):
@@ -50,6 +55,7 @@ class AppsOut(BaseModel):
 class FeaturesOut(BaseModel):
     customer_status_changes: bool
     anonymous_forms: bool
+    anonymous_chats: bool
 
 
 class SettingsOut(BaseModel):

@@ -15,6 +15,8 @@ from api.deps import AdminCaller, Ctx, ServicesDep, fresh, written
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import Body
 from api.tags import Tag
+from commands.models import Context
+from domain.values import Actor
 from projections.base import current_tables
 from projections.workflow.automations import candidates
 
@@ -230,10 +232,11 @@ def delete_rule(rule_id: RuleId, svc: ServicesDep, caller: AdminCaller, ctx: Ctx
     dependencies=[Depends(fresh("automation_clock"))],
 )
 def dry_run(
-    rule_id: RuleId, svc: ServicesDep, caller: AdminCaller, ctx: Ctx, response: Response
+    rule_id: RuleId, svc: ServicesDep, caller: AdminCaller, response: Response
 ) -> OrjsonResponse:
     """The existing items of the rule's type (the most recent first) its conditions hold
     for now, whatever its trigger; nothing is changed. Admins only."""
+    ctx = Context(actor=Actor.user(caller.user.id), correlation_id="dry-run")
     rule = svc.automations.get(str(rule_id), ctx)
     with svc.views.read() as tx:
         numbers = candidates(

@@ -28,6 +28,7 @@ from domain.contact import Contact, contact_id_for
 from domain.errors import InvalidCredentialsError, InvalidValueError, PermissionDeniedError
 from domain.item_numbers import COUNTER_ID
 from domain.team import Team
+from domain.user import User
 from domain.values import Actor, Channel, normalise_email
 from domain.work_item import CUSTOMER
 
@@ -135,7 +136,22 @@ class ChatService:
             raise ChatNotFoundError(str(chat_id))
         return chat
 
+    def customer_document(self, chat_id: UUID, who: Context | str) -> dict[str, Any]:
+        """The chat, for its customer (a portal session's context, or the chat's token)."""
+        self.customer_chat(UnitOfWork(self.app), chat_id, who)
+        return chat_document(self.app, chat_id)
+
     # --- staff ------------------------------------------------------------------------
+
+    def document(self, chat_id: UUID, user: User | None = None) -> dict[str, Any]:
+        """The chat (with `user`: for a staff member, who must take part in conversations)."""
+        if user is not None:
+            self.require_staff(user)
+        return chat_document(self.app, chat_id)
+
+    def require_staff(self, user: User) -> None:
+        """`user` takes part in customer conversations (has the tickets app)."""
+        require_tickets_app(user)
 
     def staff_post(self, chat_id: UUID, cmd: PostChatMessage, ctx: Context) -> tuple[Chat, int]:
         """A message from staff, who join the chat as they post."""
@@ -193,10 +209,10 @@ class ChatService:
 
         return self._staff(chat_id, ctx, change)
 
-    def convert(self, chat_id: UUID, cmd: ConvertChat, ctx: Context) -> tuple[Chat, int, int]:
+    def convert(self, chat_id: UUID, cmd: ConvertChat, ctx: Context) -> tuple[Chat, Any, int]:
         """A new ticket or task from the chat (the customer its requester, channel `chat`
         for a ticket), its transcript the item's first customer-visible messages; the chat,
-        the item's number and the log position."""
+        the item and the log position."""
 
         def decide(uow: UnitOfWork) -> list[Any]:
             chat = self._staff_chat(uow, chat_id, ctx)
@@ -216,7 +232,8 @@ class ChatService:
         saved, position = run(self.app, COUNTER_ID, decide)
         chat = next(a for a in saved if isinstance(a, Chat))
         assert chat.item is not None
-        return chat, int(chat.item["number"]), position
+        item = next(a for a in saved if getattr(a, "number", None) == chat.item["number"])
+        return chat, item, position
 
     def _transcript(self, chat_id: UUID) -> list[tuple[str, str, str]]:
         """The chat's messages as recorded: id, text and author, oldest first."""
@@ -282,3 +299,49 @@ def _open_item(
     return open_task(
         OpenTask(title=title, project_id=cmd.project_id, requester_email=chat.email), uow, ctx
     )
+
+
+def chat_document(app: LedgerDesk, chat_id: UUID) -> dict[str, Any]:
+    """A chat as both sides read it, folded from its events: who the customer is, its
+    state, agents, team and item, and its messages (each with its author's kind —
+    `customer` or `staff` — and name)."""
+    events: list[Any] = list(app.events.get(chat_id))
+    if not events:
+        raise ChatNotFoundError(str(chat_id))
+    chat: Any = None
+    for e in events:
+        chat = e.mutate(chat)
+    uow = UnitOfWork(app)
+    names: dict[str, str] = {}
+
+    def author(ref: str) -> dict[str, str]:
+        kind, _, ident = ref.partition(":")
+        if kind != "user":
+            return {"kind": "customer", "name": chat.name or chat.email}
+        if ref not in names:
+            user = uow.find_user(UUID(ident))
+            names[ref] = user.name if user is not None else ""
+        return {"kind": "staff", "name": names[ref]}
+
+    return {
+        "id": str(chat_id),
+        "state": chat.state.value,
+        "name": chat.name,
+        "email": chat.email,
+        "anonymous": chat.contact_id is None,
+        "agents": list(chat.agents),
+        "team_id": chat.team_id,
+        "item": chat.item,
+        "opened_at": events[0].timestamp.isoformat(),
+        "messages": [
+            {
+                "id": e.message_id,
+                "body": e.body,
+                "author": author(e.actor),
+                "at": e.timestamp.isoformat(),
+            }
+            for e in events
+            if type(e).__name__ == "MessagePosted"
+        ],
+        "version": chat.version,
+    }

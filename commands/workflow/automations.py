@@ -166,7 +166,7 @@ class AutomationService:
             fields = complete(uow, item_id(number), fields)
             if matches(rule["conditions"], fields):
                 found.append(
-                    {"number": number, "title": fields["title"], "status": fields["status"]}
+                    {"number": number, "title": fields["title"], "status": fields["status"][0]}
                 )
         return found
 

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import DomainError, InvalidValueError, NotFoundError
+from domain.errors import ConflictError, InvalidValueError, NotFoundError
 from domain.text import check_text
 
 BODY_LENGTH = 20_000
@@ -35,7 +35,7 @@ class ChatNotFoundError(NotFoundError):
         super().__init__(f"no chat {chat_id}")
 
 
-class ChatClosedError(DomainError):
+class ChatClosedError(ConflictError):
     """A closed chat takes no more messages, agents or transfers."""
 
     def __init__(self) -> None:

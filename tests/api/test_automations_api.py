@@ -126,7 +126,7 @@ def test_the_dry_run_lists_the_items_a_rule_matches_now(client: TestClient) -> N
     answer = client.post(f"/api/v1/automations/{rule['id']}/dry-run")
     assert answer.status_code == 200, answer.text
     found = answer.json()
-    assert [i["number"] for i in found["items"]] == [fire]
+    assert [(i["number"], i["status"]) for i in found["items"]] == [(fire, "New")]
     assert (found["examined"], found["complete"]) == (2, True)
     assert (
         client.post("/api/v1/automations/00000000-0000-4000-8000-000000000000/dry-run").status_code

@@ -110,6 +110,7 @@ def world(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
     session = made(post("/api/v1/portal/session", json={"invitation": invited["invitation"]}))
     portal = {"Authorization": f"Bearer {session['access_token']}"}
     opened = made(post("/api/v1/portal/tickets", json={"title": "P"}, headers=portal))
+    chat = made(post("/api/v1/portal/chats", json={"body": "Hi"}, headers=portal))
     article = made(post("/api/v1/kb/articles", json={"title": "A", "status": "published"}))
     shared = {"visibility": "customer"}
     on_portal = post(f"/api/v1/tickets/{opened['number']}/attachments", files=files, data=shared)
@@ -154,6 +155,7 @@ def world(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
             )
         )["id"],
         "rule_id": client.get("/api/v1/automations").json()["items"][0]["id"],
+        "chat_id": chat["id"],
         "token": "ldf_00000000000000000000000000000000_unknown",  # A form's confirmation
         "invitation": made(post(f"/api/v1/contacts/{contact['id']}/portal-invitations"))[
             "invitation"

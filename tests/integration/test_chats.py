@@ -44,7 +44,8 @@ def test_a_portal_customer_chats_and_staff_turn_it_into_a_ticket(
     chats.staff_post(chat.id, PostChatMessage(body="Unplug it"), agent)
     chats.customer_post(chat.id, PostChatMessage(body="Done, thanks"), ANN, "ann")
 
-    chat, number, _ = chats.convert(chat.id, ConvertChat(kind="ticket"), agent)
+    chat, item, _ = chats.convert(chat.id, ConvertChat(kind="ticket"), agent)
+    number = item.number
     ticket = c.app.repository.get(item_id(number))
     opened = next(iter(c.app.events.get(item_id(number))))
     assert (ticket.title, opened.channel, opened.requester_email) == (

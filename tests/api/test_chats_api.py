@@ -1,0 +1,97 @@
+"""The messenger's API: a portal customer and (where admins allow it) an anonymous one open
+and go on with a chat; staff list the queue, claim, answer, transfer, close, and turn a chat
+into a ticket the customer then sees, or link it; outsiders get 404, a closed chat 409, bad
+input a problem naming it, and nothing is written for a refused request."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from ledgerdesk import bootstrap
+from tests.api.test_portal_api import as_customer, created, fresh, session
+from tests.factories import user_token
+
+NOBODY = {"Authorization": ""}  # (the client is an admin's: no credentials at all)
+
+
+def test_a_customer_chats_with_an_agent_who_turns_it_into_a_ticket(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    ann = session(client, "ann@example.com")
+    opened = client.post(
+        "/api/v1/portal/chats", json={"body": "My printer is on fire"}, headers=as_customer(ann)
+    )
+    chat = created(opened)
+    assert opened.headers["Location"] == f"/api/v1/portal/chats/{chat['id']}"
+    assert (chat["state"], chat["token"], chat["anonymous"]) == ("waiting", None, False)
+    assert chat["messages"][0]["author"] == {"kind": "customer", "name": "ann@example.com"}
+
+    queue = client.get("/api/v1/chats", params={"state": "waiting"}, headers=fresh(live))
+    assert [c["id"] for c in queue.json()["items"]] == [chat["id"]]
+    claimed = client.post(f"/api/v1/chats/{chat['id']}/claim")
+    assert claimed.json()["state"] == "open", claimed.text
+    answered = client.post(f"/api/v1/chats/{chat['id']}/messages", json={"body": "Unplug it"})
+    assert answered.status_code == 201, answered.text
+    assert answered.json()["messages"][-1]["author"]["kind"] == "staff"
+    seen = client.get(f"/api/v1/portal/chats/{chat['id']}", headers=as_customer(ann))
+    assert [m["body"] for m in seen.json()["messages"]] == ["My printer is on fire", "Unplug it"]
+    mine = client.get("/api/v1/chats", params={"state": "mine"}, headers=fresh(live))
+    assert [c["id"] for c in mine.json()["items"]] == [chat["id"]]
+
+    converted = client.post(f"/api/v1/chats/{chat['id']}/conversion", json={"kind": "ticket"})
+    item = created(converted)
+    assert converted.headers["Location"] == f"/api/v1/tickets/{item['number']}"
+    assert item["title"] == "My printer is on fire"
+    requests = client.get("/api/v1/portal/tickets", headers=fresh(live, ann))
+    assert [r["number"] for r in requests.json()["items"]] == [item["number"]]
+
+    closed = client.post(f"/api/v1/chats/{chat['id']}/close")
+    assert closed.json()["state"] == "closed"
+    head = live.app.head()
+    late = client.post(
+        f"/api/v1/portal/chats/{chat['id']}/messages", json={"body": "Thanks"},
+        headers=as_customer(ann),
+    )  # fmt: skip
+    assert late.status_code == 409, late.text
+    assert late.headers["content-type"] == "application/problem+json"
+    assert live.app.head() == head
+
+
+def test_an_anonymous_customer_chats_where_admins_allow_it(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    visitor = {"body": "Hello?", "name": "Bob", "email": "bob@example.com"}
+    head = live.app.head()
+    refused = client.post("/api/v1/portal/chats", json=visitor, headers=NOBODY)
+    assert refused.status_code == 403, refused.text
+    assert live.app.head() == head
+    switched = client.patch("/api/v1/admin/settings", json={"features": {"anonymous_chats": True}})
+    assert switched.json()["features"]["anonymous_chats"] is True
+    bad = client.post("/api/v1/portal/chats", json={**visitor, "email": "nope"}, headers=NOBODY)
+    assert bad.status_code == 422
+    assert "email" in bad.text
+    chat = created(client.post("/api/v1/portal/chats", json=visitor, headers=NOBODY))
+    token = chat["token"]
+    assert token.startswith("ldk_")
+    assert chat["anonymous"] is True
+    more = client.post(
+        f"/api/v1/portal/chats/{chat['id']}/messages", json={"body": "Anyone?"},
+        headers=as_customer(token),
+    )  # fmt: skip
+    assert more.status_code == 201, more.text
+    stranger = session(client, "eve@example.com")
+    for headers in (as_customer(stranger), as_customer("ldk_forged")):
+        peek = client.get(f"/api/v1/portal/chats/{chat['id']}", headers=headers)
+        assert peek.status_code in (401, 404), peek.text
+    assert client.get(f"/api/v1/portal/chats/{chat['id']}", headers=NOBODY).status_code == 401
+
+
+def test_staff_without_the_tickets_app_have_no_chats(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    token = user_token(live, "planner@example.com")
+    user = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
+    changed = client.patch(f"/api/v1/users/{user['id']}", json={"apps": "tasks"})
+    assert changed.status_code == 200, changed.text
+    listed = client.get("/api/v1/chats", headers={"Authorization": f"Bearer {token}"})
+    assert listed.status_code == 403, listed.text
