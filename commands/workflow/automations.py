@@ -21,9 +21,9 @@ from commands.unit_of_work import UnitOfWork, run
 from commands.users import require_admin
 from commands.workflow.rule_runs import applies_to, complete
 from commands.workflow.rule_templates import check_templates
-from commands.workflow.statuses import item_types, statuses_of_type, with_statuses
+from commands.workflow.statuses import statuses_of_type, with_statuses
 from domain.errors import InvalidValueError, NotFoundError
-from domain.intake.item_types import ItemTypeNotFoundError
+from domain.intake.item_types import ITEM_TYPES_ID, ItemTypes, current
 from domain.item_numbers import item_id
 from domain.sla.policies import SLA_POLICIES_ID, SlaPolicies, SlaPolicyNotFoundError
 from domain.team import Team
@@ -110,7 +110,7 @@ class AutomationService:
             if base is None:
                 base = {k: v for k, v in automations.find(rule_id).items() if k != "since"}
             rule = checked_rule(given, base)
-            if new or "actions" in given:
+            if new or "actions" in given or "trigger" in given:
                 # (Only what is given: a rule whose status was retired since can still be
                 # disabled or renamed.)
                 check_references(uow, rule)
@@ -176,20 +176,31 @@ def check_references(uow: UnitOfWork, rule: dict[str, Any]) -> None:
     of that type in use, users, a team, a project and a folder in it, an SLA policy in
     force (422 naming the part)."""
     item_type = rule["item_type"]
-    kind = "ticket" if item_type == EVERY_TICKET_TYPE else item_types(uow).get(item_type)
+    kind = "ticket" if item_type == EVERY_TICKET_TYPE else in_use_types(uow).get(item_type)
     if kind is None:
-        raise ItemTypeNotFoundError(item_type)
+        raise InvalidValueError("item_type", f"no item type {item_type!r} is in use")
     if kind == "task" and item_type != "task":
         raise InvalidValueError(
             "item_type", "every task follows the rules of the `task` type: write those"
         )
     in_use = _statuses_in_use(uow, item_type)
+    trigger = rule["trigger"]
+    if trigger["type"] == "field_changed" and trigger["field"] == "status":
+        for end in ("from", "to"):
+            if trigger.get(end) is not None and trigger[end].casefold() not in in_use:
+                raise InvalidValueError(f"trigger.{end}", f"no status {trigger[end]!r} is in use")
     for index, action in enumerate(rule["actions"]):
         where = f"actions[{index}]"
         try:
             _check_action(uow, action, where, in_use, kind)
         except NotFoundError as missing:
             raise InvalidValueError(_place(action, where), str(missing)) from None
+
+
+def in_use_types(uow: UnitOfWork) -> dict[str, str]:
+    """The item types not retired: key -> kind."""
+    found = current(uow.get(ITEM_TYPES_ID, ItemTypes))
+    return {key: t["kind"] for key, t in found.items() if not t["retired"]}
 
 
 def _statuses_in_use(uow: UnitOfWork, item_type: str) -> set[str]:

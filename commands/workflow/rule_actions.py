@@ -29,7 +29,7 @@ from commands.tickets import (
     post_message,
 )
 from commands.unit_of_work import UnitOfWork
-from commands.workflow.rule_templates import render
+from commands.workflow.rule_templates import TEMPLATED, render
 from commands.workflow.statuses import status_named
 from domain.errors import InvalidValueError
 from domain.task import Task
@@ -44,7 +44,8 @@ class Acting:
     ctx: Context
     run_id: UUID
     rule_id: str
-    values: dict[str, Any]
+    # Its templates, rendered before the write began: (action index, part) -> text.
+    rendered: dict[tuple[int, str], str]
     sla: ItemSlaService
     mail_out: MailOutService | None
 
@@ -103,7 +104,7 @@ def _post(visibility: str) -> Action:
     def post(a: Spec, item: Item, uow: UnitOfWork, on: Acting, i: int) -> list[Any]:
         message = PostMessage(
             message_id=uuid5(on.run_id, f"{on.rule_id}/{i}"),
-            body=render(a["body"], on.values, f"actions[{i}].body"),
+            body=on.rendered[(i, "body")],
             visibility=visibility,
         )
         post_message(item, message, uow, on.ctx)
@@ -123,9 +124,7 @@ def apply_sla(a: Spec, item: Item, uow: UnitOfWork, on: Acting, i: int) -> list[
 def send_email(a: Spec, item: Item, uow: UnitOfWork, on: Acting, i: int) -> list[Any]:
     if on.mail_out is None:
         return []
-    rendered = {
-        part: render(a[part], on.values, f"actions[{i}].{part}") for part in ("subject", "body")
-    }
+    rendered = {part: on.rendered[(i, part)] for part in ("subject", "body")}
     key = f"automation:{on.run_id}:{on.rule_id}:{i}"
     return on.mail_out.rule_mail(uow, item, a["to"], key, rendered, on.ctx)
 
@@ -149,3 +148,14 @@ ACTIONS: dict[str, Action] = {
     "send_email": send_email,
     "convert_to_task": convert,
 }
+
+
+def rendered_templates(rule: dict[str, Any], values: dict[str, Any]) -> dict[tuple[int, str], str]:
+    """Each template of `rule`'s actions with the item's `values` (an InvalidValueError
+    naming the part that does not render)."""
+    return {
+        (i, part): render(action[part], values, f"actions[{i}].{part}")
+        for i, action in enumerate(rule["actions"])
+        for part in TEMPLATED
+        if part in action
+    }

@@ -26,7 +26,7 @@ from commands.mail.outgoing.service import MailOutService
 from commands.models import Context
 from commands.sla.items import ItemSlaService
 from commands.unit_of_work import UnitOfWork, run
-from commands.workflow.rule_actions import ACTIONS, Acting
+from commands.workflow.rule_actions import ACTIONS, Acting, rendered_templates
 from commands.workflow.rule_templates import item_values
 from commands.workflow.statuses import names_of, status_named
 from domain.contact import Contact, contact_id_for
@@ -35,7 +35,7 @@ from domain.intake.item_types import ITEM_TYPES_ID
 from domain.sla.item_sla import ItemSla, item_sla_id, overall
 from domain.values import Actor, utc_text
 from domain.workflow.automations import AUTOMATIONS_ID, Automations
-from domain.workflow.rules import EVERY_TICKET_TYPE, MAX_DEPTH, fires, matches
+from domain.workflow.rules import EVERY_TICKET_TYPE, MAX_DEPTH, Happened, fires, matches
 from domain.workflow.runs import (
     AUTOMATION,
     AutomationRun,
@@ -46,7 +46,7 @@ from domain.workflow.runs import (
     run_id_for,
 )
 from domain.workflow.statuses import STATUSES_ID
-from domain.workflow.triggers import Fields, clock_start, fields_at, step
+from domain.workflow.triggers import Fields, automatic_messages, clock_start, fields_at, step
 
 log = logging.getLogger("ledgerdesk.workflow")
 # What conditions read that an item's own events do not say.
@@ -168,11 +168,11 @@ class RuleRunner:
             return []
         trigger = events[-1]
         before = fields_at(events[:-1]) if len(events) > 1 else None
-        fields, happened = step(before, trigger)
-        if any(h.kind == "customer_replied" for h in happened) and self._automatic(trigger):
-            happened = []  # An out-of-office, another help desk's receipt: not a reply.
+        fields, happened = step(before, trigger, self._automatic(trigger))
         if not happened:
             return []
+        # A rule never reacts to what its own actions caused, directly or through others.
+        chain = self.chain(trigger)
         rules = rules_for(self.kept.rules(), fields["item_type"])
         moment = utc_text(trigger.timestamp)
         firing = [
@@ -180,8 +180,8 @@ class RuleRunner:
             for r in rules
             if r["enabled"]
             and r["since"] <= moment
-            and trigger.actor != f"{AUTOMATION}:{r['id']}"  # Never on its own action.
-            and any(fires(r["trigger"], h) for h in happened)
+            and r["id"] not in chain
+            and any(self._fires(r, h) for h in happened)
         ]
         if not firing:
             return []
@@ -190,11 +190,26 @@ class RuleRunner:
         if not acting:
             return []
         cause = event_id(trigger)
-        chain = self.chain(trigger)
         if len(chain) >= MAX_DEPTH:
             self._stop_loop(item, cause, [*chain, *(r["id"] for r in acting)], trigger)
             return []
         return self._act(item, events[0].number, cause, None, acting, fields, trigger)
+
+    def _fires(self, rule: dict[str, Any], happened: Happened) -> bool:
+        """`fires`, a status named in a `field_changed` trigger also by the name it has now
+        (renamed, or retired and replaced, since the rule was saved)."""
+        trigger = rule["trigger"]
+        if fires(trigger, happened):
+            return True
+        if trigger["type"] != "field_changed" or trigger["field"] != "status":
+            return False
+        uow = self.kept.reading()
+        now = {
+            end: status_named(uow, rule["item_type"], trigger[end]) or trigger[end]
+            for end in ("from", "to")
+            if trigger.get(end) is not None
+        }
+        return bool(now) and fires({**trigger, **now}, happened)
 
     def as_named_now(self, rule: dict[str, Any]) -> dict[str, Any]:
         """`rule` with each status its conditions name also by the name it has now (renamed,
@@ -216,16 +231,17 @@ class RuleRunner:
             conditions.append(condition)
         return {**rule, "conditions": {**rule["conditions"], "rules": conditions}}
 
-    def _automatic(self, reply: Any) -> bool:
-        """Whether customer reply `reply` came by mail a program sent (the `MailReceived`
-        saved with it, after it, says so)."""
-        after: list[Any] = list(
-            self.app.events.get(reply.originator_id, gt=reply.originator_version)
-        )
-        return any(
-            type(e).__name__ == "MailReceived" and e.message_id == reply.message_id and e.automatic
-            for e in after[:3]
-        )
+    def _automatic(self, event: Any) -> frozenset[str]:
+        """The messages among those `event` posted that came by mail a program sent (the
+        `MailReceived` saved in the same write, after it, says so)."""
+        if type(event).__name__ != "CustomerReplyPosted":
+            return frozenset()
+        after: list[Any] = []
+        for later in self.app.events.get(event.originator_id, gt=event.originator_version):
+            if later.correlation_id != event.correlation_id:  # type: ignore[attr-defined]
+                break
+            after.append(later)
+        return automatic_messages(after)
 
     def chain(self, event: Any) -> list[str]:
         """The rules whose actions caused `event`, back to what a person or the system did
@@ -247,15 +263,16 @@ class RuleRunner:
             current = found[0]
         return rules[::-1]
 
-    def _stop_loop(self, item: UUID, key: str, rules: list[str], trigger: Any) -> None:
+    def _stop_loop(
+        self, item: UUID, key: str, rules: list[str], trigger: Any, start: str | None = None
+    ) -> None:
         """Record that the chain ending in `trigger` (the run's `key`) stopped."""
 
         def decide(uow: UnitOfWork) -> list[Any]:
             if uow.get(run_id_for(key), AutomationRun) is not None:
                 return []
-            stopped = AutomationRun.loop_stopped(
-                item, key, list(dict.fromkeys(rules)), trigger.correlation_id
-            )
+            named = list(dict.fromkeys(reversed(rules)))[::-1]  # Each once, the last kept last.
+            stopped = AutomationRun.loop_stopped(item, key, named, trigger.correlation_id, start)
             mark_caused(stopped.pending_events, event_id(trigger))
             return [stopped]
 
@@ -267,29 +284,31 @@ class RuleRunner:
     def on_time(self, rule_id: str, item: UUID, not_before: str = "") -> bool:
         """Run time-based rule `rule_id` on `item` if its time has come (and not for this
         start of its clock already: judged once) and its conditions held when it came;
-        whether it acted. A clock that started before the rule took effect, or before
-        `not_before` (when rules started running on this install), is history."""
+        whether it acted. A clock that started before the rule took effect, or at or
+        before `not_before` (when rules started running on this install), is history."""
         rule = self.kept.rules().rules.get(rule_id)
         if rule is None or not rule["enabled"] or rule["trigger"]["type"] != "time_elapsed":
             return False
         events: list[Any] = list(self.app.events.get(item))
         start = clock_start(rule["trigger"], events)
-        if start is None or utc_text(start.timestamp) < max(rule["since"], not_before):
+        if start is None:
+            return False
+        began = utc_text(start.timestamp)
+        if began < rule["since"] or (not_before and began <= not_before):
             return False
         due = start.timestamp + timedelta(hours=rule["trigger"]["hours"])
         if due > self.clock():
             return False
+        clock = f"{rule_id}:{item}:{began}"
         # As it was when its time came (not as it is when the tick got to it).
         fields = fields_at([e for e in events if e.timestamp <= due])
-        if fields is None or not applies_to(rule, fields["item_type"]):
-            return False
-        began = utc_text(start.timestamp)
-        clock = f"{rule_id}:{item}:{began}"
-        if start.actor == f"{AUTOMATION}:{rule_id}":
-            return False  # Its own action started the clock: never on its own action.
         chain = self.chain(start)
+        if fields is None or not applies_to(rule, fields["item_type"]) or rule_id in chain:
+            # Not its item, or its own action started the clock: judged, not acted on.
+            self._skip(item, clock, began, rule_id, start)
+            return False
         if len(chain) >= MAX_DEPTH:
-            self._stop_loop(item, clock, [*chain, rule_id], start)
+            self._stop_loop(item, clock, [*chain, rule_id], start, began)
             return False
         fields = complete(self.kept.reading(), item, fields, needed_by([rule]))
         if matches(rule["conditions"], fields):
@@ -329,6 +348,14 @@ class RuleRunner:
         action fails is left out and the others tried again."""
         left_out: set[str] = set()
         caused_by = event_id(cause)
+        values = item_values(fields, number, "task" if fields["item_type"] == "task" else "ticket")
+        rendered: dict[str, dict[tuple[int, str], str]] = {}
+        for rule in rules:  # Before the write, not while every writer waits on it.
+            try:
+                rendered[rule["id"]] = rendered_templates(rule, values)
+            except DomainError as problem:
+                log.warning("automation %s left out on %s: %s", rule["id"], trigger, problem)
+                left_out.add(rule["id"])
         while True:
             acting = [r for r in rules if r["id"] not in left_out]
             if not acting:
@@ -336,7 +363,7 @@ class RuleRunner:
 
             def decide(uow: UnitOfWork, acting: list[dict[str, Any]] = acting) -> list[Any]:
                 return self._decide(
-                    uow, item, number, trigger, start, acting, fields, cause, caused_by
+                    uow, item, number, trigger, start, acting, rendered, cause, caused_by
                 )
 
             try:
@@ -355,7 +382,7 @@ class RuleRunner:
         trigger: str,
         start: str | None,
         rules: Sequence[dict[str, Any]],
-        fields: Fields,
+        rendered: dict[str, dict[tuple[int, str], str]],
         cause: Any,
         caused_by: str,
     ) -> list[Any]:
@@ -365,7 +392,6 @@ class RuleRunner:
         if getattr(target, "converted_to", None):
             return []  # A ticket converted since: its task has rules of its own.
         changed: dict[int, Any] = {id(target): target}
-        kind = target.KIND
         acted: list[str] = []
         for rule in rules:
             if getattr(target, "converted_to", None):
@@ -375,7 +401,7 @@ class RuleRunner:
                 ctx=Context(actor=rule_actor(rule["id"]), correlation_id=cause.correlation_id),
                 run_id=run_id_for(trigger),
                 rule_id=rule["id"],
-                values=item_values(fields, number, kind),
+                rendered=rendered[rule["id"]],
                 sla=self.sla,
                 mail_out=self.mail_out,
             )

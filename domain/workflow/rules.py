@@ -312,6 +312,8 @@ def _action(value: Any, index: int) -> dict[str, Any]:
             raise InvalidValueError(f"{where}.user_ids", f"a list of 1 to {MAX_LIST} user ids")
         action["user_ids"] = [_id(u, f"{where}.user_ids[{i}]") for i, u in enumerate(users)]
     elif kind == "set_team":
+        if "team_id" not in given:
+            raise InvalidValueError(f"{where}.team_id", "a team's id, or null for none")
         team = given.get("team_id")
         action["team_id"] = None if team is None else _id(team, f"{where}.team_id")
     elif kind == "move":
@@ -323,6 +325,8 @@ def _action(value: Any, index: int) -> dict[str, Any]:
     elif kind in ("reply", "internal_message"):
         action["body"] = _template(given.get("body"), f"{where}.body")
     elif kind == "apply_sla":
+        if "policy_id" not in given:
+            raise InvalidValueError(f"{where}.policy_id", "a policy's id, or null for the default")
         policy = given.get("policy_id")
         action["policy_id"] = None if policy is None else _id(policy, f"{where}.policy_id")
     elif kind == "send_email":

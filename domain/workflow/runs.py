@@ -73,12 +73,14 @@ class AutomationRun(Aggregate):
 
     class LoopStopped(Aggregate.Created):
         """The causal chain ending in `trigger` was too deep: `rules` (those in the chain,
-        oldest first) did not act."""
+        oldest first, then those that would have acted) did not act; `start`: a time-based
+        rule's clock start (that rule last in `rules`), else None."""
 
         TOPIC = "ledgerdesk:AutomationRun.LoopStopped"
         item_id: str
         trigger: str
         rules: list[str]
+        start: str | None
         actor: str
         correlation_id: str
 
@@ -127,7 +129,12 @@ class AutomationRun(Aggregate):
 
     @classmethod
     def loop_stopped(
-        cls, item: UUID, trigger: str, rules: list[str], correlation_id: str
+        cls,
+        item: UUID,
+        trigger: str,
+        rules: list[str],
+        correlation_id: str,
+        start: str | None = None,
     ) -> AutomationRun:
         return cls._create(
             cls.LoopStopped,
@@ -135,6 +142,7 @@ class AutomationRun(Aggregate):
             item_id=str(item),
             trigger=trigger,
             rules=rules,
+            start=start,
             actor=AUTOMATION,
             correlation_id=correlation_id,
         )

@@ -5,7 +5,7 @@ whenever, and by whichever worker, it runs."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,10 +18,18 @@ def _kind(event: Any) -> str:
     return type(event).__name__
 
 
-def step(fields: Fields | None, event: Any) -> tuple[Fields, list[Happened]]:
+# Who moves the items of a renamed or retired status: the same status to people, no change
+# to rules (no trigger fires, no clock restarts).
+STATUS_MOVER = "system:workflow"
+
+
+def step(
+    fields: Fields | None, event: Any, automatic: Collection[str] = ()
+) -> tuple[Fields, list[Happened]]:
     """The item's fields after `event` (from those before it; None before its first), and
     what the event did, as triggers see it. `organisation` and `sla_state` are not in an
-    item's own events: whoever runs the rules adds them."""
+    item's own events: whoever runs the rules adds them. A message in `automatic` came by
+    mail a program sent: no reply (`automatic_messages`)."""
     kind = _kind(event)
     if fields is None or kind in ("Opened", "Planned"):
         carried = getattr(event, "carried", None) or {}  # a task converted from a ticket
@@ -51,7 +59,9 @@ def step(fields: Fields | None, event: Any) -> tuple[Fields, list[Happened]]:
             after[field] = new
             happened.append(Happened("field_changed", field, _text(old), _text(new)))
 
-    if kind == "StatusChanged":
+    if kind == "StatusChanged" and str(getattr(event, "actor", "")) == STATUS_MOVER:
+        after["status"], after["state"] = event.status, event.state
+    elif kind == "StatusChanged":
         changed("status", event.status)
         changed("state", event.state)
     elif kind == "Reprioritised":
@@ -80,6 +90,8 @@ def step(fields: Fields | None, event: Any) -> tuple[Fields, list[Happened]]:
         happened.append(
             Happened("field_changed", "assignee", None if added else who, who if added else None)
         )
+    elif kind == "CustomerReplyPosted" and event.message_id in automatic:
+        pass  # An out-of-office, another help desk's receipt: no reply.
     elif kind == "CustomerReplyPosted":
         if event.actor.startswith("customer:"):
             happened.append(Happened("customer_replied"))
@@ -92,6 +104,14 @@ def step(fields: Fields | None, event: Any) -> tuple[Fields, list[Happened]]:
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def automatic_messages(events: Sequence[Any]) -> frozenset[str]:
+    """The ids of the messages among `events` that came by mail a program sent (the
+    `MailReceived` saved with each says so)."""
+    return frozenset(
+        e.message_id for e in events if _kind(e) == "MailReceived" and getattr(e, "automatic", None)
+    )
 
 
 def fields_at(events: Sequence[Any]) -> Fields | None:
@@ -110,8 +130,9 @@ def clock_start(trigger: dict[str, Any], events: Sequence[Any]) -> Any | None:
     start: Any | None = None
     spoiled = False
     fields: Fields | None = None
+    automatic = automatic_messages(events)
     for event in events:
-        fields, happened = step(fields, event)
+        fields, happened = step(fields, event, automatic)
         marks = marks_of(happened)
         if since in marks:
             start, spoiled = event, False
@@ -146,16 +167,18 @@ def marks_of(happened: Sequence[Happened]) -> set[str]:
 CLOCK_MARKS = ("created", "status_changed", "customer_replied", "staff_replied", "any_change")
 
 
-def clock_marks(event: Any) -> set[str]:
+def clock_marks(event: Any, automatic: Collection[str] = ()) -> set[str]:
     """`marks_of` what `event` did, judged from the event alone (what a view that keeps
     each item's latest marks sees): every recorded change is a change, since the items
-    record none that changes nothing."""
+    record none that changes nothing. A message in `automatic` is no reply."""
     kind = _kind(event)
+    actor = str(getattr(event, "actor", ""))
     if kind in ("Opened", "Planned"):
         return {"created", "any_change"}
     if kind == "StatusChanged":
-        return {"status_changed", "any_change"}
-    actor = str(getattr(event, "actor", ""))
+        return {"status_changed", "any_change"} if actor != STATUS_MOVER else set()
+    if kind == "CustomerReplyPosted" and event.message_id in automatic:
+        return set()
     if kind == "CustomerReplyPosted":
         if actor.startswith("customer:"):
             return {"customer_replied", "any_change"}

@@ -15,7 +15,7 @@ from domain.ticket import Ticket
 from domain.values import utc_text
 from domain.workflow.rules import EVERY_TICKET_TYPE
 from domain.workflow.runs import AutomationRun
-from domain.workflow.triggers import CHANGES, CLOCK_MARKS, clock_marks
+from domain.workflow.triggers import CHANGES, CLOCK_MARKS, automatic_messages, clock_marks
 from projections.base import Positioned, Projection, Tables, topic_name
 from projections.db import Tx
 from projections.policy import Policy, Send
@@ -55,7 +55,13 @@ class AutomationClockProjection(Projection):
     name = "automation_clock"
     tables = ("automation_clock", "automation_done")
     topics = frozenset(
-        {*ITEM_TOPICS, f"{Ticket.TOPIC}.ConvertedToTask", f"{AutomationRun.TOPIC}.Ran"}
+        {
+            *ITEM_TOPICS,
+            f"{Ticket.TOPIC}.ConvertedToTask",
+            f"{Ticket.TOPIC}.MailReceived",
+            f"{AutomationRun.TOPIC}.Ran",
+            f"{AutomationRun.TOPIC}.LoopStopped",
+        }
     )
 
     def create(self, tx: Tx, t: Tables) -> None:
@@ -84,15 +90,22 @@ class AutomationClockProjection(Projection):
     def apply(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
         # Rows by key (merged into few bulk statements while a generation is built).
         clock = t["automation_clock"]
+        # A reply that came by mail a program sent (its `MailReceived` follows it in the same
+        # write) is no reply to time-based triggers.
+        automatic = automatic_messages([p.event for p in events])
         for p in events:
             e, name = p.event, topic_name(p.event)
-            if name == "AutomationRun.Ran":
-                if e.start is not None:
+            if name in ("AutomationRun.Ran", "AutomationRun.LoopStopped"):
+                judged = [*e.rules, *e.skipped] if name == "AutomationRun.Ran" else e.rules[-1:]
+                start = getattr(e, "start", None)
+                if start is not None:
                     tx.executemany(
                         f"INSERT INTO {t['automation_done']} (rule_id, item_id, start)"
                         " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                        [(rule, e.item_id, e.start) for rule in [*e.rules, *e.skipped]],
+                        [(rule, e.item_id, start) for rule in judged],
                     )
+                continue
+            if name == "Ticket.MailReceived":
                 continue
             key = {"item_id": str(e.originator_id)}
             if name == "Ticket.ConvertedToTask":
@@ -104,11 +117,11 @@ class AutomationClockProjection(Projection):
                 row = {**key, "number": e.number, "item_type": kind}
                 row |= {"status": e.status, "state": e.state}
                 row |= {column: None for column in COLUMNS.values()}
-                row |= {COLUMNS[m]: at for m in clock_marks(e)}
+                row |= {COLUMNS[m]: at for m in clock_marks(e, automatic)}
                 tx.insert_row(clock, row, key=("item_id",))
                 continue
-            values = {COLUMNS[m]: at for m in clock_marks(e)}
-            if name == "Ticket.StatusChanged":
+            values = {COLUMNS[m]: at for m in clock_marks(e, automatic)}
+            if name == "Ticket.StatusChanged":  # (a moved status too: its name is new)
                 values |= {"status": e.status, "state": e.state}
             if values:
                 tx.update_row(clock, key, values)
@@ -126,8 +139,8 @@ def due_items(
     trigger = rule["trigger"]
     since = COLUMNS[trigger["since"]]
     where = [_of_type(rule["item_type"]), f"c.{since} IS NOT NULL", f"c.{since} <= ?"]
-    where.append(f"c.{since} >= ?")
-    values: list[Any] = [rule["item_type"], cutoff, max(rule["since"], not_before)]
+    where += [f"c.{since} >= ?", f"c.{since} > ?"]
+    values: list[Any] = [rule["item_type"], cutoff, rule["since"], not_before]
     if trigger.get("without") is not None:
         without = COLUMNS[trigger["without"]]
         where.append(f"NOT (c.{without} IS NOT NULL AND c.{without} > c.{since})")

@@ -167,27 +167,20 @@ def test_a_rule_never_acts_on_what_happened_before_it_existed(
     assert item(c, number).priority == "normal"
 
 
-def test_two_rules_that_trigger_each_other_stop_at_the_depth_limit(
+def test_two_rules_that_trigger_each_other_act_once_each(
     container: bootstrap.Container,
 ) -> None:
     c = container
     rules = without_shipped(c)
-    ping, _ = rules.create(
-        rule(
-            name="Ping",
-            trigger={"type": "field_changed", "field": "priority", "to": "high"},
-            actions=[{"type": "set_priority", "priority": "urgent"}],
-        ),
-        SYSTEM,
-    )
-    pong, _ = rules.create(
-        rule(
-            name="Pong",
-            trigger={"type": "field_changed", "field": "priority", "to": "urgent"},
-            actions=[{"type": "set_priority", "priority": "high"}],
-        ),
-        SYSTEM,
-    )
+    for name, when, then in (("Ping", "high", "urgent"), ("Pong", "urgent", "high")):
+        rules.create(
+            rule(
+                name=name,
+                trigger={"type": "field_changed", "field": "priority", "to": when},
+                actions=[{"type": "set_priority", "priority": then}],
+            ),
+            SYSTEM,
+        )
     runner = RuleRunner(c.app)
     number = open_ticket(c)
     c.commands.change_ticket(number, [ReprioritiseTicket(priority="high")], context())
@@ -195,14 +188,51 @@ def test_two_rules_that_trigger_each_other_stop_at_the_depth_limit(
     while run_last(c, runner, number):
         rounds += 1
         assert rounds <= MAX_DEPTH
+    # Ping acted on the person's change, Pong on Ping's; Ping never on what it caused.
+    assert rounds == 2
+    assert item(c, number).priority == "high"
+
+
+def test_a_causal_chain_deeper_than_the_limit_stops_naming_its_rules(
+    container: bootstrap.Container,
+) -> None:
+    c = container
+    rules = without_shipped(c)
+    steps = (
+        ("priority", "high", {"type": "set_status", "status": "Open"}),
+        ("status", "Open", {"type": "set_priority", "priority": "urgent"}),
+        ("priority", "urgent", {"type": "set_status", "status": "Waiting on customer"}),
+        ("status", "Waiting on customer", {"type": "set_priority", "priority": "low"}),
+        ("priority", "low", {"type": "set_status", "status": "Resolved"}),
+        ("status", "Resolved", {"type": "set_priority", "priority": "normal"}),
+    )
+    made = [
+        rules.create(
+            rule(
+                name=f"Step {i}",
+                trigger={"type": "field_changed", "field": field, "to": value},
+                actions=[action],
+            ),
+            SYSTEM,
+        )[0]["id"]
+        for i, (field, value, action) in enumerate(steps)
+    ]
+    runner = RuleRunner(c.app)
+    number = open_ticket(c)
+    c.commands.change_ticket(number, [ReprioritiseTicket(priority="high")], context())
+    rounds = 0
+    while run_last(c, runner, number):
+        rounds += 1
+        assert rounds <= len(steps)
     assert rounds == MAX_DEPTH
     last = events_of(c, number)[-1]
     stopped = c.app.repository.get(run_id_for(event_id(last)))
     assert stopped.looped
-    assert set(stopped.rules) == {ping["id"], pong["id"]}
+    assert stopped.rules == made
     stored = list(c.app.events.get(stopped.id))
     assert type(stored[0]).__name__ == "LoopStopped"
     assert causation_of(stored[0]) == event_id(last)
+    assert item(c, number).status == "Resolved"  # The sixth rule did not act.
 
 
 def test_a_failing_action_leaves_its_rule_out_and_the_others_act(

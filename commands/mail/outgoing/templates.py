@@ -74,6 +74,9 @@ def default(kind: str) -> dict[str, str]:
 # surface in the finalisers of the render's generators as "Exception ignored" noise.
 MAX_CALL_DEPTH = 60
 MAX_EXPONENT = 1_000
+# How many numbers a render's `range`s may yield in all.
+MAX_RANGE_ITEMS = 100_000
+TOO_LONG = "loops over more than 100,000 numbers in all"
 
 
 class _DepthLimitedSandbox(ImmutableSandboxedEnvironment):
@@ -86,6 +89,20 @@ class _DepthLimitedSandbox(ImmutableSandboxedEnvironment):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.open_calls = threading.local()
+        # `range` charges what it yields to the render's budget: nested loops over ranges
+        # cannot run for minutes (`_render` resets it).
+        self.globals["range"] = self._budgeted_range
+
+    def _budgeted_range(self, *args: int) -> range:
+        numbers = range(*args)
+        left = getattr(self.open_calls, "budget", MAX_RANGE_ITEMS) - len(numbers)
+        if left < 0:
+            raise OverflowError(TOO_LONG)
+        self.open_calls.budget = left
+        return numbers
+
+    def reset_budget(self) -> None:
+        self.open_calls.budget = MAX_RANGE_ITEMS
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if _too_large(operator, left, right):
@@ -117,7 +134,7 @@ def _too_large(operator: str, left: Any, right: Any) -> bool:
 
 
 @cache
-def _environment(autoescape: bool) -> ImmutableSandboxedEnvironment:
+def _environment(autoescape: bool) -> _DepthLimitedSandbox:
     return _DepthLimitedSandbox(autoescape=autoescape, undefined=StrictUndefined)
 
 
@@ -125,6 +142,7 @@ def _render(kind: str, part: str, source: str, context: dict[str, Any]) -> str:
     if len(source) > MAX_TEMPLATE_CHARS:
         raise TemplateProblem(kind, part, None, f"longer than {MAX_TEMPLATE_CHARS} characters")
     env = _environment(part == "html")
+    env.reset_budget()
     try:
         rendered = env.from_string(source).render(context)
         if len(rendered) > MAX_RENDERED_CHARS:
