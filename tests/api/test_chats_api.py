@@ -95,3 +95,19 @@ def test_staff_without_the_tickets_app_have_no_chats(
     assert changed.status_code == 200, changed.text
     listed = client.get("/api/v1/chats", headers={"Authorization": f"Bearer {token}"})
     assert listed.status_code == 403, listed.text
+
+
+def test_an_anonymous_chat_becomes_a_ticket_staff_and_its_history_read(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    client.patch("/api/v1/admin/settings", json={"features": {"anonymous_chats": True}})
+    visitor = {"body": "Where is my order?", "name": "Bob", "email": "bob@example.com"}
+    chat = created(client.post("/api/v1/portal/chats", json=visitor, headers=NOBODY))
+    client.post(f"/api/v1/chats/{chat['id']}/messages", json={"body": "Let me look"})
+    item = created(client.post(f"/api/v1/chats/{chat['id']}/conversion", json={"kind": "ticket"}))
+    read = client.get(f"/api/v1/tickets/{item['number']}", headers=fresh(live))
+    assert read.status_code == 200, read.text
+    history = client.get(f"/api/v1/tickets/{item['number']}/history", headers=fresh(live))
+    assert history.status_code == 200, history.text
+    listed = client.get("/api/v1/views/flat", headers=fresh(live))
+    assert item["number"] in [i["number"] for i in listed.json()["items"]]
