@@ -140,9 +140,13 @@ ChatCustomer = Annotated[Context | str | None, Depends(chat_customer)]
 
 
 def known_customer(who: ChatCustomer) -> Context | str:
+    """The chat's customer: a portal session or the chat's token (401 without either)."""
     if who is None:
         raise InvalidTokenError
     return who
+
+
+KnownCustomer = Annotated[Context | str, Depends(known_customer)]
 
 
 def _answer(
@@ -190,10 +194,10 @@ def open_chat(
     responses={200: {"model": ChatOut}, **documented(401, 404, 422)},
 )
 def read_customer_chat(
-    chat_id: ChatId, svc: ServicesDep, who: ChatCustomer, response: Response
+    chat_id: ChatId, svc: ServicesDep, who: KnownCustomer, response: Response
 ) -> OrjsonResponse:
     """The chat with its messages, for its customer (portal session or chat token)."""
-    return reply(response, svc.chats.customer_document(chat_id, known_customer(who)))
+    return reply(response, svc.chats.customer_document(chat_id, who))
 
 
 @router.post(
@@ -207,13 +211,13 @@ def post_customer_message(
     chat_id: ChatId,
     body: ChatMessageCreate,
     svc: ServicesDep,
-    who: ChatCustomer,
+    who: KnownCustomer,
     correlation_id: Correlation,
     response: Response,
 ) -> OrjsonResponse:
     """A message from the chat's customer; a closed chat is 409."""
     cmd = PostChatMessage(body=body.body)
-    _, position = svc.chats.customer_post(chat_id, cmd, known_customer(who), correlation_id)
+    _, position = svc.chats.customer_post(chat_id, cmd, who, correlation_id)
     response.headers["X-Message-ID"] = str(cmd.message_id)
     return _answer(svc, response, chat_id, position, 201)
 
