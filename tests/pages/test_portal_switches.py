@@ -26,7 +26,11 @@ def test_only_admins_switch_and_only_known_switches(
     shown = client.get("/api/v1/admin/settings").json()
     assert shown == {
         "apps": {"portal": True, "knowledge_base": True, "web_forms": True},
-        "features": {"customer_status_changes": False, "anonymous_forms": True},
+        "features": {
+            "customer_status_changes": False,
+            "anonymous_forms": True,
+            "anonymous_chats": False,
+        },
     }
     member = {"Authorization": f"Bearer {user_token(live, 'm@example.com')}"}
     refused = client.patch(
