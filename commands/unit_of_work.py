@@ -41,12 +41,24 @@ class UnitOfWork:
         # copies would collide with itself. In a batch, each aggregate is the batch's one
         # instance; `touched` is what this command was given.
         self.touched: dict[UUID, Any] = {}
+        # Aggregates the caller knows do not exist (`know`): not asked of the store.
+        self.absent: set[UUID] = set()
+
+    def know(self, aggregate_id: UUID, aggregate: Any | None) -> None:
+        """Take `aggregate` (None: it does not exist) as what the store holds for
+        `aggregate_id`, for reading: a copy the caller keeps up to date, never saved."""
+        if aggregate is None:
+            self.absent.add(aggregate_id)
+        else:
+            self.touched[aggregate_id] = aggregate
 
     def get(self, aggregate_id: UUID, kind: type[T]) -> T | None:
         """The aggregate with this id if it exists and is a `kind` (else None)."""
         return self._get(aggregate_id, kind)
 
     def _get(self, aggregate_id: UUID, kind: type[T]) -> T | None:
+        if aggregate_id in self.absent:
+            return None
         aggregate: Any = self.touched.get(aggregate_id)
         if aggregate is None:
             if self.shared is not None:
@@ -64,7 +76,7 @@ class UnitOfWork:
     def get_many(self, ids: Sequence[UUID], kind: type[T]) -> dict[UUID, T]:
         """The aggregates among `ids` that exist and are a `kind`, read in bulk (for many
         small aggregates, such as an import's entries)."""
-        missing = [i for i in ids if i not in self.touched]
+        missing = [i for i in ids if i not in self.touched and i not in self.absent]
         if self.shared is not None:
             # What the batch has decided on comes from the batch; the rest from the store.
             known = [i for i in missing if i in self.shared.made]

@@ -60,6 +60,11 @@ class Actor:
         return cls("customer", email)
 
     @classmethod
+    def visitor(cls, email: str) -> Actor:
+        """An anonymous customer of a chat: the address they gave, not confirmed."""
+        return cls("visitor", email.lower())
+
+    @classmethod
     def system(cls, name: str) -> Actor:
         return cls("system", name)
 

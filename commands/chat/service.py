@@ -6,7 +6,6 @@ an existing item. Each is one atomic write; a refused command writes nothing."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import uuid
@@ -18,6 +17,7 @@ from pydantic import Field
 from commands.application import LedgerDesk
 from commands.errors import TeamNotFoundError
 from commands.models import Command, Context, OpenTask, OpenTicket
+from commands.portal import secret_digest
 from commands.tasks import open_task
 from commands.tickets import open_ticket, require_tickets_app, require_visible
 from commands.unit_of_work import UnitOfWork, run
@@ -25,7 +25,11 @@ from commands.users import acting_user
 from domain.chat.chats import BODY_LENGTH, NAME_LENGTH, Chat, ChatNotFoundError
 from domain.company_settings import COMPANY_SETTINGS_ID, CompanySettings, in_force
 from domain.contact import Contact, contact_id_for
-from domain.errors import InvalidCredentialsError, InvalidValueError, PermissionDeniedError
+from domain.errors import (
+    InvalidCredentialsError,
+    InvalidValueError,
+    PermissionDeniedError,
+)
 from domain.item_numbers import COUNTER_ID
 from domain.team import Team
 from domain.user import User
@@ -57,15 +61,6 @@ class ConvertChat(Command):
     project_id: UUID | None = None
 
 
-def visitor(email: str) -> Actor:
-    """An anonymous customer of a chat (their address is not confirmed)."""
-    return Actor("visitor", email.lower())
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 class ChatService:
     def __init__(self, app: LedgerDesk) -> None:
         self.app = app
@@ -94,10 +89,10 @@ class ChatService:
                 if not cmd.email:
                     raise InvalidValueError("email", "a chat needs your address")
                 email, name, contact_id = normalise_email(cmd.email), cmd.name, None
-                actor = visitor(email)
+                actor = Actor.visitor(email)
             chat = Chat.open(
                 chat_id, email=email, name=name, contact_id=contact_id, source=source,
-                token_hash=token_hash(token) if token else None,
+                token_hash=secret_digest(token) if token else None,
                 actor=actor.ref, correlation_id=correlation_id,
             )  # fmt: skip
             chat.post(uuid.uuid4(), cmd.body, actor.ref, correlation_id)
@@ -128,7 +123,9 @@ class ChatService:
         if chat is None:
             raise ChatNotFoundError(str(chat_id))
         if isinstance(who, str):
-            if chat.token_hash is None or not hmac.compare_digest(chat.token_hash, token_hash(who)):
+            if chat.token_hash is None or not hmac.compare_digest(
+                chat.token_hash, secret_digest(who)
+            ):
                 raise InvalidCredentialsError
         elif who.actor.kind != "customer" or chat.contact_id != str(
             contact_id_for(who.actor.ident)
@@ -219,9 +216,10 @@ class ChatService:
             if chat.item is not None:
                 number = chat.item["number"]
                 raise InvalidValueError("kind", f"the chat already belongs to #{number}")
-            made = _open_item(uow, chat, cmd, ctx, self._transcript(chat_id))
+            transcript = self._transcript(chat_id)
+            made = _open_item(uow, chat, cmd, ctx, transcript)
             item = made[-1]
-            for message_id, body, author in self._transcript(chat_id):
+            for message_id, body, author in transcript:
                 item.post_message(
                     message_id=uuid.uuid5(chat_id, message_id), body=body, visibility=CUSTOMER,
                     in_reply_to=None, actor=Actor.parse(author), correlation_id=ctx.correlation_id,

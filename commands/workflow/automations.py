@@ -19,16 +19,15 @@ from commands.folders import load_folder
 from commands.models import Context
 from commands.unit_of_work import UnitOfWork, run
 from commands.users import require_admin
-from commands.workflow.rule_runs import applies_to, complete
+from commands.workflow.rule_fields import complete
 from commands.workflow.rule_templates import check_templates
-from commands.workflow.statuses import statuses_of_type, with_statuses
+from commands.workflow.statuses import item_types, statuses_of_type, with_statuses
 from domain.errors import InvalidValueError, NotFoundError
-from domain.intake.item_types import ITEM_TYPES_ID, ItemTypes, current
 from domain.item_numbers import item_id
 from domain.sla.policies import SLA_POLICIES_ID, SlaPolicies, SlaPolicyNotFoundError
 from domain.team import Team
 from domain.values import utc_text
-from domain.workflow.automations import AUTOMATIONS_ID, Automations
+from domain.workflow.automations import AUTOMATIONS_ID, Automations, applies_to
 from domain.workflow.rules import (
     EVERY_TICKET_TYPE,
     blank_rule,
@@ -172,11 +171,13 @@ class AutomationService:
 
 
 def check_references(uow: UnitOfWork, rule: dict[str, Any]) -> None:
-    """What `rule` names exists: its item type (404), and what each action names — a status
-    of that type in use, users, a team, a project and a folder in it, an SLA policy in
-    force (422 naming the part)."""
+    """What `rule` names exists: its item type, in use, and what each action names — a
+    status of that type in use, users, a team, a project and a folder in it, an SLA policy
+    in force (an InvalidValueError naming the part)."""
     item_type = rule["item_type"]
-    kind = "ticket" if item_type == EVERY_TICKET_TYPE else in_use_types(uow).get(item_type)
+    kind = (
+        "ticket" if item_type == EVERY_TICKET_TYPE else item_types(uow, in_use=True).get(item_type)
+    )
     if kind is None:
         raise InvalidValueError("item_type", f"no item type {item_type!r} is in use")
     if kind == "task" and item_type != "task":
@@ -195,12 +196,6 @@ def check_references(uow: UnitOfWork, rule: dict[str, Any]) -> None:
             _check_action(uow, action, where, in_use, kind)
         except NotFoundError as missing:
             raise InvalidValueError(_place(action, where), str(missing)) from None
-
-
-def in_use_types(uow: UnitOfWork) -> dict[str, str]:
-    """The item types not retired: key -> kind."""
-    found = current(uow.get(ITEM_TYPES_ID, ItemTypes))
-    return {key: t["kind"] for key, t in found.items() if not t["retired"]}
 
 
 def _statuses_in_use(uow: UnitOfWork, item_type: str) -> set[str]:

@@ -29,7 +29,6 @@ from commands.tickets import (
     post_message,
 )
 from commands.unit_of_work import UnitOfWork
-from commands.workflow.rule_templates import TEMPLATED, render
 from commands.workflow.statuses import status_named
 from domain.errors import InvalidValueError
 from domain.task import Task
@@ -148,14 +147,3 @@ ACTIONS: dict[str, Action] = {
     "send_email": send_email,
     "convert_to_task": convert,
 }
-
-
-def rendered_templates(rule: dict[str, Any], values: dict[str, Any]) -> dict[tuple[int, str], str]:
-    """Each template of `rule`'s actions with the item's `values` (an InvalidValueError
-    naming the part that does not render)."""
-    return {
-        (i, part): render(action[part], values, f"actions[{i}].{part}")
-        for i, action in enumerate(rule["actions"])
-        for part in TEMPLATED
-        if part in action
-    }

@@ -13,10 +13,9 @@ since removed) is left out of the run, named in the log, and the other rules sti
 
 from __future__ import annotations
 
-import copy
+import functools
 import logging
-import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -26,15 +25,13 @@ from commands.mail.outgoing.service import MailOutService
 from commands.models import Context
 from commands.sla.items import ItemSlaService
 from commands.unit_of_work import UnitOfWork, run
-from commands.workflow.rule_actions import ACTIONS, Acting, rendered_templates
-from commands.workflow.rule_templates import item_values
-from commands.workflow.statuses import names_of, status_named
-from domain.contact import Contact, contact_id_for
+from commands.workflow.rule_actions import ACTIONS, Acting
+from commands.workflow.rule_fields import Kept, complete, needed_by
+from commands.workflow.rule_templates import item_values, rendered_templates
+from commands.workflow.statuses import status_named
 from domain.errors import DomainError
-from domain.intake.item_types import ITEM_TYPES_ID
-from domain.sla.item_sla import ItemSla, item_sla_id, overall
 from domain.values import Actor, utc_text
-from domain.workflow.automations import AUTOMATIONS_ID, Automations
+from domain.workflow.automations import applies_to
 from domain.workflow.rules import EVERY_TICKET_TYPE, MAX_DEPTH, Happened, fires, matches
 from domain.workflow.runs import (
     AUTOMATION,
@@ -45,12 +42,9 @@ from domain.workflow.runs import (
     parse_event_id,
     run_id_for,
 )
-from domain.workflow.statuses import STATUSES_ID
 from domain.workflow.triggers import Fields, automatic_messages, clock_start, fields_at, step
 
 log = logging.getLogger("ledgerdesk.workflow")
-# What conditions read that an item's own events do not say.
-EXTRA = ("organisation", "sla_state", "status")
 Clock = Callable[[], datetime]
 
 
@@ -60,89 +54,8 @@ class RuleFailedError(Exception):
         self.rule_id = rule_id
 
 
-def applies_to(rule: dict[str, Any], item_type: str) -> bool:
-    """Whether `rule` runs on items of `item_type` (its own type; a rule for every ticket
-    type runs on every item but tasks)."""
-    every = rule["item_type"] == EVERY_TICKET_TYPE and item_type != "task"
-    return every or rule["item_type"] == item_type
-
-
-def rules_for(automations: Automations, item_type: str) -> list[dict[str, Any]]:
-    """The rules that run on an item of `item_type`, in order: its type's, then those for
-    every ticket type."""
-    every = automations.of_type(EVERY_TICKET_TYPE) if item_type != "task" else []
-    return [*automations.of_type(item_type), *every] if item_type != EVERY_TICKET_TYPE else []
-
-
 def rule_actor(rule_id: str) -> Actor:
     return Actor(AUTOMATION, rule_id)
-
-
-def complete(
-    uow: UnitOfWork, item: UUID, fields: Fields, needed: Collection[str] = EXTRA
-) -> Fields:
-    """`fields` with what an item's own events do not say, of what is `needed`: the
-    requester's organisation (as it is now) and the SLA state (as recorded now); and its
-    status with the names that status had before (a condition written with one still
-    holds)."""
-    found = dict(fields)
-    if "organisation" in needed and fields["requester"]:
-        contact = uow.get(contact_id_for(fields["requester"]), Contact)
-        found["organisation"] = contact.organisation_id if contact is not None else None
-    if "sla_state" in needed:
-        sla = uow.get(item_sla_id(item), ItemSla)
-        if sla is not None and sla.policy is not None:
-            found["sla_state"] = overall(sla.metrics)
-    if "status" in needed:
-        found["status"] = names_of(uow, fields["item_type"], fields["status"])
-    return found
-
-
-def needed_by(rules: Sequence[dict[str, Any]]) -> set[str]:
-    """What of `EXTRA` the conditions of `rules` read."""
-    return {c["field"] for r in rules for c in r["conditions"]["rules"]} & set(EXTRA)
-
-
-ABSENT = object()
-
-
-class Kept:
-    """Small aggregates a process reads on every item event (the rules, the item types,
-    the statuses), kept and brought up to date from the events recorded since; a new copy
-    each time one changes, so a reader in another thread never sees one half changed."""
-
-    def __init__(self, app: LedgerDesk) -> None:
-        self.app = app
-        self._lock = threading.Lock()
-        self._kept: dict[UUID, Any] = {}
-
-    def get(self, aggregate_id: UUID) -> Any | None:
-        with self._lock:
-            kept = self._kept.get(aggregate_id)
-            after = kept.version if kept is not None else 0
-            newer: list[Any] = list(self.app.events.get(aggregate_id, gt=after))
-            if newer:
-                fresh: Any = copy.deepcopy(kept)
-                for event in newer:
-                    fresh = event.mutate(fresh)
-                self._kept[aggregate_id] = kept = fresh
-        return kept
-
-    def rules(self) -> Automations:
-        """The rules as they are (the shipped ones until admins changed any)."""
-        kept = self.get(AUTOMATIONS_ID)
-        return kept if isinstance(kept, Automations) else Automations.shipped()
-
-    def reading(self) -> UnitOfWork:
-        """A unit of work for reading, with the item types and statuses as kept (never
-        saved: what it reads of them must not be changed)."""
-        uow = UnitOfWork(self.app)
-        for aggregate_id in (ITEM_TYPES_ID, STATUSES_ID):
-            kept = self.get(aggregate_id)
-            # None yet: the shipped ones (a unit of work reads an object of another kind
-            # as not there, without asking the store again).
-            uow.touched[aggregate_id] = kept if kept is not None else ABSENT
-        return uow
 
 
 class RuleRunner:
@@ -173,19 +86,20 @@ class RuleRunner:
             return []
         # A rule never reacts to what its own actions caused, directly or through others.
         chain = self.chain(trigger)
-        rules = rules_for(self.kept.rules(), fields["item_type"])
+        rules = self.kept.rules().run_on(fields["item_type"])
         moment = utc_text(trigger.timestamp)
+        reading = functools.cache(self.kept.reading)  # Read once, and only if needed.
         firing = [
             r
             for r in rules
             if r["enabled"]
             and r["since"] <= moment
             and r["id"] not in chain
-            and any(self._fires(r, h) for h in happened)
+            and any(self._fires(r, h, reading) for h in happened)
         ]
         if not firing:
             return []
-        fields = complete(self.kept.reading(), item, fields, needed_by(firing))
+        fields = complete(reading(), item, fields, needed_by(firing))
         acting = [r for r in firing if matches(r["conditions"], fields)]
         if not acting:
             return []
@@ -195,7 +109,9 @@ class RuleRunner:
             return []
         return self._act(item, events[0].number, cause, None, acting, fields, trigger)
 
-    def _fires(self, rule: dict[str, Any], happened: Happened) -> bool:
+    def _fires(
+        self, rule: dict[str, Any], happened: Happened, reading: Callable[[], UnitOfWork]
+    ) -> bool:
         """`fires`, a status named in a `field_changed` trigger also by the name it has now
         (renamed, or retired and replaced, since the rule was saved)."""
         trigger = rule["trigger"]
@@ -203,7 +119,9 @@ class RuleRunner:
             return True
         if trigger["type"] != "field_changed" or trigger["field"] != "status":
             return False
-        uow = self.kept.reading()
+        if happened.kind != "field_changed" or happened.field != "status":
+            return False
+        uow = reading()
         now = {
             end: status_named(uow, rule["item_type"], trigger[end]) or trigger[end]
             for end in ("from", "to")
@@ -267,16 +185,12 @@ class RuleRunner:
         self, item: UUID, key: str, rules: list[str], trigger: Any, start: str | None = None
     ) -> None:
         """Record that the chain ending in `trigger` (the run's `key`) stopped."""
-
-        def decide(uow: UnitOfWork) -> list[Any]:
-            if uow.get(run_id_for(key), AutomationRun) is not None:
-                return []
-            named = list(dict.fromkeys(reversed(rules)))[::-1]  # Each once, the last kept last.
-            stopped = AutomationRun.loop_stopped(item, key, named, trigger.correlation_id, start)
-            mark_caused(stopped.pending_events, event_id(trigger))
-            return [stopped]
-
-        run(self.app, run_id_for(key), decide)
+        named = list(dict.fromkeys(reversed(rules)))[::-1]  # Each once, the last kept last.
+        self._record(
+            key,
+            trigger,
+            lambda: AutomationRun.loop_stopped(item, key, named, trigger.correlation_id, start),
+        )
         log.warning("automation rules looped on %s: %s", key, ", ".join(rules))
 
     # --- on time --------------------------------------------------------------------------
@@ -321,16 +235,26 @@ class RuleRunner:
         return False
 
     def _skip(self, item: UUID, clock: str, start: str, rule_id: str, cause: Any) -> None:
-        def decide(uow: UnitOfWork) -> list[Any]:
-            if uow.get(run_id_for(clock), AutomationRun) is not None:
-                return []
-            record = AutomationRun.ran(
+        """Record that time-based rule `rule_id` was judged, without acting, for `clock`."""
+        self._record(
+            clock,
+            cause,
+            lambda: AutomationRun.ran(
                 item, clock, [], start, cause.correlation_id, skipped=[rule_id]
-            )
+            ),
+        )
+
+    def _record(self, key: str, cause: Any, made: Callable[[], AutomationRun]) -> None:
+        """Save the run `made` for `key` (caused by event `cause`), unless there is one."""
+
+        def decide(uow: UnitOfWork) -> list[Any]:
+            if uow.get(run_id_for(key), AutomationRun) is not None:
+                return []
+            record = made()
             mark_caused(record.pending_events, event_id(cause))
             return [record]
 
-        run(self.app, run_id_for(clock), decide)
+        run(self.app, run_id_for(key), decide)
 
     # --- acting ---------------------------------------------------------------------------
 
@@ -352,7 +276,7 @@ class RuleRunner:
         rendered: dict[str, dict[tuple[int, str], str]] = {}
         for rule in rules:  # Before the write, not while every writer waits on it.
             try:
-                rendered[rule["id"]] = rendered_templates(rule, values)
+                rendered[rule["id"]] = rendered_templates(rule["actions"], values)
             except DomainError as problem:
                 log.warning("automation %s left out on %s: %s", rule["id"], trigger, problem)
                 left_out.add(rule["id"])

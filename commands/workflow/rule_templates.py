@@ -37,16 +37,26 @@ def render(template: str, item: dict[str, Any], where: str = "body") -> str:
         raise InvalidValueError(where, f"{where}{line}: {problem.detail_message}") from None
 
 
+def rendered_templates(
+    actions: list[dict[str, Any]], item: dict[str, Any]
+) -> dict[tuple[int, str], str]:
+    """Each template of `actions` with `item`, by (action index, part); an
+    InvalidValueError naming the first part (`actions[1].body`) that does not render."""
+    return {
+        (i, part): render(action[part], item, f"actions[{i}].{part}")
+        for i, action in enumerate(actions)
+        for part in TEMPLATED
+        if part in action
+    }
+
+
 def check_templates(actions: list[dict[str, Any]]) -> None:
     """Raise InvalidValueError naming the first template (`actions[1].body`) that does not
-    compile or render on a sample item."""
-    for index, action in enumerate(actions):
-        for part in TEMPLATED:
-            if part in action:
-                where = f"actions[{index}].{part}"
-                rendered = render(action[part], SAMPLE, where)
-                if not rendered.strip():
-                    raise InvalidValueError(where, f"{where} renders as nothing")
+    compile or render on a sample item, or renders as nothing."""
+    for (i, part), text in rendered_templates(actions, SAMPLE).items():
+        if not text.strip():
+            where = f"actions[{i}].{part}"
+            raise InvalidValueError(where, f"{where} renders as nothing")
 
 
 def item_values(fields: dict[str, Any], number: int, kind: str) -> dict[str, Any]:

@@ -36,9 +36,11 @@ WORKFLOW_ACTOR = Actor.system("workflow")
 InUse = Callable[[str, str], int]
 
 
-def item_types(uow: UnitOfWork) -> dict[str, str]:
-    """Every item type (retired ones too: their items keep their statuses): key -> kind."""
-    return {key: t["kind"] for key, t in current(uow.get(ITEM_TYPES_ID, ItemTypes)).items()}
+def item_types(uow: UnitOfWork, in_use: bool = False) -> dict[str, str]:
+    """Every item type (retired ones too: their items keep their statuses; with `in_use`,
+    only those not retired): key -> kind."""
+    found = current(uow.get(ITEM_TYPES_ID, ItemTypes))
+    return {key: t["kind"] for key, t in found.items() if not (in_use and t["retired"])}
 
 
 def with_statuses(uow: UnitOfWork) -> dict[str, str]:

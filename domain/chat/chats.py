@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import ConflictError, InvalidValueError, NotFoundError
 from domain.text import check_text
+from domain.values import Actor
 
 BODY_LENGTH = 20_000
 NAME_LENGTH = 200
@@ -144,7 +145,8 @@ class Chat(Aggregate):
     def customer_actor(self) -> str:
         """The customer as an actor reference: `customer:<email>` for a portal contact,
         `visitor:<email>` for an anonymous one (their address unconfirmed)."""
-        return f"{'customer' if self.contact_id else 'visitor'}:{self.email}"
+        who = Actor.customer if self.contact_id else Actor.visitor
+        return who(self.email).ref
 
     def _open_only(self) -> None:
         if self.closed:

@@ -79,6 +79,13 @@ SHIPPED_RULES: tuple[dict[str, Any], ...] = (
 )
 
 
+def applies_to(rule: dict[str, Any], item_type: str) -> bool:
+    """Whether `rule` runs on items of `item_type`: its own type's, or, a rule for every
+    ticket type, any item but a task."""
+    every = rule["item_type"] == EVERY_TICKET_TYPE and item_type != "task"
+    return every or rule["item_type"] == item_type
+
+
 class RuleNotFoundError(NotFoundError):
     def __init__(self, rule_id: str) -> None:
         super().__init__(f"no automation rule {rule_id!r}")
@@ -132,6 +139,12 @@ class Automations(Aggregate):
     def of_type(self, item_type: str) -> list[dict[str, Any]]:
         """The rules of `item_type`, in the order they run."""
         return [self.rules[i] for i in self.orders.get(item_type, [])]
+
+    def run_on(self, item_type: str) -> list[dict[str, Any]]:
+        """The rules that run on an item of `item_type`, in order: its type's, then those
+        for every ticket type."""
+        every = [] if item_type == "task" else self.of_type(EVERY_TICKET_TYPE)
+        return [*self.of_type(item_type), *every]
 
     def define(self, rule: dict[str, Any], effective: str, actor: str, correlation_id: str) -> None:
         """Record `rule` (checked: `domain.workflow.rules.checked_rule`), new or changed.

@@ -14,34 +14,15 @@ from commands.portal import PostPortalReply
 from commands.projects import CreateProject
 from commands.sla.policies import SlaPolicyService
 from commands.teams import CreateTeam
-from commands.workflow.automations import AutomationService
 from commands.workflow.rule_runs import RuleRunner
 from domain.item_numbers import item_id
 from domain.sla.item_sla import item_sla_id
 from domain.values import Actor
-from domain.workflow.automations import SHIPPED_RULES
 from domain.workflow.runs import causation_of, event_id
 from ledgerdesk import bootstrap
 from ledgerdesk.settings import Settings
 from tests.factories import SYSTEM, open_ticket, register
-
-CREATED = {"type": "item_created"}
-
-
-def rules_of(c: bootstrap.Container) -> AutomationService:
-    service = AutomationService(c.app)
-    for shipped in SHIPPED_RULES:
-        service.delete(shipped["id"], SYSTEM)
-    return service
-
-
-def rule(**given: Any) -> dict[str, Any]:
-    return {"name": "A rule", "item_type": "ticket", **given}
-
-
-def run_last(c: bootstrap.Container, runner: RuleRunner, number: int) -> list[str]:
-    version = c.app.repository.get(item_id(number)).version
-    return runner.on_event(item_id(number), version)
+from tests.rules import CREATED, own_rules, rule, run_last
 
 
 def test_each_action_acts_as_the_rule(settings: Settings) -> None:
@@ -49,7 +30,7 @@ def test_each_action_acts_as_the_rule(settings: Settings) -> None:
     bootstrap.migrate(with_mail)
     c = bootstrap.build(with_mail)
     try:
-        rules = rules_of(c)
+        rules = own_rules(c)
         agent = register(c, "agent@example.com", admin=True)
         other = register(c, "other@example.com")
         team = c.teams.create_team(CreateTeam(name="Second line"), SYSTEM).id
@@ -124,7 +105,7 @@ def test_who_replied_and_what_is_not_an_items_own_field_are_judged(
     container: bootstrap.Container,
 ) -> None:
     c = container
-    rules = rules_of(c)
+    rules = own_rules(c)
     org = c.customers.register_organisation(RegisterOrganisation(name="Acme"), SYSTEM).id
     c.customers.register_contact(
         RegisterContact(email="ann@acme.example", organisation_id=org), SYSTEM

@@ -37,28 +37,7 @@ from projections.base import current_tables, event_fields
 from projections.workflow.automations import due_items
 from tests.factories import SYSTEM, context, open_ticket
 from tests.integration.mail.test_receive import deliver, mail
-
-CREATED = {"type": "item_created"}
-HIGH = [{"type": "set_priority", "priority": "high"}]
-
-
-def rule(**given: Any) -> dict[str, Any]:
-    return {"name": "A rule", "item_type": "ticket", **given}
-
-
-def own_rules(c: bootstrap.Container) -> AutomationService:
-    service = AutomationService(c.app)
-    for shipped in SHIPPED_RULES:
-        service.delete(shipped["id"], SYSTEM)
-    return service
-
-
-def version_of(c: bootstrap.Container, number: int) -> int:
-    return int(c.app.repository.get(item_id(number)).version)
-
-
-def status_of(c: bootstrap.Container, number: int) -> str:
-    return str(c.app.repository.get(item_id(number)).status)
+from tests.rules import CREATED, HIGH, own_rules, rule, status_of, version_of
 
 
 def test_tickets_of_every_type_get_the_default_sla(container: bootstrap.Container) -> None:

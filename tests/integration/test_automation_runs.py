@@ -8,76 +8,47 @@ naming them; time-based rules act once their time has come."""
 from __future__ import annotations
 
 import threading
-import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
 from commands.models import (
     ChangeTicketStatus,
-    Context,
     ReprioritiseTicket,
 )
-from commands.portal import PostPortalReply
 from commands.sla.policies import SlaPolicyService
 from commands.workflow.automations import AutomationService
 from commands.workflow.rule_runs import RuleRunner
 from commands.workflow.statuses import StatusService
 from domain.errors import InvalidValueError
 from domain.item_numbers import item_id
-from domain.values import Actor
 from domain.workflow.automations import SHIPPED_RULES
 from domain.workflow.rules import MAX_DEPTH
 from domain.workflow.runs import causation_of, event_id, run_id_for
 from domain.workflow.statuses import status_id
 from ledgerdesk import bootstrap
 from tests.factories import SYSTEM, context, open_ticket
+from tests.rules import (
+    CREATED,
+    customer_reply,
+    events_of,
+    item,
+    own_rules,
+    rule,
+    run_last,
+    version_of,
+)
 
-CREATED = {"type": "item_created"}
 IS_NEW = {"field": "status", "operator": "is", "value": "New"}
 WAITING = {"field": "status", "operator": "is", "value": "Waiting on customer"}
 OPEN_ID = status_id("ticket", "Open")
-
-
-def customer_reply(c: bootstrap.Container, number: int, email: str = "ann@example.com") -> None:
-    ctx = Context(actor=Actor.customer(email), correlation_id="customer")
-    c.portal.post_reply(PostPortalReply(number=number, message_id=uuid.uuid4(), body="Hi"), ctx)
-
-
-def rule(**given: Any) -> dict[str, Any]:
-    return {"name": "A rule", "item_type": "ticket", **given}
-
-
-def last_version(c: bootstrap.Container, number: int) -> int:
-    return int(c.app.repository.get(item_id(number)).version)
-
-
-def events_of(c: bootstrap.Container, number: int) -> list[Any]:
-    return list(c.app.events.get(item_id(number)))
-
-
-def run_last(c: bootstrap.Container, runner: RuleRunner, number: int) -> list[str]:
-    return runner.on_event(item_id(number), last_version(c, number))
-
-
-def item(c: bootstrap.Container, number: int) -> Any:
-    return c.app.repository.get(item_id(number))
-
-
-def without_shipped(c: bootstrap.Container) -> AutomationService:
-    """The rules, the shipped ones deleted (each test names the rules it runs)."""
-    service = AutomationService(c.app)
-    for shipped in SHIPPED_RULES:
-        service.delete(shipped["id"], SYSTEM)
-    return service
 
 
 def test_a_rule_acts_once_as_itself_caused_by_its_trigger(
     container: bootstrap.Container,
 ) -> None:
     c = container
-    rules = without_shipped(c)
+    rules = own_rules(c)
     made, _ = rules.create(
         rule(
             trigger={"type": "field_changed", "field": "priority", "to": "urgent"},
@@ -112,9 +83,9 @@ def test_a_rule_acts_once_as_itself_caused_by_its_trigger(
     assert (run.rules, run.item_id) == ([made["id"]], str(item_id(number)))
 
     # Again (a redelivery): nothing more.
-    version = last_version(c, number)
+    version = version_of(c, number)
     assert runner.on_event(item_id(number), trigger.originator_version) == []
-    assert last_version(c, number) == version
+    assert version_of(c, number) == version
 
     # Its own action (a status change) never triggers it, nor does a person's event lack
     # a causation.
@@ -123,7 +94,7 @@ def test_a_rule_acts_once_as_itself_caused_by_its_trigger(
 
 def test_two_workers_at_once_act_once(container: bootstrap.Container) -> None:
     c = container
-    rules = without_shipped(c)
+    rules = own_rules(c)
     rules.create(
         rule(
             trigger={"type": "item_created"}, actions=[{"type": "set_priority", "priority": "high"}]
@@ -131,7 +102,7 @@ def test_two_workers_at_once_act_once(container: bootstrap.Container) -> None:
         SYSTEM,
     )
     number = open_ticket(c)
-    version = last_version(c, number)
+    version = version_of(c, number)
     results: list[list[str]] = []
     barrier = threading.Barrier(2)
 
@@ -154,9 +125,9 @@ def test_a_rule_never_acts_on_what_happened_before_it_existed(
     container: bootstrap.Container,
 ) -> None:
     c = container
-    rules = without_shipped(c)
+    rules = own_rules(c)
     number = open_ticket(c)
-    version = last_version(c, number)
+    version = version_of(c, number)
     rules.create(
         rule(
             trigger={"type": "item_created"}, actions=[{"type": "set_priority", "priority": "high"}]
@@ -171,7 +142,7 @@ def test_two_rules_that_trigger_each_other_act_once_each(
     container: bootstrap.Container,
 ) -> None:
     c = container
-    rules = without_shipped(c)
+    rules = own_rules(c)
     for name, when, then in (("Ping", "high", "urgent"), ("Pong", "urgent", "high")):
         rules.create(
             rule(
@@ -197,7 +168,7 @@ def test_a_causal_chain_deeper_than_the_limit_stops_naming_its_rules(
     container: bootstrap.Container,
 ) -> None:
     c = container
-    rules = without_shipped(c)
+    rules = own_rules(c)
     steps = (
         ("priority", "high", {"type": "set_status", "status": "Open"}),
         ("status", "Open", {"type": "set_priority", "priority": "urgent"}),
@@ -239,7 +210,7 @@ def test_a_failing_action_leaves_its_rule_out_and_the_others_act(
     container: bootstrap.Container,
 ) -> None:
     c = container
-    rules = without_shipped(c)
+    rules = own_rules(c)
     policies = SlaPolicyService(c.app)
     policy_id, _ = policies.define({"name": "Gold"}, SYSTEM)
     broken, _ = rules.create(
@@ -271,7 +242,7 @@ def test_a_status_renamed_or_retired_since_the_rule_was_saved_is_followed(
     container: bootstrap.Container,
 ) -> None:
     c = container
-    rules = without_shipped(c)
+    rules = own_rules(c)
     made, _ = rules.create(
         rule(
             trigger={"type": "customer_replied"},

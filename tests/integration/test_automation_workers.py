@@ -21,11 +21,8 @@ from ledgerdesk import bootstrap
 from ledgerdesk.settings import Settings
 from tests.conftest import wait_until
 from tests.factories import SYSTEM, context, open_ticket, register
+from tests.rules import status_of
 from workers.actors import Delivery, WorkerServices
-
-
-def status(c: bootstrap.Container, number: int) -> str:
-    return str(c.app.repository.get(item_id(number)).status)
 
 
 def post(c: bootstrap.Container, number: int, actor: Actor) -> None:
@@ -45,9 +42,9 @@ def test_the_shipped_rules_move_a_ticket_as_people_answer(
     number = open_ticket(c, requester_email="ann@example.com")
     c.commands.change_ticket(number, [ChangeTicketStatus(status="Open")], context())
     post(c, number, agent)
-    wait_until(lambda: status(c, number) == "Waiting on customer", what="waiting on customer")
+    wait_until(lambda: status_of(c, number) == "Waiting on customer", what="waiting on customer")
     post(c, number, Actor.customer("ann@example.com"))
-    wait_until(lambda: status(c, number) == "Open", what="open again")
+    wait_until(lambda: status_of(c, number) == "Open", what="open again")
     moved = [e for e in c.app.events.get(item_id(number)) if type(e).__name__ == "StatusChanged"]
     assert [e.actor.partition(":")[0] for e in moved] == ["system", "automation", "automation"]
     assert [e.actor.partition(":")[2] for e in moved[1:]] == [
@@ -68,7 +65,7 @@ def test_the_tick_closes_a_ticket_resolved_for_7_days(working: bootstrap.Contain
     )  # fmt: skip
     assert c.runner.wait_for(c.app.head(), ["automation_clock"], 10)
     workers.workflow.tick(services, Delivery("tick:1", "workflow.tick", {}))
-    assert status(c, number) == "Closed"
+    assert status_of(c, number) == "Closed"
     closed = list(c.app.events.get(item_id(number)))[-1]
     assert closed.actor == f"automation:{SHIPPED_RULES[2]['id']}"
     # The next tick finds it done (the view shows the run; the run's id would refuse it).
