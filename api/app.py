@@ -37,6 +37,7 @@ from api.routers import (
     sla,
     sla_views,
     statuses,
+    streams,
     tasks,
     teams,
     tickets,
@@ -100,6 +101,7 @@ def create_app(services: Services) -> FastAPI:
         statuses,
         automations,
         chats,
+        streams,
     ):
         app.include_router(module.router)
     for router in (*tasks.routers, *conversation.routers, *people.routers):

@@ -21,6 +21,7 @@ from api.read_your_writes import (
     session_cookie,
     wait_for_views,
 )
+from api.streams import StreamHub
 from api.throttle import SignInThrottle
 from commands.accounts import AccountService
 from commands.audience import AudienceService
@@ -86,6 +87,8 @@ class Services:
     max_mail_bytes: int
     max_json_bytes: int
     read_wait_seconds: float
+    streams: StreamHub
+    stream_heartbeat_seconds: float
     pages: PagesConfig | None = None
     # What writes answer with, folded on from what this process last folded (ADR 0004).
     answers: Answers = field(init=False)

@@ -18,6 +18,7 @@ from api import throttle
 from api.app import create_app
 from api.deps import Services
 from api.pages.config import PagesConfig
+from api.streams import StreamHub
 from api.throttle import Limits, SignInThrottle
 from commands.accounts import AccountService
 from commands.application import LedgerDesk
@@ -88,6 +89,19 @@ class Container:
     stopping: threading.Event = field(default_factory=threading.Event)
     # IMAP IDLE watchers, run with the workers (see `work`).
     imap_idle: ImapIdlers | None = field(default=None)
+    # The real-time streams' hub: started by the first stream this process serves.
+    streams: StreamHub = field(init=False)
+
+    def __post_init__(self) -> None:
+        channel = getattr(self.app.recorder, "channel_name", None)
+        self.streams = StreamHub(
+            self.views,
+            self.runner,
+            log_channel=channel,
+            ephemeral_channel=f"{channel}_ephemeral" if channel else None,
+        )
+        # Commits in this process wake it at once (on PostgreSQL, NOTIFY wakes it too).
+        self.app.on_commit(lambda position: self.streams.wake.set())
 
     def services(self) -> Services:
         return Services(
@@ -127,6 +141,8 @@ class Container:
             max_mail_bytes=self.settings.max_mail_bytes,
             max_json_bytes=self.settings.max_json_bytes,
             read_wait_seconds=self.settings.read_wait_seconds,
+            streams=self.streams,
+            stream_heartbeat_seconds=self.settings.stream_heartbeat_seconds,
             pages=PagesConfig(
                 sign_in=PortalSignIn(self.app, timedelta(hours=self.settings.session_hours)),
                 secret=self.mail.secret,
@@ -160,6 +176,7 @@ class Container:
 
     def close(self) -> None:
         self.stopping.set()
+        self.streams.close()
         if self.imap_idle is not None:
             self.imap_idle.close()
         # Stop the relay and actors first: they read the views and write the store.

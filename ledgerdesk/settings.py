@@ -59,6 +59,12 @@ class Settings(BaseSettings):
         description="How long a read waits for the views to reach the caller's last write"
         " (or X-Min-Position).",
     )
+    stream_heartbeat_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="How often an idle real-time stream sends a comment line (so proxies keep"
+        " it open) and checks its reader may still see it.",
+    )
     session_hours: float = Field(
         default=12, gt=0, description="How long a password login's token lasts."
     )

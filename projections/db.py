@@ -679,13 +679,29 @@ class AdvisoryClaims:
 def listen(db: ViewDatabase, channel: str, stop: threading.Event, wake: threading.Event) -> None:
     """Set `wake` on every PostgreSQL NOTIFY on `channel` (the event store's inserts, from any
     process) until `stop`; reconnect when the database goes away."""
+    listen_payloads(db, (channel,), stop, lambda _channel, _payload: wake.set())
+
+
+def listen_payloads(
+    db: ViewDatabase,
+    channels: Sequence[str],
+    stop: threading.Event,
+    heard: Callable[[str, str], None],
+    connected: Callable[[], None] = lambda: None,
+) -> None:
+    """Call `heard(channel, payload)` for every PostgreSQL NOTIFY on `channels`, from any
+    process, until `stop`; reconnect when the database goes away (then `connected()`, as
+    after the first LISTEN: what was sent while nobody listened is lost, and the caller
+    reads what it may have missed)."""
     assert isinstance(db, PostgresViews)
     while not stop.is_set():
         try:
             with db.listen_connection() as conn:
-                conn.execute(f'LISTEN "{channel}"')
+                for channel in channels:
+                    conn.execute(f'LISTEN "{channel}"')
+                connected()
                 while not stop.is_set():
-                    for _ in conn.notifies(timeout=0.5, stop_after=1):
-                        wake.set()
+                    for notify in conn.notifies(timeout=0.5, stop_after=1):
+                        heard(notify.channel, notify.payload)
         except psycopg.OperationalError:
             stop.wait(1.0)

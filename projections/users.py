@@ -125,3 +125,12 @@ def staff_candidates(tx: Tx, t: Tables, since: str) -> list[str]:
         ('%"manage_projects"%', since),
     )
     return [row["id"] for row in rows]
+
+
+def user_names(tx: Tx, t: Tables, ids: Sequence[str]) -> dict[str, str]:
+    """The names of the users `ids` (those the directory knows)."""
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = tx.all(f"SELECT id, name FROM {t['users_directory']} WHERE id IN ({marks})", tuple(ids))
+    return {row["id"]: row["name"] for row in rows}

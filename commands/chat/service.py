@@ -133,6 +133,10 @@ class ChatService:
             raise ChatNotFoundError(str(chat_id))
         return chat
 
+    def customer_check(self, chat_id: UUID, who: Context | str) -> Chat:
+        """The chat, if `who` is its customer (else 404, or 401 for a wrong token)."""
+        return self.customer_chat(UnitOfWork(self.app), chat_id, who)
+
     def customer_document(self, chat_id: UUID, who: Context | str) -> dict[str, Any]:
         """The chat, for its customer (a portal session's context, or the chat's token)."""
         self.customer_chat(UnitOfWork(self.app), chat_id, who)
@@ -145,6 +149,14 @@ class ChatService:
         if user is not None:
             self.require_staff(user)
         return chat_document(self.app, chat_id)
+
+    def staff_check(self, chat_id: UUID, user: User) -> Chat:
+        """The chat, for a staff member who takes part in conversations (403 otherwise)."""
+        self.require_staff(user)
+        chat = UnitOfWork(self.app).get(chat_id, Chat)
+        if chat is None:
+            raise ChatNotFoundError(str(chat_id))
+        return chat
 
     def require_staff(self, user: User) -> None:
         """`user` takes part in customer conversations (has the tickets app)."""

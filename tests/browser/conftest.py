@@ -9,20 +9,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from ledgerdesk import bootstrap
-from tests.e2e.conftest import free_address
+from tests.sse import served
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -69,20 +66,8 @@ class Site:
 
 @pytest.fixture
 def site(live: bootstrap.Container, client: TestClient) -> Iterator[Site]:
-    host, port = free_address()
-    server = uvicorn.Server(
-        uvicorn.Config(live.http_app(), host=host, port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive(), "the server stopped before it started"
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    yield Site(f"http://{host}:{port}", client, live)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(live.http_app()) as base:
+        yield Site(base, client, live)
 
 
 @pytest.fixture

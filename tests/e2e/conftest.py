@@ -9,15 +9,18 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from ledgerdesk.settings import Settings
+from tests import conftest
 
 ROOT = Path(__file__).resolve().parents[2]
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -162,3 +165,24 @@ def following(settings: Settings, log: Path) -> Iterator[subprocess.Popen[str]]:
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+@contextmanager
+def split_processes(logs: Path) -> Iterator[tuple[Served, Served, dict[str, str]]]:
+    """On a fresh PostgreSQL schema: API processes A and B that follow no views
+    (`serve --no-follow`), a third process keeping the views, and the admin's headers."""
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(conftest.PG_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    settings = conftest.make_settings("postgres", logs, schema)
+    token = init(settings)
+    try:
+        with (
+            following(settings, logs / "runner.log"),
+            serving(settings, logs / "a.log", "--no-follow") as a,
+            serving(settings, logs / "b.log", "--no-follow") as b,
+        ):
+            yield a, b, {"Authorization": f"Bearer {token}"}
+    finally:
+        with psycopg.connect(conftest.PG_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -4,16 +4,13 @@ and is read at once, by the same token and without X-Min-Position, through proce
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import httpx
-import psycopg
 import pytest
 
-from tests import conftest
 from tests import read_your_writes as scenario
-from tests.e2e.conftest import following, init, serving
+from tests.e2e.conftest import split_processes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.xdist_group("split")]
 
@@ -22,25 +19,12 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.xdist_group("s
 def split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client, httpx.Client]]:
     """Clients, with the same admin token, of API processes A and B; the views are kept by a
     third process."""
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(conftest.PG_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    logs = tmp_path_factory.mktemp("split")
-    settings = conftest.make_settings("postgres", logs, schema)
-    token = init(settings)
-    auth = {"Authorization": f"Bearer {token}"}
-    try:
-        with (
-            following(settings, logs / "runner.log"),
-            serving(settings, logs / "a.log", "--no-follow") as a,
-            serving(settings, logs / "b.log", "--no-follow") as b,
-            httpx.Client(base_url=a.base, headers=auth, timeout=60) as write,
-            httpx.Client(base_url=b.base, headers=auth, timeout=60) as read,
-        ):
-            yield write, read
-    finally:
-        with psycopg.connect(conftest.PG_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with (
+        split_processes(tmp_path_factory.mktemp("split")) as (a, b, token),
+        httpx.Client(base_url=a.base, headers=token, timeout=60) as write,
+        httpx.Client(base_url=b.base, headers=token, timeout=60) as read,
+    ):
+        yield write, read
 
 
 def test_a_task_created_through_one_process_is_at_its_location_through_another(

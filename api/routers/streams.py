@@ -1,0 +1,264 @@
+"""Real-time streams (Server-Sent Events) and typing indicators.
+
+`GET /api/v1/me/stream` sends a staff member what they should see live (their chats'
+messages and changes, the waiting queue if they take chats); `GET
+/api/v1/portal/chats/{id}/stream` sends a customer their side of one chat. Each event's id
+is `<position>.<seq>`: reconnect with `Last-Event-ID` and the stream goes on right after
+it, in any API process. Typing indicators (`typing`) carry no id: they are never kept.
+docs/streams.md is the protocol for client authors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
+from uuid import UUID
+
+import anyio.to_thread
+import orjson
+from fastapi import APIRouter, Header, Path, Request, Response
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from api.deps import CurrentCaller, ServicesDep
+from api.problems import InvalidParameterError
+from api.responses import documented
+from api.routers.chats import KnownCustomer
+from api.streams import Key, LiveRow, StreamHub, Subscription, parse_id
+from api.tags import Tag
+from domain.errors import DomainError
+from projections.live import QUEUE, chat_audience, user_audience
+
+router = APIRouter(prefix="/api/v1")
+ChatId = Annotated[UUID, Path(description="The chat's id.")]
+LastEventId = Annotated[
+    str | None,
+    Header(
+        description="The id of the last event you received (`<position>.<seq>`): the stream"
+        " goes on right after it.",
+    ),
+]
+SSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {}}, "description": "A stream of events."}
+}
+
+
+def _after(last_event_id: str | None) -> Key | None:
+    if last_event_id is None:
+        return None
+    key = parse_id(last_event_id)
+    if key is None:
+        raise InvalidParameterError(
+            "header", "Last-Event-ID", "is not an event id of this stream (<position>.<seq>)"
+        )
+    return key
+
+
+@router.get(
+    "/me/stream",
+    tags=[Tag.ME],
+    summary="My live events",
+    response_class=EventSourceResponse,
+    responses={**SSE, **documented(401, 403, 422)},
+)
+async def my_stream(
+    request: Request, svc: ServicesDep, caller: CurrentCaller, last_event_id: LastEventId = None
+) -> EventSourceResponse:
+    """Server-Sent Events: your chats' messages and changes, and — if you take customer
+    conversations — the waiting queue (`chat.waiting`, `chat.claimed`, their messages).
+    Without `Last-Event-ID` it starts now, with a `stream.ready` event whose id you can
+    resume from. A comment line every few seconds keeps the connection open."""
+    user = caller.user
+    audiences = [user_audience(str(user.id))]
+    if await anyio.to_thread.run_sync(_takes_chats, svc, user):
+        audiences.append(QUEUE)
+    token = request.headers.get("authorization", "").partition(" ")[2].strip()
+
+    def still() -> None:
+        svc.accounts.authenticate(token)
+
+    return _stream(request, svc, audiences, _after(last_event_id), still, customer=False)
+
+
+def _takes_chats(svc: Any, user: Any) -> bool:
+    try:
+        svc.chats.require_staff(user)
+    except DomainError:
+        return False
+    return True
+
+
+@router.get(
+    "/portal/chats/{chat_id}/stream",
+    tags=[Tag.PORTAL],
+    summary="A chat's live events (customer)",
+    response_class=EventSourceResponse,
+    responses={**SSE, **documented(401, 404, 422)},
+)
+async def customer_stream(
+    request: Request,
+    chat_id: ChatId,
+    svc: ServicesDep,
+    who: KnownCustomer,
+    last_event_id: LastEventId = None,
+) -> EventSourceResponse:
+    """Server-Sent Events: the chat's messages (yours too), agents joining and leaving,
+    its item, its end, and the agent typing. Without `Last-Event-ID` it starts from the
+    chat's beginning: the whole transcript, then what comes."""
+    await anyio.to_thread.run_sync(svc.chats.customer_check, chat_id, who)
+
+    def still() -> None:
+        svc.chats.customer_check(chat_id, who)
+
+    after = _after(last_event_id) or (0, -1)
+    return _stream(request, svc, [chat_audience(str(chat_id))], after, still, customer=True)
+
+
+@router.post(
+    "/portal/chats/{chat_id}/typing",
+    status_code=204,
+    tags=[Tag.PORTAL],
+    summary="Typing in a chat (customer)",
+    responses=documented(401, 404, 409, 422),
+)
+def customer_typing(chat_id: ChatId, svc: ServicesDep, who: KnownCustomer) -> Response:
+    """Tells the chat's agents (or the queue, while it waits) that you are typing. Nothing
+    is kept: a `typing` event on their streams, now or never."""
+    chat = svc.chats.customer_check(chat_id, who)
+    staff = [user_audience(a) for a in chat.agents] or [QUEUE]
+    _hub(svc).publish(staff, "typing", {"chat_id": str(chat_id), "who": "customer"})
+    return Response(status_code=204)
+
+
+@router.post(
+    "/chats/{chat_id}/typing",
+    status_code=204,
+    tags=[Tag.CHATS],
+    summary="Typing in a chat",
+    responses=documented(401, 403, 404, 409, 422),
+)
+def staff_typing(chat_id: ChatId, svc: ServicesDep, caller: CurrentCaller) -> Response:
+    """Tells the chat's customer (and its other agents) that you are typing."""
+    chat = svc.chats.staff_check(chat_id, caller.user)
+    me = str(caller.user.id)
+    others = [user_audience(a) for a in chat.agents if a != me]
+    payload = {"chat_id": str(chat_id), "who": "staff", "user_id": me}
+    _hub(svc).publish([chat_audience(str(chat_id)), *others], "typing", payload)
+    return Response(status_code=204)
+
+
+def _hub(svc: Any) -> StreamHub:
+    hub: StreamHub = svc.streams
+    return hub
+
+
+def _stream(
+    request: Request,
+    svc: Any,
+    audiences: list[str],
+    after: Key | None,
+    still: Callable[[], None],
+    *,
+    customer: bool,
+) -> EventSourceResponse:
+    hub = _hub(svc)
+    sub = hub.subscribe(audiences, after, asyncio.get_running_loop())
+    render = _Render(hub, customer)
+    return EventSourceResponse(
+        _events(hub, sub, render, still, svc.stream_heartbeat_seconds, announce=after is None),
+        ping=svc.stream_heartbeat_seconds,
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _events(
+    hub: StreamHub,
+    sub: Subscription,
+    render: _Render,
+    still: Callable[[], None],
+    recheck: float,
+    *,
+    announce: bool,
+) -> AsyncIterator[ServerSentEvent]:
+    """The stream's events until the client goes (or may no longer see them)."""
+    try:
+        if announce:
+            yield ServerSentEvent(
+                id=f"{sub.cursor[0]}.{sub.cursor[1]}", event="stream.ready", data="{}"
+            )
+        while True:
+            sub.ready.clear()
+            rows = await anyio.to_thread.run_sync(hub.take, sub)
+            if rows:
+                await anyio.to_thread.run_sync(render.prepare, rows)
+                for row in rows:
+                    yield ServerSentEvent(
+                        id=row.id, event=row.name, data=_json(render.payload(row))
+                    )
+            while sub.ephemeral:
+                name, payload = sub.ephemeral.popleft()
+                yield ServerSentEvent(event=name, data=_json(render.ephemeral(payload)))
+            if rows:
+                continue
+            try:
+                await asyncio.wait_for(sub.ready.wait(), recheck)
+            except TimeoutError:
+                try:
+                    await anyio.to_thread.run_sync(still)
+                except DomainError:
+                    return  # Signed out, or no longer allowed: the stream ends.
+    finally:
+        hub.unsubscribe(sub)
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+class _Render:
+    """A row as its reader sees it: staff as names (and ids, for staff); a customer never
+    sees a staff member's id."""
+
+    def __init__(self, hub: StreamHub, customer: bool) -> None:
+        self.hub = hub
+        self.customer = customer
+        self.known: dict[str, str] = {}
+
+    def prepare(self, rows: list[LiveRow]) -> None:
+        """Read the names the rows need (in a worker thread)."""
+        ids = {
+            str(found)
+            for row in rows
+            for found in (_author(row).get("user_id"), row.payload.get("user_id"))
+            if found
+        }
+        self.known = self.hub.names(ids)
+
+    def payload(self, row: LiveRow) -> dict[str, Any]:
+        p = dict(row.payload)
+        author = _author(row)
+        if author.get("kind") == "staff":
+            ident = str(author["user_id"])
+            named = {"kind": "staff", "name": self.known.get(ident, "")}
+            p["message"] = {
+                **p["message"],
+                "author": named if self.customer else {**named, "user_id": ident},
+            }
+        user_id = p.pop("user_id", None) if self.customer else p.get("user_id")
+        if user_id:
+            agent = {"name": self.known.get(user_id, "")}
+            p["agent"] = agent if self.customer else {**agent, "user_id": user_id}
+        if self.customer:
+            p.pop("team_id", None)
+        return p
+
+    def ephemeral(self, payload: dict[str, Any]) -> dict[str, Any]:
+        if self.customer:
+            return {k: v for k, v in payload.items() if k != "user_id"}
+        return payload
+
+
+def _author(row: LiveRow) -> dict[str, Any]:
+    message = row.payload.get("message")
+    author = message.get("author") if isinstance(message, dict) else None
+    return author if isinstance(author, dict) else {}
