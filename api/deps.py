@@ -36,8 +36,10 @@ from commands.mail.mailboxes import MailboxService
 from commands.mail.outgoing.service import MailOutService
 from commands.mail.service import MailService
 from commands.models import Context
+from commands.notifications import NotificationService
 from commands.portal import SESSION_PREFIX, PortalService
 from commands.projects import ProjectService
+from commands.push import PushService
 from commands.service import CommandService
 from commands.sla.items import ItemSlaService
 from commands.sla.policies import SlaPolicyService
@@ -83,6 +85,8 @@ class Services:
     statuses: StatusService
     automations: AutomationService
     chats: ChatService
+    notifications: NotificationService
+    push: PushService
     max_attachment_bytes: int
     max_mail_bytes: int
     max_json_bytes: int

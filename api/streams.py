@@ -28,7 +28,8 @@ import orjson
 
 from projections.base import current_tables
 from projections.db import ViewDatabase, listen_payloads
-from projections.live import LiveProjection, last_row, read_after
+from projections.live.reading import last_row, read_after
+from projections.live.view import LiveProjection
 from projections.runner import ProjectionRunner
 from projections.users import user_names
 

@@ -8,7 +8,7 @@ import secrets
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -34,9 +34,11 @@ from commands.knowledge_base import KnowledgeBaseService
 from commands.mail.mailboxes import MailboxService
 from commands.mail.outgoing.service import MailOutService, OutgoingConfig
 from commands.mail.service import MailService
+from commands.notifications import NotificationService
 from commands.portal import PortalService
 from commands.portal_sign_in import PortalSignIn
 from commands.projects import ProjectService
+from commands.push import PushConfig, PushService, new_private_pem
 from commands.recurrence import RecurrenceService
 from commands.service import CommandService
 from commands.sla.items import ItemSlaService
@@ -84,6 +86,7 @@ class Container:
     mail: MailService
     mailboxes: MailboxService
     mail_out: MailOutService
+    push: PushService
     following: FollowingRunner | None = field(default=None)
     # Set when the process shuts down: long requests (an import) stop at the next safe point.
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -137,6 +140,8 @@ class Container:
             statuses=StatusService(self.app),
             automations=AutomationService(self.app),
             chats=ChatService(self.app),
+            notifications=NotificationService(self.app),
+            push=self.push,
             max_attachment_bytes=self.settings.max_attachment_bytes,
             max_mail_bytes=self.settings.max_mail_bytes,
             max_json_bytes=self.settings.max_json_bytes,
@@ -192,20 +197,41 @@ def secret_key(settings: Settings) -> bytes:
     data directory (readable by its owner only)."""
     if settings.secret_key is not None:
         return settings.secret_key.get_secret_value().encode()
-    path = settings.data_dir / "secret.key"
+    return _kept(settings, "secret.key", lambda: secrets.token_hex(32).encode())
+
+
+def _kept(settings: Settings, name: str, make: Callable[[], bytes]) -> bytes:
+    """The secret in the data directory's file `name`, made by `make` the first time."""
+    path = settings.data_dir / name
     if not path.exists():
         # Written aside and linked into place: a process starting at the same moment reads
-        # either no file or the whole key, and one key wins.
+        # either no file or the whole secret, and one secret wins.
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         fd, aside = tempfile.mkstemp(dir=settings.data_dir, prefix=".secret-")
         try:
             with os.fdopen(fd, "wb") as out:
-                out.write(secrets.token_hex(32).encode())
+                out.write(make())
             with contextlib.suppress(FileExistsError):
                 os.link(aside, path)
         finally:
             os.unlink(aside)
     return path.read_bytes().strip()
+
+
+def vapid_pem(settings: Settings) -> bytes:
+    """The install's VAPID private key for Web Push: LEDGERDESK_VAPID_PRIVATE_KEY, or one made
+    once (by `init`, or the first process that needs it) and kept in the data directory."""
+    if settings.vapid_private_key is not None:
+        return settings.vapid_private_key.get_secret_value().encode()
+    return _kept(settings, "vapid.pem", new_private_pem)
+
+
+def push_config(settings: Settings) -> PushConfig:
+    return PushConfig(
+        vapid_pem(settings),
+        settings.push_subject or f"mailto:{settings.mail_address}",
+        allow_http=settings.push_allow_http,
+    )
 
 
 def migrate(settings: Settings) -> None:
@@ -261,6 +287,7 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
         ),
     )
     portal.mailer = mail_out  # Invitations and sign-in links go out by mail when it is set up.
+    push = PushService(app, push_config(settings))
     services = WorkerServices(
         app,
         commands,
@@ -274,6 +301,7 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
         mail,
         ItemSlaService(app),
         RuleRunner(app, mail_out),
+        push,
     )
     workers = WorkerHost(
         open_broker(settings.broker_url, settings.broker_namespace),
@@ -309,4 +337,5 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
         mail=mail,
         mailboxes=MailboxService(app, mail.address, Credentials(mail.secret)),
         mail_out=mail_out,
+        push=push,
     )

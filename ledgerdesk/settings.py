@@ -94,6 +94,20 @@ class Settings(BaseSettings):
         " data_dir/secret.key (set it, the same everywhere, when processes run on several"
         " machines).",
     )
+    vapid_private_key: SecretStr | None = Field(
+        default=None,
+        description="The Web Push VAPID private key (PEM); unset: the one `init` made and kept"
+        " as vapid.pem in the data directory (share one key between machines).",
+    )
+    push_subject: str | None = Field(
+        default=None,
+        description="Whom push services may contact (`mailto:` or an https URL); unset:"
+        " mailto: the support address.",
+    )
+    push_allow_http: bool = Field(
+        default=False,
+        description="Accept push subscriptions whose endpoint is plain http (tests only).",
+    )
     mail_address: str = Field(
         default="support@ledgerdesk.local",
         description="The install's support address: mail to it opens items in the Inbox.",

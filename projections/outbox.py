@@ -20,6 +20,7 @@ from typing import Any
 
 from projections.base import Positioned, Projection, Tables, dumps
 from projections.db import Tx
+from projections.live.notifications import PUSH_POLICIES
 from projections.mail.policies import MAIL_POLICIES
 from projections.policy import Policy, Send
 from projections.sla.policies import SLA_POLICIES
@@ -49,6 +50,7 @@ POLICIES: tuple[Policy, ...] = (
     *SLA_POLICIES,
     *STATUS_POLICIES,
     *AUTOMATION_POLICIES,
+    *PUSH_POLICIES,
 )
 
 

@@ -11,7 +11,7 @@ from projections.gantt import GanttProjection
 from projections.hierarchy import HierarchyProjection
 from projections.item_history import ItemHistoryProjection
 from projections.knowledge_base import KnowledgeBaseProjection
-from projections.live import LiveProjection
+from projections.live.view import LiveProjection
 from projections.mail.mailboxes import MailboxProjection
 from projections.mail.quarantine import MailQuarantineProjection
 from projections.outbox import OutboxProjection

@@ -20,6 +20,7 @@ from commands.customers import CustomerService
 from commands.mail.outgoing.service import MailOutService
 from commands.mail.service import MailService
 from commands.projects import ProjectService
+from commands.push import PushService
 from commands.recurrence import RecurrenceService
 from commands.service import CommandService
 from commands.sla.items import ItemSlaService
@@ -60,6 +61,8 @@ class WorkerServices:
     sla: ItemSlaService | None = None
     # Runs automation rules (None only in tests that build a host without it).
     rules: RuleRunner | None = None
+    # Sends Web Push (None only in tests that build a host without it).
+    push: PushService | None = None
 
 
 Handler = Callable[[WorkerServices, Delivery], None]

@@ -57,6 +57,7 @@ class WorkerHost:
         self.queue = queue
         self.threads = threads
         self.receipts = Receipts(db)
+        self.services = services
         self.actors = declare_actors(broker, queue, actors, services, self.receipts)
         unknown = [p.purpose for p in periodic if p.purpose not in self.actors]
         if unknown:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workers import recurrence, sla, workflow
+from workers import push, recurrence, sla, workflow
 from workers.actors import ActorSpec
 from workers.mail import imap, outgoing
 from workers.ticks import Periodic
@@ -23,6 +23,7 @@ ACTORS: tuple[ActorSpec, ...] = (
     ActorSpec("workflow.run_rules", workflow.run_rules),
     # Not retried: the next tick looks again.
     ActorSpec("workflow.tick", workflow.tick, max_retries=0),
+    ActorSpec("push.notify", push.notify),
 )
 # Sent on every tick to an actor above.
 PERIODIC: tuple[Periodic, ...] = (

@@ -27,7 +27,9 @@ from api.routers.chats import KnownCustomer
 from api.streams import Key, LiveRow, StreamHub, Subscription, parse_id
 from api.tags import Tag
 from domain.errors import DomainError
-from projections.live import QUEUE, chat_audience, user_audience
+from projections.access import StaffScope, staff_scope
+from projections.live.reading import visible
+from projections.live.view import QUEUE, chat_audience, user_audience
 
 router = APIRouter(prefix="/api/v1")
 ChatId = Annotated[UUID, Path(description="The chat's id.")]
@@ -77,7 +79,8 @@ async def my_stream(
     def still() -> None:
         svc.accounts.authenticate(token)
 
-    return _stream(request, svc, audiences, _after(last_event_id), still, customer=False)
+    after = _after(last_event_id)
+    return _stream(request, svc, audiences, after, still, _Render(svc.streams, False, str(user.id)))
 
 
 def _takes_chats(svc: Any, user: Any) -> bool:
@@ -111,7 +114,8 @@ async def customer_stream(
         svc.chats.customer_check(chat_id, who)
 
     after = _after(last_event_id) or (0, -1)
-    return _stream(request, svc, [chat_audience(str(chat_id))], after, still, customer=True)
+    audiences = [chat_audience(str(chat_id))]
+    return _stream(request, svc, audiences, after, still, _Render(svc.streams, True))
 
 
 @router.post(
@@ -158,12 +162,10 @@ def _stream(
     audiences: list[str],
     after: Key | None,
     still: Callable[[], None],
-    *,
-    customer: bool,
+    render: _Render,
 ) -> EventSourceResponse:
     hub = _hub(svc)
     sub = hub.subscribe(audiences, after, asyncio.get_running_loop())
-    render = _Render(hub, customer)
     return EventSourceResponse(
         _events(hub, sub, render, still, svc.stream_heartbeat_seconds, announce=after is None),
         ping=svc.stream_heartbeat_seconds,
@@ -191,7 +193,7 @@ async def _events(
             rows = await anyio.to_thread.run_sync(hub.take, sub)
             if rows:
                 await anyio.to_thread.run_sync(render.prepare, rows)
-                for row in rows:
+                for row in filter(render.keep, rows):
                     yield ServerSentEvent(
                         id=row.id, event=row.name, data=_json(render.payload(row))
                     )
@@ -219,10 +221,12 @@ class _Render:
     """A row as its reader sees it: staff as names (and ids, for staff); a customer never
     sees a staff member's id."""
 
-    def __init__(self, hub: StreamHub, customer: bool) -> None:
+    def __init__(self, hub: StreamHub, customer: bool, user_id: str | None = None) -> None:
         self.hub = hub
         self.customer = customer
+        self.user_id = user_id
         self.known: dict[str, str] = {}
+        self.scope: StaffScope | None = None
 
     def prepare(self, rows: list[LiveRow]) -> None:
         """Read the names the rows need (in a worker thread)."""
@@ -233,6 +237,22 @@ class _Render:
             if found
         }
         self.known = self.hub.names(ids)
+        if self.user_id is not None and any(r.name == "notification" for r in rows):
+            with self.hub.views.read() as tx:
+                self.scope = staff_scope(tx, self.user_id)
+
+    def keep(self, row: LiveRow) -> bool:
+        """A notification about what its reader may no longer see is not sent."""
+        if row.name != "notification" or self.scope is None:
+            return True
+        p = row.payload
+        item = p.get("item") or {}
+        about = {
+            "kind": p["kind"],
+            "project_id": p.get("project_id"),
+            "item_kind": item.get("kind"),
+        }
+        return visible(about, self.scope)
 
     def payload(self, row: LiveRow) -> dict[str, Any]:
         p = dict(row.payload)

@@ -22,10 +22,11 @@ from domain.values import utc_text
 from projections.base import Positioned, Projection, Tables, topic_name
 from projections.chats import READS as CHAT_EVENTS
 from projections.db import Tx
+from projections.live import notifications
 
 QUEUE = "queue"
-# Every fact of a chat: the same events the `chats` view reads.
-READS = frozenset(CHAT_EVENTS)
+# Every fact of a chat (the same events the `chats` view reads), and what notifications read.
+READS = frozenset(CHAT_EVENTS) | notifications.TOPICS
 
 
 def chat_audience(chat_id: str) -> str:
@@ -38,7 +39,7 @@ def user_audience(user_id: str) -> str:
 
 class LiveProjection(Projection):
     name = "live"
-    tables = ("live_events", "live_chats", "live_chat_agents")
+    tables = ("live_events", "live_chats", "live_chat_agents", *notifications.TABLES)
     topics = READS
 
     def create(self, tx: Tx, t: Tables) -> None:
@@ -62,9 +63,11 @@ class LiveProjection(Projection):
             f"CREATE TABLE IF NOT EXISTS {t['live_chat_agents']} ("
             " chat_id TEXT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY (chat_id, user_id))"
         )
+        notifications.create(tx, t)
 
     def key_columns(self, base: str) -> str:
-        return {"live_events": "position, seq", "live_chats": "id"}.get(base, "chat_id, user_id")
+        keys = {"live_events": "position, seq", "live_chats": "id", **notifications.KEYS}
+        return keys.get(base, "chat_id, user_id")
 
     def apply(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
         for p in events:
@@ -94,6 +97,29 @@ class _Rows:
             )  # fmt: skip
             self.seq += 1
 
+    def notification(
+        self, user_id: str, kind: str, payload: dict[str, Any], where: dict[str, Any]
+    ) -> None:
+        """A notification for `user_id`: its row, and the same on their stream (one id)."""
+        at = utc_text(self.e.timestamp)
+        ident = f"{self.p.position}.{self.seq}"
+        document = {
+            "id": ident, "kind": kind, "read": False, "at": at,
+            "project_id": where.get("project_id"), **payload,
+        }  # fmt: skip
+        body = orjson.dumps(document).decode()
+        self.tx.insert_row(
+            self.t["notifications"],
+            {
+                "position": self.p.position, "seq": self.seq, "user_id": user_id, "kind": kind,
+                "project_id": where.get("project_id"), "item_kind": where.get("item_kind"),
+                "item_number": where.get("item_number"), "chat_id": where.get("chat_id"),
+                "event_id": notifications.event_id(self.e), "payload": body, "at": at, "read": 0,
+            },
+            key=("position", "seq"),
+        )  # fmt: skip
+        self.send([user_audience(user_id)], "notification", document)
+
     def agents(self) -> list[str]:
         rows = self.tx.all(
             f"SELECT user_id FROM {self.t['live_chat_agents']} WHERE chat_id = ? ORDER BY user_id",
@@ -119,6 +145,7 @@ class _Rows:
         chat = self.tx.one(f"SELECT * FROM {self.t['live_chats']} WHERE id = ?", (self.chat_id,))
         if chat is None or chat["closed"]:
             return
+        notifications.Notifier(self).chat_waiting(chat["id"], chat["name"])
         self.send(
             [QUEUE],
             "chat.waiting",
@@ -141,6 +168,10 @@ class _Rows:
 
     def apply(self) -> None:
         e, name, chat = self.e, topic_name(self.e), chat_audience(self.chat_id)
+        handler = notifications.HANDLERS.get(name)
+        if handler is not None:
+            handler(notifications.Notifier(self))
+            return
         ref = {"chat_id": self.chat_id}
         if name == "Chat.Opened":
             self.tx.insert_row(
@@ -196,40 +227,3 @@ class _Rows:
         elif name == "Chat.ItemAttached":
             item = {"kind": e.kind, "number": e.number, "how": e.how}
             self.send([chat, *self.staff(self.agents())], "chat.item", {**ref, "item": item})
-
-
-# --- reading -------------------------------------------------------------------------
-
-
-def read_after(
-    tx: Tx,
-    t: Tables,
-    after: tuple[int, int],
-    audiences: Sequence[str] | None = None,
-    limit: int = 1000,
-    upto: tuple[int, int] | None = None,
-) -> list[dict[str, Any]]:
-    """Rows after `after` (a `(position, seq)`), oldest first: for `audiences` only, or
-    all; up to `upto` when given."""
-    position, seq = after
-    where = "(position > ? OR (position = ? AND seq > ?))"
-    params: list[Any] = [position, position, seq]
-    if upto is not None:
-        where += " AND (position < ? OR (position = ? AND seq <= ?))"
-        params += [upto[0], upto[0], upto[1]]
-    if audiences is not None:
-        where += f" AND audience IN ({','.join('?' * len(audiences))})"
-        params += list(audiences)
-    return tx.all(
-        f"SELECT position, seq, audience, name, payload, at FROM {t['live_events']}"
-        f" WHERE {where} ORDER BY position, seq LIMIT ?",
-        (*params, limit),
-    )
-
-
-def last_row(tx: Tx, t: Tables) -> tuple[int, int]:
-    """The id of the newest row; `(0, -1)` (before any row) when there is none."""
-    row = tx.one(
-        f"SELECT position, seq FROM {t['live_events']} ORDER BY position DESC, seq DESC LIMIT 1"
-    )
-    return (0, -1) if row is None else (int(row["position"]), int(row["seq"]))

@@ -1,0 +1,2 @@
+"""The `live` view (what the real-time streams send, and staff notifications) and its
+queries."""
