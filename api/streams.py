@@ -19,13 +19,15 @@ import contextlib
 import logging
 import threading
 import time
-from collections import deque
+import uuid
+from collections import Counter, deque
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
+from projections import presence
 from projections.base import current_tables
 from projections.db import ViewDatabase, listen_payloads
 from projections.live.reading import last_row, read_after
@@ -71,6 +73,7 @@ class Subscription:
     cursor: Key
     loop: asyncio.AbstractEventLoop
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+    agent: str | None = None
     # Typing indicators heard since it last looked: (name, payload).
     ephemeral: deque[tuple[str, dict[str, Any]]] = field(default_factory=lambda: deque(maxlen=100))
 
@@ -106,6 +109,10 @@ class StreamHub:
         self._tail: Key = (0, -1)  # the newest row read
         self._threads: list[threading.Thread] = []
         self._names: dict[str, tuple[float, str]] = {}
+        # Staff who take chats, by their open streams here (presence: projections.presence).
+        self.process = uuid.uuid4().hex
+        self._agents: Counter[str] = Counter()
+        self._seen_at = 0.0
 
     # --- running ----------------------------------------------------------------------
 
@@ -141,6 +148,11 @@ class StreamHub:
             self.wake.wait(self.idle_seconds)
             self.wake.clear()
             try:
+                if time.monotonic() - self._seen_at > presence.REFRESH_SECONDS:
+                    self._seen_at = time.monotonic()
+                    with self._lock:
+                        agents = list(self._agents)
+                    presence.seen(self.views, self.process, agents, time.time())
                 self.poll()
             except Exception:
                 log.exception("streams could not read the live view; trying again")
@@ -179,18 +191,44 @@ class StreamHub:
     # --- streams ----------------------------------------------------------------------
 
     def subscribe(
-        self, audiences: Collection[str], after: Key | None, loop: asyncio.AbstractEventLoop
+        self,
+        audiences: Collection[str],
+        after: Key | None,
+        loop: asyncio.AbstractEventLoop,
+        agent: str | None = None,
     ) -> Subscription:
-        """A stream of `audiences`' rows after `after` (None: from now on)."""
+        """A stream of `audiences`' rows after `after` (None: from now on); `agent`: the
+        staff member who takes chats whose stream it is (on duty while it is open)."""
         self.start()
         with self._lock:
-            sub = Subscription(frozenset(audiences), after or self._tail, loop)
+            sub = Subscription(frozenset(audiences), after or self._tail, loop, agent=agent)
             self._subs.add(sub)
+            if agent is not None:
+                self._agents[agent] += 1
+        if agent is not None:
+            presence.seen(self.views, self.process, [agent], time.time())
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
         with self._lock:
+            if sub not in self._subs:
+                return
             self._subs.discard(sub)
+            last = False
+            if sub.agent is not None:
+                self._agents[sub.agent] -= 1
+                last = self._agents[sub.agent] <= 0
+                if last:
+                    del self._agents[sub.agent]
+        if last and sub.agent is not None:
+            try:
+                presence.gone(self.views, self.process, sub.agent)
+            except Exception:
+                log.exception("could not record that %s left", sub.agent)
+
+    def agents_on_duty(self) -> bool:
+        """Whether anyone who takes chats has a staff stream open, in any API process."""
+        return presence.on_duty(self.views, time.time())
 
     @property
     def open_streams(self) -> int:

@@ -50,7 +50,7 @@ from commands.workflow.rule_runs import RuleRunner
 from commands.workflow.statuses import StatusService
 from ledgerdesk.rebuilds import in_parallel
 from ledgerdesk.settings import Settings
-from projections import caller_positions
+from projections import caller_positions, presence
 from projections.caller_positions import CallerPositions
 from projections.db import ViewDatabase, open_views
 from projections.log import RecorderLog
@@ -249,6 +249,7 @@ def migrate(settings: Settings) -> None:
         assert isinstance(outbox, OutboxProjection)
         migrate_workers(container.views, outbox, container.runner.log.head())
         caller_positions.migrate(container.views)
+        presence.migrate(container.views)
         imap_polls.migrate(container.views)
     finally:
         container.close()

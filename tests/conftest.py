@@ -17,11 +17,12 @@ import workers.registry as worker_registry
 from domain.ticket import Ticket
 from ledgerdesk import bootstrap
 from ledgerdesk.settings import Settings
-from projections import outbox
+from projections import outbox, presence
 from projections.policy import Policy, Send
 from tests import dovecot as dovecot_server
 from tests import services
 from tests.factories import admin_token
+from tests.smtp_sink import Sink, running_sink
 from workers.actors import ActorSpec, Delivery, WorkerServices
 
 PG_URL = services.url(services.PG_VAR)  # Set again once `pytest_configure` provisions.
@@ -114,10 +115,13 @@ def live(container: bootstrap.Container) -> bootstrap.Container:
 
 @pytest.fixture
 def client(live: bootstrap.Container) -> Iterator[TestClient]:
-    """An HTTP client of the real app, authenticated as an admin."""
+    """An HTTP client of the real app, authenticated as an admin — who is on duty for chats
+    (as if their staff stream were open all day: a chat waits for them)."""
     token = admin_token(live)
     with TestClient(live.http_app()) as http:
         http.headers["Authorization"] = f"Bearer {token}"
+        admin_id = http.get("/api/v1/me").json()["id"]
+        presence.seen(live.views, "tests", [admin_id], time.time() + 24 * 3600)
         yield http
 
 
@@ -195,3 +199,29 @@ def wait_until(condition: Callable[[], bool], timeout: float = 20.0, what: str =
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.01)
+
+
+@pytest.fixture
+def sink() -> Iterator[Sink]:
+    """A real SMTP server that keeps what it is sent."""
+    with running_sink() as running:
+        yield running
+
+
+@pytest.fixture
+def mailing(
+    request: pytest.FixtureRequest, settings: Settings, sink: Sink
+) -> Iterator[bootstrap.Container]:
+    """An install that mails through `sink` at once (no wait for unread messages), its
+    views and workers running. A test module may set `MAIL_SETTINGS` (a dict) to change
+    more settings."""
+    extra = getattr(request.module, "MAIL_SETTINGS", {})
+    configured = settings.model_copy(
+        update={"smtp_url": sink.url, "forward_unread_after": 0, **extra}
+    )
+    bootstrap.migrate(configured)
+    container = bootstrap.build(configured)
+    container.follow()
+    container.work()
+    yield container
+    container.close()

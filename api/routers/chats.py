@@ -181,7 +181,10 @@ def open_chat(
     answer carries the chat's token, shown once."""
     if isinstance(who, str):
         raise InvalidTokenError
-    chat, token, position = svc.chats.open(OpenChat(**body.model_dump()), who, correlation_id)
+    on_duty = svc.streams.agents_on_duty()
+    chat, token, position = svc.chats.open(
+        OpenChat(**body.model_dump()), who, correlation_id, on_duty=on_duty
+    )
     written(response, position)
     response.headers["Location"] = f"/api/v1/portal/chats/{chat.id}"
     return reply(response, {**svc.chats.document(chat.id), "token": token}, 201)

@@ -72,15 +72,18 @@ async def my_stream(
     resume from. A comment line every few seconds keeps the connection open."""
     user = caller.user
     audiences = [user_audience(str(user.id))]
+    agent = None
     if await anyio.to_thread.run_sync(_takes_chats, svc, user):
         audiences.append(QUEUE)
+        agent = str(user.id)  # on duty for chats while the stream is open
     token = request.headers.get("authorization", "").partition(" ")[2].strip()
 
     def still() -> None:
         svc.accounts.authenticate(token)
 
     after = _after(last_event_id)
-    return _stream(request, svc, audiences, after, still, _Render(svc.streams, False, str(user.id)))
+    render = _Render(svc.streams, False, str(user.id))
+    return await _stream(request, svc, audiences, after, still, render, agent)
 
 
 def _takes_chats(svc: Any, user: Any) -> bool:
@@ -115,7 +118,7 @@ async def customer_stream(
 
     after = _after(last_event_id) or (0, -1)
     audiences = [chat_audience(str(chat_id))]
-    return _stream(request, svc, audiences, after, still, _Render(svc.streams, True))
+    return await _stream(request, svc, audiences, after, still, _Render(svc.streams, True))
 
 
 @router.post(
@@ -156,16 +159,19 @@ def _hub(svc: Any) -> StreamHub:
     return hub
 
 
-def _stream(
+async def _stream(
     request: Request,
     svc: Any,
     audiences: list[str],
     after: Key | None,
     still: Callable[[], None],
     render: _Render,
+    agent: str | None = None,
 ) -> EventSourceResponse:
     hub = _hub(svc)
-    sub = hub.subscribe(audiences, after, asyncio.get_running_loop())
+    sub = await anyio.to_thread.run_sync(
+        hub.subscribe, audiences, after, asyncio.get_running_loop(), agent
+    )
     return EventSourceResponse(
         _events(hub, sub, render, still, svc.stream_heartbeat_seconds, announce=after is None),
         ping=svc.stream_heartbeat_seconds,

@@ -38,6 +38,12 @@ from domain.work_item import CUSTOMER
 
 CHAT_TOKEN_PREFIX = "ldk"  # noqa: S105 (a prefix, not a secret)
 TITLE_LENGTH = 120
+# Who turns a chat into a ticket when nobody is on duty, and what the customer is told.
+OFFLINE = Actor("system", "messenger")
+OFFLINE_NOTICE = (
+    "Nobody is available to chat just now. Your message is request #{number}:"
+    " we will answer you here, and by email."
+)
 
 
 class OpenChat(Command):
@@ -68,10 +74,20 @@ class ChatService:
     # --- the customer's side ----------------------------------------------------------
 
     def open(
-        self, cmd: OpenChat, ctx: Context | None, correlation_id: str, source: str = "portal"
+        self,
+        cmd: OpenChat,
+        ctx: Context | None,
+        correlation_id: str,
+        source: str = "portal",
+        *,
+        on_duty: bool = True,
     ) -> tuple[Chat, str | None, int]:
         """A chat with its first message, from the signed-in customer of `ctx`, or (None)
-        from an anonymous one, who gets the chat's token (`ldk_...`) to go on with it."""
+        from an anonymous one, who gets the chat's token (`ldk_...`) to go on with it.
+
+        With nobody `on_duty` to answer, the chat becomes a ticket at once (the message its
+        first, the customer its requester) and ends; the ticket tells the customer, in a
+        message mailed to them like any answer, that we answer by email."""
         chat_id = uuid.uuid4()
         token = None if ctx is not None else f"{CHAT_TOKEN_PREFIX}_{secrets.token_urlsafe(32)}"
 
@@ -96,10 +112,13 @@ class ChatService:
                 actor=actor.ref, correlation_id=correlation_id,
             )  # fmt: skip
             chat.post(uuid.uuid4(), cmd.body, actor.ref, correlation_id)
-            return [chat]
+            if on_duty:
+                return [chat]
+            return [*_offline_ticket(uow, chat, cmd.body, actor, correlation_id), chat]
 
-        saved, position = run(self.app, chat_id, decide)
-        return saved[0], token, position
+        saved, position = run(self.app, chat_id if on_duty else COUNTER_ID, decide)
+        chat = next(a for a in saved if isinstance(a, Chat))
+        return chat, token, position
 
     def customer_post(
         self, chat_id: UUID, cmd: PostChatMessage, who: Context | str, correlation_id: str
@@ -309,6 +328,28 @@ def _open_item(
     return open_task(
         OpenTask(title=title, project_id=cmd.project_id, requester_email=chat.email), uow, ctx
     )
+
+
+def _offline_ticket(
+    uow: UnitOfWork, chat: Chat, body: str, customer: Actor, correlation_id: str
+) -> list[Any]:
+    """The chat as a ticket, opened by the messenger itself (nobody is on duty): the
+    customer's message its first, our notice its second; the chat ends."""
+    ctx = Context(actor=OFFLINE, correlation_id=correlation_id)
+    made = _open_item(uow, chat, ConvertChat(kind="ticket"), ctx, [("", body, customer.ref)])
+    item = made[-1]
+    first = next(iter(chat.messages))
+    item.post_message(
+        message_id=uuid.uuid5(chat.id, first), body=body, visibility=CUSTOMER,
+        in_reply_to=None, actor=customer, correlation_id=correlation_id,
+    )  # fmt: skip
+    item.post_message(
+        message_id=uuid.uuid5(chat.id, "offline"), body=OFFLINE_NOTICE.format(number=item.number),
+        visibility=CUSTOMER, in_reply_to=None, actor=OFFLINE, correlation_id=correlation_id,
+    )  # fmt: skip
+    chat.attach_item(item.KIND, item.number, "converted", OFFLINE.ref, correlation_id)
+    chat.close(OFFLINE.ref, correlation_id)
+    return made
 
 
 def chat_document(app: LedgerDesk, chat_id: UUID) -> dict[str, Any]:

@@ -5,12 +5,14 @@ nothing — from memory or, when it fell further behind, from the view."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
 from ledgerdesk import bootstrap
+from projections import presence
 from tests.api.test_portal_api import as_customer, created, session
 from tests.sse import Stream, served
 
@@ -135,3 +137,19 @@ def test_streams_refuse_what_their_reader_may_not_see(
     assert mine.quiet(1.5) == []
     assert mine.comments > 0  # heartbeats keep it open
     mine.cut()
+
+
+def test_a_staff_stream_puts_its_reader_on_duty_for_chats(
+    client: TestClient, live: bootstrap.Container, base: str
+) -> None:
+    admin_id = client.get("/api/v1/me").json()["id"]
+    presence.gone(live.views, "tests", admin_id)  # the fixture's all-day duty
+    assert not live.streams.agents_on_duty()
+    stream = Stream(f"{base}/api/v1/me/stream", staff(client))
+    stream.next()
+    assert live.streams.agents_on_duty()
+    stream.cut()
+    deadline = time.monotonic() + 10
+    while live.streams.agents_on_duty():  # the server sees the drop at its next heartbeat
+        assert time.monotonic() < deadline, "still on duty after the stream closed"
+        time.sleep(0.05)
