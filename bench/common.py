@@ -277,13 +277,19 @@ def timed_pairs(ours: Callable[[], Any], raw: Callable[[], Any]) -> tuple[list[f
     return samples
 
 
-def latency_figure(name: str, ours_ms: list[float], raw_ms: list[float], note: str = "") -> Figure:
+def latency_figure(
+    name: str,
+    ours_ms: list[float],
+    raw_ms: list[float],
+    note: str = "",
+    baseline_name: str = "same SELECTs via psycopg",
+) -> Figure:
     figure = Figure(
         name=name,
         value=percentile(ours_ms, 95),
         unit="ms",
         baseline=percentile(raw_ms, 95),
-        baseline_name="same SELECTs via psycopg",
+        baseline_name=baseline_name,
         note=(note + "; " if note else "")
         + f"p50 {percentile(ours_ms, 50):.2f} vs {percentile(raw_ms, 50):.2f} ms",
         lower_is_better=True,

@@ -57,6 +57,10 @@ LINES = {
     ),
     "sla": ("SLA recompute after a policy change, ",),
     "automations": ("automation rules, 100 enabled, ",),
+    "chat": (
+        "chat round trip (customer posts -> agent's stream), ",
+        "server memory per open stream",
+    ),
 }
 
 
