@@ -35,11 +35,14 @@ class Apps(StrEnum):
 
 
 class Flag(StrEnum):
-    """What a member may manage beyond their projects (admins may do all of it)."""
+    """What a member may manage beyond their projects (admins may do all of it); and
+    `no_chats`: an admin took customer conversations (the messenger) from the user, admin
+    or not."""
 
     MANAGE_PROJECTS = "manage_projects"
     MANAGE_CUSTOMERS = "manage_customers"
     MANAGE_TEAMS = "manage_teams"
+    NO_CHATS = "no_chats"
 
 
 class Scope(StrEnum):
@@ -225,6 +228,12 @@ class User(Aggregate):
 
     def has_flag(self, flag: Flag) -> bool:
         return self.is_admin or flag.value in self.flags
+
+    @property
+    def takes_chats(self) -> bool:
+        """Takes part in customer conversations: has the tickets app, and no admin took
+        conversations from them (`no_chats`)."""
+        return self.apps in (Apps.TICKETS, Apps.BOTH) and Flag.NO_CHATS.value not in self.flags
 
     def scopes(self) -> list[str]:
         """The scopes this user may hold: admin only for admins."""

@@ -86,13 +86,14 @@ def my_notifications(
     with svc.views.read() as tx:
         t = current_tables(tx, LiveProjection.name)
         scope = staff_scope(tx, user_id)
+        chats = caller.user.takes_chats
         page = [
             r
             for r in notifications_of(tx, t, user_id, unread=unread, before=older, limit=limit)
-            if visible(r, scope)
+            if visible(r, scope, chats)
         ]
         waiting = notifications_of(tx, t, user_id, unread=True, limit=UNREAD_CAP)
-        count = sum(1 for r in waiting if visible(r, scope))
+        count = sum(1 for r in waiting if visible(r, scope, chats))
     items = [_document(r) for r in page]
     more = len(page) == limit
     following = items[-1]["id"] if more else None

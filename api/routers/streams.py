@@ -82,7 +82,7 @@ async def my_stream(
         svc.accounts.authenticate(token)
 
     after = _after(last_event_id)
-    render = _Render(svc.streams, False, str(user.id))
+    render = _Render(svc.streams, False, str(user.id), chats=agent is not None)
     return await _stream(request, svc, audiences, after, still, render, agent)
 
 
@@ -227,10 +227,13 @@ class _Render:
     """A row as its reader sees it: staff as names (and ids, for staff); a customer never
     sees a staff member's id."""
 
-    def __init__(self, hub: StreamHub, customer: bool, user_id: str | None = None) -> None:
+    def __init__(
+        self, hub: StreamHub, customer: bool, user_id: str | None = None, chats: bool = False
+    ) -> None:
         self.hub = hub
         self.customer = customer
         self.user_id = user_id
+        self.chats = chats
         self.known: dict[str, str] = {}
         self.scope: StaffScope | None = None
 
@@ -258,7 +261,7 @@ class _Render:
             "project_id": p.get("project_id"),
             "item_kind": item.get("kind"),
         }
-        return visible(about, self.scope)
+        return visible(about, self.scope, self.chats)
 
     def payload(self, row: LiveRow) -> dict[str, Any]:
         p = dict(row.payload)

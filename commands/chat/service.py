@@ -178,8 +178,8 @@ class ChatService:
         return chat
 
     def require_staff(self, user: User) -> None:
-        """`user` takes part in customer conversations (has the tickets app)."""
-        require_tickets_app(user)
+        """`user` takes part in customer conversations (see `User.takes_chats`)."""
+        require_takes_chats(user)
 
     def staff_post(self, chat_id: UUID, cmd: PostChatMessage, ctx: Context) -> tuple[Chat, int]:
         """A message from staff, who join the chat as they post."""
@@ -300,9 +300,16 @@ class ChatService:
 
 
 def require_chats(uow: UnitOfWork, ctx: Context) -> None:
-    """Staff who take part in customer conversations: those with the tickets app (admins
-    take it from a user to take their conversations away), and the system."""
-    require_tickets_app(acting_user(uow, ctx))
+    """Staff who take part in customer conversations, and the system."""
+    require_takes_chats(acting_user(uow, ctx))
+
+
+def require_takes_chats(user: User | None) -> None:
+    """`user` (None: the system) takes part in customer conversations: the tickets app, and
+    not `no_chats`."""
+    require_tickets_app(user)
+    if user is not None and not user.takes_chats:
+        raise PermissionDeniedError("customer conversations are switched off for you")
 
 
 def _contact(uow: UnitOfWork, ctx: Context) -> Contact:

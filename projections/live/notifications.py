@@ -31,7 +31,8 @@ TABLES = (
     "notify_inboxes",
 )
 EXCERPT = 140
-STAFF_APPS = ("tickets", "both")  # who takes chats
+STAFF_APPS = ("tickets", "both")  # who takes chats (see `domain.user.User.takes_chats`)
+NO_CHATS = "no_chats"
 
 
 def create(tx: Tx, t: Tables) -> None:
@@ -47,7 +48,8 @@ def create(tx: Tx, t: Tables) -> None:
     tx.execute(f"CREATE INDEX IF NOT EXISTS {n}_event ON {n} (event_id)")
     tx.execute(
         f"CREATE TABLE IF NOT EXISTS {t['notify_staff']} (id TEXT PRIMARY KEY,"
-        " handle TEXT NOT NULL, role TEXT NOT NULL, apps TEXT NOT NULL, active INTEGER NOT NULL)"
+        " handle TEXT NOT NULL, role TEXT NOT NULL, apps TEXT NOT NULL, active INTEGER NOT NULL,"
+        " chats INTEGER NOT NULL)"
     )
     tx.execute(
         f"CREATE TABLE IF NOT EXISTS {t['notify_items']} (id TEXT PRIMARY KEY, kind TEXT NOT NULL,"
@@ -128,7 +130,7 @@ class Notifier:
         self.tx.insert_row(
             self.t["notify_staff"],
             {"id": self.id, "handle": mention_handle(e.email), "role": e.role, "apps": e.apps,
-             "active": 1},
+             "active": 1, "chats": int(NO_CHATS not in e.flags)},
         )  # fmt: skip
 
     def staff_changed(self, values: dict[str, Any]) -> None:
@@ -214,7 +216,7 @@ class Notifier:
 
     def chat_waiting(self, chat_id: str, name: str) -> None:
         marks = ",".join("?" * len(STAFF_APPS))
-        staff = self._staff(f"apps IN ({marks})", STAFF_APPS)
+        staff = self._staff(f"chats = 1 AND apps IN ({marks})", STAFF_APPS)
         self.tell(staff, "chat_waiting", {"chat_id": chat_id, "name": name}, chat_id=chat_id)
 
     # --- inboxes ---------------------------------------------------------------------
@@ -270,6 +272,7 @@ HANDLERS: dict[str, Callable[[Notifier], None]] = {
     "User.Registered": Notifier.registered,
     "User.RoleChanged": lambda n: n.staff_changed({"role": n.e.role}),
     "User.AppsChanged": lambda n: n.staff_changed({"apps": n.e.apps}),
+    "User.FlagsChanged": lambda n: n.staff_changed({"chats": int(NO_CHATS not in n.e.flags)}),
     "User.Deactivated": lambda n: n.staff_changed({"active": 0}),
     "User.Reactivated": lambda n: n.staff_changed({"active": 1}),
     "Ticket.Opened": lambda n: n.item_created("ticket"),

@@ -69,12 +69,12 @@ def notifications_of(
     )
 
 
-def visible(row: dict[str, Any], scope: StaffScope) -> bool:
+def visible(row: dict[str, Any], scope: StaffScope, takes_chats: bool) -> bool:
     """Whether a notification's reader may see what it is about now (they may have lost the
-    project, the app, or a manager's role since)."""
+    project, the app, customer conversations or a manager's role since)."""
     kind, project = row["kind"], row["project_id"]
     if kind == "chat_waiting":
-        return scope.uses_tickets
+        return takes_chats
     if kind == "join_request":
         return scope.all_projects or scope.roles.get(project) == "manager"
     return scope.sees(project) and row["item_kind"] in scope.kinds

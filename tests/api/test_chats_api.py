@@ -111,3 +111,35 @@ def test_an_anonymous_chat_becomes_a_ticket_staff_and_its_history_read(
     assert history.status_code == 200, history.text
     listed = client.get("/api/v1/views/flat", headers=fresh(live))
     assert item["number"] in [i["number"] for i in listed.json()["items"]]
+
+
+def test_admins_take_customer_conversations_from_a_user(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    token = user_token(live, "bob@example.com")
+    bob = {"Authorization": f"Bearer {token}"}
+    bob_id = client.get("/api/v1/me", headers=bob).json()["id"]
+    ann = session(client, "ann@example.com")
+    chat = created(
+        client.post("/api/v1/portal/chats", json={"body": "Hi"}, headers=as_customer(ann))
+    )
+    assert client.get("/api/v1/chats", headers=bob).status_code == 200
+    changed = client.patch(f"/api/v1/users/{bob_id}", json={"flags": ["no_chats"]})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["flags"] == ["no_chats"]
+    head = live.app.head()
+    for refused in (
+        client.get("/api/v1/chats", headers=bob),
+        client.get(f"/api/v1/chats/{chat['id']}", headers=bob),
+        client.post(f"/api/v1/chats/{chat['id']}/claim", headers=bob),
+        client.post(f"/api/v1/chats/{chat['id']}/messages", json={"body": "x"}, headers=bob),
+    ):
+        assert refused.status_code == 403, refused.text
+        assert "conversations" in refused.json()["detail"]
+    assert live.app.head() == head
+    # Nor is a waiting chat announced to them any more.
+    client.post("/api/v1/portal/chats", json={"body": "Again"}, headers=as_customer(ann))
+    told = client.get(
+        "/api/v1/me/notifications", headers={**bob, "X-Min-Position": str(live.app.head())}
+    ).json()
+    assert told["items"] == []
