@@ -17,6 +17,7 @@ import asyncio
 import bisect
 import contextlib
 import logging
+import re
 import threading
 import time
 import uuid
@@ -27,6 +28,7 @@ from typing import Any
 
 import orjson
 
+from domain.notifications import ID_PATTERN
 from projections import presence
 from projections.base import current_tables
 from projections.db import ViewDatabase, listen_payloads
@@ -37,6 +39,7 @@ from projections.users import user_names
 
 log = logging.getLogger("ledgerdesk.streams")
 VIEW = LiveProjection.name
+ID = re.compile(ID_PATTERN, re.ASCII)
 Key = tuple[int, int]
 # How many of the newest rows the hub keeps in memory (older: read from the view).
 BUFFER_ROWS = 10_000
@@ -59,9 +62,9 @@ class LiveRow:
 
 def parse_id(text: str) -> Key | None:
     """`<position>.<seq>` (a stream event's id) as a key; None when it is not one."""
-    position, dot, seq = text.strip().partition(".")
-    if not (position.isdigit() and dot and seq.isdigit()):
+    if not ID.match(text.strip()):
         return None
+    position, _, seq = text.strip().partition(".")
     return int(position), int(seq)
 
 
@@ -206,7 +209,10 @@ class StreamHub:
             if agent is not None:
                 self._agents[agent] += 1
         if agent is not None:
-            presence.seen(self.views, self.process, [agent], time.time())
+            try:
+                presence.seen(self.views, self.process, [agent], time.time())
+            except Exception:
+                log.exception("could not record that %s is on duty", agent)
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:

@@ -13,8 +13,10 @@ from eventsourcing.persistence import Recording
 from eventsourcing.utils import EnvType
 
 from commands.event_store import LogHead
+from domain.chat.chats import Chat
 from domain.contact import Contact
 from domain.item_numbers import ItemNumberCounter
+from domain.notifications import Inbox
 from domain.project import Project
 from domain.task import Task
 from domain.team import Team
@@ -42,6 +44,8 @@ class LedgerDesk(Application[UUID]):
         Contact: 50,
         Automations: 20,
         Statuses: 20,
+        Inbox: 50,
+        Chat: 50,
     }
 
     def __init__(self, env: EnvType | None = None) -> None:

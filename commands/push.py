@@ -9,20 +9,27 @@ notification's id) makes the push service replace, not repeat, one it still hold
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import ipaddress
 import logging
+import socket
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import orjson
+import requests
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02, b64urlencode
 from pywebpush import WebPushException, webpush
 
 from commands.application import LedgerDesk
 from commands.models import Context
 from commands.unit_of_work import UnitOfWork, run
+from domain.errors import InvalidValueError
 from domain.notifications import Inbox, check_subscription, inbox_id_for, preferences
 from domain.values import Actor
 
@@ -74,6 +81,7 @@ class PushService:
         self, user_id: UUID, endpoint: str, p256dh: str, auth: str, ctx: Context
     ) -> tuple[str, int]:
         check_subscription(endpoint, p256dh, auth, insecure=self.config.allow_http)
+        _check_point(p256dh)
         chosen: list[str] = []
 
         def decide(uow: UnitOfWork) -> list[Any]:
@@ -98,41 +106,67 @@ class PushService:
 
     def deliver(self, user_id: UUID, notification: dict[str, Any], correlation_id: str) -> int:
         """Push `notification` to each of the user's subscriptions it has not reached (if
-        they want its kind pushed); how many it reached now."""
+        they want its kind pushed); how many it reached now. A subscription the push service
+        no longer knows is removed; one that fails otherwise does not keep the others from
+        theirs, and is raised for afterwards (`PushFailedError`: retried)."""
         inbox = UnitOfWork(self.app).get(inbox_id_for(user_id), Inbox)
         if inbox is None or not preferences(inbox.preferences)[notification["kind"]]["push"]:
             return 0
         ident = str(notification["id"])
         sent = 0
+        failed: list[str] = []
         ctx = Context(actor=PUSHER, correlation_id=correlation_id)
         for subscription_id, sub in list(inbox.subscriptions.items()):
             if inbox.was_pushed(ident, subscription_id):
                 continue
             try:
-                self._send(sub, notification)
-            except WebPushException as exc:
-                status = exc.response.status_code if exc.response is not None else None
-                if status not in GONE:
-                    raise
+                status = self._send(sub, notification)
+            except PushFailedError as exc:
+                log.warning("push to subscription %s failed: %s", subscription_id, exc)
+                failed.append(subscription_id)
+                continue
+            if status in GONE:
                 log.info("push subscription %s expired (%s): removed", subscription_id, status)
                 self.unsubscribe(user_id, subscription_id, ctx, reason="expired")
                 continue
             self._record(user_id, ident, subscription_id, ctx)
             sent += 1
+        if failed:
+            raise PushFailedError(f"{len(failed)} of the user's subscriptions failed")
         return sent
 
-    def _send(self, sub: dict[str, str], notification: dict[str, Any]) -> None:
-        webpush(
-            subscription_info={
-                "endpoint": sub["endpoint"], "keys": {"p256dh": sub["p256dh"], "auth": sub["auth"]},
-            },
-            data=orjson.dumps(notification).decode(),
-            vapid_private_key=self._vapid,
-            vapid_claims={"sub": self.config.subject},
-            ttl=TTL_SECONDS,
-            timeout=self.config.timeout,
-            headers={"Topic": topic(str(notification["id"]))},
-        )  # fmt: skip
+    def _send(self, sub: dict[str, str], notification: dict[str, Any]) -> int | None:
+        """Push to one subscription; None when the push service took it, else its refusal
+        (404, 410: gone). Any other failure is `PushFailedError` (its status only: a push
+        service's answer is not logged)."""
+        endpoint = sub["endpoint"]
+        if not self.config.allow_http:
+            _check_public(endpoint)
+        session = requests.Session()
+        session.max_redirects = 0  # a push service answers; it does not send us elsewhere
+        try:
+            webpush(
+                subscription_info={
+                    "endpoint": endpoint, "keys": {"p256dh": sub["p256dh"], "auth": sub["auth"]},
+                },
+                data=orjson.dumps(notification).decode(),
+                vapid_private_key=self._vapid,
+                vapid_claims={"sub": self.config.subject},
+                ttl=TTL_SECONDS,
+                timeout=self.config.timeout,
+                headers={"Topic": topic(str(notification["id"]))},
+                requests_session=session,
+            )  # fmt: skip
+        except WebPushException as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            if status in GONE:
+                return int(status)
+            raise PushFailedError(f"the push service answered {status}") from None
+        except (requests.RequestException, ValueError) as exc:
+            raise PushFailedError(type(exc).__name__) from None
+        finally:
+            session.close()
+        return None
 
     def _record(self, user_id: UUID, ident: str, subscription_id: str, ctx: Context) -> None:
         def decide(uow: UnitOfWork) -> list[Any]:
@@ -143,6 +177,33 @@ class PushService:
             return [inbox]
 
         run(self.app, inbox_id_for(user_id), decide)
+
+
+class PushFailedError(Exception):
+    """A push that did not reach its push service (retried)."""
+
+
+def _check_point(p256dh: str) -> None:
+    """The browser's key is a point of P-256 (not just 65 bytes)."""
+    raw = base64.urlsafe_b64decode(p256dh + "=" * (-len(p256dh) % 4))
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+    except ValueError:
+        raise InvalidValueError("keys.p256dh", "not a P-256 public key") from None
+
+
+def _check_public(endpoint: str) -> None:
+    """Push services are on the internet: an endpoint whose host is, or resolves to, a
+    loopback, private, link-local or reserved address is not pushed to (unless the install
+    allows it, for tests)."""
+    host = urlsplit(endpoint).hostname or ""
+    try:
+        found = {str(info[4][0]) for info in socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM)}
+    except OSError:
+        raise PushFailedError(f"{host} does not resolve") from None
+    for address in found:
+        if not ipaddress.ip_address(address.split("%")[0]).is_global:
+            raise PushFailedError(f"{host} is not a public address")
 
 
 def topic(notification_id: str) -> str:

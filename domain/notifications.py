@@ -37,8 +37,15 @@ PUSH_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/push-subscript
 # older one is long past: the push service's Topic header collapses it anyway).
 PUSHED_KEPT = 500
 MAX_READ_IDS = 500
-_MENTION = re.compile(r"(?<![\w.@])@([a-z0-9][a-z0-9._%+-]*)", re.IGNORECASE)
-_ID = re.compile(r"^\d+\.\d+$")
+# `@handle`, not inside a word, an address or a path, and ending where the handle does
+# (a space, punctuation or the end): `@böb` and `@o'brien` name nobody, not `@b` or `@o`.
+_MENTION = re.compile(
+    r"(?<![\w./@])@([a-z0-9](?:[a-z0-9._%+-]*[a-z0-9])?)(?=$|[\s,;:!?)\]}\"]|\.(?:$|\s))",
+    re.IGNORECASE | re.ASCII,
+)
+# A notification id: a log position (a 64-bit integer) and its place among the event's rows.
+ID_PATTERN = r"^[0-9]{1,18}\.[0-9]{1,9}$"
+_ID = re.compile(ID_PATTERN, re.ASCII)
 
 
 def inbox_id_for(user_id: UUID | str) -> UUID:
@@ -51,8 +58,8 @@ def mention_handle(email: str) -> str:
 
 
 def mentions(body: str) -> set[str]:
-    """The handles `@handle` in a message's text (lower case; a trailing dot is not part)."""
-    return {m.group(1).lower().rstrip(".") for m in _MENTION.finditer(body or "")}
+    """The handles `@handle` in a message's text (lower case)."""
+    return {m.group(1).lower() for m in _MENTION.finditer(body or "")}
 
 
 def preferences(stored: dict[str, Any] | None) -> dict[str, dict[str, bool]]:

@@ -1,25 +1,49 @@
 """Web Push: an event that made notifications has them pushed, once the `live` view holds
-them, to each subscription of each staff member who wants them pushed."""
+them, to each subscription of each staff member who wants them pushed — and may still see
+what they are about (the same check as the list and the stream)."""
 
 from __future__ import annotations
 
+import logging
 import time
+from typing import Any
 from uuid import UUID
 
 import orjson
 
+from commands.push import PushFailedError
+from commands.unit_of_work import UnitOfWork
+from projections.access import staff_scope
 from projections.base import current_tables
-from projections.live.reading import notifications_made_by
+from projections.live.reading import notifications_made_by, visible
 from projections.live.view import LiveProjection
 from workers.actors import Delivery, WorkerServices
 
-# How long the actor waits for the live view before it gives up (and dramatiq retries).
-WAIT_SECONDS = 30.0
+log = logging.getLogger("ledgerdesk.push")
+# How long the actor waits for the live view before it gives up (dramatiq retries later,
+# backing off): short, so that a view that lags does not hold a worker thread long.
+WAIT_SECONDS = 5.0
 
 
 def notify(services: WorkerServices, delivery: Delivery) -> None:
     if services.push is None:
         raise RuntimeError("this worker was built without Web Push")
+    made = _made(services, delivery.payload["event"])
+    failed: list[str] = []
+    for row in made:
+        user_id = UUID(row["user_id"])
+        if not _may_see(services, row):
+            continue
+        try:
+            services.push.deliver(user_id, orjson.loads(row["payload"]), delivery.message_id)
+        except PushFailedError as exc:  # the others still get theirs; this one is retried
+            log.warning("push to %s failed: %s", user_id, exc)
+            failed.append(str(user_id))
+    if failed:
+        raise PushFailedError(f"pushes to {len(failed)} users failed; retried")
+
+
+def _made(services: WorkerServices, event_id: str) -> list[dict[str, Any]]:
     head = services.app.head()  # the event is in the log: the view has it at this position
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
@@ -29,14 +53,17 @@ def notify(services: WorkerServices, delivery: Delivery) -> None:
                 (LiveProjection.name,),
             )
             if reached is not None and reached["position"] >= head:
-                made = notifications_made_by(
-                    tx, current_tables(tx, LiveProjection.name), delivery.payload["event"]
-                )
-                break
+                return notifications_made_by(tx, current_tables(tx, LiveProjection.name), event_id)
         if time.monotonic() > deadline:
-            raise TimeoutError("the live view did not reach the event; retried later")
+            raise TimeoutError("the live view has not reached the event yet; retried later")
         time.sleep(0.05)
-    for row in made:
-        services.push.deliver(
-            UUID(row["user_id"]), orjson.loads(row["payload"]), delivery.message_id
-        )
+
+
+def _may_see(services: WorkerServices, row: dict[str, Any]) -> bool:
+    """The user is active and may still see what the notification is about."""
+    user = UnitOfWork(services.app).find_user(UUID(row["user_id"]))
+    if user is None or not user.is_active:
+        return False
+    with services.views.read() as tx:
+        scope = staff_scope(tx, row["user_id"])
+    return visible(row, scope, user.takes_chats)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 
-from api.deps import Correlation, Ctx, CurrentCaller, ServicesDep, fresh, written
+from api.deps import ClientAddress, Correlation, Ctx, CurrentCaller, ServicesDep, fresh, written
 from api.portal_deps import portal_bearer
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import Body
@@ -164,7 +164,7 @@ def _answer(
     status_code=201,
     summary="Open a chat",
     tags=[Tag.PORTAL],
-    responses={201: {"model": ChatOut}, **documented(401, 403, 422)},
+    responses={201: {"model": ChatOut}, **documented(401, 403, 422, 429)},
     # A portal session, or none at all (an anonymous customer, where admins allow it).
     openapi_extra={"security": [{"PortalSession": []}, {}]},
 )
@@ -174,6 +174,7 @@ def open_chat(
     who: ChatCustomer,
     correlation_id: Correlation,
     response: Response,
+    client: ClientAddress,
 ) -> OrjsonResponse:
     """A chat with its first message: from the signed-in customer (portal session), or
     without one from anyone with a name and an address, where admins allow it
@@ -181,6 +182,8 @@ def open_chat(
     answer carries the chat's token, shown once."""
     if isinstance(who, str):
         raise InvalidTokenError
+    if who is None:  # Anonymous openings count against the client like web form submissions.
+        svc.throttle.submission(client)
     on_duty = svc.streams.agents_on_duty()
     chat, token, position = svc.chats.open(
         OpenChat(**body.model_dump()), who, correlation_id, on_duty=on_duty

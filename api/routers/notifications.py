@@ -16,7 +16,7 @@ from api.responses import OrjsonResponse, documented, reply
 from api.schemas import Body
 from api.streams import parse_id
 from api.tags import Tag
-from domain.notifications import KINDS, MAX_READ_IDS
+from domain.notifications import ID_PATTERN, KINDS, MAX_READ_IDS
 from projections.access import staff_scope
 from projections.base import current_tables
 from projections.live.reading import notifications_of, visible
@@ -25,7 +25,7 @@ from projections.live.view import LiveProjection
 router = APIRouter(prefix="/api/v1/me", tags=[Tag.ME])
 # How many unread notifications are counted at most.
 UNREAD_CAP = 1000
-NotificationId = Field(pattern=r"^\d+\.\d+$", max_length=40)
+NotificationId = Field(pattern=ID_PATTERN, max_length=40)
 
 
 class NotificationOut(BaseModel):
@@ -83,20 +83,32 @@ def my_notifications(
         if older is None:
             raise InvalidParameterError("query", "before", "is not a notification id")
     user_id = str(caller.user.id)
+    chats = caller.user.takes_chats
+    page: list[dict[str, Any]] = []
+    following: str | None = None
     with svc.views.read() as tx:
         t = current_tables(tx, LiveProjection.name)
         scope = staff_scope(tx, user_id)
-        chats = caller.user.takes_chats
-        page = [
-            r
-            for r in notifications_of(tx, t, user_id, unread=unread, before=older, limit=limit)
-            if visible(r, scope, chats)
-        ]
+        # Read on past what may no longer be shown, until the page is full.
+        while True:
+            scanned = notifications_of(tx, t, user_id, unread=unread, before=older, limit=limit)
+            used = 0
+            for used, row in enumerate(scanned, 1):  # noqa: B007 - how far it read
+                if visible(row, scope, chats):
+                    page.append(row)
+                    if len(page) == limit:
+                        break
+            more = len(scanned) == limit or used < len(scanned)
+            if len(page) == limit:
+                last = page[-1]
+                following = f"{last['position']}.{last['seq']}" if more else None
+                break
+            if len(scanned) < limit:
+                break
+            older = (int(scanned[-1]["position"]), int(scanned[-1]["seq"]))
         waiting = notifications_of(tx, t, user_id, unread=True, limit=UNREAD_CAP)
         count = sum(1 for r in waiting if visible(r, scope, chats))
     items = [_document(r) for r in page]
-    more = len(page) == limit
-    following = items[-1]["id"] if more else None
     return reply(response, {"items": items, "unread": count, "next": following})
 
 

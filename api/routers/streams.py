@@ -216,7 +216,8 @@ async def _events(
                 except DomainError:
                     return  # Signed out, or no longer allowed: the stream ends.
     finally:
-        hub.unsubscribe(sub)
+        # Off the event loop (it may write presence), and not awaited: the stream is over.
+        asyncio.get_running_loop().run_in_executor(None, hub.unsubscribe, sub)
 
 
 def _json(value: Any) -> str:
@@ -273,7 +274,9 @@ class _Render:
                 **p["message"],
                 "author": named if self.customer else {**named, "user_id": ident},
             }
-        user_id = p.pop("user_id", None) if self.customer else p.get("user_id")
+        user_id = None
+        if row.name.startswith("chat."):  # (a join request's `user_id` is no agent)
+            user_id = p.pop("user_id", None) if self.customer else p.get("user_id")
         if user_id:
             agent = {"name": self.known.get(user_id, "")}
             p["agent"] = agent if self.customer else {**agent, "user_id": user_id}

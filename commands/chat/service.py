@@ -109,7 +109,7 @@ class ChatService:
             chat = Chat.open(
                 chat_id, email=email, name=name, contact_id=contact_id, source=source,
                 token_hash=secret_digest(token) if token else None,
-                actor=actor.ref, correlation_id=correlation_id,
+                actor=actor.ref, correlation_id=correlation_id, offline=not on_duty,
             )  # fmt: skip
             chat.post(uuid.uuid4(), cmd.body, actor.ref, correlation_id)
             if on_duty:

@@ -73,9 +73,11 @@ class Chat(Aggregate):
     class Opened(Aggregate.Created):
         """A customer opened the chat: their address and name, their contact id (None:
         anonymous, holding the chat's token, whose hash is `token_hash`), and where from
-        (`portal`, `widget`)."""
+        (`portal`, `widget`). v2 added `offline`: opened while nobody was on duty, so it
+        became a ticket at once and never waited (v1 chats all waited)."""
 
         TOPIC = "ledgerdesk:Chat.Opened"
+        class_version = 2
         email: str
         name: str
         contact_id: str | None
@@ -83,6 +85,11 @@ class Chat(Aggregate):
         source: str
         actor: str
         correlation_id: str
+        offline: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["offline"] = False
 
     @event(Opened)
     def __init__(
@@ -94,6 +101,7 @@ class Chat(Aggregate):
         source: str,
         actor: str,
         correlation_id: str,
+        offline: bool = False,
     ) -> None:
         self.email = email
         self.name = name
@@ -118,6 +126,7 @@ class Chat(Aggregate):
         actor: str,
         correlation_id: str,
         token_hash: str | None = None,
+        offline: bool = False,
     ) -> Chat:
         name = name.strip()
         check_text(name, "name")
@@ -133,6 +142,7 @@ class Chat(Aggregate):
             source=source,
             actor=actor,
             correlation_id=correlation_id,
+            offline=offline,
         )
 
     @property

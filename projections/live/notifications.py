@@ -114,8 +114,9 @@ class Notifier:
 
     def _people(self, item_id: str) -> list[str]:
         rows = self.tx.all(
-            f"SELECT DISTINCT user_id FROM {self.t['notify_people']} WHERE item_id = ?"
-            " ORDER BY user_id",
+            f"SELECT DISTINCT p.user_id FROM {self.t['notify_people']} p"
+            f" JOIN {self.t['notify_staff']} s ON s.id = p.user_id AND s.active = 1"
+            " WHERE p.item_id = ? ORDER BY p.user_id",
             (item_id,),
         )
         return [r["user_id"] for r in rows]
@@ -180,7 +181,8 @@ class Notifier:
         by_customer = not str(e.actor).startswith(("user:", "system", "automation"))
         if customer_visible and by_customer:
             self.tell(self._people(self.id), "customer_replied", about, **_where(item))
-        handles = sorted(mentions(e.body))
+        # Only staff mention staff: a customer's `@name` tells nobody.
+        handles = sorted(mentions(e.body)) if str(e.actor).startswith("user:") else []
         if handles:
             marks = ",".join("?" * len(handles))
             named = self._staff(f"handle IN ({marks})", tuple(handles))
@@ -204,7 +206,9 @@ class Notifier:
         managers = [
             r["user_id"]
             for r in self.tx.all(
-                f"SELECT user_id FROM {self.t['notify_managers']} WHERE project_id = ?",
+                f"SELECT m.user_id FROM {self.t['notify_managers']} m"
+                f" JOIN {self.t['notify_staff']} s ON s.id = m.user_id AND s.active = 1"
+                " WHERE m.project_id = ? ORDER BY m.user_id",
                 (project,),
             )
         ]

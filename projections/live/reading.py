@@ -83,7 +83,8 @@ def visible(row: dict[str, Any], scope: StaffScope, takes_chats: bool) -> bool:
 def notifications_made_by(tx: Tx, t: Tables, event_id: str) -> list[dict[str, Any]]:
     """The notifications one event made (`<aggregate id>:<version>`), in order."""
     return tx.all(
-        f"SELECT user_id, kind, payload FROM {t['notifications']} WHERE event_id = ?"
+        f"SELECT user_id, kind, project_id, item_kind, payload FROM {t['notifications']}"
+        " WHERE event_id = ?"
         " ORDER BY position, seq",
         (event_id,),
     )

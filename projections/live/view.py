@@ -179,10 +179,10 @@ class _Rows:
                 {
                     "id": self.chat_id, "name": e.name, "email": e.email,
                     "anonymous": int(e.contact_id is None), "team_id": None,
-                    "opened_at": utc_text(e.timestamp), "closed": 0,
+                    "opened_at": utc_text(e.timestamp), "closed": int(e.offline),
                 },
             )  # fmt: skip
-            self.waiting()
+            self.waiting()  # (an offline chat never waits: it is a ticket already)
         elif name == "Chat.MessagePosted":
             message = {
                 "id": e.message_id, "body": e.body, "author": self.author(e.actor),

@@ -80,14 +80,31 @@ def test_staff_are_told_of_assignments_mentions_and_customer_replies(
     told = inbox(client, live, bob)
     assert kinds(told) == ["customer_replied", "mentioned", "assigned"]
     assert told["items"][0]["excerpt"] == "Still broken"
+    # A customer's `@name` tells nobody.
+    client.post(
+        f"/api/v1/portal/tickets/{number}/messages", json={"body": "@admin call me"},
+        headers=as_customer(ann),
+    )  # fmt: skip
+    assert kinds(inbox(client, live, {})) == []
+    told = inbox(client, live, bob)
+    assert kinds(told) == ["customer_replied", "customer_replied", "mentioned", "assigned"]
+    paged = inbox(client, live, bob, limit="2")
+    assert (len(paged["items"]), paged["next"]) == (2, paged["items"][1]["id"])
+    rest = inbox(client, live, bob, limit="2", before=paged["next"])
+    assert kinds(rest) == ["mentioned", "assigned"]
+    told = {"items": told["items"][1:]}
 
     # Marked read: one by id, then all up to the newest; a bad id writes nothing.
     newest, _, oldest = (n["id"] for n in told["items"])
+    newest = inbox(client, live, bob)["items"][0]["id"]
     head = live.app.head()
-    bad = client.post("/api/v1/me/notifications/read", json={"ids": ["last week"]}, headers=bob)
-    assert bad.status_code == 422
-    assert "ids" in bad.text
+    for wrong in (["last week"], ["99999999999999999999.0"], ["1.\u00b2"]):
+        bad = client.post("/api/v1/me/notifications/read", json={"ids": wrong}, headers=bob)
+        assert bad.status_code == 422, bad.text
+        assert "ids" in bad.text
     assert live.app.head() == head
+    far = client.get("/api/v1/me/notifications", params={"before": "9" * 30 + ".0"}, headers=bob)
+    assert far.status_code == 422, far.text
     assert (
         client.post(
             "/api/v1/me/notifications/read", json={"ids": [oldest]}, headers=bob
@@ -95,9 +112,10 @@ def test_staff_are_told_of_assignments_mentions_and_customer_replies(
         == 204
     )
     after = inbox(client, live, bob)
-    assert [n["read"] for n in after["items"]] == [False, False, True]
-    assert after["unread"] == 2
+    assert [n["read"] for n in after["items"]] == [False, False, False, True]
+    assert after["unread"] == 3
     assert [n["kind"] for n in inbox(client, live, bob, unread="true")["items"]] == [
+        "customer_replied",
         "customer_replied",
         "mentioned",
     ]
@@ -161,16 +179,23 @@ def test_a_notification_about_what_one_can_no_longer_see_is_not_shown(
     client: TestClient, live: bootstrap.Container
 ) -> None:
     bob, bob_id = someone(client, live, "bob@example.com")
+    seen = created(client.post("/api/v1/tickets", json={"title": "Open"}))["number"]
+    client.put(f"/api/v1/tickets/{seen}/assignees/{bob_id}")
     project = created(client.post("/api/v1/projects", json={"name": "Secret"}))["id"]
     client.put(f"/api/v1/projects/{project}/members/{bob_id}", json={"role": "standard"})
-    number = created(client.post("/api/v1/tickets", json={"title": "Hush", "project_id": project}))[
-        "number"
-    ]
-    client.put(f"/api/v1/tickets/{number}/assignees/{bob_id}")
-    assert kinds(inbox(client, live, bob)) == ["assigned"]
+    for title in ("Hush", "Quiet"):
+        body = {"title": title, "project_id": project}
+        number = created(client.post("/api/v1/tickets", json=body))["number"]
+        client.put(f"/api/v1/tickets/{number}/assignees/{bob_id}")
+    assert kinds(inbox(client, live, bob)) == ["assigned"] * 3
     assert client.delete(f"/api/v1/projects/{project}/members/{bob_id}").status_code in (200, 204)
     gone = inbox(client, live, bob)
-    assert (kinds(gone), gone["unread"]) == ([], 0)
+    assert ([n["item"]["title"] for n in gone["items"]], gone["unread"]) == (["Open"], 1)
+    # A page reads on past the hidden ones until it is full.
+    paged = inbox(client, live, bob, limit="1")
+    assert [n["item"]["title"] for n in paged["items"]] == ["Open"]
+    after = inbox(client, live, bob, limit="1", before=paged["next"])
+    assert (after["items"], after["next"]) == ([], None)
 
 
 @pytest.fixture

@@ -43,3 +43,6 @@ def test_a_chat_with_nobody_on_duty_becomes_a_ticket_mailed_to_the_customer(
             time.sleep(0.1)
         mine = http.get("/api/v1/portal/tickets", headers={**as_customer(ann), **head})
         assert [t["number"] for t in mine.json()["items"]] == [number]
+        # It never waited: nobody is told of a chat waiting.
+        told = http.get("/api/v1/me/notifications", headers=head).json()["items"]
+        assert [n["kind"] for n in told] == []

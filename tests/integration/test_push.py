@@ -59,6 +59,11 @@ def test_a_notification_is_pushed_once_to_each_subscription(
             "keys.p256dh",
         ),
         ({"endpoint": f"{service.base}/x", "keys": {**laptop.keys(), "auth": "!!"}}, "keys.auth"),
+        # 65 bytes, but no point of the curve
+        (
+            {"endpoint": f"{service.base}/x", "keys": {**laptop.keys(), "p256dh": "BA" + "A" * 85}},
+            "keys.p256dh",
+        ),
     ):
         refused = admin.post("/api/v1/me/push-subscriptions", json=wrong, headers=bob)
         assert refused.status_code == 422, refused.text
@@ -117,3 +122,34 @@ def test_a_notification_is_pushed_once_to_each_subscription(
     assert removed.status_code == 204
     gone = admin.delete(f"/api/v1/me/push-subscriptions/{remaining[0]['id']}", headers=bob)
     assert gone.status_code == 404
+
+
+def test_pushes_go_only_to_who_may_see_and_one_failing_endpoint_holds_up_no_one(
+    working: bootstrap.Container, admin: TestClient, service: PushServer
+) -> None:
+    people = {}
+    for name in ("bob", "carol"):
+        headers = {"Authorization": f"Bearer {user_token(working, f'{name}@example.com')}"}
+        people[name] = (headers, admin.get("/api/v1/me", headers=headers).json()["id"])
+    bob, bob_id = people["bob"]
+    carol, _ = people["carol"]
+    phone, broken, carols = Browser(), Browser(), Browser()
+    subscriptions = (
+        (bob, "http://127.0.0.1:1/nobody-listens", broken),  # refused: fails, is retried
+        (bob, f"{service.base}/bob", phone),
+        (carol, f"{service.base}/carol", carols),
+    )
+    for headers, endpoint, browser in subscriptions:
+        body = {"endpoint": endpoint, "keys": browser.keys()}
+        created(admin.post("/api/v1/me/push-subscriptions", json=body, headers=headers))
+    # Bob is in the project, Carol is not: both are mentioned, in an internal note.
+    ticket = created(admin.post("/api/v1/tickets", json={"title": "Top secret merger"}))
+    admin.put(
+        f"/api/v1/projects/{ticket['project_id']}/members/{bob_id}", json={"role": "standard"}
+    )
+    note = {"body": "@bob @carol read this", "visibility": "internal"}
+    assert admin.post(f"/api/v1/tickets/{ticket['number']}/messages", json=note).status_code == 201
+    until(lambda: service.at("/bob"))
+    assert phone.read(service.at("/bob")[0].body)["kind"] == "mentioned"
+    time.sleep(1.0)  # what would have gone to Carol has had its time
+    assert service.at("/carol") == []

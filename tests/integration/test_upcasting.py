@@ -371,3 +371,28 @@ def test_a_project_snapshot_from_before_customer_shares_loads_unshared(
     acme = uuid5(NAMESPACE_URL, "urn:acme")
     project.share_with_organisation(acme, Actor.system("tests"), "c")
     assert project.shared_with == [str(acme)]
+
+
+def test_chat_opened_v1_event_loads_as_a_chat_that_waited(
+    container: bootstrap.Container,
+) -> None:
+    # Given a chat opened before `offline` existed, stored as version 1 did
+    chat_id = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/test-chat")
+    state = {
+        "timestamp": datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
+        "originator_topic": "ledgerdesk:Chat",
+        "email": "ann@example.com", "name": "Ann", "contact_id": None, "token_hash": None,
+        "source": "portal", "actor": "visitor:ann@example.com", "correlation_id": "v1",
+    }  # fmt: skip
+    stored = StoredEvent(
+        originator_id=chat_id,
+        originator_version=1,
+        topic="ledgerdesk:Chat.Opened",
+        state=container.app.mapper.transcoder.encode(state),
+    )
+    container.app.recorder.insert_events([stored])
+
+    # When it is loaded, Then it is a chat that was not opened offline
+    chat = container.app.repository.get(chat_id)
+    (event,) = container.app.events.get(chat_id)
+    assert (chat.name, chat.state.value, event.offline) == ("Ann", "waiting", False)
