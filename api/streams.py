@@ -108,8 +108,8 @@ class StreamHub:
         self._subs: set[Subscription] = set()
         self._rows: list[LiveRow] = []
         self._keys: list[Key] = []
-        self._base: Key = (0, -1)  # every row after it is in `_rows`
-        self._tail: Key = (0, -1)  # the newest row read
+        self._base: Key = (0, 0)  # every row after it is in `_rows` ((0, 0): before all)
+        self._tail: Key = (0, 0)  # the newest row read
         self._threads: list[threading.Thread] = []
         self._names: dict[str, tuple[float, str]] = {}
         # Staff who take chats, by their open streams here (presence: projections.presence).

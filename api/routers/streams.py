@@ -11,6 +11,8 @@ docs/streams.md is the protocol for client authors.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 from uuid import UUID
@@ -26,7 +28,9 @@ from api.responses import documented
 from api.routers.chats import KnownCustomer
 from api.streams import Key, LiveRow, StreamHub, Subscription, parse_id
 from api.tags import Tag
-from domain.errors import DomainError
+from commands.models import Context
+from domain.chat.chats import ChatClosedError
+from domain.errors import DomainError, PermissionDeniedError
 from projections.access import StaffScope, staff_scope
 from projections.live.reading import visible
 from projections.live.view import QUEUE, chat_audience, user_audience
@@ -78,8 +82,14 @@ async def my_stream(
         agent = str(user.id)  # on duty for chats while the stream is open
     token = request.headers.get("authorization", "").partition(" ")[2].strip()
 
+    takes_chats = agent is not None
+
     def still() -> None:
-        svc.accounts.authenticate(token)
+        """Still signed in, and still as able to take chats as when the stream began (else
+        it ends: the reconnect gets the audiences the user has now)."""
+        now = svc.accounts.authenticate(token)
+        if _takes_chats(svc, now.user) != takes_chats:
+            raise PermissionDeniedError("your access to customer conversations changed")
 
     after = _after(last_event_id)
     render = _Render(svc.streams, False, str(user.id), chats=agent is not None)
@@ -112,11 +122,16 @@ async def customer_stream(
     its item, its end, and the agent typing. Without `Last-Event-ID` it starts from the
     chat's beginning: the whole transcript, then what comes."""
     await anyio.to_thread.run_sync(svc.chats.customer_check, chat_id, who)
+    credential = request.headers.get("authorization", "").partition(" ")[2].strip()
 
     def still() -> None:
+        """The portal still on, the session (or chat token) still good, the chat theirs."""
+        svc.company.require_app("portal", "portal")
+        if isinstance(who, Context):
+            svc.portal.authenticate(credential)
         svc.chats.customer_check(chat_id, who)
 
-    after = _after(last_event_id) or (0, -1)
+    after = _after(last_event_id) or (0, 0)
     audiences = [chat_audience(str(chat_id))]
     return await _stream(request, svc, audiences, after, still, _Render(svc.streams, True))
 
@@ -132,6 +147,8 @@ def customer_typing(chat_id: ChatId, svc: ServicesDep, who: KnownCustomer) -> Re
     """Tells the chat's agents (or the queue, while it waits) that you are typing. Nothing
     is kept: a `typing` event on their streams, now or never."""
     chat = svc.chats.customer_check(chat_id, who)
+    if chat.closed:
+        raise ChatClosedError
     staff = [user_audience(a) for a in chat.agents] or [QUEUE]
     _hub(svc).publish(staff, "typing", {"chat_id": str(chat_id), "who": "customer"})
     return Response(status_code=204)
@@ -147,6 +164,8 @@ def customer_typing(chat_id: ChatId, svc: ServicesDep, who: KnownCustomer) -> Re
 def staff_typing(chat_id: ChatId, svc: ServicesDep, caller: CurrentCaller) -> Response:
     """Tells the chat's customer (and its other agents) that you are typing."""
     chat = svc.chats.staff_check(chat_id, caller.user)
+    if chat.closed:
+        raise ChatClosedError
     me = str(caller.user.id)
     others = [user_audience(a) for a in chat.agents if a != me]
     payload = {"chat_id": str(chat_id), "who": "staff", "user_id": me}
@@ -189,6 +208,7 @@ async def _events(
     announce: bool,
 ) -> AsyncIterator[ServerSentEvent]:
     """The stream's events until the client goes (or may no longer see them)."""
+    checked = time.monotonic()
     try:
         if announce:
             yield ServerSentEvent(
@@ -206,15 +226,16 @@ async def _events(
             while sub.ephemeral:
                 name, payload = sub.ephemeral.popleft()
                 yield ServerSentEvent(event=name, data=_json(render.ephemeral(payload)))
-            if rows:
-                continue
-            try:
-                await asyncio.wait_for(sub.ready.wait(), recheck)
-            except TimeoutError:
+            if time.monotonic() - checked >= recheck:  # however busy the stream is
+                checked = time.monotonic()
                 try:
                     await anyio.to_thread.run_sync(still)
                 except DomainError:
                     return  # Signed out, or no longer allowed: the stream ends.
+            if rows:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(sub.ready.wait(), recheck)
     finally:
         # Off the event loop (it may write presence), and not awaited: the stream is over.
         asyncio.get_running_loop().run_in_executor(None, hub.unsubscribe, sub)
@@ -252,7 +273,10 @@ class _Render:
                 self.scope = staff_scope(tx, self.user_id)
 
     def keep(self, row: LiveRow) -> bool:
-        """A notification about what its reader may no longer see is not sent."""
+        """A notification about what its reader may no longer see is not sent, nor a chat's
+        rows to staff who no longer take chats."""
+        if not self.customer and row.name.startswith("chat.") and not self.chats:
+            return False
         if row.name != "notification" or self.scope is None:
             return True
         p = row.payload

@@ -21,8 +21,9 @@ def read_after(
     """Rows after `after` (a `(position, seq)`), oldest first: for `audiences` only, or
     all; up to `upto` when given."""
     position, seq = after
-    where = "(position > ? OR (position = ? AND seq > ?))"
-    params: list[Any] = [position, position, seq]
+    # (`position >= ?` besides: SQLite then reads an index range, not the whole table)
+    where = "position >= ? AND (position > ? OR (position = ? AND seq > ?))"
+    params: list[Any] = [position, position, position, seq]
     if upto is not None:
         where += " AND (position < ? OR (position = ? AND seq <= ?))"
         params += [upto[0], upto[0], upto[1]]
@@ -37,11 +38,12 @@ def read_after(
 
 
 def last_row(tx: Tx, t: Tables) -> tuple[int, int]:
-    """The id of the newest row; `(0, -1)` (before any row) when there is none."""
+    """The id of the newest row; `(0, 0)` (before any row: positions start at 1) when
+    there is none."""
     row = tx.one(
         f"SELECT position, seq FROM {t['live_events']} ORDER BY position DESC, seq DESC LIMIT 1"
     )
-    return (0, -1) if row is None else (int(row["position"]), int(row["seq"]))
+    return (0, 0) if row is None else (int(row["position"]), int(row["seq"]))
 
 
 def notifications_of(

@@ -137,8 +137,10 @@ class _Rows:
         kind, _, ident = actor.partition(":")
         if kind == "user":
             return {"kind": "staff", "user_id": ident}
-        chat = self.tx.one(f"SELECT name FROM {self.t['live_chats']} WHERE id = ?", (self.chat_id,))
-        return {"kind": "customer", "name": chat["name"] if chat else ""}
+        chat = self.tx.one(
+            f"SELECT name, email FROM {self.t['live_chats']} WHERE id = ?", (self.chat_id,)
+        )
+        return {"kind": "customer", "name": (chat["name"] or chat["email"]) if chat else ""}
 
     def waiting(self) -> None:
         """The chat (back) in the queue, as the queue lists it."""

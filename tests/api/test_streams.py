@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from ledgerdesk import bootstrap
 from projections import presence
 from tests.api.test_portal_api import as_customer, created, session
+from tests.factories import user_token
 from tests.sse import Stream, served
 
 
@@ -153,3 +154,63 @@ def test_a_staff_stream_puts_its_reader_on_duty_for_chats(
     while live.streams.agents_on_duty():  # the server sees the drop at its next heartbeat
         assert time.monotonic() < deadline, "still on duty after the stream closed"
         time.sleep(0.05)
+
+
+def ended(stream: Stream, seconds: float = 10) -> bool:
+    """Whether the server ends the stream within `seconds` (events before the end skipped)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if stream.events.get(timeout=0.2) is None:
+                return True
+        except Exception:
+            continue
+    return False
+
+
+def test_a_stream_ends_when_its_reader_may_no_longer_see_it_however_busy(
+    client: TestClient, live: bootstrap.Container, base: str
+) -> None:
+    # A staff stream of an empty live view resumes from its stream.ready id.
+    bob = {"Authorization": f"Bearer {user_token(live, 'bob@example.com')}"}
+    first = Stream(f"{base}/api/v1/me/stream", bob)
+    ready = first.next()
+    first.cut()
+    again = Stream(f"{base}/api/v1/me/stream", {**bob, "Last-Event-ID": str(ready.id)})
+    assert again.status == 200, again.body
+    again.cut()
+
+    ann = session(client, "ann@example.com")
+    chat = created(
+        client.post("/api/v1/portal/chats", json={"body": "Hi"}, headers=as_customer(ann))
+    )
+    staff_stream = Stream(f"{base}/api/v1/me/stream", bob)
+    customer_stream = Stream(f"{base}/api/v1/portal/chats/{chat['id']}/stream", as_customer(ann))
+    staff_stream.next()
+    customer_stream.next()
+    assert client.delete("/api/v1/auth/token", headers=bob).status_code == 204
+    assert client.delete("/api/v1/portal/session", headers=as_customer(ann)).status_code == 204
+    # Busy streams (typing on both sides, more often than the heartbeat) still end.
+    deadline = time.monotonic() + 10
+    while staff_stream.thread.is_alive() or customer_stream.thread.is_alive():
+        assert time.monotonic() < deadline, "a revoked reader's stream goes on"
+        client.post(f"/api/v1/chats/{chat['id']}/typing")
+        time.sleep(0.1)
+
+    # Staff who lose customer conversations lose the queue: the stream ends, to come back
+    # without it.
+    carol = {"Authorization": f"Bearer {user_token(live, 'carol@example.com')}"}
+    carol_id = client.get("/api/v1/me", headers=carol).json()["id"]
+    watching = Stream(f"{base}/api/v1/me/stream", carol)
+    watching.next()
+    client.patch(f"/api/v1/users/{carol_id}", json={"flags": ["no_chats"]})
+    assert ended(watching)
+    back = Stream(f"{base}/api/v1/me/stream", carol)
+    back.next()
+    client.post(
+        "/api/v1/portal/chats",
+        json={"body": "Anyone?"},
+        headers=as_customer(session(client, "dan@example.com")),
+    )
+    assert [e.name for e in back.quiet(1.5)] == []
+    back.cut()
