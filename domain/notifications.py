@@ -62,6 +62,16 @@ def mentions(body: str) -> set[str]:
     return {m.group(1).lower() for m in _MENTION.finditer(body or "")}
 
 
+def message_news(actor: str, body: str, customer_visible: bool) -> tuple[bool, set[str]]:
+    """What a message on an item tells staff: whether it is a customer's reply (written
+    where customers see it by neither staff nor our own automation), and the handles it
+    mentions — only staff mention staff: a customer's `@name` tells nobody."""
+    kind = actor.partition(":")[0]
+    staff = kind == "user"
+    replied = customer_visible and kind not in ("user", "system", "automation")
+    return replied, mentions(body) if staff else set()
+
+
 def preferences(stored: dict[str, Any] | None) -> dict[str, dict[str, bool]]:
     """Every kind's channels: what the user chose over the defaults."""
     chosen = stored or {}

@@ -23,6 +23,7 @@ from tests import dovecot as dovecot_server
 from tests import services
 from tests.factories import admin_token
 from tests.smtp_sink import Sink, running_sink
+from tests.sse import served
 from workers.actors import ActorSpec, Delivery, WorkerServices
 
 PG_URL = services.url(services.PG_VAR)  # Set again once `pytest_configure` provisions.
@@ -215,13 +216,28 @@ def mailing(
     """An install that mails through `sink` at once (no wait for unread messages), its
     views and workers running. A test module may set `MAIL_SETTINGS` (a dict) to change
     more settings."""
-    extra = getattr(request.module, "MAIL_SETTINGS", {})
+    container = mailing_install(settings, sink, **getattr(request.module, "MAIL_SETTINGS", {}))
+    yield container
+    container.close()
+
+
+def mailing_install(settings: Settings, sink: Sink, **changes: object) -> bootstrap.Container:
+    """An install (its views and workers running) that mails through `sink` at once, with
+    `changes` to its settings besides; the caller closes it."""
     configured = settings.model_copy(
-        update={"smtp_url": sink.url, "forward_unread_after": 0, **extra}
+        update={"smtp_url": sink.url, "forward_unread_after": 0, **changes}
     )
     bootstrap.migrate(configured)
     container = bootstrap.build(configured)
     container.follow()
     container.work()
-    yield container
-    container.close()
+    return container
+
+
+@pytest.fixture
+def base(live: bootstrap.Container) -> Iterator[str]:
+    """The live app served by uvicorn (streams need a real server), its streams' heartbeat
+    every half second; its base URL."""
+    live.settings.stream_heartbeat_seconds = 0.5
+    with served(live.http_app()) as url:
+        yield url

@@ -77,7 +77,7 @@ async def my_stream(
     user = caller.user
     audiences = [user_audience(str(user.id))]
     agent = None
-    if await anyio.to_thread.run_sync(_takes_chats, svc, user):
+    if user.takes_chats:
         audiences.append(QUEUE)
         agent = str(user.id)  # on duty for chats while the stream is open
     token = request.headers.get("authorization", "").partition(" ")[2].strip()
@@ -88,20 +88,12 @@ async def my_stream(
         """Still signed in, and still as able to take chats as when the stream began (else
         it ends: the reconnect gets the audiences the user has now)."""
         now = svc.accounts.authenticate(token)
-        if _takes_chats(svc, now.user) != takes_chats:
+        if now.user.takes_chats != takes_chats:
             raise PermissionDeniedError("your access to customer conversations changed")
 
     after = _after(last_event_id)
     render = _Render(svc.streams, False, str(user.id), chats=agent is not None)
     return await _stream(request, svc, audiences, after, still, render, agent)
-
-
-def _takes_chats(svc: Any, user: Any) -> bool:
-    try:
-        svc.chats.require_staff(user)
-    except DomainError:
-        return False
-    return True
 
 
 @router.get(

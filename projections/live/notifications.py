@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from domain.notifications import mention_handle, mentions, preferences
+from domain.notifications import mention_handle, message_news, preferences
 from projections.base import Tables
 from projections.db import Tx
 from projections.policy import Policy, Send
@@ -94,16 +94,23 @@ class Notifier:
     def tell(self, users: Iterable[str], kind: str, payload: dict[str, Any], **where: Any) -> None:
         """Notify `users` (not the one who acted; only those who want it in the app)."""
         actor = str(getattr(self.e, "actor", ""))
-        wanted = [u for u in dict.fromkeys(users) if f"user:{u}" != actor and self._wants(u, kind)]
-        for user_id in sorted(wanted):
-            self.rows.notification(user_id, kind, payload, where)
+        candidates = sorted(u for u in set(users) if f"user:{u}" != actor)
+        chosen = self._preferences(candidates)
+        for user_id in candidates:
+            if preferences(chosen.get(user_id))[kind]["in_app"]:
+                self.rows.notification(user_id, kind, payload, where)
 
-    def _wants(self, user_id: str, kind: str) -> bool:
-        row = self.tx.one(
-            f"SELECT preferences FROM {self.t['notify_inboxes']} WHERE user_id = ?", (user_id,)
+    def _preferences(self, users: list[str]) -> dict[str, Any]:
+        """What `users` chose (one read for all of them: a chat waiting tells all staff)."""
+        if not users:
+            return {}
+        marks = ",".join("?" * len(users))
+        rows = self.tx.all(
+            f"SELECT user_id, preferences FROM {self.t['notify_inboxes']}"
+            f" WHERE user_id IN ({marks})",
+            tuple(users),
         )
-        chosen = orjson.loads(row["preferences"]) if row else None
-        return preferences(chosen)[kind]["in_app"]
+        return {r["user_id"]: orjson.loads(r["preferences"]) for r in rows}
 
     def _staff(self, where: str, params: tuple[Any, ...] = ()) -> list[str]:
         rows = self.tx.all(
@@ -178,11 +185,10 @@ class Notifier:
             return
         e = self.e
         about = {**_about(item), "excerpt": " ".join(e.body.split())[:EXCERPT]}
-        by_customer = not str(e.actor).startswith(("user:", "system", "automation"))
-        if customer_visible and by_customer:
+        replied, named_handles = message_news(str(e.actor), e.body, customer_visible)
+        if replied:
             self.tell(self._people(self.id), "customer_replied", about, **_where(item))
-        # Only staff mention staff: a customer's `@name` tells nobody.
-        handles = sorted(mentions(e.body)) if str(e.actor).startswith("user:") else []
+        handles = sorted(named_handles)
         if handles:
             marks = ",".join("?" * len(handles))
             named = self._staff(f"handle IN ({marks})", tuple(handles))

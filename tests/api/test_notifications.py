@@ -5,15 +5,12 @@ nothing written; and the same notification, by the same id, on the staff member'
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from fastapi.testclient import TestClient
 
 from ledgerdesk import bootstrap
 from tests.api.test_portal_api import as_customer, created, fresh, session
 from tests.factories import user_token
-from tests.sse import Stream, served
+from tests.sse import Stream
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -196,13 +193,6 @@ def test_a_notification_about_what_one_can_no_longer_see_is_not_shown(
     assert [n["item"]["title"] for n in paged["items"]] == ["Open"]
     after = inbox(client, live, bob, limit="1", before=paged["next"])
     assert (after["items"], after["next"]) == ([], None)
-
-
-@pytest.fixture
-def base(live: bootstrap.Container) -> Iterator[str]:
-    live.settings.stream_heartbeat_seconds = 0.5
-    with served(live.http_app()) as url:
-        yield url
 
 
 def test_a_notification_arrives_on_the_stream_with_its_id(

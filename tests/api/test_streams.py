@@ -6,7 +6,6 @@ nothing — from memory or, when it fell further behind, from the view."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,14 +14,7 @@ from ledgerdesk import bootstrap
 from projections import presence
 from tests.api.test_portal_api import as_customer, created, session
 from tests.factories import user_token
-from tests.sse import Stream, served
-
-
-@pytest.fixture
-def base(live: bootstrap.Container) -> Iterator[str]:
-    live.settings.stream_heartbeat_seconds = 0.5
-    with served(live.http_app()) as url:
-        yield url
+from tests.sse import Stream
 
 
 def staff(client: TestClient) -> dict[str, str]:

@@ -39,34 +39,17 @@ from ledgerdesk import bootstrap
 from ledgerdesk.settings import Settings
 from projections.base import current_tables
 from projections.ticket_detail import get_ticket
-from tests.conftest import make_settings, wait_until
+from tests.conftest import mailing_install, make_settings, wait_until
 from tests.factories import SYSTEM, open_ticket, register
 from tests.integration.mail.test_receive import CTX, mail
-from tests.smtp_sink import Received, Sink, free_port, running_sink
+from tests.smtp_sink import Received, Sink, free_port
 
 SUPPORT = "support@ledgerdesk.local"
 
 
 @pytest.fixture
-def sink() -> Iterator[Sink]:
-    with running_sink() as running:
-        yield running
-
-
-def running(settings: Settings, sink: Sink, **changes: object) -> bootstrap.Container:
-    configured = settings.model_copy(
-        update={"smtp_url": sink.url, "forward_unread_after": 0, **changes}
-    )
-    bootstrap.migrate(configured)
-    container = bootstrap.build(configured)
-    container.follow()
-    container.work()
-    return container
-
-
-@pytest.fixture
 def desk(settings: Settings, sink: Sink) -> Iterator[bootstrap.Container]:
-    container = running(settings, sink)
+    container = mailing_install(settings, sink)
     yield container
     container.close()
 
@@ -139,7 +122,7 @@ def test_an_internal_message_goes_to_staff_only_and_never_to_its_author(
 
 
 def test_reading_a_message_in_time_cancels_its_mail(settings: Settings, sink: Sink) -> None:
-    desk = running(settings, sink, forward_unread_after=2.0)
+    desk = mailing_install(settings, sink, forward_unread_after=2.0)
     try:
         number = desk.mail.receive(
             mail(extra="Auto-Submitted: auto-generated\r\n"), None, "test", CTX
@@ -441,7 +424,7 @@ def test_links_lead_customers_to_the_portal_and_staff_to_the_api(
     settings: Settings, sink: Sink
 ) -> None:
     base = "https://desk.example"
-    desk = running(settings, sink, max_mail_attachment_bytes=10, public_url=base)
+    desk = mailing_install(settings, sink, max_mail_attachment_bytes=10, public_url=base)
     try:
         number = open_ticket(desk, requester_email="ada@acme.example")
         author = register(desk, "grace@ledgerdesk.example", admin=True)
