@@ -7,6 +7,7 @@ from fastapi import Depends, FastAPI
 from api import openapi, pages, problems
 from api.body_limit import BodyLimitMiddleware, BodyLimits
 from api.correlation import CorrelationIds
+from api.cors import WidgetSitesCors
 from api.deps import Services
 from api.read_your_writes import RecordWrites
 from api.responses import OrjsonResponse
@@ -32,6 +33,7 @@ from api.routers import (
     people,
     planning,
     portal,
+    portal_kb,
     portfolios,
     projects,
     reports,
@@ -46,6 +48,7 @@ from api.routers import (
     tree,
     users,
     views,
+    widgets,
 )
 from api.tags import TAG_METADATA
 from api.text_input import refuse_disallowed_text
@@ -104,6 +107,8 @@ def create_app(services: Services) -> FastAPI:
         automations,
         chats,
         streams,
+        widgets,
+        portal_kb,
     ):
         app.include_router(module.router)
     for router in (*tasks.routers, *conversation.routers, *people.routers):
@@ -126,5 +131,7 @@ def create_app(services: Services) -> FastAPI:
         ),
         page=pages.too_large if services.pages is not None else None,
     )
+    # The widgets' sites may call the customer API from their pages (preflights answered).
+    app.add_middleware(WidgetSitesCors, origins=services.widgets.origins)
     app.add_middleware(CorrelationIds)  # Outside everything: every answer carries the id.
     return app

@@ -46,6 +46,7 @@ from commands.sla.policies import SlaPolicyService
 from commands.teams import TeamService
 from commands.timesheets import TimesheetService
 from commands.users import Caller
+from commands.widgets import WidgetService
 from commands.workflow.automations import AutomationService
 from commands.workflow.statuses import StatusService
 from domain.errors import DomainError, PermissionDeniedError
@@ -77,6 +78,7 @@ class Services:
     mailboxes: MailboxService
     mail_out: MailOutService
     company: CompanySettingsService
+    widgets: WidgetService
     kb: KnowledgeBaseService
     intake: IntakeCatalogue
     submissions: SubmissionService
@@ -93,6 +95,7 @@ class Services:
     read_wait_seconds: float
     streams: StreamHub
     stream_heartbeat_seconds: float
+    public_url: str  # Where people reach the install (no trailing slash).
     pages: PagesConfig | None = None
     # What writes answer with, folded on from what this process last folded (ADR 0004).
     answers: Answers = field(init=False)

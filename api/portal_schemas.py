@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 
 from api.schemas import Body
 from domain.values import State
@@ -34,7 +34,24 @@ class PortalInvitationOut(BaseModel):
 
 
 class PortalSessionCreate(Body):
-    invitation: SecretStr = Field(min_length=1, max_length=500, description="`ldp_...`")
+    invitation: SecretStr | None = Field(
+        default=None, min_length=1, max_length=500, description="`ldp_...`"
+    )
+    email: str | None = Field(
+        default=None, max_length=320, description="Or: the contact's address (with `password`)."
+    )
+    password: SecretStr | None = Field(
+        default=None, min_length=1, max_length=1024, description="Their portal password."
+    )
+
+    @model_validator(mode="after")
+    def _one_way(self) -> PortalSessionCreate:
+        by_password = self.email is not None or self.password is not None
+        if (self.invitation is None) == (not by_password):
+            raise ValueError("send an invitation, or an email and a password")
+        if by_password and (self.email is None or self.password is None):
+            raise ValueError("send both an email and a password")
+        return self
 
 
 class PortalSessionOut(BaseModel):

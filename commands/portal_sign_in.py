@@ -125,13 +125,14 @@ class PortalSignIn:
         )
         return saved[0], format_session(saved[0].id, *session)
 
-    def log_in(self, cmd: PortalLogIn, ctx: Context) -> tuple[Contact, str]:
+    def log_in(self, cmd: PortalLogIn, ctx: Context) -> tuple[Contact, str, int]:
+        """The contact, their new session token, and the log position of the sign-in."""
         session = new_token_parts()
         try:
             hot = contact_id_for(cmd.email)
         except InvalidEmailError as wrong:
             raise InvalidCredentialsError("wrong email or password") from wrong
-        saved, _ = run(
+        saved, position = run(
             self.app, hot, lambda uow: portal_log_in(cmd, uow, ctx, session, self.session_ttl)
         )
-        return saved[0], format_session(saved[0].id, *session)
+        return saved[0], format_session(saved[0].id, *session), position

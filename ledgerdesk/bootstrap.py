@@ -45,6 +45,7 @@ from commands.sla.items import ItemSlaService
 from commands.sla.policies import SlaPolicyService
 from commands.teams import TeamService
 from commands.timesheets import TimesheetService
+from commands.widgets import WidgetService
 from commands.workflow.automations import AutomationService
 from commands.workflow.rule_runs import RuleRunner
 from commands.workflow.statuses import StatusService
@@ -132,6 +133,7 @@ class Container:
             mailboxes=self.mailboxes,
             mail_out=self.mail_out,
             company=CompanySettingsService(self.app),
+            widgets=WidgetService(self.app),
             kb=KnowledgeBaseService(self.app),
             intake=IntakeCatalogue(self.app),
             submissions=SubmissionService(self.app, self.mail.secret, self.mail_out),
@@ -148,6 +150,7 @@ class Container:
             read_wait_seconds=self.settings.read_wait_seconds,
             streams=self.streams,
             stream_heartbeat_seconds=self.settings.stream_heartbeat_seconds,
+            public_url=self.settings.base_url,
             pages=PagesConfig(
                 sign_in=PortalSignIn(self.app, timedelta(hours=self.settings.session_hours)),
                 secret=self.mail.secret,

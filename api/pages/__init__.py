@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 from starlette.types import Scope
 
-from api.pages import brand, knowledge_base, portal, projects, requests, web_forms
+from api.pages import brand, knowledge_base, portal, projects, requests, web_forms, widget
 from api.pages.forms import MAX_FIELD, FormRefusedError
 from api.pages.rendering import render
 from api.pages.security import CsrfError
@@ -31,6 +31,7 @@ def install(app: FastAPI) -> None:
     app.include_router(web_forms.router)
     app.include_router(projects.router)
     app.include_router(knowledge_base.router)
+    app.include_router(widget.router)
     app.mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="assets")
 
     @app.exception_handler(FormRefusedError)

@@ -123,7 +123,7 @@ def _log_in(request: Request, form: Form, correlation_id: str) -> Response:
     try:
         cmd = PortalLogIn(email=email, password=SecretStr(form.text("password")))
         with svc.throttle.attempt(client_address(request), email):
-            contact, token = config_of(request).sign_in.log_in(
+            contact, token, _ = config_of(request).sign_in.log_in(
                 cmd, Context(actor=Actor.system("portal"), correlation_id=correlation_id)
             )
     except (ValidationError, InvalidCredentialsError):

@@ -12,8 +12,9 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import ValidationError
 
-from api.deps import ClientAddress, Correlation, Ctx, ServicesDep, fresh, written
+from api.deps import ClientAddress, Correlation, Ctx, Services, ServicesDep, fresh, written
 from api.portal_deps import CurrentContact, CustomerCtx
 from api.portal_schemas import (
     PortalInvitationOut,
@@ -38,6 +39,9 @@ from commands.portal import (
     PostPortalReply,
     StartPortalSession,
 )
+from commands.portal_sign_in import PortalLogIn
+from domain.contact import Contact
+from domain.errors import InvalidCredentialsError
 from domain.item_numbers import MAX_ITEM_NUMBER
 from domain.values import Actor
 from projections.base import current_tables
@@ -118,15 +122,19 @@ def start_portal_session(
     correlation_id: Correlation,
     response: Response,
 ) -> OrjsonResponse:
-    """Redeem a portal invitation (once) for a customer session token that expires after
-    `session_hours`. Too many attempts from one client answer 429. 404 while the portal is
-    switched off."""
+    """Redeem a portal invitation (once), or sign in with the contact's email and portal
+    password, for a customer session token that expires after `session_hours`. A wrong
+    invitation or password is 401; too many attempts from one client (or at one address)
+    answer 429. 404 while the portal is switched off."""
     svc.company.require_app("portal", "portal")
-    ctx = Context(actor=Actor("anonymous", "portal"), correlation_id=correlation_id)
-    with svc.throttle.attempt(client):
-        position, contact, token = svc.portal.start_session(
-            StartPortalSession(invitation=body.invitation), ctx
-        )
+    if body.invitation is None:
+        position, contact, token = _log_in(body, svc, client, correlation_id)
+    else:
+        ctx = Context(actor=Actor("anonymous", "portal"), correlation_id=correlation_id)
+        with svc.throttle.attempt(client):
+            position, contact, token = svc.portal.start_session(
+                StartPortalSession(invitation=body.invitation), ctx
+            )
     written(response, position)
     response.headers["Cache-Control"] = "no-store"
     token_id = token.split("_")[2]
@@ -138,6 +146,22 @@ def start_portal_session(
         "expires_at": contact.portal_sessions[token_id]["expires_at"],
     }
     return reply(response, content, 201)
+
+
+def _log_in(
+    body: PortalSessionCreate, svc: Services, client: str, correlation_id: str
+) -> tuple[int, Contact, str]:
+    assert body.email is not None
+    assert body.password is not None
+    assert svc.pages is not None, "portal sign-in is configured with the pages"
+    ctx = Context(actor=Actor.system("portal"), correlation_id=correlation_id)
+    try:
+        cmd = PortalLogIn(email=body.email, password=body.password)
+    except ValidationError as wrong:  # An address no contact can have: as a wrong password.
+        raise InvalidCredentialsError("wrong email or password") from wrong
+    with svc.throttle.attempt(client, body.email):
+        contact, token, position = svc.pages.sign_in.log_in(cmd, ctx)
+    return position, contact, token
 
 
 @router.delete(

@@ -278,6 +278,10 @@ PUBLIC = {
     ("post", "/api/v1/portal/session"),
     # Anyone may open a chat while admins allow anonymous chats (403 while they do not).
     ("post", "/api/v1/portal/chats"),
+    # What a website's widget reads before anyone signs in: its face and the public articles.
+    ("get", "/api/v1/widgets/{widget_id}"),
+    ("get", "/api/v1/portal/kb"),
+    ("get", "/api/v1/portal/kb/{slug}"),
 }
 
 

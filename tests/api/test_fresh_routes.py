@@ -157,6 +157,12 @@ def world(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
         )["id"],
         "rule_id": client.get("/api/v1/automations").json()["items"][0]["id"],
         "chat_id": chat["id"],
+        "widget_id": made(
+            post(
+                "/api/v1/admin/widgets",
+                json={"name": "Site", "allowed_origins": ["https://www.example.com"]},
+            )
+        )["id"],
         "token": "ldf_00000000000000000000000000000000_unknown",  # A form's confirmation
         "invitation": made(post(f"/api/v1/contacts/{contact['id']}/portal-invitations"))[
             "invitation"

@@ -1,0 +1,199 @@
+"""The widget in a real browser: a shop's page on another site embeds the pasted snippet; a
+customer opens the launcher, signs in, starts a chat; an agent's reply (through the API)
+appears in the widget without a reload; the agent turns the chat into a ticket, which the
+customer then finds under My requests. A site the widget does not allow gets no frame."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from playwright.sync_api import Browser, Frame, Page, expect
+from pydantic import SecretStr
+
+from commands.models import Context
+from commands.portal_sign_in import AcceptPortalInvitation, PortalSignIn
+from domain.values import Actor
+from tests.browser.conftest import AXE, Site
+from tests.pages.helpers import contact, invitation_link
+
+pytestmark = pytest.mark.xdist_group("browser")
+PASSWORD = "correct horse battery"
+
+
+class Shop:
+    """A website of its own, at http://localhost:<port> (another site than the install's
+    127.0.0.1), whose one page carries the `snippet` pasted into it."""
+
+    def __init__(self) -> None:
+        self.origin = ""
+        self.snippet = ""
+
+    def page(self) -> bytes:
+        return (
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Acme shop"
+            f"</title></head><body><h1>Acme shop</h1><p>Welcome.</p>{self.snippet}</body></html>"
+        ).encode()
+
+
+@contextmanager
+def host_site() -> Iterator[Shop]:
+    shop = Shop()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            page = shop.page()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    shop.origin = f"http://localhost:{server.server_address[1]}"
+    try:
+        yield shop
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def snippet_for(site: Site, widget_id: str) -> str:
+    """The admin's snippet, pointed at where the test serves the install."""
+    found = site.admin.get(f"/api/v1/admin/widgets/{widget_id}/snippet").json()
+    return str(found["snippet"]).replace(found["install_url"], site.base)
+
+
+def customer_with_password(site: Site, email: str) -> None:
+    link = invitation_link(site.admin, contact(site.admin, email))
+    invitation = link.rsplit("/", 1)[1]
+    cmd = AcceptPortalInvitation(invitation=SecretStr(invitation), password=SecretStr(PASSWORD))
+    sign_in = PortalSignIn(site.live.app, timedelta(hours=1))
+    sign_in.accept_invitation(cmd, Context(actor=Actor.system("test"), correlation_id="t"))
+
+
+@pytest.fixture
+def shop_page(chromium: Browser) -> Iterator[Page]:
+    context = chromium.new_context(locale="en-GB")
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert not errors, f"script errors on the page: {errors}"
+
+
+def test_a_customer_chats_from_a_website_and_finds_the_ticket_under_my_requests(
+    shop_page: Page, site: Site
+) -> None:
+    admin = site.admin
+    customer_with_password(site, "ann@example.com")
+    with host_site() as shop:
+        # The admin defines a widget for the shop and pastes its snippet into the page
+        made = admin.post(
+            "/api/v1/admin/widgets", json={"name": "Shop", "allowed_origins": [shop.origin]}
+        )
+        assert made.status_code == 201, made.text
+        widget_id = made.json()["id"]
+        shop.snippet = snippet_for(site, widget_id)
+        shop_page.goto(shop.origin)
+        launcher = shop_page.get_by_role("button", name=re.compile("support$"))
+        expect(launcher).to_be_visible()
+        launcher.click()
+        frame = shop_page.frame_locator("iframe[data-ledgerdesk=frame]")
+        tabs = frame.get_by_role("tab")
+        expect(tabs).to_have_text(["Chat", "New request", "My requests", "Help"])
+
+        # The customer signs in under My requests
+        frame.get_by_role("tab", name="My requests").click()
+        mine = frame.get_by_role("tabpanel", name="My requests")
+        mine.get_by_label("Email").fill("ann@example.com")
+        mine.get_by_label("Password").fill(PASSWORD)
+        mine.get_by_role("button", name="Sign in").click()
+        expect(mine.get_by_text("You have no requests yet.")).to_be_visible()
+
+        # and starts a chat
+        frame.get_by_role("tab", name="Chat").click()
+        chat = frame.get_by_role("tabpanel", name="Chat")
+        expect(chat.get_by_label("Your name")).to_be_hidden()  # Signed in: we know them.
+        chat.get_by_label("Your message").fill("My printer is on fire")
+        chat.get_by_role("button", name="Start chat").click()
+        expect(frame.locator(".transcript").get_by_text("My printer is on fire")).to_be_visible()
+
+        # An agent answers through the API: it appears without a reload
+        chats = admin.get("/api/v1/chats", params={"state": "waiting"}).json()["items"]
+        assert len(chats) == 1, chats
+        chat_id = chats[0]["id"]
+        assert admin.post(f"/api/v1/chats/{chat_id}/claim").status_code == 200
+        answered = admin.post(f"/api/v1/chats/{chat_id}/messages", json={"body": "Unplug it"})
+        assert answered.status_code == 201, answered.text
+        expect(frame.locator(".transcript").get_by_text("Unplug it")).to_be_visible()
+
+        # The customer answers back; the agent sees it
+        chat.get_by_label("Write a message").fill("Done, it is out")
+        chat.get_by_role("button", name="Send").click()
+        expect(frame.locator(".transcript").get_by_text("Done, it is out")).to_be_visible()
+
+        # The agent turns the chat into a ticket: the widget says so
+        converted = admin.post(f"/api/v1/chats/{chat_id}/conversion", json={"kind": "ticket"})
+        assert converted.status_code == 201, converted.text
+        number = converted.json()["number"]
+        expect(frame.get_by_text(f"request #{number}")).to_be_visible()
+
+        # and the customer finds it under My requests, with the conversation
+        frame.get_by_role("tab", name="My requests").click()
+        request = frame.get_by_role("button", name=re.compile(f"#{number} My printer is on fire"))
+        expect(request).to_be_visible()
+        request.click()
+        expect(frame.locator("[data-request-messages]").get_by_text("Unplug it")).to_be_visible()
+
+        # The frame is accessible, and the close button hands focus back to the launcher
+        frame.get_by_role("tab", name="Help").click()
+        inner = shop_page.frame(url=re.compile(f"/widget/{widget_id}$"))
+        assert inner is not None
+        assert_accessible_frame(inner)
+        frame.get_by_role("button", name="Close").click()
+        expect(shop_page.locator("iframe[data-ledgerdesk=frame]")).to_be_hidden()
+
+
+def assert_accessible_frame(frame: Frame) -> None:
+    """axe-core's serious and critical violations inside the widget's frame: none."""
+    frame.evaluate(AXE.read_text())  # By the DevTools protocol: the frame's CSP allows no inline.
+    found = frame.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    )
+    bad = [v["id"] for v in found if v.get("impact") in ("serious", "critical")]
+    assert not bad, bad
+
+
+def test_a_site_the_widget_does_not_allow_gets_no_frame(shop_page: Page, site: Site) -> None:
+    made = site.admin.post(
+        "/api/v1/admin/widgets",
+        json={"name": "Shop", "allowed_origins": ["https://www.example.com"]},
+    )
+    widget_id = made.json()["id"]
+    with host_site() as shop:
+        shop.snippet = snippet_for(site, widget_id)
+        shop_page.goto(shop.origin)
+        shop_page.wait_for_load_state("networkidle")
+        # The face is not shared with this site (CORS): no launcher at all
+        assert shop_page.locator("[data-ledgerdesk]").count() == 0
+        # and a frame it makes by hand is refused by the browser (frame-ancestors)
+        shop_page.evaluate(
+            "src => { const f = document.createElement('iframe'); f.src = src;"
+            " document.body.appendChild(f); }",
+            f"{site.base}/widget/{widget_id}",
+        )
+        shop_page.wait_for_timeout(500)
+        inner = shop_page.frame(url=re.compile(f"/widget/{widget_id}$"))
+        assert inner is None or inner.locator("[role=tab]").count() == 0
