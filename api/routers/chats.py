@@ -66,10 +66,20 @@ class ChatAuthor(BaseModel):
     name: str
 
 
+class ChatFileOut(BaseModel):
+    id: UUID
+    name: str
+    size: int
+    media_type: str
+
+
 class ChatMessageOut(BaseModel):
     id: UUID
     body: str
     author: ChatAuthor
+    attachments: list[ChatFileOut] = Field(
+        description="Files sent with it: download them from `.../attachments/{id}`."
+    )
     at: str
 
 
@@ -149,7 +159,7 @@ def known_customer(who: ChatCustomer) -> Context | str:
 KnownCustomer = Annotated[Context | str, Depends(known_customer)]
 
 
-def _answer(
+def chat_answer(
     svc: ServicesDep, response: Response, chat_id: UUID, position: int, status: int = 200
 ) -> OrjsonResponse:
     written(response, position)
@@ -225,7 +235,7 @@ def post_customer_message(
     cmd = PostChatMessage(body=body.body)
     _, position = svc.chats.customer_post(chat_id, cmd, who, correlation_id)
     response.headers["X-Message-ID"] = str(cmd.message_id)
-    return _answer(svc, response, chat_id, position, 201)
+    return chat_answer(svc, response, chat_id, position, 201)
 
 
 # --- staff --------------------------------------------------------------------------------
@@ -273,7 +283,7 @@ def read_chat(
 def claim_chat(chat_id: ChatId, svc: ServicesDep, ctx: Ctx, response: Response) -> OrjsonResponse:
     """You join the chat as its agent (a waiting chat is then open)."""
     _, position = svc.chats.claim(chat_id, ctx)
-    return _answer(svc, response, chat_id, position)
+    return chat_answer(svc, response, chat_id, position)
 
 
 @router.post(
@@ -289,7 +299,7 @@ def post_staff_message(
     cmd = PostChatMessage(body=body.body)
     _, position = svc.chats.staff_post(chat_id, cmd, ctx)
     response.headers["X-Message-ID"] = str(cmd.message_id)
-    return _answer(svc, response, chat_id, position, 201)
+    return chat_answer(svc, response, chat_id, position, 201)
 
 
 @router.post(
@@ -303,7 +313,7 @@ def transfer_chat(
     """To another agent (then its one agent) or to a team (it waits for a member); exactly
     one of `user_id` and `team_id`."""
     _, position = svc.chats.transfer(chat_id, TransferChat(**body.model_dump()), ctx)
-    return _answer(svc, response, chat_id, position)
+    return chat_answer(svc, response, chat_id, position)
 
 
 @router.post(
@@ -314,7 +324,7 @@ def transfer_chat(
 def close_chat(chat_id: ChatId, svc: ServicesDep, ctx: Ctx, response: Response) -> OrjsonResponse:
     """It takes no more messages (closing a closed chat changes nothing)."""
     _, position = svc.chats.close(chat_id, ctx)
-    return _answer(svc, response, chat_id, position)
+    return chat_answer(svc, response, chat_id, position)
 
 
 @router.post(
@@ -347,4 +357,4 @@ def link_chat(
     """The chat belongs to item `number` (one you may see; a chat has one item: another is
     422, the same one changes nothing)."""
     _, position = svc.chats.link(chat_id, number, ctx)
-    return _answer(svc, response, chat_id, position)
+    return chat_answer(svc, response, chat_id, position)

@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import Field
 
 from commands.application import LedgerDesk
+from commands.chat.reading import chat_document, chat_file
 from commands.errors import TeamNotFoundError
 from commands.models import Command, Context, OpenTask, OpenTicket
 from commands.portal import secret_digest
@@ -22,7 +23,13 @@ from commands.tasks import open_task
 from commands.tickets import open_ticket, require_tickets_app, require_visible
 from commands.unit_of_work import UnitOfWork, run
 from commands.users import acting_user
-from domain.chat.chats import BODY_LENGTH, NAME_LENGTH, Chat, ChatNotFoundError
+from domain.chat.chats import (
+    BODY_LENGTH,
+    NAME_LENGTH,
+    Chat,
+    ChatFileNotFoundError,
+    ChatNotFoundError,
+)
 from domain.company_settings import COMPANY_SETTINGS_ID, CompanySettings, in_force
 from domain.contact import Contact, contact_id_for
 from domain.errors import (
@@ -52,9 +59,25 @@ class OpenChat(Command):
     email: str | None = Field(default=None, max_length=320)
 
 
+class ChatFile(Command):
+    """A file a chat message carries, its bytes already in the blob store."""
+
+    id: UUID = Field(default_factory=uuid.uuid4)
+    sha256: str = Field(pattern="^[0-9a-f]{64}$")
+    name: str = Field(min_length=1, max_length=255)
+    size: int = Field(ge=0)
+    media_type: str = Field(min_length=1, max_length=255)
+
+
 class PostChatMessage(Command):
+    """A message: its text (which may be empty only when it carries files) and its files."""
+
     message_id: UUID = Field(default_factory=uuid.uuid4)
-    body: str = Field(min_length=1, max_length=BODY_LENGTH)
+    body: str = Field(default="", max_length=BODY_LENGTH)
+    attachments: tuple[ChatFile, ...] = ()
+
+    def files(self) -> list[dict[str, Any]]:
+        return [f.model_dump(mode="json") for f in self.attachments]
 
 
 class TransferChat(Command):
@@ -129,7 +152,7 @@ class ChatService:
         def decide(uow: UnitOfWork) -> list[Any]:
             chat = self.customer_chat(uow, chat_id, who)
             actor = chat.customer_actor
-            chat.post(cmd.message_id, cmd.body, actor, correlation_id)
+            chat.post(cmd.message_id, cmd.body, actor, correlation_id, cmd.files())
             return [chat]
 
         saved, position = run(self.app, chat_id, decide)
@@ -155,6 +178,13 @@ class ChatService:
     def customer_check(self, chat_id: UUID, who: Context | str) -> Chat:
         """The chat, if `who` is its customer (else 404, or 401 for a wrong token)."""
         return self.customer_chat(UnitOfWork(self.app), chat_id, who)
+
+    def file(self, chat_id: UUID, attachment_id: UUID) -> dict[str, Any]:
+        """A file of the chat's messages (its reader already checked): 404 if none."""
+        found = chat_file(self.app, chat_id, attachment_id)
+        if found is None:
+            raise ChatFileNotFoundError(str(attachment_id))
+        return found
 
     def customer_document(self, chat_id: UUID, who: Context | str) -> dict[str, Any]:
         """The chat, for its customer (a portal session's context, or the chat's token)."""
@@ -184,7 +214,7 @@ class ChatService:
     def staff_post(self, chat_id: UUID, cmd: PostChatMessage, ctx: Context) -> tuple[Chat, int]:
         """A message from staff, who join the chat as they post."""
         return self._staff(chat_id, ctx, lambda chat, uow: chat.post(
-            cmd.message_id, cmd.body, ctx.actor.ref, ctx.correlation_id
+            cmd.message_id, cmd.body, ctx.actor.ref, ctx.correlation_id, cmd.files()
         ))  # fmt: skip
 
     def claim(self, chat_id: UUID, ctx: Context) -> tuple[Chat, int]:
@@ -250,11 +280,20 @@ class ChatService:
             transcript = self._transcript(chat_id)
             made = _open_item(uow, chat, cmd, ctx, transcript)
             item = made[-1]
-            for message_id, body, author in transcript:
-                item.post_message(
-                    message_id=uuid.uuid5(chat_id, message_id), body=body, visibility=CUSTOMER,
-                    in_reply_to=None, actor=Actor.parse(author), correlation_id=ctx.correlation_id,
-                )  # fmt: skip
+            for message_id, body, author, files in transcript:
+                actor = Actor.parse(author)
+                if body.strip():
+                    item.post_message(
+                        message_id=uuid.uuid5(chat_id, message_id), body=body,
+                        visibility=CUSTOMER, in_reply_to=None, actor=actor,
+                        correlation_id=ctx.correlation_id,
+                    )  # fmt: skip
+                for f in files:
+                    item.add_attachment(
+                        attachment_id=uuid.uuid5(chat_id, f["id"]), sha256=f["sha256"],
+                        name=f["name"], size=f["size"], media_type=f["media_type"],
+                        visibility=CUSTOMER, actor=actor, correlation_id=ctx.correlation_id,
+                    )  # fmt: skip
             chat.attach_item(item.KIND, item.number, "converted", ctx.actor.ref, ctx.correlation_id)
             return [*made, chat]
 
@@ -264,11 +303,13 @@ class ChatService:
         item = next(a for a in saved if getattr(a, "number", None) == chat.item["number"])
         return chat, item, position
 
-    def _transcript(self, chat_id: UUID) -> list[tuple[str, str, str]]:
-        """The chat's messages as recorded: id, text and author, oldest first."""
+    def _transcript(self, chat_id: UUID) -> list[tuple[str, str, str, list[dict[str, Any]]]]:
+        """The chat's messages as recorded: id, text, author and files, oldest first."""
         events: list[Any] = list(self.app.events.get(chat_id))
         return [
-            (e.message_id, e.body, e.actor) for e in events if type(e).__name__ == "MessagePosted"
+            (e.message_id, e.body, e.actor, list(e.attachments))
+            for e in events
+            if type(e).__name__ == "MessagePosted"
         ]
 
     # --- shared -----------------------------------------------------------------------
@@ -322,7 +363,7 @@ def _contact(uow: UnitOfWork, ctx: Context) -> Contact:
 def _open_item(
     uow: UnitOfWork, chat: Chat, cmd: ConvertChat, ctx: Context, transcript: list[Any]
 ) -> list[Any]:
-    first = next((body for _, body, author in transcript if not author.startswith("user:")), "")
+    first = next((m[1] for m in transcript if m[1].strip() and not m[2].startswith("user:")), "")
     title = " ".join(first.split())[:TITLE_LENGTH] or f"Chat with {chat.name or chat.email}"
     if cmd.kind == "ticket":
         return open_ticket(
@@ -343,7 +384,7 @@ def _offline_ticket(
     """The chat as a ticket, opened by the messenger itself (nobody is on duty): the
     customer's message its first, our notice its second; the chat ends."""
     ctx = Context(actor=OFFLINE, correlation_id=correlation_id)
-    made = _open_item(uow, chat, ConvertChat(kind="ticket"), ctx, [("", body, customer.ref)])
+    made = _open_item(uow, chat, ConvertChat(kind="ticket"), ctx, [("", body, customer.ref, [])])
     item = made[-1]
     first = next(iter(chat.messages))
     item.post_message(
@@ -357,49 +398,3 @@ def _offline_ticket(
     chat.attach_item(item.KIND, item.number, "converted", OFFLINE.ref, correlation_id)
     chat.close(OFFLINE.ref, correlation_id)
     return made
-
-
-def chat_document(app: LedgerDesk, chat_id: UUID) -> dict[str, Any]:
-    """A chat as both sides read it, folded from its events: who the customer is, its
-    state, agents, team and item, and its messages (each with its author's kind —
-    `customer` or `staff` — and name)."""
-    events: list[Any] = list(app.events.get(chat_id))
-    if not events:
-        raise ChatNotFoundError(str(chat_id))
-    chat: Any = None
-    for e in events:
-        chat = e.mutate(chat)
-    uow = UnitOfWork(app)
-    names: dict[str, str] = {}
-
-    def author(ref: str) -> dict[str, str]:
-        kind, _, ident = ref.partition(":")
-        if kind != "user":
-            return {"kind": "customer", "name": chat.name or chat.email}
-        if ref not in names:
-            user = uow.find_user(UUID(ident))
-            names[ref] = user.name if user is not None else ""
-        return {"kind": "staff", "name": names[ref]}
-
-    return {
-        "id": str(chat_id),
-        "state": chat.state.value,
-        "name": chat.name,
-        "email": chat.email,
-        "anonymous": chat.contact_id is None,
-        "agents": list(chat.agents),
-        "team_id": chat.team_id,
-        "item": chat.item,
-        "opened_at": events[0].timestamp.isoformat(),
-        "messages": [
-            {
-                "id": e.message_id,
-                "body": e.body,
-                "author": author(e.actor),
-                "at": e.timestamp.isoformat(),
-            }
-            for e in events
-            if type(e).__name__ == "MessagePosted"
-        ],
-        "version": chat.version,
-    }

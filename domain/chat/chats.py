@@ -36,6 +36,11 @@ class ChatNotFoundError(NotFoundError):
         super().__init__(f"no chat {chat_id}")
 
 
+class ChatFileNotFoundError(NotFoundError):
+    def __init__(self, attachment_id: str) -> None:
+        super().__init__(f"no file {attachment_id} in this chat")
+
+
 class ChatClosedError(ConflictError):
     """A closed chat takes no more messages, agents or transfers."""
 
@@ -43,9 +48,24 @@ class ChatClosedError(ConflictError):
         super().__init__("the chat is closed")
 
 
-def check_body(body: Any) -> str:
-    """A message's text: not empty, at most `BODY_LENGTH` characters, no disallowed ones."""
-    if not isinstance(body, str) or not body.strip():
+def shown_file(attachment: dict[str, Any]) -> dict[str, Any]:
+    """A chat file as either side reads it: no hash of its bytes."""
+    return {k: attachment[k] for k in ("id", "name", "size", "media_type")}
+
+
+def find_file(attachments: Any, attachment_id: str) -> dict[str, Any] | None:
+    """The file with this id among a chat's messages' files (each a list), or None."""
+    for files in attachments:
+        for f in files:
+            if f["id"] == attachment_id:
+                return dict(f)
+    return None
+
+
+def check_body(body: Any, files: bool = False) -> str:
+    """A message's text: at most `BODY_LENGTH` characters, no disallowed ones, and not empty
+    unless the message carries `files`."""
+    if not isinstance(body, str) or (not body.strip() and not files):
         raise InvalidValueError("body", "a message needs text")
     check_text(body, "body")
     if len(body) > BODY_LENGTH:
@@ -172,12 +192,13 @@ class Chat(Aggregate):
         correlation_id: str,
         attachments: list[dict[str, Any]] | None = None,
     ) -> None:
-        """A message from the customer, or from staff (`user:<id>`), who join as they post.
-        The same message id again is no new message."""
+        """A message from the customer, or from staff (`user:<id>`), who join as they post,
+        with the files it carries (`attachments`: each `{"id", "name", "size", "media_type",
+        "sha256"}`, its bytes already stored). The same message id again is no new message."""
         self._open_only()
         if str(message_id) in self.messages:
             return
-        body = check_body(body)
+        body = check_body(body, files=bool(attachments))
         if actor.startswith("user:"):
             self.join(actor.partition(":")[2], actor, correlation_id)
         self._message_posted(

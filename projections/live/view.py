@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from domain.chat.chats import shown_file
 from domain.values import utc_text
 from projections.base import Positioned, Projection, Tables, topic_name
 from projections.chats import READS as CHAT_EVENTS
@@ -188,7 +189,7 @@ class _Rows:
         elif name == "Chat.MessagePosted":
             message = {
                 "id": e.message_id, "body": e.body, "author": self.author(e.actor),
-                "attachments": e.attachments, "at": utc_text(e.timestamp),
+                "attachments": [shown_file(f) for f in e.attachments], "at": utc_text(e.timestamp),
             }  # fmt: skip
             self.send(
                 [chat, *self.staff(self.agents())], "chat.message", {**ref, "message": message}

@@ -143,3 +143,80 @@ def test_admins_take_customer_conversations_from_a_user(
         "/api/v1/me/notifications", headers={**bob, "X-Min-Position": str(live.app.head())}
     ).json()
     assert told["items"] == []
+
+
+def test_both_sides_send_files_which_the_ticket_keeps(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    ann = session(client, "ann@example.com")
+    chat = created(
+        client.post("/api/v1/portal/chats", json={"body": "See"}, headers=as_customer(ann))
+    )
+    sent = client.post(
+        f"/api/v1/portal/chats/{chat['id']}/attachments",
+        files={"file": ("error.png", b"\x89PNG fake", "image/png")},
+        headers=as_customer(ann),
+    )
+    doc = created(sent)
+    file = doc["messages"][-1]["attachments"][0]
+    assert file == {
+        "id": sent.headers["X-Attachment-ID"], "name": "error.png", "size": 9,
+        "media_type": "image/png",
+    }  # fmt: skip
+    assert doc["messages"][-1]["body"] == ""
+    answered = client.post(
+        f"/api/v1/chats/{chat['id']}/attachments",
+        files={"file": ("fix.txt", b"unplug it", "text/plain")},
+        data={"body": "Try this"},
+    )
+    staff_file = created(answered)["messages"][-1]
+    assert (staff_file["body"], staff_file["author"]["kind"]) == ("Try this", "staff")
+
+    # Each side downloads the chat's files; an outsider does not
+    theirs = client.get(
+        f"/api/v1/portal/chats/{chat['id']}/attachments/{answered.headers['X-Attachment-ID']}",
+        headers=as_customer(ann),
+    )
+    assert theirs.content == b"unplug it"
+    assert theirs.headers["content-disposition"].startswith("attachment")
+    mine = client.get(f"/api/v1/chats/{chat['id']}/attachments/{file['id']}")
+    assert mine.content == b"\x89PNG fake"
+    bob = session(client, "bob@example.com")
+    outsider = client.get(
+        f"/api/v1/portal/chats/{chat['id']}/attachments/{file['id']}", headers=as_customer(bob)
+    )
+    assert outsider.status_code == 404
+    unknown = client.get(f"/api/v1/chats/{chat['id']}/attachments/{chat['id']}")
+    assert unknown.status_code == 404
+
+    # Converted, the chat's files are the ticket's, for the customer to see
+    item = created(client.post(f"/api/v1/chats/{chat['id']}/conversion", json={"kind": "ticket"}))
+    portal = client.get(f"/api/v1/portal/tickets/{item['number']}", headers=fresh(live, ann))
+    assert sorted(a["name"] for a in portal.json()["attachments"]) == ["error.png", "fix.txt"]
+    assert [m["body"] for m in portal.json()["messages"]] == ["See", "Try this"]
+
+    # A closed chat takes no file, and keeps no byte of it
+    client.post(f"/api/v1/chats/{chat['id']}/close")
+    head, blobs = live.app.head(), sorted(live.settings.blob_dir.rglob("*"))
+    late = client.post(
+        f"/api/v1/portal/chats/{chat['id']}/attachments",
+        files={"file": ("late.txt", b"never stored", "text/plain")},
+        headers=as_customer(ann),
+    )
+    assert late.status_code == 409, late.text
+    assert (live.app.head(), sorted(live.settings.blob_dir.rglob("*"))) == (head, blobs)
+
+
+def test_a_file_without_a_file_or_an_empty_message_is_refused(client: TestClient) -> None:
+    ann = session(client, "ann@example.com")
+    chat = created(
+        client.post("/api/v1/portal/chats", json={"body": "Hi"}, headers=as_customer(ann))
+    )
+    missing = client.post(
+        f"/api/v1/portal/chats/{chat['id']}/attachments", data={"body": "x"},
+        headers=as_customer(ann),
+    )  # fmt: skip
+    assert missing.status_code == 422
+    assert "file" in missing.text
+    empty = client.post(f"/api/v1/chats/{chat['id']}/messages", json={"body": " "})
+    assert empty.status_code == 422

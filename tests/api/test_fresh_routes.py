@@ -112,6 +112,7 @@ def world(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
     portal = {"Authorization": f"Bearer {session['access_token']}"}
     opened = made(post("/api/v1/portal/tickets", json={"title": "P"}, headers=portal))
     chat = made(post("/api/v1/portal/chats", json={"body": "Hi"}, headers=portal))
+    in_chat = post(f"/api/v1/portal/chats/{chat['id']}/attachments", files=files, headers=portal)
     article = made(post("/api/v1/kb/articles", json={"title": "A", "status": "published"}))
     shared = {"visibility": "customer"}
     on_portal = post(f"/api/v1/tickets/{opened['number']}/attachments", files=files, data=shared)
@@ -138,6 +139,7 @@ def world(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
         "ticket_attachment": on_ticket.headers["X-Attachment-ID"],
         "task_attachment": on_task.headers["X-Attachment-ID"],
         "portal_attachment": on_portal.headers["X-Attachment-ID"],
+        "chat_attachment": in_chat.headers["X-Attachment-ID"],
         "article_id": article["id"],
         "slug": article["slug"],
         # An item type's key, and a form's (the same: both paths take `{key}`)
@@ -173,8 +175,12 @@ def world(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
 
 def url(path: str, values: dict[str, str]) -> str:
     kind = "portal" if "/portal/" in path else "task" if path.startswith("/api/v1/tasks") else ""
-    kind = kind or "ticket"
-    filled = {**values, "number": values[kind], "attachment_id": values.get(f"{kind}_attachment")}
+    kind = "chat" if "/chats/" in path else kind or "ticket"
+    filled = {
+        **values,
+        "number": values.get(kind),
+        "attachment_id": values.get(f"{kind}_attachment"),
+    }
     return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(filled[m.group(1)]), path)
 
 

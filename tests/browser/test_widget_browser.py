@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Frame, Page, expect
@@ -143,6 +144,21 @@ def test_a_customer_chats_from_a_website_and_finds_the_ticket_under_my_requests(
         chat.get_by_label("Write a message").fill("Done, it is out")
         chat.get_by_role("button", name="Send").click()
         expect(frame.locator(".transcript").get_by_text("Done, it is out")).to_be_visible()
+
+        # Files both ways: the customer's reaches the agent, the agent's downloads in the widget
+        upload = {"name": "error.txt", "mimeType": "text/plain", "buffer": b"E42 paper jam"}
+        chat.get_by_label("Attach a file").set_input_files(files=[upload])
+        chat.get_by_role("button", name="Send").click()
+        transcript = frame.locator(".transcript")
+        expect(transcript.get_by_role("button", name="error.txt")).to_be_visible()
+        sent = admin.get(f"/api/v1/chats/{chat_id}").json()["messages"][-1]["attachments"][0]
+        got = admin.get(f"/api/v1/chats/{chat_id}/attachments/{sent['id']}")
+        assert got.content == b"E42 paper jam"
+        manual = {"file": ("manual.txt", b"Step 1: unplug", "text/plain")}
+        assert admin.post(f"/api/v1/chats/{chat_id}/attachments", files=manual).status_code == 201
+        with shop_page.expect_download() as downloaded:
+            transcript.get_by_role("button", name="manual.txt").click()
+        assert Path(downloaded.value.path()).read_bytes() == b"Step 1: unplug"
 
         # The agent turns the chat into a ticket: the widget says so
         converted = admin.post(f"/api/v1/chats/{chat_id}/conversion", json={"kind": "ticket"})

@@ -182,6 +182,24 @@
     if (opened) { opened.hidden = !open; }
   }
 
+  // A chat's file, fetched with the bearer token (a link cannot send it), then saved.
+  function download(chat, file) {
+    fetch("/api/v1/portal/chats/" + chat.id + "/attachments/" + file.id, {
+      headers: { "Authorization": "Bearer " + chatToken(chat) }, credentials: "omit"
+    }).then(function (response) {
+      if (!response.ok) { throw new Error("download " + response.status); }
+      return response.blob();
+    }).then(function (blob) {
+      var link = document.createElement("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = file.name;
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(function () { URL.revokeObjectURL(link.href); }, 10000);
+    }).catch(function () { showError(text("failed")); });
+  }
+
   function appendMessage(list, author, bodyText, mine) {
     var item = document.createElement("li");
     item.className = "message " + (mine ? "from-you" : "from-support");
@@ -192,9 +210,10 @@
     said.className = "text";
     said.textContent = bodyText;
     item.appendChild(who);
-    item.appendChild(said);
+    if (bodyText) { item.appendChild(said); }
     list.appendChild(item);
     item.scrollIntoView({ block: "end" });
+    return item;
   }
 
   function onChatEvent(name, data) {
@@ -203,7 +222,15 @@
       if (seen[data.message.id]) { return; }
       seen[data.message.id] = true;
       var mine = data.message.author.kind === "customer";
-      appendMessage(transcript, mine ? text("you") : data.message.author.name, data.message.body, mine);
+      var shown = appendMessage(transcript, mine ? text("you") : data.message.author.name, data.message.body, mine);
+      (data.message.attachments || []).forEach(function (file) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "quiet file";
+        button.textContent = file.name;
+        button.addEventListener("click", function () { download(store.get(CHAT), file); });
+        shown.appendChild(button);
+      });
       $("[data-typing]").hidden = true;
     } else if (name === "typing" && data.who === "staff") {
       var typing = $("[data-typing]");
@@ -324,8 +351,25 @@
   onForm("chat-message", function (form) {
     var chat = store.get(CHAT);
     if (!chat) { return null; }
-    var payload = { body: form.elements.body.value };
-    return call("POST", "/api/v1/portal/chats/" + chat.id + "/messages", payload, chatToken(chat))
+    var file = form.elements.file.files[0];
+    var sent;
+    if (file) {  // The file, with the text if any, as one message.
+      var parts = new FormData();
+      parts.append("file", file);
+      parts.append("body", form.elements.body.value);
+      sent = fetch("/api/v1/portal/chats/" + chat.id + "/attachments", {
+        method: "POST", body: parts, credentials: "omit",
+        headers: { "Authorization": "Bearer " + chatToken(chat), "Accept": "application/json" }
+      }).then(function (response) {
+        return response.json().then(function (json) { return { status: response.status, json: json }; });
+      });
+    } else if (form.elements.body.value.trim()) {
+      sent = call("POST", "/api/v1/portal/chats/" + chat.id + "/messages",
+                  { body: form.elements.body.value }, chatToken(chat));
+    } else {
+      return null;
+    }
+    return sent
       .then(function (answer) {
         if (answer.status !== 201) { failed(answer); return; }
         form.reset();
