@@ -27,10 +27,15 @@ from domain.errors import InvalidValueError, NotFoundError
 
 KINDS = ("assigned", "mentioned", "customer_replied", "chat_waiting", "join_request")
 CHANNELS = ("in_app", "email", "push")
-# Told in the app and by push of everything; by mail of nothing until asked.
+# Told in the app and by push of everything; by mail of being assigned and mentioned (as
+# staff always were), of the rest only when asked.
+MAILED_BY_DEFAULT = ("assigned", "mentioned")
 DEFAULTS: dict[str, dict[str, bool]] = {
-    kind: {"in_app": True, "email": False, "push": True} for kind in KINDS
+    kind: {"in_app": True, "email": kind in MAILED_BY_DEFAULT, "push": True} for kind in KINDS
 }
+# The kinds mailed as a notice of their own (assignments and mentions have their own mail,
+# which the `email` channel of `assigned` and `mentioned` governs).
+NOTICE_KINDS = ("customer_replied", "chat_waiting", "join_request")
 INBOX_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/inboxes")
 PUSH_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/push-subscriptions")
 # How many of the latest pushed notifications an inbox remembers (a redelivered push of an
@@ -252,3 +257,28 @@ def check_subscription(endpoint: Any, p256dh: Any, auth: Any, *, insecure: bool)
             decoded = b""
         if len(decoded) != size:
             raise InvalidValueError(name, f"{size} bytes, base64url-encoded")
+
+
+def notice(notification: dict[str, Any]) -> tuple[str, str, str]:
+    """What a notice mail says of a notification of a NOTICE_KINDS kind: its headline, the
+    text it quotes, and the API path of what it is about."""
+    kind = notification["kind"]
+    if kind == "customer_replied":
+        item = notification["item"]
+        what = f"{item['kind']} #{item['number']}"
+        return (
+            f'A customer replied on {what}, "{item["title"]}"',
+            notification.get("excerpt", ""),
+            f"/api/v1/{item['kind']}s/{item['number']}",
+        )
+    if kind == "chat_waiting":
+        name = notification.get("name") or "A customer"
+        return f"{name} is waiting in a chat", "", f"/api/v1/chats/{notification['chat_id']}"
+    if kind == "join_request":
+        project = notification["project_id"]
+        return (
+            "Someone asks to join a project you manage",
+            notification.get("message") or "",
+            f"/api/v1/projects/{project}/join-requests",
+        )
+    raise ValueError(f"{kind!r} is not mailed as a notice")

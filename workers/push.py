@@ -28,11 +28,11 @@ WAIT_SECONDS = 5.0
 def notify(services: WorkerServices, delivery: Delivery) -> None:
     if services.push is None:
         raise RuntimeError("this worker was built without Web Push")
-    made = _made(services, delivery.payload["event"])
+    made = made_by(services, delivery.payload["event"])
     failed: list[str] = []
     for row in made:
         user_id = UUID(row["user_id"])
-        if not _may_see(services, row):
+        if not may_see(services, row):
             continue
         try:
             services.push.deliver(user_id, orjson.loads(row["payload"]), delivery.message_id)
@@ -43,7 +43,7 @@ def notify(services: WorkerServices, delivery: Delivery) -> None:
         raise PushFailedError(f"pushes to {len(failed)} users failed; retried")
 
 
-def _made(services: WorkerServices, event_id: str) -> list[dict[str, Any]]:
+def made_by(services: WorkerServices, event_id: str) -> list[dict[str, Any]]:
     head = services.app.head()  # the event is in the log: the view has it at this position
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
@@ -59,7 +59,7 @@ def _made(services: WorkerServices, event_id: str) -> list[dict[str, Any]]:
         time.sleep(0.05)
 
 
-def _may_see(services: WorkerServices, row: dict[str, Any]) -> bool:
+def may_see(services: WorkerServices, row: dict[str, Any]) -> bool:
     """The user is active and may still see what the notification is about."""
     user = UnitOfWork(services.app).find_user(UUID(row["user_id"]))
     if user is None or not user.is_active:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workers import push, recurrence, sla, workflow
+from workers import notices, push, recurrence, sla, workflow
 from workers.actors import ActorSpec
 from workers.mail import imap, outgoing
 from workers.ticks import Periodic
@@ -24,6 +24,7 @@ ACTORS: tuple[ActorSpec, ...] = (
     # Not retried: the next tick looks again.
     ActorSpec("workflow.tick", workflow.tick, max_retries=0),
     ActorSpec("push.notify", push.notify),
+    ActorSpec("mail.notify", notices.notify),
 )
 # Sent on every tick to an actor above.
 PERIODIC: tuple[Periodic, ...] = (

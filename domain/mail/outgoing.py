@@ -38,6 +38,7 @@ class MailKind(StrEnum):
     PORTAL_INVITATION = "portal_invitation"
     PORTAL_SIGN_IN = "portal_sign_in"
     FORM_CONFIRMATION = "form_confirmation"
+    NOTIFICATION = "notification"
 
     @property
     def about_an_account(self) -> bool:
@@ -62,6 +63,7 @@ class MailKind(StrEnum):
             MailKind.PORTAL_INVITATION: "auto-generated",
             MailKind.PORTAL_SIGN_IN: "auto-generated",
             MailKind.FORM_CONFIRMATION: "auto-generated",
+            MailKind.NOTIFICATION: "auto-generated",
         }.get(self)
         return own or ("auto-generated" if passes_on_automatic else None)
 

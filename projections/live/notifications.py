@@ -330,4 +330,14 @@ NOTIFYING = frozenset(
         "Chat.Transferred",
     )
 )
-PUSH_POLICIES = (Policy("push.notify", NOTIFYING, push_now),)
+
+
+def mail_now(event: Any) -> list[Send]:
+    """An event that may notify someone: mail what it made to those who want it mailed."""
+    return [Send("mail.notify", {"event": event_id(event)})]
+
+
+PUSH_POLICIES = (
+    Policy("push.notify", NOTIFYING, push_now),
+    Policy("mail.notify", NOTIFYING, mail_now),
+)

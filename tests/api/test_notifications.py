@@ -125,7 +125,8 @@ def test_preferences_turn_a_kind_off_in_the_app(
 ) -> None:
     bob, bob_id = someone(client, live, "bob@example.com")
     defaults = client.get("/api/v1/me/notification-preferences", headers=bob).json()
-    assert defaults["assigned"] == {"in_app": True, "email": False, "push": True}
+    assert defaults["assigned"] == {"in_app": True, "email": True, "push": True}
+    assert defaults["chat_waiting"] == {"in_app": True, "email": False, "push": True}
     head = live.app.head()
     for wrong in (
         {"birthdays": {"in_app": False}},
@@ -139,7 +140,7 @@ def test_preferences_turn_a_kind_off_in_the_app(
         "/api/v1/me/notification-preferences", json={"assigned": {"in_app": False}}, headers=bob
     )
     assert changed.status_code == 200, changed.text
-    assert changed.json()["assigned"] == {"in_app": False, "email": False, "push": True}
+    assert changed.json()["assigned"] == {"in_app": False, "email": True, "push": True}
     assert changed.json()["mentioned"]["in_app"] is True
     number = created(client.post("/api/v1/tickets", json={"title": "Quiet"}))["number"]
     client.put(f"/api/v1/tickets/{number}/assignees/{bob_id}")

@@ -85,10 +85,20 @@ def link_of(mail: OutboundMail, secret: bytes, public_url: str) -> str:
 
 
 def compose_account_mail(
+    mail: OutboundMail, *, secret: bytes, public_url: str, **fresh: Any
+) -> Any:
+    """The mail, built for its one recipient (no item, no thread: a fresh conversation);
+    `fresh` as `fresh_mail` takes it."""
+    expires = mail.context["expires_at"][:16].replace("T", " ") + " UTC"
+    return fresh_mail(
+        mail, {"link": link_of(mail, secret, public_url), "expires_at": expires}, **fresh
+    )
+
+
+def fresh_mail(
     mail: OutboundMail,
+    about: dict[str, Any],
     *,
-    secret: bytes,
-    public_url: str,
     branding: dict[str, Any],
     sender: str,
     from_name: str,
@@ -96,8 +106,9 @@ def compose_account_mail(
     layout: dict[str, str] | None,
     now: Any,
 ) -> Any:
-    """The mail, built for its one recipient (no item, no thread: a fresh conversation)."""
-    expires = mail.context["expires_at"][:16].replace("T", " ") + " UTC"
+    """`mail`, outside any item's thread, rendered for its one recipient with the company,
+    the recipient and `about` (its overridden templates, or the shipped ones when those
+    fail on real data)."""
     context = {
         "company": {
             "name": branding["company_name"],
@@ -105,9 +116,8 @@ def compose_account_mail(
             "colour": branding["colour"],
         },
         "recipient": {"name": mail.recipient_name, "address": mail.recipient},
-        "link": link_of(mail, secret, public_url),
-        "expires_at": expires,
         "tag": "",
+        **about,
     }
     try:
         rendered = render(mail.kind, context, own, layout)

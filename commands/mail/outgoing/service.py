@@ -23,10 +23,11 @@ from commands.blobs import BlobStore
 from commands.credentials import Credentials
 from commands.mail.mailboxes import is_our_address
 from commands.mail.outgoing import smtp
-from commands.mail.outgoing.account import account_mail, compose_account_mail
+from commands.mail.outgoing.account import account_mail, compose_account_mail, fresh_mail
 from commands.mail.outgoing.compose import Attached, Envelope, compose
 from commands.mail.outgoing.context import Links, template_context
 from commands.mail.outgoing.item_mail import ItemMail, Message, read_item_mail
+from commands.mail.outgoing.notice import notice_key, notice_mail
 from commands.mail.outgoing.recipients import customers_of, may_see, staff_of, staff_recipient
 from commands.mail.outgoing.settings import MailSettingsService
 from commands.mail.outgoing.smtp import (
@@ -57,6 +58,7 @@ from domain.mail.outgoing import (
     thread_root_id,
 )
 from domain.mail.templates import LAYOUT, MailTemplate, template_id_for
+from domain.notifications import NOTICE_KINDS, Inbox, inbox_id_for, preferences
 from domain.reading import has_read
 from domain.task import Task
 from domain.ticket import Ticket
@@ -172,6 +174,8 @@ class MailOutService:
             user = uow.find_user(UUID(user_id))
             if found is None or user is None or not user.is_active:
                 return []
+            if not _wants_mail(uow, user.id, "assigned"):
+                return []
             return self._queue_each(
                 uow, found.number, [staff_recipient(user)], lambda _: MailKind.ASSIGNMENT,
                 lambda _: f"assign:{item}:{version}", {"by": by},
@@ -197,6 +201,8 @@ class MailOutService:
                 user = uow.find_user(user_id_for(address))
                 if user is None or not user.is_active or message.author == f"user:{user.id}":
                     continue
+                if not _wants_mail(uow, user.id, "mentioned"):
+                    continue
                 if may_see(uow, found, user.id):
                     people.append(staff_recipient(user))
             return self._queue_each(
@@ -205,6 +211,26 @@ class MailOutService:
             )  # fmt: skip
 
         run(self.app, item, decide)
+
+    def notice(self, user_id: UUID, notification: dict[str, Any]) -> None:
+        """Tell `user_id` of `notification` by mail, once, if they want its kind mailed."""
+        if self.server() is None:
+            return
+
+        def decide(uow: UnitOfWork) -> list[Any]:
+            user = uow.find_user(user_id)
+            if user is None or not user.is_active or not _mailed(uow, user.id, notification):
+                return []
+            if uow.get(outbound_id_for(notice_key(notification, user.id)), OutboundMail):
+                return []
+            return [
+                notice_mail(
+                    notification, user, secret=self.config.secret, domain=self._domain(),
+                    public_url=self.config.public_url,
+                )
+            ]  # fmt: skip
+
+        run(self.app, outbound_id_for(notice_key(notification, user_id)), decide)
 
     def rule_mail(
         self,
@@ -349,15 +375,21 @@ class MailOutService:
 
     def _compose(self, uow: UnitOfWork, mail: OutboundMail, server: SmtpServer) -> tuple[Any, str]:
         """The mail for its one recipient (their links), and its envelope sender."""
-        if MailKind(mail.kind).about_an_account:
+        kind = MailKind(mail.kind)
+        if kind.about_an_account or kind == MailKind.NOTIFICATION:
             sender = server.from_address or self.config.address
             branding = self.settings.current()
+            fresh: dict[str, Any] = {
+                "branding": branding, "sender": sender,
+                "from_name": server.from_name or branding["company_name"],
+                "own": _override(uow, mail.kind), "layout": _override(uow, LAYOUT),
+                "now": self.clock(),
+            }  # fmt: skip
+            if kind == MailKind.NOTIFICATION:
+                return fresh_mail(mail, {"notice": dict(mail.context)}, **fresh), sender
             built = compose_account_mail(
-                mail, secret=self.config.secret, public_url=self.config.public_url,
-                branding=branding, sender=sender,
-                from_name=server.from_name or branding["company_name"],
-                own=_override(uow, mail.kind), layout=_override(uow, LAYOUT), now=self.clock(),
-            )  # fmt: skip
+                mail, secret=self.config.secret, public_url=self.config.public_url, **fresh
+            )
             return built, sender
         item = uow.item(mail.number)
         facts = read_item_mail(uow, mail.number)
@@ -451,6 +483,17 @@ def _url_server(url: str | None) -> SmtpServer | None:
 
 def _item(uow: UnitOfWork, aggregate_id: UUID) -> Ticket | Task | None:
     return uow.get(aggregate_id, (Ticket, Task))  # type: ignore[arg-type]
+
+
+def _wants_mail(uow: UnitOfWork, user_id: UUID, kind: str) -> bool:
+    """Whether the user wants notifications of `kind` by mail (their preference, or the
+    default)."""
+    inbox = uow.get(inbox_id_for(user_id), Inbox)
+    return preferences(inbox.preferences if inbox else None)[kind]["email"]
+
+
+def _mailed(uow: UnitOfWork, user_id: UUID, notification: dict[str, Any]) -> bool:
+    return notification["kind"] in NOTICE_KINDS and _wants_mail(uow, user_id, notification["kind"])
 
 
 def _override(uow: UnitOfWork, kind: str) -> dict[str, str] | None:

@@ -193,7 +193,7 @@ def shapes(kind: str, context: dict[str, Any]) -> list[dict[str, Any]]:
     """Every shape real data of `kind` takes: with and without attachments, and without a
     message for kinds that are not about one (the layout frames every kind)."""
     bare = {**context, "attachments": []}
-    if kind in ACCESS_KINDS:
+    if kind in ACCESS_KINDS or kind == MailKind.NOTIFICATION:
         return [context]
     if kind in (MailKind.ACKNOWLEDGEMENT, MailKind.ASSIGNMENT, MailKind.AUTOMATION):
         return [{**bare, "message": None}]
@@ -254,6 +254,18 @@ def sample_context(kind: str, company: dict[str, Any]) -> dict[str, Any]:
             "body": "Thank you: we answer within the hour.",
         },
     }
+    if kind == MailKind.NOTIFICATION:
+        # A staff member's notification: what it says, and where to open it.
+        return {
+            "company": company,
+            "recipient": {"name": "Grace Hopper", "address": "grace@ledgerdesk.example"},
+            "notice": {
+                "headline": 'A customer replied on ticket #1042, "The printer is on fire"',
+                "excerpt": "It is smoking again.",
+                "url": "http://ledgerdesk.example/api/v1/tickets/1042",
+            },
+            "tag": "",
+        }
     if kind in ACCESS_KINDS:
         # About access to the portal, not an item: no item, no message, no tag.
         return {
