@@ -8,13 +8,14 @@ comes from here."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from contextvars import ContextVar
 
 import anyio.to_thread
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PATHS = ("/api/v1/widgets/", "/api/v1/portal/")
 _allowed: ContextVar[str | None] = ContextVar("cors_allowed_origin", default=None)
@@ -37,7 +38,8 @@ class WidgetSitesCors(CORSMiddleware):
             return
         origin = Headers(scope=scope).get("origin")
         if origin is None:
-            await self.app(scope, receive, send)
+            # What the answer holds depends on the origin: a cache must keep them apart.
+            await self.app(scope, receive, functools.partial(_vary_origin, send=send))
             return
         known = await anyio.to_thread.run_sync(self.origins)
         token = _allowed.set(origin if origin in known else None)
@@ -48,3 +50,10 @@ class WidgetSitesCors(CORSMiddleware):
 
     def is_allowed_origin(self, origin: str) -> bool:
         return origin == _allowed.get()
+
+
+async def _vary_origin(message: Message, send: Send) -> None:
+    if message["type"] == "http.response.start":
+        headers = MutableHeaders(scope=message)
+        headers.add_vary_header("Origin")
+    await send(message)

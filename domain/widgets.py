@@ -8,10 +8,13 @@ definition is recorded at each change, and removing one keeps its history."""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+import idna
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidValueError, NotFoundError
@@ -20,6 +23,9 @@ WIDGETS_ID = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/company/widgets")
 MAX_ORIGINS = 20
 MAX_NAME = 200
 MAX_ORIGIN = 300
+_HOST = re.compile(
+    r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
+)
 
 
 class WidgetNotFoundError(NotFoundError):
@@ -29,8 +35,9 @@ class WidgetNotFoundError(NotFoundError):
 
 
 def checked_origin(value: Any, where: str) -> str:
-    """An origin as browsers send it: `scheme://host[:port]`, lower case, no path, query,
-    user or trailing slash; InvalidValueError says what is wrong."""
+    """An origin as browsers send it: `scheme://host[:port]`, the host in its ASCII form
+    (an international name as punycode, `xn--...`), lower case, no default port, path,
+    query, user or trailing slash; InvalidValueError says what is wrong."""
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_ORIGIN:
         raise InvalidValueError(where, "an origin such as https://www.example.com")
     text = value.strip().rstrip("/")
@@ -39,16 +46,33 @@ def checked_origin(value: Any, where: str) -> str:
         raise InvalidValueError(where, f"{value!r} is not an http(s) origin")
     if parts.path or parts.query or parts.fragment or "@" in parts.netloc:
         raise InvalidValueError(where, f"{value!r}: an origin has no path, query or user")
-    if any(c in parts.hostname for c in "*; '\""):
-        raise InvalidValueError(where, f"{value!r}: name each site, without wildcards")
     try:
         port = parts.port
     except ValueError as wrong:
         raise InvalidValueError(where, f"{value!r}: the port is not a number") from wrong
+    host = _ascii_host(parts.hostname, value, where)
     default = {"http": 80, "https": 443}[parts.scheme]
-    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     suffix = "" if port in (None, default) else f":{port}"
     return f"{parts.scheme}://{host}{suffix}"
+
+
+def _ascii_host(hostname: str, value: str, where: str) -> str:
+    """The host as browsers send it: an IP address, or a name in IDNA's ASCII form."""
+    try:
+        address = ipaddress.ip_address(hostname)
+    except ValueError:
+        pass
+    else:
+        return f"[{address.compressed}]" if address.version == 6 else address.compressed
+    if "*" in hostname:
+        raise InvalidValueError(where, f"{value!r}: name each site, without wildcards")
+    try:
+        ascii_name = idna.encode(hostname, uts46=True).decode("ascii")
+    except idna.IDNAError as wrong:
+        raise InvalidValueError(where, f"{value!r}: not a host name ({wrong})") from wrong
+    if not _HOST.fullmatch(ascii_name):
+        raise InvalidValueError(where, f"{value!r}: not a host name")
+    return ascii_name
 
 
 def checked_widget(given: dict[str, Any], base: dict[str, Any] | None) -> dict[str, Any]:
@@ -141,7 +165,8 @@ def allowed_origins(stored: Widgets | None) -> frozenset[str]:
 # The widget's tabs, in order, and the app each needs switched on.
 TABS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("chat", ("portal",)),  # The chat API is the portal's.
-    ("new_request", ("web_forms",)),
+    # The web forms' app, and the portal's: the tab sends a signed-in customer's request.
+    ("new_request", ("web_forms", "portal")),
     ("my_requests", ("portal",)),
     ("help", ("knowledge_base",)),
 )

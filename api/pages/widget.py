@@ -65,5 +65,6 @@ def _frame(request: Request, widget_id: UUID) -> Response:
     response.headers["Content-Security-Policy"] = (
         f"{head}frame-ancestors {frame_ancestors(widget.allowed_origins)}"
     )
-    del response.headers["X-Frame-Options"]
+    if widget.allowed_origins:  # Else the page's own DENY stays, for older browsers too.
+        del response.headers["X-Frame-Options"]
     return response

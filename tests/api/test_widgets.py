@@ -40,8 +40,15 @@ def with_password(client: TestClient, live: bootstrap.Container, email: str) -> 
 
 
 def test_admins_define_widgets_and_take_the_snippet(client: TestClient) -> None:
-    made = widget(client, "HTTPS://WWW.Example.com:443/", "http://localhost:8080")
-    assert made["allowed_origins"] == [SITE, "http://localhost:8080"]
+    made = widget(
+        client, "HTTPS://WWW.Example.com:443/", "http://localhost:8080", "https://Bücher.example"
+    )
+    # As browsers send them: lower case, no default port, international names in punycode
+    assert made["allowed_origins"] == [
+        SITE,
+        "http://localhost:8080",
+        "https://xn--bcher-kva.example",
+    ]
     listed = client.get("/api/v1/admin/widgets").json()["items"]
     assert listed == [made]
 
@@ -71,6 +78,8 @@ def test_bad_widgets_are_refused_naming_what_is_wrong_and_append_nothing(
         (["https://*.example.com"], "allowed_origins.0"),
         (["https://user@example.com"], "allowed_origins.0"),
         (["https://example.com:99999"], "allowed_origins.0"),
+        (["https://a.example.com,evil.example.net"], "allowed_origins.0"),
+        (["https://a b.example.com"], "allowed_origins.0"),
     ):
         answer = client.post(
             "/api/v1/admin/widgets", json={"name": "x", "allowed_origins": origins}
@@ -93,7 +102,11 @@ def test_the_face_shows_the_tabs_of_the_apps_switched_on(client: TestClient) -> 
     assert face["tabs"] == ["chat", "new_request", "my_requests", "help"]
     assert face["frame_url"].endswith(f"/widget/{made['id']}")
     assert set(face["brand"]) == {"name", "colour", "logo_url"}
-    client.patch("/api/v1/admin/settings", json={"apps": {"portal": False, "web_forms": False}})
+    client.patch("/api/v1/admin/settings", json={"apps": {"web_forms": False}})
+    face = client.get(f"/api/v1/widgets/{made['id']}", headers=NOBODY).json()
+    assert face["tabs"] == ["chat", "my_requests", "help"]
+    # New request sends a signed-in customer's request: it needs the portal too
+    client.patch("/api/v1/admin/settings", json={"apps": {"portal": False, "web_forms": True}})
     face = client.get(f"/api/v1/widgets/{made['id']}", headers=NOBODY).json()
     assert face["tabs"] == ["help"]
     client.patch("/api/v1/admin/settings", json={"apps": {"knowledge_base": False}})
@@ -114,6 +127,7 @@ def test_only_allowed_sites_frame_the_widget_and_a_change_holds_at_once(
     client.patch(f"/api/v1/admin/widgets/{made['id']}", json={"allowed_origins": []})
     frame = client.get(f"/widget/{made['id']}", headers=NOBODY)
     assert frame.headers["content-security-policy"].endswith("frame-ancestors 'none'")
+    assert frame.headers["x-frame-options"] == "DENY"
     unknown = client.get("/widget/00000000-0000-4000-8000-000000000000", headers=NOBODY)
     assert unknown.status_code == 404
 
@@ -123,7 +137,8 @@ def test_the_script_is_served_from_here(client: TestClient) -> None:
     assert script.status_code == 200
     assert script.headers["content-type"].startswith("text/javascript")
     assert "data-ledgerdesk-widget" in script.text
-    assert "http" not in script.text.replace("https://desk.example.com", "")
+    code = [line for line in script.text.splitlines() if not line.lstrip().startswith("//")]
+    assert not [line for line in code if "http:" in line or "https:" in line or "//" in line]
 
 
 def test_cors_lets_only_the_widgets_sites_call_the_customer_api(client: TestClient) -> None:
@@ -134,6 +149,9 @@ def test_cors_lets_only_the_widgets_sites_call_the_customer_api(client: TestClie
     assert "access-control-allow-credentials" not in allowed.headers
     other = client.get(face, headers={**NOBODY, "Origin": OTHER})
     assert "access-control-allow-origin" not in other.headers
+    # The answer depends on the origin: a shared cache keeps the answers apart
+    for answer in (allowed, other, client.get(face, headers=NOBODY)):
+        assert "Origin" in answer.headers["vary"]
 
     preflight = {
         "Origin": SITE,

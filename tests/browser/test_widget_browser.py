@@ -180,6 +180,17 @@ def test_a_customer_chats_from_a_website_and_finds_the_ticket_under_my_requests(
         assert_accessible_frame(inner)
         frame.get_by_role("button", name="Close").click()
         expect(shop_page.locator("iframe[data-ledgerdesk=frame]")).to_be_hidden()
+        expect(launcher).to_be_focused()
+
+        # Signing out leaves nothing of the customer on the screen: no chat, no requests
+        launcher.click()
+        frame.get_by_role("tab", name="My requests").click()
+        frame.get_by_role("button", name="Sign out").click()
+        expect(mine.get_by_label("Password")).to_be_visible()
+        expect(frame.locator(".request-list li")).to_have_count(0)
+        frame.get_by_role("tab", name="Chat").click()
+        expect(chat.get_by_role("button", name="Start chat")).to_be_visible()
+        expect(frame.locator("[data-view=chat-open] .transcript li")).to_have_count(0)
 
 
 def assert_accessible_frame(frame: Frame) -> None:
@@ -204,12 +215,36 @@ def test_a_site_the_widget_does_not_allow_gets_no_frame(shop_page: Page, site: S
         shop_page.wait_for_load_state("networkidle")
         # The face is not shared with this site (CORS): no launcher at all
         assert shop_page.locator("[data-ledgerdesk]").count() == 0
-        # and a frame it makes by hand is refused by the browser (frame-ancestors)
-        shop_page.evaluate(
-            "src => { const f = document.createElement('iframe'); f.src = src;"
-            " document.body.appendChild(f); }",
-            f"{site.base}/widget/{widget_id}",
+        # and a frame it makes by hand is refused by the browser (frame-ancestors): the
+        # install answers, but the frame never shows it
+        with shop_page.expect_response(re.compile(f"/widget/{widget_id}$")) as answered:
+            shop_page.evaluate(
+                "src => { const f = document.createElement('iframe'); f.src = src;"
+                " document.body.appendChild(f); }",
+                f"{site.base}/widget/{widget_id}",
+            )
+        assert answered.value.status == 200
+        frame = shop_page.locator("iframe").element_handle().content_frame()
+        assert frame is not None
+        frame.wait_for_load_state()
+        assert not frame.url.endswith(f"/widget/{widget_id}")  # The browser's error page
+        assert frame.locator("[role=tab]").count() == 0
+
+
+def test_without_the_portal_the_widget_opens_on_help(shop_page: Page, site: Site) -> None:
+    admin = site.admin
+    article = {"title": "Clear a jam", "body": "Open the tray.", "status": "published"}
+    assert admin.post("/api/v1/kb/articles", json=article).status_code == 201
+    assert admin.patch("/api/v1/admin/settings", json={"apps": {"portal": False}}).is_success
+    with host_site() as shop:
+        made = admin.post(
+            "/api/v1/admin/widgets", json={"name": "Shop", "allowed_origins": [shop.origin]}
         )
-        shop_page.wait_for_timeout(500)
-        inner = shop_page.frame(url=re.compile(f"/widget/{widget_id}$"))
-        assert inner is None or inner.locator("[role=tab]").count() == 0
+        shop.snippet = snippet_for(site, made.json()["id"])
+        shop_page.goto(shop.origin)
+        shop_page.get_by_role("button", name=re.compile("support$")).click()
+        frame = shop_page.frame_locator("iframe[data-ledgerdesk=frame]")
+        expect(frame.get_by_role("tab")).to_have_text(["Help"])
+        help_panel = frame.get_by_role("tabpanel", name="Help")
+        help_panel.get_by_role("button", name="Clear a jam").click()
+        expect(help_panel.get_by_text("Open the tray.")).to_be_visible()

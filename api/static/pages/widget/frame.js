@@ -61,7 +61,7 @@
     }).then(function (response) {
       if (response.status === 401 && token && session() && token === session().token) {
         store.set(SESSION, null);
-        refreshSignedIn();
+        forgetSignedIn();
       }
       var type = response.headers.get("content-type") || "";
       var parsed = type.indexOf("json") >= 0 ? response.json() : Promise.resolve(null);
@@ -109,6 +109,20 @@
 
   // --- signing in ------------------------------------------------------------------------
 
+  // Nothing of a customer who signed out (or whose session ended) stays on the screen: their
+  // requests, and their chat unless it is an anonymous one (which has a token of its own).
+  function forgetSignedIn() {
+    var chat = store.get(CHAT);
+    if (chat && !chat.token) {
+      if (stream) { stream.abort(); }
+      store.set(CHAT, null);
+      resetChat();
+      chatView(false);
+    }
+    $$(".request-list, [data-request-messages]").forEach(function (list) { list.textContent = ""; });
+    refreshSignedIn();
+  }
+
   function refreshSignedIn() {
     var signedIn = !!session();
     $$("[data-needs-session]").forEach(function (part) { part.hidden = !signedIn; });
@@ -136,7 +150,8 @@
       if (form.dataset.busy) { return; }
       form.dataset.busy = "1";
       showError("");
-      Promise.resolve(handler(form)).catch(function () { showError(text("failed")); })
+      new Promise(function (done) { done(handler(form)); })
+        .catch(function () { showError(text("failed")); })
         .then(function () { delete form.dataset.busy; });
     });
   }
@@ -159,7 +174,7 @@
     button.addEventListener("click", function () {
       var current = session();
       store.set(SESSION, null);
-      refreshSignedIn();
+      forgetSignedIn();
       if (current) { call("DELETE", "/api/v1/portal/session", undefined, current.token); }
     });
   });
@@ -173,6 +188,14 @@
     if (chat.token) { return chat.token; }
     var current = session();
     return current ? current.token : null;
+  }
+
+  function resetChat() {
+    seen = {};
+    $("[data-view=chat-open] .transcript").textContent = "";
+    $("[data-chat-item]").hidden = true;
+    $("[data-chat-ended]").hidden = true;
+    $("[data-form=chat-message]").hidden = false;
   }
 
   function chatView(open) {
@@ -237,9 +260,12 @@
       typing.hidden = false;
       clearTimeout(onChatEvent.typingTimer);
       onChatEvent.typingTimer = setTimeout(function () { typing.hidden = true; }, 6000);
-    } else if (name === "chat.item") {
+    } else if (name === "chat.item" && data.item.kind === "ticket" && data.item.how === "converted") {
+      // A request of theirs; a task, or an item the chat was linked to, is staff's business.
       var notice = $("[data-chat-item]");
-      notice.textContent = text("chat-item", { number: data.item.number });
+      var chatNow = store.get(CHAT);
+      var key = chatNow && chatNow.token ? "chat-item-by-mail" : "chat-item";
+      notice.textContent = text(key, { number: data.item.number });
       notice.hidden = false;
     } else if (name === "chat.closed") {
       $("[data-form=chat-message]").hidden = true;
@@ -256,26 +282,33 @@
     var controller = new AbortController();
     stream = controller;
     var lastId = null;
+    var delay = 1000;
     function connect() {
       var headers = { "Accept": "text/event-stream", "Authorization": "Bearer " + chatToken(chat) };
       if (lastId) { headers["Last-Event-ID"] = lastId; }
       fetch("/api/v1/portal/chats/" + chat.id + "/stream", {
         headers: headers, credentials: "omit", signal: controller.signal
       }).then(function (response) {
-        if (response.status === 401 || response.status === 404) {
+        if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+          // Not theirs any more (signed out, gone, refused): nothing to resume.
           store.set(CHAT, null);
           chatView(false);
           controller.abort();
           return null;
         }
         if (!response.ok || !response.body) { throw new Error("stream " + response.status); }
+        delay = 1000;
         var reader = response.body.getReader();
         var decoder = new TextDecoder();
         var buffer = "";
         function pump() {
           return reader.read().then(function (part) {
             if (part.done) { throw new Error("stream ended"); }
-            buffer += decoder.decode(part.value, { stream: true }).replace(/\r\n?/g, "\n");
+            // Line ends are made plain only where they are whole: a chunk may end between the
+            // \r and the \n of one, which must not read as an empty line (an event's end).
+            buffer += decoder.decode(part.value, { stream: true });
+            var held = buffer.slice(-1) === "\r" ? "\r" : "";
+            buffer = buffer.slice(0, buffer.length - held.length).replace(/\r\n?/g, "\n") + held;
             var cut;
             while ((cut = buffer.indexOf("\n\n")) >= 0) {
               var block = buffer.slice(0, cut);
@@ -292,8 +325,10 @@
               });
               if (id) { lastId = id; }
               if (data.length) {
-                try { onChatEvent(name, JSON.parse(data.join("\n"))); }
+                var parsed = null;
+                try { parsed = JSON.parse(data.join("\n")); }
                 catch (e) { /* Not one of ours: skipped. */ }
+                if (parsed !== null) { onChatEvent(name, parsed); }
               }
             }
             return pump();
@@ -301,7 +336,10 @@
         }
         return pump();
       }).catch(function () {
-        if (!controller.signal.aborted) { setTimeout(connect, 2000); }
+        if (!controller.signal.aborted) {
+          setTimeout(connect, delay);
+          delay = Math.min(delay * 2, 30000);  // Backing off while the install is away.
+        }
       });
     }
     connect();
@@ -330,11 +368,7 @@
         var chat = { id: answer.json.id, token: answer.json.token || null };
         store.set(CHAT, chat);
         form.reset();
-        seen = {};
-        $("[data-view=chat-open] .transcript").textContent = "";
-        $("[data-chat-item]").hidden = true;
-        $("[data-chat-ended]").hidden = true;
-        $("[data-form=chat-message]").hidden = false;
+        resetChat();
         chatView(true);
         if (answer.json.state === "closed") {  // Nobody on duty: it is a request already.
           answer.json.messages.forEach(function (message) {
@@ -513,7 +547,12 @@
         $("[data-article]").hidden = false;
         $("[data-article-title]").textContent = answer.json.title;
         // The knowledge base's own HTML, sanitised when the article was saved (nh3).
-        $("[data-article-body]").innerHTML = answer.json.html;
+        var articleBody = $("[data-article-body]");
+        articleBody.innerHTML = answer.json.html;
+        $$("a[href]", articleBody).forEach(function (link) {  // Out of the small frame.
+          link.target = "_blank";
+          link.rel = "noopener noreferrer";
+        });
       });
   }
 
@@ -523,5 +562,6 @@
   });
 
   refreshSignedIn();
+  if (tabs.length) { select(tabs[0].dataset.tab); }
   resumeChat();
 })();
