@@ -7,14 +7,16 @@ item, under `/api/v1/chats`. A chat an outsider may not see is 404."""
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 
 from api.deps import ClientAddress, Correlation, Ctx, CurrentCaller, ServicesDep, fresh, written
 from api.portal_deps import portal_bearer
+from api.read_your_writes import READING, session_cookie
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import Body
 from api.tags import Tag
@@ -27,6 +29,7 @@ from commands.chat.service import (
 )
 from commands.errors import InvalidTokenError
 from commands.models import Context
+from domain.errors import PermissionDeniedError
 from domain.item_numbers import MAX_ITEM_NUMBER
 from domain.values import Actor
 from projections.base import current_tables
@@ -129,17 +132,41 @@ class ChatList(BaseModel):
 # --- who the customer is ------------------------------------------------------------------
 
 
+def customer_token(
+    request: Request, credentials: HTTPAuthorizationCredentials | None, public_url: str
+) -> str | None:
+    """The customer's credential: the bearer token, else the portal pages' session cookie.
+    A write made with the cookie must come from our own pages (an `Origin` of another site
+    is refused: the cookie is `SameSite=Lax`, this makes sure)."""
+    if credentials is not None and credentials.credentials.strip():
+        return credentials.credentials.strip()
+    cookie = session_cookie(request.headers)
+    if cookie is None:
+        return None
+    origin = request.headers.get("origin")
+    ours = {f"{request.url.scheme}://{request.url.netloc}", _origin_of(public_url)}
+    if request.method not in READING and origin is not None and origin not in ours:
+        raise PermissionDeniedError("a portal cookie works only on this install's own pages")
+    return cookie
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def chat_customer(
+    request: Request,
     svc: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(portal_bearer)],
     correlation_id: Correlation,
 ) -> Context | str | None:
-    """A portal session's customer (their context), a chat token (the string), or None
-    (anonymous, no credentials)."""
+    """A portal session's customer (their context: by bearer token or the portal pages'
+    cookie), a chat token (the string), or None (anonymous, no credentials)."""
     svc.company.require_app("portal", "portal")
-    if credentials is None or not credentials.credentials.strip():
+    token = customer_token(request, credentials, svc.public_url)
+    if token is None:
         return None
-    token = credentials.credentials.strip()
     if token.startswith(f"{CHAT_TOKEN_PREFIX}_"):
         return token
     caller = svc.portal.authenticate(token)
@@ -313,6 +340,18 @@ def transfer_chat(
     """To another agent (then its one agent) or to a team (it waits for a member); exactly
     one of `user_id` and `team_id`."""
     _, position = svc.chats.transfer(chat_id, TransferChat(**body.model_dump()), ctx)
+    return chat_answer(svc, response, chat_id, position)
+
+
+@router.post(
+    "/chats/{chat_id}/leave",
+    summary="Leave a chat",
+    responses={200: {"model": ChatOut}, **documented(401, 403, 404, 409, 422)},
+)
+def leave_chat(chat_id: ChatId, svc: ServicesDep, ctx: Ctx, response: Response) -> OrjsonResponse:
+    """You are no longer one of its agents (not one: nothing changes). Its last agent
+    leaving puts it back in the queue. A closed chat is 409."""
+    _, position = svc.chats.leave(chat_id, ctx)
     return chat_answer(svc, response, chat_id, position)
 
 

@@ -19,13 +19,15 @@ from uuid import UUID
 
 import anyio.to_thread
 import orjson
-from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from api.deps import CurrentCaller, ServicesDep
+from api.portal_deps import portal_bearer
 from api.problems import InvalidParameterError
 from api.responses import documented
-from api.routers.chats import KnownCustomer
+from api.routers.chats import KnownCustomer, customer_token
 from api.streams import Key, LiveRow, StreamHub, Subscription, parse_id
 from api.tags import Tag
 from commands.models import Context
@@ -108,13 +110,14 @@ async def customer_stream(
     chat_id: ChatId,
     svc: ServicesDep,
     who: KnownCustomer,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(portal_bearer)],
     last_event_id: LastEventId = None,
 ) -> EventSourceResponse:
     """Server-Sent Events: the chat's messages (yours too), agents joining and leaving,
     its item, its end, and the agent typing. Without `Last-Event-ID` it starts from the
     chat's beginning: the whole transcript, then what comes."""
     await anyio.to_thread.run_sync(svc.chats.customer_check, chat_id, who)
-    credential = request.headers.get("authorization", "").partition(" ")[2].strip()
+    credential = customer_token(request, credentials, svc.public_url) or ""
 
     def still() -> None:
         """The portal still on, the session (or chat token) still good, the chat theirs."""

@@ -220,3 +220,48 @@ def test_a_file_without_a_file_or_an_empty_message_is_refused(client: TestClient
     assert "file" in missing.text
     empty = client.post(f"/api/v1/chats/{chat['id']}/messages", json={"body": " "})
     assert empty.status_code == 422
+
+
+def test_an_agent_leaves_and_the_chat_waits_again(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    ann = session(client, "ann@example.com")
+    chat = created(
+        client.post("/api/v1/portal/chats", json={"body": "Hi"}, headers=as_customer(ann))
+    )
+    assert client.post(f"/api/v1/chats/{chat['id']}/claim").json()["state"] == "open"
+    left = client.post(f"/api/v1/chats/{chat['id']}/leave")
+    assert left.status_code == 200, left.text
+    assert (left.json()["state"], left.json()["agents"]) == ("waiting", [])
+    queue = client.get("/api/v1/chats", params={"state": "waiting"}, headers=fresh(live))
+    assert [c["id"] for c in queue.json()["items"]] == [chat["id"]]
+    head = live.app.head()
+    again = client.post(f"/api/v1/chats/{chat['id']}/leave")  # Not one of its agents
+    assert (again.status_code, live.app.head()) == (200, head)
+    client.post(f"/api/v1/chats/{chat['id']}/close")
+    assert client.post(f"/api/v1/chats/{chat['id']}/leave").status_code == 409
+
+
+def test_the_portal_pages_cookie_chats_too_but_only_from_our_own_pages(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    token = session(client, "ann@example.com")
+    with TestClient(live.http_app()) as browser:
+        browser.cookies.set("ld_portal", token)
+        opened = browser.post("/api/v1/portal/chats", json={"body": "From the portal"})
+        chat = created(opened)
+        assert (chat["email"], chat["anonymous"]) == ("ann@example.com", False)
+        ours = {"Origin": "http://testserver"}
+        posted = browser.post(
+            f"/api/v1/portal/chats/{chat['id']}/messages", json={"body": "More"}, headers=ours
+        )
+        assert posted.status_code == 201, posted.text
+        assert browser.get(f"/api/v1/portal/chats/{chat['id']}").status_code == 200
+        head = live.app.head()
+        forged = browser.post(
+            f"/api/v1/portal/chats/{chat['id']}/messages",
+            json={"body": "Sent by another site"},
+            headers={"Origin": "https://evil.example.net"},
+        )
+        assert forged.status_code == 403, forged.text
+        assert live.app.head() == head
