@@ -4,7 +4,8 @@ who switched what, and when, is kept.
 
 Only the switches something honours are here: a switch nothing obeys would be a lie.
 Apps: `portal` (the portal's pages and API), `knowledge_base` (the `/kb` pages),
-`web_forms` (the public forms `/forms/{form}`).
+`web_forms` (the public forms `/forms/{form}`), `messenger` (the chats: their API for
+customers and staff, their streams, and the widget's Chat tab).
 Features: `customer_status_changes` (customers may close and reopen their requests in the
 portal), `anonymous_forms` (a form marked anonymous takes submissions from people who are not
 signed in, once they confirm their address), `anonymous_chats` (people who are not signed in
@@ -21,7 +22,12 @@ from domain.errors import InvalidValueError
 from domain.values import Actor
 
 COMPANY_SETTINGS_ID = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/company/settings")
-APPS: dict[str, bool] = {"portal": True, "knowledge_base": True, "web_forms": True}
+APPS: dict[str, bool] = {
+    "portal": True,
+    "knowledge_base": True,
+    "web_forms": True,
+    "messenger": True,
+}
 FEATURES: dict[str, bool] = {
     "customer_status_changes": False,
     "anonymous_forms": True,

@@ -23,6 +23,11 @@ class Apps(Body):
     web_forms: bool | None = Field(
         default=None, description="The public forms' pages (/forms/{form}); staff keep their API."
     )
+    messenger: bool | None = Field(
+        default=None,
+        description="The chats: their API for customers and staff, their live events and the"
+        " widget's Chat tab (their history stays).",
+    )
 
 
 class Features(Body):
@@ -50,6 +55,7 @@ class AppsOut(BaseModel):
     portal: bool
     knowledge_base: bool
     web_forms: bool
+    messenger: bool
 
 
 class FeaturesOut(BaseModel):

@@ -9,17 +9,17 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, File, Form, Path, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Response, UploadFile
 from fastapi.responses import FileResponse
 
 from api.deps import Correlation, Ctx, CurrentCaller, ServicesDep
 from api.responses import OrjsonResponse, attachment_download, documented
-from api.routers.chats import ChatId, ChatOut, KnownCustomer, chat_answer
+from api.routers.chats import ChatId, ChatOut, KnownCustomer, chat_answer, messenger_on
 from api.tags import Tag
 from commands.chat.service import ChatFile, PostChatMessage
 from domain.chat.chats import BODY_LENGTH, ChatClosedError
 
-router = APIRouter(prefix="/api/v1", tags=[Tag.CHATS])
+router = APIRouter(prefix="/api/v1", tags=[Tag.CHATS], dependencies=[Depends(messenger_on)])
 FileId = Annotated[UUID, Path(description="The file's id (a message's `attachments[].id`).")]
 Upload = Annotated[UploadFile, File(description="The file to send.")]
 Text = Annotated[

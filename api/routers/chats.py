@@ -35,7 +35,13 @@ from domain.values import Actor
 from projections.base import current_tables
 from projections.chats import list_chats
 
-router = APIRouter(prefix="/api/v1", tags=[Tag.CHATS])
+
+def messenger_on(svc: ServicesDep) -> None:
+    """The messenger is switched on (else its routes are 404, saying so)."""
+    svc.company.require_app("messenger", "messenger")
+
+
+router = APIRouter(prefix="/api/v1", tags=[Tag.CHATS], dependencies=[Depends(messenger_on)])
 ChatId = Annotated[UUID, Path(description="The chat's id.")]
 Number = Annotated[int, Path(ge=1, le=MAX_ITEM_NUMBER, description="The item's number.")]
 

@@ -27,7 +27,7 @@ from api.deps import CurrentCaller, ServicesDep
 from api.portal_deps import portal_bearer
 from api.problems import InvalidParameterError
 from api.responses import documented
-from api.routers.chats import KnownCustomer, customer_token
+from api.routers.chats import KnownCustomer, customer_token, messenger_on
 from api.streams import Key, LiveRow, StreamHub, Subscription, parse_id
 from api.tags import Tag
 from commands.models import Context
@@ -79,7 +79,7 @@ async def my_stream(
     user = caller.user
     audiences = [user_audience(str(user.id))]
     agent = None
-    if user.takes_chats:
+    if user.takes_chats and await anyio.to_thread.run_sync(svc.company.app_on, "messenger"):
         audiences.append(QUEUE)
         agent = str(user.id)  # on duty for chats while the stream is open
     token = request.headers.get("authorization", "").partition(" ")[2].strip()
@@ -90,7 +90,7 @@ async def my_stream(
         """Still signed in, and still as able to take chats as when the stream began (else
         it ends: the reconnect gets the audiences the user has now)."""
         now = svc.accounts.authenticate(token)
-        if now.user.takes_chats != takes_chats:
+        if (now.user.takes_chats and svc.company.app_on("messenger")) != takes_chats:
             raise PermissionDeniedError("your access to customer conversations changed")
 
     after = _after(last_event_id)
@@ -104,6 +104,7 @@ async def my_stream(
     summary="A chat's live events (customer)",
     response_class=EventSourceResponse,
     responses={**SSE, **documented(401, 404, 422)},
+    dependencies=[Depends(messenger_on)],
 )
 async def customer_stream(
     request: Request,
@@ -120,8 +121,10 @@ async def customer_stream(
     credential = customer_token(request, credentials, svc.public_url) or ""
 
     def still() -> None:
-        """The portal still on, the session (or chat token) still good, the chat theirs."""
+        """The portal and the messenger still on, the session (or chat token) still good,
+        the chat theirs."""
         svc.company.require_app("portal", "portal")
+        svc.company.require_app("messenger", "messenger")
         if isinstance(who, Context):
             svc.portal.authenticate(credential)
         svc.chats.customer_check(chat_id, who)
@@ -137,6 +140,7 @@ async def customer_stream(
     tags=[Tag.PORTAL],
     summary="Typing in a chat (customer)",
     responses=documented(401, 404, 409, 422),
+    dependencies=[Depends(messenger_on)],
 )
 def customer_typing(chat_id: ChatId, svc: ServicesDep, who: KnownCustomer) -> Response:
     """Tells the chat's agents (or the queue, while it waits) that you are typing. Nothing
@@ -155,6 +159,7 @@ def customer_typing(chat_id: ChatId, svc: ServicesDep, who: KnownCustomer) -> Re
     tags=[Tag.CHATS],
     summary="Typing in a chat",
     responses=documented(401, 403, 404, 409, 422),
+    dependencies=[Depends(messenger_on)],
 )
 def staff_typing(chat_id: ChatId, svc: ServicesDep, caller: CurrentCaller) -> Response:
     """Tells the chat's customer (and its other agents) that you are typing."""

@@ -265,3 +265,36 @@ def test_the_portal_pages_cookie_chats_too_but_only_from_our_own_pages(
         )
         assert forged.status_code == 403, forged.text
         assert live.app.head() == head
+
+
+def test_the_messenger_switched_off_answers_404_and_keeps_its_chats(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    ann = session(client, "ann@example.com")
+    chat = created(
+        client.post("/api/v1/portal/chats", json={"body": "Hi"}, headers=as_customer(ann))
+    )
+    off = client.patch("/api/v1/admin/settings", json={"apps": {"messenger": False}})
+    assert off.json()["apps"]["messenger"] is False
+    for method, path, headers in (
+        ("post", "/api/v1/portal/chats", as_customer(ann)),
+        ("get", f"/api/v1/portal/chats/{chat['id']}", as_customer(ann)),
+        ("get", f"/api/v1/portal/chats/{chat['id']}/stream", as_customer(ann)),
+        ("get", "/api/v1/chats", {}),
+        ("post", f"/api/v1/chats/{chat['id']}/claim", {}),
+        ("post", f"/api/v1/chats/{chat['id']}/typing", {}),
+    ):
+        answer = client.request(method, path, headers=headers, json={"body": "x"})
+        assert answer.status_code == 404, (path, answer.text)
+        assert "messenger is switched off" in answer.json()["detail"]
+    widget = created(
+        client.post(
+            "/api/v1/admin/widgets", json={"name": "S", "allowed_origins": ["https://a.example"]}
+        )
+    )
+    face = client.get(f"/api/v1/widgets/{widget['id']}", headers=NOBODY).json()
+    assert "chat" not in face["tabs"]
+
+    client.patch("/api/v1/admin/settings", json={"apps": {"messenger": True}})
+    back = client.get(f"/api/v1/chats/{chat['id']}")
+    assert [m["body"] for m in back.json()["messages"]] == ["Hi"]

@@ -25,7 +25,7 @@ def test_only_admins_switch_and_only_known_switches(
 ) -> None:
     shown = client.get("/api/v1/admin/settings").json()
     assert shown == {
-        "apps": {"portal": True, "knowledge_base": True, "web_forms": True},
+        "apps": {"portal": True, "knowledge_base": True, "web_forms": True, "messenger": True},
         "features": {
             "customer_status_changes": False,
             "anonymous_forms": True,
