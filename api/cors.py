@@ -27,7 +27,14 @@ class WidgetSitesCors(CORSMiddleware):
             app,
             allow_methods=("GET", "POST", "PUT", "PATCH", "DELETE"),
             allow_headers=("Authorization", "Content-Type", "Last-Event-ID", "X-Min-Position"),
-            expose_headers=("Location", "X-Log-Position", "X-Message-ID", "Retry-After", "ETag"),
+            expose_headers=(
+                "Location",
+                "X-Log-Position",
+                "X-Message-ID",
+                "X-Attachment-ID",
+                "Retry-After",
+                "ETag",
+            ),
             max_age=600,
         )
         self.origins = origins

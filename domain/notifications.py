@@ -27,15 +27,16 @@ from domain.errors import InvalidValueError, NotFoundError
 
 KINDS = ("assigned", "mentioned", "customer_replied", "chat_waiting", "join_request")
 CHANNELS = ("in_app", "email", "push")
-# Told in the app and by push of everything; by mail of being assigned and mentioned (as
-# staff always were), of the rest only when asked.
-MAILED_BY_DEFAULT = ("assigned", "mentioned")
+# Told in the app and by push of everything; by mail of what staff always had mail of (being
+# assigned or mentioned, a customer's reply), of the rest only when asked.
+MAILED_BY_DEFAULT = ("assigned", "mentioned", "customer_replied")
 DEFAULTS: dict[str, dict[str, bool]] = {
     kind: {"in_app": True, "email": kind in MAILED_BY_DEFAULT, "push": True} for kind in KINDS
 }
-# The kinds mailed as a notice of their own (assignments and mentions have their own mail,
-# which the `email` channel of `assigned` and `mentioned` governs).
-NOTICE_KINDS = ("customer_replied", "chat_waiting", "join_request")
+# The kinds mailed as a notice of their own. The others have had mail of their own all along,
+# which their `email` channel governs: the assignment mail, the mention mail, and the
+# customer's message itself, mailed to the item's staff who have not read it.
+NOTICE_KINDS = ("chat_waiting", "join_request")
 INBOX_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/inboxes")
 PUSH_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/push-subscriptions")
 # How many of the latest pushed notifications an inbox remembers (a redelivered push of an
@@ -263,14 +264,6 @@ def notice(notification: dict[str, Any]) -> tuple[str, str, str]:
     """What a notice mail says of a notification of a NOTICE_KINDS kind: its headline, the
     text it quotes, and the API path of what it is about."""
     kind = notification["kind"]
-    if kind == "customer_replied":
-        item = notification["item"]
-        what = f"{item['kind']} #{item['number']}"
-        return (
-            f'A customer replied on {what}, "{item["title"]}"',
-            notification.get("excerpt", ""),
-            f"/api/v1/{item['kind']}s/{item['number']}",
-        )
     if kind == "chat_waiting":
         name = notification.get("name") or "A customer"
         return f"{name} is waiting in a chat", "", f"/api/v1/chats/{notification['chat_id']}"

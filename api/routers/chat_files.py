@@ -12,12 +12,12 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, File, Form, Path, Response, UploadFile
 from fastapi.responses import FileResponse
 
-from api.deps import Correlation, Ctx, CurrentCaller, ServicesDep
+from api.deps import ClientAddress, Correlation, Ctx, CurrentCaller, ServicesDep
 from api.responses import OrjsonResponse, attachment_download, documented
 from api.routers.chats import ChatId, ChatOut, KnownCustomer, chat_answer, messenger_on
 from api.tags import Tag
 from commands.chat.service import ChatFile, PostChatMessage
-from domain.chat.chats import BODY_LENGTH, ChatClosedError
+from domain.chat.chats import BODY_LENGTH
 
 router = APIRouter(prefix="/api/v1", tags=[Tag.CHATS], dependencies=[Depends(messenger_on)])
 FileId = Annotated[UUID, Path(description="The file's id (a message's `attachments[].id`).")]
@@ -47,7 +47,7 @@ def _sent(response: Response, cmd: PostChatMessage) -> None:
     status_code=201,
     summary="Send a file in a chat (customer)",
     tags=[Tag.PORTAL],
-    responses={201: {"model": ChatOut}, **documented(401, 404, 409, 413, 422)},
+    responses={201: {"model": ChatOut}, **documented(401, 404, 409, 413, 422, 429)},
 )
 def send_customer_file(
     chat_id: ChatId,
@@ -56,11 +56,14 @@ def send_customer_file(
     who: KnownCustomer,
     response: Response,
     correlation_id: Correlation,
+    client: ClientAddress,
     body: Text = "",
 ) -> OrjsonResponse:
-    """A message carrying the file (and `body`, if any) from the chat's customer."""
-    if svc.chats.customer_check(chat_id, who).closed:
-        raise ChatClosedError  # Before storing any byte.
+    """A message carrying the file (and `body`, if any) from the chat's customer. An
+    anonymous customer's files count against their address like web form submissions."""
+    svc.chats.check_room_for_file(svc.chats.customer_check(chat_id, who))  # Before any byte.
+    if isinstance(who, str):
+        svc.throttle.submission(client)
     cmd = _message(svc, file, body)
     _, position = svc.chats.customer_post(chat_id, cmd, who, correlation_id)
     _sent(response, cmd)
@@ -100,8 +103,7 @@ def send_staff_file(
 ) -> OrjsonResponse:
     """A message carrying the file (and `body`, if any) to the customer; you join the chat
     as you post."""
-    if svc.chats.staff_check(chat_id, caller.user).closed:
-        raise ChatClosedError  # Before storing any byte.
+    svc.chats.check_room_for_file(svc.chats.staff_check(chat_id, caller.user))  # Before any byte.
     cmd = _message(svc, file, body)
     _, position = svc.chats.staff_post(chat_id, cmd, ctx)
     _sent(response, cmd)

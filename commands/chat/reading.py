@@ -58,6 +58,12 @@ def chat_document(app: LedgerDesk, chat_id: UUID) -> dict[str, Any]:
     }
 
 
+def file_count(app: LedgerDesk, chat_id: UUID) -> int:
+    """How many files the chat's messages carry."""
+    events: list[Any] = list(app.events.get(chat_id))
+    return sum(len(e.attachments) for e in events if type(e).__name__ == "MessagePosted")
+
+
 def chat_file(app: LedgerDesk, chat_id: UUID, attachment_id: UUID) -> dict[str, Any] | None:
     """A file one of the chat's messages carries (with its bytes' SHA-256), or None."""
     events: list[Any] = list(app.events.get(chat_id))

@@ -15,7 +15,7 @@ from uuid import UUID
 from pydantic import Field
 
 from commands.application import LedgerDesk
-from commands.chat.reading import chat_document, chat_file
+from commands.chat.reading import chat_document, chat_file, file_count
 from commands.errors import TeamNotFoundError
 from commands.models import Command, Context, OpenTask, OpenTicket
 from commands.portal import secret_digest
@@ -27,8 +27,10 @@ from domain.chat.chats import (
     BODY_LENGTH,
     NAME_LENGTH,
     Chat,
+    ChatClosedError,
     ChatFileNotFoundError,
     ChatNotFoundError,
+    check_room_for_file,
 )
 from domain.company_settings import COMPANY_SETTINGS_ID, CompanySettings, in_force
 from domain.contact import Contact, contact_id_for
@@ -179,6 +181,12 @@ class ChatService:
         """The chat, if `who` is its customer (else 404, or 401 for a wrong token)."""
         return self.customer_chat(UnitOfWork(self.app), chat_id, who)
 
+    def check_room_for_file(self, chat: Chat) -> None:
+        """An open chat with room for one more file (before any byte is stored)."""
+        if chat.closed:
+            raise ChatClosedError
+        check_room_for_file(file_count(self.app, chat.id))
+
     def file(self, chat_id: UUID, attachment_id: UUID) -> dict[str, Any]:
         """A file of the chat's messages (its reader already checked): 404 if none."""
         found = chat_file(self.app, chat_id, attachment_id)
@@ -282,17 +290,19 @@ class ChatService:
             item = made[-1]
             for message_id, body, author, files in transcript:
                 actor = Actor.parse(author)
+                # Each message with its own files (mail carries a message's files by this).
+                correlation = f"{ctx.correlation_id}:{message_id}"
                 if body.strip():
                     item.post_message(
                         message_id=uuid.uuid5(chat_id, message_id), body=body,
                         visibility=CUSTOMER, in_reply_to=None, actor=actor,
-                        correlation_id=ctx.correlation_id,
+                        correlation_id=correlation,
                     )  # fmt: skip
                 for f in files:
                     item.add_attachment(
                         attachment_id=uuid.uuid5(chat_id, f["id"]), sha256=f["sha256"],
                         name=f["name"], size=f["size"], media_type=f["media_type"],
-                        visibility=CUSTOMER, actor=actor, correlation_id=ctx.correlation_id,
+                        visibility=CUSTOMER, actor=actor, correlation_id=correlation,
                     )  # fmt: skip
             chat.attach_item(item.KIND, item.number, "converted", ctx.actor.ref, ctx.correlation_id)
             return [*made, chat]

@@ -21,6 +21,7 @@ from domain.text import check_text
 from domain.values import Actor
 
 BODY_LENGTH = 20_000
+MAX_FILES = 50  # Files one chat takes, from both sides.
 NAME_LENGTH = 200
 KINDS = ("ticket", "task")
 
@@ -60,6 +61,12 @@ def find_file(attachments: Any, attachment_id: str) -> dict[str, Any] | None:
             if f["id"] == attachment_id:
                 return dict(f)
     return None
+
+
+def check_room_for_file(files_so_far: int) -> None:
+    """A chat takes at most MAX_FILES files (a conversation, not a file store)."""
+    if files_so_far >= MAX_FILES:
+        raise InvalidValueError("file", f"a chat takes at most {MAX_FILES} files")
 
 
 def check_body(body: Any, files: bool = False) -> str:

@@ -121,7 +121,7 @@ def message_recipients(
     for person in people:
         if person.reader == author or person.address in chosen:
             continue
-        if author == f"customer:{person.address}":
+        if author in (f"customer:{person.address}", f"visitor:{person.address}"):
             continue
         chosen[person.address] = person
     return list(chosen.values())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from domain.item_numbers import item_id
 from ledgerdesk import bootstrap
 from tests.api.test_portal_api import as_customer, created, fresh, session
 from tests.factories import user_token
@@ -194,6 +195,14 @@ def test_both_sides_send_files_which_the_ticket_keeps(
     portal = client.get(f"/api/v1/portal/tickets/{item['number']}", headers=fresh(live, ann))
     assert sorted(a["name"] for a in portal.json()["attachments"]) == ["error.png", "fix.txt"]
     assert [m["body"] for m in portal.json()["messages"]] == ["See", "Try this"]
+    # each with the message it came with, and no other (mail carries a message's files by
+    # their shared correlation id)
+    events = list(live.app.events.get(item_id(item["number"])))
+    said = {e.body: e.correlation_id for e in events if hasattr(e, "body")}
+    files = {e.name: e.correlation_id for e in events if type(e).__name__ == "AttachmentAdded"}
+    assert files["fix.txt"] == said["Try this"]
+    assert files["error.png"] not in (said["See"], said["Try this"])
+    assert said["See"] != said["Try this"]
 
     # A closed chat takes no file, and keeps no byte of it
     client.post(f"/api/v1/chats/{chat['id']}/close")
@@ -298,3 +307,36 @@ def test_the_messenger_switched_off_answers_404_and_keeps_its_chats(
     client.patch("/api/v1/admin/settings", json={"apps": {"messenger": True}})
     back = client.get(f"/api/v1/chats/{chat['id']}")
     assert [m["body"] for m in back.json()["messages"]] == ["Hi"]
+
+
+def test_a_chat_takes_so_many_files_and_visitors_files_are_throttled(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    client.patch("/api/v1/admin/settings", json={"features": {"anonymous_chats": True}})
+    visitor = {"body": "Hello?", "name": "Bob", "email": "bob@example.com"}
+    chat = created(client.post("/api/v1/portal/chats", json=visitor, headers=NOBODY))
+    token = as_customer(chat["token"])
+    statuses = []
+    for n in range(25):  # Past the address's web form limit (20, the opening counted)
+        sent = client.post(
+            f"/api/v1/portal/chats/{chat['id']}/attachments",
+            files={"file": (f"{n}.txt", f"file {n}".encode(), "text/plain")}, headers=token,
+        )  # fmt: skip
+        statuses.append(sent.status_code)
+    assert statuses[:19] == [201] * 19, statuses
+    assert set(statuses[19:]) == {429}, statuses
+    # Staff are not throttled, but a chat is no file store: 50 files in all
+    for n in range(50 - 19):
+        sent = client.post(
+            f"/api/v1/chats/{chat['id']}/attachments",
+            files={"file": (f"s{n}.txt", f"staff {n}".encode(), "text/plain")},
+        )  # fmt: skip
+        assert sent.status_code == 201, (n, sent.text)
+    head, blobs = live.app.head(), sorted(live.settings.blob_dir.rglob("*"))
+    full = client.post(
+        f"/api/v1/chats/{chat['id']}/attachments",
+        files={"file": ("one-more.txt", b"never stored", "text/plain")},
+    )
+    assert full.status_code == 422, full.text
+    assert "at most 50 files" in full.json()["detail"]
+    assert (live.app.head(), sorted(live.settings.blob_dir.rglob("*"))) == (head, blobs)

@@ -58,7 +58,7 @@ from domain.mail.outgoing import (
     thread_root_id,
 )
 from domain.mail.templates import LAYOUT, MailTemplate, template_id_for
-from domain.notifications import NOTICE_KINDS, Inbox, inbox_id_for, preferences
+from domain.notifications import NOTICE_KINDS, Inbox, inbox_id_for, message_news, preferences
 from domain.reading import has_read
 from domain.task import Task
 from domain.ticket import Ticket
@@ -129,8 +129,12 @@ class MailOutService:
             if message is None or not is_news(message.author):
                 return []
             visibility = "internal" if message.internal else "customer"
+            staff = staff_of(uow, found)
+            if message_news(message.author, message.body, not message.internal)[0]:
+                # A customer's reply: to the staff who want customers' replies by mail.
+                staff = [p for p in staff if _wants_mail(uow, _user_of(p), "customer_replied")]
             everyone = message_recipients(
-                visibility, message.author, customers_of(uow, found, facts), staff_of(uow, found)
+                visibility, message.author, customers_of(uow, found, facts), staff
             )
             unread = [p for p in everyone if not has_read(found, p.reader, message_id)]
             return self._queue_each(
@@ -220,6 +224,8 @@ class MailOutService:
         def decide(uow: UnitOfWork) -> list[Any]:
             user = uow.find_user(user_id)
             if user is None or not user.is_active or not _mailed(uow, user.id, notification):
+                return []
+            if self._ours(uow, user.email):  # Never mail ourselves: that is a loop.
                 return []
             if uow.get(outbound_id_for(notice_key(notification, user.id)), OutboundMail):
                 return []
@@ -490,6 +496,10 @@ def _wants_mail(uow: UnitOfWork, user_id: UUID, kind: str) -> bool:
     default)."""
     inbox = uow.get(inbox_id_for(user_id), Inbox)
     return preferences(inbox.preferences if inbox else None)[kind]["email"]
+
+
+def _user_of(person: Recipient) -> UUID:
+    return UUID(person.reader.partition(":")[2])
 
 
 def _mailed(uow: UnitOfWork, user_id: UUID, notification: dict[str, Any]) -> bool:

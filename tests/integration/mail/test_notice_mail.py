@@ -5,18 +5,22 @@ none; assignment and mention mails follow the `email` channel of `assigned` and
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import orjson
 import pytest
 
 from commands.chat.service import ChatService, OpenChat
 from commands.company_settings import CompanySettingsService
-from commands.models import AssignUser
+from commands.models import AddFollower, AssignUser
 from commands.notifications import NotificationService
+from commands.portal import PostPortalReply
 from commands.unit_of_work import UnitOfWork
 from domain.item_numbers import item_id
 from domain.mail.outgoing import OutboundMail, outbound_id_for
+from domain.values import Actor
 from ledgerdesk import bootstrap
 from ledgerdesk.settings import Settings
 from projections.base import current_tables
@@ -99,3 +103,24 @@ def test_assignment_mail_follows_the_assigned_preference(
     desk.commands.change_item(number, [AssignUser(user_id=boss)], as_agent)
     desk.commands.change_item(number, [AssignUser(user_id=agent)], as_boss)
     wait_until(lambda: len(sink.to("linus@ledgerdesk.example")) == 1, what="the assignment")
+
+
+def test_a_customers_reply_is_mailed_to_staff_who_want_replies_by_mail(
+    desk: bootstrap.Container, sink: Sink
+) -> None:
+    grace = register(desk, "grace@ledgerdesk.example", admin=True)
+    linus = register(desk, "linus@ledgerdesk.example", admin=True)
+    as_linus = SYSTEM.model_copy(update={"actor": SYSTEM.actor.user(linus)})
+    number = open_ticket(desk, requester_email="ada@acme.example")
+    for follower in (grace, linus):
+        desk.commands.change_item(number, [AddFollower(user_id=follower)], SYSTEM)
+    NotificationService(desk.app).prefer(linus, {"customer_replied": {"email": False}}, as_linus)
+    customer = SYSTEM.model_copy(update={"actor": Actor.customer("ada@acme.example")})
+    reply = PostPortalReply(number=number, message_id=uuid.uuid4(), body="Still broken")
+    desk.portal.post_reply(reply, customer)
+    wait_until(lambda: len(sink.to("grace@ledgerdesk.example")) == 1, what="grace's copy")
+    # Linus turned customers' replies off by mail: deciding again queues nothing for him
+    desk.mail_out.forward(item_id(number), str(reply.message_id), datetime.now(UTC))
+    key = f"message:{reply.message_id}:linus@ledgerdesk.example"
+    assert UnitOfWork(desk.app).get(outbound_id_for(key), OutboundMail) is None
+    assert sink.to("linus@ledgerdesk.example") == []

@@ -53,11 +53,12 @@
 
   function call(method, path, payload, token) {
     var headers = { "Accept": "application/json" };
-    if (payload !== undefined) { headers["Content-Type"] = "application/json"; }
+    var parts = payload instanceof FormData;  // A file: the browser sets its content type.
+    if (payload !== undefined && !parts) { headers["Content-Type"] = "application/json"; }
     if (token) { headers.Authorization = "Bearer " + token; }
     return fetch(path, {
       method: method, headers: headers, credentials: "omit",
-      body: payload === undefined ? undefined : JSON.stringify(payload)
+      body: payload === undefined || parts ? payload : JSON.stringify(payload)
     }).then(function (response) {
       if (response.status === 401 && token && session() && token === session().token) {
         store.set(SESSION, null);
@@ -289,8 +290,9 @@
       fetch("/api/v1/portal/chats/" + chat.id + "/stream", {
         headers: headers, credentials: "omit", signal: controller.signal
       }).then(function (response) {
-        if (response.status >= 400 && response.status < 500 && response.status !== 429) {
-          // Not theirs any more (signed out, gone, refused): nothing to resume.
+        if (response.status === 401 || response.status === 422) {
+          // Not theirs any more (the token is no good): nothing to resume. Anything else
+          // (the portal switched off a moment, the install away) is tried again, backing off.
           store.set(CHAT, null);
           chatView(false);
           controller.abort();
@@ -391,12 +393,7 @@
       var parts = new FormData();
       parts.append("file", file);
       parts.append("body", form.elements.body.value);
-      sent = fetch("/api/v1/portal/chats/" + chat.id + "/attachments", {
-        method: "POST", body: parts, credentials: "omit",
-        headers: { "Authorization": "Bearer " + chatToken(chat), "Accept": "application/json" }
-      }).then(function (response) {
-        return response.json().then(function (json) { return { status: response.status, json: json }; });
-      });
+      sent = call("POST", "/api/v1/portal/chats/" + chat.id + "/attachments", parts, chatToken(chat));
     } else if (form.elements.body.value.trim()) {
       sent = call("POST", "/api/v1/portal/chats/" + chat.id + "/messages",
                   { body: form.elements.body.value }, chatToken(chat));
