@@ -5,7 +5,7 @@ site gets no cookie of ours (`SameSite=Lax`), so it keeps the customer's `ldc_` 
 an anonymous chat's `ldk_` token) in its own storage and sends it as a bearer token.
 
 Only the widget's allowed sites may frame it (`frame-ancestors`); the tabs follow the apps
-switched on, read at each opening."""
+switched on, read each time a page loads the frame."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Files in chats: either side sends a file as a message (multipart field `file`, with an
 optional `body`), and either side downloads the chat's files. The bytes are stored once by
-SHA-256, as items' attachments are, and only after the sender is known to be allowed to post
-(a closed chat is 409 before any byte is kept). Turning the chat into a ticket or task makes
+SHA-256, as items' attachments are, and only once the sender may post, the chat is open and
+has room, and the text is good (else nothing is kept). Turning the chat into a ticket or task makes
 its files the item's customer-visible attachments."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from api.responses import OrjsonResponse, attachment_download, documented
 from api.routers.chats import ChatId, ChatOut, KnownCustomer, chat_answer, messenger_on
 from api.tags import Tag
 from commands.chat.service import ChatFile, PostChatMessage
-from domain.chat.chats import BODY_LENGTH
+from domain.chat.chats import BODY_LENGTH, check_body
 
 router = APIRouter(prefix="/api/v1", tags=[Tag.CHATS], dependencies=[Depends(messenger_on)])
 FileId = Annotated[UUID, Path(description="The file's id (a message's `attachments[].id`).")]
@@ -28,6 +28,7 @@ Text = Annotated[
 
 
 def _message(svc: ServicesDep, file: UploadFile, body: str) -> PostChatMessage:
+    check_body(body, files=True)  # Before any byte is stored.
     sha256, size = svc.commands.blobs.put(file.file, svc.max_attachment_bytes)
     name = (file.filename or "file").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255] or "file"
     sent = ChatFile(

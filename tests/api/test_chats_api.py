@@ -216,7 +216,9 @@ def test_both_sides_send_files_which_the_ticket_keeps(
     assert (live.app.head(), sorted(live.settings.blob_dir.rglob("*"))) == (head, blobs)
 
 
-def test_a_file_without_a_file_or_an_empty_message_is_refused(client: TestClient) -> None:
+def test_a_file_without_a_file_or_an_empty_message_is_refused(
+    client: TestClient, live: bootstrap.Container
+) -> None:
     ann = session(client, "ann@example.com")
     chat = created(
         client.post("/api/v1/portal/chats", json={"body": "Hi"}, headers=as_customer(ann))
@@ -229,6 +231,13 @@ def test_a_file_without_a_file_or_an_empty_message_is_refused(client: TestClient
     assert "file" in missing.text
     empty = client.post(f"/api/v1/chats/{chat['id']}/messages", json={"body": " "})
     assert empty.status_code == 422
+    blobs = sorted(live.settings.blob_dir.rglob("*"))
+    bad_text = client.post(
+        f"/api/v1/chats/{chat['id']}/attachments", data={"body": "a\x00b"},
+        files={"file": ("x.txt", b"never kept", "text/plain")},
+    )  # fmt: skip
+    assert bad_text.status_code == 422, bad_text.text
+    assert sorted(live.settings.blob_dir.rglob("*")) == blobs
 
 
 def test_an_agent_leaves_and_the_chat_waits_again(
