@@ -19,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, Response
 
 from api.pages.rendering import render, services_of
+from api.pages.requests import customer_types
 from domain.errors import NotFoundError
 
 SCRIPT = Path(__file__).resolve().parents[1] / "static" / "pages" / "widget" / "widget.js"
@@ -59,6 +60,7 @@ def _frame(request: Request, widget_id: UUID) -> Response:
         widget=widget,
         tabs=svc.widgets.tabs(),
         anonymous_chats=switches["features"]["anonymous_chats"],
+        types=customer_types(request),
     )
     policy = response.headers["Content-Security-Policy"]
     head, _, _ = policy.rpartition("frame-ancestors ")

@@ -248,3 +248,47 @@ def test_without_the_portal_the_widget_opens_on_help(shop_page: Page, site: Site
         help_panel = frame.get_by_role("tabpanel", name="Help")
         help_panel.get_by_role("button", name="Clear a jam").click()
         expect(help_panel.get_by_text("Open the tray.")).to_be_visible()
+
+
+def test_a_customer_sends_a_request_of_a_type_with_its_own_fields(
+    shop_page: Page, site: Site
+) -> None:
+    admin = site.admin
+    admin.patch(
+        "/api/v1/item-types/bug_report",
+        json={"fields": [
+            {"key": "title", "required": True}, {"key": "description", "required": True},
+            {"key": "browser", "label": "Browser", "type": "choice",
+             "choices": ["Firefox", "Chromium"], "required": True},
+        ]},
+    )  # fmt: skip
+    customer_with_password(site, "ann@example.com")
+    with host_site() as shop:
+        made = admin.post(
+            "/api/v1/admin/widgets", json={"name": "Shop", "allowed_origins": [shop.origin]}
+        )
+        shop.snippet = snippet_for(site, made.json()["id"])
+        shop_page.goto(shop.origin)
+        shop_page.get_by_role("button", name=re.compile("support$")).click()
+        frame = shop_page.frame_locator("iframe[data-ledgerdesk=frame]")
+        frame.get_by_role("tab", name="My requests").click()
+        mine = frame.get_by_role("tabpanel", name="My requests")
+        mine.get_by_label("Email").fill("ann@example.com")
+        mine.get_by_label("Password").fill(PASSWORD)
+        mine.get_by_role("button", name="Sign in").click()
+        expect(mine.get_by_text("You have no requests yet.")).to_be_visible()
+
+        frame.get_by_role("tab", name="New request").click()
+        new = frame.get_by_role("tabpanel", name="New request")
+        new.get_by_label("What is your request about?").select_option(label="Bug report")
+        new.get_by_role("textbox", name="Title").fill("Crash on save")
+        new.get_by_role("textbox", name="Describe what you need").fill("It crashes when I save.")
+        new.get_by_role("combobox", name="Browser").select_option("Chromium")
+        new.get_by_role("button", name="Send request").click()
+
+        # It opens under My requests, and staff see it of its type, with its field
+        expect(mine.get_by_role("heading", name=re.compile("Crash on save"))).to_be_visible()
+        heading = mine.get_by_role("heading", name=re.compile("Crash on save")).inner_text()
+        number = int(heading.split()[0].lstrip("#"))
+        item = admin.get(f"/api/v1/tickets/{number}").json()
+        assert (item["item_type"], item["fields"]) == ("bug_report", {"browser": "Chromium"})

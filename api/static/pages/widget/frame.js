@@ -499,19 +499,41 @@
       });
   });
 
-  onForm("new-request", function (form) {
-    var current = session();
-    if (!current) { return null; }
-    var payload = { title: form.elements.title.value, description: form.elements.description.value };
-    return call("POST", "/api/v1/portal/tickets", payload, current.token).then(function (answer) {
-      if (answer.status !== 201) { failed(answer); return; }
-      form.reset();
-      if ($("#tab-my_requests")) {
-        select("my_requests");
-        showRequest(answer.json.number);
-      } else {
-        showError(text("request-sent", { number: answer.json.number }));
-      }
+  // Each type customers may choose has its form (its fields, from the page); the chosen one
+  // shows. Its standard fields go as they are, the type's own in `fields`.
+  var typeChoice = $("[data-request-type]");
+  if (typeChoice) {
+    typeChoice.addEventListener("change", function () {
+      $$("[data-form=new-request]").forEach(function (form) {
+        form.hidden = form.dataset.type !== typeChoice.value;
+      });
+    });
+  }
+  var STANDARD = ["title", "description", "priority"];
+  $$("[data-form=new-request]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (form.dataset.busy) { return; }
+      var current = session();
+      if (!current) { return; }
+      var payload = { item_type: form.dataset.type, fields: {} };
+      $$("input[name], textarea[name], select[name]", form).forEach(function (field) {
+        if (STANDARD.indexOf(field.name) >= 0) { payload[field.name] = field.value; }
+        else if (field.value !== "") { payload.fields[field.name] = field.value; }
+      });
+      form.dataset.busy = "1";
+      showError("");
+      call("POST", "/api/v1/portal/tickets", payload, current.token).then(function (answer) {
+        if (answer.status !== 201) { failed(answer); return; }
+        form.reset();
+        if ($("#tab-my_requests")) {
+          select("my_requests");
+          showRequest(answer.json.number);
+        } else {
+          showError(text("request-sent", { number: answer.json.number }));
+        }
+      }).catch(function () { showError(text("failed")); })
+        .then(function () { delete form.dataset.busy; });
     });
   });
 
