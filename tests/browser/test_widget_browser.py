@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Frame, Page, expect
+from playwright.sync_api import Browser, Frame, FrameLocator, Locator, Page, expect
 from pydantic import SecretStr
 
 from commands.models import Context
@@ -83,6 +83,17 @@ def customer_with_password(site: Site, email: str) -> None:
     sign_in.accept_invitation(cmd, Context(actor=Actor.system("test"), correlation_id="t"))
 
 
+def signed_in(frame: FrameLocator, email: str) -> Locator:
+    """The customer signs in under My requests (as a customer with a password); that tab."""
+    frame.get_by_role("tab", name="My requests").click()
+    mine = frame.get_by_role("tabpanel", name="My requests")
+    mine.get_by_label("Email").fill(email)
+    mine.get_by_label("Password").fill(PASSWORD)
+    mine.get_by_role("button", name="Sign in").click()
+    expect(mine.get_by_text("You have no requests yet.")).to_be_visible()
+    return mine
+
+
 @pytest.fixture
 def shop_page(chromium: Browser) -> Iterator[Page]:
     context = chromium.new_context(locale="en-GB")
@@ -116,12 +127,7 @@ def test_a_customer_chats_from_a_website_and_finds_the_ticket_under_my_requests(
         expect(tabs).to_have_text(["Chat", "New request", "My requests", "Help"])
 
         # The customer signs in under My requests
-        frame.get_by_role("tab", name="My requests").click()
-        mine = frame.get_by_role("tabpanel", name="My requests")
-        mine.get_by_label("Email").fill("ann@example.com")
-        mine.get_by_label("Password").fill(PASSWORD)
-        mine.get_by_role("button", name="Sign in").click()
-        expect(mine.get_by_text("You have no requests yet.")).to_be_visible()
+        mine = signed_in(frame, "ann@example.com")
 
         # and starts a chat
         frame.get_by_role("tab", name="Chat").click()
@@ -271,12 +277,7 @@ def test_a_customer_sends_a_request_of_a_type_with_its_own_fields(
         shop_page.goto(shop.origin)
         shop_page.get_by_role("button", name=re.compile("support$")).click()
         frame = shop_page.frame_locator("iframe[data-ledgerdesk=frame]")
-        frame.get_by_role("tab", name="My requests").click()
-        mine = frame.get_by_role("tabpanel", name="My requests")
-        mine.get_by_label("Email").fill("ann@example.com")
-        mine.get_by_label("Password").fill(PASSWORD)
-        mine.get_by_role("button", name="Sign in").click()
-        expect(mine.get_by_text("You have no requests yet.")).to_be_visible()
+        mine = signed_in(frame, "ann@example.com")
 
         frame.get_by_role("tab", name="New request").click()
         new = frame.get_by_role("tabpanel", name="New request")
