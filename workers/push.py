@@ -11,6 +11,7 @@ from uuid import UUID
 
 import orjson
 
+from commands.chat.service import in_conversations
 from commands.push import PushFailedError
 from commands.unit_of_work import UnitOfWork
 from projections.access import staff_scope
@@ -66,4 +67,4 @@ def may_see(services: WorkerServices, row: dict[str, Any]) -> bool:
         return False
     with services.views.read() as tx:
         scope = staff_scope(tx, row["user_id"])
-    return visible(row, scope, user.takes_chats)
+    return visible(row, scope, in_conversations(services.app, user))

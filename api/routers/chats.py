@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import ClientAddress, Correlation, Ctx, CurrentCaller, ServicesDep, fresh, written
 from api.portal_deps import portal_bearer
-from api.read_your_writes import READING, session_cookie
+from api.read_your_writes import PAGES_SESSION_COOKIE, READING
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import Body
 from api.tags import Tag
@@ -142,16 +142,18 @@ def customer_token(
     request: Request, credentials: HTTPAuthorizationCredentials | None, public_url: str
 ) -> str | None:
     """The customer's credential: the bearer token, else the portal pages' session cookie.
-    A write made with the cookie must come from our own pages (an `Origin` of another site
-    is refused: the cookie is `SameSite=Lax`, this makes sure)."""
+    A write made with the cookie must come from our own pages: its `Origin` ours (or, with
+    none, `Sec-Fetch-Site: same-origin`); anything else is refused (the cookie is
+    `SameSite=Lax` besides)."""
     if credentials is not None and credentials.credentials.strip():
         return credentials.credentials.strip()
-    cookie = session_cookie(request.headers)
-    if cookie is None:
-        return None
+    cookie = request.cookies.get(PAGES_SESSION_COOKIE) or None
+    if cookie is None or request.method in READING:
+        return cookie
     origin = request.headers.get("origin")
     ours = {f"{request.url.scheme}://{request.url.netloc}", _origin_of(public_url)}
-    if request.method not in READING and origin is not None and origin not in ours:
+    same_origin = request.headers.get("sec-fetch-site") == "same-origin"
+    if origin not in ours and not (origin is None and same_origin):
         raise PermissionDeniedError("a portal cookie works only on this install's own pages")
     return cookie
 

@@ -16,6 +16,7 @@ from api.responses import OrjsonResponse, documented, reply
 from api.schemas import Body
 from api.streams import parse_id
 from api.tags import Tag
+from commands.chat.service import in_conversations
 from domain.notifications import ID_PATTERN, KINDS, MAX_READ_IDS
 from projections.access import staff_scope
 from projections.base import current_tables
@@ -83,7 +84,7 @@ def my_notifications(
         if older is None:
             raise InvalidParameterError("query", "before", "is not a notification id")
     user_id = str(caller.user.id)
-    chats = caller.user.takes_chats
+    chats = in_conversations(svc.chats.app, caller.user)
     page: list[dict[str, Any]] = []
     following: str | None = None
     with svc.views.read() as tx:

@@ -30,6 +30,7 @@ from api.responses import documented
 from api.routers.chats import KnownCustomer, customer_token, messenger_on
 from api.streams import Key, LiveRow, StreamHub, Subscription, parse_id
 from api.tags import Tag
+from commands.chat.service import in_conversations
 from commands.models import Context
 from domain.chat.chats import ChatClosedError
 from domain.errors import DomainError, PermissionDeniedError
@@ -79,7 +80,7 @@ async def my_stream(
     user = caller.user
     audiences = [user_audience(str(user.id))]
     agent = None
-    if user.takes_chats and await anyio.to_thread.run_sync(svc.company.app_on, "messenger"):
+    if await anyio.to_thread.run_sync(in_conversations, svc.chats.app, user):
         audiences.append(QUEUE)
         agent = str(user.id)  # on duty for chats while the stream is open
     token = request.headers.get("authorization", "").partition(" ")[2].strip()
@@ -90,7 +91,7 @@ async def my_stream(
         """Still signed in, and still as able to take chats as when the stream began (else
         it ends: the reconnect gets the audiences the user has now)."""
         now = svc.accounts.authenticate(token)
-        if (now.user.takes_chats and svc.company.app_on("messenger")) != takes_chats:
+        if in_conversations(svc.chats.app, now.user) != takes_chats:
             raise PermissionDeniedError("your access to customer conversations changed")
 
     after = _after(last_event_id)

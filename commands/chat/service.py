@@ -355,6 +355,13 @@ def require_chats(uow: UnitOfWork, ctx: Context) -> None:
     require_takes_chats(acting_user(uow, ctx))
 
 
+def in_conversations(app: LedgerDesk, user: User) -> bool:
+    """Whether `user` takes part in customer conversations now: they take chats, and the
+    messenger is switched on."""
+    switches = in_force(UnitOfWork(app).get(COMPANY_SETTINGS_ID, CompanySettings))
+    return user.takes_chats and switches["apps"]["messenger"]
+
+
 def require_takes_chats(user: User | None) -> None:
     """`user` (None: the system) takes part in customer conversations: the tickets app, and
     not `no_chats`."""

@@ -293,3 +293,40 @@ def test_a_customer_sends_a_request_of_a_type_with_its_own_fields(
         number = int(heading.split()[0].lstrip("#"))
         item = admin.get(f"/api/v1/tickets/{number}").json()
         assert (item["item_type"], item["fields"]) == ("bug_report", {"browser": "Chromium"})
+
+
+def test_with_the_messenger_switched_off_a_customer_still_signs_out(
+    shop_page: Page, site: Site
+) -> None:
+    admin = site.admin
+    customer_with_password(site, "ann@example.com")
+    with host_site() as shop:
+        made = admin.post(
+            "/api/v1/admin/widgets", json={"name": "Shop", "allowed_origins": [shop.origin]}
+        )
+        shop.snippet = snippet_for(site, made.json()["id"])
+        shop_page.goto(shop.origin)
+        shop_page.get_by_role("button", name=re.compile("support$")).click()
+        frame = shop_page.frame_locator("iframe[data-ledgerdesk=frame]")
+        signed_in(frame, "ann@example.com")
+        frame.get_by_role("tab", name="Chat").click()
+        chat = frame.get_by_role("tabpanel", name="Chat")
+        chat.get_by_label("Your message").fill("Hello")
+        chat.get_by_role("button", name="Start chat").click()
+        expect(frame.locator(".transcript").get_by_text("Hello")).to_be_visible()
+
+        # The messenger goes off; the page is opened again: no Chat tab. (This browser keeps
+        # no storage for a frame of another site, so the frame kept the session in memory:
+        # the customer signs in again.) Signing out works and ends the session on the server
+        admin.patch("/api/v1/admin/settings", json={"apps": {"messenger": False}})
+        shop_page.reload()
+        shop_page.get_by_role("button", name=re.compile("support$")).click()
+        expect(frame.get_by_role("tab")).to_have_text(["New request", "My requests", "Help"])
+        signed_in(frame, "ann@example.com")
+        with shop_page.expect_request(
+            lambda r: r.method == "DELETE" and r.url.endswith("/api/v1/portal/session")
+        ):
+            frame.get_by_role("button", name="Sign out").click()
+        expect(
+            frame.get_by_role("tabpanel", name="My requests").get_by_label("Password")
+        ).to_be_visible()

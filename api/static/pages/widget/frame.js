@@ -117,8 +117,10 @@
     if (chat && !chat.token) {
       if (stream) { stream.abort(); }
       store.set(CHAT, null);
-      resetChat();
-      chatView(false);
+      if (hasChat) {
+        resetChat();
+        chatView(false);
+      }
     }
     $$(".request-list, [data-request-messages]").forEach(function (list) { list.textContent = ""; });
     refreshSignedIn();
@@ -184,6 +186,7 @@
 
   var stream = null;
   var seen = {};
+  var hasChat = !!$("[data-panel=chat]");  // No Chat tab (its app is off): no chat here.
 
   function chatToken(chat) {
     if (chat.token) { return chat.token; }
@@ -290,9 +293,9 @@
       fetch("/api/v1/portal/chats/" + chat.id + "/stream", {
         headers: headers, credentials: "omit", signal: controller.signal
       }).then(function (response) {
-        if (response.status === 401 || response.status === 422) {
-          // Not theirs any more (the token is no good): nothing to resume. Anything else
-          // (the portal switched off a moment, the install away) is tried again, backing off.
+        if (response.status === 401 || response.status === 404 || response.status === 422) {
+          // Not theirs any more, or no chat here now (the app switched off): nothing to
+          // resume. Anything else (the install away, overloaded) is tried again, backing off.
           store.set(CHAT, null);
           chatView(false);
           controller.abort();
@@ -348,6 +351,7 @@
   }
 
   function resumeChat() {
+    if (!hasChat) { return; }
     var chat = store.get(CHAT);
     if (!chat || chat.closed || !chatToken(chat)) {
       chatView(false);
@@ -502,12 +506,14 @@
   // Each type customers may choose has its form (its fields, from the page); the chosen one
   // shows. Its standard fields go as they are, the type's own in `fields`.
   var typeChoice = $("[data-request-type]");
-  if (typeChoice) {
-    typeChoice.addEventListener("change", function () {
-      $$("[data-form=new-request]").forEach(function (form) {
-        form.hidden = form.dataset.type !== typeChoice.value;
-      });
+  function showChosenType() {
+    $$("[data-form=new-request]").forEach(function (form) {
+      form.hidden = form.dataset.type !== typeChoice.value;
     });
+  }
+  if (typeChoice) {
+    typeChoice.addEventListener("change", showChosenType);
+    showChosenType();  // A browser may restore another choice on reload.
   }
   var STANDARD = ["title", "description", "priority"];
   $$("[data-form=new-request]").forEach(function (form) {
