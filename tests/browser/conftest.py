@@ -16,12 +16,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from ledgerdesk import bootstrap
 from tests.sse import served
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+# What a page shows may take a while on two busy cores (the suite runs in parallel): wait
+# up to 15 s for it rather than Playwright's 5 (a wait, never a timing assertion).
+expect.set_options(timeout=15_000)
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 CHROMIUM_FLAGS = [
     "--no-sandbox",

@@ -83,6 +83,19 @@ def customer_with_password(site: Site, email: str) -> None:
     sign_in.accept_invitation(cmd, Context(actor=Actor.system("test"), correlation_id="t"))
 
 
+def opened_widget(shop_page: Page, site: Site, shop: Shop) -> FrameLocator:
+    """A widget for the shop, its snippet pasted into the shop's page, the page opened in
+    the browser and the launcher clicked: the widget's frame."""
+    made = site.admin.post(
+        "/api/v1/admin/widgets", json={"name": "Shop", "allowed_origins": [shop.origin]}
+    )
+    assert made.status_code == 201, made.text
+    shop.snippet = snippet_for(site, made.json()["id"])
+    shop_page.goto(shop.origin)
+    shop_page.get_by_role("button", name=re.compile("support$")).click()
+    return shop_page.frame_locator("iframe[data-ledgerdesk=frame]")
+
+
 def signed_in(frame: FrameLocator, email: str) -> Locator:
     """The customer signs in under My requests (as a customer with a password); that tab."""
     frame.get_by_role("tab", name="My requests").click()
@@ -243,13 +256,7 @@ def test_without_the_portal_the_widget_opens_on_help(shop_page: Page, site: Site
     assert admin.post("/api/v1/kb/articles", json=article).status_code == 201
     assert admin.patch("/api/v1/admin/settings", json={"apps": {"portal": False}}).is_success
     with host_site() as shop:
-        made = admin.post(
-            "/api/v1/admin/widgets", json={"name": "Shop", "allowed_origins": [shop.origin]}
-        )
-        shop.snippet = snippet_for(site, made.json()["id"])
-        shop_page.goto(shop.origin)
-        shop_page.get_by_role("button", name=re.compile("support$")).click()
-        frame = shop_page.frame_locator("iframe[data-ledgerdesk=frame]")
+        frame = opened_widget(shop_page, site, shop)
         expect(frame.get_by_role("tab")).to_have_text(["Help"])
         help_panel = frame.get_by_role("tabpanel", name="Help")
         help_panel.get_by_role("button", name="Clear a jam").click()
@@ -270,13 +277,7 @@ def test_a_customer_sends_a_request_of_a_type_with_its_own_fields(
     )  # fmt: skip
     customer_with_password(site, "ann@example.com")
     with host_site() as shop:
-        made = admin.post(
-            "/api/v1/admin/widgets", json={"name": "Shop", "allowed_origins": [shop.origin]}
-        )
-        shop.snippet = snippet_for(site, made.json()["id"])
-        shop_page.goto(shop.origin)
-        shop_page.get_by_role("button", name=re.compile("support$")).click()
-        frame = shop_page.frame_locator("iframe[data-ledgerdesk=frame]")
+        frame = opened_widget(shop_page, site, shop)
         mine = signed_in(frame, "ann@example.com")
 
         frame.get_by_role("tab", name="New request").click()
@@ -301,13 +302,7 @@ def test_with_the_messenger_switched_off_a_customer_still_signs_out(
     admin = site.admin
     customer_with_password(site, "ann@example.com")
     with host_site() as shop:
-        made = admin.post(
-            "/api/v1/admin/widgets", json={"name": "Shop", "allowed_origins": [shop.origin]}
-        )
-        shop.snippet = snippet_for(site, made.json()["id"])
-        shop_page.goto(shop.origin)
-        shop_page.get_by_role("button", name=re.compile("support$")).click()
-        frame = shop_page.frame_locator("iframe[data-ledgerdesk=frame]")
+        frame = opened_widget(shop_page, site, shop)
         signed_in(frame, "ann@example.com")
         frame.get_by_role("tab", name="Chat").click()
         chat = frame.get_by_role("tabpanel", name="Chat")
