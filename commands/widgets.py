@@ -1,5 +1,6 @@
-"""Admins define the embeddable widgets; websites read a widget's public face (its tabs by
-the apps switched on, the company's brand) and our frame follows its allowed sites. Every
+"""Admins define the embeddable widgets; websites read a widget's public face and our frame
+follows its allowed sites (the tabs come from `domain.widgets.tabs` over the switches in
+force, `CompanySettingsService.current`). Every
 read is of the write model, so a change holds in every process at once."""
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from commands.application import LedgerDesk
 from commands.models import Context
 from commands.unit_of_work import UnitOfWork, run
 from commands.users import require_admin
-from domain.company_settings import COMPANY_SETTINGS_ID, CompanySettings, in_force
 from domain.widgets import (
     WIDGETS_ID,
     WidgetNotFoundError,
@@ -21,7 +21,6 @@ from domain.widgets import (
     allowed_origins,
     checked_widget,
     live_widgets,
-    tabs,
 )
 
 
@@ -59,11 +58,6 @@ class WidgetService:
     def origins(self) -> frozenset[str]:
         """Every site some widget may be shown on (CORS)."""
         return allowed_origins(self._stored())
-
-    def tabs(self) -> list[str]:
-        """The tabs widgets show now, by the apps switched on."""
-        switches = in_force(UnitOfWork(self.app).get(COMPANY_SETTINGS_ID, CompanySettings))
-        return tabs(switches["apps"])
 
     def create(self, given: dict[str, Any], ctx: Context) -> tuple[Widget, int]:
         widget_id = uuid.uuid4()

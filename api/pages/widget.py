@@ -21,6 +21,7 @@ from starlette.responses import FileResponse, Response
 from api.pages.rendering import render, services_of
 from api.pages.requests import customer_types
 from domain.errors import NotFoundError
+from domain.widgets import tabs
 
 SCRIPT = Path(__file__).resolve().parents[1] / "static" / "pages" / "widget" / "widget.js"
 WidgetId = Annotated[UUID, PathParam()]
@@ -58,7 +59,7 @@ def _frame(request: Request, widget_id: UUID) -> Response:
         request,
         "widget/frame.html",
         widget=widget,
-        tabs=svc.widgets.tabs(),
+        tabs=tabs(switches["apps"]),  # One read of the switches for the whole page.
         anonymous_chats=switches["features"]["anonymous_chats"],
         types=customer_types(request),
     )

@@ -16,7 +16,7 @@ from api.responses import OrjsonResponse, documented, reply
 from api.schemas import Body
 from api.tags import Tag
 from commands.widgets import Widget
-from domain.widgets import MAX_NAME, MAX_ORIGIN, MAX_ORIGINS
+from domain.widgets import MAX_NAME, MAX_ORIGIN, MAX_ORIGINS, tabs
 
 router = APIRouter(prefix="/api/v1", tags=[Tag.ADMIN])
 WidgetId = Annotated[UUID, Path(description="The widget's id.")]
@@ -183,7 +183,7 @@ def widget_face(widget_id: WidgetId, svc: ServicesDep, response: Response) -> Or
     brand = svc.mail_out.settings.current()
     content = {
         "id": widget.id,
-        "tabs": svc.widgets.tabs(),
+        "tabs": tabs(svc.company.current()["apps"]),
         "brand": {
             "name": brand["company_name"],
             "colour": brand["colour"],

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from commands.application import LedgerDesk
 from commands.chat.reading import chat_document, chat_file, file_count
+from commands.company_settings import CompanySettingsService
 from commands.errors import TeamNotFoundError
 from commands.models import Command, Context, OpenTask, OpenTicket
 from commands.portal import secret_digest
@@ -358,8 +359,7 @@ def require_chats(uow: UnitOfWork, ctx: Context) -> None:
 def in_conversations(app: LedgerDesk, user: User) -> bool:
     """Whether `user` takes part in customer conversations now: they take chats, and the
     messenger is switched on."""
-    switches = in_force(UnitOfWork(app).get(COMPANY_SETTINGS_ID, CompanySettings))
-    return user.takes_chats and switches["apps"]["messenger"]
+    return user.takes_chats and CompanySettingsService(app).app_on("messenger")
 
 
 def require_takes_chats(user: User | None) -> None:
