@@ -21,6 +21,7 @@ from api.routers import (
     conversation,
     customers,
     docs,
+    events,
     folders,
     health,
     intake,
@@ -51,6 +52,7 @@ from api.routers import (
     views,
     widgets,
 )
+from api.switches import switched_on
 from api.tags import TAG_METADATA
 from api.text_input import refuse_disallowed_text
 
@@ -73,7 +75,8 @@ def create_app(services: Services) -> FastAPI:
         docs_url=None,  # Served from vendored assets by api.routers.docs, not from a CDN.
         redoc_url=None,
         # Before every route's own dependencies: nothing runs on text no store can keep.
-        dependencies=[Depends(refuse_disallowed_text)],
+        # Then the company's switches: nothing of a switched-off app or feature runs.
+        dependencies=[Depends(refuse_disallowed_text), Depends(switched_on)],
     )
     app.state.services = services
     problems.install(app)
@@ -111,6 +114,7 @@ def create_app(services: Services) -> FastAPI:
         streams,
         widgets,
         portal_kb,
+        events,
     ):
         app.include_router(module.router)
     for router in (*tasks.routers, *conversation.routers, *people.routers):

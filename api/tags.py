@@ -30,6 +30,7 @@ class Tag(StrEnum):
     INTAKE = "intake"
     WORKFLOW = "workflow"
     CHATS = "chats"
+    INTEGRATIONS = "integrations"
 
 
 TAG_METADATA = [
@@ -51,6 +52,10 @@ TAG_METADATA = [
     {
         "name": Tag.KNOWLEDGE_BASE,
         "description": "Articles staff write and customers read in the knowledge base (/kb).",
+    },
+    {
+        "name": Tag.INTEGRATIONS,
+        "description": "The event feed (the log's public events, resumable by position).",
     },
     {
         "name": Tag.ADMIN,

@@ -22,8 +22,20 @@ class AppSwitchedOffError(NotFoundError):
     """Raised on a request to an app that admins switched off (404: as if it were not there)."""
 
     def __init__(self, app: str) -> None:
-        super().__init__(f"the {app} is switched off on this install")
+        super().__init__(f"the {app} is disabled: an admin switched it off on this install")
         self.app = app
+
+
+# Where each kind of item lives: its app, as a refusal names it.
+KIND_APPS = {"ticket": ("tickets", "tickets app"), "task": ("tasks", "tasks app")}
+
+
+def require_kind_on(uow: UnitOfWork, kind: str) -> None:
+    """Refuse (404) to make a `kind` of item while its app is switched off: whichever way it
+    would come in (a form, a chat, mail, an import, a recurrence), not only by its routes."""
+    app, label = KIND_APPS[kind]
+    if not in_force(uow.get(COMPANY_SETTINGS_ID, CompanySettings))["apps"][app]:
+        raise AppSwitchedOffError(label)
 
 
 class CompanySettingsService:

@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from commands.access import load_project, require_role
+from commands.company_settings import require_kind_on
 from commands.folders import load_folder
 from commands.models import (
     AddDependency,
@@ -50,6 +51,7 @@ from domain.ticket import Ticket
 
 def open_task(cmd: OpenTask, uow: UnitOfWork, ctx: Context) -> list[Any]:
     """A new task with the next item number, in a project (the Inbox by default)."""
+    require_kind_on(uow, "task")
     require_tasks_app(acting_user(uow, ctx))
     project = load_project(uow, cmd.project_id or INBOX_ID, ctx)
     require_role(uow, ctx, project, CREATORS, "create items here")
@@ -96,6 +98,7 @@ def convert_ticket(ticket: Ticket, uow: UnitOfWork, ctx: Context) -> list[Any]:
     conversion. Its messages and attachments stay in its stream, which the task's history
     and views read as the task's beginning."""
     authorize(ticket, ConvertTicket(), uow, ctx)
+    require_kind_on(uow, "task")
     require_tasks_app(acting_user(uow, ctx))
     counter = uow.counter()
     opened = uow.first_event(ticket.id)

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from commands.access import load_project, manages_projects, require_role, role_in
+from commands.company_settings import require_kind_on
 from commands.customers import ensure_contact
 from commands.errors import TaskNotFoundError, TeamNotFoundError, TicketNotFoundError
 from commands.folders import load_folder
@@ -122,7 +123,9 @@ def new_ticket(
     **opened: Any,
 ) -> list[Any]:
     """A ticket with the next number in `project` (and the folder, of that project), opened
-    by `ctx.actor` once whoever asks may; the aggregates to save, the ticket last."""
+    by `ctx.actor` once whoever asks may; the aggregates to save, the ticket last. None
+    while the tickets app is switched off, whichever way it would come in."""
+    require_kind_on(uow, "ticket")
     folder = load_folder(uow, folder_id, project.id) if folder_id else None
     counter = uow.counter()
     ticket = Ticket.open(

@@ -2,14 +2,21 @@
 which features. One aggregate for the install; every change is an event, so the history of
 who switched what, and when, is kept.
 
-Only the switches something honours are here: a switch nothing obeys would be a lie.
-Apps: `portal` (the portal's pages and API), `knowledge_base` (the `/kb` pages),
-`web_forms` (the public forms `/forms/{form}`), `messenger` (the chats: their API for
-customers and staff, their streams, and the widget's Chat tab).
-Features: `customer_status_changes` (customers may close and reopen their requests in the
-portal), `anonymous_forms` (a form marked anonymous takes submissions from people who are not
-signed in, once they confirm their address), `anonymous_chats` (people who are not signed in
-may chat, with a name and an address they do not confirm)."""
+Only the switches something honours are here: a switch nothing obeys would be a lie. An app
+or feature switched off answers 404 on its routes (`api.switches` lists them) and its pages,
+its actors stop acting (`workers.registry`), and its data stays: switched on again, it is all
+there.
+Apps: `tickets`, `tasks`, `timesheets` (their API, for staff and for customers),
+`portal` (the portal's pages and API), `knowledge_base` (its API and the `/kb` pages),
+`web_forms` (their API and the public forms `/forms/{form}`), `messenger` (the chats: their
+API for customers and staff, their streams, and the widget's Chat tab), `widget` (the
+embeddable widget: its script, its frame and its API).
+Features: `timers`, `timesheet_approval` (submitting, approving and rejecting entries),
+`recurring_items`, `sla`, `automations`, `customer_status_changes` (customers may close and
+reopen their requests in the portal), `anonymous_forms` (a form marked anonymous takes
+submissions from people who are not signed in, once they confirm their address),
+`anonymous_chats` (people who are not signed in may chat, with a name and an address they do
+not confirm)."""
 
 from __future__ import annotations
 
@@ -23,12 +30,21 @@ from domain.values import Actor
 
 COMPANY_SETTINGS_ID = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/company/settings")
 APPS: dict[str, bool] = {
+    "tickets": True,
+    "tasks": True,
+    "timesheets": True,
     "portal": True,
     "knowledge_base": True,
     "web_forms": True,
     "messenger": True,
+    "widget": True,
 }
 FEATURES: dict[str, bool] = {
+    "timers": True,
+    "timesheet_approval": True,
+    "recurring_items": True,
+    "sla": True,
+    "automations": True,
     "customer_status_changes": False,
     "anonymous_forms": True,
     "anonymous_chats": False,

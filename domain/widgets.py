@@ -164,11 +164,11 @@ def allowed_origins(stored: Widgets | None) -> frozenset[str]:
 
 # The widget's tabs, in order, and the app each needs switched on.
 TABS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("chat", ("portal", "messenger")),  # The customers' chat API is the portal's.
+    ("chat", ("widget", "portal", "messenger")),  # The customers' chat API is the portal's.
     # The web forms' app, and the portal's: the tab sends a signed-in customer's request.
-    ("new_request", ("web_forms", "portal")),
-    ("my_requests", ("portal",)),
-    ("help", ("knowledge_base",)),
+    ("new_request", ("widget", "tickets", "web_forms", "portal")),
+    ("my_requests", ("widget", "tickets", "portal")),
+    ("help", ("widget", "knowledge_base")),
 )
 
 

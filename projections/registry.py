@@ -9,6 +9,7 @@ from projections.customers import CustomerDirectoryProjection
 from projections.flat import FlatProjection
 from projections.gantt import GanttProjection
 from projections.hierarchy import HierarchyProjection
+from projections.integrations.feed import FeedProjection
 from projections.item_history import ItemHistoryProjection
 from projections.knowledge_base import KnowledgeBaseProjection
 from projections.live.view import LiveProjection
@@ -53,4 +54,5 @@ def all_projections() -> list[Projection]:
         AutomationClockProjection(),
         ChatsProjection(),
         LiveProjection(),
+        FeedProjection(),
     ]

@@ -7,6 +7,7 @@ the receipt that makes a redelivery a no-op, the message format) is here.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import dramatiq
 
 from commands.accounts import AccountService
 from commands.application import LedgerDesk
+from commands.company_settings import CompanySettingsService
 from commands.customers import CustomerService
 from commands.mail.outgoing.service import MailOutService
 from commands.mail.service import MailService
@@ -29,6 +31,7 @@ from commands.workflow.rule_runs import RuleRunner
 from projections.db import ViewDatabase
 from workers.receipts import Receipts
 
+log = logging.getLogger("ledgerdesk.workers")
 # dramatiq's own message id is derived from ours, so broker logs name the same message.
 MESSAGE_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://ledgerdesk.invalid/messages")
 
@@ -76,6 +79,9 @@ class ActorSpec:
     purpose: str
     handler: Handler
     max_retries: int = 20
+    # The company switches (group, name) it acts under: while one is off, its messages are
+    # taken and dropped unread (what they were about is still in the log and the views).
+    needs: tuple[tuple[str, str], ...] = ()
 
 
 def declare_actors(
@@ -108,6 +114,12 @@ def _performer(
     spec: ActorSpec, services: WorkerServices, receipts: Receipts
 ) -> Callable[[str, dict[str, Any]], None]:
     def perform(message_id: str, payload: dict[str, Any]) -> None:
+        if spec.needs:
+            current = CompanySettingsService(services.app).current()
+            off = [f"{g}.{n}" for g, n in spec.needs if not current[g][n]]
+            if off:
+                log.info("%s: %s switched off; message %s dropped", spec.purpose, off, message_id)
+                return
         delivery = Delivery(message_id, spec.purpose, payload)
         receipts.once(message_id, spec.purpose, lambda: spec.handler(services, delivery))
 

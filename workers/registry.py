@@ -8,21 +8,24 @@ from workers.mail import imap, outgoing
 from workers.ticks import Periodic
 
 # purpose -> handler.
+RECURRING = (("apps", "tasks"), ("features", "recurring_items"))
+SLA = (("features", "sla"),)
+AUTOMATIONS = (("features", "automations"),)
 ACTORS: tuple[ActorSpec, ...] = (
-    ActorSpec("recurrence.create_due", recurrence.create_due),
-    ActorSpec("recurrence.tick", recurrence.tick),
+    ActorSpec("recurrence.create_due", recurrence.create_due, needs=RECURRING),
+    ActorSpec("recurrence.tick", recurrence.tick, needs=RECURRING),
     *outgoing.ACTORS,
     # A tick's poll is not retried: the next tick polls again.
     ActorSpec("mail.imap_poll", imap.poll_mailboxes, max_retries=0),
-    ActorSpec("sla.apply_default", sla.apply_default),
-    ActorSpec("sla.evaluate", sla.evaluate),
-    ActorSpec("sla.follow_policy", sla.follow_policy),
+    ActorSpec("sla.apply_default", sla.apply_default, needs=SLA),
+    ActorSpec("sla.evaluate", sla.evaluate, needs=SLA),
+    ActorSpec("sla.follow_policy", sla.follow_policy, needs=SLA),
     # Not retried: the next tick looks again.
-    ActorSpec("sla.tick", sla.tick, max_retries=0),
+    ActorSpec("sla.tick", sla.tick, max_retries=0, needs=SLA),
     ActorSpec("workflow.move_items", workflow.move_items),
-    ActorSpec("workflow.run_rules", workflow.run_rules),
+    ActorSpec("workflow.run_rules", workflow.run_rules, needs=AUTOMATIONS),
     # Not retried: the next tick looks again.
-    ActorSpec("workflow.tick", workflow.tick, max_retries=0),
+    ActorSpec("workflow.tick", workflow.tick, max_retries=0, needs=AUTOMATIONS),
     ActorSpec("push.notify", push.notify),
     ActorSpec("mail.notify", notices.notify),
 )

@@ -17,6 +17,7 @@ from api.pages import brand, knowledge_base, portal, projects, requests, web_for
 from api.pages.forms import MAX_FIELD, FormRefusedError
 from api.pages.rendering import render
 from api.pages.security import CsrfError
+from api.pages.switched import AppOffError
 
 ASSETS_DIR = Path(__file__).resolve().parents[1] / "static" / "pages"
 ASSETS_PATH = "/assets"
@@ -63,17 +64,9 @@ def install(app: FastAPI) -> None:
     def refused_form(request: Request, exc: CsrfError) -> Response:
         return render(request, "csrf.html", 403)
 
-    @app.exception_handler(knowledge_base.KnowledgeBaseOffError)
-    def knowledge_base_off(request: Request, exc: knowledge_base.KnowledgeBaseOffError) -> Response:
-        return render(request, "switched_off.html", 404, what="knowledge_base")
-
-    @app.exception_handler(web_forms.WebFormsOffError)
-    def web_forms_off(request: Request, exc: web_forms.WebFormsOffError) -> Response:
-        return render(request, "switched_off.html", 404, what="web_forms")
-
-    @app.exception_handler(portal.PortalOffError)
-    def portal_off(request: Request, exc: portal.PortalOffError) -> Response:
-        return render(request, "switched_off.html", 404, what="portal")
+    @app.exception_handler(AppOffError)
+    def switched_off(request: Request, exc: AppOffError) -> Response:
+        return render(request, "switched_off.html", 404, what=exc.app)
 
 
 def too_large(scope: Scope, limit: int) -> Response:

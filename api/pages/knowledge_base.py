@@ -15,6 +15,7 @@ from starlette.responses import Response
 from api.deps import fresh
 from api.pages.portal import caller_of
 from api.pages.rendering import render, services_of
+from api.pages.switched import apps_on
 from projections.base import current_tables
 from projections.knowledge_base import (
     Reader,
@@ -24,17 +25,7 @@ from projections.knowledge_base import (
     snippet_parts,
 )
 
-
-class KnowledgeBaseOffError(Exception):
-    """Raised on a knowledge-base page while admins have switched it off."""
-
-
-def knowledge_base_on(request: Request) -> None:
-    if not services_of(request).company.app_on("knowledge_base"):
-        raise KnowledgeBaseOffError
-
-
-router = APIRouter(include_in_schema=False, dependencies=[Depends(knowledge_base_on)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(apps_on("knowledge_base"))])
 
 
 def reader_of(request: Request) -> Reader:

@@ -21,6 +21,7 @@ from api.deps import Correlation, client_address
 from api.pages.forms import Form, read_form
 from api.pages.rendering import config_of, redirect, render, services_of
 from api.pages.security import SESSION_COOKIE, set_cookie
+from api.pages.switched import apps_on
 from api.throttle import TooManyAttemptsError
 from commands.errors import InvalidTokenError
 from commands.models import Context
@@ -35,17 +36,7 @@ from domain.errors import InvalidCredentialsError
 from domain.item_numbers import MAX_ITEM_NUMBER
 from domain.values import Actor
 
-
-class PortalOffError(Exception):
-    """Raised on a portal page while admins have switched the portal off."""
-
-
-def portal_on(request: Request) -> None:
-    if not services_of(request).company.app_on("portal"):
-        raise PortalOffError
-
-
-router = APIRouter(include_in_schema=False, dependencies=[Depends(portal_on)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(apps_on("portal"))])
 Number = Annotated[int, Path(ge=1, le=MAX_ITEM_NUMBER)]
 PAGE_SIZE = 25
 SHOWS = ("open", "finished", "all")

@@ -18,8 +18,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from api.deps import fresh
-from api.pages.portal import caller_of, portal_on, to_login
+from api.pages.portal import caller_of, to_login
 from api.pages.rendering import render, services_of
+from api.pages.switched import apps_on
 from api.pages.timeline import timeline
 from commands.portal import PortalCaller
 from projections.base import InvalidCursorError, current_tables
@@ -27,7 +28,7 @@ from projections.db import Row, Tx
 from projections.portal import get_portal_ticket
 from projections.portal_projects import Viewer, project_items, shared_project, shared_projects
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(portal_on)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(apps_on("portal"))])
 PAGE_SIZE = 50
 
 

@@ -19,8 +19,9 @@ from starlette.responses import Response
 
 from api.deps import Correlation, fresh
 from api.pages.forms import Form, read_form
-from api.pages.portal import caller_of, customer_context, portal_on, to_login
+from api.pages.portal import caller_of, customer_context, to_login
 from api.pages.rendering import redirect, render, services_of
+from api.pages.switched import apps_on
 from api.problems import UPLOADS_MARK
 from api.responses import attachment_download
 from commands.errors import AttachmentTooLargeError, TicketNotFoundError
@@ -39,7 +40,7 @@ from projections.base import InvalidCursorError, current_tables
 from projections.portal import get_portal_ticket, list_portal_tickets
 from projections.ticket_detail import get_ticket
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(portal_on)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(apps_on("portal", "tickets"))])
 Number = Annotated[int, Path(ge=1, le=MAX_ITEM_NUMBER)]
 MAX_FILES = 10
 # Routes whose form carries files: the body limit lets them through as uploads of up to

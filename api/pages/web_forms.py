@@ -22,6 +22,7 @@ from api.pages.forms import Form, read_form
 from api.pages.portal import caller_of, customer_context
 from api.pages.rendering import config_of, redirect, render, services_of
 from api.pages.requests import WITH_FILES, sent_values, stored_files
+from api.pages.switched import apps_on
 from api.throttle import TooManyAttemptsError
 from commands.errors import AttachmentTooLargeError
 from commands.intake.submissions import FormUnavailableError, SubmitForm
@@ -37,16 +38,7 @@ MAX_SECONDS = 86_400
 Key = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
 
-class WebFormsOffError(Exception):
-    """Raised on a form's page while admins have switched the web forms off."""
-
-
-def web_forms_on(request: Request) -> None:
-    if not services_of(request).company.app_on("web_forms"):
-        raise WebFormsOffError
-
-
-router = APIRouter(include_in_schema=False, dependencies=[Depends(web_forms_on)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(apps_on("web_forms", "tickets"))])
 
 
 def shown_stamp(secret: bytes, key: str, moment: int) -> str:

@@ -20,6 +20,7 @@ from starlette.responses import FileResponse, Response
 
 from api.pages.rendering import render, services_of
 from api.pages.requests import customer_types
+from api.pages.switched import AppOffError
 from domain.errors import NotFoundError
 from domain.widgets import tabs
 
@@ -30,7 +31,15 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/widget.js")
-def widget_script() -> Response:
+def widget_script(request: Request) -> Response:
+    if not services_of(request).company.app_on("widget"):
+        # A site that still embeds it loads nothing: no frame, no button.
+        return Response(
+            "/* The ledgerdesk widget is switched off. */\n",
+            404,
+            media_type="text/javascript",
+            headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+        )
     return FileResponse(
         SCRIPT,
         media_type="text/javascript",
@@ -50,11 +59,13 @@ async def frame(request: Request, widget_id: WidgetId) -> Response:
 
 def _frame(request: Request, widget_id: UUID) -> Response:
     svc = services_of(request)
+    switches = svc.company.current()
+    if not switches["apps"]["widget"]:
+        raise AppOffError("widget")
     try:
         widget = svc.widgets.get(widget_id)
     except NotFoundError:
         return render(request, "not_found.html", 404)
-    switches = svc.company.current()
     response = render(
         request,
         "widget/frame.html",

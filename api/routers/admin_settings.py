@@ -14,23 +14,52 @@ router = APIRouter(prefix="/api/v1/admin", tags=[Tag.ADMIN])
 
 
 class Apps(Body):
+    tickets: bool | None = Field(
+        default=None,
+        description="Tickets: their API for staff and customers (the portal's requests, the"
+        " widget's request tabs); mail to the desk is quarantined while it is off.",
+    )
+    tasks: bool | None = Field(
+        default=None, description="Tasks: their API, their recurrence and the Gantt chart."
+    )
+    timesheets: bool | None = Field(
+        default=None, description="Time entries, their report and the timers."
+    )
     portal: bool | None = Field(
         default=None, description="The customer portal: its pages and its API."
     )
     knowledge_base: bool | None = Field(
-        default=None, description="The knowledge base's pages (/kb); staff keep its API."
+        default=None, description="The knowledge base: its API and its pages (/kb)."
     )
     web_forms: bool | None = Field(
-        default=None, description="The public forms' pages (/forms/{form}); staff keep their API."
+        default=None, description="The web forms: their API and the public pages (/forms/{form})."
     )
     messenger: bool | None = Field(
         default=None,
         description="The chats: their API for customers and staff, their live events and the"
         " widget's Chat tab (their history stays).",
     )
+    widget: bool | None = Field(
+        default=None, description="The embeddable widget: its script, its frame and its API."
+    )
 
 
 class Features(Body):
+    timers: bool | None = Field(default=None, description="Timers on items.")
+    timesheet_approval: bool | None = Field(
+        default=None, description="Submitting time entries, approving and rejecting them."
+    )
+    recurring_items: bool | None = Field(
+        default=None, description="Recurring tasks: their rule, and the items made on time."
+    )
+    sla: bool | None = Field(
+        default=None,
+        description="Service levels: the policies, the items' targets, their view and report;"
+        " no target is measured while it is off.",
+    )
+    automations: bool | None = Field(
+        default=None, description="Automation rules: their API; no rule runs while it is off."
+    )
     customer_status_changes: bool | None = Field(
         default=None, description="Customers may close and reopen their requests in the portal."
     )
@@ -52,13 +81,22 @@ class SettingsPatch(Body):
 
 
 class AppsOut(BaseModel):
+    tickets: bool
+    tasks: bool
+    timesheets: bool
     portal: bool
     knowledge_base: bool
     web_forms: bool
     messenger: bool
+    widget: bool
 
 
 class FeaturesOut(BaseModel):
+    timers: bool
+    timesheet_approval: bool
+    recurring_items: bool
+    sla: bool
+    automations: bool
     customer_status_changes: bool
     anonymous_forms: bool
     anonymous_chats: bool

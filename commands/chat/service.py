@@ -113,7 +113,10 @@ class ChatService:
 
         With nobody `on_duty` to answer, the chat becomes a ticket at once (the message its
         first, the customer its requester) and ends; the ticket tells the customer, in a
-        message mailed to them like any answer, that we answer by email."""
+        message mailed to them like any answer, that we answer by email. While the tickets
+        app is switched off there is no ticket to make: the chat waits, as if someone were on
+        duty."""
+        on_duty = on_duty or not CompanySettingsService(self.app).app_on("tickets")
         chat_id = uuid.uuid4()
         token = None if ctx is not None else f"{CHAT_TOKEN_PREFIX}_{secrets.token_urlsafe(32)}"
 

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from commands.access import load_project
+from commands.company_settings import require_kind_on
 from commands.mail.failing import mark_failing, mark_working
 from commands.mail.mailboxes import is_our_address
 from commands.models import Context
@@ -179,6 +180,9 @@ def _decide(
         takes_part=lambda number: _takes_part(uow, number, mail.answer_to),
     )
     if thread is not None and _exists(uow, thread.number):
+        # A reply to an item of a switched-off app waits in the quarantine, as new mail
+        # for it does (`open_ticket` refuses), until the app is on again.
+        require_kind_on(uow, "task" if uow.get(item_id(thread.number), Task) else "ticket")
         decided = _append(uow, delivery, mail, thread, automatic, ctx, record=seen is None)
     else:
         decided = _open(uow, delivery, mail, automatic, today, ctx, record=seen is None)

@@ -316,7 +316,7 @@ def test_the_messenger_switched_off_answers_404_and_keeps_its_chats(
     ):
         answer = client.request(method, path, headers=headers, json={"body": "x"})
         assert answer.status_code == 404, (path, answer.text)
-        assert "messenger is switched off" in answer.json()["detail"]
+        assert "messenger is disabled" in answer.json()["detail"]
     widget = created(
         client.post(
             "/api/v1/admin/widgets", json={"name": "S", "allowed_origins": ["https://a.example"]}

@@ -111,6 +111,32 @@ def test_the_face_shows_the_tabs_of_the_apps_switched_on(client: TestClient) -> 
     assert face["tabs"] == ["help"]
     client.patch("/api/v1/admin/settings", json={"apps": {"knowledge_base": False}})
     assert client.get(f"/api/v1/widgets/{made['id']}", headers=NOBODY).json()["tabs"] == []
+    # The request tabs need the tickets app as well
+    client.patch(
+        "/api/v1/admin/settings",
+        json={"apps": {"portal": True, "knowledge_base": True, "tickets": False}},
+    )
+    face = client.get(f"/api/v1/widgets/{made['id']}", headers=NOBODY).json()
+    assert face["tabs"] == ["chat", "help"]
+
+
+def test_a_switched_off_widget_is_gone_from_every_site_and_comes_back(
+    client: TestClient,
+) -> None:
+    made = widget(client, SITE)
+    client.patch("/api/v1/admin/settings", json={"apps": {"widget": False}})
+    script = client.get("/widget.js", headers=NOBODY)
+    assert (script.status_code, script.headers["content-type"][:15]) == (404, "text/javascript")
+    assert "data-ledgerdesk-widget" not in script.text
+    frame = client.get(f"/widget/{made['id']}", headers=NOBODY)
+    assert (frame.status_code, "switched off" in frame.text) == (404, True)
+    face = client.get(f"/api/v1/widgets/{made['id']}", headers=NOBODY)
+    assert face.status_code == 404
+    assert "widget is disabled" in face.json()["detail"]
+    # Switched on again, the same widget is back
+    client.patch("/api/v1/admin/settings", json={"apps": {"widget": True}})
+    assert client.get("/widget.js", headers=NOBODY).status_code == 200
+    assert client.get(f"/widget/{made['id']}", headers=NOBODY).status_code == 200
 
 
 def test_only_allowed_sites_frame_the_widget_and_a_change_holds_at_once(
@@ -250,4 +276,4 @@ def test_the_knowledge_base_as_json_for_each_reader(
     client.patch("/api/v1/admin/settings", json={"apps": {"knowledge_base": False}})
     off = client.get("/api/v1/portal/kb", headers=NOBODY)
     assert off.status_code == 404
-    assert "switched off" in off.json()["detail"]
+    assert "knowledge base is disabled" in off.json()["detail"]

@@ -5,10 +5,14 @@ they run again, never before its commit and never again after."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 import workers.workflow
+from commands.company_settings import CompanySettingsService
 from commands.models import ChangeTicketStatus, Context, PostMessage, ReprioritiseTicket
 from commands.portal import PostPortalReply
 from commands.recurrence import RecurrenceService
@@ -118,3 +122,26 @@ def test_an_event_committed_while_no_worker_ran_is_acted_on_once(settings: Setti
     final.close()
     assert len(notes) == 1
     assert notes[0].actor == f"automation:{rule['id']}"
+
+
+def test_no_rule_runs_while_automations_are_off(
+    working: bootstrap.Container, caplog: pytest.LogCaptureFixture
+) -> None:
+    c = working
+    caplog.set_level(logging.INFO, logger="ledgerdesk.workers")
+    agent = Actor.user(register(c, "agent@example.com", admin=True))
+    number = open_ticket(c, requester_email="ann@example.com")
+    c.commands.change_ticket(number, [ChangeTicketStatus(status="Open")], context())
+    # When admins switch automations off and an agent answers
+    CompanySettingsService(c.app).change({}, {"automations": False}, context())
+    post(c, number, agent)
+    # Then the worker takes the rules' message and drops it: the ticket stays Open
+    wait_until(
+        lambda: "workflow.run_rules: ['features.automations'] switched off" in caplog.text,
+        what="the dropped message",
+    )
+    assert status_of(c, number) == "Open"
+    # When they are on again, the next answer moves it as before
+    CompanySettingsService(c.app).change({}, {"automations": True}, context())
+    post(c, number, agent)
+    wait_until(lambda: status_of(c, number) == "Waiting on customer", what="waiting on customer")

@@ -142,10 +142,12 @@ def test_markdown_is_rendered_safe_and_the_switch_hides_the_pages(
     assert "<table>" in html
     page = browser.get("/kb/unsafe-things", headers=fresh(live)).text
     assert "<script>alert(1)</script>" not in page
-    # Switched off, the pages say so; staff keep the API
+    # Switched off, the pages say so, and so does the API (the articles stay)
     client.patch("/api/v1/admin/settings", json={"apps": {"knowledge_base": False}})
     off = browser.get("/kb")
     assert off.status_code == 404
     assert "switched off" in off.text
     assert browser.get("/kb/unsafe-things").status_code == 404
+    assert client.get(f"/api/v1/kb/articles/{article['id']}").status_code == 404
+    client.patch("/api/v1/admin/settings", json={"apps": {"knowledge_base": True}})
     assert client.get(f"/api/v1/kb/articles/{article['id']}").status_code == 200

@@ -25,8 +25,22 @@ def test_only_admins_switch_and_only_known_switches(
 ) -> None:
     shown = client.get("/api/v1/admin/settings").json()
     assert shown == {
-        "apps": {"portal": True, "knowledge_base": True, "web_forms": True, "messenger": True},
+        "apps": {
+            "tickets": True,
+            "tasks": True,
+            "timesheets": True,
+            "portal": True,
+            "knowledge_base": True,
+            "web_forms": True,
+            "messenger": True,
+            "widget": True,
+        },
         "features": {
+            "timers": True,
+            "timesheet_approval": True,
+            "recurring_items": True,
+            "sla": True,
+            "automations": True,
             "customer_status_changes": False,
             "anonymous_forms": True,
             "anonymous_chats": False,
@@ -62,10 +76,25 @@ def test_a_switched_off_portal_answers_404_everywhere_until_switched_on(
     assert browser.get("/portal/login").status_code == 404
     api = browser.get("/api/v1/portal/tickets", headers={"Authorization": f"Bearer {token}"})
     assert api.status_code == 404
-    assert "switched off" in api.json()["detail"]
+    assert "portal is disabled" in api.json()["detail"]
     # When switched on again, the same session works: nothing was lost
     client.patch("/api/v1/admin/settings", json={"apps": {"portal": True}})
     assert browser.get("/portal").status_code == 200
+
+
+def test_with_tickets_off_the_requests_pages_and_forms_say_so(
+    client: TestClient, browser: TestClient
+) -> None:
+    signed_up(client, browser, "ada@acme.example")
+    number = ticket(client, "ada@acme.example")
+    client.patch("/api/v1/admin/settings", json={"apps": {"tickets": False}})
+    for path in ("/portal", f"/portal/items/{number}", "/portal/new", "/forms/anything"):
+        page = browser.get(path)
+        assert (page.status_code, "Requests are switched off." in page.text) == (404, True), path
+    # The rest of the portal still answers
+    assert browser.get("/portal/projects").status_code == 200
+    client.patch("/api/v1/admin/settings", json={"apps": {"tickets": True}})
+    assert browser.get(f"/portal/items/{number}").status_code == 200
 
 
 def test_customers_close_and_reopen_only_where_admins_allow(

@@ -1,0 +1,78 @@
+"""The feed's queries: a page of the public events a caller may see, in log order after a
+position."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from projections.base import Tables, loads
+from projections.db import Tx
+from projections.timesheet_query import EntryScope
+
+COLUMNS = "position, type, occurred_at, actor, correlation_id, causation_id, data"
+
+
+@dataclass(frozen=True)
+class FeedScope:
+    """Which public events a caller sees: those of the items of their apps in the projects
+    they see, the time entries they see (their own, and those of the projects they lead),
+    and chats when they take chats; everything for those who see every project."""
+
+    everything: bool
+    kinds: frozenset[str]
+    projects: frozenset[str]
+    entries: EntryScope
+    chats: bool
+
+    def where(self) -> tuple[str, list[Any]]:
+        if self.everything:
+            return "1 = 1", []
+        clauses, params = [], []
+        kinds, projects = sorted(self.kinds), sorted(self.projects)
+        if kinds and projects:
+            clauses.append(f"(kind IN ({_marks(kinds)}) AND project_id IN ({_marks(projects)}))")
+            params += [*kinds, *projects]
+        led = sorted(self.entries.led_projects)
+        mine = "user_id = ?" + (f" OR project_id IN ({_marks(led)})" if led else "")
+        clauses.append(f"(type = 'timesheet.approved' AND ({mine}))")
+        params += [self.entries.user_id, *led]
+        if self.chats:
+            clauses.append("type = 'chat.started'")
+        return f"({' OR '.join(clauses)})", params
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def feed_page(
+    tx: Tx, t: Tables, scope: FeedScope, after: int, types: Sequence[str], limit: int
+) -> list[dict[str, Any]]:
+    """Up to `limit` public events after log position `after`, of `types` (all: empty),
+    that `scope` sees, in log order."""
+    where, params = scope.where()
+    clauses = ["position > ?", where]
+    if types:
+        clauses.append(f"type IN ({_marks(types)})")
+    rows = tx.all(
+        f"SELECT {COLUMNS} FROM {t['feed_events']} WHERE {' AND '.join(clauses)}"
+        f" ORDER BY position LIMIT {int(limit)}",
+        (after, *params, *types),
+    )
+    return [shown(row) for row in rows]
+
+
+def shown(row: dict[str, Any]) -> dict[str, Any]:
+    """A feed row as integrations receive it (its id is its position)."""
+    return {
+        "id": str(row["position"]),
+        "position": int(row["position"]),
+        "type": row["type"],
+        "occurred_at": row["occurred_at"],
+        "actor": row["actor"],
+        "correlation_id": row["correlation_id"],
+        "causation_id": row["causation_id"],
+        "data": loads(row["data"]),
+    }
