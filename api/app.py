@@ -24,6 +24,7 @@ from api.routers import (
     events,
     folders,
     health,
+    hooks,
     intake,
     items,
     knowledge_base,
@@ -50,6 +51,7 @@ from api.routers import (
     tree,
     users,
     views,
+    webhooks,
     widgets,
 )
 from api.switches import switched_on
@@ -115,6 +117,8 @@ def create_app(services: Services) -> FastAPI:
         widgets,
         portal_kb,
         events,
+        webhooks,
+        hooks,
     ):
         app.include_router(module.router)
     for router in (*tasks.routers, *conversation.routers, *people.routers):

@@ -46,6 +46,8 @@ from commands.sla.policies import SlaPolicyService
 from commands.teams import TeamService
 from commands.timesheets import TimesheetService
 from commands.users import Caller
+from commands.webhooks.deliveries import DeliveryService
+from commands.webhooks.subscriptions import SubscriptionService
 from commands.widgets import WidgetService
 from commands.workflow.automations import AutomationService
 from commands.workflow.statuses import StatusService
@@ -89,6 +91,8 @@ class Services:
     chats: ChatService
     notifications: NotificationService
     push: PushService
+    webhooks: SubscriptionService
+    deliveries: DeliveryService
     max_attachment_bytes: int
     max_mail_bytes: int
     max_json_bytes: int

@@ -2,7 +2,7 @@
 each beside its raw baseline (measured in the same run) and the ratio between them.
 
 Benchmarks: create, http, rebuild, flat, planning, timesheets, imports, mail, portal, growth,
-sla, automations, chat
+sla, automations, chat, webhooks
 (all of them when none is named). Each works in a throwaway PostgreSQL schema
 (LEDGERDESK_BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test).
 
@@ -36,6 +36,7 @@ from bench import (
     rebuild,
     sla,
     timesheets,
+    webhooks,
 )
 from bench.common import Figure, print_table, say
 
@@ -53,6 +54,7 @@ BENCHMARKS = (
     "sla",
     "automations",
     "chat",
+    "webhooks",
 )
 # Every benchmark has a `--smoke` run (tiny, seconds, figures meaningless):
 # tests/e2e/test_bench_smoke.py runs each, so that none can rot.
@@ -185,6 +187,7 @@ def main() -> None:
         "sla": lambda: sla.run(smoke=smoke),
         "automations": lambda: automations.run(smoke=smoke),
         "chat": lambda: chat.run(smoke=smoke),
+        "webhooks": lambda: webhooks.run(smoke=smoke),
     }
     done: set[Callable[[], list[Figure]]] = set()
     for name in BENCHMARKS:

@@ -25,18 +25,25 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidValueError, NotFoundError
 
-KINDS = ("assigned", "mentioned", "customer_replied", "chat_waiting", "join_request")
+KINDS = (
+    "assigned",
+    "mentioned",
+    "customer_replied",
+    "chat_waiting",
+    "join_request",
+    "webhook_disabled",
+)
 CHANNELS = ("in_app", "email", "push")
 # Told in the app and by push of everything; by mail of what staff always had mail of (being
 # assigned or mentioned, a customer's reply), of the rest only when asked.
-MAILED_BY_DEFAULT = ("assigned", "mentioned", "customer_replied")
+MAILED_BY_DEFAULT = ("assigned", "mentioned", "customer_replied", "webhook_disabled")
 DEFAULTS: dict[str, dict[str, bool]] = {
     kind: {"in_app": True, "email": kind in MAILED_BY_DEFAULT, "push": True} for kind in KINDS
 }
 # The kinds mailed as a notice of their own. The others have had mail of their own all along,
 # which their `email` channel governs: the assignment mail, the mention mail, and the
 # customer's message itself, mailed to the item's staff who have not read it.
-NOTICE_KINDS = ("chat_waiting", "join_request")
+NOTICE_KINDS = ("chat_waiting", "join_request", "webhook_disabled")
 INBOX_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/inboxes")
 PUSH_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/push-subscriptions")
 # How many of the latest pushed notifications an inbox remembers (a redelivered push of an
@@ -273,5 +280,12 @@ def notice(notification: dict[str, Any]) -> tuple[str, str, str]:
             "Someone asks to join a project you manage",
             notification.get("message") or "",
             f"/api/v1/projects/{project}/join-requests",
+        )
+    if kind == "webhook_disabled":
+        path = "hooks" if notification.get("kind_of_hook") == "hook" else "webhooks"
+        return (
+            f"Deliveries to {notification.get('url', 'a webhook')} stopped",
+            notification.get("reason") or "",
+            f"/api/v1/{path}/{notification['webhook_id']}",
         )
     raise ValueError(f"{kind!r} is not mailed as a notice")

@@ -45,6 +45,9 @@ from commands.sla.items import ItemSlaService
 from commands.sla.policies import SlaPolicyService
 from commands.teams import TeamService
 from commands.timesheets import TimesheetService
+from commands.webhooks.deliveries import DeliveryService
+from commands.webhooks.guard import Guard
+from commands.webhooks.subscriptions import SubscriptionService
 from commands.widgets import WidgetService
 from commands.workflow.automations import AutomationService
 from commands.workflow.rule_runs import RuleRunner
@@ -88,6 +91,8 @@ class Container:
     mailboxes: MailboxService
     mail_out: MailOutService
     push: PushService
+    webhooks: SubscriptionService
+    deliveries: DeliveryService
     following: FollowingRunner | None = field(default=None)
     # Set when the process shuts down: long requests (an import) stop at the next safe point.
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -144,6 +149,8 @@ class Container:
             chats=ChatService(self.app),
             notifications=NotificationService(self.app),
             push=self.push,
+            webhooks=self.webhooks,
+            deliveries=self.deliveries,
             max_attachment_bytes=self.settings.max_attachment_bytes,
             max_mail_bytes=self.settings.max_mail_bytes,
             max_json_bytes=self.settings.max_json_bytes,
@@ -292,6 +299,15 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
     )
     portal.mailer = mail_out  # Invitations and sign-in links go out by mail when it is set up.
     push = PushService(app, push_config(settings))
+    guard = Guard(settings.webhook_allow_list)
+    webhooks = SubscriptionService(app, Credentials(mail.secret), guard)
+    deliveries = DeliveryService(
+        app,
+        webhooks,
+        guard,
+        settings.webhook_retry_base_seconds,
+        settings.webhook_timeout_seconds,
+    )
     services = WorkerServices(
         app,
         commands,
@@ -306,6 +322,7 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
         ItemSlaService(app),
         RuleRunner(app, mail_out),
         push,
+        deliveries,
     )
     workers = WorkerHost(
         open_broker(settings.broker_url, settings.broker_namespace),
@@ -342,4 +359,6 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
         mailboxes=MailboxService(app, mail.address, Credentials(mail.secret)),
         mail_out=mail_out,
         push=push,
+        webhooks=webhooks,
+        deliveries=deliveries,
     )

@@ -148,6 +148,22 @@ class Settings(BaseSettings):
         description="Who may show the customer pages in a frame: a CSP frame-ancestors list"
         " ('none', 'self', or origins such as https://www.example.com).",
     )
+    webhook_retry_base_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="The first wait before a failed webhook delivery is tried again; each"
+        " later wait doubles (12 retries: past a day at the default).",
+    )
+    webhook_allowed_hosts: str = Field(
+        default="",
+        max_length=5000,
+        description="Comma-separated host names or addresses webhooks may reach although they"
+        " are not public (loopback, private, link-local ...); empty: only public addresses.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="How long one webhook delivery may take."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -160,6 +176,15 @@ class Settings(BaseSettings):
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"expected host:port, such as 127.0.0.1:2525, not {value!r}")
         return value.strip()
+
+    @property
+    def webhook_allow_list(self) -> frozenset[str]:
+        """LEDGERDESK_WEBHOOK_ALLOWED_HOSTS as lower-case names and addresses."""
+        return frozenset(
+            h.strip().lower().strip("[]")
+            for h in self.webhook_allowed_hosts.split(",")
+            if h.strip()
+        )
 
     @property
     def smtp_address(self) -> tuple[str, int] | None:

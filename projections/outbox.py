@@ -20,6 +20,7 @@ from typing import Any
 
 from projections.base import Positioned, Projection, Tables, dumps
 from projections.db import Tx
+from projections.integrations.feed import PUBLISHING
 from projections.live.notifications import PUSH_POLICIES
 from projections.mail.policies import MAIL_POLICIES
 from projections.policy import Policy, Send
@@ -51,6 +52,7 @@ POLICIES: tuple[Policy, ...] = (
     *STATUS_POLICIES,
     *AUTOMATION_POLICIES,
     *PUSH_POLICIES,
+    *PUBLISHING,
 )
 
 
@@ -98,7 +100,16 @@ class OutboxProjection(Projection):
     def apply(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
         since = self._since(tx)
         rows = [
-            (message_id(p.event, send.purpose), send.purpose, dumps(dict(send.payload)), p.position)
+            (
+                message_id(p.event, send.purpose),
+                send.purpose,
+                dumps(
+                    {**send.payload, "position": p.position}
+                    if policy.positioned
+                    else dict(send.payload)
+                ),
+                p.position,
+            )
             for p in events
             for policy in self._reacting(p.event)
             if p.position > since[policy.name]

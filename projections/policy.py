@@ -27,3 +27,5 @@ class Policy:
     name: str
     topics: frozenset[str]
     react: Callable[[Any], Sequence[Send]]
+    # True: each message's payload also carries the event's log position (`position`).
+    positioned: bool = False

@@ -10,6 +10,7 @@ from projections.flat import FlatProjection
 from projections.gantt import GanttProjection
 from projections.hierarchy import HierarchyProjection
 from projections.integrations.feed import FeedProjection
+from projections.integrations.webhooks import WebhooksProjection
 from projections.item_history import ItemHistoryProjection
 from projections.knowledge_base import KnowledgeBaseProjection
 from projections.live.view import LiveProjection
@@ -55,4 +56,5 @@ def all_projections() -> list[Projection]:
         ChatsProjection(),
         LiveProjection(),
         FeedProjection(),
+        WebhooksProjection(),
     ]

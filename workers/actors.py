@@ -27,6 +27,7 @@ from commands.recurrence import RecurrenceService
 from commands.service import CommandService
 from commands.sla.items import ItemSlaService
 from commands.teams import TeamService
+from commands.webhooks.deliveries import DeliveryService
 from commands.workflow.rule_runs import RuleRunner
 from projections.db import ViewDatabase
 from workers.receipts import Receipts
@@ -66,6 +67,10 @@ class WorkerServices:
     rules: RuleRunner | None = None
     # Sends Web Push (None only in tests that build a host without it).
     push: PushService | None = None
+    # Delivers webhooks (None only in tests that build a host without it).
+    webhooks: DeliveryService | None = None
+    # Enqueues a message for an actor (set by the host that declares the actors).
+    send: Callable[[Delivery], None] | None = None
 
 
 Handler = Callable[[WorkerServices, Delivery], None]

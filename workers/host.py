@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import dramatiq
@@ -57,7 +58,8 @@ class WorkerHost:
         self.queue = queue
         self.threads = threads
         self.receipts = Receipts(db)
-        self.services = services
+        # The actors may send messages of their own (a publisher's deliveries).
+        self.services = services = replace(services, send=self.send)
         self.actors = declare_actors(broker, queue, actors, services, self.receipts)
         unknown = [p.purpose for p in periodic if p.purpose not in self.actors]
         if unknown:

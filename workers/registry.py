@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from workers import notices, push, recurrence, sla, workflow
+from domain.webhooks.deliveries import MAX_ATTEMPTS
+from workers import notices, push, recurrence, sla, webhooks, workflow
 from workers.actors import ActorSpec
 from workers.mail import imap, outgoing
 from workers.ticks import Periodic
@@ -28,6 +29,9 @@ ACTORS: tuple[ActorSpec, ...] = (
     ActorSpec("workflow.tick", workflow.tick, max_retries=0, needs=AUTOMATIONS),
     ActorSpec("push.notify", push.notify),
     ActorSpec("mail.notify", notices.notify),
+    ActorSpec("webhooks.publish", webhooks.publish),
+    # Retried on the delivery schedule (`dramatiq.Retry` with its delay), not dramatiq's.
+    ActorSpec("webhooks.deliver", webhooks.deliver, max_retries=MAX_ATTEMPTS + 2),
 )
 # Sent on every tick to an actor above.
 PERIODIC: tuple[Periodic, ...] = (

@@ -13,8 +13,7 @@ from api.responses import OrjsonResponse, documented, reply
 from api.tags import Tag
 from domain.integrations import EVENT_NAMES
 from projections.base import current_tables
-from projections.integrations.feed_query import FeedScope, feed_page
-from projections.timesheet_query import EntryScope
+from projections.integrations.feed_query import FeedScope, feed_page, feed_scope
 
 router = APIRouter(prefix="/api/v1", tags=[Tag.INTEGRATIONS])
 MAX_PAGE = 1000
@@ -54,14 +53,8 @@ def event_types(text: str | None) -> tuple[str, ...]:
     return names
 
 
-def feed_scope(caller: CurrentCaller, scope: ProjectScope) -> FeedScope:
-    return FeedScope(
-        everything=scope.all_projects,
-        kinds=scope.kinds,
-        projects=scope.project_ids,
-        entries=EntryScope.of(str(caller.user.id), scope),
-        chats=caller.user.takes_chats,
-    )
+def caller_feed_scope(caller: CurrentCaller, scope: ProjectScope) -> FeedScope:
+    return feed_scope(str(caller.user.id), scope, caller.user.takes_chats)
 
 
 @router.get(
@@ -72,7 +65,7 @@ def feed_scope(caller: CurrentCaller, scope: ProjectScope) -> FeedScope:
 )
 def read_events(
     svc: ServicesDep,
-    scope: Annotated[FeedScope, Depends(feed_scope)],
+    scope: Annotated[FeedScope, Depends(caller_feed_scope)],
     response: Response,
     after: Annotated[
         int, Query(ge=0, le=2**62, description="The position to read after (0: the start).")

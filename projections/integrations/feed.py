@@ -5,7 +5,9 @@ correlation and causation, where it happened (for scoping) and its public `data`
 To say where an event happened it keeps what the events themselves do not repeat: each
 item's number, kind, title and project (`feed_items`), each time entry's owner and place
 (`feed_entries`), and each item SLA's item, policy and the rounds already seen breached
-(`feed_slas`)."""
+(`feed_slas`). A public event's position is its domain event's: the webhooks' publisher,
+told of each domain event that may be public by its policy (`PUBLISHING`, with the
+position), looks it up here."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from domain.ticket import Ticket
 from domain.timesheet import TimesheetEntry
 from projections.base import Positioned, Projection, Tables, dumps, iso, loads, topic_name
 from projections.db import Tx
+from projections.policy import Policy, Send
 
 TICKET, TASK = Ticket.TOPIC, Task.TOPIC
 READS = frozenset(
@@ -41,6 +44,28 @@ READS = frozenset(
         f"{ItemSla.TOPIC}.Applied",
         f"{ItemSla.TOPIC}.Changed",
     }
+)
+# The webhooks' policy: each event that may be public asks the publisher to look it up in
+# this view and send it to the subscriptions that take it.
+PUBLISHING = (
+    Policy(
+        "webhooks.publish",
+        frozenset(
+            {
+                f"{TICKET}.Opened",
+                f"{TASK}.Planned",
+                f"{TICKET}.StatusChanged",
+                f"{TICKET}.UserAssigned",
+                f"{TICKET}.CustomerReplyPosted",
+                f"{TICKET}.ConvertedToTask",
+                f"{TimesheetEntry.TOPIC}.Approved",
+                f"{Chat.TOPIC}.Opened",
+                f"{ItemSla.TOPIC}.Changed",
+            }
+        ),
+        lambda e: [Send("webhooks.publish", {})],
+        positioned=True,
+    ),
 )
 ENTRY_FIELDS = ("user_id", "item_number", "project_id", "work_date", "minutes", "billable")
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from projections.access import StaffScope
 from projections.base import Tables, loads
 from projections.db import Tx
 from projections.timesheet_query import EntryScope
@@ -43,6 +44,20 @@ class FeedScope:
         return f"({' OR '.join(clauses)})", params
 
 
+def feed_scope(user_id: str, scope: StaffScope, takes_chats: bool) -> FeedScope:
+    """What a staff user sees of the feed, from what they see of the projects."""
+    return FeedScope(
+        everything=scope.all_projects,
+        kinds=scope.kinds,
+        projects=scope.project_ids,
+        entries=EntryScope.of(user_id, scope),
+        chats=takes_chats,
+    )
+
+
+EVERYTHING = FeedScope(True, frozenset(), frozenset(), EntryScope("", True, frozenset()), True)
+
+
 def _marks(values: Sequence[Any]) -> str:
     return ", ".join("?" for _ in values)
 
@@ -62,6 +77,30 @@ def feed_page(
         (after, *params, *types),
     )
     return [shown(row) for row in rows]
+
+
+def recent(
+    tx: Tx, t: Tables, scope: FeedScope, event_type: str, limit: int
+) -> list[dict[str, Any]]:
+    """The newest public events of `event_type` that `scope` sees, newest first."""
+    where, params = scope.where()
+    rows = tx.all(
+        f"SELECT {COLUMNS} FROM {t['feed_events']} WHERE type = ? AND {where}"
+        f" ORDER BY position DESC LIMIT {int(limit)}",
+        (event_type, *params),
+    )
+    return [shown(row) for row in rows]
+
+
+def event_at(tx: Tx, t: Tables, position: int) -> dict[str, Any] | None:
+    row = tx.one(f"SELECT {COLUMNS} FROM {t['feed_events']} WHERE position = ?", (position,))
+    return None if row is None else shown(row)
+
+
+def visible(tx: Tx, t: Tables, scope: FeedScope, event: dict[str, Any]) -> bool:
+    """Whether `scope` sees this public event (the feed's own rule, asked of one row)."""
+    found = feed_page(tx, t, scope, event["position"] - 1, [event["type"]], 1)
+    return bool(found) and found[0]["position"] == event["position"]
 
 
 def shown(row: dict[str, Any]) -> dict[str, Any]:

@@ -222,6 +222,19 @@ class Notifier:
         payload = {"project_id": project, "user_id": self.e.user_id, "message": self.e.message}
         self.tell([*managers, *admins], "join_request", payload, project_id=project)
 
+    # --- integrations ----------------------------------------------------------------
+
+    def webhook_disabled(self) -> None:
+        """Tell a subscription's owner that its deliveries stopped, and why."""
+        e = self.e
+        owner = e.owner
+        if owner.startswith("system:"):  # Subscribed from the command line: nobody to tell.
+            return
+        payload = {
+            "webhook_id": self.id, "kind_of_hook": e.kind, "url": e.url, "reason": e.reason,
+        }  # fmt: skip
+        self.tell([owner], "webhook_disabled", payload)
+
     # --- chats -----------------------------------------------------------------------
 
     def chat_waiting(self, chat_id: str, name: str) -> None:
@@ -300,6 +313,7 @@ HANDLERS: dict[str, Callable[[Notifier], None]] = {
     "Project.JoinApproved": lambda n: n.member(n.e.user_id, n.e.role),
     "Project.UnsharedWithUser": lambda n: n.member(n.e.user_id, None),
     "Project.JoinRequested": Notifier.join_requested,
+    "Webhook.Disabled": Notifier.webhook_disabled,
     "Inbox.Opened": Notifier.inbox_opened,
     "Inbox.PreferencesChanged": Notifier.preferred,
     "Inbox.Read": Notifier.read,
@@ -325,6 +339,7 @@ NOTIFYING = frozenset(
         "Ticket.CustomerReplyPosted",
         "Ticket.InternalMessagePosted",
         "Project.JoinRequested",
+        "Webhook.Disabled",
         "Chat.Opened",
         "Chat.AgentLeft",
         "Chat.Transferred",

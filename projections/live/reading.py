@@ -79,6 +79,8 @@ def visible(row: dict[str, Any], scope: StaffScope, takes_chats: bool) -> bool:
         return takes_chats
     if kind == "join_request":
         return scope.all_projects or scope.roles.get(project) == "manager"
+    if kind == "webhook_disabled":  # Told only to its owner, whose it stays.
+        return True
     return scope.sees(project) and row["item_kind"] in scope.kinds
 
 

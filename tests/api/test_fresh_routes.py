@@ -159,6 +159,13 @@ def world(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
         )["id"],
         "rule_id": client.get("/api/v1/automations").json()["items"][0]["id"],
         "chat_id": chat["id"],
+        "webhook_id": made(
+            post(
+                "/api/v1/webhooks",
+                json={"url": "https://93.184.216.34/in", "events": ["item.created"]},
+            )
+        )["id"],
+        "event": "item.created",
         "widget_id": made(
             post(
                 "/api/v1/admin/widgets",

@@ -26,6 +26,7 @@ CORE = (
     "/api/v1/events",
     "/api/v1/folders",
     "/api/v1/health",
+    "/api/v1/hooks",
     "/api/v1/item-types",
     "/api/v1/items/{number}/audience",
     "/api/v1/mail",
@@ -34,12 +35,14 @@ CORE = (
     "/api/v1/projects",
     "/api/v1/statuses",
     "/api/v1/teams",
+    "/api/v1/triggers",
     "/api/v1/users",
     "/api/v1/views/calendar",
     "/api/v1/views/calendar.ics",
     "/api/v1/views/flat",
     "/api/v1/views/status-board",
     "/api/v1/views/tree",
+    "/api/v1/webhooks",
 )
 RFC822 = {"Content-Type": "message/rfc822"}
 MAIL = (

@@ -1,0 +1,1 @@
+"""Webhooks and REST hooks: subscriptions, the delivery guard, and delivery attempts."""

@@ -1,0 +1,171 @@
+"""One attempt to deliver one public event to one subscription: claimed in the write model
+before it is sent (so two workers, or a message handed out twice, never send the same
+attempt), signed per Standard Webhooks, sent to the address the guard judged, and recorded
+with what came back and how long it took. A failed scheduled attempt asks to be retried
+after `retry_delay`; the last one gives the delivery up and disables the subscription. A
+410 from a REST hook's target unsubscribes it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+import orjson
+
+from commands.application import LedgerDesk
+from commands.unit_of_work import UnitOfWork, run
+from commands.webhooks.guard import Guard, Sent, TargetRefusedError, post
+from commands.webhooks.subscriptions import SubscriptionService
+from domain.values import Actor
+from domain.webhooks.deliveries import (
+    MAX_ATTEMPTS,
+    AttemptTakenError,
+    WebhookDelivery,
+    delivery_id_for,
+    message_id_for,
+    retry_delay,
+    signature,
+    succeeded,
+)
+from domain.webhooks.subscriptions import Webhook
+
+WEBHOOKS = Actor.system("webhooks")
+Outcome = Literal["delivered", "retry", "abandoned", "skipped", "failed"]
+
+
+@dataclass(frozen=True)
+class Attempted:
+    """What one call of `deliver` did: its outcome, the attempt's number and what came
+    back; `retry_after` (seconds) when the schedule asks for another attempt."""
+
+    outcome: Outcome
+    attempt: int | None = None
+    sent: Sent | None = None
+    retry_after: float | None = None
+    position: int | None = None  # Of the attempt's record in the log.
+
+
+def body_of(event: dict[str, Any]) -> bytes:
+    """A public event as it is POSTed (the feed's shape, without the position)."""
+    return orjson.dumps({k: v for k, v in event.items() if k != "position"})
+
+
+class DeliveryService:
+    def __init__(
+        self,
+        app: LedgerDesk,
+        subscriptions: SubscriptionService,
+        guard: Guard,
+        retry_base_seconds: float,
+        timeout_seconds: float,
+        clock: Any = time.time,
+    ) -> None:
+        self.app = app
+        self.subscriptions = subscriptions
+        self.guard = guard
+        self.retry_base = retry_base_seconds
+        self.timeout = timeout_seconds
+        self.clock = clock
+
+    def deliver(
+        self, webhook_id: UUID, event: dict[str, Any], correlation_id: str, *, manual: bool = False
+    ) -> Attempted:
+        """The next attempt of `event` to the subscription (`manual`: an admin's redelivery,
+        one attempt off the schedule, sent whether or not an earlier one succeeded)."""
+        webhook = UnitOfWork(self.app).get(webhook_id, Webhook)
+        if webhook is None or webhook.removed or (not manual and not webhook.takes(event["type"])):
+            return Attempted("skipped")
+        delivery_id = delivery_id_for(webhook_id, event["id"])
+        known = UnitOfWork(self.app).get(delivery_id, WebhookDelivery)
+        if known is not None and not manual and (known.delivered or known.abandoned):
+            return Attempted("skipped")
+        seen = len(known.attempts) if known is not None else 0
+        attempt = seen + 1
+        at = datetime.fromtimestamp(self.clock(), UTC).isoformat()
+
+        def claim(uow: UnitOfWork) -> list[Any]:
+            delivery = uow.get(delivery_id, WebhookDelivery)
+            if delivery is None:
+                delivery = WebhookDelivery.queue(
+                    webhook_id, event["id"], event["type"], WEBHOOKS.ref, correlation_id
+                )
+            if len(delivery.attempts) != seen:  # Another worker took it meanwhile.
+                raise AttemptTakenError(attempt)
+            delivery.start_attempt(attempt, webhook.url, at, manual, WEBHOOKS.ref, correlation_id)
+            return [delivery]
+
+        try:
+            run(self.app, delivery_id, claim)
+        except AttemptTakenError:
+            return Attempted("skipped")
+        headers, sent = self._send(webhook, event)
+        return self._record(webhook_id, delivery_id, attempt, manual, headers, sent, correlation_id)
+
+    def _send(self, webhook: Webhook, event: dict[str, Any]) -> tuple[dict[str, str], Sent]:
+        body = body_of(event)
+        message_id = message_id_for(event["id"])
+        timestamp = int(self.clock())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "ledgerdesk-webhooks",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+        }
+        shown = dict(headers)  # The log keeps the headers, never the signature.
+        headers["webhook-signature"] = signature(
+            self.subscriptions.secret(webhook), message_id, timestamp, body
+        )
+        try:
+            target = self.guard.judge(webhook.url)
+        except TargetRefusedError as refused:
+            return shown, Sent(None, f"refused: {refused}", 0, "")
+        return shown, post(target, body, headers, self.timeout)
+
+    def _record(
+        self,
+        webhook_id: UUID,
+        delivery_id: UUID,
+        attempt: int,
+        manual: bool,
+        headers: dict[str, str],
+        sent: Sent,
+        correlation_id: str,
+    ) -> Attempted:
+        outcome: list[Outcome] = []
+
+        def decide(uow: UnitOfWork) -> list[Any]:
+            delivery = uow.get(delivery_id, WebhookDelivery)
+            webhook = uow.get(webhook_id, Webhook)
+            assert delivery is not None
+            assert webhook is not None
+            outcome.clear()
+            delivery.end_attempt(
+                attempt, sent.status, sent.error, sent.duration_ms, headers, sent.response,
+                WEBHOOKS.ref, correlation_id,
+            )  # fmt: skip
+            changed: list[Any] = [delivery]
+            if succeeded(sent.status):
+                outcome.append("delivered")
+            elif sent.status == 410 and webhook.kind == "hook":
+                delivery.abandon("the target answered 410 Gone", WEBHOOKS.ref, correlation_id)
+                webhook.disable("the target answered 410 Gone", WEBHOOKS.ref, correlation_id)
+                changed.append(webhook)
+                outcome.append("abandoned")
+            elif manual:
+                outcome.append("failed")
+            elif attempt >= MAX_ATTEMPTS:
+                why = f"{MAX_ATTEMPTS} attempts of a delivery failed"
+                delivery.abandon(why, WEBHOOKS.ref, correlation_id)
+                webhook.disable(why, WEBHOOKS.ref, correlation_id)
+                changed.append(webhook)
+                outcome.append("abandoned")
+            else:
+                outcome.append("retry")
+            return changed
+
+        position = run(self.app, delivery_id, decide)[1]
+        delay = retry_delay(attempt, self.retry_base) if outcome[0] == "retry" else None
+        return Attempted(outcome[0], attempt, sent, delay, position)

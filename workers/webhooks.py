@@ -1,0 +1,98 @@
+"""The webhook actors: the publisher finds the public event a committed domain event became
+(the `feed` view, at the event's position) and the subscriptions that take it and may see
+it, and sends one delivery message to each; the deliverer makes the delivery's next attempt
+and, when it failed, asks dramatiq to run it again after the schedule's delay
+(`dramatiq.Retry`)."""
+
+from __future__ import annotations
+
+import time
+from uuid import UUID
+
+import dramatiq
+
+from commands.unit_of_work import UnitOfWork
+from commands.webhooks.deliveries import DeliveryService
+from domain.user import Flag, User
+from projections.access import StaffScope, staff_scope
+from projections.base import current_tables
+from projections.db import Tx
+from projections.integrations.feed_query import (
+    EVERYTHING,
+    FeedScope,
+    event_at,
+    feed_scope,
+    visible,
+)
+from projections.integrations.webhooks import taking
+from projections.workflow.statuses import view_position
+from workers.actors import Delivery, WorkerServices
+
+VIEW_WAIT_SECONDS = 30.0
+
+
+def _webhooks(services: WorkerServices) -> DeliveryService:
+    if services.webhooks is None or services.send is None:
+        raise RuntimeError("this worker was built without the webhook deliveries")
+    return services.webhooks
+
+
+def _caught_up(services: WorkerServices, views: tuple[str, ...], position: int) -> None:
+    """Wait until `views` show the event at `position` (they usually do already: the outbox
+    that sent the message is a view too)."""
+    deadline = time.monotonic() + VIEW_WAIT_SECONDS
+    while True:
+        with services.views.read() as tx:
+            if all(view_position(tx, view) >= position for view in views):
+                return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the views {views} did not reach position {position}")
+        time.sleep(0.02)
+
+
+def owner_scope(services: WorkerServices, tx: Tx, owner: str) -> FeedScope | None:
+    """What a subscription's owner may see now (None: a user no longer active)."""
+    if owner.startswith("system:"):  # Subscribed from the command line.
+        return EVERYTHING
+    user = UnitOfWork(services.app).get(UUID(owner), User)
+    if user is None or not user.is_active:
+        return None
+    if user.has_flag(Flag.MANAGE_PROJECTS):
+        return EVERYTHING
+    memberships = staff_scope(tx, owner)
+    scope = StaffScope(False, memberships.project_ids, memberships.roles, user.apps)
+    return feed_scope(owner, scope, user.takes_chats)
+
+
+def publish(services: WorkerServices, delivery: Delivery) -> None:
+    _webhooks(services)
+    position = int(delivery.payload["position"])
+    _caught_up(services, ("feed", "webhooks", "access"), position)
+    with services.views.read() as tx:
+        feed = current_tables(tx, "feed")
+        event = event_at(tx, feed, position)
+        if event is None:
+            return
+        takers = []
+        hooks = current_tables(tx, "webhooks")
+        for hook in taking(tx, hooks, event["type"], event["position"]):
+            scope = owner_scope(services, tx, hook["owner"])
+            if scope is not None and visible(tx, feed, scope, event):
+                takers.append(hook["id"])
+    assert services.send is not None
+    for hook_id in takers:
+        payload = {"webhook_id": hook_id, "position": event["position"]}
+        services.send(Delivery(f"{hook_id}:{event['id']}", "webhooks.deliver", payload))
+
+
+def deliver(services: WorkerServices, delivery: Delivery) -> None:
+    deliveries = _webhooks(services)
+    with services.views.read() as tx:
+        event = event_at(tx, current_tables(tx, "feed"), int(delivery.payload["position"]))
+    if event is None:
+        raise LookupError(f"no public event at {delivery.payload['position']}")
+    done = deliveries.deliver(UUID(delivery.payload["webhook_id"]), event, delivery.message_id)
+    if done.outcome == "retry" and done.retry_after is not None:
+        raise dramatiq.Retry(
+            f"attempt {done.attempt} failed", delay=max(1, int(done.retry_after * 1000))
+        )
