@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from projections.access import AccessProjection
+from projections.admin_audit import AdminAuditProjection
 from projections.base import Projection
 from projections.chats import ChatsProjection
 from projections.customers import CustomerDirectoryProjection
@@ -57,4 +58,5 @@ def all_projections() -> list[Projection]:
         LiveProjection(),
         FeedProjection(),
         WebhooksProjection(),
+        AdminAuditProjection(),
     ]

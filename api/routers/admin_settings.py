@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
-from api.deps import AdminCaller, Ctx, ServicesDep, written
+from api.deps import AdminCaller, Ctx, ServicesDep, fresh, written
+from api.problems import InvalidParameterError
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import Body
 from api.tags import Tag
+from projections.admin_audit import AUDITED, audit_page
+from projections.base import current_tables
 
 router = APIRouter(prefix="/api/v1/admin", tags=[Tag.ADMIN])
 
@@ -132,3 +137,62 @@ def change_settings(
     )
     written(response, position)
     return reply(response, svc.company.current())
+
+
+class AuditEntry(BaseModel):
+    position: int
+    type: str = Field(examples=["CompanySettings.Changed"])
+    subject_id: str = Field(description="The id of what was changed (a webhook, a user, ...).")
+    occurred_at: str
+    actor: str
+    correlation_id: str
+    changes: dict[str, Any] = Field(description="The event's fields; secrets `[redacted]`.")
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]
+    next_before: int | None
+
+
+def audited_types(text: str | None) -> tuple[str, ...]:
+    if text is None or not text.strip():
+        return ()
+    names = tuple(dict.fromkeys(name.strip() for name in text.split(",")))
+    for name in names:
+        if name not in AUDITED:
+            raise InvalidParameterError(
+                "query", "types", f"nothing {name!r} is audited; known: {', '.join(AUDITED)}"
+            )
+    return names
+
+
+@router.get(
+    "/audit",
+    summary="Read the admin audit trail",
+    responses={200: {"model": AuditPage}, **documented(401, 403, 422)},
+    dependencies=[Depends(fresh("admin_audit"))],
+)
+def read_audit(
+    svc: ServicesDep,
+    caller: AdminCaller,
+    response: Response,
+    before: Annotated[
+        int | None, Query(ge=1, le=2**62, description="`next_before` of the previous page.")
+    ] = None,
+    types: Annotated[
+        str | None,
+        Query(
+            max_length=500,
+            description="Only changes of these, comma-separated: " + ", ".join(AUDITED) + ".",
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> OrjsonResponse:
+    """Every change admins made to the install's configuration (and ledgerdesk's own, such
+    as a webhook it disabled), newest first: who, when, what, with secrets redacted. Each is
+    an event of the log. Admins only."""
+    wanted = audited_types(types)
+    with svc.views.read() as tx:
+        items = audit_page(tx, current_tables(tx, "admin_audit"), before, wanted, limit)
+    following = items[-1]["position"] if len(items) == limit else None
+    return reply(response, {"items": items, "next_before": following})
