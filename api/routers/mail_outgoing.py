@@ -130,6 +130,24 @@ def change_mail_settings(
     return reply(response, svc.mail_out.settings.shown())
 
 
+class ConnectionTest(BaseModel):
+    ok: bool
+    server: str = Field(examples=["smtp.example.com:587 (starttls)"])
+    detail: str = Field(description="What was done, or what went wrong.")
+
+
+@router.post(
+    "/settings/test",
+    summary="Test the SMTP server",
+    responses={200: {"model": ConnectionTest}, **documented(401, 403, 409)},
+)
+def test_smtp(svc: ServicesDep, caller: AdminCaller, response: Response) -> OrjsonResponse:
+    """Connect to the SMTP server mail leaves through, secure the connection and log in,
+    as a send would (no mail is sent): `ok` and what was done, or what went wrong (a
+    refused login, no STARTTLS, a server away). 409 when no server is set. Admins only."""
+    return reply(response, svc.mail_out.test_connection())
+
+
 @router.get(
     "/templates",
     summary="List the mail templates",

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from commands.models import IssueToken
 from ledgerdesk import bootstrap
 from tests.factories import SYSTEM, register
+from tests.smtp_sink import running_sink
 
 SMTP = {"host": "smtp.example.com", "port": 587, "security": "starttls", "user": "desk"}
 
@@ -153,3 +154,35 @@ def test_an_smtp_server_that_would_get_a_password_in_plain_text_is_422(
     assert client.put("/api/v1/mail/settings", json={"smtp": local}).status_code == 200
     anonymous = {"host": "mx.example.com", "port": 25, "security": "none"}
     assert client.put("/api/v1/mail/settings", json={"smtp": anonymous}).status_code == 200
+
+
+def test_the_smtp_server_is_tested_without_sending_mail(client: TestClient) -> None:
+    # No server yet: nothing to test
+    none = client.post("/api/v1/mail/settings/test")
+    assert (none.status_code, "no SMTP server is set" in none.json()["detail"]) == (409, True)
+    with running_sink() as sink:
+        server = {"host": sink.host, "port": sink.port, "security": "none"}
+        client.put("/api/v1/mail/settings", json={"smtp": server})
+        tried = client.post("/api/v1/mail/settings/test")
+        assert tried.status_code == 200, tried.text
+        assert tried.json() == {
+            "ok": True,
+            "server": f"{sink.host}:{sink.port} (none)",
+            "detail": f"connected to {sink.host}:{sink.port} (none) without TLS",
+        }
+        assert sink.all() == []  # No mail was sent
+        # A login the server does not offer is a failed test, saying so
+        client.put(
+            "/api/v1/mail/settings", json={"smtp": {**server, "user": "desk", "password": "pw"}}
+        )
+        refused = client.post("/api/v1/mail/settings/test").json()
+        assert refused["ok"] is False
+        assert "login as desk" in refused["detail"]
+    # A server that is not there
+    gone = client.post("/api/v1/mail/settings/test").json()
+    assert gone["ok"] is False
+    assert f"{sink.host}:{sink.port}" in gone["detail"]
+    # Only admins test
+    assert (
+        client.post("/api/v1/mail/settings/test", headers={"Authorization": ""}).status_code == 401
+    )

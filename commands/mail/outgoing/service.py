@@ -107,6 +107,18 @@ class MailOutService:
         configured = self.settings.smtp_server()
         return configured if configured is not None else self.url_server
 
+    def test_connection(self) -> dict[str, object]:
+        """Try the SMTP server mail leaves through (connect, TLS, login; no mail is sent):
+        `{"ok", "server", "detail"}`; MailNotSetUpError when there is none."""
+        server = self.server()
+        if server is None:
+            raise smtp.MailNotSetUpError
+        try:
+            detail = smtp.check(server)
+        except smtp.TransientSendError as failed:
+            return {"ok": False, "server": server.describe(), "detail": str(failed)}
+        return {"ok": True, "server": server.describe(), "detail": detail}
+
     # --- deciding ------------------------------------------------------------------------
 
     def forward(self, item: UUID, message_id: str, posted_at: datetime) -> float:

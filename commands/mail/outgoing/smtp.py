@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from domain.errors import InvalidValueError
+from domain.errors import ConflictError, InvalidValueError
 
 TIMEOUT_SECONDS = 30.0
 TRUE = ("1", "true", "yes", "on")
@@ -39,6 +39,15 @@ class SmtpAccountRefusedError(TransientSendError):
     greeting or STARTTLS (a 5xx there), or we would not send a password in plain text.
     The settings are wrong, not the recipient: retried, so the mail goes once they are
     fixed, and logged for an admin to see."""
+
+
+class MailNotSetUpError(ConflictError):
+    """Raised when there is no SMTP server to try: none set by admins, no LEDGERDESK_SMTP_URL."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no SMTP server is set: PUT /api/v1/mail/settings with smtp, or LEDGERDESK_SMTP_URL"
+        )
 
 
 class PlaintextPasswordError(InvalidValueError):
@@ -148,6 +157,28 @@ def send(server: SmtpServer, message: EmailMessage, sender: str, recipients: lis
     if refused:
         codes = [code for code, _ in refused.values()]
         raise _classified(min(codes), str(refused))
+
+
+def check(server: SmtpServer) -> str:
+    """Connect, secure and log in as a send would, then part (no mail is sent): what was
+    done, or the error a send would have met (SmtpAccountRefusedError, TransientSendError)."""
+    if server.sends_password_in_plain_text:
+        raise SmtpAccountRefusedError(str(PlaintextPasswordError("smtp", server.host)))
+    try:
+        with _connect(server) as smtp:
+            _log_in(smtp, server)
+            smtp.noop()
+    except smtplib.SMTPAuthenticationError as error:
+        detail = f"{error.smtp_code} {_text(error.smtp_error)}"
+        raise _refused_us(server, f"our login as {server.user}", error.smtp_code, detail) from None
+    except smtplib.SMTPResponseException as error:
+        detail = f"{error.smtp_code} {_text(error.smtp_error)}"
+        raise _refused_us(server, "us", error.smtp_code, detail) from None
+    except (OSError, smtplib.SMTPException, ssl.SSLError) as error:
+        raise TransientSendError(f"{server.describe()}: {error}") from None
+    secured = {"tls": "over TLS", "starttls": "after STARTTLS", "none": "without TLS"}
+    logged = f", logged in as {server.user}" if server.user else ""
+    return f"connected to {server.describe()} {secured[server.security]}{logged}"
 
 
 def _text(reply: bytes | str) -> str:
