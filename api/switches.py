@@ -113,7 +113,7 @@ def switched_on(request: Request, svc: ServicesDep) -> None:
     switches = governing(path, request.method)
     if not switches:
         return
-    current = svc.company.current()
+    current = request.state.switches = svc.company.current()  # (read once per request)
     for switch in switches:
         if not current[switch.group][switch.name]:
             raise AppSwitchedOffError(switch.label)

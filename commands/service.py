@@ -9,6 +9,7 @@ from uuid import UUID
 
 from commands.application import LedgerDesk
 from commands.blobs import BlobStore
+from commands.company_settings import require_kind_on
 from commands.errors import TaskNotFoundError, TicketNotFoundError, VersionMismatchError
 from commands.models import (
     CommandResult,
@@ -104,6 +105,7 @@ class CommandService:
             if expected_version is not None and item.version != expected_version:
                 raise VersionMismatchError(expected_version, item.version)
             item.check_changeable()
+            require_kind_on(uow, item.KIND)  # Its app switched off: not there (404).
             handlers = TASK_HANDLERS if isinstance(item, Task) else TICKET_HANDLERS
             others: list[Any] = []
             for cmd in commands:

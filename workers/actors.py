@@ -87,6 +87,9 @@ class ActorSpec:
     # The company switches (group, name) it acts under: while one is off, its messages are
     # taken and dropped unread (what they were about is still in the log and the views).
     needs: tuple[tuple[str, str], ...] = ()
+    # False: no receipt; the handler keeps itself from doing a thing twice (in the write
+    # model), and a message retried with a delay must run again under its same id.
+    once: bool = True
 
 
 def declare_actors(
@@ -126,6 +129,9 @@ def _performer(
                 log.info("%s: %s switched off; message %s dropped", spec.purpose, off, message_id)
                 return
         delivery = Delivery(message_id, spec.purpose, payload)
+        if not spec.once:
+            spec.handler(services, delivery)
+            return
         receipts.once(message_id, spec.purpose, lambda: spec.handler(services, delivery))
 
     perform.__name__ = perform.__qualname__ = spec.purpose.replace(".", "_")

@@ -30,8 +30,9 @@ ACTORS: tuple[ActorSpec, ...] = (
     ActorSpec("push.notify", push.notify),
     ActorSpec("mail.notify", notices.notify),
     ActorSpec("webhooks.publish", webhooks.publish),
-    # Retried on the delivery schedule (`dramatiq.Retry` with its delay), not dramatiq's.
-    ActorSpec("webhooks.deliver", webhooks.deliver, max_retries=MAX_ATTEMPTS + 2),
+    # Retried on the delivery schedule (`dramatiq.Retry` with its delay), not dramatiq's;
+    # no receipt: each attempt is claimed in the write model, once.
+    ActorSpec("webhooks.deliver", webhooks.deliver, max_retries=MAX_ATTEMPTS + 2, once=False),
 )
 # Sent on every tick to an actor above.
 PERIODIC: tuple[Periodic, ...] = (

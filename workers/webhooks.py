@@ -7,10 +7,12 @@ and, when it failed, asks dramatiq to run it again after the schedule's delay
 from __future__ import annotations
 
 import time
+from typing import Any
 from uuid import UUID
 
 import dramatiq
 
+from commands.company_settings import CompanySettingsService
 from commands.unit_of_work import UnitOfWork
 from commands.webhooks.deliveries import DeliveryService
 from domain.user import Flag, User
@@ -18,8 +20,8 @@ from projections.access import StaffScope, staff_scope
 from projections.base import current_tables
 from projections.db import Tx
 from projections.integrations.feed_query import (
-    EVERYTHING,
     FeedScope,
+    company_scope,
     event_at,
     feed_scope,
     visible,
@@ -50,18 +52,24 @@ def _caught_up(services: WorkerServices, views: tuple[str, ...], position: int) 
         time.sleep(0.02)
 
 
-def owner_scope(services: WorkerServices, tx: Tx, owner: str) -> FeedScope | None:
-    """What a subscription's owner may see now (None: a user no longer active)."""
-    if owner.startswith("system:"):  # Subscribed from the command line.
-        return EVERYTHING
+def owner_scope(
+    services: WorkerServices, tx: Tx, hook: dict[str, Any], apps: dict[str, bool]
+) -> FeedScope | None:
+    """What a subscription may see now: an admin's webhook is the company's (every event of
+    the apps in force, whoever made it); a REST hook sees what its owner may see (None: an
+    owner no longer active)."""
+    owner = hook["owner"]
+    if hook["kind"] == "webhook" or owner.startswith("system:"):
+        return company_scope(apps)
     user = UnitOfWork(services.app).get(UUID(owner), User)
     if user is None or not user.is_active:
         return None
     if user.has_flag(Flag.MANAGE_PROJECTS):
-        return EVERYTHING
-    memberships = staff_scope(tx, owner)
-    scope = StaffScope(False, memberships.project_ids, memberships.roles, user.apps)
-    return feed_scope(owner, scope, user.takes_chats)
+        scope = StaffScope(True, frozenset(), {}, user.apps)
+    else:
+        memberships = staff_scope(tx, owner)
+        scope = StaffScope(False, memberships.project_ids, memberships.roles, user.apps)
+    return feed_scope(owner, scope, user.takes_chats, apps)
 
 
 def publish(services: WorkerServices, delivery: Delivery) -> None:
@@ -75,8 +83,9 @@ def publish(services: WorkerServices, delivery: Delivery) -> None:
             return
         takers = []
         hooks = current_tables(tx, "webhooks")
+        apps = CompanySettingsService(services.app).current()["apps"]
         for hook in taking(tx, hooks, event["type"], event["position"]):
-            scope = owner_scope(services, tx, hook["owner"])
+            scope = owner_scope(services, tx, hook, apps)
             if scope is not None and visible(tx, feed, scope, event):
                 takers.append(hook["id"])
     assert services.send is not None

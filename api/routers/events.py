@@ -53,8 +53,9 @@ def event_types(text: str | None) -> tuple[str, ...]:
     return names
 
 
-def caller_feed_scope(caller: CurrentCaller, scope: ProjectScope) -> FeedScope:
-    return feed_scope(str(caller.user.id), scope, caller.user.takes_chats)
+def caller_feed_scope(svc: ServicesDep, caller: CurrentCaller, scope: ProjectScope) -> FeedScope:
+    apps = svc.company.current()["apps"]
+    return feed_scope(str(caller.user.id), scope, caller.user.takes_chats, apps)
 
 
 @router.get(

@@ -11,7 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field
 
-from api.deps import Ctx, ServicesDep, fresh, written
+from api.deps import Ctx, CurrentCaller, ServicesDep, fresh, written
 from api.responses import OrjsonResponse, documented, reply
 from api.routers.events import PublicEvent, caller_feed_scope
 from api.schemas import Body
@@ -20,6 +20,7 @@ from domain.integrations import EVENT_NAMES, sample
 from domain.webhooks.subscriptions import MAX_URL
 from projections.base import current_tables
 from projections.integrations.feed_query import FeedScope, recent
+from projections.integrations.webhooks import subscriptions
 
 router = APIRouter(prefix="/api/v1", tags=[Tag.INTEGRATIONS])
 EventName = Literal[EVENT_NAMES]  # type: ignore[valid-type]
@@ -38,6 +39,60 @@ class HookOut(BaseModel):
     target_url: str
     event: str
     secret: str = Field(description="What its deliveries are signed with (Standard Webhooks).")
+
+
+class HookShown(BaseModel):
+    id: UUID
+    target_url: str
+    event: str
+    owner: str = Field(description="The user who subscribed it.")
+    active: bool
+    disabled_reason: str | None
+
+
+class HookList(BaseModel):
+    items: list[HookShown]
+
+
+def hook_shown(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "target_url": row["url"],
+        "event": row["events"][0],
+        "owner": row["owner"],
+        "active": row["active"],
+        "disabled_reason": row["disabled_reason"],
+    }
+
+
+@router.get(
+    "/hooks",
+    summary="List REST hooks",
+    responses={200: {"model": HookList}, **documented(401, 403)},
+    dependencies=[Depends(fresh("webhooks"))],
+)
+def list_hooks(svc: ServicesDep, caller: CurrentCaller, response: Response) -> OrjsonResponse:
+    """The caller's REST hooks (an admin's: everyone's), oldest first, without secrets."""
+    owner = None if caller.user.is_admin else str(caller.user.id)
+    with svc.views.read() as tx:
+        rows = subscriptions(tx, current_tables(tx, "webhooks"), "hook", owner)
+    return reply(response, {"items": [hook_shown(row) for row in rows]})
+
+
+@router.get(
+    "/hooks/{hook_id}",
+    summary="Read a REST hook",
+    responses={200: {"model": HookShown}, **documented(401, 403, 404)},
+)
+def read_hook(hook_id: HookId, svc: ServicesDep, ctx: Ctx, response: Response) -> OrjsonResponse:
+    """One REST hook (its owner's, or any for an admin; another's is 404), from the write
+    model: whether it is active, and why not (a 410 from its target)."""
+    hook = svc.webhooks.get(hook_id, "hook", ctx)
+    row = {
+        "id": hook.id, "url": hook.url, "events": hook.events, "owner": hook.owner,
+        "active": hook.active, "disabled_reason": hook.disabled_reason,
+    }  # fmt: skip
+    return reply(response, hook_shown(row))
 
 
 @router.post(

@@ -80,11 +80,18 @@ class DeliveryService:
             return Attempted("skipped")
         delivery_id = delivery_id_for(webhook_id, event["id"])
         known = UnitOfWork(self.app).get(delivery_id, WebhookDelivery)
-        if known is not None and not manual and (known.delivered or known.abandoned):
-            return Attempted("skipped")
-        seen = len(known.attempts) if known is not None else 0
-        attempt = seen + 1
-        at = datetime.fromtimestamp(self.clock(), UTC).isoformat()
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        if known is not None and not manual:
+            if known.delivered or known.abandoned:
+                return Attempted("skipped")
+            due = known.next_due(self.retry_base)
+            # A second message for the same delivery (a publish run twice) finds the next
+            # attempt not yet due and leaves it to the first one's retry; a retry comes when
+            # due (half the wait is room for clocks a little apart).
+            if due is not None and now < due - (due - _at(known)) / 2:
+                return Attempted("skipped")
+        seen = len(known.scheduled) if known is not None else 0
+        claimed: list[int] = []
 
         def claim(uow: UnitOfWork) -> list[Any]:
             delivery = uow.get(delivery_id, WebhookDelivery)
@@ -92,9 +99,13 @@ class DeliveryService:
                 delivery = WebhookDelivery.queue(
                     webhook_id, event["id"], event["type"], WEBHOOKS.ref, correlation_id
                 )
-            if len(delivery.attempts) != seen:  # Another worker took it meanwhile.
-                raise AttemptTakenError(attempt)
-            delivery.start_attempt(attempt, webhook.url, at, manual, WEBHOOKS.ref, correlation_id)
+            if not manual and len(delivery.scheduled) != seen:  # Another worker took it.
+                raise AttemptTakenError(seen + 1)
+            attempt = len(delivery.attempts) + 1
+            delivery.start_attempt(
+                attempt, webhook.url, now.isoformat(), manual, WEBHOOKS.ref, correlation_id
+            )
+            claimed[:] = [attempt]
             return [delivery]
 
         try:
@@ -102,7 +113,9 @@ class DeliveryService:
         except AttemptTakenError:
             return Attempted("skipped")
         headers, sent = self._send(webhook, event)
-        return self._record(webhook_id, delivery_id, attempt, manual, headers, sent, correlation_id)
+        return self._record(
+            webhook_id, delivery_id, claimed[0], seen + 1, manual, headers, sent, correlation_id
+        )
 
     def _send(self, webhook: Webhook, event: dict[str, Any]) -> tuple[dict[str, str], Sent]:
         body = body_of(event)
@@ -129,11 +142,14 @@ class DeliveryService:
         webhook_id: UUID,
         delivery_id: UUID,
         attempt: int,
+        scheduled: int,
         manual: bool,
         headers: dict[str, str],
         sent: Sent,
         correlation_id: str,
     ) -> Attempted:
+        """Record what came of `attempt` (the `scheduled`th on the schedule, unless
+        `manual`), and what follows: another attempt in time, or none."""
         outcome: list[Outcome] = []
 
         def decide(uow: UnitOfWork) -> list[Any]:
@@ -156,7 +172,7 @@ class DeliveryService:
                 outcome.append("abandoned")
             elif manual:
                 outcome.append("failed")
-            elif attempt >= MAX_ATTEMPTS:
+            elif scheduled >= MAX_ATTEMPTS:
                 why = f"{MAX_ATTEMPTS} attempts of a delivery failed"
                 delivery.abandon(why, WEBHOOKS.ref, correlation_id)
                 webhook.disable(why, WEBHOOKS.ref, correlation_id)
@@ -167,5 +183,10 @@ class DeliveryService:
             return changed
 
         position = run(self.app, delivery_id, decide)[1]
-        delay = retry_delay(attempt, self.retry_base) if outcome[0] == "retry" else None
+        delay = retry_delay(scheduled, self.retry_base) if outcome[0] == "retry" else None
         return Attempted(outcome[0], attempt, sent, delay, position)
+
+
+def _at(delivery: WebhookDelivery) -> datetime:
+    """When the delivery's last scheduled attempt started."""
+    return datetime.fromisoformat(delivery.scheduled[-1]["at"])

@@ -17,7 +17,14 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from domain.errors import InvalidValueError
-from domain.webhooks.addresses import Address, allowed, is_public, literal_address
+from domain.webhooks.addresses import (
+    Address,
+    address_allowed,
+    host_allowed,
+    is_public,
+    literal_address,
+)
+from domain.webhooks.deliveries import RESPONSE_KEPT
 
 # host, port -> the addresses it resolves to (as text).
 Resolve = Callable[[str, int], list[str]]
@@ -81,8 +88,12 @@ class Guard:
             addresses = [a for a in map(literal_address, resolved) if a is not None]
             if not addresses:
                 raise TargetRefusedError(field, f"{host} does not resolve to an address")
-        if not allowed(host, addresses, self.allow):
-            inside = [str(a) for a in addresses if not is_public(a)]
+        if not host_allowed(host, self.allow):
+            # Every address must be public or allowed itself: one inside is enough to refuse
+            # (a delivery may go to any of them).
+            inside = [
+                str(a) for a in addresses if not is_public(a) and not address_allowed(a, self.allow)
+            ]
             if inside:
                 raise TargetRefusedError(
                     field,
@@ -105,17 +116,27 @@ def post(target: Target, body: bytes, headers: dict[str, str], timeout: float) -
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     began = time.monotonic()
     try:
-        with httpx.Client(
-            verify=TLS, trust_env=False, follow_redirects=False, timeout=timeout
-        ) as client:
-            answer = client.post(
+        with (
+            httpx.Client(
+                verify=TLS, trust_env=False, follow_redirects=False, timeout=timeout
+            ) as client,
+            client.stream(
+                "POST",
                 pinned,
                 content=body,
                 headers={**headers, "Host": shown_host},
                 extensions=extensions,
-            )
-    except httpx.HTTPError as failed:
+            ) as answer,
+        ):
+            # Only the start of the answer is kept, and no answer holds us past `timeout`.
+            kept = bytearray()
+            for chunk in answer.iter_bytes():
+                kept += chunk
+                if len(kept) >= RESPONSE_KEPT or time.monotonic() - began > timeout:
+                    break
+            status = answer.status_code
+    except Exception as failed:  # noqa: BLE001 (whatever went wrong, the attempt failed)
         took = int((time.monotonic() - began) * 1000)
         return Sent(None, f"{type(failed).__name__}: {failed}"[:500], took, "")
     took = int((time.monotonic() - began) * 1000)
-    return Sent(answer.status_code, None, took, answer.text)
+    return Sent(status, None, took, bytes(kept[:RESPONSE_KEPT]).decode(errors="replace"))

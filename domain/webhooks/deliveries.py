@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -128,6 +129,19 @@ class WebhookDelivery(Aggregate):
     @property
     def delivered(self) -> bool:
         return any(succeeded(a.get("status")) for a in self.attempts)
+
+    @property
+    def scheduled(self) -> list[dict[str, Any]]:
+        """The attempts on the schedule (not an admin's redeliveries)."""
+        return [a for a in self.attempts if not a.get("manual")]
+
+    def next_due(self, base_seconds: float) -> datetime | None:
+        """When the next scheduled attempt is due (None: the first, at once)."""
+        scheduled = self.scheduled
+        if not scheduled:
+            return None
+        last = datetime.fromisoformat(scheduled[-1]["at"])
+        return last + timedelta(seconds=retry_delay(len(scheduled), base_seconds))
 
     def start_attempt(
         self, attempt: int, url: str, at: str, manual: bool, actor: str, correlation_id: str

@@ -9,9 +9,10 @@ and views hold only the token."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
+import idna
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import ConflictError, InvalidValueError, NotFoundError
@@ -39,15 +40,27 @@ def checked_url(value: Any, where: str = "url") -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_URL:
         raise InvalidValueError(where, "an http(s) URL such as https://hooks.example.com/in")
     text = value.strip()
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in text):
+        raise InvalidValueError(where, f"{value!r}: a URL has no spaces or control characters")
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidValueError(where, f"{value!r} is not an http(s) URL")
     if "@" in parts.netloc or parts.fragment:
         raise InvalidValueError(where, f"{value!r}: a webhook URL has no user or fragment")
     try:
-        parts.port  # noqa: B018 (a port that is not a number raises here)
+        port = parts.port
     except ValueError as wrong:
         raise InvalidValueError(where, f"{value!r}: the port is not a number") from wrong
+    if port == 0:
+        raise InvalidValueError(where, f"{value!r}: port 0 is no port")
+    if not parts.hostname.isascii():
+        # An international name is sent in its ASCII form (as `Host`, and to the resolver).
+        try:
+            ascii_host = idna.encode(parts.hostname, uts46=True).decode("ascii")
+        except idna.IDNAError as wrong:
+            raise InvalidValueError(where, f"{value!r}: the host is not a valid name") from wrong
+        netloc = ascii_host if port is None else f"{ascii_host}:{port}"
+        text = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
     return text
 
 

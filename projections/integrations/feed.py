@@ -178,7 +178,9 @@ class _Apply:
     def _task_planned(self) -> None:
         e, item = self.e, self._opened("task")
         if e.converted_from is None:  # A conversion is told as `item.converted`.
-            shown = {**item, "priority": e.priority, "channel": "api"}
+            # A task has no channel: the recurrence made it, or someone did.
+            channel = "recurrence" if e.series_number is not None else None
+            shown = {**item, "priority": e.priority, "channel": channel}
             self.publish(
                 "item.created",
                 {"item": {**shown, "requester_email": e.requester_email}},

@@ -17,45 +17,73 @@ COLUMNS = "position, type, occurred_at, actor, correlation_id, causation_id, dat
 
 @dataclass(frozen=True)
 class FeedScope:
-    """Which public events a caller sees: those of the items of their apps in the projects
-    they see, the time entries they see (their own, and those of the projects they lead),
-    and chats when they take chats; everything for those who see every project."""
+    """Which public events a caller sees: those of the item kinds they may use (their apps,
+    while the company's are on) in the projects they see (every project: `everything`),
+    the time entries they see (their own and those of the projects they lead; every one:
+    `everything`) while timesheets are on, and chats when they take chats and the
+    messenger is on."""
 
     everything: bool
     kinds: frozenset[str]
     projects: frozenset[str]
     entries: EntryScope
     chats: bool
+    timesheets: bool = True
 
     def where(self) -> tuple[str, list[Any]]:
-        if self.everything:
-            return "1 = 1", []
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         kinds, projects = sorted(self.kinds), sorted(self.projects)
-        if kinds and projects:
-            clauses.append(f"(kind IN ({_marks(kinds)}) AND project_id IN ({_marks(projects)}))")
-            params += [*kinds, *projects]
-        led = sorted(self.entries.led_projects)
-        mine = "user_id = ?" + (f" OR project_id IN ({_marks(led)})" if led else "")
-        clauses.append(f"(type = 'timesheet.approved' AND ({mine}))")
-        params += [self.entries.user_id, *led]
+        if kinds and (self.everything or projects):
+            where = f"kind IN ({_marks(kinds)})"
+            if not self.everything:
+                where += f" AND project_id IN ({_marks(projects)})"
+                params += [*kinds, *projects]
+            else:
+                params += kinds
+            clauses.append(f"({where})")
+        if self.timesheets:
+            if self.everything:
+                clauses.append("type = 'timesheet.approved'")
+            else:
+                led = sorted(self.entries.led_projects)
+                mine = "user_id = ?" + (f" OR project_id IN ({_marks(led)})" if led else "")
+                clauses.append(f"(type = 'timesheet.approved' AND ({mine}))")
+                params += [self.entries.user_id, *led]
         if self.chats:
             clauses.append("type = 'chat.started'")
-        return f"({' OR '.join(clauses)})", params
+        return (f"({' OR '.join(clauses)})" if clauses else "1 = 0"), params
 
 
-def feed_scope(user_id: str, scope: StaffScope, takes_chats: bool) -> FeedScope:
-    """What a staff user sees of the feed, from what they see of the projects."""
+KIND_APPS = {"ticket": "tickets", "task": "tasks"}
+
+
+def feed_scope(
+    user_id: str, scope: StaffScope, takes_chats: bool, apps: dict[str, bool]
+) -> FeedScope:
+    """What a staff user sees of the feed, from what they see of the projects and the
+    company's apps in force."""
     return FeedScope(
         everything=scope.all_projects,
-        kinds=scope.kinds,
+        kinds=frozenset(k for k in scope.kinds if apps[KIND_APPS[k]]),
         projects=scope.project_ids,
         entries=EntryScope.of(user_id, scope),
-        chats=takes_chats,
+        chats=takes_chats and apps["messenger"],
+        timesheets=apps["timesheets"],
     )
 
 
-EVERYTHING = FeedScope(True, frozenset(), frozenset(), EntryScope("", True, frozenset()), True)
+def company_scope(apps: dict[str, bool]) -> FeedScope:
+    """What the company's own subscriptions (admins' webhooks) see: every event of the apps
+    in force."""
+    return FeedScope(
+        everything=True,
+        kinds=frozenset(k for k, app in KIND_APPS.items() if apps[app]),
+        projects=frozenset(),
+        entries=EntryScope("", True, frozenset()),
+        chats=apps["messenger"],
+        timesheets=apps["timesheets"],
+    )
 
 
 def _marks(values: Sequence[Any]) -> str:

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from ledgerdesk import bootstrap
 from tests.api.test_portal_api import as_customer, created, session
 from tests.api.test_timesheets_api import member, ok
+from tests.factories import user_token
 
 
 def feed(client: TestClient, headers: dict[str, str] | None = None, **params: Any) -> Any:
@@ -133,3 +134,31 @@ def test_a_bad_request_is_a_problem_naming_what_is_wrong(client: TestClient) -> 
     assert client.get("/api/v1/events", params={"limit": 0}).status_code == 422
     anonymous = client.get("/api/v1/events", headers={"Authorization": ""})
     assert anonymous.status_code == 401
+
+
+def test_every_project_is_not_every_app_and_a_switched_off_app_is_not_told(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    # Given a manager of every project who uses the tasks app only
+    pat = {"Authorization": f"Bearer {user_token(live, 'pat@example.com')}"}
+    pat_id = ok(client.get("/api/v1/me", headers=pat))["id"]
+    changed = client.patch(
+        f"/api/v1/users/{pat_id}", json={"apps": "tasks", "flags": ["manage_projects"]}
+    )
+    assert changed.status_code == 200, changed.text
+    ann = session(client, "ann@example.com")
+    created(client.post("/api/v1/tickets", json={"title": "A ticket"}))
+    created(client.post("/api/v1/tasks", json={"title": "A task"}))
+    created(client.post("/api/v1/portal/chats", json={"body": "Hi"}, headers=as_customer(ann)))
+    # Then every project is theirs, but not the tickets nor the chats
+    seen = [e["type"] for e in feed(client, pat)["items"]]
+    assert seen == ["item.created"]
+    assert feed(client, pat)["items"][0]["data"]["item"]["kind"] == "task"
+    # And with the tasks app switched off, nobody is told of tasks, nor of chats without
+    # the messenger; the feed still answers
+    client.patch("/api/v1/admin/settings", json={"apps": {"tasks": False, "messenger": False}})
+    assert feed(client, pat)["items"] == []
+    kinds = {e["data"].get("item", {}).get("kind") for e in feed(client)["items"]}
+    assert kinds == {"ticket"}
+    assert "chat.started" not in [e["type"] for e in feed(client)["items"]]
+    assert client.get("/api/v1/triggers/chat.started").json() == []

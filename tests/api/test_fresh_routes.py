@@ -166,6 +166,12 @@ def world(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
             )
         )["id"],
         "event": "item.created",
+        "hook_id": made(
+            post(
+                "/api/v1/hooks",
+                json={"target_url": "https://93.184.216.34/zap", "event": "item.created"},
+            )
+        )["id"],
         "widget_id": made(
             post(
                 "/api/v1/admin/widgets",

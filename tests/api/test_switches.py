@@ -208,3 +208,24 @@ def test_a_switched_off_timesheets_app_hides_its_report_and_timers(
     assert client.get("/api/v1/reports/timesheets", params={"month": "2026-12"}).status_code == 404
     switch(client, "apps", "timesheets", True)
     assert client.get("/api/v1/me/timers").status_code == 200
+
+
+def test_a_switched_off_app_is_in_no_view_and_its_items_cannot_be_moved(
+    client: TestClient,
+) -> None:
+    project = created(client.post("/api/v1/projects", json={"name": "Board"}))["id"]
+    number = created(client.post("/api/v1/tickets", json={"title": "Hid", "project_id": project}))[
+        "number"
+    ]
+    created(client.post("/api/v1/tasks", json={"title": "Shown", "project_id": project}))
+    switch(client, "apps", "tickets", False)
+    flat = client.get("/api/v1/views/flat", params={"project": project}).json()["items"]
+    assert [i["title"] for i in flat] == ["Shown"]
+    moved = client.post(
+        "/api/v1/views/status-board/moves", json={"number": number, "status": "Open"}
+    )
+    assert moved.status_code == 404, moved.text
+    assert "tickets app is disabled" in moved.json()["detail"]
+    switch(client, "apps", "tickets", True)
+    flat = client.get("/api/v1/views/flat", params={"project": project}).json()["items"]
+    assert sorted(i["title"] for i in flat) == ["Hid", "Shown"]

@@ -107,7 +107,16 @@ def test_rest_hooks_belong_to_their_owner(client: TestClient, live: bootstrap.Co
     assert refused.status_code == 422
     unknown = client.post("/api/v1/hooks", json={"target_url": PUBLIC, "event": "x"}, headers=mia)
     assert unknown.status_code == 422
-    # Another user cannot learn of it, nor remove it; its owner and admins can
+    # Its owner and admins see it; another user does not
+    assert [h["id"] for h in client.get("/api/v1/hooks", headers=mia).json()["items"]] == [
+        hook["id"]
+    ]
+    assert client.get("/api/v1/hooks", headers=noah).json()["items"] == []
+    assert [h["id"] for h in client.get("/api/v1/hooks").json()["items"]] == [hook["id"]]
+    shown = client.get(f"/api/v1/hooks/{hook['id']}", headers=mia).json()
+    assert (shown["active"], "secret" in shown) == (True, False)
+    assert client.get(f"/api/v1/hooks/{hook['id']}", headers=noah).status_code == 404
+    # Another user cannot remove it; its owner and admins can
     assert client.delete(f"/api/v1/hooks/{hook['id']}", headers=noah).status_code == 404
     assert client.delete(f"/api/v1/hooks/{hook['id']}", headers=mia).status_code == 204
     assert client.delete(f"/api/v1/hooks/{hook['id']}", headers=mia).status_code == 404

@@ -61,6 +61,7 @@ LINES = {
         "chat round trip (customer posts -> agent's stream), ",
         "server memory per open stream",
     ),
+    "webhooks": ("webhook deliveries, 2 worker threads, ",),
 }
 
 

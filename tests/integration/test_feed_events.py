@@ -22,7 +22,9 @@ from tests.integration.test_automation_workers import post
 from tests.integration.test_sla_items import STANDARD, Clock, opened_at
 from tests.rules import status_of
 
-EVERYTHING = FeedScope(True, frozenset(), frozenset(), EntryScope("", True, frozenset()), True)
+EVERYTHING = FeedScope(
+    True, frozenset({"ticket", "task"}), frozenset(), EntryScope("", True, frozenset()), True
+)
 
 
 def public(c: bootstrap.Container, *types: str) -> list[dict[str, Any]]:

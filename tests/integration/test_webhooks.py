@@ -8,6 +8,7 @@ is a millisecond."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from projections.integrations.feed_query import event_at
 from tests.conftest import wait_until
 from tests.factories import admin_token
 from tests.webhook_receiver import Receiver, receiving
+from workers.actors import Delivery
 
 
 @pytest.fixture
@@ -295,3 +297,48 @@ def test_an_attempt_claimed_by_another_worker_is_not_sent_again(
     done = hooked.deliveries.deliver(webhook_id, event, "race")
     # Then this worker does not send it
     assert (done.outcome, receiver.received) == ("skipped", [])
+
+
+def test_a_second_message_for_a_delivery_neither_repeats_it_nor_stops_its_retry(
+    settings: Settings, receiver: Receiver
+) -> None:
+    # Given retries half a second apart, and a receiver that fails the first attempt
+    built = install(settings, webhook_retry_base_seconds=0.5)
+    try:
+        with TestClient(built.http_app()) as http:
+            http.headers["Authorization"] = f"Bearer {admin_token(built)}"
+            hook = subscribe(http, receiver.url, "item.created")
+            receiver.script = [500]
+            opened = http.post("/api/v1/tickets", json={"title": "Twice"})
+            position = opened.headers["X-Log-Position"]
+            wait_until(lambda: len(receiver.received) == 1, what="the first attempt")
+            # When the same delivery's message comes again (a publish run twice)
+            again = Delivery(
+                f"{hook['id']}:{position}",
+                "webhooks.deliver",
+                {"webhook_id": hook["id"], "position": int(position)},
+            )
+            built.workers.send(again)
+            built.workers.send(again)
+            receiver.script = [500]  # A duplicate sent at once would take this one
+            # Then the retry still comes, once, and nothing else is sent
+            wait_until(
+                lambda: log_of(http, hook, built)[0]["state"] == "delivered", what="the retry"
+            )
+            assert hooked_attempts(http, hook, built) == [500, 500, 200]
+            assert len(receiver.received) == 3
+            # And the retry kept its schedule: not before the wait (a lower bound, not a speed)
+            started = [
+                datetime.fromisoformat(a["started_at"])
+                for a in log_of(http, hook, built)[0]["attempt_log"]
+            ]
+            assert (started[1] - started[0]).total_seconds() >= 0.5
+            assert (started[2] - started[1]).total_seconds() >= 1.0
+    finally:
+        built.close()
+
+
+def hooked_attempts(
+    http: TestClient, hook: dict[str, Any], built: bootstrap.Container
+) -> list[Any]:
+    return [a["status"] for a in log_of(http, hook, built)[0]["attempt_log"]]

@@ -7,7 +7,10 @@ from __future__ import annotations
 import pytest
 
 from commands.webhooks.guard import Guard, TargetRefusedError
+from domain.errors import InvalidValueError
 from domain.webhooks.addresses import is_public, literal_address
+from domain.webhooks.deliveries import MAX_ATTEMPTS, retry_delay
+from domain.webhooks.subscriptions import checked_url
 
 NAMES = {
     "hooks.example.com": ["93.184.216.34"],
@@ -87,3 +90,43 @@ def test_addresses_read_as_resolvers_read_them() -> None:
     assert literal_address("1.2.3.4.5") is None
     assert literal_address("08.1.1.1") is None  # 08 is no octal number: a name
     assert is_public(literal_address("93.184.216.34"))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[64:ff9b:1::a00:1]/in",  # local-use NAT64 (RFC 8215)
+        "http://[::a00:1]/in",  # IPv4-compatible
+        "http://[::ffff:0:a00:1]/in",  # SIIT
+        "http://[fec0::1]/in",  # site-local
+        "http://localhost./in",  # a trailing dot: resolved like any name
+    ],
+)
+def test_inside_addresses_python_may_call_global_are_refused(url: str) -> None:
+    names = {"localhost.": ["127.0.0.1"]}
+    with pytest.raises(TargetRefusedError):
+        Guard(frozenset(), lambda host, port: names[host]).judge(url)
+
+
+def test_an_allowed_address_does_not_let_a_name_through_to_another() -> None:
+    # One answer allowed, another the cloud metadata address: refused, naming the other
+    names = {n: ["169.254.169.254", "10.0.0.12"] for n in ("two.example", "two.example.")}
+    with pytest.raises(TargetRefusedError, match=r"169\.254\.169\.254"):
+        Guard(frozenset({"10.0.0.12"}), lambda h, p: names[h]).judge("http://two.example/in")
+    # Naming the host lets all its answers through (the operator chose it)
+    guard = Guard(frozenset({"two.example"}), lambda h, p: names[h])
+    assert guard.judge("http://two.example./in")
+
+
+def test_urls_that_no_delivery_could_send_are_refused_or_made_ascii() -> None:
+    assert checked_url("https://bücher.example/in") == "https://xn--bcher-kva.example/in"
+    for bad in ("http://hooks.example.com/a\x01b", "http://h.example:0/", "http://a b.example/"):
+        with pytest.raises(InvalidValueError):
+            checked_url(bad)
+
+
+def test_the_retry_schedule_doubles_and_lasts_past_a_day_at_the_default() -> None:
+    assert [retry_delay(n, 30) for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+    waited = sum(retry_delay(n, 30) for n in range(1, MAX_ATTEMPTS))
+    assert waited >= 24 * 3600
+    assert waited == 30 * (2 ** (MAX_ATTEMPTS - 1) - 1)
