@@ -26,7 +26,6 @@ from commands.audience import AudienceService
 from commands.blobs import BlobStore
 from commands.chat.service import ChatService
 from commands.company_settings import CompanySettingsService
-from commands.credentials import Credentials
 from commands.customers import CustomerService
 from commands.intake.catalogue import IntakeCatalogue
 from commands.intake.submissions import SubmissionService
@@ -278,6 +277,7 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
         blobs,
         address=settings.mail_address,
         secret=secret_key(settings),
+        encryption_keys=settings.encryption_key_list,
         max_bytes=settings.max_mail_bytes,
     )
     accounts = AccountService(app, timedelta(hours=settings.session_hours))
@@ -295,12 +295,13 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
             forward_after=settings.forward_unread_after,
             public_url=settings.base_url,
             attach_limit=settings.max_mail_attachment_bytes,
+            encryption_keys=settings.encryption_key_list,
         ),
     )
     portal.mailer = mail_out  # Invitations and sign-in links go out by mail when it is set up.
     push = PushService(app, push_config(settings))
     guard = Guard(settings.webhook_allow_list)
-    webhooks = SubscriptionService(app, Credentials(mail.secret), guard)
+    webhooks = SubscriptionService(app, mail.credentials, guard)
     deliveries = DeliveryService(
         app,
         webhooks,
@@ -356,7 +357,7 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
         positions=CallerPositions(views, time.time),
         stopping=stopping,
         mail=mail,
-        mailboxes=MailboxService(app, mail.address, Credentials(mail.secret)),
+        mailboxes=MailboxService(app, mail.address, mail.credentials),
         mail_out=mail_out,
         push=push,
         webhooks=webhooks,

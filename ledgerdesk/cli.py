@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from commands.models import Context, IssueToken, RegisterUser
+from commands.secrets import SecretRotation
 from domain.errors import DomainError, UserAlreadyExistsError
 from domain.text import check_text
 from domain.user import CompanyRole, Scope
@@ -208,6 +209,23 @@ def _failed(failure: ViewFailure) -> str:
     )
 
 
+def cmd_secrets(args: argparse.Namespace) -> int:
+    """Seal every stored credential again under the first of LEDGERDESK_ENCRYPTION_KEYS."""
+    settings = _settings()
+    if not settings.encryption_key_list:
+        raise CliError(
+            "set LEDGERDESK_ENCRYPTION_KEYS first: the new key, then the old ones (the key"
+            " derived from the secret key always opens what it sealed)"
+        )
+    with _container(settings) as c:
+        done = SecretRotation(c.app, c.mail.credentials).rotate(CLI)
+    print(
+        f"sealed again under the first key: SMTP password {done.smtp}, mailboxes"
+        f" {done.mailboxes}, webhooks and hooks {done.webhooks}"
+    )
+    return 0
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     """Compare every view with the log; exit 1 if any differs, has failed or is behind."""
     if not args.verify:
@@ -356,6 +374,10 @@ def parser() -> argparse.ArgumentParser:
     projections.add_argument("action", choices=["status", "run", "rebuild"])
     projections.add_argument("name", nargs="?", help="one view (default: all)")
     projections.set_defaults(func=cmd_projections)
+
+    keys = sub.add_parser("secrets", help="the credentials the install keeps")
+    keys.add_argument("action", choices=["rotate"], help="seal them again under the first key")
+    keys.set_defaults(func=cmd_secrets)
 
     replay = sub.add_parser("replay", help="audit: rebuild views from the log and compare")
     replay.add_argument("--verify", action="store_true")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -94,6 +95,12 @@ class Settings(BaseSettings):
         " data_dir/secret.key (set it, the same everywhere, when processes run on several"
         " machines).",
     )
+    encryption_keys: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated Fernet keys (Fernet.generate_key()) that seal the"
+        " passwords and secrets ledgerdesk keeps: the first seals, every one opens. Unset:"
+        " a key derived from the secret key. Rotate with `ledgerdesk secrets rotate`.",
+    )
     vapid_private_key: SecretStr | None = Field(
         default=None,
         description="The Web Push VAPID private key (PEM); unset: the one `init` made and kept"
@@ -176,6 +183,30 @@ class Settings(BaseSettings):
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"expected host:port, such as 127.0.0.1:2525, not {value!r}")
         return value.strip()
+
+    @field_validator("encryption_keys")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        for n, key in enumerate(value.get_secret_value().split(","), 1):
+            try:
+                if len(base64.urlsafe_b64decode(key.strip().encode())) != 32:
+                    raise ValueError
+            except ValueError:
+                raise ValueError(
+                    f"key {n} is not a Fernet key (32 bytes in URL-safe base64, as"
+                    " `python -c 'from cryptography.fernet import Fernet;"
+                    " print(Fernet.generate_key().decode())'` makes)"
+                ) from None
+        return value
+
+    @property
+    def encryption_key_list(self) -> tuple[str, ...]:
+        """LEDGERDESK_ENCRYPTION_KEYS, in order (the first seals)."""
+        if self.encryption_keys is None:
+            return ()
+        return tuple(k.strip() for k in self.encryption_keys.get_secret_value().split(","))
 
     @property
     def webhook_allow_list(self) -> frozenset[str]:

@@ -4,13 +4,14 @@ any transport (SMTP, IMAP, an MTA pipe, HTTP) into items or the quarantine."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from uuid import UUID
 
 from commands.application import LedgerDesk
 from commands.blobs import BlobStore
+from commands.credentials import Credentials
 from commands.mail.parsing import UnparseableMailError, parse
 from commands.mail.receive import (
     Decided,
@@ -77,8 +78,11 @@ class MailService:
         secret: bytes,
         max_bytes: int,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+        encryption_keys: Sequence[str] = (),
     ) -> None:
         self.app = app
+        # What seals the passwords of IMAP accounts (and every credential the install keeps).
+        self.credentials = Credentials(secret, encryption_keys)
         self.blobs = blobs
         own = Address.parse(address)
         if own is None:

@@ -24,7 +24,7 @@ from imapclient import IMAPClient, SocketTimeout  # type: ignore[import-untyped]
 from imapclient.exceptions import IMAPClientError, LoginError  # type: ignore[import-untyped]
 
 from commands.application import LedgerDesk
-from commands.credentials import Credentials, CredentialUnreadableError
+from commands.credentials import CredentialUnreadableError
 from commands.mail.service import MailService, MailTooLargeError
 from commands.models import Context
 from commands.unit_of_work import UnitOfWork
@@ -89,7 +89,7 @@ class ImapPoller:
         self.app = app
         self.views = views
         self.mail = mail
-        self.credentials = Credentials(mail.secret)
+        self.credentials = mail.credentials
         self.ssl_context = ssl_context
         self.clock = clock
 

@@ -82,6 +82,7 @@ class OutgoingConfig:
     forward_after: float
     public_url: str
     attach_limit: int
+    encryption_keys: tuple[str, ...] = ()  # LEDGERDESK_ENCRYPTION_KEYS (the SMTP password's)
 
 
 class MailOutService:
@@ -96,7 +97,7 @@ class MailOutService:
         self.blobs = blobs
         self.config = config
         self.clock = clock
-        self.settings = MailSettingsService(app, Credentials(config.secret))
+        self.settings = MailSettingsService(app, Credentials(config.secret, config.encryption_keys))
         self.links = Links(config.public_url)
         self.url_server = _url_server(config.smtp_url)
 
