@@ -33,6 +33,8 @@ ACTORS: tuple[ActorSpec, ...] = (
     # Retried on the delivery schedule (`dramatiq.Retry` with its delay), not dramatiq's;
     # no receipt: each attempt is claimed in the write model, once.
     ActorSpec("webhooks.deliver", webhooks.deliver, max_retries=MAX_ATTEMPTS + 2, once=False),
+    # Not retried: the next tick looks again.
+    ActorSpec("webhooks.sweep", webhooks.sweep, max_retries=0),
 )
 # Sent on every tick to an actor above.
 PERIODIC: tuple[Periodic, ...] = (
@@ -40,6 +42,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("mail.imap_poll"),
     Periodic("sla.tick"),
     Periodic("workflow.tick"),
+    Periodic("webhooks.sweep"),
 )
 
 

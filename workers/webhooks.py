@@ -6,6 +6,7 @@ and, when it failed, asks dramatiq to run it again after the schedule's delay
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 from uuid import UUID
@@ -26,11 +27,14 @@ from projections.integrations.feed_query import (
     feed_scope,
     visible,
 )
-from projections.integrations.webhooks import taking
+from projections.integrations.webhooks import taking, unsettled
 from projections.workflow.statuses import view_position
 from workers.actors import Delivery, WorkerServices
 
 VIEW_WAIT_SECONDS = 30.0
+# How long past its due time an attempt may be late before the sweep sends it again.
+SWEEP_GRACE_SECONDS = 120.0
+log = logging.getLogger("ledgerdesk.workers")
 
 
 def _webhooks(services: WorkerServices) -> DeliveryService:
@@ -73,7 +77,7 @@ def owner_scope(
 
 
 def publish(services: WorkerServices, delivery: Delivery) -> None:
-    _webhooks(services)
+    deliveries = _webhooks(services)
     position = int(delivery.payload["position"])
     _caught_up(services, ("feed", "webhooks", "access"), position)
     with services.views.read() as tx:
@@ -90,8 +94,31 @@ def publish(services: WorkerServices, delivery: Delivery) -> None:
                 takers.append(hook["id"])
     assert services.send is not None
     for hook_id in takers:
-        payload = {"webhook_id": hook_id, "position": event["position"]}
-        services.send(Delivery(f"{hook_id}:{event['id']}", "webhooks.deliver", payload))
+        deliveries.queue(UUID(hook_id), event, delivery.message_id)
+        _send(services, hook_id, event["position"])
+
+
+def _send(services: WorkerServices, hook_id: str, position: int) -> None:
+    assert services.send is not None
+    payload = {"webhook_id": hook_id, "position": position}
+    services.send(Delivery(f"{hook_id}:{position}", "webhooks.deliver", payload))
+
+
+def sweep(services: WorkerServices, delivery: Delivery) -> None:
+    """Send again the deliveries owed whose next attempt is long overdue (their message was
+    lost); a message that was only late finds its attempt taken or not yet due."""
+    deliveries = _webhooks(services)
+    grace = max(SWEEP_GRACE_SECONDS, 2 * deliveries.timeout)
+    with services.views.read() as tx:
+        owed = unsettled(tx, current_tables(tx, "webhooks"))
+    for row in owed:
+        if deliveries.overdue(row, grace):
+            log.warning(
+                "webhook delivery of event %s to %s overdue: sent again",
+                row["event_id"],
+                row["webhook_id"],
+            )
+            _send(services, row["webhook_id"], int(row["event_id"]))
 
 
 def deliver(services: WorkerServices, delivery: Delivery) -> None:

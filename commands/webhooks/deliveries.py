@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
@@ -69,6 +69,35 @@ class DeliveryService:
         self.retry_base = retry_base_seconds
         self.timeout = timeout_seconds
         self.clock = clock
+
+    def queue(self, webhook_id: UUID, event: dict[str, Any], correlation_id: str) -> None:
+        """Record that `event` is owed to the subscription (once), before its message goes:
+        a message lost on the way is found owed by the sweep and sent again."""
+        delivery_id = delivery_id_for(webhook_id, event["id"])
+
+        def decide(uow: UnitOfWork) -> list[Any]:
+            if uow.get(delivery_id, WebhookDelivery) is not None:
+                return []
+            return [
+                WebhookDelivery.queue(
+                    webhook_id, event["id"], event["type"], WEBHOOKS.ref, correlation_id
+                )
+            ]
+
+        run(self.app, delivery_id, decide)
+
+    def overdue(self, delivery: dict[str, Any], grace_seconds: float) -> bool:
+        """Whether a delivery the view shows owed is past when its next attempt was due, by
+        more than `grace_seconds` (its message was lost: a restart of an in-memory broker,
+        retries spent on errors)."""
+        scheduled = int(delivery["scheduled"])
+        if scheduled == 0:
+            due = datetime.fromisoformat(delivery["queued_at"])
+        else:
+            last = datetime.fromisoformat(delivery["scheduled_at"])
+            due = last + timedelta(seconds=retry_delay(scheduled, self.retry_base))
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        return now > due + timedelta(seconds=grace_seconds)
 
     def deliver(
         self, webhook_id: UUID, event: dict[str, Any], correlation_id: str, *, manual: bool = False

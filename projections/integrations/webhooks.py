@@ -43,7 +43,8 @@ class WebhooksProjection(Projection):
             f"CREATE TABLE IF NOT EXISTS {deliveries} (id TEXT PRIMARY KEY,"
             " webhook_id TEXT NOT NULL, event_id TEXT NOT NULL, event_type TEXT NOT NULL,"
             " state TEXT NOT NULL, attempts INTEGER NOT NULL, last_status INTEGER,"
-            " last_at TEXT, queued_at TEXT NOT NULL, position BIGINT NOT NULL)"
+            " last_at TEXT, queued_at TEXT NOT NULL, position BIGINT NOT NULL,"
+            " scheduled INTEGER NOT NULL DEFAULT 0, scheduled_at TEXT)"
         )
         tx.execute(
             f"CREATE INDEX IF NOT EXISTS {deliveries}_hook ON {deliveries} (webhook_id, position)"
@@ -114,6 +115,12 @@ def _delivery(tx: Tx, t: Tables, p: Positioned, name: str) -> None:
             ("delivery_id", "attempt"),
         )  # fmt: skip
         tx.update_row(t["webhook_deliveries"], key, {"attempts": e.attempt, "last_at": e.at})
+        if not e.manual:
+            tx.execute(
+                f"UPDATE {t['webhook_deliveries']} SET scheduled = scheduled + 1,"
+                " scheduled_at = ? WHERE id = ?",
+                (e.at, key["id"]),
+            )
     elif name == "WebhookDelivery.AttemptEnded":
         tx.execute(
             f"UPDATE {t['webhook_attempts']} SET status = ?, error = ?, duration_ms = ?,"
@@ -203,3 +210,13 @@ def delivery(tx: Tx, t: Tables, delivery_id: str) -> dict[str, Any] | None:
     if row is not None:
         row["attempt_log"] = attempts(tx, t, delivery_id)
     return row
+
+
+def unsettled(tx: Tx, t: Tables) -> list[dict[str, Any]]:
+    """The deliveries neither delivered nor abandoned: each with its subscription, event,
+    how many scheduled attempts it had and when the last began (for the sweep)."""
+    return tx.all(
+        f"SELECT webhook_id, event_id, scheduled, scheduled_at, queued_at"
+        f" FROM {t['webhook_deliveries']} WHERE state IN ('pending', 'failing')"
+        " ORDER BY position"
+    )

@@ -7,7 +7,9 @@ is a millisecond."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -18,6 +20,8 @@ from fastapi.testclient import TestClient
 from standardwebhooks import Webhook as Verifier
 
 import commands.webhooks.deliveries
+import workers.webhooks
+from commands.webhooks.deliveries import DeliveryService
 from domain.webhooks.deliveries import WebhookDelivery
 from ledgerdesk import bootstrap
 from ledgerdesk.settings import Settings
@@ -342,3 +346,42 @@ def hooked_attempts(
     http: TestClient, hook: dict[str, Any], built: bootstrap.Container
 ) -> list[Any]:
     return [a["status"] for a in log_of(http, hook, built)[0]["attempt_log"]]
+
+
+def test_a_delivery_whose_message_was_lost_is_sent_again_by_the_sweep(
+    admin: TestClient, hooked: bootstrap.Container, receiver: Receiver
+) -> None:
+    # Given a delivery owed, whose message never went (as after a restart of an in-memory
+    # broker): recorded as queued, with no attempt
+    hook = subscribe(admin, receiver.url, "item.created")
+    admin.patch(f"/api/v1/webhooks/{hook['id']}", json={"active": False})
+    opened = admin.post("/api/v1/tickets", json={"title": "Lost"})
+    admin.patch(f"/api/v1/webhooks/{hook['id']}", json={"active": True})
+    assert hooked.runner.wait_for(hooked.app.head(), ["feed"], 10)
+    with hooked.views.read() as tx:
+        event = event_at(tx, current_tables(tx, "feed"), int(opened.headers["X-Log-Position"]))
+    assert event is not None
+    hooked.deliveries.queue(UUID(hook["id"]), event, "lost")
+    assert hooked.runner.wait_for(hooked.app.head(), ["webhooks"], 10)
+    services = hooked.workers.services
+    # A sweep while it is not yet overdue sends nothing
+    workers.webhooks.sweep(services, Delivery("tick:1", "webhooks.sweep", {}))
+    # When the sweep runs long after it was due, it is sent again, and delivered once
+    later = replace(
+        services,
+        webhooks=DeliveryService(
+            hooked.app,
+            hooked.webhooks,
+            hooked.webhooks.guard,
+            0.001,
+            10,
+            clock=lambda: time.time() + 3600,
+        ),
+    )
+    assert receiver.received == []
+    workers.webhooks.sweep(later, Delivery("tick:2", "webhooks.sweep", {}))
+    wait_until(lambda: len(receiver.received) == 1, what="the swept delivery")
+    wait_until(lambda: log_of(admin, hook, hooked)[0]["state"] == "delivered", what="delivered")
+    workers.webhooks.sweep(later, Delivery("tick:3", "webhooks.sweep", {}))
+    assert hooked.runner.wait_for(hooked.app.head(), ["webhooks"], 10)
+    assert len(receiver.received) == 1
