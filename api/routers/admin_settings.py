@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from api.deps import AdminCaller, Ctx, ServicesDep, fresh, written
@@ -12,6 +12,9 @@ from api.problems import InvalidParameterError
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import Body
 from api.tags import Tag
+from commands.errors import AttachmentTooLargeError
+from domain.errors import InvalidValueError
+from domain.mail.settings import logo_type
 from projections.admin_audit import AUDITED, audit_page
 from projections.base import current_tables
 
@@ -196,3 +199,63 @@ def read_audit(
         items = audit_page(tx, current_tables(tx, "admin_audit"), before, wanted, limit)
     following = items[-1]["position"] if len(items) == limit else None
     return reply(response, {"items": items, "next_before": following})
+
+
+MAX_LOGO_BYTES = 512 * 1024
+
+
+class BrandOut(BaseModel):
+    company_name: str
+    logo_url: str | None
+    colour: str
+
+
+def _brand(svc: ServicesDep) -> dict[str, Any]:
+    values = svc.mail_out.settings.current()
+    return {k: values[k] for k in ("company_name", "logo_url", "colour")}
+
+
+@router.put(
+    "/branding/logo",
+    summary="Upload the logo",
+    responses={200: {"model": BrandOut}, **documented(401, 403, 413, 422)},
+)
+def upload_logo(
+    file: Annotated[
+        UploadFile, File(description="A PNG, JPEG, GIF or WebP image, 512 KB at most.")
+    ],
+    svc: ServicesDep,
+    caller: AdminCaller,
+    ctx: Ctx,
+    response: Response,
+) -> OrjsonResponse:
+    """Use this image as the company's logo on the portal, the widget and mail; it is
+    served from this install (`logo_url`). The type is told by the file's content, not its
+    name: SVG and anything else is 422. Admins only."""
+    head = file.file.read(16)
+    file.file.seek(0)
+    media_type = logo_type(head)
+    if media_type is None:
+        raise InvalidValueError("file", "a PNG, JPEG, GIF or WebP image")
+    try:
+        sha256, _ = svc.commands.blobs.put(file.file, MAX_LOGO_BYTES)
+    except AttachmentTooLargeError:
+        raise InvalidValueError("file", f"a logo of {MAX_LOGO_BYTES // 1024} KB at most") from None
+    logo = {"sha256": sha256, "media_type": media_type}
+    position = svc.mail_out.settings.set_logo(logo, f"{svc.public_url}/brand/logo/{sha256}", ctx)
+    written(response, position)
+    return reply(response, _brand(svc))
+
+
+@router.delete(
+    "/branding/logo",
+    summary="Remove the logo",
+    responses={200: {"model": BrandOut}, **documented(401, 403)},
+)
+def remove_logo(
+    svc: ServicesDep, caller: AdminCaller, ctx: Ctx, response: Response
+) -> OrjsonResponse:
+    """No logo: the company's name shows instead. Admins only."""
+    position = svc.mail_out.settings.set_logo(None, None, ctx)
+    written(response, position)
+    return reply(response, _brand(svc))

@@ -25,7 +25,38 @@ DEFAULTS: dict[str, Any] = {
     "logo_url": None,
     "colour": "#1f6feb",
     "smtp": None,
+    # An uploaded logo (`{"sha256", "media_type"}`, in the blob store); `logo_url` is then
+    # where it is served.
+    "logo": None,
 }
+LOGO_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def logo_type(head: bytes) -> str | None:
+    """The image type of a file by its first bytes (None: none we take as a logo). SVG is
+    not one: it can carry script."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def checked_logo(logo: Any) -> dict[str, str] | None:
+    if logo is None:
+        return None
+    if (
+        not isinstance(logo, dict)
+        or not _SHA256.match(str(logo.get("sha256", "")))
+        or logo.get("media_type") not in LOGO_TYPES
+    ):
+        raise InvalidValueError("logo", "an uploaded image")
+    return {"sha256": logo["sha256"], "media_type": logo["media_type"]}
 
 
 def checked_smtp(smtp: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -75,6 +106,7 @@ def checked(values: dict[str, Any]) -> dict[str, Any]:
         "logo_url": logo,
         "colour": colour,
         "smtp": checked_smtp(values.get("smtp")),
+        "logo": checked_logo(values.get("logo")),
     }
 
 

@@ -166,6 +166,12 @@ def world(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
             )
         )["id"],
         "event": "item.created",
+        "sha256": client.put(
+            "/api/v1/admin/branding/logo",
+            files={"file": ("l.png", b"\x89PNG\r\n\x1a\n" + b"0" * 9)},
+        )
+        .json()["logo_url"]
+        .rsplit("/", 1)[-1],
         "hook_id": made(
             post(
                 "/api/v1/hooks",

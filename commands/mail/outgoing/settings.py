@@ -36,9 +36,31 @@ class MailSettingsService:
         stored = UnitOfWork(self.app).get(MAIL_SETTINGS_ID, MailSettings)
         return dict(stored.values) if stored is not None else dict(DEFAULTS)
 
+    def set_logo(self, logo: dict[str, str] | None, logo_url: str | None, ctx: Context) -> int:
+        """Use an uploaded logo (`{"sha256", "media_type"}`, served at `logo_url`), or none
+        (None); the other settings stay. Admins only."""
+
+        def decide(uow: UnitOfWork) -> list[Any]:
+            require_admin(uow, ctx, "change the branding")
+            stored = uow.get(MAIL_SETTINGS_ID, MailSettings)
+            values = dict(stored.values) if stored is not None else dict(DEFAULTS)
+            values.update(logo=logo, logo_url=logo_url)
+            if stored is None:
+                return [MailSettings.first(values, ctx.actor, ctx.correlation_id)]
+            stored.change(values, ctx.actor, ctx.correlation_id)
+            return [stored]
+
+        return run(self.app, MAIL_SETTINGS_ID, decide)[1]
+
+    def logo(self) -> dict[str, str] | None:
+        """The uploaded logo in use, if any."""
+        found: dict[str, str] | None = self.current().get("logo")
+        return found
+
     def shown(self) -> dict[str, Any]:
         """The settings as the API shows them: the SMTP password never, only whether set."""
         values = self.current()
+        values.pop("logo", None)  # (where it is served is `logo_url`)
         smtp = values.get("smtp")
         if smtp is not None:
             token = smtp.get("password_token")
@@ -73,6 +95,9 @@ class MailSettingsService:
             stored = uow.get(MAIL_SETTINGS_ID, MailSettings)
             before = stored.values if stored is not None else DEFAULTS
             new = {**DEFAULTS, **values, "smtp": self._sealed(values.get("smtp"), before)}
+            # An uploaded logo stays while its address does (a PUT that leaves it as it was).
+            same_logo = before.get("logo") and values.get("logo_url") == before.get("logo_url")
+            new["logo"] = before.get("logo") if same_logo else None
             if stored is None:
                 return [MailSettings.first(new, ctx.actor, ctx.correlation_id)]
             stored.change(new, ctx.actor, ctx.correlation_id)
