@@ -212,6 +212,27 @@ def route_mailbox(
     return answer_write(svc, response, result)
 
 
+class ImapTest(BaseModel):
+    ok: bool
+    server: str = Field(examples=["imap.example.com:993 (tls)"])
+    detail: str = Field(description="What was done, or what went wrong.")
+
+
+@router.post(
+    "/{mailbox_id}/test",
+    summary="Test a mailbox's IMAP account",
+    responses={200: {"model": ImapTest}, **documented(401, 403, 404, 409, 422)},
+)
+def test_imap(
+    mailbox_id: MailboxId, svc: ServicesDep, caller: AdminCaller, response: Response
+) -> OrjsonResponse:
+    """Log in to the mailbox's IMAP account and open its folder, as a poll would (nothing
+    is taken or moved): `ok` and what was done (how many messages the folder holds), or
+    what went wrong (a refused login, a server away). 409 when it has no IMAP account.
+    Admins only."""
+    return reply(response, svc.mailboxes.test_connection(mailbox_id))
+
+
 @router.delete(
     "/{mailbox_id}",
     status_code=204,

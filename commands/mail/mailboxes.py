@@ -11,13 +11,14 @@ from pydantic import Field, SecretStr
 
 from commands.access import load_project
 from commands.application import LedgerDesk
-from commands.credentials import Credentials
+from commands.credentials import Credentials, CredentialUnreadableError
 from commands.errors import TeamNotFoundError
 from commands.folders import load_folder
+from commands.mail import imap_account
 from commands.models import Command, CommandResult, Context
 from commands.unit_of_work import UnitOfWork, run
 from commands.users import require_admin
-from domain.errors import InvalidValueError, NotFoundError
+from domain.errors import ConflictError, InvalidValueError, NotFoundError
 from domain.mail.addresses import Address
 from domain.mail.imap import (
     DEFAULT_FOLDER,
@@ -69,6 +70,11 @@ class MailboxRoute(Command):
 
 class AddMailbox(MailboxRoute):
     address: str = Field(min_length=3, max_length=320)
+
+
+class ImapNotSetUpError(ConflictError):
+    def __init__(self) -> None:
+        super().__init__("this mailbox fetches no mail by IMAP: there is nothing to test")
 
 
 class MailboxService:
@@ -127,6 +133,20 @@ class MailboxService:
 
     def mailbox(self, mailbox_id: UUID) -> Mailbox:
         return _mailbox(UnitOfWork(self.app), mailbox_id)
+
+    def test_connection(self, mailbox_id: UUID) -> dict[str, Any]:
+        """Log in to the mailbox's IMAP account and open its folder, as a poll would
+        (nothing is taken): `{"ok", "server", "detail"}`; ImapNotSetUpError without one."""
+        mailbox = self.mailbox(mailbox_id)
+        if mailbox.imap is None or mailbox.imap_password_token is None:
+            raise ImapNotSetUpError
+        imap = mailbox.imap
+        try:
+            password = self.credentials.open(mailbox.imap_password_token)
+        except CredentialUnreadableError as unreadable:
+            server = f"{imap['host']}:{imap['port']} ({imap['security']})"
+            return {"ok": False, "server": server, "detail": str(unreadable)}
+        return imap_account.check(imap, password)
 
     def _fetch_from(self, mailbox: Mailbox, imap: ImapAccount | None, ctx: Context) -> None:
         """Set up, change or stop the mailbox's IMAP account (its password sealed)."""

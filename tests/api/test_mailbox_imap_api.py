@@ -138,3 +138,31 @@ def test_an_account_is_checked_naming_the_field(client: TestClient) -> None:
     )
     assert added.status_code == 201, added.text
     assert (added.json()["imap"]["security"], added.json()["imap"]["port"]) == ("tls", 993)
+
+
+def test_an_imap_account_is_tested_without_taking_its_mail(
+    client: TestClient, live: bootstrap.Container, dovecot: Dovecot
+) -> None:
+    user, _ = dovecot.add_user()
+    project = client.post("/api/v1/projects", json={"name": "Test"}).json()["id"]
+    plain = client.post(MAILBOXES, json={"address": "plain@example.com", "project_id": project})
+    none = client.post(f"{MAILBOXES}/{plain.json()['id']}/test")
+    assert (none.status_code, "no mail by IMAP" in none.json()["detail"]) == (409, True)
+    body = {"address": "test@example.com", "project_id": project, "imap": imap_of(dovecot, user)}
+    mailbox = client.post(MAILBOXES, json=body).json()["id"]
+    dovecot.append(user, "INBOX", message("Waiting here"))
+    tried = client.post(f"{MAILBOXES}/{mailbox}/test")
+    assert tried.status_code == 200, tried.text
+    assert tried.json() == {
+        "ok": True,
+        "server": f"{dovecot.host}:{dovecot.port} (none)",
+        "detail": f"logged in as {user}; INBOX holds 1 message(s)",
+    }
+    # Nothing was taken: a second test finds it still there
+    assert client.post(f"{MAILBOXES}/{mailbox}/test").json()["detail"].endswith("1 message(s)")
+    # A wrong password is a failed test, saying the login was refused
+    wrong = {**imap_of(dovecot, user), "password": "not-the-password"}
+    client.put(f"{MAILBOXES}/{mailbox}", json={"project_id": project, "imap": wrong})
+    refused = client.post(f"{MAILBOXES}/{mailbox}/test").json()
+    assert refused["ok"] is False
+    assert refused["detail"].startswith("login refused")

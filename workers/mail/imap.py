@@ -20,11 +20,11 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from imapclient import IMAPClient, SocketTimeout  # type: ignore[import-untyped]
-from imapclient.exceptions import IMAPClientError, LoginError  # type: ignore[import-untyped]
+from imapclient.exceptions import IMAPClientError  # type: ignore[import-untyped]
 
 from commands.application import LedgerDesk
 from commands.credentials import CredentialUnreadableError
+from commands.mail import imap_account
 from commands.mail.service import MailService, MailTooLargeError
 from commands.models import Context
 from commands.unit_of_work import UnitOfWork
@@ -38,7 +38,6 @@ from workers.actors import Delivery, WorkerServices
 
 log = logging.getLogger("ledgerdesk.mail")
 # A server that does not answer costs a tick this long at most (polls run one by one).
-CONNECT_SECONDS, READ_SECONDS = 15.0, 60.0
 # A poll holds its mailbox this long at most: a poller that died lets the next one in.
 LEASE_SECONDS = 900.0
 EARLY = 0.9
@@ -129,23 +128,7 @@ class ImapPoller:
 
     def connect(self, imap: dict[str, Any], password: str) -> Any:
         """A logged-in client of the account's server (TLS, STARTTLS or plain)."""
-        security = imap["security"]
-        context = self.ssl_context() if security != "none" else None
-        client = IMAPClient(
-            imap["host"],
-            imap["port"],
-            ssl=security == "tls",
-            ssl_context=context,
-            timeout=SocketTimeout(connect=CONNECT_SECONDS, read=READ_SECONDS),
-        )
-        try:
-            if security == "starttls":
-                client.starttls(context)
-            client.login(imap["user"], password)
-        except BaseException:
-            client.shutdown()
-            raise
-        return client
+        return imap_account.connect(imap, password, self.ssl_context)
 
     def _take_in(self, mailbox: Mailbox, report: PollReport) -> None:
         imap = mailbox.imap
@@ -266,10 +249,7 @@ def _move(client: Any, uids: Iterable[int], folder: str) -> None:
 
 
 def _describe(error: BaseException) -> str:
-    text = str(error) or type(error).__name__
-    if text[:2] in ("b'", 'b"') and text[-1:] == text[1]:  # The server's words, as bytes.
-        text = text[2:-1]
-    return f"login refused: {text}" if isinstance(error, LoginError) else text
+    return imap_account.describe(error)
 
 
 def _now() -> str:
