@@ -55,6 +55,13 @@ class MailSettingsIn(Body):
         default=True, description="Acknowledge new items opened by mail (auto-reply)."
     )
     company_name: str = Field(default="ledgerdesk", min_length=1, max_length=200)
+    support_name: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The name mail from the support address shows (default: the company's"
+        " name; an SMTP server's `from_name` wins).",
+        examples=["Acme Support"],
+    )
     logo_url: str | None = Field(default=None, max_length=2000)
     colour: str = Field(default="#1f6feb", pattern=r"^#[0-9a-fA-F]{6}$")
     smtp: SmtpIn | None = Field(
@@ -66,6 +73,7 @@ class MailSettingsIn(Body):
 class MailSettingsOut(BaseModel):
     acknowledge: bool
     company_name: str
+    support_name: str | None
     logo_url: str | None
     colour: str
     smtp: SmtpOut | None

@@ -24,6 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "company_name": "ledgerdesk",
     "logo_url": None,
     "colour": "#1f6feb",
+    # The name mail from the support address shows (None: the company's name).
+    "support_name": None,
     "smtp": None,
     # An uploaded logo (`{"sha256", "media_type"}`, in the blob store); `logo_url` is then
     # where it is served.
@@ -100,9 +102,17 @@ def checked(values: dict[str, Any]) -> dict[str, Any]:
     name = str(values.get("company_name") or "").strip()
     if not name or len(name) > 200:
         raise InvalidValueError("company_name", "a name of 1 to 200 characters")
+    support = values.get("support_name")
+    if support is not None:
+        support = str(support).strip()
+        if not support or len(support) > 200 or any(c in support for c in '"<>\r\n'):
+            raise InvalidValueError(
+                "support_name", "a name of 1 to 200 characters, without quotes or brackets"
+            )
     return {
         "acknowledge": bool(values.get("acknowledge", True)),
         "company_name": name,
+        "support_name": support,
         "logo_url": logo,
         "colour": colour,
         "smtp": checked_smtp(values.get("smtp")),

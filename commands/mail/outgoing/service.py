@@ -400,7 +400,7 @@ class MailOutService:
             branding = self.settings.current()
             fresh: dict[str, Any] = {
                 "branding": branding, "sender": sender,
-                "from_name": server.from_name or branding["company_name"],
+                "from_name": server.from_name or sender_name(branding),
                 "own": _override(uow, mail.kind), "layout": _override(uow, LAYOUT),
                 "now": self.clock(),
             }  # fmt: skip
@@ -434,7 +434,7 @@ class MailOutService:
         )
         envelope = Envelope(
             from_address=sender,
-            from_name=server.from_name or branding["company_name"],
+            from_name=server.from_name or sender_name(branding),
             to_address=mail.recipient,
             to_name=mail.recipient_name,
             reply_to=reply_address(self.config.secret, mailbox, mail.number),
@@ -522,3 +522,9 @@ def _mailed(uow: UnitOfWork, user_id: UUID, notification: dict[str, Any]) -> boo
 def _override(uow: UnitOfWork, kind: str) -> dict[str, str] | None:
     template = uow.get(template_id_for(kind), MailTemplate)
     return template.parts if template is not None else None
+
+
+def sender_name(branding: dict[str, Any]) -> str:
+    """The name mail from the support address shows: the support name admins set, else
+    the company's name (an SMTP server's own From name wins over both)."""
+    return str(branding.get("support_name") or branding["company_name"])

@@ -585,3 +585,20 @@ def test_an_smtp_url_that_would_send_a_password_in_plain_text_stops_the_start(
     plain = settings.model_copy(update={"smtp_url": "smtp://desk:s3cret@smtp.example.com:25"})
     with pytest.raises(InvalidValueError, match=r"^LEDGERDESK_SMTP_URL: .* in plain text"):
         bootstrap.build(plain).close()
+
+
+def test_mail_from_the_support_address_shows_the_support_name(
+    desk: bootstrap.Container, sink: Sink
+) -> None:
+    # Given admins who named the support address (their SMTP server is the install's URL)
+    desk.mail_out.settings.change(
+        {"company_name": "Acme", "support_name": "Acme Support", "smtp": None}, CTX
+    )
+    # When a customer's request is acknowledged
+    desk.mail.receive(mail(message_id="<named@acme.example>"), None, "test", CTX)
+    wait_until(lambda: len(sink.to("ada@acme.example")) == 1, what="the acknowledgement")
+    # Then it comes from the support name, not the company's
+    assert sink.to("ada@acme.example")[0].message["From"].startswith("Acme Support <")
+    bad = {"company_name": "Acme", "support_name": 'Evil" <x@y>', "smtp": None}
+    with pytest.raises(InvalidValueError):
+        desk.mail_out.settings.change(bad, CTX)
