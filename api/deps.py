@@ -170,11 +170,14 @@ def project_scope(request: Request, svc: ServicesDep, caller: CurrentCaller) -> 
     user = caller.user
     switches = getattr(request.state, "switches", None) or svc.company.current()
     apps = effective_apps(user.apps, switches["apps"])
+    off = frozenset(
+        k for k, app in (("ticket", "tickets"), ("task", "tasks")) if not switches["apps"][app]
+    )
     if user.has_flag(Flag.MANAGE_PROJECTS):
-        return StaffScope(True, frozenset(), {}, apps)
+        return StaffScope(True, frozenset(), {}, apps, off)
     with svc.views.read() as tx:
         memberships = staff_scope(tx, str(user.id))
-    return StaffScope(False, memberships.project_ids, memberships.roles, apps)
+    return StaffScope(False, memberships.project_ids, memberships.roles, apps, off)
 
 
 ProjectScope = Annotated[StaffScope, Depends(project_scope)]

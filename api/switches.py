@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from api.deps import ServicesDep
-from commands.company_settings import AppSwitchedOffError
+from domain.company_settings import AppSwitchedOffError
 
 
 @dataclass(frozen=True)

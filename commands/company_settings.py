@@ -11,20 +11,11 @@ from commands.unit_of_work import UnitOfWork, run
 from commands.users import require_admin
 from domain.company_settings import (
     COMPANY_SETTINGS_ID,
+    AppSwitchedOffError,
     CompanySettings,
     checked_changes,
     in_force,
 )
-from domain.errors import NotFoundError
-
-
-class AppSwitchedOffError(NotFoundError):
-    """Raised on a request to an app that admins switched off (404: as if it were not there)."""
-
-    def __init__(self, app: str) -> None:
-        super().__init__(f"the {app} is disabled: an admin switched it off on this install")
-        self.app = app
-
 
 # Where each kind of item lives: its app, as a refusal names it.
 KIND_APPS = {"ticket": ("tickets", "tickets app"), "task": ("tasks", "tasks app")}

@@ -5,13 +5,13 @@ secret itself does not change). Afterwards the older keys may be dropped."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from commands.application import LedgerDesk
-from commands.credentials import Credentials
+from commands.credentials import Credentials, CredentialUnreadableError
 from commands.models import Context
 from commands.unit_of_work import UnitOfWork, run
 from domain.mail.mailbox import Mailbox
@@ -26,6 +26,9 @@ class Rotated:
     smtp: int
     mailboxes: int
     webhooks: int
+    # What no key opens (left as it was: an admin sets it again): `smtp`, `mailbox <id>`,
+    # `webhook <id>`.
+    unreadable: tuple[str, ...] = ()
 
 
 class SecretRotation:
@@ -34,12 +37,27 @@ class SecretRotation:
         self.credentials = credentials
 
     def rotate(self, ctx: Context) -> Rotated:
-        """Seal every stored credential again under the first key (CredentialUnreadableError
-        if one cannot be opened by any key: nothing of it is changed)."""
-        smtp = self._smtp(ctx)
-        mailboxes = sum(self._mailbox(i, ctx) for i in self._ids("ledgerdesk:Mailbox.Added"))
-        webhooks = sum(self._webhook(i, ctx) for i in self._ids("ledgerdesk:Webhook.Subscribed"))
-        return Rotated(smtp, mailboxes, webhooks)
+        """Seal every stored credential again under the first key; one that no key opens is
+        left as it was and named in `unreadable` (the others are still sealed again)."""
+        unreadable: list[str] = []
+
+        def each(name: str, reseal: Callable[[], int]) -> int:
+            try:
+                return reseal()
+            except CredentialUnreadableError:
+                unreadable.append(name)
+                return 0
+
+        smtp = each("smtp", lambda: self._smtp(ctx))
+        mailboxes = sum(
+            each(f"mailbox {i}", lambda i=i: self._mailbox(i, ctx))  # type: ignore[misc]
+            for i in self._ids("ledgerdesk:Mailbox.Added")
+        )
+        webhooks = sum(
+            each(f"webhook {i}", lambda i=i: self._webhook(i, ctx))  # type: ignore[misc]
+            for i in self._ids("ledgerdesk:Webhook.Subscribed")
+        )
+        return Rotated(smtp, mailboxes, webhooks, tuple(unreadable))
 
     def _ids(self, topic: str) -> Iterator[UUID]:
         """The ids of the aggregates whose events of `topic` the log holds."""

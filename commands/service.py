@@ -102,10 +102,10 @@ class CommandService:
             # Checked even when there is nothing to do (the answer shows the item), and
             # before the version, which an outsider must not learn either.
             require_visible(item, uow, ctx)
+            require_kind_on(uow, item.KIND)  # Its app switched off: not there (404).
             if expected_version is not None and item.version != expected_version:
                 raise VersionMismatchError(expected_version, item.version)
             item.check_changeable()
-            require_kind_on(uow, item.KIND)  # Its app switched off: not there (404).
             handlers = TASK_HANDLERS if isinstance(item, Task) else TICKET_HANDLERS
             others: list[Any] = []
             for cmd in commands:

@@ -25,8 +25,17 @@ from uuid import NAMESPACE_URL, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import InvalidValueError
+from domain.errors import InvalidValueError, NotFoundError
 from domain.values import Actor
+
+
+class AppSwitchedOffError(NotFoundError):
+    """Raised on a request to an app that admins switched off (404: as if it were not there)."""
+
+    def __init__(self, app: str) -> None:
+        super().__init__(f"the {app} is disabled: an admin switched it off on this install")
+        self.app = app
+
 
 COMPANY_SETTINGS_ID = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/company/settings")
 APPS: dict[str, bool] = {

@@ -223,6 +223,13 @@ def cmd_secrets(args: argparse.Namespace) -> int:
         f"sealed again under the first key: SMTP password {done.smtp}, mailboxes"
         f" {done.mailboxes}, webhooks and hooks {done.webhooks}"
     )
+    if done.unreadable:
+        print(
+            "no key opens these (left as they were; set them again through the API): "
+            + ", ".join(done.unreadable),
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -15,7 +15,10 @@ BROKER_SCHEMES = frozenset({"redis", "rediss", "amqp", "amqps"})
 class Settings(BaseSettings):
     """Every knob of a ledgerdesk install, read from `LEDGERDESK_*` variables."""
 
-    model_config = SettingsConfigDict(env_prefix="LEDGERDESK_", extra="ignore")
+    # A refused value is not repeated in the error (it may be a key or a password).
+    model_config = SettingsConfigDict(
+        env_prefix="LEDGERDESK_", extra="ignore", hide_input_in_errors=True
+    )
 
     data_dir: Path = Field(
         default=Path("var"),

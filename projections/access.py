@@ -34,6 +34,8 @@ class StaffScope:
     project_ids: frozenset[str]
     roles: dict[str, str]
     apps: str
+    # The item kinds whose app the company switched off (not in `kinds` either).
+    switched_off: frozenset[str] = frozenset()
 
     def sees(self, project_id: str) -> bool:
         return self.all_projects or project_id in self.project_ids

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.company_settings import AppSwitchedOffError
 from domain.errors import (
     PermissionDeniedError,
     TaskNotFoundError,
@@ -20,7 +21,10 @@ from projections.access import StaffScope
 
 
 def require_app(scope: StaffScope, kind: str) -> None:
-    """Raise unless the caller's apps show items of `kind` (ticket or task)."""
+    """Raise unless the caller's apps show items of `kind` (ticket or task): 404 when the
+    company switched its app off, 403 when the caller does not use it."""
+    if kind in scope.switched_off:
+        raise AppSwitchedOffError(f"{kind}s app")
     if kind not in scope.kinds:
         raise PermissionDeniedError(f"the {kind}s app is not enabled for you")
 

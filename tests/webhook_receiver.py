@@ -4,10 +4,14 @@ request and answers each with the next status of its script (then 200)."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# In a script: answer 200, send the start of a body, then stall (never finish it).
+STALL = -200
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,14 @@ def receiving() -> Iterator[Receiver]:
                     Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 )
             status = receiver.answer()
+            if status == STALL:
+                self.send_response(200)
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                self.wfile.write(b"2\r\nok\r\n")
+                self.wfile.flush()
+                time.sleep(3)
+                return
             self.send_response(status)
             if 300 <= status < 400:
                 self.send_header("Location", f"http://127.0.0.1:{receiver.port}/elsewhere")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from domain.webhooks.deliveries import MAX_ATTEMPTS
 from workers import notices, push, recurrence, sla, webhooks, workflow
 from workers.actors import ActorSpec
 from workers.mail import imap, outgoing
@@ -32,7 +31,8 @@ ACTORS: tuple[ActorSpec, ...] = (
     ActorSpec("webhooks.publish", webhooks.publish),
     # Retried on the delivery schedule (`dramatiq.Retry` with its delay), not dramatiq's;
     # no receipt: each attempt is claimed in the write model, once.
-    ActorSpec("webhooks.deliver", webhooks.deliver, max_retries=MAX_ATTEMPTS + 2, once=False),
+    # (dramatiq's own count is no limit: the schedule ends the delivery.)
+    ActorSpec("webhooks.deliver", webhooks.deliver, max_retries=10_000, once=False),
     # Not retried: the next tick looks again.
     ActorSpec("webhooks.sweep", webhooks.sweep, max_retries=0),
 )

@@ -128,7 +128,6 @@ def deliver(services: WorkerServices, delivery: Delivery) -> None:
     if event is None:
         raise LookupError(f"no public event at {delivery.payload['position']}")
     done = deliveries.deliver(UUID(delivery.payload["webhook_id"]), event, delivery.message_id)
-    if done.outcome == "retry" and done.retry_after is not None:
-        raise dramatiq.Retry(
-            f"attempt {done.attempt} failed", delay=max(1, int(done.retry_after * 1000))
-        )
+    if done.outcome in ("retry", "wait") and done.retry_after is not None:
+        why = "not yet due" if done.outcome == "wait" else f"attempt {done.attempt} failed"
+        raise dramatiq.Retry(why, delay=max(1, int(done.retry_after * 1000)))

@@ -15,7 +15,7 @@ from api.deps import ServicesDep, fresh
 from api.portal_deps import portal_bearer
 from api.responses import OrjsonResponse, documented, reply
 from api.tags import Tag
-from commands.company_settings import AppSwitchedOffError
+from domain.company_settings import AppSwitchedOffError
 from domain.errors import NotFoundError
 from projections.base import current_tables
 from projections.knowledge_base import (

@@ -16,6 +16,7 @@ from uuid import UUID
 import orjson
 
 from commands.application import LedgerDesk
+from commands.credentials import CredentialUnreadableError
 from commands.unit_of_work import UnitOfWork, run
 from commands.webhooks.guard import Guard, Sent, TargetRefusedError, post
 from commands.webhooks.subscriptions import SubscriptionService
@@ -33,7 +34,7 @@ from domain.webhooks.deliveries import (
 from domain.webhooks.subscriptions import Webhook
 
 WEBHOOKS = Actor.system("webhooks")
-Outcome = Literal["delivered", "retry", "abandoned", "skipped", "failed"]
+Outcome = Literal["delivered", "retry", "wait", "abandoned", "skipped", "failed"]
 
 
 @dataclass(frozen=True)
@@ -105,20 +106,26 @@ class DeliveryService:
         """The next attempt of `event` to the subscription (`manual`: an admin's redelivery,
         one attempt off the schedule, sent whether or not an earlier one succeeded)."""
         webhook = UnitOfWork(self.app).get(webhook_id, Webhook)
-        if webhook is None or webhook.removed or (not manual and not webhook.takes(event["type"])):
-            return Attempted("skipped")
         delivery_id = delivery_id_for(webhook_id, event["id"])
         known = UnitOfWork(self.app).get(delivery_id, WebhookDelivery)
         now = datetime.fromtimestamp(self.clock(), UTC)
-        if known is not None and not manual:
-            if known.delivered or known.abandoned:
+        if webhook is None or webhook.removed:
+            if known is not None and not manual:
+                self._abandon(delivery_id, "the subscription was removed", correlation_id)
+            return Attempted("skipped")
+        if not manual:
+            if not webhook.takes(event["type"]):
+                # Switched off (or its events changed): what it was owed is owed no more.
+                self._abandon(delivery_id, "the subscription no longer takes it", correlation_id)
                 return Attempted("skipped")
-            due = known.next_due(self.retry_base)
-            # A second message for the same delivery (a publish run twice) finds the next
-            # attempt not yet due and leaves it to the first one's retry; a retry comes when
-            # due (half the wait is room for clocks a little apart).
-            if due is not None and now < due - (due - _at(known)) / 2:
+            if known is not None and (known.delivered or known.abandoned):
                 return Attempted("skipped")
+            due = known.next_due(self.retry_base) if known is not None else None
+            if due is not None and now < due:
+                # Early: a second message for the delivery (a publish run twice), or a retry
+                # sooner than the schedule (another base, a crash's redelivery). It comes back
+                # when due, where only one of them claims the attempt.
+                return Attempted("wait", retry_after=(due - now).total_seconds())
         seen = len(known.scheduled) if known is not None else 0
         claimed: list[int] = []
 
@@ -146,6 +153,16 @@ class DeliveryService:
             webhook_id, delivery_id, claimed[0], seen + 1, manual, headers, sent, correlation_id
         )
 
+    def _abandon(self, delivery_id: UUID, reason: str, correlation_id: str) -> None:
+        def decide(uow: UnitOfWork) -> list[Any]:
+            delivery = uow.get(delivery_id, WebhookDelivery)
+            if delivery is None or delivery.delivered or delivery.abandoned:
+                return []
+            delivery.abandon(reason, WEBHOOKS.ref, correlation_id)
+            return [delivery]
+
+        run(self.app, delivery_id, decide)
+
     def _send(self, webhook: Webhook, event: dict[str, Any]) -> tuple[dict[str, str], Sent]:
         body = body_of(event)
         message_id = message_id_for(event["id"])
@@ -157,9 +174,11 @@ class DeliveryService:
             "webhook-timestamp": str(timestamp),
         }
         shown = dict(headers)  # The log keeps the headers, never the signature.
-        headers["webhook-signature"] = signature(
-            self.subscriptions.secret(webhook), message_id, timestamp, body
-        )
+        try:
+            secret = self.subscriptions.secret(webhook)
+        except CredentialUnreadableError:
+            return shown, Sent(None, "its secret cannot be read with this install's keys", 0, "")
+        headers["webhook-signature"] = signature(secret, message_id, timestamp, body)
         try:
             target = self.guard.judge(webhook.url)
         except TargetRefusedError as refused:
@@ -187,6 +206,8 @@ class DeliveryService:
             assert delivery is not None
             assert webhook is not None
             outcome.clear()
+            # A redelivery that succeeded meanwhile: nothing more is owed.
+            delivered_before = delivery.delivered
             delivery.end_attempt(
                 attempt, sent.status, sent.error, sent.duration_ms, headers, sent.response,
                 WEBHOOKS.ref, correlation_id,
@@ -199,7 +220,7 @@ class DeliveryService:
                 webhook.disable("the target answered 410 Gone", WEBHOOKS.ref, correlation_id)
                 changed.append(webhook)
                 outcome.append("abandoned")
-            elif manual:
+            elif manual or delivered_before:
                 outcome.append("failed")
             elif scheduled >= MAX_ATTEMPTS:
                 why = f"{MAX_ATTEMPTS} attempts of a delivery failed"
@@ -214,8 +235,3 @@ class DeliveryService:
         position = run(self.app, delivery_id, decide)[1]
         delay = retry_delay(scheduled, self.retry_base) if outcome[0] == "retry" else None
         return Attempted(outcome[0], attempt, sent, delay, position)
-
-
-def _at(delivery: WebhookDelivery) -> datetime:
-    """When the delivery's last scheduled attempt started."""
-    return datetime.fromisoformat(delivery.scheduled[-1]["at"])

@@ -124,17 +124,21 @@ def post(target: Target, body: bytes, headers: dict[str, str], timeout: float) -
                 "POST",
                 pinned,
                 content=body,
-                headers={**headers, "Host": shown_host},
+                # Raw bytes: a compressed answer is never inflated here.
+                headers={**headers, "Host": shown_host, "Accept-Encoding": "identity"},
                 extensions=extensions,
             ) as answer,
         ):
-            # Only the start of the answer is kept, and no answer holds us past `timeout`.
+            status = answer.status_code  # The answer is what counts, whatever its body does.
             kept = bytearray()
-            for chunk in answer.iter_bytes():
-                kept += chunk
-                if len(kept) >= RESPONSE_KEPT or time.monotonic() - began > timeout:
-                    break
-            status = answer.status_code
+            try:
+                # Only the start of the body is kept, and it holds us no longer than `timeout`.
+                for chunk in answer.iter_raw():
+                    kept += chunk
+                    if len(kept) >= RESPONSE_KEPT or time.monotonic() - began > timeout:
+                        break
+            except httpx.HTTPError:
+                pass
     except Exception as failed:  # noqa: BLE001 (whatever went wrong, the attempt failed)
         took = int((time.monotonic() - began) * 1000)
         return Sent(None, f"{type(failed).__name__}: {failed}"[:500], took, "")

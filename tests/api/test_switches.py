@@ -222,6 +222,8 @@ def test_a_switched_off_app_is_in_no_view_and_its_items_cannot_be_moved(
     switch(client, "apps", "tickets", False)
     flat = client.get("/api/v1/views/flat", params={"project": project}).json()["items"]
     assert [i["title"] for i in flat] == ["Shown"]
+    board = client.get("/api/v1/views/status-board", params={"kind": "ticket", "project": project})
+    assert (board.status_code, "tickets app is disabled" in board.text) == (404, True)
     moved = client.post(
         "/api/v1/views/status-board/moves", json={"number": number, "status": "Open"}
     )

@@ -13,7 +13,9 @@ from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from pydantic import SecretStr, ValidationError
 
+from commands.credentials import Credentials
 from commands.secrets import SecretRotation
+from commands.webhooks.subscriptions import SubscriptionService
 from domain.mail.mailbox import Mailbox
 from domain.mail.settings import MAIL_SETTINGS_ID, MailSettings
 from domain.webhooks.subscriptions import Webhook
@@ -117,3 +119,25 @@ def test_a_key_that_is_not_a_fernet_key_is_refused_naming_it() -> None:
     good = Fernet.generate_key().decode()
     with pytest.raises(ValidationError, match="key 2 is not a Fernet key"):
         Settings(encryption_keys=f"{good},not-a-key")
+
+
+def test_a_credential_no_key_opens_is_named_and_the_others_still_rotate(
+    container: bootstrap.Container,
+) -> None:
+    c = container
+    # Given one webhook whose secret was sealed under a key the install no longer has
+    foreign = SubscriptionService(c.app, Credentials(b"a key long gone"), c.webhooks.guard)
+    lost, _, _ = foreign.subscribe(
+        "webhook", "https://93.184.216.34/a", ["item.created"], None, SYSTEM
+    )
+    kept, secret, _ = c.webhooks.subscribe(
+        "webhook", "https://93.184.216.34/b", ["item.created"], None, SYSTEM
+    )
+    new_key = Fernet.generate_key().decode()
+    # (the install's derived key, last in the list, still opens `kept`)
+    rotation = SecretRotation(c.app, Credentials(c.mail.secret, [new_key]))
+    done = rotation.rotate(SYSTEM)
+    assert done.unreadable == (f"webhook {lost.id}",)
+    assert done.webhooks == 1
+    resealed: Any = c.app.repository.get(kept.id)
+    assert Fernet(new_key.encode()).decrypt(resealed.sealed_secret.encode()).decode() == secret

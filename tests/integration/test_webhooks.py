@@ -29,7 +29,7 @@ from projections.base import current_tables
 from projections.integrations.feed_query import event_at
 from tests.conftest import wait_until
 from tests.factories import admin_token
-from tests.webhook_receiver import Receiver, receiving
+from tests.webhook_receiver import STALL, Receiver, receiving
 from workers.actors import Delivery
 
 
@@ -385,3 +385,48 @@ def test_a_delivery_whose_message_was_lost_is_sent_again_by_the_sweep(
     workers.webhooks.sweep(later, Delivery("tick:3", "webhooks.sweep", {}))
     assert hooked.runner.wait_for(hooked.app.head(), ["webhooks"], 10)
     assert len(receiver.received) == 1
+
+
+def test_an_answer_whose_body_stalls_still_counts_by_its_status(
+    settings: Settings, receiver: Receiver
+) -> None:
+    built = install(settings, webhook_timeout_seconds=1.0)
+    try:
+        with TestClient(built.http_app()) as http:
+            http.headers["Authorization"] = f"Bearer {admin_token(built)}"
+            hook = subscribe(http, receiver.url, "item.created")
+            receiver.script = [STALL]
+            http.post("/api/v1/tickets", json={"title": "Slow body"})
+            wait_until(
+                lambda: (
+                    bool(log_of(http, hook, built))
+                    and log_of(http, hook, built)[0]["state"] == "delivered"
+                ),
+                what="delivered by its status",
+            )
+            assert hooked_attempts(http, hook, built) == [200]
+            assert len(receiver.received) == 1
+    finally:
+        built.close()
+
+
+def test_what_a_switched_off_webhook_was_owed_is_owed_no_more(
+    admin: TestClient, hooked: bootstrap.Container, receiver: Receiver
+) -> None:
+    # Given a delivery that failed once and waits for its retry
+    receiver.script = [500] * 3
+    hook = subscribe(admin, receiver.url, "item.created")
+    admin.patch(f"/api/v1/webhooks/{hook['id']}", json={"active": False})
+    opened = admin.post("/api/v1/tickets", json={"title": "Owed"})
+    admin.patch(f"/api/v1/webhooks/{hook['id']}", json={"active": True})
+    assert hooked.runner.wait_for(hooked.app.head(), ["feed"], 10)
+    with hooked.views.read() as tx:
+        event = event_at(tx, current_tables(tx, "feed"), int(opened.headers["X-Log-Position"]))
+    assert event is not None
+    hooked.deliveries.queue(UUID(hook["id"]), event, "owed")
+    # When the webhook is switched off before the attempt
+    admin.patch(f"/api/v1/webhooks/{hook['id']}", json={"active": False})
+    done = hooked.deliveries.deliver(UUID(hook["id"]), event, "owed")
+    # Then nothing is sent, and the delivery is settled (the sweep leaves it)
+    assert (done.outcome, receiver.received) == ("skipped", [])
+    wait_until(lambda: log_of(admin, hook, hooked)[0]["state"] == "abandoned", what="abandoned")
