@@ -273,13 +273,7 @@ def test_an_attempt_claimed_by_another_worker_is_not_sent_again(
 ) -> None:
     # Given a webhook (its own deliveries stopped, so that only this test delivers)
     hook = subscribe(admin, receiver.url, "item.created")
-    admin.patch(f"/api/v1/webhooks/{hook['id']}", json={"active": False})
-    opened = admin.post("/api/v1/tickets", json={"title": "Raced"})
-    admin.patch(f"/api/v1/webhooks/{hook['id']}", json={"active": True})
-    assert hooked.runner.wait_for(hooked.app.head(), ["feed"], 10)
-    with hooked.views.read() as tx:
-        event = event_at(tx, current_tables(tx, "feed"), int(opened.headers["X-Log-Position"]))
-    assert event is not None
+    event = missed_event(admin, hooked, hook, "Raced")
     webhook_id = UUID(hook["id"])
     # When another worker claims the same attempt between our look and our claim
     real_run = commands.webhooks.deliveries.run
@@ -354,13 +348,7 @@ def test_a_delivery_whose_message_was_lost_is_sent_again_by_the_sweep(
     # Given a delivery owed, whose message never went (as after a restart of an in-memory
     # broker): recorded as queued, with no attempt
     hook = subscribe(admin, receiver.url, "item.created")
-    admin.patch(f"/api/v1/webhooks/{hook['id']}", json={"active": False})
-    opened = admin.post("/api/v1/tickets", json={"title": "Lost"})
-    admin.patch(f"/api/v1/webhooks/{hook['id']}", json={"active": True})
-    assert hooked.runner.wait_for(hooked.app.head(), ["feed"], 10)
-    with hooked.views.read() as tx:
-        event = event_at(tx, current_tables(tx, "feed"), int(opened.headers["X-Log-Position"]))
-    assert event is not None
+    event = missed_event(admin, hooked, hook, "Lost")
     hooked.deliveries.queue(UUID(hook["id"]), event, "lost")
     assert hooked.runner.wait_for(hooked.app.head(), ["webhooks"], 10)
     services = hooked.workers.services
@@ -416,13 +404,7 @@ def test_what_a_switched_off_webhook_was_owed_is_owed_no_more(
     # Given a delivery that failed once and waits for its retry
     receiver.script = [500] * 3
     hook = subscribe(admin, receiver.url, "item.created")
-    admin.patch(f"/api/v1/webhooks/{hook['id']}", json={"active": False})
-    opened = admin.post("/api/v1/tickets", json={"title": "Owed"})
-    admin.patch(f"/api/v1/webhooks/{hook['id']}", json={"active": True})
-    assert hooked.runner.wait_for(hooked.app.head(), ["feed"], 10)
-    with hooked.views.read() as tx:
-        event = event_at(tx, current_tables(tx, "feed"), int(opened.headers["X-Log-Position"]))
-    assert event is not None
+    event = missed_event(admin, hooked, hook, "Owed")
     hooked.deliveries.queue(UUID(hook["id"]), event, "owed")
     # When the webhook is switched off before the attempt
     admin.patch(f"/api/v1/webhooks/{hook['id']}", json={"active": False})
@@ -430,3 +412,18 @@ def test_what_a_switched_off_webhook_was_owed_is_owed_no_more(
     # Then nothing is sent, and the delivery is settled (the sweep leaves it)
     assert (done.outcome, receiver.received) == ("skipped", [])
     wait_until(lambda: log_of(admin, hook, hooked)[0]["state"] == "abandoned", what="abandoned")
+
+
+def missed_event(
+    admin: TestClient, hooked: bootstrap.Container, hook: dict[str, Any], title: str
+) -> dict[str, Any]:
+    """The public event of a ticket opened while the webhook was off (so nothing delivered
+    it), as the feed shows it."""
+    admin.patch(f"/api/v1/webhooks/{hook['id']}", json={"active": False})
+    opened = admin.post("/api/v1/tickets", json={"title": title})
+    admin.patch(f"/api/v1/webhooks/{hook['id']}", json={"active": True})
+    assert hooked.runner.wait_for(hooked.app.head(), ["feed"], 10)
+    with hooked.views.read() as tx:
+        event = event_at(tx, current_tables(tx, "feed"), int(opened.headers["X-Log-Position"]))
+    assert event is not None
+    return event
