@@ -26,14 +26,19 @@ class Switch:
     prefixes: tuple[str, ...]
     # Only these methods (None: every method).
     methods: frozenset[str] | None = None
+    # Routes under `prefixes` that another switch governs instead.
+    excepted: tuple[str, ...] = ()
 
     def governs(self, path: str, method: str) -> bool:
         if self.methods is not None and method not in self.methods:
             return False
-        return any(
-            path == prefix or path.startswith((f"{prefix}/", f"{prefix}."))
-            for prefix in self.prefixes
-        )
+        return _under(path, self.prefixes) and not _under(path, self.excepted)
+
+
+def _under(path: str, prefixes: tuple[str, ...]) -> bool:
+    return any(
+        path == prefix or path.startswith((f"{prefix}/", f"{prefix}.")) for prefix in prefixes
+    )
 
 
 API = "/api/v1"
@@ -57,7 +62,9 @@ SWITCHES: tuple[Switch, ...] = (
             f"{API}/me/timers",
         ),
     ),
-    Switch("apps", "portal", "portal", (f"{API}/portal",)),
+    # The knowledge base's customer side answers without the portal (anonymous readers, the
+    # widget's Help tab); signed in, only while the portal is on (`api/routers/portal_kb.py`).
+    Switch("apps", "portal", "portal", (f"{API}/portal",), excepted=(f"{API}/portal/kb",)),
     Switch("apps", "knowledge_base", "knowledge base", (f"{API}/kb", f"{API}/portal/kb")),
     Switch("apps", "web_forms", "web forms app", (f"{API}/forms",)),
     Switch("apps", "messenger", "messenger", (f"{API}/chats", f"{API}/portal/chats")),

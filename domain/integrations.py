@@ -90,6 +90,7 @@ def sample(name: str, position: int = 1) -> dict[str, Any]:
     """The sample delivery of `name`, shaped as the feed, webhooks and triggers send it."""
     return {
         "id": str(position),
+        "position": position,
         "type": name,
         "occurred_at": "2026-12-01T09:30:00.000000+00:00",
         "actor": "user:24a1c15f-1cf6-505a-b28b-fd35427b7822",

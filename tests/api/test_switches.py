@@ -199,6 +199,8 @@ def test_the_labels_name_what_is_switched_off() -> None:
     assert not entry.governs("/api/v1/ticketsx", "GET")
     only_writes = Switch("apps", "x", "x", ("/api/v1/x",), frozenset({"POST"}))
     assert not only_writes.governs("/api/v1/x", "GET")
+    # The knowledge base's customer side is the knowledge base's, not the portal's
+    assert [s.name for s in governing("/api/v1/portal/kb/{slug}", "GET")] == ["knowledge_base"]
 
 
 def test_a_switched_off_timesheets_app_hides_its_report_and_timers(
