@@ -404,6 +404,6 @@ def test_a_password_the_secret_key_cannot_open_is_recorded(
     report = polls.poll(mailbox_id)
     assert report is not None
     assert report.error == (
-        "a stored password cannot be read with this install's secret key; set it again"
+        "a stored password cannot be read with this install's keys; set it again"
     )
     assert [s for s, _ in folder(dovecot, user, "INBOX")] == ["Printer on fire"]
