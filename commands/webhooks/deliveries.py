@@ -120,7 +120,8 @@ class DeliveryService:
                 return Attempted("skipped")
             if known is not None and (known.delivered or known.abandoned):
                 return Attempted("skipped")
-            due = known.next_due(self.retry_base) if known is not None else None
+            # (An attempt still on its way, at most `timeout` long, counts as not yet failed.)
+            due = known.next_due(self.retry_base, 2 * self.timeout) if known is not None else None
             if due is not None and now < due:
                 # Early: a second message for the delivery (a publish run twice), or a retry
                 # sooner than the schedule (another base, a crash's redelivery). It comes back

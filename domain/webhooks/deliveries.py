@@ -135,13 +135,18 @@ class WebhookDelivery(Aggregate):
         """The attempts on the schedule (not an admin's redeliveries)."""
         return [a for a in self.attempts if not a.get("manual")]
 
-    def next_due(self, base_seconds: float) -> datetime | None:
-        """When the next scheduled attempt is due (None: the first, at once)."""
+    def next_due(self, base_seconds: float, timeout_seconds: float = 0.0) -> datetime | None:
+        """When the next scheduled attempt is due (None: the first, at once). While the last
+        one has no outcome yet it may still be on its way (up to `timeout_seconds`): the
+        next is not due before that has passed too (its worker may have died)."""
         scheduled = self.scheduled
         if not scheduled:
             return None
-        last = datetime.fromisoformat(scheduled[-1]["at"])
-        return last + timedelta(seconds=retry_delay(len(scheduled), base_seconds))
+        last = scheduled[-1]
+        wait = retry_delay(len(scheduled), base_seconds)
+        if last.get("status") is None and last.get("error") is None:
+            wait += timeout_seconds
+        return datetime.fromisoformat(last["at"]) + timedelta(seconds=wait)
 
     def start_attempt(
         self, attempt: int, url: str, at: str, manual: bool, actor: str, correlation_id: str

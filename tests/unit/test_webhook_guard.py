@@ -4,12 +4,15 @@ judged by what it resolves to, and the operator's allow-list lets a named host t
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from commands.webhooks.guard import Guard, TargetRefusedError
 from domain.errors import InvalidValueError
 from domain.webhooks.addresses import is_public, literal_address
-from domain.webhooks.deliveries import MAX_ATTEMPTS, retry_delay
+from domain.webhooks.deliveries import MAX_ATTEMPTS, WebhookDelivery, retry_delay
 from domain.webhooks.subscriptions import checked_url
 
 NAMES = {
@@ -130,3 +133,14 @@ def test_the_retry_schedule_doubles_and_lasts_past_a_day_at_the_default() -> Non
     waited = sum(retry_delay(n, 30) for n in range(1, MAX_ATTEMPTS))
     assert waited >= 24 * 3600
     assert waited == 30 * (2 ** (MAX_ATTEMPTS - 1) - 1)
+
+
+def test_an_attempt_still_on_its_way_is_not_taken_for_failed() -> None:
+    delivery = WebhookDelivery.queue(uuid.uuid4(), "7", "item.created", "x", "x")
+    started = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    delivery.start_attempt(1, "https://h.example/", started.isoformat(), False, "x", "x")
+    # On its way: the next is not due before its timeout has passed as well
+    assert delivery.next_due(30, 10) == started + timedelta(seconds=40)
+    delivery.end_attempt(1, 500, None, 12, {}, "", "x", "x")
+    # Failed: due after the schedule's wait alone
+    assert delivery.next_due(30, 10) == started + timedelta(seconds=30)
