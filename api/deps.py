@@ -51,6 +51,7 @@ from commands.webhooks.subscriptions import SubscriptionService
 from commands.widgets import WidgetService
 from commands.workflow.automations import AutomationService
 from commands.workflow.statuses import StatusService
+from domain.company_settings import ITEM_APPS
 from domain.errors import DomainError, PermissionDeniedError
 from domain.user import Flag, Scope, User
 from domain.values import Actor
@@ -170,9 +171,7 @@ def project_scope(request: Request, svc: ServicesDep, caller: CurrentCaller) -> 
     user = caller.user
     switches = getattr(request.state, "switches", None) or svc.company.current()
     apps = effective_apps(user.apps, switches["apps"])
-    off = frozenset(
-        k for k, app in (("ticket", "tickets"), ("task", "tasks")) if not switches["apps"][app]
-    )
+    off = frozenset(k for k, app in ITEM_APPS.items() if not switches["apps"][app])
     if user.has_flag(Flag.MANAGE_PROJECTS):
         return StaffScope(True, frozenset(), {}, apps, off)
     with svc.views.read() as tx:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -173,3 +174,17 @@ def query_date(name: str, text: str | None) -> date | None:
         return date.fromisoformat(text)
     except ValueError as error:
         raise InvalidParameterError("query", name, "expected a date, e.g. 2026-12-01") from error
+
+
+def named_list(text: str | None, known: Sequence[str], field: str, what: str) -> tuple[str, ...]:
+    """The names a comma-separated query parameter gives (none: empty), each once; 422
+    naming `field` and the first `what` not among `known`."""
+    if text is None or not text.strip():
+        return ()
+    names = tuple(dict.fromkeys(name.strip() for name in text.split(",")))
+    for name in names:
+        if name not in known:
+            raise InvalidParameterError(
+                "query", field, f"no {what} {name!r}; known: {', '.join(known)}"
+            )
+    return names

@@ -11,22 +11,20 @@ from commands.unit_of_work import UnitOfWork, run
 from commands.users import require_admin
 from domain.company_settings import (
     COMPANY_SETTINGS_ID,
+    ITEM_APPS,
     AppSwitchedOffError,
     CompanySettings,
     checked_changes,
     in_force,
 )
 
-# Where each kind of item lives: its app, as a refusal names it.
-KIND_APPS = {"ticket": ("tickets", "tickets app"), "task": ("tasks", "tasks app")}
-
 
 def require_kind_on(uow: UnitOfWork, kind: str) -> None:
     """Refuse (404) to make a `kind` of item while its app is switched off: whichever way it
     would come in (a form, a chat, mail, an import, a recurrence), not only by its routes."""
-    app, label = KIND_APPS[kind]
+    app = ITEM_APPS[kind]
     if not in_force(uow.get(COMPANY_SETTINGS_ID, CompanySettings))["apps"][app]:
-        raise AppSwitchedOffError(label)
+        raise AppSwitchedOffError(f"{app} app")
 
 
 class CompanySettingsService:

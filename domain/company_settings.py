@@ -37,6 +37,9 @@ class AppSwitchedOffError(NotFoundError):
         self.app = app
 
 
+# Each item kind and the app it lives in.
+ITEM_APPS = {"ticket": "tickets", "task": "tasks"}
+
 COMPANY_SETTINGS_ID = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/company/settings")
 APPS: dict[str, bool] = {
     "tickets": True,

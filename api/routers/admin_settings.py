@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from api.deps import AdminCaller, Ctx, ServicesDep, fresh, written
-from api.problems import InvalidParameterError
+from api.params import named_list
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import Body
 from api.tags import Tag
@@ -158,15 +158,7 @@ class AuditPage(BaseModel):
 
 
 def audited_types(text: str | None) -> tuple[str, ...]:
-    if text is None or not text.strip():
-        return ()
-    names = tuple(dict.fromkeys(name.strip() for name in text.split(",")))
-    for name in names:
-        if name not in AUDITED:
-            raise InvalidParameterError(
-                "query", "types", f"nothing {name!r} is audited; known: {', '.join(AUDITED)}"
-            )
-    return names
+    return named_list(text, AUDITED, "types", "audited kind")
 
 
 @router.get(

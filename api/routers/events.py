@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentCaller, ProjectScope, ServicesDep, fresh
-from api.problems import InvalidParameterError
+from api.params import named_list
 from api.responses import OrjsonResponse, documented, reply
 from api.tags import Tag
 from domain.integrations import EVENT_NAMES
@@ -42,15 +42,7 @@ class FeedPage(BaseModel):
 
 def event_types(text: str | None) -> tuple[str, ...]:
     """The event names of a `types` parameter (comma-separated); 422 naming an unknown one."""
-    if text is None or not text.strip():
-        return ()
-    names = tuple(dict.fromkeys(name.strip() for name in text.split(",")))
-    for name in names:
-        if name not in EVENT_NAMES:
-            raise InvalidParameterError(
-                "query", "types", f"no event {name!r}; known: {', '.join(EVENT_NAMES)}"
-            )
-    return names
+    return named_list(text, EVENT_NAMES, "types", "event")
 
 
 def caller_feed_scope(svc: ServicesDep, caller: CurrentCaller, scope: ProjectScope) -> FeedScope:

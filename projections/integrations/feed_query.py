@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from domain.company_settings import ITEM_APPS
 from projections.access import StaffScope
 from projections.base import Tables, loads
 from projections.db import Tx
@@ -55,9 +56,6 @@ class FeedScope:
         return (f"({' OR '.join(clauses)})" if clauses else "1 = 0"), params
 
 
-KIND_APPS = {"ticket": "tickets", "task": "tasks"}
-
-
 def feed_scope(
     user_id: str, scope: StaffScope, takes_chats: bool, apps: dict[str, bool]
 ) -> FeedScope:
@@ -65,7 +63,7 @@ def feed_scope(
     company's apps in force."""
     return FeedScope(
         everything=scope.all_projects,
-        kinds=frozenset(k for k in scope.kinds if apps[KIND_APPS[k]]),
+        kinds=frozenset(k for k in scope.kinds if apps[ITEM_APPS[k]]),
         projects=scope.project_ids,
         entries=EntryScope.of(user_id, scope),
         chats=takes_chats and apps["messenger"],
@@ -78,7 +76,7 @@ def company_scope(apps: dict[str, bool]) -> FeedScope:
     in force."""
     return FeedScope(
         everything=True,
-        kinds=frozenset(k for k, app in KIND_APPS.items() if apps[app]),
+        kinds=frozenset(k for k, app in ITEM_APPS.items() if apps[app]),
         projects=frozenset(),
         entries=EntryScope("", True, frozenset()),
         chats=apps["messenger"],
