@@ -14,7 +14,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Frame, FrameLocator, Locator, Page, expect
+from playwright.sync_api import (
+    APIResponse,
+    Browser,
+    Frame,
+    FrameLocator,
+    Locator,
+    Page,
+    Route,
+    expect,
+)
 from pydantic import SecretStr
 
 from commands.models import Context
@@ -325,3 +334,47 @@ def test_with_the_messenger_switched_off_a_customer_still_signs_out(
         expect(
             frame.get_by_role("tabpanel", name="My requests").get_by_label("Password")
         ).to_be_visible()
+
+
+def test_an_answer_that_comes_after_signing_out_shows_nothing_of_the_customer(
+    shop_page: Page, site: Site
+) -> None:
+    customer_with_password(site, "ann@example.com")
+    with host_site() as shop:
+        frame = opened_widget(shop_page, site, shop)
+        mine = signed_in(frame, "ann@example.com")
+        session = site.admin.post(
+            "/api/v1/portal/session", json={"email": "ann@example.com", "password": PASSWORD}
+        ).json()
+        made = site.admin.post(
+            "/api/v1/portal/tickets",
+            json={"title": "My printer is on fire", "description": "Smoke."},
+            headers={"Authorization": f"Bearer {session['access_token']}"},
+        )
+        assert made.status_code == 201, made.text
+
+        # The list of requests is on its way when the customer signs out (the server has
+        # answered it); it comes after
+        held: list[tuple[Route, APIResponse]] = []
+        shop_page.route(
+            re.compile(r"/api/v1/portal/tickets$"),
+            lambda route: held.append((route, route.fetch())),
+        )
+        frame.get_by_role("tab", name="New request").click()
+        with shop_page.expect_request(re.compile(r"/api/v1/portal/tickets$")):
+            frame.get_by_role("tab", name="My requests").click()
+        print("HELD", len(held), frame.locator(".request-list li").count())
+        mine.get_by_role("button", name="Sign out").click()
+        expect(mine.get_by_label("Password")).to_be_visible()
+        with shop_page.expect_event("requestfinished"):
+            route, answered = held[0]
+            assert answered.status == 200
+            route.fulfill(response=answered)
+        inner = shop_page.frame(url=re.compile(r"/widget/[^/]+$"))
+        assert inner is not None
+        inner.evaluate("() => new Promise((done) => setTimeout(done, 200))")  # Its answer read.
+        print("AFTER", frame.locator(".request-list li").count(), inner.url)
+
+        # Nothing of hers shows: not the request, nor "no requests"
+        expect(frame.locator(".request-list li")).to_have_count(0)
+        expect(mine.get_by_text("My printer is on fire")).to_have_count(0)

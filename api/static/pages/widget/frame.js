@@ -51,6 +51,13 @@
     return found;
   }
 
+  // Whether the customer who made a call is still the one signed in: an answer that comes
+  // back after they signed out (or someone else signed in) shows nothing of theirs.
+  function stillSignedIn(current) {
+    var now = session();
+    return !!current && !!now && now.token === current.token;
+  }
+
   function call(method, path, payload, token) {
     var headers = { "Accept": "application/json" };
     var parts = payload instanceof FormData;  // A file: the browser sets its content type.
@@ -370,6 +377,7 @@
     }
     return call("POST", "/api/v1/portal/chats", payload, current ? current.token : null)
       .then(function (answer) {
+        if (current && !stillSignedIn(current)) { return; }
         if (answer.status !== 201) { failed(answer); return; }
         var chat = { id: answer.json.id, token: answer.json.token || null };
         store.set(CHAT, chat);
@@ -452,6 +460,7 @@
     $("[data-view=requests]").hidden = false;
     $("[data-view=request]").hidden = true;
     return call("GET", "/api/v1/portal/tickets", undefined, current.token).then(function (answer) {
+      if (!stillSignedIn(current)) { return; }
       if (answer.status !== 200) { failed(answer); return; }
       var list = $(".request-list");
       list.textContent = "";
@@ -473,6 +482,7 @@
     var current = session();
     if (!current) { return null; }
     return call("GET", "/api/v1/portal/tickets/" + number, undefined, current.token).then(function (answer) {
+      if (!stillSignedIn(current)) { return; }
       if (answer.status !== 200) { failed(answer); return; }
       openRequest = number;
       $("[data-view=requests]").hidden = true;
@@ -530,6 +540,7 @@
       form.dataset.busy = "1";
       showError("");
       call("POST", "/api/v1/portal/tickets", payload, current.token).then(function (answer) {
+        if (!stillSignedIn(current)) { return; }
         if (answer.status !== 201) { failed(answer); return; }
         form.reset();
         if ($("#tab-my_requests")) {
