@@ -19,12 +19,16 @@ from domain.company_settings import (
 )
 
 
+def kind_on(uow: UnitOfWork, kind: str) -> bool:
+    """Whether the app of a `kind` of item (ticket, task) is on."""
+    return in_force(uow.get(COMPANY_SETTINGS_ID, CompanySettings))["apps"][ITEM_APPS[kind]]
+
+
 def require_kind_on(uow: UnitOfWork, kind: str) -> None:
     """Refuse (404) to make a `kind` of item while its app is switched off: whichever way it
     would come in (a form, a chat, mail, an import, a recurrence), not only by its routes."""
-    app = ITEM_APPS[kind]
-    if not in_force(uow.get(COMPANY_SETTINGS_ID, CompanySettings))["apps"][app]:
-        raise AppSwitchedOffError(f"{app} app")
+    if not kind_on(uow, kind):
+        raise AppSwitchedOffError(f"{ITEM_APPS[kind]} app")
 
 
 class CompanySettingsService:
@@ -36,6 +40,10 @@ class CompanySettingsService:
 
     def app_on(self, name: str) -> bool:
         return self.current()["apps"][name]
+
+    def kind_on(self, kind: str) -> bool:
+        """Whether the app of a `kind` of item (ticket, task) is on."""
+        return self.app_on(ITEM_APPS[kind])
 
     def feature_on(self, name: str) -> bool:
         return self.current()["features"][name]

@@ -40,6 +40,12 @@ class AppSwitchedOffError(NotFoundError):
 # Each item kind and the app it lives in.
 ITEM_APPS = {"ticket": "tickets", "task": "tasks"}
 
+
+def kind_of(first: object) -> str:
+    """The kind of item whose first event is `first`: a task is planned, a ticket opened."""
+    return "task" if type(first).__name__ == "Planned" else "ticket"
+
+
 COMPANY_SETTINGS_ID = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/company/settings")
 APPS: dict[str, bool] = {
     "tickets": True,

@@ -10,10 +10,12 @@ from typing import Any
 from uuid import UUID
 
 from commands.application import LedgerDesk
+from commands.company_settings import kind_on
 from commands.models import Context
 from commands.tickets import require_editor, require_visible
 from commands.unit_of_work import UnitOfWork, run
 from commands.workflow.statuses import waiting_for
+from domain.company_settings import kind_of
 from domain.errors import InvalidValueError
 from domain.item_numbers import item_id
 from domain.sla.item_sla import (
@@ -118,6 +120,9 @@ class ItemSlaService:
             sla = uow.get(sla_id, ItemSla)
             if sla is None or sla.policy is None:
                 return []
+            first = next(iter(self.app.events.get(UUID(sla.item_id), limit=1)))
+            if not kind_on(uow, kind_of(first)):
+                return []  # Its app is switched off: measured again once it is on.
             self._measure(uow, sla, SLA_ACTOR.ref, correlation_id, at)
             return [sla]
 
@@ -146,7 +151,7 @@ class ItemSlaService:
         assert sla.policy is not None
         moment = sla.measure_at(at or self.clock())
         events = list(self.app.events.get(UUID(sla.item_id)))
-        kind = "task" if type(events[0]).__name__ == "Planned" else "ticket"
+        kind = kind_of(events[0])
         item_type = getattr(events[0], "item_type", kind)
         waiting = waiting_for(uow, item_type if kind == "ticket" else "task", kind)
         measured = measure(sla.policy, facts_of(events), waiting)

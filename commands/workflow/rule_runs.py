@@ -21,6 +21,7 @@ from typing import Any
 from uuid import UUID
 
 from commands.application import LedgerDesk
+from commands.company_settings import CompanySettingsService
 from commands.mail.outgoing.service import MailOutService
 from commands.models import Context
 from commands.sla.items import ItemSlaService
@@ -29,6 +30,7 @@ from commands.workflow.rule_actions import ACTIONS, Acting
 from commands.workflow.rule_fields import Kept, complete, needed_by
 from commands.workflow.rule_templates import item_values, rendered_templates
 from commands.workflow.statuses import status_named
+from domain.company_settings import kind_of
 from domain.errors import DomainError
 from domain.values import Actor, utc_text
 from domain.workflow.automations import applies_to
@@ -70,6 +72,7 @@ class RuleRunner:
         self.clock = clock
         self.sla = ItemSlaService(app, clock)
         self.kept = Kept(app)
+        self.settings = CompanySettingsService(app)
 
     # --- on an event ----------------------------------------------------------------------
 
@@ -79,6 +82,8 @@ class RuleRunner:
         events: list[Any] = list(self.app.events.get(item, lte=version))
         if not events or events[-1].originator_version != version:
             return []
+        if not self.settings.kind_on(kind_of(events[0])):
+            return []  # Its app is switched off: nothing acts on its items.
         trigger = events[-1]
         before = fields_at(events[:-1]) if len(events) > 1 else None
         fields, happened = step(before, trigger, self._automatic(trigger))
@@ -204,6 +209,8 @@ class RuleRunner:
         if rule is None or not rule["enabled"] or rule["trigger"]["type"] != "time_elapsed":
             return False
         events: list[Any] = list(self.app.events.get(item))
+        if not events or not self.settings.kind_on(kind_of(events[0])):
+            return False  # Its app is switched off: judged once it is on again.
         start = clock_start(rule["trigger"], events)
         if start is None:
             return False

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from commands.company_settings import CompanySettingsService
 from commands.models import (
     ChangeTicketStatus,
     ReprioritiseTicket,
@@ -308,6 +309,52 @@ def test_time_based_rules_act_once_their_time_has_come(
     run = c.app.repository.get(run_id_for(f"{closing}:{item_id(other)}:{_start(c, other)}"))
     assert run.rules == []
     assert run.skipped == [closing]
+
+
+def test_no_rule_acts_on_the_items_of_a_switched_off_app_until_it_is_on(
+    container: bootstrap.Container,
+) -> None:
+    c = container
+    now = [datetime.now(UTC)]
+    runner = RuleRunner(c.app, clock=lambda: now[0])
+    number = open_ticket(c)
+    c.commands.change_ticket(number, [ChangeTicketStatus(status="Resolved")], context())
+    closing = SHIPPED_RULES[2]["id"]
+    settings = CompanySettingsService(c.app)
+    settings.change({"tickets": False}, {}, SYSTEM)
+
+    # Its time comes while the tickets app is off: the rule neither acts nor is judged
+    now[0] += timedelta(days=7, minutes=1)
+    assert not runner.on_time(closing, item_id(number))
+    assert item(c, number).status == "Resolved"
+
+    # Switched on again, the next tick closes it
+    settings.change({"tickets": True}, {}, SYSTEM)
+    assert runner.on_time(closing, item_id(number))
+    assert item(c, number).status == "Closed"
+
+
+def test_no_rule_runs_on_an_event_of_an_item_whose_app_is_switched_off(
+    container: bootstrap.Container,
+) -> None:
+    c = container
+    made, _ = own_rules(c).create(
+        rule(
+            trigger={"type": "field_changed", "field": "priority", "to": "urgent"},
+            actions=[{"type": "set_status", "status": "Open"}],
+        ),
+        SYSTEM,
+    )
+    runner = RuleRunner(c.app)
+    number = open_ticket(c)
+    c.commands.change_ticket(number, [ReprioritiseTicket(priority="urgent")], context())
+    settings = CompanySettingsService(c.app)
+    settings.change({"tickets": False}, {}, SYSTEM)
+    assert runner.on_event(item_id(number), version_of(c, number)) == []
+    assert item(c, number).status == "New"
+    settings.change({"tickets": True}, {}, SYSTEM)
+    assert runner.on_event(item_id(number), version_of(c, number)) == [made["id"]]
+    assert item(c, number).status == "Open"
 
 
 def _start(c: bootstrap.Container, number: int) -> str:

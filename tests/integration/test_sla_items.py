@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import workers.sla
+from commands.company_settings import CompanySettingsService
 from commands.models import ChangeTicketStatus, Context, PostMessage
 from commands.recurrence import RecurrenceService
 from commands.sla.items import ItemSlaService
@@ -204,6 +205,33 @@ def test_the_tick_measures_again_the_items_whose_time_has_come(
     assert sla_events(c, waiting) == ["Started", "Applied", "Changed", "Changed", "Changed"]
     assert sla_events(c, quiet) == ["Started", "Applied", "Changed", "Changed"]
     assert recorded(c, waiting)["policy"]["id"] == policy_id
+
+
+def test_nothing_is_measured_on_the_items_of_a_switched_off_app_until_it_is_on(
+    container: bootstrap.Container,
+) -> None:
+    c, clock = container, Clock()
+    service = ItemSlaService(c.app, clock)
+    SlaPolicyService(c.app).define({**STANDARD, "default": True}, SYSTEM)
+    number = open_ticket(c)
+    start = opened_at(c, number)
+    clock.now = start
+    service.apply_default(number, "opened")
+    held = sla_events(c, number)
+
+    # Past its first response's due time, with the tickets app off: nothing is recorded
+    settings = CompanySettingsService(c.app)
+    settings.change({"tickets": False}, {}, SYSTEM)
+    clock.now = start + timedelta(minutes=70)
+    service.evaluate(item_id(number), "tick while off")
+    assert sla_events(c, number) == held
+
+    # Switched on again, the next measure records the breach, when it happened
+    settings.change({"tickets": True}, {}, SYSTEM)
+    service.evaluate(item_id(number), "tick when on")
+    first = service.of(number, SYSTEM)["metrics"]["first_response"]
+    assert first["state"] == "breached"
+    assert sla_events(c, number) != held
 
 
 def test_what_is_recorded_never_goes_back_and_nothing_is_written_for_nothing(
