@@ -12,6 +12,7 @@ from api.deps import Services
 from api.read_your_writes import RecordWrites
 from api.responses import OrjsonResponse
 from api.routers import (
+    admin_messages,
     admin_settings,
     auth,
     automations,
@@ -106,6 +107,7 @@ def create_app(services: Services) -> FastAPI:
         mail_outgoing,
         mailboxes,
         admin_settings,
+        admin_messages,
         knowledge_base,
         intake,
         sla,

@@ -3,12 +3,14 @@ the write model, so a change holds in every process at once, without a restart."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from commands.application import LedgerDesk
 from commands.models import Context
 from commands.unit_of_work import UnitOfWork, run
 from commands.users import require_admin
+from domain.automated_messages import checked_text, message
 from domain.company_settings import (
     COMPANY_SETTINGS_ID,
     ITEM_APPS,
@@ -52,16 +54,39 @@ class CompanySettingsService:
         if not self.app_on(name):
             raise AppSwitchedOffError(label)
 
-    def change(self, apps: dict[str, Any], features: dict[str, Any], ctx: Context) -> int:
-        """Switch apps and features (admins only); the log position of the change."""
-        changes = checked_changes(apps, features)
+    def messages(self) -> dict[str, str]:
+        """The automated messages admins wrote (key -> text); the others say the shipped."""
+        stored = UnitOfWork(self.app).get(COMPANY_SETTINGS_ID, CompanySettings)
+        return dict(stored.messages) if stored is not None else {}
 
+    def set_message(self, key: str, text: str, ctx: Context) -> int:
+        """Automated message `key` says `text` (admins only); the log position."""
+        checked = checked_text(key, text)
+        return self._write(ctx, "edit the automated messages", lambda s: s.set_message(
+            key, checked, ctx.actor, ctx.correlation_id
+        ))  # fmt: skip
+
+    def reset_message(self, key: str, ctx: Context) -> int:
+        """Automated message `key` says the shipped text again (admins only)."""
+        message(key)
+        return self._write(ctx, "edit the automated messages", lambda s: s.reset_message(
+            key, ctx.actor, ctx.correlation_id
+        ))  # fmt: skip
+
+    def _write(self, ctx: Context, what: str, change: Callable[[CompanySettings], None]) -> int:
         def decide(uow: UnitOfWork) -> list[Any]:
-            require_admin(uow, ctx, "change the company settings")
+            require_admin(uow, ctx, what)
             stored = uow.get(COMPANY_SETTINGS_ID, CompanySettings)
             if stored is None:
                 stored = CompanySettings.start(ctx.actor, ctx.correlation_id)
-            stored.change(changes, ctx.actor, ctx.correlation_id)
+            change(stored)
             return [stored]
 
         return run(self.app, COMPANY_SETTINGS_ID, decide)[1]
+
+    def change(self, apps: dict[str, Any], features: dict[str, Any], ctx: Context) -> int:
+        """Switch apps and features (admins only); the log position of the change."""
+        changes = checked_changes(apps, features)
+        return self._write(ctx, "change the company settings", lambda s: s.change(
+            changes, ctx.actor, ctx.correlation_id
+        ))  # fmt: skip

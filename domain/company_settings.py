@@ -92,6 +92,8 @@ class CompanySettings(Aggregate):
 
     if TYPE_CHECKING:
         Changed: ClassVar[type[Aggregate.Event]]
+        MessageSet: ClassVar[type[Aggregate.Event]]
+        MessageReset: ClassVar[type[Aggregate.Event]]
 
     class Created(Aggregate.Created):
         TOPIC = "ledgerdesk:CompanySettings.Created"
@@ -105,6 +107,7 @@ class CompanySettings(Aggregate):
     def __init__(self, actor: str, correlation_id: str) -> None:
         self.apps = dict(APPS)
         self.features = dict(FEATURES)
+        self.messages: dict[str, str] = {}  # The automated messages admins wrote.
 
     @classmethod
     def start(cls, actor: Actor, correlation_id: str) -> CompanySettings:
@@ -129,6 +132,24 @@ class CompanySettings(Aggregate):
     ) -> None:
         self.apps.update(apps)
         self.features.update(features)
+
+    def set_message(self, key: str, text: str, actor: Actor, correlation_id: str) -> None:
+        """Automated message `key` says `text` (checked) from now on (the same: no event)."""
+        if self.messages.get(key) != text:
+            self._message_set(key=key, text=text, actor=actor.ref, correlation_id=correlation_id)
+
+    @event("MessageSet", topic="ledgerdesk:CompanySettings.MessageSet")
+    def _message_set(self, key: str, text: str, actor: str, correlation_id: str) -> None:
+        self.messages[key] = text
+
+    def reset_message(self, key: str, actor: Actor, correlation_id: str) -> None:
+        """Automated message `key` says the shipped text again (it did: no event)."""
+        if key in self.messages:
+            self._message_reset(key=key, actor=actor.ref, correlation_id=correlation_id)
+
+    @event("MessageReset", topic="ledgerdesk:CompanySettings.MessageReset")
+    def _message_reset(self, key: str, actor: str, correlation_id: str) -> None:
+        del self.messages[key]
 
 
 def in_force(settings: CompanySettings | None) -> dict[str, dict[str, bool]]:

@@ -28,6 +28,7 @@ from commands.errors import AttachmentTooLargeError
 from commands.intake.submissions import FormUnavailableError, SubmitForm
 from commands.models import Context
 from commands.portal import OpenPortalTicket, PortalCaller
+from domain.automated_messages import own_text
 from domain.errors import DomainError, InvalidCredentialsError, InvalidEmailError
 from domain.intake.item_types import FieldValueError, check_submission
 from domain.values import Actor, Channel, normalise_email
@@ -190,4 +191,5 @@ def _confirm(request: Request, token: str, correlation_id: str) -> Response:
         return render(request, "forms/unavailable.html", 404, contact=None)
     except DomainError:  # Used or expired.
         return render(request, "forms/link_invalid.html", 404, contact=None)
-    return render(request, "forms/confirmed.html", opened=number, contact=None)
+    said = own_text(svc.company.messages(), "form_received", {"number": number})
+    return render(request, "forms/confirmed.html", opened=number, said=said, contact=None)

@@ -21,6 +21,7 @@ from starlette.responses import FileResponse, Response
 from api.pages.rendering import render, services_of
 from api.pages.requests import customer_types
 from api.pages.switched import AppOffError
+from domain.automated_messages import own_texts
 from domain.errors import NotFoundError
 from domain.widgets import tabs
 
@@ -73,6 +74,7 @@ def _frame(request: Request, widget_id: UUID) -> Response:
         tabs=tabs(switches["apps"]),  # One read of the switches for the whole page.
         anonymous_chats=switches["features"]["anonymous_chats"],
         types=customer_types(request),
+        said=own_texts(svc.company.messages(), ("chat_welcome", "chat_ended")),
     )
     policy = response.headers["Content-Security-Policy"]
     head, _, _ = policy.rpartition("frame-ancestors ")

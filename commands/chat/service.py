@@ -24,6 +24,7 @@ from commands.tasks import open_task
 from commands.tickets import open_ticket, require_tickets_app, require_visible
 from commands.unit_of_work import UnitOfWork, run
 from commands.users import acting_user
+from domain.automated_messages import text_in_force
 from domain.chat.chats import (
     BODY_LENGTH,
     NAME_LENGTH,
@@ -48,12 +49,9 @@ from domain.work_item import CUSTOMER
 
 CHAT_TOKEN_PREFIX = "ldk"  # noqa: S105 (a prefix, not a secret)
 TITLE_LENGTH = 120
-# Who turns a chat into a ticket when nobody is on duty, and what the customer is told.
+# Who turns a chat into a ticket when nobody is on duty (what the customer is told is the
+# automated message `chat_offline`).
 OFFLINE = Actor("system", "messenger")
-OFFLINE_NOTICE = (
-    "Nobody is available to chat just now. Your message is request #{number}:"
-    " we will answer you here, and by email."
-)
 
 
 class OpenChat(Command):
@@ -411,8 +409,12 @@ def _offline_ticket(
         message_id=uuid.uuid5(chat.id, first), body=body, visibility=CUSTOMER,
         in_reply_to=None, actor=customer, correlation_id=correlation_id,
     )  # fmt: skip
+    settings = uow.get(COMPANY_SETTINGS_ID, CompanySettings)
+    notice = text_in_force(settings.messages if settings else {}, "chat_offline", {
+        "number": item.number
+    })  # fmt: skip
     item.post_message(
-        message_id=uuid.uuid5(chat.id, "offline"), body=OFFLINE_NOTICE.format(number=item.number),
+        message_id=uuid.uuid5(chat.id, "offline"), body=notice,
         visibility=CUSTOMER, in_reply_to=None, actor=OFFLINE, correlation_id=correlation_id,
     )  # fmt: skip
     chat.attach_item(item.KIND, item.number, "converted", OFFLINE.ref, correlation_id)

@@ -124,6 +124,7 @@ def world(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
     values = {
         "quarantine_id": quarantined,
         "kind": "acknowledgement",
+        "message_key": "chat_offline",
         "mailbox_id": made(post("/api/v1/mail/mailboxes", json=mailbox))["id"],
         "user_id": client.get("/api/v1/me").json()["id"],
         "team_id": made(post("/api/v1/teams", json={"name": "Crew"}))["id"],

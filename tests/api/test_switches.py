@@ -20,6 +20,7 @@ from tests.api.test_portal_api import as_customer, created, session
 # under a new prefix fails `test_every_api_route_is_governed_or_core` until it is placed).
 CORE = (
     "/api/v1/admin/audit",
+    "/api/v1/admin/messages",
     "/api/v1/admin/branding",
     "/api/v1/admin/settings",
     "/api/v1/auth",

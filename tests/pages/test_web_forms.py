@@ -140,12 +140,16 @@ def test_an_anonymous_request_opens_once_its_address_is_confirmed(
     text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     link = CONFIRM.search(text)
     assert link is not None, text
-    # Opening the link does not confirm (mail scanners open links); the button does
+    # Opening the link does not confirm (mail scanners open links); the button does, and
+    # the page says what the admins wrote
+    said = {"text": "Thanks: request number {number} is with Acme."}
+    assert admin.put("/api/v1/admin/messages/form_received", json=said).status_code == 200
     confirm_page = browser.get(path_of(link.group(0)))
     assert confirm_page.status_code == 200
     done = browser.post(path_of(link.group(0)), data={"csrf": csrf_of(confirm_page.text)})
     assert done.status_code == 200, done.text
     number = int(re.search(r"number (\d+)", done.text).group(1))  # type: ignore[union-attr]
+    assert f"Thanks: request number {number} is with Acme." in done.text
     ticket = ticket_of(admin, mailing, number)
     assert (ticket["channel"], ticket["item_type"], ticket["requester_email"]) == (
         "webform", "bug_report", "eve@example.org",
