@@ -13,9 +13,9 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/assets/brand.css")
 def brand_css(request: Request) -> Response:
-    colour = branding(services_of(request))["colour"]  # Checked as #rrggbb when set.
+    brand = branding(services_of(request))  # Colours checked as #rrggbb when set.
     return Response(
-        f":root {{ --brand: {colour}; }}\n",
+        f":root {{ --brand: {brand['colour']}; --button: {brand['button_colour']}; }}\n",
         media_type="text/css",
         headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
     )

@@ -22,6 +22,7 @@ from api.pages.security import (
     security_headers,
     set_cookie,
 )
+from domain.mail.settings import company_of
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "pages"
 
@@ -50,12 +51,7 @@ def config_of(request: Request) -> PagesConfig:
 
 
 def branding(services: Services) -> dict[str, Any]:
-    values = services.mail_out.settings.current()
-    return {
-        "name": values["company_name"],
-        "logo_url": values["logo_url"],
-        "colour": values["colour"],
-    }
+    return company_of(services.mail_out.settings.current())
 
 
 def render(

@@ -200,11 +200,12 @@ class BrandOut(BaseModel):
     company_name: str
     logo_url: str | None
     colour: str
+    button_colour: str
 
 
 def _brand(svc: ServicesDep) -> dict[str, Any]:
     values = svc.mail_out.settings.current()
-    return {k: values[k] for k in ("company_name", "logo_url", "colour")}
+    return {k: values[k] for k in ("company_name", "logo_url", "colour", "button_colour")}
 
 
 @router.put(

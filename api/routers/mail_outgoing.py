@@ -63,7 +63,17 @@ class MailSettingsIn(Body):
         examples=["Acme Support"],
     )
     logo_url: str | None = Field(default=None, max_length=2000)
-    colour: str = Field(default="#1f6feb", pattern=r"^#[0-9a-fA-F]{6}$")
+    colour: str = Field(
+        default="#1f6feb",
+        pattern=r"^#[0-9a-fA-F]{6}$",
+        description="The brand's colour: the pages' and mail's accents.",
+    )
+    button_colour: str = Field(
+        default="#0a4cb5",
+        pattern=r"^#[0-9a-fA-F]{6}$",
+        description="Buttons and the widget's launcher, white text on it: it must contrast"
+        " at least 4.5:1 with white (WCAG AA), else 422.",
+    )
     smtp: SmtpIn | None = Field(
         default=None,
         description="The SMTP server mail leaves through (wins over LEDGERDESK_SMTP_URL).",
@@ -76,6 +86,7 @@ class MailSettingsOut(BaseModel):
     support_name: str | None
     logo_url: str | None
     colour: str
+    button_colour: str
     smtp: SmtpOut | None
 
 

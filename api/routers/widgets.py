@@ -64,6 +64,7 @@ Tab = Literal["chat", "new_request", "my_requests", "help"]
 class WidgetBrand(BaseModel):
     name: str
     colour: str
+    button_colour: str = Field(description="The launcher's colour, white text on it.")
     logo_url: str | None
 
 
@@ -187,6 +188,7 @@ def widget_face(widget_id: WidgetId, svc: ServicesDep, response: Response) -> Or
         "brand": {
             "name": brand["company_name"],
             "colour": brand["colour"],
+            "button_colour": brand["button_colour"],
             "logo_url": brand["logo_url"],
         },
         "frame_url": f"{svc.public_url}/widget/{widget.id}",

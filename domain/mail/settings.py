@@ -24,6 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "company_name": "ledgerdesk",
     "logo_url": None,
     "colour": "#1f6feb",
+    # Buttons and the widget's launcher, white text on it.
+    "button_colour": "#0a4cb5",
     # The name mail from the support address shows (None: the company's name).
     "support_name": None,
     "smtp": None,
@@ -92,10 +94,50 @@ def checked_smtp(smtp: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-def checked(values: dict[str, Any]) -> dict[str, Any]:
-    colour = values.get("colour", DEFAULTS["colour"])
+# WCAG 2 AA: normal text needs a contrast of 4.5:1 with what is behind it.
+LEAST_CONTRAST = 4.5
+
+
+def _luminance(colour: str) -> float:
+    """The relative luminance of `#rrggbb` (WCAG 2)."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(one: str, other: str) -> float:
+    """The contrast ratio of two `#rrggbb` colours (1 to 21)."""
+    light, dark = sorted((_luminance(one), _luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _colour(values: dict[str, Any], name: str) -> str:
+    colour = values.get(name, DEFAULTS[name])
     if not isinstance(colour, str) or not _COLOUR.match(colour):
-        raise InvalidValueError("colour", "a colour as #rrggbb")
+        raise InvalidValueError(name, "a colour as #rrggbb")
+    return colour
+
+
+def company_of(values: dict[str, Any]) -> dict[str, Any]:
+    """The brand as the pages, the widget and mail templates see it (`company.*`)."""
+    return {
+        "name": values["company_name"],
+        "logo_url": values["logo_url"],
+        "colour": values["colour"],
+        "button_colour": values.get("button_colour", DEFAULTS["button_colour"]),
+    }
+
+
+def checked(values: dict[str, Any]) -> dict[str, Any]:
+    colour = _colour(values, "colour")
+    button = _colour(values, "button_colour")
+    ratio = contrast(button, "#ffffff")
+    if ratio < LEAST_CONTRAST:
+        raise InvalidValueError(
+            "button_colour",
+            f"white text on {button} contrasts {ratio:.1f}:1, and buttons need at least"
+            f" {LEAST_CONTRAST}:1 to be read (WCAG AA): choose a darker colour",
+        )
     logo = values.get("logo_url")
     if logo is not None and not str(logo).startswith(("https://", "http://")):
         raise InvalidValueError("logo_url", "an http(s) address of an image")
@@ -115,6 +157,7 @@ def checked(values: dict[str, Any]) -> dict[str, Any]:
         "support_name": support,
         "logo_url": logo,
         "colour": colour,
+        "button_colour": button,
         "smtp": checked_smtp(values.get("smtp")),
         "logo": checked_logo(values.get("logo")),
     }

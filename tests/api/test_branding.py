@@ -9,6 +9,7 @@ import hashlib
 from fastapi.testclient import TestClient
 
 from ledgerdesk import bootstrap
+from tests.api.test_widgets import widget
 from tests.factories import user_token
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -66,3 +67,33 @@ def test_only_small_images_are_taken_and_only_from_admins(
         "/api/v1/admin/branding/logo", files={"file": ("l.png", PNG)}, headers=member
     )
     assert denied.status_code == 403
+
+
+def test_the_brand_colours_style_the_pages_and_the_widget_and_buttons_stay_readable(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    shipped = client.get("/assets/brand.css").text
+    assert shipped == ":root { --brand: #1f6feb; --button: #0a4cb5; }\n"
+    settings = {**client.get("/api/v1/mail/settings").json(), "smtp": None}
+    assert settings["button_colour"] == "#0a4cb5"
+    # A button colour white text cannot be read on is refused, naming the contrast
+    head = live.app.head()
+    pale = client.put("/api/v1/mail/settings", json={**settings, "button_colour": "#ffcc00"})
+    assert pale.status_code == 422
+    assert pale.json()["detail"].startswith("button_colour: white text on #ffcc00 contrasts 1.5:1")
+    assert live.app.head() == head
+    # One that can is used by the pages' buttons, the widget's launcher and mail's templates
+    dark = client.put(
+        "/api/v1/mail/settings", json={**settings, "colour": "#ffcc00", "button_colour": "#7a1fa2"}
+    )
+    assert dark.status_code == 200, dark.text
+    assert dark.json()["button_colour"] == "#7a1fa2"
+    assert client.get("/assets/brand.css").text == (
+        ":root { --brand: #ffcc00; --button: #7a1fa2; }\n"
+    )
+    made = widget(client, "https://www.example.com")
+    face = client.get(f"/api/v1/widgets/{made['id']}", headers={"Authorization": ""}).json()
+    assert face["brand"]["button_colour"] == "#7a1fa2"
+    draft = {"subject": "S", "html": "<p>{{ company.button_colour }}</p>", "text": "t"}
+    preview = client.post("/api/v1/mail/templates/acknowledgement/preview", json=draft)
+    assert "#7a1fa2" in preview.json()["html"]

@@ -101,7 +101,7 @@ def test_the_face_shows_the_tabs_of_the_apps_switched_on(client: TestClient) -> 
     face = client.get(f"/api/v1/widgets/{made['id']}", headers=NOBODY).json()
     assert face["tabs"] == ["chat", "new_request", "my_requests", "help"]
     assert face["frame_url"].endswith(f"/widget/{made['id']}")
-    assert set(face["brand"]) == {"name", "colour", "logo_url"}
+    assert set(face["brand"]) == {"name", "colour", "button_colour", "logo_url"}
     client.patch("/api/v1/admin/settings", json={"apps": {"web_forms": False}})
     face = client.get(f"/api/v1/widgets/{made['id']}", headers=NOBODY).json()
     assert face["tabs"] == ["chat", "my_requests", "help"]

@@ -23,6 +23,7 @@ from commands.portal import (
 )
 from domain.mail.addresses import our_message_id
 from domain.mail.outgoing import MailKind, OutboundMail, Recipient
+from domain.mail.settings import company_of
 
 PATHS = {
     MailKind.PORTAL_INVITATION: "/portal/invite/",
@@ -110,11 +111,7 @@ def fresh_mail(
     the recipient and `about` (its overridden templates, or the shipped ones when those
     fail on real data)."""
     context = {
-        "company": {
-            "name": branding["company_name"],
-            "logo_url": branding["logo_url"],
-            "colour": branding["colour"],
-        },
+        "company": company_of(branding),
         "recipient": {"name": mail.recipient_name, "address": mail.recipient},
         "tag": "",
         **about,

@@ -11,6 +11,7 @@ from uuid import UUID
 from commands.mail.outgoing.item_mail import ItemMail, Message
 from commands.unit_of_work import UnitOfWork
 from domain.mail.outgoing import OutboundMail
+from domain.mail.settings import company_of
 from domain.task import Task
 from domain.ticket import Ticket
 from domain.values import Actor
@@ -50,11 +51,7 @@ def template_context(
 ) -> dict[str, Any]:
     """The variables of `mail`'s templates (see docs/email.md, Templates)."""
     context: dict[str, Any] = {
-        "company": {
-            "name": branding["company_name"],
-            "logo_url": branding["logo_url"],
-            "colour": branding["colour"],
-        },
+        "company": company_of(branding),
         "item": {
             "number": item.number,
             "title": item.title,

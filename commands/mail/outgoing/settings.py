@@ -20,7 +20,7 @@ from commands.mail.outgoing.templates import (
 from commands.models import Context
 from commands.unit_of_work import UnitOfWork, run
 from commands.users import require_admin
-from domain.mail.settings import DEFAULTS, MAIL_SETTINGS_ID, MailSettings
+from domain.mail.settings import DEFAULTS, MAIL_SETTINGS_ID, MailSettings, company_of
 from domain.mail.templates import LAYOUT, TEMPLATE_KINDS, MailTemplate, template_id_for
 
 
@@ -34,7 +34,7 @@ class MailSettingsService:
     def current(self) -> dict[str, Any]:
         """The settings in force (defaults where admins set nothing)."""
         stored = UnitOfWork(self.app).get(MAIL_SETTINGS_ID, MailSettings)
-        return dict(stored.values) if stored is not None else dict(DEFAULTS)
+        return {**DEFAULTS, **stored.values} if stored is not None else dict(DEFAULTS)
 
     def set_logo(self, logo: dict[str, str] | None, logo_url: str | None, ctx: Context) -> int:
         """Use an uploaded logo (`{"sha256", "media_type"}`, served at `logo_url`), or none
@@ -188,12 +188,7 @@ class MailSettingsService:
         return render(kind, context, own, layout)
 
     def _company(self) -> dict[str, Any]:
-        values = self.current()
-        return {
-            "name": values["company_name"],
-            "logo_url": values["logo_url"],
-            "colour": values["colour"],
-        }
+        return company_of(self.current())
 
 
 def _check_no_plaintext_password(smtp: dict[str, Any] | None) -> None:

@@ -35,7 +35,7 @@
     launcher.setAttribute("aria-expanded", "false");
     style(launcher, {
       width: "56px", height: "56px", "border-radius": "50%", border: "0", cursor: "pointer",
-      background: found.brand.colour || "#1f6feb", color: "#fff", font: "600 24px/1 system-ui, sans-serif",
+      background: found.brand.button_colour || "#0a4cb5", color: "#fff", font: "600 24px/1 system-ui, sans-serif",
       "box-shadow": "0 4px 14px rgba(0,0,0,.25)"
     });
     launcher.addEventListener("click", toggle);
