@@ -95,9 +95,12 @@ class Guard:
                 str(a) for a in addresses if not is_public(a) and not address_allowed(a, self.allow)
             ]
             if inside:
+                # A name's answers are not told: whoever may subscribe would learn the
+                # inside addresses of the install's network, one name at a time.
+                reached = inside[0] if literal is not None else "an address"
                 raise TargetRefusedError(
                     field,
-                    f"{host} leads to {', '.join(inside)}, which is not a public address"
+                    f"{host} leads to {reached}, which is not a public address"
                     " (an operator may allow it in LEDGERDESK_WEBHOOK_ALLOWED_HOSTS)",
                 )
         return Target(url, parts.scheme, host, port, addresses[0])
