@@ -99,14 +99,20 @@ def read_hook(hook_id: HookId, svc: ServicesDep, ctx: Ctx, response: Response) -
     "/hooks",
     status_code=201,
     summary="Subscribe a REST hook",
-    responses={201: {"model": HookOut}, **documented(401, 403, 422)},
+    responses={201: {"model": HookOut}, **documented(401, 403, 409, 422)},
+    dependencies=[Depends(fresh("webhooks"))],
 )
-def subscribe_hook(body: HookIn, svc: ServicesDep, ctx: Ctx, response: Response) -> OrjsonResponse:
+def subscribe_hook(
+    body: HookIn, svc: ServicesDep, caller: CurrentCaller, ctx: Ctx, response: Response
+) -> OrjsonResponse:
     """Send `event` to `target_url` (a Zapier REST hook's subscribe step); its deliveries
     are those of webhooks (signed, retried), of the events the caller may see. A target
-    that answers 410 Gone is unsubscribed. The URL is judged as a webhook's is (422)."""
+    that answers 410 Gone is unsubscribed. The URL is judged as a webhook's is (422). A
+    user has at most 100 active hooks (409)."""
+    with svc.views.read() as tx:
+        mine = subscriptions(tx, current_tables(tx, "webhooks"), "hook", str(caller.user.id))
     hook, secret, position = svc.webhooks.subscribe(
-        "hook", body.target_url, [body.event], None, ctx
+        "hook", body.target_url, [body.event], None, ctx, sum(1 for h in mine if h["active"])
     )
     written(response, position)
     shown = {"id": hook.id, "target_url": hook.url, "event": hook.events[0], "secret": secret}

@@ -16,7 +16,12 @@ from commands.users import acting_user, require_admin
 from commands.webhooks.guard import Guard
 from domain.errors import PermissionDeniedError
 from domain.webhooks.deliveries import checked_secret, new_secret
-from domain.webhooks.subscriptions import Webhook, WebhookNotFoundError, checked_url
+from domain.webhooks.subscriptions import (
+    Webhook,
+    WebhookNotFoundError,
+    check_hook_room,
+    checked_url,
+)
 
 
 class SubscriptionService:
@@ -41,10 +46,19 @@ class SubscriptionService:
         return self.credentials.open(webhook.sealed_secret)
 
     def subscribe(
-        self, kind: str, url: str, events: list[str], secret: str | None, ctx: Context
+        self,
+        kind: str,
+        url: str,
+        events: list[str],
+        secret: str | None,
+        ctx: Context,
+        active_hooks: int = 0,
     ) -> tuple[Webhook, str, int]:
         """A new subscription; with its secret in the clear (shown this once) and the log
-        position. A URL leading to a non-public address is 422 and nothing is written."""
+        position. A URL leading to a non-public address is 422 and nothing is written; a
+        REST hook of a user with `active_hooks` already may be one too many (409)."""
+        if kind == "hook":
+            check_hook_room(active_hooks)
         field = "target_url" if kind == "hook" else "url"
         self.guard.judge(checked_url(url, field), field)
         plain = new_secret() if secret is None else checked_secret(secret)

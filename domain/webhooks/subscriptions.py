@@ -21,6 +21,23 @@ from domain.integrations import EVENT_NAMES
 MAX_URL = 2000
 MAX_EVENTS = len(EVENT_NAMES)
 KINDS = ("webhook", "hook")
+# Active REST hooks one user may have (a token subscribing without end would make every
+# event a flood of deliveries); disabled ones (a 410) do not count.
+MAX_ACTIVE_HOOKS = 100
+
+
+class TooManyHooksError(ConflictError):
+    def __init__(self) -> None:
+        super().__init__(
+            f"you have {MAX_ACTIVE_HOOKS} active REST hooks, the most one user may have:"
+            " unsubscribe one first (DELETE /api/v1/hooks/{id})"
+        )
+
+
+def check_hook_room(active: int) -> None:
+    """A user with `active` REST hooks may subscribe one more, or TooManyHooksError."""
+    if active >= MAX_ACTIVE_HOOKS:
+        raise TooManyHooksError()
 
 
 class WebhookNotFoundError(NotFoundError):

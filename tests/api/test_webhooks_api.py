@@ -4,9 +4,12 @@ writing nothing), secrets shown once, polling triggers newest first with stable 
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
+import pytest
 from fastapi.testclient import TestClient
 
+from domain.webhooks import subscriptions
 from ledgerdesk import bootstrap
 from tests.factories import user_token
 
@@ -125,6 +128,34 @@ def test_rest_hooks_belong_to_their_owner(client: TestClient, live: bootstrap.Co
     assert client.delete(f"/api/v1/hooks/{hook['id']}", headers=mia).status_code == 404
     # A hook is not a webhook
     assert client.get(f"/api/v1/webhooks/{hook['id']}").status_code == 404
+
+
+def test_a_user_has_so_many_active_rest_hooks_and_no_more(
+    client: TestClient, live: bootstrap.Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    public_names(live)
+    monkeypatch.setattr(subscriptions, "MAX_ACTIVE_HOOKS", 2)
+    mia = {"Authorization": f"Bearer {user_token(live, 'mia@example.com')}"}
+    body = {"target_url": PUBLIC, "event": "item.created"}
+    first, _ = (client.post("/api/v1/hooks", json=body, headers=mia) for _ in range(2))
+    head = live.app.head()
+    refused = client.post("/api/v1/hooks", json=body, headers=mia)
+    assert refused.status_code == 409
+    assert "2 active REST hooks, the most one user may have" in refused.json()["detail"]
+    assert live.app.head() == head
+    # Another user's hooks are theirs
+    noah = {"Authorization": f"Bearer {user_token(live, 'noah@example.com')}"}
+    assert client.post("/api/v1/hooks", json=body, headers=noah).status_code == 201
+    # A hook its target unsubscribed (410) leaves room; so does one deleted
+    gone = live.app.repository.get(UUID(first.json()["id"]))
+    gone.disable("the target answered 410 Gone", "system:webhooks", "t")
+    live.app.save(gone)
+    after = {**mia, "X-Min-Position": str(live.app.head())}
+    made = client.post("/api/v1/hooks", json=body, headers=after)
+    assert made.status_code == 201, made.text
+    assert client.post("/api/v1/hooks", json=body, headers=mia).status_code == 409
+    assert client.delete(f"/api/v1/hooks/{made.json()['id']}", headers=mia).status_code == 204
+    assert client.post("/api/v1/hooks", json=body, headers=mia).status_code == 201
 
 
 def test_triggers_answer_the_newest_events_with_stable_ids(client: TestClient) -> None:
