@@ -51,7 +51,6 @@ from commands.webhooks.subscriptions import SubscriptionService
 from commands.widgets import WidgetService
 from commands.workflow.automations import AutomationService
 from commands.workflow.statuses import StatusService
-from domain.company_settings import ITEM_APPS
 from domain.errors import DomainError, PermissionDeniedError
 from domain.user import Flag, Scope, User
 from domain.values import Actor
@@ -157,26 +156,18 @@ async def current_user(caller: CurrentCaller) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def effective_apps(user_apps: str, company: dict[str, bool]) -> str:
-    """The item apps a user uses now: theirs, while the company's are switched on."""
-    tickets = user_apps in ("tickets", "both") and company["tickets"]
-    tasks = user_apps in ("tasks", "both") and company["tasks"]
-    return "both" if tickets and tasks else "tickets" if tickets else "tasks" if tasks else "none"
-
-
 def project_scope(request: Request, svc: ServicesDep, caller: CurrentCaller) -> StaffScope:
     """The projects the caller may see, and the item kinds (their apps, while the company's
     are on: a switched-off app's items are in no list, board or calendar). Role and flags
     come from the write model (the caller's User); only memberships from the access view."""
     user = caller.user
     switches = getattr(request.state, "switches", None) or svc.company.current()
-    apps = effective_apps(user.apps, switches["apps"])
-    off = frozenset(k for k, app in ITEM_APPS.items() if not switches["apps"][app])
     if user.has_flag(Flag.MANAGE_PROJECTS):
-        return StaffScope(True, frozenset(), {}, apps, off)
+        return StaffScope(True, frozenset(), {}, user.apps).under(switches["apps"])
     with svc.views.read() as tx:
         memberships = staff_scope(tx, str(user.id))
-    return StaffScope(False, memberships.project_ids, memberships.roles, apps, off)
+    scope = StaffScope(False, memberships.project_ids, memberships.roles, user.apps)
+    return scope.under(switches["apps"])
 
 
 ProjectScope = Annotated[StaffScope, Depends(project_scope)]

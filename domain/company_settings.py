@@ -20,6 +20,7 @@ not confirm)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import NAMESPACE_URL, uuid5
 
@@ -39,6 +40,14 @@ class AppSwitchedOffError(NotFoundError):
 
 # Each item kind and the app it lives in.
 ITEM_APPS = {"ticket": "tickets", "task": "tasks"}
+
+
+def effective_apps(user_apps: str, company: Mapping[str, bool]) -> str:
+    """The item apps a user uses now (`tickets`, `tasks`, `both`, `none`): theirs, while
+    the company's are switched on."""
+    tickets = user_apps in ("tickets", "both") and company["tickets"]
+    tasks = user_apps in ("tasks", "both") and company["tasks"]
+    return "both" if tickets and tasks else "tickets" if tickets else "tasks" if tasks else "none"
 
 
 def kind_of(first: object) -> str:

@@ -4,10 +4,11 @@ others the projects they are members of, directly or through a team)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
+from domain.company_settings import ITEM_APPS, effective_apps
 from domain.project import Project
 from domain.team import Team
 from domain.user import User
@@ -39,6 +40,15 @@ class StaffScope:
 
     def sees(self, project_id: str) -> bool:
         return self.all_projects or project_id in self.project_ids
+
+    def under(self, company_apps: Mapping[str, bool]) -> StaffScope:
+        """This scope as the company's app switches leave it: a switched-off app's items
+        are nobody's to see, whatever their own apps."""
+        return replace(
+            self,
+            apps=effective_apps(self.apps, company_apps),
+            switched_off=frozenset(k for k, app in ITEM_APPS.items() if not company_apps[app]),
+        )
 
     @property
     def uses_tickets(self) -> bool:

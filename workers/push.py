@@ -12,6 +12,7 @@ from uuid import UUID
 import orjson
 
 from commands.chat.service import in_conversations
+from commands.company_settings import CompanySettingsService
 from commands.push import PushFailedError
 from commands.unit_of_work import UnitOfWork
 from projections.access import staff_scope
@@ -61,10 +62,12 @@ def made_by(services: WorkerServices, event_id: str) -> list[dict[str, Any]]:
 
 
 def may_see(services: WorkerServices, row: dict[str, Any]) -> bool:
-    """The user is active and may still see what the notification is about."""
+    """The user is active and may still see what the notification is about (its app
+    switched on too)."""
     user = UnitOfWork(services.app).find_user(UUID(row["user_id"]))
     if user is None or not user.is_active:
         return False
     with services.views.read() as tx:
         scope = staff_scope(tx, row["user_id"])
-    return visible(row, scope, in_conversations(services.app, user))
+    company = CompanySettingsService(services.app).current()["apps"]
+    return visible(row, scope.under(company), in_conversations(services.app, user))

@@ -89,7 +89,7 @@ def my_notifications(
     following: str | None = None
     with svc.views.read() as tx:
         t = current_tables(tx, LiveProjection.name)
-        scope = staff_scope(tx, user_id)
+        scope = staff_scope(tx, user_id).under(svc.company.current()["apps"])
         # Read on past what may no longer be shown, until the page is full.
         while True:
             scanned = notifications_of(tx, t, user_id, unread=unread, before=older, limit=limit)

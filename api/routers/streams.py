@@ -95,7 +95,9 @@ async def my_stream(
             raise PermissionDeniedError("your access to customer conversations changed")
 
     after = _after(last_event_id)
-    render = _Render(svc.streams, False, str(user.id), chats=agent is not None)
+    render = _Render(
+        svc.streams, False, str(user.id), chats=agent is not None, company=svc.company.current
+    )
     return await _stream(request, svc, audiences, after, still, render, agent)
 
 
@@ -251,9 +253,15 @@ class _Render:
     sees a staff member's id."""
 
     def __init__(
-        self, hub: StreamHub, customer: bool, user_id: str | None = None, chats: bool = False
+        self,
+        hub: StreamHub,
+        customer: bool,
+        user_id: str | None = None,
+        chats: bool = False,
+        company: Callable[[], dict[str, dict[str, bool]]] | None = None,
     ) -> None:
         self.hub = hub
+        self.company = company
         self.customer = customer
         self.user_id = user_id
         self.chats = chats
@@ -271,7 +279,10 @@ class _Render:
         self.known = self.hub.names(ids)
         if self.user_id is not None and any(r.name == "notification" for r in rows):
             with self.hub.views.read() as tx:
-                self.scope = staff_scope(tx, self.user_id)
+                scope = staff_scope(tx, self.user_id)
+            # The company's switches as they are now: a switched-off app's items are told of
+            # to nobody.
+            self.scope = scope.under(self.company()["apps"]) if self.company else scope
 
     def keep(self, row: LiveRow) -> bool:
         """A notification about what its reader may no longer see is not sent, nor a chat's

@@ -209,3 +209,37 @@ def test_a_notification_arrives_on_the_stream_with_its_id(
     assert event.id == listed["id"]
     assert event.data == {**listed, "read": False}
     stream.cut()
+
+
+def test_notifications_about_a_switched_off_app_are_shown_to_nobody_until_it_is_on(
+    client: TestClient, live: bootstrap.Container, base: str
+) -> None:
+    bob, bob_id = someone(client, live, "bob@example.com")
+    stream = Stream(f"{base}/api/v1/me/stream", bob)
+    ready = stream.next()
+    assert ready.name == "stream.ready"
+    stream.cut()
+    ticket = created(client.post("/api/v1/tickets", json={"title": "A ticket"}))
+    client.put(f"/api/v1/tickets/{ticket['number']}/assignees/{bob_id}")
+    switched = client.patch("/api/v1/admin/settings", json={"apps": {"tickets": False}})
+    assert switched.status_code == 200
+    task = {"title": "A task", "project_id": ticket["project_id"]}
+    number = created(client.post("/api/v1/tasks", json=task))["number"]
+    assert client.put(f"/api/v1/tasks/{number}/assignees/{bob_id}").status_code == 200
+
+    # Neither the list, its count, nor the stream (resumed from before both) tells of the
+    # ticket while the tickets app is off
+    listed = inbox(client, live, bob)
+    assert ([n["item"]["title"] for n in listed["items"]], listed["unread"]) == (["A task"], 1)
+    resumed = Stream(f"{base}/api/v1/me/stream", {**bob, "Last-Event-ID": ready.id})
+    told = resumed.until("notification")[1]
+    assert told.data["item"]["title"] == "A task"
+    resumed.cut()
+
+    # Switched on again, it is there
+    client.patch("/api/v1/admin/settings", json={"apps": {"tickets": True}})
+    listed = inbox(client, live, bob)
+    assert ([n["item"]["title"] for n in listed["items"]], listed["unread"]) == (
+        ["A task", "A ticket"],
+        2,
+    )

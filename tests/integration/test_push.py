@@ -153,3 +153,21 @@ def test_pushes_go_only_to_who_may_see_and_one_failing_endpoint_holds_up_no_one(
     assert phone.read(service.at("/bob")[0].body)["kind"] == "mentioned"
     time.sleep(1.0)  # what would have gone to Carol has had its time
     assert service.at("/carol") == []
+
+
+def test_nothing_is_pushed_about_an_item_of_a_switched_off_app(
+    working: bootstrap.Container, admin: TestClient
+) -> None:
+    headers = {"Authorization": f"Bearer {user_token(working, 'bob@example.com')}"}
+    bob_id = admin.get("/api/v1/me", headers=headers).json()["id"]
+    ticket = created(admin.post("/api/v1/tickets", json={"title": "T"}))
+    admin.put(
+        f"/api/v1/projects/{ticket['project_id']}/members/{bob_id}", json={"role": "standard"}
+    )
+    working.runner.wait_for(working.app.head(), ["access"], 10)
+    row = {"user_id": bob_id, "kind": "assigned", "project_id": ticket["project_id"]}
+    services = working.workers.services
+    assert push.may_see(services, {**row, "item_kind": "ticket"})
+    admin.patch("/api/v1/admin/settings", json={"apps": {"tickets": False}})
+    assert not push.may_see(services, {**row, "item_kind": "ticket"})
+    assert push.may_see(services, {**row, "item_kind": "task"})
