@@ -167,6 +167,14 @@ def _plain(value: Any) -> bool:
     return value is None or isinstance(value, float)
 
 
+def view_position(tx: Tx, view: str) -> int:
+    """The log position the live generation of `view` has reached (0: none yet)."""
+    row = tx.one(
+        "SELECT position FROM projection_tracking WHERE view = ? AND is_current = 1", (view,)
+    )
+    return int(row["position"]) if row else 0
+
+
 def current_tables(tx: Tx, view: str) -> Tables:
     """The live generation's tables of `view` (read in the query's own transaction)."""
     row = tx.one(

@@ -8,6 +8,7 @@ the receipt that makes a redelivery a no-op, the message format) is here.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from commands.sla.items import ItemSlaService
 from commands.teams import TeamService
 from commands.webhooks.deliveries import DeliveryService
 from commands.workflow.rule_runs import RuleRunner
+from projections.base import view_position
 from projections.db import ViewDatabase
 from workers.receipts import Receipts
 
@@ -148,3 +150,22 @@ def message_for(actor: dramatiq.Actor[Any, None], delivery: Delivery) -> dramati
         options={},
         message_id=str(uuid.uuid5(MESSAGE_NAMESPACE, delivery.message_id)),
     )
+
+
+def wait_for_views(
+    services: WorkerServices, views: Sequence[str], position: int, seconds: float
+) -> None:
+    """Wait until the live generation of each of `views` (projected in this process or
+    another) has reached log `position`; TimeoutError after `seconds`, so that dramatiq
+    gives the message back and it is tried again later."""
+    deadline = time.monotonic() + seconds
+    while True:
+        with services.views.read() as tx:
+            if all(view_position(tx, view) >= position for view in views):
+                return
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"the views {', '.join(views)} have not reached log position {position} yet;"
+                " tried again later"
+            )
+        time.sleep(0.02)

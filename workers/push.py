@@ -5,7 +5,6 @@ what they are about (the same check as the list and the stream)."""
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 from uuid import UUID
 
@@ -19,7 +18,7 @@ from projections.access import staff_scope
 from projections.base import current_tables
 from projections.live.reading import notifications_made_by, visible
 from projections.live.view import LiveProjection
-from workers.actors import Delivery, WorkerServices
+from workers.actors import Delivery, WorkerServices, wait_for_views
 
 log = logging.getLogger("ledgerdesk.push")
 # How long the actor waits for the live view before it gives up (dramatiq retries later,
@@ -47,18 +46,9 @@ def notify(services: WorkerServices, delivery: Delivery) -> None:
 
 def made_by(services: WorkerServices, event_id: str) -> list[dict[str, Any]]:
     head = services.app.head()  # the event is in the log: the view has it at this position
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        with services.views.read() as tx:
-            reached = tx.one(
-                "SELECT position FROM projection_tracking WHERE view = ? AND is_current = 1",
-                (LiveProjection.name,),
-            )
-            if reached is not None and reached["position"] >= head:
-                return notifications_made_by(tx, current_tables(tx, LiveProjection.name), event_id)
-        if time.monotonic() > deadline:
-            raise TimeoutError("the live view has not reached the event yet; retried later")
-        time.sleep(0.05)
+    wait_for_views(services, (LiveProjection.name,), head, WAIT_SECONDS)
+    with services.views.read() as tx:
+        return notifications_made_by(tx, current_tables(tx, LiveProjection.name), event_id)
 
 
 def may_see(services: WorkerServices, row: dict[str, Any]) -> bool:

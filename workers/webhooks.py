@@ -7,7 +7,6 @@ and, when it failed, asks dramatiq to run it again after the schedule's delay
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 from uuid import UUID
 
@@ -28,8 +27,7 @@ from projections.integrations.feed_query import (
     visible,
 )
 from projections.integrations.webhooks import taking, unsettled
-from projections.workflow.statuses import view_position
-from workers.actors import Delivery, WorkerServices
+from workers.actors import Delivery, WorkerServices, wait_for_views
 
 VIEW_WAIT_SECONDS = 30.0
 # How long past its due time an attempt may be late before the sweep sends it again.
@@ -41,19 +39,6 @@ def _webhooks(services: WorkerServices) -> DeliveryService:
     if services.webhooks is None or services.send is None:
         raise RuntimeError("this worker was built without the webhook deliveries")
     return services.webhooks
-
-
-def _caught_up(services: WorkerServices, views: tuple[str, ...], position: int) -> None:
-    """Wait until `views` show the event at `position` (they usually do already: the outbox
-    that sent the message is a view too)."""
-    deadline = time.monotonic() + VIEW_WAIT_SECONDS
-    while True:
-        with services.views.read() as tx:
-            if all(view_position(tx, view) >= position for view in views):
-                return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the views {views} did not reach position {position}")
-        time.sleep(0.02)
 
 
 def owner_scope(
@@ -79,7 +64,8 @@ def owner_scope(
 def publish(services: WorkerServices, delivery: Delivery) -> None:
     deliveries = _webhooks(services)
     position = int(delivery.payload["position"])
-    _caught_up(services, ("feed", "webhooks", "access"), position)
+    # They usually show it already: the outbox that sent the message is a view too.
+    wait_for_views(services, ("feed", "webhooks", "access"), position, VIEW_WAIT_SECONDS)
     with services.views.read() as tx:
         feed = current_tables(tx, "feed")
         event = event_at(tx, feed, position)

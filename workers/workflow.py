@@ -8,7 +8,6 @@ and makes each run act once)."""
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -18,8 +17,8 @@ from commands.workflow.statuses import StatusService
 from domain.values import utc_text
 from projections.base import current_tables
 from projections.workflow.automations import due_items, rules_began
-from projections.workflow.statuses import items_in, view_position
-from workers.actors import Delivery, WorkerServices
+from projections.workflow.statuses import items_in
+from workers.actors import Delivery, WorkerServices, wait_for_views
 
 log = logging.getLogger("ledgerdesk.workers")
 # How long to wait for the flat view to reach the configuration's change before giving the
@@ -31,16 +30,9 @@ def move_items(services: WorkerServices, delivery: Delivery) -> None:
     item_type, moves = delivery.payload["item_type"], dict(delivery.payload["moves"])
     # The change was committed before this message was sent: once the flat view has
     # reached the head as it is now, it shows every item still in a moved status.
-    head = services.app.head()
-    deadline = time.monotonic() + VIEW_WAIT_SECONDS
-    while True:
-        with services.views.read() as tx:
-            if view_position(tx, "flat") >= head:
-                numbers = items_in(tx, current_tables(tx, "flat"), item_type, list(moves))
-                break
-        if time.monotonic() > deadline:
-            raise TimeoutError("the flat view has not reached the change of statuses yet")
-        time.sleep(0.05)
+    wait_for_views(services, ("flat",), services.app.head(), VIEW_WAIT_SECONDS)
+    with services.views.read() as tx:
+        numbers = items_in(tx, current_tables(tx, "flat"), item_type, list(moves))
     statuses = StatusService(services.app)
     for number in numbers:
         statuses.move_item(number, moves, delivery.message_id)

@@ -35,11 +35,3 @@ def items_in(tx: Tx, t: Tables, item_type: str, statuses: Sequence[str]) -> list
         (item_type, *statuses),
     )
     return [row["number"] for row in rows]
-
-
-def view_position(tx: Tx, view: str) -> int:
-    """The log position the live generation of `view` has reached."""
-    row = tx.one(
-        "SELECT position FROM projection_tracking WHERE view = ? AND is_current = 1", (view,)
-    )
-    return int(row["position"]) if row else 0
