@@ -77,9 +77,12 @@ class CompanySettingsService:
         def decide(uow: UnitOfWork) -> list[Any]:
             require_admin(uow, ctx, what)
             stored = uow.get(COMPANY_SETTINGS_ID, CompanySettings)
+            started = stored is None
             if stored is None:
                 stored = CompanySettings.start(ctx.actor, ctx.correlation_id)
             change(stored)
+            if started and len(stored.pending_events) == 1:
+                return []  # Nothing changed: the settings are not saved for it.
             return [stored]
 
         return run(self.app, COMPANY_SETTINGS_ID, decide)[1]

@@ -33,7 +33,10 @@ class MessageOut(BaseModel):
     key: str = Field(examples=["chat_offline"])
     shown: str = Field(description="Where and when customers see it.")
     placeholders: list[str] = Field(description="What `{name}` in its text is filled with.")
-    default: str = Field(description="The shipped text (shown in the customer's language).")
+    default: str = Field(
+        description="The shipped text (the widget and pages show it in the customer's"
+        " language; `chat_offline`, written into the request, is in English)."
+    )
     text: str = Field(description="The text in force: the admins' own, or the shipped.")
     overridden: bool
 
@@ -105,9 +108,9 @@ def edit_message(
     message_key: Key, body: MessageText, svc: ServicesDep, caller: AdminCaller, ctx: Ctx,
     response: Response,
 ) -> OrjsonResponse:  # fmt: skip
-    """Say this from now on, in every language (the shipped text is translated; an own
-    text is shown as written). A placeholder the message does not offer, or a lone brace,
-    is 422 naming it, and nothing is saved. Admins only."""
+    """Say this from now on, in every language (an own text is shown as written). A
+    placeholder the message does not offer, or a lone brace, is 422 naming it, and nothing
+    is saved. Admins only."""
     written(response, svc.company.set_message(message_key, body.text, ctx))
     return reply(response, _described(message_key, svc.company.messages()))
 
@@ -119,7 +122,7 @@ def edit_message(
     responses=documented(401, 403, 422),
 )
 def reset_message(message_key: Key, svc: ServicesDep, caller: AdminCaller, ctx: Ctx) -> Response:
-    """Drop the admins' text: the shipped one, translated, applies again. Admins only."""
+    """Drop the admins' text: the shipped one applies again. Admins only."""
     response = Response(status_code=204)
     written(response, svc.company.reset_message(message_key, ctx))
     return response

@@ -103,7 +103,14 @@ class ItemSlaService:
         policy already keeps what staff made of it. (Messages queued before the shipped
         automation rule took this over.)"""
         ctx = Context(actor=SLA_ACTOR, correlation_id=correlation_id)
-        run(self.app, item_sla_id(item_id(number)), lambda uow: self.default_in(uow, number, ctx))
+
+        def decide(uow: UnitOfWork) -> list[Any]:
+            first = next(iter(self.app.events.get(item_id(number), limit=1)), None)
+            if first is not None and not kind_on(uow, kind_of(first)):
+                return []  # Its app is switched off.
+            return self.default_in(uow, number, ctx)
+
+        run(self.app, item_sla_id(item_id(number)), decide)
 
     def follow_policy(self, sla_id: UUID, correlation_id: str) -> None:
         """An item whose policy changed: measured again (which holds it to the policy as

@@ -6,6 +6,7 @@ The SMTP password arrives sealed (`commands.credentials`): events hold only the 
 
 from __future__ import annotations
 
+import math
 import re
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import NAMESPACE_URL, uuid5
@@ -118,6 +119,17 @@ def _colour(values: dict[str, Any], name: str) -> str:
     return colour
 
 
+def filled(stored: dict[str, Any]) -> dict[str, Any]:
+    """Settings stored before some were added, completed: the defaults, but a button colour
+    of the brand's own colour when white text reads on it (the widget's launcher had it)."""
+    values = {**DEFAULTS, **stored}
+    if "button_colour" not in stored:
+        colour = stored.get("colour", DEFAULTS["colour"])
+        if contrast(colour, "#ffffff") >= LEAST_CONTRAST:
+            values["button_colour"] = colour
+    return values
+
+
 def company_of(values: dict[str, Any]) -> dict[str, Any]:
     """The brand as the pages, the widget and mail templates see it (`company.*`)."""
     return {
@@ -133,9 +145,10 @@ def checked(values: dict[str, Any]) -> dict[str, Any]:
     button = _colour(values, "button_colour")
     ratio = contrast(button, "#ffffff")
     if ratio < LEAST_CONTRAST:
+        shown = math.floor(ratio * 100) / 100  # Rounded down: 4.48 is not "4.5".
         raise InvalidValueError(
             "button_colour",
-            f"white text on {button} contrasts {ratio:.1f}:1, and buttons need at least"
+            f"white text on {button} contrasts {shown:.2f}:1, and buttons need at least"
             f" {LEAST_CONTRAST}:1 to be read (WCAG AA): choose a darker colour",
         )
     logo = values.get("logo_url")

@@ -363,18 +363,34 @@ def test_an_answer_that_comes_after_signing_out_shows_nothing_of_the_customer(
         frame.get_by_role("tab", name="New request").click()
         with shop_page.expect_request(re.compile(r"/api/v1/portal/tickets$")):
             frame.get_by_role("tab", name="My requests").click()
-        print("HELD", len(held), frame.locator(".request-list li").count())
         mine.get_by_role("button", name="Sign out").click()
         expect(mine.get_by_label("Password")).to_be_visible()
-        with shop_page.expect_event("requestfinished"):
+        with shop_page.expect_request_finished(lambda r: r.url.endswith("/api/v1/portal/tickets")):
             route, answered = held[0]
             assert answered.status == 200
             route.fulfill(response=answered)
         inner = shop_page.frame(url=re.compile(r"/widget/[^/]+$"))
         assert inner is not None
         inner.evaluate("() => new Promise((done) => setTimeout(done, 200))")  # Its answer read.
-        print("AFTER", frame.locator(".request-list li").count(), inner.url)
 
         # Nothing of hers shows: not the request, nor "no requests"
         expect(frame.locator(".request-list li")).to_have_count(0)
         expect(mine.get_by_text("My printer is on fire")).to_have_count(0)
+
+
+def test_signing_out_leaves_no_article_only_customers_may_read(shop_page: Page, site: Site) -> None:
+    for title, visibility in (("Reset a router", "public"), ("Our VIP line", "customers")):
+        article = {"title": title, "body": "Text.", "status": "published", "visibility": visibility}
+        assert site.admin.post("/api/v1/kb/articles", json=article).status_code == 201
+    customer_with_password(site, "ann@example.com")
+    with host_site() as shop:
+        frame = opened_widget(shop_page, site, shop)
+        mine = signed_in(frame, "ann@example.com")
+        frame.get_by_role("tab", name="Help").click()
+        articles = frame.locator("[data-articles]")
+        expect(articles.get_by_role("button", name="Our VIP line")).to_be_visible()
+        frame.get_by_role("tab", name="My requests").click()
+        mine.get_by_role("button", name="Sign out").click()
+        # Not even in the hidden Help tab: it holds what anyone may read
+        expect(articles.locator("button", has_text="Reset a router")).to_have_count(1)
+        expect(articles.locator("button", has_text="Our VIP line")).to_have_count(0)

@@ -352,7 +352,11 @@ def test_no_rule_runs_on_an_event_of_an_item_whose_app_is_switched_off(
     settings.change({"tickets": False}, {}, SYSTEM)
     assert runner.on_event(item_id(number), version_of(c, number)) == []
     assert item(c, number).status == "New"
+    # Switched on again, the rules run on what happens from then on (the event they were
+    # not run on while it was off is not taken up again, as when automations are off)
     settings.change({"tickets": True}, {}, SYSTEM)
+    for priority in ("low", "urgent"):
+        c.commands.change_ticket(number, [ReprioritiseTicket(priority=priority)], context())
     assert runner.on_event(item_id(number), version_of(c, number)) == [made["id"]]
     assert item(c, number).status == "Open"
 

@@ -218,13 +218,17 @@ def test_nothing_is_measured_on_the_items_of_a_switched_off_app_until_it_is_on(
     clock.now = start
     service.apply_default(number, "opened")
     held = sla_events(c, number)
+    waiting = open_ticket(c)  # its default policy not applied yet
 
-    # Past its first response's due time, with the tickets app off: nothing is recorded
+    # Past its first response's due time, with the tickets app off: nothing is recorded,
+    # nor is a ticket held to the default policy
     settings = CompanySettingsService(c.app)
     settings.change({"tickets": False}, {}, SYSTEM)
     clock.now = start + timedelta(minutes=70)
     service.evaluate(item_id(number), "tick while off")
     assert sla_events(c, number) == held
+    service.apply_default(waiting, "queued before")
+    assert sla_events(c, waiting) == []
 
     # Switched on again, the next measure records the breach, when it happened
     settings.change({"tickets": True}, {}, SYSTEM)
@@ -232,6 +236,8 @@ def test_nothing_is_measured_on_the_items_of_a_switched_off_app_until_it_is_on(
     first = service.of(number, SYSTEM)["metrics"]["first_response"]
     assert first["state"] == "breached"
     assert sla_events(c, number) != held
+    service.apply_default(waiting, "again")
+    assert sla_events(c, waiting)[:2] == ["Started", "Applied"]
 
 
 def test_what_is_recorded_never_goes_back_and_nothing_is_written_for_nothing(

@@ -9,6 +9,7 @@ import pytest
 from commands.mail.outgoing.smtp import PlaintextPasswordError, SmtpServer, is_loopback
 from commands.mail.outgoing.templates import TemplateProblem, check, sample_context
 from domain.errors import InvalidValueError
+from domain.mail.settings import DEFAULTS, filled
 
 COMPANY = {"name": "Acme", "logo_url": None, "colour": "#1f6feb"}
 RECURSIVE = "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}"
@@ -65,3 +66,11 @@ def test_tls_or_a_server_on_this_machine_may_have_a_password(url: str, security:
 def test_loopback_is_localhost_127_slash_8_and_colon_colon_1_only() -> None:
     assert all(is_loopback(h) for h in ("localhost", "127.0.0.1", "127.255.0.3", "::1"))
     assert not any(is_loopback(h) for h in ("10.0.0.1", "::2", "example.com", "128.0.0.1"))
+
+
+def test_settings_stored_before_the_button_colour_keep_their_brand_on_the_launcher() -> None:
+    # The launcher was in the brand's colour: it stays so where white text reads on it
+    assert filled({"colour": "#aa0000"})["button_colour"] == "#aa0000"
+    assert filled({"colour": "#ffcc00"})["button_colour"] == DEFAULTS["button_colour"]
+    assert filled({"colour": "#ffcc00", "button_colour": "#7a1fa2"})["button_colour"] == "#7a1fa2"
+    assert filled({})["button_colour"] == DEFAULTS["colour"]  # #1f6feb reads: 4.63:1

@@ -20,7 +20,7 @@ from commands.mail.outgoing.templates import (
 from commands.models import Context
 from commands.unit_of_work import UnitOfWork, run
 from commands.users import require_admin
-from domain.mail.settings import DEFAULTS, MAIL_SETTINGS_ID, MailSettings, company_of
+from domain.mail.settings import DEFAULTS, MAIL_SETTINGS_ID, MailSettings, company_of, filled
 from domain.mail.templates import LAYOUT, TEMPLATE_KINDS, MailTemplate, template_id_for
 
 
@@ -34,7 +34,7 @@ class MailSettingsService:
     def current(self) -> dict[str, Any]:
         """The settings in force (defaults where admins set nothing)."""
         stored = UnitOfWork(self.app).get(MAIL_SETTINGS_ID, MailSettings)
-        return {**DEFAULTS, **stored.values} if stored is not None else dict(DEFAULTS)
+        return filled(stored.values) if stored is not None else dict(DEFAULTS)
 
     def set_logo(self, logo: dict[str, str] | None, logo_url: str | None, ctx: Context) -> int:
         """Use an uploaded logo (`{"sha256", "media_type"}`, served at `logo_url`), or none
@@ -43,7 +43,7 @@ class MailSettingsService:
         def decide(uow: UnitOfWork) -> list[Any]:
             require_admin(uow, ctx, "change the branding")
             stored = uow.get(MAIL_SETTINGS_ID, MailSettings)
-            values = dict(stored.values) if stored is not None else dict(DEFAULTS)
+            values = filled(stored.values) if stored is not None else dict(DEFAULTS)
             values.update(logo=logo, logo_url=logo_url)
             if stored is None:
                 return [MailSettings.first(values, ctx.actor, ctx.correlation_id)]

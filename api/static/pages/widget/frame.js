@@ -130,6 +130,12 @@
       }
     }
     $$(".request-list, [data-request-messages]").forEach(function (list) { list.textContent = ""; });
+    // The knowledge base as anyone sees it: not the articles their organisation may read.
+    if ($("[data-articles]")) {
+      $("[data-articles]").textContent = "";
+      $("[data-article-body]").textContent = "";
+      searchArticles($("#help-q").value.trim());
+    }
     refreshSignedIn();
   }
 
@@ -562,6 +568,7 @@
     var current = session();
     var path = "/api/v1/portal/kb" + (query ? "?q=" + encodeURIComponent(query) : "");
     return call("GET", path, undefined, current ? current.token : null).then(function (answer) {
+      if (current && !stillSignedIn(current)) { return; }  // Their organisation's articles.
       if (answer.status !== 200) { failed(answer); return; }
       $("[data-article]").hidden = true;
       list.hidden = false;
@@ -577,6 +584,7 @@
     var current = session();
     return call("GET", "/api/v1/portal/kb/" + encodeURIComponent(slug), undefined, current ? current.token : null)
       .then(function (answer) {
+        if (current && !stillSignedIn(current)) { return; }
         if (answer.status !== 200) { failed(answer); return; }
         $("[data-articles]").hidden = true;
         $("[data-no-articles]").hidden = true;
