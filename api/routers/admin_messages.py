@@ -29,7 +29,7 @@ Key = Annotated[
 ]
 
 
-class MessageOut(BaseModel):
+class AutomatedMessageOut(BaseModel):
     key: str = Field(examples=["chat_offline"])
     shown: str = Field(description="Where and when customers see it.")
     placeholders: list[str] = Field(description="What `{name}` in its text is filled with.")
@@ -41,11 +41,11 @@ class MessageOut(BaseModel):
     overridden: bool
 
 
-class MessageList(BaseModel):
-    items: list[MessageOut]
+class AutomatedMessageList(BaseModel):
+    items: list[AutomatedMessageOut]
 
 
-class MessageText(Body):
+class AutomatedMessageText(Body):
     text: str = Field(
         min_length=1,
         max_length=TEXT_LENGTH,
@@ -54,11 +54,11 @@ class MessageText(Body):
     )
 
 
-class DraftText(Body):
+class AutomatedMessageDraft(Body):
     text: str | None = Field(default=None, max_length=TEXT_LENGTH)
 
 
-class PreviewOut(BaseModel):
+class AutomatedMessagePreview(BaseModel):
     text: str
 
 
@@ -77,7 +77,7 @@ def _described(key: str, own: dict[str, str]) -> dict[str, Any]:
 @router.get(
     "",
     summary="List the automated messages",
-    responses={200: {"model": MessageList}, **documented(401, 403)},
+    responses={200: {"model": AutomatedMessageList}, **documented(401, 403)},
 )
 def list_messages(svc: ServicesDep, caller: AdminCaller, response: Response) -> OrjsonResponse:
     """Every message ledgerdesk shows or posts to customers by itself outside mail (mail
@@ -89,7 +89,7 @@ def list_messages(svc: ServicesDep, caller: AdminCaller, response: Response) -> 
 @router.get(
     "/{message_key}",
     summary="Read an automated message",
-    responses={200: {"model": MessageOut}, **documented(401, 403, 422)},
+    responses={200: {"model": AutomatedMessageOut}, **documented(401, 403, 422)},
 )
 def read_message(
     message_key: Key, svc: ServicesDep, caller: AdminCaller, response: Response
@@ -102,10 +102,10 @@ def read_message(
 @router.put(
     "/{message_key}",
     summary="Edit an automated message",
-    responses={200: {"model": MessageOut}, **documented(401, 403, 422)},
+    responses={200: {"model": AutomatedMessageOut}, **documented(401, 403, 422)},
 )
 def edit_message(
-    message_key: Key, body: MessageText, svc: ServicesDep, caller: AdminCaller, ctx: Ctx,
+    message_key: Key, body: AutomatedMessageText, svc: ServicesDep, caller: AdminCaller, ctx: Ctx,
     response: Response,
 ) -> OrjsonResponse:  # fmt: skip
     """Say this from now on, in every language (an own text is shown as written). A
@@ -131,14 +131,14 @@ def reset_message(message_key: Key, svc: ServicesDep, caller: AdminCaller, ctx: 
 @router.post(
     "/{message_key}/preview",
     summary="Preview an automated message",
-    responses={200: {"model": PreviewOut}, **documented(401, 403, 422)},
+    responses={200: {"model": AutomatedMessagePreview}, **documented(401, 403, 422)},
 )
 def preview_message(
     message_key: Key,
     svc: ServicesDep,
     caller: AdminCaller,
     response: Response,
-    body: DraftText | None = None,
+    body: AutomatedMessageDraft | None = None,
 ) -> OrjsonResponse:
     """The message as customers would read it, its placeholders filled with sample
     values: the draft in the body (not saved), or without one the text in force. A draft
