@@ -105,9 +105,8 @@ class ItemSlaService:
         ctx = Context(actor=SLA_ACTOR, correlation_id=correlation_id)
 
         def decide(uow: UnitOfWork) -> list[Any]:
-            first = next(iter(self.app.events.get(item_id(number), limit=1)), None)
-            if first is not None and not kind_on(uow, kind_of(first)):
-                return []  # Its app is switched off.
+            if not self._app_on(uow, item_id(number)):
+                return []
             return self.default_in(uow, number, ctx)
 
         run(self.app, item_sla_id(item_id(number)), decide)
@@ -127,13 +126,17 @@ class ItemSlaService:
             sla = uow.get(sla_id, ItemSla)
             if sla is None or sla.policy is None:
                 return []
-            first = next(iter(self.app.events.get(UUID(sla.item_id), limit=1)))
-            if not kind_on(uow, kind_of(first)):
-                return []  # Its app is switched off: measured again once it is on.
+            if not self._app_on(uow, UUID(sla.item_id)):
+                return []  # Measured again once it is on.
             self._measure(uow, sla, SLA_ACTOR.ref, correlation_id, at)
             return [sla]
 
         run(self.app, sla_id, decide)
+
+    def _app_on(self, uow: UnitOfWork, item: UUID) -> bool:
+        """Whether the app of the item is switched on (no SLA work on a switched-off one's)."""
+        first = next(iter(self.app.events.get(item, limit=1)), None)
+        return first is None or kind_on(uow, kind_of(first))
 
     def _measure(
         self,

@@ -82,8 +82,6 @@ class RuleRunner:
         events: list[Any] = list(self.app.events.get(item, lte=version))
         if not events or events[-1].originator_version != version:
             return []
-        if not self.settings.kind_on(kind_of(events[0])):
-            return []  # Its app is switched off: nothing acts on its items.
         trigger = events[-1]
         before = fields_at(events[:-1]) if len(events) > 1 else None
         fields, happened = step(before, trigger, self._automatic(trigger))
@@ -102,8 +100,8 @@ class RuleRunner:
             and r["id"] not in chain
             and any(self._fires(r, h, reading) for h in happened)
         ]
-        if not firing:
-            return []
+        if not firing or not self.settings.kind_on(kind_of(events[0])):
+            return []  # (Its app switched off: nothing acts on its items.)
         fields = complete(reading(), item, fields, needed_by(firing))
         acting = [r for r in firing if matches(r["conditions"], fields)]
         if not acting:
