@@ -46,6 +46,7 @@ from commands.sla.policies import SlaPolicyService
 from commands.teams import TeamService
 from commands.timesheets import TimesheetService
 from commands.users import Caller
+from commands.views.saved import SavedViewService
 from commands.webhooks.deliveries import DeliveryService
 from commands.webhooks.subscriptions import SubscriptionService
 from commands.widgets import WidgetService
@@ -88,6 +89,7 @@ class Services:
     sla_items: ItemSlaService
     statuses: StatusService
     automations: AutomationService
+    saved_views: SavedViewService
     chats: ChatService
     notifications: NotificationService
     push: PushService

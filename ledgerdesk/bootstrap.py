@@ -44,6 +44,7 @@ from commands.sla.items import ItemSlaService
 from commands.sla.policies import SlaPolicyService
 from commands.teams import TeamService
 from commands.timesheets import TimesheetService
+from commands.views.saved import SavedViewService
 from commands.webhooks.deliveries import DeliveryService
 from commands.webhooks.guard import Guard
 from commands.webhooks.subscriptions import SubscriptionService
@@ -145,6 +146,7 @@ class Container:
             sla_items=ItemSlaService(self.app),
             statuses=StatusService(self.app),
             automations=AutomationService(self.app),
+            saved_views=SavedViewService(self.app),
             chats=ChatService(self.app),
             notifications=NotificationService(self.app),
             push=self.push,

@@ -142,6 +142,18 @@ class _SQLiteTx(Tx):
         return {r["name"] for r in self.all(f"PRAGMA table_info({table})")}
 
 
+@contextmanager
+def memory_tx() -> Iterator[Tx]:
+    """A `Tx` on a throwaway in-memory SQLite database (a view folded on the fly, e.g. as
+    of a past moment, queried with the same SQL as the stored one)."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    try:
+        yield _SQLiteTx(conn)
+    finally:
+        conn.close()
+
+
 class SQLiteViews(ViewDatabase):
     """Views in an SQLite file beside the event store (WAL: reads never wait on writes)."""
 

@@ -28,6 +28,7 @@ from projections.ticket_detail import TicketDetailProjection
 from projections.timesheets import TimesheetProjection
 from projections.tree import TreeProjection
 from projections.users import UserDirectoryProjection
+from projections.views.saved import SavedViewsProjection
 from projections.workflow.automations import AutomationClockProjection
 
 
@@ -59,4 +60,5 @@ def all_projections() -> list[Projection]:
         FeedProjection(),
         WebhooksProjection(),
         AdminAuditProjection(),
+        SavedViewsProjection(),
     ]

@@ -43,6 +43,7 @@ CORE = (
     "/api/v1/views/calendar",
     "/api/v1/views/calendar.ics",
     "/api/v1/views/flat",
+    "/api/v1/views/saved",
     "/api/v1/views/status-board",
     "/api/v1/views/tree",
     "/api/v1/webhooks",
