@@ -142,12 +142,23 @@ class _SQLiteTx(Tx):
         return {r["name"] for r in self.all(f"PRAGMA table_info({table})")}
 
 
+def _unicode_lower(conn: sqlite3.Connection) -> None:
+    """`lower()` for every letter, as PostgreSQL's (SQLite's own knows only ASCII): a
+    case-blind search finds `Ärger` by `ärger` on both backends."""
+    conn.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 @contextmanager
 def memory_tx() -> Iterator[Tx]:
     """A `Tx` on a throwaway in-memory SQLite database (a view folded on the fly, e.g. as
     of a past moment, queried with the same SQL as the stored one)."""
     conn = sqlite3.connect(":memory:", isolation_level=None)
     conn.row_factory = sqlite3.Row
+    _unicode_lower(conn)
     try:
         yield _SQLiteTx(conn)
     finally:
@@ -173,6 +184,7 @@ class SQLiteViews(ViewDatabase):
                 self.path, isolation_level=None, timeout=30, check_same_thread=False
             )
             conn.row_factory = sqlite3.Row
+            _unicode_lower(conn)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn

@@ -21,6 +21,7 @@ from projections.outbox import OutboxProjection
 from projections.portal import PortalProjection
 from projections.portal_projects import PortalProjectsProjection
 from projections.recurrence import RecurringSeriesProjection
+from projections.reports.changes import ItemChangesProjection
 from projections.sla.view import SlaProjection
 from projections.status_board import StatusBoardProjection
 from projections.teams import TeamDirectoryProjection
@@ -61,4 +62,5 @@ def all_projections() -> list[Projection]:
         WebhooksProjection(),
         AdminAuditProjection(),
         SavedViewsProjection(),
+        ItemChangesProjection(),
     ]

@@ -7,23 +7,20 @@ view, scoped by `EntryScope` (your own entries and those of the projects you man
 
 from __future__ import annotations
 
-import io
 from datetime import date
-from itertools import chain
 from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
-from starlette.responses import StreamingResponse
 
 from api.deps import CurrentCaller, ProjectScope, ServicesDep, fresh
+from api.exports import EXPORT_TYPES, attachment
 from api.params import query_date
 from api.problems import InvalidParameterError
 from api.report_schemas import ReportOut, TimesheetPage
 from api.responses import OrjsonResponse, documented, reply
 from api.tags import Tag
 from projections.base import current_tables
-from projections.reports.export import csv_blocks, file_blocks, xlsx_file
 from projections.timesheet_query import (
     DIMENSIONS,
     EntryFilter,
@@ -38,8 +35,6 @@ from projections.timesheet_query import (
 report_router = APIRouter(prefix="/api/v1/reports", tags=[Tag.REPORTS])
 timesheet_list_router = APIRouter(prefix="/api/v1", tags=[Tag.TIME])
 routers = (report_router, timesheet_list_router)
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def entry_scope(caller: CurrentCaller, scope: ProjectScope) -> EntryScope:
@@ -140,7 +135,7 @@ def list_timesheet_entries(
         200: {
             "model": ReportOut,
             "description": "The report as JSON, or a CSV or XLSX attachment (`format`).",
-            "content": {"text/csv": {}, XLSX: {}},
+            "content": EXPORT_TYPES,
         },
         **documented(401, 403, 422),
     },
@@ -190,19 +185,5 @@ def timesheet_report(
     if cursor is not None:
         raise InvalidParameterError("query", "cursor", "an export has every group: no cursor")
     columns = report_columns(groups)
-    chunks = report_chunks(svc.views, query)
-    # Read the first chunk now: a failure is a problem response, not a cut-off download.
-    rows = chain.from_iterable(chain([next(chunks)], chunks))
     name = "-".join(("timesheets", *groups, *(d.isoformat() for d in (first, last) if d)))
-    headers = {
-        k: v for k, v in response.headers.items() if k not in ("content-length", "content-type")
-    }
-    headers["Content-Disposition"] = f'attachment; filename="{name}.{output}"'
-    if output == "csv":
-        return StreamingResponse(
-            csv_blocks(columns, rows), media_type="text/csv; charset=utf-8", headers=headers
-        )
-    workbook = xlsx_file(columns, rows)
-    headers["Content-Length"] = str(workbook.seek(0, io.SEEK_END))
-    workbook.seek(0)
-    return StreamingResponse(file_blocks(workbook), media_type=XLSX, headers=headers)
+    return attachment(response, name, output, columns, report_chunks(svc.views, query))

@@ -5,8 +5,9 @@ Who may do what, judged on the write model:
 - anyone on the staff saves views of their own;
 - a view is seen by its owner and whoever it is shared with (a user named, a member of a
   team named, or all staff); a view one may not see is not found, to them;
-- its owner changes and deletes it; an admin changes or deletes any view they can see
-  (a shared one, a system view); others who see it may only run it;
+- its owner changes and deletes it; an admin (with a token that has the admin scope)
+  changes or deletes any view they can see (a shared one, a system view); others who see
+  it may only run it;
 - a system view (`domain.views.saved_view.SYSTEM_VIEWS`) is recorded the first time an admin
   changes it, and is never deleted."""
 
@@ -64,12 +65,10 @@ class SavedViewService:
     def __init__(self, app: LedgerDesk) -> None:
         self.app = app
 
-    def view(self, view_id: UUID) -> SavedView:
-        """A live view, from the write model (for a write's answer)."""
+    def find(self, view_id: UUID) -> SavedView | None:
+        """A live view as recorded (for a write's answer), or None."""
         found = UnitOfWork(self.app).get(view_id, SavedView)
-        if found is None or found.deleted:
-            raise SavedViewNotFoundError(str(view_id))
-        return found
+        return None if found is None or found.deleted else found
 
     def save(self, given: dict[str, Any], ctx: Context) -> CommandResult:
         """A new view owned by the caller (`name` and `definition` required; `sharing`
@@ -102,15 +101,18 @@ class SavedViewService:
         given: dict[str, Any],
         ctx: Context,
         expected_version: int | None = None,
+        as_admin: bool = False,
     ) -> CommandResult:
-        """Change what is `given` of a view (its name, definition, sharing), in one write."""
+        """Change what is `given` of a view (its name, definition, sharing), in one write
+        (`as_admin`: the caller uses an admin's powers, their token allowing it)."""
         unknown = set(given) - set(CHANGEABLE)
         if unknown:
             part = sorted(unknown)[0]
             raise InvalidValueError(part, f"a saved view's {part!r} cannot be changed")
 
         def decide(uow: UnitOfWork) -> list[Any]:
-            view = self._changeable(uow, view_id, ctx, "change")
+            view = self._changeable(uow, view_id, ctx, "change", as_admin)
+            recorded = len(view.pending_events)  # (A system view's first record, if any)
             if "name" in given:
                 view.rename(given["name"], ctx.actor.ref, ctx.correlation_id)
             if "definition" in given:
@@ -118,28 +120,34 @@ class SavedViewService:
             if "sharing" in given:
                 view.share(given["sharing"], ctx.actor.ref, ctx.correlation_id)
                 _check_sharing(uow, view.sharing)
-            return [view] if view.pending_events else []
+            return [view] if len(view.pending_events) > recorded else []
 
         return self._result(run(self.app, view_id, decide, expected_version), view_id)
 
     def delete(
-        self, view_id: UUID, ctx: Context, expected_version: int | None = None
+        self,
+        view_id: UUID,
+        ctx: Context,
+        expected_version: int | None = None,
+        as_admin: bool = False,
     ) -> CommandResult:
         def decide(uow: UnitOfWork) -> list[Any]:
-            view = self._changeable(uow, view_id, ctx, "delete")
+            view = self._changeable(uow, view_id, ctx, "delete", as_admin)
             view.delete(ctx.actor.ref, ctx.correlation_id)
             return [view]
 
         return self._result(run(self.app, view_id, decide, expected_version), view_id)
 
-    def _changeable(self, uow: UnitOfWork, view_id: UUID, ctx: Context, what: str) -> SavedView:
+    def _changeable(
+        self, uow: UnitOfWork, view_id: UUID, ctx: Context, what: str, as_admin: bool
+    ) -> SavedView:
         user = _staff(uow, ctx, f"{what} views")
         view = uow.get(view_id, SavedView)
         if view is None and str(view_id) in SYSTEM_IDS:
             view = SavedView.system_view(str(view_id), ctx.actor.ref, ctx.correlation_id)
         if view is None or not may_see(uow, view, user):
             raise SavedViewNotFoundError(str(view_id))
-        if view.owner != str(user.id) and not user.is_admin:
+        if view.owner != str(user.id) and not (as_admin and user.is_admin):
             raise PermissionDeniedError(f"only its owner or an admin may {what} this view")
         return view
 

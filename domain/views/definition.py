@@ -101,6 +101,8 @@ MAX_CONDITIONS = 50
 MAX_LIST = 100
 MAX_GROUPS = 3
 MAX_TEXT = 200
+MAX_NUMBER = 2**31 - 1
+MIN_YEAR = 1000  # (Stored times are fixed-width text: years of four digits.)
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -150,7 +152,7 @@ def checked_definition(given: Any) -> dict[str, Any]:
     if not isinstance(sort, str) or sort.lstrip("-") not in SORTS or sort.count("-") > 1:
         raise _refuse("sort", f"sort must be one of {', '.join(SORTS)}, each with an optional '-'")
     layout = given.get("layout", "flat")
-    if layout not in LAYOUTS:
+    if not isinstance(layout, str) or layout not in LAYOUTS:
         raise _refuse("layout", f"layout must be one of {', '.join(LAYOUTS)}")
     counted = [0]
     found = given.get("filter")
@@ -196,14 +198,14 @@ def checked_condition(given: dict[str, Any], path: str) -> dict[str, Any]:
     if unknown:
         raise _refuse(path, f"a condition holds field, op and value; not {sorted(unknown)[0]!r}")
     field = given.get("field")
-    if field not in FIELDS:
+    if not isinstance(field, str) or field not in FIELDS:
         raise _refuse(f"{path}.field", f"no field {field!r}; known: {', '.join(FIELDS)}")
     kind = FIELDS[field]
     ops = PRIORITY_OPERATORS if field == "priority" else OPERATORS[kind]
     if field in OPTIONAL:
         ops = (*ops, "empty")
     op = given.get("op")
-    if op not in ops:
+    if not isinstance(op, str) or op not in ops:
         raise _refuse(f"{path}.op", f"{field} takes the operators {', '.join(ops)}; not {op!r}")
     where = f"{path}.value"
     value = given.get("value")
@@ -221,8 +223,8 @@ def checked_condition(given: dict[str, Any], path: str) -> dict[str, Any]:
 
 def _checked_value(field: str, kind: str, value: Any, where: str) -> Any:
     if kind == NUMBER:
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise _refuse(where, f"{field} takes a whole number")
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_NUMBER:
+            raise _refuse(where, f"{field} takes a whole number from 0 to {MAX_NUMBER}")
         return value
     if kind == MOMENT:
         return moment_text(value, where)
@@ -255,24 +257,10 @@ def moment_text(value: Any, where: str) -> str:
         raise _refuse(where, f"not an ISO date or date-time: {value!r}") from None
     if moment.tzinfo is None:
         raise _refuse(where, f"a date-time needs its offset (e.g. Z): {value!r}")
-    return utc_text(moment)
-
-
-def named_ids(definition: dict[str, Any], field: str) -> set[str]:
-    """The ids the definition's filter gives `field` (e.g. the projects it names)."""
-    found: set[str] = set()
-
-    def walk(node: dict[str, Any] | None) -> None:
-        if node is None:
-            return
-        for join in ("and", "or"):
-            if join in node:
-                for part in node[join]:
-                    walk(part)
-                return
-        if node["field"] == field and node["op"] != "empty":
-            values = node["value"] if isinstance(node["value"], list) else [node["value"]]
-            found.update(v for v in values if v != ME)
-
-    walk(definition.get("filter"))
-    return found
+    try:
+        text = utc_text(moment)
+    except OverflowError:
+        raise _refuse(where, f"out of range once in UTC: {value!r}") from None
+    if not moment.astimezone(UTC).year >= MIN_YEAR:
+        raise _refuse(where, f"a moment from the year {MIN_YEAR} on: {value!r}")
+    return text

@@ -142,7 +142,7 @@ def list_saved_views(tx: Tx, t: Tables, user_id: str, team_ids: Iterable[str]) -
     their shipped order), then the others by name."""
     where, params = _visible_to(t, user_id, team_ids)
     rows = tx.all(f"SELECT {COLUMNS} FROM {t['saved_views']} v WHERE {where}", params)
-    found = {row["id"]: _with_shares(tx, t, row) for row in rows}
+    found = {doc["id"]: doc for doc in _with_shares(tx, t, rows)}
     system = [found.pop(v["id"]) if v["id"] in found else shipped(v) for v in SYSTEM_VIEWS]
     return system + sorted(found.values(), key=lambda v: (v["name"].casefold(), v["id"]))
 
@@ -156,7 +156,7 @@ def get_saved_view(
         f"SELECT {COLUMNS} FROM {t['saved_views']} v WHERE id = ? AND {where}", [view_id, *params]
     )
     if row is not None:
-        return _with_shares(tx, t, row)
+        return _with_shares(tx, t, [row])[0]
     recorded = tx.one(f"SELECT id FROM {t['saved_views']} WHERE id = ?", (view_id,))
     found = next((v for v in SYSTEM_VIEWS if v["id"] == view_id), None)
     return shipped(found) if found is not None and recorded is None else None
@@ -177,24 +177,33 @@ def shipped(view: Doc) -> Doc:
     }
 
 
-def _with_shares(tx: Tx, t: Tables, row: Doc) -> Doc:
-    shares = tx.all(
-        f"SELECT kind, target FROM {t['saved_view_shares']} WHERE view_id = ?"
-        " ORDER BY kind, target",
-        (row["id"],),
-    )
-    return {
-        "id": row["id"],
-        "name": row["name"],
-        "owner_id": row["owner_id"],
-        "system": bool(row["system"]),
-        "definition": loads(row["definition"]),
-        "sharing": {
-            "users": [s["target"] for s in shares if s["kind"] == "user"],
-            "teams": [s["target"] for s in shares if s["kind"] == "team"],
-            "all_staff": bool(row["all_staff"]),
-        },
-        "version": row["version"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-    }
+def _with_shares(tx: Tx, t: Tables, rows: list[Doc]) -> list[Doc]:
+    """Each view row as a document, with who it is shared with (one read for them all)."""
+    shared: dict[str, dict[str, list[str]]] = {r["id"]: {"user": [], "team": []} for r in rows}
+    ids = sorted(shared)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for s in tx.all(
+            f"SELECT view_id, kind, target FROM {t['saved_view_shares']}"
+            f" WHERE view_id IN ({','.join('?' * len(chunk))}) ORDER BY view_id, kind, target",
+            chunk,
+        ):
+            shared[s["view_id"]][s["kind"]].append(s["target"])
+    return [
+        {
+            "id": row["id"],
+            "name": row["name"],
+            "owner_id": row["owner_id"],
+            "system": bool(row["system"]),
+            "definition": loads(row["definition"]),
+            "sharing": {
+                "users": shared[row["id"]]["user"],
+                "teams": shared[row["id"]]["team"],
+                "all_staff": bool(row["all_staff"]),
+            },
+            "version": row["version"],
+            "created_at": row["created_at"],
+            "updated_at": row["updated_at"],
+        }
+        for row in rows
+    ]

@@ -74,6 +74,7 @@ class ViewRun:
     visible_kinds: frozenset[str]
     cursor: str | None = None
     limit: int = 50
+    as_of: str | None = None  # A run as of this moment (stored time text); None: now.
 
 
 @dataclass
@@ -100,9 +101,12 @@ def _condition(node: dict[str, Any], t: Tables, user_id: str, params: list[Any])
     nullable = field in OPTIONAL
     if op == "empty":
         return f"{column} IS NULL" if value else f"{column} IS NOT NULL"
-    if field == "priority" and op in COMPARE:
-        params.append(PRIORITY_RANK[value])
-        return f"i.priority_rank {COMPARE[op]} ?"
+    if field == "priority":  # By its rank, which is indexed (and ordered)
+        if op in COMPARE:
+            params.append(PRIORITY_RANK[value])
+            return f"i.priority_rank {COMPARE[op]} ?"
+        column = "i.priority_rank"
+        value = [PRIORITY_RANK[v] for v in (value if isinstance(value, list) else [value])]
     if op in COMPARE:
         params.append(value)
         return f"{column} {COMPARE[op]} ?"
@@ -154,9 +158,11 @@ def _sort_keys(sort: str) -> list[Key]:
     return keys
 
 
-def fingerprint(definition: dict[str, Any]) -> str:
-    """A short digest of a definition: a cursor made for another one is refused."""
-    return hashlib.sha256(dumps(definition).encode()).hexdigest()[:12]
+def fingerprint(run: ViewRun) -> str:
+    """A short digest of a run's definition and moment: a cursor made for another
+    definition, or another moment (or now), is refused."""
+    made_for = dumps([run.definition, run.as_of])
+    return hashlib.sha256(made_for.encode()).hexdigest()[:12]
 
 
 def _where(run: ViewRun, t: Tables) -> tuple[list[str], list[Any]] | None:
@@ -173,6 +179,17 @@ def _where(run: ViewRun, t: Tables) -> tuple[list[str], list[Any]] | None:
     if definition["filter"] is not None:
         where.append(_condition(definition["filter"], t, run.user_id, params))
     return where, params
+
+
+def matching_ids(run: ViewRun, t: Tables) -> tuple[str, list[Any]] | None:
+    """SQL selecting the ids of the items the view shows the caller now, and its
+    parameters (None: none at all)."""
+    found = _where(run, t)
+    if found is None:
+        return None
+    where, params = found
+    sql = f"SELECT i.id FROM {t['flat_items']} i"
+    return (sql + " WHERE " + " AND ".join(where) if where else sql), params
 
 
 def run_view(tx: Tx, t: Tables, run: ViewRun) -> ViewPage:
@@ -209,7 +226,7 @@ def run_view(tx: Tx, t: Tables, run: ViewRun) -> ViewPage:
         rows = rows[: run.limit]
         last = rows[-1]
         key_values = [last[f"k{n}"] for n in range(len(keys))]
-        next_cursor = encode_cursor(fingerprint(definition), *key_values)
+        next_cursor = encode_cursor(fingerprint(run), *key_values)
     items = [_shown(row, definition, len(values)) for row in rows]
     return ViewPage(items, groups, next_cursor)
 
@@ -237,8 +254,8 @@ def _after(run: ViewRun, keys: list[Key]) -> tuple[str, list[Any]]:
     """The keyset condition for the rows after the cursor's."""
     assert run.cursor is not None
     made_for, *values = decode_cursor(run.cursor, len(keys) + 1)
-    if made_for != fingerprint(run.definition):
-        raise InvalidCursorError("cursor was made for another definition of this view")
+    if made_for != fingerprint(run):
+        raise InvalidCursorError("cursor was made for another definition or moment of this view")
     for key, value in zip(keys, values, strict=True):
         if not isinstance(value, int if key.integer else str) or isinstance(value, bool):
             raise InvalidCursorError("cursor is not valid")
@@ -268,17 +285,24 @@ def _shown(row: dict[str, Any], definition: dict[str, Any], groups: int) -> dict
 ItemEvents = Callable[[dict[str, Any]], Iterable[Any]]
 
 
-def candidates(tx: Tx, t: Tables, run: ViewRun) -> list[dict[str, Any]]:
-    """The items a run as of a past moment folds: those of the view's kinds the caller may
-    see where they are now."""
-    kinds = run.visible_kinds & frozenset(run.definition["kinds"])
-    scope = visible(run.visible_projects, kinds)
+def candidates(tx: Tx, t: Tables, run: ViewRun, limit: int) -> list[dict[str, Any]]:
+    """The items (at most `limit`) a run as of a past moment folds: those the caller may
+    see where they are now that existed then and may have been of the view's kinds — a task
+    converted from a ticket since among them, for a view of tickets."""
+    assert run.as_of is not None
+    kinds = set(run.definition["kinds"])
+    if "ticket" in kinds:
+        kinds.add("task")  # (A task converted since may have been a ticket then.)
+    scope = visible(run.visible_projects, run.visible_kinds & frozenset(kinds))
     if scope is None:
         return []
+    where = [*scope[0], "(created_at <= ? OR converted_from_ticket IS NOT NULL)"]
+    params = [*scope[1], run.as_of]
+    if "task" not in run.definition["kinds"]:
+        where.append("(kind = 'ticket' OR converted_from_ticket IS NOT NULL)")
     sql = f"SELECT id, kind, number, converted_from_ticket FROM {t['flat_items']}"
-    if scope[0]:
-        sql += " WHERE " + " AND ".join(scope[0])
-    return tx.all(sql + " ORDER BY number", scope[1])
+    sql += " WHERE " + " AND ".join(where)
+    return tx.all(sql + " ORDER BY number LIMIT ?", (*params, limit))
 
 
 def run_view_as_of(

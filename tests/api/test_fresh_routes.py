@@ -214,6 +214,9 @@ def queries(route: APIRoute, values: dict[str, str]) -> list[dict[str, str]]:
         "as_of": datetime.now(UTC).isoformat(),
         "item": values["task"],
         "item_type": "ticket",
+        "from": "2026-01-01",
+        "to": datetime.now(UTC).date().isoformat(),
+        "scope": f"view:{values['view_id']}",
     }
     given = [p for d in (route.dependant, *_dependencies(route.dependant)) for p in d.query_params]
     required = {p.alias: known[p.alias] for p in given if p.field_info.is_required()}

@@ -287,3 +287,77 @@ def test_a_view_runs_as_of_a_moment_with_the_items_as_they_were_then(
     assert [(i["title"], i["priority"]) for i in then["items"]] == [("Screen", "urgent")]
     assert then["as_of"].startswith(before.strftime("%Y-%m-%dT%H:%M:%S"))
     assert then["groups"] == [{"values": ["not_started"], "count": 1}]
+
+
+def test_review_findings_bad_values_admin_scope_conversions_and_cursors(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    from commands.models import IssueToken
+    from domain.user import Scope
+    from tests.factories import SYSTEM
+
+    # A number no column holds is refused, and nothing is written
+    head = live.app.head()
+    for value in (10**30, 2**63):
+        huge = {"filter": {"field": "number", "op": "gt", "value": value}}
+        refused = client.post(BASE, json={"name": "Huge", "definition": huge})
+        assert refused.status_code == 422, refused.text
+    assert live.app.head() == head
+
+    # An admin's token without the admin scope changes only the admin's own views
+    _, ana = member(client, live, "ana@example.com")
+    shared = saved(client, {"name": "Ana's", "definition": {}, "sharing": {"all_staff": True}},
+                   **ana)  # fmt: skip
+    me = client.get("/api/v1/me").json()["email"]
+    _, token = live.accounts.issue_token(
+        IssueToken(email=me, scopes=[Scope.READ, Scope.WRITE]), SYSTEM
+    )
+    narrow = {"Authorization": f"Bearer {token}"}
+    path = f"{BASE}/{shared['id']}"
+    assert client.patch(path, json={"name": "Mine"}, headers=narrow).status_code == 403
+    assert client.delete(path, headers=narrow).status_code == 403
+    assert client.patch(path, json={"name": "Renamed by an admin"}).status_code == 200
+
+    # A change to nothing on a system view records nothing, and answers it as shipped
+    system = client.get(BASE, headers=after(live)).json()["items"][1]
+    head = live.app.head()
+    same = client.patch(f"{BASE}/{system['id']}", json={"name": system["name"]})
+    assert same.status_code == 200, same.text
+    assert (same.json()["version"], live.app.head()) == (0, head)
+
+    # 'contains' is case-blind beyond ASCII, on both backends
+    ticket(client, "ÄRGER mit dem Drucker")
+    words = saved(client, {"name": "Ärger", "definition": {
+        "filter": {"field": "title", "op": "contains", "value": "ärger"}}})  # fmt: skip
+    found = client.get(f"{BASE}/{words['id']}/items", headers=after(live)).json()["items"]
+    assert [i["title"] for i in found] == ["ÄRGER mit dem Drucker"]
+
+    # A moment must be RFC 3339 with its offset, and in range
+    items = f"{BASE}/{words['id']}/items"
+    for moment in ("2026-12-01T10:00:00", "0.5", "0001-01-01T00:00:00+01:00"):
+        bad = client.get(items, params={"as_of": moment})
+        assert bad.status_code == 422, (moment, bad.text)
+        assert bad.json()["errors"][0]["location"][-1] == "as_of"
+
+
+def test_as_of_a_view_of_tickets_finds_a_ticket_converted_since_and_cursors_keep_to_their_moment(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    first = ticket(client, "Stays a ticket")
+    second = ticket(client, "Becomes a task")
+    time.sleep(0.05)
+    before = datetime.now(UTC).isoformat()
+    time.sleep(0.05)
+    converted = client.post(f"/api/v1/tickets/{second}/conversion", json={})
+    assert converted.status_code == 201, converted.text
+    view = saved(client, {"name": "Tickets", "definition": {"kinds": ["ticket"], "sort": "number"}})
+    path = f"{BASE}/{view['id']}/items"
+    now = client.get(path, headers=after(live)).json()["items"]
+    assert [i["number"] for i in now] == [first]
+    then = client.get(path, params={"as_of": before}, headers=after(live)).json()["items"]
+    assert [(i["number"], i["kind"]) for i in then] == [(first, "ticket"), (second, "ticket")]
+    # A cursor made now is refused for a page as of a moment, and the other way round
+    page = client.get(path, params={"limit": 1, "as_of": before}).json()
+    assert page["next_cursor"]
+    now_page = client.get(path, params={"cursor": page["next_cursor"]})
+    assert now_page.status_code == 422

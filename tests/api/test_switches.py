@@ -24,6 +24,7 @@ CORE = (
     "/api/v1/admin/branding",
     "/api/v1/admin/settings",
     "/api/v1/auth",
+    "/api/v1/changes",
     "/api/v1/contacts",
     "/api/v1/customers",
     "/api/v1/events",

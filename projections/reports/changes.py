@@ -1,0 +1,198 @@
+"""Item changes view: reads the Ticket and Task events that change an item's tracked fields;
+shows one row per change (`item_changes`) with each field's value before and after, the
+kind of change and its cause (`domain.changes`), for "what changed between two dates".
+`item_change_state` keeps each item's tracked fields as of the last event read, so that
+each change knows what came before it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from domain.changes import CHANGES, TOPICS, cause_of, change_of
+from domain.item_numbers import item_id
+from projections.base import (
+    InvalidCursorError,
+    Positioned,
+    Projection,
+    Tables,
+    decode_cursor,
+    dumps,
+    encode_cursor,
+    iso,
+    loads,
+    topic_name,
+)
+from projections.db import Tx
+from projections.flat import visible
+
+COLUMNS = (
+    "position, item_id, shown_as, shown_number, number, kind, occurred_at, type, change,"
+    " actor, cause, project_id, folder_id, title, fields"
+)
+
+
+class ItemChangesProjection(Projection):
+    """Reads the events of `domain.changes.CHANGES`; shows one row per change."""
+
+    name = "item_changes"
+    tables = ("item_changes", "item_change_state")
+    topics = TOPICS
+
+    def create(self, tx: Tx, t: Tables) -> None:
+        changes, state = t["item_changes"], t["item_change_state"]
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {changes} ("
+            " position BIGINT PRIMARY KEY, item_id TEXT NOT NULL, shown_as TEXT NOT NULL,"
+            " shown_number INTEGER NOT NULL, number INTEGER NOT NULL, kind TEXT NOT NULL,"
+            " occurred_at TEXT NOT NULL,"
+            " type TEXT NOT NULL, change TEXT NOT NULL, actor TEXT NOT NULL,"
+            " cause TEXT NOT NULL, project_id TEXT, prior_project_id TEXT, folder_id TEXT,"
+            " prior_folder_id TEXT, title TEXT NOT NULL, fields TEXT NOT NULL)"
+        )
+        tx.execute(
+            f"CREATE INDEX IF NOT EXISTS {changes}_time ON {changes} (occurred_at, position)"
+        )
+        tx.execute(f"CREATE INDEX IF NOT EXISTS {changes}_shown ON {changes} (shown_as)")
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {state} ("
+            " item_id TEXT PRIMARY KEY, number INTEGER NOT NULL, kind TEXT NOT NULL,"
+            " fields TEXT NOT NULL)"
+        )
+
+    def key_columns(self, base: str) -> str:
+        return "position" if base == "item_changes" else "item_id"
+
+    def apply(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
+        for p in events:
+            name = topic_name(p.event)
+            if name in CHANGES:
+                _apply(tx, t, p.position, name, p.event)
+
+
+def _apply(tx: Tx, t: Tables, position: int, name: str, e: Any) -> None:
+    item = str(e.originator_id)
+    row = tx.one(
+        f"SELECT number, kind, fields FROM {t['item_change_state']} WHERE item_id = ?", (item,)
+    )
+    if row is None and name not in ("Ticket.Opened", "Task.Planned"):
+        return  # (An item this view never saw open: nothing to compare with.)
+    before: dict[str, Any] = loads(row["fields"]) if row is not None else {}
+    number = row["number"] if row is not None else e.number
+    kind = row["kind"] if row is not None else ("task" if name == "Task.Planned" else "ticket")
+    change, fields, after = change_of(name, e, before)
+    state = {"item_id": item, "number": number, "kind": kind, "fields": dumps(after)}
+    if row is None:
+        tx.insert_row(t["item_change_state"], state, ("item_id",))
+    else:
+        tx.update_row(t["item_change_state"], {"item_id": item}, {"fields": state["fields"]})
+    converted_from = getattr(e, "converted_from", None) if name == "Task.Planned" else None
+    if converted_from is not None:  # The ticket's changes are shown as the task's now.
+        tx.execute(
+            f"UPDATE {t['item_changes']} SET shown_as = ?, shown_number = ? WHERE shown_as = ?",
+            (item, number, str(item_id(converted_from))),
+        )
+    if change is None:
+        return
+    tx.insert_row(
+        t["item_changes"],
+        {
+            "position": position,
+            "item_id": item,
+            "shown_as": item,
+            "shown_number": number,
+            "number": number,
+            "kind": kind,
+            "occurred_at": iso(e.timestamp),
+            "type": name,
+            "change": change,
+            "actor": e.actor,
+            "cause": cause_of(e.actor),
+            "project_id": after.get("project_id"),
+            "prior_project_id": before.get("project_id", after.get("project_id")),
+            "folder_id": after.get("folder_id"),
+            "prior_folder_id": before.get("folder_id", after.get("folder_id")),
+            "title": after.get("title", ""),
+            "fields": dumps(fields),
+        },
+        ("position",),
+    )
+
+
+@dataclass(frozen=True)
+class ChangesQuery:
+    """Changes from `since` (inclusive) to `until` (exclusive), both stored time text, of
+    the items a caller may see now, within a scope."""
+
+    since: str
+    until: str
+    visible_projects: frozenset[str] | None
+    visible_kinds: frozenset[str]
+    projects: frozenset[str] | None = None  # In (or moved from) one of these projects
+    folders: frozenset[str] | None = None  # In (or moved from) one of these folders
+    items: tuple[str, list[Any]] | None = None  # SQL selecting item ids, its parameters
+    cursor: str | None = None
+    limit: int | None = 50
+
+
+def _in(column: str, prior: str, ids: frozenset[str], params: list[Any]) -> str:
+    marks = ",".join("?" * len(ids))
+    params += sorted(ids) + sorted(ids)
+    return f"({column} IN ({marks}) OR {prior} IN ({marks}))"
+
+
+def changes_page(
+    tx: Tx, t: Tables, flat: Tables, query: ChangesQuery
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of changes in time order (then log order), and the next page's cursor."""
+    scope = visible(query.visible_projects, query.visible_kinds)
+    if scope is None or query.projects == frozenset() or query.folders == frozenset():
+        return [], None
+    seen = f"SELECT id FROM {flat['flat_items']}"
+    if scope[0]:
+        seen += " WHERE " + " AND ".join(scope[0])
+    where = ["occurred_at >= ?", "occurred_at < ?", f"shown_as IN ({seen})"]
+    params: list[Any] = [query.since, query.until, *scope[1]]
+    if query.projects is not None:
+        where.append(_in("project_id", "prior_project_id", query.projects, params))
+    if query.folders is not None:
+        where.append(_in("folder_id", "prior_folder_id", query.folders, params))
+    if query.items is not None:
+        where.append(f"shown_as IN ({query.items[0]})")
+        params += query.items[1]
+    if query.cursor is not None:
+        at, position = decode_cursor(query.cursor, 2)
+        if not isinstance(at, str) or not isinstance(position, int):
+            raise InvalidCursorError("cursor is not valid")
+        where.append("(occurred_at > ? OR (occurred_at = ? AND position > ?))")
+        params += [at, at, position]
+    sql = f"SELECT {COLUMNS} FROM {t['item_changes']} WHERE {' AND '.join(where)}"
+    sql += " ORDER BY occurred_at, position"
+    if query.limit is None:
+        return [_shown(row) for row in tx.stream(sql, params)], None
+    rows = tx.all(sql + " LIMIT ?", (*params, query.limit + 1))
+    following = None
+    if len(rows) > query.limit:
+        rows = rows[: query.limit]
+        following = encode_cursor(rows[-1]["occurred_at"], rows[-1]["position"])
+    return [_shown(row) for row in rows], following
+
+
+def _shown(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "position": row["position"],
+        "occurred_at": row["occurred_at"],
+        "item": {
+            "id": row["shown_as"],
+            "number": row["shown_number"],
+            "title": row["title"],
+        },
+        # The item as it was then: a ticket converted since is shown as its task.
+        "number": row["number"],
+        "kind": row["kind"],
+        "change": row["change"],
+        "type": row["type"],
+        "by": {"actor": row["actor"], "cause": row["cause"]},
+        "fields": loads(row["fields"]),
+    }
