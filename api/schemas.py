@@ -323,6 +323,9 @@ class FlatItem(BaseModel):
 class FlatPage(BaseModel):
     items: list[FlatItem]
     next_cursor: str | None
+    as_of: str | None = Field(
+        default=None, description="With `as_of` (the flat view only): the moment read."
+    )
 
 
 class FailedView(BaseModel):

@@ -34,6 +34,7 @@ from commands.users import acting_user
 from domain.errors import InvalidValueError
 from domain.item_numbers import COUNTER_ID, item_id
 from domain.reading import mark_read
+from domain.sla.item_sla import item_sla_id
 from domain.task import Task
 from domain.ticket import Ticket
 
@@ -211,6 +212,19 @@ class CommandService:
         if source is not None:
             events = list(self.app.events.get(item_id(source))) + events
         return _until(events, until)
+
+    def events_to_fold(
+        self, number: int, kind: str, converted_from: int | None, until: datetime
+    ) -> list[Any]:
+        """An item's events up to `until` (a task's with the ticket it came from), then its
+        SLA's (and that ticket's), for folding a view of it as of that moment."""
+        if kind == "task":
+            own = self.task_events(number, until)
+        else:
+            own = self.stream(item_id(number), until=until)
+        items = [item_id(number)] + ([item_id(converted_from)] if converted_from else [])
+        slas = [self.stream(item_sla_id(i), until=until) for i in items]
+        return own + [event for sla in slas for event in sla]
 
     def stream(
         self,

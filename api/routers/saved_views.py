@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
+from api.as_of import events_until, foldable
 from api.deps import (
     Ctx,
     CurrentCaller,
@@ -20,19 +20,15 @@ from api.deps import (
     written,
 )
 from api.params import Moment
-from api.problems import InvalidParameterError
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import Body
 from api.tags import Tag
-from commands.service import CommandService
 from commands.users import Caller
-from domain.item_numbers import item_id
-from domain.sla.item_sla import item_sla_id
 from domain.user import Scope
 from domain.views.saved_view import SYSTEM_VIEWS, SavedView, SavedViewNotFoundError
 from projections.base import current_tables, iso
 from projections.views.saved import get_saved_view, list_saved_views, shipped, teams_of
-from projections.views.saved_query import ViewRun, candidates, run_view, run_view_as_of
+from projections.views.saved_query import ViewRun, run_view, run_view_as_of
 
 router = APIRouter(prefix="/api/v1/views/saved", tags=[Tag.VIEWS])
 
@@ -60,7 +56,6 @@ DEFINITION_EXAMPLE = {
     "sort": "-updated_at",
     "layout": "flat",
 }
-AS_OF_LIMIT = 20_000  # Items folded for one run as of a moment.
 SHARING = "Who else sees it: `users` and `teams` (ids) and `all_staff`; none: private."
 
 
@@ -284,46 +279,19 @@ def run_saved_view(
         limit=limit,
         as_of=iso(as_of) if as_of is not None else None,
     )
-    moment = as_of
-    if moment is None:
-        with svc.views.read() as tx:
-            page = run_view(tx, current_tables(tx, "flat"), run)
-    else:
-        with svc.views.read() as tx:
-            items = candidates(tx, current_tables(tx, "flat"), run, AS_OF_LIMIT + 1)
-        if len(items) > AS_OF_LIMIT:
-            raise InvalidParameterError(
-                "query",
-                "as_of",
-                f"a view is folded as of a moment from at most {AS_OF_LIMIT} items, and you"
-                " may see more of its kinds: run it now, or narrow who it is for",
-            )
-        page = run_view_as_of(items, _events_until(svc.commands, moment), run)
+    with svc.views.read() as tx, foldable():
+        flat = current_tables(tx, "flat")
+        if as_of is None:
+            page = run_view(tx, flat, run)
+        else:
+            page = run_view_as_of(tx, flat, events_until(svc.commands, as_of), run)
     return reply(
         response,
         {
             "view": doc,
-            "as_of": iso(moment) if moment is not None else None,
+            "as_of": run.as_of,
             "items": page.items,
             "groups": page.groups,
             "next_cursor": page.next_cursor,
         },
     )
-
-
-def _events_until(commands: CommandService, moment: datetime) -> Any:
-    """An item's events (a task's with the ticket it came from) and its SLA's, up to
-    `moment`."""
-
-    def events_of(item: dict[str, Any]) -> list[Any]:
-        if item["kind"] == "task":
-            own = commands.task_events(item["number"], moment)
-        else:
-            own = commands.stream(item_id(item["number"]), until=moment)
-        items = [UUID(item["id"])]
-        if item["converted_from_ticket"] is not None:
-            items.append(item_id(item["converted_from_ticket"]))
-        slas = [commands.stream(item_sla_id(i), until=moment) for i in items]
-        return own + [event for sla in slas for event in sla]
-
-    return events_of

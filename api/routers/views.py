@@ -6,13 +6,15 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from api.as_of import events_until, foldable
 from api.deps import ProjectScope, ServicesDep, fresh
-from api.params import Filters
+from api.params import Filters, Moment
 from api.responses import OrjsonResponse, documented, reply
 from api.schemas import FlatPage
 from api.tags import Tag
-from projections.base import current_tables
+from projections.base import current_tables, iso
 from projections.flat import FlatQuery, list_items
+from projections.views.as_of import candidates, folded_flat
 
 router = APIRouter(prefix="/api/v1/views", tags=[Tag.VIEWS])
 
@@ -31,10 +33,24 @@ def flat(
     kind: Annotated[
         Literal["ticket", "task"] | None, Query(description="Only tickets or only tasks.")
     ] = None,
+    as_of: Annotated[
+        Moment | None,
+        Query(description="RFC 3339 moment: the items as they were then."),
+    ] = None,
 ) -> OrjsonResponse:
     """The items (tickets and tasks, as your apps allow) you may see, filtered and sorted,
-    a page at a time; pass `next_cursor` back as `cursor`."""
-    return flat_page(svc, response, filters.query(scope, kind))
+    a page at a time; pass `next_cursor` back as `cursor`. With `as_of`, the items you may
+    see now as they were then (folded from their events)."""
+    query = filters.query(scope, kind)
+    if as_of is None:
+        return flat_page(svc, response, query)
+    kinds = query.visible_kinds & ({kind} if kind else {"ticket", "task"})
+    with svc.views.read() as tx, foldable():
+        stored = current_tables(tx, "flat")
+        items = candidates(tx, stored, query.visible_projects, frozenset(kinds), iso(as_of))
+        with folded_flat(items, events_until(svc.commands, as_of)) as (memory, folded):
+            found, next_cursor = list_items(memory, folded, query)
+    return reply(response, {"items": found, "next_cursor": next_cursor, "as_of": iso(as_of)})
 
 
 def flat_page(svc: ServicesDep, response: Response, query: FlatQuery) -> OrjsonResponse:

@@ -6,22 +6,21 @@ those tables (so that both answer by the same rules)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from domain.views.definition import ME, OPTIONAL
 from projections.base import (
     InvalidCursorError,
-    Positioned,
     Tables,
     decode_cursor,
     dumps,
     encode_cursor,
     loads,
 )
-from projections.db import Tx, memory_tx
-from projections.flat import PRIORITY_RANK, SORTS, FlatProjection, visible
+from projections.db import Tx
+from projections.flat import PRIORITY_RANK, SORTS, visible
+from projections.views.as_of import ItemEvents, candidates, folded_flat
 
 COLUMN_OF = {
     "number": "number",
@@ -280,42 +279,14 @@ def _shown(row: dict[str, Any], definition: dict[str, Any], groups: int) -> dict
 
 # --- as of a past moment ---------------------------------------------------------------
 
-# The events of one item (a dict with its `id`, `kind` and `number`), its SLA's among them,
-# in order, up to the moment asked.
-ItemEvents = Callable[[dict[str, Any]], Iterable[Any]]
 
-
-def candidates(tx: Tx, t: Tables, run: ViewRun, limit: int) -> list[dict[str, Any]]:
-    """The items (at most `limit`) a run as of a past moment folds: those the caller may
-    see where they are now that existed then and may have been of the view's kinds — a task
-    converted from a ticket since among them, for a view of tickets."""
+def run_view_as_of(tx: Tx, t: Tables, events_of: ItemEvents, run: ViewRun) -> ViewPage:
+    """The run on the items as they were at `run.as_of`, each folded from its events into
+    an in-memory flat view (`projections.views.as_of`), then queried as `run_view` queries
+    the stored one (so an item shows only if the caller may see where it is now and where
+    it was then). `tx`, `t`: the stored flat view, for the items to fold."""
     assert run.as_of is not None
-    kinds = set(run.definition["kinds"])
-    if "ticket" in kinds:
-        kinds.add("task")  # (A task converted since may have been a ticket then.)
-    scope = visible(run.visible_projects, run.visible_kinds & frozenset(kinds))
-    if scope is None:
-        return []
-    where = [*scope[0], "(created_at <= ? OR converted_from_ticket IS NOT NULL)"]
-    params = [*scope[1], run.as_of]
-    if "task" not in run.definition["kinds"]:
-        where.append("(kind = 'ticket' OR converted_from_ticket IS NOT NULL)")
-    sql = f"SELECT id, kind, number, converted_from_ticket FROM {t['flat_items']}"
-    sql += " WHERE " + " AND ".join(where)
-    return tx.all(sql + " ORDER BY number LIMIT ?", (*params, limit))
-
-
-def run_view_as_of(
-    items: Sequence[dict[str, Any]], events_of: ItemEvents, run: ViewRun
-) -> ViewPage:
-    """The run on `items` as they were: each folded from its events (`events_of`, up to
-    the moment) into an in-memory flat view, then queried as `run_view` queries the
-    stored one (so an item shows only if the caller may see where it is now and where it
-    was then)."""
-    flat = FlatProjection()
-    t = Tables(0)
-    with memory_tx() as tx:
-        flat.create(tx, t)
-        for item in items:
-            flat.apply(tx, t, [Positioned(0, e) for e in events_of(item)])
-        return run_view(tx, t, run)
+    kinds = run.visible_kinds & frozenset(run.definition["kinds"])
+    items = candidates(tx, t, run.visible_projects, kinds, run.as_of)
+    with folded_flat(items, events_of) as (memory, folded):
+        return run_view(memory, folded, run)

@@ -66,3 +66,39 @@ def test_a_cursor_from_another_sort_is_refused(client: TestClient) -> None:
     assert page["next_cursor"]
     other = client.get("/api/v1/views/flat", params={"cursor": page["next_cursor"]})
     assert other.status_code == 422
+
+
+def test_the_flat_list_as_of_a_moment_shows_the_items_as_they_were_then(
+    client: TestClient,
+) -> None:
+    import time
+    from datetime import UTC, datetime
+
+    client.post("/api/v1/tickets", json={"title": "Printer", "priority": "low"})
+    client.post("/api/v1/tickets", json={"title": "Becomes a task", "priority": "low"})
+    time.sleep(0.05)
+    before = datetime.now(UTC).isoformat()
+    time.sleep(0.05)
+    client.patch("/api/v1/tickets/1", json={"priority": "urgent", "title": "Printer 3"})
+    assert client.post("/api/v1/tickets/2/conversion", json={}).status_code == 201
+    last = client.post("/api/v1/tickets", json={"title": "Later", "priority": "low"})
+    wait = {"X-Min-Position": last.headers["X-Log-Position"]}
+    now = client.get("/api/v1/views/flat", params={"priority": "low"}, headers=wait).json()
+    assert [i["title"] for i in now["items"]] == ["Later", "Becomes a task"]
+    assert "as_of" not in now
+    then = client.get(
+        "/api/v1/views/flat",
+        params={"priority": "low", "kind": "ticket", "as_of": before},
+        headers=wait,
+    ).json()
+    assert [(i["number"], i["title"], i["kind"]) for i in then["items"]] == [
+        (2, "Becomes a task", "ticket"),
+        (1, "Printer", "ticket"),
+    ]
+    assert then["as_of"].startswith(before[:19])
+    searched = client.get(
+        "/api/v1/views/flat", params={"q": "printer 3", "as_of": before}, headers=wait
+    )
+    assert searched.json()["items"] == []
+    bad = client.get("/api/v1/views/flat", params={"as_of": "2026-12-01T10:00:00"})
+    assert bad.status_code == 422

@@ -1,0 +1,66 @@
+"""Views of the items as of a past moment: the items a caller may see now, each folded from
+its events up to that moment into an in-memory copy of the `flat` view's tables, queried
+then by the same SQL as the stored view (`list_items`, a saved view's run)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from projections.base import Positioned, Tables
+from projections.db import Tx, memory_tx
+from projections.flat import FlatProjection, visible
+
+# Items folded for one read as of a moment, at most.
+AS_OF_LIMIT = 20_000
+
+# The events of one item (a row with its `id`, `kind`, `number` and
+# `converted_from_ticket`), its SLA's among them, in order, up to the moment asked.
+ItemEvents = Callable[[dict[str, Any]], Iterable[Any]]
+
+
+class TooManyToFold(Exception):
+    """Raised when more than `AS_OF_LIMIT` items would be folded."""
+
+
+def candidates(
+    tx: Tx,
+    t: Tables,
+    visible_projects: frozenset[str] | None,
+    kinds: frozenset[str],
+    as_of: str,
+) -> list[dict[str, Any]]:
+    """The items to fold as of `as_of` (stored time text): those of `kinds` (a kind the
+    caller's apps show) in the projects they may see now that existed then — a task
+    converted since from a ticket among them when tickets are asked for, since it was one."""
+    wanted = set(kinds)
+    if "ticket" in wanted:
+        wanted.add("task")
+    scope = visible(visible_projects, frozenset(wanted))
+    if scope is None:
+        return []
+    where = [*scope[0], "(created_at <= ? OR converted_from_ticket IS NOT NULL)"]
+    params = [*scope[1], as_of]
+    if "task" not in kinds:
+        where.append("(kind = 'ticket' OR converted_from_ticket IS NOT NULL)")
+    sql = f"SELECT id, kind, number, converted_from_ticket FROM {t['flat_items']}"
+    sql += " WHERE " + " AND ".join(where)
+    found = tx.all(sql + " ORDER BY number LIMIT ?", (*params, AS_OF_LIMIT + 1))
+    if len(found) > AS_OF_LIMIT:
+        raise TooManyToFold()
+    return found
+
+
+@contextmanager
+def folded_flat(
+    items: Sequence[dict[str, Any]], events_of: ItemEvents
+) -> Iterator[tuple[Tx, Tables]]:
+    """An in-memory flat view of `items` as their events (`events_of`) leave them."""
+    flat = FlatProjection()
+    t = Tables(0)
+    with memory_tx() as tx:
+        flat.create(tx, t)
+        for item in items:
+            flat.apply(tx, t, [Positioned(0, e) for e in events_of(item)])
+        yield tx, t
