@@ -70,9 +70,11 @@ def _opened(e: Any, fields: Fields) -> Fields:
         "project_id": e.project_id,
         "folder_id": e.folder_id,
     }
-    for name in ("start", "finish", "duration_days", "milestone", "work_hours", "points"):
-        if hasattr(e, name):
+    if getattr(e, "TOPIC", "") == "ledgerdesk:Task.Planned":
+        for name in ("start", "finish", "duration_days", "milestone", "work_hours", "points"):
             opened[name] = getattr(e, name)
+        # What a new task starts with, though its event does not say it.
+        opened |= {"percent_complete": 0, "actual_start": None, "actual_finish": None}
     return opened
 
 
@@ -114,8 +116,9 @@ TOPICS = frozenset(f"ledgerdesk:{name}" for name in CHANGES)
 
 def change_of(name: str, event: Any, before: Fields) -> tuple[str | None, list[Fields], Fields]:
     """What the event `name` (`Ticket.Retitled`; one of `CHANGES`) changed on an item whose
-    tracked fields were `before`: the kind of change (None: nothing to list), each field
-    changed `{field, before, after}` (in `TRACKED` order), and the fields after it."""
+    tracked fields were `before` (for a task converted from a ticket, the ticket's): the
+    kind of change (None: nothing to list), each field changed `{field, before, after}` (in
+    `TRACKED` order), and the fields after it."""
     new = CHANGES[name](event, before)
     after = {**before, **new}
     fields = [
@@ -124,12 +127,17 @@ def change_of(name: str, event: Any, before: Fields) -> tuple[str | None, list[F
         if f in new and before.get(f) != after.get(f)
     ]
     if name in ("Ticket.Opened", "Task.Planned"):
-        if getattr(event, "converted_from", None) is not None:
-            # The conversion was the ticket's change: the task goes on from its fields.
-            return None, [], after
-        return CREATED, fields, after
+        source = getattr(event, "converted_from", None)
+        if source is None:
+            return CREATED, fields, after
+        # A ticket became this task (`before`: the ticket's fields): what changed with it.
+        became = [
+            {"field": "number", "before": source, "after": event.number},
+            {"field": "kind", "before": "ticket", "after": "task"},
+        ]
+        return CONVERTED, became + fields, after
     if name == "Ticket.ConvertedToTask":
-        return CONVERTED, [], after
+        return None, [], after  # (Listed with the task it became: its `Task.Planned`.)
     return (_kind(before, after) if fields else None), fields, after
 
 

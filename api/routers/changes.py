@@ -87,18 +87,23 @@ class ChangesPage(BaseModel):
 
 def moment(name: str, text: str, end: bool) -> str:
     """A query moment as stored time text: a date is its start (UTC), or for `to`, the
-    start of the next day (so that `to` names the last day counted)."""
+    start of the next day (so that `to` names the last day counted); a date-time needs its
+    offset. Years 1000 to 9998 (stored times are fixed-width text)."""
     try:
         if ISO_DATE.match(text):
             day = date.fromisoformat(text) + timedelta(days=1 if end else 0)
-            return utc_text(datetime.combine(day, datetime.min.time(), UTC))
-        found = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+            found = datetime.combine(day, datetime.min.time(), UTC)
+        else:
+            found = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if found.tzinfo is None:
+                raise InvalidParameterError("query", name, "a date-time needs its offset (Z)")
+        found = found.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise InvalidParameterError(
             "query", name, "expected a date (2026-12-01) or a date-time with its offset"
         ) from None
-    if found.tzinfo is None:
-        raise InvalidParameterError("query", name, "a date-time needs its offset (e.g. Z)")
+    if not 1000 <= found.year <= 9998:
+        raise InvalidParameterError("query", name, "a moment in the years 1000 to 9998")
     return utc_text(found)
 
 
@@ -229,7 +234,7 @@ def changes(
         return reply(response, {**body, "next_cursor": following})
     if cursor is not None:
         raise InvalidParameterError("query", "cursor", "an export has every change: no cursor")
-    name = f"changes-{first[:10]}-{last[:10]}"
+    name = f"changes-{since[:10]}-{until[:10]}"
     return attachment(response, name, output, EXPORT_COLUMNS, _export_pages(svc.views, query))
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from domain.changes import CHANGES, TOPICS, cause_of, change_of
 from domain.item_numbers import item_id
+from domain.logged_time import TimeImported
 from projections.base import (
     InvalidCursorError,
     Positioned,
@@ -33,12 +34,17 @@ COLUMNS = (
 )
 
 
+IMPORTED = "Ticket.TimeImported"
+
+
 class ItemChangesProjection(Projection):
-    """Reads the events of `domain.changes.CHANGES`; shows one row per change."""
+    """Reads the events of `domain.changes.CHANGES` (and `Ticket.TimeImported`, for the
+    changes an import made); shows one row per change. Each page of events is folded in
+    memory: the states of its items read in one query, written back once each."""
 
     name = "item_changes"
     tables = ("item_changes", "item_change_state")
-    topics = TOPICS
+    topics = TOPICS | {TimeImported.TOPIC}
 
     def create(self, tx: Tx, t: Tables) -> None:
         changes, state = t["item_changes"], t["item_change_state"]
@@ -65,58 +71,105 @@ class ItemChangesProjection(Projection):
         return "position" if base == "item_changes" else "item_id"
 
     def apply(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
-        for p in events:
-            name = topic_name(p.event)
-            if name in CHANGES:
-                _apply(tx, t, p.position, name, p.event)
+        page = [(p, topic_name(p.event)) for p in events]
+        page = [(p, name) for p, name in page if name in CHANGES or name == IMPORTED]
+        if not page:
+            return
+        items = {str(p.event.originator_id) for p, _ in page}
+        sources = [getattr(p.event, "converted_from", None) for p, _ in page]
+        items |= {str(item_id(n)) for n in sources if n is not None}  # (tickets converted)
+        states = _states(tx, t, items)
+        stored = set(states)
+        rows: list[dict[str, Any]] = []
+        for p, name in page:
+            _fold(tx, t, states, rows, p.position, name, p.event)
+        for item, state in states.items():
+            row = {**state, "fields": dumps(state["fields"])}
+            if item in stored:
+                tx.update_row(t["item_change_state"], {"item_id": item}, {"fields": row["fields"]})
+            else:
+                tx.insert_row(t["item_change_state"], row, ("item_id",))
+        for row in rows:
+            tx.insert_row(t["item_changes"], row, ("position",))
 
 
-def _apply(tx: Tx, t: Tables, position: int, name: str, e: Any) -> None:
+def _states(tx: Tx, t: Tables, items: set[str]) -> dict[str, dict[str, Any]]:
+    """The stored state of each of `items` that has one (one read per 500)."""
+    found: dict[str, dict[str, Any]] = {}
+    ids = sorted(items)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for row in tx.all(
+            f"SELECT item_id, number, kind, fields FROM {t['item_change_state']}"
+            f" WHERE item_id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        ):
+            found[row["item_id"]] = {**row, "fields": loads(row["fields"])}
+    return found
+
+
+def _fold(
+    tx: Tx,
+    t: Tables,
+    states: dict[str, dict[str, Any]],
+    rows: list[dict[str, Any]],
+    position: int,
+    name: str,
+    e: Any,
+) -> None:
+    """One event on the page's states; a change it made joins `rows`."""
     item = str(e.originator_id)
-    row = tx.one(
-        f"SELECT number, kind, fields FROM {t['item_change_state']} WHERE item_id = ?", (item,)
-    )
-    if row is None and name not in ("Ticket.Opened", "Task.Planned"):
-        return  # (An item this view never saw open: nothing to compare with.)
-    before: dict[str, Any] = loads(row["fields"]) if row is not None else {}
-    number = row["number"] if row is not None else e.number
-    kind = row["kind"] if row is not None else ("task" if name == "Task.Planned" else "ticket")
-    change, fields, after = change_of(name, e, before)
-    state = {"item_id": item, "number": number, "kind": kind, "fields": dumps(after)}
-    if row is None:
-        tx.insert_row(t["item_change_state"], state, ("item_id",))
-    else:
-        tx.update_row(t["item_change_state"], {"item_id": item}, {"fields": state["fields"]})
+    state = states.get(item)
+    if name == IMPORTED:
+        if state is not None:  # What follows in the same write is the import's doing.
+            state["fields"]["_import"] = e.correlation_id
+        return
+    if state is None:
+        if name not in ("Ticket.Opened", "Task.Planned"):
+            return  # (An item this view never saw open: nothing to compare with.)
+        kind = "task" if name == "Task.Planned" else "ticket"
+        state = states[item] = {"item_id": item, "number": e.number, "kind": kind, "fields": {}}
     converted_from = getattr(e, "converted_from", None) if name == "Task.Planned" else None
+    ticket = str(item_id(converted_from)) if converted_from is not None else ""
+    source = states.get(ticket) if converted_from is not None else None
+    before = {**source["fields"]} if source is not None else state["fields"]
+    change, fields, after = change_of(name, e, before)
+    if name == "Ticket.Opened" and getattr(e, "channel", "") == "email":
+        after["_email"] = e.correlation_id  # What the intake did next is the email's doing.
+    state["fields"] = after
     if converted_from is not None:  # The ticket's changes are shown as the task's now.
         tx.execute(
             f"UPDATE {t['item_changes']} SET shown_as = ?, shown_number = ? WHERE shown_as = ?",
-            (item, number, str(item_id(converted_from))),
+            (item, e.number, ticket),
         )
+        for row in rows:
+            if row["shown_as"] == ticket:
+                row["shown_as"], row["shown_number"] = item, e.number
     if change is None:
         return
-    tx.insert_row(
-        t["item_changes"],
+    cause = cause_of(e.actor)
+    if e.correlation_id in (after.get("_email"), after.get("_import")):
+        cause = "email" if e.correlation_id == after.get("_email") else "import"
+    rows.append(
         {
             "position": position,
             "item_id": item,
             "shown_as": item,
-            "shown_number": number,
-            "number": number,
-            "kind": kind,
+            "shown_number": state["number"],
+            "number": state["number"],
+            "kind": state["kind"],
             "occurred_at": iso(e.timestamp),
             "type": name,
             "change": change,
             "actor": e.actor,
-            "cause": cause_of(e.actor),
+            "cause": cause,
             "project_id": after.get("project_id"),
             "prior_project_id": before.get("project_id", after.get("project_id")),
             "folder_id": after.get("folder_id"),
             "prior_folder_id": before.get("folder_id", after.get("folder_id")),
             "title": after.get("title", ""),
             "fields": dumps(fields),
-        },
-        ("position",),
+        }
     )
 
 

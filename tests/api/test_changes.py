@@ -150,6 +150,9 @@ def test_changes_page_by_cursor_and_bad_parameters_are_problems(
         ({"from": TODAY, "to": TODAY, "scope": "project:nope"}, "scope"),
         ({"from": TODAY, "to": TODAY, "cursor": "nope"}, "cursor"),
         ({"from": TODAY, "to": TODAY, "format": "pdf"}, "format"),
+        ({"from": TODAY, "to": "9999-12-31"}, "to"),
+        ({"from": "0001-01-01T00:00:00+01:00", "to": TODAY}, "from"),
+        ({"from": "0999-01-01", "to": TODAY}, "from"),
         ({"to": TODAY}, "from"),
     ):
         response = client.get("/api/v1/changes", params=params)
@@ -202,11 +205,20 @@ def test_a_converted_tickets_changes_are_shown_as_its_task_and_each_cause_is_nam
     assert [(c["change"], c["kind"], c["number"]) for c in found] == [
         ("created", "ticket", number),
         ("changed", "ticket", number),
-        ("converted", "ticket", number),
+        ("converted", "task", task["number"]),
         ("changed", "task", task["number"]),
     ]
     assert {c["item"]["id"] for c in found} == {task["id"]}
     assert {c["item"]["number"] for c in found} == {task["number"]}
+    became = {f["field"]: (f["before"], f["after"]) for f in found[2]["fields"]}
+    assert became["number"] == (number, task["number"])
+    assert became["kind"] == ("ticket", "task")
+    assert became["status"] == ("New", "Not started")
+    assert "priority" not in became  # (it stayed high)
+    # A new task's progress is 0 before anything is logged: setting 0 changes nothing
+    set_zero = client.patch(f"/api/v1/tasks/{task['number']}", json={"percent_complete": 0})
+    assert set_zero.status_code == 200, set_zero.text
+    assert len(changes(client, live)["items"]) == len(found)
 
 
 def test_each_actor_is_read_as_its_cause() -> None:
@@ -221,3 +233,34 @@ def test_each_actor_is_read_as_its_cause() -> None:
     ] == [
         "user", "customer", "customer", "automation", "email", "import", "system", "system"
     ]  # fmt: skip
+
+
+def test_a_ticket_from_an_email_and_time_from_an_import_name_their_cause(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    from tests.api.test_timesheets_api import _csv
+
+    mail = (
+        b"From: Ada <ada@acme.example>\r\nTo: support@ledgerdesk.local\r\n"
+        b"Subject: Printer on fire\r\nMessage-ID: <fire-1@acme.example>\r\n\r\nHelp.\r\n"
+    )
+    received = client.post(
+        "/api/v1/mail/inbound", content=mail, headers={"Content-Type": "message/rfc822"}
+    )
+    assert received.status_code in (200, 201, 202), received.text
+    shed = client.post("/api/v1/tasks", json={"title": "Build the shed"}).json()
+    imported = client.post(
+        "/api/v1/timesheets/import",
+        files=_csv(
+            "item,user_email,date,hours,notes",
+            f"{shed['number']},admin@example.com,2026-12-01,1:00,x",
+        ),
+    )
+    assert imported.status_code in (200, 201), imported.text
+    found = changes(client, live)["items"]
+    by_title = [(c["item"]["title"], c["change"], c["by"]["cause"]) for c in found]
+    assert ("Printer on fire", "created", "email") in by_title
+    assert ("Build the shed", "created", "user") in by_title
+    started = [c for c in found if c["item"]["title"] == "Build the shed"][1:]
+    assert started, found
+    assert {c["by"]["cause"] for c in started} == {"import"}

@@ -33,6 +33,8 @@ LINES = {
         "flat p95, sort by -priority",
         "flat p95, q = refund",
         "flat p95, -priority, page 2 by cursor",
+        "saved view p95 (2 filters, grouped), first page with group counts",
+        "saved view p95 (2 filters, grouped), page 2 by cursor",
     ),
     "planning": ("gantt p95, ", "gantt p95 via HTTP", "status board p95"),
     "timesheets": (
