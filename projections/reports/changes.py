@@ -61,6 +61,12 @@ class ItemChangesProjection(Projection):
             f"CREATE INDEX IF NOT EXISTS {changes}_time ON {changes} (occurred_at, position)"
         )
         tx.execute(f"CREATE INDEX IF NOT EXISTS {changes}_shown ON {changes} (shown_as)")
+        # A scope's changes in time order: those in the place, and those moved out of it.
+        for place in ("project_id", "prior_project_id", "folder_id", "prior_folder_id"):
+            tx.execute(
+                f"CREATE INDEX IF NOT EXISTS {changes}_{place} ON {changes}"
+                f" ({place}, occurred_at, position)"
+            )
         tx.execute(
             f"CREATE TABLE IF NOT EXISTS {state} ("
             " item_id TEXT PRIMARY KEY, number INTEGER NOT NULL, kind TEXT NOT NULL,"
@@ -106,6 +112,11 @@ def _states(tx: Tx, t: Tables, items: set[str]) -> dict[str, dict[str, Any]]:
         ):
             found[row["item_id"]] = {**row, "fields": loads(row["fields"])}
     return found
+
+
+def _left(before: dict[str, Any], after: dict[str, Any], field: str) -> Any:
+    """The place (`project_id`, `folder_id`) a change moved the item out of, or None."""
+    return before.get(field) if field in before and before[field] != after.get(field) else None
 
 
 def _fold(
@@ -164,9 +175,11 @@ def _fold(
             "actor": e.actor,
             "cause": cause,
             "project_id": after.get("project_id"),
-            "prior_project_id": before.get("project_id", after.get("project_id")),
+            # Where a move came from (null when the change did not move it): a scope
+            # counts it in both places.
+            "prior_project_id": _left(before, after, "project_id"),
             "folder_id": after.get("folder_id"),
-            "prior_folder_id": before.get("folder_id", after.get("folder_id")),
+            "prior_folder_id": _left(before, after, "folder_id"),
             "title": after.get("title", ""),
             "fields": dumps(fields),
         }
@@ -189,16 +202,14 @@ class ChangesQuery:
     limit: int | None = 50
 
 
-def _in(column: str, prior: str, ids: frozenset[str], params: list[Any]) -> str:
-    marks = ",".join("?" * len(ids))
-    params += sorted(ids) + sorted(ids)
-    return f"({column} IN ({marks}) OR {prior} IN ({marks}))"
-
-
 def changes_page(
     tx: Tx, t: Tables, flat: Tables, query: ChangesQuery
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of changes in time order (then log order), and the next page's cursor."""
+    """A page of changes in time order (then log order), and the next page's cursor.
+
+    A scope by place (projects, folders) is two ordered reads merged — the changes made in
+    the place, and those that moved an item out of it — each walking its own index in time
+    order, so that a page costs its rows whatever the log's size."""
     scope = visible(query.visible_projects, query.visible_kinds)
     if scope is None or query.projects == frozenset() or query.folders == frozenset():
         return [], None
@@ -207,10 +218,6 @@ def changes_page(
         seen += " WHERE " + " AND ".join(scope[0])
     where = ["occurred_at >= ?", "occurred_at < ?", f"shown_as IN ({seen})"]
     params: list[Any] = [query.since, query.until, *scope[1]]
-    if query.projects is not None:
-        where.append(_in("project_id", "prior_project_id", query.projects, params))
-    if query.folders is not None:
-        where.append(_in("folder_id", "prior_folder_id", query.folders, params))
     if query.items is not None:
         where.append(f"shown_as IN ({query.items[0]})")
         params += query.items[1]
@@ -220,13 +227,31 @@ def changes_page(
             raise InvalidCursorError("cursor is not valid")
         where.append("(occurred_at > ? OR (occurred_at = ? AND position > ?))")
         params += [at, at, position]
-    sql = f"SELECT {COLUMNS} FROM {t['item_changes']} WHERE {' AND '.join(where)}"
-    sql += " ORDER BY occurred_at, position"
-    if query.limit is None:
+    limit = query.limit + 1 if query.limit is not None else None
+    table, order = t["item_changes"], " ORDER BY occurred_at, position"
+    places = [(c, ids) for c, ids in (("project_id", query.projects), ("folder_id", query.folders))]
+    placed = [(c, ids) for c, ids in places if ids is not None]
+    if placed:
+        column, ids = placed[0]  # (One scope at a time.)
+        marks = ",".join("?" * len(ids))
+        branches, branch_params = [], []
+        for side in (column, f"prior_{column}"):
+            branch = f"SELECT {COLUMNS} FROM {table} WHERE {' AND '.join(where)}"
+            branch += f" AND {side} IN ({marks}){order}"
+            branch_params += [*params, *sorted(ids)]
+            if limit is not None:
+                branch += " LIMIT ?"
+                branch_params.append(limit)
+            branches.append(f"SELECT * FROM ({branch}) AS {side}")
+        sql = f"SELECT * FROM ({' UNION '.join(branches)}) AS placed{order}"
+        params = branch_params
+    else:
+        sql = f"SELECT {COLUMNS} FROM {table} WHERE {' AND '.join(where)}{order}"
+    if limit is None:
         return [_shown(row) for row in tx.stream(sql, params)], None
-    rows = tx.all(sql + " LIMIT ?", (*params, query.limit + 1))
+    rows = tx.all(sql + " LIMIT ?", (*params, limit))
     following = None
-    if len(rows) > query.limit:
+    if query.limit is not None and len(rows) > query.limit:
         rows = rows[: query.limit]
         following = encode_cursor(rows[-1]["occurred_at"], rows[-1]["position"])
     return [_shown(row) for row in rows], following

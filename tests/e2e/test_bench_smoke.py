@@ -64,6 +64,12 @@ LINES = {
         "server memory per open stream",
     ),
     "webhooks": ("webhook deliveries, 2 worker threads, ",),
+    "changes": (
+        "rebuild flat + item_changes, ",
+        "changes p95, one week of a ",
+        "every item, page 2 by cursor",
+        "one project, first page",
+    ),
 }
 
 
