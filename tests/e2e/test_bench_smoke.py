@@ -66,9 +66,10 @@ LINES = {
     "webhooks": ("webhook deliveries, 2 worker threads, ",),
     "changes": (
         "rebuild flat + item_changes, ",
+        # every item's first page and page 2, one project's first page
         "changes p95, one week of a ",
-        "every item, page 2 by cursor",
-        "one project, first page",
+        "changes p95, one week of a ",
+        "changes p95, one week of a ",
     ),
 }
 
