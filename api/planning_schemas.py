@@ -76,6 +76,7 @@ class BoardOut(BaseModel):
     project_id: str
     kind: Literal["ticket", "task"]
     columns: list[Column]
+    as_of: str | None = Field(default=None, description="With `as_of`: the moment read.")
 
 
 class CardMove(Body):

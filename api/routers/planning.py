@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from api.as_of import events_until, foldable
 from api.charts import calendar_ics, gantt_svg
 from api.deps import Ctx, ExpectedVersion, ProjectScope, ServicesDep, fresh, written
 from api.params import Moment
@@ -21,13 +22,14 @@ from commands.models import ChangeTicketStatus
 from domain.planning.calendar import is_working_day, month_days
 from domain.planning.dates import EARLIEST, LATEST
 from projections.access import StaffScope
-from projections.base import current_tables
+from projections.base import current_tables, iso
 from projections.calendar import month_bars, planned_bars
 from projections.gantt import GanttBar
 from projections.gantt_query import project_chart
 from projections.hierarchy import get_project
 from projections.item_access import require_app
-from projections.status_board import board
+from projections.status_board import StatusBoardProjection, board
+from projections.views.as_of import candidates, folded
 
 router = APIRouter(prefix="/api/v1/views", tags=[Tag.PLANNING])
 
@@ -142,7 +144,7 @@ def gantt_image(
     "/status-board",
     summary="A project's status board",
     responses={200: {"model": BoardOut}, **documented(401, 403, 404, 422)},
-    dependencies=[Depends(fresh("status_board", "access", "hierarchy"))],
+    dependencies=[Depends(fresh("status_board", "access", "hierarchy", "flat"))],
 )
 def status_board(
     svc: ServicesDep,
@@ -157,16 +159,28 @@ def status_board(
         str | None, Query(max_length=500, description="A column's `next_cursor`: its next cards.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Cards per column.")] = 20,
+    as_of: AsOf = None,
 ) -> OrjsonResponse:
     """A column per status of the item type `ticket` or `task` as configured (then any
     other status an item holds), each with its card count and first cards, most urgent
-    first, then by number."""
+    first, then by number. With `as_of`, the board as it was then, of the items you may
+    see now (folded from their events; the columns as configured now)."""
     require_app(scope, kind)
     _project(svc, scope, project)
     lifecycle, others = svc.statuses.board(kind)
-    with svc.views.read() as tx:
-        t = current_tables(tx, "status_board")
-        doc = board(tx, t, str(project), kind, limit, status, cursor, lifecycle, others)
+    args = (str(project), kind, limit, status, cursor, lifecycle, others)
+    if as_of is None:
+        with svc.views.read() as tx:
+            doc = board(tx, current_tables(tx, "status_board"), *args)
+    else:
+        visible = None if scope.all_projects else scope.project_ids
+        with svc.views.read() as tx, foldable():
+            items = candidates(
+                tx, current_tables(tx, "flat"), visible, frozenset({kind}), iso(as_of)
+            )
+            events = events_until(svc.commands, as_of)
+            with folded(StatusBoardProjection(), items, events) as (memory, t):
+                doc = {**board(memory, t, *args), "as_of": iso(as_of)}
     if status is not None and not doc["columns"]:
         raise InvalidParameterError("query", "status", f"no {kind} column {status!r}")
     return reply(response, doc)

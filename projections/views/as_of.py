@@ -5,10 +5,10 @@ then by the same SQL as the stored view (`list_items`, a saved view's run)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from projections.base import Positioned, Tables
+from projections.base import Positioned, Projection, Tables, topic_name
 from projections.db import Tx, memory_tx
 from projections.flat import FlatProjection, visible
 
@@ -53,14 +53,24 @@ def candidates(
 
 
 @contextmanager
+def folded(
+    projection: Projection, items: Sequence[dict[str, Any]], events_of: ItemEvents
+) -> Iterator[tuple[Tx, Tables]]:
+    """An in-memory copy of `projection` (a view of items, each row built from one item's
+    own events: `flat`, `status_board`) for `items`, as their events (`events_of`, those of
+    the view's topics) leave them."""
+    t = Tables(0)
+    topics = projection.topics
+    with memory_tx() as tx:
+        projection.create(tx, t)
+        for item in items:
+            read = [e for e in events_of(item) if f"ledgerdesk:{topic_name(e)}" in topics]
+            projection.apply(tx, t, [Positioned(0, e) for e in read])
+        yield tx, t
+
+
 def folded_flat(
     items: Sequence[dict[str, Any]], events_of: ItemEvents
-) -> Iterator[tuple[Tx, Tables]]:
+) -> AbstractContextManager[tuple[Tx, Tables]]:
     """An in-memory flat view of `items` as their events (`events_of`) leave them."""
-    flat = FlatProjection()
-    t = Tables(0)
-    with memory_tx() as tx:
-        flat.create(tx, t)
-        for item in items:
-            flat.apply(tx, t, [Positioned(0, e) for e in events_of(item)])
-        yield tx, t
+    return folded(FlatProjection(), items, events_of)

@@ -307,3 +307,34 @@ def test_outsiders_get_404_and_tickets_only_users_403(
     ):
         assert member.read(path, **params).status_code == 403, path
     assert ok(member.read("/status-board", project=project, kind="ticket"))["kind"] == "ticket"
+
+
+def test_the_status_board_as_of_a_moment_shows_the_cards_as_they_were_then(
+    client: TestClient,
+) -> None:
+    import time
+    from datetime import UTC, datetime
+
+    p = Planner(client)
+    project = p.project("Desk")
+    keep = int(p.write("POST", "/api/v1/tickets", 201, title="Keep", project_id=project)["number"])
+    going = int(p.write("POST", "/api/v1/tickets", 201, title="Plan", project_id=project)["number"])
+    time.sleep(0.05)
+    before = datetime.now(UTC).isoformat()
+    time.sleep(0.05)
+    p.write("PATCH", f"/api/v1/tickets/{keep}", 200, status="Open")
+    p.write("POST", f"/api/v1/tickets/{going}/conversion", 201)
+    later = int(
+        p.write("POST", "/api/v1/tickets", 201, title="Later", project_id=project)["number"]
+    )
+
+    def columns(board: dict[str, Any]) -> dict[str, list[int]]:
+        return {c["status"]: [card["number"] for card in c["cards"]] for c in board["columns"]}
+
+    now = columns(ok(p.read("/status-board", project=project, kind="ticket")))
+    assert (now["New"], now["Open"]) == ([later], [keep])
+    then = ok(p.read("/status-board", project=project, kind="ticket", as_of=before))
+    assert then["as_of"].startswith(before[:19])
+    assert columns(then)["New"] == [keep, going]
+    assert columns(then)["Open"] == []
+    assert ok(p.read("/status-board", project=project, kind="ticket")).get("as_of") is None
