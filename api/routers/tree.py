@@ -6,14 +6,19 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from api.as_of import events_until, foldable
 from api.deps import ProjectScope, ServicesDep, fresh
+from api.params import Moment
 from api.problems import InvalidParameterError
 from api.responses import OrjsonResponse, documented, reply
 from api.tags import Tag
-from projections.base import current_tables
+from projections.base import current_tables, iso
+from projections.db import Tx
+from projections.tree import TreeProjection
 from projections.tree_query import NodeRef, tree_children
+from projections.views.as_of import candidates, folded
 
 router = APIRouter(prefix="/api/v1/views", tags=[Tag.VIEWS])
 
@@ -42,6 +47,7 @@ class TreePage(BaseModel):
     node: TreeNode
     items: list[TreeNode]
     next_cursor: str | None
+    as_of: str | None = Field(default=None, description="With `as_of`: the moment read.")
 
 
 def _parent(text: str) -> NodeRef:
@@ -60,7 +66,7 @@ def _parent(text: str) -> NodeRef:
     "/tree",
     summary="The tree",
     responses={200: {"model": TreePage}, **documented(401, 403, 404, 422)},
-    dependencies=[Depends(fresh("tree", "access"))],
+    dependencies=[Depends(fresh("tree", "access", "flat", "hierarchy", "customers"))],
 )
 def tree(
     svc: ServicesDep,
@@ -79,12 +85,40 @@ def tree(
     ] = "root",
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    as_of: Annotated[
+        Moment | None,
+        Query(description="RFC 3339 moment: the tree as it was then."),
+    ] = None,
 ) -> OrjsonResponse:
     """A node and a page of its children (containers by kind and name, then items by
     number), each with its items per state inside and beneath it, for the projects you
     may see and the item kinds (tickets, tasks) your apps show; pass `next_cursor` back
-    as `cursor`."""
+    as `cursor`. With `as_of`, the tree as it was then: its places, and the items you may
+    see now as they were."""
     ref = _parent(parent)
-    with svc.views.read() as tx:
-        page = tree_children(tx, current_tables(tx, "tree"), ref, scope, cursor, limit)
-    return reply(response, page)
+    if as_of is None:
+        with svc.views.read() as tx:
+            page = tree_children(tx, current_tables(tx, "tree"), ref, scope, cursor, limit)
+        return reply(response, page)
+    visible = None if scope.all_projects else scope.project_ids
+    with svc.views.read() as tx, foldable():
+        places = _places(tx)
+        items = candidates(tx, current_tables(tx, "flat"), visible, scope.kinds, iso(as_of))
+        streams = [svc.commands.stream(place, until=as_of) for place in places]
+        first = sorted((e for s in streams for e in s), key=lambda e: e.timestamp)
+        events = events_until(svc.commands, as_of)
+        with folded(TreeProjection(), items, events, first) as (memory, t):
+            page = tree_children(memory, t, ref, scope, cursor, limit)
+    return reply(response, {**page, "as_of": iso(as_of)})
+
+
+def _places(tx: Tx) -> list[UUID]:
+    """Every portfolio, customer organisation, project and folder (their ids)."""
+    hierarchy, customers = current_tables(tx, "hierarchy"), current_tables(tx, "customers")
+    tables = [
+        hierarchy["hierarchy_portfolios"],
+        customers["customer_organisations"],
+        hierarchy["hierarchy_projects"],
+        hierarchy["hierarchy_folders"],
+    ]
+    return [UUID(row["id"]) for table in tables for row in tx.all(f"SELECT id FROM {table}")]

@@ -54,15 +54,21 @@ def candidates(
 
 @contextmanager
 def folded(
-    projection: Projection, items: Sequence[dict[str, Any]], events_of: ItemEvents
+    projection: Projection,
+    items: Sequence[dict[str, Any]],
+    events_of: ItemEvents,
+    first: Iterable[Any] = (),
 ) -> Iterator[tuple[Tx, Tables]]:
     """An in-memory copy of `projection` (a view of items, each row built from one item's
-    own events: `flat`, `status_board`) for `items`, as their events (`events_of`, those of
-    the view's topics) leave them."""
+    own events: `flat`, `status_board`; `tree`, whose items sit in the places `first` makes)
+    for `items`, as their events (`events_of`; those of the view's topics) leave them."""
     t = Tables(0)
     topics = projection.topics
     with memory_tx() as tx:
         projection.create(tx, t)
+        places = [e for e in first if f"ledgerdesk:{topic_name(e)}" in topics]
+        if places:
+            projection.apply(tx, t, [Positioned(0, e) for e in places])
         for item in items:
             read = [e for e in events_of(item) if f"ledgerdesk:{topic_name(e)}" in topics]
             projection.apply(tx, t, [Positioned(0, e) for e in read])

@@ -290,3 +290,31 @@ def test_a_converted_ticket_appears_once_as_its_task(
     assert counts(w.tree(headers=tickets_only)["node"]) == (0, 0, 0, 0)
     # And a rebuild from the log gives the same rows
     assert live.runner.verify("tree") == []
+
+
+def test_the_tree_as_of_a_moment_shows_its_places_and_counts_as_they_were(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    import time
+    from datetime import UTC, datetime
+
+    w = Writer(client)
+    n = build(w)
+    time.sleep(0.05)
+    before = datetime.now(UTC).isoformat()
+    time.sleep(0.05)
+    w("PATCH", f"/api/v1/tickets/{n['favicon']}", status="Resolved")
+    w("PATCH", f"/api/v1/tickets/{n['mockup']}", project_id=n["support"]["id"])
+    w.create("/api/v1/portfolios", name="Archive")
+    w.ticket("Later", n["support"]["id"])
+    now = w.tree()
+    then = w.tree(as_of=before)
+    assert names(now)[0] == ("portfolio", "Archive")
+    assert names(then) == [("portfolio", "Clients"), ("customer", "Acme"), ("project", "Support")]
+    assert counts(then["node"]) == (4, 0, 0, 4)
+    assert [counts(c) for c in then["items"]] == [(3, 0, 0, 3), (1, 0, 0, 1), (1, 0, 0, 1)]
+    assert then["as_of"].startswith(before[:19])
+    design = w.tree(f"folder:{n['design']['id']}", as_of=before)
+    assert names(design) == [("folder", "Icons"), ("item", f"#{n['mockup']} Mockup")]
+    # Before anything existed: an empty tree
+    assert w.tree(as_of="2020-01-01T00:00:00Z")["items"] == []
