@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 
@@ -16,11 +17,21 @@ from bench.flat import _timed
 from bench.rebuild import raw_paged_read
 from domain.values import utc_text
 from projections.base import current_tables
-from projections.reports.changes import ChangesQuery, changes_page
+from projections.db import ViewDatabase
+from projections.reports.changes import (
+    EXPORT_COLUMNS,
+    PDF_WEIGHTS,
+    ChangesQuery,
+    changes_page,
+    export_rows,
+)
+from projections.reports.export import csv_blocks
+from projections.reports.pdf import Brand, pdf_file
 
 LOG = 1_000_000
 SMOKE_LOG = 3_000
 PAGE = 100
+PDF_ROWS = 10_000
 # Fewer runs than the flat list's: a scoped page over a million events takes a second.
 RUNS, WARM_UP, SMOKE_RUNS = 40, 3, 5
 
@@ -100,4 +111,43 @@ def run(smoke: bool = False) -> list[Figure]:
                         note=f"{PAGE} changes a page",
                     )
                 )
+        figures.append(_pdf_export(data.container.views, every, 500 if smoke else PDF_ROWS))
     return figures
+
+
+def _pdf_export(views: ViewDatabase, every: ChangesQuery, size: int) -> Figure:
+    """The PDF export of the first `size` rows (one per field changed), beside the same
+    rows written as CSV (both from rows already read)."""
+    rows: list[dict[str, Any]] = []
+    cursor = None
+    while len(rows) < size:
+        with views.read() as tx:
+            page, cursor = changes_page(
+                tx,
+                current_tables(tx, "item_changes"),
+                current_tables(tx, "flat"),
+                ChangesQuery(**{**every.__dict__, "cursor": cursor, "limit": 1000}),
+            )
+        rows += [row for change in page for row in export_rows(change)]
+        if cursor is None:
+            break
+    rows = rows[:size]
+    brand = Brand("ledgerdesk bench", "#1f6feb")
+    started = time.perf_counter()
+    pdf_file(brand, "What changed", "bench", EXPORT_COLUMNS, rows, PDF_WEIGHTS).close()
+    ours = time.perf_counter() - started
+    started = time.perf_counter()
+    for _ in csv_blocks(EXPORT_COLUMNS, rows):
+        pass
+    raw = time.perf_counter() - started
+    figure = Figure(
+        name=f"changes PDF export, {len(rows):,} rows",
+        value=ours * 1000,
+        unit="ms",
+        baseline=raw * 1000,
+        baseline_name="the same rows written as CSV",
+        note=f"{len(rows) / ours:,.0f} rows/s",
+        lower_is_better=True,
+    )
+    show(figure)
+    return figure

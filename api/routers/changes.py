@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentUser, ProjectScope, ServicesDep, fresh
-from api.exports import EXPORT_TYPES, attachment
+from api.exports import EXPORT_TYPES, PDF, PdfPage, attachment, brand_of
 from api.problems import InvalidParameterError
 from api.responses import documented, reply
 from api.tags import Tag
@@ -25,7 +25,13 @@ from domain.views.saved_view import SavedViewNotFoundError
 from projections.access import StaffScope
 from projections.base import current_tables, loads
 from projections.db import Tx, ViewDatabase
-from projections.reports.changes import ChangesQuery, changes_page
+from projections.reports.changes import (
+    EXPORT_COLUMNS,
+    PDF_WEIGHTS,
+    ChangesQuery,
+    changes_page,
+    export_rows,
+)
 from projections.views.saved import get_saved_view, teams_of
 from projections.views.saved_query import ViewRun, matching_ids
 
@@ -33,19 +39,6 @@ router = APIRouter(prefix="/api/v1", tags=[Tag.REPORTS])
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SCOPE = re.compile(r"^(project|customer|folder|view):(.+)$")
 EXPORT_PAGE = 1000
-EXPORT_COLUMNS = [
-    "occurred_at",
-    "number",
-    "kind",
-    "title",
-    "change",
-    "type",
-    "cause",
-    "actor",
-    "field",
-    "before",
-    "after",
-]
 
 
 class ChangeItem(BaseModel):
@@ -179,7 +172,7 @@ def _replace(query: ChangesQuery, **changes: Any) -> ChangesQuery:
         200: {
             "model": ChangesPage,
             "description": "The changes as JSON, or a CSV or XLSX attachment (`format`).",
-            "content": EXPORT_TYPES,
+            "content": {**EXPORT_TYPES, PDF: {}},
         },
         **documented(401, 404, 422),
     },
@@ -208,8 +201,12 @@ def changes(
         ),
     ] = None,
     output: Annotated[
-        Literal["json", "csv", "xlsx"],
-        Query(alias="format", description="csv and xlsx: every change, one row per field."),
+        Literal["json", "csv", "xlsx", "pdf"],
+        Query(
+            alias="format",
+            description="csv, xlsx and pdf: every change, one row per field (the PDF under"
+            " the company's branding).",
+        ),
     ] = "json",
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -235,7 +232,10 @@ def changes(
     if cursor is not None:
         raise InvalidParameterError("query", "cursor", "an export has every change: no cursor")
     name = f"changes-{since[:10]}-{until[:10]}"
-    return attachment(response, name, output, EXPORT_COLUMNS, _export_pages(svc.views, query))
+    asked = f"From {since} to {until}" + (f", {scope}" if scope else "") + f" · by {user.email}"
+    pdf = PdfPage(brand_of(svc), "What changed", asked, PDF_WEIGHTS)
+    chunks = _export_pages(svc.views, query)
+    return attachment(response, name, output, EXPORT_COLUMNS, chunks, pdf)
 
 
 def _export_pages(views: ViewDatabase, query: ChangesQuery) -> Iterator[list[dict[str, Any]]]:
@@ -250,30 +250,6 @@ def _export_pages(views: ViewDatabase, query: ChangesQuery) -> Iterator[list[dic
                 current_tables(tx, "flat"),
                 _replace(query, cursor=cursor, limit=EXPORT_PAGE),
             )
-        yield [row for change in page for row in _rows(change)]
+        yield [row for change in page for row in export_rows(change)]
         if cursor is None:
             return
-
-
-def _text(value: Any) -> Any:
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return value
-
-
-def _rows(change: dict[str, Any]) -> list[dict[str, Any]]:
-    common = {
-        "occurred_at": change["occurred_at"],
-        "number": change["number"],
-        "kind": change["kind"],
-        "title": change["item"]["title"],
-        "change": change["change"],
-        "type": change["type"],
-        "cause": change["by"]["cause"],
-        "actor": change["by"]["actor"],
-    }
-    fields = change["fields"] or [{"field": None, "before": None, "after": None}]
-    return [
-        {**common, "field": f["field"], "before": _text(f["before"]), "after": _text(f["after"])}
-        for f in fields
-    ]

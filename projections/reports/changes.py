@@ -274,3 +274,55 @@ def _shown(row: dict[str, Any]) -> dict[str, Any]:
         "by": {"actor": row["actor"], "cause": row["cause"]},
         "fields": loads(row["fields"]),
     }
+
+
+# --- exports ---------------------------------------------------------------------------
+
+EXPORT_COLUMNS = [
+    "occurred_at",
+    "number",
+    "kind",
+    "title",
+    "change",
+    "type",
+    "cause",
+    "actor",
+    "field",
+    "before",
+    "after",
+]
+# The PDF's wider columns (the others are 1).
+PDF_WEIGHTS = {
+    "occurred_at": 2.2,
+    "title": 3.0,
+    "type": 2.2,
+    "actor": 2.5,
+    "before": 2.5,
+    "after": 2.5,
+    "field": 1.3,
+}
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
+def export_rows(change: dict[str, Any]) -> list[dict[str, Any]]:
+    """A change (as `changes_page` shows it) as export rows: one per field it changed."""
+    common = {
+        "occurred_at": change["occurred_at"],
+        "number": change["number"],
+        "kind": change["kind"],
+        "title": change["item"]["title"],
+        "change": change["change"],
+        "type": change["type"],
+        "cause": change["by"]["cause"],
+        "actor": change["by"]["actor"],
+    }
+    fields = change["fields"] or [{"field": None, "before": None, "after": None}]
+    return [
+        {**common, "field": f["field"], "before": _text(f["before"]), "after": _text(f["after"])}
+        for f in fields
+    ]

@@ -149,7 +149,7 @@ def test_changes_page_by_cursor_and_bad_parameters_are_problems(
         ({"from": TODAY, "to": TODAY, "scope": "team:x"}, "scope"),
         ({"from": TODAY, "to": TODAY, "scope": "project:nope"}, "scope"),
         ({"from": TODAY, "to": TODAY, "cursor": "nope"}, "cursor"),
-        ({"from": TODAY, "to": TODAY, "format": "pdf"}, "format"),
+        ({"from": TODAY, "to": TODAY, "format": "ods"}, "format"),
         ({"from": TODAY, "to": "9999-12-31"}, "to"),
         ({"from": "0001-01-01T00:00:00+01:00", "to": TODAY}, "from"),
         ({"from": "0999-01-01", "to": TODAY}, "from"),
@@ -264,3 +264,48 @@ def test_a_ticket_from_an_email_and_time_from_an_import_name_their_cause(
     started = [c for c in found if c["item"]["title"] == "Build the shed"][1:]
     assert started, found
     assert {c["by"]["cause"] for c in started} == {"import"}
+
+
+def test_changes_print_as_a_pdf_under_the_companys_brand(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    from PIL import Image
+    from pypdf import PdfReader
+
+    settings = client.get("/api/v1/mail/settings").json()
+    body = {k: settings[k] for k in ("acknowledge", "company_name", "colour", "button_colour")}
+    changed = client.put("/api/v1/mail/settings", json={**body, "company_name": "Ärzte & Co"})
+    assert changed.status_code == 200, changed.text
+    logo = io.BytesIO()
+    Image.new("RGB", (120, 40), (200, 30, 30)).save(logo, format="PNG")
+    uploaded = client.put(
+        "/api/v1/admin/branding/logo", files={"file": ("logo.png", logo.getvalue(), "image/png")}
+    )
+    assert uploaded.status_code == 200, uploaded.text
+    for n in range(60):
+        ticket(client, f"Drucker {n} kaputt")
+    printed = client.get(
+        "/api/v1/changes",
+        params={"from": TODAY, "to": TODAY, "format": "pdf"},
+        headers=after(live),
+    )
+    assert printed.status_code == 200, printed.text
+    assert printed.headers["content-type"] == "application/pdf"
+    assert f'filename="changes-{TODAY}-{TODAY}.pdf"' in printed.headers["content-disposition"]
+    reader = PdfReader(io.BytesIO(printed.content))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Ärzte & Co" in text
+    assert "What changed" in text
+    assert f"From {TODAY} to {TODAY}" in text
+    assert "Drucker 0 kaputt" in text
+    assert "Drucker 59 kaputt" in text
+    pages = len(reader.pages)
+    assert pages > 1  # 60 items, each created with several fields: one row per field
+    assert f"page {pages} of {pages}" in reader.pages[-1].extract_text()
+    assert len(reader.pages[0].images) == 1  # the logo
+    # Nothing in the range: a page that says so
+    empty = client.get(
+        "/api/v1/changes",
+        params={"from": "2020-01-01", "to": "2020-01-02", "format": "pdf"},
+    )
+    assert "Nothing to show" in PdfReader(io.BytesIO(empty.content)).pages[0].extract_text()

@@ -70,6 +70,7 @@ LINES = {
         "changes p95, one week of a ",
         "changes p95, one week of a ",
         "changes p95, one week of a ",
+        "changes PDF export, ",
     ),
 }
 
