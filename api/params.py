@@ -21,13 +21,17 @@ _RFC3339_START = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 
 def utc_moment(value: datetime) -> datetime:
     """An RFC 3339 moment in UTC; a moment without a time zone, or one that has no UTC form
-    (year 1 or 9999 at an offset), is a 422 naming the parameter, never a 500."""
+    (year 1 or 9999 at an offset), or one before the year 1000 (stored times are
+    fixed-width text), is a 422 naming the parameter, never a 500."""
     if value.tzinfo is None:
         raise ValueError("give a time zone, e.g. 2026-11-22T10:00:00Z")
     try:
-        return value.astimezone(UTC)
+        moment = value.astimezone(UTC)
     except OverflowError:
         raise ValueError("this moment is out of range once it is turned into UTC") from None
+    if moment.year < 1000:  # (Stored times are fixed-width text: four-digit years.)
+        raise ValueError("a moment from the year 1000 on")
+    return moment
 
 
 def rfc3339_text(value: object) -> object:

@@ -81,7 +81,7 @@ class ChangesPage(BaseModel):
 def moment(name: str, text: str, end: bool) -> str:
     """A query moment as stored time text: a date is its start (UTC), or for `to`, the
     start of the next day (so that `to` names the last day counted); a date-time needs its
-    offset. Years 1000 to 9998 (stored times are fixed-width text)."""
+    offset. From the year 1000 on (stored times are fixed-width text)."""
     try:
         if ISO_DATE.match(text):
             day = date.fromisoformat(text) + timedelta(days=1 if end else 0)
@@ -95,8 +95,8 @@ def moment(name: str, text: str, end: bool) -> str:
         raise InvalidParameterError(
             "query", name, "expected a date (2026-12-01) or a date-time with its offset"
         ) from None
-    if not 1000 <= found.year <= 9998:
-        raise InvalidParameterError("query", name, "a moment in the years 1000 to 9998")
+    if found.year < 1000:
+        raise InvalidParameterError("query", name, "a moment from the year 1000 on")
     return utc_text(found)
 
 

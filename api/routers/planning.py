@@ -29,7 +29,7 @@ from projections.gantt_query import project_chart
 from projections.hierarchy import get_project
 from projections.item_access import require_app
 from projections.status_board import StatusBoardProjection, board
-from projections.views.as_of import candidates, folded
+from projections.views.as_of import Place, candidates, folded
 
 router = APIRouter(prefix="/api/v1/views", tags=[Tag.PLANNING])
 
@@ -144,7 +144,7 @@ def gantt_image(
     "/status-board",
     summary="A project's status board",
     responses={200: {"model": BoardOut}, **documented(401, 403, 404, 422)},
-    dependencies=[Depends(fresh("status_board", "access", "hierarchy", "flat"))],
+    dependencies=[Depends(fresh("status_board", "access", "hierarchy", "flat", "item_changes"))],
 )
 def status_board(
     svc: ServicesDep,
@@ -159,7 +159,10 @@ def status_board(
         str | None, Query(max_length=500, description="A column's `next_cursor`: its next cards.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Cards per column.")] = 20,
-    as_of: AsOf = None,
+    as_of: Annotated[
+        Moment | None,
+        Query(description="RFC 3339 moment: the board as it was then."),
+    ] = None,
 ) -> OrjsonResponse:
     """A column per status of the item type `ticket` or `task` as configured (then any
     other status an item holds), each with its card count and first cards, most urgent
@@ -175,12 +178,15 @@ def status_board(
     else:
         visible = None if scope.all_projects else scope.project_ids
         with svc.views.read() as tx, foldable():
-            items = candidates(
-                tx, current_tables(tx, "flat"), visible, frozenset({kind}), iso(as_of)
-            )
-            events = events_until(svc.commands, as_of)
-            with folded(StatusBoardProjection(), items, events) as (memory, t):
-                doc = {**board(memory, t, *args), "as_of": iso(as_of)}
+            # The items in the project now, and those a change moved out of it.
+            place = Place(str(project), current_tables(tx, "item_changes")["item_changes"])
+            flat = current_tables(tx, "flat")
+            kinds = frozenset({kind})
+            items = candidates(tx, flat, visible, scope.kinds, kinds, iso(as_of), place)
+        # Folded after the read: no view connection is held while the log is read.
+        events = events_until(svc.commands, as_of)
+        with folded(StatusBoardProjection(), items, events) as (memory, t):
+            doc = {**board(memory, t, *args), "as_of": iso(as_of)}
     if status is not None and not doc["columns"]:
         raise InvalidParameterError("query", "status", f"no {kind} column {status!r}")
     return reply(response, doc)

@@ -28,7 +28,7 @@ from domain.user import Scope
 from domain.views.saved_view import SYSTEM_VIEWS, SavedView, SavedViewNotFoundError
 from projections.base import current_tables, iso
 from projections.views.saved import get_saved_view, list_saved_views, shipped, teams_of
-from projections.views.saved_query import ViewRun, run_view, run_view_as_of
+from projections.views.saved_query import ViewRun, items_to_fold, run_view, run_view_as_of
 
 router = APIRouter(prefix="/api/v1/views/saved", tags=[Tag.VIEWS])
 
@@ -279,12 +279,14 @@ def run_saved_view(
         limit=limit,
         as_of=iso(as_of) if as_of is not None else None,
     )
-    with svc.views.read() as tx, foldable():
-        flat = current_tables(tx, "flat")
-        if as_of is None:
-            page = run_view(tx, flat, run)
-        else:
-            page = run_view_as_of(tx, flat, events_until(svc.commands, as_of), run)
+    if as_of is None:
+        with svc.views.read() as tx:
+            page = run_view(tx, current_tables(tx, "flat"), run)
+    else:
+        with svc.views.read() as tx, foldable():
+            items = items_to_fold(tx, current_tables(tx, "flat"), run)
+        # Folded after the read: no view connection is held while the log is read.
+        page = run_view_as_of(items, events_until(svc.commands, as_of), run)
     return reply(
         response,
         {

@@ -18,7 +18,7 @@ from projections.base import current_tables, iso
 from projections.db import Tx
 from projections.tree import TreeProjection
 from projections.tree_query import NodeRef, tree_children
-from projections.views.as_of import candidates, folded
+from projections.views.as_of import AS_OF_LIMIT, TooManyToFold, candidates, folded
 
 router = APIRouter(prefix="/api/v1/views", tags=[Tag.VIEWS])
 
@@ -103,12 +103,16 @@ def tree(
     visible = None if scope.all_projects else scope.project_ids
     with svc.views.read() as tx, foldable():
         places = _places(tx)
-        items = candidates(tx, current_tables(tx, "flat"), visible, scope.kinds, iso(as_of))
-        streams = [svc.commands.stream(place, until=as_of) for place in places]
-        first = sorted((e for s in streams for e in s), key=lambda e: e.timestamp)
-        events = events_until(svc.commands, as_of)
-        with folded(TreeProjection(), items, events, first) as (memory, t):
-            page = tree_children(memory, t, ref, scope, cursor, limit)
+        if len(places) > AS_OF_LIMIT:
+            raise TooManyToFold()
+        flat = current_tables(tx, "flat")
+        budget = AS_OF_LIMIT - len(places)  # (Places and items count alike.)
+        items = candidates(tx, flat, visible, scope.kinds, scope.kinds, iso(as_of), None, budget)
+    # Folded after the read: no view connection is held while the log is read.
+    streams = [svc.commands.stream(place, until=as_of) for place in places]
+    events = events_until(svc.commands, as_of)
+    with folded(TreeProjection(), items, events, streams) as (memory, t):
+        page = tree_children(memory, t, ref, scope, cursor, limit)
     return reply(response, {**page, "as_of": iso(as_of)})
 
 

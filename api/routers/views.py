@@ -44,12 +44,15 @@ def flat(
     query = filters.query(scope, kind)
     if as_of is None:
         return flat_page(svc, response, query)
-    kinds = query.visible_kinds & ({kind} if kind else {"ticket", "task"})
+    kinds = frozenset({kind} if kind else {"ticket", "task"})
     with svc.views.read() as tx, foldable():
         stored = current_tables(tx, "flat")
-        items = candidates(tx, stored, query.visible_projects, frozenset(kinds), iso(as_of))
-        with folded_flat(items, events_until(svc.commands, as_of)) as (memory, folded):
-            found, next_cursor = list_items(memory, folded, query)
+        items = candidates(
+            tx, stored, query.visible_projects, query.visible_kinds, kinds, iso(as_of)
+        )
+    # Folded after the read: no view connection is held while the log is read.
+    with folded_flat(items, events_until(svc.commands, as_of)) as (memory, folded):
+        found, next_cursor = list_items(memory, folded, query)
     return reply(response, {"items": found, "next_cursor": next_cursor, "as_of": iso(as_of)})
 
 

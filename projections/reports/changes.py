@@ -44,6 +44,8 @@ class ItemChangesProjection(Projection):
 
     name = "item_changes"
     tables = ("item_changes", "item_change_state")
+    # 2: prior_project_id/prior_folder_id only on moves; an index per place and time.
+    schema_version = 2
     topics = TOPICS | {TimeImported.TOPIC}
 
     def create(self, tx: Tx, t: Tables) -> None:
@@ -232,7 +234,8 @@ def changes_page(
     places = [(c, ids) for c, ids in (("project_id", query.projects), ("folder_id", query.folders))]
     placed = [(c, ids) for c, ids in places if ids is not None]
     if placed:
-        column, ids = placed[0]  # (One scope at a time.)
+        assert len(placed) == 1, "one place at a time"
+        column, ids = placed[0]
         marks = ",".join("?" * len(ids))
         branches, branch_params = [], []
         for side in (column, f"prior_{column}"):

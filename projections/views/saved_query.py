@@ -280,13 +280,18 @@ def _shown(row: dict[str, Any], definition: dict[str, Any], groups: int) -> dict
 # --- as of a past moment ---------------------------------------------------------------
 
 
-def run_view_as_of(tx: Tx, t: Tables, events_of: ItemEvents, run: ViewRun) -> ViewPage:
-    """The run on the items as they were at `run.as_of`, each folded from its events into
-    an in-memory flat view (`projections.views.as_of`), then queried as `run_view` queries
-    the stored one (so an item shows only if the caller may see where it is now and where
-    it was then). `tx`, `t`: the stored flat view, for the items to fold."""
+def items_to_fold(tx: Tx, t: Tables, run: ViewRun) -> list[dict[str, Any]]:
+    """The items a run as of `run.as_of` folds (`projections.views.as_of.candidates`),
+    from the stored flat view."""
     assert run.as_of is not None
-    kinds = run.visible_kinds & frozenset(run.definition["kinds"])
-    items = candidates(tx, t, run.visible_projects, kinds, run.as_of)
+    kinds = frozenset(run.definition["kinds"])
+    return candidates(tx, t, run.visible_projects, run.visible_kinds, kinds, run.as_of)
+
+
+def run_view_as_of(items: list[dict[str, Any]], events_of: ItemEvents, run: ViewRun) -> ViewPage:
+    """The run on `items` (`items_to_fold`) as they were at `run.as_of`, each folded from
+    its events into an in-memory flat view (`projections.views.as_of`), then queried as
+    `run_view` queries the stored one (so an item shows only if the caller may see where
+    it is now and where it was then)."""
     with folded_flat(items, events_of) as (memory, folded):
         return run_view(memory, folded, run)

@@ -338,3 +338,22 @@ def test_the_status_board_as_of_a_moment_shows_the_cards_as_they_were_then(
     assert columns(then)["New"] == [keep, going]
     assert columns(then)["Open"] == []
     assert ok(p.read("/status-board", project=project, kind="ticket")).get("as_of") is None
+
+
+def test_the_board_as_of_a_moment_has_the_cards_moved_out_of_the_project_since(
+    client: TestClient,
+) -> None:
+    import time
+    from datetime import UTC, datetime
+
+    p = Planner(client)
+    desk, other = p.project("Desk"), p.project("Other")
+    moved = int(p.write("POST", "/api/v1/tickets", 201, title="Moved", project_id=desk)["number"])
+    time.sleep(0.05)
+    before = datetime.now(UTC).isoformat()
+    time.sleep(0.05)
+    p.write("PATCH", f"/api/v1/tickets/{moved}", 200, project_id=other)
+    now = ok(p.read("/status-board", project=desk, kind="ticket"))
+    assert all(not c["cards"] for c in now["columns"])
+    then = ok(p.read("/status-board", project=desk, kind="ticket", as_of=before))
+    assert [card["number"] for card in then["columns"][0]["cards"]] == [moved]

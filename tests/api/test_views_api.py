@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from ledgerdesk import bootstrap
+
 
 def test_the_flat_list_pages_through_every_item_once_in_order(client: TestClient) -> None:
     position = "0"
@@ -102,3 +104,41 @@ def test_the_flat_list_as_of_a_moment_shows_the_items_as_they_were_then(
     assert searched.json()["items"] == []
     bad = client.get("/api/v1/views/flat", params={"as_of": "2026-12-01T10:00:00"})
     assert bad.status_code == 422
+
+
+def test_as_of_never_shows_a_tickets_only_member_a_ticket_converted_since(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    import time
+    from datetime import UTC, datetime
+
+    from tests.api.test_tree_api import Writer
+
+    w = Writer(client)
+    project = w.create("/api/v1/projects", name="Desk")["id"]
+    tom = w.member(live, "tom@example.com", project, "tickets")
+    secret = w.ticket("Secret plan", project)
+    kept = w.ticket("Kept", project)
+    time.sleep(0.05)
+    before = datetime.now(UTC).isoformat()
+    time.sleep(0.05)
+    w.create(f"/api/v1/tickets/{secret}/conversion")
+    for path, params in (
+        ("/api/v1/views/flat", {}),
+        ("/api/v1/views/status-board", {"project": project, "kind": "ticket"}),
+        ("/api/v1/views/tree", {"parent": f"project:{project}"}),
+    ):
+        then = client.get(
+            path,
+            params={**params, "as_of": before},
+            headers={**tom, "X-Min-Position": w.position},
+        )
+        assert then.status_code == 200, (path, then.text)
+        assert "Secret plan" not in then.text, path
+        assert "Kept" in then.text, path
+        # The admin, who sees tasks, sees it as the ticket it was
+        mine = client.get(path, params={**params, "as_of": before}).text
+        assert "Secret plan" in mine, path
+    assert kept != secret
+    early = client.get("/api/v1/views/flat", params={"as_of": "0999-06-01T00:00:00Z"})
+    assert early.status_code == 422
