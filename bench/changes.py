@@ -6,6 +6,7 @@ SELECT run raw; and the `item_changes` view's rebuild over that log."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -69,12 +70,10 @@ def run(smoke: bool = False) -> list[Figure]:
             )
         queries = [
             ("every item, first page", every),
-            ("every item, page 2 by cursor", ChangesQuery(**{**every.__dict__, "cursor": cursor})),
+            ("every item, page 2 by cursor", replace(every, cursor=cursor)),
             (
                 "one project, first page",
-                ChangesQuery(
-                    **{**every.__dict__, "projects": frozenset({project[0]["project_id"]})}
-                ),
+                replace(every, projects=frozenset({project[0]["project_id"]})),
             ),
         ]
         with psycopg.connect(
@@ -126,7 +125,7 @@ def _pdf_export(views: ViewDatabase, every: ChangesQuery, size: int) -> Figure:
                 tx,
                 current_tables(tx, "item_changes"),
                 current_tables(tx, "flat"),
-                ChangesQuery(**{**every.__dict__, "cursor": cursor, "limit": 1000}),
+                replace(every, cursor=cursor, limit=1000),
             )
         rows += [row for change in page for row in export_rows(change)]
         if cursor is None:

@@ -15,7 +15,16 @@ from typing import Any
 
 import psycopg
 
-from bench.common import PG_URL, Figure, RecordingTx, percentile, say, show
+from bench.common import (
+    PG_URL,
+    Figure,
+    RecordingTx,
+    latency_figure,
+    percentile,
+    replayed,
+    say,
+    show,
+)
 from bench.dataset import RARE_WORD, Dataset
 from domain.views.definition import checked_definition
 from projections.base import current_tables
@@ -135,23 +144,9 @@ def _saved_views(
         with views.read() as tx:
             recorder = RecordingTx(tx)
             expected = len(run_view(recorder, current_tables(tx, "flat"), run_of).items)
-        sent = [(sql.replace("%", "%%").replace("?", "%s"), p) for sql, p in recorder.sent]
-
-        def baseline(sent: list[tuple[str, Params]] = sent) -> int:
-            return sum(len(raw.execute(sql, params).fetchall()) for sql, params in sent)
-
+        sent = recorder.sent
         say(f"saved view: {label} ({expected} items a page, {len(sent)} SELECTs, {runs} runs)")
-        ours_ms, raw_ms = _timed(ours, baseline, runs, warm_up)
-        figures.append(
-            Figure(
-                name=f"saved view p95 (2 filters, grouped), {label}",
-                value=percentile(ours_ms, 95),
-                unit="ms",
-                baseline=percentile(raw_ms, 95),
-                baseline_name="same SELECTs via psycopg",
-                note=f"p50 {percentile(ours_ms, 50):.2f} vs {percentile(raw_ms, 50):.2f} ms",
-                lower_is_better=True,
-            )
-        )
-        show(figures[-1])
+        ours_ms, raw_ms = _timed(ours, replayed(raw, sent), runs, warm_up)
+        name = f"saved view p95 (2 filters, grouped), {label}"
+        figures.append(latency_figure(name, ours_ms, raw_ms))
     return figures

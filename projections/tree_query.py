@@ -392,3 +392,35 @@ def tree_children(
     if parent.kind == "root":
         node["has_children"] = bool(children or cursor or tree.page(parent, None, 1)[0])
     return {"node": node, "items": children, "next_cursor": next_cursor}
+
+
+# --- the places, for reads of other views ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Everything:
+    """No narrowing: the callers of these filter by the caller's scope themselves."""
+
+    all_projects: bool = True
+    project_ids: frozenset[str] = frozenset()
+    kinds: frozenset[str] = frozenset({"ticket", "task"})
+
+
+_EVERYTHING = _Everything()
+
+
+def place_ids(tx: Tx, t: Tables) -> list[str]:
+    """Every portfolio, customer folder, project and folder the tree holds (their ids)."""
+    tables = ("tree_portfolios", "tree_customers", "tree_projects", "tree_folders")
+    return [row["id"] for table in tables for row in tx.all(f"SELECT id FROM {t[table]}")]
+
+
+def folder_and_subfolders(tx: Tx, t: Tables, folder_id: str) -> frozenset[str]:
+    """A folder and every folder beneath it, at any depth."""
+    cte = _Tree(tx, t, _EVERYTHING)._subfolders("id = ?")
+    return frozenset(r["id"] for r in tx.all(f"{cte} SELECT id FROM sub", [folder_id]))
+
+
+def customer_project_ids(tx: Tx, t: Tables, customer_id: str) -> frozenset[str]:
+    """The projects in a customer's folder."""
+    return frozenset(_Tree(tx, t, _EVERYTHING).customer_projects(customer_id))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -23,7 +24,7 @@ from domain.changes import CAUSES, CHANGE_KINDS
 from domain.values import utc_text
 from domain.views.saved_view import SavedViewNotFoundError
 from projections.access import StaffScope
-from projections.base import current_tables, loads
+from projections.base import current_tables
 from projections.db import Tx, ViewDatabase
 from projections.reports.changes import (
     EXPORT_COLUMNS,
@@ -32,6 +33,7 @@ from projections.reports.changes import (
     changes_page,
     export_rows,
 )
+from projections.tree_query import customer_project_ids, folder_and_subfolders
 from projections.views.saved import get_saved_view, teams_of
 from projections.views.saved_query import ViewRun, matching_ids
 
@@ -100,27 +102,6 @@ def moment(name: str, text: str, end: bool) -> str:
     return utc_text(found)
 
 
-def _folders_under(tx: Tx, folder: str) -> frozenset[str]:
-    table = current_tables(tx, "hierarchy")["hierarchy_folders"]
-    rows = tx.all(f"SELECT id, parent_id FROM {table}")
-    children: dict[str, list[str]] = {}
-    for row in rows:
-        children.setdefault(row["parent_id"], []).append(row["id"])
-    found, todo = {folder}, [folder]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return frozenset(found)
-
-
-def _customer_projects(tx: Tx, organisation: str) -> frozenset[str]:
-    table = current_tables(tx, "hierarchy")["hierarchy_projects"]
-    rows = tx.all(f"SELECT id, customer_ids FROM {table}")
-    return frozenset(r["id"] for r in rows if organisation in loads(r["customer_ids"]))
-
-
 def _query(
     tx: Tx, scope_text: str | None, user_id: str, staff: StaffScope, since: str, until: str
 ) -> ChangesQuery:
@@ -134,18 +115,19 @@ def _query(
         return query
     kind, ident = _scope(scope_text)
     if kind == "project":
-        return _replace(query, projects=frozenset({ident}))
+        return replace(query, projects=frozenset({ident}))
+    tree = current_tables(tx, "tree")
     if kind == "folder":
-        return _replace(query, folders=_folders_under(tx, ident))
+        return replace(query, folders=folder_and_subfolders(tx, tree, ident))
     if kind == "customer":
-        return _replace(query, projects=_customer_projects(tx, ident))
+        return replace(query, projects=customer_project_ids(tx, tree, ident))
     teams = teams_of(tx, current_tables(tx, "teams"), user_id)
     view = get_saved_view(tx, current_tables(tx, "saved_views"), ident, user_id, teams)
     if view is None:
         raise SavedViewNotFoundError(ident)
     run = ViewRun(view["definition"], user_id, query.visible_projects, query.visible_kinds)
     items = matching_ids(run, current_tables(tx, "flat"))
-    return _replace(query, items=items if items is not None else ("SELECT NULL", []))
+    return replace(query, items=items if items is not None else ("SELECT NULL", []))
 
 
 def _scope(text: str) -> tuple[str, str]:
@@ -161,10 +143,6 @@ def _scope(text: str) -> tuple[str, str]:
     )
 
 
-def _replace(query: ChangesQuery, **changes: Any) -> ChangesQuery:
-    return ChangesQuery(**{**query.__dict__, **changes})
-
-
 @router.get(
     "/changes",
     summary="What changed between two dates",
@@ -176,9 +154,7 @@ def _replace(query: ChangesQuery, **changes: Any) -> ChangesQuery:
         },
         **documented(401, 404, 422),
     },
-    dependencies=[
-        Depends(fresh("item_changes", "flat", "access", "hierarchy", "saved_views", "teams"))
-    ],
+    dependencies=[Depends(fresh("item_changes", "flat", "access", "tree", "saved_views", "teams"))],
 )
 def changes(
     svc: ServicesDep,
@@ -224,7 +200,7 @@ def changes(
                 tx,
                 current_tables(tx, "item_changes"),
                 current_tables(tx, "flat"),
-                _replace(query, cursor=cursor, limit=limit),
+                replace(query, cursor=cursor, limit=limit),
             )
     if output == "json":
         body = {"scope": scope, "from": first, "to": last, "items": items}
@@ -248,7 +224,7 @@ def _export_pages(views: ViewDatabase, query: ChangesQuery) -> Iterator[list[dic
                 tx,
                 current_tables(tx, "item_changes"),
                 current_tables(tx, "flat"),
-                _replace(query, cursor=cursor, limit=EXPORT_PAGE),
+                replace(query, cursor=cursor, limit=EXPORT_PAGE),
             )
         yield [row for change in page for row in export_rows(change)]
         if cursor is None:

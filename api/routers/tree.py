@@ -15,9 +15,8 @@ from api.problems import InvalidParameterError
 from api.responses import OrjsonResponse, documented, reply
 from api.tags import Tag
 from projections.base import current_tables, iso
-from projections.db import Tx
 from projections.tree import TreeProjection
-from projections.tree_query import NodeRef, tree_children
+from projections.tree_query import NodeRef, place_ids, tree_children
 from projections.views.as_of import AS_OF_LIMIT, TooManyToFold, candidates, folded
 
 router = APIRouter(prefix="/api/v1/views", tags=[Tag.VIEWS])
@@ -66,7 +65,7 @@ def _parent(text: str) -> NodeRef:
     "/tree",
     summary="The tree",
     responses={200: {"model": TreePage}, **documented(401, 403, 404, 422)},
-    dependencies=[Depends(fresh("tree", "access", "flat", "hierarchy", "customers"))],
+    dependencies=[Depends(fresh("tree", "access", "flat"))],
 )
 def tree(
     svc: ServicesDep,
@@ -102,7 +101,7 @@ def tree(
         return reply(response, page)
     visible = None if scope.all_projects else scope.project_ids
     with svc.views.read() as tx, foldable():
-        places = _places(tx)
+        places = [UUID(i) for i in place_ids(tx, current_tables(tx, "tree"))]
         if len(places) > AS_OF_LIMIT:
             raise TooManyToFold()
         flat = current_tables(tx, "flat")
@@ -114,15 +113,3 @@ def tree(
     with folded(TreeProjection(), items, events, streams) as (memory, t):
         page = tree_children(memory, t, ref, scope, cursor, limit)
     return reply(response, {**page, "as_of": iso(as_of)})
-
-
-def _places(tx: Tx) -> list[UUID]:
-    """Every portfolio, customer organisation, project and folder (their ids)."""
-    hierarchy, customers = current_tables(tx, "hierarchy"), current_tables(tx, "customers")
-    tables = [
-        hierarchy["hierarchy_portfolios"],
-        customers["customer_organisations"],
-        hierarchy["hierarchy_projects"],
-        hierarchy["hierarchy_folders"],
-    ]
-    return [UUID(row["id"]) for table in tables for row in tx.all(f"SELECT id FROM {table}")]
