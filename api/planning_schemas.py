@@ -90,6 +90,7 @@ class CalendarDay(BaseModel):
 
 
 class CalendarItem(BaseModel):
+    kind: Literal["task", "ticket"]
     number: int
     title: str
     project_id: str

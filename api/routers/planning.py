@@ -23,8 +23,7 @@ from domain.planning.calendar import is_working_day, month_days
 from domain.planning.dates import EARLIEST, LATEST
 from projections.access import StaffScope
 from projections.base import current_tables, iso
-from projections.calendar import month_bars, planned_bars
-from projections.gantt import GanttBar
+from projections.calendar import KINDS, month_entries, planned_bars
 from projections.gantt_query import project_chart
 from projections.hierarchy import get_project
 from projections.item_access import require_app
@@ -228,45 +227,57 @@ def _month(text: str) -> list[date]:
     return month_days(first)
 
 
-def _calendar_item(bar: GanttBar) -> dict[str, Any]:
-    return {
-        "number": bar.number,
-        "title": bar.title,
-        "project_id": bar.project_id,
-        "planned": {"start": bar.start, "finish": bar.finish},
-        "actual": {"start": bar.actual_start, "finish": bar.actual_finish},
-        "milestone": bar.milestone,
-    }
+def _calendar_kinds(scope: StaffScope, kind: str | None) -> frozenset[str]:
+    """The kinds the calendar shows: the one asked for (403 without its app), else every
+    kind the caller's apps show (403 with neither)."""
+    if kind is not None:
+        require_app(scope, kind)
+        return frozenset({kind})
+    kinds = frozenset(k for k in KINDS if k in scope.kinds and k not in scope.switched_off)
+    if not kinds:
+        require_app(scope, "task")
+    return kinds
 
 
 @router.get(
     "/calendar",
-    summary="Your tasks in a month",
+    summary="Your tasks and tickets in a month",
     responses={200: {"model": CalendarOut}, **documented(401, 403, 404, 422)},
-    dependencies=[Depends(fresh("gantt", "access", "hierarchy", "flat"))],
+    dependencies=[Depends(fresh("gantt", "sla", "access", "hierarchy", "flat"))],
 )
 def calendar(
     svc: ServicesDep,
-    scope: TaskScope,
+    scope: ProjectScope,
     response: Response,
     month: Annotated[str, Query(pattern=MONTH, description="YYYY-MM.", examples=["2026-12"])],
-    project: Annotated[UUID | None, Query(description="Only this project's tasks.")] = None,
+    project: Annotated[UUID | None, Query(description="Only this project's items.")] = None,
+    kind: Annotated[
+        Literal["task", "ticket"] | None,
+        Query(description="Only tasks or only tickets (default: every kind your apps show)."),
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> OrjsonResponse:
-    """The tasks you may see whose planned or actual dates touch the month, by first day
-    then number, a page at a time; and the month's days (Monday to Friday are working days)."""
+    """The tasks and tickets you may see whose planned or actual dates touch the month, by
+    first day then number, a page at a time; and the month's days (Monday to Friday are
+    working days). A task's dates are its plan and its actual start and finish; a
+    ticket's are its SLA's: planned from its opening to its resolution target, actual
+    from its opening to its resolution (UTC days; a ticket without a resolution target
+    has no dates)."""
     days = _month(month)
     first, last = days[0], days[-1]
+    kinds = _calendar_kinds(scope, kind)
     if project is not None:
         _project(svc, scope, project)
     with svc.views.read() as tx:
-        bars, next_cursor = month_bars(
+        tables = {name: current_tables(tx, name) for name in ("gantt", "sla", "flat")}
+        items, next_cursor = month_entries(
             tx,
-            current_tables(tx, "gantt"),
+            tables,
             first,
             last,
             _visible(scope),
+            kinds,
             str(project) if project else None,
             cursor,
             limit,
@@ -276,7 +287,7 @@ def calendar(
         {
             "month": month,
             "days": [{"date": day, "working_day": is_working_day(day)} for day in days],
-            "items": [_calendar_item(bar) for bar in bars],
+            "items": items,
             "next_cursor": next_cursor,
         },
     )

@@ -242,6 +242,57 @@ def test_the_calendar_lists_a_months_tasks_and_refuses_a_bad_month(client: TestC
         assert response.json()["errors"][0]["location"] == ["query", "month"]
 
 
+def test_the_calendar_shows_a_tickets_resolution_target_beside_the_tasks(
+    client: TestClient,
+) -> None:
+    p = Planner(client)
+    project, n = site(p)
+    policy = p.write(
+        "POST", "/api/v1/sla-policies", 201,
+        name="Fast", targets={"urgent": {"resolution": 60 * 24 * 3}},
+    )  # fmt: skip
+    ticket = p.write("POST", "/api/v1/tickets", 201, title="Leak", project_id=project,
+                     priority="urgent")  # fmt: skip
+    plain = p.write("POST", "/api/v1/tickets", 201, title="No target", project_id=project)
+    held = p.write("PUT", f"/api/v1/items/{ticket['number']}/sla", policy_id=policy["id"])
+    opened = ticket["created_at"][:10]
+    due = held["metrics"]["resolution"]["due_at"][:10]
+    month = opened[:7]
+    items = ok(p.read("/calendar", month=month))["items"]
+    tickets = [i for i in items if i["kind"] == "ticket"]
+    assert tickets == [
+        {
+            "kind": "ticket",
+            "number": ticket["number"],
+            "title": "Leak",
+            "project_id": project,
+            "planned": {"start": opened, "finish": due},
+            "actual": {"start": opened, "finish": None},
+            "milestone": False,
+        }
+    ]  # the ticket held to no resolution target has no dates
+    assert plain["number"] not in [i["number"] for i in items]
+    assert ok(p.read("/calendar", month=month, kind="task"))["items"] == [
+        i for i in items if i["kind"] == "task"
+    ]
+    march = ok(p.read("/calendar", month="2026-03", kind="ticket"))["items"]
+    assert march == ([] if month != "2026-03" else tickets)
+    # Tickets and tasks page together by first day then number.
+    p.task("Mend", project, start=opened, duration_days=1)
+    items = ok(p.read("/calendar", month=month))["items"]
+    assert sorted(i["kind"] for i in items) == ["task", "ticket"]
+    paged, cursor = [], None
+    while True:
+        page = ok(
+            p.read("/calendar", month=month, limit=1, **({"cursor": cursor} if cursor else {}))
+        )
+        paged += page["items"]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert paged == items
+    assert p.read("/calendar", month=month, kind="story").status_code == 422
+
+
 def test_the_ics_feed_has_one_all_day_event_per_planned_task(client: TestClient) -> None:
     p = Planner(client)
     project, n = site(p)
@@ -301,11 +352,13 @@ def test_outsiders_get_404_and_tickets_only_users_403(
     member.position = p.position
     for path, params in (
         ("/gantt", {"project": project}),
-        ("/calendar", {"month": "2026-03"}),
+        ("/calendar", {"month": "2026-03", "kind": "task"}),
         ("/calendar.ics", {}),
         ("/status-board", {"project": project, "kind": "task"}),
     ):
         assert member.read(path, **params).status_code == 403, path
+    # With no kind named, the calendar shows what the caller's apps show: tickets only.
+    assert ok(member.read("/calendar", month="2026-03"))["items"] == []
     assert ok(member.read("/status-board", project=project, kind="ticket"))["kind"] == "ticket"
 
 
