@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from starlette.responses import FileResponse, JSONResponse
+from starlette.responses import FileResponse, JSONResponse, Response
 
 PROBLEM_TYPE_BASE = "/problems/"
 
@@ -55,6 +55,15 @@ def reply(sub: Any, content: Any, status: int = 200, **headers: str) -> OrjsonRe
             response.headers[name] = value
     for name, value in headers.items():
         response.headers[name.replace("_", "-")] = value
+    return response
+
+
+def with_headers(sub: Any, content: bytes | str, media_type: str) -> Response:
+    """A non-JSON answer carrying the headers dependencies set on `sub` (X-View-Fresh)."""
+    response = Response(content, media_type=media_type)
+    for name, value in sub.headers.items():
+        if name not in ("content-length", "content-type"):
+            response.headers[name] = value
     return response
 
 

@@ -14,7 +14,7 @@ from api.deps import Ctx, ExpectedVersion, ProjectScope, ServicesDep, fresh, wri
 from api.params import Moment
 from api.planning_schemas import BoardOut, CalendarOut, Card, CardMove, GanttOut
 from api.problems import InvalidParameterError
-from api.responses import OrjsonResponse, documented, reply
+from api.responses import OrjsonResponse, documented, reply, with_headers
 from api.tags import Tag
 from commands.access import ProjectNotFoundError
 from commands.errors import TicketNotFoundError
@@ -60,15 +60,6 @@ def _project(svc: ServicesDep, scope: StaffScope, project: UUID) -> dict[str, An
 
 def _visible(scope: StaffScope) -> frozenset[str] | None:
     return None if scope.all_projects else scope.project_ids
-
-
-def _with_headers(sub: Response, content: bytes | str, media_type: str) -> Response:
-    """A non-JSON answer carrying the headers dependencies set (X-View-Fresh)."""
-    response = Response(content, media_type=media_type)
-    for name, value in sub.headers.items():
-        if name not in ("content-length", "content-type"):
-            response.headers[name] = value
-    return response
 
 
 # --- the Gantt chart -----------------------------------------------------------------------
@@ -133,7 +124,7 @@ def gantt_image(
     beneath, milestones as diamonds, dependency arrows, critical tasks in red."""
     found = _project(svc, scope, project)
     doc = _gantt(svc, scope, str(project), as_of)
-    return _with_headers(response, gantt_svg(found["name"], doc), "image/svg+xml")
+    return with_headers(response, gantt_svg(found["name"], doc), "image/svg+xml")
 
 
 # --- the status board ----------------------------------------------------------------------
@@ -319,4 +310,4 @@ def calendar_feed(
         bars = planned_bars(
             tx, current_tables(tx, "gantt"), _visible(scope), str(project) if project else None
         )
-    return _with_headers(response, calendar_ics(name, bars), "text/calendar; charset=utf-8")
+    return with_headers(response, calendar_ics(name, bars), "text/calendar; charset=utf-8")

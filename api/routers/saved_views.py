@@ -134,27 +134,41 @@ def as_admin(caller: Caller) -> bool:
     return caller.user.is_admin and Scope.ADMIN.value in caller.scopes
 
 
-def _answer(
-    svc: ServicesDep, response: Response, view_id: UUID, position: int, status: int = 200
+PATHS = {"view": "/api/v1/views/saved", "dashboard": "/api/v1/dashboards"}
+
+
+def answer_saved(
+    svc: ServicesDep,
+    response: Response,
+    view_id: UUID,
+    position: int,
+    status: int = 200,
+    kind: str = "view",
 ) -> OrjsonResponse:
+    """A write's answer: the view (or dashboard) as recorded, with its version."""
     system = next((v for v in SYSTEM_VIEWS if v["id"] == str(view_id)), None)
-    found = svc.saved_views.find(view_id)
-    if found is None and system is not None:  # A system view a no-op left unrecorded
-        written(response, position, 0)
+    found = svc.saved_views.find(view_id, kind)
+    if found is None and system is not None and kind == "view":
+        written(response, position, 0)  # A system view a no-op left unrecorded
         return reply(response, shipped(system), status)
     if found is None:
-        raise SavedViewNotFoundError(str(view_id))
+        raise SavedViewNotFoundError(str(view_id), kind)
     written(response, position, found.version)
-    extra = {"Location": f"/api/v1/views/saved/{found.id}"} if status == 201 else {}
+    extra = {"Location": f"{PATHS[kind]}/{found.id}"} if status == 201 else {}
     return reply(response, shown(found), status, **extra)
 
 
-def _visible(svc: ServicesDep, user_id: str, view_id: UUID) -> dict[str, Any]:
+def visible_saved(
+    svc: ServicesDep, user_id: str, view_id: UUID, kind: str = "view"
+) -> dict[str, Any]:
+    """The view (or dashboard) if the user may see it; 404 otherwise."""
     with svc.views.read() as tx:
         teams = teams_of(tx, current_tables(tx, "teams"), user_id)
-        doc = get_saved_view(tx, current_tables(tx, "saved_views"), str(view_id), user_id, teams)
+        doc = get_saved_view(
+            tx, current_tables(tx, "saved_views"), str(view_id), user_id, teams, kind
+        )
     if doc is None:
-        raise SavedViewNotFoundError(str(view_id))
+        raise SavedViewNotFoundError(str(view_id), kind)
     return doc
 
 
@@ -186,7 +200,7 @@ def save_view(
     404)."""
     given = body.model_dump(exclude_none=True)
     result = svc.saved_views.save(given, ctx)
-    return _answer(svc, response, result.id, result.position, 201)
+    return answer_saved(svc, response, result.id, result.position, 201)
 
 
 @router.get(
@@ -199,7 +213,7 @@ def read_view(
     view_id: UUID, svc: ServicesDep, user: CurrentUser, response: Response
 ) -> OrjsonResponse:
     """A view you may see (404 otherwise)."""
-    doc = _visible(svc, str(user.id), view_id)
+    doc = visible_saved(svc, str(user.id), view_id)
     return reply(response, doc, ETag=f'"{doc["version"]}"')
 
 
@@ -224,7 +238,7 @@ def change_view(
         if part in given and given[part] is None:
             del given[part]
     result = svc.saved_views.change(view_id, given, ctx, version, as_admin(caller))
-    return _answer(svc, response, view_id, result.position)
+    return answer_saved(svc, response, view_id, result.position)
 
 
 @router.delete(
@@ -269,7 +283,7 @@ def run_saved_view(
 ) -> OrjsonResponse:
     """The view's items you may see (a shared view never shows you more), grouped and
     sorted as it says, a page at a time; with `as_of`, as they were then."""
-    doc = _visible(svc, str(user.id), view_id)
+    doc = visible_saved(svc, str(user.id), view_id)
     run = ViewRun(
         definition=doc["definition"],
         user_id=str(user.id),

@@ -1,5 +1,7 @@
-"""Saved views: staff save view definitions, private or shared with users, teams or all
-staff, and rename, edit, share and delete them — each change one event of its `SavedView`.
+"""Saved views and dashboards: staff save view definitions and dashboards, private or
+shared with users, teams or all staff, and rename, edit, share and delete them — each
+change one event of its `SavedView` (whose `kind` says which it is: a view is never found
+as a dashboard, nor the other way round).
 
 Who may do what, judged on the write model:
 - anyone on the staff saves views of their own;
@@ -24,7 +26,7 @@ from commands.users import acting_user
 from domain.errors import InvalidValueError, PermissionDeniedError
 from domain.team import Team
 from domain.user import User
-from domain.views.saved_view import SYSTEM_IDS, SavedView, SavedViewNotFoundError
+from domain.views.saved_view import NOUNS, SYSTEM_IDS, SavedView, SavedViewNotFoundError
 
 CHANGEABLE = ("name", "definition", "sharing")
 
@@ -65,23 +67,24 @@ class SavedViewService:
     def __init__(self, app: LedgerDesk) -> None:
         self.app = app
 
-    def find(self, view_id: UUID) -> SavedView | None:
-        """A live view as recorded (for a write's answer), or None."""
+    def find(self, view_id: UUID, kind: str = "view") -> SavedView | None:
+        """A live view (or dashboard) as recorded (for a write's answer), or None."""
         found = UnitOfWork(self.app).get(view_id, SavedView)
-        return None if found is None or found.deleted else found
+        return None if found is None or found.deleted or found.kind != kind else found
 
-    def save(self, given: dict[str, Any], ctx: Context) -> CommandResult:
-        """A new view owned by the caller (`name` and `definition` required; `sharing`
-        optional: private)."""
+    def save(self, given: dict[str, Any], ctx: Context, kind: str = "view") -> CommandResult:
+        """A new view (or dashboard) owned by the caller (`name` and `definition` required;
+        `sharing` optional: private)."""
         for part in ("name", "definition"):
             if part not in given:
-                raise InvalidValueError(part, f"a saved view needs a {part}")
+                raise InvalidValueError(part, f"a {NOUNS[kind]} needs a {part}")
 
         view_id = uuid4()
 
         def decide(uow: UnitOfWork) -> list[Any]:
-            user = _staff(uow, ctx, "save views")
+            user = _staff(uow, ctx, f"save {NOUNS[kind]}s")
             view = SavedView.save(
+                kind=kind,
                 view_id=view_id,
                 name=given["name"],
                 owner=user.id,
@@ -102,16 +105,17 @@ class SavedViewService:
         ctx: Context,
         expected_version: int | None = None,
         as_admin: bool = False,
+        kind: str = "view",
     ) -> CommandResult:
         """Change what is `given` of a view (its name, definition, sharing), in one write
         (`as_admin`: the caller uses an admin's powers, their token allowing it)."""
         unknown = set(given) - set(CHANGEABLE)
         if unknown:
             part = sorted(unknown)[0]
-            raise InvalidValueError(part, f"a saved view's {part!r} cannot be changed")
+            raise InvalidValueError(part, f"a {NOUNS[kind]}'s {part!r} cannot be changed")
 
         def decide(uow: UnitOfWork) -> list[Any]:
-            view = self._changeable(uow, view_id, ctx, "change", as_admin)
+            view = self._changeable(uow, view_id, ctx, "change", as_admin, kind)
             recorded = len(view.pending_events)  # (A system view's first record, if any)
             if "name" in given:
                 view.rename(given["name"], ctx.actor.ref, ctx.correlation_id)
@@ -130,25 +134,27 @@ class SavedViewService:
         ctx: Context,
         expected_version: int | None = None,
         as_admin: bool = False,
+        kind: str = "view",
     ) -> CommandResult:
         def decide(uow: UnitOfWork) -> list[Any]:
-            view = self._changeable(uow, view_id, ctx, "delete", as_admin)
+            view = self._changeable(uow, view_id, ctx, "delete", as_admin, kind)
             view.delete(ctx.actor.ref, ctx.correlation_id)
             return [view]
 
         return self._result(run(self.app, view_id, decide, expected_version), view_id)
 
     def _changeable(
-        self, uow: UnitOfWork, view_id: UUID, ctx: Context, what: str, as_admin: bool
+        self, uow: UnitOfWork, view_id: UUID, ctx: Context, what: str, as_admin: bool, kind: str
     ) -> SavedView:
-        user = _staff(uow, ctx, f"{what} views")
+        noun = NOUNS[kind]
+        user = _staff(uow, ctx, f"{what} {noun}s")
         view = uow.get(view_id, SavedView)
-        if view is None and str(view_id) in SYSTEM_IDS:
+        if view is None and str(view_id) in SYSTEM_IDS and kind == "view":
             view = SavedView.system_view(str(view_id), ctx.actor.ref, ctx.correlation_id)
-        if view is None or not may_see(uow, view, user):
-            raise SavedViewNotFoundError(str(view_id))
+        if view is None or view.kind != kind or not may_see(uow, view, user):
+            raise SavedViewNotFoundError(str(view_id), kind)
         if view.owner != str(user.id) and not (as_admin and user.is_admin):
-            raise PermissionDeniedError(f"only its owner or an admin may {what} this view")
+            raise PermissionDeniedError(f"only its owner or an admin may {what} this {noun}")
         return view
 
     def _result(self, done: tuple[list[Any], int], view_id: UUID | None = None) -> CommandResult:

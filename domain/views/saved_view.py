@@ -1,10 +1,12 @@
-"""The SavedView aggregate: a view definition a staff user saved, private or shared with
-users, teams or all staff; and the system views every install ships, shared with all staff,
-which admins may edit but nobody deletes."""
+"""The SavedView aggregate: a definition a staff user saved, private or shared with users,
+teams or all staff — a view of the items (kind `view`) or a dashboard of widgets (kind
+`dashboard`); and the system views every install ships, shared with all staff, which
+admins may edit but nobody deletes."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -12,6 +14,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import ConflictError, InvalidValueError, NotFoundError
 from domain.values import check_name
+from domain.views.dashboard import checked_dashboard
 from domain.views.definition import ME, checked_definition
 
 SYSTEM_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/views/system")
@@ -19,9 +22,17 @@ MAX_NAME = 120
 MAX_SHARES = 200
 
 
+# What a saved definition is of, and how each kind's definition is checked.
+CHECKERS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "view": checked_definition,
+    "dashboard": checked_dashboard,
+}
+NOUNS = {"view": "view", "dashboard": "dashboard"}
+
+
 class SavedViewNotFoundError(NotFoundError):
-    def __init__(self, view_id: str) -> None:
-        super().__init__(f"no saved view {view_id}")
+    def __init__(self, view_id: str, kind: str = "view") -> None:
+        super().__init__(f"no {'saved view' if kind == 'view' else kind} {view_id}")
 
 
 class SystemViewError(ConflictError):
@@ -117,8 +128,9 @@ PRIVATE = {"users": [], "teams": [], "all_staff": False}
 
 
 class SavedView(Aggregate):
-    """A named view definition (`domain.views.definition`), its owner (a user id; None for
-    a system view) and who it is shared with."""
+    """A named definition — of a view (`domain.views.definition`) or a dashboard
+    (`domain.views.dashboard`) — its owner (a user id; None for a system view) and who it
+    is shared with."""
 
     TOPIC = "ledgerdesk:SavedView"
 
@@ -132,7 +144,11 @@ class SavedView(Aggregate):
         TOPIC = "ledgerdesk:SavedView.Created"
 
     class Saved(Aggregate.Created):
+        """Saved. v2 added `kind` (earlier ones are all views)."""
+
         TOPIC = "ledgerdesk:SavedView.Saved"
+        class_version = 2
+        kind: str
         name: str
         owner: str | None
         system: bool
@@ -141,9 +157,14 @@ class SavedView(Aggregate):
         actor: str
         correlation_id: str
 
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["kind"] = "view"
+
     @event(Saved)
     def __init__(
         self,
+        kind: str,
         name: str,
         owner: str | None,
         system: bool,
@@ -152,6 +173,7 @@ class SavedView(Aggregate):
         actor: str,
         correlation_id: str,
     ) -> None:
+        self.kind = kind
         self.name = name
         self.owner = owner
         self.system = system
@@ -170,15 +192,17 @@ class SavedView(Aggregate):
         sharing: Any,
         actor: str,
         correlation_id: str,
+        kind: str = "view",
     ) -> SavedView:
-        """A user's new view (its definition and sharing checked here)."""
+        """A user's new view or dashboard (its definition and sharing checked here)."""
         return cls._create(
             cls.Saved,
             id=view_id,
+            kind=kind,
             name=clean_view_name(name),
             owner=str(owner),
             system=False,
-            definition=checked_definition(definition),
+            definition=CHECKERS[kind](definition),
             sharing=checked_sharing(sharing if sharing is not None else PRIVATE),
             actor=actor,
             correlation_id=correlation_id,
@@ -193,6 +217,7 @@ class SavedView(Aggregate):
         return cls._create(
             cls.Saved,
             id=UUID(view_id),
+            kind="view",
             name=shipped["name"],
             owner=None,
             system=True,
@@ -204,7 +229,7 @@ class SavedView(Aggregate):
 
     def _check_live(self) -> None:
         if self.deleted:
-            raise SavedViewNotFoundError(str(self.id))
+            raise SavedViewNotFoundError(str(self.id), self.kind)
 
     def rename(self, name: Any, actor: str, correlation_id: str) -> None:
         self._check_live()
@@ -218,7 +243,7 @@ class SavedView(Aggregate):
 
     def redefine(self, definition: Any, actor: str, correlation_id: str) -> None:
         self._check_live()
-        definition = checked_definition(definition)
+        definition = CHECKERS[self.kind](definition)
         if definition != self.definition:
             self._redefined(definition=definition, actor=actor, correlation_id=correlation_id)
 

@@ -1,6 +1,7 @@
-"""Saved views view: reads SavedView events; shows each live view with its definition and
-who it is shared with, for listing the views a staff user may see and reading one. The
-system views an install ships appear here as shipped until an admin first changes one."""
+"""Saved views view: reads SavedView events; shows each live view and dashboard (`kind`)
+with its definition and who it is shared with, for listing the views or dashboards a
+staff user may see and reading one. The system views an install ships appear here as
+shipped until an admin first changes one."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from projections.base import Positioned, Projection, Tables, dumps, iso, loads, 
 from projections.db import Tx
 
 Doc = dict[str, Any]
-COLUMNS = "id, name, owner_id, system, definition, all_staff, version, created_at, updated_at"
+COLUMNS = "id, kind, name, owner_id, system, definition, all_staff, version, created_at, updated_at"
 
 
 def _saved(tx: Tx, t: Tables, e: Any) -> None:
@@ -21,6 +22,7 @@ def _saved(tx: Tx, t: Tables, e: Any) -> None:
         t["saved_views"],
         {
             "id": str(e.originator_id),
+            "kind": e.kind,
             "name": e.name,
             "owner_id": e.owner,
             "system": 1 if e.system else 0,
@@ -79,16 +81,18 @@ class SavedViewsProjection(Projection):
     name = "saved_views"
     tables = ("saved_views", "saved_view_shares")
     topics = topics_of(SavedView)
+    schema_version = 2  # 2: kind (view or dashboard)
 
     def create(self, tx: Tx, t: Tables) -> None:
         views, shares = t["saved_views"], t["saved_view_shares"]
         tx.execute(
             f"CREATE TABLE IF NOT EXISTS {views} ("
-            " id TEXT PRIMARY KEY, name TEXT NOT NULL, owner_id TEXT, system INTEGER NOT NULL,"
+            " id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, owner_id TEXT,"
+            " system INTEGER NOT NULL,"
             " definition TEXT NOT NULL, all_staff INTEGER NOT NULL, version INTEGER NOT NULL,"
             " created_at TEXT NOT NULL, updated_at TEXT NOT NULL)"
         )
-        tx.execute(f"CREATE INDEX IF NOT EXISTS {views}_owner ON {views} (owner_id)")
+        tx.execute(f"CREATE INDEX IF NOT EXISTS {views}_owner ON {views} (owner_id, kind)")
         tx.execute(
             f"CREATE TABLE IF NOT EXISTS {shares} ("
             " view_id TEXT NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL,"
@@ -137,26 +141,36 @@ def teams_of(tx: Tx, teams: Tables, user_id: str) -> list[str]:
     return [r["team_id"] for r in rows]
 
 
-def list_saved_views(tx: Tx, t: Tables, user_id: str, team_ids: Iterable[str]) -> list[Doc]:
-    """The views `user_id` (a member of `team_ids`) may see: the system views first (in
-    their shipped order), then the others by name."""
+def list_saved_views(
+    tx: Tx, t: Tables, user_id: str, team_ids: Iterable[str], kind: str = "view"
+) -> list[Doc]:
+    """The views (or dashboards) `user_id` (a member of `team_ids`) may see: the system
+    views first (in their shipped order), then the others by name."""
     where, params = _visible_to(t, user_id, team_ids)
-    rows = tx.all(f"SELECT {COLUMNS} FROM {t['saved_views']} v WHERE {where}", params)
+    rows = tx.all(
+        f"SELECT {COLUMNS} FROM {t['saved_views']} v WHERE kind = ? AND {where}", [kind, *params]
+    )
     found = {doc["id"]: doc for doc in _with_shares(tx, t, rows)}
-    system = [found.pop(v["id"]) if v["id"] in found else shipped(v) for v in SYSTEM_VIEWS]
+    system = [
+        found.pop(v["id"]) if v["id"] in found else shipped(v)
+        for v in (SYSTEM_VIEWS if kind == "view" else ())
+    ]
     return system + sorted(found.values(), key=lambda v: (v["name"].casefold(), v["id"]))
 
 
 def get_saved_view(
-    tx: Tx, t: Tables, view_id: str, user_id: str, team_ids: Iterable[str]
+    tx: Tx, t: Tables, view_id: str, user_id: str, team_ids: Iterable[str], kind: str = "view"
 ) -> Doc | None:
-    """One view `user_id` may see, or None."""
+    """One view (or dashboard) `user_id` may see, or None."""
     where, params = _visible_to(t, user_id, team_ids)
     row = tx.one(
-        f"SELECT {COLUMNS} FROM {t['saved_views']} v WHERE id = ? AND {where}", [view_id, *params]
+        f"SELECT {COLUMNS} FROM {t['saved_views']} v WHERE id = ? AND kind = ? AND {where}",
+        [view_id, kind, *params],
     )
     if row is not None:
         return _with_shares(tx, t, [row])[0]
+    if kind != "view":
+        return None
     recorded = tx.one(f"SELECT id FROM {t['saved_views']} WHERE id = ?", (view_id,))
     found = next((v for v in SYSTEM_VIEWS if v["id"] == view_id), None)
     return shipped(found) if found is not None and recorded is None else None

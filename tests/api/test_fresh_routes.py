@@ -126,6 +126,13 @@ def world(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
         "kind": "acknowledgement",
         "message_key": "chat_offline",
         "view_id": "c18f06de-a32b-57ac-8383-2d1feb7a23b3",  # a system view
+        "dashboard_id": made(
+            post(
+                "/api/v1/dashboards",
+                json={"name": "D", "definition": {"widgets": [{"type": "workload"}]}},
+            )
+        )["id"],
+        "index": "0",
         "mailbox_id": made(post("/api/v1/mail/mailboxes", json=mailbox))["id"],
         "user_id": client.get("/api/v1/me").json()["id"],
         "team_id": made(post("/api/v1/teams", json={"name": "Crew"}))["id"],

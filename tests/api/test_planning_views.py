@@ -246,7 +246,7 @@ def test_the_calendar_shows_a_tickets_resolution_target_beside_the_tasks(
     client: TestClient,
 ) -> None:
     p = Planner(client)
-    project, n = site(p)
+    project, _n = site(p)
     policy = p.write(
         "POST", "/api/v1/sla-policies", 201,
         name="Fast", targets={"urgent": {"resolution": 60 * 24 * 3}},

@@ -27,6 +27,7 @@ CORE = (
     "/api/v1/changes",
     "/api/v1/contacts",
     "/api/v1/customers",
+    "/api/v1/dashboards",
     "/api/v1/events",
     "/api/v1/folders",
     "/api/v1/health",

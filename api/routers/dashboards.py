@@ -1,0 +1,280 @@
+"""Dashboards: staff save dashboards of widgets, share them like views, and read each
+widget's data as JSON or as an SVG chart (`/dashboards`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Path, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import (
+    Ctx,
+    CurrentCaller,
+    CurrentUser,
+    ExpectedVersion,
+    ProjectScope,
+    ServicesDep,
+    fresh,
+    written,
+)
+from api.responses import OrjsonResponse, documented, reply, with_headers
+from api.routers.saved_views import (
+    SHARING,
+    SavedViewList,
+    SavedViewOut,
+    answer_saved,
+    as_admin,
+    visible_saved,
+)
+from api.schemas import Body
+from api.tags import Tag
+from api.widget_charts import widget_svg
+from domain.errors import NotFoundError
+from domain.views.dashboard import WIDGETS
+from projections.access import StaffScope
+from projections.base import current_tables
+from projections.db import Tx
+from projections.reports.dashboard import READS, WidgetScope, widget_data
+from projections.timesheet_query import EntryScope
+from projections.views.saved import list_saved_views, teams_of
+
+router = APIRouter(prefix="/api/v1/dashboards", tags=[Tag.REPORTS])
+
+KIND = "dashboard"
+DEFINITION = (
+    "The widgets, in order: `{widgets: [{type, title?, ...settings}]}`. Types and their"
+    f" settings: {', '.join(WIDGETS)} (see docs/views-and-reports.md#dashboards)."
+)
+DEFINITION_EXAMPLE = {
+    "widgets": [
+        {"type": "counts", "by": "status", "kinds": ["ticket"]},
+        {"type": "created_vs_finished", "weeks": 8},
+        {"type": "sla_compliance"},
+        {"type": "burn_down", "project_id": "6a1c0f7e-3c1d-4b7a-9d51-0f2b9f6a7e11"},
+    ]
+}
+# Every view a widget may read, and those that say who sees the dashboard.
+WIDGET_VIEWS = sorted({view for views in READS.values() for view in views})
+FRESH = Depends(fresh("saved_views", "teams", "access", *WIDGET_VIEWS))
+
+
+class DashboardCreate(Body):
+    name: str = Field(min_length=1, max_length=120, examples=["Support this week"])
+    definition: dict[str, Any] = Field(description=DEFINITION, examples=[DEFINITION_EXAMPLE])
+    sharing: dict[str, Any] | None = Field(
+        default=None, description=SHARING, examples=[{"teams": [], "users": [], "all_staff": True}]
+    )
+
+
+class DashboardPatch(Body):
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    definition: dict[str, Any] | None = Field(default=None, description=DEFINITION)
+    sharing: dict[str, Any] | None = Field(default=None, description=SHARING)
+
+
+class WidgetSeries(BaseModel):
+    name: str
+    values: list[float | None]
+
+
+class WidgetOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    chart: str = Field(description="How to draw it: bar, stacked_bar, horizontal_bar, line.")
+    labels: list[str] = Field(description="The points along the axis (a week's Monday, …).")
+    series: list[WidgetSeries] = Field(description="One value per label in each series.")
+
+
+class DashboardWidgets(BaseModel):
+    dashboard: SavedViewOut
+    today: date = Field(description="The last day the widgets show (UTC).")
+    widgets: list[WidgetOut]
+
+
+class WidgetNotFoundError(NotFoundError):
+    def __init__(self, index: int) -> None:
+        super().__init__(f"the dashboard has no widget {index}")
+
+
+def _scope(user_id: str, scope: StaffScope) -> WidgetScope:
+    return WidgetScope(
+        projects=None if scope.all_projects else scope.project_ids,
+        kinds=scope.kinds,
+        entries=EntryScope.of(user_id, scope),
+        today=datetime.now(UTC).date(),
+    )
+
+
+def _data(tx: Tx, widgets: list[dict[str, Any]], scope: WidgetScope) -> list[dict[str, Any]]:
+    tables: dict[str, Any] = {}
+
+    def of(view: str) -> Any:
+        if view not in tables:
+            tables[view] = current_tables(tx, view)
+        return tables[view]
+
+    return [widget_data(tx, of, widget, scope) for widget in widgets]
+
+
+def _widget(svc: ServicesDep, user_id: str, scope: StaffScope, view_id: UUID, index: int) -> Any:
+    doc = visible_saved(svc, user_id, view_id, KIND)
+    widgets = doc["definition"]["widgets"]
+    if index >= len(widgets):
+        raise WidgetNotFoundError(index)
+    with svc.views.read() as tx:
+        return _data(tx, [widgets[index]], _scope(user_id, scope))[0]
+
+
+@router.get(
+    "",
+    summary="List dashboards",
+    responses={200: {"model": SavedViewList}, **documented(401)},
+    dependencies=[Depends(fresh("saved_views", "teams"))],
+)
+def list_dashboards(svc: ServicesDep, user: CurrentUser, response: Response) -> OrjsonResponse:
+    """The dashboards you may see: your own and those shared with you, by name."""
+    with svc.views.read() as tx:
+        teams = teams_of(tx, current_tables(tx, "teams"), str(user.id))
+        items = list_saved_views(tx, current_tables(tx, "saved_views"), str(user.id), teams, KIND)
+    return reply(response, {"items": items})
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Save a dashboard",
+    responses={201: {"model": SavedViewOut}, **documented(401, 403, 404, 422)},
+)
+def save_dashboard(
+    body: DashboardCreate, svc: ServicesDep, ctx: Ctx, response: Response
+) -> OrjsonResponse:
+    """Save a dashboard of your own, private or shared (a user or team it names must
+    exist: 404); a widget's bad setting is 422 naming it."""
+    result = svc.saved_views.save(body.model_dump(exclude_none=True), ctx, KIND)
+    return answer_saved(svc, response, result.id, result.position, 201, KIND)
+
+
+@router.get(
+    "/{dashboard_id}",
+    summary="Read a dashboard",
+    responses={200: {"model": SavedViewOut}, **documented(401, 404, 422)},
+    dependencies=[Depends(fresh("saved_views", "teams"))],
+)
+def read_dashboard(
+    dashboard_id: UUID, svc: ServicesDep, user: CurrentUser, response: Response
+) -> OrjsonResponse:
+    """A dashboard you may see (404 otherwise): its widgets' definitions."""
+    doc = visible_saved(svc, str(user.id), dashboard_id, KIND)
+    return reply(response, doc, ETag=f'"{doc["version"]}"')
+
+
+@router.patch(
+    "/{dashboard_id}",
+    summary="Rename, redefine or share a dashboard",
+    responses={200: {"model": SavedViewOut}, **documented(401, 403, 404, 412, 422)},
+)
+def change_dashboard(
+    dashboard_id: UUID,
+    body: DashboardPatch,
+    svc: ServicesDep,
+    caller: CurrentCaller,
+    ctx: Ctx,
+    version: ExpectedVersion,
+    response: Response,
+) -> OrjsonResponse:
+    """Change what the body gives, in one write: its owner, or an admin for a dashboard
+    shared with them (403 for others who see it; 404 for who does not)."""
+    given = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
+    result = svc.saved_views.change(dashboard_id, given, ctx, version, as_admin(caller), KIND)
+    return answer_saved(svc, response, dashboard_id, result.position, kind=KIND)
+
+
+@router.delete(
+    "/{dashboard_id}",
+    status_code=204,
+    summary="Delete a dashboard",
+    responses={204: {"description": "Deleted."}, **documented(401, 403, 404, 412, 422)},
+)
+def delete_dashboard(
+    dashboard_id: UUID,
+    svc: ServicesDep,
+    caller: CurrentCaller,
+    ctx: Ctx,
+    version: ExpectedVersion,
+) -> Response:
+    """Delete a dashboard (as for changing it)."""
+    result = svc.saved_views.delete(dashboard_id, ctx, version, as_admin(caller), KIND)
+    answer = Response(status_code=204)
+    written(answer, result.position)
+    return answer
+
+
+@router.get(
+    "/{dashboard_id}/widgets",
+    summary="Every widget's data",
+    responses={200: {"model": DashboardWidgets}, **documented(401, 404, 422)},
+    dependencies=[FRESH],
+)
+def dashboard_widgets(
+    dashboard_id: UUID,
+    svc: ServicesDep,
+    user: CurrentUser,
+    scope: ProjectScope,
+    response: Response,
+) -> OrjsonResponse:
+    """Each widget's data, in order, computed for you: a shared dashboard shows each viewer
+    only the items, targets and time entries they may see."""
+    doc = visible_saved(svc, str(user.id), dashboard_id, KIND)
+    widget_scope = _scope(str(user.id), scope)
+    with svc.views.read() as tx:
+        widgets = _data(tx, doc["definition"]["widgets"], widget_scope)
+    return reply(response, {"dashboard": doc, "today": widget_scope.today, "widgets": widgets})
+
+
+Index = Annotated[int, Path(ge=0, le=1000, description="The widget's place, from 0.")]
+
+
+@router.get(
+    "/{dashboard_id}/widgets/{index}.svg",
+    summary="A widget as an SVG chart",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/svg+xml": {}}, "description": "The chart."},
+        **documented(401, 404, 422),
+    },
+    dependencies=[FRESH],
+)
+def widget_chart(
+    dashboard_id: UUID,
+    index: Index,
+    svc: ServicesDep,
+    user: CurrentUser,
+    scope: ProjectScope,
+    response: Response,
+) -> Response:
+    """The widget drawn as a chart: a standalone SVG with no script, fetching nothing."""
+    data = _widget(svc, str(user.id), scope, dashboard_id, index)
+    return with_headers(response, widget_svg(data), "image/svg+xml")
+
+
+@router.get(
+    "/{dashboard_id}/widgets/{index}",
+    summary="One widget's data",
+    responses={200: {"model": WidgetOut}, **documented(401, 404, 422)},
+    dependencies=[FRESH],
+)
+def widget(
+    dashboard_id: UUID,
+    index: Index,
+    svc: ServicesDep,
+    user: CurrentUser,
+    scope: ProjectScope,
+    response: Response,
+) -> OrjsonResponse:
+    """One widget's data, computed for you (404 past the last widget)."""
+    return reply(response, _widget(svc, str(user.id), scope, dashboard_id, index))

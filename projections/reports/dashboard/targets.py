@@ -1,0 +1,120 @@
+"""Widgets of the SLA targets: first-response and resolution times, and compliance per
+week (from the `sla` view's `sla_rounds`, placed by the `flat` view's items).
+
+Times are wall-clock minutes from a round's start to its answer (business hours are what a
+target is judged by; how long a customer waited is what these show). A round counts in the
+week it was answered (times) or decided (compliance: a met one when answered, a breached
+one when it fell due)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from statistics import median
+from typing import Any
+
+from projections.db import Tx
+from projections.reports.dashboard.common import (
+    TablesOf,
+    WidgetScope,
+    scoped,
+    shaped,
+    week_of,
+    weeks,
+)
+
+METRICS = ("first_response", "resolution")
+
+
+def _rounds(
+    tx: Tx,
+    tables: TablesOf,
+    widget: dict[str, Any],
+    scope: WidgetScope,
+    moment: str,
+    since: str,
+    extra: str,
+) -> list[dict[str, Any]]:
+    """The rounds of items the caller may see whose `moment` column is since `since`."""
+    where = scoped(scope, widget, "f.kind", "f.project_id")
+    if where is None:
+        return []
+    return tx.all(
+        f"SELECT r.metric, r.state, r.started_at, r.answered_at, r.decided_at"
+        f" FROM {tables('sla')['sla_rounds']} r"
+        f" JOIN {tables('flat')['flat_items']} f ON f.number = r.number"
+        f" WHERE r.{moment} >= ? AND {extra} AND {' AND '.join(where[0] or ['1 = 1'])}",
+        [since, *where[1]],
+    )
+
+
+def _minutes(start: str, end: str) -> float:
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds() / 60
+
+
+def response_times(
+    tx: Tx, tables: TablesOf, widget: dict[str, Any], scope: WidgetScope
+) -> dict[str, Any]:
+    """The median minutes to a first response and to a resolution, per week answered, and
+    over all the weeks shown (with how many rounds and their mean)."""
+    mondays = [m.isoformat() for m in weeks(scope.today, widget["weeks"])]
+    times: dict[str, dict[str, list[float]]] = {m: {w: [] for w in mondays} for m in METRICS}
+    for r in _rounds(
+        tx, tables, widget, scope, "answered_at", mondays[0],
+        "r.metric IN ('first_response', 'resolution') AND r.answered_at IS NOT NULL",
+    ):  # fmt: skip
+        week = week_of(r["answered_at"])
+        if week in times[r["metric"]]:
+            times[r["metric"]][week].append(_minutes(r["started_at"], r["answered_at"]))
+    summary = {}
+    for metric, per_week in times.items():
+        every = [m for week in per_week.values() for m in week]
+        summary[metric] = {
+            "count": len(every),
+            "median_minutes": round(median(every), 1) if every else None,
+            "mean_minutes": round(sum(every) / len(every), 1) if every else None,
+        }
+    return shaped(
+        widget,
+        "line",
+        mondays,
+        {
+            f"{metric} (median minutes)": [
+                round(median(week), 1) if week else None for week in per_week.values()
+            ]
+            for metric, per_week in times.items()
+        },
+        summary=summary,
+    )
+
+
+def sla_compliance(
+    tx: Tx, tables: TablesOf, widget: dict[str, Any], scope: WidgetScope
+) -> dict[str, Any]:
+    """How many targets were met and how many breached per week decided, and the share
+    met (every metric: first response, next response, resolution)."""
+    mondays = [m.isoformat() for m in weeks(scope.today, widget["weeks"])]
+    tally = {state: dict.fromkeys(mondays, 0) for state in ("met", "breached")}
+    for r in _rounds(
+        tx, tables, widget, scope, "decided_at", mondays[0], "r.state IN ('met', 'breached')"
+    ):
+        week = week_of(r["decided_at"])
+        if week in tally[r["state"]]:
+            tally[r["state"]][week] += 1
+    met, breached = (list(tally[s].values()) for s in ("met", "breached"))
+    percent = [
+        round(100 * m / (m + b), 1) if m + b else None for m, b in zip(met, breached, strict=True)
+    ]
+    total_met, total_breached = sum(met), sum(breached)
+    decided = total_met + total_breached
+    return shaped(
+        widget,
+        "stacked_bar",
+        mondays,
+        {"met": met, "breached": breached},
+        percent_met=percent,
+        totals={
+            "met": total_met,
+            "breached": total_breached,
+            "percent_met": round(100 * total_met / decided, 1) if decided else None,
+        },
+    )
