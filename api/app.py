@@ -42,6 +42,7 @@ from api.routers import (
     portal_kb,
     portfolios,
     projects,
+    report_templates,
     reports,
     saved_views,
     sla,
@@ -133,6 +134,8 @@ def create_app(services: Services) -> FastAPI:
         app.include_router(router)
     for router in (*reports.routers, *sla_views.routers):
         app.include_router(router)
+    # After the reports with routes of their own: `/reports/{template}` matches the rest.
+    app.include_router(report_templates.router)
 
     openapi.install(app)
     pages.install(app)

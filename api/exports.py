@@ -47,10 +47,11 @@ def attachment(
     columns: list[str],
     chunks: Iterator[list[dict[str, Any]]],
     pdf: PdfPage | None = None,
+    chart: dict[str, Any] | None = None,
 ) -> StreamingResponse:
     """`name`.csv, `name`.xlsx or (with `pdf`) `name`.pdf of every row `chunks` gives,
-    with the headers the route set on `response`. The first chunk is read now: a failure
-    is a problem response, not a cut-off download."""
+    with the headers the route set on `response` (the PDF with `chart` before its table).
+    The first chunk is read now: a failure is a problem response, not a cut-off download."""
     rows = chain.from_iterable(chain([next(chunks)], chunks))
     headers = {
         k: v for k, v in response.headers.items() if k not in ("content-length", "content-type")
@@ -62,7 +63,7 @@ def attachment(
         )
     if output == "pdf" and pdf is not None:
         made, media_type = (
-            pdf_file(pdf.brand, pdf.title, pdf.subtitle, columns, rows, pdf.weights),
+            pdf_file(pdf.brand, pdf.title, pdf.subtitle, columns, rows, pdf.weights, chart),
             PDF,
         )
     else:

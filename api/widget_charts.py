@@ -14,16 +14,14 @@ from typing import Any
 import pygal
 from pygal.style import Style
 
-# The house palette: calm blues and greens, the red kept for what went wrong.
-PALETTE = ("#2f6fae", "#3f9f6f", "#d9822b", "#8e5bb5", "#5f8ea8", "#a39e3c", "#b5651d")
+from projections.reports.pdf_chart import colours
+
 KINDS = {
     "bar": pygal.Bar,
     "stacked_bar": pygal.StackedBar,
     "horizontal_bar": pygal.HorizontalBar,
     "line": pygal.Line,
 }
-# Series drawn in their own colour whatever their place (breaches are red).
-COLOURS = {"breached": "#c23b3b", "ideal": "#9aa5b1"}
 MAX_LABEL = 32
 SVG = "http://www.w3.org/2000/svg"
 ET.register_namespace("", SVG)
@@ -36,10 +34,7 @@ def _label(value: Any) -> str:
 
 
 def _style(names: list[str]) -> Style:
-    """The colours of these series, in order: each its own, else the palette's next."""
-    colours, spare = [], iter(PALETTE * (1 + len(names) // len(PALETTE)))
-    for name in names:
-        colours.append(COLOURS.get(name) or next(spare))
+    """The house style, with each series' colour (the printed charts' too)."""
     return Style(
         background="white",
         plot_background="white",
@@ -47,7 +42,7 @@ def _style(names: list[str]) -> Style:
         foreground_strong="#1f2933",
         foreground_subtle="#9aa5b1",
         font_family="DejaVu Sans, Arial, sans-serif",
-        colors=tuple(colours),
+        colors=tuple(colours(names)),
     )
 
 
@@ -73,7 +68,8 @@ def widget_svg(data: dict[str, Any]) -> bytes:
     for series in data["series"]:
         dashed = {"stroke_style": {"dasharray": "6,4"}} if series["name"] == "ideal" else {}
         chart.add(series["name"], series["values"], **dashed)
-    tree = chart.render_tree()
+    # Read back from pygal's bytes (whichever XML library pygal found, lxml or the stdlib's).
+    tree = ET.fromstring(chart.render(is_unicode=False))  # noqa: S314 - our own drawing
     for parent in list(tree.iter()):
         for child in list(parent):
             if str(child.tag).rsplit("}", 1)[-1] == "script":

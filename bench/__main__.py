@@ -2,7 +2,7 @@
 each beside its raw baseline (measured in the same run) and the ratio between them.
 
 Benchmarks: create, http, rebuild, flat, planning, timesheets, imports, mail, portal, growth,
-sla, automations, chat, webhooks, changes
+sla, automations, chat, webhooks, changes, dashboards
 (all of them when none is named). Each works in a throwaway PostgreSQL schema
 (LEDGERDESK_BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test).
 
@@ -26,6 +26,7 @@ from bench import (
     chat,
     common,
     create,
+    dashboards,
     dataset,
     flat,
     growth,
@@ -57,6 +58,7 @@ BENCHMARKS = (
     "chat",
     "webhooks",
     "changes",
+    "dashboards",
 )
 # Every benchmark has a `--smoke` run (tiny, seconds, figures meaningless):
 # tests/e2e/test_bench_smoke.py runs each, so that none can rot.
@@ -191,6 +193,7 @@ def main() -> None:
         "chat": lambda: chat.run(smoke=smoke),
         "webhooks": lambda: webhooks.run(smoke=smoke),
         "changes": lambda: changes.run(smoke=smoke),
+        "dashboards": lambda: dashboards.run(smoke=smoke),
     }
     done: set[Callable[[], list[Figure]]] = set()
     for name in BENCHMARKS:

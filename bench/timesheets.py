@@ -91,7 +91,7 @@ def _id(kind: str, n: int) -> UUID:
 
 
 def _people_and_places(
-    c: bootstrap.Container, rng: random.Random, user_count: int, task_count: int
+    c: bootstrap.Container, rng: random.Random, user_count: int, task_count: int, first: int
 ) -> tuple[list[User], list[Task]]:
     users = [
         User.register(
@@ -129,8 +129,8 @@ def _people_and_places(
         projects.append(project)
     tasks = [
         Task.plan(
-            number=n + 1,
-            title=f"Work package {n + 1}",
+            number=first + n,
+            title=f"Work package {first + n}",
             actor=ACTOR,
             correlation_id="bench",
             project_id=projects[n % PROJECTS].id,
@@ -173,11 +173,12 @@ def _entry(n: int, users: list[User], tasks: list[Task], rng: random.Random) -> 
     return entry
 
 
-def seed(c: bootstrap.Container, events: int, smoke: bool = False) -> int:
-    """Save the people, projects and tasks; bulk-insert entries' events up to `events`."""
+def seed(c: bootstrap.Container, events: int, smoke: bool = False, first_number: int = 1) -> int:
+    """Save the people, projects and tasks (numbered from `first_number`); bulk-insert
+    entries' events up to `events`."""
     rng = random.Random(SEED)
     users, tasks = _people_and_places(
-        c, rng, SMOKE_USERS if smoke else USERS, SMOKE_TASKS if smoke else TASKS
+        c, rng, SMOKE_USERS if smoke else USERS, SMOKE_TASKS if smoke else TASKS, first_number
     )
     recorder, mapper = c.app.recorder, c.app.mapper
     entries, pending, inserted = 0, [], 0

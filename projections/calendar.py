@@ -6,9 +6,11 @@ same events into the same columns, and could only drift from the Gantt or double
 of a rebuild. Its month windows use the view's indexes on planned and actual start.
 
 A ticket's dates are its SLA's: planned from its opening to its resolution target, actual
-from its opening to its resolution (the `resolution` round of the `sla` view's
-`sla_rounds`, whose title and place come from `flat_items`); a ticket held to no
-resolution target has no dates and is not on the calendar. Its days are UTC days.
+from its opening to its resolution, open-ended while unresolved (the `resolution` round of
+the `sla` view's `sla_rounds`, whose title, place and policy come from `flat_items`); a
+ticket held to no policy, or to one without a resolution target for its priority, or
+whose target is paused while it waits on the customer, has no dates and is not on the
+calendar. Its days are UTC days.
 """
 
 from __future__ import annotations
@@ -113,11 +115,16 @@ def _ticket_spans(
     opened, due, resolved = (
         f"substr(r.{c}, 1, 10)" for c in ("started_at", "due_at", "answered_at")
     )
-    last_day = f"CASE WHEN {resolved} > {due} THEN {resolved} ELSE {due} END"
+    # Unresolved: on every month from its opening on.
+    last_day = (
+        f"CASE WHEN {resolved} IS NULL THEN '9999-12-31'"
+        f" WHEN {resolved} > {due} THEN {resolved} ELSE {due} END"
+    )
     sql = (
         f"SELECT f.number, f.title, f.project_id, {opened} AS opened, {due} AS due,"
         f" {resolved} AS resolved FROM {rounds} r JOIN {items} f ON f.number = r.number"
         f" WHERE r.metric = 'resolution' AND r.due_at IS NOT NULL AND f.kind = 'ticket'"
+        " AND f.sla_policy_id IS NOT NULL"
         f" AND {where} AND {opened} <= ? AND {last_day} >= ?"
     )
     params = [*params, last.isoformat(), first.isoformat()]

@@ -66,8 +66,9 @@ class FlatProjection(Projection):
     tables = ("flat_items", "flat_item_assignees")
     topics = topics_of(Ticket) | topics_of(Task) | SLA_TOPICS
     # 2: project_id, folder_id, team_id; 3: tasks, converted_from_ticket; 4: item_type;
-    # 5: sla_state, sla_due (and sla_sort, its sort key); 6: sla_policy_id, sla_policy_name
-    schema_version = 6
+    # 5: sla_state, sla_due (and sla_sort, its sort key); 6: sla_policy_id, sla_policy_name;
+    # 7: channel (what a ticket came in by; a converted ticket's task keeps it)
+    schema_version = 7
     indexes_after_build = True  # (apply reads by primary key only)
 
     def create(self, tx: Tx, t: Tables) -> None:
@@ -82,7 +83,7 @@ class FlatProjection(Projection):
             " folder_id TEXT, team_id TEXT, converted_from_ticket INTEGER,"
             " created_at TEXT NOT NULL, updated_at TEXT NOT NULL, version INTEGER NOT NULL,"
             f" sla_state TEXT, sla_due TEXT, sla_sort TEXT NOT NULL DEFAULT '{NO_SLA_TIME}',"
-            " sla_policy_id TEXT, sla_policy_name TEXT)"
+            " sla_policy_id TEXT, sla_policy_name TEXT, channel TEXT)"
         )
         tx.execute(
             f"CREATE TABLE IF NOT EXISTS {assignees} ("
@@ -122,6 +123,10 @@ def _opened(tx: Tx, t: Tables, e: Any) -> None:
     assignees = sorted(carried.get("assignees", []))
     kind = "task" if topic_name(e) == "Task.Planned" else "ticket"
     item = str(e.originator_id)
+    channel = getattr(e, "channel", None)
+    if kind == "task" and (source := getattr(e, "converted_from", None)) is not None:
+        ticket = tx.one(f"SELECT channel FROM {t['flat_items']} WHERE number = ?", (source,))
+        channel = ticket["channel"] if ticket else None
     tx.insert_row(
         t["flat_items"],
         {
@@ -147,6 +152,7 @@ def _opened(tx: Tx, t: Tables, e: Any) -> None:
             "sla_state": None,
             "sla_due": None,
             "sla_sort": NO_SLA_TIME,
+            "channel": channel,
         },
     )
     for user in assignees:
@@ -158,7 +164,14 @@ def _opened(tx: Tx, t: Tables, e: Any) -> None:
 
 
 def _converted(tx: Tx, t: Tables, e: Any) -> None:
-    """The ticket lives on as its task (which `Task.Planned` adds): shown once."""
+    """The ticket lives on as its task (which `Task.Planned` adds): shown once, with the
+    channel the ticket came in by."""
+    ticket = tx.one(f"SELECT channel FROM {t['flat_items']} WHERE id = ?", (str(e.originator_id),))
+    if ticket is not None and ticket["channel"] is not None:
+        tx.execute(
+            f"UPDATE {t['flat_items']} SET channel = ? WHERE number = ? AND channel IS NULL",
+            (ticket["channel"], e.task_number),
+        )
     tx.delete_row(t["flat_items"], {"id": str(e.originator_id)})
     tx.execute(f"DELETE FROM {t['flat_item_assignees']} WHERE item_id = ?", (str(e.originator_id),))
     if (cache := tx.row_cache(t["flat_item_assignees"])) is not None:

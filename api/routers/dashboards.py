@@ -36,8 +36,7 @@ from domain.errors import NotFoundError
 from domain.views.dashboard import WIDGETS
 from projections.access import StaffScope
 from projections.base import current_tables
-from projections.db import Tx
-from projections.reports.dashboard import READS, WidgetScope, widget_data
+from projections.reports.dashboard import READS, WidgetScope, dashboard_data
 from projections.timesheet_query import EntryScope
 from projections.views.saved import list_saved_views, teams_of
 
@@ -101,24 +100,17 @@ class WidgetNotFoundError(NotFoundError):
         super().__init__(f"the dashboard has no widget {index}")
 
 
-def _scope(user_id: str, scope: StaffScope) -> WidgetScope:
+def widget_scope(svc: ServicesDep, user_id: str, scope: StaffScope) -> WidgetScope:
+    """What the caller's widgets may show (and the company's switches allow), as of now."""
+    switches = svc.company.current()
     return WidgetScope(
         projects=None if scope.all_projects else scope.project_ids,
         kinds=scope.kinds,
         entries=EntryScope.of(user_id, scope),
         today=datetime.now(UTC).date(),
+        timesheets=switches["apps"]["timesheets"],
+        sla=switches["features"]["sla"],
     )
-
-
-def _data(tx: Tx, widgets: list[dict[str, Any]], scope: WidgetScope) -> list[dict[str, Any]]:
-    tables: dict[str, Any] = {}
-
-    def of(view: str) -> Any:
-        if view not in tables:
-            tables[view] = current_tables(tx, view)
-        return tables[view]
-
-    return [widget_data(tx, of, widget, scope) for widget in widgets]
 
 
 def _widget(svc: ServicesDep, user_id: str, scope: StaffScope, view_id: UUID, index: int) -> Any:
@@ -127,7 +119,7 @@ def _widget(svc: ServicesDep, user_id: str, scope: StaffScope, view_id: UUID, in
     if index >= len(widgets):
         raise WidgetNotFoundError(index)
     with svc.views.read() as tx:
-        return _data(tx, [widgets[index]], _scope(user_id, scope))[0]
+        return dashboard_data(tx, [widgets[index]], widget_scope(svc, user_id, scope))[0]
 
 
 @router.get(
@@ -230,10 +222,10 @@ def dashboard_widgets(
     """Each widget's data, in order, computed for you: a shared dashboard shows each viewer
     only the items, targets and time entries they may see."""
     doc = visible_saved(svc, str(user.id), dashboard_id, KIND)
-    widget_scope = _scope(str(user.id), scope)
+    shown = widget_scope(svc, str(user.id), scope)
     with svc.views.read() as tx:
-        widgets = _data(tx, doc["definition"]["widgets"], widget_scope)
-    return reply(response, {"dashboard": doc, "today": widget_scope.today, "widgets": widgets})
+        widgets = dashboard_data(tx, doc["definition"]["widgets"], shown)
+    return reply(response, {"dashboard": doc, "today": shown.today, "widgets": widgets})
 
 
 Index = Annotated[int, Path(ge=0, le=1000, description="The widget's place, from 0.")]

@@ -253,11 +253,13 @@ def calendar(
     first day then number, a page at a time; and the month's days (Monday to Friday are
     working days). A task's dates are its plan and its actual start and finish; a
     ticket's are its SLA's: planned from its opening to its resolution target, actual
-    from its opening to its resolution (UTC days; a ticket without a resolution target
-    has no dates)."""
+    from its opening to its resolution, open-ended while unresolved (UTC days; a ticket
+    without a resolution target, or with the SLA feature off, has no dates)."""
     days = _month(month)
     first, last = days[0], days[-1]
     kinds = _calendar_kinds(scope, kind)
+    if not svc.company.current()["features"]["sla"]:
+        kinds -= {"ticket"}  # A ticket's dates are its SLA's: with the feature off, none.
     if project is not None:
         _project(svc, scope, project)
     with svc.views.read() as tx:

@@ -42,13 +42,17 @@ def _setting(kind: str, name: str, given: Any, path: str) -> Any:
     value = given.get(name)
     where = f"{path}.{name}"
     if name == "by":
-        if value not in COUNT_BY:
+        if not isinstance(value, str) or value not in COUNT_BY:
             raise _refuse(where, f"by is one of {', '.join(COUNT_BY)}")
         return value
     if name == "kinds":
         if value is None:
             return list(KINDS)
-        if not isinstance(value, list) or not value or not set(value) <= set(KINDS):
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(k, str) and k in KINDS for k in value)
+        ):
             raise _refuse(where, "kinds is a non-empty list of ticket, task")
         return [k for k in KINDS if k in value]
     if name == "weeks":
@@ -71,7 +75,7 @@ def checked_widget(given: Any, path: str) -> dict[str, Any]:
     if not isinstance(given, dict):
         raise _refuse(path, "a widget is an object with a type")
     kind = given.get("type")
-    if kind not in WIDGETS:
+    if not isinstance(kind, str) or kind not in WIDGETS:
         raise _refuse(f"{path}.type", f"type is one of {', '.join(WIDGETS)}")
     title_format, settings = WIDGETS[kind]
     unknown = set(given) - {"type", "title", *settings}

@@ -44,8 +44,9 @@ class ItemChangesProjection(Projection):
 
     name = "item_changes"
     tables = ("item_changes", "item_change_state")
-    # 2: prior_project_id/prior_folder_id only on moves; an index per place and time.
-    schema_version = 2
+    # 2: prior_project_id/prior_folder_id only on moves; an index per place and time;
+    # 3: an index per item number (a burn-down's finishes and reopenings).
+    schema_version = 3
     topics = TOPICS | {TimeImported.TOPIC}
 
     def create(self, tx: Tx, t: Tables) -> None:
@@ -63,6 +64,7 @@ class ItemChangesProjection(Projection):
             f"CREATE INDEX IF NOT EXISTS {changes}_time ON {changes} (occurred_at, position)"
         )
         tx.execute(f"CREATE INDEX IF NOT EXISTS {changes}_shown ON {changes} (shown_as)")
+        tx.execute(f"CREATE INDEX IF NOT EXISTS {changes}_number ON {changes} (number, position)")
         # A scope's changes in time order: those in the place, and those moved out of it.
         for place in ("project_id", "prior_project_id", "folder_id", "prior_folder_id"):
             tx.execute(

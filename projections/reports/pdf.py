@@ -18,6 +18,8 @@ from typing import IO, Any
 
 from fpdf import FPDF
 
+from projections.reports.pdf_chart import draw_chart
+
 FONTS = Path(__file__).parent / "fonts"
 FONT = "DejaVu"
 BODY_SIZE = 7.5
@@ -58,6 +60,7 @@ class _Report(FPDF):
     ) -> None:
         super().__init__(orientation="L", unit="mm", format="A4")
         self.brand, self.title_text, self.subtitle = brand, title, subtitle
+        self.charting = False  # the chart's page: no table header
         self.columns, self.widths = columns, widths
         self._widths: dict[tuple[str, str, float, str], float] = {}
         self.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
@@ -92,6 +95,8 @@ class _Report(FPDF):
         self.set_text_color(90, 90, 90)
         self.cell(0, 5, self.subtitle, new_x="LMARGIN", new_y="NEXT")
         self.ln(1)
+        if self.charting:
+            return
         self.set_fill_color(*colour)
         self.set_text_color(255, 255, 255)
         self.set_font(FONT, "B", BODY_SIZE)
@@ -156,11 +161,20 @@ def pdf_file(
     columns: list[str],
     rows: Iterable[dict[str, Any]],
     weights: dict[str, float] | None = None,
+    chart: dict[str, Any] | None = None,
 ) -> IO[bytes]:
     """The report as a PDF in an unnamed temporary file (deleted when closed), at its
-    start. `weights`: how much wider than others a column is (default 1 each)."""
+    start. `weights`: how much wider than others a column is (default 1 each); `chart`: a
+    chart of it, on a page of its own before the table (`pdf_chart.draw_chart`)."""
     usable = 297 - 2 * MARGIN
     pdf = _Report(brand, title, subtitle, columns, _widths(columns, weights or {}, usable))
+    if chart is not None:
+        pdf.charting = True
+        pdf.add_page()
+        pdf.set_font(FONT, "B", 10)
+        pdf.cell(0, 6, _text(chart.get("title", "")), new_x="LMARGIN", new_y="NEXT")
+        draw_chart(pdf, chart, MARGIN, pdf.y + 2, usable, 210 - pdf.y - 2 * MARGIN - 8)
+        pdf.charting = False
     pdf.add_page()
     written = 0
     for row in rows:

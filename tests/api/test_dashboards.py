@@ -5,84 +5,17 @@ SVG chart, and bad definitions refused naming the setting, with nothing written.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 
-from commands.sla.items import ItemSlaService
-from domain.item_numbers import item_id
 from ledgerdesk import bootstrap
+from tests.api.seeded_desk import Desk, after, ok
 from tests.factories import user_token
 
 BASE = "/api/v1/dashboards"
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def after(live: bootstrap.Container, headers: dict[str, str] | None = None) -> dict[str, str]:
-    return {**(headers or {}), "X-Min-Position": str(live.app.head())}
-
-
-class Desk:
-    """A seeded desk: an agency project with tickets, tasks, points, people and time, and a
-    secret project a member does not see."""
-
-    def __init__(self, client: TestClient, live: bootstrap.Container) -> None:
-        self.client, self.live = client, live
-        self.today = datetime.now(UTC).date()
-        self.monday = self.today - timedelta(days=self.today.weekday())
-        self.first = self.monday - timedelta(days=14)
-        self.me = ok(client.get("/api/v1/me"))
-        self.ann_headers = {"Authorization": f"Bearer {user_token(live, 'ann@example.com')}"}
-        self.ann = ok(client.get("/api/v1/me", headers=self.ann_headers))
-        self.project = self.post("/api/v1/projects", name="Agency")["id"]
-        secret = self.post("/api/v1/projects", name="Secret")["id"]
-        member = {"role": "standard"}
-        ok(client.put(f"/api/v1/projects/{self.project}/members/{self.ann['id']}", json=member))
-        self.leak = self.ticket("Leak", priority="urgent")
-        self.noise = self.ticket("Noise", priority="normal")
-        self.door = self.ticket("Door", priority="low")
-        self.ticket("Vault", priority="low", project_id=secret)
-        self.plan = self.task("Plan", points=5, start=self.first.isoformat(), duration_days=2)
-        self.build = self.task("Build", points=3, start=self.first.isoformat(), duration_days=3)
-        ship = (self.monday + timedelta(days=7)).isoformat()
-        self.ship = self.task("Ship", points=2, start=ship, duration_days=1)
-        self.patch(f"/api/v1/tickets/{self.leak}", status="Open")
-        self.patch(f"/api/v1/tickets/{self.noise}", status="Resolved")
-        self.patch(f"/api/v1/tasks/{self.build}", status="Done")
-        for number, user in ((self.leak, self.me), (self.plan, self.me), (self.door, self.ann)):
-            kind = "tasks" if number == self.plan else "tickets"
-            ok(client.put(f"/api/v1/{kind}/{number}/assignees/{user['id']}"))
-        last_week = self.today - timedelta(days=7)
-        for day, minutes in ((self.today, 90), (last_week, 30)):
-            entry = {"item": self.leak, "date": day.isoformat(), "minutes": minutes}
-            self.post("/api/v1/timesheets", **entry)
-        # The urgent ticket is held to a policy and answered (as the workers record it).
-        targets = {"urgent": {"first_response": 60, "resolution": 480}}
-        policy = self.post("/api/v1/sla-policies", name="Fast", targets=targets)
-        ok(client.put(f"/api/v1/items/{self.leak}/sla", json={"policy_id": policy["id"]}))
-        reply = {"body": "On it", "visibility": "customer"}
-        self.post(f"/api/v1/tickets/{self.leak}/messages", **reply)
-        ItemSlaService(live.app).evaluate(item_id(self.leak), "replied")
-
-    def post(self, url: str, **body: Any) -> Any:
-        return ok(self.client.post(url, json=body), 201)
-
-    def patch(self, url: str, **body: Any) -> Any:
-        return ok(self.client.patch(url, json=body))
-
-    def ticket(self, title: str, **fields: Any) -> int:
-        fields.setdefault("project_id", self.project)
-        return int(self.post("/api/v1/tickets", title=title, **fields)["number"])
-
-    def task(self, title: str, **plan: Any) -> int:
-        made = self.post("/api/v1/tasks", title=title, project_id=self.project, **plan)
-        return int(made["number"])
 
 
 WIDGETS = [
@@ -287,3 +220,76 @@ def test_a_dashboards_weeks_end_with_this_one() -> None:
     ]
     assert week_of("2026-12-13T23:59:59.000000Z") == "2026-12-07"
     assert week_of("2026-12-14") == "2026-12-14"
+
+
+def test_switched_off_apps_and_features_leave_their_figures_out(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    desk = Desk(client, live)
+    widgets = [{"type": "time_logged"}, {"type": "sla_compliance"}, {"type": "response_times"}]
+    made = ok(client.post(BASE, json={"name": "D", "definition": {"widgets": widgets}}), 201)
+    path = f"{BASE}/{made['id']}/widgets"
+    on = ok(client.get(path, headers=after(live)))["widgets"]
+    assert on[0]["total_hours"] == 2.0
+    assert on[1]["totals"]["met"] == 1
+    assert "switched_off" not in on[0]
+    month = desk.today.isoformat()[:7]
+    calendar = "/api/v1/views/calendar"
+    assert desk.leak in [
+        i["number"] for i in ok(client.get(calendar, params={"month": month}))["items"]
+    ]
+    for group, name in (("apps", "timesheets"), ("features", "sla")):
+        assert (
+            client.patch("/api/v1/admin/settings", json={group: {name: False}}).status_code == 200
+        )
+    off = ok(client.get(path))["widgets"]
+    assert (off[0]["series"], off[0]["total_hours"], off[0]["switched_off"]) == (
+        [], 0.0, "timesheets app"
+    )  # fmt: skip
+    assert (off[1]["totals"]["met"], off[1]["switched_off"]) == (0, "SLA feature")
+    assert off[2]["summary"]["first_response"]["count"] == 0
+    listed = ok(client.get(calendar, params={"month": month}))["items"]
+    assert [i["kind"] for i in listed if i["number"] == desk.leak] == []
+    assert client.get(f"{path}/0.svg").status_code == 200
+
+
+def test_a_converted_tickets_sla_rounds_still_count_and_names_stay_apart(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    desk = Desk(client, live)
+    widgets = [{"type": "sla_compliance", "weeks": 1}, {"type": "time_logged", "weeks": 1}]
+    made = ok(client.post(BASE, json={"name": "D", "definition": {"widgets": widgets}}), 201)
+    path = f"{BASE}/{made['id']}/widgets"
+    assert ok(client.get(path, headers=after(live)))["widgets"][0]["totals"]["met"] == 1
+    ok(client.post(f"/api/v1/tickets/{desk.leak}/conversion"), 201)
+    assert ok(client.get(path, headers=after(live)))["widgets"][0]["totals"]["met"] == 1
+    # Two people of one name: two series, told apart.
+    ok(client.patch(f"/api/v1/users/{desk.ann['id']}", json={"name": desk.me["name"]}))
+    entry = {"item": desk.door, "date": desk.today.isoformat(), "minutes": 60}
+    ok(client.post("/api/v1/timesheets", json=entry, headers=desk.ann_headers), 201)
+    time = ok(client.get(path, headers=after(live)))["widgets"][1]
+    names = [s["name"] for s in time["series"]]
+    assert len(names) == 2 == len(set(names))
+    assert sorted(v for s in time["series"] for v in s["values"]) == [1.0, 1.5]
+
+
+def test_a_malformed_widget_is_422_and_a_long_burn_down_ends_on_today(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    for widget in ({"type": ["counts"]}, {"type": "workload", "kinds": [{"a": 1}]},
+                   {"type": "counts", "by": ["state"]}):  # fmt: skip
+        refused = client.post(BASE, json={"name": "D", "definition": {"widgets": [widget]}})
+        assert refused.status_code == 422, (widget, refused.text)
+    today = date.today()
+    project = ok(client.post("/api/v1/projects", json={"name": "Long"}), 201)["id"]
+    for start, days in ((today - timedelta(days=600), 5), (today + timedelta(days=300), 5)):
+        task = {"title": "T", "project_id": project, "points": 3, "start": start.isoformat(),
+                "duration_days": days}  # fmt: skip
+        ok(client.post("/api/v1/tasks", json=task), 201)
+    burn = {"type": "burn_down", "project_id": project}
+    made = ok(client.post(BASE, json={"name": "B", "definition": {"widgets": [burn]}}), 201)
+    data = ok(client.get(f"{BASE}/{made['id']}/widgets/0", headers=after(live)))
+    assert today.isoformat() in data["labels"]
+    assert len(data["labels"]) <= 366
+    remaining = data["series"][0]["values"]
+    assert remaining[data["labels"].index(today.isoformat())] == 6.0

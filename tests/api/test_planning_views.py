@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import icalendar
@@ -291,6 +291,14 @@ def test_the_calendar_shows_a_tickets_resolution_target_beside_the_tasks(
             break
     assert paged == items
     assert p.read("/calendar", month=month, kind="story").status_code == 422
+    # Unresolved, it stays on the calendar in the months after its target; held to no
+    # policy, it has no dates.
+    later = (date.fromisoformat(due) + timedelta(days=40)).isoformat()[:7]
+    assert [i["number"] for i in ok(p.read("/calendar", month=later, kind="ticket"))["items"]] == [
+        ticket["number"]
+    ]
+    p.write("PUT", f"/api/v1/items/{ticket['number']}/sla", policy_id=None)
+    assert ok(p.read("/calendar", month=month, kind="ticket"))["items"] == []
 
 
 def test_the_ics_feed_has_one_all_day_event_per_planned_task(client: TestClient) -> None:

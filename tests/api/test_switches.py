@@ -38,6 +38,7 @@ CORE = (
     "/api/v1/me",
     "/api/v1/portfolios",
     "/api/v1/projects",
+    "/api/v1/reports",  # the templates; each checks the switches its figures need
     "/api/v1/statuses",
     "/api/v1/teams",
     "/api/v1/triggers",

@@ -57,6 +57,7 @@ LINES = {
         "load an item with 200 events p95, from the aggregate cache",
         "HTTP PATCH (retitle) p95, ticket with 100 events",
     ),
+    "dashboards": ("dashboard p95, every widget type", "dashboard widget as SVG, per chart"),
     "sla": ("SLA recompute after a policy change, ",),
     "automations": ("automation rules, 100 enabled, ",),
     "chat": (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from projections.base import Tables, current_tables
 from projections.db import Tx
 from projections.reports.dashboard.common import TablesOf, WidgetScope
 from projections.reports.dashboard.items import counts, created_vs_finished, workload
@@ -42,4 +43,19 @@ def widget_data(
     return COMPUTE[widget["type"]](tx, tables, widget, scope)
 
 
-__all__ = ["READS", "TablesOf", "WidgetScope", "widget_data"]
+def dashboard_data(
+    tx: Tx, widgets: list[dict[str, Any]], scope: WidgetScope
+) -> list[dict[str, Any]]:
+    """Every widget's data, in order, in one read transaction (each view's live tables
+    looked up once)."""
+    tables: dict[str, Tables] = {}
+
+    def of(view: str) -> Tables:
+        if view not in tables:
+            tables[view] = current_tables(tx, view)
+        return tables[view]
+
+    return [widget_data(tx, of, widget, scope) for widget in widgets]
+
+
+__all__ = ["READS", "TablesOf", "WidgetScope", "dashboard_data", "widget_data"]

@@ -22,12 +22,16 @@ TablesOf = Callable[[str], Tables]
 @dataclass(frozen=True)
 class WidgetScope:
     """Who a widget is computed for, and when: the projects (None: every project) and item
-    kinds they may see, whose time entries they see, and today (the last day shown)."""
+    kinds they may see, whose time entries they see, and today (the last day shown); and
+    whether the company has the timesheets app and the SLA feature on (off, their figures
+    are nobody's to see)."""
 
     projects: frozenset[str] | None
     kinds: frozenset[str]
     entries: EntryScope
     today: date
+    timesheets: bool = True
+    sla: bool = True
 
 
 def weeks(today: date, count: int) -> list[date]:
@@ -87,6 +91,18 @@ def shaped(
         "series": [{"name": name, "values": list(values)} for name, values in series.items()],
         **extra,
     }
+
+
+def distinct_names(names: Sequence[str], ids: Sequence[str]) -> list[str]:
+    """The names as shown side by side: two people of one name told apart by their ids'
+    first characters (a chart's series are keyed by what they show)."""
+    counts: dict[str, int] = {}
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+    return [
+        name if counts[name] == 1 else f"{name} ({i[:8]})"
+        for name, i in zip(names, ids, strict=True)
+    ]
 
 
 def user_names(tx: Any, users: Tables, ids: Sequence[str]) -> dict[str, str]:

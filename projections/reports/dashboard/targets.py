@@ -34,17 +34,27 @@ def _rounds(
     since: str,
     extra: str,
 ) -> list[dict[str, Any]]:
-    """The rounds of items the caller may see whose `moment` column is since `since`."""
-    where = scoped(scope, widget, "f.kind", "f.project_id")
-    if where is None:
+    """The rounds of items the caller may see whose `moment` column is since `since` (a
+    converted ticket's rounds are its task's: the item it is now)."""
+    where = scoped(
+        scope, widget, "COALESCE(f.kind, g.kind)", "COALESCE(f.project_id, g.project_id)"
+    )
+    if where is None or not scope.sla:
         return []
+    flat = tables("flat")["flat_items"]
     return tx.all(
         f"SELECT r.metric, r.state, r.started_at, r.answered_at, r.decided_at"
         f" FROM {tables('sla')['sla_rounds']} r"
-        f" JOIN {tables('flat')['flat_items']} f ON f.number = r.number"
+        f" LEFT JOIN {flat} f ON f.number = r.number"
+        f" LEFT JOIN {flat} g ON g.converted_from_ticket = r.number"
         f" WHERE r.{moment} >= ? AND {extra} AND {' AND '.join(where[0] or ['1 = 1'])}",
         [since, *where[1]],
     )
+
+
+def _off(scope: WidgetScope) -> dict[str, str]:
+    """Says so when the SLA feature is off (the figures are then empty)."""
+    return {} if scope.sla else {"switched_off": "SLA feature"}
 
 
 def _minutes(start: str, end: str) -> float:
@@ -84,6 +94,7 @@ def response_times(
             for metric, per_week in times.items()
         },
         summary=summary,
+        **_off(scope),
     )
 
 
@@ -117,4 +128,5 @@ def sla_compliance(
             "breached": total_breached,
             "percent_met": round(100 * total_met / decided, 1) if decided else None,
         },
+        **_off(scope),
     )

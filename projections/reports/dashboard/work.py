@@ -8,7 +8,14 @@ from datetime import date, timedelta
 from typing import Any
 
 from projections.db import Tx
-from projections.reports.dashboard.common import TablesOf, WidgetScope, scoped, shaped, weeks
+from projections.reports.dashboard.common import (
+    TablesOf,
+    WidgetScope,
+    distinct_names,
+    scoped,
+    shaped,
+    weeks,
+)
 from projections.timesheet_query import EntryFilter, ReportQuery, report
 
 MAX_OVERDUE = 20  # the tasks listed (all are counted)
@@ -26,19 +33,28 @@ def time_logged(
         EntryFilter(scope.entries, project=project, since=mondays[0], until=scope.today),
         ("week", "user"),
     )
-    groups = report(tx, tables("timesheets"), query, limit=len(mondays) * 10_000)["groups"]
     labels = [m.isoformat() for m in mondays]
+    if not scope.timesheets:
+        return shaped(
+            widget, "stacked_bar", labels, {}, user_ids=[], total_hours=0.0,
+            switched_off="timesheets app",
+        )  # fmt: skip
+    groups = report(tx, tables("timesheets"), query, limit=len(mondays) * 10_000)["groups"]
     hours: dict[str, dict[str, float]] = {}
     names: dict[str, str] = {}
     for g in groups:
         hours.setdefault(g["user_id"], {})[g["week_start"]] = g["hours"]
         names[g["user_id"]] = g.get("user_name") or g["user_id"]
     people = sorted(hours, key=lambda u: (names[u].casefold(), u))
+    shown = distinct_names([names[u] for u in people], people)
     return shaped(
         widget,
         "stacked_bar",
         labels,
-        {names[u]: [hours[u].get(week, 0.0) for week in labels] for u in people},
+        {
+            name: [hours[u].get(week, 0.0) for week in labels]
+            for name, u in zip(shown, people, strict=True)
+        },
         user_ids=people,
         total_hours=round(sum(sum(h.values()) for h in hours.values()), 2),
     )
@@ -80,7 +96,8 @@ def burn_down(
     tx: Tx, tables: TablesOf, widget: dict[str, Any], scope: WidgetScope
 ) -> dict[str, Any]:
     """The project's points still open at the end of each day, from its first planned start
-    to its last planned finish (or today, if later; at most a year), beside the ideal line
+    to its last planned finish (or today, if later; at most a year, the one around today),
+    beside the ideal line
     from every point open to none. A task counts by its points now; a finished task's
     points are burnt on the day it was finished, and come back if it is reopened."""
     where = scoped(scope, {**widget, "kinds": ["task"]}, None, "project_id")
@@ -95,9 +112,12 @@ def burn_down(
     total = sum(points.values())
     starts = [t["start"] for t in tasks if t["start"]]
     finishes = [t["finish"] for t in tasks if t["finish"]]
-    first = date.fromisoformat(min(starts)) if starts else scope.today - timedelta(days=27)
+    plan_start = date.fromisoformat(min(starts)) if starts else scope.today - timedelta(days=27)
     planned_end = date.fromisoformat(max(finishes)) if finishes else scope.today
-    last = min(max(planned_end, scope.today), first + timedelta(days=MAX_DAYS - 1))
+    first, last = plan_start, max(planned_end, scope.today)
+    if (last - first).days >= MAX_DAYS:  # The year up to today, or to the planned end.
+        last = max(min(planned_end, scope.today + timedelta(days=MAX_DAYS // 2)), scope.today)
+        first = max(first, last - timedelta(days=MAX_DAYS - 1))
     changes: list[dict[str, Any]] = []
     if tasks:
         changes = tx.all(
@@ -121,8 +141,10 @@ def burn_down(
             (finished.add if change["change"] == "finished" else finished.discard)(change["number"])
             at += 1
         remaining.append(round(total - sum(points.get(n, 0.0) for n in finished), 2))
-    span = max(min(planned_end, last) - first, timedelta(days=1)).days
-    ideal = [round(max(total * (1 - (d - first).days / span), 0.0), 2) for d in days]
+    span = max(planned_end - plan_start, timedelta(days=1)).days
+    ideal = [
+        round(min(max(total * (1 - (d - plan_start).days / span), 0.0), total), 2) for d in days
+    ]
     return shaped(
         widget,
         "line",
