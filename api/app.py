@@ -44,6 +44,7 @@ from api.routers import (
     projects,
     report_templates,
     reports,
+    saved_reports,
     saved_views,
     sla,
     sla_views,
@@ -135,6 +136,7 @@ def create_app(services: Services) -> FastAPI:
     for router in (*reports.routers, *sla_views.routers):
         app.include_router(router)
     # After the reports with routes of their own: `/reports/{template}` matches the rest.
+    app.include_router(saved_reports.router)
     app.include_router(report_templates.router)
 
     openapi.install(app)

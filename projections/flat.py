@@ -125,8 +125,14 @@ def _opened(tx: Tx, t: Tables, e: Any) -> None:
     item = str(e.originator_id)
     channel = getattr(e, "channel", None)
     if kind == "task" and (source := getattr(e, "converted_from", None)) is not None:
-        ticket = tx.one(f"SELECT channel FROM {t['flat_items']} WHERE number = ?", (source,))
-        channel = ticket["channel"] if ticket else None
+        # The ticket it was (its conversion came first): its channel, and its row gone.
+        ticket = tx.one(
+            f"SELECT id, channel FROM {t['flat_items']} WHERE number = ? AND kind = 'ticket'",
+            (source,),
+        )
+        if ticket is not None:
+            channel = ticket["channel"]
+            _forget(tx, t, ticket["id"])
     tx.insert_row(
         t["flat_items"],
         {
@@ -165,17 +171,24 @@ def _opened(tx: Tx, t: Tables, e: Any) -> None:
 
 def _converted(tx: Tx, t: Tables, e: Any) -> None:
     """The ticket lives on as its task (which `Task.Planned` adds): shown once, with the
-    channel the ticket came in by."""
+    channel the ticket came in by. The log records the conversion before the task's
+    `Planned`, which then takes the channel and removes the ticket's row (`_opened`); a
+    task already there takes it here."""
+    task = tx.one(f"SELECT id FROM {t['flat_items']} WHERE number = ?", (e.task_number,))
+    if task is None:
+        return
     ticket = tx.one(f"SELECT channel FROM {t['flat_items']} WHERE id = ?", (str(e.originator_id),))
     if ticket is not None and ticket["channel"] is not None:
-        tx.execute(
-            f"UPDATE {t['flat_items']} SET channel = ? WHERE number = ? AND channel IS NULL",
-            (ticket["channel"], e.task_number),
-        )
-    tx.delete_row(t["flat_items"], {"id": str(e.originator_id)})
-    tx.execute(f"DELETE FROM {t['flat_item_assignees']} WHERE item_id = ?", (str(e.originator_id),))
+        tx.update_row(t["flat_items"], {"id": task["id"]}, {"channel": ticket["channel"]})
+    _forget(tx, t, str(e.originator_id))
+
+
+def _forget(tx: Tx, t: Tables, item: str) -> None:
+    """An item's row and its assignees, gone."""
+    tx.delete_row(t["flat_items"], {"id": item})
+    tx.execute(f"DELETE FROM {t['flat_item_assignees']} WHERE item_id = ?", (item,))
     if (cache := tx.row_cache(t["flat_item_assignees"])) is not None:
-        cache.forget([str(e.originator_id)])
+        cache.forget([item])
 
 
 def _sla(tx: Tx, t: Tables, e: Any) -> None:

@@ -11,34 +11,26 @@ from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import (
-    Ctx,
-    CurrentCaller,
     CurrentUser,
-    ExpectedVersion,
     ProjectScope,
     ServicesDep,
     fresh,
-    written,
 )
 from api.responses import OrjsonResponse, documented, reply, with_headers
 from api.routers.saved_views import (
     SHARING,
-    SavedViewList,
     SavedViewOut,
-    answer_saved,
-    as_admin,
     visible_saved,
 )
+from api.routers.shared_definitions import add_routes
 from api.schemas import Body
 from api.tags import Tag
 from api.widget_charts import widget_svg
 from domain.errors import NotFoundError
 from domain.views.dashboard import WIDGETS
 from projections.access import StaffScope
-from projections.base import current_tables
 from projections.reports.dashboard import READS, WidgetScope, dashboard_data
 from projections.timesheet_query import EntryScope
-from projections.views.saved import list_saved_views, teams_of
 
 router = APIRouter(prefix="/api/v1/dashboards", tags=[Tag.REPORTS])
 
@@ -122,88 +114,8 @@ def _widget(svc: ServicesDep, user_id: str, scope: StaffScope, view_id: UUID, in
         return dashboard_data(tx, [widgets[index]], widget_scope(svc, user_id, scope))[0]
 
 
-@router.get(
-    "",
-    summary="List dashboards",
-    responses={200: {"model": SavedViewList}, **documented(401)},
-    dependencies=[Depends(fresh("saved_views", "teams"))],
-)
-def list_dashboards(svc: ServicesDep, user: CurrentUser, response: Response) -> OrjsonResponse:
-    """The dashboards you may see: your own and those shared with you, by name."""
-    with svc.views.read() as tx:
-        teams = teams_of(tx, current_tables(tx, "teams"), str(user.id))
-        items = list_saved_views(tx, current_tables(tx, "saved_views"), str(user.id), teams, KIND)
-    return reply(response, {"items": items})
-
-
-@router.post(
-    "",
-    status_code=201,
-    summary="Save a dashboard",
-    responses={201: {"model": SavedViewOut}, **documented(401, 403, 404, 422)},
-)
-def save_dashboard(
-    body: DashboardCreate, svc: ServicesDep, ctx: Ctx, response: Response
-) -> OrjsonResponse:
-    """Save a dashboard of your own, private or shared (a user or team it names must
-    exist: 404); a widget's bad setting is 422 naming it."""
-    result = svc.saved_views.save(body.model_dump(exclude_none=True), ctx, KIND)
-    return answer_saved(svc, response, result.id, result.position, 201, KIND)
-
-
-@router.get(
-    "/{dashboard_id}",
-    summary="Read a dashboard",
-    responses={200: {"model": SavedViewOut}, **documented(401, 404, 422)},
-    dependencies=[Depends(fresh("saved_views", "teams"))],
-)
-def read_dashboard(
-    dashboard_id: UUID, svc: ServicesDep, user: CurrentUser, response: Response
-) -> OrjsonResponse:
-    """A dashboard you may see (404 otherwise): its widgets' definitions."""
-    doc = visible_saved(svc, str(user.id), dashboard_id, KIND)
-    return reply(response, doc, ETag=f'"{doc["version"]}"')
-
-
-@router.patch(
-    "/{dashboard_id}",
-    summary="Rename, redefine or share a dashboard",
-    responses={200: {"model": SavedViewOut}, **documented(401, 403, 404, 412, 422)},
-)
-def change_dashboard(
-    dashboard_id: UUID,
-    body: DashboardPatch,
-    svc: ServicesDep,
-    caller: CurrentCaller,
-    ctx: Ctx,
-    version: ExpectedVersion,
-    response: Response,
-) -> OrjsonResponse:
-    """Change what the body gives, in one write: its owner, or an admin for a dashboard
-    shared with them (403 for others who see it; 404 for who does not)."""
-    given = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
-    result = svc.saved_views.change(dashboard_id, given, ctx, version, as_admin(caller), KIND)
-    return answer_saved(svc, response, dashboard_id, result.position, kind=KIND)
-
-
-@router.delete(
-    "/{dashboard_id}",
-    status_code=204,
-    summary="Delete a dashboard",
-    responses={204: {"description": "Deleted."}, **documented(401, 403, 404, 412, 422)},
-)
-def delete_dashboard(
-    dashboard_id: UUID,
-    svc: ServicesDep,
-    caller: CurrentCaller,
-    ctx: Ctx,
-    version: ExpectedVersion,
-) -> Response:
-    """Delete a dashboard (as for changing it)."""
-    result = svc.saved_views.delete(dashboard_id, ctx, version, as_admin(caller), KIND)
-    answer = Response(status_code=204)
-    written(answer, result.position)
-    return answer
+add_routes(router, KIND, "dashboard", "dashboard_id", DashboardCreate, DashboardPatch,
+           "a widget's bad setting")  # fmt: skip
 
 
 @router.get(

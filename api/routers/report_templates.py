@@ -1,6 +1,7 @@
-"""Report templates: the catalogue (`GET /reports`) and a template run over a range of days
-(`GET /reports/{template}`), as JSON or a CSV, XLSX or PDF attachment (the PDF with the
-company's branding, the chart, then the table).
+"""Report templates: the catalogue of templates and saved reports (`GET /reports`) and a
+template or saved report run over a range of days (`GET /reports/{template}`), as JSON or
+a CSV, XLSX or PDF attachment (the PDF with the company's branding, the chart, then the
+table). Saved reports are saved and shared at `/reports/saved` (`api.routers.saved_reports`).
 
 The time report (`/reports/timesheets`) and the SLA compliance report
 (`/reports/sla-compliance`) are templates too, with routes of their own (`api.routers.reports`,
@@ -8,8 +9,9 @@ The time report (`/reports/timesheets`) and the SLA compliance report
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,16 +21,18 @@ from api.exports import EXPORT_TYPES, PDF, PdfPage, attachment, brand_of
 from api.params import query_date
 from api.problems import InvalidParameterError
 from api.responses import OrjsonResponse, documented, reply
+from api.routers.saved_views import SavedViewOut, visible_saved
 from api.tags import Tag
 from domain.company_settings import AppSwitchedOffError
 from domain.errors import NotFoundError
+from domain.views.report import MAX_DAYS, days_of
 from projections.base import current_tables
-from projections.reports.templates import TEMPLATES, ReportRequest
+from projections.reports.templates import TEMPLATES, ReportRequest, Template
 from projections.timesheet_query import DIMENSIONS, EntryScope
+from projections.views.saved import list_saved_views, teams_of
 
 router = APIRouter(prefix="/api/v1/reports", tags=[Tag.REPORTS])
 
-MAX_DAYS = 3 * 366
 DEFAULT_DAYS = 30
 FORMATS = ("json", "csv", "xlsx", "pdf")
 READS = sorted({view for t in TEMPLATES.values() for view in t.reads})
@@ -41,7 +45,7 @@ OWN_ROUTES: list[dict[str, Any]] = [
         " month (the timesheet report).",
         "path": "/api/v1/reports/timesheets",
         "group_by": list(DIMENSIONS),
-        "periods": ["week", "month"],
+        "periods": [],  # (weeks and months are groupings there)
         "formats": ["json", "csv", "xlsx"],
     },
     {
@@ -66,8 +70,13 @@ class TemplateOut(BaseModel):
     formats: list[str]
 
 
+class SavedReportOut(SavedViewOut):
+    path: str = Field(description="Where it runs: `/api/v1/reports/{id}`.")
+
+
 class Catalogue(BaseModel):
     templates: list[TemplateOut]
+    saved: list[SavedReportOut] = Field(description="The saved reports you may see, by name.")
 
 
 class ReportChart(BaseModel):
@@ -80,6 +89,7 @@ class ReportChart(BaseModel):
 
 class TemplateReport(BaseModel):
     template: str
+    report: dict[str, Any] | None = Field(description="The saved report run (`id`, `name`).")
     title: str
     range: dict[str, str] = Field(description="`from` and `to`, the days covered (inclusive).")
     period: str | None
@@ -90,6 +100,24 @@ class TemplateReport(BaseModel):
     chart: ReportChart
 
 
+def _days(
+    since: str | None, until: str | None, defined: dict[str, Any], today: date
+) -> tuple[date, date]:
+    """The days asked: `from` and `to` when given, else a saved report's range, else the
+    30 days to `to` (422 naming what is wrong)."""
+    last = query_date("to", until)
+    first = query_date("from", since)
+    if first is None and last is None and defined:
+        first, last = days_of(defined, today)
+    last = last or max(today, first or today)
+    first = first or last - timedelta(days=DEFAULT_DAYS - 1)
+    if last < first:
+        raise InvalidParameterError("query", "to", "`to` is before `from`")
+    if (last - first).days >= MAX_DAYS:
+        raise InvalidParameterError("query", "from", f"at most {MAX_DAYS} days at a time")
+    return first, last
+
+
 class TemplateNotFoundError(NotFoundError):
     def __init__(self, key: str) -> None:
         known = ", ".join([*TEMPLATES, *(t["key"] for t in OWN_ROUTES)])
@@ -98,11 +126,13 @@ class TemplateNotFoundError(NotFoundError):
 
 @router.get(
     "",
-    summary="Report templates",
+    summary="Report templates and saved reports",
     responses={200: {"model": Catalogue}, **documented(401)},
+    dependencies=[Depends(fresh("saved_views", "teams"))],
 )
-def catalogue(user: CurrentUser, response: Response) -> OrjsonResponse:
-    """Every report template: what it shows, its path, and what it may be grouped by."""
+def catalogue(svc: ServicesDep, user: CurrentUser, response: Response) -> OrjsonResponse:
+    """Every report template (what it shows, its path, what it may be grouped by) and the
+    saved reports you may see (each run at `/api/v1/reports/{id}`)."""
     templates = [
         {
             "key": t.key,
@@ -115,7 +145,32 @@ def catalogue(user: CurrentUser, response: Response) -> OrjsonResponse:
         }
         for t in TEMPLATES.values()
     ]
-    return reply(response, {"templates": [*templates, *OWN_ROUTES]})
+    with svc.views.read() as tx:
+        teams = teams_of(tx, current_tables(tx, "teams"), str(user.id))
+        saved = list_saved_views(
+            tx, current_tables(tx, "saved_views"), str(user.id), teams, "report"
+        )
+    listed = [{**report, "path": f"/api/v1/reports/{report['id']}"} for report in saved]
+    # A switched-off app's or feature's reports are not offered (they answer 404).
+    switches = svc.company.current()
+    hidden = set() if switches["features"]["sla"] else {"response-times", "sla-compliance"}
+    hidden |= set() if switches["apps"]["timesheets"] else {"timesheets"}
+    offered = [t for t in [*templates, *OWN_ROUTES] if t["key"] not in hidden]
+    return reply(response, {"templates": offered, "saved": listed})
+
+
+def _template(svc: ServicesDep, user_id: str, key: str) -> tuple[Template, dict[str, Any] | None]:
+    """The template `key` names, or a saved report's (the id of one the caller may see)
+    with the report."""
+    found = TEMPLATES.get(key)
+    if found is not None:
+        return found, None
+    try:
+        report_id = UUID(key)
+    except ValueError:
+        raise TemplateNotFoundError(key) from None
+    saved = visible_saved(svc, user_id, report_id, "report")
+    return TEMPLATES[saved["definition"]["template"]], saved
 
 
 @router.get(
@@ -132,48 +187,62 @@ def catalogue(user: CurrentUser, response: Response) -> OrjsonResponse:
     dependencies=[Depends(fresh("access", *READS))],
 )
 def run_template(
-    template: Annotated[str, Path(max_length=60, description="A template's key.")],
+    template: Annotated[
+        str, Path(max_length=60, description="A template's key, or a saved report's id.")
+    ],
     svc: ServicesDep,
     user: CurrentUser,
     scope: ProjectScope,
     response: Response,
     since: Annotated[
         str | None,
-        Query(alias="from", description="First day (YYYY-MM-DD); default: 29 days before `to`."),
+        Query(
+            alias="from",
+            description="First day (YYYY-MM-DD); default: a saved report's range, else 29"
+            " days before `to`.",
+        ),
     ] = None,
     until: Annotated[
-        str | None, Query(alias="to", description="Last day, inclusive; default: today (UTC).")
+        str | None,
+        Query(alias="to", description="Last day, inclusive; default: today (UTC)."),
     ] = None,
-    period: Annotated[Literal["day", "week", "month"], Query()] = "week",
+    period: Annotated[
+        Literal["day", "week", "month"] | None,
+        Query(description="Default: a saved report's, else week."),
+    ] = None,
     group_by: Annotated[str | None, Query(max_length=40)] = None,
+    project: Annotated[
+        UUID | None, Query(description="Only this project's (of those you may see).")
+    ] = None,
     output: Annotated[Literal["json", "csv", "xlsx", "pdf"], Query(alias="format")] = "json",
 ) -> Any:
-    """The template's report over the days asked, for you: only the items, SLA targets
-    and time entries you may see. Days are UTC days; weeks start on Monday."""
-    found = TEMPLATES.get(template)
-    if found is None:
-        raise TemplateNotFoundError(template)
+    """The template's report — or a saved report, run as it says (any parameter given
+    here instead) — over the days asked, for you: only the items, SLA targets and time
+    entries you may see. Days are UTC days; weeks start on Monday."""
+    found, saved = _template(svc, str(user.id), template)
+    defined: dict[str, Any] = saved["definition"] if saved else {}
     switches = svc.company.current()
     if "sla" in found.reads and not switches["features"]["sla"]:
         raise AppSwitchedOffError("SLA feature")
     today = datetime.now(UTC).date()
-    last = query_date("to", until) or today
-    first = query_date("from", since) or last - timedelta(days=DEFAULT_DAYS - 1)
-    if last < first:
-        raise InvalidParameterError("query", "to", "`to` is before `from`")
-    if (last - first).days >= MAX_DAYS:
-        raise InvalidParameterError("query", "from", f"at most {MAX_DAYS} days at a time")
+    first, last = _days(since, until, defined, today)
+    period = period or defined.get("period") or "week"
+    group_by = group_by or defined.get("group_by")
     if group_by is not None and group_by not in found.group_by:
         choices = ", ".join(found.group_by) or "nothing"
         raise InvalidParameterError(
-            "query", "group_by", f"{template} can be grouped by {choices}, not {group_by!r}"
+            "query", "group_by", f"{found.key} can be grouped by {choices}, not {group_by!r}"
         )
+    only = str(project) if project else defined.get("project_id")
+    projects = None if scope.all_projects else scope.project_ids
+    if only is not None:
+        projects = frozenset({only} if projects is None else {only} & projects)
     request = ReportRequest(
         since=first,
         until=last,
         period=period,
         group_by=group_by,
-        projects=None if scope.all_projects else scope.project_ids,
+        projects=projects,
         kinds=scope.kinds,
         entries=EntryScope.of(str(user.id), scope),
         today=today,
@@ -189,19 +258,21 @@ def run_template(
 
         made = found.run(tx, of, request)
     shown_period = period if found.uses_period else None
+    title = saved["name"] if saved else found.name
     if output != "json":
         asked = f"{first} to {last}" + (f", per {period}" if shown_period else "")
         asked += f", by {group_by}" if group_by else ""
-        page = PdfPage(brand_of(svc), found.name, f"{asked} · by {user.email}")
-        name = f"{template}-{first}-{last}"
+        page = PdfPage(brand_of(svc), title, f"{asked} · by {user.email}")
+        name = f"{found.key}-{first}-{last}"
         return attachment(
             response, name, output, made.columns, iter([made.rows]), page, chart=made.chart
         )
     return reply(
         response,
         {
-            "template": template,
-            "title": found.name,
+            "template": found.key,
+            "report": {"id": saved["id"], "name": saved["name"]} if saved else None,
+            "title": title,
             "range": {"from": first.isoformat(), "to": last.isoformat()},
             "period": shown_period,
             "group_by": group_by,

@@ -134,7 +134,11 @@ def as_admin(caller: Caller) -> bool:
     return caller.user.is_admin and Scope.ADMIN.value in caller.scopes
 
 
-PATHS = {"view": "/api/v1/views/saved", "dashboard": "/api/v1/dashboards"}
+PATHS = {
+    "view": "/api/v1/views/saved",
+    "dashboard": "/api/v1/dashboards",
+    "report": "/api/v1/reports/saved",
+}
 
 
 def answer_saved(

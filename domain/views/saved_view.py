@@ -1,7 +1,7 @@
 """The SavedView aggregate: a definition a staff user saved, private or shared with users,
-teams or all staff — a view of the items (kind `view`) or a dashboard of widgets (kind
-`dashboard`); and the system views every install ships, shared with all staff, which
-admins may edit but nobody deletes."""
+teams or all staff — a view of the items (kind `view`), a dashboard of widgets (kind
+`dashboard`) or a report template and how to run it (kind `report`); and the system views
+every install ships, shared with all staff, which admins may edit but nobody deletes."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from domain.errors import ConflictError, InvalidValueError, NotFoundError
 from domain.values import check_name
 from domain.views.dashboard import checked_dashboard
 from domain.views.definition import ME, checked_definition
+from domain.views.report import checked_report
 
 SYSTEM_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/views/system")
 MAX_NAME = 120
@@ -26,13 +27,15 @@ MAX_SHARES = 200
 CHECKERS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "view": checked_definition,
     "dashboard": checked_dashboard,
+    "report": checked_report,
 }
-NOUNS = {"view": "view", "dashboard": "dashboard"}
+NOUNS = {"view": "view", "dashboard": "dashboard", "report": "report"}
+MISSING = {"view": "saved view", "dashboard": "dashboard", "report": "saved report"}
 
 
 class SavedViewNotFoundError(NotFoundError):
     def __init__(self, view_id: str, kind: str = "view") -> None:
-        super().__init__(f"no {'saved view' if kind == 'view' else kind} {view_id}")
+        super().__init__(f"no {MISSING[kind]} {view_id}")
 
 
 class SystemViewError(ConflictError):
@@ -128,9 +131,9 @@ PRIVATE = {"users": [], "teams": [], "all_staff": False}
 
 
 class SavedView(Aggregate):
-    """A named definition — of a view (`domain.views.definition`) or a dashboard
-    (`domain.views.dashboard`) — its owner (a user id; None for a system view) and who it
-    is shared with."""
+    """A named definition — of a view (`domain.views.definition`), a dashboard
+    (`domain.views.dashboard`) or a report (`domain.views.report`) — its owner (a user id;
+    None for a system view) and who it is shared with."""
 
     TOPIC = "ledgerdesk:SavedView"
 
@@ -144,7 +147,8 @@ class SavedView(Aggregate):
         TOPIC = "ledgerdesk:SavedView.Created"
 
     class Saved(Aggregate.Created):
-        """Saved. v2 added `kind` (earlier ones are all views)."""
+        """Saved. v2 added `kind` (`view`, `dashboard`, `report`; earlier ones are all
+        views)."""
 
         TOPIC = "ledgerdesk:SavedView.Saved"
         class_version = 2

@@ -39,65 +39,107 @@ def _step(top: float) -> float:
     return float(next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw))
 
 
-def _number(value: float) -> str:
-    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+def _number(value: float, step: float) -> str:
+    if step >= 1:
+        return f"{value:,.0f}"
+    return f"{value:,.{max(1, -math.floor(math.log10(step)))}f}"
+
+
+def _values(series: list[dict[str, Any]]) -> list[list[float | None]]:
+    """Each series' values as numbers, negatives drawn as 0 (the axis starts at 0)."""
+    return [[max(float(v), 0.0) if v is not None else None for v in s["values"]] for s in series]
+
+
+def _fit(pdf: FPDF, text: str, room: float) -> str:
+    """`text` cut with "…" to fit `room` mm."""
+    if pdf.get_string_width(text) <= room:
+        return text
+    while text and pdf.get_string_width(text + "…") > room:
+        text = text[:-1]
+    return text + "…"
 
 
 def draw_chart(pdf: FPDF, chart: dict[str, Any], x: float, y: float, w: float, h: float) -> None:
     """Draw `chart` in the box at (x, y), `w` by `h` mm."""
     labels = [str(label) for label in chart["labels"]]
     series = [s for s in chart["series"] if s["values"]]
-    stacked = chart["chart"] == "stacked_bar"
-    lines = chart["chart"] == "line"
     fills = colours([s["name"] for s in series])
-    values = [[float(v) if v is not None else None for v in s["values"]] for s in series]
+    values = _values(series)
+    pdf.set_font(pdf.font_family, "", 6.5)
+    pdf.set_text_color(80, 80, 80)
+    if not labels or not series:
+        pdf.text(x + 4, y + 10, "No values to chart.")
+        return
+    if chart["chart"] == "horizontal_bar":
+        _horizontal(pdf, labels, values, fills, x, y, w, h - LEGEND)
+    else:
+        _vertical(pdf, chart["chart"], labels, values, fills, x, y, w, h - LEGEND)
+    _legend(pdf, series, fills, x + AXIS, y + h - LEGEND + 3)
+
+
+def _top(values: list[list[float | None]], stacked: bool, count: int) -> tuple[float, float]:
+    """The value axis's top and its gridline step."""
     if stacked:
-        peaks = [sum(v[i] or 0 for v in values) for i in range(len(labels))]
+        peaks = [sum(v[i] or 0 for v in values if i < len(v)) for i in range(count)]
     else:
         peaks = [v or 0 for vs in values for v in vs]
     top = max([*peaks, 0.0])
     step = _step(top)
-    top = step * max(1, math.ceil(top / step))
-    plot_x, plot_w = x + AXIS, w - AXIS
-    plot_y, plot_h = y, h - UNDER - LEGEND
-    pdf.set_font(pdf.font_family, "", 6.5)
-    pdf.set_text_color(80, 80, 80)
+    return step * max(1, math.ceil(top / step)), step
+
+
+def _vertical(
+    pdf: FPDF,
+    kind: str,
+    labels: list[str],
+    values: list[list[float | None]],
+    fills: list[str],
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+) -> None:
+    stacked, lines = kind == "stacked_bar", kind == "line"
+    top, step = _top(values, stacked, len(labels))
+    plot_x, plot_w, plot_h = x + AXIS, w - AXIS, h - UNDER
+    base = y + plot_h
     pdf.set_draw_color(200, 205, 212)
     pdf.set_line_width(0.2)
     tick = 0.0
-    while tick <= top + 1e-9:
-        ty = plot_y + plot_h - plot_h * tick / top
+    while tick <= top + step / 1000:
+        ty = base - plot_h * tick / top
         pdf.line(plot_x, ty, plot_x + plot_w, ty)
-        text = _number(tick)
+        text = _number(tick, step)
         pdf.text(plot_x - 1.5 - pdf.get_string_width(text), ty + 1, text)
         tick += step
-    if not labels:
-        pdf.text(plot_x + 4, plot_y + plot_h / 2, "Nothing to show for what was asked.")
-        return
     slot = plot_w / len(labels)
-    every = max(1, math.ceil(len(labels) / max(1, plot_w // 16)))
-    for i, label in enumerate(labels):
+    shown = [_fit(pdf, label, 24) for label in labels]
+    widest = max(pdf.get_string_width(label) for label in shown) + 2
+    every = max(1, math.ceil(widest / slot))
+    for i, label in enumerate(shown):
         if i % every == 0:
-            shown = label if len(label) <= 14 else label[:13] + "…"
-            width = pdf.get_string_width(shown)
-            pdf.text(plot_x + slot * (i + 0.5) - width / 2, plot_y + plot_h + 4, shown)
-    base = plot_y + plot_h
+            width = pdf.get_string_width(label)
+            pdf.text(plot_x + slot * (i + 0.5) - width / 2, base + 4, label)
     if lines:
-        pdf.set_line_width(0.5)
         for vs, fill in zip(values, fills, strict=True):
             pdf.set_draw_color(*rgb(fill))
+            pdf.set_fill_color(*rgb(fill))
+            pdf.set_line_width(0.5)
             points = [
-                (plot_x + slot * (i + 0.5), base - plot_h * v / top)
+                None if v is None else (plot_x + slot * (i + 0.5), base - plot_h * v / top)
                 for i, v in enumerate(vs)
-                if v is not None
             ]
-            for (x1, y1), (x2, y2) in pairwise(points):
-                pdf.line(x1, y1, x2, y2)
+            for one, two in pairwise(points):  # A gap where a value is missing.
+                if one is not None and two is not None:
+                    pdf.line(*one, *two)
+            for point in points:
+                if point is not None:
+                    pdf.circle(x=point[0], y=point[1], radius=0.9, style="F")
     else:
         inner = slot * 0.8
-        bar = inner if stacked else inner / max(1, len(series))
+        bar = inner if stacked else inner / max(1, len(values))
         for i in range(len(labels)):
-            left, height_so_far = plot_x + slot * i + slot * 0.1, 0.0
+            left, below = plot_x + slot * i + slot * 0.1, 0.0
             for n, (vs, fill) in enumerate(zip(values, fills, strict=True)):
                 v = vs[i] if i < len(vs) else None
                 if not v:
@@ -105,18 +147,64 @@ def draw_chart(pdf: FPDF, chart: dict[str, Any], x: float, y: float, w: float, h
                 height = plot_h * v / top
                 pdf.set_fill_color(*rgb(fill))
                 if stacked:
-                    pdf.rect(left, base - height_so_far - height, bar, height, style="F")
-                    height_so_far += height
+                    pdf.rect(left, base - below - height, bar, height, style="F")
+                    below += height
                 else:
                     pdf.rect(left + bar * n, base - height, bar, height, style="F")
     pdf.set_draw_color(90, 90, 90)
     pdf.set_line_width(0.3)
     pdf.line(plot_x, base, plot_x + plot_w, base)
-    legend_x, legend_y = plot_x, y + h - LEGEND + 3
+
+
+def _horizontal(
+    pdf: FPDF,
+    labels: list[str],
+    values: list[list[float | None]],
+    fills: list[str],
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+) -> None:
+    """One row per label, its bars side by side across, the labels in a gutter on the left
+    (smaller type for many rows; every few when there is no room for all)."""
+    top, step = _top(values, False, len(labels))
+    gutter = min(w * 0.3, max(pdf.get_string_width(label) for label in labels) + 3)
+    plot_x, plot_w, plot_h = x + gutter, w - gutter, h - UNDER
+    row = plot_h / len(labels)
+    size = max(4.0, min(6.5, row * 2.2))
+    pdf.set_draw_color(200, 205, 212)
+    pdf.set_line_width(0.2)
+    tick = 0.0
+    while tick <= top + step / 1000:
+        tx = plot_x + plot_w * tick / top
+        pdf.line(tx, y, tx, y + plot_h)
+        text = _number(tick, step)
+        pdf.text(tx - pdf.get_string_width(text) / 2, y + plot_h + 4, text)
+        tick += step
+    pdf.set_font(pdf.font_family, "", size)
+    every = max(1, math.ceil(size * 0.45 / row))
+    for i, label in enumerate(labels):
+        top_y = y + row * i
+        if i % every == 0:
+            text = _fit(pdf, label, gutter - 3)
+            pdf.text(plot_x - 2 - pdf.get_string_width(text), top_y + row / 2 + size * 0.15, text)
+        bar = row * 0.8 / max(1, len(values))
+        for n, (vs, fill) in enumerate(zip(values, fills, strict=True)):
+            v = vs[i] if i < len(vs) else None
+            if v:
+                pdf.set_fill_color(*rgb(fill))
+                pdf.rect(plot_x, top_y + row * 0.1 + bar * n, plot_w * v / top, bar, style="F")
+    pdf.set_draw_color(90, 90, 90)
+    pdf.set_line_width(0.3)
+    pdf.line(plot_x, y, plot_x, y + plot_h)
+
+
+def _legend(pdf: FPDF, series: list[dict[str, Any]], fills: list[str], x: float, y: float) -> None:
     pdf.set_font(pdf.font_family, "", 7)
     pdf.set_text_color(40, 40, 40)
     for s, fill in zip(series, fills, strict=True):
         pdf.set_fill_color(*rgb(fill))
-        pdf.rect(legend_x, legend_y - 2.5, 3, 3, style="F")
-        pdf.text(legend_x + 4, legend_y, s["name"])
-        legend_x += 8 + pdf.get_string_width(s["name"])
+        pdf.rect(x, y - 2.5, 3, 3, style="F")
+        pdf.text(x + 4, y, s["name"])
+        x += 8 + pdf.get_string_width(s["name"])

@@ -198,3 +198,149 @@ def test_switched_off_apps_and_features_leave_their_reports_out(
     assert "hours_logged" not in activity["columns"]
     assert "hours_logged" not in activity["totals"]
     assert all("hours_logged" not in row for row in activity["rows"])
+
+
+def test_a_saved_report_runs_as_it_says_for_whoever_may_see_it(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    desk = Desk(client, live)
+    days = (desk.today - desk.first).days + 1
+    body = {
+        "name": "Tickets by priority",
+        "definition": {"template": "tickets", "group_by": "priority", "range": {"last_days": days}},
+    }
+    saved = ok(client.post(f"{BASE}/saved", json=body), 201)
+    assert saved["definition"] == {
+        "template": "tickets", "group_by": "priority", "period": "week",
+        "range": {"last_days": days}, "project_id": None,
+    }  # fmt: skip
+    listed = ok(client.get(BASE, headers=after(live)))["saved"]
+    assert [(r["id"], r["path"]) for r in listed] == [(saved["id"], f"{BASE}/{saved['id']}")]
+    ran = ok(client.get(f"{BASE}/{saved['id']}"))
+    template = ok(run(client, desk, "tickets", group_by="priority"))
+    assert (ran["template"], ran["title"]) == ("tickets", "Tickets by priority")
+    assert ran["report"] == {"id": saved["id"], "name": "Tickets by priority"}
+    assert (ran["range"], ran["rows"], ran["totals"]) == (
+        template["range"], template["rows"], template["totals"]
+    )  # fmt: skip
+    daily = ok(client.get(f"{BASE}/{saved['id']}", params={"period": "day"}))
+    assert {r["period"] for r in daily["rows"]} == {desk.today.isoformat()}
+    # One project's; the previous week (nothing was opened then).
+    agency = {**body["definition"], "project_id": desk.project, "group_by": None}
+    ok(client.patch(f"{BASE}/saved/{saved['id']}", json={"definition": agency}))
+    assert ok(client.get(f"{BASE}/{saved['id']}"))["totals"] == {"created": 3, "finished": 1}
+    last_week = {**agency, "range": {"previous": "week"}}
+    ok(client.patch(f"{BASE}/saved/{saved['id']}", json={"definition": last_week}))
+    previous = ok(client.get(f"{BASE}/{saved['id']}"))
+    monday = desk.monday - timedelta(days=7)
+    assert previous["range"] == {
+        "from": monday.isoformat(), "to": (monday + timedelta(days=6)).isoformat()
+    }  # fmt: skip
+    assert previous["totals"] == {"created": 0, "finished": 0}
+    as_pdf = client.get(f"{BASE}/{saved['id']}", params={"format": "pdf"})
+    text = pypdf.PdfReader(io.BytesIO(as_pdf.content)).pages[0].extract_text()
+    assert "Tickets by priority" in text
+
+    # Private until shared; then run for the reader, within what they may see.
+    mine = f"{BASE}/{saved['id']}"
+    assert client.get(mine, headers=desk.ann_headers).status_code == 404
+    everything = {**body["definition"], "range": {"last_days": days}}
+    ok(client.patch(f"{BASE}/saved/{saved['id']}", json={"definition": everything,
+       "sharing": {"users": [desk.ann["id"]]}}))  # fmt: skip
+    hers = ok(client.get(mine, headers=after(live, desk.ann_headers)))
+    assert hers["totals"] == {"created": 3, "finished": 1}
+    assert client.patch(f"{BASE}/saved/{saved['id']}", json={"name": "X"},
+                        headers=desk.ann_headers).status_code == 403  # fmt: skip
+
+    # Bad definitions: 422 naming the part, nothing written; kinds never mix.
+    head = live.app.head()
+    for definition, where in (
+        ({"template": "burn-rate"}, "definition.template"),
+        ({"template": "user-activity", "group_by": "project"}, "definition.group_by"),
+        ({"template": "tickets", "period": "year"}, "definition.period"),
+        ({"template": "tickets", "range": {"last_days": 0}}, "definition.range.last_days"),
+        ({"template": "tickets", "range": {"previous": "decade"}}, "definition.range"),
+        ({"template": "tickets", "project_id": "x"}, "definition.project_id"),
+        ({"template": "tickets", "format": "pdf"}, "definition.format"),
+    ):
+        refused = client.post(f"{BASE}/saved", json={"name": "Bad", "definition": definition})
+        assert refused.status_code == 422, (definition, refused.text)
+        assert where in refused.text, (where, refused.text)
+    assert live.app.head() == head
+    dashboard = ok(client.post("/api/v1/dashboards", json={"name": "D", "definition": {}}), 201)
+    assert client.get(f"{BASE}/saved/{dashboard['id']}").status_code == 404
+    assert client.get(f"{BASE}/{dashboard['id']}").status_code == 404
+    assert client.get(f"/api/v1/dashboards/{saved['id']}").status_code == 404
+    assert client.get(f"{BASE}/00000000-0000-4000-8000-000000000000").status_code == 404
+    assert client.delete(f"{BASE}/saved/{saved['id']}").status_code == 204
+    assert client.get(mine, headers=after(live)).status_code == 404
+
+
+def test_a_saved_reports_range_in_days() -> None:
+    from datetime import date
+
+    from domain.views.report import checked_report, days_of
+
+    week = checked_report({"template": "tickets", "range": {"previous": "week"}})
+    assert days_of(week, date(2026, 12, 7)) == (date(2026, 11, 30), date(2026, 12, 6))
+    assert days_of(week, date(2026, 12, 13)) == (date(2026, 11, 30), date(2026, 12, 6))
+    month = checked_report({"template": "tickets", "range": {"previous": "month"}})
+    assert days_of(month, date(2026, 3, 1)) == (date(2026, 2, 1), date(2026, 2, 28))
+    last = checked_report({"template": "tickets"})
+    assert days_of(last, date(2026, 12, 7)) == (date(2026, 11, 8), date(2026, 12, 7))
+
+
+def test_a_converted_ticket_keeps_its_channel_live_and_after_a_rebuild(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    desk = Desk(client, live)
+    ok(client.post(f"/api/v1/tickets/{desk.door}/conversion"), 201)
+
+    def channels() -> list[tuple[str, int]]:
+        rows = ok(run(client, desk, "tickets", group_by="channel"))["rows"]
+        return [(r["channel"], r["created"]) for r in rows]
+
+    assert channels() == [("api", 4)]
+    live.runner.rebuild("flat")
+    assert channels() == [("api", 4)]
+
+
+def test_a_project_of_two_customers_counts_once_in_the_totals_and_hours_round_once(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    desk = Desk(client, live)
+    acme, globex = (
+        ok(client.post("/api/v1/customers", json={"name": name}), 201)["id"]
+        for name in ("Acme", "Globex")
+    )
+    shared = ok(
+        client.post("/api/v1/projects", json={"name": "Both", "customer_ids": [acme, globex]}), 201
+    )
+    ok(client.post("/api/v1/tickets", json={"title": "Shared", "project_id": shared["id"]}), 201)
+    report = ok(run(client, desk, "tickets", group_by="customer"))
+    assert [(r["customer_name"], r["created"]) for r in report["rows"]] == [
+        ("(none)", 4), ("Acme", 1), ("Globex", 1),
+    ]  # fmt: skip
+    assert report["totals"]["created"] == 5
+    assert sum(report["chart"]["series"][0]["values"]) == 5
+    # 100 minutes over seven days is 1.67 hours, as the time report says.
+    for day in range(7):
+        entry = {"item": desk.door, "date": (desk.first + timedelta(days=day)).isoformat(),
+                 "minutes": 40 if day == 0 else 10}  # fmt: skip
+        ok(client.post("/api/v1/timesheets", json=entry, headers=desk.ann_headers), 201)
+    activity = ok(run(client, desk, "user-activity", headers=desk.ann_headers))
+    hers = [r for r in activity["rows"] if r["user_id"] == desk.ann["id"]]
+    # (Her first hours moved Door to in progress: a change of hers, this week.)
+    assert [(r["period"], r["hours_logged"], r["changed"]) for r in hers] == [
+        (desk.first.isoformat(), 1.67, 0), (desk.monday.isoformat(), 0, 1),
+    ]  # fmt: skip
+    assert activity["totals"]["hours_logged"] == 1.67
+
+
+def test_the_catalogue_leaves_out_what_is_switched_off(client: TestClient) -> None:
+    for group, name in (("apps", "timesheets"), ("features", "sla")):
+        assert (
+            client.patch("/api/v1/admin/settings", json={group: {name: False}}).status_code == 200
+        )
+    found = [t["key"] for t in ok(client.get(BASE))["templates"]]
+    assert found == ["tickets", "task-progress", "user-activity"]

@@ -13,6 +13,7 @@ from datetime import datetime
 from statistics import median
 from typing import Any
 
+from domain.views.report import TEMPLATE_GROUPS
 from projections.db import Tx
 from projections.reports.templates.common import (
     NONE,
@@ -26,7 +27,7 @@ from projections.reports.templates.common import (
     periods,
 )
 
-GROUPS = ("priority", "policy", "project")
+GROUPS = TEMPLATE_GROUPS["response-times"]
 METRICS = ("first_response", "resolution")
 _KEYS = {
     "priority": "r.priority",
@@ -97,7 +98,7 @@ def response_times(tx: Tx, tables: TablesOf, request: ReportRequest) -> Report:
     for period, grp in sorted(found, key=lambda k: (k[0], str(k[1] or ""))):
         row: dict[str, Any] = {"period": period}
         if group:
-            row[group] = grp if grp is not None else NONE
+            row[group] = grp
         if group == "project":
             row["project_name"] = labels.get(grp or "", NONE)
         rows.append({**row, **_figures(found[(period, grp)])})

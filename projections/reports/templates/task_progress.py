@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from domain.views.report import TEMPLATE_GROUPS
 from projections.db import Tx
 from projections.reports.templates.common import (
     Report,
@@ -22,9 +23,10 @@ from projections.reports.templates.common import (
     names,
 )
 
-GROUPS = ("project",)
+GROUPS = TEMPLATE_GROUPS["task-progress"]
 TASK_COLUMNS = [
-    "number", "title", "project_id", "project_name", "status", "percent_complete", "points",
+    "number", "title", "project_id", "project_name", "status", "state", "percent_complete",
+    "points",
     "planned_start", "planned_finish", "actual_start", "actual_finish",
     "start_variance_days", "finish_variance_days",
 ]  # fmt: skip

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.changes import CHANGE_KINDS
+from domain.views.report import TEMPLATE_GROUPS
 from projections.db import Tx
 from projections.reports.dashboard.common import distinct_names
 from projections.reports.templates.common import (
@@ -25,7 +26,7 @@ from projections.reports.templates.common import (
 )
 from projections.timesheet_query import EntryFilter
 
-GROUPS = ()
+GROUPS = TEMPLATE_GROUPS["user-activity"]
 MEASURES = (*CHANGE_KINDS, "hours_logged")
 USER = "user:"
 
@@ -54,6 +55,7 @@ def user_activity(tx: Tx, tables: TablesOf, request: ReportRequest) -> Report:
                 "n"
             ]
     timesheets = tables("timesheets")
+    logged: dict[tuple[str, str], int] = {}
     if request.timesheets:
         entries = EntryFilter(request.entries, since=request.since, until=request.until)
         conditions, values = entries.where(timesheets)
@@ -63,8 +65,11 @@ def user_activity(tx: Tx, tables: TablesOf, request: ReportRequest) -> Report:
             " AND e.state <> 'withdrawn' GROUP BY e.user_id, e.work_date",
             values,
         ):
-            counts = cell(period_of(r["work_date"], request.period), r["user_id"])
-            counts["hours_logged"] = round(counts["hours_logged"] + int(r["minutes"]) / 60, 2)
+            at = (period_of(r["work_date"], request.period), r["user_id"])
+            cell(*at)
+            logged[at] = logged.get(at, 0) + int(r["minutes"])
+    for at, minutes in logged.items():  # Hours rounded once, from the minutes.
+        found[at]["hours_logged"] = round(minutes / 60, 2)
     measures = [m for m in MEASURES if request.timesheets or m != "hours_logged"]
     labels = names(tx, timesheets, "user", [user for _, user in found])
     rows = [
@@ -81,7 +86,9 @@ def user_activity(tx: Tx, tables: TablesOf, request: ReportRequest) -> Report:
         into = per_user.setdefault(row["user_id"], {m: 0 for m in measures})
         for m in measures:
             into[m] += row[m]
-    totals = {m: round(sum(r[m] for r in rows), 2) for m in measures}
+    totals = {m: sum(r[m] for r in rows) for m in measures if m != "hours_logged"}
+    if request.timesheets:
+        totals["hours_logged"] = round(sum(logged.values()) / 60, 2)
     people: list[str] = sorted(per_user, key=lambda u: (labels.get(u) or u).casefold())
     drawn = chart(
         "stacked_bar",
