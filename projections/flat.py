@@ -67,8 +67,8 @@ class FlatProjection(Projection):
     topics = topics_of(Ticket) | topics_of(Task) | SLA_TOPICS
     # 2: project_id, folder_id, team_id; 3: tasks, converted_from_ticket; 4: item_type;
     # 5: sla_state, sla_due (and sla_sort, its sort key); 6: sla_policy_id, sla_policy_name;
-    # 7: channel (what a ticket came in by; a converted ticket's task keeps it)
-    schema_version = 7
+    # 7: channel (what a ticket came in by); 8: a converted ticket's task keeps it
+    schema_version = 8
     indexes_after_build = True  # (apply reads by primary key only)
 
     def create(self, tx: Tx, t: Tables) -> None:

@@ -107,8 +107,9 @@ def _days(
     30 days to `to` (422 naming what is wrong)."""
     last = query_date("to", until)
     first = query_date("from", since)
-    if first is None and last is None and defined:
-        first, last = days_of(defined, today)
+    if first is None and defined:  # The saved range, ending on `to` when given.
+        saved_first, saved_last = days_of(defined, last or today)
+        first, last = saved_first, last or saved_last
     last = last or max(today, first or today)
     first = first or last - timedelta(days=DEFAULT_DAYS - 1)
     if last < first:
@@ -150,12 +151,16 @@ def catalogue(svc: ServicesDep, user: CurrentUser, response: Response) -> Orjson
         saved = list_saved_views(
             tx, current_tables(tx, "saved_views"), str(user.id), teams, "report"
         )
-    listed = [{**report, "path": f"/api/v1/reports/{report['id']}"} for report in saved]
     # A switched-off app's or feature's reports are not offered (they answer 404).
     switches = svc.company.current()
     hidden = set() if switches["features"]["sla"] else {"response-times", "sla-compliance"}
     hidden |= set() if switches["apps"]["timesheets"] else {"timesheets"}
     offered = [t for t in [*templates, *OWN_ROUTES] if t["key"] not in hidden]
+    listed = [
+        {**report, "path": f"/api/v1/reports/{report['id']}"}
+        for report in saved
+        if report["definition"]["template"] not in hidden
+    ]
     return reply(response, {"templates": offered, "saved": listed})
 
 
@@ -184,7 +189,7 @@ def _template(svc: ServicesDep, user_id: str, key: str) -> tuple[Template, dict[
         },
         **documented(401, 403, 404, 422),
     },
-    dependencies=[Depends(fresh("access", *READS))],
+    dependencies=[Depends(fresh("access", "saved_views", "teams", *READS))],
 )
 def run_template(
     template: Annotated[
@@ -227,7 +232,10 @@ def run_template(
     today = datetime.now(UTC).date()
     first, last = _days(since, until, defined, today)
     period = period or defined.get("period") or "week"
-    group_by = group_by or defined.get("group_by")
+    if group_by == "":  # Asked for no grouping (a saved report's included).
+        group_by = None
+    elif group_by is None:
+        group_by = defined.get("group_by")
     if group_by is not None and group_by not in found.group_by:
         choices = ", ".join(found.group_by) or "nothing"
         raise InvalidParameterError(
@@ -247,6 +255,7 @@ def run_template(
         entries=EntryScope.of(str(user.id), scope),
         today=today,
         timesheets=switches["apps"]["timesheets"],
+        project=only,
     )
     with svc.views.read() as tx:
         tables: dict[str, Any] = {}

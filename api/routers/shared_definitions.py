@@ -36,6 +36,7 @@ def add_routes(
     """Add `GET ""`, `POST ""`, `GET|PATCH|DELETE /{id_name}` for definitions of `kind`
     (`noun` in summaries; `extra`: what a POST's 422 names, for its description)."""
     Id = Annotated[UUID, Path(alias=id_name, description=f"A {noun}'s id.")]
+    stem = noun.replace(" ", "_")  # operation ids: list_saved_reports, save_dashboard, ...
     seen = [Depends(fresh("saved_views", "teams"))]
 
     @router.get(
@@ -43,7 +44,7 @@ def add_routes(
         summary=f"List {noun}s",
         responses={200: {"model": SavedViewList}, **documented(401)},
         dependencies=seen,
-        name=f"list_{kind}s",
+        name=f"list_{stem}s",
     )
     def listed(svc: ServicesDep, user: CurrentUser, response: Response) -> OrjsonResponse:
         with svc.views.read() as tx:
@@ -58,9 +59,9 @@ def add_routes(
     @router.post(
         "",
         status_code=201,
-        summary=f"Save a {noun}",
+        summary=f"Create a {noun}",
         responses={201: {"model": SavedViewOut}, **documented(401, 403, 404, 422)},
-        name=f"save_{kind}",
+        name=f"save_{stem}",
     )
     def save(body: create, svc: ServicesDep, ctx: Ctx, response: Response) -> OrjsonResponse:  # type: ignore[valid-type]
         result = svc.saved_views.save(
@@ -78,7 +79,7 @@ def add_routes(
         summary=f"Read a {noun}",
         responses={200: {"model": SavedViewOut}, **documented(401, 404, 422)},
         dependencies=seen,
-        name=f"read_{kind}",
+        name=f"read_{stem}",
     )
     def read(
         found_id: Id, svc: ServicesDep, user: CurrentUser, response: Response
@@ -92,7 +93,7 @@ def add_routes(
         f"/{{{id_name}}}",
         summary=f"Rename, redefine or share a {noun}",
         responses={200: {"model": SavedViewOut}, **documented(401, 403, 404, 412, 422)},
-        name=f"change_{kind}",
+        name=f"change_{stem}",
     )
     def change(
         found_id: Id,
@@ -118,7 +119,7 @@ def add_routes(
         status_code=204,
         summary=f"Delete a {noun}",
         responses={204: {"description": "Deleted."}, **documented(401, 403, 404, 412, 422)},
-        name=f"delete_{kind}",
+        name=f"delete_{stem}",
     )
     def delete(
         found_id: Id, svc: ServicesDep, caller: CurrentCaller, ctx: Ctx, version: ExpectedVersion

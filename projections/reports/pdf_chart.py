@@ -40,9 +40,9 @@ def _step(top: float) -> float:
 
 
 def _number(value: float, step: float) -> str:
-    if step >= 1:
-        return f"{value:,.0f}"
-    return f"{value:,.{max(1, -math.floor(math.log10(step)))}f}"
+    """A gridline's value, with as many decimals as its step needs (2.5 is not 2)."""
+    decimals = next((d for d in range(6) if abs(step * 10**d - round(step * 10**d)) < 1e-9), 6)
+    return f"{value:,.{decimals}f}"
 
 
 def _values(series: list[dict[str, Any]]) -> list[list[float | None]]:

@@ -133,13 +133,15 @@ def world(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
             )
         )["id"],
         "index": "0",
-        "template": "tickets",
-        "report_id": made(
-            post(
-                "/api/v1/reports/saved",
-                json={"name": "R", "definition": {"template": "tickets"}},
-            )
-        )["id"],
+        "report_id": (
+            report := made(
+                post(
+                    "/api/v1/reports/saved",
+                    json={"name": "R", "definition": {"template": "tickets"}},
+                )
+            )["id"]
+        ),
+        "template": report,  # a saved report: its run reads the saved reports too
         "mailbox_id": made(post("/api/v1/mail/mailboxes", json=mailbox))["id"],
         "user_id": client.get("/api/v1/me").json()["id"],
         "team_id": made(post("/api/v1/teams", json={"name": "Crew"}))["id"],

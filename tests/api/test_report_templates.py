@@ -225,6 +225,8 @@ def test_a_saved_report_runs_as_it_says_for_whoever_may_see_it(
     )  # fmt: skip
     daily = ok(client.get(f"{BASE}/{saved['id']}", params={"period": "day"}))
     assert {r["period"] for r in daily["rows"]} == {desk.today.isoformat()}
+    flat = ok(client.get(f"{BASE}/{saved['id']}", params={"group_by": ""}))
+    assert (flat["group_by"], flat["columns"]) == (None, ["period", "created", "finished"])
     # One project's; the previous week (nothing was opened then).
     agency = {**body["definition"], "project_id": desk.project, "group_by": None}
     ok(client.patch(f"{BASE}/saved/{saved['id']}", json={"definition": agency}))
@@ -335,12 +337,24 @@ def test_a_project_of_two_customers_counts_once_in_the_totals_and_hours_round_on
         (desk.first.isoformat(), 1.67, 0), (desk.monday.isoformat(), 0, 1),
     ]  # fmt: skip
     assert activity["totals"]["hours_logged"] == 1.67
+    # Another project's hours are not this project's.
+    other = ok(client.post("/api/v1/projects", json={"name": "Other"}), 201)["id"]
+    elsewhere = ok(client.post("/api/v1/tickets", json={"title": "E", "project_id": other}), 201)
+    entry = {"item": elsewhere["number"], "date": desk.today.isoformat(), "minutes": 120}
+    ok(client.post("/api/v1/timesheets", json=entry), 201)
+    everything = ok(run(client, desk, "user-activity"))["totals"]["hours_logged"]
+    agency = ok(run(client, desk, "user-activity", project=desk.project))["totals"]
+    assert (everything, agency["hours_logged"]) == (1.67 + 2.0 + 2.0, 1.67 + 2.0)
 
 
 def test_the_catalogue_leaves_out_what_is_switched_off(client: TestClient) -> None:
+    report = {"name": "Times", "definition": {"template": "response-times"}}
+    ok(client.post(f"{BASE}/saved", json=report), 201)
+    assert len(ok(client.get(BASE))["saved"]) == 1
     for group, name in (("apps", "timesheets"), ("features", "sla")):
         assert (
             client.patch("/api/v1/admin/settings", json={group: {name: False}}).status_code == 200
         )
-    found = [t["key"] for t in ok(client.get(BASE))["templates"]]
-    assert found == ["tickets", "task-progress", "user-activity"]
+    found = ok(client.get(BASE))
+    assert [t["key"] for t in found["templates"]] == ["tickets", "task-progress", "user-activity"]
+    assert found["saved"] == []

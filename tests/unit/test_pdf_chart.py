@@ -44,5 +44,8 @@ def test_awkward_data_draws() -> None:
     late = [{"name": "days late", "values": [n - 5 for n in range(40)]}]
     negative = {"title": "Late", "chart": "horizontal_bar", "labels": labels, "series": late}
     assert "#39 task" in chart_page(negative)
+    twelve = {"title": "Twelve", "chart": "bar", "labels": ["a", "b"],
+              "series": [{"name": "n", "values": [11, 12]}]}  # fmt: skip
+    assert "2.5" in chart_page(twelve)  # a step of 2.5 is not shown as 2
     empty = {"title": "None", "chart": "bar", "labels": [], "series": []}
     assert "No values to chart." in chart_page(empty)

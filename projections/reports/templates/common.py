@@ -38,6 +38,7 @@ class ReportRequest:
     entries: EntryScope
     today: date
     timesheets: bool = True
+    project: str | None = None  # only this project's (within `projects`)
 
     @property
     def moments(self) -> tuple[str, str]:

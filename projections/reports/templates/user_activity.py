@@ -56,8 +56,10 @@ def user_activity(tx: Tx, tables: TablesOf, request: ReportRequest) -> Report:
             ]
     timesheets = tables("timesheets")
     logged: dict[tuple[str, str], int] = {}
-    if request.timesheets:
-        entries = EntryFilter(request.entries, since=request.since, until=request.until)
+    if request.timesheets and request.projects != frozenset():
+        entries = EntryFilter(
+            request.entries, project=request.project, since=request.since, until=request.until
+        )
         conditions, values = entries.where(timesheets)
         for r in tx.all(
             f"SELECT e.user_id, e.work_date, SUM(e.minutes) AS minutes"
