@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -181,3 +181,15 @@ def current_tables(tx: Tx, view: str) -> Tables:
         "SELECT generation FROM projection_tracking WHERE view = ? AND is_current = 1", (view,)
     )
     return Tables(row["generation"] if row else 1)
+
+
+def tables_of(tx: Tx) -> Callable[[str], Tables]:
+    """`current_tables` for many views in one transaction, each looked up once."""
+    found: dict[str, Tables] = {}
+
+    def of(view: str) -> Tables:
+        if view not in found:
+            found[view] = current_tables(tx, view)
+        return found[view]
+
+    return of

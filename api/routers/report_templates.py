@@ -9,7 +9,7 @@ The time report (`/reports/timesheets`) and the SLA compliance report
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -25,15 +25,14 @@ from api.routers.saved_views import SavedViewOut, visible_saved
 from api.tags import Tag
 from domain.company_settings import AppSwitchedOffError
 from domain.errors import NotFoundError
-from domain.views.report import MAX_DAYS, days_of
-from projections.base import current_tables
+from domain.views.report import MAX_DAYS, days_asked
+from projections.base import current_tables, tables_of
 from projections.reports.templates import TEMPLATES, ReportRequest, Template
 from projections.timesheet_query import DIMENSIONS, EntryScope
 from projections.views.saved import list_saved_views, teams_of
 
 router = APIRouter(prefix="/api/v1/reports", tags=[Tag.REPORTS])
 
-DEFAULT_DAYS = 30
 FORMATS = ("json", "csv", "xlsx", "pdf")
 READS = sorted({view for t in TEMPLATES.values() for view in t.reads})
 # The templates with routes of their own.
@@ -103,15 +102,8 @@ class TemplateReport(BaseModel):
 def _days(
     since: str | None, until: str | None, defined: dict[str, Any], today: date
 ) -> tuple[date, date]:
-    """The days asked: `from` and `to` when given, else a saved report's range, else the
-    30 days to `to` (422 naming what is wrong)."""
-    last = query_date("to", until)
-    first = query_date("from", since)
-    if first is None and defined:  # The saved range, ending on `to` when given.
-        saved_first, saved_last = days_of(defined, last or today)
-        first, last = saved_first, last or saved_last
-    last = last or max(today, first or today)
-    first = first or last - timedelta(days=DEFAULT_DAYS - 1)
+    """The days asked (`domain.views.report.days_asked`); 422 naming what is wrong."""
+    first, last = days_asked(query_date("from", since), query_date("to", until), defined, today)
     if last < first:
         raise InvalidParameterError("query", "to", "`to` is before `from`")
     if (last - first).days >= MAX_DAYS:
@@ -258,14 +250,7 @@ def run_template(
         project=only,
     )
     with svc.views.read() as tx:
-        tables: dict[str, Any] = {}
-
-        def of(view: str) -> Any:
-            if view not in tables:
-                tables[view] = current_tables(tx, view)
-            return tables[view]
-
-        made = found.run(tx, of, request)
+        made = found.run(tx, tables_of(tx), request)
     shown_period = period if found.uses_period else None
     title = saved["name"] if saved else found.name
     if output != "json":

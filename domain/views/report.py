@@ -24,6 +24,7 @@ TEMPLATE_GROUPS: dict[str, tuple[str, ...]] = {
 PERIODS = ("day", "week", "month")
 MAX_DAYS = 3 * 366  # the longest range a report covers
 DEFAULT_RANGE = {"last_days": 30}
+DEFAULT_DAYS = DEFAULT_RANGE["last_days"]
 
 
 def _refuse(path: str, message: str) -> InvalidValueError:
@@ -92,3 +93,16 @@ def days_of(definition: dict[str, Any], today: date) -> tuple[date, date]:
         return monday, monday + timedelta(days=6)
     last = today.replace(day=1) - timedelta(days=1)
     return last.replace(day=1), last
+
+
+def days_asked(
+    first: date | None, last: date | None, definition: dict[str, Any], today: date
+) -> tuple[date, date]:
+    """The days a run covers: `first` and `last` when given; else a saved report's range
+    (ending on `last` when only that is given); else the `DEFAULT_DAYS` to `last` (or to
+    today, or to `first` when that is later)."""
+    if first is None and definition:
+        saved_first, saved_last = days_of(definition, last or today)
+        first, last = saved_first, last or saved_last
+    last = last or max(today, first or today)
+    return first or last - timedelta(days=DEFAULT_DAYS - 1), last

@@ -88,6 +88,15 @@ def _top(values: list[list[float | None]], stacked: bool, count: int) -> tuple[f
     return step * max(1, math.ceil(top / step)), step
 
 
+def _gridlines(pdf: FPDF, top: float, step: float) -> list[tuple[float, str]]:
+    """Each gridline's place along the value axis (0 to 1) and its label, in the grid's
+    colour and weight."""
+    pdf.set_draw_color(200, 205, 212)
+    pdf.set_line_width(0.2)
+    count = round(top / step)
+    return [(n / count, _number(n * step, step)) for n in range(count + 1)]
+
+
 def _vertical(
     pdf: FPDF,
     kind: str,
@@ -103,15 +112,10 @@ def _vertical(
     top, step = _top(values, stacked, len(labels))
     plot_x, plot_w, plot_h = x + AXIS, w - AXIS, h - UNDER
     base = y + plot_h
-    pdf.set_draw_color(200, 205, 212)
-    pdf.set_line_width(0.2)
-    tick = 0.0
-    while tick <= top + step / 1000:
-        ty = base - plot_h * tick / top
+    for share, text in _gridlines(pdf, top, step):
+        ty = base - plot_h * share
         pdf.line(plot_x, ty, plot_x + plot_w, ty)
-        text = _number(tick, step)
         pdf.text(plot_x - 1.5 - pdf.get_string_width(text), ty + 1, text)
-        tick += step
     slot = plot_w / len(labels)
     shown = [_fit(pdf, label, 24) for label in labels]
     widest = max(pdf.get_string_width(label) for label in shown) + 2
@@ -173,15 +177,10 @@ def _horizontal(
     plot_x, plot_w, plot_h = x + gutter, w - gutter, h - UNDER
     row = plot_h / len(labels)
     size = max(4.0, min(6.5, row * 2.2))
-    pdf.set_draw_color(200, 205, 212)
-    pdf.set_line_width(0.2)
-    tick = 0.0
-    while tick <= top + step / 1000:
-        tx = plot_x + plot_w * tick / top
+    for share, text in _gridlines(pdf, top, step):
+        tx = plot_x + plot_w * share
         pdf.line(tx, y, tx, y + plot_h)
-        text = _number(tick, step)
         pdf.text(tx - pdf.get_string_width(text) / 2, y + plot_h + 4, text)
-        tick += step
     pdf.set_font(pdf.font_family, "", size)
     every = max(1, math.ceil(size * 0.45 / row))
     for i, label in enumerate(labels):

@@ -211,15 +211,16 @@ def test_dashboards_are_saved_shared_and_refused_like_views(
 
 
 def test_a_dashboards_weeks_end_with_this_one() -> None:
-    from projections.reports.dashboard.common import week_of, weeks
+    from projections.reports.shape import period_of, weeks
 
     assert weeks(date(2026, 12, 9), 3) == [
         date(2026, 11, 23),
         date(2026, 11, 30),
         date(2026, 12, 7),
     ]
-    assert week_of("2026-12-13T23:59:59.000000Z") == "2026-12-07"
-    assert week_of("2026-12-14") == "2026-12-14"
+    assert period_of("2026-12-13T23:59:59.000000Z", "week") == "2026-12-07"
+    assert period_of("2026-12-14", "week") == "2026-12-14"
+    assert period_of("2026-12-14", "month") == "2026-12"
 
 
 def test_switched_off_apps_and_features_leave_their_figures_out(

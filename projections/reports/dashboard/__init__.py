@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from projections.base import Tables, current_tables
+from projections.base import tables_of
 from projections.db import Tx
 from projections.reports.dashboard.common import TablesOf, WidgetScope
 from projections.reports.dashboard.items import counts, created_vs_finished, workload
@@ -48,13 +48,7 @@ def dashboard_data(
 ) -> list[dict[str, Any]]:
     """Every widget's data, in order, in one read transaction (each view's live tables
     looked up once)."""
-    tables: dict[str, Tables] = {}
-
-    def of(view: str) -> Tables:
-        if view not in tables:
-            tables[view] = current_tables(tx, view)
-        return tables[view]
-
+    of = tables_of(tx)
     return [widget_data(tx, of, widget, scope) for widget in widgets]
 
 

@@ -1,19 +1,16 @@
-"""What every dashboard widget shares: who it is computed for, its weeks, and its shape.
-
-A widget's data is `{"type", "title", "chart", "labels", "series", ...}`: `labels` name
-the points along the chart's axis (a week's Monday, a status, a person), each series is
-`{"name", "values"}` with one value per label, and `chart` says how to draw it (`bar`,
-`stacked_bar`, `horizontal_bar`, `line`). A widget may add figures of its own (totals,
-medians, the overdue tasks themselves)."""
+"""What every dashboard widget shares: who it is computed for, what it may read, and its
+shape — the chart shape of `projections.reports.shape`, with the widget's type and title;
+a widget may add figures of its own (totals, medians, the overdue tasks themselves)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from projections.base import Tables
+from projections.reports.shape import shaped as chart_shape
 from projections.timesheet_query import EntryScope
 
 TablesOf = Callable[[str], Tables]
@@ -34,16 +31,15 @@ class WidgetScope:
     sla: bool = True
 
 
-def weeks(today: date, count: int) -> list[date]:
-    """The Mondays of the `count` weeks up to and including this one, oldest first."""
-    monday = today - timedelta(days=today.weekday())
-    return [monday - timedelta(weeks=n) for n in range(count - 1, -1, -1)]
-
-
-def week_of(day: str) -> str:
-    """The Monday (ISO date) of the week an ISO day or time falls in."""
-    moment = date.fromisoformat(day[:10])
-    return (moment - timedelta(days=moment.weekday())).isoformat()
+def shaped(
+    widget: dict[str, Any],
+    chart: str,
+    labels: Sequence[Any],
+    series: Mapping[str, Sequence[Any]],
+    **extra: Any,
+) -> dict[str, Any]:
+    """A widget's data in the chart shape (`projections.reports.shape`)."""
+    return chart_shape(widget["type"], widget["title"], chart, labels, series, **extra)
 
 
 def scoped(
@@ -73,48 +69,3 @@ def scoped(
         where.append(f"{project_column} = ?")
         params.append(project)
     return where, params
-
-
-def shaped(
-    widget: dict[str, Any],
-    chart: str,
-    labels: Sequence[Any],
-    series: dict[str, Sequence[Any]],
-    **extra: Any,
-) -> dict[str, Any]:
-    """A widget's data in the common shape."""
-    return {
-        "type": widget["type"],
-        "title": widget["title"],
-        "chart": chart,
-        "labels": list(labels),
-        "series": [{"name": name, "values": list(values)} for name, values in series.items()],
-        **extra,
-    }
-
-
-def distinct_names(names: Sequence[str], ids: Sequence[str]) -> list[str]:
-    """The names as shown side by side: two people of one name told apart by their ids'
-    first characters (a chart's series are keyed by what they show)."""
-    counts: dict[str, int] = {}
-    for name in names:
-        counts[name] = counts.get(name, 0) + 1
-    return [
-        name if counts[name] == 1 else f"{name} ({i[:8]})"
-        for name, i in zip(names, ids, strict=True)
-    ]
-
-
-def user_names(tx: Any, users: Tables, ids: Sequence[str]) -> dict[str, str]:
-    """Each staff user's name (their id when the directory does not know them)."""
-    names = {i: i for i in ids}
-    chunk = sorted(set(ids))
-    for start in range(0, len(chunk), 500):
-        part = chunk[start : start + 500]
-        for row in tx.all(
-            f"SELECT id, name FROM {users['users_directory']}"
-            f" WHERE id IN ({','.join('?' * len(part))})",
-            part,
-        ):
-            names[row["id"]] = row["name"]
-    return names

@@ -9,15 +9,8 @@ from typing import Any
 
 from domain.views.definition import PRIORITIES, STATES
 from projections.db import Tx
-from projections.reports.dashboard.common import (
-    TablesOf,
-    WidgetScope,
-    scoped,
-    shaped,
-    user_names,
-    week_of,
-    weeks,
-)
+from projections.reports.dashboard.common import TablesOf, WidgetScope, scoped, shaped
+from projections.reports.shape import names_in, period_of, weeks
 
 ORDERS = {"state": STATES, "priority": PRIORITIES}
 UNASSIGNED = "(unassigned)"
@@ -69,7 +62,7 @@ def workload(
             where[1],
         )
         unassigned = row["n"] if row else 0
-    names = user_names(tx, tables("users"), list(per))
+    names = names_in(tx, tables("users")["users_directory"], per)
     people = sorted(per, key=lambda u: (-sum(per[u].values()), names[u].casefold(), u))
     kinds = widget["kinds"]
     return shaped(
@@ -99,7 +92,7 @@ def created_vs_finished(
             f" AND {_where(where[0])} GROUP BY change, substr(occurred_at, 1, 10)",
             [mondays[0], *where[1]],
         ):
-            week = week_of(r["day"])
+            week = period_of(r["day"], "week")
             if week in tally[r["change"]]:
                 tally[r["change"]][week] += r["n"]
     return shaped(

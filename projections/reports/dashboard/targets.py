@@ -8,21 +8,13 @@ one when it fell due)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from statistics import median
 from typing import Any
 
 from projections.db import Tx
-from projections.reports.dashboard.common import (
-    TablesOf,
-    WidgetScope,
-    scoped,
-    shaped,
-    week_of,
-    weeks,
-)
-
-METRICS = ("first_response", "resolution")
+from projections.reports.dashboard.common import TablesOf, WidgetScope, scoped, shaped
+from projections.reports.shape import period_of, weeks
+from projections.reports.templates import response_times as templates
+from projections.reports.templates.common import ReportRequest
 
 
 def _rounds(
@@ -57,45 +49,41 @@ def _off(scope: WidgetScope) -> dict[str, str]:
     return {} if scope.sla else {"switched_off": "SLA feature"}
 
 
-def _minutes(start: str, end: str) -> float:
-    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds() / 60
-
-
 def response_times(
     tx: Tx, tables: TablesOf, widget: dict[str, Any], scope: WidgetScope
 ) -> dict[str, Any]:
     """The median minutes to a first response and to a resolution, per week answered, and
-    over all the weeks shown (with how many rounds and their mean)."""
-    mondays = [m.isoformat() for m in weeks(scope.today, widget["weeks"])]
-    times: dict[str, dict[str, list[float]]] = {m: {w: [] for w in mondays} for m in METRICS}
-    for r in _rounds(
-        tx, tables, widget, scope, "answered_at", mondays[0],
-        "r.metric IN ('first_response', 'resolution') AND r.answered_at IS NOT NULL",
-    ):  # fmt: skip
-        week = week_of(r["answered_at"])
-        if week in times[r["metric"]]:
-            times[r["metric"]][week].append(_minutes(r["started_at"], r["answered_at"]))
-    summary = {}
-    for metric, per_week in times.items():
-        every = [m for week in per_week.values() for m in week]
-        summary[metric] = {
-            "count": len(every),
-            "median_minutes": round(median(every), 1) if every else None,
-            "mean_minutes": round(sum(every) / len(every), 1) if every else None,
-        }
-    return shaped(
-        widget,
-        "line",
-        mondays,
-        {
-            f"{metric} (median minutes)": [
-                round(median(week), 1) if week else None for week in per_week.values()
-            ]
-            for metric, per_week in times.items()
-        },
-        summary=summary,
-        **_off(scope),
+    over all the weeks shown (with how many rounds and their mean): the response-times
+    report (`projections.reports.templates.response_times`) of those weeks, for the
+    widget's reader."""
+    mondays = weeks(scope.today, widget["weeks"])
+    project = widget.get("project_id")
+    projects = scope.projects
+    if project is not None:
+        projects = frozenset({project} if projects is None else {project} & projects)
+    request = ReportRequest(
+        since=mondays[0],
+        until=scope.today,
+        period="week",
+        group_by=None,
+        projects=projects if scope.sla else frozenset(),
+        kinds=scope.kinds,
+        entries=scope.entries,
+        today=scope.today,
+        timesheets=scope.timesheets,
+        project=project,
     )
+    report = templates.response_times(tx, tables, request)
+    summary = {
+        metric: {
+            "count": report.totals[f"{metric}_count"],
+            "median_minutes": report.totals[f"{metric}_median_minutes"],
+            "mean_minutes": report.totals[f"{metric}_mean_minutes"],
+        }
+        for metric in templates.METRICS
+    }
+    series = {s["name"]: s["values"] for s in report.chart["series"]}
+    return shaped(widget, "line", report.chart["labels"], series, summary=summary, **_off(scope))
 
 
 def sla_compliance(
@@ -108,7 +96,7 @@ def sla_compliance(
     for r in _rounds(
         tx, tables, widget, scope, "decided_at", mondays[0], "r.state IN ('met', 'breached')"
     ):
-        week = week_of(r["decided_at"])
+        week = period_of(r["decided_at"], "week")
         if week in tally[r["state"]]:
             tally[r["state"]][week] += 1
     met, breached = (list(tally[s].values()) for s in ("met", "breached"))

@@ -8,14 +8,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from projections.db import Tx
-from projections.reports.dashboard.common import (
-    TablesOf,
-    WidgetScope,
-    distinct_names,
-    scoped,
-    shaped,
-    weeks,
-)
+from projections.reports.dashboard.common import TablesOf, WidgetScope, scoped, shaped
+from projections.reports.shape import distinct_names, weeks
 from projections.timesheet_query import EntryFilter, ReportQuery, report
 
 MAX_OVERDUE = 20  # the tasks listed (all are counted)

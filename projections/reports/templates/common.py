@@ -10,14 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from domain.values import utc_text
 from projections.base import Tables
 from projections.db import Tx
+from projections.reports.shape import Period, names_in, period_of, periods, shaped
 from projections.timesheet_query import EntryScope
 
-Period = Literal["day", "week", "month"]
+__all__ = ["Period", "period_of", "periods"]
+
 TablesOf = Callable[[str], Tables]
 NONE = "(none)"
 
@@ -56,28 +58,6 @@ class Report:
     chart: dict[str, Any] = field(default_factory=dict)
 
 
-def period_of(day: str, period: Period) -> str:
-    """The period an ISO day (or time) is in: the day, the week's Monday, or `YYYY-MM`."""
-    if period == "month":
-        return day[:7]
-    if period == "week":
-        moment = date.fromisoformat(day[:10])
-        return (moment - timedelta(days=moment.weekday())).isoformat()
-    return day[:10]
-
-
-def periods(since: date, until: date, period: Period) -> list[str]:
-    """Every period from `since` to `until`, in order."""
-    found: list[str] = []
-    day = since
-    while day <= until:
-        key = period_of(day.isoformat(), period)
-        if not found or found[-1] != key:
-            found.append(key)
-        day += timedelta(days=1)
-    return found
-
-
 def in_projects(request: ReportRequest, column: str) -> tuple[list[str], list[Any]] | None:
     """The condition limiting rows to the caller's projects; None when they see none."""
     if request.projects is None:
@@ -90,27 +70,12 @@ def in_projects(request: ReportRequest, column: str) -> tuple[list[str], list[An
 
 def names(tx: Tx, timesheets: Tables, kind: str, ids: Iterable[str | None]) -> dict[str, str]:
     """The names of users, projects or customers (`kind`), from the timesheets view's
-    directory of names; an unknown id is shown as itself."""
-    wanted = sorted({i for i in ids if i})
-    found = {i: i for i in wanted}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        for row in tx.all(
-            f"SELECT id, name FROM {timesheets['timesheet_names']}"
-            f" WHERE kind = ? AND id IN ({','.join('?' * len(chunk))})",
-            [kind, *chunk],
-        ):
-            found[row["id"]] = row["name"]
-    return found
+    directory of names."""
+    return names_in(tx, timesheets["timesheet_names"], ids, kind)
 
 
 def chart(
     kind: str, title: str, labels: Sequence[Any], series: Mapping[str, Sequence[Any]]
 ) -> dict[str, Any]:
-    return {
-        "type": "report",
-        "title": title,
-        "chart": kind,
-        "labels": list(labels),
-        "series": [{"name": name, "values": list(values)} for name, values in series.items()],
-    }
+    """A report's chart (`projections.reports.shape`)."""
+    return shaped("report", title, kind, labels, series)

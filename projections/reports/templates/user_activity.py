@@ -14,7 +14,7 @@ from typing import Any
 from domain.changes import CHANGE_KINDS
 from domain.views.report import TEMPLATE_GROUPS
 from projections.db import Tx
-from projections.reports.dashboard.common import distinct_names
+from projections.reports.shape import distinct_names
 from projections.reports.templates.common import (
     Report,
     ReportRequest,
