@@ -119,7 +119,9 @@ def test_each_caller_reads_only_what_they_may_see(
         )
     )
     ok(client.post(f"/api/v1/timesheets/{entry['id']}/approval"))
-    seen = feed(client, sam, types="item.created,timesheet.approved")["items"]
+    # (Sam reads after the admin's writes: another caller's, so Sam names their position.)
+    after_admin = {**sam, "X-Min-Position": str(live.app.head())}
+    seen = feed(client, after_admin, types="item.created,timesheet.approved")["items"]
     assert [(e["type"], e["data"]["item"]["title"]) for e in seen] == [("item.created", "Ours")]
     # The admin sees both projects and the entry
     assert len(feed(client, types="item.created,timesheet.approved")["items"]) == 3
