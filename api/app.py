@@ -42,6 +42,7 @@ from api.routers import (
     portal_kb,
     portfolios,
     projects,
+    report_schedules,
     report_templates,
     reports,
     saved_reports,
@@ -137,6 +138,7 @@ def create_app(services: Services) -> FastAPI:
         app.include_router(router)
     # After the reports with routes of their own: `/reports/{template}` matches the rest.
     app.include_router(saved_reports.router)
+    app.include_router(report_schedules.router)
     app.include_router(report_templates.router)
 
     openapi.install(app)

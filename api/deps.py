@@ -47,15 +47,16 @@ from commands.teams import TeamService
 from commands.timesheets import TimesheetService
 from commands.users import Caller
 from commands.views.saved import SavedViewService
+from commands.views.schedules import ReportScheduleService
 from commands.webhooks.deliveries import DeliveryService
 from commands.webhooks.subscriptions import SubscriptionService
 from commands.widgets import WidgetService
 from commands.workflow.automations import AutomationService
 from commands.workflow.statuses import StatusService
 from domain.errors import DomainError, PermissionDeniedError
-from domain.user import Flag, Scope, User
+from domain.user import Scope, User
 from domain.values import Actor
-from projections.access import StaffScope, staff_scope
+from projections.access import StaffScope, scope_of
 from projections.caller_positions import CallerPositions
 from projections.db import ViewDatabase
 from projections.runner import ProjectionRunner
@@ -90,6 +91,7 @@ class Services:
     statuses: StatusService
     automations: AutomationService
     saved_views: SavedViewService
+    schedules: ReportScheduleService
     chats: ChatService
     notifications: NotificationService
     push: PushService
@@ -162,14 +164,8 @@ def project_scope(request: Request, svc: ServicesDep, caller: CurrentCaller) -> 
     """The projects the caller may see, and the item kinds (their apps, while the company's
     are on: a switched-off app's items are in no list, board or calendar). Role and flags
     come from the write model (the caller's User); only memberships from the access view."""
-    user = caller.user
     switches = getattr(request.state, "switches", None) or svc.company.current()
-    if user.has_flag(Flag.MANAGE_PROJECTS):
-        return StaffScope(True, frozenset(), {}, user.apps).under(switches["apps"])
-    with svc.views.read() as tx:
-        memberships = staff_scope(tx, str(user.id))
-    scope = StaffScope(False, memberships.project_ids, memberships.roles, user.apps)
-    return scope.under(switches["apps"])
+    return scope_of(svc.views, caller.user, switches["apps"])
 
 
 ProjectScope = Annotated[StaffScope, Depends(project_scope)]

@@ -12,7 +12,6 @@ from fastapi import Response
 from starlette.responses import StreamingResponse
 
 from api.deps import Services
-from domain.mail.settings import company_of
 from projections.reports.export import csv_blocks, file_blocks, xlsx_file
 from projections.reports.pdf import Brand, pdf_file
 
@@ -33,11 +32,7 @@ class PdfPage:
 
 def brand_of(svc: Services) -> Brand:
     """The company's brand, for a printed report: its name, colour and uploaded logo."""
-    settings = svc.mail_out.settings.current()
-    company = company_of(settings)
-    logo = settings.get("logo")
-    path = svc.commands.blobs.path(logo["sha256"]) if logo else None
-    return Brand(company["name"], company["colour"], path if path and path.is_file() else None)
+    return Brand(*svc.mail_out.brand())
 
 
 def attachment(

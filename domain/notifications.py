@@ -32,18 +32,25 @@ KINDS = (
     "chat_waiting",
     "join_request",
     "webhook_disabled",
+    "report_failed",
 )
 CHANNELS = ("in_app", "email", "push")
 # Told in the app and by push of everything; by mail of what staff always had mail of (being
 # assigned or mentioned, a customer's reply), of the rest only when asked.
-MAILED_BY_DEFAULT = ("assigned", "mentioned", "customer_replied", "webhook_disabled")
+MAILED_BY_DEFAULT = (
+    "assigned",
+    "mentioned",
+    "customer_replied",
+    "webhook_disabled",
+    "report_failed",
+)
 DEFAULTS: dict[str, dict[str, bool]] = {
     kind: {"in_app": True, "email": kind in MAILED_BY_DEFAULT, "push": True} for kind in KINDS
 }
 # The kinds mailed as a notice of their own. The others have had mail of their own all along,
 # which their `email` channel governs: the assignment mail, the mention mail, and the
 # customer's message itself, mailed to the item's staff who have not read it.
-NOTICE_KINDS = ("chat_waiting", "join_request", "webhook_disabled")
+NOTICE_KINDS = ("chat_waiting", "join_request", "webhook_disabled", "report_failed")
 INBOX_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/inboxes")
 PUSH_NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/push-subscriptions")
 # How many of the latest pushed notifications an inbox remembers (a redelivered push of an
@@ -287,5 +294,12 @@ def notice(notification: dict[str, Any]) -> tuple[str, str, str]:
             f"Deliveries to {notification.get('url', 'a webhook')} stopped",
             notification.get("reason") or "",
             f"/api/v1/{path}/{notification['webhook_id']}",
+        )
+    if kind == "report_failed":
+        who = f" to {notification['recipient']}" if notification.get("recipient") else ""
+        return (
+            f"A scheduled report was not sent{who}",
+            notification.get("error") or "",
+            f"/api/v1/reports/schedules/{notification['schedule_id']}/runs",
         )
     raise ValueError(f"{kind!r} is not mailed as a notice")

@@ -45,6 +45,7 @@ from commands.sla.policies import SlaPolicyService
 from commands.teams import TeamService
 from commands.timesheets import TimesheetService
 from commands.views.saved import SavedViewService
+from commands.views.schedules import ReportScheduleService
 from commands.webhooks.deliveries import DeliveryService
 from commands.webhooks.guard import Guard
 from commands.webhooks.subscriptions import SubscriptionService
@@ -147,6 +148,7 @@ class Container:
             statuses=StatusService(self.app),
             automations=AutomationService(self.app),
             saved_views=SavedViewService(self.app),
+            schedules=ReportScheduleService(self.app, self.mail_out, self.commands.blobs),
             chats=ChatService(self.app),
             notifications=NotificationService(self.app),
             push=self.push,
@@ -326,6 +328,7 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
         RuleRunner(app, mail_out),
         push,
         deliveries,
+        ReportScheduleService(app, mail_out, blobs),
     )
     workers = WorkerHost(
         open_broker(settings.broker_url, settings.broker_namespace),

@@ -11,7 +11,7 @@ from typing import Any
 from domain.company_settings import ITEM_APPS, effective_apps
 from domain.project import Project
 from domain.team import Team
-from domain.user import User
+from domain.user import Flag, User
 from projections.base import (
     Positioned,
     Projection,
@@ -22,7 +22,7 @@ from projections.base import (
     topic_name,
     topics_of,
 )
-from projections.db import Tx
+from projections.db import Tx, ViewDatabase
 
 Handler = Callable[[Tx, Tables, Any], None]
 
@@ -193,6 +193,18 @@ _HANDLERS: dict[str, Handler] = {
 }
 
 _RANK = {"restricted": 0, "standard": 1, "lead": 2, "manager": 3}
+
+
+def scope_of(views: ViewDatabase, user: User, company_apps: Mapping[str, bool]) -> StaffScope:
+    """What `user` may see now, as the company's app switches leave it. Role and flags come
+    from the write model (the User); only memberships from this view (not read for a user
+    who sees every project)."""
+    if user.has_flag(Flag.MANAGE_PROJECTS):
+        return StaffScope(True, frozenset(), {}, user.apps).under(company_apps)
+    with views.read() as tx:
+        memberships = staff_scope(tx, str(user.id))
+    scope = StaffScope(False, memberships.project_ids, memberships.roles, user.apps)
+    return scope.under(company_apps)
 
 
 def staff_scope(tx: Tx, user_id: str) -> StaffScope:

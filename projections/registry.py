@@ -22,6 +22,7 @@ from projections.portal import PortalProjection
 from projections.portal_projects import PortalProjectsProjection
 from projections.recurrence import RecurringSeriesProjection
 from projections.reports.changes import ItemChangesProjection
+from projections.reports.schedules import ReportSchedulesProjection
 from projections.sla.view import SlaProjection
 from projections.status_board import StatusBoardProjection
 from projections.teams import TeamDirectoryProjection
@@ -63,4 +64,5 @@ def all_projections() -> list[Projection]:
         AdminAuditProjection(),
         SavedViewsProjection(),
         ItemChangesProjection(),
+        ReportSchedulesProjection(),
     ]

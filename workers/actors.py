@@ -28,6 +28,7 @@ from commands.recurrence import RecurrenceService
 from commands.service import CommandService
 from commands.sla.items import ItemSlaService
 from commands.teams import TeamService
+from commands.views.schedules import ReportScheduleService
 from commands.webhooks.deliveries import DeliveryService
 from commands.workflow.rule_runs import RuleRunner
 from projections.base import view_position
@@ -71,6 +72,8 @@ class WorkerServices:
     push: PushService | None = None
     # Delivers webhooks (None only in tests that build a host without it).
     webhooks: DeliveryService | None = None
+    # Makes and mails scheduled reports (None only in tests that build a host without it).
+    schedules: ReportScheduleService | None = None
     # Enqueues a message for an actor (set by the host that declares the actors).
     send: Callable[[Delivery], None] | None = None
 

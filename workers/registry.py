@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workers import notices, push, recurrence, sla, webhooks, workflow
+from workers import notices, push, recurrence, reports, sla, webhooks, workflow
 from workers.actors import ActorSpec
 from workers.mail import imap, outgoing
 from workers.ticks import Periodic
@@ -35,6 +35,8 @@ ACTORS: tuple[ActorSpec, ...] = (
     ActorSpec("webhooks.deliver", webhooks.deliver, max_retries=10_000, once=False),
     # Not retried: the next tick looks again.
     ActorSpec("webhooks.sweep", webhooks.sweep, max_retries=0),
+    # Not retried: the next tick looks again (a run's own retries are in the write model).
+    ActorSpec("reports.tick", reports.tick, max_retries=0),
 )
 # Sent on every tick to an actor above.
 PERIODIC: tuple[Periodic, ...] = (
@@ -43,6 +45,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("sla.tick"),
     Periodic("workflow.tick"),
     Periodic("webhooks.sweep"),
+    Periodic("reports.tick"),
 )
 
 

@@ -26,9 +26,10 @@ from api.tags import Tag
 from domain.company_settings import AppSwitchedOffError
 from domain.errors import NotFoundError
 from domain.views.report import MAX_DAYS, days_asked
-from projections.base import current_tables, tables_of
-from projections.reports.templates import TEMPLATES, ReportRequest, Template
-from projections.timesheet_query import DIMENSIONS, EntryScope
+from projections.base import current_tables
+from projections.reports.run import Asked, template_report
+from projections.reports.templates import TEMPLATES, Template
+from projections.timesheet_query import DIMENSIONS
 from projections.views.saved import list_saved_views, teams_of
 
 router = APIRouter(prefix="/api/v1/reports", tags=[Tag.REPORTS])
@@ -233,33 +234,23 @@ def run_template(
         raise InvalidParameterError(
             "query", "group_by", f"{found.key} can be grouped by {choices}, not {group_by!r}"
         )
-    only = str(project) if project else defined.get("project_id")
-    projects = None if scope.all_projects else scope.project_ids
-    if only is not None:
-        projects = frozenset({only} if projects is None else {only} & projects)
-    request = ReportRequest(
-        since=first,
-        until=last,
-        period=period,
-        group_by=group_by,
-        projects=projects,
-        kinds=scope.kinds,
-        entries=EntryScope.of(str(user.id), scope),
-        today=today,
-        timesheets=switches["apps"]["timesheets"],
-        project=only,
+    asked = Asked(
+        first, last, period, group_by, str(project) if project else defined.get("project_id")
     )
     with svc.views.read() as tx:
-        made = found.run(tx, tables_of(tx), request)
+        made = template_report(tx, found, asked, str(user.id), scope, switches, today)
     shown_period = period if found.uses_period else None
     title = saved["name"] if saved else found.name
     if output != "json":
-        asked = f"{first} to {last}" + (f", per {period}" if shown_period else "")
-        asked += f", by {group_by}" if group_by else ""
-        page = PdfPage(brand_of(svc), title, f"{asked} · by {user.email}")
-        name = f"{found.key}-{first}-{last}"
+        page = PdfPage(brand_of(svc), title, f"{asked.described(found)} · by {user.email}")
         return attachment(
-            response, name, output, made.columns, iter([made.rows]), page, chart=made.chart
+            response,
+            asked.file_name(found),
+            output,
+            made.columns,
+            iter([made.rows]),
+            page,
+            chart=made.chart,
         )
     return reply(
         response,

@@ -39,6 +39,7 @@ class MailKind(StrEnum):
     PORTAL_SIGN_IN = "portal_sign_in"
     FORM_CONFIRMATION = "form_confirmation"
     NOTIFICATION = "notification"
+    REPORT = "report"
 
     @property
     def about_an_account(self) -> bool:
@@ -64,6 +65,7 @@ class MailKind(StrEnum):
             MailKind.PORTAL_SIGN_IN: "auto-generated",
             MailKind.FORM_CONFIRMATION: "auto-generated",
             MailKind.NOTIFICATION: "auto-generated",
+            MailKind.REPORT: "auto-generated",
         }.get(self)
         return own or ("auto-generated" if passes_on_automatic else None)
 

@@ -235,6 +235,20 @@ class Notifier:
         }  # fmt: skip
         self.tell([owner], "webhook_disabled", payload)
 
+    def report_failed(self) -> None:
+        """Tell a report schedule's owner that a run was not sent (given up making it, or
+        a mail that could not be delivered), and why."""
+        e = self.e
+        if getattr(e, "retry_at", None):  # Tried again later: nothing to tell yet.
+            return
+        payload = {
+            "schedule_id": self.id,
+            "period": e.period,
+            "recipient": getattr(e, "recipient", None),
+            "error": e.error,
+        }
+        self.tell([e.owner], "report_failed", payload)
+
     # --- chats -----------------------------------------------------------------------
 
     def chat_waiting(self, chat_id: str, name: str) -> None:
@@ -314,6 +328,8 @@ HANDLERS: dict[str, Callable[[Notifier], None]] = {
     "Project.UnsharedWithUser": lambda n: n.member(n.e.user_id, None),
     "Project.JoinRequested": Notifier.join_requested,
     "Webhook.Disabled": Notifier.webhook_disabled,
+    "ReportSchedule.RunFailed": Notifier.report_failed,
+    "ReportSchedule.DeliveryFailed": Notifier.report_failed,
     "Inbox.Opened": Notifier.inbox_opened,
     "Inbox.PreferencesChanged": Notifier.preferred,
     "Inbox.Read": Notifier.read,
@@ -340,6 +356,8 @@ NOTIFYING = frozenset(
         "Ticket.InternalMessagePosted",
         "Project.JoinRequested",
         "Webhook.Disabled",
+        "ReportSchedule.RunFailed",
+        "ReportSchedule.DeliveryFailed",
         "Chat.Opened",
         "Chat.AgentLeft",
         "Chat.Transferred",

@@ -79,7 +79,7 @@ def visible(row: dict[str, Any], scope: StaffScope, takes_chats: bool) -> bool:
         return takes_chats
     if kind == "join_request":
         return scope.all_projects or scope.roles.get(project) == "manager"
-    if kind == "webhook_disabled":  # Told only to its owner, whose it stays.
+    if kind in ("webhook_disabled", "report_failed"):  # Told only to its owner.
         return True
     return scope.sees(project) and row["item_kind"] in scope.kinds
 

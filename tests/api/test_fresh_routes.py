@@ -142,6 +142,16 @@ def world(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
             )["id"]
         ),
         "template": report,  # a saved report: its run reads the saved reports too
+        "schedule_id": made(
+            post(
+                "/api/v1/reports/schedules",
+                json={
+                    "report_id": report,
+                    "recipients": ["client@example.com"],
+                    "schedule": {"every": "month", "day": 1, "time": "08:00"},
+                },
+            )
+        )["id"],
         "mailbox_id": made(post("/api/v1/mail/mailboxes", json=mailbox))["id"],
         "user_id": client.get("/api/v1/me").json()["id"],
         "team_id": made(post("/api/v1/teams", json={"name": "Crew"}))["id"],

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from commands.mail.outgoing.compose import Envelope, compose
+from commands.mail.outgoing.compose import Attached, Envelope, compose
 from commands.mail.outgoing.templates import TemplateProblem, render
 from commands.models import Context
 from commands.portal import (
@@ -106,6 +106,7 @@ def fresh_mail(
     own: dict[str, str] | None,
     layout: dict[str, str] | None,
     now: Any,
+    attachments: list[Attached] | None = None,
 ) -> Any:
     """`mail`, outside any item's thread, rendered for its one recipient with the company,
     the recipient and `about` (its overridden templates, or the shipped ones when those
@@ -129,4 +130,4 @@ def fresh_mail(
         message_id=mail.mail_message_id,
         auto_submitted=MailKind(mail.kind).auto_submitted(),
     )
-    return compose(rendered, envelope, now, [])
+    return compose(rendered, envelope, now, attachments or [])

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -29,6 +30,7 @@ from commands.mail.outgoing.context import Links, template_context
 from commands.mail.outgoing.item_mail import ItemMail, Message, read_item_mail
 from commands.mail.outgoing.notice import notice_key, notice_mail
 from commands.mail.outgoing.recipients import customers_of, may_see, staff_of, staff_recipient
+from commands.mail.outgoing.report_mail import report_mail
 from commands.mail.outgoing.settings import MailSettingsService
 from commands.mail.outgoing.smtp import (
     PermanentSendError,
@@ -57,6 +59,7 @@ from domain.mail.outgoing import (
     outbound_id_for,
     thread_root_id,
 )
+from domain.mail.settings import company_of
 from domain.mail.templates import LAYOUT, MailTemplate, template_id_for
 from domain.notifications import NOTICE_KINDS, Inbox, inbox_id_for, message_news, preferences
 from domain.reading import has_read
@@ -64,6 +67,7 @@ from domain.task import Task
 from domain.ticket import Ticket
 from domain.user import user_id_for
 from domain.values import Actor
+from domain.views.report_schedule import ReportSchedule
 
 log = logging.getLogger("ledgerdesk.mail")
 MAIL_ACTOR = Actor.system("mail")
@@ -323,6 +327,34 @@ class MailOutService:
         parsed = Address.parse(address)
         return parsed is None or is_our_address(uow, parsed, self.config.address)
 
+    # --- scheduled reports ------------------------------------------------------------
+
+    def report_mails(
+        self, uow: UnitOfWork, schedule_id: UUID, period: str, about: dict[str, Any]
+    ) -> list[OutboundMail]:
+        """A run's mail to each of `about`'s recipients (never to an address of ours), to be
+        saved with the run: `about` holds the `report` and its `attachment`."""
+        return [
+            report_mail(
+                schedule_id=schedule_id,
+                period=period,
+                address=address,
+                about={"report": about["report"], "attachment": about["attachment"]},
+                secret=self.config.secret,
+                domain=self._domain(),
+            )
+            for address in about["recipients"]
+            if not self._ours(uow, address)
+        ]
+
+    def brand(self) -> tuple[str, str, Path | None]:
+        """The company's name, colour and uploaded logo (its file), for a printed report."""
+        settings = self.settings.current()
+        company = company_of(settings)
+        logo = settings.get("logo")
+        path = self.blobs.path(logo["sha256"]) if logo else None
+        return company["name"], company["colour"], path if path and path.is_file() else None
+
     # --- mail about a customer's access ---------------------------------------------------
 
     def configured(self) -> bool:
@@ -395,7 +427,7 @@ class MailOutService:
     def _compose(self, uow: UnitOfWork, mail: OutboundMail, server: SmtpServer) -> tuple[Any, str]:
         """The mail for its one recipient (their links), and its envelope sender."""
         kind = MailKind(mail.kind)
-        if kind.about_an_account or kind == MailKind.NOTIFICATION:
+        if kind.about_an_account or kind in (MailKind.NOTIFICATION, MailKind.REPORT):
             sender = server.from_address or self.config.address
             branding = self.settings.current()
             fresh: dict[str, Any] = {
@@ -406,6 +438,12 @@ class MailOutService:
             }  # fmt: skip
             if kind == MailKind.NOTIFICATION:
                 return fresh_mail(mail, {"notice": dict(mail.context)}, **fresh), sender
+            if kind == MailKind.REPORT:
+                file = mail.context["attachment"]
+                data = self.blobs.path(file["sha256"]).read_bytes()
+                attached = [Attached(file["name"], file["media_type"], data)]
+                about = {"report": mail.context["report"]}
+                return fresh_mail(mail, about, **fresh, attachments=attached), sender
             built = compose_account_mail(
                 mail, secret=self.config.secret, public_url=self.config.public_url, **fresh
             )
@@ -463,6 +501,14 @@ class MailOutService:
                 return []
             mail.failed(error, MAIL_ACTOR, mail.key)
             saved: list[Any] = [mail]
+            if mail.kind == MailKind.REPORT:  # Told on its schedule's runs, to its owner.
+                schedule = uow.get(UUID(mail.context["schedule_id"]), ReportSchedule)
+                if schedule is not None:
+                    schedule.delivery_failed(
+                        mail.context["period"], mail.recipient, error, MAIL_ACTOR.ref, mail.key
+                    )
+                    saved.append(schedule)
+                return saved
             if uow.get(item_id(mail.number), (Ticket, Task)) is not None:  # type: ignore[arg-type]
                 item = uow.item(mail.number)
                 record_not_sent(

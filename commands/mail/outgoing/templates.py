@@ -193,7 +193,7 @@ def shapes(kind: str, context: dict[str, Any]) -> list[dict[str, Any]]:
     """Every shape real data of `kind` takes: with and without attachments, and without a
     message for kinds that are not about one (the layout frames every kind)."""
     bare = {**context, "attachments": []}
-    if kind in ACCESS_KINDS or kind == MailKind.NOTIFICATION:
+    if kind in ACCESS_KINDS or kind in (MailKind.NOTIFICATION, MailKind.REPORT):
         return [context]
     if kind in (MailKind.ACKNOWLEDGEMENT, MailKind.ASSIGNMENT, MailKind.AUTOMATION):
         return [{**bare, "message": None}]
@@ -263,6 +263,22 @@ def sample_context(kind: str, company: dict[str, Any]) -> dict[str, Any]:
                 "headline": 'A customer replied on ticket #1042, "The printer is on fire"',
                 "excerpt": "It is smoking again.",
                 "url": "http://ledgerdesk.example/api/v1/tickets/1042",
+            },
+            "tag": "",
+        }
+    if kind == MailKind.REPORT:
+        # A scheduled report: what it is, the days it covers, its file (attached).
+        return {
+            "company": company,
+            "recipient": {"name": "", "address": "ada@customer.example"},
+            "report": {
+                "name": "Tickets last month",
+                "title": "Tickets last month",
+                "days": {"from": "2026-11-01", "to": "2026-11-30"},
+                "period": "week",
+                "group_by": "priority",
+                "file": "tickets-2026-11-01-2026-11-30.pdf",
+                "owner": "Grace Hopper",
             },
             "tag": "",
         }
