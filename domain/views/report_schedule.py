@@ -202,7 +202,7 @@ class ReportSchedule(Aggregate):
             active=self.active and not self.deleted,
             starts=self.starts,
             last_period=self.last_period,
-            retry_at=self.pending["retry_at"] if self.pending else None,
+            retry=(self.pending["period"], self.pending["retry_at"]) if self.pending else None,
         )
 
     def attempts_at(self, period: datetime) -> int:
@@ -215,6 +215,7 @@ class ReportSchedule(Aggregate):
     def sent(self, period: datetime, made: dict[str, Any], actor: str, correlation_id: str) -> None:
         """The period's report was made and its mails queued: `made` names the file (`name`,
         `media_type`, `size`, `sha256`), the days it covers (`from`, `to`) and `recipients`."""
+        self._give_up_before(period, actor, correlation_id)
         self._run_sent(
             period=utc_text(period),
             attempt=self.attempts_at(period),
@@ -251,6 +252,7 @@ class ReportSchedule(Aggregate):
     ) -> bool:
         """The period's report could not be made: tried again later, or (not `retry`, or
         out of attempts) given up. Whether it was given up."""
+        self._give_up_before(period, actor, correlation_id)
         attempt = self.attempts_at(period)
         gives_up = not retry or attempt > len(RETRY_AFTER)
         retry_at = None if gives_up else utc_text(now + RETRY_AFTER[attempt - 1])
@@ -264,6 +266,21 @@ class ReportSchedule(Aggregate):
             correlation_id=correlation_id,
         )
         return gives_up
+
+    def _give_up_before(self, period: datetime, actor: str, correlation_id: str) -> None:
+        """An earlier period still waiting to be tried again is given up: the next one is
+        due."""
+        pending = self.pending
+        if pending and pending["period"] < utc_text(period):
+            self._run_failed(
+                owner=self.owner,
+                period=pending["period"],
+                attempt=pending["attempts"],
+                error="not made before the next period was due",
+                retry_at=None,
+                actor=actor,
+                correlation_id=correlation_id,
+            )
 
     @event("RunFailed", topic="ledgerdesk:ReportSchedule.RunFailed")
     def _run_failed(

@@ -145,16 +145,18 @@ def next_run(
     active: bool,
     starts: str,
     last_period: str | None,
-    retry_at: str | None,
+    retry: tuple[str, str] | None,
 ) -> datetime | None:
-    """When a schedule is next due: a failed run's retry, else its first occurrence since
-    it started (`starts`) and after the last period settled; None while switched off."""
+    """When a schedule is next due: its first occurrence since it started (`starts`) and
+    after the last period settled — or, while a period's run waits to be tried again
+    (`retry`: the period and when), that retry, unless the next period comes first; None
+    while switched off."""
     if not active:
         return None
     after = datetime.fromisoformat(starts) - timedelta(microseconds=1)
     if last_period:
         after = max(after, datetime.fromisoformat(last_period))
-    upcoming = next_after(schedule, after)
-    if retry_at:
-        upcoming = min(upcoming, datetime.fromisoformat(retry_at))
-    return upcoming
+    if retry is None:
+        return next_after(schedule, after)
+    period, retry_at = (datetime.fromisoformat(moment) for moment in retry)
+    return min(retry_at, next_after(schedule, max(after, period)))

@@ -38,7 +38,7 @@ def next_due(row: dict[str, Any]) -> str | None:
         active=bool(row["active"]),
         starts=row["starts"],
         last_period=row["last_period"],
-        retry_at=row["retry_at"],
+        retry=(row["retry_period"], row["retry_at"]) if row["retry_at"] else None,
     )
     return iso(due) if due else None
 
@@ -71,6 +71,7 @@ def _scheduled(tx: Tx, t: Tables, e: Any) -> None:
         "starts": e.starts,
         "last_period": None,
         "retry_at": None,
+        "retry_period": None,
         "version": e.originator_version,
         "created_at": iso(e.timestamp),
         "updated_at": iso(e.timestamp),
@@ -88,7 +89,8 @@ def _changed(tx: Tx, t: Tables, e: Any) -> None:
         "active": 1 if e.active else 0,
         "starts": e.starts,
     }
-    _update(tx, t, e, {**changes, "retry_at": None} if restarted else changes)
+    restart = {"retry_at": None, "retry_period": None}
+    _update(tx, t, e, {**changes, **restart} if restarted else changes)
 
 
 def _deleted(tx: Tx, t: Tables, e: Any) -> None:
@@ -128,16 +130,16 @@ def _run_sent(tx: Tx, t: Tables, e: Any) -> None:
             "recipients": dumps(e.recipients),
         },
     )
-    _update(tx, t, e, {"last_period": e.period, "retry_at": None})
+    _update(tx, t, e, {"last_period": e.period, "retry_at": None, "retry_period": None})
 
 
 def _run_failed(tx: Tx, t: Tables, e: Any) -> None:
     outcome = "retrying" if e.retry_at else "failed"
     _run(tx, t, e, {"outcome": outcome, "error": e.error, "retry_at": e.retry_at})
     if e.retry_at:
-        _update(tx, t, e, {"retry_at": e.retry_at})
+        _update(tx, t, e, {"retry_at": e.retry_at, "retry_period": e.period})
     else:
-        _update(tx, t, e, {"last_period": e.period, "retry_at": None})
+        _update(tx, t, e, {"last_period": e.period, "retry_at": None, "retry_period": None})
 
 
 SCHEDULE_CHANGES: dict[str, Callable[[Tx, Tables, Any], None]] = {
@@ -189,6 +191,7 @@ class ReportSchedulesProjection(Projection):
             " id TEXT PRIMARY KEY, report_id TEXT NOT NULL, owner_id TEXT NOT NULL,"
             " recipients TEXT NOT NULL, format TEXT NOT NULL, schedule TEXT NOT NULL,"
             " active INTEGER NOT NULL, starts TEXT NOT NULL, last_period TEXT, retry_at TEXT,"
+            " retry_period TEXT,"
             " next_due TEXT, version INTEGER NOT NULL,"
             " created_at TEXT NOT NULL, updated_at TEXT NOT NULL)"
         )

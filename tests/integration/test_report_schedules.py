@@ -179,6 +179,8 @@ def test_a_report_that_cannot_be_made_is_retried_then_its_owner_told(
     assert (run["outcome"], run["attempts"]) == ("retrying", 1)
     assert run["error"] == "the views are unreadable"
     assert run["retry_at"] == utc_text(clock.now + timedelta(minutes=5))
+    read = ok(http.get(f"/api/v1/reports/schedules/{made['id']}", headers=after(desk)))
+    assert read["next_run_at"] == run["retry_at"]
     more_ticks(desk)  # Not tried again before its time
     assert runs(http, desk, made["id"])[0]["attempts"] == 1
 

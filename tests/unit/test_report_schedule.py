@@ -1,0 +1,153 @@
+"""When a scheduled report is due: weekly and monthly occurrences in a time zone (across
+daylight saving changes and short months), and the schedule's run record — a period
+settled once, a failure retried then given up, a change counting from then."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domain.errors import InvalidValueError
+from domain.views.report_schedule import ReportSchedule
+from domain.views.schedule import (
+    checked_recipients,
+    checked_schedule,
+    latest_at_or_before,
+    next_after,
+)
+
+PARIS_MONDAY = checked_schedule(
+    {"every": "week", "weekday": "monday", "time": "08:00", "time_zone": "Europe/Paris"}
+)
+MONTH_END = checked_schedule(
+    {"every": "month", "day": 31, "time": "02:30", "time_zone": "Europe/Paris"}
+)
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def test_a_weekly_schedule_follows_the_wall_clock_across_daylight_saving() -> None:
+    # Winter: 08:00 in Paris is 07:00 UTC; summer: 06:00 UTC
+    assert latest_at_or_before(PARIS_MONDAY, at("2026-12-07T07:00")) == at("2026-12-07T07:00")
+    assert latest_at_or_before(PARIS_MONDAY, at("2026-12-07T06:59")) == at("2026-11-30T07:00")
+    assert next_after(PARIS_MONDAY, at("2026-12-07T07:00")) == at("2026-12-14T07:00")
+    # The clocks go forward on Sunday 29 March 2026
+    assert next_after(PARIS_MONDAY, at("2026-03-28T00:00")) == at("2026-03-30T06:00")
+    assert latest_at_or_before(PARIS_MONDAY, at("2026-03-30T06:30")) == at("2026-03-30T06:00")
+
+
+def test_a_monthly_day_past_a_months_end_is_its_last_day() -> None:
+    assert latest_at_or_before(MONTH_END, at("2027-03-01T00:00")) == at("2027-02-28T01:30")
+    assert next_after(MONTH_END, at("2027-03-01T00:00")) == at("2027-03-31T00:30")
+    assert next_after(MONTH_END, at("2027-03-31T00:30")) == at("2027-04-30T00:30")
+    # 02:30 on 31 March 2030 does not exist in Paris (the clocks skip it): their change
+    skipped = checked_schedule({**MONTH_END, "time": "02:30"})
+    assert next_after(skipped, at("2030-03-30T00:00")) == at("2030-03-31T01:00")
+
+
+@pytest.mark.parametrize(
+    ("given", "field"),
+    [
+        ({"every": "week", "weekday": "monday", "time": "8:00"}, "schedule.time"),
+        ({"every": "week", "weekday": "monday", "time": "08:60"}, "schedule.time"),
+        ({"every": "month", "day": 0, "time": "08:00"}, "schedule.day"),
+        ({"every": "month", "day": True, "time": "08:00"}, "schedule.day"),
+        ({"every": "month", "day": 1, "time": "08:00", "time_zone": 1}, "schedule.time_zone"),
+        ({"every": "week", "time": "08:00"}, "schedule.weekday"),
+        ("weekly", "schedule"),
+    ],
+)
+def test_a_bad_schedule_names_what_is_wrong(given: object, field: str) -> None:
+    with pytest.raises(InvalidValueError) as refused:
+        checked_schedule(given)
+    assert refused.value.field == field
+
+
+def test_recipients_are_addresses_each_once() -> None:
+    assert checked_recipients(["A@x.example", "a@x.example", "b@x.example"]) == [
+        "a@x.example",
+        "b@x.example",
+    ]
+    for bad in (["a@localhost"], ["A <a@x.example>"], ["a@x.example, b@x.example"], [3]):
+        with pytest.raises(InvalidValueError):
+            checked_recipients(bad)
+
+
+def scheduled(now: datetime) -> ReportSchedule:
+    return ReportSchedule.create(
+        schedule_id=uuid.uuid4(),
+        report_id=uuid.uuid4(),
+        owner=uuid.uuid4(),
+        given={"recipients": ["c@x.example"], "schedule": PARIS_MONDAY},
+        now=now,
+        actor="user:1",
+        correlation_id="c",
+    )
+
+
+def test_a_period_is_due_once_from_the_first_occurrence_after_set_up() -> None:
+    schedule = scheduled(at("2026-12-07T09:00"))  # After this Monday's 08:00
+    assert schedule.due(at("2026-12-07T10:00")) is None
+    assert schedule.next_run_at == at("2026-12-14T07:00")
+    period = schedule.due(at("2026-12-14T07:00"))
+    assert period == at("2026-12-14T07:00")
+    made = {"name": "r.pdf", "media_type": "application/pdf", "size": 1, "sha256": "0" * 64}
+    schedule.sent(period, {**made, "days": {}, "recipients": []}, "system:reports", "c")
+    assert schedule.due(at("2026-12-20T00:00")) is None
+    # Down for two weeks: only the latest period is due, not every one missed
+    assert schedule.due(at("2027-01-05T00:00")) == at("2027-01-04T07:00")
+
+
+def test_a_failed_run_is_retried_then_given_up() -> None:
+    schedule = scheduled(at("2026-12-01T00:00"))
+    period = at("2026-12-07T07:00")
+    now = period + timedelta(seconds=5)
+    assert schedule.failed(period, "boom", now, "system:reports", "c") is False
+    assert schedule.due(now + timedelta(minutes=4)) is None
+    assert schedule.next_run_at == now + timedelta(minutes=5)
+    now += timedelta(minutes=5)
+    assert schedule.due(now) == period
+    assert schedule.failed(period, "boom", now, "system:reports", "c") is False
+    now += timedelta(minutes=30)
+    assert schedule.attempts_at(period) == 3
+    assert schedule.failed(period, "boom", now, "system:reports", "c") is True
+    assert schedule.due(now) is None
+    assert schedule.next_run_at == at("2026-12-14T07:00")
+    # A failure that retrying will not mend is given up at once
+    later = at("2026-12-14T07:00")
+    assert schedule.failed(later, "gone", later, "system:reports", "c", retry=False) is True
+    assert schedule.due(later) is None
+
+
+def test_a_changed_schedule_counts_from_the_change() -> None:
+    schedule = scheduled(at("2026-12-01T00:00"))
+    schedule.change({"active": False}, at("2026-12-02T00:00"), "user:1", "c")
+    assert schedule.next_run_at is None
+    assert schedule.due(at("2026-12-07T08:00")) is None
+    schedule.change({"active": True}, at("2026-12-07T08:00"), "user:1", "c")
+    assert schedule.due(at("2026-12-07T09:00")) is None  # This Monday's was before
+    assert schedule.next_run_at == at("2026-12-14T07:00")
+    version = schedule.version
+    schedule.change({"recipients": ["C@x.example"]}, at("2026-12-08T00:00"), "user:1", "c")
+    assert schedule.version == version  # The same, in normal form: nothing recorded
+
+
+def test_a_period_still_retried_when_the_next_is_due_is_given_up() -> None:
+    schedule = scheduled(at("2026-12-01T00:00"))
+    first = at("2026-12-07T07:00")
+    schedule.failed(first, "boom", first, "system:reports", "c")
+    second = at("2026-12-14T07:00")
+    # Its retry would come after the next period: the next period is due first
+    schedule.pending = {**(schedule.pending or {}), "retry_at": "2026-12-20T00:00:00.000000Z"}
+    assert schedule.next_run_at == second
+    assert schedule.due(second) == second
+    made = {"name": "r.pdf", "media_type": "application/pdf", "size": 1, "sha256": "0" * 64}
+    schedule.sent(second, {**made, "days": {}, "recipients": []}, "system:reports", "c")
+    given_up = [e for e in schedule.collect_events() if type(e).__name__ == "RunFailed"][-1]
+    assert (given_up.period, given_up.retry_at) == ("2026-12-07T07:00:00.000000Z", None)
+    assert given_up.error == "not made before the next period was due"
+    assert schedule.last_period == "2026-12-14T07:00:00.000000Z"
