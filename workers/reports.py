@@ -45,7 +45,12 @@ def maker(services: WorkerServices) -> Maker:
         today = local_day(schedule.schedule, period)
         first, last = days_of(definition, today)
         asked = Asked(
-            first, last, definition["period"], definition["group_by"], definition["project_id"]
+            first,
+            last,
+            definition["period"],
+            definition["group_by"],
+            definition["project_id"],
+            definition.get("custom"),
         )
         scope = scope_of(services.views, owner, switches["apps"])
         with services.views.read() as tx:

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
+import orjson
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,7 +25,8 @@ from api.responses import OrjsonResponse, documented, reply
 from api.routers.saved_views import SavedViewOut, visible_saved
 from api.tags import Tag
 from domain.company_settings import AppSwitchedOffError
-from domain.errors import NotFoundError
+from domain.errors import InvalidValueError, NotFoundError
+from domain.views.custom_report import DATASETS, checked_custom
 from domain.views.report import MAX_DAYS, days_asked
 from projections.base import current_tables
 from projections.reports.run import Asked, template_report
@@ -68,6 +70,10 @@ class TemplateOut(BaseModel):
     group_by: list[str] = Field(description="What `group_by` may name (none: no grouping).")
     periods: list[str]
     formats: list[str]
+    datasets: dict[str, dict[str, list[str]]] | None = Field(
+        default=None,
+        description="The custom report's: each data set's dimensions and measures.",
+    )
 
 
 class SavedReportOut(SavedViewOut):
@@ -136,6 +142,7 @@ def catalogue(svc: ServicesDep, user: CurrentUser, response: Response) -> Orjson
             "group_by": list(t.group_by),
             "periods": ["day", "week", "month"] if t.uses_period else [],
             "formats": list(FORMATS),
+            **({"datasets": DATASETS} if t.key == "custom" else {}),
         }
         for t in TEMPLATES.values()
     ]
@@ -169,6 +176,33 @@ def _template(svc: ServicesDep, user_id: str, key: str) -> tuple[Template, dict[
         raise TemplateNotFoundError(key) from None
     saved = visible_saved(svc, user_id, report_id, "report")
     return TEMPLATES[saved["definition"]["template"]], saved
+
+
+def _custom(
+    found: Template, saved: dict[str, Any] | None, given: dict[str, str]
+) -> dict[str, Any] | None:
+    """A custom report's definition: the saved one, with what the query gives instead;
+    422 naming the parameter that is wrong (only the custom template takes them)."""
+    if found.key != "custom":
+        if given:
+            name = sorted(given)[0]
+            raise InvalidParameterError("query", name, f"only the custom report takes {name}")
+        return None
+    if not given and saved is None:
+        raise InvalidParameterError(
+            "query", "dataset", "a custom report needs a dataset, dimensions and measures"
+        )
+    custom: dict[str, Any] = {**(saved or {}), **given}
+    if "filters" in given:
+        try:
+            custom["filters"] = orjson.loads(given["filters"])
+        except orjson.JSONDecodeError:
+            raise InvalidParameterError("query", "filters", "filters is JSON") from None
+    try:
+        return checked_custom(custom)
+    except InvalidValueError as bad:
+        name = bad.field.removeprefix("definition.custom.")
+        raise InvalidParameterError("query", name, str(bad)) from None
 
 
 @router.get(
@@ -213,6 +247,24 @@ def run_template(
         UUID | None, Query(description="Only this project's (of those you may see).")
     ] = None,
     output: Annotated[Literal["json", "csv", "xlsx", "pdf"], Query(alias="format")] = "json",
+    dataset: Annotated[
+        str | None, Query(max_length=40, description="A custom report's data set.")
+    ] = None,
+    dimensions: Annotated[
+        str | None,
+        Query(max_length=200, description="A custom report's dimensions, comma-separated."),
+    ] = None,
+    measures: Annotated[
+        str | None,
+        Query(max_length=200, description="A custom report's measures, comma-separated."),
+    ] = None,
+    filters: Annotated[
+        str | None,
+        Query(
+            max_length=20_000,
+            description="A custom report's filters, as JSON: `[{field, op, value}]`.",
+        ),
+    ] = None,
 ) -> Any:
     """The template's report — or a saved report, run as it says (any parameter given
     here instead) — over the days asked, for you: only the items, SLA targets and time
@@ -234,8 +286,15 @@ def run_template(
         raise InvalidParameterError(
             "query", "group_by", f"{found.key} can be grouped by {choices}, not {group_by!r}"
         )
+    given = {"dataset": dataset, "dimensions": dimensions, "measures": measures}
+    given |= {"filters": filters}
     asked = Asked(
-        first, last, period, group_by, str(project) if project else defined.get("project_id")
+        first,
+        last,
+        period,
+        group_by,
+        str(project) if project else defined.get("project_id"),
+        _custom(found, defined.get("custom"), {k: v for k, v in given.items() if v is not None}),
     )
     with svc.views.read() as tx:
         made = template_report(tx, found, asked, str(user.id), scope, switches, today)

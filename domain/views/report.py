@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from domain.errors import InvalidValueError
+from domain.views.custom_report import checked_custom
 
 # Each template, and what it may be grouped by (in the order offered).
 TEMPLATE_GROUPS: dict[str, tuple[str, ...]] = {
@@ -20,6 +21,7 @@ TEMPLATE_GROUPS: dict[str, tuple[str, ...]] = {
     "response-times": ("priority", "policy", "project"),
     "task-progress": ("project",),
     "user-activity": (),
+    "custom": (),  # a data set's dimensions instead (`domain.views.custom_report`)
 }
 PERIODS = ("day", "week", "month")
 MAX_DAYS = 3 * 366  # the longest range a report covers
@@ -50,10 +52,11 @@ def _checked_range(given: Any) -> dict[str, Any]:
 
 def checked_report(given: Any) -> dict[str, Any]:
     """A saved report's definition in normal form: `template`, `group_by` (or null),
-    `period`, `range` and `project_id` (or null: every project the reader sees)."""
+    `period`, `range` and `project_id` (or null: every project the reader sees); a custom
+    report's also `custom` (`domain.views.custom_report`)."""
     if not isinstance(given, dict):
         raise InvalidValueError("definition", "a report's definition is an object")
-    unknown = set(given) - {"template", "group_by", "period", "range", "project_id"}
+    unknown = set(given) - {"template", "group_by", "period", "range", "project_id", "custom"}
     if unknown:
         raise _refuse(sorted(unknown)[0], f"a report takes no {sorted(unknown)[0]!r}")
     template = given.get("template")
@@ -74,13 +77,18 @@ def checked_report(given: Any) -> dict[str, Any]:
             project = str(uuid.UUID(str(project)))
         except ValueError:
             raise _refuse("project_id", "project_id is a project's id") from None
-    return {
+    checked = {
         "template": template,
         "group_by": group_by,
         "period": period,
         "range": _checked_range(given.get("range")),
         "project_id": project,
     }
+    if template == "custom":
+        return {**checked, "custom": checked_custom(given.get("custom"))}
+    if "custom" in given:
+        raise _refuse("custom", "only a custom report takes custom")
+    return checked
 
 
 def days_of(definition: dict[str, Any], today: date) -> tuple[date, date]:

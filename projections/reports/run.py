@@ -35,6 +35,7 @@ class Asked:
     period: str
     group_by: str | None
     project: str | None
+    custom: dict[str, Any] | None = None  # a custom report's definition
 
     def described(self, template: Template) -> str:
         """`2026-11-01 to 2026-11-30, per week, by priority`."""
@@ -72,6 +73,7 @@ def template_report(
         today=today,
         timesheets=switches["apps"]["timesheets"],
         project=asked.project,
+        custom=asked.custom,
     )
     return template.run(tx, tables_of(tx), request)
 

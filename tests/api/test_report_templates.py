@@ -30,8 +30,8 @@ def run(client: TestClient, desk: Desk, template: str, **params: Any) -> Any:
 def test_the_catalogue_lists_every_template(client: TestClient) -> None:
     found = ok(client.get(BASE))["templates"]
     assert [t["key"] for t in found] == [
-        "tickets", "response-times", "task-progress", "user-activity", "timesheets",
-        "sla-compliance",
+        "tickets", "response-times", "task-progress", "user-activity", "custom",
+        "timesheets", "sla-compliance",
     ]  # fmt: skip
     tickets = found[0]
     assert tickets["path"] == f"{BASE}/tickets"
@@ -356,5 +356,10 @@ def test_the_catalogue_leaves_out_what_is_switched_off(client: TestClient) -> No
             client.patch("/api/v1/admin/settings", json={group: {name: False}}).status_code == 200
         )
     found = ok(client.get(BASE))
-    assert [t["key"] for t in found["templates"]] == ["tickets", "task-progress", "user-activity"]
+    assert [t["key"] for t in found["templates"]] == [
+        "tickets",
+        "task-progress",
+        "user-activity",
+        "custom",
+    ]
     assert found["saved"] == []

@@ -7,7 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from projections.db import Tx
-from projections.reports.templates import response_times, task_progress, tickets, user_activity
+from projections.reports.templates import (
+    custom,
+    response_times,
+    task_progress,
+    tickets,
+    user_activity,
+)
 from projections.reports.templates.common import Report, ReportRequest, TablesOf
 
 
@@ -61,6 +67,16 @@ TEMPLATES: dict[str, Template] = {
             user_activity.GROUPS,
             ("item_changes", "timesheets"),
             user_activity.user_activity,
+        ),
+        Template(
+            "custom",
+            "Custom report",
+            "A data set (items, changes, time) grouped by the dimensions you choose, with the"
+            " measures you choose, filtered: run it with `dataset`, `dimensions`, `measures`"
+            " and `filters`, or save it.",
+            (),
+            custom.READS,
+            custom.run,
         ),
     )
 }

@@ -41,6 +41,7 @@ class ReportRequest:
     today: date
     timesheets: bool = True
     project: str | None = None  # only this project's (within `projects`)
+    custom: dict[str, Any] | None = None  # a custom report's (`domain.views.custom_report`)
 
     @property
     def moments(self) -> tuple[str, str]:
