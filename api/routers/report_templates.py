@@ -192,10 +192,12 @@ def _custom(
         raise InvalidParameterError(
             "query", "dataset", "a custom report needs a dataset, dimensions and measures"
         )
-    custom: dict[str, Any] = {**(saved or {}), **given}
+    # Another data set than the saved one's: none of its dimensions, measures or filters.
+    base = saved if saved and given.get("dataset", saved["dataset"]) == saved["dataset"] else {}
+    custom: dict[str, Any] = {**base, **given}
     if "filters" in given:
         try:
-            custom["filters"] = orjson.loads(given["filters"])
+            custom["filters"] = orjson.loads(given["filters"]) if given["filters"] else []
         except orjson.JSONDecodeError:
             raise InvalidParameterError("query", "filters", "filters is JSON") from None
     try:

@@ -27,7 +27,9 @@ DATASETS: dict[str, dict[str, tuple[str, ...]]] = {
     # Every change to an item in the range, from the log (`item_changes`).
     "changes": {
         "dimensions": ("period", "kind", "change", "actor", "cause", "project"),
-        "measures": ("changes", "created", "finished", "moved", "reopened"),
+        "measures": (
+            "changes", "created", "changed", "moved", "finished", "reopened", "converted",
+        ),
     },
     # Time entries worked in the range (the timesheets view).
     "time": {
@@ -37,7 +39,10 @@ DATASETS: dict[str, dict[str, tuple[str, ...]]] = {
 }  # fmt: skip
 OPS = ("eq", "ne", "in")
 MAX_DIMENSIONS = 3
+MAX_MEASURES = 10
 MAX_FILTERS = 10
+# Dimensions of a few known values, which a filter must name.
+VALUES = {"billable": ("true", "false")}
 MAX_VALUES = 100
 MAX_VALUE = 200
 
@@ -78,6 +83,9 @@ def _filter(given: Any, index: int, dimensions: tuple[str, ...]) -> dict[str, An
         expected = "a list of 1 to 100 texts" if op == "in" else "a text"
         raise _refuse(f"{where}.value", f"value is {expected}")
     kept = [str(v).lower() if isinstance(v, bool) else v for v in values]
+    known = VALUES.get(field)
+    if known and any(v not in known for v in kept):
+        raise _refuse(f"{where}.value", f"{field} is {' or '.join(known)}")
     return {"field": field, "op": op, "value": kept if op == "in" else kept[0]}
 
 
@@ -94,8 +102,10 @@ def checked_custom(given: Any) -> dict[str, Any]:
     if dataset not in DATASETS:
         raise _refuse("dataset", f"dataset is one of {', '.join(DATASETS)}")
     shape = DATASETS[dataset]
-    dimensions = _names(given.get("dimensions", []), "dimensions", shape["dimensions"], 3)
-    measures = _names(given.get("measures"), "measures", shape["measures"], 10)
+    dimensions = _names(
+        given.get("dimensions", []), "dimensions", shape["dimensions"], MAX_DIMENSIONS
+    )
+    measures = _names(given.get("measures"), "measures", shape["measures"], MAX_MEASURES)
     if not measures:
         raise _refuse("measures", "a custom report needs a measure")
     filters = given.get("filters", [])

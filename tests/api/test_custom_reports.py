@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import openpyxl
 import orjson
 import pypdf
 from fastapi.testclient import TestClient
@@ -87,10 +88,16 @@ def test_a_custom_report_groups_a_data_set_by_what_is_asked(
     assert time["totals"] == {"hours": 2.0, "entries": 2}
     assert time["chart"]["labels"] == weeks  # every week of the range, with or without time
     assert time["chart"]["series"][0] == {"name": "hours", "values": [0, 0.5, 1.5]}
-    # A member sees their own time only (none), not the others'
+    # A member sees their own time only, not the others'
+    entry = {"item": desk.door, "date": desk.today.isoformat(), "minutes": 45}
+    ok(client.post("/api/v1/timesheets", json=entry, headers=desk.ann_headers), 201)
     theirs = ok(custom(client, desk, dataset="time", dimensions="user", measures="hours",
                        headers=desk.ann_headers))  # fmt: skip
-    assert (theirs["rows"], theirs["totals"]) == ([], {"hours": 0})
+    assert theirs["rows"] == [
+        {"user": desk.ann["id"], "user_name": desk.ann["name"], "hours": 0.75}
+    ]
+    everyone = ok(custom(client, desk, dataset="time", dimensions="user", measures="hours"))
+    assert everyone["totals"] == {"hours": 2.75}
 
     # The log's changes to tickets: created and finished, no dimension (one row of totals)
     changes = ok(custom(client, desk, dataset="changes", measures="created,finished",
@@ -166,12 +173,16 @@ def test_a_bad_custom_report_is_refused_naming_it(
         ({"dataset": "items", "measures": "count",
           "filters": [{"field": "kind", "op": "like", "value": "x"}]}, "filters[0].op",
          "op is one of eq, ne, in"),
+        ({"dataset": "time", "measures": "hours",
+          "filters": [{"field": "billable", "op": "eq", "value": "yes"}]}, "filters[0].value",
+         "billable is true or false"),
     ]  # fmt: skip
     for params, name, says in cases:
         refused = custom(client, desk, **params)
         assert refused.status_code == 422, (params, refused.text)
-        assert name in refused.text, (params, refused.json())
-        assert says in refused.text, (params, refused.json())
+        [error] = refused.json()["errors"]
+        assert error["location"] == ["query", name], (params, error)
+        assert says in error["message"], (params, error)
     # Only the custom report takes a data set
     other = client.get(f"{BASE}/tickets", params={"dataset": "items"}, headers=after(live))
     assert other.status_code == 422
@@ -187,3 +198,77 @@ def test_a_bad_custom_report_is_refused_naming_it(
     refused = client.post(f"{BASE}/saved", json={"name": "Bad", "definition": plain})
     assert refused.status_code == 422
     assert "only a custom report takes custom" in refused.text
+
+
+def test_customers_filters_exports_and_switched_off_apps(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    acme, globex = (
+        ok(client.post("/api/v1/customers", json={"name": n}), 201)["id"]
+        for n in ("Acme", "Globex")
+    )
+    site = ok(
+        client.post("/api/v1/projects", json={"name": "Site", "customer_ids": [acme, globex]}), 201
+    )
+    office = ok(client.post("/api/v1/projects", json={"name": "Office"}), 201)
+    on_site = ok(
+        client.post("/api/v1/tickets", json={"title": "Roof", "project_id": site["id"]}), 201
+    )
+    ok(client.post("/api/v1/tickets", json={"title": "Desk", "project_id": office["id"]}), 201)
+    ok(client.post("/api/v1/tasks", json={"title": "Paint", "project_id": office["id"]}), 201)
+    today = datetime.now(UTC).date().isoformat()
+    entry = {"item": on_site["number"], "date": today, "minutes": 60, "billable": False}
+    ok(client.post("/api/v1/timesheets", json=entry), 201)
+
+    def run(**params: Any) -> Any:
+        params.setdefault("from", today)
+        params.setdefault("to", today)
+        if "filters" in params:
+            params["filters"] = orjson.dumps(params["filters"]).decode()
+        return client.get(f"{BASE}/custom", params=params, headers=after(live))
+
+    # A project in two customers' folders counts for each customer
+    by_customer = ok(run(dataset="items", dimensions="customer", measures="count"))
+    assert [(r["customer_name"], r["count"]) for r in by_customer["rows"]] == [
+        ("(none)", 2), ("Acme", 1), ("Globex", 1),
+    ]  # fmt: skip
+    # ... but a filter on customers counts each row once, and `ne` leaves the project out
+    either = [{"field": "customer", "op": "in", "value": [acme, globex]}]
+    assert ok(run(dataset="items", measures="count", filters=either))["rows"] == [{"count": 1}]
+    not_acme = [{"field": "customer", "op": "ne", "value": acme}]
+    assert ok(run(dataset="items", measures="count", filters=not_acme))["totals"] == {"count": 2}
+    for_acme = [{"field": "customer", "op": "eq", "value": acme}]
+    hours = ok(run(dataset="time", measures="hours,entries", filters=for_acme))
+    assert hours["rows"] == [{"hours": 1.0, "entries": 1}]
+    # `ne` keeps what has no value (no SLA state); billable is true or false
+    no_breach = [{"field": "sla_state", "op": "ne", "value": "breached"}]
+    assert ok(run(dataset="items", measures="count", filters=no_breach))["totals"] == {"count": 3}
+    billable = [{"field": "billable", "op": "eq", "value": True}]
+    assert ok(run(dataset="time", measures="entries", filters=billable))["rows"] == [{"entries": 0}]
+    # Nothing matches: still one row of totals
+    assert ok(run(dataset="time", measures="hours", **{"from": "2020-01-01", "to": "2020-01-31"}))[
+        "rows"
+    ] == [{"hours": 0}]
+
+    exported = client.get(
+        f"{BASE}/custom",
+        params={"dataset": "items", "dimensions": "project,kind", "measures": "count",
+                "from": today, "to": today, "format": "xlsx"},
+        headers=after(live),
+    )  # fmt: skip
+    assert exported.status_code == 200, exported.text
+    sheet = openpyxl.load_workbook(io.BytesIO(exported.content)).active
+    assert sheet is not None
+    assert [list(r) for r in sheet.iter_rows(values_only=True)] == [
+        ["project", "project_name", "kind", "count"],
+        [office["id"], "Office", "task", 1],
+        [office["id"], "Office", "ticket", 1],
+        [site["id"], "Site", "ticket", 1],
+    ]
+
+    # Switched off, an app's items are in no row, and time is empty
+    settings = {"apps": {"tasks": False, "timesheets": False}}
+    assert client.patch("/api/v1/admin/settings", json=settings).status_code == 200
+    kinds = ok(run(dataset="items", dimensions="kind", measures="count"))["rows"]
+    assert kinds == [{"kind": "ticket", "count": 2}]
+    assert ok(run(dataset="time", measures="hours"))["rows"] == [{"hours": 0}]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from projections.db import Tx
+from projections.reports.shape import distinct_names
 from projections.reports.templates.common import (
     NONE,
     Report,
@@ -42,12 +43,12 @@ def _items_scope(request: ReportRequest) -> Where | None:
 
 
 def _time_scope(request: ReportRequest) -> Where | None:
-    scoped = in_projects(request, "e.project_id")
-    if scoped is None or not request.timesheets:
+    """A reader's own time and their led projects' (everyone's: an admin's), as in the
+    time report; none while the timesheets app is off."""
+    if not request.timesheets or request.projects == frozenset():
         return None
     entries, params = request.entries.where()
-    where = [entries, "e.state <> 'withdrawn'", *scoped[0]]
-    return where, [*params, *scoped[1]]
+    return [entries, "e.state <> 'withdrawn'"], params
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,10 @@ SOURCES: dict[str, Source] = {
         },
         {
             "changes": "COUNT(*)",
-            **{name: _count_of("x.change", name) for name in ("created", "finished", "moved")},
-            "reopened": _count_of("x.change", "reopened"),
+            **{
+                name: _count_of("x.change", name)
+                for name in ("created", "changed", "moved", "finished", "reopened", "converted")
+            },
         },
     ),
     "time": Source(
@@ -128,24 +131,33 @@ NAMED = {"project": "project", "user": "user", "customer": "customer", "actor": 
 READS = ("flat", "item_changes", "timesheets")
 
 
-def _filters(source: Source, filters: list[dict[str, Any]]) -> Where:
+def _filters(source: Source, filters: list[dict[str, Any]], customers: str) -> Where:
+    """The filters as conditions: `ne` keeps what has no value; a filter on `customer` asks
+    whether the row's project is in a customer's folder (a row is never counted twice)."""
     where: list[str] = []
     params: list[Any] = []
     for one in filters:
-        column = source.dimensions[one["field"]]
         values = one["value"] if one["op"] == "in" else [one["value"]]
         marks = ",".join("?" * len(values))
-        if one["op"] == "ne":
+        if one["field"] in source.customers:
+            held = (
+                f"EXISTS (SELECT 1 FROM {customers} c2 WHERE c2.project_id ="
+                f" {source.alias}.project_id AND c2.customer_id IN ({marks}))"
+            )
+            where.append(f"NOT {held}" if one["op"] == "ne" else held)
+        elif one["op"] == "ne":
+            column = source.dimensions[one["field"]]
             where.append(f"({column} IS NULL OR {column} <> ?)")
         else:
-            where.append(f"{column} IN ({marks})")
+            where.append(f"{source.dimensions[one['field']]} IN ({marks})")
         params += values
     return where, params
 
 
-def _rows(
-    tx: Tx, tables: TablesOf, request: ReportRequest, custom: dict[str, Any]
-) -> dict[tuple[Any, ...], dict[str, int]]:
+Found = dict[tuple[Any, ...], dict[str, int]]
+
+
+def _rows(tx: Tx, tables: TablesOf, request: ReportRequest, custom: dict[str, Any]) -> Found:
     """The measures per group (the dimensions' values, `period` as a period's start)."""
     source = SOURCES[custom["dataset"]]
     scoped = source.scope(request)
@@ -153,11 +165,10 @@ def _rows(
         return {}
     dims = custom["dimensions"]
     picked = [d for d in dims if d != "period"]
-    filtered = [f["field"] for f in custom["filters"]]
     alias = source.alias
     table = f"{tables(source.view)[source.table]} {alias}"
-    if source.customers & {*picked, *filtered}:
-        customers = tables("timesheets")["timesheet_project_customers"]
+    customers = tables("timesheets")["timesheet_project_customers"]
+    if source.customers & set(picked):  # a project in two customers' folders: in both
         table += f" LEFT JOIN {customers} pc ON pc.project_id = {alias}.project_id"
     if source.date_is_day:
         since, until = request.since.isoformat(), request.until.isoformat()
@@ -166,7 +177,7 @@ def _rows(
         since, until = request.moments
         in_range = f"{source.date} >= ? AND {source.date} < ?"
     where, params = scoped
-    chosen, chosen_params = _filters(source, custom["filters"])
+    chosen, chosen_params = _filters(source, custom["filters"], customers)
     if request.project is not None:
         chosen.append(f"{alias}.project_id = ?")
         chosen_params.append(request.project)
@@ -180,7 +191,7 @@ def _rows(
         f" GROUP BY {', '.join([*grouped, day])}",
         [since, until, *params, *chosen_params],
     )
-    found: dict[tuple[Any, ...], dict[str, int]] = {}
+    found: Found = {}
     for r in rows:
         values = iter(r[f"d{i}"] for i in range(len(picked)))
         group = tuple(
@@ -193,7 +204,35 @@ def _rows(
 
 
 def _shown(measure: str, value: int) -> float | int:
+    """A measure as shown: hours from the minutes summed (rounded once), else the count."""
     return round(value / 60, 2) if measure in HOURS else value
+
+
+def _labels(tx: Tx, tables: TablesOf, dims: list[str], found: Found) -> list[dict[Any, str]]:
+    """Per dimension, what each of its values is shown as: a name (told apart from another
+    of the same name) for projects, users, customers and actors, else the value."""
+    shown: list[dict[Any, str]] = []
+    timesheets = tables("timesheets")
+    for index, dim in enumerate(dims):
+        values = sorted(
+            {group[index] for group in found}, key=lambda v: "" if v is None else str(v)
+        )
+        if dim not in NAMED:
+            shown.append({v: NONE if v is None else str(v) for v in values})
+            continue
+        # An actor is a user by name; anyone else (a customer, a rule) as they are recorded.
+        ids = [_named_id(dim, v) for v in values]
+        known = names(tx, timesheets, NAMED[dim], [i for i in ids if i])
+        named = [known[i] if i else (v or NONE) for v, i in zip(values, ids, strict=True)]
+        told = distinct_names(named, [str(v) for v in values])
+        shown.append(dict(zip(values, told, strict=True)))
+    return shown
+
+
+def _named_id(dim: str, value: str | None) -> str | None:
+    if dim != "actor":
+        return value
+    return value[len("user:") :] if value and value.startswith("user:") else None
 
 
 def custom_report(
@@ -202,36 +241,41 @@ def custom_report(
     """The custom report `custom` (`domain.views.custom_report`, in normal form)."""
     dims, measures = custom["dimensions"], custom["measures"]
     found = _rows(tx, tables, request, custom)
-    labels: dict[str, dict[str, str]] = {}
-    timesheets = tables("timesheets")
-    for index, dim in enumerate(dims):
-        if dim in NAMED:
-            ids = [group[index] for group in found]
-            if dim == "actor":
-                ids = [i.partition(":")[2] for i in ids if i and i.startswith("user:")]
-            labels[dim] = names(tx, timesheets, NAMED[dim], ids)
+    labels = _labels(tx, tables, dims, found)
     columns: list[str] = []
     for dim in dims:
         columns += [dim, f"{dim}_name"] if dim in NAMED else [dim]
     columns += measures
-    rows = []
     totals = dict.fromkeys(measures, 0)
-    for group in sorted(found, key=lambda g: tuple("" if v is None else str(v) for v in g)):
+    for sums in found.values():
+        for measure in measures:
+            totals[measure] += sums[measure]
+    if not dims:  # One row of totals, whatever there is
+        summed = {m: _shown(m, totals[m]) for m in measures}
+        drawn = chart("bar", "Totals", ["total"], {m: [summed[m]] for m in measures})
+        return Report(columns, [summed], dict(summed), drawn)
+    ordered = sorted(
+        found,
+        key=lambda g: tuple(
+            (v if d == "period" else labels[i][v]).casefold() if v is not None else ""
+            for i, (d, v) in enumerate(zip(dims, g, strict=True))
+        ),
+    )
+    rows = []
+    for group in ordered:
         row: dict[str, Any] = {}
-        for dim, value in zip(dims, group, strict=True):
+        for index, (dim, value) in enumerate(zip(dims, group, strict=True)):
             row[dim] = value
             if dim in NAMED:
-                key = value.partition(":")[2] if dim == "actor" and value else value
-                row[f"{dim}_name"] = labels[dim].get(key, value) if value else NONE
+                row[f"{dim}_name"] = labels[index][value]
         for measure in measures:
-            totals[measure] += found[group][measure]
             row[measure] = _shown(measure, found[group][measure])
         rows.append(row)
     return Report(
         columns,
         rows,
         {m: _shown(m, v) for m, v in totals.items()},
-        _chart(request, dims, measures, rows),
+        _chart(request, dims, measures, found, labels[0]),
     )
 
 
@@ -243,26 +287,26 @@ def run(tx: Tx, tables: TablesOf, request: ReportRequest) -> Report:
 
 
 def _chart(
-    request: ReportRequest, dims: list[str], measures: list[str], rows: list[dict[str, Any]]
+    request: ReportRequest,
+    dims: list[str],
+    measures: list[str],
+    found: Found,
+    shown: dict[Any, str],
 ) -> dict[str, Any]:
     """Along the first dimension (every period of the range, for `period`), each measure
-    summed over the others; no dimension: the totals."""
-    if not dims:
-        return chart("bar", "Totals", ["total"], {m: [r[m] for r in rows] for m in measures})
+    summed over the others (hours from the minutes, rounded once)."""
     first = dims[0]
-    shown = f"{first}_name" if first in NAMED else first
-    labels: list[str] = []
     if first == "period":
-        labels = periods(request.since, request.until, request.period)
-    sums: dict[str, list[float]] = {m: [0] * len(labels) for m in measures}
-    for row in rows:
-        label = str(row[shown] if row[shown] is not None else NONE)
-        if label not in labels:
-            labels.append(label)
-            for m in measures:
-                sums[m].append(0)
+        along: list[Any] = periods(request.since, request.until, request.period)
+        labels = list(along)
+    else:
+        along = sorted(shown, key=lambda v: shown[v].casefold())
+        labels = [shown[v] for v in along]
+    place = {value: index for index, value in enumerate(along)}
+    sums: dict[str, list[int]] = {m: [0] * len(along) for m in measures}
+    for group, values in found.items():
         for m in measures:
-            sums[m][labels.index(label)] += row[m]
+            sums[m][place[group[0]]] += values[m]
     kind = "line" if first == "period" else "bar"
-    series = {m: [round(v, 2) for v in values] for m, values in sums.items()}
+    series = {m: [_shown(m, v) for v in values] for m, values in sums.items()}
     return chart(kind, "Custom report", labels, series)
