@@ -37,6 +37,7 @@ ACTORS: tuple[ActorSpec, ...] = (
     ActorSpec("webhooks.sweep", webhooks.sweep, max_retries=0),
     # Not retried: the next tick looks again (a run's own retries are in the write model).
     ActorSpec("reports.tick", reports.tick, max_retries=0),
+    ActorSpec("reports.run", reports.run, max_retries=0),
 )
 # Sent on every tick to an actor above.
 PERIODIC: tuple[Periodic, ...] = (

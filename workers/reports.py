@@ -1,10 +1,10 @@
-"""The scheduled reports' actor: on every tick, make and mail each schedule's due period.
+"""The scheduled reports' actors: on every tick, a run of each schedule that is due.
 
 `reports.tick` runs in every worker process (each sends its own tick: harmless). It reads
-which schedules are due from the `report_schedules` view; whether a period is still to be
-sent, and that it is sent once, is decided in the write model
-(`commands.views.schedules.ReportScheduleService.run_due`). The report itself is made here,
-from the views, as the schedule's owner sees it."""
+which schedules are due from the `report_schedules` view and asks `reports.run` for each;
+whether a period is still to be sent, and that it is made and sent once, is decided in the
+write model (`commands.views.schedules.ReportScheduleService.run_due`). The report itself
+is made here, from the views, as the schedule's owner sees it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,12 @@ from datetime import datetime
 from uuid import UUID
 
 from commands.company_settings import CompanySettingsService
-from commands.views.schedules import MadeReport, Maker, ReportUnavailableError
+from commands.views.schedules import (
+    MadeReport,
+    Maker,
+    ReportScheduleService,
+    ReportUnavailableError,
+)
 from domain.user import User
 from domain.views.report import days_of
 from domain.views.report_schedule import ReportSchedule
@@ -73,21 +78,28 @@ def maker(services: WorkerServices) -> Maker:
 
 
 def tick(services: WorkerServices, delivery: Delivery) -> None:
-    """Run every due schedule; one that fails is logged and the others still run (the next
-    tick looks again)."""
-    schedules = services.schedules
-    if schedules is None:
-        raise RuntimeError("this worker was built without the report schedules")
+    """Ask for a run of every due schedule, one message each (its id names the schedule and
+    when it fell due: the ticks of several workers ask once), so that a slow report holds
+    up no other."""
+    schedules = _schedules(services)
+    if services.send is None:
+        raise RuntimeError("this worker cannot enqueue messages")
     with services.views.read() as tx:
         due = due_schedules(tx, current_tables(tx, "report_schedules"), schedules.clock())
-    make = maker(services)
-    for schedule_id in due:
-        try:
-            outcome = schedules.run_due(UUID(schedule_id), make)
-        except Exception:
-            log.exception(
-                "scheduled report %s could not be run; the next tick tries again", schedule_id
-            )
-            continue
-        if outcome != "nothing due":
-            log.info("scheduled report %s: %s", schedule_id, outcome)
+    for schedule_id, fell_due in due:
+        payload = {"schedule_id": schedule_id}
+        services.send(Delivery(f"report-run:{schedule_id}:{fell_due}", "reports.run", payload))
+
+
+def run(services: WorkerServices, delivery: Delivery) -> None:
+    """Make and mail one schedule's due period (once: the write model decides)."""
+    schedule_id = UUID(delivery.payload["schedule_id"])
+    outcome = _schedules(services).run_due(schedule_id, maker(services))
+    if outcome != "nothing due":
+        log.info("scheduled report %s: %s", schedule_id, outcome)
+
+
+def _schedules(services: WorkerServices) -> ReportScheduleService:
+    if services.schedules is None:
+        raise RuntimeError("this worker was built without the report schedules")
+    return services.schedules

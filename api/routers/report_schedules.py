@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from api.deps import Ctx, CurrentCaller, ExpectedVersion, ServicesDep, fresh, written
+from api.problems import InvalidParameterError
 from api.responses import OrjsonResponse, documented, reply
 from api.routers.saved_views import as_admin
 from api.schemas import Body
@@ -192,7 +193,10 @@ def change_schedule(
     """Change the recipients, format, schedule or `active`, in one write: its owner, or an
     admin (with the admin scope). A new schedule, or one switched on again, counts from
     now: a period before the change is not sent."""
-    given = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
+    given = body.model_dump(exclude_unset=True)
+    for name, value in given.items():
+        if value is None:
+            raise InvalidParameterError("body", name, f"{name} cannot be null")
     result = svc.schedules.change(schedule_id, given, ctx, version, as_admin(caller))
     return _answer(svc, response, schedule_id, result.position)
 

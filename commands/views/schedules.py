@@ -60,6 +60,13 @@ class ReportUnavailableError(DomainError):
     """The run cannot be made, and trying again will not help (not retried)."""
 
 
+class NotYetError(Exception):
+    """The run cannot be made now; it may later (retried)."""
+
+
+UNEXPECTED = "the report could not be made (an unexpected error: see the workers' log)"
+
+
 # Makes a run's report: the schedule, its saved report, the owner, the period (UTC).
 Maker = Callable[[ReportSchedule, SavedView, User, datetime], MadeReport]
 
@@ -115,17 +122,17 @@ class ReportScheduleService:
             report = uow.get(report_id, SavedView)
             if report is None or report.kind != "report" or not may_see(uow, report, user):
                 raise SavedViewNotFoundError(str(report_id), "report")
-            return [
-                ReportSchedule.create(
-                    schedule_id=schedule_id,
-                    report_id=report_id,
-                    owner=user.id,
-                    given=given,
-                    now=self.clock(),
-                    actor=ctx.actor.ref,
-                    correlation_id=ctx.correlation_id,
-                )
-            ]
+            made = ReportSchedule.create(
+                schedule_id=schedule_id,
+                report_id=report_id,
+                owner=user.id,
+                given=given,
+                now=self.clock(),
+                actor=ctx.actor.ref,
+                correlation_id=ctx.correlation_id,
+            )
+            self._not_ours(uow, made.recipients)
+            return [made]
 
         return self._result(run(self.app, schedule_id, decide))
 
@@ -144,6 +151,7 @@ class ReportScheduleService:
         def decide(uow: UnitOfWork) -> list[Any]:
             schedule = self._changeable(uow, schedule_id, ctx, "change", as_admin)
             schedule.change(given, self.clock(), ctx.actor.ref, ctx.correlation_id)
+            self._not_ours(uow, schedule.recipients)
             return [schedule]
 
         return self._result(run(self.app, schedule_id, decide, expected_version))
@@ -155,6 +163,14 @@ class ReportScheduleService:
             return [schedule]
 
         return self._result(run(self.app, schedule_id, decide))
+
+    def _not_ours(self, uow: UnitOfWork, recipients: list[str]) -> None:
+        """No recipient is an address of ours (mail to it would come back in as a ticket)."""
+        for index, address in enumerate(recipients):
+            if self.mail_out.is_ours(uow, address):
+                raise InvalidValueError(
+                    f"recipients[{index}]", f"{address} is one of ledgerdesk's own addresses"
+                )
 
     def _changeable(
         self, uow: UnitOfWork, schedule_id: UUID, ctx: Context, what: str, as_admin: bool
@@ -179,24 +195,36 @@ class ReportScheduleService:
 
     def run_due(self, schedule_id: UUID, make: Maker) -> str:
         """Make and mail the schedule's due period, once: what became of it (`nothing due`,
-        `sent`, `retrying`, `failed`, or `settled` when another worker recorded it first)."""
+        `busy` when another run holds it, `sent`, `retrying`, `failed`, or `settled` when
+        the run lost its hold before it was recorded)."""
         now = self.clock()
         uow = UnitOfWork(self.app)
         schedule = uow.get(schedule_id, ReportSchedule)
         period = schedule.due(now) if schedule is not None else None
         if schedule is None or period is None:
             return "nothing due"
+        attempt = self._start(schedule_id, period, now)
+        if not attempt:
+            return "busy"
         try:
-            report, owner = self._runnable(uow, schedule)
+            report, owner = self._runnable(UnitOfWork(self.app), schedule)
             if not self.mail_out.configured():
-                raise RuntimeError("no SMTP server is configured: the report cannot be mailed")
+                raise NotYetError("no SMTP server is configured: the report cannot be mailed")
             made = make(schedule, report, owner, period)
+            limit = self.mail_out.config.attach_limit
+            if len(made.data) > limit:
+                raise ReportUnavailableError(
+                    f"the report's file is {len(made.data):,} bytes, more than the"
+                    f" {limit:,} a mail may carry (LEDGERDESK_MAX_MAIL_ATTACHMENT_BYTES)"
+                )
             sha256, size = self.blobs.put(io.BytesIO(made.data), MAX_FILE_BYTES)
         except Exception as failure:
-            retry = not isinstance(failure, DomainError)
-            if retry:
+            if isinstance(failure, DomainError | NotYetError):
+                error, retry = str(failure), isinstance(failure, NotYetError)
+            else:  # The details are for the log, not for the mail that tells the owner.
                 log.exception("scheduled report %s (%s) not made", schedule_id, period)
-            return self._failed(schedule_id, period, str(failure) or type(failure).__name__, retry)
+                error, retry = UNEXPECTED, True
+            return self._failed(schedule_id, period, attempt, error, retry)
         about: dict[str, Any] = {
             "report": {
                 "name": report.name,
@@ -217,26 +245,36 @@ class ReportScheduleService:
 
         def decide(uow: UnitOfWork) -> list[Any]:
             current = uow.get(schedule_id, ReportSchedule)
-            if current is None or current.due(now) != period:
-                return []  # Another worker settled this period first.
-            recipients = list(current.recipients)
+            if current is None or not current.runs(period, attempt):
+                return []  # It lost its hold: given up, or changed, meanwhile.
             mails = self.mail_out.report_mails(
-                uow, schedule_id, utc_text(period), {**about, "recipients": recipients}
+                uow, schedule_id, utc_text(period), {**about, "recipients": current.recipients}
             )
+            made_file = {**about["attachment"], "days": made.days}
+            recipients = [m.recipient for m in mails]
             current.sent(
-                period,
-                {
-                    **about["attachment"],
-                    "days": made.days,
-                    "recipients": [m.recipient for m in mails],
-                },
-                RUN_ACTOR,
-                f"report:{schedule_id}:{utc_text(period)}",
+                period, {**made_file, "recipients": recipients}, RUN_ACTOR, _key(current, period)
             )
             return [current, *mails]
 
         saved, _ = run(self.app, schedule_id, decide)
         return "sent" if saved else "settled"
+
+    def _start(self, schedule_id: UUID, period: datetime, now: datetime) -> int:
+        """Hold `period` for this run: its attempt's number, or 0 (another run holds it,
+        it is no longer due, or the run that held it never finished: recorded as failed)."""
+        started = [0]
+
+        def decide(uow: UnitOfWork) -> list[Any]:
+            current = uow.get(schedule_id, ReportSchedule)
+            started[0] = 0
+            if current is None or current.due(now) != period:
+                return []
+            started[0] = current.start(period, now, RUN_ACTOR, _key(current, period))
+            return [current]
+
+        run(self.app, schedule_id, decide)
+        return started[0]
 
     def _runnable(self, uow: UnitOfWork, schedule: ReportSchedule) -> tuple[SavedView, User]:
         """The saved report and its owner, if the run can be made at all."""
@@ -250,20 +288,24 @@ class ReportScheduleService:
             raise ReportUnavailableError("the schedule's owner may no longer see the report")
         return report, owner
 
-    def _failed(self, schedule_id: UUID, period: datetime, error: str, retry: bool) -> str:
+    def _failed(
+        self, schedule_id: UUID, period: datetime, attempt: int, error: str, retry: bool
+    ) -> str:
         now = self.clock()
         outcome = ["settled"]
 
         def decide(uow: UnitOfWork) -> list[Any]:
             current = uow.get(schedule_id, ReportSchedule)
-            if current is None or current.due(now) != period:
-                outcome[0] = "settled"
+            outcome[0] = "settled"
+            if current is None or not current.runs(period, attempt):
                 return []
-            gave_up = current.failed(
-                period, error, now, RUN_ACTOR, f"report:{schedule_id}:{utc_text(period)}", retry
-            )
+            gave_up = current.failed(period, error, now, RUN_ACTOR, _key(current, period), retry)
             outcome[0] = "failed" if gave_up else "retrying"
             return [current]
 
         run(self.app, schedule_id, decide)
         return outcome[0]
+
+
+def _key(schedule: ReportSchedule, period: datetime) -> str:
+    return f"report:{schedule.id}:{utc_text(period)}"

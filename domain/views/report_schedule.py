@@ -1,12 +1,13 @@
 """The ReportSchedule aggregate: a saved report mailed to recipients on a schedule, and the
 record of each run — exactly once per period.
 
-A run is decided on the schedule's own stream: the period it is for (`due`) is settled by
-one event (`RunSent`, or a `RunFailed` that gives up), so two workers that make the same
-period's report both try to append at the same version and only one succeeds; the other,
-deciding again, finds the period settled. A failure to make the report is retried
+A run is decided on the schedule's own stream. It starts (`RunStarted`) holding its period
+for `LEASE`, so two workers never make the same period at once; it is settled by one event
+(`RunSent`, or a `RunFailed` that gives up), appended only while that run still holds the
+period. A failure to make the report — or a run that never finished — is retried
 (`RETRY_AFTER`) and then given up, which tells the owner; so is a mail that could not be
-delivered (`DeliveryFailed`, recorded with the mail's own failure)."""
+delivered (`DeliveryFailed`, recorded with the mail's own failure), and periods the workers
+missed while they were down (`Missed`: the last `CATCH_UP` are still made, oldest first)."""
 
 from __future__ import annotations
 
@@ -23,12 +24,20 @@ from domain.views.schedule import (
     checked_recipients,
     checked_schedule,
     latest_at_or_before,
+    next_after,
     next_run,
 )
 
 # The waits before the second and third attempt at making a period's report; the third
 # failure gives up.
 RETRY_AFTER = (timedelta(minutes=5), timedelta(minutes=30))
+# How long a started run holds its period (past the workers' 10-minute time limit): a run
+# that has not finished by then failed (its worker stopped), and another may try again.
+LEASE = timedelta(minutes=15)
+# How many periods missed while the workers were down are still made, oldest first; the
+# older ones are recorded as missed (at most MAX_MISSED counted).
+CATCH_UP = 3
+MAX_MISSED = 1000
 MAX_ERROR = 2000
 
 
@@ -89,6 +98,8 @@ class ReportSchedule(Aggregate):
         # The last period settled (sent, or given up), and the one being retried.
         self.last_period: str | None = None
         self.pending: dict[str, Any] | None = None
+        # The run under way: its period, attempt, and until when it holds it.
+        self.running: dict[str, Any] | None = None
 
     @classmethod
     def create(
@@ -144,6 +155,8 @@ class ReportSchedule(Aggregate):
             return
         restarts = settings["schedule"] != self.schedule or (settings["active"] and not self.active)
         starts = utc_text(now) if restarts else self.starts
+        if restarts or not settings["active"]:  # What waited is not made now
+            self._give_up("the schedule changed before its run was done", actor, correlation_id)
         self._changed(**settings, starts=starts, actor=actor, correlation_id=correlation_id)
 
     @event("Changed", topic="ledgerdesk:ReportSchedule.Changed")
@@ -161,9 +174,7 @@ class ReportSchedule(Aggregate):
         self.format = format
         self.schedule = schedule
         self.active = active
-        if starts != self.starts:
-            self.starts = starts
-            self.pending = None
+        self.starts = starts
 
     def delete(self, actor: str, correlation_id: str) -> None:
         self._check_live()
@@ -175,47 +186,101 @@ class ReportSchedule(Aggregate):
 
     # --- runs ------------------------------------------------------------------------
 
+    def _unsettled(self, now: datetime) -> list[datetime]:
+        """The occurrences up to `now` not yet settled, of the last `CATCH_UP` (older ones
+        are missed), oldest first."""
+        found: list[datetime] = []
+        moment = now
+        for _ in range(CATCH_UP):
+            occurrence = latest_at_or_before(self.schedule, moment)
+            if occurrence < datetime.fromisoformat(self.starts) or (
+                self.last_period and occurrence <= datetime.fromisoformat(self.last_period)
+            ):
+                break
+            found.append(occurrence)
+            moment = occurrence - timedelta(microseconds=1)
+        return found[::-1]
+
     def due(self, now: datetime) -> datetime | None:
-        """The period a run at `now` is for, or None: not active, no occurrence since it
-        started, this period settled already, or its retry not yet due."""
+        """The period a run at `now` is for — the oldest of the last `CATCH_UP` occurrences
+        not yet settled — or None: not active, nothing due since it started or since the
+        last period settled, its retry not yet due, or a run of it under way."""
         if self.deleted or not self.active:
             return None
-        period = latest_at_or_before(self.schedule, now)
-        if period < datetime.fromisoformat(self.starts):
+        unsettled = self._unsettled(now)
+        if not unsettled:
             return None
-        if self.last_period is not None and period <= datetime.fromisoformat(self.last_period):
-            return None
-        pending = self.pending
-        if (
-            pending
-            and pending["period"] == utc_text(period)
-            and datetime.fromisoformat(pending["retry_at"]) > now
-        ):
-            return None
+        period = unsettled[0]
+        for waiting, until in ((self.pending, "retry_at"), (self.running, "until")):
+            if (
+                waiting
+                and waiting["period"] == utc_text(period)
+                and datetime.fromisoformat(waiting[until]) > now
+            ):
+                return None
         return period
 
     @property
     def next_run_at(self) -> datetime | None:
         """When it is next due (None: switched off)."""
+        waiting = self.running or self.pending
         return next_run(
             self.schedule,
             active=self.active and not self.deleted,
             starts=self.starts,
             last_period=self.last_period,
-            retry=(self.pending["period"], self.pending["retry_at"]) if self.pending else None,
+            retry=(waiting["period"], waiting.get("until") or waiting["retry_at"])
+            if waiting
+            else None,
         )
 
     def attempts_at(self, period: datetime) -> int:
-        """This attempt's number for `period` (1 unless it failed before)."""
-        pending = self.pending
-        if pending and pending["period"] == utc_text(period):
-            return int(pending["attempts"]) + 1
+        """The number of the attempt at `period` under way, or of the next one."""
+        if self.running and self.running["period"] == utc_text(period):
+            return int(self.running["attempt"])
+        if self.pending and self.pending["period"] == utc_text(period):
+            return int(self.pending["attempts"]) + 1
         return 1
+
+    def runs(self, period: datetime, attempt: int) -> bool:
+        """Whether this attempt at `period` is the run under way (the one to settle it)."""
+        running = self.running
+        return bool(
+            running and running["period"] == utc_text(period) and running["attempt"] == attempt
+        )
+
+    def start(self, period: datetime, now: datetime, actor: str, correlation_id: str) -> int:
+        """Start making `period`'s report, held for `LEASE`: the attempt's number, or 0 when
+        it is not started — another run holds it, or the one that held it never finished
+        (a worker that stopped, or ran out of time: a failed attempt, retried later)."""
+        running = self.running
+        if running and running["period"] == utc_text(period):
+            if datetime.fromisoformat(running["until"]) > now:
+                return 0
+            error = "the run did not finish: its worker stopped or ran out of time"
+            self.failed(period, error, now, actor, correlation_id)
+            return 0
+        self._settle_before(period, actor, correlation_id)
+        attempt = self.attempts_at(period)
+        self._run_started(
+            period=utc_text(period),
+            attempt=attempt,
+            until=utc_text(now + LEASE),
+            actor=actor,
+            correlation_id=correlation_id,
+        )
+        return attempt
+
+    @event("RunStarted", topic="ledgerdesk:ReportSchedule.RunStarted")
+    def _run_started(
+        self, period: str, attempt: int, until: str, actor: str, correlation_id: str
+    ) -> None:
+        self.running = {"period": period, "attempt": attempt, "until": until}
 
     def sent(self, period: datetime, made: dict[str, Any], actor: str, correlation_id: str) -> None:
         """The period's report was made and its mails queued: `made` names the file (`name`,
         `media_type`, `size`, `sha256`), the days it covers (`from`, `to`) and `recipients`."""
-        self._give_up_before(period, actor, correlation_id)
+        self._settle_before(period, actor, correlation_id)
         self._run_sent(
             period=utc_text(period),
             attempt=self.attempts_at(period),
@@ -240,6 +305,7 @@ class ReportSchedule(Aggregate):
     ) -> None:
         self.last_period = period
         self.pending = None
+        self.running = None
 
     def failed(
         self,
@@ -252,7 +318,7 @@ class ReportSchedule(Aggregate):
     ) -> bool:
         """The period's report could not be made: tried again later, or (not `retry`, or
         out of attempts) given up. Whether it was given up."""
-        self._give_up_before(period, actor, correlation_id)
+        self._settle_before(period, actor, correlation_id)
         attempt = self.attempts_at(period)
         gives_up = not retry or attempt > len(RETRY_AFTER)
         retry_at = None if gives_up else utc_text(now + RETRY_AFTER[attempt - 1])
@@ -267,20 +333,58 @@ class ReportSchedule(Aggregate):
         )
         return gives_up
 
-    def _give_up_before(self, period: datetime, actor: str, correlation_id: str) -> None:
-        """An earlier period still waiting to be tried again is given up: the next one is
-        due."""
-        pending = self.pending
-        if pending and pending["period"] < utc_text(period):
+    def _give_up(self, error: str, actor: str, correlation_id: str) -> None:
+        """A period retried or under way is given up (`error` says why)."""
+        waiting = self.running or self.pending
+        if waiting:
             self._run_failed(
                 owner=self.owner,
-                period=pending["period"],
-                attempt=pending["attempts"],
-                error="not made before the next period was due",
+                period=waiting["period"],
+                attempt=waiting.get("attempt") or waiting["attempts"],
+                error=error,
                 retry_at=None,
                 actor=actor,
                 correlation_id=correlation_id,
             )
+
+    def _settle_before(self, period: datetime, actor: str, correlation_id: str) -> None:
+        """Before `period` is run: an earlier period still waiting is given up, and the
+        periods missed since the last one settled are recorded (the workers were down)."""
+        waiting = self.running or self.pending
+        if waiting and waiting["period"] < utc_text(period):
+            self._give_up("not made before the next period was due", actor, correlation_id)
+        after = datetime.fromisoformat(self.starts) - timedelta(microseconds=1)
+        if self.last_period:
+            after = max(after, datetime.fromisoformat(self.last_period))
+        missed: list[datetime] = []
+        occurrence = next_after(self.schedule, after)
+        while occurrence < period and len(missed) < MAX_MISSED:
+            missed.append(occurrence)
+            occurrence = next_after(self.schedule, occurrence)
+        if missed:
+            count = f"{len(missed)}{'+' if len(missed) == MAX_MISSED else ''}"
+            self._missed(
+                owner=self.owner,
+                period=utc_text(missed[0]),
+                last=utc_text(missed[-1]),
+                count=len(missed),
+                error=f"{count} period(s) missed: the workers were not running then",
+                actor=actor,
+                correlation_id=correlation_id,
+            )
+
+    @event("Missed", topic="ledgerdesk:ReportSchedule.Missed")
+    def _missed(
+        self,
+        owner: str,
+        period: str,
+        last: str,
+        count: int,
+        error: str,
+        actor: str,
+        correlation_id: str,
+    ) -> None:
+        self.last_period = last
 
     @event("RunFailed", topic="ledgerdesk:ReportSchedule.RunFailed")
     def _run_failed(
@@ -293,6 +397,7 @@ class ReportSchedule(Aggregate):
         actor: str,
         correlation_id: str,
     ) -> None:
+        self.running = None
         if retry_at is None:
             self.last_period = period
             self.pending = None
@@ -303,6 +408,8 @@ class ReportSchedule(Aggregate):
         self, period: str, recipient: str, error: str, actor: str, correlation_id: str
     ) -> None:
         """A run's mail to `recipient` could not be delivered (for good)."""
+        if self.deleted:
+            return
         self._delivery_failed(
             owner=self.owner,
             period=period,

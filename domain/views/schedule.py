@@ -83,6 +83,7 @@ def checked_recipients(given: Any) -> list[str]:
         if (
             parsed is None
             or "." not in parsed.domain
+            or not all(parsed.domain.split("."))
             or len(one) > MAX_ADDRESS
             or any(c.isspace() or c in "<>,;\"'" for c in one.strip())
         ):

@@ -3,9 +3,10 @@
 (`report_schedules`, which the workers' tick reads), each period's run
 (`report_runs`) and each run's mail per recipient (`report_run_mails`).
 
-A run's outcome, as read: `retrying` (the report could not be made; tried again at
-`retry_at`), `failed` (given up, or a mail that could not be delivered), `sending` (mails
-queued, not all delivered yet) or `sent` (every mail delivered)."""
+A run's outcome, as read: `making` (under way), `retrying` (the report could not be made;
+tried again at `retry_at`), `failed` (given up, or a mail that could not be delivered),
+`sending` (mails queued, not all delivered yet), `sent` (every mail delivered), or
+`missed` (periods the workers were down for: how many, in its error)."""
 
 from __future__ import annotations
 
@@ -100,14 +101,15 @@ def _deleted(tx: Tx, t: Tables, e: Any) -> None:
     tx.delete_row(t["report_schedules"], {"id": schedule_id})
 
 
-def _run(tx: Tx, t: Tables, e: Any, values: dict[str, Any]) -> None:
+def _run(tx: Tx, t: Tables, e: Any, values: dict[str, Any], attempt: int | None = None) -> None:
     key = {"schedule_id": str(e.originator_id), "period": e.period}
     runs = t["report_runs"]
     found = tx.one(
         f"SELECT 1 AS x FROM {runs} WHERE schedule_id = ? AND period = ?",
         (key["schedule_id"], key["period"]),
     )
-    values = {**values, "attempts": e.attempt, "updated_at": iso(e.timestamp)}
+    attempts = e.attempt if attempt is None else attempt
+    values = {**values, "attempts": attempts, "updated_at": iso(e.timestamp)}
     if found is None:
         empty = {"error": None, "retry_at": None, "file": None, "days": None, "recipients": "[]"}
         tx.insert_row(runs, {**key, **empty, **values})
@@ -142,12 +144,27 @@ def _run_failed(tx: Tx, t: Tables, e: Any) -> None:
         _update(tx, t, e, {"last_period": e.period, "retry_at": None, "retry_period": None})
 
 
+def _run_started(tx: Tx, t: Tables, e: Any) -> None:
+    _run(tx, t, e, {"outcome": "making", "error": None, "retry_at": None})
+    _update(tx, t, e, {"retry_at": e.until, "retry_period": e.period})
+
+
+def _missed(tx: Tx, t: Tables, e: Any) -> None:
+    """Periods the workers missed: one row, at the first, saying how many."""
+    _run(tx, t, e, {"outcome": "missed", "error": e.error, "retry_at": None}, attempt=0)
+    _update(tx, t, e, {"last_period": e.last})
+
+
 SCHEDULE_CHANGES: dict[str, Callable[[Tx, Tables, Any], None]] = {
     "Scheduled": _scheduled,
     "Changed": _changed,
     "Deleted": _deleted,
+    "RunStarted": _run_started,
     "RunSent": _run_sent,
     "RunFailed": _run_failed,
+    "Missed": _missed,
+    # (Its mail's `Failed` shows on the run; the schedule's version moves on.)
+    "DeliveryFailed": lambda tx, t, e: _update(tx, t, e, {}),
 }
 
 
@@ -233,14 +250,15 @@ class ReportSchedulesProjection(Projection):
 # --- reads ---------------------------------------------------------------------------
 
 
-def due_schedules(tx: Tx, t: Tables, now: datetime) -> list[str]:
-    """The schedules due by `now` (a run may still find nothing to do: the write model
-    decides)."""
+def due_schedules(tx: Tx, t: Tables, now: datetime) -> list[tuple[str, str]]:
+    """The schedules due by `now`, each with when it fell due (a run may still find nothing
+    to do: the write model decides)."""
     rows = tx.all(
-        f"SELECT id FROM {t['report_schedules']} WHERE next_due <= ? ORDER BY next_due, id",
+        f"SELECT id, next_due FROM {t['report_schedules']} WHERE next_due <= ?"
+        " ORDER BY next_due, id",
         (iso(now),),
     )
-    return [r["id"] for r in rows]
+    return [(r["id"], r["next_due"]) for r in rows]
 
 
 def _shown(row: dict[str, Any]) -> dict[str, Any]:

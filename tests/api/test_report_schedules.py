@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from commands.models import IssueToken
+from domain.user import Scope
 from ledgerdesk import bootstrap
 from tests.api.seeded_desk import after, ok
-from tests.factories import user_token
+from tests.factories import SYSTEM, user_token
 
 BASE = "/api/v1/reports/schedules"
 MONTHLY = {"every": "month", "day": 31, "time": "07:30", "time_zone": "America/New_York"}
@@ -99,6 +101,14 @@ def test_other_staff_neither_see_nor_change_a_schedule(
     assert ok(client.get(BASE, headers=after(live)))["items"] == []
     paused = ok(client.patch(path, json={"active": False}))
     assert (paused["active"], paused["owner_id"]) == (False, theirs["owner_id"])
+    # ... with the admin scope: a token without it changes only the admin's own
+    me = client.get("/api/v1/me").json()["email"]
+    _, token = live.accounts.issue_token(
+        IssueToken(email=me, scopes=[Scope.READ, Scope.WRITE]), SYSTEM
+    )
+    narrow = {"Authorization": f"Bearer {token}"}
+    assert client.patch(path, json={"active": True}, headers=narrow).status_code == 403
+    assert client.delete(path, headers=narrow).status_code == 403
 
 
 @pytest.mark.parametrize(
@@ -134,6 +144,12 @@ def test_other_staff_neither_see_nor_change_a_schedule(
             "a monthly schedule takes no 'weekday'",
         ),
         ({"report_id": "not-an-id"}, "report_id", "UUID"),
+        ({"recipients": ["a@b."]}, "recipients[0]", "not a mail address"),
+        (
+            {"recipients": ["x@agency.example", "Support@ledgerdesk.local"]},
+            "recipients[1]",
+            "support@ledgerdesk.local is one of ledgerdesk's own addresses",
+        ),
     ],
 )
 def test_a_bad_schedule_is_refused_naming_what_is_wrong(
@@ -143,8 +159,15 @@ def test_a_bad_schedule_is_refused_naming_what_is_wrong(
     head = live.app.head()
     refused = client.post(BASE, json={**body(report), **changes})
     assert refused.status_code == 422, refused.text
-    problem = refused.json()
-    named = " ".join(str(e.get("field") or e.get("loc") or "") for e in problem.get("errors", []))
-    assert where in (named + " " + problem["detail"]), problem
-    assert says in refused.text, problem
+    [error] = refused.json()["errors"]
+    assert error["location"][-1] == where, error
+    assert says in error["message"], error
     assert live.app.head() == head  # Nothing recorded
+
+
+def test_a_change_to_null_is_refused(client: TestClient, live: bootstrap.Container) -> None:
+    made = ok(client.post(BASE, json=body(saved_report(client))), 201)
+    for name in ("active", "recipients", "schedule", "format"):
+        refused = client.patch(f"{BASE}/{made['id']}", json={name: None})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["location"] == ["body", name]

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.errors import InvalidValueError
-from domain.views.report_schedule import ReportSchedule
+from domain.values import utc_text
+from domain.views.report_schedule import LEASE, ReportSchedule
 from domain.views.schedule import (
     checked_recipients,
     checked_schedule,
@@ -89,65 +90,129 @@ def scheduled(now: datetime) -> ReportSchedule:
     )
 
 
+MADE = {"name": "r.pdf", "media_type": "application/pdf", "size": 1, "sha256": "0" * 64}
+SYSTEM = "system:reports"
+
+
+def send(schedule: ReportSchedule, now: datetime) -> datetime:
+    """Run what is due at `now`: start it, then record it sent."""
+    period = schedule.due(now)
+    assert period is not None
+    assert schedule.start(period, now, SYSTEM, "c")
+    schedule.sent(period, {**MADE, "days": {}, "recipients": []}, SYSTEM, "c")
+    return period
+
+
+def names_of(schedule: ReportSchedule) -> list[str]:
+    return [type(e).__name__ for e in schedule.collect_events()]
+
+
 def test_a_period_is_due_once_from_the_first_occurrence_after_set_up() -> None:
     schedule = scheduled(at("2026-12-07T09:00"))  # After this Monday's 08:00
     assert schedule.due(at("2026-12-07T10:00")) is None
     assert schedule.next_run_at == at("2026-12-14T07:00")
-    period = schedule.due(at("2026-12-14T07:00"))
-    assert period == at("2026-12-14T07:00")
-    made = {"name": "r.pdf", "media_type": "application/pdf", "size": 1, "sha256": "0" * 64}
-    schedule.sent(period, {**made, "days": {}, "recipients": []}, "system:reports", "c")
+    assert send(schedule, at("2026-12-14T07:00")) == at("2026-12-14T07:00")
     assert schedule.due(at("2026-12-20T00:00")) is None
-    # Down for two weeks: only the latest period is due, not every one missed
-    assert schedule.due(at("2027-01-05T00:00")) == at("2027-01-04T07:00")
+    assert schedule.next_run_at == at("2026-12-21T07:00")
+
+
+def test_a_started_run_holds_its_period_and_one_that_never_finished_is_a_failure() -> None:
+    schedule = scheduled(at("2026-12-01T00:00"))
+    period = at("2026-12-07T07:00")
+    now = period + timedelta(seconds=5)
+    assert schedule.start(period, now, SYSTEM, "c") == 1
+    assert schedule.runs(period, 1)
+    # Another worker finds it held (and not due) until the hold lapses
+    assert schedule.due(now + timedelta(minutes=14)) is None
+    assert schedule.start(period, now + timedelta(minutes=1), SYSTEM, "c") == 0
+    assert schedule.next_run_at == now + LEASE
+    # The worker stopped: once the hold lapsed, that was a failed attempt, retried later
+    later = now + LEASE
+    assert schedule.due(later) == period
+    assert schedule.start(period, later, SYSTEM, "c") == 0
+    assert not schedule.runs(period, 1)
+    assert schedule.pending == {
+        "period": "2026-12-07T07:00:00.000000Z",
+        "attempts": 1,
+        "retry_at": utc_text(later + timedelta(minutes=5)),
+    }
+    assert schedule.start(period, later + timedelta(minutes=5), SYSTEM, "c") == 2
 
 
 def test_a_failed_run_is_retried_then_given_up() -> None:
     schedule = scheduled(at("2026-12-01T00:00"))
     period = at("2026-12-07T07:00")
     now = period + timedelta(seconds=5)
-    assert schedule.failed(period, "boom", now, "system:reports", "c") is False
-    assert schedule.due(now + timedelta(minutes=4)) is None
-    assert schedule.next_run_at == now + timedelta(minutes=5)
-    now += timedelta(minutes=5)
+    for attempt, wait in ((1, 5), (2, 30)):
+        assert schedule.start(period, now, SYSTEM, "c") == attempt
+        assert schedule.failed(period, "boom", now, SYSTEM, "c") is False
+        assert schedule.due(now + timedelta(minutes=wait - 1)) is None
+        assert schedule.next_run_at == now + timedelta(minutes=wait)
+        now += timedelta(minutes=wait)
     assert schedule.due(now) == period
-    assert schedule.failed(period, "boom", now, "system:reports", "c") is False
-    now += timedelta(minutes=30)
-    assert schedule.attempts_at(period) == 3
-    assert schedule.failed(period, "boom", now, "system:reports", "c") is True
+    assert schedule.start(period, now, SYSTEM, "c") == 3
+    assert schedule.failed(period, "boom", now, SYSTEM, "c") is True
     assert schedule.due(now) is None
     assert schedule.next_run_at == at("2026-12-14T07:00")
     # A failure that retrying will not mend is given up at once
     later = at("2026-12-14T07:00")
-    assert schedule.failed(later, "gone", later, "system:reports", "c", retry=False) is True
+    assert schedule.start(later, later, SYSTEM, "c") == 1
+    assert schedule.failed(later, "gone", later, SYSTEM, "c", retry=False) is True
     assert schedule.due(later) is None
 
 
-def test_a_changed_schedule_counts_from_the_change() -> None:
-    schedule = scheduled(at("2026-12-01T00:00"))
-    schedule.change({"active": False}, at("2026-12-02T00:00"), "user:1", "c")
-    assert schedule.next_run_at is None
-    assert schedule.due(at("2026-12-07T08:00")) is None
-    schedule.change({"active": True}, at("2026-12-07T08:00"), "user:1", "c")
-    assert schedule.due(at("2026-12-07T09:00")) is None  # This Monday's was before
-    assert schedule.next_run_at == at("2026-12-14T07:00")
-    version = schedule.version
-    schedule.change({"recipients": ["C@x.example"]}, at("2026-12-08T00:00"), "user:1", "c")
-    assert schedule.version == version  # The same, in normal form: nothing recorded
+def test_after_the_workers_were_down_the_last_periods_are_made_and_older_ones_missed() -> None:
+    schedule = scheduled(at("2026-11-01T00:00"))
+    send(schedule, at("2026-11-02T07:00"))
+    schedule.collect_events()
+    # Down from 2 November to 5 January: nine Mondays; the last three are still made
+    now = at("2027-01-05T00:00")
+    assert schedule.next_run_at == at("2026-11-09T07:00")
+    assert send(schedule, now) == at("2026-12-21T07:00")
+    missed = [e for e in schedule.collect_events() if type(e).__name__ == "Missed"]
+    assert [(e.period, e.last, e.count) for e in missed] == [
+        ("2026-11-09T07:00:00.000000Z", "2026-12-14T07:00:00.000000Z", 6)
+    ]
+    assert missed[0].error == "6 period(s) missed: the workers were not running then"
+    assert send(schedule, now) == at("2026-12-28T07:00")
+    assert send(schedule, now) == at("2027-01-04T07:00")
+    assert schedule.due(now) is None
+    assert "Missed" not in names_of(schedule)
 
 
 def test_a_period_still_retried_when_the_next_is_due_is_given_up() -> None:
     schedule = scheduled(at("2026-12-01T00:00"))
     first = at("2026-12-07T07:00")
-    schedule.failed(first, "boom", first, "system:reports", "c")
+    schedule.start(first, first, SYSTEM, "c")
+    schedule.failed(first, "boom", first, SYSTEM, "c")
     second = at("2026-12-14T07:00")
     # Its retry would come after the next period: the next period is due first
     schedule.pending = {**(schedule.pending or {}), "retry_at": "2026-12-20T00:00:00.000000Z"}
     assert schedule.next_run_at == second
-    assert schedule.due(second) == second
-    made = {"name": "r.pdf", "media_type": "application/pdf", "size": 1, "sha256": "0" * 64}
-    schedule.sent(second, {**made, "days": {}, "recipients": []}, "system:reports", "c")
-    given_up = [e for e in schedule.collect_events() if type(e).__name__ == "RunFailed"][-1]
-    assert (given_up.period, given_up.retry_at) == ("2026-12-07T07:00:00.000000Z", None)
-    assert given_up.error == "not made before the next period was due"
-    assert schedule.last_period == "2026-12-14T07:00:00.000000Z"
+    schedule.collect_events()
+    # (The first is the oldest unsettled: it is what is due, its retry not yet come)
+    assert schedule.due(second) is None
+    assert schedule.start(second, second, SYSTEM, "c") == 1
+    given_up = [e for e in schedule.collect_events() if type(e).__name__ == "RunFailed"]
+    assert [(e.period, e.retry_at) for e in given_up] == [("2026-12-07T07:00:00.000000Z", None)]
+    assert given_up[0].error == "not made before the next period was due"
+
+
+def test_a_changed_schedule_counts_from_the_change_and_gives_up_what_waited() -> None:
+    schedule = scheduled(at("2026-12-01T00:00"))
+    period = at("2026-12-07T07:00")
+    schedule.start(period, period, SYSTEM, "c")
+    schedule.failed(period, "boom", period, SYSTEM, "c")
+    schedule.collect_events()
+    schedule.change({"active": False}, at("2026-12-07T08:00"), "user:1", "c")
+    assert schedule.next_run_at is None
+    assert schedule.due(at("2026-12-07T09:00")) is None
+    schedule.change({"active": True}, at("2026-12-07T10:00"), "user:1", "c")
+    events = schedule.collect_events()
+    assert [type(e).__name__ for e in events] == ["RunFailed", "Changed", "Changed"]
+    assert events[0].error == "the schedule changed before its run was done"
+    assert schedule.due(at("2026-12-07T11:00")) is None  # This Monday's was before
+    assert schedule.next_run_at == at("2026-12-14T07:00")
+    version = schedule.version
+    schedule.change({"recipients": ["C@x.example"]}, at("2026-12-08T00:00"), "user:1", "c")
+    assert schedule.version == version  # The same, in normal form: nothing recorded

@@ -242,7 +242,7 @@ class MailOutService:
             user = uow.find_user(user_id)
             if user is None or not user.is_active or not _mailed(uow, user.id, notification):
                 return []
-            if self._ours(uow, user.email):  # Never mail ourselves: that is a loop.
+            if self.is_ours(uow, user.email):  # Never mail ourselves: that is a loop.
                 return []
             if uow.get(outbound_id_for(notice_key(notification, user.id)), OutboundMail):
                 return []
@@ -301,7 +301,7 @@ class MailOutService:
         correlated by the mail's key)."""
         queued = []
         for person in people:
-            if self._ours(uow, person.address):  # Never mail ourselves: that is a loop.
+            if self.is_ours(uow, person.address):  # Never mail ourselves: that is a loop.
                 continue
             mail_key = key(person)
             if uow.get(outbound_id_for(mail_key), OutboundMail) is not None:
@@ -323,7 +323,7 @@ class MailOutService:
             )
         return queued
 
-    def _ours(self, uow: UnitOfWork, address: str) -> bool:
+    def is_ours(self, uow: UnitOfWork, address: str) -> bool:
         parsed = Address.parse(address)
         return parsed is None or is_our_address(uow, parsed, self.config.address)
 
@@ -344,7 +344,7 @@ class MailOutService:
                 domain=self._domain(),
             )
             for address in about["recipients"]
-            if not self._ours(uow, address)
+            if not self.is_ours(uow, address)
         ]
 
     def brand(self) -> tuple[str, str, Path | None]:
