@@ -78,17 +78,19 @@ def maker(services: WorkerServices) -> Maker:
 
 
 def tick(services: WorkerServices, delivery: Delivery) -> None:
-    """Ask for a run of every due schedule, one message each (its id names the schedule and
-    when it fell due: the ticks of several workers ask once), so that a slow report holds
-    up no other."""
+    """Ask for a run of every due schedule, one message each, so that a slow report holds
+    up no other. A message's id names the schedule and the tick's slot: the ticks of
+    several workers ask once per slot, and every slot asks again (a run that found the
+    period held, or not yet due, is asked again later)."""
     schedules = _schedules(services)
     if services.send is None:
         raise RuntimeError("this worker cannot enqueue messages")
     with services.views.read() as tx:
         due = due_schedules(tx, current_tables(tx, "report_schedules"), schedules.clock())
-    for schedule_id, fell_due in due:
+    slot = delivery.payload.get("at") or delivery.message_id
+    for schedule_id, _ in due:
         payload = {"schedule_id": schedule_id}
-        services.send(Delivery(f"report-run:{schedule_id}:{fell_due}", "reports.run", payload))
+        services.send(Delivery(f"report-run:{schedule_id}:{slot}", "reports.run", payload))
 
 
 def run(services: WorkerServices, delivery: Delivery) -> None:

@@ -263,3 +263,24 @@ def test_a_schedule_changed_or_switched_on_again_counts_from_then(
     more_ticks(desk)
     assert sink.all() == []
     assert uuid.UUID(made["id"])  # (still the same schedule)
+
+
+def test_after_the_workers_were_down_the_last_periods_go_out_and_older_ones_are_missed(
+    desk: bootstrap.Container, http: TestClient, sink: Sink, clock: Clock
+) -> None:
+    made = schedule(http)
+    # Six Mondays pass with nothing running (as the workers see it)
+    clock.now = clock.first + timedelta(weeks=5, hours=1)
+    wait_until(lambda: all(len(sink.to(a)) == 3 for a in CLIENTS), what="the last three")
+    more_ticks(desk)
+    assert [len(sink.to(a)) for a in CLIENTS] == [3, 3]
+    subjects = [r.message["Subject"] for r in sink.to(CLIENTS[0])]
+    days = [(clock.first + timedelta(weeks=n)).date().isoformat() for n in (3, 4, 5)]
+    assert [s.rpartition(" to ")[2] for s in subjects] == days  # Oldest first, each its own
+    history = runs(http, desk, made["id"])
+    assert [r["outcome"] for r in history][-1] == "missed"
+    assert history[-1]["period"] == utc_text(clock.first)
+    assert history[-1]["error"] == "3 period(s) missed: the workers were not running then"
+    told = ok(http.get("/api/v1/me/notifications", headers=after(desk)))["items"]
+    [missed] = [n for n in told if n["kind"] == "report_failed"]
+    assert missed["error"] == history[-1]["error"]
