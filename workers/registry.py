@@ -37,7 +37,9 @@ ACTORS: tuple[ActorSpec, ...] = (
     ActorSpec("webhooks.sweep", webhooks.sweep, max_retries=0),
     # Not retried: the next tick looks again (a run's own retries are in the write model).
     ActorSpec("reports.tick", reports.tick, max_retries=0),
-    ActorSpec("reports.run", reports.run, max_retries=0),
+    # No receipt: the write model keeps a run from being made twice (a second message
+    # finds its period held or sent), and a long run holds up no other message's receipt.
+    ActorSpec("reports.run", reports.run, max_retries=0, once=False),
 )
 # Sent on every tick to an actor above.
 PERIODIC: tuple[Periodic, ...] = (

@@ -58,7 +58,7 @@ class ScheduleOut(BaseModel):
     schedule: dict[str, Any]
     active: bool
     next_run_at: str | None = Field(description="When it is next due (null: switched off).")
-    last_period: str | None = Field(description="The last period sent or given up.")
+    last_period: str | None = Field(description="The last period sent, given up or missed.")
     version: int
 
 
@@ -74,7 +74,9 @@ class RunMail(BaseModel):
 
 class ScheduleRun(BaseModel):
     period: str = Field(description="The occurrence the run is for (UTC).")
-    outcome: str = Field(description="`sending`, `sent`, `retrying` or `failed`.")
+    outcome: str = Field(
+        description="`making`, `sending`, `sent`, `retrying`, `failed` or `missed`."
+    )
     attempts: int
     error: str | None
     retry_at: str | None
@@ -230,8 +232,9 @@ def schedule_runs(
     response: Response,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> OrjsonResponse:
-    """Each period's run, latest first: its outcome (`sending`, `sent`, `retrying`,
-    `failed`), attempts, error, the days and file it sent, and each recipient's mail."""
+    """Each period's run, latest first: its outcome (`making`, `sending`, `sent`,
+    `retrying`, `failed`, `missed`), attempts, error, the days and file it sent, and each
+    recipient's mail."""
     _visible(svc, caller, schedule_id)
     with svc.views.read() as tx:
         items = runs_of(tx, current_tables(tx, "report_schedules"), str(schedule_id), limit)

@@ -9,10 +9,11 @@ Who may do what, judged on the write model:
   fails at once and is not retried; any other failure to make it is retried, then given
   up (`domain.views.report_schedule`); either way its owner is told.
 
-A run (`run_due`) is made outside the write: the report is read from the views, its file
-kept in the blob store; then one write records the run on the schedule's stream and queues
-its mails. Two workers making the same period race at that write: the loser decides again,
-finds the period settled, and records nothing."""
+A run (`run_due`) first starts on the schedule's stream, holding its period for a while
+(`RunStarted`: two workers that start at once race at the stream's version, and the loser,
+deciding again, finds it held); the report is then read from the views and its file kept
+in the blob store, outside any write; one write records the run and queues its mails —
+only while this run still holds the period (not given up, changed or deleted meanwhile)."""
 
 from __future__ import annotations
 
@@ -151,7 +152,8 @@ class ReportScheduleService:
         def decide(uow: UnitOfWork) -> list[Any]:
             schedule = self._changeable(uow, schedule_id, ctx, "change", as_admin)
             schedule.change(given, self.clock(), ctx.actor.ref, ctx.correlation_id)
-            self._not_ours(uow, schedule.recipients)
+            if "recipients" in given:
+                self._not_ours(uow, schedule.recipients)
             return [schedule]
 
         return self._result(run(self.app, schedule_id, decide, expected_version))
@@ -243,13 +245,21 @@ class ReportScheduleService:
             },
         }
 
+        outcome = ["sent"]
+
         def decide(uow: UnitOfWork) -> list[Any]:
             current = uow.get(schedule_id, ReportSchedule)
+            outcome[0] = "sent"
             if current is None or not current.runs(period, attempt):
-                return []  # It lost its hold: given up, or changed, meanwhile.
+                return []  # It lost its hold: given up, changed or deleted meanwhile.
             mails = self.mail_out.report_mails(
                 uow, schedule_id, utc_text(period), {**about, "recipients": current.recipients}
             )
+            if not mails:  # Every recipient became an address of ours since.
+                error = "no recipient to mail: each is one of ledgerdesk's own addresses"
+                current.failed(period, error, now, RUN_ACTOR, _key(current, period), False)
+                outcome[0] = "failed"
+                return [current]
             made_file = {**about["attachment"], "days": made.days}
             recipients = [m.recipient for m in mails]
             current.sent(
@@ -258,7 +268,7 @@ class ReportScheduleService:
             return [current, *mails]
 
         saved, _ = run(self.app, schedule_id, decide)
-        return "sent" if saved else "settled"
+        return outcome[0] if saved else "settled"
 
     def _start(self, schedule_id: UUID, period: datetime, now: datetime) -> int:
         """Hold `period` for this run: its attempt's number, or 0 (another run holds it,

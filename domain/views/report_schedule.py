@@ -20,6 +20,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import InvalidValueError, NotFoundError
 from domain.values import utc_text
 from domain.views.schedule import (
+    CATCH_UP,
     checked_format,
     checked_recipients,
     checked_schedule,
@@ -34,9 +35,9 @@ RETRY_AFTER = (timedelta(minutes=5), timedelta(minutes=30))
 # How long a started run holds its period (past the workers' 10-minute time limit): a run
 # that has not finished by then failed (its worker stopped), and another may try again.
 LEASE = timedelta(minutes=15)
-# How many periods missed while the workers were down are still made, oldest first; the
-# older ones are recorded as missed (at most MAX_MISSED counted).
-CATCH_UP = 3
+# Periods missed while the workers were down: the last CATCH_UP are still made, oldest
+# first (`domain.views.schedule`); the older ones are recorded as missed (at most
+# MAX_MISSED counted).
 MAX_MISSED = 1000
 MAX_ERROR = 2000
 
@@ -55,7 +56,9 @@ class ReportSchedule(Aggregate):
     if TYPE_CHECKING:
         Changed: ClassVar[type[Aggregate.Event]]
         Deleted: ClassVar[type[Aggregate.Event]]
+        RunStarted: ClassVar[type[Aggregate.Event]]
         RunSent: ClassVar[type[Aggregate.Event]]
+        Missed: ClassVar[type[Aggregate.Event]]
         RunFailed: ClassVar[type[Aggregate.Event]]
         DeliveryFailed: ClassVar[type[Aggregate.Event]]
 
@@ -155,7 +158,9 @@ class ReportSchedule(Aggregate):
             return
         restarts = settings["schedule"] != self.schedule or (settings["active"] and not self.active)
         starts = utc_text(now) if restarts else self.starts
-        if restarts or not settings["active"]:  # What waited is not made now
+        # What waited is not made now (nor a file being made in the format it had).
+        reformatted = settings["format"] != self.format and self.running is not None
+        if restarts or reformatted or not settings["active"]:
             self._give_up("the schedule changed before its run was done", actor, correlation_id)
         self._changed(**settings, starts=starts, actor=actor, correlation_id=correlation_id)
 
@@ -183,6 +188,8 @@ class ReportSchedule(Aggregate):
     @event("Deleted", topic="ledgerdesk:ReportSchedule.Deleted")
     def _deleted(self, actor: str, correlation_id: str) -> None:
         self.deleted = True
+        self.running = None  # A run under way is not recorded: nothing is mailed
+        self.pending = None
 
     # --- runs ------------------------------------------------------------------------
 
@@ -246,7 +253,10 @@ class ReportSchedule(Aggregate):
         """Whether this attempt at `period` is the run under way (the one to settle it)."""
         running = self.running
         return bool(
-            running and running["period"] == utc_text(period) and running["attempt"] == attempt
+            running
+            and not self.deleted
+            and running["period"] == utc_text(period)
+            and running["attempt"] == attempt
         )
 
     def start(self, period: datetime, now: datetime, actor: str, correlation_id: str) -> int:

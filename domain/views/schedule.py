@@ -20,6 +20,8 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 EVERY = ("week", "month")
 FORMATS = ("pdf", "csv", "xlsx")
 MAX_RECIPIENTS = 50
+# How many of the latest occurrences missed are still made (oldest first) after downtime.
+CATCH_UP = 3
 MAX_ADDRESS = 254
 
 
@@ -147,11 +149,12 @@ def next_run(
     starts: str,
     last_period: str | None,
     retry: tuple[str, str] | None,
+    catch_up: int = CATCH_UP,
 ) -> datetime | None:
     """When a schedule is next due: its first occurrence since it started (`starts`) and
-    after the last period settled — or, while a period's run waits to be tried again
-    (`retry`: the period and when), that retry, unless the next period comes first; None
-    while switched off."""
+    after the last period settled — or, while a period waits (`retry`: the period, and when
+    its retry is due or its run's hold ends), that time, unless the period falls out of the
+    last `catch_up` occurrences first (then the next is due); None while switched off."""
     if not active:
         return None
     after = datetime.fromisoformat(starts) - timedelta(microseconds=1)
@@ -159,5 +162,8 @@ def next_run(
         after = max(after, datetime.fromisoformat(last_period))
     if retry is None:
         return next_after(schedule, after)
-    period, retry_at = (datetime.fromisoformat(moment) for moment in retry)
-    return min(retry_at, next_after(schedule, max(after, period)))
+    period, until = (datetime.fromisoformat(moment) for moment in retry)
+    dropped = period
+    for _ in range(catch_up):
+        dropped = next_after(schedule, dropped)
+    return min(until, dropped)

@@ -103,6 +103,8 @@ def _deleted(tx: Tx, t: Tables, e: Any) -> None:
 
 def _run(tx: Tx, t: Tables, e: Any, values: dict[str, Any], attempt: int | None = None) -> None:
     key = {"schedule_id": str(e.originator_id), "period": e.period}
+    if _schedule(tx, t, key["schedule_id"]) is None:
+        return  # (Deleted: its runs went with it.)
     runs = t["report_runs"]
     found = tx.one(
         f"SELECT 1 AS x FROM {runs} WHERE schedule_id = ? AND period = ?",
@@ -172,7 +174,7 @@ def _mail(tx: Tx, t: Tables, e: Any) -> None:
     mails = t["report_run_mails"]
     name = type(e).__name__
     if name == "Queued":
-        if e.kind == MailKind.REPORT.value:
+        if e.kind == MailKind.REPORT.value and _schedule(tx, t, e.context["schedule_id"]):
             tx.insert_row(
                 mails,
                 {

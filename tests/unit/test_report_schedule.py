@@ -186,12 +186,13 @@ def test_a_period_still_retried_when_the_next_is_due_is_given_up() -> None:
     schedule.start(first, first, SYSTEM, "c")
     schedule.failed(first, "boom", first, SYSTEM, "c")
     second = at("2026-12-14T07:00")
-    # Its retry would come after the next period: the next period is due first
+    # Its retry comes after the next period: the first is still the oldest unsettled, so
+    # nothing is due before its retry
     schedule.pending = {**(schedule.pending or {}), "retry_at": "2026-12-20T00:00:00.000000Z"}
-    assert schedule.next_run_at == second
+    assert schedule.next_run_at == at("2026-12-20T00:00")
     schedule.collect_events()
-    # (The first is the oldest unsettled: it is what is due, its retry not yet come)
     assert schedule.due(second) is None
+    # A run of the next period gives the first up
     assert schedule.start(second, second, SYSTEM, "c") == 1
     given_up = [e for e in schedule.collect_events() if type(e).__name__ == "RunFailed"]
     assert [(e.period, e.retry_at) for e in given_up] == [("2026-12-07T07:00:00.000000Z", None)]
@@ -216,3 +217,31 @@ def test_a_changed_schedule_counts_from_the_change_and_gives_up_what_waited() ->
     version = schedule.version
     schedule.change({"recipients": ["C@x.example"]}, at("2026-12-08T00:00"), "user:1", "c")
     assert schedule.version == version  # The same, in normal form: nothing recorded
+
+
+def test_a_run_under_way_is_not_recorded_once_deleted_or_its_format_changed() -> None:
+    schedule = scheduled(at("2026-12-01T00:00"))
+    period = at("2026-12-07T07:00")
+    assert schedule.start(period, period, SYSTEM, "c") == 1
+    schedule.change({"format": "csv"}, period + timedelta(minutes=1), "user:1", "c")
+    assert not schedule.runs(period, 1)  # Its file is the old format's: given up
+    assert schedule.last_period == utc_text(period)
+    later = at("2026-12-14T07:00")
+    assert schedule.start(later, later, SYSTEM, "c") == 1
+    schedule.delete("user:1", "c")
+    assert not schedule.runs(later, 1)
+    assert schedule.due(later + timedelta(hours=1)) is None
+
+
+def test_while_a_period_waits_the_next_is_due_only_once_it_falls_out_of_the_last_three() -> None:
+    schedule = scheduled(at("2026-12-01T00:00"))
+    first = at("2026-12-07T07:00")
+    schedule.start(first, first, SYSTEM, "c")
+    schedule.failed(first, "boom", first, SYSTEM, "c")
+    # Its retry is due in 5 minutes: that is when the schedule is next due
+    assert schedule.next_run_at == first + timedelta(minutes=5)
+    # Were it to wait for weeks, the first would fall out of the last three on the 28th
+    schedule.pending = {**(schedule.pending or {}), "retry_at": "2027-02-01T00:00:00.000000Z"}
+    assert schedule.next_run_at == at("2026-12-28T07:00")
+    assert schedule.due(at("2026-12-21T08:00")) is None
+    assert schedule.due(at("2026-12-28T07:00")) == at("2026-12-14T07:00")
