@@ -1,15 +1,20 @@
-"""Reading a CSV file for an import: its header, its rows, and every problem by row and
-column (a header row names the columns; their order is free)."""
+"""Reading a CSV file for an import, as it streams: its header, its rows, and every problem
+by row and column (a header row names the columns; their order is free; a file's own names
+may be mapped to them)."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
+from typing import BinaryIO
 
 from domain.errors import DomainError
 from domain.text import text_problem
+
+NOT_UTF8 = "the file is not UTF-8 text"
 
 
 @dataclass(frozen=True)
@@ -41,21 +46,53 @@ class Columns:
 
 
 def read_csv(
-    content: bytes, columns: Columns, problems: list[Problem]
+    source: bytes | BinaryIO,
+    columns: Columns,
+    problems: list[Problem],
+    rename: Mapping[str, str] | None = None,
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """Each data row's line and its values (stripped, by column), after the header is
-    checked. A row whose shape or text is wrong is reported in `problems` and skipped; a
-    file that cannot be read as CSV raises at once."""
+    checked — read as it streams, never the whole file at once. UTF-8 with or without a
+    byte-order mark; `,` or `;` between values (the header line says which); `\n` or
+    `\r\n` line ends (a value may span lines in quotes). `rename` maps a file's own header
+    names to the columns. A row whose shape or text is wrong is reported in `problems`
+    and skipped; a file that cannot be read as CSV raises at once."""
+    binary = io.BytesIO(source) if isinstance(source, bytes) else source
+    yield from _rows(_lines(binary), columns, problems, rename or {})
+
+
+def _lines(binary: BinaryIO) -> Iterator[str]:
+    """The file's lines as text, one at a time (line ends kept; a byte-order mark
+    dropped); text that is not UTF-8 is refused naming its line (a line end is never
+    part of another character in UTF-8, so each line decodes alone)."""
+    for number, raw in enumerate(binary, 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ImportRejectedError([Problem(number, "file", NOT_UTF8)]) from None
+        yield line.removeprefix("\ufeff") if number == 1 else line
+
+
+def _delimiter(header: str) -> str:
+    """`;` when the header line has more of them than commas (outside quotes), else `,`."""
+    outside = "".join(header.split('"')[::2])
+    return ";" if outside.count(";") > outside.count(",") else ","
+
+
+def _rows(
+    lines: Iterator[str],
+    columns: Columns,
+    problems: list[Problem],
+    rename: Mapping[str, str],
+) -> Iterator[tuple[int, dict[str, str]]]:
+    first = next(lines, "")
+    reader = csv.DictReader(chain([first], lines), delimiter=_delimiter(first))
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportRejectedError([Problem(1, "file", "the file is not UTF-8 text")]) from None
-    reader = csv.DictReader(io.StringIO(text))
-    try:
-        header = [h.strip() for h in reader.fieldnames or []]
+        header = [rename.get(h.strip(), h.strip()) for h in reader.fieldnames or []]
     except csv.Error as error:
         raise ImportRejectedError([Problem(1, "file", f"not a CSV file: {error}")]) from None
     _check_header(header, columns)
+    reader.fieldnames = header
     count = 0
     while True:
         try:
@@ -75,7 +112,7 @@ def read_csv(
                 Problem(line, "file", "more fields than columns (a comma in a value needs quotes)")
             )
             continue
-        values = {k.strip(): (v or "").strip() for k, v in raw.items()}
+        values = {k: (v or "").strip() for k, v in raw.items()}
         bad = [(c, m) for c, v in values.items() if (m := text_problem(v)) is not None]
         problems += [Problem(line, column, message) for column, message in bad]
         if not bad:
