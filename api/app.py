@@ -28,6 +28,7 @@ from api.routers import (
     folders,
     health,
     hooks,
+    imports,
     intake,
     items,
     knowledge_base,
@@ -130,6 +131,7 @@ def create_app(services: Services) -> FastAPI:
         events,
         webhooks,
         hooks,
+        imports,
     ):
         app.include_router(module.router)
     for router in (*tasks.routers, *conversation.routers, *people.routers):

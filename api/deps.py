@@ -29,6 +29,7 @@ from commands.chat.service import ChatService
 from commands.company_settings import CompanySettingsService
 from commands.customers import CustomerService
 from commands.errors import InvalidTokenError
+from commands.imports.items import ItemImportService
 from commands.intake.catalogue import IntakeCatalogue
 from commands.intake.submissions import SubmissionService
 from commands.knowledge_base import KnowledgeBaseService
@@ -92,6 +93,7 @@ class Services:
     automations: AutomationService
     saved_views: SavedViewService
     schedules: ReportScheduleService
+    item_imports: ItemImportService
     chats: ChatService
     notifications: NotificationService
     push: PushService

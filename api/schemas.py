@@ -227,6 +227,11 @@ class TicketOut(BaseModel):
     created_at: str
     created_by: str
     updated_at: str
+    reported_at: str | None = Field(
+        default=None,
+        description="When it was first reported in the system it was imported from (null:"
+        " created here, at `created_at`).",
+    )
     sla: ItemSlaSummary | None = SLA_FIELD
 
 
@@ -274,6 +279,11 @@ class TaskOut(BaseModel):
     created_at: str
     created_by: str
     updated_at: str
+    reported_at: str | None = Field(
+        default=None,
+        description="When it was first reported in the system it was imported from (null:"
+        " created here, at `created_at`).",
+    )
     sla: ItemSlaSummary | None = SLA_FIELD
 
 

@@ -52,6 +52,12 @@ class UnitOfWork:
         else:
             self.touched[aggregate_id] = aggregate
 
+    def keep(self, aggregates: Sequence[Any]) -> None:
+        """Aggregates this unit of work made or changed, found by its later reads (a batch
+        of new items shares one number counter, one new Inbox)."""
+        for aggregate in aggregates:
+            self.touched.setdefault(aggregate.id, aggregate)
+
     def get(self, aggregate_id: UUID, kind: type[T]) -> T | None:
         """The aggregate with this id if it exists and is a `kind` (else None)."""
         return self._get(aggregate_id, kind)

@@ -62,6 +62,7 @@ class Ticket(WorkItem, Aggregate):
 
     if TYPE_CHECKING:  # Defined at runtime by the @event decorators below.
         Retitled: ClassVar[type[Aggregate.Event]]
+        Reported: ClassVar[type[Aggregate.Event]]
         DescriptionEdited: ClassVar[type[Aggregate.Event]]
         Reprioritised: ClassVar[type[Aggregate.Event]]
         StatusChanged: ClassVar[type[Aggregate.Event]]
@@ -313,6 +314,10 @@ class Ticket(WorkItem, Aggregate):
             actor=actor.ref,
             correlation_id=correlation_id,
         )
+
+    @event("Reported", topic="ledgerdesk:Ticket.Reported")
+    def _reported(self, reported_at: str, actor: str, correlation_id: str) -> None:
+        self.reported_at = reported_at
 
     @event("TimeRecorded", topic="ledgerdesk:Ticket.TimeRecorded")
     def _time_recorded(

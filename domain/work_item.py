@@ -97,6 +97,13 @@ class WorkItem:
     _internal_posted = _shared("InternalMessagePosted")
     _attachment_added = _shared("AttachmentAdded")
     _time_recorded = _shared("TimeRecorded")
+    _reported = _shared("Reported")
+
+    def record_reported(self, reported_at: str, actor: Actor, correlation_id: str) -> None:
+        """When the item was first reported, in the system it came from (an import keeps
+        the original creation time, as fixed-width UTC text); its events keep their own."""
+        if reported_at != getattr(self, "reported_at", None):
+            self._reported(reported_at=reported_at, actor=actor.ref, correlation_id=correlation_id)
 
     def move(
         self, project_id: UUID, folder_id: UUID | None, actor: Actor, correlation_id: str

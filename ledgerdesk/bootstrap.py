@@ -27,6 +27,7 @@ from commands.blobs import BlobStore
 from commands.chat.service import ChatService
 from commands.company_settings import CompanySettingsService
 from commands.customers import CustomerService
+from commands.imports.items import ItemImportService
 from commands.intake.catalogue import IntakeCatalogue
 from commands.intake.submissions import SubmissionService
 from commands.knowledge_base import KnowledgeBaseService
@@ -149,6 +150,7 @@ class Container:
             automations=AutomationService(self.app),
             saved_views=SavedViewService(self.app),
             schedules=ReportScheduleService(self.app, self.mail_out, self.commands.blobs),
+            item_imports=ItemImportService(self.app, self.stopping),
             chats=ChatService(self.app),
             notifications=NotificationService(self.app),
             push=self.push,

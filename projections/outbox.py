@@ -56,6 +56,17 @@ POLICIES: tuple[Policy, ...] = (
 )
 
 
+# An item import writes history: its events ask for no mail, notification, automation
+# (an auto-reply, the default SLA policy) or SLA measurement. Publishing goes on.
+QUIET_FOR_IMPORTS = frozenset(
+    {"mail.user_assigned", "workflow.automations", "push.notify", "mail.notify", "sla.item_moved"}
+)
+
+
+def by_import(event: Any) -> bool:
+    return str(getattr(event, "actor", "")).startswith("import:")
+
+
 def message_id(event: Any, purpose: str) -> str:
     """The message's id: one per event and purpose, the same in every rebuild."""
     return f"{event.originator_id}:{event.originator_version}:{purpose}"
@@ -113,6 +124,7 @@ class OutboxProjection(Projection):
             for p in events
             for policy in self._reacting(p.event)
             if p.position > since[policy.name]
+            and not (policy.name in QUIET_FOR_IMPORTS and by_import(p.event))
             for send in policy.react(p.event)
         ]
         # Two policies asking for the same purpose on one event make one message; rows by

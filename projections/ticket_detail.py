@@ -57,6 +57,7 @@ def _opened(doc: Doc, e: Any) -> None:
         attachments=[],
         created_at=iso(e.timestamp),
         created_by=e.actor,
+        reported_at=None,
         converted_to_task=None,
         logged={},
         logged_minutes=0,
@@ -90,6 +91,7 @@ def _planned(doc: Doc, e: Any) -> None:
         attachments=seed.get("attachments", []),
         created_at=iso(e.timestamp),
         created_by=carried.get("created_by", e.actor),
+        reported_at=seed.get("reported_at"),
         converted_from_ticket=e.converted_from,
         planned={"start": e.start, "finish": e.finish, "duration_days": e.duration_days},
         actual={"start": None, "finish": None},
@@ -264,6 +266,7 @@ def _messages_read(doc: Doc, e: Any) -> None:
 FOLDS: dict[str, Callable[[Doc, Any], None]] = {
     "Ticket.Opened": _opened,
     "Ticket.Retitled": _set("title"),
+    "Ticket.Reported": _set("reported_at"),
     "Ticket.DescriptionEdited": _set("description"),
     "Ticket.Reprioritised": _set("priority"),
     "Ticket.StatusChanged": _status_changed,
@@ -346,7 +349,8 @@ class TicketDetailProjection(Projection):
         | {MailNotSent.TOPIC, MessagesRead.TOPIC}
     )
     # 2: project_id, folder_id, team_id in the document; 3: tasks and conversions
-    schema_version = 6  # 4: logged time; 5: read marks, mail not sent; 6: item types
+    # 4: logged time; 5: read marks, mail not sent; 6: item types; 7: reported_at
+    schema_version = 7
 
     def create(self, tx: Tx, t: Tables) -> None:
         tx.execute(

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
-from typing import BinaryIO
 
 from domain.errors import DomainError
 from domain.text import text_problem
@@ -46,7 +45,7 @@ class Columns:
 
 
 def read_csv(
-    source: bytes | BinaryIO,
+    source: bytes | Iterable[bytes],
     columns: Columns,
     problems: list[Problem],
     rename: Mapping[str, str] | None = None,
@@ -61,7 +60,7 @@ def read_csv(
     yield from _rows(_lines(binary), columns, problems, rename or {})
 
 
-def _lines(binary: BinaryIO) -> Iterator[str]:
+def _lines(binary: Iterable[bytes]) -> Iterator[str]:
     """The file's lines as text, one at a time (line ends kept; a byte-order mark
     dropped); text that is not UTF-8 is refused naming its line (a line end is never
     part of another character in UTF-8, so each line decodes alone)."""

@@ -92,8 +92,11 @@ class Notifier:
     # --- who -------------------------------------------------------------------------
 
     def tell(self, users: Iterable[str], kind: str, payload: dict[str, Any], **where: Any) -> None:
-        """Notify `users` (not the one who acted; only those who want it in the app)."""
+        """Notify `users` (not the one who acted; only those who want it in the app). An
+        item import writes history: it tells nobody."""
         actor = str(getattr(self.e, "actor", ""))
+        if actor.startswith("import:"):
+            return
         candidates = sorted(u for u in set(users) if f"user:{u}" != actor)
         chosen = self._preferences(candidates)
         for user_id in candidates:

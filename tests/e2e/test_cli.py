@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from commands.customers import RegisterContact
+from domain.item_numbers import item_id
 from ledgerdesk import bootstrap
 from ledgerdesk.settings import Settings
 from projections.base import current_tables
@@ -172,3 +175,44 @@ def test_a_view_stuck_on_an_event_shows_in_status_fails_the_audit_and_its_rebuil
     # Then the view is healthy, and the audit passes
     assert "FAILED" not in ledgerdesk("projections", "status").stdout
     assert ledgerdesk("replay", "--verify").stdout.count(": OK") == len(all_projections())
+
+
+def test_import_items_checks_every_row_then_imports_once(
+    ledgerdesk: Run, settings: Settings, tmp_path: Path
+) -> None:
+    ledgerdesk("init", "--admin-email", "admin@example.com")
+    good = tmp_path / "old-desk.csv"
+    good.write_bytes(
+        b"\xef\xbb\xbfID;Subject;Type;Owner\r\n"
+        b"7;Printer jams;ticket;admin@example.com\r\n"
+        b"8;Order toner;task;\r\n"
+    )
+    mapping = ["--map", "ID=external_id", "--map", "Subject=title", "--map", "Type=kind"]
+    mapping += ["--map", "Owner=assignees"]
+    dry = ledgerdesk("import", "items", str(good), *mapping, "--dry-run")
+    assert "dry run: 2 row(s) would import 1 ticket(s) and 1 task(s)" in dry.stdout
+    done = ledgerdesk("import", "items", str(good), *mapping, "--as", "admin@example.com")
+    assert "imported 1 ticket(s) and 1 task(s) from 2 row(s); 0 imported before" in done.stdout
+    again = ledgerdesk("import", "items", str(good), *mapping, "--as", "admin@example.com")
+    assert "imported 0 ticket(s) and 0 task(s) from 2 row(s); 2 imported before" in again.stdout
+    c = bootstrap.build(settings)
+    try:
+        ticket = c.app.repository.get(item_id(1))
+        assert (ticket.title, ticket.created_by.split(":")[0]) == ("Printer jams", "import")
+        assert len(ticket.assignees) == 1
+    finally:
+        c.close()
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("title,kind,priority\nFine,ticket,\n,task,\nOdd,ticket,huge\n")
+    refused = ledgerdesk("import", "items", str(bad), check=False)
+    assert refused.returncode == 2
+    assert "row 3, title: a title" in refused.stderr
+    assert "row 4, priority: one of low, normal, high, urgent" in refused.stderr
+    assert "nothing was imported" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    missing = ledgerdesk("import", "items", str(tmp_path / "none.csv"), check=False)
+    assert missing.returncode == 2
+    assert "cannot read" in missing.stderr
+    wrong = ledgerdesk("import", "items", str(good), "--map", "ID", check=False)
+    assert "--map takes FILE_HEADER=column" in wrong.stderr
