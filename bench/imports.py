@@ -1,5 +1,12 @@
-"""Imports: a 100,000-row timesheet CSV (the documented maximum) imported through the
-application on PostgreSQL and on SQLite, each beside the raw cost of storing the same rows.
+"""Imports: a 100,000-row timesheet CSV and a 100,000-row CSV of tickets and tasks (the
+documented maxima) imported through the application on PostgreSQL and on SQLite, each
+beside the raw cost of storing the same rows.
+
+Items: `ItemImportService.import_csv` on the file as the HTTP route streams it (parse,
+check every row on its own and against the write model, decide every row's writes
+without saving, then write the items in batches with their `ImportedItem` keys), a ticket
+and a task in turn, each with an external id, a priority and a creation date, in the
+Inbox. Raw: the same rows parsed by the csv module, one row per item into a plain table.
 
 ledgerdesk: `TimesheetService.import_csv` on the file's bytes, as the HTTP route calls it
 (parse, check every row against the write model, stage the entries in batches under the
@@ -20,17 +27,20 @@ from pathlib import Path
 import psycopg
 
 from bench.common import PG_URL, Figure, migrated, pg_schema, pg_settings, say, scratch_dir, show
+from commands.imports.items import ItemImportService
 from commands.models import Context, OpenTask, RegisterUser
 from domain.user import CompanyRole
 from domain.values import Actor
 from ledgerdesk import bootstrap
 from ledgerdesk.settings import Settings
+from projections.item_places import Places
 
 ROWS = 100_000
 ITEMS = 500
 SMOKE_ROWS = 300
 SMOKE_ITEMS = 10
 COLUMNS = "item,user_email,date,hours,notes"
+ITEM_COLUMNS = "external_id,kind,title,priority,created_at"
 
 
 def _file(numbers: list[int], rows: int) -> bytes:
@@ -60,6 +70,27 @@ def _import(container: bootstrap.Container, rows: int, items: int) -> tuple[floa
     return seconds, content
 
 
+def _items_file(rows: int) -> bytes:
+    priorities = ("low", "normal", "high", "urgent")
+    lines = [ITEM_COLUMNS] + [
+        f"OLD-{n},{'task' if n % 2 else 'ticket'},Imported item {n},{priorities[n % 4]},"
+        f"20{10 + n % 15}-{1 + n % 12:02d}-{1 + n % 28:02d}"
+        for n in range(rows)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _import_items(container: bootstrap.Container, rows: int) -> tuple[float, bytes]:
+    system = Context(actor=Actor.system("bench"), correlation_id="bench")
+    content = _items_file(rows)
+    service = ItemImportService(container.app, container.stopping)
+    started = time.perf_counter()
+    done = service.import_csv(io.BytesIO(content), system, Places())
+    seconds = time.perf_counter() - started
+    assert sum(done.created.values()) == rows, done
+    return seconds, content
+
+
 def _rows(content: bytes) -> list[tuple[str, ...]]:
     reader = csv.reader(io.StringIO(content.decode()))
     next(reader)
@@ -70,10 +101,8 @@ def _raw_pg(content: bytes, schema: str) -> float:
     started = time.perf_counter()
     rows = _rows(content)
     with psycopg.connect(PG_URL) as conn:
-        conn.execute(
-            f"CREATE TABLE {schema}.raw_import (item int, user_email text, date text,"
-            " hours text, notes text)"
-        )
+        columns = ", ".join(f"c{n} text" for n in range(len(rows[0])))
+        conn.execute(f"CREATE TABLE {schema}.raw_import ({columns})")
         with conn.cursor().copy(f"COPY {schema}.raw_import FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
@@ -84,47 +113,54 @@ def _raw_sqlite(content: bytes, path: Path) -> float:
     started = time.perf_counter()
     rows = _rows(content)
     with sqlite3.connect(path) as conn:
-        conn.execute("CREATE TABLE raw_import (item, user_email, date, hours, notes)")
-        conn.executemany("INSERT INTO raw_import VALUES (?, ?, ?, ?, ?)", rows)
+        width = len(rows[0])
+        conn.execute(f"CREATE TABLE raw_import ({', '.join(f'c{n}' for n in range(width))})")
+        conn.executemany(f"INSERT INTO raw_import VALUES ({', '.join('?' * width)})", rows)
     return time.perf_counter() - started
+
+
+def _figure(
+    what: str, size: str, backend: str, rows: int, seconds: float, raw: float, twin: str
+) -> Figure:
+    return Figure(
+        f"import {size} {what}, {backend}",
+        rows / seconds,
+        "rows/s",
+        rows / raw,
+        twin,
+        note=f"{seconds:.1f} s against {raw:.1f} s",
+    )
 
 
 def run(with_sqlite: bool = True, smoke: bool = False) -> list[Figure]:
     rows, items = (SMOKE_ROWS, SMOKE_ITEMS) if smoke else (ROWS, ITEMS)
     size = f"{rows // 1000}k" if rows >= 1000 else str(rows)
+    copy = "COPY of the same rows into a plain table"
+    many = "executemany of the same rows into a plain table"
     figures = []
-    with scratch_dir() as data, pg_schema() as schema:
-        with migrated(pg_settings(schema, data)) as container:
-            say(f"imports: {rows:,} timesheet rows on PostgreSQL ...")
-            seconds, content = _import(container, rows, items)
-        raw = _raw_pg(content, schema)
-        figures.append(
-            Figure(
-                f"import {size} timesheet rows, PostgreSQL",
-                rows / seconds,
-                "rows/s",
-                rows / raw,
-                "COPY of the same rows into a plain table",
-                note=f"{seconds:.1f} s against {raw:.1f} s",
-            )
-        )
-        show(figures[-1])
-    if not with_sqlite:
-        return figures
-    with scratch_dir() as data:
-        with migrated(Settings(data_dir=data, database_url=None)) as container:
-            say(f"imports: {rows:,} timesheet rows on SQLite ...")
-            seconds, content = _import(container, rows, items)
-        raw = _raw_sqlite(content, data / "raw.sqlite3")
-        figures.append(
-            Figure(
-                f"import {size} timesheet rows, SQLite",
-                rows / seconds,
-                "rows/s",
-                rows / raw,
-                "executemany of the same rows into a plain table",
-                note=f"{seconds:.1f} s against {raw:.1f} s",
-            )
-        )
-        show(figures[-1])
+    for what in ("timesheet rows", "items"):
+        with scratch_dir() as data, pg_schema() as schema:
+            with migrated(pg_settings(schema, data)) as container:
+                say(f"imports: {rows:,} {what} on PostgreSQL ...")
+                seconds, content = (
+                    _import(container, rows, items)
+                    if what == "timesheet rows"
+                    else _import_items(container, rows)
+                )
+            raw = _raw_pg(content, schema)
+            figures.append(_figure(what, size, "PostgreSQL", rows, seconds, raw, copy))
+            show(figures[-1])
+        if not with_sqlite:
+            continue
+        with scratch_dir() as data:
+            with migrated(Settings(data_dir=data, database_url=None)) as container:
+                say(f"imports: {rows:,} {what} on SQLite ...")
+                seconds, content = (
+                    _import(container, rows, items)
+                    if what == "timesheet rows"
+                    else _import_items(container, rows)
+                )
+            raw = _raw_sqlite(content, data / "raw.sqlite3")
+            figures.append(_figure(what, size, "SQLite", rows, seconds, raw, many))
+            show(figures[-1])
     return figures

@@ -43,7 +43,12 @@ LINES = {
         "time report JSON p95 via HTTP",
         "time report CSV export p95",
     ),
-    "imports": ("import 300 timesheet rows, PostgreSQL", "import 300 timesheet rows, SQLite"),
+    "imports": (
+        "import 300 timesheet rows, PostgreSQL",
+        "import 300 timesheet rows, SQLite",
+        "import 300 items, PostgreSQL",
+        "import 300 items, SQLite",
+    ),
     "mail": ("mail in, SQLite:", "mail in p95, SQLite:", "mail in, PostgreSQL:"),
     "portal": ("portal request list p95", "knowledge-base search p95"),
     "growth": (  # each at the smaller and at the larger log
