@@ -85,7 +85,7 @@ def _import_items(container: bootstrap.Container, rows: int) -> tuple[float, byt
     content = _items_file(rows)
     service = ItemImportService(container.app, container.stopping)
     started = time.perf_counter()
-    done = service.import_csv(io.BytesIO(content), system, Places())
+    done = service.import_csv(lambda: io.BytesIO(content), system, Places())
     seconds = time.perf_counter() - started
     assert sum(done.created.values()) == rows, done
     return seconds, content

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -72,7 +72,7 @@ class ItemRow:
     start: date | None = None
     finish: date | None = None
     points: float | None = None
-    values: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    said: str = ""  # what the row says (a digest of its non-empty values, by column)
 
 
 def _date(text: str) -> date:
@@ -96,6 +96,7 @@ def _moment(text: str, now: datetime) -> str:
             raise ValueError(MOMENT)
     except ValueError:
         raise ValueError(MOMENT) from None
+    moment = moment.astimezone(UTC)
     if moment > now or moment.year < 1900:
         raise ValueError("a time between 1900 and now")
     return utc_text(moment)
@@ -195,24 +196,31 @@ def check_row(
         start=start,
         finish=finish,
         points=points,
-        values=tuple(sorted(values.items())),
+        said=said_by(values),
     )
     return row, []
 
 
-def row_keys(rows: list[ItemRow]) -> list[str]:
-    """Each row's key: `external:<id>`, or, without one, what the row says and how many
-    identical rows came before it (the same file maps to the same keys every time)."""
-    seen: dict[str, int] = {}
-    keys = []
-    for row in rows:
+def said_by(values: dict[str, str]) -> str:
+    """A digest of what a row says: its non-empty values by column (so an empty column
+    more or less, or another order of columns, says the same)."""
+    said = sorted((column, value) for column, value in values.items() if value)
+    return hashlib.sha256(repr(said).encode()).hexdigest()
+
+
+class RowKeys:
+    """Each row's key, in the file's order: `external:<id>`, or, without one, what the row
+    says and how many identical rows came before it (the same file maps to the same keys
+    every time)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, int] = {}
+
+    def key(self, row: ItemRow) -> str:
         if row.external_id:
-            keys.append(f"external:{row.external_id}")
-            continue
-        said = hashlib.sha256(repr(row.values).encode()).hexdigest()
-        seen[said] = seen.get(said, 0) + 1
-        keys.append(f"row:{said}:{seen[said]}")
-    return keys
+            return f"external:{row.external_id}"
+        self.seen[row.said] = self.seen.get(row.said, 0) + 1
+        return f"row:{row.said}:{self.seen[row.said]}"
 
 
 def imported_item_id(key: str) -> UUID:

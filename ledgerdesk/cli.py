@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -176,11 +177,15 @@ def cmd_import_items(args: argparse.Namespace) -> int:
         if not equals or not header.strip() or not column.strip():
             raise CliError(f"--map takes FILE_HEADER=column (Subject=title), not {pair!r}")
         rename[header.strip()] = column.strip()
-    try:
-        source = open(args.file, "rb")  # noqa: SIM115 - closed below
-    except OSError as error:
-        raise CliError(f"cannot read {args.file}: {error.strerror}") from None
-    with source, _container(_settings()) as c:
+    path = Path(args.file)
+    if not path.is_file():
+        raise CliError(f"cannot read {args.file}: no such file")
+
+    def source() -> Iterator[bytes]:  # The file from its start (read twice).
+        with path.open("rb") as lines:
+            yield from lines
+
+    with _container(_settings()) as c:
         ctx = CLI
         if args.as_email:
             email = args.as_email.strip().lower()

@@ -39,11 +39,13 @@ class Places:
         return places
 
     def project(self, path: str) -> list[str]:
-        """The projects `path` may name (`Project`, or `Customer/Project`)."""
+        """The projects `path` may name (`Project`, or `Customer/Project`; a project
+        whose own name has a `/` is found by it whole)."""
+        whole = self.projects.get(name_key(path), [])
         customer, _, project = path.rpartition("/")
+        if whole or not customer:
+            return sorted(project_id for project_id, _ in whole)
         named = self.projects.get(name_key(project), [])
-        if not customer:
-            return sorted(project_id for project_id, _ in named)
         owners = set(self.customers.get(name_key(customer), []))
         return sorted(project_id for project_id, held in named if owners & set(held))
 

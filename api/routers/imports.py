@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
-from api.deps import Ctx, ServicesDep, written
+from api.deps import Ctx, ServicesDep, fresh, written
 from api.problems import InvalidParameterError
 from api.responses import OrjsonResponse, documented, reply
 from api.tags import Tag
@@ -65,6 +65,7 @@ def _chunks(file: UploadFile, limit: int) -> Any:
 @router.post(
     "/items",
     status_code=201,
+    dependencies=[Depends(fresh("hierarchy", "customers"))],
     summary="Import tickets and tasks (CSV)",
     responses={
         201: {"model": ItemImportOut, "description": "Imported (or found imported)."},
@@ -98,8 +99,12 @@ def import_items(
     rename = _mapping(mapping)
     with svc.views.read() as tx:
         places = Places.read(tx)
-    chunks = _chunks(file, svc.max_attachment_bytes)
-    done = svc.item_imports.import_csv(chunks, ctx, places, rename, dry_run)
+
+    def source() -> Any:  # The file from its start (it is read twice: checked, written).
+        file.file.seek(0)
+        return _chunks(file, svc.max_attachment_bytes)
+
+    done = svc.item_imports.import_csv(source, ctx, places, rename, dry_run)
     body = {
         "rows": done.rows,
         "created": done.created,

@@ -14,6 +14,10 @@ from domain.errors import DomainError
 from domain.text import text_problem
 
 NOT_UTF8 = "the file is not UTF-8 text"
+# The longest value a row may hold (a description of 200,000 characters fits): the csv
+# module's own limit (131,072) is process-wide, raised here once.
+MAX_FIELD = 1_000_000
+csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD))
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class Columns:
 
 
 def read_csv(
-    source: bytes | Iterable[bytes],
+    source: bytes | Iterable[bytes],  # the file's bytes, or its blocks or lines in order
     columns: Columns,
     problems: list[Problem],
     rename: Mapping[str, str] | None = None,
@@ -60,11 +64,22 @@ def read_csv(
     yield from _rows(_lines(binary), columns, problems, rename or {})
 
 
+def _split(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Blocks of bytes (an upload read a block at a time, or a file's lines) as lines."""
+    pending = b""
+    for chunk in chunks:
+        *whole, pending = (pending + chunk).split(b"\n")
+        for line in whole:
+            yield line + b"\n"
+    if pending:
+        yield pending
+
+
 def _lines(binary: Iterable[bytes]) -> Iterator[str]:
     """The file's lines as text, one at a time (line ends kept; a byte-order mark
     dropped); text that is not UTF-8 is refused naming its line (a line end is never
     part of another character in UTF-8, so each line decodes alone)."""
-    for number, raw in enumerate(binary, 1):
+    for number, raw in enumerate(_split(binary), 1):
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -85,7 +100,8 @@ def _rows(
     rename: Mapping[str, str],
 ) -> Iterator[tuple[int, dict[str, str]]]:
     first = next(lines, "")
-    reader = csv.DictReader(chain([first], lines), delimiter=_delimiter(first))
+    # strict: a quote left open is an error, not a value that swallows the rest of the file.
+    reader = csv.DictReader(chain([first], lines), delimiter=_delimiter(first), strict=True)
     try:
         header = [rename.get(h.strip(), h.strip()) for h in reader.fieldnames or []]
     except csv.Error as error:
@@ -98,11 +114,16 @@ def _rows(
             raw = next(reader)
         except StopIteration:
             return
-        except csv.Error as error:  # e.g. a field longer than the csv module allows
+        except csv.Error as error:  # A quote left open, a field too long, a stray CR ...
+            # (The reader does not count the line it failed on: the next after the last.)
+            where = reader.line_num + 1
             raise ImportRejectedError(
-                [Problem(reader.line_num, "file", f"the file cannot be read here: {error}")]
+                [Problem(where, "file", f"the file cannot be read from here: {error}")]
             ) from None
-        line = reader.line_num  # The physical line (blank lines count, as editors show).
+        # The physical line the record starts on (blank lines count, as editors show; a
+        # quoted value may span lines).
+        spans = sum(v.count("\n") for v in raw.values() if isinstance(v, str))
+        line = reader.line_num - spans
         count += 1
         if count > columns.max_rows:
             raise ImportRejectedError([Problem(line, "file", f"more than {columns.max_rows} rows")])

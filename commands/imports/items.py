@@ -1,306 +1,97 @@
-"""CSV import of tickets and tasks: every row checked first — on its own, then against the
-data, then by deciding its writes without saving them — and only then written, in
-batches (see `commands.imports.staging`).
+"""CSV import of tickets and tasks, in two passes over the file, neither of which holds it
+(or its rows) whole.
 
-Columns (a header row names them; order is free; a file's own names may be mapped to
-them): `title`, and optionally `external_id`, `kind` (ticket or task), `item_type`,
-`description`, `status`, `priority`, `requester_email`, `assignees` (emails, `;`
-between), `team`, `project` (`Project` or `Customer/Project`), `folder`, `created_at`,
-`start`, `finish`, `points` (`domain.item_import`). A file with any problem writes
-nothing, and every problem is reported with its row and column. Each row's item is keyed
-by its external id (or what the row says), so the same file imported again adds nothing.
-The items are written by `import:<import id>`, after the importer's rights were checked
-on every row; a row's `created_at` is kept as its item's reported date."""
+1. **Check** every row — on its own (`domain.item_import`), against the data with the
+   importer's rights (`commands.imports.item_checks`), and by deciding its writes as the
+   importer without saving them — a batch at a time. A file with any problem writes
+   nothing, and every problem is reported with its row and column (the file's own header
+   name, where a mapping renamed it).
+2. **Write** the items in batches (see `commands.imports.staging`), each row checked
+   again just before, by `import:<import id>`; each batch shows once written.
+
+Each row's item is keyed by its external id (or what the row says and how many identical
+rows came before it): an `ImportedItem` per key, saved with the item, makes importing the
+same file again (or any file naming the same external ids) add nothing. A row's
+`created_at` is kept as its item's reported date."""
 
 from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, TypeVar
 from uuid import UUID
 
-from commands.access import ProjectNotFoundError, load_project, manages_projects, role_in
 from commands.application import LedgerDesk
-from commands.company_settings import require_kind_on
 from commands.imports.csv_files import Columns, ImportRejectedError, Problem, read_csv
-from commands.imports.staging import Imported, Staged, run_import
+from commands.imports.item_checks import Checker, Places, Unit, column_of
+from commands.imports.staging import (
+    BATCH_UNITS,
+    Imported,
+    ImportInterruptedError,
+    Staged,
+    complete_import,
+    stage_batch,
+)
 from commands.models import Context, OpenTask, OpenTicket
 from commands.tasks import open_task
-from commands.tickets import (
-    CREATORS,
-    item_type_for,
-    open_ticket,
-    require_tasks_app,
-    require_tickets_app,
-)
-from commands.unit_of_work import UnitOfWork
-from commands.users import acting_user
-from commands.workflow.statuses import lifecycle_for, lifecycle_of_item
-from domain.errors import DomainError, InvalidValueError, PermissionDeniedError
+from commands.tickets import open_ticket
+from commands.unit_of_work import UnitOfWork, run
+from commands.workflow.statuses import lifecycle_of_item
+from domain.errors import DomainError, PermissionDeniedError
 from domain.imports import Import, import_id
 from domain.item_import import (
     OPTIONAL,
     REQUIRED,
     ImportedItem,
     ItemRow,
+    RowKeys,
     check_row,
     imported_item_id,
-    row_keys,
 )
-from domain.project import Project
-from domain.team_names import TeamName, team_name_id
-from domain.user import user_id_for
 from domain.values import Actor, Channel, Priority
 
 KIND = "items"
 MAX_ROWS = 100_000
 COLUMNS = Columns(REQUIRED, OPTIONAL, MAX_ROWS)
-SIMULATED = 1_000  # rows decided per scratch unit of work, when checking
+T = TypeVar("T")
+# Opens the file again, from its start, for each pass.
+Source = Callable[[], Iterable[bytes]]
 
 
-class Places(Protocol):
-    """Projects and folders by name (read from the views by the caller)."""
+class ImportStoppedError(ImportRejectedError):
+    """A row that passed the checks could not be written (the data changed meanwhile):
+    the batches before it are written, the rest not."""
 
-    def project(self, path: str) -> list[str]: ...
-
-    def folder(self, project_id: str, name: str) -> list[str]: ...
-
-
-@dataclass(frozen=True)
-class Unit:
-    """A checked row, ready to write: where its item goes and who it names."""
-
-    row: ItemRow
-    key: str
-    project_id: UUID | None
-    folder_id: UUID | None
-    team_id: UUID | None
-    assignees: tuple[UUID, ...]
-    item_type: str | None
-    status: str | None
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(problems)
+        first = problems[0]
+        self.args = (
+            f"the import stopped at row {first.row} ({first.column}: {first.message}); the"
+            " rows before it were imported: send the file again once it is mended",
+        )
 
 
 @dataclass(frozen=True)
 class ItemImport:
     rows: int
-    created: dict[str, int]  # by kind: what this import makes (or would, in a dry run)
-    existing: int  # rows whose item an earlier import made
+    created: dict[str, int]  # by kind: what this import made (or would, in a dry run)
+    existing: int  # rows whose item was made before
     imported: Imported | None  # None for a dry run
 
 
-def read_rows(
-    source: bytes | Iterable[bytes], rename: dict[str, str], now: datetime
-) -> tuple[list[ItemRow], list[Problem]]:
-    """The file's good rows, and the problems of the others (each checked on its own)."""
-    problems: list[Problem] = []
-    rows = []
-    for line, values in read_csv(source, COLUMNS, problems, rename):
-        row, found = check_row(line, values, now)
-        problems += [Problem(line, p.column, p.message) for p in found]
-        if row is not None:
-            rows.append(row)
-    if not rows and not problems:
-        raise ImportRejectedError([Problem(2, "file", "the file has no rows")])
-    return rows, problems
-
-
-class _Checker:
-    """Checks rows against the data for one importer, asking each question once."""
-
-    def __init__(self, uow: UnitOfWork, ctx: Context, places: Places) -> None:
-        self.uow, self.ctx, self.places = uow, ctx, places
-        self.importer = acting_user(uow, ctx)
-        self.answers: dict[tuple[str, ...], Any] = {}
-
-    def once(self, key: tuple[str, ...], ask: Any) -> Any:
-        if key not in self.answers:
-            try:
-                self.answers[key] = ask()
-            except DomainError as error:
-                self.answers[key] = error
-        found = self.answers[key]
-        if isinstance(found, DomainError):
-            raise found
-        return found
-
-    def kind(self, kind: str) -> None:
-        def ask() -> None:
-            require_kind_on(self.uow, kind)
-            (require_tickets_app if kind == "ticket" else require_tasks_app)(self.importer)
-
-        self.once(("kind", kind), ask)
-
-    def project(self, path: str) -> UUID | None:
-        if not path:
-            return None
-
-        def ask() -> UUID:
-            seen = [p for p in map(self._project, self.places.project(path)) if p is not None]
-            if not seen:
-                raise InvalidValueError("project", f"no project {path!r} that you may see")
-            if len(seen) > 1:
-                raise InvalidValueError(
-                    "project", f"{len(seen)} projects are named {path!r}: name its customer too"
-                )
-            project = seen[0]
-            if not manages_projects(self.importer):
-                assert self.importer is not None
-                if role_in(self.uow, project, self.importer) not in CREATORS:
-                    raise InvalidValueError(
-                        "project", "your role in this project does not allow you to create items"
-                    )
-            return project.id
-
-        result: UUID = self.once(("project", path), ask)
-        return result
-
-    def _project(self, project_id: str) -> Project | None:
-        """The project, if the importer may see it."""
-        try:
-            project = load_project(self.uow, UUID(project_id), self.ctx)
-        except ProjectNotFoundError:
-            return None
-        if manages_projects(self.importer):
-            return project
-        assert self.importer is not None
-        return project if role_in(self.uow, project, self.importer) is not None else None
-
-    def folder(self, project_id: UUID | None, name: str) -> UUID | None:
-        if not name:
-            return None
-        if project_id is None:
-            raise InvalidValueError("folder", "a folder is named within a project: name it too")
-
-        def ask() -> UUID:
-            found = self.places.folder(str(project_id), name)
-            if len(found) != 1:
-                said = "no folder" if not found else f"{len(found)} folders named"
-                raise InvalidValueError("folder", f"{said} {name!r} in that project")
-            return UUID(found[0])
-
-        result: UUID = self.once(("folder", str(project_id), name), ask)
-        return result
-
-    def team(self, name: str) -> UUID | None:
-        if not name:
-            return None
-
-        def ask() -> UUID:
-            index = self.uow.get(team_name_id(name), TeamName)
-            if index is None or index.team_id is None:
-                raise InvalidValueError("team", f"no team {name!r}")
-            return UUID(index.team_id)
-
-        result: UUID = self.once(("team", name), ask)
-        return result
-
-    def user(self, email: str) -> UUID:
-        def ask() -> UUID:
-            user = self.uow.find_user(user_id_for(email))
-            if user is None or not user.is_active:
-                raise InvalidValueError("assignees", f"no active staff user {email}")
-            return user.id
-
-        result: UUID = self.once(("user", email), ask)
-        return result
-
-    def item_type(self, row: ItemRow) -> str | None:
-        if not row.item_type:
-            return None
-        if row.kind == "task":
-            if row.item_type != "task":
-                raise InvalidValueError("item_type", "a task's item type is task")
-            return None
-        found: dict[str, Any] = self.once(
-            ("type", row.item_type), lambda: item_type_for(self.uow, row.item_type, "ticket")
-        )
-        return str(found["key"])
-
-    def status(self, row: ItemRow, item_type: str | None) -> str | None:
-        if not row.status:
-            return None
-        kind_type = item_type or row.kind
-        lifecycle = self.once(
-            ("lifecycle", kind_type), lambda: lifecycle_for(self.uow, kind_type, row.kind)
-        )
-        wanted = row.status.casefold()
-        for status in lifecycle.statuses:
-            if status.name.casefold() == wanted:
-                return str(status.name)
-        names = ", ".join(s.name for s in lifecycle.statuses)
-        raise InvalidValueError("status", f"no status {row.status!r} here; the statuses: {names}")
-
-
-def _column(error: DomainError, fallback: str) -> str:
-    field = getattr(error, "field", None)
-    return field if isinstance(field, str) and field in (*REQUIRED, *OPTIONAL) else fallback
-
-
-def check_rows(
-    rows: list[ItemRow], uow: UnitOfWork, ctx: Context, places: Places, found: list[Problem]
-) -> list[Unit]:
-    """Check every row against the data: the units to write, or raise with every problem
-    (`found` already, and these). A project the importer may not create items in, or
-    may not see, is named as a problem of its row."""
-    check = _Checker(uow, ctx, places)
-    problems = list(found)
-    units = []
-    keys = row_keys(rows)
-    for row, key in zip(rows, keys, strict=True):
-        before = len(problems)
-
-        def bad(column: str, error: DomainError, row: ItemRow = row) -> None:
-            problems.append(Problem(row.line, _column(error, column), str(error)))
-
-        values: dict[str, Any] = {}
-        for column, ask in (
-            ("kind", lambda row=row: check.kind(row.kind)),
-            ("project", lambda row=row: check.project(row.project)),
-            ("team", lambda row=row: check.team(row.team)),
-            ("item_type", lambda row=row: check.item_type(row)),
-        ):
-            try:
-                values[column] = ask()
-            except DomainError as error:
-                bad(column, error)
-        try:
-            values["folder"] = check.folder(values.get("project"), row.folder)
-        except DomainError as error:
-            bad("folder", error)
-        try:
-            values["status"] = check.status(row, values.get("item_type"))
-        except DomainError as error:
-            bad("status", error)
-        assignees = []
-        for email in row.assignees:
-            try:
-                assignees.append(check.user(email))
-            except DomainError as error:
-                bad("assignees", error)
-        if len(problems) == before:
-            units.append(
-                Unit(
-                    row,
-                    key,
-                    values["project"],
-                    values["folder"],
-                    values["team"],
-                    tuple(assignees),
-                    values["item_type"],
-                    values["status"],
-                )
-            )
-    if problems:
-        raise ImportRejectedError(sorted(problems, key=lambda p: (p.row, p.column)))
-    return units
+@dataclass
+class _Tally:
+    rows: int = 0
+    created: dict[str, int] = field(default_factory=lambda: {"ticket": 0, "task": 0})
+    existing: int = 0
 
 
 def make_item(unit: Unit, uow: UnitOfWork, ctx: Context, import_ref: UUID) -> list[Any]:
-    """The row's item, as `ctx` (the import) writes it, and its index entry; the
-    aggregates to save."""
+    """The row's item, as `ctx` writes it, and its index entry; the aggregates to save
+    (kept in `uow`, so that the next row's item takes the next number)."""
     row = unit.row
     if row.kind == "ticket":
         made = open_ticket(
@@ -322,7 +113,7 @@ def make_item(unit: Unit, uow: UnitOfWork, ctx: Context, import_ref: UUID) -> li
             ),
             uow, ctx,
         )  # fmt: skip
-    uow.keep(made)  # The next row's item takes the next number
+    uow.keep(made)
     item = made[-1]
     actor, correlation = ctx.actor, ctx.correlation_id
     if unit.status:
@@ -340,38 +131,116 @@ def make_item(unit: Unit, uow: UnitOfWork, ctx: Context, import_ref: UUID) -> li
     return [*made, index]
 
 
+def _problem(unit: Unit, error: DomainError) -> Problem:
+    fallback = "project" if isinstance(error, PermissionDeniedError) else "file"
+    return Problem(unit.row.line, column_of(error, fallback), str(error))
+
+
 def _importing(import_ref: UUID, ctx: Context) -> Context:
     return Context(actor=Actor("import", str(import_ref)), correlation_id=ctx.correlation_id)
 
 
-def _new(units: Sequence[Unit], uow: UnitOfWork) -> Iterator[Unit]:
-    """The units whose item no import has made yet."""
+def _batches(found: Iterator[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for one in found:
+        batch.append(one)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _File:
+    """One pass over the file: its rows checked on their own, with their keys (problems
+    into `problems`), its bytes hashed as they stream."""
+
+    def __init__(self, source: Iterable[bytes], rename: dict[str, str]) -> None:
+        self.source, self.rename = source, rename
+        self.digest = hashlib.sha256()
+        self.tally = _Tally()
+
+    def rows(self, problems: list[Problem]) -> Iterator[tuple[ItemRow, str]]:
+        now, keys = datetime.now(UTC), RowKeys()
+        for line, values in read_csv(self._hashed(), COLUMNS, problems, self.rename):
+            self.tally.rows += 1
+            row, found = check_row(line, values, now)
+            problems += [Problem(line, p.column, p.message) for p in found]
+            if row is not None:
+                yield row, keys.key(row)
+        if not self.tally.rows:
+            problems.append(Problem(2, "file", "the file has no rows"))
+
+    def _hashed(self) -> Iterator[bytes]:
+        for chunk in self.source:
+            self.digest.update(chunk)
+            yield chunk
+
+
+def _checked(
+    app: LedgerDesk, batch: list[tuple[ItemRow, str]], ctx: Context, places: Places,
+    problems: list[Problem],
+) -> list[Unit]:  # fmt: skip
+    """A batch of rows checked against the data (a checker of its own: what changed since
+    the last batch counts)."""
+    checker = Checker(UnitOfWork(app), ctx, places)
+    return [u for row, key in batch if (u := checker.unit(row, key, problems)) is not None]
+
+
+def _fresh(units: Sequence[Unit], uow: UnitOfWork, problems: list[Problem]) -> list[Unit]:
+    """The units whose item no import made yet; a key made before as another kind of item
+    is a problem."""
     made = uow.get_many([imported_item_id(u.key) for u in units], ImportedItem)
-    return (u for u in units if imported_item_id(u.key) not in made)
-
-
-def rehearse(app: LedgerDesk, units: list[Unit], import_ref: UUID, ctx: Context) -> list[Unit]:
-    """Decide every row's writes as the import will, saving nothing: the rows to write,
-    or raise with every problem (a status its type may not take, ...)."""
-    problems: list[Problem] = []
-    fresh: list[Unit] = []
-    writer = _importing(import_ref, ctx)
-    for start in range(0, len(units), SIMULATED):
-        scratch = UnitOfWork(app)
-        for unit in _new(units[start : start + SIMULATED], scratch):
-            try:
-                make_item(unit, scratch, writer, import_ref)
-            except DomainError as error:
-                problems.append(Problem(unit.row.line, _column(error, "file"), str(error)))
-            else:
-                fresh.append(unit)
-    if problems:
-        raise ImportRejectedError(problems)
+    fresh = []
+    for unit in units:
+        found = made.get(imported_item_id(unit.key))
+        if found is None:
+            fresh.append(unit)
+        elif found.kind != unit.row.kind:
+            said = f"{unit.row.external_id!r} was imported as {found.kind} #{found.number}"
+            problems.append(Problem(unit.row.line, "kind", said))
     return fresh
 
 
+def check_file(
+    app: LedgerDesk, source: Source, ctx: Context, places: Places, rename: dict[str, str]
+) -> tuple[_Tally, str]:
+    """Pass 1: every row checked, and its writes decided as the importer without saving
+    them; the tally and the file's SHA-256, or raise with every problem."""
+    problems: list[Problem] = []
+    file = _File(source(), rename)
+    external: dict[str, int] = {}  # external id -> the row that named it first
+    for batch in _batches(file.rows(problems), BATCH_UNITS):
+        for row, _ in batch:
+            first = external.setdefault(row.external_id, row.line) if row.external_id else None
+            if first is not None and first != row.line:
+                problems.append(Problem(row.line, "external_id", f"also on row {first}"))
+        units = _checked(app, batch, ctx, places, problems)
+        scratch = UnitOfWork(app)
+        fresh = _fresh(units, scratch, problems)
+        file.tally.existing += len(units) - len(fresh)
+        for unit in fresh:
+            try:
+                make_item(unit, scratch, ctx, UUID(int=0))  # as the importer, not saved
+            except DomainError as error:
+                problems.append(_problem(unit, error))
+            else:
+                file.tally.created[unit.row.kind] += 1
+    if problems:
+        raise ImportRejectedError(_named(problems, rename))
+    return file.tally, file.digest.hexdigest()
+
+
+def _named(problems: list[Problem], rename: dict[str, str]) -> list[Problem]:
+    """The problems in the file's order, each naming the file's own header for a column
+    a mapping renamed."""
+    header = {column: name for name, column in rename.items()}
+    named = [Problem(p.row, header.get(p.column, p.column), p.message) for p in problems]
+    return sorted(named, key=lambda p: (p.row, p.column))
+
+
 class ItemStaging:
-    """Rows as items, written by the import in batches (each shows once written)."""
+    """Rows as items, written by the import (each batch shows once written)."""
 
     kind = KIND
 
@@ -384,10 +253,16 @@ class ItemStaging:
         staged: Staged[Unit] = Staged()
         written: dict[UUID, Any] = {}
         writer = _importing(imp.id, ctx)
-        for unit in _new(batch, uow):
-            for aggregate in make_item(unit, uow, writer, imp.id):
-                written[aggregate.id] = aggregate
+        problems: list[Problem] = []
+        for unit in _fresh(batch, uow, problems):
+            try:
+                made = make_item(unit, uow, writer, imp.id)
+            except DomainError as error:
+                raise ImportStoppedError([_problem(unit, error)]) from None
+            written.update((aggregate.id, aggregate) for aggregate in made)
             staged.claimed.append(unit)
+        if problems:
+            raise ImportStoppedError(problems)
         staged.aggregates = list(written.values())
         return staged
 
@@ -397,9 +272,39 @@ class ItemStaging:
         return []
 
 
+def write_file(
+    app: LedgerDesk,
+    source: Source,
+    ctx: Context,
+    places: Places,
+    rename: dict[str, str],
+    sha256: str,
+    rows: int,
+    stopping: threading.Event,
+) -> tuple[Imported, dict[str, int]]:
+    """Pass 2: the rows checked again, batch by batch, and written; what this run wrote."""
+    ref = import_id(KIND, ctx.actor.ref, sha256)
+    found = UnitOfWork(app).get(ref, Import)
+    if found is not None and found.completed:
+        return Imported(ref, app.head(), 0), {"ticket": 0, "task": 0}
+    job = ItemStaging()
+    claimed: list[Unit] = []
+    problems: list[Problem] = []
+    for batch in _batches(_File(source(), rename).rows(problems), BATCH_UNITS):
+        if stopping.is_set():
+            raise ImportInterruptedError(ref)
+        units = _checked(app, batch, ctx, places, problems)
+        if problems:
+            raise ImportStoppedError(_named(problems, rename))
+        claimed += stage_batch(app, job, ref, units, sha256, rows, ctx)
+    saved, position = run(app, ref, lambda uow: complete_import(uow, job, ref, claimed, ctx))
+    made = {kind: sum(1 for u in claimed if u.row.kind == kind) for kind in ("ticket", "task")}
+    return Imported(ref, position, len(claimed) if saved else 0), made
+
+
 def import_items(
     app: LedgerDesk,
-    source: bytes | Iterable[bytes],
+    source: Source,
     ctx: Context,
     places: Places,
     stopping: threading.Event,
@@ -408,38 +313,13 @@ def import_items(
     dry_run: bool = False,
 ) -> ItemImport:
     """Check every row, then (unless a dry run) write the items of this file — or find
-    them written by an earlier import of it."""
-    digest = hashlib.sha256()
-    counted = _Hashed(source, digest)
-    rows, problems = read_rows(counted, rename or {}, datetime.now(UTC))
-    units = check_rows(rows, UnitOfWork(app), ctx, places, problems)
-    ref = import_id(KIND, ctx.actor.ref, digest.hexdigest())
-    fresh = rehearse(app, units, ref, ctx)
-    created = {kind: sum(1 for u in fresh if u.row.kind == kind) for kind in ("ticket", "task")}
-    existing = len(units) - len(fresh)
+    them written by an earlier import."""
+    rename = rename or {}
+    tally, sha256 = check_file(app, source, ctx, places, rename)
     if dry_run:
-        return ItemImport(len(rows), created, existing, None)
-    imported = run_import(app, ItemStaging(), fresh, digest.hexdigest(), ctx, stopping)
-    return ItemImport(len(rows), created, existing, imported)
-
-
-class _Hashed:
-    """A file read once: its lines as they stream, its SHA-256 as a side effect."""
-
-    def __init__(self, source: bytes | Iterable[bytes], digest: Any) -> None:
-        self.lines: Iterator[bytes] = iter([source]) if isinstance(source, bytes) else iter(source)
-        self.digest = digest
-        self.pending = b""
-
-    def __iter__(self) -> Iterator[bytes]:
-        for chunk in self.lines:
-            self.digest.update(chunk)
-            self.pending += chunk
-            *whole, self.pending = self.pending.split(b"\n")
-            for line in whole:
-                yield line + b"\n"
-        if self.pending:
-            yield self.pending
+        return ItemImport(tally.rows, tally.created, tally.existing, None)
+    imported, made = write_file(app, source, ctx, places, rename, sha256, tally.rows, stopping)
+    return ItemImport(tally.rows, made, tally.rows - sum(made.values()), imported)
 
 
 class ItemImportService:
@@ -451,13 +331,15 @@ class ItemImportService:
 
     def import_csv(
         self,
-        source: bytes | Iterable[bytes],
+        source: Source,
         ctx: Context,
         places: Places,
         rename: dict[str, str] | None = None,
         dry_run: bool = False,
     ) -> ItemImport:
-        if ctx.actor.kind != "user" and ctx.actor.kind != "system":
+        """`source` opens the file from its start (it is read twice: checked, then
+        written)."""
+        if ctx.actor.kind not in ("user", "system"):
             raise PermissionDeniedError("only staff import items")
         return import_items(
             self.app, source, ctx, places, self.stopping, rename=rename, dry_run=dry_run

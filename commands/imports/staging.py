@@ -117,12 +117,12 @@ def run_import(
         for batch in batches(units, job.size):
             if stopping.is_set():
                 raise ImportInterruptedError(ref)
-            claimed += _stage(app, job, ref, batch, sha256, len(units), ctx)
+            claimed += stage_batch(app, job, ref, batch, sha256, len(units), ctx)
         if not claimed:  # Every unit was imported before (by another file).
             return Imported(ref, app.head(), 0)
         try:
             saved, position = run(
-                app, ref, partial(_complete, job=job, ref=ref, claimed=claimed, ctx=ctx)
+                app, ref, partial(complete_import, job=job, ref=ref, claimed=claimed, ctx=ctx)
             )
         except ImportStateError as error:
             if error.state != ImportState.ABANDONED:
@@ -132,7 +132,7 @@ def run_import(
     raise ConcurrentWriteError
 
 
-def _stage(
+def stage_batch(
     app: LedgerDesk,
     job: Staging[U],
     ref: UUID,
@@ -141,6 +141,8 @@ def _stage(
     rows: int,
     ctx: Context,
 ) -> list[U]:
+    """Write one batch under the import `ref` (starting it, or restarting an abandoned
+    one): the units it claimed."""
     kept: list[list[U]] = [[]]
 
     def decide(uow: UnitOfWork) -> list[Any]:
@@ -167,9 +169,10 @@ def _stage(
     return kept[0]
 
 
-def _complete(
+def complete_import(
     uow: UnitOfWork, job: Staging[U], ref: UUID, claimed: Sequence[U], ctx: Context
 ) -> list[Any]:
+    """Complete import `ref` with what it claimed (with what completing it changes)."""
     imp = uow.get(ref, Import)
     if imp is None or imp.completed:
         return []  # Completed by another process meanwhile: nothing more to show.

@@ -112,15 +112,19 @@ class AutomationClockProjection(Projection):
                 tx.delete_row(clock, key)
                 continue
             at = utc_text(e.timestamp)
+            # An import writes history: its events start no clock (a rule counts from
+            # what happens here after it).
+            imported = str(getattr(e, "actor", "")).startswith("import:")
+            stamped = [] if imported else clock_marks(e, automatic)
             if name in ("Ticket.Opened", "Task.Planned"):
                 kind = "task" if name == "Task.Planned" else getattr(e, "item_type", "ticket")
                 row = {**key, "number": e.number, "item_type": kind}
                 row |= {"status": e.status, "state": e.state}
                 row |= {column: None for column in COLUMNS.values()}
-                row |= {COLUMNS[m]: at for m in clock_marks(e, automatic)}
+                row |= {COLUMNS[m]: at for m in stamped}
                 tx.insert_row(clock, row, key=("item_id",))
                 continue
-            values = {COLUMNS[m]: at for m in clock_marks(e, automatic)}
+            values = {COLUMNS[m]: at for m in stamped}
             if name == "Ticket.StatusChanged":  # (a moved status too: its name is new)
                 values |= {"status": e.status, "state": e.state}
             if values:

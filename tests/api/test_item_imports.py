@@ -141,6 +141,11 @@ def test_a_spreadsheets_export_with_its_own_header_names_imports(
     refused = send(client, text, mapping="not json")
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["location"] == ["body", "mapping"]
+    # A problem names the file's own header, not the column it maps to
+    bad = send(client, "Subject;Urgency\r\nLeak;huge\r\n", mapping=mapping)
+    assert bad.status_code == 422
+    [error] = bad.json()["errors"]
+    assert (error["row"], error["column"]) == (2, "Urgency")
 
 
 def test_a_file_with_any_problem_imports_nothing_and_names_each(
@@ -175,15 +180,32 @@ def test_a_file_with_any_problem_imports_nothing_and_names_each(
     }  # fmt: skip
     assert live.app.head() == head
 
-    # A project the importer may not see reads as not found
+    # A project the importer may not see reads as not found; without a project, the
+    # item would go to the Inbox, where Ann may not create items either
     ann = {"Authorization": f"Bearer {user_token(live, 'ann@example.com')}"}
     head = live.app.head()
-    hidden = send(client, f"{HEADER}\nA,ticket,Sneak,,,,,,,Acme/Site,,,,,", headers=ann)
+    sneaking = f"{HEADER}\nA,ticket,Sneak,,,,,,,Acme/Site,,,,,\nB,ticket,Inbox,,,,,,,,,,,,"
+    hidden = send(client, sneaking + "\nC,task,Inbox task,,,,,,,,,,,,", headers=ann)
     assert hidden.status_code == 422
-    [error] = hidden.json()["errors"]
-    assert (error["row"], error["column"]) == (2, "project")
-    assert "no project 'Acme/Site' that you may see" in error["message"]
+    found = [(e["row"], e["column"], e["message"]) for e in hidden.json()["errors"]]
+    assert found == [
+        (2, "project", "no project 'Acme/Site' that you may see"),
+        (3, "project", "you may not see the Inbox: name a project"),
+        (4, "project", "you may not see the Inbox: name a project"),
+    ]
     assert live.app.head() == head
+
+    # One external id twice in a file; an external id imported as another kind before
+    twice = send(client, f"{HEADER}\nX,ticket,One,,,,,,,,,,,,\nX,ticket,Two,,,,,,,,,,,,")
+    assert twice.status_code == 422
+    assert [(e["row"], e["column"]) for e in twice.json()["errors"]] == [(3, "external_id")]
+    assert "also on row 2" in twice.text
+    assert send(client, f"{HEADER}\nY,ticket,One,,,,,,,,,,,,").status_code == 201
+    other = send(client, f"{HEADER}\nY,task,Now a task,,,,,,,,,,,,")
+    assert other.status_code == 422
+    [error] = other.json()["errors"]
+    assert (error["row"], error["column"]) == (2, "kind")
+    assert "'Y' was imported as ticket #" in error["message"]
 
 
 def test_a_row_of_a_switched_off_app_is_a_problem(

@@ -5,6 +5,7 @@ UTF-8 named where it is."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 import pytest
 
@@ -74,3 +75,37 @@ def test_a_timesheet_export_with_semicolons_and_decimal_commas_reads() -> None:
     )
     assert problems == []
     assert [(r.item, r.minutes) for r in found] == [(1042, 90)]
+
+
+def test_a_quote_left_open_or_a_value_over_lines_is_named_by_its_line() -> None:
+    with pytest.raises(ImportRejectedError) as refused:
+        rows(b'title,kind\nA,"oops\nB,task\nC,task\n')
+    [problem] = refused.value.problems
+    assert (problem.row, problem.column) == (2, "file")
+    assert "unexpected end of data" in problem.message
+    found, _ = rows(b'title,kind,notes\nA,task,"one\r\ntwo\nthree"\nB,task,\n')
+    assert [(line, values["notes"]) for line, values in found] == [
+        (2, "one\r\ntwo\nthree"),
+        (5, ""),
+    ]
+    long = "x" * 200_000
+    big, _ = rows(f"title,kind,notes\nA,task,{long}\n".encode())
+    assert big[0][1]["notes"] == long
+
+
+def test_blocks_are_read_as_lines_one_at_a_time() -> None:
+    # A character split across two blocks of an upload decodes whole
+    found, _ = rows([b"title,kind\nCaf", b"\xc3", b"\xa9,task\nTea,task\n"])  # type: ignore[arg-type]
+    assert [v["title"] for _, v in found] == ["Café", "Tea"]
+    # The first row comes before the file is read to its end
+    pulled: list[int] = []
+
+    def blocks() -> Iterator[bytes]:
+        yield b"title,kind\n"
+        for n in range(3):
+            pulled.append(n)
+            yield b"T%d,task\n" % n
+
+    first = next(read_csv(blocks(), COLUMNS, []))
+    assert first == (2, {"title": "T0", "kind": "task"})
+    assert pulled == [0]  # (not one line more)
