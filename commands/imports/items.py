@@ -32,7 +32,6 @@ from commands.imports.staging import (
     Imported,
     ImportInterruptedError,
     Staged,
-    complete_import,
     stage_batch,
 )
 from commands.models import Context, OpenTask, OpenTicket
@@ -288,7 +287,7 @@ def write_file(
     if found is not None and found.completed:
         return Imported(ref, app.head(), 0), {"ticket": 0, "task": 0}
     job = ItemStaging()
-    claimed: list[Unit] = []
+    made = {"ticket": 0, "task": 0}  # (counted, not kept: the rows go by in batches)
     problems: list[Problem] = []
     for batch in _batches(_File(source(), rename).rows(problems), BATCH_UNITS):
         if stopping.is_set():
@@ -296,10 +295,19 @@ def write_file(
         units = _checked(app, batch, ctx, places, problems)
         if problems:
             raise ImportStoppedError(_named(problems, rename))
-        claimed += stage_batch(app, job, ref, units, sha256, rows, ctx)
-    saved, position = run(app, ref, lambda uow: complete_import(uow, job, ref, claimed, ctx))
-    made = {kind: sum(1 for u in claimed if u.row.kind == kind) for kind in ("ticket", "task")}
-    return Imported(ref, position, len(claimed) if saved else 0), made
+        for unit in stage_batch(app, job, ref, units, sha256, rows, ctx):
+            made[unit.row.kind] += 1
+    written = sum(made.values())
+
+    def complete(uow: UnitOfWork) -> list[Any]:
+        imp = uow.get(ref, Import)
+        if imp is None or imp.completed:
+            return []  # Nothing written, or completed by another process meanwhile.
+        imp.complete(written, ctx.actor, ctx.correlation_id)
+        return [imp]
+
+    saved, position = run(app, ref, complete)
+    return Imported(ref, position, written if saved else 0), made
 
 
 def import_items(
