@@ -18,6 +18,7 @@ from api.responses import ProblemResponse, problem
 from api.throttle import TooManyAttemptsError
 from commands.errors import AttachmentTooLargeError, InvalidTokenError, VersionMismatchError
 from commands.imports.csv_files import ImportRejectedError
+from commands.imports.items import ImportStoppedError
 from commands.imports.staging import ImportInterruptedError
 from domain.errors import (
     ConflictError,
@@ -147,6 +148,24 @@ def install(app: FastAPI) -> None:
             for p in exc.problems
         ]
         return _invalid(errors, request, str(exc))
+
+    @app.exception_handler(ImportStoppedError)
+    def import_stopped(request: Request, exc: ImportStoppedError) -> ProblemResponse:
+        errors = [
+            {"location": ["file", p.row, p.column], "row": p.row, "column": p.column,
+             "message": p.message, "type": "value_error"}
+            for p in exc.problems
+        ]  # fmt: skip
+        return problem(
+            409,
+            "import-stopped",
+            "The import stopped at a row it could not write",
+            str(exc),
+            request.url.path,
+            import_id=str(exc.import_id),
+            written=exc.written,
+            errors=errors,
+        )
 
     @app.exception_handler(ImportInterruptedError)
     def import_interrupted(request: Request, exc: ImportInterruptedError) -> ProblemResponse:

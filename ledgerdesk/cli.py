@@ -4,7 +4,9 @@ mail."""
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -180,12 +182,16 @@ def cmd_import_items(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise CliError(f"cannot read {args.file}: no such file")
+    # A copy of the file, read twice (checked, then written): the same bytes both times.
+    copy = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the with below
+    with path.open("rb") as original:
+        shutil.copyfileobj(original, copy)
 
-    def source() -> Iterator[bytes]:  # The file from its start (read twice).
-        with path.open("rb") as lines:
-            yield from lines
+    def source() -> Iterator[bytes]:
+        copy.seek(0)
+        yield from copy
 
-    with _container(_settings()) as c:
+    with copy, _container(_settings()) as c:
         ctx = CLI
         if args.as_email:
             email = args.as_email.strip().lower()
@@ -210,12 +216,12 @@ def cmd_import_items(args: argparse.Namespace) -> int:
             print(f"ledgerdesk: error: {rejected}", file=sys.stderr)
             return 2
     made = f"{done.created['ticket']} ticket(s) and {done.created['task']} task(s)"
-    if done.imported is None:
+    if args.dry_run:
         print(f"dry run: {done.rows} row(s) would import {made}; {done.existing} imported before")
     else:
         print(
             f"imported {made} from {done.rows} row(s); {done.existing} imported before"
-            f" (import {done.imported.import_id})"
+            + (f" (import {done.imported.import_id})" if done.imported else "")
         )
     return 0
 

@@ -70,7 +70,7 @@ def _chunks(file: UploadFile, limit: int) -> Any:
     responses={
         201: {"model": ItemImportOut, "description": "Imported (or found imported)."},
         200: {"model": ItemImportOut, "description": "A dry run: what would be imported."},
-        **documented(401, 403, 413, 422, 503),
+        **documented(401, 403, 409, 413, 422, 503),
     },
 )
 def import_items(

@@ -18,6 +18,7 @@ NOT_UTF8 = "the file is not UTF-8 text"
 # module's own limit (131,072) is process-wide, raised here once.
 MAX_FIELD = 1_000_000
 csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD))
+MAX_LINE = 4 * MAX_FIELD  # bytes (UTF-8 takes up to 4 a character)
 
 
 @dataclass(frozen=True)
@@ -65,14 +66,21 @@ def read_csv(
 
 
 def _split(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Blocks of bytes (an upload read a block at a time, or a file's lines) as lines."""
-    pending = b""
+    """Blocks of bytes (an upload read a block at a time, or a file's lines) as lines; a
+    line longer than any row may be is refused (by the line it is on)."""
+    pending: list[bytes] = []
+    size, number = 0, 1
     for chunk in chunks:
-        *whole, pending = (pending + chunk).split(b"\n")
-        for line in whole:
-            yield line + b"\n"
-    if pending:
-        yield pending
+        *whole, rest = chunk.split(b"\n")
+        for part in whole:
+            yield b"".join([*pending, part, b"\n"])
+            pending, size, number = [], 0, number + 1
+        pending.append(rest)
+        size += len(rest)
+        if size > MAX_LINE:
+            raise ImportRejectedError([Problem(number, "file", "a line longer than a row may be")])
+    if size:
+        yield b"".join(pending)
 
 
 def _lines(binary: Iterable[bytes]) -> Iterator[str]:

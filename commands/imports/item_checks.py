@@ -215,9 +215,11 @@ class Checker:
         asked("kind", lambda: self.kind(row.kind))
         item_type = asked("item_type", lambda: self.item_type(row))
         project = asked("project", lambda: self.project(row.project))
-        if not row.project:
+        if not row.project and (item_type is not None or not row.item_type):
             asked("project", lambda: self.placed(row, item_type))
-        folder = asked("folder", lambda: self.folder(project, row.folder))
+        folder = None
+        if project is not None or not row.project:  # (A project that failed says so.)
+            folder = asked("folder", lambda: self.folder(project, row.folder))
         team = asked("team", lambda: self.team(row.team))
         status = asked("status", lambda: self.status(row, item_type))
         assignees = tuple(
@@ -230,10 +232,5 @@ class Checker:
 
 def column_of(error: DomainError, fallback: str) -> str:
     """The column a domain error names (its field), else `fallback`."""
-    field = getattr(error, "field", None)
-    return field if isinstance(field, str) and field in (*REQUIRED, *OPTIONAL) else fallback
-
-
-def _column(error: DomainError, fallback: str) -> str:
     field = getattr(error, "field", None)
     return field if isinstance(field, str) and field in (*REQUIRED, *OPTIONAL) else fallback

@@ -21,13 +21,14 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 from commands.application import LedgerDesk
 from commands.imports.csv_files import Columns, ImportRejectedError, Problem, read_csv
 from commands.imports.item_checks import Checker, Places, Unit, column_of
 from commands.imports.staging import (
+    BATCH_BYTES,
     BATCH_UNITS,
     Imported,
     ImportInterruptedError,
@@ -55,21 +56,25 @@ from domain.values import Actor, Channel, Priority
 KIND = "items"
 MAX_ROWS = 100_000
 COLUMNS = Columns(REQUIRED, OPTIONAL, MAX_ROWS)
-T = TypeVar("T")
+MAX_PROBLEMS = 1_000  # reported at once (then "and more")
+MORE = "and more: mend these first"
 # Opens the file again, from its start, for each pass.
 Source = Callable[[], Iterable[bytes]]
 
 
 class ImportStoppedError(ImportRejectedError):
     """A row that passed the checks could not be written (the data changed meanwhile):
-    the batches before it are written, the rest not."""
+    the batches before its batch are written, the rest not."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, import_ref: UUID, problems: list[Problem], written: int = 0) -> None:
         super().__init__(problems)
         first = problems[0]
+        self.import_id = import_ref
+        self.written = written
         self.args = (
-            f"the import stopped at row {first.row} ({first.column}: {first.message}); the"
-            " rows before it were imported: send the file again once it is mended",
+            f"the import stopped at row {first.row} ({first.column}: {first.message});"
+            f" {written} item(s) of the batches before its batch were imported: send the"
+            " file again once it is mended to import the rest",
         )
 
 
@@ -78,7 +83,7 @@ class ItemImport:
     rows: int
     created: dict[str, int]  # by kind: what this import made (or would, in a dry run)
     existing: int  # rows whose item was made before
-    imported: Imported | None  # None for a dry run
+    imported: Imported | None  # None for a dry run, or when nothing was left to write
 
 
 @dataclass
@@ -139,13 +144,25 @@ def _importing(import_ref: UUID, ctx: Context) -> Context:
     return Context(actor=Actor("import", str(import_ref)), correlation_id=ctx.correlation_id)
 
 
-def _batches(found: Iterator[T], size: int) -> Iterator[list[T]]:
-    batch: list[T] = []
+ROW_BYTES = 2_000  # about what a row's item and its events take, beside its text
+
+
+def _size(pair: tuple[ItemRow, str]) -> int:
+    row = pair[0]
+    return ROW_BYTES + len(row.description.encode()) + len(row.title.encode())
+
+
+def _batches(found: Iterator[tuple[ItemRow, str]]) -> Iterator[list[tuple[ItemRow, str]]]:
+    """Rows in batches of at most `BATCH_UNITS` rows and about `BATCH_BYTES` (the same
+    batches in both passes)."""
+    batch: list[tuple[ItemRow, str]] = []
+    total = 0
     for one in found:
         batch.append(one)
-        if len(batch) >= size:
+        total += _size(one)
+        if len(batch) >= BATCH_UNITS or total >= BATCH_BYTES:
             yield batch
-            batch = []
+            batch, total = [], 0
     if batch:
         yield batch
 
@@ -165,6 +182,9 @@ class _File:
             self.tally.rows += 1
             row, found = check_row(line, values, now)
             problems += [Problem(line, p.column, p.message) for p in found]
+            if _enough(problems):
+                problems.append(Problem(line + 1, "file", MORE))
+                return
             if row is not None:
                 yield row, keys.key(row)
         if not self.tally.rows:
@@ -176,55 +196,75 @@ class _File:
             yield chunk
 
 
-def _checked(
-    app: LedgerDesk, batch: list[tuple[ItemRow, str]], ctx: Context, places: Places,
-    problems: list[Problem],
-) -> list[Unit]:  # fmt: skip
-    """A batch of rows checked against the data (a checker of its own: what changed since
-    the last batch counts)."""
-    checker = Checker(UnitOfWork(app), ctx, places)
-    return [u for row, key in batch if (u := checker.unit(row, key, problems)) is not None]
-
-
-def _fresh(units: Sequence[Unit], uow: UnitOfWork, problems: list[Problem]) -> list[Unit]:
-    """The units whose item no import made yet; a key made before as another kind of item
-    is a problem."""
-    made = uow.get_many([imported_item_id(u.key) for u in units], ImportedItem)
+def _new(
+    batch: list[tuple[ItemRow, str]], uow: UnitOfWork, problems: list[Problem]
+) -> list[tuple[ItemRow, str]]:
+    """The rows whose item no import made yet (those made before are not checked again);
+    a key made before as another kind of item is a problem."""
+    made = uow.get_many([imported_item_id(key) for _, key in batch], ImportedItem)
     fresh = []
-    for unit in units:
-        found = made.get(imported_item_id(unit.key))
+    for row, key in batch:
+        found = made.get(imported_item_id(key))
         if found is None:
-            fresh.append(unit)
-        elif found.kind != unit.row.kind:
-            said = f"{unit.row.external_id!r} was imported as {found.kind} #{found.number}"
-            problems.append(Problem(unit.row.line, "kind", said))
+            fresh.append((row, key))
+        elif found.kind != row.kind:
+            said = f"{row.external_id!r} was imported as {found.kind} #{found.number}"
+            problems.append(Problem(row.line, "kind", said))
     return fresh
 
 
+def _rehearsed(
+    app: LedgerDesk, batch: list[tuple[ItemRow, str]], ctx: Context, places: Places,
+    problems: list[Problem], tally: _Tally,
+) -> None:  # fmt: skip
+    """A batch's new rows checked against the data (a checker of its own: what changed
+    since the last batch counts), and their writes decided as the importer, not saved."""
+    scratch = UnitOfWork(app)
+    fresh = _new(batch, scratch, problems)
+    tally.existing += len(batch) - len(fresh)
+    checker = Checker(scratch, ctx, places)
+    for row, key in fresh:
+        unit = checker.unit(row, key, problems)
+        if unit is None:
+            continue
+        try:
+            make_item(unit, scratch, ctx, UUID(int=0))
+        except DomainError as error:
+            problems.append(_problem(unit, error))
+        else:
+            tally.created[row.kind] += 1
+
+
+def _enough(problems: list[Problem]) -> bool:
+    """Whether to stop reading: this many problems are enough to be going on with."""
+    return len(problems) >= MAX_PROBLEMS
+
+
 def check_file(
-    app: LedgerDesk, source: Source, ctx: Context, places: Places, rename: dict[str, str]
-) -> tuple[_Tally, str]:
+    app: LedgerDesk, source: Source, ctx: Context, places: Places, rename: dict[str, str],
+    stopping: threading.Event,
+) -> tuple[_Tally, str]:  # fmt: skip
     """Pass 1: every row checked, and its writes decided as the importer without saving
-    them; the tally and the file's SHA-256, or raise with every problem."""
+    them; the tally and the file's SHA-256, or raise with every problem (the first
+    `MAX_PROBLEMS`)."""
     problems: list[Problem] = []
     file = _File(source(), rename)
     external: dict[str, int] = {}  # external id -> the row that named it first
-    for batch in _batches(file.rows(problems), BATCH_UNITS):
-        for row, _ in batch:
-            first = external.setdefault(row.external_id, row.line) if row.external_id else None
-            if first is not None and first != row.line:
-                problems.append(Problem(row.line, "external_id", f"also on row {first}"))
-        units = _checked(app, batch, ctx, places, problems)
-        scratch = UnitOfWork(app)
-        fresh = _fresh(units, scratch, problems)
-        file.tally.existing += len(units) - len(fresh)
-        for unit in fresh:
-            try:
-                make_item(unit, scratch, ctx, UUID(int=0))  # as the importer, not saved
-            except DomainError as error:
-                problems.append(_problem(unit, error))
-            else:
-                file.tally.created[unit.row.kind] += 1
+    try:
+        for batch in _batches(file.rows(problems)):
+            if stopping.is_set():
+                raise ImportInterruptedError(UUID(int=0), "nothing of it was written")
+            for row, _ in batch:
+                first = external.setdefault(row.external_id, row.line) if row.external_id else 0
+                if first and first != row.line:
+                    problems.append(Problem(row.line, "external_id", f"also on row {first}"))
+            _rehearsed(app, batch, ctx, places, problems, file.tally)
+            if _enough(problems):
+                if problems[-1].message != MORE:
+                    problems.append(Problem(batch[-1][0].line + 1, "file", MORE))
+                break
+    except ImportRejectedError as unreadable:  # The file itself (its header, a quote ...)
+        raise ImportRejectedError(_named(unreadable.problems, rename)) from None
     if problems:
         raise ImportRejectedError(_named(problems, rename))
     return file.tally, file.digest.hexdigest()
@@ -239,12 +279,16 @@ def _named(problems: list[Problem], rename: dict[str, str]) -> list[Problem]:
 
 
 class ItemStaging:
-    """Rows as items, written by the import (each batch shows once written)."""
+    """Rows as items, each checked again with the importer's rights in the write that
+    makes it, then written by the import (each batch shows once written)."""
 
     kind = KIND
 
+    def __init__(self, places: Places) -> None:
+        self.places = places
+
     def size(self, unit: Unit) -> int:
-        return 2_000 + len(unit.row.description.encode())
+        return _size((unit.row, unit.key))
 
     def stage(
         self, uow: UnitOfWork, imp: Import, batch: Sequence[Unit], ctx: Context
@@ -253,15 +297,20 @@ class ItemStaging:
         written: dict[UUID, Any] = {}
         writer = _importing(imp.id, ctx)
         problems: list[Problem] = []
-        for unit in _fresh(batch, uow, problems):
+        checker = Checker(uow, ctx, self.places)
+        for row, key in _new([(u.row, u.key) for u in batch], uow, problems):
+            unit = checker.unit(row, key, problems)
+            if unit is None:
+                break
             try:
                 made = make_item(unit, uow, writer, imp.id)
             except DomainError as error:
-                raise ImportStoppedError([_problem(unit, error)]) from None
+                problems.append(_problem(unit, error))
+                break
             written.update((aggregate.id, aggregate) for aggregate in made)
             staged.claimed.append(unit)
         if problems:
-            raise ImportStoppedError(problems)
+            raise ImportStoppedError(imp.id, problems)
         staged.aggregates = list(written.values())
         return staged
 
@@ -280,23 +329,33 @@ def write_file(
     sha256: str,
     rows: int,
     stopping: threading.Event,
-) -> tuple[Imported, dict[str, int]]:
-    """Pass 2: the rows checked again, batch by batch, and written; what this run wrote."""
+) -> tuple[Imported | None, dict[str, int]]:
+    """Pass 2: the rows written, batch by batch, each checked again in its write; what
+    this run wrote (None: nothing was left to write, and no import was recorded)."""
     ref = import_id(KIND, ctx.actor.ref, sha256)
     found = UnitOfWork(app).get(ref, Import)
     if found is not None and found.completed:
         return Imported(ref, app.head(), 0), {"ticket": 0, "task": 0}
-    job = ItemStaging()
+    job = ItemStaging(places)
     made = {"ticket": 0, "task": 0}  # (counted, not kept: the rows go by in batches)
     problems: list[Problem] = []
-    for batch in _batches(_File(source(), rename).rows(problems), BATCH_UNITS):
-        if stopping.is_set():
-            raise ImportInterruptedError(ref)
-        units = _checked(app, batch, ctx, places, problems)
-        if problems:
-            raise ImportStoppedError(_named(problems, rename))
-        for unit in stage_batch(app, job, ref, units, sha256, rows, ctx):
-            made[unit.row.kind] += 1
+    file = _File(source(), rename)
+    try:
+        for batch in _batches(file.rows(problems)):
+            if stopping.is_set():
+                raise ImportInterruptedError(ref, "the batches written so far show")
+            if problems:  # (Read on its own again: the same file has none)
+                raise ImportStoppedError(ref, problems)
+            units = [Unit(row, key, None, None, None, (), None, None) for row, key in batch]
+            for unit in stage_batch(app, job, ref, units, sha256, rows, ctx):
+                made[unit.row.kind] += 1
+    except ImportStoppedError as stopped:
+        named = _named(stopped.problems, rename)
+        raise ImportStoppedError(ref, named, sum(made.values())) from None
+    if file.digest.hexdigest() != sha256:
+        raise ImportStoppedError(
+            ref, [Problem(1, "file", "the file changed while it was imported")], sum(made.values())
+        )
     written = sum(made.values())
 
     def complete(uow: UnitOfWork) -> list[Any]:
@@ -307,6 +366,8 @@ def write_file(
         return [imp]
 
     saved, position = run(app, ref, complete)
+    if not saved and UnitOfWork(app).get(ref, Import) is None:
+        return None, made
     return Imported(ref, position, written if saved else 0), made
 
 
@@ -323,7 +384,7 @@ def import_items(
     """Check every row, then (unless a dry run) write the items of this file — or find
     them written by an earlier import."""
     rename = rename or {}
-    tally, sha256 = check_file(app, source, ctx, places, rename)
+    tally, sha256 = check_file(app, source, ctx, places, rename, stopping)
     if dry_run:
         return ItemImport(tally.rows, tally.created, tally.existing, None)
     imported, made = write_file(app, source, ctx, places, rename, sha256, tally.rows, stopping)

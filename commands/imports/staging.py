@@ -36,13 +36,13 @@ U = TypeVar("U")
 
 
 class ImportInterruptedError(DomainError):
-    """Raised when the process shuts down during an import: nothing of it shows, and
-    sending the same file again completes it."""
+    """Raised when the process shuts down during an import (`shown`: what of it shows;
+    for a staged import, nothing); sending the same file again completes it."""
 
-    def __init__(self, import_ref: UUID) -> None:
+    def __init__(self, import_ref: UUID, shown: str = "nothing of it shows") -> None:
         super().__init__(
             f"the server is shutting down; import {import_ref} stopped between two batches"
-            " and nothing of it shows: send the same file again to complete it"
+            f" and {shown}: send the same file again to complete it"
         )
         self.import_id = import_ref
 

@@ -7,15 +7,22 @@ file with its own header names (mapped) import too."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+import commands.imports.items
+from commands.imports.csv_files import ImportRejectedError
+from commands.imports.items import ImportStoppedError, ItemImportService
+from commands.models import Context
+from domain.values import Actor
 from ledgerdesk import bootstrap
 from projections.base import current_tables
+from projections.item_places import Places
 from tests.api.seeded_desk import after, ok
-from tests.factories import user_token
+from tests.factories import SYSTEM, register, user_token
 
 BASE = "/api/v1/imports/items"
 HEADER = (
@@ -221,3 +228,46 @@ def test_a_row_of_a_switched_off_app_is_a_problem(
     assert (error["row"], error["column"]) == (3, "kind")
     assert "the tasks app is disabled" in error["message"]
     assert live.app.head() == head
+
+
+def test_a_row_that_fails_when_written_stops_the_import_after_the_batches_before(
+    live: bootstrap.Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = register(live, "boss@example.com", admin=True)
+    ann = register(live, "ann@example.com")
+    ctx = Context(actor=Actor.user(admin), correlation_id="import")
+    monkeypatch.setattr(commands.imports.items, "BATCH_UNITS", 2)
+    rows = [f"R{n},ticket,Row {n}," for n in range(5)]
+    rows[3] = "R3,ticket,Row 3,ann@example.com"
+    content = ("external_id,kind,title,assignees\n" + "\n".join(rows) + "\n").encode()
+    reads: list[int] = []
+
+    def source() -> Any:
+        reads.append(1)
+        if len(reads) == 2:  # Between the check and the write, Ann leaves
+            leaving = live.app.repository.get(ann)
+            leaving.deactivate(SYSTEM.actor, "test")
+            live.app.save(leaving)
+        return iter([content])
+
+    service = ItemImportService(live.app, threading.Event())
+    with pytest.raises(ImportStoppedError) as stopped:
+        service.import_csv(source, ctx, Places())
+    assert stopped.value.written == 2  # The first batch (rows 2 and 3); not row 4's batch
+    [problem] = stopped.value.problems
+    assert (problem.row, problem.column) == (5, "assignees")
+    assert "no active staff user ann@example.com" in problem.message
+    # Mended, the same rows again: the rest is written, the first two not twice
+    mended = content.replace(b"ann@example.com", b"")
+    done = service.import_csv(lambda: iter([mended]), ctx, Places())
+    assert (done.created, done.existing) == ({"ticket": 3, "task": 0}, 2)
+
+
+def test_problems_are_reported_a_thousand_at_a_time(live: bootstrap.Container) -> None:
+    content = ("title,priority\n" + "T,huge\n" * 1_500).encode()
+    service = ItemImportService(live.app, threading.Event())
+    with pytest.raises(ImportRejectedError) as refused:
+        service.import_csv(lambda: iter([content]), SYSTEM, Places())
+    problems = refused.value.problems
+    assert 1_000 < len(problems) < 1_500
+    assert problems[-1].message == "and more: mend these first"
