@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -365,6 +366,12 @@ def test_an_answer_that_comes_after_signing_out_shows_nothing_of_the_customer(
             frame.get_by_role("tab", name="My requests").click()
         mine.get_by_role("button", name="Sign out").click()
         expect(mine.get_by_label("Password")).to_be_visible()
+        # The route's handler fetches the answer as Playwright's events are dispatched: on a
+        # busy machine it may not have yet (let them run until it has).
+        deadline = time.monotonic() + 20
+        while not held:
+            assert time.monotonic() < deadline, "the list's answer was never held"
+            shop_page.wait_for_timeout(20)
         with shop_page.expect_request_finished(lambda r: r.url.endswith("/api/v1/portal/tickets")):
             route, answered = held[0]
             assert answered.status == 200

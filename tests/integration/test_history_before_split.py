@@ -62,7 +62,9 @@ def test_the_stored_history_names_every_item_event_there_is() -> None:
     # by the split, none added without old events to prove it), bar the unused `Created`s.
     written = {r["topic"] for r in STORE["events"]}
     unused = {"ledgerdesk:Ticket.Created", "ledgerdesk:Task.Created"}
-    assert written == (topics_of(Ticket) | topics_of(Task)) - unused
+    # Events added since, which the old history could not hold (new facts, not renames)
+    since = {"ledgerdesk:Ticket.Reported"}  # (first recorded by item imports)
+    assert written == (topics_of(Ticket) | topics_of(Task)) - unused - since
     assert {r["topic"] for r in STORE["snapshots"]} == {"eventsourcing.domain:Snapshot"}
 
 
