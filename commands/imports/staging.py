@@ -122,7 +122,7 @@ def run_import(
             return Imported(ref, app.head(), 0)
         try:
             saved, position = run(
-                app, ref, partial(complete_import, job=job, ref=ref, claimed=claimed, ctx=ctx)
+                app, ref, partial(_complete, job=job, ref=ref, claimed=claimed, ctx=ctx)
             )
         except ImportStateError as error:
             if error.state != ImportState.ABANDONED:
@@ -169,7 +169,7 @@ def stage_batch(
     return kept[0]
 
 
-def complete_import(
+def _complete(
     uow: UnitOfWork, job: Staging[U], ref: UUID, claimed: Sequence[U], ctx: Context
 ) -> list[Any]:
     """Complete import `ref` with what it claimed (with what completing it changes)."""
