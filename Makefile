@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 2
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,msproject]"
 	rm -f $(VENV)/.installed-* && touch $@
 
 # The customer pages' catalogues, compiled from api/translations/*/LC_MESSAGES/messages.po.

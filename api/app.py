@@ -39,6 +39,7 @@ from api.routers import (
     notifications,
     people,
     planning,
+    plans,
     portal,
     portal_kb,
     portfolios,
@@ -136,7 +137,7 @@ def create_app(services: Services) -> FastAPI:
         app.include_router(module.router)
     for router in (*tasks.routers, *conversation.routers, *people.routers):
         app.include_router(router)
-    for router in (*reports.routers, *sla_views.routers):
+    for router in (*reports.routers, *sla_views.routers, *plans.routers):
         app.include_router(router)
     # After the reports with routes of their own: `/reports/{template}` matches the rest.
     app.include_router(saved_reports.router)

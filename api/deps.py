@@ -37,6 +37,7 @@ from commands.mail.mailboxes import MailboxService
 from commands.mail.outgoing.service import MailOutService
 from commands.mail.service import MailService
 from commands.models import Context
+from commands.msproject.importer import PlanImportService
 from commands.notifications import NotificationService
 from commands.portal import SESSION_PREFIX, PortalService
 from commands.projects import ProjectService
@@ -94,6 +95,7 @@ class Services:
     saved_views: SavedViewService
     schedules: ReportScheduleService
     item_imports: ItemImportService
+    plan_imports: PlanImportService
     chats: ChatService
     notifications: NotificationService
     push: PushService

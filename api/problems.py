@@ -20,6 +20,7 @@ from commands.errors import AttachmentTooLargeError, InvalidTokenError, VersionM
 from commands.imports.csv_files import ImportRejectedError
 from commands.imports.items import ImportStoppedError
 from commands.imports.staging import ImportInterruptedError
+from commands.msproject.mpp import UnsupportedPlanFormatError
 from domain.errors import (
     ConflictError,
     DomainError,
@@ -178,6 +179,13 @@ def install(app: FastAPI) -> None:
             headers={"Retry-After": "5"},
             import_id=str(exc.import_id),
         )
+
+    @app.exception_handler(UnsupportedPlanFormatError)
+    def unsupported_plan(request: Request, exc: UnsupportedPlanFormatError) -> ProblemResponse:
+        return problem(
+            415, "unsupported-plan-format", "This kind of plan file cannot be read here",
+            str(exc), request.url.path, install="pip install 'ledgerdesk[msproject]'",
+        )  # fmt: skip
 
     @app.exception_handler(InvalidCursorError)
     def invalid_cursor(request: Request, exc: InvalidCursorError) -> ProblemResponse:

@@ -78,6 +78,7 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "Conflicts with the current state.",
         412: "If-Match names a stale version.",
         413: "Upload too large.",
+        415: "A kind of file this install cannot read; the problem says what to install.",
         422: "The request is not valid; `errors` names each problem.",
         429: "Too many attempts; `Retry-After` says when to try again.",
         503: "The server is shutting down; send the same request again.",

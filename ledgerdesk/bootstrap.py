@@ -34,6 +34,7 @@ from commands.knowledge_base import KnowledgeBaseService
 from commands.mail.mailboxes import MailboxService
 from commands.mail.outgoing.service import MailOutService, OutgoingConfig
 from commands.mail.service import MailService
+from commands.msproject.importer import PlanImportService
 from commands.notifications import NotificationService
 from commands.portal import PortalService
 from commands.portal_sign_in import PortalSignIn
@@ -151,6 +152,7 @@ class Container:
             saved_views=SavedViewService(self.app),
             schedules=ReportScheduleService(self.app, self.mail_out, self.commands.blobs),
             item_imports=ItemImportService(self.app, self.stopping),
+            plan_imports=PlanImportService(self.app),
             chats=ChatService(self.app),
             notifications=NotificationService(self.app),
             push=self.push,

@@ -4,45 +4,35 @@ mail."""
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from pydantic import ValidationError
 
-from commands.imports.csv_files import ImportRejectedError
-from commands.imports.items import ItemImportService
-from commands.models import Context, IssueToken, RegisterUser
+from commands.models import IssueToken, RegisterUser
 from commands.secrets import SecretRotation
 from domain.errors import DomainError, UserAlreadyExistsError
 from domain.text import check_text
-from domain.user import CompanyRole, Scope, user_id_for
-from domain.values import Actor
+from domain.user import CompanyRole, Scope
 from ledgerdesk import bootstrap
+from ledgerdesk.cli_common import CLI, CliError, _container
+from ledgerdesk.import_cli import add_import_commands
 from ledgerdesk.mail_cli import add_mail_commands
 from ledgerdesk.rebuilds import in_parallel
 from ledgerdesk.settings import Settings
 from ledgerdesk.signals import stop_on_signals, wait_for
 from projections.failures import ViewFailedError, ViewFailure
 from projections.generations import RebuildError
-from projections.item_places import Places
 from projections.runner import ViewStatus
 from workers.mail.receiver import Receiver
 
-CLI = Context(actor=Actor.system("cli"), correlation_id="cli")
 # How long `replay --verify` lets a running runner reach the head before calling a view behind.
 VERIFY_WAIT_SECONDS = 5.0
 # A request still running this long after SIGTERM is cancelled (an import stops sooner).
 GRACEFUL_SHUTDOWN_SECONDS = 30
-
-
-class CliError(Exception):
-    """A problem the user can fix; printed without a traceback."""
 
 
 def _settings() -> Settings:
@@ -168,62 +158,6 @@ def _scopes(text: str) -> list[Scope]:
     if unknown:
         raise CliError(f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(known)}")
     return [Scope(s) for s in wanted]
-
-
-def cmd_import_items(args: argparse.Namespace) -> int:
-    """Import tickets and tasks from a CSV file (`commands.imports.items`), as a staff
-    user (`--as`) or as the system."""
-    rename = {}
-    for pair in args.map:
-        header, equals, column = pair.partition("=")
-        if not equals or not header.strip() or not column.strip():
-            raise CliError(f"--map takes FILE_HEADER=column (Subject=title), not {pair!r}")
-        rename[header.strip()] = column.strip()
-    path = Path(args.file)
-    if not path.is_file():
-        raise CliError(f"cannot read {args.file}: no such file")
-    # A copy of the file, read twice (checked, then written): the same bytes both times.
-    copy = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the with below
-    with path.open("rb") as original:
-        shutil.copyfileobj(original, copy)
-
-    def source() -> Iterator[bytes]:
-        copy.seek(0)
-        yield from copy
-
-    with copy, _container(_settings()) as c:
-        ctx = CLI
-        if args.as_email:
-            email = args.as_email.strip().lower()
-            user = c.accounts.user(user_id_for(email))
-            if not user.is_active:
-                raise CliError(f"{email} is deactivated")
-            ctx = Context(actor=Actor.user(user.id), correlation_id="cli")
-        places_views = ["hierarchy", "customers"]
-        c.follow(places_views)
-        if not c.runner.wait_for(c.app.head(), places_views, 60):
-            raise CliError("the views of projects and customers are not up to date")
-        with c.views.read() as tx:
-            places = Places.read(tx)
-        try:
-            done = ItemImportService(c.app, c.stopping).import_csv(
-                source, ctx, places, rename, dry_run=args.dry_run
-            )
-        except ImportRejectedError as rejected:
-            for problem in rejected.problems:
-                where = f"row {problem.row}, {problem.column}"
-                print(f"ledgerdesk: {where}: {problem.message}", file=sys.stderr)
-            print(f"ledgerdesk: error: {rejected}", file=sys.stderr)
-            return 2
-    made = f"{done.created['ticket']} ticket(s) and {done.created['task']} task(s)"
-    if args.dry_run:
-        print(f"dry run: {done.rows} row(s) would import {made}; {done.existing} imported before")
-    else:
-        print(
-            f"imported {made} from {done.rows} row(s); {done.existing} imported before"
-            + (f" (import {done.imported.import_id})" if done.imported else "")
-        )
-    return 0
 
 
 def cmd_projections(args: argparse.Namespace) -> int:
@@ -370,20 +304,6 @@ def _progress_bar(label: str) -> Callable[[int, int], None]:
     return progress
 
 
-class _container:
-    """A built container that is closed on exit."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def __enter__(self) -> bootstrap.Container:
-        self.c = bootstrap.build(self.settings)
-        return self.c
-
-    def __exit__(self, *exc: object) -> None:
-        self.c.close()
-
-
 def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
@@ -452,24 +372,7 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument("--verify", action="store_true")
     replay.set_defaults(func=cmd_replay)
 
-    imports = sub.add_parser("import", help="import items").add_subparsers(
-        dest="what", required=True
-    )
-    items = imports.add_parser("items", help="tickets and tasks from a CSV file")
-    items.add_argument("file", help="a CSV file with a header row")
-    items.add_argument(
-        "--as", dest="as_email", help="a staff user's email: import with their rights"
-    )
-    items.add_argument(
-        "--map",
-        action="append",
-        default=[],
-        metavar="FILE_HEADER=column",
-        help="a header of the file and the column it is (repeatable): Subject=title",
-    )
-    items.add_argument("--dry-run", action="store_true", help="check every row; write nothing")
-    items.set_defaults(func=cmd_import_items)
-
+    add_import_commands(sub)
     add_mail_commands(sub)
     return p
 

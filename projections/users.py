@@ -134,3 +134,20 @@ def user_names(tx: Tx, t: Tables, ids: Sequence[str]) -> dict[str, str]:
     marks = ",".join("?" * len(ids))
     rows = tx.all(f"SELECT id, name FROM {t['users_directory']} WHERE id IN ({marks})", tuple(ids))
     return {row["id"]: row["name"] for row in rows}
+
+
+def active_staff_named(tx: Tx, t: Tables, names: Sequence[str]) -> dict[str, list[str]]:
+    """Active staff by name, case and spacing aside: {lower-cased name: user ids} (a name
+    two people share lists both)."""
+    wanted = {" ".join(name.split()).lower() for name in names if name.strip()}
+    if not wanted:
+        return {}
+    rows = tx.all(
+        f"SELECT id, name FROM {t['users_directory']} WHERE status = 'active' ORDER BY id"
+    )
+    found: dict[str, list[str]] = {}
+    for row in rows:
+        name = " ".join(row["name"].split()).lower()
+        if name in wanted:
+            found.setdefault(name, []).append(row["id"])
+    return found

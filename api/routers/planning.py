@@ -48,7 +48,7 @@ def task_scope(scope: ProjectScope) -> StaffScope:
 TaskScope = Annotated[StaffScope, Depends(task_scope)]
 
 
-def _project(svc: ServicesDep, scope: StaffScope, project: UUID) -> dict[str, Any]:
+def visible_project(svc: ServicesDep, scope: StaffScope, project: UUID) -> dict[str, Any]:
     """The project if the caller may see it; 404 otherwise (not 403: an outsider must not
     learn that it exists)."""
     with svc.views.read() as tx:
@@ -99,7 +99,7 @@ def gantt(
     """The project's tasks (parents followed by their subtasks) with planned and actual
     dates, progress and slack; their dependencies; and the critical path, computed as you
     read. With `as_of`, the plan as it was at that moment (a baseline)."""
-    _project(svc, scope, project)
+    visible_project(svc, scope, project)
     return reply(response, _gantt(svc, scope, str(project), as_of, serialised=True))
 
 
@@ -122,7 +122,7 @@ def gantt_image(
 ) -> Response:
     """The Gantt chart drawn: planned bars with their percent complete, actual dates
     beneath, milestones as diamonds, dependency arrows, critical tasks in red."""
-    found = _project(svc, scope, project)
+    found = visible_project(svc, scope, project)
     doc = _gantt(svc, scope, str(project), as_of)
     return with_headers(response, gantt_svg(found["name"], doc), "image/svg+xml")
 
@@ -159,7 +159,7 @@ def status_board(
     first, then by number. With `as_of`, the board as it was then, of the items you may
     see now (folded from their events; the columns as configured now)."""
     require_app(scope, kind)
-    _project(svc, scope, project)
+    visible_project(svc, scope, project)
     lifecycle, others = svc.statuses.board(kind)
     args = (str(project), kind, limit, status, cursor, lifecycle, others)
     if as_of is None:
@@ -261,7 +261,7 @@ def calendar(
     if not svc.company.current()["features"]["sla"]:
         kinds -= {"ticket"}  # A ticket's dates are its SLA's: with the feature off, none.
     if project is not None:
-        _project(svc, scope, project)
+        visible_project(svc, scope, project)
     with svc.views.read() as tx:
         tables = {name: current_tables(tx, name) for name in ("gantt", "sla", "flat")}
         items, next_cursor = month_entries(
@@ -307,7 +307,7 @@ def calendar_feed(
     changes)."""
     name = "ledgerdesk tasks"
     if project is not None:
-        name = _project(svc, scope, project)["name"]
+        name = visible_project(svc, scope, project)["name"]
     with svc.views.read() as tx:
         bars = planned_bars(
             tx, current_tables(tx, "gantt"), _visible(scope), str(project) if project else None

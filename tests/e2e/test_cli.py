@@ -216,3 +216,44 @@ def test_import_items_checks_every_row_then_imports_once(
     assert "cannot read" in missing.stderr
     wrong = ledgerdesk("import", "items", str(good), "--map", "ID", check=False)
     assert "--map takes FILE_HEADER=column" in wrong.stderr
+
+
+def test_import_msproject_imports_a_plan_into_a_new_project_once(
+    ledgerdesk: Run, settings: Settings, tmp_path: Path
+) -> None:
+    ledgerdesk("init", "--admin-email", "admin@example.com")
+    plan = tmp_path / "links.xml"
+    plan.write_bytes(
+        (Path(__file__).parents[1] / "data/msproject/task-links-project2003-mspdi.xml").read_bytes()
+    )
+    dry = ledgerdesk("import", "msproject", str(plan), "--project", "Links", "--dry-run")
+    assert "dry run: would import 16 task(s) (0 subtask(s)), 0 folder(s), 8 link(s)" in dry.stdout
+    assert "into new project 'Links'" in dry.stdout
+    done = ledgerdesk(
+        "import", "msproject", str(plan), "--project", "Links", "--as", "admin@example.com"
+    )
+    assert "imported 16 task(s) (0 subtask(s)), 0 folder(s), 8 link(s)" in done.stdout
+    assert "into new project 'Links'" in done.stdout
+    again = ledgerdesk(
+        "import", "msproject", str(plan), "--project", "Links", "--as", "admin@example.com"
+    )
+    assert "imported 0 task(s)" in again.stdout
+    assert "16 imported before" in again.stdout
+    assert "into project 'Links'" in again.stdout
+    c = bootstrap.build(settings)
+    try:
+        task = c.app.repository.get(item_id(1))
+        assert task.created_by.split(":")[0] == "import"
+        assert task.start is not None
+    finally:
+        c.close()
+
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<Workbook/>")
+    refused = ledgerdesk("import", "msproject", str(bad), "--project", "Links", check=False)
+    assert refused.returncode == 2
+    assert "Project" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    nested = ledgerdesk("import", "msproject", str(plan), "--project", "Nobody/Here", check=False)
+    assert nested.returncode == 2
+    assert "no project 'Nobody/Here'" in nested.stderr

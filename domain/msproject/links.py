@@ -1,0 +1,132 @@
+"""A plan's links as links here: each keeps its kind, its lag becomes whole working days
+(working time by the file's minutes per day, elapsed time by calendar days at five working
+days a week, a percent by the predecessor's duration; half a day rounds up), and a link that
+cannot be kept — to a task not in the file, to or from a summary task that became a folder,
+a second link between two tasks, one closing a cycle — is a warning."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict, deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from domain.msproject.plan import FileLink, FileTask, LagUnit
+from domain.msproject.warnings import PlanWarning, warn
+from domain.planning.links import Link, LinkKind, find_cycle
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedLink:
+    predecessor_uid: int
+    successor_uid: int
+    kind: LinkKind
+    lag_days: int
+
+
+def plan_links(
+    tasks: Sequence[FileTask],
+    by_uid: dict[int, FileTask],
+    kinds: dict[int, tuple[str, int | None]],
+    minutes_per_day: int,
+    warnings: list[PlanWarning],
+) -> list[PlannedLink]:
+    links: list[PlannedLink] = []
+    seen: set[tuple[int, int]] = set()
+    for task in tasks:
+        for link in task.predecessors:
+            before = by_uid.get(link.predecessor_uid)
+            if before is None:
+                warnings.append(
+                    warn(
+                        task,
+                        f"its link from task UID {link.predecessor_uid} is not kept:"
+                        " no such task in the file",
+                    )
+                )
+                continue
+            folders = [t.name for t in (before, task) if kinds[t.uid][0] == "folder"]
+            if folders:
+                if kinds[task.uid][0] != "folder":  # (A folder's own links: warned once.)
+                    warnings.append(
+                        warn(
+                            task,
+                            f"its link from {before.name!r} is not kept: a summary"
+                            " task that became a folder has no links here",
+                        )
+                    )
+                continue
+            if (before.uid, task.uid) in seen or before.uid == task.uid:
+                warnings.append(warn(task, f"its second link from {before.name!r} is not kept"))
+                continue
+            seen.add((before.uid, task.uid))
+            lag = _lag_days(link, before, task, minutes_per_day, warnings)
+            links.append(PlannedLink(before.uid, task.uid, link.kind, lag))
+    return _without_cycles(links, by_uid, warnings)
+
+
+def _lag_days(
+    link: FileLink,
+    before: FileTask,
+    task: FileTask,
+    minutes_per_day: int,
+    warnings: list[PlanWarning],
+) -> int:
+    """The lag in whole working days, with a warning where that is not what the file says."""
+    if link.lag == 0:
+        return 0
+    if link.lag_unit == LagUnit.PERCENT:
+        span = (before.duration_minutes or 0) / minutes_per_day
+        days = link.lag / 100 * span
+        said = f"{link.lag:g}% of {before.name!r}'s duration"
+    elif link.lag_unit == LagUnit.ELAPSED:
+        days = link.lag / (24 * 60) * 5 / 7
+        said = f"{link.lag / (24 * 60):g} elapsed days"
+    else:
+        days = link.lag / minutes_per_day
+        said = f"{days:g} working days"
+    whole = int(math.copysign(math.floor(abs(days) + 0.5), days))  # Half a day up.
+    if link.lag_unit != LagUnit.WORKING or whole != days:
+        warnings.append(
+            warn(task, f"its link from {before.name!r} lags {said}: here {whole} working days")
+        )
+    return whole
+
+
+def _without_cycles(
+    links: list[PlannedLink], by_uid: dict[int, FileTask], warnings: list[PlanWarning]
+) -> list[PlannedLink]:
+    """`links`, less any that would close a cycle (a file Project would refuse)."""
+    if not _has_cycle(links):
+        return links
+    kept: list[PlannedLink] = []
+    graph: list[Link] = []
+    for link in links:
+        new = Link(link.predecessor_uid, link.successor_uid, link.kind, link.lag_days)
+        if find_cycle(graph, new) is not None:
+            task = by_uid[link.successor_uid]
+            name = by_uid[link.predecessor_uid].name
+            warnings.append(warn(task, f"its link from {name!r} is not kept: it closes a cycle"))
+            continue
+        graph.append(new)
+        kept.append(link)
+    return kept
+
+
+def _has_cycle(links: Iterable[PlannedLink]) -> bool:
+    successors: dict[int, list[int]] = defaultdict(list)
+    waiting: dict[int, int] = defaultdict(int)
+    for link in links:
+        successors[link.predecessor_uid].append(link.successor_uid)
+        waiting[link.successor_uid] += 1
+        waiting.setdefault(link.predecessor_uid, 0)
+    ready = deque(uid for uid, count in waiting.items() if count == 0)
+    done = 0
+    while ready:
+        uid = ready.popleft()
+        done += 1
+        for after in successors[uid]:
+            waiting[after] -= 1
+            if waiting[after] == 0:
+                ready.append(after)
+    return done < len(waiting)

@@ -1,0 +1,304 @@
+"""How a Microsoft Project plan maps onto a project here: which summary tasks become folders
+and which parent tasks, which dates, links, lags and constraints each task keeps, and what
+cannot be represented (each a warning, never dropped in silence).
+
+- **The outline.** A project has folders (which nest), tasks, and one level of subtasks.
+  A summary task with only plain tasks below it becomes a **parent task** with those as its
+  subtasks; a summary task with a summary task below it becomes a **folder**, and the plain
+  tasks right below it are tasks in that folder. A summary task with nothing below it is a
+  plain task. The project summary task (outline level 0) is the project itself.
+- **Dates** are the file's days: a start on a weekend moves to the Monday after, a finish
+  on a weekend to the Friday before (plans here are Monday to Friday), and a finish at
+  midnight ends the day before. The duration is the working days from start to finish;
+  a milestone lasts none. Nothing is rescheduled: the scheduler moves nothing until
+  someone changes something.
+- **Links** keep their kind; a lag becomes whole working days: working time by the file's
+  minutes per day, elapsed time by calendar days (five working days a week), a percent by
+  the predecessor's duration. A link that is not whole days, names a task not in the file,
+  or touches a summary task that became a folder is a warning.
+- **Constraints** keep their kind and day.
+- **The calendar.** Plans here work Monday to Friday with no exceptions: another working
+  week, and every exception, is a warning.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+
+from domain.msproject.links import PlannedLink, plan_links
+from domain.msproject.plan import FilePlan, FileRecurrence, FileTask
+from domain.msproject.warnings import PlanWarning, warn
+from domain.planning.calendar import (
+    next_working_day,
+    previous_working_day,
+    working_days_between,
+)
+from domain.planning.constraints import Constraint, ConstraintKind
+
+MAX_TITLE = 500
+MAX_NOTES = 200_000
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONDAY_TO_FRIDAY = frozenset(range(5))
+LISTED_EXCEPTIONS = 10  # calendar exceptions named in the warning (then "and N more")
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedFolder:
+    uid: int  # the summary task's UID
+    name: str
+    parent_uid: int | None  # its folder's UID (None: the project's top level)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedTask:
+    uid: int
+    title: str
+    description: str
+    folder_uid: int | None
+    parent_uid: int | None  # the parent task's UID (a subtask)
+    start: date | None
+    finish: date | None
+    milestone: bool
+    work_hours: float | None
+    percent_complete: int
+    actual_start: date | None
+    actual_finish: date | None
+    constraint: Constraint
+    recurrence: FileRecurrence | None = None
+
+
+@dataclass
+class MappedPlan:
+    name: str
+    folders: list[PlannedFolder] = field(default_factory=list)
+    tasks: list[PlannedTask] = field(default_factory=list)  # parents before their subtasks
+    links: list[PlannedLink] = field(default_factory=list)
+    assignments: dict[int, list[int]] = field(default_factory=dict)  # task UID: resource UIDs
+    warnings: list[PlanWarning] = field(default_factory=list)
+
+
+def map_plan(plan: FilePlan) -> MappedPlan:
+    """The plan as folders, tasks, subtasks and links here, with a warning for each thing
+    that cannot be kept as the file has it."""
+    mapped = MappedPlan(name=plan_name(plan))
+    mapped.warnings += calendar_warnings(plan)
+    tasks = [t for t in plan.tasks if t.outline_level > 0 and not t.null]
+    kinds = _outline(tasks)
+    by_uid = {t.uid: t for t in tasks}
+    for task in tasks:
+        kind, container = kinds[task.uid]
+        if kind == "folder":
+            mapped.folders.append(PlannedFolder(task.uid, _title(task, mapped), container))
+            if task.predecessors:
+                mapped.warnings.append(
+                    warn(task, "its links are not kept: it became a folder (summary task)")
+                )
+            continue
+        parent = container if kind == "subtask" else None
+        folder = _folder_of(container, kinds) if kind == "subtask" else container
+        mapped.tasks.append(_task(task, folder, parent, plan.minutes_per_day, mapped))
+    mapped.links = plan_links(tasks, by_uid, kinds, plan.minutes_per_day, mapped.warnings)
+    kept = {t.uid for t in mapped.tasks}
+    for assignment in plan.assignments:
+        if assignment.task_uid in kept:
+            mapped.assignments.setdefault(assignment.task_uid, []).append(assignment.resource_uid)
+    return mapped
+
+
+def plan_name(plan: FilePlan) -> str:
+    """The plan's title, else its name less a file extension (Project names a plan by its
+    file: "Office move.mpp")."""
+    title = " ".join(plan.extra.get("Title", "").split())
+    if title:
+        return title[:200]
+    name = " ".join(plan.name.split())
+    stem, dot, extension = name.rpartition(".")
+    if dot and stem and extension.lower() in ("xml", "mpp", "mpt"):
+        name = stem
+    return name[:200] or "Imported plan"
+
+
+# -- the outline ----------------------------------------------------------------------
+
+
+def _outline(tasks: Sequence[FileTask]) -> dict[int, tuple[str, int | None]]:
+    """Each task's kind — "folder", "task" or "subtask" — and its container: the folder's
+    parent folder, the task's folder, or the subtask's parent task (UIDs; None: the top)."""
+    parent_of: dict[int, int | None] = {}
+    children: dict[int | None, list[int]] = defaultdict(list)
+    stack: list[FileTask] = []
+    for task in tasks:
+        while stack and stack[-1].outline_level >= task.outline_level:
+            stack.pop()
+        parent_of[task.uid] = stack[-1].uid if stack else None
+        children[parent_of[task.uid]].append(task.uid)
+        stack.append(task)
+    kinds: dict[int, tuple[str, int | None]] = {}
+    for task in tasks:  # In outline order: a container is decided before what it holds.
+        parent = parent_of[task.uid]
+        below = children.get(task.uid, [])
+        if below and any(children.get(uid) for uid in below):
+            kind = "folder"
+        elif below:
+            kind = "task"  # a parent task
+        else:
+            kind = "task"
+        if parent is not None and kinds[parent][0] == "task":
+            kind = "subtask"  # Below a parent task (whose children are all plain).
+        kinds[task.uid] = (kind, parent)
+    return kinds
+
+
+def _folder_of(uid: int | None, kinds: dict[int, tuple[str, int | None]]) -> int | None:
+    """The folder a task (by UID) is in: its own container when that is a folder."""
+    if uid is None:
+        return None
+    kind, container = kinds[uid]
+    return container if kind != "folder" else uid
+
+
+# -- tasks ------------------------------------------------------------------------------
+
+
+def _title(task: FileTask, mapped: MappedPlan) -> str:
+    title = " ".join(task.name.split())
+    if not title:
+        title = f"Task {task.id}"
+        mapped.warnings.append(warn(task, f"it has no name: it is called {title!r}"))
+    if len(title) > MAX_TITLE:
+        title = title[:MAX_TITLE]
+        mapped.warnings.append(warn(task, f"its name is cut to {MAX_TITLE} characters"))
+    return title
+
+
+def _task(
+    task: FileTask, folder: int | None, parent: int | None, minutes_per_day: int,
+    mapped: MappedPlan,
+) -> PlannedTask:  # fmt: skip
+    warnings = mapped.warnings
+    start, finish = _days(task, minutes_per_day, warnings)
+    notes = task.notes
+    if len(notes) > MAX_NOTES:
+        notes = notes[:MAX_NOTES]
+        warnings.append(warn(task, f"its notes are cut to {MAX_NOTES} characters"))
+    if not task.active:
+        warnings.append(warn(task, "it is inactive in the file: here it is a plain task"))
+    if task.recurring:
+        warnings.append(warn(task, "it is a recurring task: its occurrences are its subtasks here"))
+    actual_start = task.actual_start.date() if task.actual_start else None
+    actual_finish = task.actual_finish.date() if task.actual_finish else None
+    if actual_finish and not actual_start:
+        actual_finish = None
+        warnings.append(warn(task, "its actual finish without an actual start is not kept"))
+    if actual_start and actual_finish and actual_finish < actual_start:
+        actual_finish = None
+        warnings.append(warn(task, "its actual finish before its actual start is not kept"))
+    return PlannedTask(
+        uid=task.uid,
+        title=_title(task, mapped),
+        description=notes,
+        folder_uid=folder,
+        parent_uid=parent,
+        start=start,
+        finish=finish,
+        milestone=task.milestone and start is not None,
+        work_hours=round(task.work_minutes / 60, 2) if task.work_minutes else None,
+        percent_complete=min(max(task.percent_complete, 0), 100),
+        actual_start=actual_start,
+        actual_finish=actual_finish,
+        constraint=_constraint(task, warnings),
+        recurrence=task.recurrence,
+    )
+
+
+def _days(
+    task: FileTask, minutes_per_day: int, warnings: list[PlanWarning]
+) -> tuple[date | None, date | None]:
+    """The task's first and last day here (None, None: unscheduled)."""
+    if task.start is None:
+        return None, None
+    start = task.start.date()
+    end = task.finish or task.start
+    finish = end.date()
+    if end.time() == time(0) and end > task.start:
+        finish -= timedelta(days=1)  # Finishing at midnight: the day before was the last.
+    if task.milestone or finish < start:
+        finish = start
+    kept = (next_working_day(start), max(previous_working_day(finish), next_working_day(start)))
+    if kept != (start, finish):
+        warnings.append(
+            warn(task, f"{start} to {finish} falls on a weekend: here {kept[0]} to {kept[1]}")
+        )
+    if task.duration_minutes is not None and not task.milestone:
+        said, here = task.duration_minutes / minutes_per_day, working_days(*kept)
+        if task.duration_elapsed:
+            days = task.duration_minutes / (24 * 60)
+            warnings.append(
+                warn(
+                    task,
+                    f"it lasts {days:g} elapsed days in the file: here {here} working"
+                    f" days (from {kept[0]} to {kept[1]})",
+                )
+            )
+        elif abs(said - here) >= 0.01:
+            warnings.append(
+                warn(
+                    task,
+                    f"it lasts {said:g} working days in the file: here {here}"
+                    f" (the working days from {kept[0]} to {kept[1]})",
+                )
+            )
+    return kept
+
+
+def _constraint(task: FileTask, warnings: list[PlanWarning]) -> Constraint:
+    kind = task.constraint
+    if not kind.needs_date:
+        return Constraint(kind)
+    if task.constraint_date is None:
+        warnings.append(warn(task, f"its constraint {kind.value} has no date: not kept"))
+        return Constraint(ConstraintKind.AS_SOON_AS_POSSIBLE)
+    return Constraint(kind, task.constraint_date.date())
+
+
+# -- the calendar -----------------------------------------------------------------------
+
+
+def calendar_warnings(plan: FilePlan) -> list[PlanWarning]:
+    calendar = plan.calendar
+    if calendar is None:
+        return []
+    found: list[PlanWarning] = []
+    if calendar.working_weekdays != MONDAY_TO_FRIDAY:
+        days = ", ".join(WEEKDAY_NAMES[d] for d in sorted(calendar.working_weekdays)) or "none"
+        found.append(
+            PlanWarning(
+                f"the project calendar {calendar.name!r} works on {days}: plans here work"
+                " Monday to Friday"
+            )
+        )
+    if calendar.exceptions:
+        named = [_exception(e.starts, e.ends, e.working, e.name) for e in calendar.exceptions]
+        more = len(named) - LISTED_EXCEPTIONS
+        listed = "; ".join(named[:LISTED_EXCEPTIONS]) + (f"; and {more} more" if more > 0 else "")
+        found.append(
+            PlanWarning(
+                f"the project calendar {calendar.name!r} has exceptions that are not kept"
+                f" (plans here have no holidays): {listed}"
+            )
+        )
+    return found
+
+
+def _exception(starts: date, ends: date, working: bool, name: str) -> str:
+    days = str(starts) if starts == ends else f"{starts} to {ends}"
+    what = "working" if working else "non-working"
+    return f"{name + ' ' if name else ''}{days} {what}"
+
+
+def working_days(start: date, finish: date) -> int:
+    """The working days a task from `start` to `finish` (both kept days) lasts."""
+    return working_days_between(start, finish) + 1

@@ -1,0 +1,39 @@
+"""What exporting a project as a plan reads: its folders (the hierarchy view), its tasks and
+links (the Gantt view) and the people assigned to them (the users directory)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from projections.base import current_tables
+from projections.db import Tx
+from projections.gantt import GanttBar, GanttLink
+from projections.gantt_query import project_rows
+
+
+@dataclass(frozen=True)
+class PlanRows:
+    folders: list[dict[str, Any]]  # id, name, parent_id
+    bars: list[GanttBar]
+    links: list[GanttLink]
+    people: list[dict[str, Any]]  # id, name, email: everyone assigned to a task
+
+
+def plan_rows(tx: Tx, project_id: str) -> PlanRows:
+    folders = tx.all(
+        f"SELECT id, name, parent_id FROM {current_tables(tx, 'hierarchy')['hierarchy_folders']}"
+        " WHERE project_id = ? ORDER BY id",
+        (project_id,),
+    )
+    bars, links = project_rows(tx, current_tables(tx, "gantt"), project_id)
+    ids = sorted({a for bar in bars for a in bar.assignees})
+    people: list[dict[str, Any]] = []
+    if ids:
+        users = current_tables(tx, "users")["users_directory"]
+        marks = ",".join("?" * len(ids))
+        people = tx.all(
+            f"SELECT id, name, email FROM {users} WHERE id IN ({marks}) ORDER BY email",
+            tuple(ids),
+        )
+    return PlanRows(folders, bars, links, people)

@@ -1,0 +1,228 @@
+"""The mapping of a Microsoft Project plan onto folders, tasks, subtasks and links
+(`domain.msproject.mapping`): what is kept, and a warning for what is not."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from domain.msproject.mapping import map_plan
+from domain.msproject.plan import (
+    CalendarException,
+    FileAssignment,
+    FileCalendar,
+    FileLink,
+    FilePlan,
+    FileTask,
+    LagUnit,
+)
+from domain.planning.constraints import Constraint, ConstraintKind
+from domain.planning.links import LinkKind
+
+DAY = 480
+
+
+def task(uid: int, level: int = 1, name: str = "", **fields: object) -> FileTask:
+    values: dict[str, object] = {
+        "start": datetime(2026, 3, 2, 8),  # a Monday
+        "finish": datetime(2026, 3, 3, 17),
+        "duration_minutes": 2 * DAY,
+    }
+    values.update(fields)
+    return FileTask(uid=uid, id=uid, name=name or f"T{uid}", outline_level=level, **values)  # type: ignore[arg-type]
+
+
+def plan(*tasks: FileTask, **fields: object) -> FilePlan:
+    return FilePlan(name="Launch", tasks=(task(0, level=0, name="Launch"), *tasks), **fields)  # type: ignore[arg-type]
+
+
+def messages(mapped: object) -> list[str]:
+    return [w.message for w in mapped.warnings]  # type: ignore[attr-defined]
+
+
+def test_summary_tasks_with_summaries_below_become_folders_the_rest_parent_tasks() -> None:
+    mapped = map_plan(
+        plan(
+            task(1, 1, "Phase 1", summary=True),  # has a summary below: a folder
+            task(2, 2, "Design", summary=True),  # only plain tasks below: a parent task
+            task(3, 3, "Sketch"),
+            task(4, 3, "Review"),
+            task(5, 2, "Kick-off"),  # a plain task in the folder
+            task(6, 1, "Launch party"),  # top level
+            task(7, 1, "Empty summary", summary=True),  # nothing below: a plain task
+        )
+    )
+    assert [(f.uid, f.name, f.parent_uid) for f in mapped.folders] == [(1, "Phase 1", None)]
+    assert [(t.uid, t.folder_uid, t.parent_uid) for t in mapped.tasks] == [
+        (2, 1, None),
+        (3, 1, 2),
+        (4, 1, 2),
+        (5, 1, None),
+        (6, None, None),
+        (7, None, None),
+    ]
+    assert mapped.warnings == []
+
+
+def test_deeper_outlines_nest_folders() -> None:
+    mapped = map_plan(
+        plan(
+            task(1, 1, "A", summary=True),
+            task(2, 2, "B", summary=True),
+            task(3, 3, "C", summary=True),
+            task(4, 4, "leaf"),
+        )
+    )
+    assert [(f.uid, f.parent_uid) for f in mapped.folders] == [(1, None), (2, 1)]
+    assert [(t.uid, t.folder_uid, t.parent_uid) for t in mapped.tasks] == [(3, 2, None), (4, 2, 3)]
+
+
+def test_dates_constraints_progress_and_work_are_the_files() -> None:
+    mapped = map_plan(
+        plan(
+            task(
+                1,
+                percent_complete=40,
+                work_minutes=16 * 60 + 30,
+                actual_start=datetime(2026, 3, 2, 9),
+                constraint=ConstraintKind.MUST_START_ON,
+                constraint_date=datetime(2026, 3, 2, 8),
+                notes="the notes",
+            ),
+            task(2, milestone=True, finish=datetime(2026, 3, 2, 8), duration_minutes=0),
+            task(3, start=None, finish=None, duration_minutes=None),
+        )
+    )
+    first, milestone, unscheduled = mapped.tasks
+    assert (first.start, first.finish) == (date(2026, 3, 2), date(2026, 3, 3))
+    assert first.constraint == Constraint(ConstraintKind.MUST_START_ON, date(2026, 3, 2))
+    assert (first.percent_complete, first.work_hours, first.description) == (40, 16.5, "the notes")
+    assert first.actual_start == date(2026, 3, 2)
+    assert (milestone.milestone, milestone.start, milestone.finish) == (
+        True,
+        date(2026, 3, 2),
+        date(2026, 3, 2),
+    )
+    assert (unscheduled.start, unscheduled.finish) == (None, None)
+    assert mapped.warnings == []
+
+
+def test_a_finish_at_midnight_ends_the_day_before() -> None:
+    mapped = map_plan(plan(task(1, finish=datetime(2026, 3, 4, 0), duration_minutes=2 * DAY)))
+    assert mapped.tasks[0].finish == date(2026, 3, 3)
+    assert mapped.warnings == []
+
+
+def test_weekend_dates_and_other_durations_are_warned() -> None:
+    mapped = map_plan(
+        plan(
+            task(1, name="Sat", start=datetime(2026, 3, 7, 8), finish=datetime(2026, 3, 9, 17)),
+            task(2, finish=datetime(2026, 3, 3, 12), duration_minutes=int(1.5 * DAY)),
+            task(3, duration_minutes=2 * 1440, duration_elapsed=True),
+        )
+    )
+    saturday, half, elapsed = mapped.tasks
+    assert (saturday.start, saturday.finish) == (date(2026, 3, 9), date(2026, 3, 9))
+    found = messages(mapped)
+    assert "2026-03-07 to 2026-03-09 falls on a weekend: here 2026-03-09 to 2026-03-09" in found
+    assert any("lasts 1.5 working days in the file: here 2" in m for m in found)
+    assert half.finish == date(2026, 3, 3)
+    assert elapsed.finish == date(2026, 3, 3)
+    assert (
+        "it lasts 2 elapsed days in the file: here 2 working days (from 2026-03-02 to 2026-03-03)"
+        in found
+    )
+
+
+def test_links_of_every_kind_with_lags_become_whole_working_days() -> None:
+    before = task(1, finish=datetime(2026, 3, 5, 17), duration_minutes=4 * DAY)
+    mapped = map_plan(
+        plan(
+            before,
+            task(2, predecessors=(FileLink(1, LinkKind.FINISH_TO_START, 2 * DAY),)),
+            task(3, predecessors=(FileLink(1, LinkKind.START_TO_START, -DAY),)),
+            task(4, predecessors=(FileLink(1, LinkKind.FINISH_TO_FINISH, 50, LagUnit.PERCENT),)),
+            task(
+                5, predecessors=(FileLink(1, LinkKind.START_TO_FINISH, 7 * 1440, LagUnit.ELAPSED),)
+            ),
+            task(6, predecessors=(FileLink(1, LinkKind.FINISH_TO_START, DAY / 2),)),
+        )
+    )
+    assert [(k.predecessor_uid, k.successor_uid, k.kind, k.lag_days) for k in mapped.links] == [
+        (1, 2, LinkKind.FINISH_TO_START, 2),
+        (1, 3, LinkKind.START_TO_START, -1),
+        (1, 4, LinkKind.FINISH_TO_FINISH, 2),
+        (1, 5, LinkKind.START_TO_FINISH, 5),
+        (1, 6, LinkKind.FINISH_TO_START, 1),
+    ]
+    found = messages(mapped)
+    assert "its link from 'T1' lags 50% of 'T1''s duration: here 2 working days" in found
+    assert "its link from 'T1' lags 7 elapsed days: here 5 working days" in found
+    assert "its link from 'T1' lags 0.5 working days: here 1 working days" in found
+    assert len(found) == 3  # Whole working days need no warning.
+
+
+def test_links_it_cannot_keep_are_warned_never_dropped_in_silence() -> None:
+    mapped = map_plan(
+        plan(
+            task(1, 1, "Phase", summary=True),
+            task(2, 2, "Sub", summary=True),
+            task(3, 3, "leaf"),
+            task(4, 1, "After phase", predecessors=(FileLink(1),)),
+            task(5, 1, "Ghost", predecessors=(FileLink(99),)),
+            task(6, 1, "Twice", predecessors=(FileLink(4), FileLink(4, LinkKind.START_TO_START))),
+        )
+    )
+    assert [(k.predecessor_uid, k.successor_uid) for k in mapped.links] == [(4, 6)]
+    found = messages(mapped)
+    assert any("from 'Phase' is not kept: a summary task that became a folder" in m for m in found)
+    assert "its link from task UID 99 is not kept: no such task in the file" in found
+    assert "its second link from 'After phase' is not kept" in found
+
+
+def test_a_cycle_keeps_all_but_the_link_that_closes_it() -> None:
+    mapped = map_plan(
+        plan(
+            task(1, predecessors=(FileLink(3),)),
+            task(2, predecessors=(FileLink(1),)),
+            task(3, predecessors=(FileLink(2),)),
+        )
+    )
+    assert [(k.predecessor_uid, k.successor_uid) for k in mapped.links] == [(3, 1), (1, 2)]
+    assert messages(mapped) == ["its link from 'T2' is not kept: it closes a cycle"]
+
+
+def test_the_calendar_other_than_monday_to_friday_is_warned() -> None:
+    calendar = FileCalendar(
+        uid=1,
+        name="Six days",
+        working_weekdays=frozenset(range(6)),
+        exceptions=(CalendarException(date(2026, 12, 25), date(2026, 12, 26), name="Xmas"),),
+    )
+    mapped = map_plan(plan(task(1), calendar_uid=1, calendars=(calendar,)))
+    assert messages(mapped) == [
+        "the project calendar 'Six days' works on Monday, Tuesday, Wednesday, Thursday, Friday,"
+        " Saturday: plans here work Monday to Friday",
+        "the project calendar 'Six days' has exceptions that are not kept (plans here have no"
+        " holidays): Xmas 2026-12-25 to 2026-12-26 non-working",
+    ]
+    assert [w.task_uid for w in mapped.warnings] == [None, None]
+
+
+def test_names_assignments_and_odd_tasks() -> None:
+    mapped = map_plan(
+        plan(
+            task(1, name=" ", notes=""),
+            task(2, active=False, recurring=True),
+            task(3, null=True),
+            task(4, actual_finish=datetime(2026, 3, 3, 17)),
+            assignments=(FileAssignment(1, 7), FileAssignment(1, 8), FileAssignment(3, 7)),
+        )
+    )
+    assert [t.title for t in mapped.tasks] == ["Task 1", "T2", "T4"]
+    assert mapped.assignments == {1: [7, 8]}
+    assert mapped.tasks[2].actual_finish is None
+    found = messages(mapped)
+    assert "it has no name: it is called 'Task 1'" in found
+    assert "it is inactive in the file: here it is a plain task" in found
+    assert "it is a recurring task: its occurrences are its subtasks here" in found
+    assert "its actual finish without an actual start is not kept" in found
