@@ -28,6 +28,7 @@ from api.routers import (
     folders,
     health,
     hooks,
+    import_jobs,
     imports,
     intake,
     items,
@@ -133,6 +134,7 @@ def create_app(services: Services) -> FastAPI:
         webhooks,
         hooks,
         imports,
+        import_jobs,
     ):
         app.include_router(module.router)
     for router in (*tasks.routers, *conversation.routers, *people.routers):

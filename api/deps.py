@@ -30,6 +30,7 @@ from commands.company_settings import CompanySettingsService
 from commands.customers import CustomerService
 from commands.errors import InvalidTokenError
 from commands.imports.items import ItemImportService
+from commands.imports.jobs import ImportJobService
 from commands.intake.catalogue import IntakeCatalogue
 from commands.intake.submissions import SubmissionService
 from commands.knowledge_base import KnowledgeBaseService
@@ -96,12 +97,14 @@ class Services:
     schedules: ReportScheduleService
     item_imports: ItemImportService
     plan_imports: PlanImportService
+    import_jobs: ImportJobService
     chats: ChatService
     notifications: NotificationService
     push: PushService
     webhooks: SubscriptionService
     deliveries: DeliveryService
     max_attachment_bytes: int
+    import_job_bytes: int
     max_mail_bytes: int
     max_json_bytes: int
     read_wait_seconds: float

@@ -1,5 +1,6 @@
 """Imports: a 100,000-row timesheet CSV and a 100,000-row CSV of tickets and tasks (the
-documented maxima) imported through the application on PostgreSQL and on SQLite, each
+documented maxima), and a 5,000-task MS Project plan (`bench.plan_imports`), imported
+through the application on PostgreSQL and on SQLite, each
 beside the raw cost of storing the same rows.
 
 Items: `ItemImportService.import_csv` on the file as the HTTP route streams it (parse,
@@ -22,6 +23,7 @@ import csv
 import io
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -98,8 +100,13 @@ def _rows(content: bytes) -> list[tuple[str, ...]]:
 
 
 def _raw_pg(content: bytes, schema: str) -> float:
+    return raw_pg(content, schema, _rows)
+
+
+def raw_pg(content: bytes, schema: str, parse: Callable[[bytes], list[tuple[str, ...]]]) -> float:
+    """Seconds to parse `content` and COPY its rows into a plain table of text columns."""
     started = time.perf_counter()
-    rows = _rows(content)
+    rows = parse(content)
     with psycopg.connect(PG_URL) as conn:
         columns = ", ".join(f"c{n} text" for n in range(len(rows[0])))
         conn.execute(f"CREATE TABLE {schema}.raw_import ({columns})")
@@ -110,8 +117,15 @@ def _raw_pg(content: bytes, schema: str) -> float:
 
 
 def _raw_sqlite(content: bytes, path: Path) -> float:
+    return raw_sqlite(content, path, _rows)
+
+
+def raw_sqlite(
+    content: bytes, path: Path, parse: Callable[[bytes], list[tuple[str, ...]]]
+) -> float:
+    """Seconds to parse `content` and insert its rows into a plain table in one transaction."""
     started = time.perf_counter()
-    rows = _rows(content)
+    rows = parse(content)
     with sqlite3.connect(path) as conn:
         width = len(rows[0])
         conn.execute(f"CREATE TABLE raw_import ({', '.join(f'c{n}' for n in range(width))})")
@@ -163,4 +177,6 @@ def run(with_sqlite: bool = True, smoke: bool = False) -> list[Figure]:
             raw = _raw_sqlite(content, data / "raw.sqlite3")
             figures.append(_figure(what, size, "SQLite", rows, seconds, raw, many))
             show(figures[-1])
-    return figures
+    from bench import plan_imports
+
+    return figures + plan_imports.run(with_sqlite, smoke)

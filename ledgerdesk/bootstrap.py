@@ -28,6 +28,7 @@ from commands.chat.service import ChatService
 from commands.company_settings import CompanySettingsService
 from commands.customers import CustomerService
 from commands.imports.items import ItemImportService
+from commands.imports.jobs import ImportJobService
 from commands.intake.catalogue import IntakeCatalogue
 from commands.intake.submissions import SubmissionService
 from commands.knowledge_base import KnowledgeBaseService
@@ -97,6 +98,7 @@ class Container:
     webhooks: SubscriptionService
     deliveries: DeliveryService
     following: FollowingRunner | None = field(default=None)
+    import_jobs: ImportJobService | None = field(default=None)
     # Set when the process shuts down: long requests (an import) stop at the next safe point.
     stopping: threading.Event = field(default_factory=threading.Event)
     # IMAP IDLE watchers, run with the workers (see `work`).
@@ -114,6 +116,17 @@ class Container:
         )
         # Commits in this process wake it at once (on PostgreSQL, NOTIFY wakes it too).
         self.app.on_commit(lambda position: self.streams.wake.set())
+
+    @property
+    def jobs(self) -> ImportJobService:
+        if self.import_jobs is None:
+            self.import_jobs = ImportJobService(
+                self.app,
+                self.commands.blobs,
+                ItemImportService(self.app, self.stopping),
+                PlanImportService(self.app),
+            )
+        return self.import_jobs
 
     def services(self) -> Services:
         return Services(
@@ -151,14 +164,16 @@ class Container:
             automations=AutomationService(self.app),
             saved_views=SavedViewService(self.app),
             schedules=ReportScheduleService(self.app, self.mail_out, self.commands.blobs),
-            item_imports=ItemImportService(self.app, self.stopping),
-            plan_imports=PlanImportService(self.app),
+            item_imports=self.jobs.items,
+            plan_imports=self.jobs.plans,
+            import_jobs=self.jobs,
             chats=ChatService(self.app),
             notifications=NotificationService(self.app),
             push=self.push,
             webhooks=self.webhooks,
             deliveries=self.deliveries,
             max_attachment_bytes=self.settings.max_attachment_bytes,
+            import_job_bytes=self.settings.import_job_bytes,
             max_mail_bytes=self.settings.max_mail_bytes,
             max_json_bytes=self.settings.max_json_bytes,
             read_wait_seconds=self.settings.read_wait_seconds,
@@ -317,6 +332,10 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
         settings.webhook_retry_base_seconds,
         settings.webhook_timeout_seconds,
     )
+    stopping = threading.Event()
+    import_jobs = ImportJobService(
+        app, blobs, ItemImportService(app, stopping), PlanImportService(app)
+    )
     services = WorkerServices(
         app,
         commands,
@@ -333,6 +352,7 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
         push,
         deliveries,
         ReportScheduleService(app, mail_out, blobs),
+        imports=import_jobs,
     )
     workers = WorkerHost(
         open_broker(settings.broker_url, settings.broker_namespace),
@@ -348,7 +368,6 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
             position, [OutboxProjection.name], timeout
         ),
     )
-    stopping = threading.Event()
     return Container(
         settings,
         app,
@@ -371,4 +390,5 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
         push=push,
         webhooks=webhooks,
         deliveries=deliveries,
+        import_jobs=import_jobs,
     )

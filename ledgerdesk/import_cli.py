@@ -9,6 +9,9 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
 
 from commands.imports.csv_files import ImportRejectedError
 from commands.imports.items import ItemImportService
@@ -45,6 +48,30 @@ def _follow(c: bootstrap.Container, views: list[str]) -> None:
         raise CliError(f"the views {', '.join(views)} are not up to date")
 
 
+class _Bar:
+    """A progress bar on stderr, one per stage (rows checked, rows or tasks written)."""
+
+    def __init__(self, unit: str) -> None:
+        self.unit = unit
+        self.stage: str | None = None
+        self.bar: tqdm[Any] | None = None
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = tqdm(desc=stage, total=total, unit=self.unit, file=sys.stderr, leave=True)
+        assert self.bar is not None
+        if total is not None and self.bar.total != total:
+            self.bar.total = total
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 def _readable(name: str) -> Path:
     path = Path(name)
     if not path.is_file():
@@ -76,16 +103,19 @@ def cmd_import_items(args: argparse.Namespace) -> int:
         _follow(c, PLACES_VIEWS)
         with c.views.read() as tx:
             places = Places.read(tx)
+        bar = _Bar("rows")
         try:
             done = ItemImportService(c.app, c.stopping).import_csv(
-                source, ctx, places, rename, dry_run=args.dry_run
+                source, ctx, places, rename, dry_run=args.dry_run, progress=bar
             )
         except ImportRejectedError as rejected:
+            bar.close()
             for problem in rejected.problems:
                 where = f"row {problem.row}, {problem.column}"
                 print(f"ledgerdesk: {where}: {problem.message}", file=sys.stderr)
             print(f"ledgerdesk: error: {rejected}", file=sys.stderr)
             return 2
+        bar.close()
     made = f"{done.created['ticket']} ticket(s) and {done.created['task']} task(s)"
     if args.dry_run:
         print(f"dry run: {done.rows} row(s) would import {made}; {done.existing} imported before")
@@ -112,9 +142,11 @@ def cmd_import_msproject(args: argparse.Namespace) -> int:
             with c.views.read() as tx:
                 return active_staff_named(tx, current_tables(tx, "users"), names)
 
+        bar = _Bar("tasks")
         done = PlanImportService(c.app).import_plan(
-            plan, hashlib.sha256(data).hexdigest(), target, ctx, staff_by_name, args.dry_run
+            plan, hashlib.sha256(data).hexdigest(), target, ctx, staff_by_name, args.dry_run, bar
         )
+        bar.close()
     for warning in done.warnings:
         print(f"warning: {_warning(warning)}", file=sys.stderr)
     print(_summary(done, args.dry_run))

@@ -51,6 +51,12 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="How often periodic messages are enqueued."
     )
     max_attachment_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+    import_job_bytes: int = Field(
+        default=1024 * 1024,
+        ge=0,
+        description="An import file larger than this runs as a job (202 and a job to poll);"
+        " a smaller one is imported while its request waits (201).",
+    )
     max_json_bytes: int = Field(
         default=4 * 1024 * 1024,
         ge=1024,

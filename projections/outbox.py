@@ -44,6 +44,11 @@ def create_due_now(event: Any) -> list[Send]:
     return [Send("recurrence.create_due", {"series_id": str(event.originator_id)})]
 
 
+def run_import_job(event: Any) -> list[Send]:
+    """An import was queued as a job: run it now, not waiting for the next `imports.tick`."""
+    return [Send("imports.run", {"job_id": str(event.originator_id)})]
+
+
 # Every policy ledgerdesk runs; a feature appends its own. Names never change.
 POLICIES: tuple[Policy, ...] = (
     Policy("recurrence.schedule", frozenset({"ledgerdesk:Task.RecurrenceSet"}), create_due_now),
@@ -53,6 +58,7 @@ POLICIES: tuple[Policy, ...] = (
     *AUTOMATION_POLICIES,
     *PUSH_POLICIES,
     *PUBLISHING,
+    Policy("imports.queued", frozenset({"ledgerdesk:ImportJob.Queued"}), run_import_job),
 )
 
 

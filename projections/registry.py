@@ -10,6 +10,7 @@ from projections.customers import CustomerDirectoryProjection
 from projections.flat import FlatProjection
 from projections.gantt import GanttProjection
 from projections.hierarchy import HierarchyProjection
+from projections.import_jobs import ImportJobsProjection
 from projections.integrations.feed import FeedProjection
 from projections.integrations.webhooks import WebhooksProjection
 from projections.item_history import ItemHistoryProjection
@@ -65,4 +66,5 @@ def all_projections() -> list[Projection]:
         SavedViewsProjection(),
         ItemChangesProjection(),
         ReportSchedulesProjection(),
+        ImportJobsProjection(),
     ]

@@ -20,6 +20,7 @@ from commands.accounts import AccountService
 from commands.application import LedgerDesk
 from commands.company_settings import CompanySettingsService
 from commands.customers import CustomerService
+from commands.imports.jobs import ImportJobService
 from commands.mail.outgoing.service import MailOutService
 from commands.mail.service import MailService
 from commands.projects import ProjectService
@@ -74,6 +75,8 @@ class WorkerServices:
     webhooks: DeliveryService | None = None
     # Makes and mails scheduled reports (None only in tests that build a host without it).
     schedules: ReportScheduleService | None = None
+    # Runs imports queued as jobs (None only in tests that build a host without it).
+    imports: ImportJobService | None = None
     # Enqueues a message for an actor (set by the host that declares the actors).
     send: Callable[[Delivery], None] | None = None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workers import notices, push, recurrence, reports, sla, webhooks, workflow
+from workers import imports, notices, push, recurrence, reports, sla, webhooks, workflow
 from workers.actors import ActorSpec
 from workers.mail import imap, outgoing
 from workers.ticks import Periodic
@@ -40,6 +40,10 @@ ACTORS: tuple[ActorSpec, ...] = (
     # No receipt: the write model keeps a run from being made twice (a second message
     # finds its period held or sent), and a long run holds up no other message's receipt.
     ActorSpec("reports.run", reports.run, max_retries=0, once=False),
+    # No receipt: the write model starts a job once (a second message finds it running).
+    ActorSpec("imports.run", imports.run, max_retries=0, once=False),
+    # Not retried: the next tick looks again.
+    ActorSpec("imports.tick", imports.tick, max_retries=0),
 )
 # Sent on every tick to an actor above.
 PERIODIC: tuple[Periodic, ...] = (
@@ -49,6 +53,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("workflow.tick"),
     Periodic("webhooks.sweep"),
     Periodic("reports.tick"),
+    Periodic("imports.tick"),
 )
 
 

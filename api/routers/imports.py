@@ -13,8 +13,10 @@ from pydantic import BaseModel, Field
 from api.deps import Ctx, ServicesDep, fresh, written
 from api.problems import InvalidParameterError
 from api.responses import OrjsonResponse, documented, reply
+from api.routers.import_jobs import AsJob, ImportJobOut, queued_reply, runs_as_job
 from api.tags import Tag
 from commands.errors import AttachmentTooLargeError
+from commands.imports.outcomes import item_result
 from projections.item_places import Places
 
 router = APIRouter(prefix="/api/v1/imports", tags=[Tag.ITEMS])
@@ -70,6 +72,7 @@ def _chunks(file: UploadFile, limit: int) -> Any:
     responses={
         201: {"model": ItemImportOut, "description": "Imported (or found imported)."},
         200: {"model": ItemImportOut, "description": "A dry run: what would be imported."},
+        202: {"model": ImportJobOut, "description": "A large file: queued as a job."},
         **documented(401, 403, 409, 413, 422, 503),
     },
 )
@@ -88,6 +91,7 @@ def import_items(
     dry_run: Annotated[
         bool, Query(description="Check every row and say what would be made; write nothing.")
     ] = False,
+    job: AsJob = False,
 ) -> OrjsonResponse:
     """Import tickets and tasks. Columns: `title`, and optionally `external_id`, `kind`
     (ticket or task), `item_type`, `description`, `status`, `priority`, `requester_email`,
@@ -97,6 +101,9 @@ def import_items(
     nothing. Importing the same file again (or any file with the same external ids)
     makes nothing twice."""
     rename = _mapping(mapping)
+    if runs_as_job(file, svc.import_job_bytes, job):
+        options = {"mapping": rename, "dry_run": dry_run}
+        return queued_reply(svc, ctx, response, "items", file, options)
     with svc.views.read() as tx:
         places = Places.read(tx)
 
@@ -105,13 +112,7 @@ def import_items(
         return _chunks(file, svc.max_attachment_bytes)
 
     done = svc.item_imports.import_csv(source, ctx, places, rename, dry_run)
-    body = {
-        "rows": done.rows,
-        "created": done.created,
-        "existing": done.existing,
-        "dry_run": dry_run,
-        "import_id": str(done.imported.import_id) if done.imported else None,
-    }
+    body = item_result(done, dry_run)
     if done.imported is not None:
         written(response, done.imported.position)
     return reply(response, body, 200 if dry_run else 201)

@@ -15,11 +15,13 @@ from pydantic import BaseModel, Field
 
 from api.deps import Ctx, Services, ServicesDep, fresh, written
 from api.responses import OrjsonResponse, documented, reply, with_headers
+from api.routers.import_jobs import AsJob, ImportJobOut, queued_reply, runs_as_job
 from api.routers.planning import TaskScope, visible_project
 from api.tags import Tag
 from commands.errors import AttachmentTooLargeError
+from commands.imports.outcomes import plan_result
 from commands.msproject.export import ExportFolder, ExportLink, ExportTask, Person, project_plan
-from commands.msproject.importer import PlanImport, target_for
+from commands.msproject.importer import target_for
 from commands.msproject.mspdi import write_mspdi
 from commands.msproject.plan_files import read_plan_file
 from domain.planning.constraints import ConstraintKind
@@ -67,21 +69,6 @@ def read_upload(file: UploadFile, limit: int) -> bytes:
     return b"".join(parts)
 
 
-def plan_import_body(done: PlanImport, dry_run: bool) -> dict[str, Any]:
-    return {
-        "import_id": str(done.import_id) if done.import_id else None,
-        "project_id": str(done.project_id) if done.project_id else None,
-        "project_name": done.project_name,
-        "project_created": done.project_created,
-        "created": done.created,
-        "existing": done.existing,
-        "warnings": [
-            {"task_uid": w.task_uid, "task": w.task, "message": w.message} for w in done.warnings
-        ],
-        "dry_run": dry_run,
-    }
-
-
 def staff_finder(svc: Services) -> Any:
     def staff_by_name(names: Sequence[str]) -> dict[str, list[str]]:
         with svc.views.read() as tx:
@@ -98,6 +85,7 @@ def staff_finder(svc: Services) -> Any:
     responses={
         201: {"model": PlanImportOut, "description": "Imported (or found imported)."},
         200: {"model": PlanImportOut, "description": "A dry run: what would be imported."},
+        202: {"model": ImportJobOut, "description": "A large file: queued as a job."},
         **documented(401, 403, 404, 409, 413, 415, 422),
     },
 )
@@ -118,22 +106,26 @@ def import_msproject(
     dry_run: Annotated[
         bool, Query(description="Read and map the plan and say what would be made; write nothing.")
     ] = False,
+    job: AsJob = False,
 ) -> OrjsonResponse:
     """Import a plan's tasks (names, notes, dates, durations, work, percent complete,
     milestones, constraints), its outline (summary tasks become parent tasks or folders),
     its dependencies with their lags, and its resources' assignments (staff matched by
     email or name). What cannot be kept is listed in `warnings`; the dates are the file's
     (nothing is rescheduled). Importing the same plan again adds nothing."""
+    with svc.views.read() as tx:
+        target = target_for(project, Places.read(tx))  # A bad name fails at once.
+    if runs_as_job(file, svc.import_job_bytes, job):
+        options = {"project": project, "dry_run": dry_run}
+        return queued_reply(svc, ctx, response, "msproject", file, options)
     data = read_upload(file, svc.max_attachment_bytes)
     plan = read_plan_file(data)
-    with svc.views.read() as tx:
-        target = target_for(project, Places.read(tx))
     done = svc.plan_imports.import_plan(
         plan, hashlib.sha256(data).hexdigest(), target, ctx, staff_finder(svc), dry_run
     )
     if done.position:
         written(response, done.position)
-    return reply(response, plan_import_body(done, dry_run), 200 if dry_run else 201)
+    return reply(response, plan_result(done, dry_run), 200 if dry_run else 201)
 
 
 export_router = APIRouter(prefix="/api/v1/projects", tags=[Tag.PLANNING])

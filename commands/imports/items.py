@@ -27,6 +27,7 @@ from uuid import UUID
 from commands.application import LedgerDesk
 from commands.imports.csv_files import Columns, ImportRejectedError, Problem, read_csv
 from commands.imports.item_checks import Checker, Places, Unit, column_of
+from commands.imports.progress import Progress, quiet
 from commands.imports.staging import (
     BATCH_BYTES,
     BATCH_UNITS,
@@ -242,7 +243,7 @@ def _enough(problems: list[Problem]) -> bool:
 
 def check_file(
     app: LedgerDesk, source: Source, ctx: Context, places: Places, rename: dict[str, str],
-    stopping: threading.Event,
+    stopping: threading.Event, progress: Progress = quiet,
 ) -> tuple[_Tally, str]:  # fmt: skip
     """Pass 1: every row checked, and its writes decided as the importer without saving
     them; the tally and the file's SHA-256, or raise with every problem (the first
@@ -259,6 +260,7 @@ def check_file(
                 if first and first != row.line:
                     problems.append(Problem(row.line, "external_id", f"also on row {first}"))
             _rehearsed(app, batch, ctx, places, problems, file.tally)
+            progress("checking", file.tally.rows, None)
             if _enough(problems):
                 if problems[-1].message != MORE:
                     problems.append(Problem(batch[-1][0].line + 1, "file", MORE))
@@ -329,6 +331,7 @@ def write_file(
     sha256: str,
     rows: int,
     stopping: threading.Event,
+    progress: Progress = quiet,
 ) -> tuple[Imported | None, dict[str, int]]:
     """Pass 2: the rows written, batch by batch, each checked again in its write; what
     this run wrote (None: nothing was left to write, and no import was recorded)."""
@@ -349,6 +352,7 @@ def write_file(
             units = [Unit(row, key, None, None, None, (), None, None) for row, key in batch]
             for unit in stage_batch(app, job, ref, units, sha256, rows, ctx):
                 made[unit.row.kind] += 1
+            progress("writing", file.tally.rows, rows)
     except ImportStoppedError as stopped:
         named = _named(stopped.problems, rename)
         raise ImportStoppedError(ref, named, sum(made.values())) from None
@@ -380,14 +384,17 @@ def import_items(
     *,
     rename: dict[str, str] | None = None,
     dry_run: bool = False,
+    progress: Progress = quiet,
 ) -> ItemImport:
     """Check every row, then (unless a dry run) write the items of this file — or find
     them written by an earlier import."""
     rename = rename or {}
-    tally, sha256 = check_file(app, source, ctx, places, rename, stopping)
+    tally, sha256 = check_file(app, source, ctx, places, rename, stopping, progress)
     if dry_run:
         return ItemImport(tally.rows, tally.created, tally.existing, None)
-    imported, made = write_file(app, source, ctx, places, rename, sha256, tally.rows, stopping)
+    imported, made = write_file(
+        app, source, ctx, places, rename, sha256, tally.rows, stopping, progress
+    )
     return ItemImport(tally.rows, made, tally.rows - sum(made.values()), imported)
 
 
@@ -405,11 +412,13 @@ class ItemImportService:
         places: Places,
         rename: dict[str, str] | None = None,
         dry_run: bool = False,
+        progress: Progress = quiet,
     ) -> ItemImport:
         """`source` opens the file from its start (it is read twice: checked, then
         written)."""
         if ctx.actor.kind not in ("user", "system"):
             raise PermissionDeniedError("only staff import items")
         return import_items(
-            self.app, source, ctx, places, self.stopping, rename=rename, dry_run=dry_run
-        )
+            self.app, source, ctx, places, self.stopping, rename=rename, dry_run=dry_run,
+            progress=progress,
+        )  # fmt: skip

@@ -23,6 +23,7 @@ from commands.application import LedgerDesk
 from commands.company_settings import require_kind_on
 from commands.folders import CreateFolder, create_folder
 from commands.imports.item_checks import Places
+from commands.imports.progress import Progress, quiet
 from commands.models import Context
 from commands.projects import CreateProject, create_project
 from commands.tasks import downstream
@@ -111,10 +112,12 @@ class PlanImportService:
         ctx: Context,
         staff_by_name: StaffByName,
         dry_run: bool = False,
+        progress: Progress = quiet,
     ) -> PlanImport:
         if ctx.actor.kind not in ("user", "system"):
             raise PermissionDeniedError("only staff import plans")
         mapped = map_plan(plan)
+        progress("writing", 0, len(mapped.tasks))
         where = str(target.project_id) if target.project_id else f"new:{target.name or ''}"
         ref = import_id(f"{KIND}|{where}", ctx.actor.ref, sha256)
         project_id = target.project_id or new_project_id(ref)
@@ -152,6 +155,7 @@ class PlanImportService:
             )  # fmt: skip
         saved, position = run(self.app, ref, decide)
         done = kept[0]
+        progress("writing", len(mapped.tasks), len(mapped.tasks))
         return PlanImport(
             ref if done.recorded else None, project_id, done.project_name,
             done.created_project and bool(saved), done.created, done.existing, done.warnings,

@@ -152,6 +152,11 @@ def world(client: TestClient) -> tuple[dict[str, str], dict[str, str]]:
                 },
             )
         )["id"],
+        "job_id": client.post(
+            "/api/v1/imports/items",
+            files={"file": ("a.csv", b"title\nFrom a job\n", "text/csv")},
+            params={"job": "true"},
+        ).json()["id"],
         "mailbox_id": made(post("/api/v1/mail/mailboxes", json=mailbox))["id"],
         "user_id": client.get("/api/v1/me").json()["id"],
         "team_id": made(post("/api/v1/teams", json={"name": "Crew"}))["id"],

@@ -48,6 +48,8 @@ LINES = {
         "import 300 timesheet rows, SQLite",
         "import 300 items, PostgreSQL",
         "import 300 items, SQLite",
+        "import a 100-task MS Project plan, PostgreSQL",
+        "import a 100-task MS Project plan, SQLite",
     ),
     "mail": ("mail in, SQLite:", "mail in p95, SQLite:", "mail in, PostgreSQL:"),
     "portal": ("portal request list p95", "knowledge-base search p95"),

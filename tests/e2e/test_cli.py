@@ -193,6 +193,9 @@ def test_import_items_checks_every_row_then_imports_once(
     assert "dry run: 2 row(s) would import 1 ticket(s) and 1 task(s)" in dry.stdout
     done = ledgerdesk("import", "items", str(good), *mapping, "--as", "admin@example.com")
     assert "imported 1 ticket(s) and 1 task(s) from 2 row(s); 0 imported before" in done.stdout
+    assert "checking: 2rows" in done.stderr  # the progress bars
+    assert "writing: 100%" in done.stderr
+    assert "2/2" in done.stderr
     again = ledgerdesk("import", "items", str(good), *mapping, "--as", "admin@example.com")
     assert "imported 0 ticket(s) and 0 task(s) from 2 row(s); 2 imported before" in again.stdout
     c = bootstrap.build(settings)
@@ -233,6 +236,8 @@ def test_import_msproject_imports_a_plan_into_a_new_project_once(
         "import", "msproject", str(plan), "--project", "Links", "--as", "admin@example.com"
     )
     assert "imported 16 task(s) (0 subtask(s)), 0 folder(s), 8 link(s)" in done.stdout
+    assert "writing: 100%" in done.stderr
+    assert "16/16" in done.stderr
     assert "into new project 'Links'" in done.stdout
     again = ledgerdesk(
         "import", "msproject", str(plan), "--project", "Links", "--as", "admin@example.com"

@@ -1,0 +1,206 @@
+"""Imports run as jobs: the file is stored (a blob), a job queued in one write, and a worker
+runs it with the rights of the person who sent it (`domain.import_jobs`).
+
+Running a job: one write starts it (a job already running, and still alive, is left to its
+worker; a finished one is left alone), the import runs as its request would have run it —
+telling its progress, recorded at most every `PROGRESS_EVERY` and at each change of stage —
+and one write records its outcome: the result the request would have answered, or the
+problem. Imports are idempotent, so a job whose worker died (no sign of life for
+`domain.import_jobs.HOLD`) is simply run again by the next tick.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, BinaryIO
+from uuid import UUID, uuid4
+
+from commands.application import LedgerDesk
+from commands.blobs import BlobStore
+from commands.imports.item_checks import Places
+from commands.imports.items import ItemImportService
+from commands.imports.outcomes import internal_problem, item_result, plan_result, problem_of
+from commands.imports.staging import ImportInterruptedError
+from commands.models import Context
+from commands.msproject.importer import PlanImportService, StaffByName, target_for
+from commands.msproject.plan_files import read_plan_file
+from commands.unit_of_work import UnitOfWork, run
+from domain.errors import DomainError, NotFoundError
+from domain.import_jobs import KINDS, ImportJob, JobStateError
+from domain.values import Actor
+
+log = logging.getLogger("ledgerdesk.imports")
+PROGRESS_EVERY = timedelta(seconds=2)
+WORKER = Actor.system("imports")
+
+
+class ImportJobNotFoundError(NotFoundError):
+    def __init__(self, job_id: UUID) -> None:
+        super().__init__(f"no import job {job_id}")
+
+
+@dataclass(frozen=True)
+class Queued:
+    job_id: UUID
+    position: int
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ImportJobService:
+    """Queues imports as jobs and runs them (see the module)."""
+
+    def __init__(
+        self,
+        app: LedgerDesk,
+        blobs: BlobStore,
+        items: ItemImportService,
+        plans: PlanImportService,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.app, self.blobs, self.items, self.plans, self.clock = app, blobs, items, plans, clock
+
+    def queue(
+        self,
+        kind: str,
+        source: BinaryIO,
+        file_name: str,
+        options: dict[str, Any],
+        ctx: Context,
+        limit: int,
+    ) -> Queued:
+        """Store the file (refused past `limit` bytes) and queue its import."""
+        if kind not in KINDS:
+            raise ValueError(f"no import of kind {kind!r}")
+        if ctx.actor.kind not in ("user", "system"):
+            raise DomainError("only staff import")
+        sha256, size = self.blobs.put(source, limit)
+        job_id = uuid4()
+        job = ImportJob.queue(
+            job_id=job_id, kind=kind, file_sha256=sha256, file_name=file_name[:255],
+            file_size=size, options=options, requested_by=ctx.actor,
+            correlation_id=ctx.correlation_id,
+        )  # fmt: skip
+        _, position = run(self.app, job_id, lambda uow: [job])
+        return Queued(job_id, position)
+
+    def job(self, job_id: UUID) -> ImportJob:
+        found = UnitOfWork(self.app).get(job_id, ImportJob)
+        if found is None:
+            raise ImportJobNotFoundError(job_id)
+        return found
+
+    def run_job(
+        self, job_id: UUID, places: Callable[[], Places], staff_by_name: StaffByName
+    ) -> str:
+        """Run the job if it is due to run; what became of it."""
+        job = self._start(job_id)
+        if job is None:
+            return "nothing to run"
+        ctx = Context(actor=_actor(job.requested_by), correlation_id=f"import-job:{job_id}")
+        tell = _Teller(self, job_id)
+        try:
+            result = self._import(job, ctx, places, staff_by_name, tell)
+        except ImportInterruptedError:
+            return "interrupted: it runs again once its hold lapses"
+        except DomainError as error:
+            problem = problem_of(error)
+            self._finish(job_id, lambda j: j.fail(problem, WORKER, ctx.correlation_id))
+            return f"failed: {error}"
+        except Exception:
+            log.exception("import job %s failed", job_id)
+            self._finish(job_id, lambda j: j.fail(internal_problem(), WORKER, ctx.correlation_id))
+            return "failed: an error of ours"
+        self._finish(job_id, lambda j: j.succeed(result, WORKER, ctx.correlation_id))
+        return "succeeded"
+
+    def _import(
+        self, job: ImportJob, ctx: Context, places: Callable[[], Places],
+        staff_by_name: StaffByName, tell: _Teller,
+    ) -> dict[str, Any]:  # fmt: skip
+        options = job.options
+        dry_run = bool(options.get("dry_run"))
+        path = self.blobs.path(job.file_sha256)
+        if job.kind == "items":
+
+            def source() -> Any:
+                with path.open("rb") as file:
+                    yield from iter(lambda: file.read(64 * 1024), b"")
+
+            done = self.items.import_csv(
+                source, ctx, places(), options.get("mapping") or {}, dry_run, tell
+            )
+            return item_result(done, dry_run)
+        data = path.read_bytes()
+        tell("reading", 0, None)
+        plan = read_plan_file(data)
+        target = target_for(options.get("project"), places())
+        made = self.plans.import_plan(
+            plan, job.file_sha256, target, ctx, staff_by_name, dry_run, tell
+        )
+        return plan_result(made, dry_run)
+
+    def _start(self, job_id: UUID) -> ImportJob | None:
+        started: list[ImportJob | None] = [None]
+
+        def decide(uow: UnitOfWork) -> list[Any]:
+            job = uow.get(job_id, ImportJob)
+            started[0] = None
+            if job is None or not job.may_start(self.clock()):
+                return []
+            job.start(self.clock(), WORKER, f"import-job:{job_id}")
+            started[0] = job
+            return [job]
+
+        run(self.app, job_id, decide)
+        return started[0]
+
+    def _finish(self, job_id: UUID, change: Callable[[ImportJob], None]) -> None:
+        def decide(uow: UnitOfWork) -> list[Any]:
+            job = uow.get(job_id, ImportJob)
+            if job is None or job.finished:
+                return []
+            change(job)
+            return [job]
+
+        run(self.app, job_id, decide)
+
+    def record_progress(self, job_id: UUID, stage: str, done: int, total: int | None) -> None:
+        def decide(uow: UnitOfWork) -> list[Any]:
+            job = uow.get(job_id, ImportJob)
+            if job is None or job.finished:
+                return []
+            try:
+                job.progress(stage, done, total, self.clock(), WORKER, f"import-job:{job_id}")
+            except JobStateError:
+                return []
+            return [job]
+
+        run(self.app, job_id, decide)
+
+
+class _Teller:
+    """Records a running job's progress: at each new stage, else at most every
+    `PROGRESS_EVERY`."""
+
+    def __init__(self, service: ImportJobService, job_id: UUID) -> None:
+        self.service, self.job_id = service, job_id
+        self.stage: str | None = None
+        self.last: datetime | None = None
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        now = self.service.clock()
+        if stage == self.stage and self.last is not None and now - self.last < PROGRESS_EVERY:
+            return
+        self.stage, self.last = stage, now
+        self.service.record_progress(self.job_id, stage, done, total)
+
+
+def _actor(ref: str) -> Actor:
+    kind, _, ident = ref.partition(":")
+    return Actor(kind, ident)
