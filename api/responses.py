@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -102,3 +103,13 @@ def attachment_download(path: Path, attachment: dict[str, Any]) -> FileResponse:
         content_disposition_type="attachment",
         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private"},
     )
+
+
+def attachment(name: str, fallback: str) -> str:
+    """A Content-Disposition for a download named `name`: an ASCII `filename` (the
+    `fallback` where little of the name is ASCII) and the name itself as `filename*`
+    (RFC 6266), so that any name can go in a header."""
+    ascii_name = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "-" for c in name)
+    if ascii_name.strip("-.") == "":
+        ascii_name = fallback
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -79,6 +79,13 @@ def _readable(name: str) -> Path:
     return path
 
 
+def _bytes(name: str) -> bytes:
+    try:
+        return _readable(name).read_bytes()
+    except OSError as error:
+        raise CliError(f"cannot read {name}: {error.strerror or error}") from None
+
+
 def cmd_import_items(args: argparse.Namespace) -> int:
     """Import tickets and tasks from a CSV file (`commands.imports.items`), as a staff
     user (`--as`) or as the system."""
@@ -130,13 +137,13 @@ def cmd_import_items(args: argparse.Namespace) -> int:
 def cmd_import_msproject(args: argparse.Namespace) -> int:
     """Import a Microsoft Project plan (MSPDI XML; MPP and MPT with the msproject extra)
     into the project `--project` names, or a new project of that name."""
-    data = _readable(args.file).read_bytes()
+    data = _bytes(args.file)
     plan = read_plan_file(data)
     with _container(Settings()) as c:
         ctx = _acting(c, args.as_email)
         _follow(c, [*PLACES_VIEWS, "users"])
         with c.views.read() as tx:
-            target = target_for(args.project, Places.read(tx))
+            target = target_for(args.project, Places.read(tx), PlanImportService(c.app).sees(ctx))
 
         def staff_by_name(names: Sequence[str]) -> dict[str, list[str]]:
             with c.views.read() as tx:
@@ -168,9 +175,10 @@ def _summary(done: PlanImport, dry_run: bool) -> str:
     where = f"{'new ' if done.project_created else ''}project {done.project_name!r}"
     if dry_run:
         return f"dry run: would import {what} into {where}; {done.existing} imported before"
+    recorded = f" (import {done.import_id})" if done.import_id else ""
     return (
-        f"imported {what} into {where} ({done.project_id}); {done.existing} imported before"
-        f" (import {done.import_id}); {len(done.warnings)} warning(s)"
+        f"imported {what} into {where} ({done.project_id}); {done.existing} imported"
+        f" before{recorded}; {len(done.warnings)} warning(s)"
     )
 
 

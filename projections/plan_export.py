@@ -1,5 +1,6 @@
 """What exporting a project as a plan reads: its folders (the hierarchy view), its tasks and
-links (the Gantt view) and the people assigned to them (the users directory)."""
+links (the Gantt view), their descriptions (the flat view) and the people assigned to them
+(the users directory)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ class PlanRows:
     bars: list[GanttBar]
     links: list[GanttLink]
     people: list[dict[str, Any]]  # id, name, email: everyone assigned to a task
+    notes: dict[int, str]  # each task's description, by number (the flat view)
 
 
 def plan_rows(tx: Tx, project_id: str) -> PlanRows:
@@ -36,4 +38,12 @@ def plan_rows(tx: Tx, project_id: str) -> PlanRows:
             f"SELECT id, name, email FROM {users} WHERE id IN ({marks}) ORDER BY email",
             tuple(ids),
         )
-    return PlanRows(folders, bars, links, people)
+    flat = current_tables(tx, "flat")["flat_items"]
+    notes = {
+        row["number"]: row["description"]
+        for row in tx.all(
+            f"SELECT number, description FROM {flat} WHERE project_id = ? AND kind = 'task'",
+            (project_id,),
+        )
+    }
+    return PlanRows(folders, bars, links, people, notes)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from api.deps import Ctx, Services, ServicesDep, fresh, written
-from api.responses import OrjsonResponse, documented, reply, with_headers
+from api.responses import OrjsonResponse, attachment, documented, reply, with_headers
 from api.routers.import_jobs import AsJob, ImportJobOut, queued_reply, runs_as_job
 from api.routers.planning import TaskScope, visible_project
 from api.tags import Tag
@@ -114,7 +114,9 @@ def import_msproject(
     email or name). What cannot be kept is listed in `warnings`; the dates are the file's
     (nothing is rescheduled). Importing the same plan again adds nothing."""
     with svc.views.read() as tx:
-        target = target_for(project, Places.read(tx))  # A bad name fails at once.
+        target = target_for(
+            project, Places.read(tx), svc.plan_imports.sees(ctx)
+        )  # A bad name fails at once.
     if runs_as_job(file, svc.import_job_bytes, job):
         options = {"project": project, "dry_run": dry_run}
         return queued_reply(svc, ctx, response, "msproject", file, options)
@@ -139,7 +141,7 @@ export_router = APIRouter(prefix="/api/v1/projects", tags=[Tag.PLANNING])
         200: {"content": {"application/xml": {}}, "description": "The plan as MSPDI XML."},
         **documented(401, 403, 404),
     },
-    dependencies=[Depends(fresh("gantt", "access", "hierarchy", "users"))],
+    dependencies=[Depends(fresh("gantt", "access", "hierarchy", "users", "flat"))],
 )
 def export_msproject(
     project_id: UUID, svc: ServicesDep, scope: TaskScope, response: Response
@@ -154,12 +156,11 @@ def export_msproject(
     plan = project_plan(
         found["name"],
         [ExportFolder(f["id"], f["name"], f["parent_id"]) for f in rows.folders],
-        [_export_task(bar) for bar in rows.bars],
+        [_export_task(bar, rows.notes.get(bar.number, "")) for bar in rows.bars],
         [ExportLink(k.predecessor, k.successor, LinkKind(k.kind), k.lag_days) for k in rows.links],
         [Person(p["id"], p["name"], p["email"]) for p in rows.people],
     )
-    name = "".join(c if c.isalnum() or c in "-_" else "-" for c in found["name"]) or "plan"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.xml"'
+    response.headers["Content-Disposition"] = attachment(f"{found['name']}.xml", "plan.xml")
     return with_headers(response, write_mspdi(plan), "application/xml")
 
 
@@ -167,7 +168,7 @@ def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def _export_task(bar: GanttBar) -> ExportTask:
+def _export_task(bar: GanttBar, notes: str) -> ExportTask:
     return ExportTask(
         number=bar.number, title=bar.title, folder_id=bar.folder_id, parent=bar.parent,
         start=_day(bar.start), finish=_day(bar.finish), duration_days=bar.duration_days,
@@ -175,6 +176,7 @@ def _export_task(bar: GanttBar) -> ExportTask:
         work_hours=bar.work_hours, constraint=ConstraintKind(bar.constraint_kind),
         constraint_on=_day(bar.constraint_on), actual_start=_day(bar.actual_start),
         actual_finish=_day(bar.actual_finish), assignees=tuple(bar.assignees),
+        description=notes,
     )  # fmt: skip
 
 

@@ -139,7 +139,7 @@ class ImportJobService:
         data = path.read_bytes()
         tell("reading", 0, None)
         plan = read_plan_file(data)
-        target = target_for(options.get("project"), places())
+        target = target_for(options.get("project"), places(), self.plans.sees(ctx))
         made = self.plans.import_plan(
             plan, job.file_sha256, target, ctx, staff_by_name, dry_run, tell
         )

@@ -14,38 +14,38 @@ only the tasks (and links) that are new, leaving those imported before as they a
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID, uuid5
 
-from commands.access import EDITORS, load_project, manages_projects, require_role
+from commands.access import (
+    EDITORS,
+    ProjectNotFoundError,
+    load_project,
+    manages_projects,
+    outsider,
+    require_role,
+)
 from commands.application import LedgerDesk
 from commands.company_settings import require_kind_on
-from commands.folders import CreateFolder, create_folder
 from commands.imports.item_checks import Places
 from commands.imports.progress import Progress, quiet
 from commands.models import Context
+from commands.msproject.plan_write import NAMESPACE, Written, write_plan
 from commands.projects import CreateProject, create_project
-from commands.tasks import downstream
 from commands.tickets import CREATORS, require_tasks_app
 from commands.unit_of_work import UnitOfWork, run
 from commands.users import acting_user
-from commands.workflow.statuses import lifecycle_for
 from domain.errors import DomainError, InvalidValueError, PermissionDeniedError
-from domain.hierarchy import Folder
 from domain.imports import Import, import_id
-from domain.item_import import ImportedItem, imported_item_id
-from domain.msproject.mapping import MappedPlan, PlannedTask, map_plan
+from domain.msproject.mapping import MappedPlan, map_plan
 from domain.msproject.plan import FilePlan, FileResource
 from domain.msproject.warnings import PlanWarning
-from domain.planning.links import Link, find_cycle
 from domain.project import Project
-from domain.task import Task
 from domain.user import user_id_for
-from domain.values import Actor, State
+from domain.values import Actor
 
 KIND = "msproject"
-NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/msproject")
 # Staff by name, as the users directory knows them: lower-cased name -> user ids.
 StaffByName = Callable[[Sequence[str]], dict[str, list[str]]]
 
@@ -71,28 +71,6 @@ class PlanImport:
     position: int = 0  # the log position of the write (0: nothing written)
 
 
-@dataclass
-class _Written:
-    created: dict[str, int] = field(
-        default_factory=lambda: dict.fromkeys(
-            ("tasks", "subtasks", "folders", "links", "assignments"), 0
-        )
-    )
-    existing: int = 0
-    created_project: bool = False
-    project_name: str = ""
-    recorded: bool = False  # an import of this file is recorded (now or before)
-    warnings: list[PlanWarning] = field(default_factory=list)
-
-
-def task_key(project_id: UUID, uid: int) -> str:
-    return f"msproject:{project_id}:{uid}"
-
-
-def folder_id(project_id: UUID, uid: int) -> UUID:
-    return uuid5(NAMESPACE, f"folder|{project_id}|{uid}")
-
-
 def new_project_id(import_ref: UUID) -> UUID:
     """A new project's id comes from its import: sending the file again finds it."""
     return uuid5(NAMESPACE, f"project|{import_ref}")
@@ -103,6 +81,16 @@ class PlanImportService:
 
     def __init__(self, app: LedgerDesk) -> None:
         self.app = app
+
+    def sees(self, ctx: Context) -> Callable[[str], bool]:
+        """Whether the importer may know of a project (by id)."""
+        uow = UnitOfWork(self.app)
+
+        def sees(project_id: str) -> bool:
+            project = uow.get(UUID(project_id), Project)
+            return project is not None and not outsider(uow, ctx, project)
+
+        return sees
 
     def import_plan(
         self,
@@ -123,10 +111,10 @@ class PlanImportService:
         project_id = target.project_id or new_project_id(ref)
         name = target.name or mapped.name
         people = _people(UnitOfWork(self.app), plan, mapped, staff_by_name)
-        kept: list[_Written] = [_Written()]
+        kept: list[Written] = [Written()]
 
         def decide(uow: UnitOfWork) -> list[Any]:
-            written = _Written(warnings=list(mapped.warnings) + people.warnings)
+            written = Written(warnings=list(mapped.warnings) + people.warnings)
             kept[0] = written  # Only the attempt that saves counts.
             writer = Context(actor=Actor("import", str(ref)), correlation_id=ctx.correlation_id)
             project, made = _project(uow, ctx, project_id, name, target, mapped, written)
@@ -135,7 +123,7 @@ class PlanImportService:
             if imp is not None and imp.completed:  # This file, imported before.
                 written.existing, written.recorded = len(mapped.tasks), True
                 return []
-            changed = _write(uow, writer, project, mapped, people.assignees, written)
+            changed = write_plan(uow, writer, project, mapped, people.assignees, written)
             if not made and not changed:
                 return []  # Everything was imported before (by another file).
             imp = Import.start(
@@ -168,15 +156,15 @@ class PlanImportService:
 
 def _project(
     uow: UnitOfWork, ctx: Context, project_id: UUID, name: str, target: Target,
-    mapped: MappedPlan, written: _Written,
+    mapped: MappedPlan, written: Written,
 ) -> tuple[Project, list[Any]]:  # fmt: skip
     """The project to write into (made first, by the importer, when new), checked: the
     importer may create tasks in it (and folders, when the plan makes any)."""
     require_kind_on(uow, "task")
     require_tasks_app(acting_user(uow, ctx))
     found = uow.get(project_id, Project)
-    if found is None and target.project_id is not None:
-        load_project(uow, target.project_id, ctx)  # Raises: no such project.
+    if target.project_id is not None and (found is None or outsider(uow, ctx, found)):
+        raise ProjectNotFoundError(target.project_id)  # (One the importer may not know of.)
     made: list[Any] = []
     if found is None:
         if not manages_projects(acting_user(uow, ctx)):
@@ -257,122 +245,10 @@ def _staff(uow: UnitOfWork, resource: FileResource, names: dict[str, list[str]])
     return None
 
 
-# -- the write --------------------------------------------------------------------------
-
-
-def _write(
-    uow: UnitOfWork, ctx: Context, project: Project, mapped: MappedPlan,
-    assignees: dict[int, list[UUID]], written: _Written,
-) -> list[Any]:  # fmt: skip
-    """Folders, tasks (each with its index entry), subtasks, assignees and links, as
-    `ctx` (the import) writes them; the aggregates to save."""
-    changed: dict[UUID, Any] = {}
-
-    def keep(aggregates: Sequence[Any]) -> None:
-        uow.keep(aggregates)
-        changed.update((a.id, a) for a in aggregates)
-
-    for folder in mapped.folders:
-        own = folder_id(project.id, folder.uid)
-        if uow.get(own, Folder) is not None:
-            continue
-        parent = folder_id(project.id, folder.parent_uid) if folder.parent_uid else None
-        cmd = CreateFolder(project_id=project.id, name=folder.name[:200], parent_id=parent)
-        keep(create_folder(cmd, uow, ctx, own)[1:])  # (Not the project: it saves nothing.)
-        written.created["folders"] += 1
-    keys = [imported_item_id(task_key(project.id, t.uid)) for t in mapped.tasks]
-    before = uow.get_many(keys, ImportedItem)
-    numbers = {t.uid: before[k].number for t, k in zip(mapped.tasks, keys, strict=True)
-               if k in before}  # fmt: skip
-    written.existing = len(numbers)
-    counter = uow.counter()
-    lifecycle = lifecycle_for(uow, "task", "task")
-    actor, correlation = ctx.actor, ctx.correlation_id
-    for planned in mapped.tasks:
-        if planned.uid in numbers:
-            continue
-        task = _task(planned, project, counter.issue("task", actor, correlation), lifecycle, ctx)
-        numbers[planned.uid] = task.number
-        keep([task])
-        if planned.folder_uid is not None:
-            holder = uow.get(folder_id(project.id, planned.folder_uid), Folder)
-            assert holder is not None  # (Made above.)
-            holder.file_item(task.number, actor, correlation)
-            keep([holder])
-        if planned.parent_uid is not None:
-            above = uow.task(numbers[planned.parent_uid])
-            task.make_subtask_of(above, actor, correlation)
-            keep([above])
-            written.created["subtasks"] += 1
-        for user_id in assignees.get(planned.uid, []):
-            task.assign(user_id, actor, correlation)
-            written.created["assignments"] += 1
-        keep([ImportedItem.record(
-            key=task_key(project.id, planned.uid), number=task.number, kind="task",
-            import_id=UUID(ctx.actor.ident), actor=actor.ref, correlation_id=correlation,
-        )])  # fmt: skip
-        written.created["tasks"] += 1
-    new = {numbers[t.uid] for t in mapped.tasks} - {before[k].number for k in before}
-    for link in mapped.links:
-        after, first = numbers[link.successor_uid], numbers[link.predecessor_uid]
-        task, predecessor = uow.task(after), uow.task(first)
-        if str(first) in task.predecessors:
-            continue
-        if not ({after, first} <= new) and _closes_cycle(task, first, uow):
-            written.warnings.append(PlanWarning(
-                f"the link from task #{first} to #{after} is not kept: with the links"
-                " made since the last import it closes a cycle", link.successor_uid,
-            ))  # fmt: skip
-            continue
-        task.depend_on(predecessor, link.kind, link.lag_days, actor, correlation)
-        keep([task, predecessor])
-        written.created["links"] += 1
-    if written.created["tasks"]:
-        keep([counter])
-    return list(changed.values())
-
-
-def _task(
-    planned: PlannedTask, project: Project, number: int, lifecycle: Any, ctx: Context
-) -> Task:
-    status = None
-    if planned.percent_complete == 100:
-        status = lifecycle.default(State.FINISHED).name
-    elif planned.percent_complete > 0 or planned.actual_start:
-        status = lifecycle.default(State.IN_PROGRESS).name
-    try:
-        task = Task.plan(
-            number=number, title=planned.title, description=planned.description,
-            actor=ctx.actor, correlation_id=ctx.correlation_id, project_id=project.id,
-            folder_id=folder_id(project.id, planned.folder_uid) if planned.folder_uid else None,
-            start=planned.start, finish=planned.finish, work_hours=planned.work_hours,
-            milestone=planned.milestone, constraint=planned.constraint, status=status,
-            lifecycle=lifecycle,
-        )  # fmt: skip
-        if planned.percent_complete:
-            task.set_progress(planned.percent_complete, ctx.actor, ctx.correlation_id)
-        if planned.actual_start:
-            task.record_actuals(
-                planned.actual_start, planned.actual_finish, ctx.actor, ctx.correlation_id
-            )
-    except InvalidValueError as error:
-        raise InvalidValueError(error.field, f"task UID {planned.uid}: {error}") from None
-    return task
-
-
-def _closes_cycle(task: Task, predecessor: int, uow: UnitOfWork) -> bool:
-    links = [
-        Link(member.number, int(number), kind, lag)
-        for member in downstream(task, uow).values()
-        for number, (kind, lag) in member.successors.items()
-    ]
-    return find_cycle(links, Link(predecessor, task.number)) is not None
-
-
-def target_for(value: str | None, places: Places) -> Target:
+def target_for(value: str | None, places: Places, sees: Callable[[str], bool]) -> Target:
     """Where `value` puts the plan: a project by id, by name or by `Customer/Project` path
-    (that one project, whoever may see it: the import checks the importer's rights), or a
-    new project of that name when no project has it (None: a new project named as the
+    among those the importer `sees` (the import checks their rights in it), or a new
+    project of that name when none of those has it (None: a new project named as the
     plan)."""
     if value is None or not value.strip():
         return Target()
@@ -381,7 +257,7 @@ def target_for(value: str | None, places: Places) -> Target:
         return Target(project_id=UUID(value))
     except ValueError:
         pass
-    found = places.project(value)
+    found = [project_id for project_id in places.project(value) if sees(project_id)]
     if len(found) > 1:
         raise InvalidValueError(
             "project", f"{len(found)} projects are named {value!r}: name its customer too"

@@ -29,6 +29,9 @@ from domain.msproject.plan import CalendarException, FileCalendar
 
 MONDAY_TO_FRIDAY = frozenset(range(5))
 MAX_OCCURRENCES = 5000  # of one recurring exception (a daily one over thirteen years)
+# Exception days read of one calendar, in all (they only feed a warning here: a file that
+# repeats thousands of exceptions must not cost minutes to read).
+MAX_EXCEPTION_DAYS = 10_000
 DAILY, WEEKLY = frozenset({1, 7}), 6
 YEARLY_DAY, YEARLY_POSITION, MONTHLY_DAY, MONTHLY_POSITION = 2, 3, 4, 5
 LAST = 4  # MonthPosition: 0 first ... 3 fourth, 4 last
@@ -107,7 +110,10 @@ def _calendar(element: Element, number: int) -> _Calendar:
         elif day_type is not None:
             raise MspdiError(f"{fields.where}: <DayType> {day_type} is not 0 to 7")
     for exception in element.iterfind("Exceptions/Exception"):
-        found.exceptions += _exception(Fields(exception, fields.where))
+        room = MAX_EXCEPTION_DAYS - len(found.exceptions)
+        if room <= 0:
+            break
+        found.exceptions += _exception(Fields(exception, fields.where), room)
     if not found.exceptions:
         found.exceptions = legacy
     return found
@@ -122,7 +128,7 @@ def _range(fields: Fields, working: bool, name: str) -> list[CalendarException]:
     return [CalendarException(first, max(first, end.date()), working, name)]
 
 
-def _exception(fields: Fields) -> list[CalendarException]:
+def _exception(fields: Fields, room: int = MAX_OCCURRENCES) -> list[CalendarException]:
     working = fields.flag("DayWorking")
     name = fields.string("Name")
     kind = fields.integer("Type")
@@ -140,10 +146,13 @@ def _exception(fields: Fields) -> list[CalendarException]:
         return []  # A pattern this reader does not know: left out, as MPXJ does.
     limit = fields.integer("Occurrences") or (MAX_OCCURRENCES if last is not None else 1)
     kept = []
-    for day in islice(days, min(limit, MAX_OCCURRENCES)):
-        if last is not None and day > last.date():
-            break
-        kept.append(CalendarException(day, day, working, name))
+    try:
+        for day in islice(days, min(limit, MAX_OCCURRENCES, room)):
+            if last is not None and day > last.date():
+                break
+            kept.append(CalendarException(day, day, working, name))
+    except (ValueError, OverflowError):
+        pass  # The pattern runs past the year 9999: its days end there.
     return kept
 
 

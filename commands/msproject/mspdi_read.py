@@ -115,10 +115,17 @@ def _parse(data: bytes) -> Element:
 def _tasks(project: Element, minutes_per_day: int, minutes_per_week: int) -> tuple[FileTask, ...]:
     tasks: list[FileTask] = []
     next_id = 1
+    seen: dict[int, int] = {}
     for number, element in enumerate(project.iterfind("Tasks/Task"), 1):
         uid = Fields(element, f"task {number} of the file").integer("UID")
         if uid is None:
             raise MspdiError(f"task {number} of the file has no <UID>")
+        if uid in seen:
+            raise MspdiError(
+                f"task {number} of the file has UID {uid}, as task {seen[uid]} has: a UID"
+                " names one task"
+            )
+        seen[uid] = number
         fields = Fields(element, f"task UID {uid}")
         level = fields.integer("OutlineLevel")
         if level is None:

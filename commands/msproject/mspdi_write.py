@@ -60,6 +60,7 @@ from domain.msproject.plan import (
 
 DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 WORKING_TIMES = (("08:00:00", "12:00:00"), ("13:00:00", "17:00:00"))
+CURRENCY = "USD"  # (plans here hold no costs)
 FIXED_DURATION = 1  # Task/Type: 0 fixed units, 1 fixed duration, 2 fixed work
 RESOURCE_TYPES = {"work": 1, "material": 0, "cost": 0}
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -76,6 +77,7 @@ def write_mspdi(plan: FilePlan) -> bytes:
         _add(project, key, plan.extra.get(key) or None)
     _add(project, "ScheduleFromStart", True)
     _add(project, "StartDate", plan.start)
+    _add(project, "CurrencyCode", CURRENCY)  # required by the schema from Project 2007 on
     calendar = plan.calendar or FileCalendar(plan.calendar_uid or 1, "Standard")
     _add(project, "CalendarUID", calendar.uid)
     _add(project, "DefaultStartTime", WORKING_TIMES[0][0])

@@ -2,7 +2,9 @@
 (working time by the file's minutes per day, elapsed time by calendar days at five working
 days a week, a percent by the predecessor's duration; half a day rounds up), and a link that
 cannot be kept — to a task not in the file, to or from a summary task that became a folder,
-a second link between two tasks, one closing a cycle — is a warning."""
+a second link between two tasks, a link from itself, a lag past what a lag may be — is a
+warning. Links that go round in a cycle (a file Microsoft Project itself never saves) make
+the plan refused, naming the cycle."""
 
 from __future__ import annotations
 
@@ -11,9 +13,12 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from domain.errors import InvalidValueError
 from domain.msproject.plan import FileLink, FileTask, LagUnit
 from domain.msproject.warnings import PlanWarning, warn
-from domain.planning.links import Link, LinkKind, find_cycle
+from domain.planning.links import LinkKind
+
+MAX_LAG_DAYS = 10_000  # as a dependency's lag may be (the API's bound)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +61,26 @@ def plan_links(
                         )
                     )
                 continue
-            if (before.uid, task.uid) in seen or before.uid == task.uid:
+            if before.uid == task.uid:
+                warnings.append(warn(task, "its link from itself is not kept"))
+                continue
+            if (before.uid, task.uid) in seen:
                 warnings.append(warn(task, f"its second link from {before.name!r} is not kept"))
                 continue
             seen.add((before.uid, task.uid))
             lag = _lag_days(link, before, task, minutes_per_day, warnings)
+            if abs(lag) > MAX_LAG_DAYS:
+                warnings.append(
+                    warn(
+                        task,
+                        f"its link from {before.name!r} lags {lag} working days, past"
+                        f" the {MAX_LAG_DAYS:,} a lag may be: not kept",
+                    )
+                )
+                continue
             links.append(PlannedLink(before.uid, task.uid, link.kind, lag))
-    return _without_cycles(links, by_uid, warnings)
+    refuse_cycles(links, by_uid)
+    return links
 
 
 def _lag_days(
@@ -93,24 +111,50 @@ def _lag_days(
     return whole
 
 
-def _without_cycles(
-    links: list[PlannedLink], by_uid: dict[int, FileTask], warnings: list[PlanWarning]
-) -> list[PlannedLink]:
-    """`links`, less any that would close a cycle (a file Project would refuse)."""
+class PlanCycleError(InvalidValueError):
+    """Raised for a plan whose links go round in a cycle (a file Microsoft Project itself
+    would not save): it is refused, naming the cycle."""
+
+    def __init__(self, names: list[str], uids: list[int]) -> None:
+        path = " → ".join(repr(name) for name in names)
+        super().__init__(
+            "file",
+            f"the plan's links go round in a cycle: {path} (task UIDs"
+            f" {', '.join(map(str, uids))}); mend the file",
+        )
+
+
+def refuse_cycles(links: Sequence[PlannedLink], by_uid: dict[int, FileTask]) -> None:
+    """Raise `PlanCycleError` naming one cycle if the links make any (O(V + E))."""
     if not _has_cycle(links):
-        return links
-    kept: list[PlannedLink] = []
-    graph: list[Link] = []
+        return
+    uids = _a_cycle(links)
+    raise PlanCycleError([by_uid[uid].name for uid in uids], uids)
+
+
+def _a_cycle(links: Sequence[PlannedLink]) -> list[int]:
+    """One cycle of the links (which have one), as UIDs from a task back to it."""
+    successors: dict[int, list[int]] = defaultdict(list)
     for link in links:
-        new = Link(link.predecessor_uid, link.successor_uid, link.kind, link.lag_days)
-        if find_cycle(graph, new) is not None:
-            task = by_uid[link.successor_uid]
-            name = by_uid[link.predecessor_uid].name
-            warnings.append(warn(task, f"its link from {name!r} is not kept: it closes a cycle"))
+        successors[link.predecessor_uid].append(link.successor_uid)
+    state: dict[int, int] = {}  # 1: on the current path, 2: done
+    for root in list(successors):
+        if root in state:
             continue
-        graph.append(new)
-        kept.append(link)
-    return kept
+        path, stack = [root], [iter(successors[root])]
+        state[root] = 1
+        while stack:
+            after = next(stack[-1], None)
+            if after is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(after) == 1:
+                return [*path[path.index(after) :], after]
+            elif after not in state:
+                state[after] = 1
+                path.append(after)
+                stack.append(iter(successors[after]))
+    raise AssertionError("no cycle")  # (Only called when there is one.)
 
 
 def _has_cycle(links: Iterable[PlannedLink]) -> bool:

@@ -5,8 +5,8 @@ cannot be represented (each a warning, never dropped in silence).
 - **The outline.** A project has folders (which nest), tasks, and one level of subtasks.
   A summary task with only plain tasks below it becomes a **parent task** with those as its
   subtasks; a summary task with a summary task below it becomes a **folder**, and the plain
-  tasks right below it are tasks in that folder. A summary task with nothing below it is a
-  plain task. The project summary task (outline level 0) is the project itself.
+  tasks right below it are tasks in that folder. A summary task with nothing below it is an
+  (empty) folder. The project summary task (outline level 0) is the project itself.
 - **Dates** are the file's days: a start on a weekend moves to the Monday after, a finish
   on a weekend to the Friday before (plans here are Monday to Friday), and a finish at
   midnight ends the day before. The duration is the working days from start to finish;
@@ -14,8 +14,9 @@ cannot be represented (each a warning, never dropped in silence).
   someone changes something.
 - **Links** keep their kind; a lag becomes whole working days: working time by the file's
   minutes per day, elapsed time by calendar days (five working days a week), a percent by
-  the predecessor's duration. A link that is not whole days, names a task not in the file,
-  or touches a summary task that became a folder is a warning.
+  the predecessor's duration (`domain.msproject.links`). A link that is not whole days,
+  names a task not in the file, or touches a summary task that became a folder is a
+  warning; links that go round in a cycle make the plan refused.
 - **Constraints** keep their kind and day.
 - **The calendar.** Plans here work Monday to Friday with no exceptions: another working
   week, and every exception, is a warning.
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 
 from domain.msproject.links import PlannedLink, plan_links
@@ -39,6 +40,7 @@ from domain.planning.calendar import (
 from domain.planning.constraints import Constraint, ConstraintKind
 
 MAX_TITLE = 500
+MAX_FOLDER_NAME = 200
 MAX_NOTES = 200_000
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONDAY_TO_FRIDAY = frozenset(range(5))
@@ -50,6 +52,7 @@ class PlannedFolder:
     uid: int  # the summary task's UID
     name: str
     parent_uid: int | None  # its folder's UID (None: the project's top level)
+    guid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,7 @@ class PlannedTask:
     actual_finish: date | None
     constraint: Constraint
     recurrence: FileRecurrence | None = None
+    guid: str | None = None
 
 
 @dataclass
@@ -85,17 +89,20 @@ def map_plan(plan: FilePlan) -> MappedPlan:
     that cannot be kept as the file has it."""
     mapped = MappedPlan(name=plan_name(plan))
     mapped.warnings += calendar_warnings(plan)
-    tasks = [t for t in plan.tasks if t.outline_level > 0 and not t.null]
+    tasks = _rows(plan, mapped.warnings)
     kinds = _outline(tasks)
     by_uid = {t.uid: t for t in tasks}
     for task in tasks:
         kind, container = kinds[task.uid]
         if kind == "folder":
-            mapped.folders.append(PlannedFolder(task.uid, _title(task, mapped), container))
-            if task.predecessors:
+            title = _title(task, mapped)
+            if len(title) > MAX_FOLDER_NAME:
+                title = title[:MAX_FOLDER_NAME]
                 mapped.warnings.append(
-                    warn(task, "its links are not kept: it became a folder (summary task)")
+                    warn(task, f"its name is cut to {MAX_FOLDER_NAME} characters")
                 )
+            mapped.folders.append(PlannedFolder(task.uid, title, container, task.guid))
+            mapped.warnings += _folder_losses(task, plan)
             continue
         parent = container if kind == "subtask" else None
         folder = _folder_of(container, kinds) if kind == "subtask" else container
@@ -106,6 +113,39 @@ def map_plan(plan: FilePlan) -> MappedPlan:
         if assignment.task_uid in kept:
             mapped.assignments.setdefault(assignment.task_uid, []).append(assignment.resource_uid)
     return mapped
+
+
+def _rows(plan: FilePlan, warnings: list[PlanWarning]) -> list[FileTask]:
+    """The plan's tasks to map: not the project summary task (UID 0), nor blank rows; a
+    task below the top level (outline level 0 but not UID 0) is taken at the top, with a
+    warning."""
+    rows = []
+    for task in plan.tasks:
+        if task.null or (task.uid == 0 and task.outline_level <= 0):
+            continue
+        if task.outline_level <= 0:
+            warnings.append(
+                warn(task, "its outline level is 0 (the project's own): here at the top")
+            )
+            task = replace(task, outline_level=1)
+        rows.append(task)
+    return rows
+
+
+def _folder_losses(task: FileTask, plan: FilePlan) -> list[PlanWarning]:
+    """What a summary task that became a folder holds that a folder cannot."""
+    lost = []
+    if task.predecessors:
+        lost.append("its links")
+    if task.notes.strip():
+        lost.append("its notes")
+    if task.constraint != ConstraintKind.AS_SOON_AS_POSSIBLE:
+        lost.append(f"its constraint ({task.constraint.value})")
+    if any(a.task_uid == task.uid for a in plan.assignments):
+        lost.append("its assignments")
+    if not lost:
+        return []
+    return [warn(task, f"{', '.join(lost)} are not kept: it became a folder (summary task)")]
 
 
 def plan_name(plan: FilePlan) -> str:
@@ -136,16 +176,16 @@ def _outline(tasks: Sequence[FileTask]) -> dict[int, tuple[str, int | None]]:
         parent_of[task.uid] = stack[-1].uid if stack else None
         children[parent_of[task.uid]].append(task.uid)
         stack.append(task)
+    # A summary with nothing below it (an empty folder, exported) is a folder too.
+    empty = {t.uid for t in tasks if t.summary and not children.get(t.uid)}
     kinds: dict[int, tuple[str, int | None]] = {}
     for task in tasks:  # In outline order: a container is decided before what it holds.
         parent = parent_of[task.uid]
         below = children.get(task.uid, [])
-        if below and any(children.get(uid) for uid in below):
+        if task.uid in empty or any(children.get(uid) or uid in empty for uid in below):
             kind = "folder"
-        elif below:
-            kind = "task"  # a parent task
         else:
-            kind = "task"
+            kind = "task"  # a parent task when something is below it
         if parent is not None and kinds[parent][0] == "task":
             kind = "subtask"  # Below a parent task (whose children are all plain).
         kinds[task.uid] = (kind, parent)
@@ -206,11 +246,12 @@ def _task(
         finish=finish,
         milestone=task.milestone and start is not None,
         work_hours=round(task.work_minutes / 60, 2) if task.work_minutes else None,
-        percent_complete=min(max(task.percent_complete, 0), 100),
+        percent_complete=_percent(task, mapped.warnings),
         actual_start=actual_start,
         actual_finish=actual_finish,
         constraint=_constraint(task, warnings),
         recurrence=task.recurrence,
+        guid=task.guid,
     )
 
 
@@ -219,12 +260,29 @@ def _days(
 ) -> tuple[date | None, date | None]:
     """The task's first and last day here (None, None: unscheduled)."""
     if task.start is None:
+        if task.finish is not None:
+            warnings.append(
+                warn(task, f"its finish {task.finish.date()} without a start is not kept")
+            )
         return None, None
     start = task.start.date()
     end = task.finish or task.start
     finish = end.date()
     if end.time() == time(0) and end > task.start:
         finish -= timedelta(days=1)  # Finishing at midnight: the day before was the last.
+    if task.milestone and task.duration_minutes:
+        days = task.duration_minutes / minutes_per_day
+        warnings.append(
+            warn(
+                task,
+                f"it is a milestone lasting {days:g} working days in the file: here a"
+                f" milestone on {start}, lasting none",
+            )
+        )
+    if finish < start:
+        warnings.append(
+            warn(task, f"its finish {finish} is before its start: here it ends on {start}")
+        )
     if task.milestone or finish < start:
         finish = start
     kept = (next_working_day(start), max(previous_working_day(finish), next_working_day(start)))
@@ -251,6 +309,15 @@ def _days(
                     f" (the working days from {kept[0]} to {kept[1]})",
                 )
             )
+    return kept
+
+
+def _percent(task: FileTask, warnings: list[PlanWarning]) -> int:
+    kept = min(max(task.percent_complete, 0), 100)
+    if kept != task.percent_complete:
+        warnings.append(
+            warn(task, f"its percent complete {task.percent_complete} is not 0 to 100: here {kept}")
+        )
     return kept
 
 

@@ -660,7 +660,7 @@ def test_the_writer_writes_the_elements_in_the_schemas_order() -> None:
     root = fromstring(data)
     assert root.tag == f"{{{NS}}}Project"
     assert children(root) == [
-        "SaveVersion", "Name", "ScheduleFromStart", "StartDate", "CalendarUID",
+        "SaveVersion", "Name", "ScheduleFromStart", "StartDate", "CurrencyCode", "CalendarUID",
         "DefaultStartTime", "DefaultFinishTime", "MinutesPerDay", "MinutesPerWeek",
         "Calendars", "Tasks", "Resources", "Assignments",
     ]  # fmt: skip

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pytest
+
+from domain.msproject.links import PlanCycleError
 from domain.msproject.mapping import map_plan
 from domain.msproject.plan import (
     CalendarException,
@@ -48,17 +51,19 @@ def test_summary_tasks_with_summaries_below_become_folders_the_rest_parent_tasks
             task(4, 3, "Review"),
             task(5, 2, "Kick-off"),  # a plain task in the folder
             task(6, 1, "Launch party"),  # top level
-            task(7, 1, "Empty summary", summary=True),  # nothing below: a plain task
+            task(7, 1, "Empty summary", summary=True),  # nothing below: an (empty) folder
         )
     )
-    assert [(f.uid, f.name, f.parent_uid) for f in mapped.folders] == [(1, "Phase 1", None)]
+    assert [(f.uid, f.name, f.parent_uid) for f in mapped.folders] == [
+        (1, "Phase 1", None),
+        (7, "Empty summary", None),
+    ]
     assert [(t.uid, t.folder_uid, t.parent_uid) for t in mapped.tasks] == [
         (2, 1, None),
         (3, 1, 2),
         (4, 1, 2),
         (5, 1, None),
         (6, None, None),
-        (7, None, None),
     ]
     assert mapped.warnings == []
 
@@ -179,16 +184,68 @@ def test_links_it_cannot_keep_are_warned_never_dropped_in_silence() -> None:
     assert "its second link from 'After phase' is not kept" in found
 
 
-def test_a_cycle_keeps_all_but_the_link_that_closes_it() -> None:
+def test_a_plan_whose_links_go_round_is_refused_naming_the_cycle() -> None:
+    with pytest.raises(PlanCycleError) as refused:
+        map_plan(
+            plan(
+                task(1, predecessors=(FileLink(3),)),
+                task(2, predecessors=(FileLink(1),)),
+                task(3, predecessors=(FileLink(2),)),
+                task(4, predecessors=(FileLink(3),)),
+            )
+        )
+    assert "'T3' → 'T1' → 'T2' → 'T3' (task UIDs 3, 1, 2, 3)" in str(refused.value)
+    assert refused.value.field == "file"
+
+
+def test_a_big_plan_is_checked_for_cycles_in_linear_time() -> None:
+    """One back link in a 20,000-task plan with three links to each task: refused at once
+    (a search per link would take minutes)."""
+    tasks = [task(1)] + [
+        task(n, predecessors=tuple(FileLink(p) for p in range(max(1, n - 3), n)))
+        for n in range(2, 20_001)
+    ]
+    tasks[0] = task(1, predecessors=(FileLink(20_000),))
+    with pytest.raises(PlanCycleError):
+        map_plan(plan(*tasks))
+
+
+def test_what_cannot_be_kept_of_a_task_is_warned() -> None:
     mapped = map_plan(
         plan(
-            task(1, predecessors=(FileLink(3),)),
-            task(2, predecessors=(FileLink(1),)),
-            task(3, predecessors=(FileLink(2),)),
+            task(1, 1, "Phase", summary=True, notes="phase notes",
+                 constraint=ConstraintKind.MUST_START_ON, constraint_date=datetime(2026, 3, 2)),
+            task(2, 2, "Sub", summary=True),
+            task(3, 3, "leaf"),
+            task(4, milestone=True, duration_minutes=2 * DAY),
+            task(5, start=None, finish=datetime(2026, 3, 3, 17), duration_minutes=None),
+            task(6, percent_complete=150),
+            task(7, 0, "Stray"),
+            task(8, predecessors=(FileLink(8), FileLink(6, lag=20_000 * DAY))),
+            task(9, finish=datetime(2026, 2, 27, 17), duration_minutes=None),
+            assignments=(FileAssignment(1, 3),),
         )
+    )  # fmt: skip
+    found = messages(mapped)
+    assert (
+        "its notes, its constraint (must_start_on), its assignments are not kept: it became a"
+        " folder (summary task)"
+    ) in found
+    assert (
+        "it is a milestone lasting 2 working days in the file: here a milestone on 2026-03-02,"
+        " lasting none"
+    ) in found
+    assert "its finish 2026-03-03 without a start is not kept" in found
+    assert "its percent complete 150 is not 0 to 100: here 100" in found
+    assert "its outline level is 0 (the project's own): here at the top" in found
+    assert "its link from itself is not kept" in found
+    assert (
+        "its link from 'T6' lags 20000 working days, past the 10,000 a lag may be: not kept"
+        in found
     )
-    assert [(k.predecessor_uid, k.successor_uid) for k in mapped.links] == [(3, 1), (1, 2)]
-    assert messages(mapped) == ["its link from 'T2' is not kept: it closes a cycle"]
+    assert "its finish 2026-02-27 is before its start: here it ends on 2026-03-02" in found
+    assert [t.uid for t in mapped.tasks] == [2, 3, 4, 5, 6, 7, 8, 9]
+    assert mapped.links == []
 
 
 def test_the_calendar_other_than_monday_to_friday_is_warned() -> None:
