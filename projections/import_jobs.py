@@ -5,7 +5,7 @@ its state, how far it has got, and its outcome (the result, or the problem), for
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from domain.import_jobs import HOLD, ImportJob
@@ -20,6 +20,8 @@ from projections.base import (
     topics_of,
 )
 from projections.db import Tx
+
+QUEUED_FOR = timedelta(minutes=1)  # a queued job not started this long is asked for again
 
 
 def _queued(e: Any) -> dict[str, Any]:
@@ -43,10 +45,11 @@ def _changes(name: str, e: Any, row: dict[str, Any]) -> dict[str, Any]:
                 "alive_at": _moment(e.at), "stage": None, "done": 0, "total": None}  # fmt: skip
     if name == "Progressed":
         return {"stage": e.stage, "done": e.done, "total": e.total, "alive_at": _moment(e.at)}
+    if name == "Released":  # (Stopped by a shutdown: queued again.)
+        return {"state": "queued", "alive_at": None}
     if name == "Succeeded":
-        total = row["total"] if row["total"] is not None else row["done"]
         return {"state": "succeeded", "result": dumps(e.result), "finished_at": at,
-                "stage": "done", "done": total, "total": total}  # fmt: skip
+                "stage": "done", "done": e.done, "total": e.total}  # fmt: skip
     if name == "Failed":
         return {"state": "failed", "problem": dumps(e.problem), "finished_at": at}
     return {}
@@ -116,10 +119,11 @@ def find_job(tx: Tx, t: Tables, job_id: str) -> dict[str, Any] | None:
 
 
 def jobs_to_run(tx: Tx, t: Tables, now: datetime) -> list[str]:
-    """Jobs queued, or running with no sign of life for `HOLD` (a worker that died)."""
+    """Jobs queued for a while (their first message lost, or released by a shutdown), or
+    running with no sign of life for `HOLD` (a worker that died)."""
     rows = tx.all(
-        f"SELECT id FROM {t['import_jobs']} WHERE state = 'queued'"
+        f"SELECT id FROM {t['import_jobs']} WHERE (state = 'queued' AND updated_at <= ?)"
         " OR (state = 'running' AND alive_at <= ?) ORDER BY created_at, id",
-        (iso(now - HOLD),),
+        (iso(now - QUEUED_FOR), iso(now - HOLD)),
     )
     return [row["id"] for row in rows]

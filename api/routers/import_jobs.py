@@ -17,7 +17,7 @@ from api.responses import OrjsonResponse, documented, reply
 from api.tags import Tag
 from commands.imports.jobs import ImportJobNotFoundError
 from domain.values import Actor
-from projections.base import current_tables
+from projections.base import current_tables, iso
 from projections.import_jobs import find_job, job_document
 
 router = APIRouter(prefix="/api/v1/imports", tags=[Tag.ITEMS])
@@ -87,11 +87,11 @@ def queued_reply(
     body = {
         "id": str(job.id), "kind": job.kind, "state": job.state,
         "progress": {"stage": None, "done": 0, "total": None},
-        "file": {"name": job.file_name, "size": job.file_size}, "attempts": 0,
-        "created_at": None, "started_at": None, "finished_at": None, "result": None,
-        "problem": None, "version": job.version,
+        "file": {"name": job.file_name, "size": job.file_size}, "attempts": job.attempts,
+        "created_at": iso(job.created_on), "started_at": None, "finished_at": None,
+        "result": None, "problem": None, "version": job.version,
     }  # fmt: skip
-    return reply(response, body, 202, Location=location)
+    return reply(response, body, 202, Location=location, ETag=f'"{job.version}"')
 
 
 @router.get(

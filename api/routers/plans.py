@@ -18,6 +18,7 @@ from api.responses import OrjsonResponse, attachment, documented, reply, with_he
 from api.routers.import_jobs import AsJob, ImportJobOut, queued_reply, runs_as_job
 from api.routers.planning import TaskScope, visible_project
 from api.tags import Tag
+from commands.access import ProjectNotFoundError
 from commands.errors import AttachmentTooLargeError
 from commands.imports.outcomes import plan_result
 from commands.msproject.export import ExportFolder, ExportLink, ExportTask, Person, project_plan
@@ -113,12 +114,15 @@ def import_msproject(
     its dependencies with their lags, and its resources' assignments (staff matched by
     email or name). What cannot be kept is listed in `warnings`; the dates are the file's
     (nothing is rescheduled). Importing the same plan again adds nothing."""
+    sees = svc.plan_imports.sees(ctx)
     with svc.views.read() as tx:
-        target = target_for(
-            project, Places.read(tx), svc.plan_imports.sees(ctx)
-        )  # A bad name fails at once.
+        target = target_for(project, Places.read(tx), sees)
+    if target.project_id is not None and not sees(str(target.project_id)):
+        raise ProjectNotFoundError(target.project_id)  # At once, not in a job.
     if runs_as_job(file, svc.import_job_bytes, job):
-        options = {"project": project, "dry_run": dry_run}
+        # The project as named now (a job run later does not look the name up again).
+        where = str(target.project_id) if target.project_id else target.name
+        options = {"project": where, "dry_run": dry_run}
         return queued_reply(svc, ctx, response, "msproject", file, options)
     data = read_upload(file, svc.max_attachment_bytes)
     plan = read_plan_file(data)

@@ -18,18 +18,26 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 from uuid import UUID, uuid4
 
+from pydantic import ValidationError
+
 from commands.application import LedgerDesk
 from commands.blobs import BlobStore
 from commands.imports.item_checks import Places
 from commands.imports.items import ItemImportService
-from commands.imports.outcomes import internal_problem, item_result, plan_result, problem_of
+from commands.imports.outcomes import (
+    internal_problem,
+    item_result,
+    plan_result,
+    problem_of,
+    stalled_problem,
+)
 from commands.imports.staging import ImportInterruptedError
 from commands.models import Context
 from commands.msproject.importer import PlanImportService, StaffByName, target_for
 from commands.msproject.plan_files import read_plan_file
 from commands.unit_of_work import UnitOfWork, run
-from domain.errors import DomainError, NotFoundError
-from domain.import_jobs import KINDS, ImportJob, JobStateError
+from domain.errors import DomainError, NotFoundError, PermissionDeniedError
+from domain.import_jobs import KINDS, MAX_ATTEMPTS, ImportJob, JobStateError
 from domain.values import Actor
 
 log = logging.getLogger("ledgerdesk.imports")
@@ -102,21 +110,25 @@ class ImportJobService:
         job = self._start(job_id)
         if job is None:
             return "nothing to run"
-        ctx = Context(actor=_actor(job.requested_by), correlation_id=f"import-job:{job_id}")
-        tell = _Teller(self, job_id)
+        attempt, correlation = job.attempts, job.correlation_id
+        ctx = Context(actor=_actor(job.requested_by), correlation_id=correlation)
+        tell = _Teller(self, job_id, attempt)
         try:
+            _check_sender(self.app, ctx)
             result = self._import(job, ctx, places, staff_by_name, tell)
         except ImportInterruptedError:
-            return "interrupted: it runs again once its hold lapses"
-        except DomainError as error:
+            self._finish(job_id, lambda j: j.release(attempt, WORKER, correlation))
+            return "interrupted: queued again"
+        except (DomainError, ValidationError) as error:
             problem = problem_of(error)
-            self._finish(job_id, lambda j: j.fail(problem, WORKER, ctx.correlation_id))
+            self._finish(job_id, lambda j: j.fail(attempt, problem, WORKER, correlation))
             return f"failed: {error}"
         except Exception:
             log.exception("import job %s failed", job_id)
-            self._finish(job_id, lambda j: j.fail(internal_problem(), WORKER, ctx.correlation_id))
+            self._finish(job_id, lambda j: j.fail(attempt, internal_problem(), WORKER, correlation))
             return "failed: an error of ours"
-        self._finish(job_id, lambda j: j.succeed(result, WORKER, ctx.correlation_id))
+        done, total = tell.final()
+        self._finish(job_id, lambda j: j.succeed(attempt, result, done, total, WORKER, correlation))
         return "succeeded"
 
     def _import(
@@ -146,14 +158,22 @@ class ImportJobService:
         return plan_result(made, dry_run)
 
     def _start(self, job_id: UUID) -> ImportJob | None:
+        """Start a run of the job (one write: of two workers, one starts it); a job that
+        stalled `MAX_ATTEMPTS` times is failed instead."""
         started: list[ImportJob | None] = [None]
 
         def decide(uow: UnitOfWork) -> list[Any]:
             job = uow.get(job_id, ImportJob)
             started[0] = None
-            if job is None or not job.may_start(self.clock()):
+            now = self.clock()
+            if job is None:
                 return []
-            job.start(self.clock(), WORKER, f"import-job:{job_id}")
+            if job.stalled(now) and job.attempts >= MAX_ATTEMPTS:
+                job.give_up(now, stalled_problem(job.attempts), WORKER, job.correlation_id)
+                return [job]
+            if not job.may_start(now):
+                return []
+            job.start(now, WORKER, job.correlation_id)
             started[0] = job
             return [job]
 
@@ -161,22 +181,29 @@ class ImportJobService:
         return started[0]
 
     def _finish(self, job_id: UUID, change: Callable[[ImportJob], None]) -> None:
+        """Record how the run ended (nothing, if it is no longer the job's latest run)."""
+
         def decide(uow: UnitOfWork) -> list[Any]:
             job = uow.get(job_id, ImportJob)
-            if job is None or job.finished:
+            if job is None:
                 return []
-            change(job)
+            try:
+                change(job)
+            except JobStateError:
+                return []
             return [job]
 
         run(self.app, job_id, decide)
 
-    def record_progress(self, job_id: UUID, stage: str, done: int, total: int | None) -> None:
+    def record_progress(
+        self, job_id: UUID, attempt: int, stage: str, done: int, total: int | None
+    ) -> None:
         def decide(uow: UnitOfWork) -> list[Any]:
             job = uow.get(job_id, ImportJob)
-            if job is None or job.finished:
+            if job is None:
                 return []
             try:
-                job.progress(stage, done, total, self.clock(), WORKER, f"import-job:{job_id}")
+                job.progress(attempt, stage, done, total, self.clock(), WORKER, job.correlation_id)
             except JobStateError:
                 return []
             return [job]
@@ -184,21 +211,37 @@ class ImportJobService:
         run(self.app, job_id, decide)
 
 
+def _check_sender(app: LedgerDesk, ctx: Context) -> None:
+    """The job runs with its sender's rights: only while they may still import."""
+    if ctx.actor.kind != "user":
+        return
+    user = UnitOfWork(app).find_user(UUID(ctx.actor.ident))
+    if user is None or not user.is_active:
+        raise PermissionDeniedError("the person who sent the file is deactivated")
+
+
 class _Teller:
     """Records a running job's progress: at each new stage, else at most every
-    `PROGRESS_EVERY`."""
+    `PROGRESS_EVERY`; keeps the last for the outcome."""
 
-    def __init__(self, service: ImportJobService, job_id: UUID) -> None:
-        self.service, self.job_id = service, job_id
+    def __init__(self, service: ImportJobService, job_id: UUID, attempt: int) -> None:
+        self.service, self.job_id, self.attempt = service, job_id, attempt
         self.stage: str | None = None
         self.last: datetime | None = None
+        self.latest: tuple[int, int | None] = (0, None)
 
     def __call__(self, stage: str, done: int, total: int | None) -> None:
+        self.latest = (done, total)
         now = self.service.clock()
         if stage == self.stage and self.last is not None and now - self.last < PROGRESS_EVERY:
             return
         self.stage, self.last = stage, now
-        self.service.record_progress(self.job_id, stage, done, total)
+        self.service.record_progress(self.job_id, self.attempt, stage, done, total)
+
+    def final(self) -> tuple[int, int | None]:
+        """Done and in all, as last told (a total not known by then: what was done)."""
+        done, total = self.latest
+        return done, total if total is not None else done
 
 
 def _actor(ref: str) -> Actor:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from commands.imports.csv_files import ImportRejectedError
 from commands.imports.items import ImportStoppedError, ItemImport
 from commands.imports.staging import ImportInterruptedError
@@ -60,8 +62,15 @@ def _row_errors(error: ImportRejectedError) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def problem_of(error: DomainError) -> dict[str, Any]:
+def problem_of(error: DomainError | ValidationError) -> dict[str, Any]:
     """The problem document an import that raised `error` answers with."""
+    if isinstance(error, ValidationError):  # A command model refused a value.
+        errors = [
+            {"location": ["body", *e["loc"]], "message": e["msg"], "type": e["type"]}
+            for e in error.errors()
+        ]
+        detail = "; ".join(f"{'.'.join(map(str, e['location']))}: {e['message']}" for e in errors)
+        return _problem(422, "validation-error", "Your request is not valid", detail, errors=errors)
     detail = str(error)
     if isinstance(error, ImportStoppedError):
         return _problem(
@@ -96,6 +105,14 @@ def problem_of(error: DomainError) -> dict[str, Any]:
     if isinstance(error, ConflictError):
         return _problem(409, "conflict", "Conflict", detail)
     return _problem(422, "rule-broken", "The request breaks a rule", detail)
+
+
+def stalled_problem(attempts: int) -> dict[str, Any]:
+    return _problem(
+        500, "internal-error", "Internal error",
+        f"the import stopped its worker {attempts} times (it showed no sign of life): it is"
+        " not tried again",
+    )  # fmt: skip
 
 
 def internal_problem() -> dict[str, Any]:
