@@ -95,7 +95,7 @@ def queued_reply(
 
 
 @router.get(
-    "/{job_id}",
+    "/{job_id:uuid}",
     summary="An import job: its state, progress and outcome",
     responses={200: {"model": ImportJobOut}, **documented(401, 403, 404, 422)},
     dependencies=[Depends(fresh("import_jobs"))],
