@@ -7,7 +7,7 @@ import hashlib
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,8 @@ from domain.values import Actor
 from ledgerdesk import bootstrap
 from ledgerdesk.cli_common import CLI, CliError, _container
 from ledgerdesk.settings import Settings
-from projections.base import current_tables
 from projections.item_places import Places
-from projections.users import active_staff_named
+from projections.users import staff_by_name
 
 PLACES_VIEWS = ["hierarchy", "customers"]
 
@@ -145,13 +144,15 @@ def cmd_import_msproject(args: argparse.Namespace) -> int:
         with c.views.read() as tx:
             target = target_for(args.project, Places.read(tx), PlanImportService(c.app).sees(ctx))
 
-        def staff_by_name(names: Sequence[str]) -> dict[str, list[str]]:
-            with c.views.read() as tx:
-                return active_staff_named(tx, current_tables(tx, "users"), names)
-
         bar = _Bar("tasks")
         done = PlanImportService(c.app).import_plan(
-            plan, hashlib.sha256(data).hexdigest(), target, ctx, staff_by_name, args.dry_run, bar
+            plan,
+            hashlib.sha256(data).hexdigest(),
+            target,
+            ctx,
+            staff_by_name(c.views),
+            args.dry_run,
+            bar,
         )
         bar.close()
     for warning in done.warnings:

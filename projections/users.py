@@ -11,6 +11,7 @@ from projections.base import (
     Positioned,
     Projection,
     Tables,
+    current_tables,
     decode_cursor,
     dumps,
     encode_cursor,
@@ -18,7 +19,7 @@ from projections.base import (
     loads,
     topics_of,
 )
-from projections.db import Tx
+from projections.db import Tx, ViewDatabase
 
 COLUMNS = "id, email, name, role, apps, flags, status, version, created_at, updated_at"
 
@@ -151,3 +152,14 @@ def active_staff_named(tx: Tx, t: Tables, names: Sequence[str]) -> dict[str, lis
         if name in wanted:
             found.setdefault(name, []).append(row["id"])
     return found
+
+
+def staff_by_name(views: ViewDatabase) -> Callable[[Sequence[str]], dict[str, list[str]]]:
+    """`active_staff_named` over the users view as it stands when asked (what an import
+    matches a plan's resources by)."""
+
+    def named(names: Sequence[str]) -> dict[str, list[str]]:
+        with views.read() as tx:
+            return active_staff_named(tx, current_tables(tx, "users"), names)
+
+    return named

@@ -6,14 +6,13 @@ simply runs again)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from uuid import UUID
 
 from commands.imports.jobs import ImportJobService
 from projections.base import current_tables
 from projections.import_jobs import jobs_to_run
 from projections.item_places import Places
-from projections.users import active_staff_named
+from projections.users import staff_by_name
 from workers.actors import Delivery, WorkerServices
 
 log = logging.getLogger("ledgerdesk.workers")
@@ -27,11 +26,7 @@ def run(services: WorkerServices, delivery: Delivery) -> None:
         with services.views.read() as tx:
             return Places.read(tx)
 
-    def staff_by_name(names: Sequence[str]) -> dict[str, list[str]]:
-        with services.views.read() as tx:
-            return active_staff_named(tx, current_tables(tx, "users"), names)
-
-    outcome = _jobs(services).run_job(job_id, places, staff_by_name)
+    outcome = _jobs(services).run_job(job_id, places, staff_by_name(services.views))
     log.info("import job %s: %s", job_id, outcome)
 
 

@@ -84,13 +84,25 @@ def queued_reply(
     job = svc.import_jobs.job(queued.job_id)
     written(response, queued.position)
     location = f"/api/v1/imports/{queued.job_id}"
-    body = {
-        "id": str(job.id), "kind": job.kind, "state": job.state,
-        "progress": {"stage": None, "done": 0, "total": None},
-        "file": {"name": job.file_name, "size": job.file_size}, "attempts": job.attempts,
-        "created_at": iso(job.created_on), "started_at": None, "finished_at": None,
-        "result": None, "problem": None, "version": job.version,
-    }  # fmt: skip
+    body = job_document(
+        {
+            "id": str(job.id),
+            "kind": job.kind,
+            "state": job.state,
+            "stage": None,
+            "done": 0,
+            "total": None,
+            "file_name": job.file_name,
+            "file_size": job.file_size,
+            "attempts": job.attempts,
+            "created_at": iso(job.created_on),
+            "started_at": None,
+            "finished_at": None,
+            "result": None,
+            "problem": None,
+            "version": job.version,
+        }
+    )  # fmt: skip  (as the view shows a job just queued)
     return reply(response, body, 202, Location=location, ETag=f'"{job.version}"')
 
 

@@ -5,15 +5,14 @@ with the msproject extra) into a new or existing project. The rules are in
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
-from api.deps import Ctx, Services, ServicesDep, fresh, written
+from api.deps import Ctx, ServicesDep, fresh, written
 from api.responses import OrjsonResponse, attachment, documented, reply, with_headers
 from api.routers.import_jobs import AsJob, ImportJobOut, queued_reply, runs_as_job
 from api.routers.planning import TaskScope, visible_project
@@ -27,11 +26,10 @@ from commands.msproject.mspdi import write_mspdi
 from commands.msproject.plan_files import read_plan_file
 from domain.planning.constraints import ConstraintKind
 from domain.planning.links import LinkKind
-from projections.base import current_tables
 from projections.gantt import GanttBar
 from projections.item_places import Places
 from projections.plan_export import plan_rows
-from projections.users import active_staff_named
+from projections.users import staff_by_name
 
 import_router = APIRouter(prefix="/api/v1/imports", tags=[Tag.PLANNING])
 CHUNK = 64 * 1024
@@ -68,14 +66,6 @@ def read_upload(file: UploadFile, limit: int) -> bytes:
             raise AttachmentTooLargeError(limit)
         parts.append(block)
     return b"".join(parts)
-
-
-def staff_finder(svc: Services) -> Any:
-    def staff_by_name(names: Sequence[str]) -> dict[str, list[str]]:
-        with svc.views.read() as tx:
-            return active_staff_named(tx, current_tables(tx, "users"), names)
-
-    return staff_by_name
 
 
 @import_router.post(
@@ -127,7 +117,7 @@ def import_msproject(
     data = read_upload(file, svc.max_attachment_bytes)
     plan = read_plan_file(data)
     done = svc.plan_imports.import_plan(
-        plan, hashlib.sha256(data).hexdigest(), target, ctx, staff_finder(svc), dry_run
+        plan, hashlib.sha256(data).hexdigest(), target, ctx, staff_by_name(svc.views), dry_run
     )
     if done.position:
         written(response, done.position)
