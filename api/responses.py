@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import orjson
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from commands.blobs import BlobStore
 
 PROBLEM_TYPE_BASE = "/problems/"
 
@@ -94,14 +95,20 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def attachment_download(path: Path, attachment: dict[str, Any]) -> FileResponse:
-    """An attachment's bytes, always as a download (never rendered inline)."""
-    return FileResponse(
-        path,
-        media_type=attachment["media_type"],
-        filename=attachment["name"],
-        content_disposition_type="attachment",
-        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private"},
+def attachment_download(blobs: BlobStore, found: dict[str, Any]) -> StreamingResponse:
+    """An attachment's bytes, always as a download (never rendered inline), streamed from
+    the blob store a chunk at a time (`found`: its name, media type and sha256)."""
+    sha256 = found["sha256"]
+    return StreamingResponse(
+        blobs.chunks(sha256),
+        media_type=found["media_type"],
+        headers={
+            "Content-Disposition": attachment(found["name"], "attachment"),
+            "Content-Length": str(blobs.size(sha256)),
+            "ETag": f'"{sha256}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private",
+        },
     )
 
 

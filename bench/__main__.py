@@ -2,7 +2,7 @@
 each beside its raw baseline (measured in the same run) and the ratio between them.
 
 Benchmarks: create, http, rebuild, flat, planning, timesheets, imports, mail, portal, growth,
-sla, automations, chat, webhooks, changes, dashboards
+sla, automations, chat, webhooks, changes, dashboards, blobs
 (all of them when none is named). Each works in a throwaway PostgreSQL schema
 (LEDGERDESK_BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test).
 
@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 from bench import (
     automations,
+    blobs,
     changes,
     chat,
     common,
@@ -59,6 +60,7 @@ BENCHMARKS = (
     "webhooks",
     "changes",
     "dashboards",
+    "blobs",
 )
 # Every benchmark has a `--smoke` run (tiny, seconds, figures meaningless):
 # tests/e2e/test_bench_smoke.py runs each, so that none can rot.
@@ -194,6 +196,7 @@ def main() -> None:
         "webhooks": lambda: webhooks.run(smoke=smoke),
         "changes": lambda: changes.run(smoke=smoke),
         "dashboards": lambda: dashboards.run(smoke=smoke),
+        "blobs": lambda: blobs.run(smoke=smoke),
     }
     done: set[Callable[[], list[Figure]]] = set()
     for name in BENCHMARKS:

@@ -7,6 +7,8 @@ import math
 import os
 import platform
 import resource
+import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -332,3 +334,17 @@ def peak_rss_mib() -> float:
 def children_peak_rss_mib() -> float:
     """The peak RSS of the largest child process this one has waited for."""
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def wait_for_port(port: int, process: subprocess.Popen[Any], what: str) -> None:
+    """Until something listens on 127.0.0.1:`port` (RuntimeError naming `what` if `process`
+    exits first or 30 s pass)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start") from None
+            time.sleep(0.1)

@@ -2,7 +2,7 @@
 
 An aiosmtpd server (the library ledgerdesk's receiver uses) in its own process, whose DATA
 hook, in a worker thread as ledgerdesk's is, writes the message's bytes to a file named by
-their SHA-256 (fsync'd and renamed into place, as `commands.blobs.BlobStore` does) and
+their SHA-256 (fsync'd and renamed into place, as `commands.blobs.LocalBlobStore` does) and
 inserts one row per message, one commit each: SQLite in WAL mode or PostgreSQL in
 autocommit. `python -m bench.mail_raw --port P --dir D (--sqlite FILE | --schema S)` runs
 it until SIGTERM; `bench.mail` starts it with `raw_server`.
@@ -15,13 +15,11 @@ import asyncio
 import hashlib
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,7 +29,7 @@ import psycopg
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from bench.common import PG_URL, REPO
+from bench.common import PG_URL, REPO, wait_for_port
 
 
 class RawStore:
@@ -124,15 +122,10 @@ def raw_server(scratch: Path, port: int, schema: str | None) -> Iterator[None]:
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"raw server did not start:\n{log.read_text()}") from None
-                time.sleep(0.1)
+        try:
+            wait_for_port(port, proc, "the raw server")
+        except RuntimeError as failed:
+            raise RuntimeError(f"{failed}:\n{log.read_text()}") from None
         yield
     finally:
         proc.send_signal(signal.SIGTERM)

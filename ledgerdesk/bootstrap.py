@@ -23,7 +23,8 @@ from api.throttle import Limits, SignInThrottle
 from commands.accounts import AccountService
 from commands.application import LedgerDesk
 from commands.audience import AudienceService
-from commands.blobs import BlobStore
+from commands.blobs import BlobStore, open_blob_store
+from commands.blobs.postgres import create_tables as create_blob_tables
 from commands.chat.service import ChatService
 from commands.company_settings import CompanySettingsService
 from commands.customers import CustomerService
@@ -221,6 +222,7 @@ class Container:
         if self.following is not None:
             self.following.close()
         self.views.close()
+        self.commands.blobs.close()
         self.app.close()
 
 
@@ -283,8 +285,22 @@ def migrate(settings: Settings) -> None:
         caller_positions.migrate(container.views)
         presence.migrate(container.views)
         imap_polls.migrate(container.views)
+        if settings.database_url is not None:  # There, `blobs migrate --to postgres` can run.
+            create_blob_tables(settings.database_url, settings.database_schema)
     finally:
         container.close()
+
+
+def blob_store(settings: Settings, spec: str | None = None) -> BlobStore:
+    """The blob store LEDGERDESK_BLOB_STORE names (or `spec`, in the same form)."""
+    return open_blob_store(
+        spec or settings.blob_store,
+        root=settings.blob_dir,
+        spool_dir=settings.spool_dir,
+        database_url=settings.database_url,
+        schema=settings.database_schema,
+        s3_endpoint_url=settings.s3_endpoint_url,
+    )
 
 
 def build(settings: Settings, *, create_tables: bool = False) -> Container:
@@ -293,7 +309,7 @@ def build(settings: Settings, *, create_tables: bool = False) -> Container:
     app = LedgerDesk(env=settings.event_store_env(create_table=create_tables))
     views = open_views(settings.views_dsn(), settings.database_schema, settings.database_pool_size)
     runner = ProjectionRunner(RecorderLog(app.recorder, app.mapper), views, all_projections())
-    blobs = BlobStore(settings.blob_dir)
+    blobs = blob_store(settings)
     commands = CommandService(app, blobs)
     mail = MailService(
         app,

@@ -18,6 +18,7 @@ from domain.errors import DomainError, UserAlreadyExistsError
 from domain.text import check_text
 from domain.user import CompanyRole, Scope
 from ledgerdesk import bootstrap
+from ledgerdesk.blobs_cli import add_blob_commands
 from ledgerdesk.cli_common import CLI, CliError, _container
 from ledgerdesk.import_cli import add_import_commands
 from ledgerdesk.mail_cli import add_mail_commands
@@ -372,6 +373,7 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument("--verify", action="store_true")
     replay.set_defaults(func=cmd_replay)
 
+    add_blob_commands(sub)
     add_import_commands(sub)
     add_mail_commands(sub)
     return p

@@ -6,7 +6,7 @@ import base64
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BROKER_SCHEMES = frozenset({"redis", "rediss", "amqp", "amqps"})
@@ -29,6 +29,18 @@ class Settings(BaseSettings):
         description="postgresql://user:pass@host:port/db; unset means embedded SQLite.",
     )
     database_schema: str = Field(default="public", description="PostgreSQL schema to use.")
+    blob_store: str = Field(
+        default="local",
+        description=(
+            "Where attachments, raw mail and import files are kept: local (under the data"
+            " directory), postgres (in the database: any number of API machines) or"
+            " s3://bucket/prefix (S3-compatible object storage)."
+        ),
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="The S3-compatible server for an s3:// blob store; unset means AWS.",
+    )
     database_pool_size: int = Field(default=10, ge=1)
     broker_url: str | None = Field(
         default=None,
@@ -247,6 +259,26 @@ class Settings(BaseSettings):
             )
         return url
 
+    @field_validator("blob_store")
+    @classmethod
+    def _blob_store(cls, spec: str) -> str:
+        spec = spec.strip()
+        if spec in ("local", "postgres"):
+            return spec
+        parts = urlsplit(spec)
+        if parts.scheme == "s3" and parts.netloc:
+            return spec
+        raise ValueError(f"unknown blob store {spec!r}: use local, postgres or s3://bucket/prefix")
+
+    @model_validator(mode="after")
+    def _postgres_blobs_need_postgres(self) -> Settings:
+        if self.blob_store == "postgres" and self.database_url is None:
+            raise ValueError(
+                "LEDGERDESK_BLOB_STORE=postgres keeps blobs in the database: set"
+                " LEDGERDESK_DATABASE_URL too (or use local or s3://bucket/prefix)"
+            )
+        return self
+
     @field_validator("smtp_url")
     @classmethod
     def _smtp_url(cls, url: str | None) -> str | None:
@@ -272,6 +304,11 @@ class Settings(BaseSettings):
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    @property
+    def spool_dir(self) -> Path:
+        """Where uploads are spooled while they are hashed, before a shared store keeps them."""
+        return self.data_dir / "spool"
 
     def event_store_env(self, *, create_table: bool) -> dict[str, str]:
         """The eventsourcing library's configuration for this install."""

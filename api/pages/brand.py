@@ -4,7 +4,7 @@ pages allow no inline style, CSP) and its uploaded logo."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Path, Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
 from api.pages.rendering import branding, services_of
 
@@ -29,8 +29,8 @@ def logo(request: Request, sha256: str = Path(pattern=r"^[0-9a-f]{64}$")) -> Res
     current = svc.mail_out.settings.logo()
     if current is None or current["sha256"] != sha256:
         return Response("not found", 404, media_type="text/plain")
-    return FileResponse(
-        svc.commands.blobs.path(sha256),
+    return Response(
+        svc.commands.blobs.read_bytes(sha256),  # A logo is small (MAX_LOGO_BYTES).
         media_type=current["media_type"],
         headers={
             "Cache-Control": "public, max-age=86400, immutable",

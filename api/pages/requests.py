@@ -251,7 +251,7 @@ def download(request: Request, number: Number, attachment_id: uuid.UUID) -> Resp
     found = [a for a in (detail or {}).get("attachments", []) if a["id"] == str(attachment_id)]
     if not found or found[0].get("visibility") != "customer":
         return _not_found(request, caller)
-    return attachment_download(svc.commands.blobs.path(found[0]["sha256"]), found[0])
+    return attachment_download(svc.commands.blobs, found[0])
 
 
 @router.get("/portal/new")

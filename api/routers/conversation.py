@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Response, UploadFile
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 
 from api.deps import Ctx, ProjectScope, Services, ServicesDep, fresh, written
 from api.responses import OrjsonResponse, attachment_download, documented, reply
@@ -110,7 +110,7 @@ def build(kind: Literal["ticket", "task"]) -> APIRouter:
         "/attachments/{attachment_id}",
         name=f"download_{kind}_attachment",
         summary="Download an attachment",
-        response_class=FileResponse,
+        response_class=StreamingResponse,
         responses={200: {"content": {"application/octet-stream": {}}}, **documented(401, 404)},
         dependencies=[Depends(fresh("ticket_detail", "access"))],
     )
@@ -119,7 +119,7 @@ def build(kind: Literal["ticket", "task"]) -> APIRouter:
         attachment_id: Annotated[uuid.UUID, Path()],
         svc: ServicesDep,
         scope: ProjectScope,
-    ) -> FileResponse:
+    ) -> StreamingResponse:
         """The attachment's bytes, always as a download (never rendered inline)."""
         with svc.views.read() as tx:
             doc = get_ticket(tx, current_tables(tx, "ticket_detail"), number)
@@ -127,7 +127,7 @@ def build(kind: Literal["ticket", "task"]) -> APIRouter:
         found = [a for a in doc["attachments"] if a["id"] == str(attachment_id)]
         if not found:
             raise AttachmentNotFoundError(number, attachment_id)
-        return attachment_download(svc.commands.blobs.path(found[0]["sha256"]), found[0])
+        return attachment_download(svc.commands.blobs, found[0])
 
     return router
 

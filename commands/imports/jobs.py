@@ -137,18 +137,17 @@ class ImportJobService:
     ) -> dict[str, Any]:  # fmt: skip
         options = job.options
         dry_run = bool(options.get("dry_run"))
-        path = self.blobs.path(job.file_sha256)
+        sha256 = job.file_sha256
         if job.kind == "items":
 
             def source() -> Any:
-                with path.open("rb") as file:
-                    yield from iter(lambda: file.read(64 * 1024), b"")
+                return self.blobs.chunks(sha256, 64 * 1024)
 
             done = self.items.import_csv(
                 source, ctx, places(), options.get("mapping") or {}, dry_run, tell
             )
             return item_result(done, dry_run)
-        data = path.read_bytes()
+        data = self.blobs.read_bytes(sha256)
         tell("reading", 0, None)
         plan = read_plan_file(data)
         target = target_for(options.get("project"), places(), self.plans.sees(ctx))

@@ -152,7 +152,7 @@ class MailService:
             raise QuarantineEntryNotFoundError(str(entry_id))
         if entry.state != QuarantineState.HELD:
             raise QuarantineSettledError(entry.state)
-        raw = self.blobs.path(entry.raw_sha256).read_bytes()
+        raw = self.blobs.read_bytes(entry.raw_sha256)
         route = self.route(entry.recipient) or Route(self.address, INBOX_ID)
         delivery = Delivery(entry.raw_sha256, len(raw), route, entry.recipient, "release")
         try:

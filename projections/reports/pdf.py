@@ -10,6 +10,7 @@ written; a cell too long for its column is cut with "…"."""
 
 from __future__ import annotations
 
+import io
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,11 +31,11 @@ MARGIN = 10.0
 @dataclass(frozen=True)
 class Brand:
     """What a report is branded with: the company's name, its colour (`#rrggbb`) and its
-    logo (a PNG, JPEG or GIF file; None: the name is shown instead)."""
+    logo (a PNG, JPEG or GIF image's bytes; None: the name is shown instead)."""
 
     name: str
     colour: str
-    logo: Path | None = None
+    logo: bytes | None = None
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
@@ -76,7 +77,7 @@ class _Report(FPDF):
         shown = False
         if self.brand.logo is not None:
             try:
-                self.image(str(self.brand.logo), x=MARGIN, y=MARGIN - 2, h=10)
+                self.image(io.BytesIO(self.brand.logo), x=MARGIN, y=MARGIN - 2, h=10)
                 shown = True
             except Exception:  # noqa: BLE001 - a logo it cannot read: the name instead
                 shown = False

@@ -65,6 +65,11 @@ LINES = {
         "HTTP PATCH (retitle) p95, ticket with 100 events",
     ),
     "dashboards": ("dashboard p95, every widget type", "dashboard widget as SVG, per chart"),
+    "blobs": tuple(
+        f"blob {what}, {kind}"
+        for kind in ("local", "postgres", "s3")
+        for what in ("upload", "download")
+    ),
     "sla": ("SLA recompute after a policy change, ",),
     "automations": ("automation rules, 100 enabled, ",),
     "chat": (

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from commands.application import LedgerDesk
-from commands.blobs import BlobStore
+from commands.blobs import LocalBlobStore
 from commands.errors import (
     AttachmentTooLargeError,
     TicketNotFoundError,
@@ -29,7 +29,7 @@ from tests.factories import SYSTEM
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[CommandService]:
     app = LedgerDesk(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    yield CommandService(app, BlobStore(tmp_path / "blobs"))
+    yield CommandService(app, LocalBlobStore(tmp_path / "blobs"))
     app.close()
 
 
@@ -90,7 +90,7 @@ def test_the_blob_store_keeps_bytes_once_by_hash_and_refuses_oversized_uploads(
 ) -> None:
     import io
 
-    blobs = BlobStore(tmp_path)
+    blobs = LocalBlobStore(tmp_path)
     sha, size = blobs.put(io.BytesIO(b"hello"), limit=10)
     again, _ = blobs.put(io.BytesIO(b"hello"), limit=10)
     assert sha == again

@@ -14,7 +14,7 @@ import pytest
 from pydantic import SecretStr
 
 from commands.application import LedgerDesk
-from commands.blobs import BlobStore
+from commands.blobs import LocalBlobStore
 from commands.customers import (
     ChangeColleagueVisibility,
     ChangeSharing,
@@ -288,7 +288,7 @@ def test_a_customer_replies_only_on_tickets_they_may_see(
     acme = CustomerService(app).register_organisation(RegisterOrganisation(name="Acme"), SYSTEM)
     signed_in(app, portal, "ada@acme.example", acme.id)
     signed_in(app, portal, "bob@acme.example", acme.id)
-    commands = CommandService(app, BlobStore(tmp_path))
+    commands = CommandService(app, LocalBlobStore(tmp_path))
     bob_ticket = commands.open_ticket(
         OpenTicket(title="Bob's", requester_email="bob@acme.example"), SYSTEM
     ).number

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
 from commands.application import LedgerDesk
-from commands.blobs import BlobStore
+from commands.blobs import BlobMissingError, BlobStore
 from commands.credentials import Credentials
 from commands.mail.mailboxes import is_our_address
 from commands.mail.outgoing import smtp
@@ -347,13 +347,16 @@ class MailOutService:
             if not self.is_ours(uow, address)
         ]
 
-    def brand(self) -> tuple[str, str, Path | None]:
-        """The company's name, colour and uploaded logo (its file), for a printed report."""
+    def brand(self) -> tuple[str, str, bytes | None]:
+        """The company's name, colour and uploaded logo (its bytes), for a printed report."""
         settings = self.settings.current()
         company = company_of(settings)
         logo = settings.get("logo")
-        path = self.blobs.path(logo["sha256"]) if logo else None
-        return company["name"], company["colour"], path if path and path.is_file() else None
+        image = None
+        if logo:
+            with suppress(BlobMissingError):
+                image = self.blobs.read_bytes(logo["sha256"])
+        return company["name"], company["colour"], image
 
     # --- mail about a customer's access ---------------------------------------------------
 
@@ -440,7 +443,7 @@ class MailOutService:
                 return fresh_mail(mail, {"notice": dict(mail.context)}, **fresh), sender
             if kind == MailKind.REPORT:
                 file = mail.context["attachment"]
-                data = self.blobs.path(file["sha256"]).read_bytes()
+                data = self.blobs.read_bytes(file["sha256"])
                 attached = [Attached(file["name"], file["media_type"], data)]
                 about = {"report": mail.context["report"]}
                 return fresh_mail(mail, about, **fresh, attachments=attached), sender
@@ -487,7 +490,7 @@ class MailOutService:
     def _attachments(self, facts: ItemMail, message: Message) -> list[Attached]:
         """The message's attachments up to the size limit (larger ones are links)."""
         return [
-            Attached(a["name"], a["media_type"], self.blobs.path(a["sha256"]).read_bytes())
+            Attached(a["name"], a["media_type"], self.blobs.read_bytes(a["sha256"]))
             for a in facts.attachments_of(message)
             if a["size"] <= self.config.attach_limit
         ]

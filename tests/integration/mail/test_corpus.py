@@ -247,11 +247,11 @@ class Filing:
         blobs = self.container.mail.blobs
         for attachment in added:
             self.expect(entry, "customer-visible", attachment.visibility, "customer")
-            stored = blobs.path(attachment.sha256)
             holds = entry.attachment_holds.get(attachment.name, "").encode()
-            if not stored.exists() or stored.stat().st_size != attachment.size:
+            sha256 = attachment.sha256
+            if not blobs.exists(sha256) or blobs.size(sha256) != attachment.size:
                 self.problem(entry, f"{attachment.name} is not in the blob store as recorded")
-            elif holds not in stored.read_bytes():
+            elif holds not in blobs.read_bytes(sha256):
                 self.problem(entry, f"{attachment.name} lacks {holds!r}")
 
     def check_bounce(self, entry: Expected, number: int) -> None:

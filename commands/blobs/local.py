@@ -1,0 +1,69 @@
+"""Blobs on this machine's disk, under the data directory: `blobs/ab/cd/abcd…`."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from commands.blobs.base import BlobMissingError, BlobStore, spooled
+
+SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class LocalBlobStore(BlobStore):
+    """Blobs as files named by their hash; one API machine (or a shared file system)."""
+
+    kind = "local"
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.root = root
+
+    def path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def put(self, source: BinaryIO, limit: int) -> tuple[str, int]:
+        """Copy `source` in (the spooled file is renamed into place, not copied again)."""
+        with spooled(source, self.root, limit) as (spool, sha256, size):
+            os.fsync(spool.fileno())
+            self._rename(spool, sha256)
+        return sha256, size
+
+    def _store(self, sha256: str, size: int, spool: BinaryIO) -> None:
+        os.fsync(spool.fileno())
+        self._rename(spool, sha256)
+
+    def _rename(self, spool: BinaryIO, sha256: str) -> None:
+        target = self.path(sha256)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(spool.name, target)
+
+    def open(self, sha256: str) -> BinaryIO:
+        try:
+            return self.path(sha256).open("rb")
+        except FileNotFoundError:
+            raise BlobMissingError(sha256) from None
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def size(self, sha256: str) -> int:
+        try:
+            return self.path(sha256).stat().st_size
+        except FileNotFoundError:
+            raise BlobMissingError(sha256) from None
+
+    def shas(self) -> Iterator[str]:
+        if not self.root.is_dir():
+            return
+        for first in sorted(self.root.iterdir()):
+            if not first.is_dir():
+                continue
+            for second in sorted(first.iterdir()):
+                if second.is_dir():
+                    for file in sorted(second.iterdir()):
+                        if SHA256.fullmatch(file.name) and file.is_file():
+                            yield file.name

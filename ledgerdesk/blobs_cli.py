@@ -1,0 +1,61 @@
+"""`ledgerdesk blobs ...`: the blob store's commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from tqdm import tqdm
+
+from commands.blobs import BlobStoreConfigError
+from commands.blobs.migrate import Migration, migrate_blobs
+from ledgerdesk.bootstrap import blob_store
+from ledgerdesk.cli_common import CliError
+from ledgerdesk.settings import Settings
+
+
+def cmd_blobs_migrate(args: argparse.Namespace) -> int:
+    """Copy every blob of the configured store (LEDGERDESK_BLOB_STORE) to `--to`."""
+    settings = Settings()
+    target_spec = args.to.strip()
+    if target_spec == settings.blob_store:
+        raise CliError(f"the blobs are already in {target_spec} (LEDGERDESK_BLOB_STORE)")
+    try:
+        source = blob_store(settings)
+        target = blob_store(settings, target_spec)
+    except BlobStoreConfigError as bad:
+        raise CliError(str(bad)) from None
+    bar: Any = tqdm(unit=" blobs", disable=args.quiet or not sys.stderr.isatty())
+
+    def tell(done: Migration) -> None:
+        bar.update(1)
+
+    try:
+        done = migrate_blobs(source, target, tell)
+    finally:
+        bar.close()
+        source.close()
+        target.close()
+    print(
+        f"{done.copied} blobs copied ({done.copied_bytes} bytes), {done.present} already"
+        f" in {target_spec}, {len(done.failed)} failed"
+    )
+    for sha256, wrong in done.failed:
+        print(f"ledgerdesk: error: blob {sha256}: {wrong}", file=sys.stderr)
+    if done.failed:
+        return 1
+    print(f"every blob is in {target_spec}: set LEDGERDESK_BLOB_STORE={target_spec}")
+    return 0
+
+
+def add_blob_commands(sub: Any) -> None:
+    blobs = sub.add_parser("blobs", help="the blob store (attachments, raw mail, imports)")
+    actions = blobs.add_subparsers(dest="action", required=True)
+    migrate = actions.add_parser(
+        "migrate",
+        help="copy every blob to another store, verifying each hash (run again to resume)",
+    )
+    migrate.add_argument("--to", required=True, help="local, postgres or s3://bucket/prefix")
+    migrate.add_argument("--quiet", action="store_true", help="no progress bar")
+    migrate.set_defaults(func=cmd_blobs_migrate)
