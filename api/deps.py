@@ -112,6 +112,10 @@ class Services:
     stream_heartbeat_seconds: float
     public_url: str  # Where people reach the install (no trailing slash).
     pages: PagesConfig | None = None
+    # Readiness (`GET /health/ready`): raises when the broker does not answer (None: no
+    # broker is configured), and how far a view may lag the log and still be ready.
+    broker_check: Callable[[], None] | None = None
+    ready_max_view_lag: int = 1000
     # What writes answer with, folded on from what this process last folded (ADR 0004).
     answers: Answers = field(init=False)
 

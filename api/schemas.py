@@ -376,6 +376,37 @@ class Health(BaseModel):
     )
 
 
+class Liveness(BaseModel):
+    status: Literal["ok"] = Field(description="Always `ok`: the process answers.")
+
+
+class LaggingView(BaseModel):
+    view: str = Field(examples=["flat"])
+    position: int
+    head: int
+    lag: int = Field(description="Events of the log the view has not applied yet.")
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not ready"] = Field(
+        description="`ready` (200): send traffic here. `not ready` (503): `problems` says why."
+    )
+    checks: dict[str, str] = Field(
+        examples=[{"database": "ok", "broker": "not configured", "views": "ok"}],
+        description="Each check: `database` (the event store and the views answer), `broker`"
+        " (answers, when LEDGERDESK_BROKER_URL is set; else `not configured`), `views` (none"
+        " has failed, none lags the log by more than LEDGERDESK_READY_MAX_VIEW_LAG events):"
+        " `ok` or `failed` (`views`: `unknown` while the database does not answer).",
+    )
+    problems: list[str] = Field(
+        default_factory=list,
+        examples=[["view flat has failed at position 1204"]],
+        description="What is wrong, one sentence each; empty when ready.",
+    )
+    failed_views: list[str] = Field(default_factory=list)
+    lagging_views: list[LaggingView] = Field(default_factory=list)
+
+
 class Problem(BaseModel):
     """An RFC 9457 problem document."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import tempfile
@@ -68,7 +69,7 @@ from projections.outbox import OutboxProjection
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from workers.actors import WorkerServices
-from workers.broker import open_broker
+from workers.broker import broker_answers, open_broker
 from workers.host import WorkerHost, migrate_workers
 from workers.mail.imap import ImapPoller
 from workers.mail.imap_idle import ImapIdlers
@@ -181,6 +182,12 @@ class Container:
             streams=self.streams,
             stream_heartbeat_seconds=self.settings.stream_heartbeat_seconds,
             public_url=self.settings.base_url,
+            broker_check=(
+                functools.partial(broker_answers, self.settings.broker_url)
+                if self.settings.broker_url
+                else None
+            ),
+            ready_max_view_lag=self.settings.ready_max_view_lag,
             pages=PagesConfig(
                 sign_in=PortalSignIn(self.app, timedelta(hours=self.settings.session_hours)),
                 secret=self.mail.secret,

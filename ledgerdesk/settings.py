@@ -37,6 +37,11 @@ class Settings(BaseSettings):
             " s3://bucket/prefix (S3-compatible object storage)."
         ),
     )
+    ready_max_view_lag: int = Field(
+        default=1000,
+        ge=0,
+        description="GET /health/ready answers 503 while a view lags the log by more events.",
+    )
     s3_endpoint_url: str | None = Field(
         default=None,
         description="The S3-compatible server for an s3:// blob store; unset means AWS.",

@@ -112,3 +112,25 @@ def describe(broker: dramatiq.Broker, queue: str) -> str:
         type(broker).__name__, "in-memory"
     )
     return f"{kind} broker, queue {queue!r}"
+
+
+def broker_answers(url: str, timeout: float = 2.0) -> None:
+    """Raise if the broker at `url` does not answer within `timeout` seconds (a Redis PING;
+    for RabbitMQ, a connection opened and closed). For readiness checks."""
+    scheme = urlsplit(url).scheme
+    if scheme in ("redis", "rediss"):
+        import redis
+
+        client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        try:
+            client.ping()
+        finally:
+            client.close()
+        return
+    import pika
+
+    parameters = pika.URLParameters(url)
+    parameters.socket_timeout = timeout
+    parameters.blocked_connection_timeout = timeout
+    parameters.connection_attempts = 1
+    pika.BlockingConnection(parameters).close()

@@ -1,11 +1,16 @@
 """Liveness, and whether every view follows the log: none has failed, and none stays
-behind the log."""
+behind the log. `/health/live` answers while the process does; `/health/ready` while it can
+serve: the database and the broker answer, no view has failed or lags too far."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as CheckTimeout
 from dataclasses import asdict
 from typing import Any
 
@@ -14,7 +19,7 @@ from fastapi import APIRouter, Request
 from api.deps import ServicesDep
 from api.read_your_writes import bearer_credential
 from api.responses import OrjsonResponse
-from api.schemas import Health
+from api.schemas import Health, Liveness, Readiness
 from api.tags import Tag
 from domain.errors import DomainError
 from domain.user import Scope
@@ -23,6 +28,12 @@ router = APIRouter(prefix="/api/v1", tags=[Tag.HEALTH])
 
 # A view that has not reached, within this long, a head the log had is behind.
 BEHIND_AFTER_SECONDS = 10.0
+# A readiness check that takes longer than this has failed (a probe must answer promptly).
+CHECK_SECONDS = 3.0
+
+log = logging.getLogger("ledgerdesk.health")
+# The readiness checks run here, so that one stuck on a dead server is abandoned in time.
+_checks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ledgerdesk-ready")
 
 
 class HeadSamples:
@@ -91,3 +102,78 @@ def health(svc: ServicesDep, request: Request) -> OrjsonResponse:
     if behind:
         answer["behind_views"] = behind
     return OrjsonResponse(answer)
+
+
+@router.get(
+    "/health/live",
+    summary="Does the process answer?",
+    responses={200: {"model": Liveness}},
+)
+async def live() -> OrjsonResponse:
+    """Always 200 while the process answers; checks nothing else (needs no token). A
+    supervisor restarts a process that stops answering this."""
+    return OrjsonResponse({"status": "ok"})
+
+
+def _within(check: Callable[[], object], what: str) -> tuple[object, str | None]:
+    """`check()`'s value, or None and what is wrong (it raised, or took over CHECK_SECONDS).
+    The error is logged, not answered: it may name hosts and users."""
+    try:
+        return _checks.submit(check).result(timeout=CHECK_SECONDS), None
+    except CheckTimeout:
+        return None, f"{what} did not answer within {CHECK_SECONDS:g} s"
+    except Exception as error:  # noqa: BLE001 - any failure of the check is the answer
+        log.warning("readiness: %s: %s", what, error)
+        return None, f"{what} does not answer ({type(error).__name__})"
+
+
+@router.get(
+    "/health/ready",
+    summary="Can this process serve traffic?",
+    responses={200: {"model": Readiness}, 503: {"model": Readiness}},
+)
+def ready(svc: ServicesDep) -> OrjsonResponse:
+    """200 when the database (the event store and the views) answers, the broker answers
+    (when one is configured), no view has failed and none lags the log by more than
+    LEDGERDESK_READY_MAX_VIEW_LAG events; else 503, and `problems` names what is wrong.
+    Needs no token; a view's error is never shown here (admins see it on `/health`)."""
+
+    def database() -> list[Any]:
+        with svc.views.read() as tx:
+            tx.one("SELECT 1 AS one")
+        return svc.runner.status()  # reads the log's head and every view's position
+
+    problems: list[str] = []
+    status, wrong = _within(database, "the database")
+    checks = {"database": "ok" if wrong is None else "failed"}
+    if wrong is not None:
+        problems.append(wrong)
+    if svc.broker_check is None:
+        checks["broker"] = "not configured"
+    else:
+        _, wrong = _within(svc.broker_check, "the broker")
+        checks["broker"] = "ok" if wrong is None else "failed"
+        if wrong is not None:
+            problems.append(wrong)
+    views = status if isinstance(status, list) else []
+    failed = [v for v in views if v.failure is not None]
+    lagging = [v for v in views if v.failure is None and v.lag > svc.ready_max_view_lag]
+    problems += [f"view {v.view} has failed at position {v.position}" for v in failed]
+    problems += [
+        f"view {v.view} is {v.lag} events behind the log (more than {svc.ready_max_view_lag})"
+        for v in lagging
+    ]
+    if not isinstance(status, list):
+        checks["views"] = "unknown"  # The database does not say.
+    else:
+        checks["views"] = "failed" if failed or lagging else "ok"
+    answer = {
+        "status": "not ready" if problems else "ready",
+        "checks": checks,
+        "problems": problems,
+        "failed_views": [v.view for v in failed],
+        "lagging_views": [
+            {"view": v.view, "position": v.position, "head": v.head, "lag": v.lag} for v in lagging
+        ],
+    }
+    return OrjsonResponse(answer, status_code=503 if problems else 200)

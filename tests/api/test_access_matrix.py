@@ -273,6 +273,8 @@ def test_every_customer_sees_exactly_what_their_sharing_mode_allows(
 
 PUBLIC = {
     ("get", "/api/v1/health"),
+    ("get", "/api/v1/health/live"),
+    ("get", "/api/v1/health/ready"),
     ("post", "/api/v1/auth/token"),
     ("post", "/api/v1/auth/invitations/accept"),
     ("post", "/api/v1/portal/session"),

@@ -87,7 +87,13 @@ def test_a_view_that_cannot_apply_an_event_fails_alone_and_recovers_once_it_is_r
     # the error
     with TestClient(c.http_app()) as http:
         health = http.get("/api/v1/health", headers={"Authorization": f"Bearer {admin_token(c)}"})
+        ready = http.get("/api/v1/health/ready")
     assert health.status_code == 200
+    # (while readiness says 503, naming the view but never its error)
+    assert ready.status_code == 503
+    assert ready.json()["failed_views"] == ["customers"]
+    assert ready.json()["checks"]["views"] == "failed"
+    assert failure.error not in ready.text
     assert health.json()["status"] == "degraded"
     (shown,) = health.json()["failed_views"]
     assert (shown["view"], shown["position"], shown["error"]) == (
