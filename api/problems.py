@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from api.body_limit import Accepts
 from api.responses import ProblemResponse, problem
 from api.throttle import TooManyAttemptsError
+from commands.blobs import BlobStoreUnavailableError
 from commands.errors import AttachmentTooLargeError, InvalidTokenError, VersionMismatchError
 from commands.imports.csv_files import ImportRejectedError
 from commands.imports.items import ImportStoppedError
@@ -179,6 +180,15 @@ def install(app: FastAPI) -> None:
             headers={"Retry-After": "5"},
             import_id=str(exc.import_id),
         )
+
+    @app.exception_handler(BlobStoreUnavailableError)
+    def blobs_unavailable(request: Request, exc: BlobStoreUnavailableError) -> ProblemResponse:
+        log.warning("blob store unavailable: %s", exc)  # Not in the answer: it names hosts.
+        return problem(
+            503, "storage-unavailable", "File storage does not answer",
+            "The store that keeps files did not answer; nothing was written. Try again.",
+            request.url.path, headers={"Retry-After": "5"},
+        )  # fmt: skip
 
     @app.exception_handler(UnsupportedPlanFormatError)
     def unsupported_plan(request: Request, exc: UnsupportedPlanFormatError) -> ProblemResponse:

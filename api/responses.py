@@ -6,9 +6,9 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 
-from commands.blobs import BlobStore
+from commands.blobs import BlobMissingError, BlobStore, LocalBlobStore
 
 PROBLEM_TYPE_BASE = "/problems/"
 
@@ -95,21 +95,25 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def attachment_download(blobs: BlobStore, found: dict[str, Any]) -> StreamingResponse:
-    """An attachment's bytes, always as a download (never rendered inline), streamed from
-    the blob store a chunk at a time (`found`: its name, media type and sha256)."""
+def attachment_download(blobs: BlobStore, found: dict[str, Any]) -> Response:
+    """An attachment's bytes, always as a download (never rendered inline) — `found`: its
+    name, media type and sha256. From disk, a file response (with byte ranges, so a download
+    can resume); from a shared store, streamed a chunk at a time."""
     sha256 = found["sha256"]
-    return StreamingResponse(
-        blobs.chunks(sha256),
-        media_type=found["media_type"],
-        headers={
-            "Content-Disposition": attachment(found["name"], "attachment"),
-            "Content-Length": str(blobs.size(sha256)),
-            "ETag": f'"{sha256}"',
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private",
-        },
-    )
+    headers = {
+        "Content-Disposition": attachment(found["name"], "attachment"),
+        "ETag": f'"{sha256}"',
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private",
+    }
+    if isinstance(blobs, LocalBlobStore):
+        path = blobs.path(sha256)
+        if not path.is_file():
+            raise BlobMissingError(sha256)
+        return FileResponse(path, media_type=found["media_type"], headers=headers)
+    size = blobs.size(sha256)  # before the reader is opened: a missing blob opens nothing
+    headers["Content-Length"] = str(size)
+    return StreamingResponse(blobs.chunks(sha256), media_type=found["media_type"], headers=headers)
 
 
 def attachment(name: str, fallback: str) -> str:

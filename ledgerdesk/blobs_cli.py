@@ -18,8 +18,10 @@ from ledgerdesk.settings import Settings
 def cmd_blobs_migrate(args: argparse.Namespace) -> int:
     """Copy every blob of the configured store (LEDGERDESK_BLOB_STORE) to `--to`."""
     settings = Settings()
-    target_spec = args.to.strip()
-    if target_spec == settings.blob_store:
+    target_spec = args.to.strip().rstrip("/")
+    if not target_spec:
+        raise CliError("--to names a store: local, postgres or s3://bucket/prefix")
+    if target_spec == settings.blob_store.rstrip("/"):
         raise CliError(f"the blobs are already in {target_spec} (LEDGERDESK_BLOB_STORE)")
     try:
         source = blob_store(settings)
@@ -39,7 +41,8 @@ def cmd_blobs_migrate(args: argparse.Namespace) -> int:
         target.close()
     print(
         f"{done.copied} blobs copied ({done.copied_bytes} bytes), {done.present} already"
-        f" in {target_spec}, {len(done.failed)} failed"
+        f" in {target_spec}, {done.mended} found damaged there and copied again,"
+        f" {len(done.failed)} failed"
     )
     for sha256, wrong in done.failed:
         print(f"ledgerdesk: error: blob {sha256}: {wrong}", file=sys.stderr)

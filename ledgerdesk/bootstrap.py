@@ -301,12 +301,13 @@ def migrate(settings: Settings) -> None:
 def blob_store(settings: Settings, spec: str | None = None) -> BlobStore:
     """The blob store LEDGERDESK_BLOB_STORE names (or `spec`, in the same form)."""
     return open_blob_store(
-        spec or settings.blob_store,
+        settings.blob_store if spec is None else spec,
         root=settings.blob_dir,
         spool_dir=settings.spool_dir,
         database_url=settings.database_url,
         schema=settings.database_schema,
         s3_endpoint_url=settings.s3_endpoint_url,
+        pool_size=settings.database_pool_size,
     )
 
 

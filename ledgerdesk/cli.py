@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from commands.blobs import BlobStoreConfigError
 from commands.models import IssueToken, RegisterUser
 from commands.secrets import SecretRotation
 from domain.errors import DomainError, UserAlreadyExistsError
@@ -387,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if isinstance(value, str):
                 check_text(value, name.replace("_", "-"))
         code: int = args.func(args)
-    except (CliError, DomainError, KeyError, ViewFailedError) as error:  # A user can act.
+    except (CliError, DomainError, KeyError, ViewFailedError, BlobStoreConfigError) as error:
         message = error.args[0] if isinstance(error, KeyError) else str(error)
         print(f"ledgerdesk: error: {message}", file=sys.stderr)
         return 2

@@ -275,6 +275,16 @@ class Settings(BaseSettings):
             return spec
         raise ValueError(f"unknown blob store {spec!r}: use local, postgres or s3://bucket/prefix")
 
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _s3_endpoint(cls, url: str | None) -> str | None:
+        if url is None or not url.strip():
+            return None
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"expected http://host[:port] or https://host[:port], not {url!r}")
+        return url.strip()
+
     @model_validator(mode="after")
     def _postgres_blobs_need_postgres(self) -> Settings:
         if self.blob_store == "postgres" and self.database_url is None:

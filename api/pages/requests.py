@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.responses import Response
 
@@ -234,7 +233,7 @@ def _reply(request: Request, number: int, form: Form, correlation_id: str) -> Re
     response_model=None,
     dependencies=[Depends(fresh("portal", "ticket_detail"))],
 )
-def download(request: Request, number: Number, attachment_id: uuid.UUID) -> Response | FileResponse:
+def download(request: Request, number: Number, attachment_id: uuid.UUID) -> Response:
     """A customer-visible attachment of an item the contact may see, as a download."""
     caller = caller_of(request)
     if caller is None:

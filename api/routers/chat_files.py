@@ -10,7 +10,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, File, Form, Path, Response, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi.responses import FileResponse
 
 from api.deps import ClientAddress, Correlation, Ctx, CurrentCaller, ServicesDep
 from api.responses import OrjsonResponse, attachment_download, documented
@@ -75,12 +75,12 @@ def send_customer_file(
     "/portal/chats/{chat_id}/attachments/{attachment_id}",
     summary="Download a chat's file (customer)",
     tags=[Tag.PORTAL],
-    response_class=StreamingResponse,
+    response_class=FileResponse,
     responses={200: {"content": {"application/octet-stream": {}}}, **documented(401, 404, 422)},
 )
 def download_customer_file(
     chat_id: ChatId, attachment_id: FileId, svc: ServicesDep, who: KnownCustomer
-) -> StreamingResponse:
+) -> Response:
     """The file's bytes, always as a download (never shown inline)."""
     svc.chats.customer_check(chat_id, who)
     found = svc.chats.file(chat_id, attachment_id)
@@ -114,12 +114,12 @@ def send_staff_file(
 @router.get(
     "/chats/{chat_id}/attachments/{attachment_id}",
     summary="Download a chat's file",
-    response_class=StreamingResponse,
+    response_class=FileResponse,
     responses={200: {"content": {"application/octet-stream": {}}}, **documented(401, 403, 404)},
 )
 def download_staff_file(
     chat_id: ChatId, attachment_id: FileId, svc: ServicesDep, caller: CurrentCaller
-) -> StreamingResponse:
+) -> Response:
     """The file's bytes, always as a download (never shown inline)."""
     svc.chats.staff_check(chat_id, caller.user)
     found = svc.chats.file(chat_id, attachment_id)

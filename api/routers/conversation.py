@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Response, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi.responses import FileResponse
 
 from api.deps import Ctx, ProjectScope, Services, ServicesDep, fresh, written
 from api.responses import OrjsonResponse, attachment_download, documented, reply
@@ -110,7 +110,7 @@ def build(kind: Literal["ticket", "task"]) -> APIRouter:
         "/attachments/{attachment_id}",
         name=f"download_{kind}_attachment",
         summary="Download an attachment",
-        response_class=StreamingResponse,
+        response_class=FileResponse,
         responses={200: {"content": {"application/octet-stream": {}}}, **documented(401, 404)},
         dependencies=[Depends(fresh("ticket_detail", "access"))],
     )
@@ -119,7 +119,7 @@ def build(kind: Literal["ticket", "task"]) -> APIRouter:
         attachment_id: Annotated[uuid.UUID, Path()],
         svc: ServicesDep,
         scope: ProjectScope,
-    ) -> StreamingResponse:
+    ) -> Response:
         """The attachment's bytes, always as a download (never rendered inline)."""
         with svc.views.read() as tx:
             doc = get_ticket(tx, current_tables(tx, "ticket_detail"), number)

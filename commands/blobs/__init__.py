@@ -12,6 +12,7 @@ from commands.blobs.base import (
     BlobHashMismatchError,
     BlobMissingError,
     BlobStore,
+    BlobStoreUnavailableError,
 )
 from commands.blobs.local import LocalBlobStore
 
@@ -21,6 +22,7 @@ __all__ = [
     "BlobMissingError",
     "BlobStore",
     "BlobStoreConfigError",
+    "BlobStoreUnavailableError",
     "LocalBlobStore",
     "open_blob_store",
 ]
@@ -32,10 +34,11 @@ class BlobStoreConfigError(ValueError):
 
 def open_blob_store(
     spec: str, *, root: Path, spool_dir: Path, database_url: str | None, schema: str,
-    s3_endpoint_url: str | None = None,
+    s3_endpoint_url: str | None = None, pool_size: int = 4,
 ) -> BlobStore:  # fmt: skip
     """The store `spec` names: `local` (files under `root`), `postgres` (the database at
-    `database_url`, in `schema`) or `s3://bucket/prefix`. Temporary files go in `spool_dir`."""
+    `database_url`, in `schema`, with up to `pool_size` connections) or `s3://bucket/prefix`.
+    Temporary files go in `spool_dir`."""
     if spec == "local":
         return LocalBlobStore(root)
     if spec == "postgres":
@@ -45,7 +48,7 @@ def open_blob_store(
             )
         from commands.blobs.postgres import PostgresBlobStore
 
-        return PostgresBlobStore(database_url, schema, spool_dir)
+        return PostgresBlobStore(database_url, schema, spool_dir, pool_size)
     if spec.startswith("s3://"):
         from commands.blobs.s3 import S3BlobStore
 

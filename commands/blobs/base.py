@@ -30,6 +30,11 @@ class BlobMissingError(LookupError):
         self.sha256 = sha256
 
 
+class BlobStoreUnavailableError(Exception):
+    """The store did not answer (a database or an object store down, a timeout): it may
+    pass, so what needed the blob is tried again later, never failed for good."""
+
+
 class BlobHashMismatchError(ValueError):
     """Bytes copied under a hash are not the bytes of that hash."""
 
@@ -67,36 +72,57 @@ class BlobStore(ABC):
     """Stores bytes under their SHA-256; the same bytes are kept once."""
 
     kind: str  # "local", "postgres" or "s3": what LEDGERDESK_BLOB_STORE names
+    # The backend's errors that may pass: raised as BlobStoreUnavailableError.
+    transient: tuple[type[BaseException], ...] = ()
 
     def __init__(self, spool_dir: Path) -> None:
         self.spool_dir = spool_dir
 
+    @contextmanager
+    def _answering(self) -> Iterator[None]:
+        try:
+            yield
+        except self.transient as error:
+            raise BlobStoreUnavailableError(f"the {self.kind} blob store: {error}") from error
+
     def put(self, source: BinaryIO, limit: int) -> tuple[str, int]:
         """Copy `source` in, refusing more than `limit` bytes; return (sha256, size)."""
-        with spooled(source, self.spool_dir, limit) as (spool, sha256, size):
-            if not self.exists(sha256):
-                self._store(sha256, size, spool)
+        with spooled(source, self.spool_dir, limit) as (spool, sha256, size), self._answering():
+            if not self._exists(sha256):
+                self._store(sha256, size, spool, replace=False)
         return sha256, size
 
-    def put_as(self, sha256: str, source: BinaryIO) -> int:
+    def put_as(self, sha256: str, source: BinaryIO, replace: bool = False) -> int:
         """Copy `source` in under `sha256`, which its bytes must hash to (else
-        BlobHashMismatchError, and nothing is kept); return its size."""
+        BlobHashMismatchError, and nothing is kept); return its size. `replace`: write it
+        even where the store has a blob by that hash (one found damaged)."""
         with spooled(source, self.spool_dir, NO_LIMIT) as (spool, found, size):
             if found != sha256:
                 raise BlobHashMismatchError(sha256, found)
-            if not self.exists(sha256):
-                self._store(sha256, size, spool)
+            with self._answering():
+                if replace or not self._exists(sha256):
+                    self._store(sha256, size, spool, replace=replace)
         return size
+
+    def open(self, sha256: str) -> BinaryIO:
+        """A reader of the blob's bytes, to be closed (`with`); BlobMissingError when absent.
+        Errors while reading are the backend's own: `chunks` and `read_bytes` translate them."""
+        with self._answering():
+            return self._open(sha256)
 
     def chunks(self, sha256: str, size: int = CHUNK) -> Iterator[bytes]:
         """The blob's bytes, `size` at a time (BlobMissingError before any when absent)."""
         reader = self.open(sha256)
-        return _chunks_of(reader, size)
+        return self._chunks_of(reader, size)
+
+    def _chunks_of(self, reader: BinaryIO, size: int) -> Iterator[bytes]:
+        with reader, self._answering():
+            while chunk := reader.read(size):
+                yield chunk
 
     def read_bytes(self, sha256: str) -> bytes:
         """The whole blob, for the small ones read whole anyway (a mail, a logo)."""
-        with self.open(sha256) as reader:
-            return reader.read()
+        return b"".join(self.chunks(sha256))
 
     def hash_of(self, sha256: str) -> str:
         """The SHA-256 of the bytes stored under `sha256`, read back from the store."""
@@ -105,30 +131,36 @@ class BlobStore(ABC):
             digest.update(chunk)
         return digest.hexdigest()
 
-    @abstractmethod
-    def _store(self, sha256: str, size: int, spool: BinaryIO) -> None:
-        """Keep `spool`'s `size` bytes under `sha256`, whole or not at all."""
+    def exists(self, sha256: str) -> bool:
+        with self._answering():
+            return self._exists(sha256)
 
-    @abstractmethod
-    def open(self, sha256: str) -> BinaryIO:
-        """A reader of the blob's bytes, to be closed (`with`); BlobMissingError when absent."""
-
-    @abstractmethod
-    def exists(self, sha256: str) -> bool: ...
-
-    @abstractmethod
     def size(self, sha256: str) -> int:
         """The blob's size in bytes; BlobMissingError when absent."""
+        with self._answering():
+            return self._size(sha256)
 
-    @abstractmethod
     def shas(self) -> Iterator[str]:
         """The hash of every blob kept, each once, in no particular order."""
+        with self._answering():
+            yield from self._shas()
+
+    @abstractmethod
+    def _store(self, sha256: str, size: int, spool: BinaryIO, replace: bool) -> None:
+        """Keep `spool`'s `size` bytes under `sha256`, whole or not at all (`replace`: over
+        what the store has under that hash)."""
+
+    @abstractmethod
+    def _open(self, sha256: str) -> BinaryIO: ...
+
+    @abstractmethod
+    def _exists(self, sha256: str) -> bool: ...
+
+    @abstractmethod
+    def _size(self, sha256: str) -> int: ...
+
+    @abstractmethod
+    def _shas(self) -> Iterator[str]: ...
 
     def close(self) -> None:  # noqa: B027 - most stores have nothing to let go of
         """Let go of connections (nothing to do for a store on disk)."""
-
-
-def _chunks_of(reader: BinaryIO, size: int) -> Iterator[bytes]:
-    with reader:
-        while chunk := reader.read(size):
-            yield chunk

@@ -32,7 +32,7 @@ class LocalBlobStore(BlobStore):
             self._rename(spool, sha256)
         return sha256, size
 
-    def _store(self, sha256: str, size: int, spool: BinaryIO) -> None:
+    def _store(self, sha256: str, size: int, spool: BinaryIO, replace: bool) -> None:
         os.fsync(spool.fileno())
         self._rename(spool, sha256)
 
@@ -41,22 +41,22 @@ class LocalBlobStore(BlobStore):
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(spool.name, target)
 
-    def open(self, sha256: str) -> BinaryIO:
+    def _open(self, sha256: str) -> BinaryIO:
         try:
             return self.path(sha256).open("rb")
         except FileNotFoundError:
             raise BlobMissingError(sha256) from None
 
-    def exists(self, sha256: str) -> bool:
+    def _exists(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
 
-    def size(self, sha256: str) -> int:
+    def _size(self, sha256: str) -> int:
         try:
             return self.path(sha256).stat().st_size
         except FileNotFoundError:
             raise BlobMissingError(sha256) from None
 
-    def shas(self) -> Iterator[str]:
+    def _shas(self) -> Iterator[str]:
         if not self.root.is_dir():
             return
         for first in sorted(self.root.iterdir()):

@@ -14,18 +14,18 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from commands.blobs.base import CHUNK, BlobMissingError, BlobStore
 
 TABLES = (
-    """CREATE TABLE IF NOT EXISTS blob_store (
+    """CREATE TABLE blob_store (
         sha256 text PRIMARY KEY,
         size bigint NOT NULL,
         chunks integer NOT NULL,
         stored_at timestamptz NOT NULL DEFAULT now()
     )""",
-    """CREATE TABLE IF NOT EXISTS blob_chunks (
+    """CREATE TABLE blob_chunks (
         sha256 text NOT NULL,
         seq integer NOT NULL,
         data bytea NOT NULL,
@@ -35,18 +35,23 @@ TABLES = (
     "ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL",
 )
 PAGE = 1000  # hashes listed per query
+WAIT_SECONDS = 5.0  # for a connection: longer, and the store is unavailable (try again)
 
 
 def create_tables(url: str, schema: str) -> None:
     """The blob tables in `schema` (`ledgerdesk migrate` runs this on every PostgreSQL
     install, so that `blobs migrate --to postgres` finds them)."""
     with psycopg.connect(url, options=f"-c search_path={schema}") as conn:
+        found = conn.execute("SELECT to_regclass('blob_chunks') IS NOT NULL").fetchone()
+        if found is not None and found[0]:
+            return  # Made before (and not locked again for an ALTER at every migrate).
         for statement in TABLES:
             conn.execute(statement)
 
 
 class PostgresBlobStore(BlobStore):
     kind = "postgres"
+    transient = (psycopg.OperationalError, PoolTimeout)
 
     def __init__(self, url: str, schema: str, spool_dir: Path, pool_size: int = 4) -> None:
         super().__init__(spool_dir)
@@ -54,6 +59,7 @@ class PostgresBlobStore(BlobStore):
             url,
             min_size=1,
             max_size=pool_size,
+            timeout=WAIT_SECONDS,
             kwargs={
                 "options": f"-c search_path={schema}",
                 "application_name": f"ledgerdesk blobs {schema}"[:63],
@@ -61,8 +67,11 @@ class PostgresBlobStore(BlobStore):
             open=True,
         )
 
-    def _store(self, sha256: str, size: int, spool: BinaryIO) -> None:
+    def _store(self, sha256: str, size: int, spool: BinaryIO, replace: bool) -> None:
         with self.pool.connection() as conn, conn.transaction():
+            if replace:
+                conn.execute("DELETE FROM blob_store WHERE sha256 = %s", (sha256,))
+                conn.execute("DELETE FROM blob_chunks WHERE sha256 = %s", (sha256,))
             seq = 0
             while chunk := spool.read(CHUNK):
                 conn.execute(
@@ -86,19 +95,19 @@ class PostgresBlobStore(BlobStore):
             raise BlobMissingError(sha256)
         return int(row[0]), int(row[1])
 
-    def open(self, sha256: str) -> BinaryIO:
+    def _open(self, sha256: str) -> BinaryIO:
         _, chunks = self._row(sha256)
         return cast(BinaryIO, io.BufferedReader(_Chunks(self.pool, sha256, chunks), CHUNK))
 
-    def exists(self, sha256: str) -> bool:
+    def _exists(self, sha256: str) -> bool:
         with self.pool.connection() as conn:
             found = conn.execute("SELECT 1 FROM blob_store WHERE sha256 = %s", (sha256,))
             return found.fetchone() is not None
 
-    def size(self, sha256: str) -> int:
+    def _size(self, sha256: str) -> int:
         return self._row(sha256)[0]
 
-    def shas(self) -> Iterator[str]:
+    def _shas(self) -> Iterator[str]:
         after = ""
         while True:
             with self.pool.connection() as conn:
@@ -132,10 +141,14 @@ class _Chunks(io.RawIOBase):
             if self.seq >= self.chunks:
                 return 0
             with self.pool.connection() as conn:
-                row = conn.execute(
-                    "SELECT data FROM blob_chunks WHERE sha256 = %s AND seq = %s",
-                    (self.sha256, self.seq),
-                ).fetchone()
+                row = (
+                    conn.cursor(binary=True)  # the bytes as they are, not as hex text
+                    .execute(
+                        "SELECT data FROM blob_chunks WHERE sha256 = %s AND seq = %s",
+                        (self.sha256, self.seq),
+                    )
+                    .fetchone()
+                )
             if row is None:
                 raise BlobMissingError(self.sha256)
             self.pending = memoryview(bytes(row[0]))

@@ -15,13 +15,21 @@ from typing import Any, BinaryIO, cast
 from urllib.parse import urlsplit
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
+from urllib3.exceptions import HTTPError
 
 from commands.blobs.base import BlobMissingError, BlobStore
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class _ServerError(Exception):
+    """The S3 server failed or asked us to slow down (after boto3's own retries)."""
+
+
 MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 PART = 16 * 1024 * 1024  # uploads larger than this go in parts of this size
 TRANSFER = TransferConfig(multipart_threshold=PART, multipart_chunksize=PART)
@@ -29,6 +37,8 @@ TRANSFER = TransferConfig(multipart_threshold=PART, multipart_chunksize=PART)
 
 class S3BlobStore(BlobStore):
     kind = "s3"
+    # S3UploadFailedError: an upload the server failed, after boto3's retries.
+    transient = (BotoCoreError, HTTPError, S3UploadFailedError, _ServerError)
 
     def __init__(self, url: str, spool_dir: Path, endpoint_url: str | None = None) -> None:
         super().__init__(spool_dir)
@@ -40,20 +50,29 @@ class S3BlobStore(BlobStore):
         # Path-style addressing where an endpoint is named: self-hosted servers (MinIO, a
         # test server on an address) seldom have a DNS name per bucket.
         style = "path" if endpoint_url else "auto"
+        # Checksums only where S3 requires them: many S3-compatible servers (MinIO, Ceph,
+        # B2) refuse the ones botocore sends by default.
         self.client: Any = boto3.client(
             "s3",
             endpoint_url=endpoint_url,
-            config=Config(s3={"addressing_style": style}, retries={"mode": "standard"}),
+            config=Config(
+                s3={"addressing_style": style},
+                retries={"mode": "standard"},
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            ),
         )
 
     def key(self, sha256: str) -> str:
         name = f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
         return f"{self.prefix}/{name}" if self.prefix else name
 
-    def _store(self, sha256: str, size: int, spool: BinaryIO) -> None:
-        self.client.upload_fileobj(spool, self.bucket, self.key(sha256), Config=TRANSFER)
+    def _store(self, sha256: str, size: int, spool: BinaryIO, replace: bool) -> None:
+        # By its name: parts are read from the file as they are sent (a file object would
+        # have up to ten parts read into memory at once).
+        self.client.upload_file(spool.name, self.bucket, self.key(sha256), Config=TRANSFER)
 
-    def open(self, sha256: str) -> BinaryIO:
+    def _open(self, sha256: str) -> BinaryIO:
         try:
             found = self.client.get_object(Bucket=self.bucket, Key=self.key(sha256))
         except ClientError as error:
@@ -68,18 +87,18 @@ class S3BlobStore(BlobStore):
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in MISSING:
                 return None
-            raise
+            raise _missing_or(error, sha256) from None
 
-    def exists(self, sha256: str) -> bool:
+    def _exists(self, sha256: str) -> bool:
         return self._head(sha256) is not None
 
-    def size(self, sha256: str) -> int:
+    def _size(self, sha256: str) -> int:
         head = self._head(sha256)
         if head is None:
             raise BlobMissingError(sha256)
         return int(head["ContentLength"])
 
-    def shas(self) -> Iterator[str]:
+    def _shas(self) -> Iterator[str]:
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=f"{self.prefix}/" if self.prefix else ""
         )
@@ -90,6 +109,14 @@ class S3BlobStore(BlobStore):
                     yield name
 
 
-def _missing_or(error: Exception, sha256: str) -> Exception:
-    code = getattr(error, "response", {}).get("Error", {}).get("Code")
-    return BlobMissingError(sha256) if code in MISSING else error
+def _missing_or(error: ClientError, sha256: str) -> Exception:
+    """BlobMissingError for a missing object, _ServerError for a 5xx or a throttle (it may
+    pass), else the error itself (credentials, a missing bucket: for the operator)."""
+    code = error.response.get("Error", {}).get("Code")
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    if code in MISSING:
+        return BlobMissingError(sha256)
+    if status >= 500 or code in ("SlowDown", "RequestTimeout", "ServiceUnavailable"):
+        return _ServerError(str(error))
+    refused: Exception = error
+    return refused

@@ -21,7 +21,7 @@ from uuid import UUID, uuid4
 from pydantic import ValidationError
 
 from commands.application import LedgerDesk
-from commands.blobs import BlobStore
+from commands.blobs import BlobStore, BlobStoreUnavailableError
 from commands.imports.item_checks import Places
 from commands.imports.items import ItemImportService
 from commands.imports.outcomes import (
@@ -119,6 +119,10 @@ class ImportJobService:
         except ImportInterruptedError:
             self._finish(job_id, lambda j: j.release(attempt, WORKER, correlation))
             return "interrupted: queued again"
+        except BlobStoreUnavailableError as error:  # The file could not be read: later.
+            log.warning("import job %s queued again: %s", job_id, error)
+            self._finish(job_id, lambda j: j.release(attempt, WORKER, correlation))
+            return "the file could not be read now: queued again"
         except (DomainError, ValidationError) as error:
             problem = problem_of(error)
             self._finish(job_id, lambda j: j.fail(attempt, problem, WORKER, correlation))

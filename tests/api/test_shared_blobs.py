@@ -1,16 +1,21 @@
 """Two API machines with no shared disk: a file uploaded through one downloads through the
-other, when the blobs are in PostgreSQL or in S3-compatible storage (over real HTTP)."""
+other, when the blobs are in PostgreSQL or in S3-compatible storage (over real HTTP). And a
+store that does not answer is a 503 to try again, with nothing written."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from copy import copy
+from dataclasses import replace
 from pathlib import Path
 
 import boto3
 import pytest
 from fastapi.testclient import TestClient
 
+from api.app import create_app
 from ledgerdesk import bootstrap
+from ledgerdesk.settings import Settings
 from tests.conftest import make_settings
 from tests.factories import admin_token
 from tests.s3_server import S3Server, s3_server
@@ -69,3 +74,35 @@ def test_a_file_sent_to_one_api_machine_downloads_from_the_other(
     finally:
         one.close()
         two.close()
+
+
+def test_a_store_that_does_not_answer_is_a_503_and_nothing_is_written(
+    client: TestClient, live: bootstrap.Container, tmp_path: Path
+) -> None:
+    number = client.post("/api/v1/tickets", json={"title": "Logs"}).json()["number"]
+    sent = client.post(
+        f"/api/v1/tickets/{number}/attachments", files={"file": ("a.log", b"some lines")}
+    )
+    (attachment,) = sent.json()["attachments"]
+    dead = Settings(
+        data_dir=tmp_path, blob_store="s3://nowhere/x", s3_endpoint_url="http://127.0.0.1:1"
+    )
+    cut_off = replace(live.services(), commands=copy(live.commands))
+    cut_off.commands.blobs = bootstrap.blob_store(dead)
+    with TestClient(create_app(cut_off)) as http:
+        http.headers.update(client.headers)
+        head = live.app.head()
+        upload = http.post(
+            f"/api/v1/tickets/{number}/attachments", files={"file": ("b.log", b"more lines")}
+        )
+        download = http.get(
+            f"/api/v1/tickets/{number}/attachments/{attachment['id']}",
+            headers={"X-Min-Position": sent.headers["X-Log-Position"]},
+        )
+    for answer in (upload, download):
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.json()["type"].endswith("/problems/storage-unavailable")
+        assert answer.headers["retry-after"] == "5"
+        assert "127.0.0.1:1" not in answer.text
+    assert live.app.head() == head

@@ -9,8 +9,10 @@ import io
 import itertools
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import boto3
 import psycopg
 import pytest
 
@@ -20,10 +22,12 @@ from commands.blobs import (
     BlobMissingError,
     BlobStore,
     BlobStoreConfigError,
+    BlobStoreUnavailableError,
     LocalBlobStore,
 )
 from commands.blobs.migrate import migrate_blobs
 from commands.blobs.postgres import create_tables
+from commands.blobs.s3 import PART
 from commands.errors import AttachmentTooLargeError
 from ledgerdesk import bootstrap, cli
 from ledgerdesk.settings import Settings
@@ -172,10 +176,82 @@ def test_a_migration_run_again_copies_only_what_is_missing(
     with source.open(shas[0]) as reader:  # as if a first run stopped after one blob
         target.put_as(shas[0], reader)
     done = migrate_blobs(source, target)
-    assert (done.copied, done.present, done.failed) == (2, 1, [])
+    assert (done.copied, done.present, done.mended, done.failed) == (2, 1, 0, [])
     again = migrate_blobs(source, target)
-    assert (again.copied, again.present, again.failed) == (0, 3, [])
+    assert (again.copied, again.present, again.mended, again.failed) == (0, 3, 0, [])
     target.close()
+
+
+@pytest.mark.parametrize("kind", ["postgres", "s3"])
+def test_a_damaged_copy_in_the_target_is_found_and_copied_again(
+    kind: str, tmp_path: Path, pg_schema: str, s3: S3Server
+) -> None:
+    source = LocalBlobStore(tmp_path / "blobs")
+    target = bootstrap.blob_store(_settings(kind, tmp_path, pg_schema, s3))
+    (sha,) = _fill(source, 1)
+    size = source.size(sha)
+    damaged = b"x" * size  # the right size, the wrong bytes: as a copy cut short and padded
+    if kind == "postgres":
+        with psycopg.connect(PG_URL, options=f"-c search_path={pg_schema}") as conn:
+            conn.execute("INSERT INTO blob_chunks VALUES (%s, 0, %s)", (sha, damaged))
+            conn.execute("INSERT INTO blob_store (sha256, size, chunks) VALUES (%s, %s, 1)",
+                         (sha, size))  # fmt: skip
+    else:
+        boto3.client("s3", endpoint_url=s3.endpoint_url).put_object(
+            Bucket=s3.bucket,
+            Key=target.key(sha),
+            Body=damaged,  # type: ignore[attr-defined]
+        )
+    assert target.hash_of(sha) != sha
+    done = migrate_blobs(source, target)
+    assert (done.copied, done.present, done.mended, done.failed) == (0, 0, 1, [])
+    assert target.hash_of(sha) == sha
+    assert migrate_blobs(source, target).present == 1
+    target.close()
+
+
+def test_a_store_that_does_not_answer_is_unavailable_not_missing(tmp_path: Path) -> None:
+    dead = Settings(
+        data_dir=tmp_path, blob_store="s3://nowhere/x", s3_endpoint_url="http://127.0.0.1:1"
+    )
+    store = bootstrap.blob_store(dead)
+    store.client.meta.config.retries = {"max_attempts": 1}  # type: ignore[attr-defined]
+    sha = _sha(b"a file")
+    for attempt in (
+        lambda: store.exists(sha),
+        lambda: store.open(sha),
+        lambda: store.put(io.BytesIO(b"a file"), 100),
+        lambda: list(store.shas()),
+    ):
+        with pytest.raises(BlobStoreUnavailableError, match="the s3 blob store"):
+            attempt()
+    # and a migration to it reports each blob, and goes on
+    source = LocalBlobStore(tmp_path / "blobs")
+    _fill(source, 2)
+    done = migrate_blobs(source, store)
+    assert len(done.failed) == 2
+
+
+def test_concurrent_uploads_of_the_same_bytes_keep_one_blob(store: BlobStore) -> None:
+    data = os.urandom(CHUNK + 99)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: store.put(io.BytesIO(data), len(data)), range(8)))
+    assert {sha for sha, _ in results} == {_sha(data)}
+    assert list(store.shas()) == [_sha(data)]
+    assert store.read_bytes(_sha(data)) == data
+
+
+def test_s3_takes_a_large_file_in_parts(tmp_path: Path, pg_schema: str, s3: S3Server) -> None:
+    store = bootstrap.blob_store(_settings("s3", tmp_path, pg_schema, s3))
+    data = os.urandom(PART + 1234)  # over the part size: a multipart upload
+    sha, size = store.put(io.BytesIO(data), len(data))
+    assert size == len(data)
+    head = boto3.client("s3", endpoint_url=s3.endpoint_url).head_object(
+        Bucket=s3.bucket,
+        Key=store.key(sha),  # type: ignore[attr-defined]
+    )
+    assert head["ETag"].strip('"').endswith("-2")  # S3 names a multipart object's parts
+    assert store.hash_of(sha) == sha
 
 
 def test_a_damaged_source_blob_is_reported_not_copied(
@@ -220,6 +296,8 @@ def test_the_command_line_migrates_and_says_what_to_set(
     assert "already in postgres" in capsys.readouterr().err
     assert cli.main(["blobs", "migrate", "--to", "gopher://x"]) == 2
     assert "unknown blob store 'gopher://x'" in capsys.readouterr().err
+    assert cli.main(["blobs", "migrate", "--to", " "]) == 2
+    assert "--to names a store" in capsys.readouterr().err
 
 
 def test_the_command_line_refuses_postgres_blobs_on_sqlite(

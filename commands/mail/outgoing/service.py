@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +19,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from commands.application import LedgerDesk
-from commands.blobs import BlobMissingError, BlobStore
+from commands.blobs import BlobMissingError, BlobStore, BlobStoreUnavailableError
 from commands.credentials import Credentials
 from commands.mail.mailboxes import is_our_address
 from commands.mail.outgoing import smtp
@@ -354,8 +353,10 @@ class MailOutService:
         logo = settings.get("logo")
         image = None
         if logo:
-            with suppress(BlobMissingError):
+            try:
                 image = self.blobs.read_bytes(logo["sha256"])
+            except (BlobMissingError, BlobStoreUnavailableError) as error:
+                log.warning("the logo is left out of a report: %s", error)
         return company["name"], company["colour"], image
 
     # --- mail about a customer's access ---------------------------------------------------
@@ -398,7 +399,8 @@ class MailOutService:
         except PermanentSendError as refused:
             self._failed(mail, str(refused))
             return "failed"
-        except TransientSendError as failed:
+        # A blob store that does not answer may answer later: tried again, like a server.
+        except (TransientSendError, BlobStoreUnavailableError) as failed:
             if isinstance(failed, SmtpAccountRefusedError):  # For an admin to fix.
                 log.warning("mail %s to %s not sent, retried: %s", mail.key, mail.recipient, failed)
             if self.clock() - mail.created_on > GIVE_UP_AFTER:
