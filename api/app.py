@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI
+from starlette.types import ASGIApp
 
 from api import openapi, pages, problems
 from api.body_limit import BodyLimitMiddleware, BodyLimits
@@ -69,9 +70,18 @@ from api.tags import TAG_METADATA
 from api.text_input import refuse_disallowed_text
 
 
+class LedgerDeskAPI(FastAPI):
+    """The API with its correlation ids outside everything, Starlette's error middleware
+    included: a 500 too carries its `X-Correlation-ID`, and its log lines the request's id,
+    actor and status."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return CorrelationIds(super().build_middleware_stack())
+
+
 def create_app(services: Services) -> FastAPI:
     """Build the HTTP application over already-built services."""
-    app = FastAPI(
+    app = LedgerDeskAPI(
         title="ledgerdesk",
         version="0.1.0",
         summary="Help desk and project management in one event-sourced system.",
@@ -163,5 +173,4 @@ def create_app(services: Services) -> FastAPI:
     )
     # The widgets' sites may call the customer API from their pages (preflights answered).
     app.add_middleware(WidgetSitesCors, origins=services.widgets.origins)
-    app.add_middleware(CorrelationIds)  # Outside everything: every answer carries the id.
     return app

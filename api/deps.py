@@ -34,6 +34,7 @@ from commands.imports.jobs import ImportJobService
 from commands.intake.catalogue import IntakeCatalogue
 from commands.intake.submissions import SubmissionService
 from commands.knowledge_base import KnowledgeBaseService
+from commands.log_context import note
 from commands.mail.mailboxes import MailboxService
 from commands.mail.outgoing.service import MailOutService
 from commands.mail.service import MailService
@@ -147,7 +148,9 @@ def token_holder(
     for giving up that very token)."""
     if credentials is None or not credentials.credentials.strip():
         raise InvalidTokenError
-    return svc.accounts.authenticate(credentials.credentials.strip())
+    caller = svc.accounts.authenticate(credentials.credentials.strip())
+    note(actor=f"user:{caller.user.id}")  # for the request's log lines
+    return caller
 
 
 TokenHolder = Annotated[Caller, Depends(token_holder)]

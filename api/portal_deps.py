@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import Correlation, ServicesDep
 from commands.errors import InvalidTokenError
+from commands.log_context import note
 from commands.models import Context
 from commands.portal import PortalCaller
 from domain.values import Actor
@@ -33,7 +34,9 @@ def current_contact(
     svc.company.require_app("portal", "portal")
     if credentials is None or not credentials.credentials.strip():
         raise InvalidTokenError
-    return svc.portal.authenticate(credentials.credentials.strip())
+    caller = svc.portal.authenticate(credentials.credentials.strip())
+    note(actor=f"contact:{caller.contact.id}")  # for the request's log lines (not the email)
+    return caller
 
 
 CurrentContact = Annotated[PortalCaller, Depends(current_contact)]

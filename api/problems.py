@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from api.body_limit import Accepts
+from api.correlation import route_of
 from api.responses import ProblemResponse, problem
 from api.throttle import TooManyAttemptsError
 from commands.blobs import BlobStoreUnavailableError
@@ -332,7 +333,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     def unexpected(request: Request, exc: Exception) -> ProblemResponse:
-        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        # The route's template, never the path: a path can hold a token.
+        log.error("unhandled error on %s %s", request.method, route_of(request.scope), exc_info=exc)
         return problem(
             500,
             "internal-error",

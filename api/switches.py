@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import ServicesDep
 from domain.company_settings import AppSwitchedOffError
@@ -110,9 +111,10 @@ def governing(path: str, method: str) -> list[Switch]:
     return [switch for switch in SWITCHES if switch.governs(path, method)]
 
 
-def switched_on(request: Request, svc: ServicesDep) -> None:
+async def switched_on(request: Request, svc: ServicesDep) -> None:
     """Refuse (404) a request to an API route whose app or feature is switched off; the
-    switches are read per request, so a change holds in every process at once."""
+    switches are read per request, so a change holds in every process at once. On the event
+    loop: a route no switch governs (health, liveness) waits for no worker thread."""
     route = request.scope.get("route")
     path = getattr(route, "path", "")
     if not path.startswith(f"{API}/"):
@@ -120,7 +122,8 @@ def switched_on(request: Request, svc: ServicesDep) -> None:
     switches = governing(path, request.method)
     if not switches:
         return
-    current = request.state.switches = svc.company.current()  # (read once per request)
+    current = await run_in_threadpool(svc.company.current)  # (read once per request)
+    request.state.switches = current
     for switch in switches:
         if not current[switch.group][switch.name]:
             raise AppSwitchedOffError(switch.label)

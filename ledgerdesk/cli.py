@@ -22,6 +22,7 @@ from ledgerdesk import bootstrap
 from ledgerdesk.blobs_cli import add_blob_commands
 from ledgerdesk.cli_common import CLI, CliError, _container
 from ledgerdesk.import_cli import add_import_commands
+from ledgerdesk.logs import configure_logging
 from ledgerdesk.mail_cli import add_mail_commands
 from ledgerdesk.rebuilds import in_parallel
 from ledgerdesk.settings import Settings
@@ -94,6 +95,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             log_level="warning",
+            log_config=None,  # our handler (ledgerdesk.logs) writes uvicorn's lines too
+            access_log=False,  # one access line per request comes from the API itself
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
         print(f"ledgerdesk serving on http://{args.host}:{args.port}/api/v1 (docs at /docs)")
@@ -380,10 +383,26 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _configure_logging(args: argparse.Namespace) -> None:
+    """Log lines on standard error, tagged with the process's role. A one-off command (a
+    migration, a token) writes only warnings and errors there, beside its own output."""
+    action = getattr(args, "action", None)
+    role = {
+        "serve": "api",
+        "worker": "worker",
+        "projections": "runner" if action == "run" else "cli",
+        "mail": "mail" if action == "serve" else "cli",
+    }.get(args.command, "cli")
+    settings = Settings()
+    level = settings.log_level if role != "cli" or settings.log_level == "debug" else "warning"
+    configure_logging(role, settings.log_format, level)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         # Inside: the parser's defaults read the settings, which may be invalid.
         args = parser().parse_args(argv)
+        _configure_logging(args)
         for name, value in vars(args).items():  # The API's rule for text, for every argument.
             if isinstance(value, str):
                 check_text(value, name.replace("_", "-"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -36,6 +37,13 @@ class Settings(BaseSettings):
             " directory), postgres (in the database: any number of API machines) or"
             " s3://bucket/prefix (S3-compatible object storage)."
         ),
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="Logs on standard error: JSON lines (one object a line) or plain text.",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="The least severe log lines written."
     )
     ready_max_view_lag: int = Field(
         default=1000,

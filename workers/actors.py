@@ -21,6 +21,7 @@ from commands.application import LedgerDesk
 from commands.company_settings import CompanySettingsService
 from commands.customers import CustomerService
 from commands.imports.jobs import ImportJobService
+from commands.log_context import log_context
 from commands.mail.outgoing.service import MailOutService
 from commands.mail.service import MailService
 from commands.projects import ProjectService
@@ -130,6 +131,12 @@ def _performer(
     spec: ActorSpec, services: WorkerServices, receipts: Receipts
 ) -> Callable[[str, dict[str, Any]], None]:
     def perform(message_id: str, payload: dict[str, Any]) -> None:
+        # Every line logged while it runs names the message (whose id names the event that
+        # called for it; outbox payloads do not carry the event's correlation id yet).
+        with log_context(actor_name=spec.purpose, message_id=message_id):
+            run_message(message_id, payload)
+
+    def run_message(message_id: str, payload: dict[str, Any]) -> None:
         if spec.needs:
             current = CompanySettingsService(services.app).current()
             off = [f"{g}.{n}" for g, n in spec.needs if not current[g][n]]

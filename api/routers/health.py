@@ -9,8 +9,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as CheckTimeout
 from dataclasses import asdict
 from typing import Any
 
@@ -30,10 +28,67 @@ router = APIRouter(prefix="/api/v1", tags=[Tag.HEALTH])
 BEHIND_AFTER_SECONDS = 10.0
 # A readiness check that takes longer than this has failed (a probe must answer promptly).
 CHECK_SECONDS = 3.0
+# A check's answer serves the probes that come within this long of it.
+FRESH_SECONDS = 1.0
 
 log = logging.getLogger("ledgerdesk.health")
-# The readiness checks run here, so that one stuck on a dead server is abandoned in time.
-_checks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ledgerdesk-ready")
+
+
+class Probe:
+    """One kind of readiness check, run at most once at a time in a daemon thread of its own:
+    probes that come while it runs wait for its answer (up to CHECK_SECONDS), and one that
+    hangs on a dead server is not started again until it ends — so probes never pile up
+    threads or connections, and each check is blamed for its own slowness only."""
+
+    def __init__(self, what: str, check: Callable[[], object]) -> None:
+        self.what, self.check = what, check
+        self._lock = threading.Lock()
+        self._done: threading.Event | None = None
+        self._answer: tuple[object, str | None] = (None, None)
+        self._at = 0.0
+
+    def start(self) -> threading.Event:
+        with self._lock:
+            done = self._done
+            stale = (
+                done is not None and done.is_set() and time.monotonic() - self._at > FRESH_SECONDS
+            )
+            if done is None or stale:
+                done = self._done = threading.Event()
+                threading.Thread(target=self._run, args=(done,), daemon=True).start()
+            return done
+
+    def answer(self, done: threading.Event) -> tuple[object, str | None]:
+        """The check's value, or None and what is wrong. The error is logged, not answered:
+        it may name hosts and users."""
+        if not done.wait(CHECK_SECONDS):
+            return None, f"{self.what} did not answer within {CHECK_SECONDS:g} s"
+        return self._answer
+
+    def _run(self, done: threading.Event) -> None:
+        try:
+            answer: tuple[object, str | None] = (self.check(), None)
+        except Exception as error:  # noqa: BLE001 - any failure of the check is the answer
+            log.warning("readiness: %s: %s", self.what, error)
+            answer = (None, f"{self.what} does not answer ({type(error).__name__})")
+        self._answer, self._at = answer, time.monotonic()
+        done.set()
+
+
+def _probes(request: Request, svc: ServicesDep) -> dict[str, Probe]:
+    state = request.app.state
+    if not hasattr(state, "probes"):
+
+        def database() -> list[Any]:
+            with svc.views.read() as tx:
+                tx.one("SELECT 1 AS one")
+            return svc.runner.status()  # reads the log's head and every view's position
+
+        state.probes = {"database": Probe("the database", database)}
+        if svc.broker_check is not None:
+            state.probes["broker"] = Probe("the broker", svc.broker_check)
+    probes: dict[str, Probe] = state.probes
+    return probes
 
 
 class HeadSamples:
@@ -115,46 +170,24 @@ async def live() -> OrjsonResponse:
     return OrjsonResponse({"status": "ok"})
 
 
-def _within(check: Callable[[], object], what: str) -> tuple[object, str | None]:
-    """`check()`'s value, or None and what is wrong (it raised, or took over CHECK_SECONDS).
-    The error is logged, not answered: it may name hosts and users."""
-    try:
-        return _checks.submit(check).result(timeout=CHECK_SECONDS), None
-    except CheckTimeout:
-        return None, f"{what} did not answer within {CHECK_SECONDS:g} s"
-    except Exception as error:  # noqa: BLE001 - any failure of the check is the answer
-        log.warning("readiness: %s: %s", what, error)
-        return None, f"{what} does not answer ({type(error).__name__})"
-
-
 @router.get(
     "/health/ready",
     summary="Can this process serve traffic?",
     responses={200: {"model": Readiness}, 503: {"model": Readiness}},
 )
-def ready(svc: ServicesDep) -> OrjsonResponse:
+def ready(svc: ServicesDep, request: Request) -> OrjsonResponse:
     """200 when the database (the event store and the views) answers, the broker answers
     (when one is configured), no view has failed and none lags the log by more than
     LEDGERDESK_READY_MAX_VIEW_LAG events; else 503, and `problems` names what is wrong.
     Needs no token; a view's error is never shown here (admins see it on `/health`)."""
 
-    def database() -> list[Any]:
-        with svc.views.read() as tx:
-            tx.one("SELECT 1 AS one")
-        return svc.runner.status()  # reads the log's head and every view's position
-
-    problems: list[str] = []
-    status, wrong = _within(database, "the database")
-    checks = {"database": "ok" if wrong is None else "failed"}
-    if wrong is not None:
-        problems.append(wrong)
-    if svc.broker_check is None:
-        checks["broker"] = "not configured"
-    else:
-        _, wrong = _within(svc.broker_check, "the broker")
-        checks["broker"] = "ok" if wrong is None else "failed"
-        if wrong is not None:
-            problems.append(wrong)
+    probes = _probes(request, svc)
+    started = {kind: probe.start() for kind, probe in probes.items()}  # the checks at once
+    answers = {kind: probes[kind].answer(done) for kind, done in started.items()}
+    problems = [wrong for _, wrong in answers.values() if wrong is not None]
+    status, _ = answers["database"]
+    checks = {kind: "ok" if wrong is None else "failed" for kind, (_, wrong) in answers.items()}
+    checks.setdefault("broker", "not configured")
     views = status if isinstance(status, list) else []
     failed = [v for v in views if v.failure is not None]
     lagging = [v for v in views if v.failure is None and v.lag > svc.ready_max_view_lag]

@@ -1,0 +1,191 @@
+"""The backup and restore drill, with the commands docs/operations.md documents: an install
+with tickets and their files, tasks, timesheets and a portal contact is backed up while it
+runs, restored into a fresh database (or data directory) and a fresh blob store, and then
+`ledgerdesk replay --verify` passes, every view equals the original's, and every file
+downloads as it was."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from ledgerdesk import bootstrap
+from ledgerdesk.settings import Settings
+from tests.conftest import PG_URL, make_settings
+from tests.e2e.conftest import run_cli
+from tests.factories import admin_token
+
+pytestmark = pytest.mark.slow
+FILES = {"invoice.pdf": b"%PDF-1.4 an invoice\n" * 300, "trace.log": bytes(range(256)) * 40}
+
+
+def seed(c: bootstrap.Container) -> dict[str, Any]:
+    """A realistic little install, through the API; what to find again after the restore."""
+    with TestClient(c.http_app()) as http:
+        http.headers["Authorization"] = f"Bearer {admin_token(c)}"
+        files = {}
+        for n, (name, data) in enumerate(FILES.items()):
+            number = http.post("/api/v1/tickets", json={"title": f"Ticket {n}"}).json()["number"]
+            sent = http.post(f"/api/v1/tickets/{number}/attachments", files={"file": (name, data)})
+            assert sent.status_code == 201, sent.text
+            files[name] = (number, sent.json()["attachments"][0]["id"])
+        task = http.post(
+            "/api/v1/tasks", json={"title": "Plan", "start": "2026-12-01", "duration_days": 3}
+        ).json()["number"]
+        logged = http.post(
+            "/api/v1/timesheets", json={"item": task, "date": "2026-12-02", "hours": "1.5"}
+        )
+        assert logged.status_code == 201, logged.text
+        org = http.post("/api/v1/customers", json={"name": "Acme"}).json()["id"]
+        contact = http.post(
+            "/api/v1/contacts", json={"email": "ada@acme.example", "organisation_id": org}
+        )
+        assert contact.status_code == 201, contact.text
+        invited = http.post(f"/api/v1/contacts/{contact.json()['id']}/portal-invitations")
+        assert invited.status_code == 201, invited.text
+    assert c.runner.wait_for(c.app.head(), list(c.runner.projections), 30)
+    return files
+
+
+def downloads(c: bootstrap.Container, files: dict[str, Any], who: str) -> dict[str, bytes]:
+    with TestClient(c.http_app()) as http:
+        http.headers["Authorization"] = f"Bearer {admin_token(c, who)}"
+        return {
+            name: http.get(f"/api/v1/tickets/{number}/attachments/{attachment}").content
+            for name, (number, attachment) in files.items()
+        }
+
+
+def replay_verifies(restored: Settings) -> None:
+    verified = run_cli(restored, "replay", "--verify", check=False)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def files_download(restored: Settings, files: dict[str, Any], before: dict[str, bytes]) -> None:
+    """Every file downloads from the restored install as it did before (after the views are
+    compared: this registers one more user)."""
+    again = bootstrap.build(restored)
+    again.follow()
+    try:
+        assert downloads(again, files, "restorer@example.com") == before == FILES
+    finally:
+        again.close()
+
+
+def sh(command: str) -> None:
+    """One documented command, run by the shell as an operator would."""
+    tool = command.split()[0]
+    assert shutil.which(tool), f"{tool} is missing: apt-get install postgresql-client sqlite3 rsync"
+    done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+
+
+def pg_tables(url: str, schema: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table of the install's schema, its rows sorted."""
+    with psycopg.connect(url) as conn:
+        names = [
+            row[0]
+            for row in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                (schema,),
+            )
+        ]
+        return {
+            name: sorted(map(repr, conn.execute(f'SELECT * FROM "{schema}"."{name}"')))
+            for name in names
+        }
+
+
+def sqlite_tables(path: Path) -> dict[str, list[str]]:
+    with sqlite3.connect(path) as conn:
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {n: sorted(map(repr, conn.execute(f'SELECT * FROM "{n}"'))) for n in names}
+
+
+@pytest.fixture
+def fresh_database() -> Iterator[str]:
+    name = f"restored_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def test_postgresql_backup_restores_into_a_fresh_database_and_blob_store(
+    tmp_path: Path, pg_schema: str, fresh_database: str
+) -> None:
+    original = make_settings("postgres", tmp_path / "original", pg_schema)
+    bootstrap.migrate(original)
+    c = bootstrap.build(original)
+    c.follow()
+    try:
+        files = seed(c)
+        before = downloads(c, files, "auditor@example.com")
+        assert c.runner.wait_for(c.app.head(), list(c.runner.projections), 30)
+        backup = tmp_path / "backup"
+        backup.mkdir()
+        # The documented backup, taken while the install runs:
+        sh(
+            f"pg_dump --schema={pg_schema} --format=custom --file={backup}/ledgerdesk.dump"
+            f" '{PG_URL}'"
+        )
+        sh(f"rsync -a {original.data_dir}/blobs/ {backup}/blobs/")
+        sh(f"cp {original.data_dir}/secret.key {backup}/")
+        tables = pg_tables(PG_URL, pg_schema)
+    finally:
+        c.close()
+
+    # The documented restore, into an empty database and an empty data directory:
+    restored = Settings(
+        data_dir=tmp_path / "restored" / "var",
+        database_url=fresh_database,
+        database_schema=pg_schema,
+        read_wait_seconds=15,
+    )
+    restored.data_dir.mkdir(parents=True)
+    sh(f"pg_restore --dbname='{fresh_database}' {backup}/ledgerdesk.dump")
+    sh(f"rsync -a {backup}/blobs/ {restored.data_dir}/blobs/")
+    sh(f"cp {backup}/secret.key {restored.data_dir}/")
+    replay_verifies(restored)
+    assert pg_tables(fresh_database, pg_schema) == tables
+    files_download(restored, files, before)
+
+
+def test_sqlite_backup_restores_into_a_fresh_data_directory(tmp_path: Path) -> None:
+    original = make_settings("sqlite", tmp_path / "original")
+    bootstrap.migrate(original)
+    c = bootstrap.build(original)
+    c.follow()
+    var, backup = original.data_dir, tmp_path / "backup"
+    backup.mkdir()
+    try:
+        files = seed(c)
+        before = downloads(c, files, "auditor@example.com")
+        assert c.runner.wait_for(c.app.head(), list(c.runner.projections), 30)
+        # The documented backup, taken while the install runs (views, then events, then blobs):
+        sh(f"sqlite3 {var}/views.sqlite3 \".backup '{backup}/views.sqlite3'\"")
+        sh(f"sqlite3 {var}/events.sqlite3 \".backup '{backup}/events.sqlite3'\"")
+        sh(f"rsync -a {var}/blobs/ {backup}/blobs/")
+        sh(f"cp {var}/secret.key {backup}/")
+        tables = sqlite_tables(var / "views.sqlite3")
+    finally:
+        c.close()
+
+    restored = make_settings("sqlite", tmp_path / "restored")
+    restored.data_dir.mkdir(parents=True)
+    for name in ("views.sqlite3", "events.sqlite3", "secret.key"):
+        sh(f"cp {backup}/{name} {restored.data_dir}/")
+    sh(f"rsync -a {backup}/blobs/ {restored.data_dir}/blobs/")
+    replay_verifies(restored)
+    assert sqlite_tables(restored.data_dir / "views.sqlite3") == tables
+    files_download(restored, files, before)
