@@ -24,6 +24,7 @@ from api.pages.security import SESSION_COOKIE, set_cookie
 from api.pages.switched import apps_on
 from api.throttle import TooManyAttemptsError
 from commands.errors import InvalidTokenError
+from commands.log_context import note
 from commands.models import Context
 from commands.portal import (
     SIGN_IN_LINK_PREFIX,
@@ -48,9 +49,11 @@ def caller_of(request: Request) -> PortalCaller | None:
     if not token:
         return None
     try:
-        return services_of(request).portal.authenticate(token)
+        caller = services_of(request).portal.authenticate(token)
     except InvalidTokenError:
         return None
+    note(actor=f"contact:{caller.contact.id}")  # for the request's log lines
+    return caller
 
 
 def to_login(request: Request) -> Response:

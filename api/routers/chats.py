@@ -28,6 +28,7 @@ from commands.chat.service import (
     TransferChat,
 )
 from commands.errors import InvalidTokenError
+from commands.log_context import note
 from commands.models import Context
 from domain.errors import PermissionDeniedError
 from domain.item_numbers import MAX_ITEM_NUMBER
@@ -178,6 +179,7 @@ def chat_customer(
     if token.startswith(f"{CHAT_TOKEN_PREFIX}_"):
         return token
     caller = svc.portal.authenticate(token)
+    note(actor=f"contact:{caller.contact.id}")  # for the request's log lines
     return Context(actor=Actor.customer(caller.contact.email), correlation_id=correlation_id)
 
 

@@ -15,6 +15,7 @@ from api.deps import ServicesDep, fresh
 from api.portal_deps import portal_bearer
 from api.responses import OrjsonResponse, documented, reply
 from api.tags import Tag
+from commands.log_context import note
 from domain.company_settings import AppSwitchedOffError
 from domain.errors import NotFoundError
 from projections.base import current_tables
@@ -61,6 +62,7 @@ def reader(
     if credentials is None or not svc.company.app_on("portal"):
         return Reader()
     caller = svc.portal.authenticate(credentials.credentials.strip())
+    note(actor=f"contact:{caller.contact.id}")  # for the request's log lines
     return Reader(contact=True, organisation_id=caller.contact.organisation_id)
 
 
