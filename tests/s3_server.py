@@ -4,13 +4,14 @@ started by the tests themselves (nothing to install or run beforehand)."""
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import boto3
 from moto.server import ThreadedMotoServer
+
+from tests.smtp_sink import free_port
 
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "ledgerdesk-test",
@@ -25,18 +26,12 @@ class S3Server:
     bucket: str
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def s3_server(bucket: str = "ledgerdesk-blobs") -> Iterator[S3Server]:
     """A running server with `bucket` made, and the AWS variables boto3 reads set."""
     saved = {name: os.environ.get(name) for name in CREDENTIALS}
     os.environ.update(CREDENTIALS)
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from commands.blobs.base import BlobMissingError, BlobStore, spooled
+from commands.blobs.base import BlobMissingError, BlobStore
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -25,18 +25,9 @@ class LocalBlobStore(BlobStore):
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
-    def put(self, source: BinaryIO, limit: int) -> tuple[str, int]:
-        """Copy `source` in (the spooled file is renamed into place, not copied again)."""
-        with spooled(source, self.root, limit) as (spool, sha256, size):
-            os.fsync(spool.fileno())
-            self._rename(spool, sha256)
-        return sha256, size
-
     def _store(self, sha256: str, size: int, spool: BinaryIO, replace: bool) -> None:
+        """The spooled file (spooled under `root`) is renamed into place, not copied again."""
         os.fsync(spool.fileno())
-        self._rename(spool, sha256)
-
-    def _rename(self, spool: BinaryIO, sha256: str) -> None:
         target = self.path(sha256)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(spool.name, target)
