@@ -13,6 +13,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commands.log_context import log_context
+from commands.metrics import count_request
 
 HEADER = b"x-correlation-id"
 FRESH = b"x-view-fresh"
@@ -83,6 +84,8 @@ class CorrelationIds:
             # Answered (a 500, logged with its traceback by api.problems): the server need
             # not log it again, without the request's context.
         finally:
+            seconds = time.perf_counter() - started
+            count_request(scope["method"], route_of(scope), status, seconds)
             access.info(
                 "%s %s %s",
                 scope["method"],
@@ -92,6 +95,6 @@ class CorrelationIds:
                     "method": scope["method"],
                     "route": route_of(scope),
                     "status": status or None,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "duration_ms": round(seconds * 1000, 1),
                 },
             )

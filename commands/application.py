@@ -13,6 +13,7 @@ from eventsourcing.persistence import Recording
 from eventsourcing.utils import EnvType
 
 from commands.event_store import LogHead
+from commands.metrics import count_events
 from domain.chat.chats import Chat
 from domain.contact import Contact
 from domain.item_numbers import ItemNumberCounter
@@ -112,6 +113,7 @@ class LedgerDesk(Application[UUID]):
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         if not recordings:
             return
+        count_events(type(r.domain_event).__qualname__ for r in recordings)
         position = max(r.notification.id for r in recordings)
         with self._listeners_lock:
             listeners = list(self._listeners)

@@ -39,7 +39,9 @@ from eventsourcing.persistence import IntegrityError
 from commands.errors import ConcurrentWriteError, VersionMismatchError
 from commands.event_store import LogHead, LogMoved, events_after
 from commands.forks import fork
+from commands.metrics import command_name, count_command
 from commands.unit_of_work import UnitOfWork
+from domain.errors import DomainError
 
 if TYPE_CHECKING:
     from commands.application import LedgerDesk
@@ -107,6 +109,18 @@ class GroupCommit:
         self.moved = 0
 
     def run(self, hot: UUID, decide: Decide, expected_version: int | None = None) -> Outcome:
+        try:
+            outcome = self._run(hot, decide, expected_version)
+        except (DomainError, VersionMismatchError):
+            count_command(command_name(decide), "refused")
+            raise
+        except Exception:
+            count_command(command_name(decide), "failed")
+            raise
+        count_command(command_name(decide), "saved")
+        return outcome
+
+    def _run(self, hot: UUID, decide: Decide, expected_version: int | None) -> Outcome:
         if getattr(self._local, "deciding", False):
             # A command started while deciding another could neither wait for the batch it
             # is part of nor be saved apart from it (a retried batch would repeat it).

@@ -188,6 +188,12 @@ class Container:
                 else None
             ),
             ready_max_view_lag=self.settings.ready_max_view_lag,
+            metrics_token=(
+                self.settings.metrics_token.get_secret_value()
+                if self.settings.metrics_token
+                else None
+            ),
+            metrics_networks=self.settings.metrics_networks,
             pages=PagesConfig(
                 sign_in=PortalSignIn(self.app, timedelta(hours=self.settings.session_hours)),
                 secret=self.mail.secret,

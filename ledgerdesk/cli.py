@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from commands.blobs import BlobStoreConfigError
+from commands.metrics import enable_multiprocess
 from commands.models import IssueToken, RegisterUser
 from commands.secrets import SecretRotation
 from domain.errors import DomainError, UserAlreadyExistsError
@@ -396,6 +397,9 @@ def _configure_logging(args: argparse.Namespace) -> None:
     settings = Settings()
     level = settings.log_level if role != "cli" or settings.log_level == "debug" else "warning"
     configure_logging(role, settings.log_format, level)
+    if role != "cli":
+        # Before anything is counted: the machine's processes add up in one directory.
+        enable_multiprocess(settings.metrics_path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
@@ -49,6 +50,22 @@ class Settings(BaseSettings):
         default=1000,
         ge=0,
         description="GET /health/ready answers 503 while a view lags the log by more events.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="A scraper sending `Authorization: Bearer <this>` may read /metrics from"
+        " anywhere (at least 16 characters).",
+    )
+    metrics_addresses: str = Field(
+        default="",
+        max_length=5000,
+        description="Comma-separated addresses or networks (10.0.0.0/8) that may read"
+        " /metrics without the token. Neither set: /metrics answers 403 to everyone.",
+    )
+    metrics_dir: Path | None = Field(
+        default=None,
+        description="Where the processes of one machine keep their metrics for /metrics to"
+        " add up (default data_dir/metrics; a tmpfs such as /run/ledgerdesk/metrics is best).",
     )
     s3_endpoint_url: str | None = Field(
         default=None,
@@ -218,6 +235,27 @@ class Settings(BaseSettings):
             raise ValueError(f"expected host:port, such as 127.0.0.1:2525, not {value!r}")
         return value.strip()
 
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if len(value.get_secret_value().strip()) < 16:
+            raise ValueError("must be at least 16 characters (a random one, never a word)")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("metrics_addresses")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{part!r} is not an address or a network (such as 10.0.0.0/8)"
+                ) from None
+        return value
+
     @field_validator("encryption_keys")
     @classmethod
     def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
@@ -323,6 +361,16 @@ class Settings(BaseSettings):
     @property
     def is_postgres(self) -> bool:
         return self.database_url is not None
+
+    @property
+    def metrics_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """LEDGERDESK_METRICS_ADDRESSES as networks (an address is a network of one)."""
+        parts = (p.strip() for p in self.metrics_addresses.split(","))
+        return tuple(ipaddress.ip_network(p, strict=False) for p in parts if p)
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.metrics_dir or self.data_dir / "metrics"
 
     @property
     def blob_dir(self) -> Path:

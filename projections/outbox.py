@@ -36,6 +36,11 @@ POLICIES_DDL = (
 SENT_DDL = (
     "CREATE TABLE IF NOT EXISTS outbox_sent (message_id TEXT PRIMARY KEY, sent_at TEXT NOT NULL)"
 )
+# The position up to which the active relay has sent every message (one row): the backlog
+# is counted from there, never over the whole history.
+RELAYED_DDL = (
+    "CREATE TABLE IF NOT EXISTS outbox_relayed (id INTEGER PRIMARY KEY, position BIGINT NOT NULL)"
+)
 
 
 def create_due_now(event: Any) -> list[Send]:
@@ -101,6 +106,7 @@ class OutboxProjection(Projection):
         tx.execute(f"CREATE INDEX IF NOT EXISTS {table}_position ON {table} (position, message_id)")
         tx.execute(POLICIES_DDL)
         tx.execute(SENT_DDL)
+        tx.execute(RELAYED_DDL)
 
     def key_columns(self, base: str) -> str:
         return "message_id"
@@ -176,6 +182,30 @@ def mark_sent(tx: Tx, message_ids: Sequence[str], at: str) -> None:
         " ON CONFLICT (message_id) DO NOTHING",
         [(m, at) for m in message_ids],
     )
+
+
+def mark_relayed(tx: Tx, position: int) -> None:
+    """Record that every message before `position` is sent (0: the relay starts over)."""
+    tx.execute(
+        "INSERT INTO outbox_relayed (id, position) VALUES (1, ?)"
+        " ON CONFLICT (id) DO UPDATE SET position = excluded.position",
+        (position,),
+    )
+
+
+def backlog(tx: Tx, t: Tables) -> tuple[int, int | None]:
+    """The messages waiting for the relay, and the log position of the oldest (None: none
+    waits). Counted from the relay's mark, so a scrape never reads the whole history."""
+    mark = tx.one("SELECT position FROM outbox_relayed WHERE id = 1")
+    row = tx.one(
+        f"SELECT count(*) AS waiting, min(m.position) AS oldest FROM {t['outbox_messages']} m"
+        " WHERE m.position >= ?"
+        " AND NOT EXISTS (SELECT 1 FROM outbox_sent s WHERE s.message_id = m.message_id)",
+        (int(mark["position"]) if mark else 0,),
+    )
+    if row is None or not row["waiting"]:
+        return 0, None
+    return int(row["waiting"]), int(row["oldest"])
 
 
 def unsent_messages(

@@ -24,6 +24,7 @@ from commands.imports.jobs import ImportJobService
 from commands.log_context import log_context
 from commands.mail.outgoing.service import MailOutService
 from commands.mail.service import MailService
+from commands.metrics import count_worker_message
 from commands.projects import ProjectService
 from commands.push import PushService
 from commands.recurrence import RecurrenceService
@@ -137,17 +138,26 @@ def _performer(
             run_message(message_id, payload)
 
     def run_message(message_id: str, payload: dict[str, Any]) -> None:
+        try:
+            outcome = take(message_id, payload)
+        except BaseException:
+            count_worker_message(spec.purpose, "failed")  # dramatiq retries it
+            raise
+        count_worker_message(spec.purpose, outcome)
+
+    def take(message_id: str, payload: dict[str, Any]) -> str:
         if spec.needs:
             current = CompanySettingsService(services.app).current()
             off = [f"{g}.{n}" for g, n in spec.needs if not current[g][n]]
             if off:
                 log.info("%s: %s switched off; message %s dropped", spec.purpose, off, message_id)
-                return
+                return "switched_off"
         delivery = Delivery(message_id, spec.purpose, payload)
         if not spec.once:
             spec.handler(services, delivery)
-            return
-        receipts.once(message_id, spec.purpose, lambda: spec.handler(services, delivery))
+            return "done"
+        ran = receipts.once(message_id, spec.purpose, lambda: spec.handler(services, delivery))
+        return "done" if ran else "duplicate"
 
     perform.__name__ = perform.__qualname__ = spec.purpose.replace(".", "_")
     return perform

@@ -15,6 +15,16 @@ from dramatiq.brokers.stub import StubBroker
 log = logging.getLogger("ledgerdesk.workers")
 # How long a stopping worker's threads may take to finish the messages they run.
 STOP_TIMEOUT_MS = 10_000
+# Redis: a worker that has sent no command for this long is dead (kill -9, a lost machine),
+# and the messages it had taken go back to the queue at the next maintenance pass. A live
+# worker sends one at least every second (its delay-queue consumer polls even while every
+# thread is busy), so 15 s is far from a false alarm (dramatiq's default is 60 s).
+HEARTBEAT_TIMEOUT_MS = 15_000
+# Redis: the chance, per million commands, that one also runs the maintenance pass (it finds
+# dead workers). Idle workers send a command a second per consumer: at 2 %, a dead worker's
+# messages come back within seconds of its heartbeat's timeout, not dramatiq's default
+# 0.1 % (a quarter of an hour with two idle workers). A pass is a few sorted-set reads.
+MAINTENANCE_CHANCE = 20_000
 
 
 class UnsupportedBrokerError(ValueError):
@@ -30,7 +40,12 @@ def open_broker(url: str | None, namespace: str) -> dramatiq.Broker:
     if scheme in ("redis", "rediss"):
         from dramatiq.brokers.redis import RedisBroker
 
-        return RedisBroker(url=url, namespace=namespace)  # type: ignore[no-untyped-call]
+        return RedisBroker(  # type: ignore[no-untyped-call]
+            url=url,
+            namespace=namespace,
+            heartbeat_timeout=HEARTBEAT_TIMEOUT_MS,
+            maintenance_chance=MAINTENANCE_CHANCE,
+        )
     if scheme in ("amqp", "amqps"):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 

@@ -14,7 +14,13 @@ from datetime import UTC, datetime
 
 from projections.base import current_tables, iso, loads
 from projections.db import AdvisoryClaims, ViewDatabase, listen
-from projections.outbox import OutboxProjection, mark_sent, unsent_messages
+from projections.outbox import (
+    RELAYED_DDL,
+    OutboxProjection,
+    mark_relayed,
+    mark_sent,
+    unsent_messages,
+)
 from workers.actors import Delivery
 
 log = logging.getLogger("ledgerdesk.workers")
@@ -79,19 +85,24 @@ class Relay:
                 last = (position, delivery.message_id)
         finally:
             if sent:
-                self.mark_sent(sent)
+                self.mark_sent(sent, last[0])
                 self._after = last
         return len(sent)
 
-    def mark_sent(self, message_ids: list[str]) -> None:
+    def mark_sent(self, message_ids: list[str], position: int | None = None) -> None:
         with self.db.write() as tx:
             mark_sent(tx, message_ids, iso(datetime.now(UTC)))
+            if position is not None:
+                mark_relayed(tx, position)
 
     def take_over(self) -> None:
         """Start from the oldest unsent message (after a restart, or a claim won)."""
         self._after = START
+        with self.db.write() as tx:
+            tx.execute(RELAYED_DDL)  # An install older than the mark has no table for it.
         if not self.durable:
             with self.db.write() as tx:
+                mark_relayed(tx, 0)  # What is un-marked below comes before the mark.
                 # The in-memory queue died with the process that held it.
                 tx.execute(
                     "DELETE FROM outbox_sent WHERE NOT EXISTS (SELECT 1 FROM worker_receipts r"

@@ -31,6 +31,7 @@ from api.routers.chats import KnownCustomer, customer_token, messenger_on
 from api.streams import Key, LiveRow, StreamHub, Subscription, parse_id
 from api.tags import Tag
 from commands.chat.service import in_conversations
+from commands.metrics import stream_open
 from commands.models import Context
 from domain.chat.chats import ChatClosedError
 from domain.errors import DomainError, PermissionDeniedError
@@ -212,36 +213,37 @@ async def _events(
 ) -> AsyncIterator[ServerSentEvent]:
     """The stream's events until the client goes (or may no longer see them)."""
     checked = time.monotonic()
-    try:
-        if announce:
-            yield ServerSentEvent(
-                id=f"{sub.cursor[0]}.{sub.cursor[1]}", event="stream.ready", data="{}"
-            )
-        while True:
-            sub.ready.clear()
-            rows = await anyio.to_thread.run_sync(hub.take, sub)
-            if rows:
-                await anyio.to_thread.run_sync(render.prepare, rows)
-                for row in filter(render.keep, rows):
-                    yield ServerSentEvent(
-                        id=row.id, event=row.name, data=_json(render.payload(row))
-                    )
-            while sub.ephemeral:
-                name, payload = sub.ephemeral.popleft()
-                yield ServerSentEvent(event=name, data=_json(render.ephemeral(payload)))
-            if time.monotonic() - checked >= recheck:  # however busy the stream is
-                checked = time.monotonic()
-                try:
-                    await anyio.to_thread.run_sync(still)
-                except DomainError:
-                    return  # Signed out, or no longer allowed: the stream ends.
-            if rows:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(sub.ready.wait(), recheck)
-    finally:
-        # Off the event loop (it may write presence), and not awaited: the stream is over.
-        asyncio.get_running_loop().run_in_executor(None, hub.unsubscribe, sub)
+    with stream_open("customer" if render.customer else "staff"):
+        try:
+            if announce:
+                yield ServerSentEvent(
+                    id=f"{sub.cursor[0]}.{sub.cursor[1]}", event="stream.ready", data="{}"
+                )
+            while True:
+                sub.ready.clear()
+                rows = await anyio.to_thread.run_sync(hub.take, sub)
+                if rows:
+                    await anyio.to_thread.run_sync(render.prepare, rows)
+                    for row in filter(render.keep, rows):
+                        yield ServerSentEvent(
+                            id=row.id, event=row.name, data=_json(render.payload(row))
+                        )
+                while sub.ephemeral:
+                    name, payload = sub.ephemeral.popleft()
+                    yield ServerSentEvent(event=name, data=_json(render.ephemeral(payload)))
+                if time.monotonic() - checked >= recheck:  # however busy the stream is
+                    checked = time.monotonic()
+                    try:
+                        await anyio.to_thread.run_sync(still)
+                    except DomainError:
+                        return  # Signed out, or no longer allowed: the stream ends.
+                if rows:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(sub.ready.wait(), recheck)
+        finally:
+            # Off the event loop (it may write presence), and not awaited: the stream is over.
+            asyncio.get_running_loop().run_in_executor(None, hub.unsubscribe, sub)
 
 
 def _json(value: Any) -> str:

@@ -22,6 +22,7 @@ from commands.mail.receive import (
     quarantine,
     receive,
 )
+from commands.metrics import count_mail_received
 from commands.models import Context
 from commands.projects import project_for_slug
 from commands.unit_of_work import UnitOfWork, run
@@ -174,7 +175,9 @@ class MailService:
             return [*decided.aggregates, held]
 
         _, position = run(self.app, COUNTER_ID, decide)
-        return decisions[-1].receipt, position
+        receipt = decisions[-1].receipt
+        count_mail_received("release", receipt.outcome, receipt.reason)
+        return receipt, position
 
     def discard(self, entry_id: UUID, why: str, ctx: Context) -> int:
         """Throw a held message away, saying why (an event: who and why stay on record)."""
@@ -206,7 +209,9 @@ class MailService:
             return decided.aggregates
 
         run(self.app, COUNTER_ID, decide)
-        return decisions[-1].receipt
+        receipt = decisions[-1].receipt
+        count_mail_received(delivery.transport, receipt.outcome, receipt.reason)
+        return receipt
 
     def _store(self, data: bytes) -> tuple[str, int]:
         return self.blobs.put(io.BytesIO(data), self.max_bytes)

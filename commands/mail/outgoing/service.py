@@ -38,6 +38,7 @@ from commands.mail.outgoing.smtp import (
     TransientSendError,
 )
 from commands.mail.outgoing.templates import TemplateProblem, render
+from commands.metrics import count_mail_sent
 from commands.models import Context
 from commands.portal import Addressee
 from commands.unit_of_work import UnitOfWork, run
@@ -398,6 +399,7 @@ class MailOutService:
             smtp.send(server, message, sender, [mail.recipient])
         except PermanentSendError as refused:
             self._failed(mail, str(refused))
+            count_mail_sent("failed")
             return "failed"
         # A blob store that does not answer may answer later: tried again, like a server.
         except (TransientSendError, BlobStoreUnavailableError) as failed:
@@ -405,15 +407,19 @@ class MailOutService:
                 log.warning("mail %s to %s not sent, retried: %s", mail.key, mail.recipient, failed)
             if self.clock() - mail.created_on > GIVE_UP_AFTER:
                 self._failed(mail, f"gave up after {GIVE_UP_AFTER}: {failed}")
+                count_mail_sent("failed")
                 return "failed"
             error = str(failed)
             self._settle(outbound, lambda m: m.released(error, MAIL_ACTOR, m.key))
+            count_mail_sent("retried")
             raise
         # A mail that cannot be built (a missing blob, an unreadable password) never will be.
         except Exception as broken:  # noqa: BLE001
             self._failed(mail, f"the mail could not be built: {broken}")
+            count_mail_sent("failed")
             return "failed"
         self._settle(outbound, lambda m: m.sent(server.describe(), MAIL_ACTOR, m.key))
+        count_mail_sent("sent")
         return "sent"
 
     def _claim(self, outbound: UUID) -> OutboundMail | None:
