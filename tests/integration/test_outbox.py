@@ -33,7 +33,7 @@ class Crash(BaseException):
 class CrashingRelay(Relay):
     """A relay whose process dies after sending a batch, before marking it sent."""
 
-    def mark_sent(self, message_ids: list[str]) -> None:
+    def mark_sent(self, message_ids: list[str], position: int | None = None) -> None:
         raise Crash
 
 
@@ -120,6 +120,26 @@ def test_a_relay_restarted_between_send_and_mark_sends_again_and_the_actor_acts_
     assert len(echo.ids()) == 1  # The receipt made the second delivery a no-op.
     with desk.views.read() as tx:
         assert tx.all("SELECT message_id FROM worker_receipts") == [{"message_id": echo.ids()[0]}]
+
+
+def test_the_backlog_counts_what_the_relay_has_not_sent(
+    desk: bootstrap.Container, echo: Echo, worker: dramatiq.Worker
+) -> None:
+    def waiting() -> tuple[int, int | None]:
+        with desk.views.read() as tx:
+            return outbox.backlog(tx, current_tables(tx, "outbox"))
+
+    relay = relay_of(desk)
+    relay.take_over()
+    assert waiting() == (0, None)
+    open_ticket(desk)
+    position = desk.app.head()
+    desk.runner.catch_up(["outbox"])
+    assert waiting() == (1, position)
+    assert relay.relay_once() == 1
+    assert waiting() == (0, None)
+    with desk.views.read() as tx:  # counted from here on, not over the whole history
+        assert tx.one("SELECT position FROM outbox_relayed") == {"position": position}
 
 
 def test_a_redelivered_message_is_a_no_op(
