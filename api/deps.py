@@ -118,7 +118,7 @@ class Services:
     broker_check: Callable[[], None] | None = None
     ready_max_view_lag: int = 1000
     # Who may read `/metrics`: a scraper with this bearer token, or from these networks.
-    metrics_token: str | None = None
+    metrics_token: str | None = field(default=None, repr=False)
     metrics_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     # What writes answer with, folded on from what this process last folded (ADR 0004).
     answers: Answers = field(init=False)

@@ -18,12 +18,12 @@ import atexit
 import logging
 import os
 import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from functools import cache
+from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 if TYPE_CHECKING:
     from prometheus_client import Counter, Gauge, Histogram
@@ -48,11 +48,25 @@ class Instruments:
 
 
 _lock = threading.Lock()
+_made: Instruments | None = None
+_complained = False
+# The methods counted by name; any other (a client may send any token) is `OTHER`.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+P = ParamSpec("P")
 
 
-@cache
 def instruments() -> Instruments:
-    """The process's instruments, made (and prometheus-client imported) on first use."""
+    """The process's instruments, made (and prometheus-client imported) once, on first use,
+    whichever thread comes first."""
+    global _made
+    if _made is None:
+        with _lock:
+            if _made is None:
+                _made = _make()
+    return _made
+
+
+def _make() -> Instruments:
     from prometheus_client import Counter, Gauge, Histogram
 
     return Instruments(
@@ -63,7 +77,8 @@ def instruments() -> Instruments:
         ),
         request_seconds=Histogram(
             "ledgerdesk_http_request_duration_seconds",
-            "How long HTTP requests took to answer, by method, route template and status.",
+            "How long HTTP requests took to answer, by method, route template and status"
+            " class (2xx, 4xx, 5xx).",
             ["method", "route", "status"],
             buckets=LATENCY_BUCKETS,
         ),
@@ -85,7 +100,7 @@ def instruments() -> Instruments:
         ),
         mail_received=Counter(
             "ledgerdesk_mail_received",
-            "Mail received, by transport (smtp, imap, api, release) and what became of it.",
+            "Mail received, by transport (smtp, imap, http, pipe, release) and what became of it.",
             ["transport", "outcome"],
         ),
         mail_quarantined=Counter(
@@ -121,6 +136,11 @@ def enable_multiprocess(directory: Path) -> bool:
             log.warning("metrics stay in this process: prometheus-client was already imported")
             return False
         os.environ[ENV] = str(directory)
+        from prometheus_client import multiprocess
+
+        # A dead process with this process's id (a reused id, a container's pid 1) left its
+        # live gauges behind: this process would start from its open streams.
+        multiprocess.mark_process_dead(os.getpid(), str(directory))  # type: ignore[no-untyped-call]
         atexit.register(_gone, os.getpid())
         return True
 
@@ -142,7 +162,9 @@ def forget_dead_processes(directory: Path) -> None:
     for path in directory.glob("gauge_live*_*.db"):
         pid = path.stem.rsplit("_", 1)[-1]
         if pid.isdigit() and not _alive(int(pid)):
-            multiprocess.mark_process_dead(int(pid), str(directory))  # type: ignore[no-untyped-call]
+            # Another scrape (or the process's own exit) may have removed it meanwhile.
+            with suppress(FileNotFoundError):
+                multiprocess.mark_process_dead(int(pid), str(directory))  # type: ignore[no-untyped-call]
 
 
 def _alive(pid: int) -> bool:
@@ -155,6 +177,24 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def harmless(count: Callable[P, None]) -> Callable[P, None]:
+    """A count that never fails what it counts: it runs after a commit, a sent mail, an
+    answer, so its error (a full disk under the metrics directory, say) is logged, once,
+    and the work goes on as if it had not been counted."""
+
+    @wraps(count)
+    def counting(*args: P.args, **kwargs: P.kwargs) -> None:
+        global _complained
+        try:
+            count(*args, **kwargs)
+        except Exception:
+            if not _complained:
+                _complained = True
+                log.exception("metrics: a count failed; the work it counted stands")
+
+    return counting
+
+
 def command_name(decide: Any) -> str:
     """A command's name from the function that decides it: `TeamService.rename` for a
     lambda or a local function inside that method (bounded by the code, never by data)."""
@@ -162,27 +202,34 @@ def command_name(decide: Any) -> str:
     return str(name).split(".<locals>", 1)[0]
 
 
+@harmless
 def count_command(command: str, outcome: str) -> None:
     instruments().commands.labels(command, outcome).inc()
 
 
+@harmless
 def count_events(types: Iterable[str]) -> None:
     events = instruments().events
     for kind in types:
         events.labels(kind).inc()
 
 
+@harmless
 def count_request(method: str, route: str, status: int | None, seconds: float) -> None:
     meters = instruments()
+    method = method if method in METHODS else "OTHER"
     code = str(status) if status else "none"
     meters.requests.labels(method, route, code).inc()
-    meters.request_seconds.labels(method, route, code).observe(seconds)
+    group = f"{code[0]}xx" if status else "none"
+    meters.request_seconds.labels(method, route, group).observe(seconds)
 
 
+@harmless
 def count_worker_message(actor: str, outcome: str) -> None:
     instruments().worker_messages.labels(actor, outcome).inc()
 
 
+@harmless
 def count_mail_received(transport: str, outcome: str, reason: str | None) -> None:
     """One message received; `reason` is the quarantine reason's name when it is held."""
     meters = instruments()
@@ -191,16 +238,21 @@ def count_mail_received(transport: str, outcome: str, reason: str | None) -> Non
         meters.mail_quarantined.labels(reason or "unknown").inc()
 
 
+@harmless
 def count_mail_sent(outcome: str) -> None:
     instruments().mail_sent.labels(outcome).inc()
 
 
 @contextmanager
 def stream_open(kind: str) -> Iterator[None]:
-    """Counts a real-time stream as open while the block runs."""
-    gauge = instruments().open_streams.labels(kind)
-    gauge.inc()
+    """Counts a real-time stream as open while the block runs (never failing it)."""
+    _move_streams(kind, 1)
     try:
         yield
     finally:
-        gauge.dec()
+        _move_streams(kind, -1)
+
+
+@harmless
+def _move_streams(kind: str, by: int) -> None:
+    instruments().open_streams.labels(kind).inc(by)

@@ -20,6 +20,7 @@ from domain.errors import DomainError, UserAlreadyExistsError
 from domain.text import check_text
 from domain.user import CompanyRole, Scope
 from ledgerdesk import bootstrap
+from ledgerdesk.backup_cli import add_backup_commands
 from ledgerdesk.blobs_cli import add_blob_commands
 from ledgerdesk.cli_common import CLI, CliError, _container
 from ledgerdesk.import_cli import add_import_commands
@@ -239,9 +240,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
     """Compare every view with the log; exit 1 if any differs, has failed or is behind."""
     if not args.verify:
         raise CliError("replay needs --verify (rebuild every view into fresh tables and compare)")
+    return verify_views(_settings())
+
+
+def verify_views(settings: Settings) -> int:
+    """Print each view's audit (failed, behind, unlike a replay of the log); 1 if any is."""
     differences: list[str] = []
     troubled = False
-    with _container(_settings()) as c:
+    with _container(settings) as c:
         head = c.runner.log.head()
         # A running runner gets a moment to reach what was committed before the audit (a
         # failed view will not get there).
@@ -379,6 +385,7 @@ def parser() -> argparse.ArgumentParser:
     replay.set_defaults(func=cmd_replay)
 
     add_blob_commands(sub)
+    add_backup_commands(sub, verify_views)
     add_import_commands(sub)
     add_mail_commands(sub)
     return p
@@ -399,7 +406,13 @@ def _configure_logging(args: argparse.Namespace) -> None:
     configure_logging(role, settings.log_format, level)
     if role != "cli":
         # Before anything is counted: the machine's processes add up in one directory.
-        enable_multiprocess(settings.metrics_path)
+        try:
+            enable_multiprocess(settings.metrics_path)
+        except OSError as cannot:
+            raise CliError(
+                f"the metrics directory {settings.metrics_path} cannot be used ({cannot});"
+                " set LEDGERDESK_METRICS_DIR to a directory this user may write"
+            ) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

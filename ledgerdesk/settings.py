@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import socket
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
@@ -65,7 +66,8 @@ class Settings(BaseSettings):
     metrics_dir: Path | None = Field(
         default=None,
         description="Where the processes of one machine keep their metrics for /metrics to"
-        " add up (default data_dir/metrics; a tmpfs such as /run/ledgerdesk/metrics is best).",
+        " add up (default data_dir/metrics/<host name>; a tmpfs such as"
+        " /run/ledgerdesk/metrics, emptied at boot, is best).",
     )
     s3_endpoint_url: str | None = Field(
         default=None,
@@ -242,6 +244,8 @@ class Settings(BaseSettings):
             return None
         if len(value.get_secret_value().strip()) < 16:
             raise ValueError("must be at least 16 characters (a random one, never a word)")
+        if not value.get_secret_value().strip().isascii():
+            raise ValueError("must be ASCII (it travels in an HTTP header)")
         return SecretStr(value.get_secret_value().strip())
 
     @field_validator("metrics_addresses")
@@ -370,7 +374,9 @@ class Settings(BaseSettings):
 
     @property
     def metrics_path(self) -> Path:
-        return self.metrics_dir or self.data_dir / "metrics"
+        """LEDGERDESK_METRICS_DIR, or one directory per machine under the data directory
+        (so that machines sharing a data directory never share their processes' files)."""
+        return self.metrics_dir or self.data_dir / "metrics" / socket.gethostname()
 
     @property
     def blob_dir(self) -> Path:

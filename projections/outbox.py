@@ -28,6 +28,8 @@ from projections.sla.policies import SLA_POLICIES
 from projections.workflow.automations import AUTOMATION_POLICIES
 from projections.workflow.statuses import STATUS_POLICIES
 
+# Where a message's payload carries the correlation id of the event that asked for it.
+CORRELATION_KEY = "_correlation_id"
 # Beside the generations, so that rebuilds keep them: where each policy starts, and which
 # messages the relay has sent.
 POLICIES_DDL = (
@@ -78,6 +80,13 @@ def by_import(event: Any) -> bool:
     return str(getattr(event, "actor", "")).startswith("import:")
 
 
+def _correlated(event: Any) -> dict[str, str]:
+    """The event's correlation id, under a key no actor reads (the worker logs it with every
+    line the message makes, and takes it out of the payload)."""
+    correlation_id = getattr(event, "correlation_id", None)
+    return {CORRELATION_KEY: correlation_id} if isinstance(correlation_id, str) else {}
+
+
 def message_id(event: Any, purpose: str) -> str:
     """The message's id: one per event and purpose, the same in every rebuild."""
     return f"{event.originator_id}:{event.originator_version}:{purpose}"
@@ -88,6 +97,7 @@ class OutboxProjection(Projection):
 
     name = "outbox"
     tables = ("outbox_messages",)
+    schema_version = 2  # 2: each message carries its event's correlation id
 
     def __init__(self, policies: Sequence[Policy] | None = None) -> None:
         self.policies = tuple(POLICIES if policies is None else policies)
@@ -127,9 +137,11 @@ class OutboxProjection(Projection):
                 message_id(p.event, send.purpose),
                 send.purpose,
                 dumps(
-                    {**send.payload, "position": p.position}
-                    if policy.positioned
-                    else dict(send.payload)
+                    {
+                        **send.payload,
+                        **({"position": p.position} if policy.positioned else {}),
+                        **_correlated(p.event),
+                    }
                 ),
                 p.position,
             )

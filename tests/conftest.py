@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import workers.registry as worker_registry
+from commands.log_context import log_fields
 from domain.ticket import Ticket
 from ledgerdesk import bootstrap
 from ledgerdesk.settings import Settings
@@ -157,6 +158,8 @@ class Echo:
         self.gate = threading.Event()
         self.gate.set()
         self.entered: list[str] = []
+        # What every line logged while acting would say of its work (log_context fields).
+        self.logged: list[dict[str, str]] = []
 
     def handle(self, services: WorkerServices, delivery: Delivery) -> None:
         self.entered.append(delivery.message_id)
@@ -166,6 +169,7 @@ class Echo:
                 self.fail_next -= 1
                 raise RuntimeError("echo failed")
             self.deliveries.append(delivery)
+            self.logged.append(log_fields())
 
     def ids(self) -> list[str]:
         with self._lock:

@@ -25,3 +25,8 @@ def total(found: Samples, name: str, **labels: str) -> float:
     """The sum of the samples named so whose labels include these."""
     wanted = set(labels.items())
     return sum(v for (n, ls), v in found.items() if n == name and wanted <= set(ls))
+
+
+def has(found: Samples, name: str) -> bool:
+    """Whether the scrape holds a sample of that name."""
+    return any(n == name for n, _ in found)

@@ -36,6 +36,7 @@ from commands.webhooks.deliveries import DeliveryService
 from commands.workflow.rule_runs import RuleRunner
 from projections.base import view_position
 from projections.db import ViewDatabase
+from projections.outbox import CORRELATION_KEY
 from workers.receipts import Receipts
 
 log = logging.getLogger("ledgerdesk.workers")
@@ -133,8 +134,13 @@ def _performer(
 ) -> Callable[[str, dict[str, Any]], None]:
     def perform(message_id: str, payload: dict[str, Any]) -> None:
         # Every line logged while it runs names the message (whose id names the event that
-        # called for it; outbox payloads do not carry the event's correlation id yet).
-        with log_context(actor_name=spec.purpose, message_id=message_id):
+        # called for it) and the correlation id of the request that made that event.
+        payload = dict(payload)
+        correlation_id = payload.pop(CORRELATION_KEY, None)
+        context: dict[str, Any] = {"actor_name": spec.purpose, "message_id": message_id}
+        if isinstance(correlation_id, str):
+            context["correlation_id"] = correlation_id
+        with log_context(**context):
             run_message(message_id, payload)
 
     def run_message(message_id: str, payload: dict[str, Any]) -> None:

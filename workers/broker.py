@@ -18,8 +18,9 @@ STOP_TIMEOUT_MS = 10_000
 # Redis: a worker that has sent no command for this long is dead (kill -9, a lost machine),
 # and the messages it had taken go back to the queue at the next maintenance pass. A live
 # worker sends one at least every second (its delay-queue consumer polls even while every
-# thread is busy), so 15 s is far from a false alarm (dramatiq's default is 60 s).
-HEARTBEAT_TIMEOUT_MS = 15_000
+# thread is busy); 30 s rides out a Redis failover or a stalled machine (a live worker
+# taken for dead would see its messages run a second time), and is half dramatiq's 60 s.
+HEARTBEAT_TIMEOUT_MS = 30_000
 # Redis: the chance, per million commands, that one also runs the maintenance pass (it finds
 # dead workers). Idle workers send a command a second per consumer: at 2 %, a dead worker's
 # messages come back within seconds of its heartbeat's timeout, not dramatiq's default

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import dramatiq
 
 from projections.db import ViewDatabase
-from projections.outbox import OutboxProjection
+from projections.outbox import RELAYED_DDL, OutboxProjection
 from workers.actors import ActorSpec, Delivery, WorkerServices, declare_actors, message_for
 from workers.broker import describe, is_durable, stop_worker
 from workers.receipts import Receipts
@@ -35,6 +35,7 @@ def migrate_workers(db: ViewDatabase, outbox: OutboxProjection, head: int) -> No
     with db.write() as tx:
         Receipts.create(tx)
         outbox.install_policies(tx, head)
+        tx.execute(RELAYED_DDL)  # the relay's mark, which /metrics counts the backlog from
 
 
 class WorkerHost:

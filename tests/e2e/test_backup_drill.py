@@ -6,11 +6,14 @@ downloads as it was."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +21,12 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from domain.item_numbers import item_id
 from ledgerdesk import bootstrap
 from ledgerdesk.settings import Settings
 from tests.conftest import PG_URL, make_settings
-from tests.e2e.conftest import run_cli
-from tests.factories import admin_token
+from tests.e2e.conftest import ROOT, env_for, run_cli
+from tests.factories import admin_token, open_ticket
 
 pytestmark = pytest.mark.slow
 FILES = {"invoice.pdf": b"%PDF-1.4 an invoice\n" * 300, "trace.log": bytes(range(256)) * 40}
@@ -111,14 +115,21 @@ def sqlite_tables(path: Path) -> dict[str, list[str]]:
         return {n: sorted(map(repr, conn.execute(f'SELECT * FROM "{n}"'))) for n in names}
 
 
+@contextmanager
+def fresh(server_url: str) -> Iterator[str]:
+    """A new, empty database on the test server (dropped after): its URL."""
+    name = f"restored_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    yield server_url.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
 @pytest.fixture
 def fresh_database() -> Iterator[str]:
-    name = f"restored_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    with fresh(PG_URL) as url:
+        yield url
 
 
 def test_postgresql_backup_restores_into_a_fresh_database_and_blob_store(
@@ -189,3 +200,127 @@ def test_sqlite_backup_restores_into_a_fresh_data_directory(tmp_path: Path) -> N
     replay_verifies(restored)
     assert sqlite_tables(restored.data_dir / "views.sqlite3") == tables
     files_download(restored, files, before)
+
+
+def ledgerdesk_cli(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`ledgerdesk ARGS` against `settings`' store, with `env` (LEDGERDESK_* names) besides."""
+    return subprocess.run(
+        [sys.executable, "-m", "ledgerdesk", *args],
+        env={**env_for(settings), **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_backup_and_restore_commands_on_postgresql_into_another_blob_store(
+    tmp_path: Path, pg_schema: str, fresh_database: str
+) -> None:
+    original = make_settings("postgres", tmp_path / "original", pg_schema)
+    bootstrap.migrate(original)
+    c = bootstrap.build(original)
+    c.follow()
+    try:
+        files = seed(c)
+        before = downloads(c, files, "auditor@example.com")
+        backup = tmp_path / "backup"
+        made = ledgerdesk_cli(original, "backup", str(backup))  # while it runs
+        assert made.returncode == 0, made.stderr
+        assert "backed up into" in made.stdout
+        assert f"{len(FILES)} blobs" in made.stdout
+        tables = pg_tables(PG_URL, pg_schema)
+        again = ledgerdesk_cli(original, "backup", str(backup))
+        assert again.returncode == 2
+        assert "is not empty" in again.stderr
+    finally:
+        c.close()
+    manifest = json.loads((backup / "manifest.json").read_text())
+    assert manifest["database"] == "postgres"
+    assert manifest["schema"] == pg_schema
+    assert manifest["blobs"] == len(FILES)
+    assert oct((backup / "secret.key").stat().st_mode & 0o777) == "0o600"
+
+    # Restored into an empty database, with the files in PostgreSQL this time
+    restored = Settings(
+        data_dir=tmp_path / "restored" / "var",
+        database_url=fresh_database,
+        database_schema=pg_schema,
+        read_wait_seconds=15,
+        blob_store="postgres",
+    )
+    back = ledgerdesk_cli(restored, "restore", str(backup), LEDGERDESK_BLOB_STORE="postgres")
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert f"restored the postgres database and {len(FILES)} blobs" in back.stdout
+    assert "put back secret.key" in back.stdout
+    assert "differences" not in back.stdout
+    assert pg_tables(fresh_database, pg_schema) | {"blob_store": [], "blob_chunks": []} == (
+        tables | {"blob_store": [], "blob_chunks": []}
+    )
+    files_download(restored, files, before)
+    assert not (restored.data_dir / "blobs").exists()  # in the database, not on this disk
+
+    # Never over an install: a second restore is refused, and writes nothing
+    twice = ledgerdesk_cli(restored, "restore", str(backup), LEDGERDESK_BLOB_STORE="postgres")
+    assert twice.returncode == 2
+    assert "already holds" in twice.stderr
+    assert "Traceback" not in twice.stderr
+
+
+def test_backup_and_restore_commands_on_sqlite(tmp_path: Path) -> None:
+    original = make_settings("sqlite", tmp_path / "original")
+    bootstrap.migrate(original)
+    c = bootstrap.build(original)
+    c.follow()
+    backup = tmp_path / "backup"
+    try:
+        files = seed(c)
+        before = downloads(c, files, "auditor@example.com")
+        made = ledgerdesk_cli(original, "backup", str(backup), "--quiet")  # while it runs
+        assert made.returncode == 0, made.stderr
+        tables = sqlite_tables(original.data_dir / "views.sqlite3")
+    finally:
+        c.close()
+    assert sorted(p.name for p in backup.iterdir()) == [
+        "blobs", "events.sqlite3", "manifest.json", "secret.key", "vapid.pem", "views.sqlite3",
+    ]  # fmt: skip
+
+    restored = make_settings("sqlite", tmp_path / "restored")
+    back = ledgerdesk_cli(restored, "restore", str(backup))
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert "restored the sqlite database" in back.stdout
+    assert sqlite_tables(restored.data_dir / "views.sqlite3") == tables
+    files_download(restored, files, before)
+
+    nothing = ledgerdesk_cli(restored, "restore", str(tmp_path / "nowhere"))
+    assert nothing.returncode == 2
+    assert "manifest.json" in nothing.stderr
+    over = ledgerdesk_cli(restored, "restore", str(backup))
+    assert over.returncode == 2
+    assert "already holds views.sqlite3, events.sqlite3" in over.stderr
+
+
+def test_an_install_in_the_public_schema_restores_into_a_fresh_database(
+    tmp_path: Path, fresh_database: str
+) -> None:
+    """The default schema: a fresh database has `public` already, so the restore leaves the
+    dump's `CREATE SCHEMA public` out (pg_restore would fail on it)."""
+    with fresh(PG_URL) as source_url:
+        original = Settings(data_dir=tmp_path / "original", database_url=source_url)
+        bootstrap.migrate(original)
+        c = bootstrap.build(original)
+        try:
+            number = open_ticket(c, title="Kept in public")
+        finally:
+            c.close()
+        made = ledgerdesk_cli(original, "backup", str(tmp_path / "backup"), "--quiet")
+        assert made.returncode == 0, made.stderr
+    restored = Settings(data_dir=tmp_path / "restored", database_url=fresh_database)
+    back = ledgerdesk_cli(restored, "restore", str(tmp_path / "backup"))
+    assert back.returncode == 0, back.stdout + back.stderr
+    again = bootstrap.build(restored)
+    try:
+        assert again.commands.app.repository.get(item_id(number)).title == "Kept in public"
+    finally:
+        again.close()

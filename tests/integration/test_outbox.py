@@ -12,8 +12,9 @@ import pytest
 from dramatiq.brokers.stub import StubBroker
 
 import workers.registry as worker_registry
-from commands.models import RetitleTicket
+from commands.models import Context, OpenTicket, RetitleTicket
 from commands.recurrence import RecurrenceService
+from domain.values import Actor
 from ledgerdesk import bootstrap
 from ledgerdesk.settings import Settings
 from projections import outbox
@@ -120,6 +121,22 @@ def test_a_relay_restarted_between_send_and_mark_sends_again_and_the_actor_acts_
     assert len(echo.ids()) == 1  # The receipt made the second delivery a no-op.
     with desk.views.read() as tx:
         assert tx.all("SELECT message_id FROM worker_receipts") == [{"message_id": echo.ids()[0]}]
+
+
+def test_an_actor_logs_under_the_correlation_id_of_the_request_that_called_for_it(
+    desk: bootstrap.Container, echo: Echo, worker: dramatiq.Worker
+) -> None:
+    traced = Context(actor=Actor.system("tests"), correlation_id="trace-worker-1")
+    desk.commands.open_ticket(OpenTicket(title="Traced"), traced)
+    desk.runner.catch_up(["outbox"])
+    assert relay_of(desk).relay_once() == 1
+    settle(desk, worker)
+    (delivery,) = echo.deliveries
+    assert outbox.CORRELATION_KEY not in delivery.payload  # no actor sees it
+    (fields,) = echo.logged
+    assert fields["correlation_id"] == "trace-worker-1"
+    assert fields["actor_name"] == Echo.purpose
+    assert fields["message_id"] == delivery.message_id
 
 
 def test_the_backlog_counts_what_the_relay_has_not_sent(

@@ -1,0 +1,69 @@
+"""`ledgerdesk backup DIR` and `ledgerdesk restore DIR` (see `ledgerdesk.backups`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from commands.blobs.migrate import Migration
+from ledgerdesk import backups
+from ledgerdesk.cli_common import _container
+from ledgerdesk.settings import Settings
+
+
+def _tell(quiet: bool) -> Callable[[Migration], None]:
+    def tell(done: Migration) -> None:
+        if not quiet and done.seen % 100 == 0:
+            print(f"  {done.seen} blobs", file=sys.stderr, flush=True)
+
+    return tell
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    done = backups.backup(Settings(), Path(args.directory), _tell(args.quiet))
+    blobs = (
+        "the blobs are in the dump"
+        if done.database == "postgres" and Settings().blob_store == "postgres"
+        else f"{done.blobs} blobs ({done.blob_bytes / 1024 / 1024:.1f} MiB copied)"
+    )
+    kept = f", {' and '.join(done.secrets)}" if done.secrets else ""
+    print(f"backed up into {args.directory}: the {done.database} database, {blobs}{kept}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, verify: Callable[[Settings], int]) -> int:
+    settings = Settings()
+    done = backups.restore(settings, Path(args.directory), _tell(args.quiet))
+    put = f"; put back {' and '.join(done.secrets)}" if done.secrets else ""
+    print(f"restored the {done.database} database and {done.blobs} blobs{put}")
+    # The views were copied as they were: they may be a little behind the log copied after
+    # them. They catch up now, as a runner would, so the check below finds them current.
+    with _container(settings) as c:
+        c.runner.catch_up()
+    if args.no_verify:
+        return 0
+    print("checking every view against the log (replay --verify):", flush=True)
+    return verify(settings)
+
+
+def add_backup_commands(sub: Any, verify: Callable[[Settings], int]) -> None:
+    backup = sub.add_parser(
+        "backup",
+        help="back the install up (database, blobs, secrets) into a new directory, online",
+    )
+    backup.add_argument("directory", help="a directory that does not exist yet, or is empty")
+    backup.add_argument("--quiet", action="store_true", help="no progress lines")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser(
+        "restore",
+        help="restore a backup into an empty database (or data directory) and blob store",
+    )
+    restore.add_argument("directory", help="a directory `ledgerdesk backup` wrote")
+    restore.add_argument("--quiet", action="store_true", help="no progress lines")
+    restore.add_argument(
+        "--no-verify", action="store_true", help="skip checking every view against the log"
+    )
+    restore.set_defaults(func=lambda args: cmd_restore(args, verify))

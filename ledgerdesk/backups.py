@@ -1,0 +1,245 @@
+"""`ledgerdesk backup DIR` and `ledgerdesk restore DIR`: the documented steps, as one command
+each, on SQLite and on PostgreSQL, whatever the blob store.
+
+A backup directory holds the database (`database.dump` from `pg_dump`, or `events.sqlite3`
+and `views.sqlite3` copied online by SQLite's backup API), the blobs under `blobs/` (each
+copied and hashed again; none with the `postgres` store: the dump holds them), the data
+directory's secrets (`secret.key`, `vapid.pem`) where they are kept there, and
+`manifest.json`, written last: a directory without it is not a whole backup.
+
+The copies are taken while the install runs, in the order that makes each cover what the
+one before references: views, then events, then blobs (blobs are written before the events
+that name them). `restore` puts them back into an empty database (or data directory) and
+the configured blob store (any kind: a backup from local files restores into S3), then
+checks every view against the log (`replay --verify`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from commands.blobs import BlobStore
+from commands.blobs.migrate import Migration, migrate_blobs
+from ledgerdesk import bootstrap
+from ledgerdesk.cli_common import CliError
+from ledgerdesk.settings import Settings
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+DUMP = "database.dump"
+SQLITE_FILES = ("views.sqlite3", "events.sqlite3")  # in the order they are copied
+SECRETS = ("secret.key", "vapid.pem")
+INSTALL_CLIENT = "apt-get install postgresql-client (the version of the server, or newer)"
+
+
+@dataclass(frozen=True)
+class Summary:
+    database: str
+    blobs: int
+    blob_bytes: int
+    secrets: tuple[str, ...]
+
+
+def backup(settings: Settings, target: Path, tell: Callable[[Migration], None]) -> Summary:
+    """Back the install up into `target` (missing or empty)."""
+    if target.exists() and any(target.iterdir()):
+        raise CliError(f"{target} is not empty: back up into a new directory")
+    target.mkdir(parents=True, exist_ok=True)
+    if settings.is_postgres:
+        _run(settings, "pg_dump", "--format=custom", f"--schema={settings.database_schema}",
+             f"--file={target / DUMP}")  # fmt: skip
+        database = "postgres"
+    else:
+        for name in SQLITE_FILES:
+            _sqlite_copy(settings.data_dir / name, target / name)
+        database = "sqlite"
+    copied = Migration()
+    if settings.blob_store != "postgres":  # else the dump holds them
+        with _store(settings) as source, _local(settings, target) as kept:
+            copied = migrate_blobs(source, kept, tell)
+        _no_failures(copied, "backed up")
+    kept_secrets = tuple(n for n in SECRETS if (settings.data_dir / n).exists())
+    for name in kept_secrets:
+        shutil.copy2(settings.data_dir / name, target / name)
+        os.chmod(target / name, 0o600)
+    shutil.rmtree(target / "spool", ignore_errors=True)
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "taken_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "database": database,
+        "schema": settings.database_schema if settings.is_postgres else None,
+        "blob_store": settings.blob_store,
+        "blobs": copied.copied + copied.present,
+        "secrets": list(kept_secrets),
+    }
+    (target / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    return Summary(database, manifest["blobs"], copied.copied_bytes, kept_secrets)
+
+
+def restore(settings: Settings, source: Path, tell: Callable[[Migration], None]) -> Summary:
+    """Put the backup in `source` back into the configured, empty install."""
+    manifest = _manifest(source)
+    if settings.is_postgres != (manifest["database"] == "postgres"):
+        raise CliError(
+            f"this backup is of a {manifest['database']} install; LEDGERDESK_DATABASE_URL"
+            f" {'is' if settings.is_postgres else 'is not'} set: restore into the same kind"
+        )
+    if settings.is_postgres:
+        if manifest["schema"] != settings.database_schema:
+            raise CliError(
+                f"the backup holds schema {manifest['schema']!r}: set"
+                f" LEDGERDESK_DATABASE_SCHEMA={manifest['schema']} to restore it"
+            )
+        with tempfile.TemporaryDirectory() as scratch:
+            listed = []
+            if _empty_schema_exists(settings):  # public, in a fresh database: there already
+                toc = Path(scratch) / "restore.list"
+                toc.write_text(_without_schema(settings, source / DUMP))
+                listed = [f"--use-list={toc}"]
+            _run(settings, "pg_restore", "--no-owner", *listed, str(source / DUMP))
+    else:
+        present = [n for n in SQLITE_FILES if (settings.data_dir / n).exists()]
+        if present:
+            raise CliError(
+                f"{settings.data_dir} already holds {', '.join(present)}: restore into an"
+                " empty data directory (LEDGERDESK_DATA_DIR)"
+            )
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        for name in SQLITE_FILES:
+            if (source / name).exists():
+                _sqlite_copy(source / name, settings.data_dir / name)
+    restored = Migration()
+    if (source / "blobs").exists():
+        if settings.blob_store == "postgres" and manifest["blob_store"] == "postgres":
+            pass  # in the dump
+        else:
+            with _local(settings, source) as kept, _store(settings) as target:
+                restored = migrate_blobs(kept, target, tell)
+            _no_failures(restored, "restored")
+    put_back = []
+    for name in manifest["secrets"]:
+        if not (settings.data_dir / name).exists():
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source / name, settings.data_dir / name)
+            os.chmod(settings.data_dir / name, 0o600)
+            put_back.append(name)
+    bootstrap.migrate(settings)  # a backup of an older release: its tables are upgraded
+    return Summary(
+        str(manifest["database"]),
+        restored.copied + restored.present,
+        restored.copied_bytes,
+        tuple(put_back),
+    )
+
+
+def _manifest(source: Path) -> dict[str, Any]:
+    path = source / MANIFEST
+    if not path.exists():
+        raise CliError(f"{source} holds no {MANIFEST}: it is not a whole ledgerdesk backup")
+    manifest: dict[str, Any] = json.loads(path.read_text())
+    if manifest.get("format") != FORMAT:
+        raise CliError(f"{path}: backup format {manifest.get('format')!r} is not {FORMAT}")
+    return manifest
+
+
+def _url(settings: Settings) -> str:
+    assert settings.database_url is not None
+    return settings.database_url
+
+
+def _run(settings: Settings, program: str, *args: str) -> None:
+    """Run a PostgreSQL client program on the install's database (its password in the
+    environment, never on the command line); a clear error when it is missing or fails."""
+    path = shutil.which(program)
+    if path is None:
+        raise CliError(f"{program} is not installed: {INSTALL_CLIENT}")
+    params = conninfo_to_dict(_url(settings))
+    password = params.pop("password", None)
+    env = {**os.environ, **({"PGPASSWORD": str(password)} if password else {})}
+    command = [path, f"--dbname={make_conninfo('', **params)}", *args]
+    # Our own program and arguments, never a shell.
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)  # noqa: S603
+    if done.returncode != 0:
+        raise CliError(f"{program} failed (exit {done.returncode}): {done.stderr.strip()}")
+
+
+def _sqlite_copy(source: Path, target: Path) -> None:
+    """An online, consistent copy (SQLite's backup API: the WAL's writes included)."""
+    if not source.exists():
+        raise CliError(f"{source} does not exist: is LEDGERDESK_DATA_DIR the install's?")
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+
+
+def _empty_schema_exists(settings: Settings) -> bool:
+    """Whether the schema is there already (empty); a CliError if it holds tables."""
+    schema = settings.database_schema
+    with psycopg.connect(_url(settings)) as conn:
+        tables = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = %s", (schema,)
+        ).fetchone()
+        exists = conn.execute(
+            "SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", (schema,)
+        ).fetchone()
+    if tables is not None and tables[0]:
+        raise CliError(
+            f"schema {schema!r} already holds {tables[0]} tables: restore into an empty"
+            " database (createdb, then point LEDGERDESK_DATABASE_URL at it)"
+        )
+    return exists is not None
+
+
+def _without_schema(settings: Settings, dump: Path) -> str:
+    """The dump's table of contents without the schema's own creation (pg_restore's
+    `--use-list`), for a schema that exists already."""
+    path = shutil.which("pg_restore")
+    if path is None:
+        raise CliError(f"pg_restore is not installed: {INSTALL_CLIENT}")
+    toc = subprocess.run(  # noqa: S603 - our own program and arguments
+        [path, "--list", str(dump)], capture_output=True, text=True, check=False
+    )
+    if toc.returncode != 0:
+        raise CliError(f"pg_restore could not read {dump}: {toc.stderr.strip()}")
+    creation = re.compile(rf"^\d+; \d+ \d+ SCHEMA - {re.escape(settings.database_schema)} ")
+    kept = [line for line in toc.stdout.splitlines() if not creation.match(line)]
+    return "\n".join(kept) + "\n"
+
+
+class _store:
+    """The configured blob store, closed on exit."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.store = bootstrap.blob_store(settings)
+
+    def __enter__(self) -> BlobStore:
+        return self.store
+
+    def __exit__(self, *exc: object) -> None:
+        self.store.close()
+
+
+def _local(settings: Settings, directory: Path) -> _store:
+    """The backup's `blobs/`, as a local blob store."""
+    return _store(settings.model_copy(update={"data_dir": directory, "blob_store": "local"}))
+
+
+def _no_failures(done: Migration, what: str) -> None:
+    if done.failed:
+        lines = "\n".join(f"  {sha}: {why}" for sha, why in done.failed[:20])
+        raise CliError(f"{len(done.failed)} blob(s) could not be {what}:\n{lines}")
