@@ -128,6 +128,8 @@ def enable_multiprocess(directory: Path) -> bool:
     imported in single-process mode: the samples then stay in this process."""
     with _lock:
         directory.mkdir(parents=True, exist_ok=True)
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise PermissionError(f"{directory} is not writable by this user")
         if os.environ.get(ENV) == str(directory):
             return True
         import sys
@@ -139,8 +141,10 @@ def enable_multiprocess(directory: Path) -> bool:
         from prometheus_client import multiprocess
 
         # A dead process with this process's id (a reused id, a container's pid 1) left its
-        # live gauges behind: this process would start from its open streams.
-        multiprocess.mark_process_dead(os.getpid(), str(directory))  # type: ignore[no-untyped-call]
+        # live gauges behind: this process would start from its open streams. (A scrape may
+        # be removing them at the same moment.)
+        with suppress(FileNotFoundError):
+            multiprocess.mark_process_dead(os.getpid(), str(directory))  # type: ignore[no-untyped-call]
         atexit.register(_gone, os.getpid())
         return True
 
@@ -245,14 +249,20 @@ def count_mail_sent(outcome: str) -> None:
 
 @contextmanager
 def stream_open(kind: str) -> Iterator[None]:
-    """Counts a real-time stream as open while the block runs (never failing it)."""
-    _move_streams(kind, 1)
+    """Counts a real-time stream as open while the block runs (never failing it, and never
+    taking off what could not be put on)."""
+    counted = _move_streams(kind, 1)
     try:
         yield
     finally:
-        _move_streams(kind, -1)
+        if counted:
+            _move_streams(kind, -1)
 
 
-@harmless
-def _move_streams(kind: str, by: int) -> None:
-    instruments().open_streams.labels(kind).inc(by)
+def _move_streams(kind: str, by: int) -> bool:
+    try:
+        instruments().open_streams.labels(kind).inc(by)
+    except Exception:
+        log.warning("metrics: the open streams could not be counted", exc_info=True)
+        return False
+    return True

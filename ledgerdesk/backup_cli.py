@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from commands.blobs.migrate import Migration
 from ledgerdesk import backups
-from ledgerdesk.cli_common import _container
+from ledgerdesk.cli_common import CliError, _container
 from ledgerdesk.settings import Settings
 
 
@@ -22,8 +26,19 @@ def _tell(quiet: bool) -> Callable[[Migration], None]:
     return tell
 
 
+@contextmanager
+def _plainly(what: str) -> Iterator[None]:
+    """A database, file or disk error as one line (exit 2), not a traceback: exit 1 is a
+    restored install whose views do not match its log."""
+    try:
+        yield
+    except (OSError, psycopg.Error, sqlite3.Error) as failed:
+        raise CliError(f"{what} failed: {failed}") from None
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
-    done = backups.backup(Settings(), Path(args.directory), _tell(args.quiet))
+    with _plainly("the backup"):
+        done = backups.backup(Settings(), Path(args.directory), _tell(args.quiet))
     blobs = (
         "the blobs are in the dump"
         if done.database == "postgres" and Settings().blob_store == "postgres"
@@ -31,6 +46,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
     )
     kept = f", {' and '.join(done.secrets)}" if done.secrets else ""
     print(f"backed up into {args.directory}: the {done.database} database, {blobs}{kept}")
+    if done.warning:
+        print(f"warning: {done.warning}", file=sys.stderr)
     return 0
 
 
@@ -65,5 +82,10 @@ def add_backup_commands(sub: Any, verify: Callable[[Settings], int]) -> None:
     restore.add_argument("--quiet", action="store_true", help="no progress lines")
     restore.add_argument(
         "--no-verify", action="store_true", help="skip checking every view against the log"
+    )
+    restore.add_argument(
+        "--files-only",
+        action="store_true",
+        help="copy only the blobs (to finish a restore whose blob copy failed)",
     )
     restore.set_defaults(func=lambda args: cmd_restore(args, verify))

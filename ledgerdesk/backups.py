@@ -52,13 +52,15 @@ class Summary:
     blobs: int
     blob_bytes: int
     secrets: tuple[str, ...]
+    warning: str | None = None
 
 
 def backup(settings: Settings, target: Path, tell: Callable[[Migration], None]) -> Summary:
     """Back the install up into `target` (missing or empty)."""
-    if target.exists() and any(target.iterdir()):
-        raise CliError(f"{target} is not empty: back up into a new directory")
-    target.mkdir(parents=True, exist_ok=True)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise CliError(f"{target} is not an empty directory: back up into a new one")
+    target.mkdir(mode=0o700, parents=True, exist_ok=True)
+    target.chmod(0o700)  # customers' data: for the install's user only
     if settings.is_postgres:
         _run(settings, "pg_dump", "--format=custom", f"--schema={settings.database_schema}",
              f"--file={target / DUMP}")  # fmt: skip
@@ -68,10 +70,14 @@ def backup(settings: Settings, target: Path, tell: Callable[[Migration], None]) 
             _sqlite_copy(settings.data_dir / name, target / name)
         database = "sqlite"
     copied = Migration()
-    if settings.blob_store != "postgres":  # else the dump holds them
+    if settings.blob_store != "postgres":
         with _store(settings) as source, _local(settings, target) as kept:
             copied = migrate_blobs(source, kept, tell)
         _no_failures(copied, "backed up")
+        blobs = copied.copied + copied.present + copied.mended
+    else:  # the dump holds them
+        with _store(settings) as source:
+            blobs = sum(1 for _ in source.shas())
     kept_secrets = tuple(n for n in SECRETS if (settings.data_dir / n).exists())
     for name in kept_secrets:
         shutil.copy2(settings.data_dir / name, target / name)
@@ -83,76 +89,158 @@ def backup(settings: Settings, target: Path, tell: Callable[[Migration], None]) 
         "database": database,
         "schema": settings.database_schema if settings.is_postgres else None,
         "blob_store": settings.blob_store,
-        "blobs": copied.copied + copied.present,
+        "blobs": blobs,
         "secrets": list(kept_secrets),
     }
-    (target / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-    return Summary(database, manifest["blobs"], copied.copied_bytes, kept_secrets)
+    aside = target / f".{MANIFEST}.partial"
+    aside.write_text(json.dumps(manifest, indent=2) + "\n")
+    os.replace(aside, target / MANIFEST)  # last, and whole: its presence marks a whole backup
+    empty = settings.blob_store == "local" and blobs == 0
+    warning = (
+        f"no files under {settings.blob_dir}: if this install has attachments, back up on the"
+        " machine whose LEDGERDESK_DATA_DIR holds them"
+        if empty
+        else None
+    )
+    return Summary(database, blobs, copied.copied_bytes, kept_secrets, warning)
 
 
-def restore(settings: Settings, source: Path, tell: Callable[[Migration], None]) -> Summary:
-    """Put the backup in `source` back into the configured, empty install."""
+def restore(
+    settings: Settings, source: Path, tell: Callable[[Migration], None], files_only: bool = False
+) -> Summary:
+    """Put the backup in `source` back into the configured, empty install: the checks
+    first (nothing is written if one fails), then the secrets (so that an install started
+    too early never makes keys of its own), the database in one transaction (or in files
+    renamed into place), the blobs, and `migrate`. With `files_only`, only the blobs: what
+    finishes a restore whose blob copy failed."""
     manifest = _manifest(source)
     if settings.is_postgres != (manifest["database"] == "postgres"):
         raise CliError(
             f"this backup is of a {manifest['database']} install; LEDGERDESK_DATABASE_URL"
             f" {'is' if settings.is_postgres else 'is not'} set: restore into the same kind"
         )
-    if settings.is_postgres:
-        if manifest["schema"] != settings.database_schema:
-            raise CliError(
-                f"the backup holds schema {manifest['schema']!r}: set"
-                f" LEDGERDESK_DATABASE_SCHEMA={manifest['schema']} to restore it"
-            )
-        with tempfile.TemporaryDirectory() as scratch:
-            listed = []
-            if _empty_schema_exists(settings):  # public, in a fresh database: there already
-                toc = Path(scratch) / "restore.list"
-                toc.write_text(_without_schema(settings, source / DUMP))
-                listed = [f"--use-list={toc}"]
-            _run(settings, "pg_restore", "--no-owner", *listed, str(source / DUMP))
-    else:
+    put_back: list[str] = []
+    if not files_only:
+        exists = _require_empty(settings, manifest)
+        _require_same_secrets(settings, source, manifest)
+        put_back = _put_back_secrets(settings, source, manifest)
+        if settings.is_postgres:
+            _pg_restore(settings, source / DUMP, schema_exists=exists)
+        else:
+            _sqlite_restore(settings, source)
+    restored = _restore_blobs(settings, source, manifest, tell)
+    if not files_only:
+        bootstrap.migrate(settings)  # a backup of an older release: its tables are upgraded
+    return Summary(
+        str(manifest["database"]),
+        restored.copied + restored.present + restored.mended,
+        restored.copied_bytes,
+        tuple(put_back),
+    )
+
+
+def _require_empty(settings: Settings, manifest: dict[str, Any]) -> bool:
+    """Refuse to restore over an install; whether the (empty) schema exists already."""
+    if not settings.is_postgres:
         present = [n for n in SQLITE_FILES if (settings.data_dir / n).exists()]
         if present:
             raise CliError(
                 f"{settings.data_dir} already holds {', '.join(present)}: restore into an"
                 " empty data directory (LEDGERDESK_DATA_DIR)"
             )
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        for name in SQLITE_FILES:
-            if (source / name).exists():
-                _sqlite_copy(source / name, settings.data_dir / name)
-    restored = Migration()
-    if (source / "blobs").exists():
-        if settings.blob_store == "postgres" and manifest["blob_store"] == "postgres":
-            pass  # in the dump
-        else:
-            with _local(settings, source) as kept, _store(settings) as target:
-                restored = migrate_blobs(kept, target, tell)
-            _no_failures(restored, "restored")
+        return False
+    if manifest["schema"] != settings.database_schema:
+        raise CliError(
+            f"the backup holds schema {manifest['schema']!r}: set"
+            f" LEDGERDESK_DATABASE_SCHEMA={manifest['schema']} to restore it"
+        )
+    return _empty_schema_exists(settings)
+
+
+def _require_same_secrets(settings: Settings, source: Path, manifest: dict[str, Any]) -> None:
+    for name in manifest["secrets"]:
+        here = settings.data_dir / name
+        if here.exists() and here.read_bytes() != (source / name).read_bytes():
+            raise CliError(
+                f"{here} is not the backup's {name}: what the backup signed or subscribed"
+                " with needs the backup's. Move it away, then restore again"
+            )
+
+
+def _put_back_secrets(settings: Settings, source: Path, manifest: dict[str, Any]) -> list[str]:
     put_back = []
     for name in manifest["secrets"]:
         if not (settings.data_dir / name).exists():
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source / name, settings.data_dir / name)
-            os.chmod(settings.data_dir / name, 0o600)
+            aside = settings.data_dir / f".{name}.restoring"
+            shutil.copyfile(source / name, aside)
+            os.chmod(aside, 0o600)
+            os.replace(aside, settings.data_dir / name)
             put_back.append(name)
-    bootstrap.migrate(settings)  # a backup of an older release: its tables are upgraded
-    return Summary(
-        str(manifest["database"]),
-        restored.copied + restored.present,
-        restored.copied_bytes,
-        tuple(put_back),
-    )
+    return put_back
+
+
+def _pg_restore(settings: Settings, dump: Path, *, schema_exists: bool) -> None:
+    """The dump, in one transaction: all of it or nothing (a failed restore can be run
+    again). Owners and grants are the restoring user's: the roles of the backed-up server
+    need not exist here."""
+    with tempfile.TemporaryDirectory() as scratch:
+        listed = []
+        if schema_exists:  # public, in a fresh database: there already
+            toc = Path(scratch) / "restore.list"
+            toc.write_text(_without_schema(settings, dump))
+            listed = [f"--use-list={toc}"]
+        _run(settings, "pg_restore", "--single-transaction", "--exit-on-error", "--no-owner",
+             "--no-privileges", *listed, str(dump))  # fmt: skip
+
+
+def _sqlite_restore(settings: Settings, source: Path) -> None:
+    """Each file copied aside, then all renamed into place (never half a pair)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    names = [n for n in SQLITE_FILES if (source / n).exists()]
+    for name in names:
+        _sqlite_copy(source / name, settings.data_dir / f".{name}.restoring")
+    for name in names:
+        os.replace(settings.data_dir / f".{name}.restoring", settings.data_dir / name)
+
+
+def _restore_blobs(
+    settings: Settings, source: Path, manifest: dict[str, Any], tell: Callable[[Migration], None]
+) -> Migration:
+    """The backup's blobs into the configured store: from its `blobs/`, or (a backup of the
+    `postgres` store restored into another) from the restored database's tables."""
+    if (source / "blobs").exists():
+        origin = _local(settings, source)
+    elif manifest["blob_store"] == "postgres" and settings.blob_store != "postgres":
+        origin = _store(settings.model_copy(update={"blob_store": "postgres"}))
+    else:
+        return Migration()  # in the dump, and staying there
+    with origin as kept, _store(settings) as target:
+        done = migrate_blobs(kept, target, tell)
+    if done.failed:
+        lines = "\n".join(f"  {sha}: {why}" for sha, why in done.failed[:20])
+        raise CliError(
+            f"{len(done.failed)} blob(s) could not be restored (the rest are):\n{lines}\n"
+            f"run `ledgerdesk restore {source} --files-only` to copy them once the store"
+            " answers"
+        )
+    return done
 
 
 def _manifest(source: Path) -> dict[str, Any]:
     path = source / MANIFEST
     if not path.exists():
         raise CliError(f"{source} holds no {MANIFEST}: it is not a whole ledgerdesk backup")
-    manifest: dict[str, Any] = json.loads(path.read_text())
-    if manifest.get("format") != FORMAT:
-        raise CliError(f"{path}: backup format {manifest.get('format')!r} is not {FORMAT}")
+    try:
+        manifest = json.loads(path.read_text())
+    except ValueError as unreadable:
+        raise CliError(f"{path} cannot be read: {unreadable}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise CliError(f"{path}: backup format {found!r} is not {FORMAT}")
+    lacking = sorted({"database", "schema", "blob_store", "secrets"} - set(manifest))
+    if lacking:
+        raise CliError(f"{path} lacks {', '.join(lacking)}: it is not a whole backup")
     return manifest
 
 

@@ -2,11 +2,12 @@
 plain text (`text`), at `LEDGERDESK_LOG_LEVEL`.
 
 Each line: `time` (UTC, ISO 8601), `level`, `role` (the process's: api, worker, runner, mail,
-cli), `logger`, `message`, and what the work it belongs to noted (`commands.log_context`):
+cli, rebuild), `logger`, `message`, and what the work it belongs to noted (`commands.log_context`):
 `correlation_id`, `actor` (`user:<id>`, `contact:<id>`), `route` (a route's template, never
 its path: paths can hold tokens), `method`, `status`, `duration_ms`; in a worker, the
-`actor_name` and `message_id` of the message it runs (no correlation id yet: outbox payloads
-do not carry the event's); `exception` with a traceback.
+`actor_name` and `message_id` of the message it runs, and the correlation id of the event
+it was made for (carried in the outbox payload, and on to the messages it sends);
+`exception` with a traceback.
 Nothing else of a request is logged — no headers, no query string, no body — so no token or
 secret is (tests/e2e/test_logs.py greps a whole scenario's logs for the ones it used)."""
 

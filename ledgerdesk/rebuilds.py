@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from functools import partial
 
 from commands.application import LedgerDesk
+from ledgerdesk.logs import configure_logging
 from ledgerdesk.settings import Settings
 from projections.db import open_views
 from projections.log import RecorderLog
@@ -23,7 +24,10 @@ MAX_PROCESSES = 4
 @contextmanager
 def rebuild_runner(settings: Settings) -> Iterator[ProjectionRunner]:
     """A runner over the install's log and views, for one rebuild process (no live views,
-    no workers: only what building new generations needs)."""
+    no workers: only what building new generations needs). Its log lines are in the
+    install's format, warnings and errors only, as a one-off command's."""
+    level = "debug" if settings.log_level == "debug" else "warning"
+    configure_logging("rebuild", settings.log_format, level)
     # (It reads the log through one connection: not the pool an API process keeps.)
     env = settings.event_store_env(create_table=False)
     if settings.is_postgres:

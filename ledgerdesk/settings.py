@@ -31,7 +31,11 @@ class Settings(BaseSettings):
         default=None,
         description="postgresql://user:pass@host:port/db; unset means embedded SQLite.",
     )
-    database_schema: str = Field(default="public", description="PostgreSQL schema to use.")
+    database_schema: str = Field(
+        default="public",
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="PostgreSQL schema to use (lower-case letters, digits and _).",
+    )
     blob_store: str = Field(
         default="local",
         description=(

@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 
 import dramatiq
 
+from commands.log_context import log_fields
 from projections.db import ViewDatabase
-from projections.outbox import RELAYED_DDL, OutboxProjection
+from projections.outbox import CORRELATION_KEY, RELAYED_DDL, OutboxProjection
 from workers.actors import ActorSpec, Delivery, WorkerServices, declare_actors, message_for
 from workers.broker import describe, is_durable, stop_worker
 from workers.receipts import Receipts
@@ -82,7 +83,12 @@ class WorkerHost:
         return f"{describe(self.broker, self.queue)}, {self.threads} thread(s)"
 
     def send(self, delivery: Delivery) -> None:
-        """Enqueue a delivery for the actor of its purpose."""
+        """Enqueue a delivery for the actor of its purpose; one sent while a message runs
+        carries that message's correlation id on (its lines are logged under it too)."""
+        correlation_id = log_fields().get("correlation_id")
+        if correlation_id is not None and CORRELATION_KEY not in delivery.payload:
+            payload = {**delivery.payload, CORRELATION_KEY: correlation_id}
+            delivery = replace(delivery, payload=payload)
         self.broker.enqueue(message_for(self.actors[delivery.purpose], delivery))
 
     def start(self, *, channel: str | None = None) -> None:

@@ -215,10 +215,13 @@ def ledgerdesk_cli(settings: Settings, *args: str, **env: str) -> subprocess.Com
     )
 
 
+@pytest.mark.parametrize(("kept", "into"), [("local", "postgres"), ("postgres", "local")])
 def test_backup_and_restore_commands_on_postgresql_into_another_blob_store(
-    tmp_path: Path, pg_schema: str, fresh_database: str
+    kept: str, into: str, tmp_path: Path, pg_schema: str, fresh_database: str
 ) -> None:
-    original = make_settings("postgres", tmp_path / "original", pg_schema)
+    original = make_settings("postgres", tmp_path / "original", pg_schema).model_copy(
+        update={"blob_store": kept}
+    )
     bootstrap.migrate(original)
     c = bootstrap.build(original)
     c.follow()
@@ -226,43 +229,45 @@ def test_backup_and_restore_commands_on_postgresql_into_another_blob_store(
         files = seed(c)
         before = downloads(c, files, "auditor@example.com")
         backup = tmp_path / "backup"
-        made = ledgerdesk_cli(original, "backup", str(backup))  # while it runs
-        assert made.returncode == 0, made.stderr
+        made = ledgerdesk_cli(original, "backup", str(backup), LEDGERDESK_BLOB_STORE=kept)
+        assert made.returncode == 0, made.stderr  # taken while it runs
         assert "backed up into" in made.stdout
-        assert f"{len(FILES)} blobs" in made.stdout
         tables = pg_tables(PG_URL, pg_schema)
-        again = ledgerdesk_cli(original, "backup", str(backup))
+        again = ledgerdesk_cli(original, "backup", str(backup), LEDGERDESK_BLOB_STORE=kept)
         assert again.returncode == 2
-        assert "is not empty" in again.stderr
+        assert "is not an empty directory" in again.stderr
     finally:
         c.close()
     manifest = json.loads((backup / "manifest.json").read_text())
     assert manifest["database"] == "postgres"
     assert manifest["schema"] == pg_schema
+    assert manifest["blob_store"] == kept
     assert manifest["blobs"] == len(FILES)
+    assert (backup / "blobs").exists() == (kept == "local")  # else the dump holds them
+    assert oct(backup.stat().st_mode & 0o777) == "0o700"
     assert oct((backup / "secret.key").stat().st_mode & 0o777) == "0o600"
 
-    # Restored into an empty database, with the files in PostgreSQL this time
+    # Restored into an empty database, with the files in the other store this time
     restored = Settings(
         data_dir=tmp_path / "restored" / "var",
         database_url=fresh_database,
         database_schema=pg_schema,
         read_wait_seconds=15,
-        blob_store="postgres",
+        blob_store=into,
     )
-    back = ledgerdesk_cli(restored, "restore", str(backup), LEDGERDESK_BLOB_STORE="postgres")
+    back = ledgerdesk_cli(restored, "restore", str(backup), LEDGERDESK_BLOB_STORE=into)
     assert back.returncode == 0, back.stdout + back.stderr
     assert f"restored the postgres database and {len(FILES)} blobs" in back.stdout
     assert "put back secret.key" in back.stdout
     assert "differences" not in back.stdout
-    assert pg_tables(fresh_database, pg_schema) | {"blob_store": [], "blob_chunks": []} == (
-        tables | {"blob_store": [], "blob_chunks": []}
-    )
+    blob_tables = {"blob_store": [], "blob_chunks": []}
+    assert pg_tables(fresh_database, pg_schema) | blob_tables == tables | blob_tables
     files_download(restored, files, before)
-    assert not (restored.data_dir / "blobs").exists()  # in the database, not on this disk
+    on_disk = (restored.data_dir / "blobs").exists()
+    assert on_disk == (into == "local")
 
     # Never over an install: a second restore is refused, and writes nothing
-    twice = ledgerdesk_cli(restored, "restore", str(backup), LEDGERDESK_BLOB_STORE="postgres")
+    twice = ledgerdesk_cli(restored, "restore", str(backup), LEDGERDESK_BLOB_STORE=into)
     assert twice.returncode == 2
     assert "already holds" in twice.stderr
     assert "Traceback" not in twice.stderr
@@ -292,6 +297,15 @@ def test_backup_and_restore_commands_on_sqlite(tmp_path: Path) -> None:
     assert "restored the sqlite database" in back.stdout
     assert sqlite_tables(restored.data_dir / "views.sqlite3") == tables
     files_download(restored, files, before)
+
+    # A data directory with keys of its own is refused before anything is written
+    elsewhere = make_settings("sqlite", tmp_path / "elsewhere")
+    elsewhere.data_dir.mkdir(parents=True)
+    (elsewhere.data_dir / "secret.key").write_text("another install's key")
+    refused = ledgerdesk_cli(elsewhere, "restore", str(backup))
+    assert refused.returncode == 2
+    assert "is not the backup's secret.key" in refused.stderr
+    assert sorted(p.name for p in elsewhere.data_dir.iterdir()) == ["secret.key"]
 
     nothing = ledgerdesk_cli(restored, "restore", str(tmp_path / "nowhere"))
     assert nothing.returncode == 2

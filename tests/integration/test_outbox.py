@@ -12,6 +12,7 @@ import pytest
 from dramatiq.brokers.stub import StubBroker
 
 import workers.registry as worker_registry
+from commands.log_context import log_context
 from commands.models import Context, OpenTicket, RetitleTicket
 from commands.recurrence import RecurrenceService
 from domain.values import Actor
@@ -137,6 +138,18 @@ def test_an_actor_logs_under_the_correlation_id_of_the_request_that_called_for_i
     assert fields["correlation_id"] == "trace-worker-1"
     assert fields["actor_name"] == Echo.purpose
     assert fields["message_id"] == delivery.message_id
+
+
+def test_a_message_sent_while_another_runs_carries_its_correlation_id_on(
+    desk: bootstrap.Container, echo: Echo, worker: dramatiq.Worker
+) -> None:
+    with log_context(correlation_id="trace-send-1"):
+        desk.workers.send(Delivery("later:1:test.echo", Echo.purpose, {"ticket_id": "t"}))
+    settle(desk, worker)
+    (delivery,) = echo.deliveries
+    assert delivery.payload == {"ticket_id": "t"}
+    (fields,) = echo.logged
+    assert fields["correlation_id"] == "trace-send-1"
 
 
 def test_the_backlog_counts_what_the_relay_has_not_sent(
