@@ -260,9 +260,12 @@ def stream_open(kind: str) -> Iterator[None]:
 
 
 def _move_streams(kind: str, by: int) -> bool:
+    global _complained
     try:
         instruments().open_streams.labels(kind).inc(by)
     except Exception:
-        log.warning("metrics: the open streams could not be counted", exc_info=True)
+        if not _complained:
+            _complained = True
+            log.exception("metrics: a count failed; the work it counted stands")
         return False
     return True

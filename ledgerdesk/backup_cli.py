@@ -53,7 +53,13 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace, verify: Callable[[Settings], int]) -> int:
     settings = Settings()
-    done = backups.restore(settings, Path(args.directory), _tell(args.quiet))
+    with _plainly("the restore"):
+        done = backups.restore(
+            settings, Path(args.directory), _tell(args.quiet), files_only=args.files_only
+        )
+    if args.files_only:
+        print(f"restored {done.blobs} blobs")
+        return 0
     put = f"; put back {' and '.join(done.secrets)}" if done.secrets else ""
     print(f"restored the {done.database} database and {done.blobs} blobs{put}")
     # The views were copied as they were: they may be a little behind the log copied after

@@ -120,23 +120,46 @@ def restore(
             f" {'is' if settings.is_postgres else 'is not'} set: restore into the same kind"
         )
     put_back: list[str] = []
-    if not files_only:
+    _require_same_secrets(settings, source, manifest)
+    if files_only:
+        _require_restored(settings)
+    else:
+        _require_whole(settings, source)
         exists = _require_empty(settings, manifest)
-        _require_same_secrets(settings, source, manifest)
+        toc = _without_schema(settings, source / DUMP) if exists else None
         put_back = _put_back_secrets(settings, source, manifest)
         if settings.is_postgres:
-            _pg_restore(settings, source / DUMP, schema_exists=exists)
+            _pg_restore(settings, source / DUMP, toc)
         else:
             _sqlite_restore(settings, source)
     restored = _restore_blobs(settings, source, manifest, tell)
-    if not files_only:
-        bootstrap.migrate(settings)  # a backup of an older release: its tables are upgraded
+    bootstrap.migrate(settings)  # a backup of an older release: its tables are upgraded
     return Summary(
         str(manifest["database"]),
         restored.copied + restored.present + restored.mended,
         restored.copied_bytes,
         tuple(put_back),
     )
+
+
+def _require_whole(settings: Settings, source: Path) -> None:
+    """The backup holds its database (never a views file alone, or no dump)."""
+    needed = [DUMP] if settings.is_postgres else list(SQLITE_FILES)
+    missing = [n for n in needed if not (source / n).is_file()]
+    if missing:
+        raise CliError(f"{source} lacks {', '.join(missing)}: it is not a whole backup")
+
+
+def _require_restored(settings: Settings) -> None:
+    """`--files-only` finishes a restore: its database must be there already."""
+    if settings.is_postgres:
+        restored = _objects_in_schema(settings) > 0
+    else:
+        restored = all((settings.data_dir / n).exists() for n in SQLITE_FILES)
+    if not restored:
+        raise CliError(
+            "--files-only finishes a restore whose files failed: run a whole restore first"
+        )
 
 
 def _require_empty(settings: Settings, manifest: dict[str, Any]) -> bool:
@@ -180,16 +203,16 @@ def _put_back_secrets(settings: Settings, source: Path, manifest: dict[str, Any]
     return put_back
 
 
-def _pg_restore(settings: Settings, dump: Path, *, schema_exists: bool) -> None:
+def _pg_restore(settings: Settings, dump: Path, toc: str | None) -> None:
     """The dump, in one transaction: all of it or nothing (a failed restore can be run
     again). Owners and grants are the restoring user's: the roles of the backed-up server
     need not exist here."""
     with tempfile.TemporaryDirectory() as scratch:
         listed = []
-        if schema_exists:  # public, in a fresh database: there already
-            toc = Path(scratch) / "restore.list"
-            toc.write_text(_without_schema(settings, dump))
-            listed = [f"--use-list={toc}"]
+        if toc is not None:  # public, in a fresh database: there already
+            listed_file = Path(scratch) / "restore.list"
+            listed_file.write_text(toc)
+            listed = [f"--use-list={listed_file}"]
         _run(settings, "pg_restore", "--single-transaction", "--exit-on-error", "--no-owner",
              "--no-privileges", *listed, str(dump))  # fmt: skip
 
@@ -199,7 +222,9 @@ def _sqlite_restore(settings: Settings, source: Path) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     names = [n for n in SQLITE_FILES if (source / n).exists()]
     for name in names:
-        _sqlite_copy(source / name, settings.data_dir / f".{name}.restoring")
+        aside = settings.data_dir / f".{name}.restoring"
+        aside.unlink(missing_ok=True)  # left by a copy that failed
+        _sqlite_copy(source / name, aside)
     for name in names:
         os.replace(settings.data_dir / f".{name}.restoring", settings.data_dir / name)
 
@@ -275,22 +300,30 @@ def _sqlite_copy(source: Path, target: Path) -> None:
     dst.close()
 
 
-def _empty_schema_exists(settings: Settings) -> bool:
-    """Whether the schema is there already (empty); a CliError if it holds tables."""
-    schema = settings.database_schema
+def _objects_in_schema(settings: Settings) -> int:
+    """Tables, sequences, types and functions in the schema (-1: no such schema)."""
     with psycopg.connect(_url(settings)) as conn:
-        tables = conn.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = %s", (schema,)
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM pg_class c WHERE c.relnamespace = n.oid)"
+            " + (SELECT count(*) FROM pg_type t WHERE t.typnamespace = n.oid"
+            "    AND t.typrelid = 0 AND t.typelem = 0)"
+            " + (SELECT count(*) FROM pg_proc p WHERE p.pronamespace = n.oid)"
+            " FROM pg_namespace n WHERE n.nspname = %s",
+            (settings.database_schema,),
         ).fetchone()
-        exists = conn.execute(
-            "SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", (schema,)
-        ).fetchone()
-    if tables is not None and tables[0]:
+    return -1 if row is None else int(row[0])
+
+
+def _empty_schema_exists(settings: Settings) -> bool:
+    """Whether the schema is there already (empty); a CliError if it holds anything."""
+    found = _objects_in_schema(settings)
+    if found > 0:
         raise CliError(
-            f"schema {schema!r} already holds {tables[0]} tables: restore into an empty"
-            " database (createdb, then point LEDGERDESK_DATABASE_URL at it)"
+            f"schema {settings.database_schema!r} already holds {found} tables, types or"
+            " functions: restore into an empty database (createdb, then point"
+            " LEDGERDESK_DATABASE_URL at it)"
         )
-    return exists is not None
+    return found == 0
 
 
 def _without_schema(settings: Settings, dump: Path) -> str:

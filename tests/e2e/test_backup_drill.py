@@ -307,6 +307,25 @@ def test_backup_and_restore_commands_on_sqlite(tmp_path: Path) -> None:
     assert "is not the backup's secret.key" in refused.stderr
     assert sorted(p.name for p in elsewhere.data_dir.iterdir()) == ["secret.key"]
 
+    # --files-only finishes a restore (here: nothing is missing), never starts one
+    finished = ledgerdesk_cli(restored, "restore", str(backup), "--files-only")
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert f"restored {len(FILES)} blobs" in finished.stdout
+    early = ledgerdesk_cli(make_settings("sqlite", tmp_path / "early"), "restore", str(backup),
+                           "--files-only")  # fmt: skip
+    assert early.returncode == 2
+    assert "run a whole restore first" in early.stderr
+
+    # A backup without its log is refused before anything is written
+    partial = tmp_path / "partial"
+    shutil.copytree(backup, partial)
+    (partial / "events.sqlite3").unlink()
+    empty = make_settings("sqlite", tmp_path / "empty")
+    lacking = ledgerdesk_cli(empty, "restore", str(partial))
+    assert lacking.returncode == 2
+    assert "lacks events.sqlite3" in lacking.stderr
+    assert not empty.data_dir.exists() or not any(empty.data_dir.iterdir())
+
     nothing = ledgerdesk_cli(restored, "restore", str(tmp_path / "nowhere"))
     assert nothing.returncode == 2
     assert "manifest.json" in nothing.stderr
