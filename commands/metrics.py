@@ -188,15 +188,20 @@ def harmless(count: Callable[P, None]) -> Callable[P, None]:
 
     @wraps(count)
     def counting(*args: P.args, **kwargs: P.kwargs) -> None:
-        global _complained
         try:
             count(*args, **kwargs)
-        except Exception:
-            if not _complained:
-                _complained = True
-                log.exception("metrics: a count failed; the work it counted stands")
+        except Exception:  # noqa: BLE001 - logged (once) by _complain
+            _complain()
 
     return counting
+
+
+def _complain() -> None:
+    """Log the first failed count of this process (with its traceback), and no other."""
+    global _complained
+    if not _complained:
+        _complained = True
+        log.exception("metrics: a count failed; the work it counted stands")
 
 
 def command_name(decide: Any) -> str:
@@ -260,12 +265,9 @@ def stream_open(kind: str) -> Iterator[None]:
 
 
 def _move_streams(kind: str, by: int) -> bool:
-    global _complained
     try:
         instruments().open_streams.labels(kind).inc(by)
-    except Exception:
-        if not _complained:
-            _complained = True
-            log.exception("metrics: a count failed; the work it counted stands")
+    except Exception:  # noqa: BLE001 - logged (once) by _complain
+        _complain()
         return False
     return True

@@ -12,18 +12,10 @@ from typing import Any
 
 import psycopg
 
-from commands.blobs.migrate import Migration
 from ledgerdesk import backups
+from ledgerdesk.blobs_cli import progress
 from ledgerdesk.cli_common import CliError, _container
 from ledgerdesk.settings import Settings
-
-
-def _tell(quiet: bool) -> Callable[[Migration], None]:
-    def tell(done: Migration) -> None:
-        if not quiet and done.seen % 100 == 0:
-            print(f"  {done.seen} blobs", file=sys.stderr, flush=True)
-
-    return tell
 
 
 @contextmanager
@@ -37,11 +29,12 @@ def _plainly(what: str) -> Iterator[None]:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    with _plainly("the backup"):
-        done = backups.backup(Settings(), Path(args.directory), _tell(args.quiet))
+    settings = Settings()
+    with _plainly("the backup"), progress(args.quiet) as tell:
+        done = backups.backup(settings, Path(args.directory), tell)
     blobs = (
         "the blobs are in the dump"
-        if done.database == "postgres" and Settings().blob_store == "postgres"
+        if settings.blob_store == "postgres"
         else f"{done.blobs} blobs ({done.blob_bytes / 1024 / 1024:.1f} MiB copied)"
     )
     kept = f", {' and '.join(done.secrets)}" if done.secrets else ""
@@ -53,10 +46,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace, verify: Callable[[Settings], int]) -> int:
     settings = Settings()
-    with _plainly("the restore"):
-        done = backups.restore(
-            settings, Path(args.directory), _tell(args.quiet), files_only=args.files_only
-        )
+    with _plainly("the restore"), progress(args.quiet) as tell:
+        done = backups.restore(settings, Path(args.directory), tell, files_only=args.files_only)
     if args.files_only:
         print(f"restored {done.blobs} blobs")
         return 0
@@ -78,14 +69,14 @@ def add_backup_commands(sub: Any, verify: Callable[[Settings], int]) -> None:
         help="back the install up (database, blobs, secrets) into a new directory, online",
     )
     backup.add_argument("directory", help="a directory that does not exist yet, or is empty")
-    backup.add_argument("--quiet", action="store_true", help="no progress lines")
+    backup.add_argument("--quiet", action="store_true", help="no progress bar")
     backup.set_defaults(func=cmd_backup)
     restore = sub.add_parser(
         "restore",
         help="restore a backup into an empty database (or data directory) and blob store",
     )
     restore.add_argument("directory", help="a directory `ledgerdesk backup` wrote")
-    restore.add_argument("--quiet", action="store_true", help="no progress lines")
+    restore.add_argument("--quiet", action="store_true", help="no progress bar")
     restore.add_argument(
         "--no-verify", action="store_true", help="skip checking every view against the log"
     )

@@ -24,6 +24,7 @@ import sqlite3
 import subprocess
 import tempfile
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -242,13 +243,10 @@ def _restore_blobs(
         return Migration()  # in the dump, and staying there
     with origin as kept, _store(settings) as target:
         done = migrate_blobs(kept, target, tell)
-    if done.failed:
-        lines = "\n".join(f"  {sha}: {why}" for sha, why in done.failed[:20])
-        raise CliError(
-            f"{len(done.failed)} blob(s) could not be restored (the rest are):\n{lines}\n"
-            f"run `ledgerdesk restore {source} --files-only` to copy them once the store"
-            " answers"
-        )
+    _no_failures(
+        done, "restored (the rest are)",
+        f"\nrun `ledgerdesk restore {source} --files-only` to copy them once the store answers",
+    )  # fmt: skip
     return done
 
 
@@ -342,25 +340,18 @@ def _without_schema(settings: Settings, dump: Path) -> str:
     return "\n".join(kept) + "\n"
 
 
-class _store:
+def _store(settings: Settings) -> closing[BlobStore]:
     """The configured blob store, closed on exit."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.store = bootstrap.blob_store(settings)
-
-    def __enter__(self) -> BlobStore:
-        return self.store
-
-    def __exit__(self, *exc: object) -> None:
-        self.store.close()
+    return closing(bootstrap.blob_store(settings))
 
 
-def _local(settings: Settings, directory: Path) -> _store:
+def _local(settings: Settings, directory: Path) -> closing[BlobStore]:
     """The backup's `blobs/`, as a local blob store."""
     return _store(settings.model_copy(update={"data_dir": directory, "blob_store": "local"}))
 
 
-def _no_failures(done: Migration, what: str) -> None:
+def _no_failures(done: Migration, what: str, then: str = "") -> None:
+    """A CliError naming the blobs that failed (the first 20), and what to do `then`."""
     if done.failed:
         lines = "\n".join(f"  {sha}: {why}" for sha, why in done.failed[:20])
-        raise CliError(f"{len(done.failed)} blob(s) could not be {what}:\n{lines}")
+        raise CliError(f"{len(done.failed)} blob(s) could not be {what}:\n{lines}{then}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from tqdm import tqdm
@@ -13,6 +15,16 @@ from commands.blobs.migrate import Migration, migrate_blobs
 from ledgerdesk.bootstrap import blob_store
 from ledgerdesk.cli_common import CliError
 from ledgerdesk.settings import Settings
+
+
+@contextmanager
+def progress(quiet: bool) -> Iterator[Callable[[Migration], None]]:
+    """A progress bar of blobs copied, on a terminal's standard error (none with `quiet`)."""
+    bar: Any = tqdm(unit=" blobs", disable=quiet or not sys.stderr.isatty())
+    try:
+        yield lambda done: bar.update(1)
+    finally:
+        bar.close()
 
 
 def cmd_blobs_migrate(args: argparse.Namespace) -> int:
@@ -28,15 +40,10 @@ def cmd_blobs_migrate(args: argparse.Namespace) -> int:
         target = blob_store(settings, target_spec)
     except BlobStoreConfigError as bad:
         raise CliError(str(bad)) from None
-    bar: Any = tqdm(unit=" blobs", disable=args.quiet or not sys.stderr.isatty())
-
-    def tell(done: Migration) -> None:
-        bar.update(1)
-
     try:
-        done = migrate_blobs(source, target, tell)
+        with progress(args.quiet) as tell:
+            done = migrate_blobs(source, target, tell)
     finally:
-        bar.close()
         source.close()
         target.close()
     print(

@@ -9,6 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from projections.base import current_tables
+from projections.db import ViewDatabase
 
 # In a script: answer 200, send the start of a body, then stall (never finish it).
 STALL = -200
@@ -80,3 +84,23 @@ def receiving() -> Iterator[Receiver]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def delivered(views: ViewDatabase) -> int:
+    """How many webhook deliveries the install has recorded delivered."""
+    with views.read() as tx:
+        t = current_tables(tx, "webhooks")
+        row = tx.one(
+            f"SELECT COUNT(*) AS n FROM {t['webhook_deliveries']} WHERE state = 'delivered'"
+        )
+    return 0 if row is None else int(row["n"])
+
+
+def attempts(views: ViewDatabase) -> list[dict[str, Any]]:
+    """Every recorded delivery attempt: its event's id and the status it met."""
+    with views.read() as tx:
+        t = current_tables(tx, "webhooks")
+        return tx.all(
+            f"SELECT d.event_id, a.status FROM {t['webhook_attempts']} a"
+            f" JOIN {t['webhook_deliveries']} d ON d.id = a.delivery_id"
+        )

@@ -37,7 +37,7 @@ from tests import services
 from tests.conftest import make_settings, wait_until
 from tests.e2e.conftest import ROOT, env_for, run_cli
 from tests.scraped import Samples, has, samples, total
-from tests.webhook_receiver import receiving
+from tests.webhook_receiver import attempts, delivered, receiving
 
 pytestmark = pytest.mark.postgres
 
@@ -327,22 +327,10 @@ def test_the_topology_loses_nothing_when_processes_are_killed(
         expected = len(opened)
         assert expected >= len(load.acknowledged)
 
-        def delivered() -> bool:
-            with c.views.read() as tx:
-                t = current_tables(tx, "webhooks")
-                row = tx.one(
-                    f"SELECT COUNT(*) AS n FROM {t['webhook_deliveries']} WHERE state = 'delivered'"
-                )
-            return row is not None and row["n"] == expected
-
-        wait_until(delivered, timeout=120, what="every webhook delivered")
-        with c.views.read() as tx:
-            t = current_tables(tx, "webhooks")
-            rows = tx.all(
-                f"SELECT d.event_id, a.status FROM {t['webhook_attempts']} a"
-                f" JOIN {t['webhook_deliveries']} d ON d.id = a.delivery_id"
-            )
-        taken = Counter(row["event_id"] for row in rows if row["status"] == 200)
+        wait_until(
+            lambda: delivered(c.views) == expected, timeout=120, what="every webhook delivered"
+        )
+        taken = Counter(row["event_id"] for row in attempts(c.views) if row["status"] == 200)
         assert len(taken) == expected
         assert set(taken.values()) == {1}
         received = Counter(receiver.ids())

@@ -9,11 +9,10 @@ from fastapi.testclient import TestClient
 
 from ledgerdesk import bootstrap
 from ledgerdesk.settings import Settings
-from projections.base import current_tables
 from tests.conftest import wait_until
 from tests.e2e.test_workers_redis import on_redis, redis_namespace  # noqa: F401 (fixtures)
 from tests.factories import admin_token
-from tests.webhook_receiver import receiving
+from tests.webhook_receiver import attempts, delivered, receiving
 
 EVENTS = 30
 
@@ -45,23 +44,12 @@ def test_two_workers_deliver_each_event_exactly_once(on_redis: Settings) -> None
             def settled() -> bool:
                 if not first.runner.wait_for(first.app.head(), ["webhooks"], 5):
                     return False
-                with first.views.read() as tx:
-                    t = current_tables(tx, "webhooks")
-                    row = tx.one(
-                        f"SELECT COUNT(*) AS n FROM {t['webhook_deliveries']}"
-                        " WHERE state = 'delivered'"
-                    )
-                return row is not None and row["n"] == EVENTS
+                return delivered(first.views) == EVENTS
 
             wait_until(settled, timeout=60, what="every delivery recorded delivered")
             # Every request the receiver saw was an attempt claimed and recorded once (none
             # sent twice by two workers), and each event was delivered by exactly one
-            with first.views.read() as tx:
-                t = current_tables(tx, "webhooks")
-                rows = tx.all(
-                    f"SELECT d.event_id, a.status FROM {t['webhook_attempts']} a"
-                    f" JOIN {t['webhook_deliveries']} d ON d.id = a.delivery_id"
-                )
+            rows = attempts(first.views)
             recorded = Counter(f"msg_{row['event_id']}" for row in rows)
             assert Counter(receiver.ids()) == recorded
             taken = Counter(f"msg_{r['event_id']}" for r in rows if r["status"] == 200)
