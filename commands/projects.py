@@ -33,6 +33,7 @@ from commands.portfolios import (
     create_portfolio,
     load_portfolio,
 )
+from commands.project_calendar import SetProjectCalendar, set_project_calendar
 from commands.unit_of_work import UnitOfWork, run
 from commands.users import acting_user
 from domain.access import ProjectRole
@@ -269,6 +270,12 @@ class ProjectService:
 
     def decide_join_request(self, cmd: DecideJoinRequest, ctx: Context) -> CommandResult:
         return self._run(cmd.project_id, lambda uow: decide_join_request(cmd, uow, ctx))
+
+    def set_calendar(
+        self, cmd: SetProjectCalendar, ctx: Context, expected_version: int | None = None
+    ) -> CommandResult:
+        decide = lambda uow: set_project_calendar(cmd, uow, ctx)  # noqa: E731
+        return self._run(cmd.project_id, decide, expected_version)
 
     def create_portfolio(self, cmd: CreatePortfolio, ctx: Context) -> CommandResult:
         new_id = uuid.uuid4()

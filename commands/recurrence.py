@@ -19,11 +19,11 @@ from dateutil import rrule
 from commands.application import LedgerDesk
 from commands.folders import load_folder
 from commands.models import CommandResult, Context
-from commands.tasks import copy_fields
+from commands.tasks import calendar_of, copy_fields
 from commands.unit_of_work import UnitOfWork, run
 from commands.workflow.statuses import lifecycle_for
 from domain.item_numbers import COUNTER_ID
-from domain.planning.calendar import is_working_day
+from domain.planning.calendar import STANDARD, WorkCalendar
 from domain.recurrence import Frequency, Recurrence
 from domain.task import Task
 from domain.values import Actor
@@ -46,10 +46,13 @@ WEEKDAYS = {
 RECURRENCE = Actor.system("recurrence")
 
 
-def occurrences(rule: Recurrence, first: date, until: date) -> list[date]:
+def occurrences(
+    rule: Recurrence, first: date, until: date, calendar: WorkCalendar = STANDARD
+) -> list[date]:
     """The working days of `rule` from `first` to `until` (both inclusive), in order.
-    A day the rule names on a Saturday or Sunday has no occurrence: plans are in working
-    days (choose weekdays in the rule to say which days)."""
+    A day the rule names that is a day off in `calendar` (the project's: by default Saturday
+    and Sunday) has no occurrence: plans are in working days (choose weekdays in the rule to
+    say which days)."""
     if until < first:
         return []
     expanded = rrule.rrule(
@@ -64,22 +67,24 @@ def occurrences(rule: Recurrence, first: date, until: date) -> list[date]:
     moments = expanded.between(
         datetime.combine(first, time()), datetime.combine(until, time()), inc=True
     )
-    return [m.date() for m in moments if is_working_day(m.date())]
+    return [m.date() for m in moments if calendar.is_working(m.date())]
 
 
-def due(template: Task, until: date) -> list[date]:
-    """The occurrences of `template`'s series not created yet, up to `until`."""
+def due(template: Task, until: date, uow: UnitOfWork) -> list[date]:
+    """The occurrences of `template`'s series not created yet, up to `until`, on working
+    days of its project's calendar."""
     first = template.first_open_day()
     if first is None or template.recurrence is None:
         return []
-    return occurrences(Recurrence.from_dict(template.recurrence), first, until)
+    rule = Recurrence.from_dict(template.recurrence)
+    return occurrences(rule, first, until, calendar_of(template, uow))
 
 
 def create_occurrence(uow: UnitOfWork, series: int, day: date, ctx: Context) -> list[Any]:
     """The occurrence of `series` on `day`, with its template's record of it; nothing if
     it exists already, the series stopped, or the rule (as it is now) no longer has it."""
     template = uow.task(series)
-    if day not in due(template, day):
+    if day not in due(template, day, uow):
         return []
     counter = uow.counter()
     number = counter.issue("task", ctx.actor, ctx.correlation_id)
@@ -92,6 +97,7 @@ def create_occurrence(uow: UnitOfWork, series: int, day: date, ctx: Context) -> 
         occurrence_date=day,
         carried={"assignees": list(template.assignees), "followers": list(template.followers)},
         lifecycle=lifecycle_for(uow, "task", "task"),
+        calendar=calendar_of(template, uow),
     )
     template.record_occurrence(day, number, ctx.actor, ctx.correlation_id)
     folder = load_folder(uow, UUID(template.folder_id)) if template.folder_id else None
@@ -110,7 +116,8 @@ class RecurrenceService:
         """Create every due occurrence of `series` (each exactly once, in date order)."""
         ctx = Context(actor=RECURRENCE, correlation_id=correlation_id)
         created: list[CommandResult] = []
-        for day in due(UnitOfWork(self.app).task(series), today):
+        reading = UnitOfWork(self.app)
+        for day in due(reading.task(series), today, reading):
             aggregates, position = run(
                 self.app,
                 COUNTER_ID,

@@ -40,10 +40,11 @@ from commands.unit_of_work import UnitOfWork
 from commands.users import acting_user
 from commands.workflow.statuses import lifecycle_for
 from domain.errors import DependencyCycleError, InvalidValueError
+from domain.planning.calendar import STANDARD, WorkCalendar
 from domain.planning.constraints import Constraint
 from domain.planning.links import Link, LinkKind, find_cycle
 from domain.planning.schedule import TaskPlan, schedule
-from domain.project import INBOX_ID
+from domain.project import INBOX_ID, Project
 from domain.recurrence import Frequency, Recurrence
 from domain.task import Task
 from domain.ticket import Ticket
@@ -78,6 +79,7 @@ def open_task(cmd: OpenTask, uow: UnitOfWork, ctx: Context) -> list[Any]:
         milestone=cmd.milestone,
         constraint=_constraint(cmd.constraint, cmd.constraint_on),
         lifecycle=lifecycle_for(uow, "task", "task"),
+        calendar=project.work_calendar,
     )
     if parent is not None:
         task.make_subtask_of(parent, ctx.actor, ctx.correlation_id)
@@ -148,6 +150,7 @@ def clone_task(source: Task, rule: RecurrenceRule, uow: UnitOfWork, ctx: Context
         correlation_id=ctx.correlation_id,
         carried={"assignees": list(source.assignees), "followers": list(source.followers)},
         lifecycle=lifecycle_for(uow, "task", "task"),
+        calendar=project.work_calendar,
     )
     task.set_recurrence(recurrence(rule, task), today(), ctx.actor, ctx.correlation_id)
     folder = load_folder(uow, UUID(source.folder_id)) if source.folder_id else None
@@ -216,13 +219,14 @@ def plan_task(task: Task, cmd: PlanTask, uow: UnitOfWork, ctx: Context) -> list[
     else:
         finish = None
         days = cmd.duration_days if "duration_days" in given else task.duration_days
-    task.schedule(start, finish, days, "planned", ctx.actor, ctx.correlation_id)
+    calendar = calendar_of(task, uow)
+    task.schedule(start, finish, days, "planned", ctx.actor, ctx.correlation_id, calendar)
     task.pin_typed("start" in given, "finish" in given, ctx.actor, ctx.correlation_id)
     return reschedule_from(task, uow, ctx)
 
 
 def reschedule_task(task: Task, cmd: RescheduleTask, uow: UnitOfWork, ctx: Context) -> list[Any]:
-    task.reschedule(cmd.start, cmd.finish, ctx.actor, ctx.correlation_id)
+    task.reschedule(cmd.start, cmd.finish, ctx.actor, ctx.correlation_id, calendar_of(task, uow))
     return reschedule_from(task, uow, ctx)
 
 
@@ -250,7 +254,7 @@ def record_actuals(task: Task, cmd: RecordActuals, uow: UnitOfWork, ctx: Context
 
 
 def mark_milestone(task: Task, cmd: MarkMilestone, uow: UnitOfWork, ctx: Context) -> list[Any]:
-    task.mark_milestone(cmd.milestone, ctx.actor, ctx.correlation_id)
+    task.mark_milestone(cmd.milestone, ctx.actor, ctx.correlation_id, calendar_of(task, uow))
     return reschedule_from(task, uow, ctx)
 
 
@@ -305,6 +309,13 @@ def stop_recurrence(task: Task, cmd: StopRecurrence, uow: UnitOfWork, ctx: Conte
 # --- scheduling -------------------------------------------------------------------
 
 
+def calendar_of(task: Task, uow: UnitOfWork) -> WorkCalendar:
+    """The working days `task` is planned by: its project's calendar (links join tasks of
+    one project only, so one calendar serves every task a change moves)."""
+    project = uow.get(UUID(task.project_id), Project)
+    return project.work_calendar if project is not None else STANDARD
+
+
 def downstream(task: Task, uow: UnitOfWork) -> dict[int, Task]:
     """`task` and every task that (transitively) follows it, by number."""
     found: dict[int, Task] = {task.number: task}
@@ -344,7 +355,7 @@ def reschedule_from(task: Task, uow: UnitOfWork, ctx: Context) -> list[Any]:
         for p, (kind, lag) in t.predecessors.items()
     ]
     try:
-        results = schedule(plans, links, fixed=set(outside))
+        results = schedule(plans, links, fixed=set(outside), calendar=calendar_of(task, uow))
     except (OverflowError, ValueError):
         raise InvalidValueError("start", "this plan would run past the year 9999") from None
     moved: list[Any] = []
@@ -363,6 +374,7 @@ def reschedule_from(task: Task, uow: UnitOfWork, ctx: Context) -> list[Any]:
             "dependency" if member is not task else "planned",
             ctx.actor,
             ctx.correlation_id,
+            calendar_of(task, uow),
         )
         if member is not task:
             moved.append(member)

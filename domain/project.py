@@ -10,6 +10,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.access import ProjectRole, strongest
 from domain.errors import ConflictError, NotFoundError
+from domain.planning.calendar import WorkCalendar
 from domain.values import Actor, check_name
 
 INBOX_ID = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/projects/inbox")
@@ -65,8 +66,8 @@ class Project(Aggregate):
 
     TOPIC = "ledgerdesk:Project"
     # class_version 2: snapshots of version 1 had no slug; 3: nor had those of version 2
-    # the customer organisations the project is shared with.
-    class_version = 3
+    # the customer organisations the project is shared with; 4: nor those of 3 a calendar.
+    class_version = 4
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -77,6 +78,11 @@ class Project(Aggregate):
     def upcast_v2_v3(state: dict[str, Any]) -> None:
         """Bring a version-2 snapshot's state to the shape of version 3."""
         state["shared_with"] = []
+
+    @staticmethod
+    def upcast_v3_v4(state: dict[str, Any]) -> None:
+        """Bring a version-3 snapshot's state to the shape of version 4."""
+        state["calendar"] = None
 
     if TYPE_CHECKING:  # Defined at runtime by the @event decorators below.
         Renamed: ClassVar[type[Aggregate.Event]]
@@ -92,6 +98,7 @@ class Project(Aggregate):
         JoinApproved: ClassVar[type[Aggregate.Event]]
         JoinDenied: ClassVar[type[Aggregate.Event]]
         SharedWithOrganisation: ClassVar[type[Aggregate.Event]]
+        CalendarSet: ClassVar[type[Aggregate.Event]]
         UnsharedWithOrganisation: ClassVar[type[Aggregate.Event]]
 
     class Created(Aggregate.Created):
@@ -113,6 +120,8 @@ class Project(Aggregate):
         self.slug: str | None = None
         # Customer organisations whose contacts follow the project's items in the portal.
         self.shared_with: list[str] = []
+        # The project's working days (`WorkCalendar.as_dict`); None: the standard calendar.
+        self.calendar: dict[str, Any] | None = None
 
     @classmethod
     def create(
@@ -290,6 +299,26 @@ class Project(Aggregate):
     def _check_request(self, user_id: UUID) -> None:
         if str(user_id) not in self.join_requests:
             raise JoinRequestNotFoundError(str(user_id))
+
+    # --- when: the working days -----------------------------------------------------
+
+    @property
+    def work_calendar(self) -> WorkCalendar:
+        """The calendar its tasks are planned by: Monday to Friday unless it set its own."""
+        return WorkCalendar.from_dict(self.calendar)
+
+    def set_calendar(self, calendar: WorkCalendar, actor: Actor, correlation_id: str) -> None:
+        """Plan the project's tasks by `calendar` from now on (the standard one: none of its
+        own). Dates already planned stay as they are until a change moves them."""
+        recorded = None if calendar.standard else calendar.as_dict()
+        if recorded != self.calendar:
+            self._calendar_set(calendar=recorded, actor=actor.ref, correlation_id=correlation_id)
+
+    @event("CalendarSet", topic="ledgerdesk:Project.CalendarSet")
+    def _calendar_set(
+        self, calendar: dict[str, Any] | None, actor: str, correlation_id: str
+    ) -> None:
+        self.calendar = calendar
 
     # --- where: the hierarchy ------------------------------------------------------
 

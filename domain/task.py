@@ -19,6 +19,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import TaskLinkError
 from domain.item_numbers import item_id
+from domain.planning.calendar import STANDARD, WorkCalendar
 from domain.planning.constraints import Constraint, ConstraintKind
 from domain.planning.dates import TaskDates, check_day, iso_day, plan_dates
 from domain.planning.dependencies import TaskDependencies
@@ -219,10 +220,12 @@ class Task(TaskDates, TaskProgress, TaskDependencies, TaskSubtasks, RecurringTas
         converted_from: int | None = None,
         carried: dict[str, Any] | None = None,
         lifecycle: Lifecycle | None = None,
+        calendar: WorkCalendar = STANDARD,
     ) -> Task:
         """A new task with the next item number (its status one of `lifecycle`'s: the task
-        type's statuses as configured; default: the shipped ones)."""
-        begin, end, days = plan_dates(start, finish, duration_days, milestone)
+        type's statuses as configured; default: the shipped ones), its dates in working days
+        of `calendar` (its project's)."""
+        begin, end, days = plan_dates(start, finish, duration_days, milestone, calendar)
         constraint = constraint or Constraint(ConstraintKind.AS_SOON_AS_POSSIBLE, None)
         check_day("constraint_on", constraint.on)
         lifecycle = lifecycle or cls.LIFECYCLE

@@ -1,7 +1,8 @@
 """Gantt view: reads Task events and the shared item events tasks record (title, status,
 assignees, place); shows one bar per task (`gantt_tasks`), one row per dependency
-(`gantt_links`) and every project each task has ever been in (`gantt_placements`, so that
-a baseline also finds the tasks moved elsewhere since).
+(`gantt_links`), every project each task has ever been in (`gantt_placements`, so that
+a baseline also finds the tasks moved elsewhere since), and each project's own calendar
+(`gantt_calendars`, from `Project.CalendarSet`; a project without one works Monday to Friday).
 
 One pure fold (`evolve`) makes the rows: the projection applies it to a page of the log;
 a baseline (`as_of`) applies it to a project's task streams up to a moment. The view's
@@ -9,9 +10,10 @@ queries, and `chart`, which turns the rows into what the Gantt shows with the cr
 computed at read time, are in `projections.gantt_query`.
 
 Each bar also stores what the read needs ready-made (`CHART_COLUMNS`): its start, span and
-constraint as working-day offsets (`domain.planning.network`), so that the critical path is
-integer arithmetic only, and its JSON as the chart shows it up to the fields the critical
-path decides, so that a read serialises each task by appending those.
+constraint as working-day offsets of the standard calendar (`domain.planning.network`), so that
+the critical path is integer arithmetic only (a project with its own calendar has them
+computed again at read time, from the dates), and its JSON as the chart shows it up to
+the fields the critical path decides, so that a read serialises each task by appending those.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from domain.planning.calendar import working_day_index
+from domain.planning.calendar import STANDARD, WorkCalendar
 from domain.planning.constraints import ConstraintKind
 from domain.planning.network import span_of, start_bound
 from projections.base import Positioned, Projection, Tables, dumps, iso, loads, topic_name
@@ -91,13 +93,11 @@ class GanttBar:
         values["assignees"] = dumps(self.assignees)
         return (*(values[c] for c in BAR_COLUMNS), *self.offsets(), self.chart_head())
 
-    def offsets(self) -> tuple[int | None, int, int, int]:
-        """Start (None if undated), span, constraint bound and its day, in working days."""
+    def offsets(self, calendar: WorkCalendar = STANDARD) -> tuple[int | None, int, int, int]:
+        """Start (None if undated), span, constraint bound and its day, in working days of
+        `calendar` (the project's)."""
         span = span_of(self.duration_days, self.milestone)
-        on = date.fromisoformat(self.constraint_on) if self.constraint_on else None
-        bound, day = start_bound(ConstraintKind(self.constraint_kind), on, span)
-        start = working_day_index(date.fromisoformat(self.start)) if self.start else None
-        return start, span, int(bound), day
+        return offsets_of(self.start, span, self.constraint_kind, self.constraint_on, calendar)
 
     def chart_fields(self) -> dict[str, Any]:
         """The task as the chart shows it, up to what the critical path decides."""
@@ -130,6 +130,18 @@ class GanttBar:
         values["milestone"] = bool(row["milestone"])
         values["assignees"] = loads(row["assignees"])
         return cls(**values)
+
+
+def offsets_of(
+    start: str | None, span: int, constraint: str, constraint_on: str | None,
+    calendar: WorkCalendar,
+) -> tuple[int | None, int, int, int]:  # fmt: skip
+    """A bar's start (None if undated), span, constraint bound and its day, in working days
+    of `calendar`, from its ISO days."""
+    on = date.fromisoformat(constraint_on) if constraint_on else None
+    bound, day = start_bound(ConstraintKind(constraint), on, span, calendar)
+    first = calendar.index(date.fromisoformat(start)) if start else None
+    return first, span, int(bound), day
 
 
 @dataclass(frozen=True)
@@ -256,7 +268,8 @@ FOLDS: dict[str, Fold] = {
     "Ticket.Moved": _moved,
 }
 PLANNED = "Task.Planned"
-READS = frozenset({PLANNED, *FOLDS})
+CALENDAR_SET = "Project.CalendarSet"
+READS = frozenset({PLANNED, CALENDAR_SET, *FOLDS})
 
 
 def evolve(plan: GanttPlan, event: Any) -> None:
@@ -282,13 +295,14 @@ def fold_plan(events: Iterable[Any]) -> GanttPlan:
 
 
 class GanttProjection(Projection):
-    """Reads Task events and tasks' title, status, assignee and move events; shows
-    `gantt_tasks` (a bar per task), `gantt_links` (its dependencies) and
-    `gantt_placements` (each project a task has been in)."""
+    """Reads Task events, tasks' title, status, assignee and move events, and projects'
+    calendars; shows `gantt_tasks` (a bar per task), `gantt_links` (its dependencies),
+    `gantt_placements` (each project a task has been in) and `gantt_calendars`."""
 
     name = "gantt"
-    schema_version = 2  # 2: working-day offsets and the chart's JSON stored per bar
-    tables = ("gantt_tasks", "gantt_links", "gantt_placements")
+    # 2: working-day offsets and the chart's JSON stored per bar; 3: projects' calendars
+    schema_version = 3
+    tables = ("gantt_tasks", "gantt_links", "gantt_placements", "gantt_calendars")
     topics = frozenset(f"ledgerdesk:{name}" for name in READS)
 
     def create(self, tx: Tx, t: Tables) -> None:
@@ -319,15 +333,24 @@ class GanttProjection(Projection):
             f"CREATE TABLE IF NOT EXISTS {t['gantt_placements']} ("
             " project_id TEXT NOT NULL, task_id TEXT NOT NULL, PRIMARY KEY (project_id, task_id))"
         )
+        tx.execute(
+            f"CREATE TABLE IF NOT EXISTS {t['gantt_calendars']} ("
+            " project_id TEXT PRIMARY KEY, calendar TEXT NOT NULL)"
+        )
 
     def key_columns(self, base: str) -> str:
         return {
             "gantt_tasks": "id",
             "gantt_links": "successor_id, predecessor",
             "gantt_placements": "project_id, task_id",
+            "gantt_calendars": "project_id",
         }[base]
 
     def apply(self, tx: Tx, t: Tables, events: Sequence[Positioned]) -> None:
+        calendars = [p.event for p in events if topic_name(p.event) == CALENDAR_SET]
+        if calendars:
+            _save_calendars(tx, t, calendars)
+            events = [p for p in events if topic_name(p.event) != CALENDAR_SET]
         ids = {str(p.event.originator_id) for p in events}
         planned = {str(p.event.originator_id) for p in events if topic_name(p.event) == PLANNED}
         # The page's bars and their links, read in two statements per 500 ids; while
@@ -343,6 +366,29 @@ class GanttProjection(Projection):
         _save(tx, t, plan)
         if (cache := tx.row_cache(table)) is not None:
             cache.keep({i: (bar, plan.links.setdefault(i, {})) for i, bar in plan.bars.items()})
+
+
+def _save_calendars(tx: Tx, t: Tables, events: list[Any]) -> None:
+    """Each project's latest calendar; a project set back to the standard one has no row."""
+    latest = {str(e.originator_id): e.calendar for e in events}
+    table = t["gantt_calendars"]
+    gone = sorted(project for project, calendar in latest.items() if calendar is None)
+    for chunk in _chunks(gone):
+        marks = ",".join("?" * len(chunk))
+        tx.execute(f"DELETE FROM {table} WHERE project_id IN ({marks})", chunk)
+    kept = sorted((p, dumps(c)) for p, c in latest.items() if c is not None)
+    if kept:
+        tx.executemany(
+            f"INSERT INTO {table} (project_id, calendar) VALUES (?, ?)"
+            " ON CONFLICT (project_id) DO UPDATE SET calendar = excluded.calendar",
+            kept,
+        )
+
+
+def project_calendar(tx: Tx, t: Tables, project_id: str) -> WorkCalendar:
+    """The calendar the project's tasks are planned by."""
+    row = tx.one(f"SELECT calendar FROM {t['gantt_calendars']} WHERE project_id = ?", (project_id,))
+    return WorkCalendar.from_dict(loads(row["calendar"])) if row is not None else STANDARD
 
 
 def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:

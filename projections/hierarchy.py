@@ -213,6 +213,9 @@ _PROJECT_CHANGES: dict[str, Callable[[Row, Any], None]] = {
     "Project.JoinDenied": _join_decided,
     "Project.SharedWithOrganisation": lambda s, e: s["shared_with"].append(e.organisation_id),
     "Project.UnsharedWithOrganisation": lambda s, e: s["shared_with"].remove(e.organisation_id),
+    # Shown by `GET /projects/{id}/calendar` (from the project itself); here only the
+    # version and time move, so that the project's ETag stays its version.
+    "Project.CalendarSet": lambda s, e: None,
 }
 
 

@@ -1,15 +1,16 @@
-"""What exporting a project as a plan reads: its folders (the hierarchy view), its tasks and
-links (the Gantt view), their descriptions (the flat view) and the people assigned to them
-(the users directory)."""
+"""What exporting a project as a plan reads: its folders (the hierarchy view), its tasks,
+links and calendar (the Gantt view), their descriptions (the flat view) and the people
+assigned to them (the users directory)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from domain.planning.calendar import WorkCalendar
 from projections.base import current_tables
 from projections.db import Tx
-from projections.gantt import GanttBar, GanttLink
+from projections.gantt import GanttBar, GanttLink, project_calendar
 from projections.gantt_query import project_rows
 
 
@@ -20,6 +21,7 @@ class PlanRows:
     links: list[GanttLink]
     people: list[dict[str, Any]]  # id, name, email: everyone assigned to a task
     notes: dict[int, str]  # each task's description, by number (the flat view)
+    calendar: WorkCalendar
 
 
 def plan_rows(tx: Tx, project_id: str) -> PlanRows:
@@ -28,7 +30,8 @@ def plan_rows(tx: Tx, project_id: str) -> PlanRows:
         " WHERE project_id = ? ORDER BY id",
         (project_id,),
     )
-    bars, links = project_rows(tx, current_tables(tx, "gantt"), project_id)
+    gantt = current_tables(tx, "gantt")
+    bars, links = project_rows(tx, gantt, project_id)
     ids = sorted({a for bar in bars for a in bar.assignees})
     people: list[dict[str, Any]] = []
     if ids:
@@ -46,4 +49,4 @@ def plan_rows(tx: Tx, project_id: str) -> PlanRows:
             (project_id,),
         )
     }
-    return PlanRows(folders, bars, links, people, notes)
+    return PlanRows(folders, bars, links, people, notes, project_calendar(tx, gantt, project_id))

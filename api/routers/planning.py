@@ -19,11 +19,12 @@ from api.tags import Tag
 from commands.access import ProjectNotFoundError
 from commands.errors import TicketNotFoundError
 from commands.models import ChangeTicketStatus
-from domain.planning.calendar import is_working_day, month_days
+from domain.planning.calendar import STANDARD, month_days
 from domain.planning.dates import EARLIEST, LATEST
 from projections.access import StaffScope
 from projections.base import current_tables, iso
 from projections.calendar import KINDS, month_entries, planned_bars
+from projections.gantt import project_calendar
 from projections.gantt_query import project_chart
 from projections.hierarchy import get_project
 from projections.item_access import require_app
@@ -250,11 +251,12 @@ def calendar(
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> OrjsonResponse:
     """The tasks and tickets you may see whose planned or actual dates touch the month, by
-    first day then number, a page at a time; and the month's days (Monday to Friday are
-    working days). A task's dates are its plan and its actual start and finish; a
-    ticket's are its SLA's: planned from its opening to its resolution target, actual
-    from its opening to its resolution, open-ended while unresolved (UTC days; a ticket
-    without a resolution target, or with the SLA feature off, has no dates)."""
+    first day then number, a page at a time; and the month's days (working days by
+    `project`'s calendar; without a project, Monday to Friday). A task's dates are its plan
+    and its actual start and finish; a ticket's are its SLA's: planned from its opening to
+    its resolution target, actual from its opening to its resolution, open-ended while
+    unresolved (UTC days; a ticket without a resolution target, or with the SLA feature off,
+    has no dates)."""
     days = _month(month)
     first, last = days[0], days[-1]
     kinds = _calendar_kinds(scope, kind)
@@ -264,6 +266,7 @@ def calendar(
         visible_project(svc, scope, project)
     with svc.views.read() as tx:
         tables = {name: current_tables(tx, name) for name in ("gantt", "sla", "flat")}
+        working = project_calendar(tx, tables["gantt"], str(project)) if project else STANDARD
         items, next_cursor = month_entries(
             tx,
             tables,
@@ -279,7 +282,7 @@ def calendar(
         response,
         {
             "month": month,
-            "days": [{"date": day, "working_day": is_working_day(day)} for day in days],
+            "days": [{"date": day, "working_day": working.is_working(day)} for day in days],
             "items": items,
             "next_cursor": next_cursor,
         },

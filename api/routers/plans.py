@@ -142,8 +142,9 @@ def export_msproject(
 ) -> Response:
     """The project's folders (as summary tasks), tasks, subtasks, dates, durations, work,
     progress, milestones, constraints, dependencies and assignees, as MS Project XML
-    (MSPDI) that Microsoft Project opens. A working day runs 08:00 to 17:00, Monday to
-    Friday. Importing the file gives the same tasks, links, constraints and dates."""
+    (MSPDI) that Microsoft Project opens. A working day runs 08:00 to 17:00, on the
+    project's working days (its calendar). Importing the file gives the same tasks, links,
+    constraints, dates and calendar."""
     found = visible_project(svc, scope, project_id)
     with svc.views.read() as tx:
         rows = plan_rows(tx, str(project_id))
@@ -153,6 +154,7 @@ def export_msproject(
         [_export_task(bar, rows.notes.get(bar.number, "")) for bar in rows.bars],
         [ExportLink(k.predecessor, k.successor, LinkKind(k.kind), k.lag_days) for k in rows.links],
         [Person(p["id"], p["name"], p["email"]) for p in rows.people],
+        rows.calendar,
     )
     response.headers["Content-Disposition"] = attachment(f"{found['name']}.xml", "plan.xml")
     return with_headers(response, write_mspdi(plan), "application/xml")

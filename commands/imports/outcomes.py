@@ -43,6 +43,7 @@ def plan_result(done: PlanImport, dry_run: bool) -> dict[str, Any]:
         "project_created": done.project_created,
         "created": done.created,
         "existing": done.existing,
+        "calendar": done.calendar.as_dict(),
         "warnings": [
             {"task_uid": w.task_uid, "task": w.task, "message": w.message} for w in done.warnings
         ],

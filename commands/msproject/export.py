@@ -4,8 +4,10 @@ Folders become summary tasks (their subfolders and tasks below them), a parent t
 summary task with its subtasks below it, each task keeps its item number as its UID, its
 dates (a working day runs 08:00 to 17:00), duration, work, percent complete, milestone,
 constraint and links (lags in working days), and its assignees are the plan's resources.
-The calendar is Monday to Friday, as plans here are. A folder that holds only plain tasks
-comes back from an import of the file as a parent task (an outline cannot tell them apart).
+The calendar is the project's: its working weekdays, each holiday a non-working exception and
+each extra working day a working one (runs of days in one exception). A folder that holds
+only plain tasks comes back from an import of the file as a parent task (an outline cannot
+tell them apart).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import date, datetime, time
 
 from domain.msproject.plan import (
     MINUTES_PER_DAY,
+    CalendarException,
     FileAssignment,
     FileCalendar,
     FileLink,
@@ -24,6 +27,7 @@ from domain.msproject.plan import (
     FileResource,
     FileTask,
 )
+from domain.planning.calendar import STANDARD, WorkCalendar
 from domain.planning.constraints import ConstraintKind
 from domain.planning.links import LinkKind
 
@@ -83,8 +87,9 @@ def project_plan(
     tasks: Sequence[ExportTask],
     links: Iterable[ExportLink],
     people: Sequence[Person],
+    calendar: WorkCalendar = STANDARD,
 ) -> FilePlan:
-    """The project as a plan file holds it."""
+    """The project as a plan file holds it, with `calendar` (the project's)."""
     known = {f.id for f in folders}
     subfolders: dict[str | None, list[ExportFolder]] = defaultdict(list)
     for folder in sorted(folders, key=lambda f: (f.name.lower(), f.id)):
@@ -110,7 +115,7 @@ def project_plan(
         name=name,
         start=min((t.start for t in outline.tasks if t.start), default=None),
         calendar_uid=1,
-        calendars=(FileCalendar(uid=1, name="Standard"),),
+        calendars=(file_calendar(calendar),),
         tasks=tuple(outline.tasks),
         resources=tuple(FileResource(index[p.id], p.name, p.email) for p in people),
         assignments=tuple(
@@ -120,6 +125,33 @@ def project_plan(
             if a in index
         ),
     )
+
+
+def file_calendar(calendar: WorkCalendar) -> FileCalendar:
+    """The project's calendar as the plan's base calendar: consecutive days off (or worked)
+    are one exception."""
+    exceptions = [
+        CalendarException(first, last, working)
+        for days, working in ((calendar.holidays, False), (calendar.extra_days, True))
+        for first, last in _runs(days)
+    ]
+    return FileCalendar(
+        uid=1,
+        name="Standard",
+        working_weekdays=calendar.weekdays,
+        exceptions=tuple(sorted(exceptions, key=lambda e: e.starts)),
+    )
+
+
+def _runs(days: Sequence[date]) -> list[tuple[date, date]]:
+    """Sorted days as (first, last) runs of consecutive days."""
+    runs: list[tuple[date, date]] = []
+    for day in days:
+        if runs and (day - runs[-1][1]).days == 1:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
 
 
 class _Outline:

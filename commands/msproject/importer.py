@@ -24,6 +24,7 @@ from commands.access import (
     load_project,
     manages_projects,
     outsider,
+    require_manager,
     require_role,
 )
 from commands.application import LedgerDesk
@@ -41,6 +42,7 @@ from domain.imports import Import, import_id
 from domain.msproject.mapping import MappedPlan, map_plan
 from domain.msproject.plan import FilePlan, FileResource
 from domain.msproject.warnings import PlanWarning
+from domain.planning.calendar import STANDARD, WorkCalendar
 from domain.project import Project
 from domain.user import user_id_for
 from domain.values import Actor
@@ -69,6 +71,7 @@ class PlanImport:
     existing: int  # tasks an earlier import of this plan into the project made
     warnings: list[PlanWarning]
     position: int = 0  # the log position of the write (0: nothing written)
+    calendar: WorkCalendar = STANDARD  # the project's, by which the plan's days count
 
 
 def new_project_id(import_ref: UUID) -> UUID:
@@ -118,13 +121,15 @@ class PlanImportService:
             kept[0] = written  # Only the attempt that saves counts.
             writer = Context(actor=Actor("import", str(ref)), correlation_id=ctx.correlation_id)
             project, made = _project(uow, ctx, project_id, name, target, mapped, written)
-            written.project_name = project.name
+            written.project_name, written.calendar = project.name, project.work_calendar
             imp = uow.get(ref, Import)
             if imp is not None and imp.completed:  # This file, imported before.
                 written.existing, written.recorded = len(mapped.tasks), True
                 return []
+            calendar = _calendar(uow, ctx, writer, project, mapped, written)
+            written.calendar = project.work_calendar
             changed = write_plan(uow, writer, project, mapped, people.assignees, written)
-            if not made and not changed:
+            if not made and not changed and not calendar:
                 return []  # Everything was imported before (by another file).
             imp = Import.start(
                 kind=f"{KIND}|{where}", sha256=sha256, rows=len(mapped.tasks),
@@ -132,14 +137,15 @@ class PlanImportService:
             )  # fmt: skip
             imp.complete(written.created["tasks"], ctx.actor, ctx.correlation_id)
             written.recorded = True
-            return [*made, *changed, imp]
+            saved = [*made, *calendar, *changed, imp]
+            return list({aggregate.id: aggregate for aggregate in saved}.values())
 
         if dry_run:
             decide(UnitOfWork(self.app))
             done = kept[0]
             return PlanImport(
                 None, target.project_id, done.project_name, done.created_project,
-                done.created, done.existing, done.warnings,
+                done.created, done.existing, done.warnings, calendar=done.calendar,
             )  # fmt: skip
         saved, position = run(self.app, ref, decide)
         done = kept[0]
@@ -147,7 +153,7 @@ class PlanImportService:
         return PlanImport(
             ref if done.recorded else None, project_id, done.project_name,
             done.created_project and bool(saved), done.created, done.existing, done.warnings,
-            position if saved else self.app.head(),
+            position if saved else self.app.head(), done.calendar,
         )  # fmt: skip
 
 
@@ -181,6 +187,35 @@ def _project(
     if mapped.folders:
         require_role(uow, ctx, project, EDITORS, "create folders (the plan's summary tasks)")
     return project, made
+
+
+def _calendar(
+    uow: UnitOfWork, ctx: Context, writer: Context, project: Project, mapped: MappedPlan,
+    written: Written,
+) -> list[Project]:  # fmt: skip
+    """The file's calendar becomes the project's (the project, to save, if it changed)
+    when the project has none of its own and the importer may set it (its managers; a
+    project the import makes, its maker); else the project keeps its calendar, which counts
+    the plan's durations, with a warning."""
+    calendar, own = mapped.calendar, project.work_calendar
+    if calendar == own:
+        return []
+    if own.standard:
+        try:
+            require_manager(uow, ctx, project, "set its calendar")
+        except PermissionDeniedError as refused:
+            written.warnings.append(PlanWarning(
+                f"the file's calendar is not kept ({refused}): the plan's durations are"
+                " counted Monday to Friday"
+            ))  # fmt: skip
+            return []
+        project.set_calendar(calendar, writer.actor, writer.correlation_id)
+        return [project]
+    written.warnings.append(PlanWarning(
+        "the project keeps its own calendar, which is not the file's: the plan's durations"
+        " are counted in its working days"
+    ))  # fmt: skip
+    return []
 
 
 # -- people -----------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from domain.hierarchy import Folder
 from domain.item_import import ImportedItem, imported_item_id
 from domain.msproject.mapping import MappedPlan, PlannedTask
 from domain.msproject.warnings import PlanWarning
+from domain.planning.calendar import STANDARD, WorkCalendar
 from domain.planning.links import Link, LinkKind, find_cycle
 from domain.project import Project
 from domain.task import Task
@@ -49,6 +50,7 @@ class Written:
     project_name: str = ""
     recorded: bool = False  # an import of this file is recorded (now or before)
     warnings: list[PlanWarning] = field(default_factory=list)
+    calendar: WorkCalendar = STANDARD  # the project's, by which the plan's days count
 
 
 def task_key(project_id: UUID, plan: str, uid: int, guid: str | None) -> str:
@@ -211,7 +213,7 @@ def _task(planned: PlannedTask, plan: _Plan, number: int, lifecycle: Any, ctx: C
             folder_id=plan.folder(planned.folder_uid) if planned.folder_uid else None,
             start=planned.start, finish=planned.finish, work_hours=planned.work_hours,
             milestone=planned.milestone, constraint=planned.constraint, status=status,
-            lifecycle=lifecycle,
+            lifecycle=lifecycle, calendar=plan.project.work_calendar,
         )  # fmt: skip
         if planned.percent_complete:
             task.set_progress(planned.percent_complete, ctx.actor, ctx.correlation_id)

@@ -7,10 +7,14 @@ cannot be represented (each a warning, never dropped in silence).
   subtasks; a summary task with a summary task below it becomes a **folder**, and the plain
   tasks right below it are tasks in that folder. A summary task with nothing below it is an
   (empty) folder. The project summary task (outline level 0) is the project itself.
-- **Dates** are the file's days: a start on a weekend moves to the Monday after, a finish
-  on a weekend to the Friday before (plans here are Monday to Friday), and a finish at
-  midnight ends the day before. The duration is the working days from start to finish;
-  a milestone lasts none. Nothing is rescheduled: the scheduler moves nothing until
+- **The calendar.** The project calendar's working weekdays and its exceptions become the
+  project's calendar (`domain.planning.calendar.WorkCalendar`): a non-working exception on a
+  working weekday is a holiday, a working exception on another weekday an extra working day;
+  working hours are not kept (plans here are in whole days).
+- **Dates** are the file's days: a start on a day off moves to the working day after, a
+  finish on one to the working day before, and a finish at midnight ends the day before.
+  The duration is the working days from start to finish, by the calendar; a milestone
+  lasts none. Nothing is rescheduled: the scheduler moves nothing until
   someone changes something.
 - **Links** keep their kind; a lag becomes whole working days: working time by the file's
   minutes per day, elapsed time by calendar days (five working days a week), a percent by
@@ -18,8 +22,6 @@ cannot be represented (each a warning, never dropped in silence).
   names a task not in the file, or touches a summary task that became a folder is a
   warning; links that go round in a cycle make the plan refused.
 - **Constraints** keep their kind and day.
-- **The calendar.** Plans here work Monday to Friday with no exceptions: another working
-  week, and every exception, is a warning.
 """
 
 from __future__ import annotations
@@ -32,19 +34,14 @@ from datetime import date, time, timedelta
 from domain.msproject.links import PlannedLink, plan_links
 from domain.msproject.plan import FilePlan, FileRecurrence, FileTask
 from domain.msproject.warnings import PlanWarning, warn
-from domain.planning.calendar import (
-    next_working_day,
-    previous_working_day,
-    working_days_between,
-)
+from domain.planning.calendar import MAX_EXCEPTIONS, STANDARD, WorkCalendar
 from domain.planning.constraints import Constraint, ConstraintKind
+from domain.planning.dates import EARLIEST, LATEST
 
 MAX_TITLE = 500
 MAX_FOLDER_NAME = 200
 MAX_NOTES = 200_000
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONDAY_TO_FRIDAY = frozenset(range(5))
-LISTED_EXCEPTIONS = 10  # calendar exceptions named in the warning (then "and N more")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +79,14 @@ class MappedPlan:
     links: list[PlannedLink] = field(default_factory=list)
     assignments: dict[int, list[int]] = field(default_factory=dict)  # task UID: resource UIDs
     warnings: list[PlanWarning] = field(default_factory=list)
+    calendar: WorkCalendar = STANDARD
 
 
 def map_plan(plan: FilePlan) -> MappedPlan:
     """The plan as folders, tasks, subtasks and links here, with a warning for each thing
     that cannot be kept as the file has it."""
     mapped = MappedPlan(name=plan_name(plan))
-    mapped.warnings += calendar_warnings(plan)
+    mapped.calendar = plan_calendar(plan, mapped.warnings)
     tasks = _rows(plan, mapped.warnings)
     kinds = _outline(tasks)
     by_uid = {t.uid: t for t in tasks}
@@ -219,7 +217,7 @@ def _task(
     mapped: MappedPlan,
 ) -> PlannedTask:  # fmt: skip
     warnings = mapped.warnings
-    start, finish = _days(task, minutes_per_day, warnings)
+    start, finish = _days(task, minutes_per_day, mapped.calendar, warnings)
     notes = task.notes
     if len(notes) > MAX_NOTES:
         notes = notes[:MAX_NOTES]
@@ -256,7 +254,7 @@ def _task(
 
 
 def _days(
-    task: FileTask, minutes_per_day: int, warnings: list[PlanWarning]
+    task: FileTask, minutes_per_day: int, calendar: WorkCalendar, warnings: list[PlanWarning]
 ) -> tuple[date | None, date | None]:
     """The task's first and last day here (None, None: unscheduled)."""
     if task.start is None:
@@ -285,13 +283,14 @@ def _days(
         )
     if task.milestone or finish < start:
         finish = start
-    kept = (next_working_day(start), max(previous_working_day(finish), next_working_day(start)))
+    first = calendar.next_working(start)
+    kept = (first, max(calendar.previous_working(finish), first))
     if kept != (start, finish):
         warnings.append(
-            warn(task, f"{start} to {finish} falls on a weekend: here {kept[0]} to {kept[1]}")
+            warn(task, f"{start} to {finish} falls on a day off: here {kept[0]} to {kept[1]}")
         )
     if task.duration_minutes is not None and not task.milestone:
-        said, here = task.duration_minutes / minutes_per_day, working_days(*kept)
+        said, here = task.duration_minutes / minutes_per_day, calendar.between(*kept) + 1
         if task.duration_elapsed:
             days = task.duration_minutes / (24 * 60)
             warnings.append(
@@ -334,38 +333,39 @@ def _constraint(task: FileTask, warnings: list[PlanWarning]) -> Constraint:
 # -- the calendar -----------------------------------------------------------------------
 
 
-def calendar_warnings(plan: FilePlan) -> list[PlanWarning]:
+def plan_calendar(plan: FilePlan, warnings: list[PlanWarning]) -> WorkCalendar:
+    """The project calendar as working weekdays, holidays and extra working days (only
+    the days from 1900 to 9000, where plans live; at most `MAX_EXCEPTIONS` of them)."""
     calendar = plan.calendar
     if calendar is None:
-        return []
-    found: list[PlanWarning] = []
-    if calendar.working_weekdays != MONDAY_TO_FRIDAY:
-        days = ", ".join(WEEKDAY_NAMES[d] for d in sorted(calendar.working_weekdays)) or "none"
-        found.append(
+        return STANDARD
+    weekdays = calendar.working_weekdays
+    if not weekdays:
+        warnings.append(
             PlanWarning(
-                f"the project calendar {calendar.name!r} works on {days}: plans here work"
-                " Monday to Friday"
+                f"the project calendar {calendar.name!r} has no working weekday: here Monday"
+                " to Friday, with its exceptions"
             )
         )
-    if calendar.exceptions:
-        named = [_exception(e.starts, e.ends, e.working, e.name) for e in calendar.exceptions]
-        more = len(named) - LISTED_EXCEPTIONS
-        listed = "; ".join(named[:LISTED_EXCEPTIONS]) + (f"; and {more} more" if more > 0 else "")
-        found.append(
+        weekdays = MONDAY_TO_FRIDAY
+    holidays: set[date] = set()
+    extra: set[date] = set()
+    for exception in sorted(calendar.exceptions, key=lambda e: (e.starts, e.ends)):
+        day, last = max(exception.starts, EARLIEST), min(exception.ends, LATEST)
+        while day <= last and len(holidays) + len(extra) <= MAX_EXCEPTIONS:
+            if exception.working and day.weekday() not in weekdays:
+                extra.add(day)
+            elif not exception.working and day.weekday() in weekdays:
+                holidays.add(day)
+            day += timedelta(days=1)
+    if len(holidays) + len(extra) > MAX_EXCEPTIONS:
+        last = max(holidays | extra)
+        holidays.discard(last)
+        extra.discard(last)
+        warnings.append(
             PlanWarning(
-                f"the project calendar {calendar.name!r} has exceptions that are not kept"
-                f" (plans here have no holidays): {listed}"
+                f"the project calendar {calendar.name!r} has more than {MAX_EXCEPTIONS:,} days"
+                f" of exceptions: those from {last} on are not kept"
             )
         )
-    return found
-
-
-def _exception(starts: date, ends: date, working: bool, name: str) -> str:
-    days = str(starts) if starts == ends else f"{starts} to {ends}"
-    what = "working" if working else "non-working"
-    return f"{name + ' ' if name else ''}{days} {what}"
-
-
-def working_days(start: date, finish: date) -> int:
-    """The working days a task from `start` to `finish` (both kept days) lasts."""
-    return working_days_between(start, finish) + 1
+    return WorkCalendar.of(weekdays, holidays, extra)

@@ -1,12 +1,20 @@
-"""The working-day calendar: Monday to Friday are working days, there are no holidays.
+"""Working-day calendars. The standard one: Monday to Friday are working days, there are no
+holidays (the functions below); a project may set its own (`WorkCalendar`: other working
+weekdays, holidays, extra working days).
 
-Dates become working-day indexes before any arithmetic, so a weekend can never be a start or
+Dates become working-day indexes before any arithmetic, so a day off can never be a start or
 a finish: a start on a weekend moves to the Monday after, a finish back to the Friday.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
+
+from domain.errors import InvalidValueError
 
 
 def is_working_day(day: date) -> bool:
@@ -57,3 +65,143 @@ def month_days(day: date) -> list[date]:
     first = day.replace(day=1)
     following = (first + timedelta(days=31)).replace(day=1)
     return [first + timedelta(days=n) for n in range((following - first).days)]
+
+
+# -- a project's own calendar ----------------------------------------------------------
+
+MONDAY_TO_FRIDAY = frozenset(range(5))
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MAX_EXCEPTIONS = 20_000
+_FIRST, _LAST = date.min.toordinal(), date.max.toordinal()
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """A project's working days: the weekdays it works (0 is Monday) and its exceptions —
+    `holidays`, days off on a working weekday, and `extra_days`, days worked on a weekday
+    it does not work. Both are sorted, without repeats (`WorkCalendar.of` checks them).
+
+    The same arithmetic as the functions above, which are the standard calendar's (Monday to
+    Friday, no exceptions): a day's index is the working days before it, so a day off shares
+    the next working day's index. The standard calendar keeps its closed forms; another
+    counts its weeks, then its exceptions by bisection.
+    """
+
+    weekdays: frozenset[int] = MONDAY_TO_FRIDAY
+    holidays: tuple[date, ...] = ()
+    extra_days: tuple[date, ...] = ()
+    _before: tuple[int, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Working weekdays before each weekday, and in a whole week (index 7).
+        before = [0]
+        for weekday in range(7):
+            before.append(before[-1] + (weekday in self.weekdays))
+        object.__setattr__(self, "_before", tuple(before))
+
+    @classmethod
+    def of(
+        cls, weekdays: Iterable[int], holidays: Iterable[date] = (), extra_days: Iterable[date] = ()
+    ) -> WorkCalendar:
+        """A checked calendar: at least one working weekday; a holiday on a working weekday,
+        an extra day on another; no more than `MAX_EXCEPTIONS` exceptions."""
+        days = frozenset(weekdays)
+        if not days or not days <= set(range(7)):
+            raise InvalidValueError(
+                "working_weekdays", "name at least one working weekday, 0 (Monday) to 6"
+            )
+        off, extra = sorted(set(holidays)), sorted(set(extra_days))
+        if len(off) + len(extra) > MAX_EXCEPTIONS:
+            raise InvalidValueError(
+                "holidays", f"a calendar holds at most {MAX_EXCEPTIONS:,} exceptions"
+            )
+        for field_name, listed, working in (("holidays", off, True), ("extra_days", extra, False)):
+            for day in listed:
+                if (day.weekday() in days) != working:
+                    state = "not a working weekday" if working else "already a working weekday"
+                    raise InvalidValueError(
+                        field_name, f"{day} is a {WEEKDAY_NAMES[day.weekday()]}, {state}"
+                    )
+        return cls(days, tuple(off), tuple(extra))
+
+    @property
+    def standard(self) -> bool:
+        return self.weekdays == MONDAY_TO_FRIDAY and not self.holidays and not self.extra_days
+
+    def is_working(self, day: date) -> bool:
+        if self.standard:
+            return is_working_day(day)
+        if day.weekday() in self.weekdays:
+            return not _listed(self.holidays, day)
+        return _listed(self.extra_days, day)
+
+    def index(self, day: date) -> int:
+        """How many working days come before `day` (from 0001-01-01)."""
+        if self.standard:
+            return working_day_index(day)
+        weeks, weekday = divmod(day.toordinal() - 1, 7)
+        return (
+            weeks * self._before[7]
+            + self._before[weekday]
+            - bisect_left(self.holidays, day)
+            + bisect_left(self.extra_days, day)
+        )
+
+    def at(self, index: int) -> date:
+        """The working day whose `index` is `index` (ValueError outside the dates)."""
+        if self.standard:
+            return working_day_at(index)
+        # The first day with more than `index` working days up to and including it.
+        low, high = _FIRST, _LAST
+        if index < 0 or self.index(date.max) + self.is_working(date.max) <= index:
+            raise ValueError(f"working day {index} is outside the calendar's dates")
+        while low < high:
+            middle = (low + high) // 2
+            day = date.fromordinal(middle)
+            if self.index(day) + self.is_working(day) > index:
+                high = middle
+            else:
+                low = middle + 1
+        return date.fromordinal(low)
+
+    def next_working(self, day: date) -> date:
+        """`day` itself if it is a working day, else the first working day after it."""
+        return day if self.is_working(day) else self.at(self.index(day))
+
+    def previous_working(self, day: date) -> date:
+        """`day` itself if it is a working day, else the last working day before it."""
+        return day if self.is_working(day) else self.at(self.index(day) - 1)
+
+    def add(self, day: date, n: int) -> date:
+        """The working day `n` working days after `day` (a day off first moves forward)."""
+        return self.at(self.index(day) + n)
+
+    def between(self, a: date, b: date) -> int:
+        """The working days in [a, b), negated when b is before a."""
+        return self.index(b) - self.index(a)
+
+    def as_dict(self) -> dict[str, Any]:
+        """What `Project.CalendarSet` records and the API shows."""
+        return {
+            "working_weekdays": [WEEKDAY_NAMES[d] for d in sorted(self.weekdays)],
+            "holidays": [d.isoformat() for d in self.holidays],
+            "extra_days": [d.isoformat() for d in self.extra_days],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> WorkCalendar:
+        if not data:
+            return STANDARD
+        return cls(
+            frozenset(WEEKDAY_NAMES.index(d) for d in data["working_weekdays"]),
+            tuple(date.fromisoformat(d) for d in data["holidays"]),
+            tuple(date.fromisoformat(d) for d in data["extra_days"]),
+        )
+
+
+def _listed(days: tuple[date, ...], day: date) -> bool:
+    at = bisect_left(days, day)
+    return at < len(days) and days[at] == day
+
+
+STANDARD = WorkCalendar()

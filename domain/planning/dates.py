@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from domain.errors import InvalidValueError
-from domain.planning.calendar import add_working_days, next_working_day, working_days_between
+from domain.planning.calendar import STANDARD, WorkCalendar
 from domain.planning.constraints import Constraint, ConstraintKind
 from domain.values import Actor
 from domain.work_item import WorkItem
@@ -29,10 +29,15 @@ def check_day(field: str, day: date | None) -> None:
 
 
 def plan_dates(
-    start: date | None, finish: date | None, duration_days: int | None, milestone: bool
+    start: date | None,
+    finish: date | None,
+    duration_days: int | None,
+    milestone: bool,
+    calendar: WorkCalendar = STANDARD,
 ) -> tuple[date | None, date | None, int | None]:
     """Complete a plan from what was given: start and finish, or start and duration
-    (working days, Monday to Friday). A milestone lasts no time: it finishes on its start."""
+    (working days of `calendar`, the project's). A milestone lasts no time: it finishes on
+    its start."""
     check_day("start", start)
     check_day("finish", finish)
     if duration_days is not None and duration_days < 0:
@@ -41,22 +46,25 @@ def plan_dates(
         if finish is not None or duration_days is not None:
             raise InvalidValueError("start", "give a start with a finish or a duration")
         return None, None, None
-    start = next_working_day(start)
+    start = calendar.next_working(start)
     if milestone:
         return start, start, 0
     if finish is not None:
         if finish < start:
             raise InvalidValueError("finish", "finish must not be before start")
-        days = working_days_between(start, finish) + 1
+        days = calendar.between(start, finish) + 1
         if duration_days is not None and duration_days != days:
             raise InvalidValueError(
                 "duration_days", f"{start} to {finish} is {days} working days, not {duration_days}"
             )
-        return start, add_working_days(start, days - 1), days
+        return start, calendar.add(start, days - 1), days
     if duration_days == 0:
         raise InvalidValueError("duration_days", "only a milestone lasts 0 days")
     days = 1 if duration_days is None else duration_days
-    finish = add_working_days(start, days - 1)
+    try:
+        finish = calendar.add(start, days - 1)
+    except (OverflowError, ValueError):
+        finish = date.max
     if finish > LATEST:
         raise InvalidValueError(
             "duration_days", f"{days} working days from {start} end after {LATEST}"
@@ -100,10 +108,11 @@ class TaskDates(WorkItem):
         cause: str,
         actor: Actor,
         correlation_id: str,
+        calendar: WorkCalendar = STANDARD,
     ) -> None:
         """Set the planned dates (`cause`: planned by a person, rescheduled by dragging,
-        or moved by a dependency)."""
-        begin, end, days = plan_dates(start, finish, duration_days, self.milestone)
+        or moved by a dependency), in working days of `calendar` (the project's)."""
+        begin, end, days = plan_dates(start, finish, duration_days, self.milestone, calendar)
         if (iso_day(begin), iso_day(end), days) != (self.start, self.finish, self.duration_days):
             self._scheduled(
                 start=iso_day(begin),
@@ -147,13 +156,18 @@ class TaskDates(WorkItem):
         self.constraint_on = constraint_on
 
     def reschedule(
-        self, start: date, finish: date | None, actor: Actor, correlation_id: str
+        self,
+        start: date,
+        finish: date | None,
+        actor: Actor,
+        correlation_id: str,
+        calendar: WorkCalendar = STANDARD,
     ) -> None:
         """What dragging the task's bar does: it starts on `start` (and, if given, finishes
         on `finish`), and the plan records the matching constraint: start no earlier than
         the new start, so that the forward pass keeps the task where it was put."""
         days = None if finish is not None else (self.duration_days or 1)
-        self.schedule(start, finish, days, "rescheduled", actor, correlation_id)
+        self.schedule(start, finish, days, "rescheduled", actor, correlation_id, calendar)
         kind = (
             ConstraintKind.MUST_START_ON
             if self.constraint == ConstraintKind.MUST_START_ON.value
@@ -181,14 +195,20 @@ class TaskDates(WorkItem):
             return
         self.set_constraint(pin, actor, correlation_id)
 
-    def mark_milestone(self, milestone: bool, actor: Actor, correlation_id: str) -> None:
+    def mark_milestone(
+        self,
+        milestone: bool,
+        actor: Actor,
+        correlation_id: str,
+        calendar: WorkCalendar = STANDARD,
+    ) -> None:
         """A milestone lasts no time; it finishes on its start."""
         if milestone == self.milestone:
             return
         self._milestone_set(milestone=milestone, actor=actor.ref, correlation_id=correlation_id)
         if self.start_date is not None:
             days = 0 if milestone else 1
-            self.schedule(self.start_date, None, days, "planned", actor, correlation_id)
+            self.schedule(self.start_date, None, days, "planned", actor, correlation_id, calendar)
 
     def _milestone_set(self, milestone: bool, actor: str, correlation_id: str) -> None:
         self.milestone = milestone

@@ -28,7 +28,7 @@ from enum import IntEnum
 from functools import partial
 
 from domain.errors import DependencyCycleError
-from domain.planning.calendar import previous_working_day, working_day_index
+from domain.planning.calendar import STANDARD, WorkCalendar
 from domain.planning.constraints import ConstraintKind
 from domain.planning.links import LinkKind
 
@@ -73,17 +73,19 @@ def span_of(duration_days: int | None, milestone: bool) -> int:
     return 0 if milestone or not duration_days else max(duration_days - 1, 0)
 
 
-def start_bound(kind: ConstraintKind, on: date | None, span: int) -> tuple[Bound, int]:
+def start_bound(
+    kind: ConstraintKind, on: date | None, span: int, calendar: WorkCalendar = STANDARD
+) -> tuple[Bound, int]:
     """The constraint as a bound on the start of a task of `span` (0 when it has no date).
 
-    Start-kind dates on a weekend move to the Monday after, finish-kind dates back to the
-    Friday before, and a finish bound becomes a start bound by taking the span off.
+    Start-kind dates on a day off move to the working day after, finish-kind dates back to
+    the working day before, and a finish bound becomes a start bound by taking the span off.
     """
     if on is None:
         return (Bound.LATE if kind is ConstraintKind.AS_LATE_AS_POSSIBLE else Bound.NONE), 0
     if kind in _START_KINDS:
-        return _START_KINDS[kind], working_day_index(on)
-    return _FINISH_KINDS[kind], working_day_index(previous_working_day(on)) - span
+        return _START_KINDS[kind], calendar.index(on)
+    return _FINISH_KINDS[kind], calendar.index(on) + calendar.is_working(on) - 1 - span
 
 
 def link_offset(kind: str, lag_days: int, before_span: int, after_span: int) -> int:

@@ -1,15 +1,16 @@
 """Task scheduling: the forward pass, as-late-as-possible moves and the critical path.
 
-Pure and standard library only. Dates become working-day indexes (`domain.planning.calendar`:
-Monday to Friday, no holidays) before any arithmetic, so a weekend can never be a start or a
-finish and every pass is a walk over tasks and links in a topological order kept
-deterministic by a heap: O((V + E) log V), no recursion. The critical path needs no such
-order: one forward and one backward pass in any topological order, O(V + E)
-(`domain.planning.network`, which the Gantt view also runs over offsets it stored).
+Pure and standard library only. Dates become working-day indexes of the project's calendar
+(`domain.planning.calendar`: Monday to Friday with no holidays unless the project set its own)
+before any arithmetic, so a day off can never be a start or a finish and every pass is a
+walk over tasks and links in a topological order kept deterministic by a heap:
+O((V + E) log V), no recursion. The critical path needs no such order: one forward and one
+backward pass in any topological order, O(V + E) (`domain.planning.network`, which the Gantt
+view also runs over offsets it stored).
 
 Semantics, in working days, for a task starting on S with duration d:
 - finish = S + (d - 1); a milestone (or a duration of 0) finishes on its start day.
-- A start on a weekend moves to the Monday after; a finish on a weekend back to the Friday.
+- A start on a day off moves to the working day after; a finish on one back to the one before.
   Constraint dates follow the same rule: start-kind dates forward, finish-kind dates back.
 - Links, with lag L (negative lag is lead):
   finish_to_start  successor start  >= predecessor finish + 1 + L (a milestone too: the
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from domain.errors import InvalidValueError
-from domain.planning.calendar import working_day_at, working_day_index
+from domain.planning.calendar import STANDARD, WorkCalendar
 from domain.planning.constraints import ASAP, Constraint
 from domain.planning.links import Link
 from domain.planning.network import Bound, Passes, link_offset, passes, span_of, start_bound
@@ -81,7 +82,10 @@ class CriticalPath:
 
 
 def schedule(
-    plans: Mapping[int, TaskPlan], links: Iterable[Link], fixed: Collection[int] = ()
+    plans: Mapping[int, TaskPlan],
+    links: Iterable[Link],
+    fixed: Collection[int] = (),
+    calendar: WorkCalendar = STANDARD,
 ) -> dict[int, Scheduled]:
     """Every scheduled task's dates, in topological order (ties by number).
 
@@ -90,12 +94,14 @@ def schedule(
     can without moving any successor or the latest finish. Numbers in `fixed` keep their
     own dates. Raises DependencyCycleError if the links hold a cycle.
     """
-    network = _network(plans, links, frozenset(fixed))
+    network = _network(plans, links, frozenset(fixed), calendar)
     done = network.run(backward=False, by_number=True)
     return {network.numbers[i]: network.scheduled(done, i) for i in done.order}
 
 
-def critical_path(plans: Mapping[int, TaskPlan], links: Iterable[Link]) -> CriticalPath:
+def critical_path(
+    plans: Mapping[int, TaskPlan], links: Iterable[Link], calendar: WorkCalendar = STANDARD
+) -> CriticalPath:
     """Total slack per scheduled task, from a backward pass off the latest finish.
 
     A task's late start is bounded by every outgoing link (lags honoured), by the latest
@@ -104,7 +110,7 @@ def critical_path(plans: Mapping[int, TaskPlan], links: Iterable[Link]) -> Criti
     (negative slack means a constraint or a successor's pinned date is already missed).
     One forward and one backward pass over working-day offsets: O(V + E).
     """
-    network = _network(plans, links, frozenset())
+    network = _network(plans, links, frozenset(), calendar)
     done = network.run(backward=True, by_number=False)
     if done.end is None:
         return CriticalPath({}, {}, frozenset(), None)
@@ -112,7 +118,7 @@ def critical_path(plans: Mapping[int, TaskPlan], links: Iterable[Link]) -> Criti
     slack = {numbers[i]: done.late[i] - done.start[i] for i in done.order}
     critical = frozenset(number for number, days in slack.items() if days <= 0)
     schedule = {numbers[i]: network.scheduled(done, i) for i in done.order}
-    return CriticalPath(schedule, slack, critical, working_day_at(done.end))
+    return CriticalPath(schedule, slack, critical, calendar.at(done.end))
 
 
 @dataclass(slots=True)
@@ -125,6 +131,7 @@ class _Network:
     bounds: list[int]
     bound_days: list[int]
     links: list[tuple[int, int, int]]
+    calendar: WorkCalendar
 
     def run(self, *, backward: bool, by_number: bool) -> Passes:
         return passes(
@@ -142,25 +149,28 @@ class _Network:
         start = done.start[i]
         return Scheduled(
             self.numbers[i],
-            working_day_at(start),
-            working_day_at(start + self.spans[i]),
+            self.calendar.at(start),
+            self.calendar.at(start + self.spans[i]),
             done.violated[i],
         )
 
 
 def _network(
-    plans: Mapping[int, TaskPlan], links: Iterable[Link], fixed: frozenset[int]
+    plans: Mapping[int, TaskPlan],
+    links: Iterable[Link],
+    fixed: frozenset[int],
+    calendar: WorkCalendar,
 ) -> _Network:
     """Positions by number (so the smallest ready position is the smallest number);
     links from or to unscheduled or unknown tasks are left out."""
     numbers = sorted(number for number, plan in plans.items() if plan.start is not None)
     at = {number: i for i, number in enumerate(numbers)}
-    network = _Network(numbers, [], [], [], [], [])
+    network = _Network(numbers, [], [], [], [], [], calendar)
     for number in numbers:
         plan = plans[number]
         assert plan.start is not None
-        bound, day = start_bound(plan.constraint.kind, plan.constraint.on, plan.span)
-        network.starts.append(working_day_index(plan.start))
+        bound, day = start_bound(plan.constraint.kind, plan.constraint.on, plan.span, calendar)
+        network.starts.append(calendar.index(plan.start))
         network.spans.append(plan.span)
         network.bounds.append(Bound.KEPT if number in fixed else bound)
         network.bound_days.append(day)

@@ -77,7 +77,9 @@ def test_a_large_file_is_imported_by_a_job_with_the_routes_result(
     assert sent.status_code == 202, sent.text
     location = sent.headers["location"]
     assert location == f"/api/v1/imports/{sent.json()['id']}"
-    assert sent.json()["state"] == "queued"
+    # (The in-process worker may take the job before the answer is read back: on a busy
+    # machine the answer already says so.)
+    assert sent.json()["state"] in ("queued", "running", "succeeded")
     assert sent.json()["file"] == {"name": "big.csv", "size": len(data)}
     job = finished(admin, working, location)
     assert job["state"] == "succeeded", job

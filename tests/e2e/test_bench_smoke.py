@@ -36,7 +36,12 @@ LINES = {
         "saved view p95 (2 filters, grouped), first page with group counts",
         "saved view p95 (2 filters, grouped), page 2 by cursor",
     ),
-    "planning": ("gantt p95, ", "gantt p95 via HTTP", "status board p95"),
+    "planning": (
+        "gantt p95, 2k",
+        "gantt p95 via HTTP",
+        "gantt p95, a calendar of its own",
+        "status board p95",
+    ),
     "timesheets": (
         "time report JSON p95, ",
         "time report JSON p95, against the least SQL",

@@ -8,13 +8,21 @@ from datetime import date, timedelta
 
 import orjson
 
+from domain.planning.calendar import STANDARD, WorkCalendar
 from domain.planning.constraints import Constraint, ConstraintKind
 from domain.planning.links import LinkKind
+from domain.project import Project
 from domain.task import Task
 from domain.values import Actor
 from ledgerdesk import bootstrap
 from projections.base import current_tables
-from projections.gantt_query import chart, chart_document, chart_rows, project_rows
+from projections.gantt_query import (
+    chart,
+    chart_document,
+    chart_rows,
+    project_chart,
+    project_rows,
+)
 
 AGENT = Actor.system("tests")
 SITE = uuid.UUID(int=10)
@@ -77,3 +85,49 @@ def test_a_rebuilt_gantt_stores_the_live_offsets_and_json(container: bootstrap.C
     assert len(folded["tasks"]) == 10
     assert folded["critical_path"]
     assert [row["start_day"] is None for row in stored].count(True) == 1
+
+
+def test_a_projects_calendar_is_followed_and_rebuilt_and_counts_its_chart(
+    container: bootstrap.Container,
+) -> None:
+    # Given the plan in a project that then works Monday to Thursday with a holiday, and
+    # another project whose calendar is set and then set back to the standard one
+    plan_site(container)
+    site = Project.create(project_id=SITE, name="Site", manager=None, actor=AGENT,
+                          correlation_id="c")  # fmt: skip
+    other = Project.create(project_id=uuid.UUID(int=11), name="Other", manager=None,
+                           actor=AGENT, correlation_id="c")  # fmt: skip
+    four_days = WorkCalendar.of(range(4), [MON + timedelta(days=8)])
+    site.set_calendar(four_days, AGENT, "c")
+    other.set_calendar(four_days, AGENT, "c")
+    other.set_calendar(STANDARD, AGENT, "c")
+    container.app.save(site, other)
+    container.runner.catch_up(["gantt"])
+    live = _calendar_read(container)
+    # Then the chart counts the project's days, the same from the stored JSON or the bars
+    calendars, document, folded = live
+    assert calendars == [{"project_id": str(SITE), "calendar": four_days.as_dict()}]
+    assert document == orjson.loads(orjson.dumps(folded))
+    with container.views.read() as tx:
+        standard = chart(*project_rows(tx, current_tables(tx, "gantt"), str(SITE)))
+    assert folded["tasks"] != standard["tasks"]  # (slack counted otherwise)
+    assert date.fromisoformat(folded["finish"]).weekday() < 4
+    # And a rebuild makes the same rows and chart
+    assert container.runner.verify("gantt") == []
+    container.runner.rebuild("gantt")
+    assert _calendar_read(container) == live
+
+
+def _calendar_read(
+    c: bootstrap.Container,
+) -> tuple[list[dict[str, object]], dict[str, object], dict[str, object]]:
+    with c.views.read() as tx:
+        t = current_tables(tx, "gantt")
+        calendars = [
+            {"project_id": row["project_id"], "calendar": orjson.loads(row["calendar"])}
+            for row in tx.all(f"SELECT * FROM {t['gantt_calendars']} ORDER BY project_id")
+        ]
+    stream = c.services().commands.stream
+    document = project_chart(c.views, str(SITE), lambda _: True, None, stream, serialised=True)
+    folded = project_chart(c.views, str(SITE), lambda _: True, None, stream)
+    return calendars, orjson.loads(orjson.dumps(document)), folded

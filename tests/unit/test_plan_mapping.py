@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -18,6 +18,7 @@ from domain.msproject.plan import (
     FileTask,
     LagUnit,
 )
+from domain.planning.calendar import MAX_EXCEPTIONS
 from domain.planning.constraints import Constraint, ConstraintKind
 from domain.planning.links import LinkKind
 
@@ -128,7 +129,7 @@ def test_weekend_dates_and_other_durations_are_warned() -> None:
     saturday, half, elapsed = mapped.tasks
     assert (saturday.start, saturday.finish) == (date(2026, 3, 9), date(2026, 3, 9))
     found = messages(mapped)
-    assert "2026-03-07 to 2026-03-09 falls on a weekend: here 2026-03-09 to 2026-03-09" in found
+    assert "2026-03-07 to 2026-03-09 falls on a day off: here 2026-03-09 to 2026-03-09" in found
     assert any("lasts 1.5 working days in the file: here 2" in m for m in found)
     assert half.finish == date(2026, 3, 3)
     assert elapsed.finish == date(2026, 3, 3)
@@ -248,21 +249,70 @@ def test_what_cannot_be_kept_of_a_task_is_warned() -> None:
     assert mapped.links == []
 
 
-def test_the_calendar_other_than_monday_to_friday_is_warned() -> None:
+def test_the_project_calendar_is_kept_and_counts_the_durations() -> None:
     calendar = FileCalendar(
         uid=1,
         name="Six days",
         working_weekdays=frozenset(range(6)),
-        exceptions=(CalendarException(date(2026, 12, 25), date(2026, 12, 26), name="Xmas"),),
+        exceptions=(
+            CalendarException(date(2026, 12, 25), date(2026, 12, 27), name="Xmas"),
+            CalendarException(date(2026, 12, 20), date(2026, 12, 20), working=True),
+            CalendarException(date(2026, 12, 21), date(2026, 12, 21), working=True),  # no-op
+            CalendarException(date(1700, 1, 1), date(1700, 1, 1)),  # before 1900: not kept
+        ),
     )
-    mapped = map_plan(plan(task(1), calendar_uid=1, calendars=(calendar,)))
+    mapped = map_plan(
+        plan(
+            # Sunday 20th (worked) to Tuesday 29th: 20, 21, 22, 23, 24, 28, 29.
+            task(
+                1,
+                start=datetime(2026, 12, 20, 8),
+                finish=datetime(2026, 12, 29, 17),
+                duration_minutes=7 * DAY,
+            ),
+            # Starts on the holiday Friday 25th: here on Monday 28th.
+            task(2, start=datetime(2026, 12, 25, 8), finish=datetime(2026, 12, 28, 17)),
+            calendar_uid=1,
+            calendars=(calendar,),
+        )
+    )
+    assert mapped.calendar.as_dict() == {
+        "working_weekdays": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday"],
+        "holidays": ["2026-12-25", "2026-12-26"],  # (Sunday 27th is off anyway)
+        "extra_days": ["2026-12-20"],
+    }
+    first, second = mapped.tasks
+    assert (first.start, first.finish) == (date(2026, 12, 20), date(2026, 12, 29))
+    assert (second.start, second.finish) == (date(2026, 12, 28), date(2026, 12, 28))
     assert messages(mapped) == [
-        "the project calendar 'Six days' works on Monday, Tuesday, Wednesday, Thursday, Friday,"
-        " Saturday: plans here work Monday to Friday",
-        "the project calendar 'Six days' has exceptions that are not kept (plans here have no"
-        " holidays): Xmas 2026-12-25 to 2026-12-26 non-working",
+        "2026-12-25 to 2026-12-28 falls on a day off: here 2026-12-28 to 2026-12-28",
+        "it lasts 2 working days in the file: here 1 (the working days from 2026-12-28 to"
+        " 2026-12-28)",
     ]
-    assert [w.task_uid for w in mapped.warnings] == [None, None]
+
+
+def test_a_calendar_without_working_weekdays_or_with_too_many_exceptions_is_warned() -> None:
+    idle = FileCalendar(uid=1, name="Idle", working_weekdays=frozenset())
+    mapped = map_plan(plan(task(1), calendar_uid=1, calendars=(idle,)))
+    assert mapped.calendar.standard
+    assert messages(mapped) == [
+        "the project calendar 'Idle' has no working weekday: here Monday to Friday, with its"
+        " exceptions"
+    ]
+    busy = FileCalendar(
+        uid=1,
+        name="Busy",
+        working_weekdays=frozenset(range(7)),
+        exceptions=(CalendarException(date(2030, 1, 1), date(2130, 1, 1)),),
+    )
+    mapped = map_plan(plan(task(1), calendar_uid=1, calendars=(busy,)))
+    assert len(mapped.calendar.holidays) == MAX_EXCEPTIONS
+    last = mapped.calendar.holidays[-1] + timedelta(days=1)
+    assert messages(mapped) == [
+        f"the project calendar 'Busy' has more than {MAX_EXCEPTIONS:,} days of exceptions:"
+        f" those from {last} on are not kept"
+    ]
+    assert [w.task_uid for w in mapped.warnings] == [None]
 
 
 def test_names_assignments_and_odd_tasks() -> None:
