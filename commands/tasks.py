@@ -342,6 +342,7 @@ def reschedule_from(task: Task, uow: UnitOfWork, ctx: Context) -> list[Any]:
     task that follows it, honouring constraints and lags. Tasks whose dates move record
     it (cause "dependency"); returns those other than `task` (saved in the same write)."""
     closure = downstream(task, uow)
+    calendar = calendar_of(task, uow)
     outside: dict[int, Task] = {}
     for member in closure.values():
         for key in member.predecessors:
@@ -355,7 +356,7 @@ def reschedule_from(task: Task, uow: UnitOfWork, ctx: Context) -> list[Any]:
         for p, (kind, lag) in t.predecessors.items()
     ]
     try:
-        results = schedule(plans, links, fixed=set(outside), calendar=calendar_of(task, uow))
+        results = schedule(plans, links, fixed=set(outside), calendar=calendar)
     except (OverflowError, ValueError):
         raise InvalidValueError("start", "this plan would run past the year 9999") from None
     moved: list[Any] = []
@@ -374,7 +375,7 @@ def reschedule_from(task: Task, uow: UnitOfWork, ctx: Context) -> list[Any]:
             "dependency" if member is not task else "planned",
             ctx.actor,
             ctx.correlation_id,
-            calendar_of(task, uow),
+            calendar,
         )
         if member is not task:
             moved.append(member)

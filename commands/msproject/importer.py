@@ -117,18 +117,23 @@ class PlanImportService:
         kept: list[Written] = [Written()]
 
         def decide(uow: UnitOfWork) -> list[Any]:
-            written = Written(warnings=list(mapped.warnings) + people.warnings)
+            written = Written()
             kept[0] = written  # Only the attempt that saves counts.
             writer = Context(actor=Actor("import", str(ref)), correlation_id=ctx.correlation_id)
             project, made = _project(uow, ctx, project_id, name, target, mapped, written)
             written.project_name, written.calendar = project.name, project.work_calendar
             imp = uow.get(ref, Import)
             if imp is not None and imp.completed:  # This file, imported before.
+                written.warnings = [*mapped.warnings, *people.warnings]
                 written.existing, written.recorded = len(mapped.tasks), True
                 return []
             calendar = _calendar(uow, ctx, writer, project, mapped, written)
-            written.calendar = project.work_calendar
-            changed = write_plan(uow, writer, project, mapped, people.assignees, written)
+            # The plan's days count by the project's calendar: the file's, unless it kept
+            # its own.
+            written.calendar = counted = project.work_calendar
+            used = mapped if counted == mapped.calendar else map_plan(plan, counted)
+            written.warnings[:0] = [*used.warnings, *people.warnings]
+            changed = write_plan(uow, writer, project, used, people.assignees, written)
             if not made and not changed and not calendar:
                 return []  # Everything was imported before (by another file).
             imp = Import.start(

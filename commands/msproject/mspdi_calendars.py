@@ -26,12 +26,13 @@ from xml.etree.ElementTree import Element
 
 from commands.msproject.mspdi_format import Fields, MspdiError
 from domain.msproject.plan import CalendarException, FileCalendar
+from domain.planning.calendar import MAX_EXCEPTIONS
 
 MONDAY_TO_FRIDAY = frozenset(range(5))
 MAX_OCCURRENCES = 5000  # of one recurring exception (a daily one over thirteen years)
-# Exception days read of one calendar, in all (they only feed a warning here: a file that
-# repeats thousands of exceptions must not cost minutes to read).
-MAX_EXCEPTION_DAYS = 10_000
+# Exception days read of one calendar, in all: as many as a project's calendar holds (a
+# file that repeats thousands of exceptions must not cost minutes to read).
+MAX_EXCEPTION_DAYS = MAX_EXCEPTIONS
 DAILY, WEEKLY = frozenset({1, 7}), 6
 YEARLY_DAY, YEARLY_POSITION, MONTHLY_DAY, MONTHLY_POSITION = 2, 3, 4, 5
 LAST = 4  # MonthPosition: 0 first ... 3 fourth, 4 last
@@ -56,6 +57,7 @@ class _Calendar:
     base: bool
     days: dict[int, bool] = field(default_factory=dict)  # as the calendar gives them
     exceptions: list[CalendarException] = field(default_factory=list)
+    cut: bool = False  # more exception days in the file than were read
 
 
 def read_calendars(project: Element) -> tuple[FileCalendar, ...]:
@@ -72,6 +74,7 @@ def read_calendars(project: Element) -> tuple[FileCalendar, ...]:
             exceptions=tuple(found.exceptions),
             base_uid=found.base_uid,
             base=found.base,
+            exceptions_cut=found.cut,
         )
         for found in read
     )
@@ -114,6 +117,8 @@ def _calendar(element: Element, number: int) -> _Calendar:
         if room <= 0:
             break
         found.exceptions += _exception(Fields(exception, fields.where), room)
+    # (At the bound, some may be left: said so, even when the last one just fitted.)
+    found.cut = len(found.exceptions) >= MAX_EXCEPTION_DAYS
     if not found.exceptions:
         found.exceptions = legacy
     return found

@@ -70,6 +70,7 @@ class _Plan:
 
     def __init__(self, uow: UnitOfWork, project: Project, mapped: MappedPlan) -> None:
         self.uow, self.project, self.mapped = uow, project, mapped
+        self.calendar = project.work_calendar  # (made once: a calendar may hold 20,000 days)
         self.changed: dict[UUID, Any] = {}
         self.keys = {t.uid: task_key(project.id, mapped.name, t.uid, t.guid) for t in mapped.tasks}
         self.keys.update(
@@ -213,7 +214,7 @@ def _task(planned: PlannedTask, plan: _Plan, number: int, lifecycle: Any, ctx: C
             folder_id=plan.folder(planned.folder_uid) if planned.folder_uid else None,
             start=planned.start, finish=planned.finish, work_hours=planned.work_hours,
             milestone=planned.milestone, constraint=planned.constraint, status=status,
-            lifecycle=lifecycle, calendar=plan.project.work_calendar,
+            lifecycle=lifecycle, calendar=plan.calendar,
         )  # fmt: skip
         if planned.percent_complete:
             task.set_progress(planned.percent_complete, ctx.actor, ctx.correlation_id)

@@ -1,10 +1,10 @@
 """A plan's links as links here: each keeps its kind, its lag becomes whole working days
-(working time by the file's minutes per day, elapsed time by calendar days at five working
-days a week, a percent by the predecessor's duration; half a day rounds up), and a link that
-cannot be kept — to a task not in the file, to or from a summary task that became a folder,
-a second link between two tasks, a link from itself, a lag past what a lag may be — is a
-warning. Links that go round in a cycle (a file Microsoft Project itself never saves) make
-the plan refused, naming the cycle."""
+(working time by the file's minutes per day, elapsed time by calendar days at the
+calendar's working days a week, a percent by the predecessor's duration; half a day rounds
+up), and a link that cannot be kept — to a task not in the file, to or from a summary task
+that became a folder, a second link between two tasks, a link from itself, a lag past what a
+lag may be — is a warning. Links that go round in a cycle (a file Microsoft Project itself
+never saves) make the plan refused, naming the cycle."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ def plan_links(
     by_uid: dict[int, FileTask],
     kinds: dict[int, tuple[str, int | None]],
     minutes_per_day: int,
+    days_a_week: int,
     warnings: list[PlanWarning],
 ) -> list[PlannedLink]:
     links: list[PlannedLink] = []
@@ -68,7 +69,7 @@ def plan_links(
                 warnings.append(warn(task, f"its second link from {before.name!r} is not kept"))
                 continue
             seen.add((before.uid, task.uid))
-            lag = _lag_days(link, before, task, minutes_per_day, warnings)
+            lag = _lag_days(link, before, task, minutes_per_day, days_a_week, warnings)
             if abs(lag) > MAX_LAG_DAYS:
                 warnings.append(
                     warn(
@@ -88,9 +89,11 @@ def _lag_days(
     before: FileTask,
     task: FileTask,
     minutes_per_day: int,
+    days_a_week: int,
     warnings: list[PlanWarning],
 ) -> int:
-    """The lag in whole working days, with a warning where that is not what the file says."""
+    """The lag in whole working days, with a warning where that is not what the file says
+    (elapsed days count `days_a_week` working days to the week)."""
     if link.lag == 0:
         return 0
     if link.lag_unit == LagUnit.PERCENT:
@@ -98,7 +101,7 @@ def _lag_days(
         days = link.lag / 100 * span
         said = f"{link.lag:g}% of {before.name!r}'s duration"
     elif link.lag_unit == LagUnit.ELAPSED:
-        days = link.lag / (24 * 60) * 5 / 7
+        days = link.lag / (24 * 60) * days_a_week / 7
         said = f"{link.lag / (24 * 60):g} elapsed days"
     else:
         days = link.lag / minutes_per_day

@@ -17,7 +17,7 @@ cannot be represented (each a warning, never dropped in silence).
   lasts none. Nothing is rescheduled: the scheduler moves nothing until
   someone changes something.
 - **Links** keep their kind; a lag becomes whole working days: working time by the file's
-  minutes per day, elapsed time by calendar days (five working days a week), a percent by
+  minutes per day, elapsed time by calendar days (the calendar's working days a week), a percent by
   the predecessor's duration (`domain.msproject.links`). A link that is not whole days,
   names a task not in the file, or touches a summary task that became a folder is a
   warning; links that go round in a cycle make the plan refused.
@@ -27,9 +27,11 @@ cannot be represented (each a warning, never dropped in silence).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
+from heapq import merge
+from itertools import islice
 
 from domain.msproject.links import PlannedLink, plan_links
 from domain.msproject.plan import FilePlan, FileRecurrence, FileTask
@@ -42,6 +44,7 @@ MAX_TITLE = 500
 MAX_FOLDER_NAME = 200
 MAX_NOTES = 200_000
 MONDAY_TO_FRIDAY = frozenset(range(5))
+ALL_WEEKDAYS = frozenset(range(7))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +85,13 @@ class MappedPlan:
     calendar: WorkCalendar = STANDARD
 
 
-def map_plan(plan: FilePlan) -> MappedPlan:
+def map_plan(plan: FilePlan, counted_by: WorkCalendar | None = None) -> MappedPlan:
     """The plan as folders, tasks, subtasks and links here, with a warning for each thing
-    that cannot be kept as the file has it."""
+    that cannot be kept as the file has it. Its days count by its own calendar (which
+    `calendar` holds), or by `counted_by` — the calendar of a project that keeps its own."""
     mapped = MappedPlan(name=plan_name(plan))
     mapped.calendar = plan_calendar(plan, mapped.warnings)
+    days = counted_by or mapped.calendar
     tasks = _rows(plan, mapped.warnings)
     kinds = _outline(tasks)
     by_uid = {t.uid: t for t in tasks}
@@ -104,8 +109,10 @@ def map_plan(plan: FilePlan) -> MappedPlan:
             continue
         parent = container if kind == "subtask" else None
         folder = _folder_of(container, kinds) if kind == "subtask" else container
-        mapped.tasks.append(_task(task, folder, parent, plan.minutes_per_day, mapped))
-    mapped.links = plan_links(tasks, by_uid, kinds, plan.minutes_per_day, mapped.warnings)
+        mapped.tasks.append(_task(task, folder, parent, plan.minutes_per_day, days, mapped))
+    mapped.links = plan_links(
+        tasks, by_uid, kinds, plan.minutes_per_day, len(days.weekdays), mapped.warnings
+    )
     kept = {t.uid for t in mapped.tasks}
     for assignment in plan.assignments:
         if assignment.task_uid in kept:
@@ -214,10 +221,10 @@ def _title(task: FileTask, mapped: MappedPlan) -> str:
 
 def _task(
     task: FileTask, folder: int | None, parent: int | None, minutes_per_day: int,
-    mapped: MappedPlan,
+    calendar: WorkCalendar, mapped: MappedPlan,
 ) -> PlannedTask:  # fmt: skip
     warnings = mapped.warnings
-    start, finish = _days(task, minutes_per_day, mapped.calendar, warnings)
+    start, finish = _days(task, minutes_per_day, calendar, warnings)
     notes = task.notes
     if len(notes) > MAX_NOTES:
         notes = notes[:MAX_NOTES]
@@ -335,7 +342,10 @@ def _constraint(task: FileTask, warnings: list[PlanWarning]) -> Constraint:
 
 def plan_calendar(plan: FilePlan, warnings: list[PlanWarning]) -> WorkCalendar:
     """The project calendar as working weekdays, holidays and extra working days (only
-    the days from 1900 to 9000, where plans live; at most `MAX_EXCEPTIONS` of them)."""
+    the days from 1900 to 9000, where plans live; the first `MAX_EXCEPTIONS` of them).
+
+    Each day is looked at once however the exceptions overlap, and only while days are
+    kept: a file cannot make this walk millions of days."""
     calendar = plan.calendar
     if calendar is None:
         return STANDARD
@@ -348,24 +358,52 @@ def plan_calendar(plan: FilePlan, warnings: list[PlanWarning]) -> WorkCalendar:
             )
         )
         weekdays = MONDAY_TO_FRIDAY
-    holidays: set[date] = set()
-    extra: set[date] = set()
-    for exception in sorted(calendar.exceptions, key=lambda e: (e.starts, e.ends)):
-        day, last = max(exception.starts, EARLIEST), min(exception.ends, LATEST)
-        while day <= last and len(holidays) + len(extra) <= MAX_EXCEPTIONS:
-            if exception.working and day.weekday() not in weekdays:
-                extra.add(day)
-            elif not exception.working and day.weekday() in weekdays:
-                holidays.add(day)
-            day += timedelta(days=1)
-    if len(holidays) + len(extra) > MAX_EXCEPTIONS:
-        last = max(holidays | extra)
-        holidays.discard(last)
-        extra.discard(last)
+    if calendar.exceptions_cut:
+        warnings.append(
+            PlanWarning(
+                f"the project calendar {calendar.name!r} has more exceptions than are read"
+                f" ({MAX_EXCEPTIONS:,} days): the later ones are not kept"
+            )
+        )
+    off = _union((e.starts, e.ends) for e in calendar.exceptions if not e.working)
+    on = _union((e.starts, e.ends) for e in calendar.exceptions if e.working)
+    days = merge(_days_in(off, weekdays, False), _days_in(on, ALL_WEEKDAYS - weekdays, True))
+    kept = list(islice(days, MAX_EXCEPTIONS + 1))
+    if len(kept) > MAX_EXCEPTIONS:
+        last = kept.pop()[0]
         warnings.append(
             PlanWarning(
                 f"the project calendar {calendar.name!r} has more than {MAX_EXCEPTIONS:,} days"
                 f" of exceptions: those from {last} on are not kept"
             )
         )
-    return WorkCalendar.of(weekdays, holidays, extra)
+    holidays = [day for day, working in kept if not working]
+    return WorkCalendar.of(weekdays, holidays, [day for day, working in kept if working])
+
+
+def _union(ranges: Iterable[tuple[date, date]]) -> list[tuple[date, date]]:
+    """Ranges of days (first, last) within 1900 to 9000, overlapping and adjacent ones
+    joined, in order."""
+    joined: list[tuple[date, date]] = []
+    for first, last in sorted((max(a, EARLIEST), min(b, LATEST)) for a, b in ranges):
+        if first > last:
+            continue
+        if joined and first <= joined[-1][1] + timedelta(days=1):
+            joined[-1] = (joined[-1][0], max(joined[-1][1], last))
+        else:
+            joined.append((first, last))
+    return joined
+
+
+def _days_in(
+    ranges: list[tuple[date, date]], weekdays: frozenset[int], working: bool
+) -> Iterator[tuple[date, bool]]:
+    """The days of `ranges` on `weekdays`, in order, each with `working`."""
+    if not weekdays:
+        return
+    for first, last in ranges:
+        day = first
+        while day <= last:
+            if day.weekday() in weekdays:
+                yield day, working
+            day += timedelta(days=1)

@@ -103,6 +103,7 @@ class FileCalendar:
     exceptions: tuple[CalendarException, ...] = ()
     base_uid: int | None = None
     base: bool = True  # a base calendar (not a resource's own)
+    exceptions_cut: bool = False  # the file has more exception days than are read
 
 
 @dataclass(frozen=True, slots=True)

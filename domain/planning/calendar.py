@@ -12,6 +12,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from domain.errors import InvalidValueError
@@ -113,7 +114,8 @@ class WorkCalendar:
         off, extra = sorted(set(holidays)), sorted(set(extra_days))
         if len(off) + len(extra) > MAX_EXCEPTIONS:
             raise InvalidValueError(
-                "holidays", f"a calendar holds at most {MAX_EXCEPTIONS:,} exceptions"
+                "extra_days" if len(extra) > MAX_EXCEPTIONS else "holidays",
+                f"holidays and extra_days together hold at most {MAX_EXCEPTIONS:,} days",
             )
         for field_name, listed, working in (("holidays", off, True), ("extra_days", extra, False)):
             for day in listed:
@@ -190,13 +192,24 @@ class WorkCalendar:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> WorkCalendar:
+        """The calendar `as_dict` made (the standard one for none); the last few made are
+        kept, so that a project's commands do not read its thousands of days each time."""
         if not data:
             return STANDARD
-        return cls(
-            frozenset(WEEKDAY_NAMES.index(d) for d in data["working_weekdays"]),
-            tuple(date.fromisoformat(d) for d in data["holidays"]),
-            tuple(date.fromisoformat(d) for d in data["extra_days"]),
+        return _from_names(
+            tuple(data["working_weekdays"]), tuple(data["holidays"]), tuple(data["extra_days"])
         )
+
+
+@lru_cache(maxsize=64)
+def _from_names(
+    weekdays: tuple[str, ...], holidays: tuple[str, ...], extra_days: tuple[str, ...]
+) -> WorkCalendar:
+    return WorkCalendar(
+        frozenset(WEEKDAY_NAMES.index(d) for d in weekdays),
+        tuple(date.fromisoformat(d) for d in holidays),
+        tuple(date.fromisoformat(d) for d in extra_days),
+    )
 
 
 def _listed(days: tuple[date, ...], day: date) -> bool:

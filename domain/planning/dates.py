@@ -36,8 +36,9 @@ def plan_dates(
     calendar: WorkCalendar = STANDARD,
 ) -> tuple[date | None, date | None, int | None]:
     """Complete a plan from what was given: start and finish, or start and duration
-    (working days of `calendar`, the project's). A milestone lasts no time: it finishes on
-    its start."""
+    (working days of `calendar`, the project's): a start on a day off moves to the working
+    day after, a finish on one to the working day before. A milestone lasts no time: it
+    finishes on its start."""
     check_day("start", start)
     check_day("finish", finish)
     if duration_days is not None and duration_days < 0:
@@ -46,18 +47,21 @@ def plan_dates(
         if finish is not None or duration_days is not None:
             raise InvalidValueError("start", "give a start with a finish or a duration")
         return None, None, None
-    start = calendar.next_working(start)
+    given, start = start, calendar.next_working(start)
     if milestone:
         return start, start, 0
     if finish is not None:
-        if finish < start:
+        if finish < given:
             raise InvalidValueError("finish", "finish must not be before start")
-        days = calendar.between(start, finish) + 1
+        last = calendar.previous_working(finish)  # A finish on a day off: the day before.
+        if last < start:
+            raise InvalidValueError("finish", f"{given} to {finish} holds no working day")
+        days = calendar.between(start, last) + 1
         if duration_days is not None and duration_days != days:
             raise InvalidValueError(
-                "duration_days", f"{start} to {finish} is {days} working days, not {duration_days}"
+                "duration_days", f"{start} to {last} is {days} working days, not {duration_days}"
             )
-        return start, calendar.add(start, days - 1), days
+        return start, last, days
     if duration_days == 0:
         raise InvalidValueError("duration_days", "only a milestone lasts 0 days")
     days = 1 if duration_days is None else duration_days

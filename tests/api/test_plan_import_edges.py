@@ -168,11 +168,15 @@ def test_thousands_of_recurring_exceptions_are_read_up_to_a_bound(
         "<Type>1</Type><Period>2</Period><DayWorking>0</DayWorking></Exception>"
     )
     answer = ok(send(client, plan(task(1, 1, "A"), body=_calendar(one * 2000)), dry_run="true"))
-    # 10,000 days read of 10 million: every other day from 2000-01-01, the weekdays of them
-    # holidays.
+    # 20,000 days read of 10 million (the same 5,000 four times, and said so): every other
+    # day from 2000-01-01, the weekdays of them holidays.
     every_other = (date(2000, 1, 1) + timedelta(days=2 * n) for n in range(5000))
     assert answer["calendar"]["holidays"] == [
         day.isoformat() for day in every_other if day.weekday() < 5
+    ]
+    assert [w["message"] for w in answer["warnings"]] == [
+        "the project calendar 'Standard' has more exceptions than are read (20,000 days): the"
+        " later ones are not kept"
     ]
 
 

@@ -259,14 +259,28 @@ def test_a_project_with_its_own_calendar_keeps_it_when_a_plan_brings_another(
         "<CalendarUID>1</CalendarUID><Calendars><Calendar><UID>1</UID><Name>Standard</Name>"
         "<IsBaseCalendar>1</IsBaseCalendar></Calendar></Calendars>"
     )
-    data = plan(task(1, 1, "A", start="2026-12-23", finish="2026-12-28"), body=body)
+    data = plan(
+        task(1, 1, "A", start="2026-12-23", finish="2026-12-28"),
+        # Five days of the file's week; the 24th and 25th are off here
+        task(2, 1, "B", start="2026-12-21", finish="2026-12-25", Duration="PT40H0M0S"),
+        body=body,
+    )
     done = ok(send(client, data, project), 201)
     assert done["calendar"] == {**CHRISTMAS, "holidays": ["2026-12-24", "2026-12-25"]}
-    assert [w["message"] for w in done["warnings"]] == [
-        "the project keeps its own calendar, which is not the file's: the plan's durations"
-        " are counted in its working days"
-    ]
+    # The days are counted, and warned, as they are stored: in the project's calendar
+    assert [(w["task"], w["message"]) for w in done["warnings"]] == [
+        ("B", "2026-12-21 to 2026-12-25 falls on a day off: here 2026-12-21 to 2026-12-23"),
+        ("B", "it lasts 5 working days in the file: here 3 (the working days from 2026-12-21"
+              " to 2026-12-23)"),
+        ("", "the project keeps its own calendar, which is not the file's: the plan's"
+               " durations are counted in its working days"),
+    ]  # fmt: skip
     assert calendar_of(client, live, project)["holidays"] == ["2026-12-24", "2026-12-25"]
+    stored = {
+        t["title"]: (t["planned"]["start"], t["planned"]["finish"], t["duration_days"])
+        for t in gantt(client, live, project)["tasks"]
+    }
+    assert stored == {"A": ("2026-12-23", "2026-12-28", 3), "B": ("2026-12-21", "2026-12-23", 3)}
 
 
 def test_an_importer_who_does_not_manage_the_project_leaves_its_calendar(
@@ -281,11 +295,19 @@ def test_an_importer_who_does_not_manage_the_project_leaves_its_calendar(
         "<IsBaseCalendar>1</IsBaseCalendar><WeekDays><WeekDay><DayType>7</DayType>"
         "<DayWorking>1</DayWorking></WeekDay></WeekDays></Calendar></Calendars>"
     )
-    data = plan(task(1, 1, "A"), body=body)
+    # Monday 2nd to Saturday 7th March: six days of the file's week
+    data = plan(
+        task(1, 1, "A", start="2026-03-02", finish="2026-03-07", Duration="PT48H0M0S"), body=body
+    )
     done = ok(send(client, data, project, headers=after(live, member)), 201)
     assert done["calendar"]["working_weekdays"] == WEEK
     assert [w["message"] for w in done["warnings"]] == [
+        "2026-03-02 to 2026-03-07 falls on a day off: here 2026-03-02 to 2026-03-06",
+        "it lasts 6 working days in the file: here 5 (the working days from 2026-03-02 to"
+        " 2026-03-06)",
         "the file's calendar is not kept (only the project's managers may set its calendar):"
-        " the plan's durations are counted Monday to Friday"
+        " the plan's durations are counted Monday to Friday",
     ]
     assert calendar_of(client, live, project)["standard"] is True
+    [only] = gantt(client, live, project)["tasks"]
+    assert (only["planned"]["start"], only["planned"]["finish"]) == ("2026-03-02", "2026-03-06")

@@ -11,6 +11,7 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.contact import contact_id_for
 from domain.item_numbers import item_id
+from domain.planning.calendar import WorkCalendar
 from domain.project import INBOX_ID
 from domain.ticket import Ticket
 from domain.timesheet import TimesheetEntry
@@ -371,6 +372,13 @@ def test_a_project_snapshot_from_before_customer_shares_loads_unshared(
     acme = uuid5(NAMESPACE_URL, "urn:acme")
     project.share_with_organisation(acme, Actor.system("tests"), "c")
     assert project.shared_with == [str(acme)]
+    # And (no calendar then) it works Monday to Friday until it is given its own
+    assert project.calendar is None
+    assert project.work_calendar.standard
+    four_days = WorkCalendar.of(range(4))
+    project.set_calendar(four_days, Actor.system("tests"), "c")
+    container.app.save(project)
+    assert container.app.repository.get(project_id).work_calendar == four_days
 
 
 def test_chat_opened_v1_event_loads_as_a_chat_that_waited(

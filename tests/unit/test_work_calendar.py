@@ -83,7 +83,7 @@ def test_a_calendar_is_checked_and_kept_as_names_and_days() -> None:
         with pytest.raises(InvalidValueError, match=said):
             WorkCalendar.of(weekdays, off, extra)
     many = [date(2000, 1, 3) + timedelta(days=7 * n) for n in range(MAX_EXCEPTIONS + 1)]
-    with pytest.raises(InvalidValueError, match="at most 20,000 exceptions"):
+    with pytest.raises(InvalidValueError, match="together hold at most 20,000 days"):
         WorkCalendar.of(range(5), many)
 
 
@@ -117,3 +117,20 @@ def test_recurrences_skip_the_calendars_days_off() -> None:
     assert occurrences(daily, MON, date(2026, 12, 28)) == [
         date(2026, 12, d) for d in (21, 22, 23, 24, 25, 28)
     ]
+
+
+def test_a_finish_on_a_day_off_ends_on_the_working_day_before() -> None:
+    # Thursday 24th and Friday 25th off (a Monday-to-Friday week besides)
+    christmas = WorkCalendar.of(range(5), [date(2026, 12, 24), date(2026, 12, 25)])
+    assert plan_dates(MON, date(2026, 12, 24), None, False, christmas) == (
+        MON, date(2026, 12, 23), 3,
+    )  # fmt: skip
+    assert plan_dates(MON, date(2026, 12, 27), None, False, christmas)[1:] == (
+        date(2026, 12, 23), 3,
+    )  # fmt: skip
+    # The standard week too: a Saturday finish is the Friday
+    assert plan_dates(MON, date(2026, 12, 26), None, False) == (MON, date(2026, 12, 25), 5)
+    with pytest.raises(InvalidValueError, match="2026-12-24 to 2026-12-27 holds no working day"):
+        plan_dates(date(2026, 12, 24), date(2026, 12, 27), None, False, christmas)
+    with pytest.raises(InvalidValueError, match="finish must not be before start"):
+        plan_dates(date(2026, 12, 24), date(2026, 12, 23), None, False, christmas)
