@@ -23,7 +23,9 @@ class GanttTask(BaseModel):
     status: str = Field(examples=["In progress"])
     state: str
     planned: Span
-    duration_days: int | None = Field(description="Working days (Monday to Friday).")
+    duration_days: int | None = Field(
+        description="Working days of the project's calendar (by default Monday to Friday)."
+    )
     actual: Span
     milestone: bool
     percent_complete: int

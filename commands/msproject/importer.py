@@ -123,16 +123,16 @@ class PlanImportService:
             project, made = _project(uow, ctx, project_id, name, target, mapped, written)
             written.project_name, written.calendar = project.name, project.work_calendar
             imp = uow.get(ref, Import)
-            if imp is not None and imp.completed:  # This file, imported before.
-                written.warnings = [*mapped.warnings, *people.warnings]
-                written.existing, written.recorded = len(mapped.tasks), True
-                return []
-            calendar = _calendar(uow, ctx, writer, project, mapped, written)
+            before = imp is not None and imp.completed  # This file, imported before.
+            calendar = _calendar(uow, ctx, writer, project, mapped, written, apply=not before)
             # The plan's days count by the project's calendar: the file's, unless it kept
             # its own.
             written.calendar = counted = project.work_calendar
             used = mapped if counted == mapped.calendar else map_plan(plan, counted)
             written.warnings[:0] = [*used.warnings, *people.warnings]
+            if before:  # (The same answer as the first time, and nothing written.)
+                written.existing, written.recorded = len(mapped.tasks), True
+                return []
             changed = write_plan(uow, writer, project, used, people.assignees, written)
             if not made and not changed and not calendar:
                 return []  # Everything was imported before (by another file).
@@ -196,12 +196,13 @@ def _project(
 
 def _calendar(
     uow: UnitOfWork, ctx: Context, writer: Context, project: Project, mapped: MappedPlan,
-    written: Written,
+    written: Written, apply: bool = True,
 ) -> list[Project]:  # fmt: skip
     """The file's calendar becomes the project's (the project, to save, if it changed)
     when the project has none of its own and the importer may set it (its managers; a
     project the import makes, its maker); else the project keeps its calendar, which counts
-    the plan's durations, with a warning."""
+    the plan's durations, with a warning. Without `apply` (the file imported before), only
+    the warning."""
     calendar, own = mapped.calendar, project.work_calendar
     if calendar == own:
         return []
@@ -214,6 +215,8 @@ def _calendar(
                 " counted Monday to Friday"
             ))  # fmt: skip
             return []
+        if not apply:
+            return []  # (Set the first time, and changed by hand since.)
         project.set_calendar(calendar, writer.actor, writer.correlation_id)
         return [project]
     written.warnings.append(PlanWarning(

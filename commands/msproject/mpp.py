@@ -13,7 +13,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from commands.msproject.mpp_recurrence import recurrences_of
 from domain.errors import DomainError, InvalidValueError
+from domain.msproject.plan import FileRecurrence
 
 INSTALL = (
     "an MPP or MPT file needs the msproject extra: pip install 'ledgerdesk[msproject]'"
@@ -66,6 +68,12 @@ def available() -> bool:
 
 def mpp_to_mspdi(data: bytes) -> bytes:
     """The MPP or MPT file `data` as MSPDI XML."""
+    return mpp_plan(data)[0]
+
+
+def mpp_plan(data: bytes) -> tuple[bytes, dict[int, FileRecurrence | None]]:
+    """The MPP or MPT file `data` as MSPDI XML, and its recurring tasks' patterns by UID
+    (which MSPDI does not hold: `commands.msproject.mpp_recurrence`)."""
     jpype = _jvm()
     reader_class = jpype.JClass("org.mpxj.reader.UniversalProjectReader")
     writer_class = jpype.JClass("org.mpxj.mspdi.MSPDIWriter")
@@ -82,4 +90,5 @@ def mpp_to_mspdi(data: bytes) -> bytes:
         if project is None:
             raise InvalidValueError("file", "not a Microsoft Project file MPXJ can read")
         writer_class().write(project, str(target))
-        return target.read_bytes()
+        patterns = recurrences_of(project, jpype.JClass("java.time.DayOfWeek"))
+        return target.read_bytes(), patterns

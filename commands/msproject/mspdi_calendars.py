@@ -30,8 +30,9 @@ from domain.planning.calendar import MAX_EXCEPTIONS
 
 MONDAY_TO_FRIDAY = frozenset(range(5))
 MAX_OCCURRENCES = 5000  # of one recurring exception (a daily one over thirteen years)
-# Exception days read of one calendar, in all: as many as a project's calendar holds (a
-# file that repeats thousands of exceptions must not cost minutes to read).
+# Exceptions read of one calendar, in all (a range of days counts one, a recurring
+# exception's occurrences each): as many as a project's calendar holds days (a file that
+# repeats thousands of exceptions must not cost minutes to read).
 MAX_EXCEPTION_DAYS = MAX_EXCEPTIONS
 DAILY, WEEKLY = frozenset({1, 7}), 6
 YEARLY_DAY, YEARLY_POSITION, MONTHLY_DAY, MONTHLY_POSITION = 2, 3, 4, 5
@@ -114,11 +115,12 @@ def _calendar(element: Element, number: int) -> _Calendar:
             raise MspdiError(f"{fields.where}: <DayType> {day_type} is not 0 to 7")
     for exception in element.iterfind("Exceptions/Exception"):
         room = MAX_EXCEPTION_DAYS - len(found.exceptions)
-        if room <= 0:
+        if room <= 0:  # (This one, at least, is left.)
+            found.cut = True
             break
-        found.exceptions += _exception(Fields(exception, fields.where), room)
-    # (At the bound, some may be left: said so, even when the last one just fitted.)
-    found.cut = len(found.exceptions) >= MAX_EXCEPTION_DAYS
+        read = _exception(Fields(exception, fields.where), room + 1)  # (one more: is any left?)
+        found.cut = len(read) > room
+        found.exceptions += read[:room]
     if not found.exceptions:
         found.exceptions = legacy
     return found

@@ -17,7 +17,7 @@ What is read, and how (the code tables are in `mspdi_format`, the calendars in
   outline, dates, Duration and Work (minutes), PercentComplete, the constraint, links,
   Recurring, GUID, IsNull, Active (absent: active), Manual. MSPDI holds no recurring task's
   pattern (only the flag; MPXJ reads a pattern from MPP files alone), so `recurrence` stays
-  None.
+  None here (`commands.msproject.plan_files` adds an MPP file's patterns).
 - **Links** (`PredecessorLink`): Type (absent: finish-to-start); LinkLag in tenths of a
   minute, or — with a percent LagFormat (19, 20, 51, 52) — the percent itself, as MPXJ reads
   it (and as it and MS Project write it: 25 is 25 %); an elapsed LagFormat gives elapsed

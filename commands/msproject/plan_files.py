@@ -4,7 +4,7 @@ compound file) is first converted to MSPDI by the optional `msproject` extra
 
 from __future__ import annotations
 
-from commands.msproject.mpp import mpp_to_mspdi
+from commands.msproject.mpp import mpp_plan
 from commands.msproject.mspdi import read_mspdi
 from domain.msproject.plan import FilePlan
 
@@ -19,5 +19,6 @@ def read_plan_file(data: bytes) -> FilePlan:
     """The plan a file holds (raises `MspdiError`, `UnsupportedPlanFormatError` or
     `ProtectedPlanError`, each naming what is wrong)."""
     if is_binary_plan(data):
-        data = mpp_to_mspdi(data)
+        xml, patterns = mpp_plan(data)
+        return read_mspdi(xml).with_recurrences(patterns)
     return read_mspdi(data)

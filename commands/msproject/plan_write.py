@@ -26,6 +26,7 @@ from domain.errors import InvalidValueError, SubtaskLevelError, TaskLinkError
 from domain.hierarchy import Folder
 from domain.item_import import ImportedItem, imported_item_id
 from domain.msproject.mapping import MappedPlan, PlannedTask
+from domain.msproject.series import rule_of
 from domain.msproject.warnings import PlanWarning
 from domain.planning.calendar import STANDARD, WorkCalendar
 from domain.planning.links import Link, LinkKind, find_cycle
@@ -102,12 +103,14 @@ def write_plan(
     numbers, before = _imported_before(plan, written)
     counter = uow.counter()
     lifecycle = lifecycle_for(uow, "task", "task")
+    made: dict[int, Task] = {}
     for planned in mapped.tasks:
         if planned.uid in numbers:
             continue
+        series = numbers[planned.series_uid] if planned.series_uid is not None else None
         task = _task(planned, plan, counter.issue("task", ctx.actor, ctx.correlation_id),
-                     lifecycle, ctx)  # fmt: skip
-        numbers[planned.uid] = task.number
+                     lifecycle, ctx, series)  # fmt: skip
+        numbers[planned.uid], made[planned.uid] = task.number, task
         _place(task, planned, plan, numbers, ctx, written)
         for user_id in assignees.get(planned.uid, []):
             task.assign(user_id, ctx.actor, ctx.correlation_id)
@@ -118,6 +121,7 @@ def write_plan(
             correlation_id=ctx.correlation_id,
         )])  # fmt: skip
         written.created["tasks"] += 1
+    _series(plan, numbers, made, ctx, written)
     _link(plan, numbers, bool(before), ctx, written)
     if written.created["tasks"]:
         plan.keep([counter])
@@ -201,7 +205,42 @@ def _link(
         written.created["links"] += 1
 
 
-def _task(planned: PlannedTask, plan: _Plan, number: int, lifecycle: Any, ctx: Context) -> Task:
+def _series(
+    plan: _Plan, numbers: dict[int, int], made: dict[int, Task], ctx: Context, written: Written
+) -> None:
+    """Each new series' rule on its template (from the first occurrence's day on), and each
+    new occurrence recorded on its template, by day (`domain.msproject.series`)."""
+    for planned in plan.mapped.tasks:
+        if planned.recurrence is None:
+            continue
+        template = made.get(planned.uid) or plan.uow.task(numbers[planned.uid])
+        rule = rule_of(planned.recurrence)
+        if planned.uid in made and rule is not None:
+            template.set_recurrence(rule, rule.starts, ctx.actor, ctx.correlation_id)
+        elif planned.uid in made:
+            written.warnings.append(PlanWarning(
+                "its pattern is not kept: it ends before its first occurrence", planned.uid,
+                planned.title,
+            ))  # fmt: skip
+        new = sorted(
+            (task.start_date, task.number)
+            for p in plan.mapped.tasks
+            if p.series_uid == planned.uid and (task := made.get(p.uid)) is not None
+        )
+        for day, number in new:
+            assert day is not None  # (An occurrence has its day.)
+            if not template.record_occurrence(day, number, ctx.actor, ctx.correlation_id):
+                written.warnings.append(PlanWarning(
+                    f"its occurrence #{number} on {day} is not recorded on the series: the"
+                    " series has stopped, or has gone past that day", planned.uid, planned.title,
+                ))  # fmt: skip
+        plan.keep([template])
+
+
+def _task(
+    planned: PlannedTask, plan: _Plan, number: int, lifecycle: Any, ctx: Context,
+    series: int | None = None,
+) -> Task:  # fmt: skip
     status = None
     if planned.percent_complete == 100:
         status = lifecycle.default(State.FINISHED).name
@@ -214,7 +253,8 @@ def _task(planned: PlannedTask, plan: _Plan, number: int, lifecycle: Any, ctx: C
             folder_id=plan.folder(planned.folder_uid) if planned.folder_uid else None,
             start=planned.start, finish=planned.finish, work_hours=planned.work_hours,
             milestone=planned.milestone, constraint=planned.constraint, status=status,
-            lifecycle=lifecycle, calendar=plan.calendar,
+            lifecycle=lifecycle, calendar=plan.calendar, series_number=series,
+            occurrence_date=planned.start if series is not None else None,
         )  # fmt: skip
         if planned.percent_complete:
             task.set_progress(planned.percent_complete, ctx.actor, ctx.correlation_id)

@@ -22,29 +22,28 @@ cannot be represented (each a warning, never dropped in silence).
   names a task not in the file, or touches a summary task that became a folder is a
   warning; links that go round in a cycle make the plan refused.
 - **Constraints** keep their kind and day.
+- **Recurring tasks** with a pattern that maps to a rule (only MPP files hold one) become a
+  series (`domain.msproject.series`); others keep their occurrences as subtasks.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
-from heapq import merge
-from itertools import islice
 
+from domain.msproject.calendars import plan_calendar
 from domain.msproject.links import PlannedLink, plan_links
 from domain.msproject.plan import FilePlan, FileRecurrence, FileTask
+from domain.msproject.series import Series, series_of
 from domain.msproject.warnings import PlanWarning, warn
-from domain.planning.calendar import MAX_EXCEPTIONS, STANDARD, WorkCalendar
+from domain.planning.calendar import STANDARD, WorkCalendar
 from domain.planning.constraints import Constraint, ConstraintKind
-from domain.planning.dates import EARLIEST, LATEST
 
 MAX_TITLE = 500
 MAX_FOLDER_NAME = 200
 MAX_NOTES = 200_000
-MONDAY_TO_FRIDAY = frozenset(range(5))
-ALL_WEEKDAYS = frozenset(range(7))
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +69,9 @@ class PlannedTask:
     actual_start: date | None
     actual_finish: date | None
     constraint: Constraint
-    recurrence: FileRecurrence | None = None
+    recurrence: FileRecurrence | None = None  # the template of a series: its rule
     guid: str | None = None
+    series_uid: int | None = None  # an occurrence of the series this template (UID) makes
 
 
 @dataclass
@@ -94,9 +94,16 @@ def map_plan(plan: FilePlan, counted_by: WorkCalendar | None = None) -> MappedPl
     days = counted_by or mapped.calendar
     tasks = _rows(plan, mapped.warnings)
     kinds = _outline(tasks)
+    series = series_of(tasks, kinds)
+    firsts = {found.first: uid for uid, found in series.items()}  # the template's own day
     by_uid = {t.uid: t for t in tasks}
     for task in tasks:
         kind, container = kinds[task.uid]
+        if task.uid in firsts:
+            continue
+        if task.uid in series or (kind == "subtask" and container in series):
+            mapped.tasks.append(_in_series(task, series, kinds, plan, days, mapped))
+            continue
         if kind == "folder":
             title = _title(task, mapped)
             if len(title) > MAX_FOLDER_NAME:
@@ -110,14 +117,46 @@ def map_plan(plan: FilePlan, counted_by: WorkCalendar | None = None) -> MappedPl
         parent = container if kind == "subtask" else None
         folder = _folder_of(container, kinds) if kind == "subtask" else container
         mapped.tasks.append(_task(task, folder, parent, plan.minutes_per_day, days, mapped))
-    mapped.links = plan_links(
+    links = plan_links(
         tasks, by_uid, kinds, plan.minutes_per_day, len(days.weekdays), mapped.warnings
     )
+    mapped.links = _onto_templates(links, firsts)
     kept = {t.uid for t in mapped.tasks}
     for assignment in plan.assignments:
-        if assignment.task_uid in kept:
-            mapped.assignments.setdefault(assignment.task_uid, []).append(assignment.resource_uid)
+        uid = firsts.get(assignment.task_uid, assignment.task_uid)
+        people = mapped.assignments.setdefault(uid, []) if uid in kept else []
+        if uid in kept and assignment.resource_uid not in people:
+            people.append(assignment.resource_uid)
     return mapped
+
+
+def _in_series(
+    task: FileTask, series: dict[int, Series], kinds: dict[int, tuple[str, int | None]],
+    plan: FilePlan, days: WorkCalendar, mapped: MappedPlan,
+) -> PlannedTask:  # fmt: skip
+    """A series' template (`task` a recurring summary) or one of its later occurrences."""
+    container = kinds[task.uid][1]
+    if task.uid in series:
+        planned = _task(series[task.uid].template, container, None, plan.minutes_per_day,
+                        days, mapped)  # fmt: skip
+        assert task.recurrence is not None  # (series_of)
+        assert planned.start is not None
+        return replace(planned, recurrence=replace(task.recurrence, starts=planned.start))
+    folder = _folder_of(container, kinds)
+    planned = _task(task, folder, None, plan.minutes_per_day, days, mapped)
+    return replace(planned, series_uid=container)
+
+
+def _onto_templates(links: list[PlannedLink], firsts: dict[int, int]) -> list[PlannedLink]:
+    """Links to or from a series' first occurrence are the template's (once each)."""
+    kept: dict[tuple[int, int], PlannedLink] = {}
+    for link in links:
+        before = firsts.get(link.predecessor_uid, link.predecessor_uid)
+        after = firsts.get(link.successor_uid, link.successor_uid)
+        if before != after:
+            moved = replace(link, predecessor_uid=before, successor_uid=after)
+            kept.setdefault((before, after), moved)
+    return list(kept.values())
 
 
 def _rows(plan: FilePlan, warnings: list[PlanWarning]) -> list[FileTask]:
@@ -232,7 +271,14 @@ def _task(
     if not task.active:
         warnings.append(warn(task, "it is inactive in the file: here it is a plain task"))
     if task.recurring:
-        warnings.append(warn(task, "it is a recurring task: its occurrences are its subtasks here"))
+        warnings.append(
+            warn(
+                task,
+                "it is a recurring task whose pattern the file does not hold (MS Project XML"
+                " holds none: an MPP file does) or that has no rule here: its occurrences are"
+                " its subtasks here",
+            )
+        )
     actual_start = task.actual_start.date() if task.actual_start else None
     actual_finish = task.actual_finish.date() if task.actual_finish else None
     if actual_finish and not actual_start:
@@ -335,75 +381,3 @@ def _constraint(task: FileTask, warnings: list[PlanWarning]) -> Constraint:
         warnings.append(warn(task, f"its constraint {kind.value} has no date: not kept"))
         return Constraint(ConstraintKind.AS_SOON_AS_POSSIBLE)
     return Constraint(kind, task.constraint_date.date())
-
-
-# -- the calendar -----------------------------------------------------------------------
-
-
-def plan_calendar(plan: FilePlan, warnings: list[PlanWarning]) -> WorkCalendar:
-    """The project calendar as working weekdays, holidays and extra working days (only
-    the days from 1900 to 9000, where plans live; the first `MAX_EXCEPTIONS` of them).
-
-    Each day is looked at once however the exceptions overlap, and only while days are
-    kept: a file cannot make this walk millions of days."""
-    calendar = plan.calendar
-    if calendar is None:
-        return STANDARD
-    weekdays = calendar.working_weekdays
-    if not weekdays:
-        warnings.append(
-            PlanWarning(
-                f"the project calendar {calendar.name!r} has no working weekday: here Monday"
-                " to Friday, with its exceptions"
-            )
-        )
-        weekdays = MONDAY_TO_FRIDAY
-    if calendar.exceptions_cut:
-        warnings.append(
-            PlanWarning(
-                f"the project calendar {calendar.name!r} has more exceptions than are read"
-                f" ({MAX_EXCEPTIONS:,} days): the later ones are not kept"
-            )
-        )
-    off = _union((e.starts, e.ends) for e in calendar.exceptions if not e.working)
-    on = _union((e.starts, e.ends) for e in calendar.exceptions if e.working)
-    days = merge(_days_in(off, weekdays, False), _days_in(on, ALL_WEEKDAYS - weekdays, True))
-    kept = list(islice(days, MAX_EXCEPTIONS + 1))
-    if len(kept) > MAX_EXCEPTIONS:
-        last = kept.pop()[0]
-        warnings.append(
-            PlanWarning(
-                f"the project calendar {calendar.name!r} has more than {MAX_EXCEPTIONS:,} days"
-                f" of exceptions: those from {last} on are not kept"
-            )
-        )
-    holidays = [day for day, working in kept if not working]
-    return WorkCalendar.of(weekdays, holidays, [day for day, working in kept if working])
-
-
-def _union(ranges: Iterable[tuple[date, date]]) -> list[tuple[date, date]]:
-    """Ranges of days (first, last) within 1900 to 9000, overlapping and adjacent ones
-    joined, in order."""
-    joined: list[tuple[date, date]] = []
-    for first, last in sorted((max(a, EARLIEST), min(b, LATEST)) for a, b in ranges):
-        if first > last:
-            continue
-        if joined and first <= joined[-1][1] + timedelta(days=1):
-            joined[-1] = (joined[-1][0], max(joined[-1][1], last))
-        else:
-            joined.append((first, last))
-    return joined
-
-
-def _days_in(
-    ranges: list[tuple[date, date]], weekdays: frozenset[int], working: bool
-) -> Iterator[tuple[date, bool]]:
-    """The days of `ranges` on `weekdays`, in order, each with `working`."""
-    if not weekdays:
-        return
-    for first, last in ranges:
-        day = first
-        while day <= last:
-            if day.weekday() in weekdays:
-                yield day, working
-            day += timedelta(days=1)

@@ -7,7 +7,7 @@ them (no time zone). `domain.msproject.mapping` decides what becomes of them her
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -137,6 +137,16 @@ class FilePlan:
     assignments: tuple[FileAssignment, ...] = ()
     save_version: int | None = None  # MSPDI SaveVersion: 9 is Project 2000/2002 ... 14+
     extra: dict[str, str] = field(default_factory=dict)  # e.g. the file's Title, Author
+
+    def with_recurrences(self, patterns: dict[int, FileRecurrence | None]) -> FilePlan:
+        """The plan with the recurring tasks' patterns read apart (from an MPP file)."""
+        tasks = tuple(
+            replace(task, recurrence=patterns[task.uid])
+            if patterns.get(task.uid) is not None
+            else task
+            for task in self.tasks
+        )
+        return replace(self, tasks=tasks)
 
     @property
     def calendar(self) -> FileCalendar | None:

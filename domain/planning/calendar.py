@@ -201,7 +201,7 @@ class WorkCalendar:
         )
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=8)  # (one of 20,000 days holds about 2 MB)
 def _from_names(
     weekdays: tuple[str, ...], holidays: tuple[str, ...], extra_days: tuple[str, ...]
 ) -> WorkCalendar:

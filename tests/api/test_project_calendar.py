@@ -276,6 +276,10 @@ def test_a_project_with_its_own_calendar_keeps_it_when_a_plan_brings_another(
                " durations are counted in its working days"),
     ]  # fmt: skip
     assert calendar_of(client, live, project)["holidays"] == ["2026-12-24", "2026-12-25"]
+    # The same file again: nothing more, and the same answer
+    again = ok(send(client, data, project), 201)
+    assert again["created"]["tasks"] == 0
+    assert again["warnings"] == done["warnings"]
     stored = {
         t["title"]: (t["planned"]["start"], t["planned"]["finish"], t["duration_days"])
         for t in gantt(client, live, project)["tasks"]
@@ -311,3 +315,26 @@ def test_an_importer_who_does_not_manage_the_project_leaves_its_calendar(
     assert calendar_of(client, live, project)["standard"] is True
     [only] = gantt(client, live, project)["tasks"]
     assert (only["planned"]["start"], only["planned"]["finish"]) == ("2026-03-02", "2026-03-06")
+
+
+def test_a_finish_on_a_day_off_ends_on_the_working_day_before(
+    client: TestClient, live: bootstrap.Container
+) -> None:
+    project = ok(client.post("/api/v1/projects", json={"name": "Weekends"}), 201)["id"]
+    bar = new_task(client, project, "Bar", start="2026-03-02", finish="2026-03-08")  # Sunday
+    assert (bar["planned"]["start"], bar["planned"]["finish"], bar["planned"]["duration_days"]) == (
+        "2026-03-02", "2026-03-06", 5,
+    )  # fmt: skip
+    # Dragged by a calendar day with its finish: Tuesday to Saturday is Tuesday to Friday
+    moved = f"/api/v1/tasks/{bar['number']}/reschedule"
+    ok(client.post(moved, json={"start": "2026-03-03", "finish": "2026-03-07"}))
+    assert planned(client, live, bar["number"]) == ("2026-03-03", "2026-03-06")
+    # Dragged by its start alone, it keeps its days
+    ok(client.post(moved, json={"start": "2026-03-04"}))
+    assert planned(client, live, bar["number"]) == ("2026-03-04", "2026-03-09")
+    # A span of days off only is refused, naming it
+    refused = client.patch(
+        f"/api/v1/tasks/{bar['number']}", json={"start": "2026-03-07", "finish": "2026-03-08"}
+    )
+    assert refused.status_code == 422, refused.text
+    assert "2026-03-07 to 2026-03-08 holds no working day" in refused.text

@@ -10,16 +10,22 @@ import subprocess
 import sys
 from datetime import date, timedelta
 from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
 
 import pytest
 
 from commands.msproject.export import ExportFolder, ExportLink, ExportTask, project_plan
 from commands.msproject.mpp import available, mpp_to_mspdi
+from commands.msproject.mpp_recurrence import file_recurrence, recurrences_of
 from commands.msproject.mspdi import read_mspdi, write_mspdi
 from commands.msproject.plan_files import OLE2, read_plan_file
 from domain.errors import InvalidValueError
+from domain.msproject.mapping import map_plan
+from domain.msproject.plan import FileRecurrence
 from domain.planning.constraints import ConstraintKind
 from domain.planning.links import LinkKind
+from domain.recurrence import Frequency
 
 SAMPLE = Path(__file__).parents[1] / "data" / "msproject" / "task-links-project2003-mspdi.xml"
 
@@ -108,3 +114,106 @@ def test_mpxj_reads_an_exported_project_whole() -> None:
 
     assert [row[0] for row in shape(theirs)] == ["Phase <1> & more", "Parent", "Child", "Gate"]
     assert shape(theirs) == shape(ours)
+
+
+def _mpxj() -> Any:
+    """JPype with the JVM started and MPXJ on its class path (as an MPP import has it)."""
+    assert available()
+    import jpype
+
+    return jpype
+
+
+def _pattern(jpype: Any, kind: str, **set_: Any) -> Any:
+    """An MPXJ recurring task's pattern, as its MPP reader makes one."""
+    project = jpype.JClass("org.mpxj.ProjectFile")()
+    task = project.addTask()
+    task.setRecurring(True)
+    data = task.addRecurringTask()
+    data.setRecurrenceType(jpype.JClass("org.mpxj.RecurrenceType").valueOf(kind))
+    data.setStartDate(jpype.JClass("java.time.LocalDate").parse("2026-03-02"))
+    for name, value in set_.items():
+        getattr(data, f"set{name}")(value)
+    return data
+
+
+def test_mpxjs_recurring_patterns_become_rules_where_one_maps() -> None:
+    jpype = _mpxj()
+    day_of_week = jpype.JClass("java.time.DayOfWeek")
+    until = jpype.JClass("java.time.LocalDate").parse("2026-06-30")
+    weekly = _pattern(jpype, "WEEKLY", Frequency=jpype.JInt(2), Occurrences=jpype.JInt(4))
+    weekly.setWeeklyDay(day_of_week.MONDAY, True)
+    weekly.setWeeklyDay(day_of_week.THURSDAY, True)
+    cases = [
+        (weekly, FileRecurrence(Frequency.WEEKLY, date(2026, 3, 2), 2, ("MO", "TH"), count=4)),
+        (
+            _pattern(jpype, "DAILY", Frequency=jpype.JInt(3), Occurrences=jpype.JInt(5)),
+            FileRecurrence(Frequency.DAILY, date(2026, 3, 2), 3, count=5),
+        ),
+        (
+            _pattern(jpype, "MONTHLY", DayNumber=jpype.JInt(15), UseEndDate=True, FinishDate=until),
+            FileRecurrence(
+                Frequency.MONTHLY, date(2026, 3, 2), 1, month_days=(15,), until=date(2026, 6, 30)
+            ),
+        ),
+        (
+            _pattern(
+                jpype,
+                "YEARLY",
+                DayNumber=jpype.JInt(1),
+                MonthNumber=jpype.JInt(2),
+                Occurrences=jpype.JInt(3),
+            ),
+            FileRecurrence(Frequency.YEARLY, date(2027, 2, 1), 1, count=3),
+        ),
+        # "The second Tuesday of the month" and "every other working day": no rule here
+        (_pattern(jpype, "MONTHLY", Relative=True, DayNumber=jpype.JInt(2)), None),
+        (_pattern(jpype, "DAILY", Frequency=jpype.JInt(2), WorkingDaysOnly=True), None),
+    ]
+    for data, expected in cases:
+        assert file_recurrence(data, day_of_week) == expected
+
+
+def test_a_recurring_task_mpxj_reads_becomes_a_series_through_mspdi() -> None:
+    """What an MPP file's recurring task takes: MPXJ's model written as MSPDI (which keeps
+    only the flag) with the pattern read apart, then the one mapping."""
+    jpype = _mpxj()
+    day_of_week = jpype.JClass("java.time.DayOfWeek")
+    at = jpype.JClass("java.time.LocalDateTime").parse
+    duration, unit = jpype.JClass("org.mpxj.Duration"), jpype.JClass("org.mpxj.TimeUnit")
+    project = jpype.JClass("org.mpxj.ProjectFile")()
+    summary = project.addTask()
+    summary.setName("Weekly review")
+    summary.setRecurring(True)
+    summary.setSummary(True)
+    data = summary.addRecurringTask()
+    data.setRecurrenceType(jpype.JClass("org.mpxj.RecurrenceType").WEEKLY)
+    data.setWeeklyDay(day_of_week.MONDAY, True)
+    data.setOccurrences(jpype.JInt(3))
+    data.setStartDate(jpype.JClass("java.time.LocalDate").parse("2026-03-02"))
+    for n, day in enumerate(("2026-03-02", "2026-03-09", "2026-03-16"), start=1):
+        occurrence = summary.addTask()
+        occurrence.setName(f"Weekly review {n}")
+        occurrence.setStart(at(f"{day}T08:00"))
+        occurrence.setFinish(at(f"{day}T17:00"))
+        occurrence.setDuration(duration.getInstance(1, unit.DAYS))
+    with TemporaryDirectory() as folder:
+        target = str(Path(folder) / "plan.xml")
+        jpype.JClass("org.mpxj.mspdi.MSPDIWriter")().write(project, target)
+        xml = Path(target).read_bytes()
+    patterns = recurrences_of(project, day_of_week)
+    plan = read_mspdi(xml).with_recurrences(patterns)
+    mapped = map_plan(plan)
+    assert [(t.title, t.start, t.series_uid is not None) for t in mapped.tasks] == [
+        ("Weekly review", date(2026, 3, 2), False),
+        ("Weekly review 2", date(2026, 3, 9), True),
+        ("Weekly review 3", date(2026, 3, 16), True),
+    ]
+    assert mapped.tasks[0].recurrence == FileRecurrence(
+        Frequency.WEEKLY, date(2026, 3, 2), 1, ("MO",), count=3
+    )
+    assert mapped.warnings == []
+    # (MSPDI alone keeps only the flag: the occurrences stay subtasks, with a warning.)
+    alone = map_plan(read_mspdi(xml))
+    assert [t.parent_uid for t in alone.tasks][1:] == [alone.tasks[0].uid] * 3
+    assert len(alone.warnings) == 1

@@ -17,12 +17,14 @@ from domain.msproject.plan import (
     FileCalendar,
     FileLink,
     FilePlan,
+    FileRecurrence,
     FileTask,
     LagUnit,
 )
 from domain.planning.calendar import MAX_EXCEPTIONS, WorkCalendar
 from domain.planning.constraints import Constraint, ConstraintKind
 from domain.planning.links import LinkKind
+from domain.recurrence import Frequency
 
 DAY = 480
 
@@ -333,7 +335,10 @@ def test_names_assignments_and_odd_tasks() -> None:
     found = messages(mapped)
     assert "it has no name: it is called 'Task 1'" in found
     assert "it is inactive in the file: here it is a plain task" in found
-    assert "it is a recurring task: its occurrences are its subtasks here" in found
+    assert (
+        "it is a recurring task whose pattern the file does not hold (MS Project XML holds none:"
+        " an MPP file does) or that has no rule here: its occurrences are its subtasks here"
+    ) in found
     assert "its actual finish without an actual start is not kept" in found
 
 
@@ -375,10 +380,61 @@ def test_elapsed_lags_count_the_calendars_working_days_a_week_and_others_count_i
 
 
 def test_an_exported_calendar_of_many_days_reads_back_whole() -> None:
-    holidays = [date(2030, 1, 7) + timedelta(days=7 * n) for n in range(15_000)]  # Mondays
+    # As many days as a calendar holds, none next to another: as many exceptions written
+    holidays = [date(2030, 1, 7) + timedelta(days=7 * n) for n in range(MAX_EXCEPTIONS - 1)]
     calendar = WorkCalendar.of(range(5), holidays, [date(2030, 1, 5)])
     exported = project_plan("Many", [], [], [], [], calendar)
     read = read_mspdi(write_mspdi(exported))
     mapped = map_plan(read)
     assert mapped.calendar == calendar
     assert messages(mapped) == []
+
+
+def test_a_recurring_task_with_a_pattern_becomes_a_series_from_its_first_occurrence() -> None:
+    weekly = FileRecurrence(Frequency.WEEKLY, date(2026, 3, 2), 1, weekdays=("MO",), count=3)
+    mondays = [datetime(2026, 3, 2, 8) + timedelta(weeks=n) for n in range(3)]
+    mapped = map_plan(
+        plan(
+            task(1, 1, "Weekly review", summary=True, recurring=True, recurrence=weekly,
+                 start=mondays[0], finish=mondays[2]),
+            *(
+                task(10 + n, 2, f"Weekly review {n + 1}", start=day, finish=day.replace(hour=17),
+                     duration_minutes=DAY)
+                for n, day in enumerate(mondays)
+            ),
+            task(20, 1, "Report", predecessors=(FileLink(10),)),
+            assignments=(FileAssignment(1, 7), FileAssignment(10, 7), FileAssignment(11, 8)),
+        )
+    )  # fmt: skip
+    template, second, third, report = mapped.tasks
+    # The template: the summary's name, its first occurrence's day, the rule
+    assert (template.uid, template.title, template.start, template.finish) == (
+        1, "Weekly review", date(2026, 3, 2), date(2026, 3, 2),
+    )  # fmt: skip
+    assert template.recurrence == weekly
+    assert template.parent_uid is None
+    assert template.series_uid is None
+    # The later occurrences: tasks of the series on their days, not subtasks
+    assert [(t.uid, t.start, t.series_uid, t.parent_uid) for t in (second, third)] == [
+        (11, date(2026, 3, 9), 1, None), (12, date(2026, 3, 16), 1, None),
+    ]  # fmt: skip
+    # The first occurrence's link and people are the template's
+    assert [(k.predecessor_uid, k.successor_uid) for k in mapped.links] == [(1, 20)]
+    assert report.uid == 20
+    assert mapped.assignments == {1: [7], 11: [8]}
+    assert messages(mapped) == []
+
+
+def test_a_recurring_task_whose_pattern_is_no_rule_keeps_its_occurrences_as_subtasks() -> None:
+    # An end before its start is no rule
+    broken = FileRecurrence(Frequency.DAILY, date(2026, 3, 2), 1, until=date(2026, 3, 1))
+    mapped = map_plan(
+        plan(
+            task(1, 1, "Daily", summary=True, recurring=True, recurrence=broken),
+            task(2, 2, "Daily 1"),
+        )
+    )
+    assert [(t.uid, t.parent_uid, t.series_uid) for t in mapped.tasks] == [
+        (1, None, None), (2, 1, None),
+    ]  # fmt: skip
+    assert [w.task_uid for w in mapped.warnings] == [1]

@@ -1,0 +1,86 @@
+"""A recurring task with a pattern (as an MPP file brings one) imported on both backends:
+the template keeps the rule from its first occurrence, the later occurrences are the
+series' own tasks recorded on it, the series makes none of them again, and the same plan
+again adds nothing."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from commands.msproject.importer import Target
+from commands.recurrence import RecurrenceService
+from commands.unit_of_work import UnitOfWork
+from domain.msproject.plan import FilePlan, FileRecurrence, FileTask
+from domain.recurrence import Frequency
+from ledgerdesk import bootstrap
+from projections.users import staff_by_name
+from tests.factories import SYSTEM
+
+MONDAY = datetime(2026, 3, 2, 8)
+
+
+def weekly_review(occurrences: int = 3) -> FilePlan:
+    rule = FileRecurrence(Frequency.WEEKLY, MONDAY.date(), 1, ("MO",), count=occurrences)
+    days = [MONDAY + timedelta(weeks=n) for n in range(occurrences)]
+    summary = FileTask(
+        1, 1, "Weekly review", 1, summary=True, recurring=True, recurrence=rule, start=days[0],
+        finish=days[-1] + timedelta(hours=9), guid="A-1",
+    )  # fmt: skip
+    below = [_occurrence(n, day) for n, day in enumerate(days)]
+    return FilePlan(name="Reviews", tasks=(FileTask(0, 0, "Reviews", 0, summary=True), summary,
+                                           *below))  # fmt: skip
+
+
+def _occurrence(n: int, day: datetime) -> FileTask:
+    return FileTask(
+        10 + n, 2 + n, f"Weekly review {n + 1}", 2, start=day, finish=day + timedelta(hours=9),
+        duration_minutes=480, guid=f"A-1{n}",
+    )  # fmt: skip
+
+
+def test_a_recurring_task_with_a_pattern_is_imported_as_a_series(
+    container: bootstrap.Container,
+) -> None:
+    imports = container.services().plan_imports
+    by_name = staff_by_name(container.views)
+    # When the plan is imported
+    done = imports.import_plan(weekly_review(), "sha-1", Target(name="Reviews"), SYSTEM, by_name)
+    assert done.warnings == []
+    assert done.created["tasks"] == 3
+    assert done.created["subtasks"] == 0
+    uow = UnitOfWork(container.app)
+    template, second, third = (uow.task(n) for n in (1, 2, 3))  # (numbers in file order)
+    assert {t.project_id for t in (template, second, third)} == {str(done.project_id)}
+    # Then the template holds the rule from its first occurrence, on that day
+    assert (template.title, template.start, template.finish) == (
+        "Weekly review", "2026-03-02", "2026-03-02",
+    )  # fmt: skip
+    assert template.recurrence == {
+        "frequency": "weekly", "starts": "2026-03-02", "interval": 1, "weekdays": ["MO"],
+        "month_days": [], "count": 3, "until": None,
+    }  # fmt: skip
+    # And the later occurrences are the series' tasks on their days, recorded on it
+    assert [(t.series_number, t.occurrence_date, t.start) for t in (second, third)] == [
+        (template.number, "2026-03-09", "2026-03-09"),
+        (template.number, "2026-03-16", "2026-03-16"),
+    ]
+    assert template.last_occurrence == "2026-03-16"
+    assert template.parent is None
+    assert second.parent is None
+    # And the series makes none of them again, even weeks later
+    made = RecurrenceService(container.app).create_due(template.number, date(2026, 4, 30), "t")
+    assert made == []
+    # And the same plan again adds nothing
+    head = container.app.head()
+    again = imports.import_plan(weekly_review(), "sha-1", Target(name="Reviews"), SYSTEM, by_name)
+    assert again.created["tasks"] == 0
+    assert container.app.head() == head
+    # A later version with a fourth occurrence adds it to the series
+    later = imports.import_plan(
+        weekly_review(4), "sha-2", Target(project_id=done.project_id), SYSTEM, by_name
+    )
+    assert later.created["tasks"] == 1
+    assert later.warnings == []
+    fourth = UnitOfWork(container.app).task(4)
+    assert (fourth.series_number, fourth.occurrence_date) == (template.number, "2026-03-23")
+    assert UnitOfWork(container.app).task(template.number).last_occurrence == "2026-03-23"
