@@ -215,8 +215,12 @@ def _calendar(
                 " counted Monday to Friday"
             ))  # fmt: skip
             return []
-        if not apply:
-            return []  # (Set the first time, and changed by hand since.)
+        if not apply:  # (Set the first time, and changed since.)
+            written.warnings.append(PlanWarning(
+                "the file's calendar is not kept: the project's calendar was changed since"
+                " the file was first imported (the plan's durations are counted in it)"
+            ))  # fmt: skip
+            return []
         project.set_calendar(calendar, writer.actor, writer.correlation_id)
         return [project]
     written.warnings.append(PlanWarning(

@@ -54,6 +54,9 @@ def file_recurrence(data: Any, day_of_week: Any) -> FileRecurrence | None:
     if kind == "DAILY":
         if data.getWorkingDaysOnly() and interval > 1:
             return None  # Every n working days: no such rule here.
+        if data.getWorkingDaysOnly():  # Every working day: Monday to Friday.
+            weekdays = tuple(code for code, _ in DAYS[:5])
+            return FileRecurrence(Frequency.WEEKLY, starts, 1, weekdays, count=count, until=until)
         return FileRecurrence(Frequency.DAILY, starts, interval, count=count, until=until)
     if kind == "WEEKLY":
         days = tuple(code for code, name in DAYS if data.getWeeklyDay(day_of_week.valueOf(name)))

@@ -107,10 +107,19 @@ def write_plan(
     for planned in mapped.tasks:
         if planned.uid in numbers:
             continue
-        series = numbers[planned.series_uid] if planned.series_uid is not None else None
+        series = None
+        if planned.series_uid is not None:  # An occurrence: its template made, or before.
+            series = made.get(planned.series_uid) or uow.task(numbers[planned.series_uid])
+            if not _takes(series, planned, written):
+                continue
         task = _task(planned, plan, counter.issue("task", ctx.actor, ctx.correlation_id),
-                     lifecycle, ctx, series)  # fmt: skip
+                     lifecycle, ctx, series.number if series else None)  # fmt: skip
         numbers[planned.uid], made[planned.uid] = task.number, task
+        if planned.recurrence is not None:
+            _start_series(task, planned, plan, ctx)
+        if series is not None and planned.start is not None:
+            series.record_occurrence(planned.start, task.number, ctx.actor, ctx.correlation_id)
+            plan.keep([series])
         _place(task, planned, plan, numbers, ctx, written)
         for user_id in assignees.get(planned.uid, []):
             task.assign(user_id, ctx.actor, ctx.correlation_id)
@@ -121,7 +130,6 @@ def write_plan(
             correlation_id=ctx.correlation_id,
         )])  # fmt: skip
         written.created["tasks"] += 1
-    _series(plan, numbers, made, ctx, written)
     _link(plan, numbers, bool(before), ctx, written)
     if written.created["tasks"]:
         plan.keep([counter])
@@ -205,36 +213,32 @@ def _link(
         written.created["links"] += 1
 
 
-def _series(
-    plan: _Plan, numbers: dict[int, int], made: dict[int, Task], ctx: Context, written: Written
-) -> None:
-    """Each new series' rule on its template (from the first occurrence's day on), and each
-    new occurrence recorded on its template, by day (`domain.msproject.series`)."""
-    for planned in plan.mapped.tasks:
-        if planned.recurrence is None:
-            continue
-        template = made.get(planned.uid) or plan.uow.task(numbers[planned.uid])
-        rule = rule_of(planned.recurrence)
-        if planned.uid in made and rule is not None:
-            template.set_recurrence(rule, rule.starts, ctx.actor, ctx.correlation_id)
-        elif planned.uid in made:
-            written.warnings.append(PlanWarning(
-                "its pattern is not kept: it ends before its first occurrence", planned.uid,
-                planned.title,
-            ))  # fmt: skip
-        new = sorted(
-            (task.start_date, task.number)
-            for p in plan.mapped.tasks
-            if p.series_uid == planned.uid and (task := made.get(p.uid)) is not None
-        )
-        for day, number in new:
-            assert day is not None  # (An occurrence has its day.)
-            if not template.record_occurrence(day, number, ctx.actor, ctx.correlation_id):
-                written.warnings.append(PlanWarning(
-                    f"its occurrence #{number} on {day} is not recorded on the series: the"
-                    " series has stopped, or has gone past that day", planned.uid, planned.title,
-                ))  # fmt: skip
-        plan.keep([template])
+def _takes(series: Task, planned: PlannedTask, written: Written) -> bool:
+    """Whether the series takes this occurrence: its day is still open (else it has it, or
+    has stopped, and a task of that day is not made again)."""
+    first = series.first_open_day()
+    if first is not None and planned.start is not None and planned.start >= first:
+        return True
+    why = "has stopped" if first is None else f"has its occurrences before {first}"
+    written.warnings.append(PlanWarning(
+        f"it is not imported: the series #{series.number} {series.title!r} {why}",
+        planned.uid, planned.title,
+    ))  # fmt: skip
+    return False
+
+
+def _start_series(task: Task, planned: PlannedTask, plan: _Plan, ctx: Context) -> None:
+    """A new template: its rule (from the first occurrence's day on), and the first
+    occurrence's key, which is the template (`domain.msproject.series`)."""
+    rule = rule_of(planned.recurrence) if planned.recurrence is not None else None
+    assert rule is not None  # (The mapping made only series whose rule is one.)
+    task.set_recurrence(rule, rule.starts, ctx.actor, ctx.correlation_id)
+    if planned.folds is not None:
+        key = task_key(plan.project.id, plan.mapped.name, *planned.folds)
+        plan.keep([ImportedItem.record(
+            key=key, number=task.number, kind="task", import_id=UUID(ctx.actor.ident),
+            actor=ctx.actor.ref, correlation_id=ctx.correlation_id,
+        )])  # fmt: skip
 
 
 def _task(

@@ -72,6 +72,7 @@ class PlannedTask:
     recurrence: FileRecurrence | None = None  # the template of a series: its rule
     guid: str | None = None
     series_uid: int | None = None  # an occurrence of the series this template (UID) makes
+    folds: tuple[int, str | None] | None = None  # a template: its first occurrence's UID, GUID
 
 
 @dataclass
@@ -95,7 +96,7 @@ def map_plan(plan: FilePlan, counted_by: WorkCalendar | None = None) -> MappedPl
     tasks = _rows(plan, mapped.warnings)
     kinds = _outline(tasks)
     series = series_of(tasks, kinds)
-    firsts = {found.first: uid for uid, found in series.items()}  # the template's own day
+    firsts = {found.first.uid: uid for uid, found in series.items()}  # the template's own day
     by_uid = {t.uid: t for t in tasks}
     for task in tasks:
         kind, container = kinds[task.uid]
@@ -120,7 +121,7 @@ def map_plan(plan: FilePlan, counted_by: WorkCalendar | None = None) -> MappedPl
     links = plan_links(
         tasks, by_uid, kinds, plan.minutes_per_day, len(days.weekdays), mapped.warnings
     )
-    mapped.links = _onto_templates(links, firsts)
+    mapped.links = _off_first_occurrences(links, firsts, by_uid, mapped.warnings)
     kept = {t.uid for t in mapped.tasks}
     for assignment in plan.assignments:
         uid = firsts.get(assignment.task_uid, assignment.task_uid)
@@ -139,24 +140,31 @@ def _in_series(
     if task.uid in series:
         planned = _task(series[task.uid].template, container, None, plan.minutes_per_day,
                         days, mapped)  # fmt: skip
-        assert task.recurrence is not None  # (series_of)
-        assert planned.start is not None
-        return replace(planned, recurrence=replace(task.recurrence, starts=planned.start))
+        found = series[task.uid]
+        return replace(planned, recurrence=found.pattern, folds=(found.first.uid, found.first.guid))
     folder = _folder_of(container, kinds)
     planned = _task(task, folder, None, plan.minutes_per_day, days, mapped)
     return replace(planned, series_uid=container)
 
 
-def _onto_templates(links: list[PlannedLink], firsts: dict[int, int]) -> list[PlannedLink]:
-    """Links to or from a series' first occurrence are the template's (once each)."""
-    kept: dict[tuple[int, int], PlannedLink] = {}
+def _off_first_occurrences(
+    links: list[PlannedLink], firsts: dict[int, int], by_uid: dict[int, FileTask],
+    warnings: list[PlanWarning],
+) -> list[PlannedLink]:  # fmt: skip
+    """A series' first occurrence is its template: a link to or from it is not kept (on the
+    template it could close a cycle the file does not have)."""
+    kept = []
     for link in links:
-        before = firsts.get(link.predecessor_uid, link.predecessor_uid)
-        after = firsts.get(link.successor_uid, link.successor_uid)
-        if before != after:
-            moved = replace(link, predecessor_uid=before, successor_uid=after)
-            kept.setdefault((before, after), moved)
-    return list(kept.values())
+        first = next((u for u in (link.predecessor_uid, link.successor_uid) if u in firsts), None)
+        if first is None:
+            kept.append(link)
+            continue
+        other = by_uid[link.predecessor_uid]
+        warnings.append(warn(by_uid[link.successor_uid], (
+            f"its link from {other.name!r} is not kept: it joins the first occurrence of a"
+            " recurring task, which is the series' template here"
+        )))  # fmt: skip
+    return kept
 
 
 def _rows(plan: FilePlan, warnings: list[PlanWarning]) -> list[FileTask]:
@@ -301,7 +309,7 @@ def _task(
         actual_start=actual_start,
         actual_finish=actual_finish,
         constraint=_constraint(task, warnings),
-        recurrence=task.recurrence,
+        recurrence=None,  # (A series' template has its rule: `_in_series`.)
         guid=task.guid,
     )
 

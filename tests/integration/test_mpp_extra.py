@@ -166,6 +166,13 @@ def test_mpxjs_recurring_patterns_become_rules_where_one_maps() -> None:
             ),
             FileRecurrence(Frequency.YEARLY, date(2027, 2, 1), 1, count=3),
         ),
+        # Every working day: Monday to Friday
+        (
+            _pattern(jpype, "DAILY", WorkingDaysOnly=True, Occurrences=jpype.JInt(10)),
+            FileRecurrence(
+                Frequency.WEEKLY, date(2026, 3, 2), 1, ("MO", "TU", "WE", "TH", "FR"), count=10
+            ),
+        ),
         # "The second Tuesday of the month" and "every other working day": no rule here
         (_pattern(jpype, "MONTHLY", Relative=True, DayNumber=jpype.JInt(2)), None),
         (_pattern(jpype, "DAILY", Frequency=jpype.JInt(2), WorkingDaysOnly=True), None),
@@ -209,8 +216,9 @@ def test_a_recurring_task_mpxj_reads_becomes_a_series_through_mspdi() -> None:
         ("Weekly review 2", date(2026, 3, 9), True),
         ("Weekly review 3", date(2026, 3, 16), True),
     ]
+    # (the rule runs from the first occurrence's day to the last's: the series is the file's)
     assert mapped.tasks[0].recurrence == FileRecurrence(
-        Frequency.WEEKLY, date(2026, 3, 2), 1, ("MO",), count=3
+        Frequency.WEEKLY, date(2026, 3, 2), 1, ("MO",), until=date(2026, 3, 16)
     )
     assert mapped.warnings == []
     # (MSPDI alone keeps only the flag: the occurrences stay subtasks, with a warning.)

@@ -5,6 +5,7 @@ again adds nothing."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from commands.msproject.importer import Target
@@ -57,7 +58,7 @@ def test_a_recurring_task_with_a_pattern_is_imported_as_a_series(
     )  # fmt: skip
     assert template.recurrence == {
         "frequency": "weekly", "starts": "2026-03-02", "interval": 1, "weekdays": ["MO"],
-        "month_days": [], "count": 3, "until": None,
+        "month_days": [], "count": None, "until": "2026-03-16",
     }  # fmt: skip
     # And the later occurrences are the series' tasks on their days, recorded on it
     assert [(t.series_number, t.occurrence_date, t.start) for t in (second, third)] == [
@@ -84,3 +85,52 @@ def test_a_recurring_task_with_a_pattern_is_imported_as_a_series(
     fourth = UnitOfWork(container.app).task(4)
     assert (fourth.series_number, fourth.occurrence_date) == (template.number, "2026-03-23")
     assert UnitOfWork(container.app).task(template.number).last_occurrence == "2026-03-23"
+
+
+def test_the_same_series_sent_again_in_any_form_makes_no_task_twice(
+    container: bootstrap.Container,
+) -> None:
+    imports = container.services().plan_imports
+    by_name = staff_by_name(container.views)
+    done = imports.import_plan(weekly_review(), "sha-1", Target(name="Reviews"), SYSTEM, by_name)
+    into = Target(project_id=done.project_id)
+    head = container.app.head()
+    # The same plan as another file: nothing written, no import recorded
+    again = imports.import_plan(weekly_review(), "sha-2", into, SYSTEM, by_name)
+    assert (again.created["tasks"], again.import_id) == (0, None)
+    # The plan as MS Project XML (the flag, no pattern): its first occurrence is the template
+    xml = weekly_review()
+    flag_only = replace(xml, tasks=tuple(replace(t, recurrence=None) for t in xml.tasks))
+    as_xml = imports.import_plan(flag_only, "sha-3", into, SYSTEM, by_name)
+    assert as_xml.created["tasks"] == 0
+    # Occurrences MS Project made again (new GUIDs, the same days): not made twice
+    regenerated = replace(
+        xml, tasks=tuple(replace(t, guid=f"B-{t.uid}") if t.uid >= 10 else t for t in xml.tasks)
+    )
+    made_again = imports.import_plan(regenerated, "sha-4", into, SYSTEM, by_name)
+    assert made_again.created["tasks"] == 0
+    assert [w.message for w in made_again.warnings] == [
+        "it is not imported: the series #1 'Weekly review' has its occurrences before 2026-03-17"
+    ] * 2
+    assert container.app.head() == head
+
+
+def test_a_monthly_series_on_the_31st_is_the_files_and_the_worker_adds_none(
+    container: bootstrap.Container,
+) -> None:
+    # MS Project's "day 31 of every month": the last day of the shorter months
+    days = [datetime(2026, 1, 31, 8), datetime(2026, 2, 27, 8), datetime(2026, 3, 31, 8),
+            datetime(2026, 4, 30, 8)]  # fmt: skip
+    rule = FileRecurrence(Frequency.MONTHLY, days[0].date(), 1, month_days=(31,), count=4)
+    summary = FileTask(1, 1, "Close the books", 1, summary=True, recurring=True,
+                       recurrence=rule, start=days[0], finish=days[-1])  # fmt: skip
+    below = [_occurrence(n, day) for n, day in enumerate(days)]
+    plan = FilePlan(name="Books", tasks=(summary, *below))
+    done = container.services().plan_imports.import_plan(
+        plan, "sha-m", Target(name="Books"), SYSTEM, staff_by_name(container.views)
+    )
+    assert done.created["tasks"] == 4
+    template = UnitOfWork(container.app).task(1)
+    assert template.recurrence["until"] == "2026-04-30"
+    assert template.last_occurrence == "2026-04-30"
+    assert RecurrenceService(container.app).create_due(1, date(2027, 12, 31), "t") == []

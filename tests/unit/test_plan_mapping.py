@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -411,23 +412,29 @@ def test_a_recurring_task_with_a_pattern_becomes_a_series_from_its_first_occurre
     assert (template.uid, template.title, template.start, template.finish) == (
         1, "Weekly review", date(2026, 3, 2), date(2026, 3, 2),
     )  # fmt: skip
-    assert template.recurrence == weekly
+    # (the rule from the first occurrence's day to the last's: the series is the file's)
+    assert template.recurrence == replace(weekly, count=None, until=date(2026, 3, 16))
+    assert template.folds == (10, None)
     assert template.parent_uid is None
     assert template.series_uid is None
     # The later occurrences: tasks of the series on their days, not subtasks
     assert [(t.uid, t.start, t.series_uid, t.parent_uid) for t in (second, third)] == [
         (11, date(2026, 3, 9), 1, None), (12, date(2026, 3, 16), 1, None),
     ]  # fmt: skip
-    # The first occurrence's link and people are the template's
-    assert [(k.predecessor_uid, k.successor_uid) for k in mapped.links] == [(1, 20)]
+    # The first occurrence's people are the template's; a link to or from it is not kept
+    # (on the template it could close a cycle the file does not have)
+    assert mapped.links == []
     assert report.uid == 20
     assert mapped.assignments == {1: [7], 11: [8]}
-    assert messages(mapped) == []
+    assert messages(mapped) == [
+        "its link from 'Weekly review 1' is not kept: it joins the first occurrence of a"
+        " recurring task, which is the series' template here"
+    ]
 
 
 def test_a_recurring_task_whose_pattern_is_no_rule_keeps_its_occurrences_as_subtasks() -> None:
-    # An end before its start is no rule
-    broken = FileRecurrence(Frequency.DAILY, date(2026, 3, 2), 1, until=date(2026, 3, 1))
+    # The 32nd of the month is no rule (the occurrences' days are the file's: not the end)
+    broken = FileRecurrence(Frequency.MONTHLY, date(2026, 3, 2), 1, month_days=(32,))
     mapped = map_plan(
         plan(
             task(1, 1, "Daily", summary=True, recurring=True, recurrence=broken),
