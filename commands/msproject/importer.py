@@ -217,8 +217,8 @@ def _calendar(
             return []
         if not apply:  # (Set the first time, and changed since.)
             written.warnings.append(PlanWarning(
-                "the file's calendar is not kept: the project's calendar was changed since"
-                " the file was first imported (the plan's durations are counted in it)"
+                "the file's calendar is not kept on a file imported before: the plan's"
+                " durations are counted in the project's calendar"
             ))  # fmt: skip
             return []
         project.set_calendar(calendar, writer.actor, writer.correlation_id)

@@ -13,7 +13,8 @@ whose name in the file is not the one imported before under its key) is a warnin
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -25,6 +26,7 @@ from commands.workflow.statuses import lifecycle_for
 from domain.errors import InvalidValueError, SubtaskLevelError, TaskLinkError
 from domain.hierarchy import Folder
 from domain.item_import import ImportedItem, imported_item_id
+from domain.msproject.links import PlannedLink
 from domain.msproject.mapping import MappedPlan, PlannedTask
 from domain.msproject.series import rule_of
 from domain.msproject.warnings import PlanWarning
@@ -35,6 +37,8 @@ from domain.task import Task
 from domain.values import State
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://ledgerdesk.invalid/msproject")
+# The index entry of a series' first occurrence, which is its template (`_start_series`).
+FOLDED = "series-first"
 
 
 @dataclass
@@ -72,6 +76,7 @@ class _Plan:
     def __init__(self, uow: UnitOfWork, project: Project, mapped: MappedPlan) -> None:
         self.uow, self.project, self.mapped = uow, project, mapped
         self.calendar = project.work_calendar  # (made once: a calendar may hold 20,000 days)
+        self.folded: set[int] = set()  # UIDs of first occurrences: their series' template
         self.changed: dict[UUID, Any] = {}
         self.keys = {t.uid: task_key(project.id, mapped.name, t.uid, t.guid) for t in mapped.tasks}
         self.keys.update(
@@ -110,13 +115,16 @@ def write_plan(
         series = None
         if planned.series_uid is not None:  # An occurrence: its template made, or before.
             series = made.get(planned.series_uid) or uow.task(numbers[planned.series_uid])
-            if not _takes(series, planned, written):
+            if series.recurrence_from is None:  # Imported before as a parent task (XML).
+                planned = replace(planned, parent_uid=planned.series_uid, series_uid=None)
+                series = None
+            elif not _takes(series, planned, written):
                 continue
         task = _task(planned, plan, counter.issue("task", ctx.actor, ctx.correlation_id),
                      lifecycle, ctx, series.number if series else None)  # fmt: skip
         numbers[planned.uid], made[planned.uid] = task.number, task
         if planned.recurrence is not None:
-            _start_series(task, planned, plan, ctx)
+            _start_series(task, planned, plan, ctx, written)
         if series is not None and planned.start is not None:
             series.record_occurrence(planned.start, task.number, ctx.actor, ctx.correlation_id)
             plan.keep([series])
@@ -147,6 +155,9 @@ def _imported_before(plan: _Plan, written: Written) -> tuple[dict[int, int], set
         if index not in found:
             continue
         numbers[planned.uid] = found[index].number
+        if found[index].kind == FOLDED:  # (The file as XML: the first occurrence a subtask.)
+            plan.folded.add(planned.uid)
+            continue
         made = plan.uow.task(found[index].number)
         if made.title != planned.title:
             written.warnings.append(PlanWarning(
@@ -154,7 +165,7 @@ def _imported_before(plan: _Plan, written: Written) -> tuple[dict[int, int], set
                 " again (another plan of the same name? import it into another project, or"
                 " name it otherwise)", planned.uid, planned.title,
             ))  # fmt: skip
-    written.existing = len(numbers)
+    written.existing = len(set(numbers.values()))
     return numbers, set(numbers.values())
 
 
@@ -190,7 +201,12 @@ def _link(
     """The plan's links. The mapping refused a plan whose own links make a cycle; with
     tasks imported before, a link could close one through links made by hand since, so
     each is checked against the project's links as they stand (those added here too)."""
+    titles = {t.uid: t.title for t in plan.mapped.tasks}
     for link in plan.mapped.links:
+        ends = (link.predecessor_uid, link.successor_uid)
+        if any(uid not in numbers or uid in plan.folded for uid in ends):
+            _link_not_kept(link, titles, numbers, plan.folded, written)
+            continue
         after, first = numbers[link.successor_uid], numbers[link.predecessor_uid]
         task, predecessor = plan.uow.task(after), plan.uow.task(first)
         if str(first) in task.predecessors:
@@ -213,13 +229,31 @@ def _link(
         written.created["links"] += 1
 
 
+def _link_not_kept(
+    link: PlannedLink, titles: dict[int, str], numbers: dict[int, int], folded: set[int],
+    written: Written,
+) -> None:  # fmt: skip
+    """A link with an end not imported, or an end that is a series' first occurrence."""
+    before = titles.get(link.predecessor_uid, f"task UID {link.predecessor_uid}")
+    why = next(
+        (f"{titles.get(uid, uid)!r} was not imported" for uid in
+         (link.predecessor_uid, link.successor_uid) if uid not in numbers),
+        "it joins the first occurrence of a recurring task, which is the series' template here",
+    )  # fmt: skip
+    written.warnings.append(PlanWarning(
+        f"its link from {before!r} is not kept: {why}", link.successor_uid,
+        titles.get(link.successor_uid, ""),
+    ))  # fmt: skip
+
+
 def _takes(series: Task, planned: PlannedTask, written: Written) -> bool:
     """Whether the series takes this occurrence: its day is still open (else it has it, or
     has stopped, and a task of that day is not made again)."""
     first = series.first_open_day()
     if first is not None and planned.start is not None and planned.start >= first:
         return True
-    why = "has stopped" if first is None else f"has its occurrences before {first}"
+    last = None if first is None else first - timedelta(days=1)
+    why = "has stopped" if last is None else f"already has its occurrences up to {last}"
     written.warnings.append(PlanWarning(
         f"it is not imported: the series #{series.number} {series.title!r} {why}",
         planned.uid, planned.title,
@@ -227,18 +261,28 @@ def _takes(series: Task, planned: PlannedTask, written: Written) -> bool:
     return False
 
 
-def _start_series(task: Task, planned: PlannedTask, plan: _Plan, ctx: Context) -> None:
+def _start_series(
+    task: Task, planned: PlannedTask, plan: _Plan, ctx: Context, written: Written
+) -> None:
     """A new template: its rule (from the first occurrence's day on), and the first
     occurrence's key, which is the template (`domain.msproject.series`)."""
     rule = rule_of(planned.recurrence) if planned.recurrence is not None else None
     assert rule is not None  # (The mapping made only series whose rule is one.)
     task.set_recurrence(rule, rule.starts, ctx.actor, ctx.correlation_id)
-    if planned.folds is not None:
-        key = task_key(plan.project.id, plan.mapped.name, *planned.folds)
-        plan.keep([ImportedItem.record(
-            key=key, number=task.number, kind="task", import_id=UUID(ctx.actor.ident),
-            actor=ctx.actor.ref, correlation_id=ctx.correlation_id,
-        )])  # fmt: skip
+    if planned.folds is None:
+        return
+    key = task_key(plan.project.id, plan.mapped.name, *planned.folds)
+    found = plan.uow.get(imported_item_id(key), ImportedItem)
+    if found is not None:  # (Another plan of the same name, without GUIDs.)
+        written.warnings.append(PlanWarning(
+            f"its first occurrence's UID was imported before as #{found.number}: it is not"
+            " the template's too", planned.uid, planned.title,
+        ))  # fmt: skip
+        return
+    plan.keep([ImportedItem.record(
+        key=key, number=task.number, kind=FOLDED, import_id=UUID(ctx.actor.ident),
+        actor=ctx.actor.ref, correlation_id=ctx.correlation_id,
+    )])  # fmt: skip
 
 
 def _task(

@@ -102,8 +102,11 @@ def map_plan(plan: FilePlan, counted_by: WorkCalendar | None = None) -> MappedPl
         kind, container = kinds[task.uid]
         if task.uid in firsts:
             continue
-        if task.uid in series or (kind == "subtask" and container in series):
-            mapped.tasks.append(_in_series(task, series, kinds, plan, days, mapped))
+        if kind == "subtask" and container in series:
+            continue  # (With its template, by day.)
+        if task.uid in series:
+            for member in (task, *(by_uid[uid] for uid in series[task.uid].occurrences)):
+                mapped.tasks.append(_in_series(member, series, kinds, plan, days, mapped))
             continue
         if kind == "folder":
             title = _title(task, mapped)

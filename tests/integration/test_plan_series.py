@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from commands.msproject.importer import Target
 from commands.recurrence import RecurrenceService
 from commands.unit_of_work import UnitOfWork
-from domain.msproject.plan import FilePlan, FileRecurrence, FileTask
+from domain.msproject.plan import FileLink, FilePlan, FileRecurrence, FileTask
 from domain.recurrence import Frequency
 from ledgerdesk import bootstrap
 from projections.users import staff_by_name
@@ -110,7 +110,8 @@ def test_the_same_series_sent_again_in_any_form_makes_no_task_twice(
     made_again = imports.import_plan(regenerated, "sha-4", into, SYSTEM, by_name)
     assert made_again.created["tasks"] == 0
     assert [w.message for w in made_again.warnings] == [
-        "it is not imported: the series #1 'Weekly review' has its occurrences before 2026-03-17"
+        "it is not imported: the series #1 'Weekly review' already has its occurrences up to"
+        " 2026-03-16"
     ] * 2
     assert container.app.head() == head
 
@@ -134,3 +135,67 @@ def test_a_monthly_series_on_the_31st_is_the_files_and_the_worker_adds_none(
     assert template.recurrence["until"] == "2026-04-30"
     assert template.last_occurrence == "2026-04-30"
     assert RecurrenceService(container.app).create_due(1, date(2027, 12, 31), "t") == []
+
+
+def _with_links(plan: FilePlan) -> FilePlan:
+    """The plan with a task after the first occurrence and one after the second."""
+    report = FileTask(30, 30, "Report", 1, start=MONDAY, finish=MONDAY + timedelta(hours=9),
+                      predecessors=(FileLink(10),), guid="R-1")  # fmt: skip
+    minutes = FileTask(31, 31, "Minutes", 1, start=MONDAY, finish=MONDAY + timedelta(hours=9),
+                       predecessors=(FileLink(11),), guid="R-2")  # fmt: skip
+    return replace(plan, tasks=(*plan.tasks, report, minutes))
+
+
+def test_links_and_orders_the_series_keeps_through_other_versions(
+    container: bootstrap.Container,
+) -> None:
+    imports = container.services().plan_imports
+    by_name = staff_by_name(container.views)
+    # The occurrences listed out of day order: imported by day, all of them
+    plan = _with_links(weekly_review())
+    shuffled = replace(plan, tasks=(*plan.tasks[:2], plan.tasks[3], plan.tasks[4], plan.tasks[2],
+                                    *plan.tasks[5:]))  # fmt: skip
+    done = imports.import_plan(shuffled, "sha-1", Target(name="Reviews"), SYSTEM, by_name)
+    assert done.created["tasks"] == 5
+    template = UnitOfWork(container.app).task(1)
+    assert template.last_occurrence == "2026-03-16"
+    assert [w.message for w in done.warnings] == [
+        "its link from 'Weekly review 1' is not kept: it joins the first occurrence of a"
+        " recurring task, which is the series' template here"
+    ]
+    into = Target(project_id=done.project_id)
+    head = container.app.head()
+    # The plan as XML (no pattern): nothing added, the link to the first occurrence neither
+    flag_only = replace(plan, tasks=tuple(replace(t, recurrence=None) for t in plan.tasks))
+    as_xml = imports.import_plan(flag_only, "sha-2", into, SYSTEM, by_name)
+    assert (as_xml.created["tasks"], as_xml.created["links"], as_xml.existing) == (0, 0, 5)
+    assert not any("imported before as" in w.message for w in as_xml.warnings)
+    # Occurrences made again with new GUIDs, one of them linked: not made, its link not kept
+    regenerated = replace(
+        plan, tasks=tuple(replace(t, guid=f"B-{t.uid}") if 10 <= t.uid < 30 else t
+                          for t in plan.tasks),
+    )  # fmt: skip
+    made_again = imports.import_plan(regenerated, "sha-3", into, SYSTEM, by_name)
+    assert made_again.created["tasks"] == 0
+    assert "its link from 'Weekly review 2' is not kept: 'Weekly review 2' was not imported" in [
+        w.message for w in made_again.warnings
+    ]
+    assert container.app.head() == head
+
+
+def test_a_plan_imported_as_xml_first_takes_later_occurrences_as_subtasks(
+    container: bootstrap.Container,
+) -> None:
+    imports = container.services().plan_imports
+    by_name = staff_by_name(container.views)
+    xml = weekly_review()
+    flag_only = replace(xml, tasks=tuple(replace(t, recurrence=None) for t in xml.tasks))
+    done = imports.import_plan(flag_only, "sha-1", Target(name="Reviews"), SYSTEM, by_name)
+    assert (done.created["tasks"], done.created["subtasks"]) == (4, 3)
+    # Then the MPP file of a later version, with a fourth occurrence: a subtask too
+    later = imports.import_plan(
+        weekly_review(4), "sha-2", Target(project_id=done.project_id), SYSTEM, by_name
+    )
+    assert (later.created["tasks"], later.created["subtasks"]) == (1, 1)
+    fourth = UnitOfWork(container.app).task(5)
+    assert (fourth.parent, fourth.series_number) == (1, None)

@@ -445,3 +445,18 @@ def test_a_recurring_task_whose_pattern_is_no_rule_keeps_its_occurrences_as_subt
         (1, None, None), (2, 1, None),
     ]  # fmt: skip
     assert [w.task_uid for w in mapped.warnings] == [1]
+
+
+def test_a_series_occurrences_come_by_day_whatever_the_files_order() -> None:
+    weekly = FileRecurrence(Frequency.WEEKLY, date(2026, 3, 2), 1, weekdays=("MO",), count=3)
+    days = {10: datetime(2026, 3, 2, 8), 11: datetime(2026, 3, 16, 8), 12: datetime(2026, 3, 9, 8)}
+    mapped = map_plan(
+        plan(
+            task(1, 1, "Weekly", summary=True, recurring=True, recurrence=weekly),
+            *(task(uid, 2, start=day, finish=day.replace(hour=17), duration_minutes=DAY)
+              for uid, day in days.items()),
+        )
+    )  # fmt: skip
+    assert [(t.uid, t.start) for t in mapped.tasks] == [
+        (1, date(2026, 3, 2)), (12, date(2026, 3, 9)), (11, date(2026, 3, 16)),
+    ]  # fmt: skip
