@@ -205,7 +205,7 @@ def _link(
     for link in plan.mapped.links:
         ends = (link.predecessor_uid, link.successor_uid)
         if any(uid not in numbers or uid in plan.folded for uid in ends):
-            _link_not_kept(link, titles, numbers, plan.folded, written)
+            _link_not_kept(link, titles, numbers, written)
             continue
         after, first = numbers[link.successor_uid], numbers[link.predecessor_uid]
         task, predecessor = plan.uow.task(after), plan.uow.task(first)
@@ -230,9 +230,8 @@ def _link(
 
 
 def _link_not_kept(
-    link: PlannedLink, titles: dict[int, str], numbers: dict[int, int], folded: set[int],
-    written: Written,
-) -> None:  # fmt: skip
+    link: PlannedLink, titles: dict[int, str], numbers: dict[int, int], written: Written
+) -> None:
     """A link with an end not imported, or an end that is a series' first occurrence."""
     before = titles.get(link.predecessor_uid, f"task UID {link.predecessor_uid}")
     why = next(
