@@ -15,8 +15,7 @@ from pydantic import Field
 from commands.access import load_project, require_manager
 from commands.models import Command, Context
 from commands.unit_of_work import UnitOfWork
-from domain.errors import InvalidValueError
-from domain.planning.calendar import MAX_EXCEPTIONS, WEEKDAY_NAMES, WorkCalendar
+from domain.planning.calendar import MAX_EXCEPTIONS, WorkCalendar
 
 
 class SetProjectCalendar(Command):
@@ -26,21 +25,10 @@ class SetProjectCalendar(Command):
     extra_days: list[date] = Field(default_factory=list, max_length=MAX_EXCEPTIONS)
 
 
-def calendar_from(cmd: SetProjectCalendar) -> WorkCalendar:
-    """The checked calendar the command names (weekdays by their English names)."""
-    weekdays = []
-    for name in cmd.working_weekdays:
-        if name.lower() not in WEEKDAY_NAMES:
-            raise InvalidValueError(
-                "working_weekdays", f"{name!r} is not a weekday: use {', '.join(WEEKDAY_NAMES)}"
-            )
-        weekdays.append(WEEKDAY_NAMES.index(name.lower()))
-    return WorkCalendar.of(weekdays, cmd.holidays, cmd.extra_days)
-
-
 def set_project_calendar(cmd: SetProjectCalendar, uow: UnitOfWork, ctx: Context) -> list[Any]:
     """The project's managers set the working days its tasks are planned by."""
     project = load_project(uow, cmd.project_id, ctx)
     require_manager(uow, ctx, project, "change its calendar")
-    project.set_calendar(calendar_from(cmd), ctx.actor, ctx.correlation_id)
+    calendar = WorkCalendar.named(cmd.working_weekdays, cmd.holidays, cmd.extra_days)
+    project.set_calendar(calendar, ctx.actor, ctx.correlation_id)
     return [project]

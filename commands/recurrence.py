@@ -70,21 +70,22 @@ def occurrences(
     return [m.date() for m in moments if calendar.is_working(m.date())]
 
 
-def due(template: Task, until: date, uow: UnitOfWork) -> list[date]:
+def due(template: Task, until: date, calendar: WorkCalendar) -> list[date]:
     """The occurrences of `template`'s series not created yet, up to `until`, on working
-    days of its project's calendar."""
+    days of `calendar` (its project's)."""
     first = template.first_open_day()
     if first is None or template.recurrence is None:
         return []
     rule = Recurrence.from_dict(template.recurrence)
-    return occurrences(rule, first, until, calendar_of(template, uow))
+    return occurrences(rule, first, until, calendar)
 
 
 def create_occurrence(uow: UnitOfWork, series: int, day: date, ctx: Context) -> list[Any]:
     """The occurrence of `series` on `day`, with its template's record of it; nothing if
     it exists already, the series stopped, or the rule (as it is now) no longer has it."""
     template = uow.task(series)
-    if day not in due(template, day, uow):
+    calendar = calendar_of(template, uow)
+    if day not in due(template, day, calendar):
         return []
     counter = uow.counter()
     number = counter.issue("task", ctx.actor, ctx.correlation_id)
@@ -97,7 +98,7 @@ def create_occurrence(uow: UnitOfWork, series: int, day: date, ctx: Context) -> 
         occurrence_date=day,
         carried={"assignees": list(template.assignees), "followers": list(template.followers)},
         lifecycle=lifecycle_for(uow, "task", "task"),
-        calendar=calendar_of(template, uow),
+        calendar=calendar,
     )
     template.record_occurrence(day, number, ctx.actor, ctx.correlation_id)
     folder = load_folder(uow, UUID(template.folder_id)) if template.folder_id else None
@@ -117,7 +118,8 @@ class RecurrenceService:
         ctx = Context(actor=RECURRENCE, correlation_id=correlation_id)
         created: list[CommandResult] = []
         reading = UnitOfWork(self.app)
-        for day in due(reading.task(series), today, reading):
+        template = reading.task(series)
+        for day in due(template, today, calendar_of(template, reading)):
             aggregates, position = run(
                 self.app,
                 COUNTER_ID,

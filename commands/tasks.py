@@ -90,7 +90,7 @@ def open_task(cmd: OpenTask, uow: UnitOfWork, ctx: Context) -> list[Any]:
     if folder is not None:
         folder.file_item(task.number, ctx.actor, ctx.correlation_id)
     extra = [a for a in (folder, parent) if a is not None]
-    return [counter, project, *extra, *reschedule_from(task, uow, ctx), task]
+    return [counter, project, *extra, *reschedule_from(task, uow, ctx, project.work_calendar), task]
 
 
 def convert_ticket(ticket: Ticket, uow: UnitOfWork, ctx: Context) -> list[Any]:
@@ -222,12 +222,13 @@ def plan_task(task: Task, cmd: PlanTask, uow: UnitOfWork, ctx: Context) -> list[
     calendar = calendar_of(task, uow)
     task.schedule(start, finish, days, "planned", ctx.actor, ctx.correlation_id, calendar)
     task.pin_typed("start" in given, "finish" in given, ctx.actor, ctx.correlation_id)
-    return reschedule_from(task, uow, ctx)
+    return reschedule_from(task, uow, ctx, calendar)
 
 
 def reschedule_task(task: Task, cmd: RescheduleTask, uow: UnitOfWork, ctx: Context) -> list[Any]:
-    task.reschedule(cmd.start, cmd.finish, ctx.actor, ctx.correlation_id, calendar_of(task, uow))
-    return reschedule_from(task, uow, ctx)
+    calendar = calendar_of(task, uow)
+    task.reschedule(cmd.start, cmd.finish, ctx.actor, ctx.correlation_id, calendar)
+    return reschedule_from(task, uow, ctx, calendar)
 
 
 def set_constraint(task: Task, cmd: SetConstraint, uow: UnitOfWork, ctx: Context) -> list[Any]:
@@ -254,8 +255,9 @@ def record_actuals(task: Task, cmd: RecordActuals, uow: UnitOfWork, ctx: Context
 
 
 def mark_milestone(task: Task, cmd: MarkMilestone, uow: UnitOfWork, ctx: Context) -> list[Any]:
-    task.mark_milestone(cmd.milestone, ctx.actor, ctx.correlation_id, calendar_of(task, uow))
-    return reschedule_from(task, uow, ctx)
+    calendar = calendar_of(task, uow)
+    task.mark_milestone(cmd.milestone, ctx.actor, ctx.correlation_id, calendar)
+    return reschedule_from(task, uow, ctx, calendar)
 
 
 # --- dependencies and subtasks ----------------------------------------------------
@@ -337,12 +339,14 @@ def _links_downstream(task: Task, uow: UnitOfWork) -> list[Link]:
     ]
 
 
-def reschedule_from(task: Task, uow: UnitOfWork, ctx: Context) -> list[Any]:
+def reschedule_from(
+    task: Task, uow: UnitOfWork, ctx: Context, calendar: WorkCalendar | None = None
+) -> list[Any]:
     """After `task`'s dates, constraint or links changed: a forward pass over it and every
     task that follows it, honouring constraints and lags. Tasks whose dates move record
     it (cause "dependency"); returns those other than `task` (saved in the same write)."""
     closure = downstream(task, uow)
-    calendar = calendar_of(task, uow)
+    calendar = calendar or calendar_of(task, uow)  # (the caller's, when it has it)
     outside: dict[int, Task] = {}
     for member in closure.values():
         for key in member.predecessors:

@@ -26,9 +26,8 @@ from xml.etree.ElementTree import Element
 
 from commands.msproject.mspdi_format import Fields, MspdiError
 from domain.msproject.plan import CalendarException, FileCalendar
-from domain.planning.calendar import MAX_EXCEPTIONS
+from domain.planning.calendar import MAX_EXCEPTIONS, MONDAY_TO_FRIDAY
 
-MONDAY_TO_FRIDAY = frozenset(range(5))
 MAX_OCCURRENCES = 5000  # of one recurring exception (a daily one over thirteen years)
 # Exceptions read of one calendar, in all (a range of days counts one, a recurring
 # exception's occurrences each): as many as a project's calendar holds days (a file that

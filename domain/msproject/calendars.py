@@ -12,10 +12,9 @@ from itertools import islice
 
 from domain.msproject.plan import FilePlan
 from domain.msproject.warnings import PlanWarning
-from domain.planning.calendar import MAX_EXCEPTIONS, STANDARD, WorkCalendar
+from domain.planning.calendar import MAX_EXCEPTIONS, MONDAY_TO_FRIDAY, STANDARD, WorkCalendar
 from domain.planning.dates import EARLIEST, LATEST
 
-MONDAY_TO_FRIDAY = frozenset(range(5))
 ALL_WEEKDAYS = frozenset(range(7))
 
 

@@ -92,6 +92,7 @@ class WorkCalendar:
     holidays: tuple[date, ...] = ()
     extra_days: tuple[date, ...] = ()
     _before: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _standard: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Working weekdays before each weekday, and in a whole week (index 7).
@@ -99,6 +100,22 @@ class WorkCalendar:
         for weekday in range(7):
             before.append(before[-1] + (weekday in self.weekdays))
         object.__setattr__(self, "_before", tuple(before))
+        standard = self.weekdays == MONDAY_TO_FRIDAY and not self.holidays and not self.extra_days
+        object.__setattr__(self, "_standard", standard)
+
+    @classmethod
+    def named(
+        cls, weekdays: Iterable[str], holidays: Iterable[date] = (), extra_days: Iterable[date] = ()
+    ) -> WorkCalendar:
+        """`of`, with the weekdays by their English names (any case)."""
+        numbers = []
+        for name in weekdays:
+            if name.lower() not in WEEKDAY_NAMES:
+                raise InvalidValueError(
+                    "working_weekdays", f"{name!r} is not a weekday: use {', '.join(WEEKDAY_NAMES)}"
+                )
+            numbers.append(WEEKDAY_NAMES.index(name.lower()))
+        return cls.of(numbers, holidays, extra_days)
 
     @classmethod
     def of(
@@ -128,7 +145,8 @@ class WorkCalendar:
 
     @property
     def standard(self) -> bool:
-        return self.weekdays == MONDAY_TO_FRIDAY and not self.holidays and not self.extra_days
+        """Monday to Friday with no exceptions (whose arithmetic has closed forms)."""
+        return self._standard
 
     def is_working(self, day: date) -> bool:
         if self.standard:

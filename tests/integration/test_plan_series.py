@@ -5,10 +5,11 @@ again adds nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from commands.msproject.importer import Target
+from commands.msproject.importer import PlanImport, Target
 from commands.recurrence import RecurrenceService
 from commands.unit_of_work import UnitOfWork
 from domain.msproject.plan import FileLink, FilePlan, FileRecurrence, FileTask
@@ -32,6 +33,12 @@ def weekly_review(occurrences: int = 3) -> FilePlan:
                                            *below))  # fmt: skip
 
 
+def importer(container: bootstrap.Container) -> Callable[[FilePlan, str, Target], PlanImport]:
+    """Import a plan as the system, with the staff directory the route uses."""
+    imports, by_name = container.services().plan_imports, staff_by_name(container.views)
+    return lambda plan, sha, target: imports.import_plan(plan, sha, target, SYSTEM, by_name)
+
+
 def _occurrence(n: int, day: datetime) -> FileTask:
     return FileTask(
         10 + n, 2 + n, f"Weekly review {n + 1}", 2, start=day, finish=day + timedelta(hours=9),
@@ -42,10 +49,9 @@ def _occurrence(n: int, day: datetime) -> FileTask:
 def test_a_recurring_task_with_a_pattern_is_imported_as_a_series(
     container: bootstrap.Container,
 ) -> None:
-    imports = container.services().plan_imports
-    by_name = staff_by_name(container.views)
+    send = importer(container)
     # When the plan is imported
-    done = imports.import_plan(weekly_review(), "sha-1", Target(name="Reviews"), SYSTEM, by_name)
+    done = send(weekly_review(), "sha-1", Target(name="Reviews"))
     assert done.warnings == []
     assert done.created["tasks"] == 3
     assert done.created["subtasks"] == 0
@@ -73,13 +79,11 @@ def test_a_recurring_task_with_a_pattern_is_imported_as_a_series(
     assert made == []
     # And the same plan again adds nothing
     head = container.app.head()
-    again = imports.import_plan(weekly_review(), "sha-1", Target(name="Reviews"), SYSTEM, by_name)
+    again = send(weekly_review(), "sha-1", Target(name="Reviews"))
     assert again.created["tasks"] == 0
     assert container.app.head() == head
     # A later version with a fourth occurrence adds it to the series
-    later = imports.import_plan(
-        weekly_review(4), "sha-2", Target(project_id=done.project_id), SYSTEM, by_name
-    )
+    later = send(weekly_review(4), "sha-2", Target(project_id=done.project_id))
     assert later.created["tasks"] == 1
     assert later.warnings == []
     fourth = UnitOfWork(container.app).task(4)
@@ -90,24 +94,23 @@ def test_a_recurring_task_with_a_pattern_is_imported_as_a_series(
 def test_the_same_series_sent_again_in_any_form_makes_no_task_twice(
     container: bootstrap.Container,
 ) -> None:
-    imports = container.services().plan_imports
-    by_name = staff_by_name(container.views)
-    done = imports.import_plan(weekly_review(), "sha-1", Target(name="Reviews"), SYSTEM, by_name)
+    send = importer(container)
+    done = send(weekly_review(), "sha-1", Target(name="Reviews"))
     into = Target(project_id=done.project_id)
     head = container.app.head()
     # The same plan as another file: nothing written, no import recorded
-    again = imports.import_plan(weekly_review(), "sha-2", into, SYSTEM, by_name)
+    again = send(weekly_review(), "sha-2", into)
     assert (again.created["tasks"], again.import_id) == (0, None)
     # The plan as MS Project XML (the flag, no pattern): its first occurrence is the template
     xml = weekly_review()
     flag_only = replace(xml, tasks=tuple(replace(t, recurrence=None) for t in xml.tasks))
-    as_xml = imports.import_plan(flag_only, "sha-3", into, SYSTEM, by_name)
+    as_xml = send(flag_only, "sha-3", into)
     assert as_xml.created["tasks"] == 0
     # Occurrences MS Project made again (new GUIDs, the same days): not made twice
     regenerated = replace(
         xml, tasks=tuple(replace(t, guid=f"B-{t.uid}") if t.uid >= 10 else t for t in xml.tasks)
     )
-    made_again = imports.import_plan(regenerated, "sha-4", into, SYSTEM, by_name)
+    made_again = send(regenerated, "sha-4", into)
     assert made_again.created["tasks"] == 0
     assert [w.message for w in made_again.warnings] == [
         "it is not imported: the series #1 'Weekly review' already has its occurrences up to"
@@ -127,9 +130,7 @@ def test_a_monthly_series_on_the_31st_is_the_files_and_the_worker_adds_none(
                        recurrence=rule, start=days[0], finish=days[-1])  # fmt: skip
     below = [_occurrence(n, day) for n, day in enumerate(days)]
     plan = FilePlan(name="Books", tasks=(summary, *below))
-    done = container.services().plan_imports.import_plan(
-        plan, "sha-m", Target(name="Books"), SYSTEM, staff_by_name(container.views)
-    )
+    done = importer(container)(plan, "sha-m", Target(name="Books"))
     assert done.created["tasks"] == 4
     template = UnitOfWork(container.app).task(1)
     assert template.recurrence["until"] == "2026-04-30"
@@ -149,13 +150,12 @@ def _with_links(plan: FilePlan) -> FilePlan:
 def test_links_and_orders_the_series_keeps_through_other_versions(
     container: bootstrap.Container,
 ) -> None:
-    imports = container.services().plan_imports
-    by_name = staff_by_name(container.views)
+    send = importer(container)
     # The occurrences listed out of day order: imported by day, all of them
     plan = _with_links(weekly_review())
     shuffled = replace(plan, tasks=(*plan.tasks[:2], plan.tasks[3], plan.tasks[4], plan.tasks[2],
                                     *plan.tasks[5:]))  # fmt: skip
-    done = imports.import_plan(shuffled, "sha-1", Target(name="Reviews"), SYSTEM, by_name)
+    done = send(shuffled, "sha-1", Target(name="Reviews"))
     assert done.created["tasks"] == 5
     template = UnitOfWork(container.app).task(1)
     assert template.last_occurrence == "2026-03-16"
@@ -167,7 +167,7 @@ def test_links_and_orders_the_series_keeps_through_other_versions(
     head = container.app.head()
     # The plan as XML (no pattern): nothing added, the link to the first occurrence neither
     flag_only = replace(plan, tasks=tuple(replace(t, recurrence=None) for t in plan.tasks))
-    as_xml = imports.import_plan(flag_only, "sha-2", into, SYSTEM, by_name)
+    as_xml = send(flag_only, "sha-2", into)
     assert (as_xml.created["tasks"], as_xml.created["links"], as_xml.existing) == (0, 0, 5)
     assert not any("imported before as" in w.message for w in as_xml.warnings)
     # Occurrences made again with new GUIDs, one of them linked: not made, its link not kept
@@ -175,7 +175,7 @@ def test_links_and_orders_the_series_keeps_through_other_versions(
         plan, tasks=tuple(replace(t, guid=f"B-{t.uid}") if 10 <= t.uid < 30 else t
                           for t in plan.tasks),
     )  # fmt: skip
-    made_again = imports.import_plan(regenerated, "sha-3", into, SYSTEM, by_name)
+    made_again = send(regenerated, "sha-3", into)
     assert made_again.created["tasks"] == 0
     assert "its link from 'Weekly review 2' is not kept: 'Weekly review 2' was not imported" in [
         w.message for w in made_again.warnings
@@ -186,16 +186,13 @@ def test_links_and_orders_the_series_keeps_through_other_versions(
 def test_a_plan_imported_as_xml_first_takes_later_occurrences_as_subtasks(
     container: bootstrap.Container,
 ) -> None:
-    imports = container.services().plan_imports
-    by_name = staff_by_name(container.views)
+    send = importer(container)
     xml = weekly_review()
     flag_only = replace(xml, tasks=tuple(replace(t, recurrence=None) for t in xml.tasks))
-    done = imports.import_plan(flag_only, "sha-1", Target(name="Reviews"), SYSTEM, by_name)
+    done = send(flag_only, "sha-1", Target(name="Reviews"))
     assert (done.created["tasks"], done.created["subtasks"]) == (4, 3)
     # Then the MPP file of a later version, with a fourth occurrence: a subtask too
-    later = imports.import_plan(
-        weekly_review(4), "sha-2", Target(project_id=done.project_id), SYSTEM, by_name
-    )
+    later = send(weekly_review(4), "sha-2", Target(project_id=done.project_id))
     assert (later.created["tasks"], later.created["subtasks"]) == (1, 1)
     fourth = UnitOfWork(container.app).task(5)
     assert (fourth.parent, fourth.series_number) == (1, None)
